@@ -1,0 +1,3 @@
+"""immex: open-source compliance for Mexican IMMEX (maquiladora) manufacturers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The pure domain: plain immutable values and functions, no I/O."""

@@ -1,0 +1,1 @@
+"""Intake: stage → validate → confirm. Problems are values, never the first exception."""
