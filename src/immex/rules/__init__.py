@@ -9,6 +9,7 @@ raise :class:`RulesError` when the file is read, not later.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -83,13 +84,14 @@ def build_series(name: str, rows: Sequence[Mapping[str, Any]], value_key: str) -
     periods = []
     for index, row in enumerate(rows):
         where = f"{name}[{index}]"
-        require_keys(row, {"since", value_key, "reference"}, {"since", "until", value_key, "reference"}, where)
+        required = {"since", value_key, "reference"}
+        require_keys(row, required, required | {"until"}, where)
         if not str(row["reference"]).strip():
             raise RulesError(f"{where}: empty reference")
         until = as_date(row["until"], where) if row.get("until") is not None else None
         periods.append(Period(as_date(row["since"], where), until, row[value_key], str(row["reference"])))
     periods.sort(key=lambda p: p.since)
-    for before, after in zip(periods, periods[1:], strict=False):
+    for before, after in itertools.pairwise(periods):
         if before.until is None or before.until >= after.since:
             raise RulesError(f"{name}: periods starting {before.since} and {after.since} overlap")
     return EffectiveSeries(name, tuple(periods))
