@@ -1,0 +1,144 @@
+"""Pedimento validation against Anexo 22 (RGCE): number structure and catalogs.
+
+Every function takes plain values and returns an error message fit for a user,
+or ``None`` when the value is valid. The catalogs are data under
+``immex/rules/anexo22/`` with their citation and validity dates; nothing here
+carries a code list of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pycountry
+
+from immex.rules import anexo22 as catalogs
+from immex.rules.anexo22 import Catalog
+
+PEDIMENTO_DIGITS = 15  # Anexo 22, campo "NUM. PEDIMENTO": 2 + 2 + 4 + 7 digits
+
+
+def _digits_of(number: str) -> str | None:
+    stripped = number.strip()
+    if not stripped or any(ch not in "0123456789 " for ch in stripped):
+        return None
+    return stripped.replace(" ", "")
+
+
+def validate_pedimento_number(number: str) -> str | None:
+    """Check a pedimento number's structure (Anexo 22, campo 2: ``YY AA PPPP NNNNNNN``).
+
+    Spaces are allowed between digits. Checked: 15 digits; AA an aduana of
+    Apéndice 1; PPPP (patente or autorización) not ``0000``; the 6-digit
+    consecutive (last 6 digits) not ``000000``. The year digit (9th) is not
+    checked: Anexo 22 allows other years for consolidated pedimentos begun the
+    year before and for originals of rectifications.
+    """
+    digits = _digits_of(number)
+    if digits is None:
+        return f"pedimento {number!r} must be digits (spaces allowed)"
+    if len(digits) != PEDIMENTO_DIGITS:
+        return f"pedimento {number!r} has {len(digits)} digits, expected {PEDIMENTO_DIGITS}"
+    aduana = digits[2:4]
+    if catalogs.aduanas().get(aduana) is None:
+        return (f"pedimento {number!r}: aduana {aduana} (digits 3-4) is not an aduana of "
+                "Anexo 22 Apéndice 1")
+    if digits[4:8] == "0000":
+        return f"pedimento {number!r}: patente 0000 (digits 5-8) is not a patente"
+    if digits[9:] == "000000":
+        return f"pedimento {number!r}: consecutive 000000 (digits 10-15) is not valid; it starts at 000001"
+    return None
+
+
+def _catalog_check(catalog: Catalog, code: str, on: dt.date | None, what: str) -> str | None:
+    entry = catalog.get(code)
+    if entry is None:
+        return f"{what} {code!r} is not in Anexo 22 {catalog.title.split(' —')[0]} ({catalog.name})"
+    if on is not None and not entry.in_force(on):
+        return (f"{what} {code!r} of Anexo 22 {catalog.title.split(' —')[0]} is not in force on "
+                f"{on.isoformat()}")
+    return None
+
+
+def validate_clave(clave: str, on: dt.date) -> str | None:
+    """Check a clave de pedimento against Apéndice 2 as in force on ``on`` (case-insensitive)."""
+    return _catalog_check(catalogs.claves_pedimento(), clave.strip().upper(), on, "clave de pedimento")
+
+
+def validate_aduana_seccion(code: str) -> str | None:
+    """Check a 3-digit aduana + sección code (Data Stage ``SeccionAduanera``) or a 2-digit aduana.
+
+    The aduana must be in Apéndice 1; the sección digit is not checked because
+    the shipped list of secciones is not exhaustive.
+    """
+    text = code.strip()
+    if len(text) not in (2, 3) or not text.isdigit():
+        return f"aduana/sección {code!r} must be 2 or 3 digits"
+    if catalogs.aduanas().get(text[:2]) is None:
+        return f"aduana {text[:2]} of {code!r} is not an aduana of Anexo 22 Apéndice 1"
+    return None
+
+
+def validate_patente(patente: str) -> str | None:
+    """A patente or autorización: 1 to 4 digits, not zero."""
+    text = patente.strip()
+    if not text.isdigit() or not 1 <= len(text) <= 4:
+        return f"patente {patente!r} must be 1 to 4 digits"
+    if int(text) == 0:
+        return f"patente {patente!r} must not be zero"
+    return None
+
+
+def _numeric_code(code: str) -> str | None:
+    text = code.strip()
+    if not text.isdigit():
+        return None
+    return str(int(text))
+
+
+def validate_unidad(code: str, on: dt.date | None = None) -> str | None:
+    """Check an Apéndice 7 unit code (``6``; ``06`` is read as ``6``)."""
+    normal = _numeric_code(code)
+    if normal is None:
+        return f"unidad de medida {code!r} must be an Apéndice 7 number"
+    return _catalog_check(catalogs.unidades(), normal, on, "unidad de medida")
+
+
+def validate_identificador(code: str, on: dt.date | None = None) -> str | None:
+    """Check an identificador (Apéndice 8), e.g. ``PC``, ``IM``, ``TL``."""
+    return _catalog_check(catalogs.identificadores(), code.strip().upper(), on, "identificador")
+
+
+def validate_contribucion(code: str, on: dt.date | None = None) -> str | None:
+    """Check a contribution code (Apéndice 12), e.g. ``1`` DTA, ``6`` IGI."""
+    normal = _numeric_code(code)
+    if normal is None:
+        return f"clave de contribución {code!r} must be an Apéndice 12 number"
+    return _catalog_check(catalogs.contribuciones(), normal, on, "clave de contribución")
+
+
+def validate_forma_pago(code: str, on: dt.date | None = None) -> str | None:
+    """Check a forma de pago (Apéndice 13), e.g. ``0`` efectivo, ``21`` crédito IVA/IEPS."""
+    normal = _numeric_code(code)
+    if normal is None:
+        return f"forma de pago {code!r} must be an Apéndice 13 number"
+    return _catalog_check(catalogs.formas_pago(), normal, on, "forma de pago")
+
+
+def validate_pais(code: str) -> str | None:
+    """Check an Apéndice 4 country: ISO 3166-1 alpha-3, or one of its non-ISO entries."""
+    text = code.strip().upper()
+    if len(text) != 3 or not text.isalpha():
+        return f"país {code!r} must be a 3-letter Apéndice 4 code"
+    if pycountry.countries.get(alpha_3=text) is not None or catalogs.paises_no_iso().get(text):
+        return None
+    return f"país {code!r} is not an Apéndice 4 code (ISO 3166-1 alpha-3)"
+
+
+def alpha2_to_alpha3(code: str) -> str | None:
+    """``CN`` → ``CHN``; None when the code is not an ISO 3166-1 alpha-2 code."""
+    text = code.strip().upper()
+    if len(text) != 2 or not text.isalpha():
+        return None
+    country = pycountry.countries.get(alpha_2=text)
+    return None if country is None else str(country.alpha_3)

@@ -1,0 +1,106 @@
+"""Anexo 22 validation: pedimento number structure and the apéndice catalogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from immex.domain import anexo22
+from immex.rules import anexo22 as catalogs
+
+DAY = dt.date(2025, 6, 1)
+
+
+@pytest.mark.parametrize("number", ["244734564000123", "24 47 3456 4000123", "26 07 3921 5000211"])
+def test_valid_pedimento_numbers_pass(number: str) -> None:
+    assert anexo22.validate_pedimento_number(number) is None
+
+
+@pytest.mark.parametrize(("number", "fragment"), [
+    ("24473456400012", "has 14 digits"),
+    ("2447345640001234", "has 16 digits"),
+    ("2447345640001x3", "must be digits"),
+    ("", "must be digits"),
+    ("240034564000123", "aduana 00"),
+    ("249934564000123", "aduana 99"),
+    ("244700004000123", "patente 0000"),
+    ("244734564000000", "consecutive 000000"),
+])
+def test_invalid_pedimento_numbers_say_why(number: str, fragment: str) -> None:
+    message = anexo22.validate_pedimento_number(number)
+    assert message is not None and fragment in message
+
+
+@given(st.sampled_from(sorted(catalogs.aduanas().entries)),
+       st.integers(1, 9999), st.integers(0, 9), st.integers(1, 999999))
+def test_every_well_formed_number_of_a_listed_aduana_is_valid(aduana: str, patente: int, year: int,
+                                                             consecutive: int) -> None:
+    number = f"25{aduana}{patente:04d}{year}{consecutive:06d}"
+    assert anexo22.validate_pedimento_number(number) is None
+
+
+def test_clave_is_checked_case_insensitively_against_apendice_2() -> None:
+    assert anexo22.validate_clave("IN", DAY) is None
+    assert anexo22.validate_clave("rt", DAY) is None
+    assert anexo22.validate_clave(" V1 ", DAY) is None
+    message = anexo22.validate_clave("ZZ", DAY)
+    assert message is not None and "Apéndice 2" in message
+
+
+def test_clave_outside_the_catalog_validity_is_reported() -> None:
+    message = anexo22.validate_clave("IN", dt.date(2005, 1, 1))
+    assert message is not None and "not in force on 2005-01-01" in message
+
+
+def test_catalog_codes_from_anexo22_reference_are_present() -> None:
+    for clave in ("IN", "AF", "RT", "V1", "V5", "F4", "F5", "A1", "A3", "BM", "BO", "H1", "H8", "I1",
+                  "K1", "CT", "R1", "F2", "F3"):
+        assert catalogs.claves_pedimento().get(clave) is not None, clave
+    assert set(catalogs.unidades().entries) == {str(n) for n in range(1, 22)}
+    assert catalogs.formas_pago().get("21") is not None
+    assert catalogs.contribuciones().get("23") is not None
+
+
+def test_units_contributions_payment_forms_identifiers_countries() -> None:
+    assert anexo22.validate_unidad("6") is None
+    assert anexo22.validate_unidad("06") is None
+    assert anexo22.validate_unidad("22") is not None
+    assert anexo22.validate_unidad("kg") is not None
+    assert anexo22.validate_contribucion("6") is None
+    assert anexo22.validate_contribucion("8") is not None
+    assert anexo22.validate_forma_pago("0") is None
+    assert anexo22.validate_forma_pago("1") is not None
+    assert anexo22.validate_identificador("pc") is None
+    assert anexo22.validate_identificador("QQ") is not None
+    assert anexo22.validate_pais("CHN") is None
+    assert anexo22.validate_pais("EMU") is None
+    assert anexo22.validate_pais("XXX") is not None
+    assert anexo22.validate_pais("CN") is not None
+
+
+def test_aduana_seccion_and_patente() -> None:
+    assert anexo22.validate_aduana_seccion("071") is None
+    assert anexo22.validate_aduana_seccion("470") is None
+    assert anexo22.validate_aduana_seccion("990") is not None
+    assert anexo22.validate_aduana_seccion("07A") is not None
+    assert anexo22.validate_patente("3921") is None
+    assert anexo22.validate_patente("0") is not None
+    assert anexo22.validate_patente("12345") is not None
+
+
+def test_alpha2_to_alpha3() -> None:
+    assert anexo22.alpha2_to_alpha3("cn") == "CHN"
+    assert anexo22.alpha2_to_alpha3("US") == "USA"
+    assert anexo22.alpha2_to_alpha3("XX") is None
+    assert anexo22.alpha2_to_alpha3("USA") is None
+
+
+def test_unit_names_follow_the_contract_table() -> None:
+    names = catalogs.unit_names()
+    assert names["kg"] == "1" and names["pcs"] == "6" and names["h87"] == "6"
+    assert names["kit"] == "12" and names["doz"] == "19" and names["box"] == "20"
+    assert names["botella"] == "21" and names["cabeza"] == "7"
+    assert "06" not in names
