@@ -1,0 +1,1 @@
+"""Use cases: each opens what it needs, calls the pure domain and saves."""
