@@ -1,0 +1,57 @@
+"""Legal facts the engine needs besides the product-specific rules (loaded from rules/origin.yaml).
+
+Thresholds and citations are data: :mod:`immex.rules.usmca` builds these values from
+``rules/origin.yaml``; the engine never carries a percentage of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from immex.domain.origin.hs import HsRange
+
+
+@dataclass(frozen=True, slots=True)
+class DeMinimisException:
+    """A case where the value de minimis does not apply.
+
+    kind ``material``: a non-originating material in ``material`` used for a good in ``good``;
+    kind ``same_subheading``: for a good in ``good``, a material of the good's own subheading;
+    kind ``by_weight``: goods in ``good`` use a weight-based de minimis instead (not by value).
+    """
+
+    kind: str
+    good: tuple[HsRange, ...]
+    material: tuple[HsRange, ...]
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginFacts:
+    """What one agreement says, in force over [since, until]."""
+
+    agreement: str
+    since: dt.date
+    until: dt.date | None
+    de_minimis_limit: Decimal
+    de_minimis_citation: str
+    de_minimis_exceptions: tuple[DeMinimisException, ...]
+    de_minimis_exceptions_note: str | None  # set when the exceptions are not (fully) encoded
+    criteria: dict[str, str]  # "A".."D" → citation
+    shift_citation: str
+    rvc_tv_citation: str
+    rvc_nc_citation: str
+    d_tv: Decimal
+    d_nc: Decimal
+    d_excluded: tuple[HsRange, ...]
+    roles: dict[str, str]  # material role → citation
+    intermediate_citation: str
+    accumulation_citation: str
+    automotive_unsupported: tuple[HsRange, ...]
+    automotive_citation: str
+    rule_table: bool  # whether the product-specific rules of this agreement are in the data
+
+    def covers(self, day: dt.date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
