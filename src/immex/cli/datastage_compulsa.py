@@ -1,0 +1,88 @@
+"""`immex datastage compulsa` and `immex datastage to-ledger`: thin entry points over service/compulsa."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from immex.intake.problems import InputError, report_problems, write_problems
+
+
+def compulsa(
+    datastage: Path = typer.Option(..., "--datastage", help="Data Stage ZIP from SAT/ANAM."),
+    output: Path = typer.Option(..., "--output", help="Folder for differences.csv and the reports."),
+    input_dir: Path | None = typer.Option(None, "--input",
+                                          help="Ledger folder (imports.csv, exports.csv, ...)."),
+    db: str | None = typer.Option(None, "--db", help="Compare the stored ledger at this database URL "
+                                                     "instead of a folder."),
+    company: str = typer.Option("default", "--company", help="Company of the stored ledger (--db)."),
+    reports: bool = typer.Option(True, "--reports/--no-reports",
+                                 help="Also write compulsa.xlsx and compulsa.pdf."),
+) -> None:
+    """Reconcile the ledger with the Data Stage both ways; write OUTPUT/differences.csv.
+
+    Exit 0 when the run completed (whatever the differences), 2 on invalid input
+    (problems on stderr and in OUTPUT/errors.csv, no differences.csv).
+    """
+    from immex.service.compulsa import ERRORS_CSV, run_compulsa
+
+    if (input_dir is None) == (db is None):
+        typer.echo("give exactly one of --input DIR or --db URL", err=True)
+        raise typer.Exit(2)
+    try:
+        result = run_compulsa(datastage, output, input_dir=input_dir, db_url=db, company=company,
+                              reports=reports)
+    except InputError as error:
+        report_problems(error.problems, output / ERRORS_CSV)
+        raise typer.Exit(2) from None
+    if result.warnings:
+        write_problems(result.warnings, sys.stderr)
+    counts: dict[str, int] = {}
+    for d in result.differences:
+        counts[d.kind] = counts.get(d.kind, 0) + 1
+    detail = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) or "none"
+    typer.echo(f"compulsa: {result.stage_pedimentos} Data Stage pedimentos, {result.ledger_pedimentos} "
+               f"ledger pedimentos; {len(result.differences)} differences ({detail})")
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+
+
+def to_ledger(
+    datastage: Path = typer.Option(..., "--datastage", help="Data Stage ZIP from SAT/ANAM."),
+    output: Path = typer.Option(..., "--output", help="Folder for the drafted imports.csv / exports.csv."),
+    input_dir: Path | None = typer.Option(None, "--input",
+                                          help="Ledger folder: only pedimentos it lacks are drafted."),
+    db: str | None = typer.Option(None, "--db", help="Or the stored ledger at this database URL."),
+    company: str = typer.Option("default", "--company", help="Company of the stored ledger (--db)."),
+) -> None:
+    """Draft ledger rows (imports.csv / exports.csv) for the Data Stage pedimentos the ledger lacks.
+
+    The part / product column is left EMPTY: the Data Stage lists fracciones, not
+    part numbers. Fill it (the to_fill column says what each row needs) before
+    adding the rows to the ledger. Without --input or --db every pedimento is drafted.
+    """
+    from immex.service.compulsa import ERRORS_CSV
+    from immex.service.compulsa import to_ledger as run_to_ledger
+
+    if input_dir is not None and db is not None:
+        typer.echo("give at most one of --input DIR or --db URL", err=True)
+        raise typer.Exit(2)
+    try:
+        result = run_to_ledger(datastage, output, input_dir=input_dir, db_url=db, company=company)
+    except InputError as error:
+        report_problems(error.problems, output / ERRORS_CSV)
+        raise typer.Exit(2) from None
+    typer.echo(f"to-ledger: {result.pedimentos} pedimentos drafted ({result.imports} import rows, "
+               f"{result.exports} export rows); {result.already_in_ledger} already in the ledger")
+    typer.echo(f"FILL the empty 'part' column of imports.csv and 'product' column of exports.csv "
+               f"({result.to_fill} rows; see the to_fill column) before loading them.")
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``compulsa`` and ``to-ledger`` to the ``immex datastage`` app."""
+    app.command("compulsa")(compulsa)
+    app.command("to-ledger")(to_ledger)

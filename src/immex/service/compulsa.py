@@ -1,0 +1,706 @@
+"""Use cases of the compulsa: reconcile the ledger with a Data Stage, and draft ledger rows from it.
+
+``run_compulsa`` reads and validates the Data Stage ZIP (with the Data Stage
+reader, exactly as ``immex datastage import`` does) and the ledger (a folder of
+the discharge contract, or the stored ledger), compares them with
+:func:`immex.domain.compulsa.compare` and writes ``differences.csv`` plus the
+XLSX and PDF reports for people. ``to_ledger`` writes the Data Stage pedimentos
+the ledger lacks as ``imports.csv`` / ``exports.csv`` rows for review. Invalid
+input raises :class:`~immex.intake.problems.InputError` with every problem and
+writes nothing but what the caller writes for errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from immex.domain import compulsa as domain
+from immex.domain.compulsa import Conversion, Converter, Difference, LedgerRow, UnitNames
+from immex.domain.ledger import PART_KINDS, ExportLine, ImportLine, Ledger
+from immex.domain.pedimento import canonical_pedimento
+from immex.intake import datastage as ds
+from immex.intake.ledger_csv import load_tables
+from immex.intake.problems import InputError, Problem
+from immex.intake.tables import Table, read_csv_table
+from immex.rules import anexo22 as catalogs
+
+DIFFERENCES_CSV = "differences.csv"
+ERRORS_CSV = "errors.csv"
+REPORT_XLSX = "compulsa.xlsx"
+REPORT_PDF = "compulsa.pdf"
+UOM_OVERRIDE_CSV = "uom_apendice7.csv"
+IMPORTS, EXPORTS, PARTS, CONVERSIONS = "imports.csv", "exports.csv", "parts.csv", "uom_conversions.csv"
+LEDGER_COLUMNS = {
+    IMPORTS: ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom"),
+    EXPORTS: ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"),
+    PARTS: ("part", "uom", "kind"),
+    CONVERSIONS: ("from_uom", "to_uom", "factor"),
+    UOM_OVERRIDE_CSV: ("uom", "code"),
+}
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --------------------------------------------------------------------------- Data Stage side
+
+
+@dataclass(frozen=True, slots=True)
+class StageData:
+    """A valid Data Stage: its pedimentos (501), period and reader for streaming the partidas."""
+
+    read: ds.DataStageRead
+    pedimentos: tuple[ds.DsPedimento, ...]
+    period: tuple[dt.date, dt.date] | None
+    resumen_period: tuple[dt.date, dt.date] | None
+
+    def partidas(self) -> Iterator[ds.DsPartida]:
+        return ds.partidas(self.read)
+
+
+def _resumen_period(read: ds.DataStageRead) -> tuple[dt.date, dt.date] | None:
+    starts, ends = [], []
+    for record in read.records("Resumen"):
+        start = ds.parse_datetime(record["Fecha_Inicial"])
+        end = ds.parse_datetime(record["Fecha_Final"])
+        if start is not None and end is not None:
+            starts.append(start.date())
+            ends.append(end.date())
+    return (min(starts), max(ends)) if starts else None
+
+
+def load_stage(path: Path) -> tuple[StageData | None, list[Problem], list[Problem]]:
+    """(data, problems, warnings): the Data Stage validated as ``datastage import`` does."""
+    read = ds.read_zip(path)
+    if not read.ok:
+        return None, list(read.problems), list(read.warnings)
+    problems = ds.duplicate_numbers(read)
+    if problems:
+        return None, problems, list(read.warnings)
+    pedimentos = tuple(ds.pedimentos(read))
+    resumen = _resumen_period(read)
+    period = domain.stage_period(pedimentos, resumen)
+    return StageData(read, pedimentos, period, resumen), [], list(read.warnings)
+
+
+# --------------------------------------------------------------------------- ledger side
+
+
+@dataclass
+class LedgerInput:
+    """The ledger as the compulsa compares it."""
+
+    rows: list[LedgerRow]
+    converter: Converter
+    description: str
+    fingerprint: str = ""
+
+
+@dataclass
+class _Staging:
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, table: str, row: int | None, column: str, message: str) -> None:
+        self.problems.append(Problem(table, row, column, message))
+
+
+def _cached(parse: Callable[[str], object]) -> Callable[[str], object]:
+    memo: dict[str, object] = {}
+
+    def run(text: str) -> object:
+        try:
+            return memo[text]
+        except KeyError:
+            try:
+                value: object = parse(text)
+            except ValueError as exc:
+                value = exc
+            if len(memo) < 200_000:
+                memo[text] = value
+            return value
+
+    return run
+
+
+def _parse_date(text: str) -> dt.date:
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real calendar date") from None
+
+
+def _decimal(text: str, what: str, positive: bool) -> Decimal:
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} is not a plain decimal number")
+    value = Decimal(text)
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{text!r} must be {'greater than' if positive else 'at least'} 0 ({what})")
+    return value
+
+
+def _unit_overrides(table: Table | None, staging: _Staging) -> dict[str, int]:
+    overrides: dict[str, int] = {}
+    if table is None:
+        return overrides
+    label = table.label
+    first: dict[str, int] = {}
+    for number, values in table.rows:
+        name = values.get("uom", "").strip()
+        code_text = values.get("code", "").strip()
+        if not name:
+            staging.add(label, number, "uom", "is empty")
+        if not code_text:
+            staging.add(label, number, "code", "is empty")
+            continue
+        if not code_text.isdigit() or catalogs.unidades().get(str(int(code_text))) is None:
+            staging.add(label, number, "code",
+                        f"{code_text!r} is not a unit number of Anexo 22 Apéndice 7 (1-21)")
+            continue
+        if not name:
+            continue
+        key, code = name.lower(), int(code_text)
+        if key in overrides and overrides[key] != code:
+            staging.add(label, number, "uom",
+                        f"unit {name!r} is mapped to {overrides[key]} at row {first[key]} and to {code}")
+            continue
+        overrides.setdefault(key, code)
+        first.setdefault(key, number)
+    return overrides
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    uom: str
+    hs: str
+    country: str
+
+
+def _parts(table: Table, staging: _Staging) -> dict[str, _Part]:
+    parts: dict[str, _Part] = {}
+    for number, values in table.rows:
+        ok = True
+        name, uom, kind = (values.get(c, "").strip() for c in ("part", "uom", "kind"))
+        for column, value in (("part", name), ("uom", uom), ("kind", kind)):
+            if not value:
+                staging.add(table.label, number, column, "is empty")
+                ok = False
+        if kind and kind.lower() not in PART_KINDS:
+            staging.add(table.label, number, "kind", f"{kind!r} is not one of {', '.join(PART_KINDS)}")
+            ok = False
+        hs = domain.normalize_hs(values.get("hs", ""))
+        if hs is None:
+            staging.add(table.label, number, "hs",
+                        f"{values.get('hs', '')!r} must be 6, 8 or 10 digits (dots and spaces allowed)")
+            ok = False
+        country = _country(values.get("country_of_origin", ""), table.label, number, "country_of_origin",
+                           staging)
+        if country is None:
+            ok = False
+        if name and name in parts:
+            staging.add(table.label, number, "part", f"part {name!r} is listed twice")
+            ok = False
+        if ok:
+            parts[name] = _Part(uom, hs or "", country or "")
+    return parts
+
+
+def _country(text: str, label: str, number: int, column: str, staging: _Staging) -> str | None:
+    country = domain.normalize_country(text)
+    if country is None:
+        cleaned = text.strip()
+        if len(cleaned) == 2:
+            staging.add(label, number, column, f"{cleaned!r} is not an ISO 3166-1 alpha-2 country code")
+        else:
+            staging.add(label, number, column, f"{cleaned!r} must be a 2- or 3-letter country code")
+    return country
+
+
+def _conversions(table: Table | None, parts: dict[str, _Part] | None, units: UnitNames,
+                 staging: _Staging) -> tuple[list[Conversion], dict[tuple[str, str, str], Decimal]]:
+    """Rows for the compulsa (to_uom mapped to Apéndice 7) and raw factors for the base-unit check."""
+    rows: list[Conversion] = []
+    raw: dict[tuple[str, str, str], Decimal] = {}
+    if table is None:
+        return rows, raw
+    for number, values in table.rows:
+        ok = True
+        from_uom, to_uom = values.get("from_uom", "").strip(), values.get("to_uom", "").strip()
+        part = values.get("part", "").strip()
+        for column, value in (("from_uom", from_uom), ("to_uom", to_uom)):
+            if not value:
+                staging.add(table.label, number, column, "is empty")
+                ok = False
+        factor: Decimal | None = None
+        text = values.get("factor", "").strip()
+        if not text:
+            staging.add(table.label, number, "factor", "is empty")
+            ok = False
+        else:
+            try:
+                factor = _decimal(text, "factor", positive=True)
+            except ValueError as exc:
+                staging.add(table.label, number, "factor", str(exc))
+                ok = False
+        if part and parts is not None and part not in parts:
+            staging.add(table.label, number, "part", f"unknown part {part!r} (not in parts.csv)")
+            ok = False
+        if ok and factor is not None:
+            rows.append(Conversion(from_uom, units.code(to_uom), factor, part))
+            raw.setdefault((part, from_uom, to_uom), factor)
+    return rows, raw
+
+
+def _ledger_rows(table: Table, item_column: str, country_column: str, units: UnitNames,
+                 parts: dict[str, _Part] | None, base_factors: dict[tuple[str, str, str], Decimal],
+                 staging: _Staging, out: list[LedgerRow]) -> None:
+    label = table.label
+    pedimento_of = _cached(canonical_pedimento)
+    date_of = _cached(_parse_date)
+    hs_of = _cached(domain.normalize_hs)
+    country_of = _cached(domain.normalize_country)
+    seen: set[tuple[str, int, str]] = set()
+    add = staging.add
+    is_import = item_column == "part"
+    for number, values in table.rows:
+        ok = True
+        get = values.get
+        pedimento = pedimento_of(get("pedimento", ""))
+        if not get("pedimento", ""):
+            add(label, number, "pedimento", "is empty")
+            ok = False
+        elif isinstance(pedimento, ValueError):
+            add(label, number, "pedimento", str(pedimento))
+            ok = False
+        line_text = get("line", "")
+        line = 0
+        if not line_text:
+            add(label, number, "line", "is empty")
+            ok = False
+        elif not line_text.isdigit() or int(line_text) <= 0:
+            add(label, number, "line", f"{line_text!r} is not a positive integer")
+            ok = False
+        else:
+            line = int(line_text)
+        clave = get("clave", "")
+        if not clave:
+            add(label, number, "clave", "is empty")
+            ok = False
+        date_text = get("cleared_on", "")
+        cleared_on = date_of(date_text)
+        if not date_text:
+            add(label, number, "cleared_on", "is empty")
+            ok = False
+        elif isinstance(cleared_on, ValueError):
+            add(label, number, "cleared_on", str(cleared_on))
+            ok = False
+        item = get(item_column, "")
+        if not item:
+            add(label, number, item_column, "is empty")
+            ok = False
+        elif parts is not None and item not in parts:
+            add(label, number, item_column, f"unknown part {item!r} (not in parts.csv)")
+            ok = False
+        qty_text = get("qty", "")
+        qty: Decimal | None = None
+        if not qty_text:
+            add(label, number, "qty", "is empty")
+            ok = False
+        else:
+            try:
+                qty = _decimal(qty_text, "qty", positive=True)
+            except ValueError as exc:
+                add(label, number, "qty", str(exc))
+                ok = False
+        uom = get("uom", "")
+        code = units.code(uom) if uom else None
+        if not uom:
+            add(label, number, "uom", "is empty")
+            ok = False
+        elif code is None:
+            add(label, number, "uom", f"unit {uom!r} is neither in {UOM_OVERRIDE_CSV} nor in the "
+                                      "Anexo 22 Apéndice 7 unit names")
+            ok = False
+        elif parts is not None and item in parts:
+            base = parts[item].uom
+            if uom != base and (item, uom, base) not in base_factors and ("", uom, base) not in base_factors:
+                add(label, number, "uom", f"no conversion from {uom!r} to {item!r}'s base unit {base!r}")
+                ok = False
+        value_text = get("unit_value_usd", "")
+        value: Decimal | None = None
+        if value_text:
+            try:
+                value = _decimal(value_text, "unit_value_usd", positive=False)
+            except ValueError as exc:
+                add(label, number, "unit_value_usd", str(exc))
+                ok = False
+        hs_text = get("hs", "")
+        hs = hs_of(hs_text) if hs_text else ""
+        if hs is None:
+            add(label, number, "hs", f"{hs_text!r} must be 6, 8 or 10 digits (dots and spaces allowed)")
+            ok = False
+        country_text = get(country_column, "")
+        country = country_of(country_text) if country_text else ""
+        if country is None:
+            _country(country_text, label, number, country_column, staging)
+            ok = False
+        if ok and isinstance(pedimento, str):
+            key = (pedimento, line, item)
+            if key in seen:
+                add(label, number, item_column, f"pedimento {pedimento} line {line} lists {item_column} "
+                                                f"{item!r} twice")
+                continue
+            seen.add(key)
+        if not ok:
+            continue
+        assert isinstance(pedimento, str) and isinstance(cleared_on, dt.date)
+        assert qty is not None and code is not None and isinstance(hs, str) and isinstance(country, str)
+        part = parts.get(item) if parts is not None else None
+        if part is not None:
+            hs = hs or part.hs
+            if is_import:
+                country = country or part.country
+        out.append(LedgerRow(label, number, pedimento, line, item, clave, cleared_on, qty, uom, code,
+                             value, country, hs))
+
+
+def _both_files(imports: list[LedgerRow], exports: list[LedgerRow], staging: _Staging) -> None:
+    first_import: dict[str, int] = {}
+    for row in imports:
+        first_import.setdefault(row.pedimento, row.row)
+    for row in exports:
+        if row.pedimento in first_import:
+            staging.add(row.file, row.row, "pedimento",
+                        f"pedimento {row.pedimento} also occurs in {IMPORTS} (row "
+                        f"{first_import[row.pedimento]}); a pedimento is an import or an export")
+
+
+def _fingerprint(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
+    """Stage and validate the compulsa's ledger folder (or XLSX workbook); nothing is stored."""
+    tables, problems = load_tables(source)
+    if problems:
+        return None, problems
+    if source.is_dir() and (source / UOM_OVERRIDE_CSV).is_file():
+        tables[UOM_OVERRIDE_CSV] = read_csv_table(source / UOM_OVERRIDE_CSV)
+    staging = _Staging()
+    for name in (IMPORTS, EXPORTS):
+        if name not in tables:
+            staging.add(name, None, "", "required file is missing")
+    for name, columns in LEDGER_COLUMNS.items():
+        table = tables.get(name)
+        if table is None:
+            continue
+        for column in columns:
+            if column not in table.header:
+                staging.add(table.label, 1, column, "required column is missing")
+    if staging.problems:
+        return None, staging.problems
+    units = UnitNames(catalogs.unit_names(), _unit_overrides(tables.get(UOM_OVERRIDE_CSV), staging))
+    parts = _parts(tables[PARTS], staging) if PARTS in tables else None
+    conversions, base_factors = _conversions(tables.get(CONVERSIONS), parts, units, staging)
+    imports: list[LedgerRow] = []
+    exports: list[LedgerRow] = []
+    _ledger_rows(tables[IMPORTS], "part", "country_of_origin", units, parts, base_factors, staging, imports)
+    _ledger_rows(tables[EXPORTS], "product", "destination_country", units, parts, base_factors, staging,
+                 exports)
+    _both_files(imports, exports, staging)
+    if staging.problems:
+        return None, staging.problems
+    used = [source / n for n in tables if (source / n).is_file()] if source.is_dir() else [source]
+    return LedgerInput(imports + exports, Converter(conversions), f"folder {source.name}",
+                       _fingerprint(used)), []
+
+
+def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | None, list[Problem]]:
+    """The stored ledger (``immex.service.ledger.load_ledger``) as compulsa rows.
+
+    The stored lines keep the quantity and unit as written (``qty_given``, ``uom``);
+    hs, country and unit names are normalized as for a folder, and a value that
+    cannot be is a problem named after the stored table.
+    """
+    staging = _Staging()
+    units = UnitNames(catalogs.unit_names())
+    rows: list[LedgerRow] = []
+    parts = {name: p for name, p in ledger.parts.items()}
+    part_hs = {name: domain.normalize_hs(p.hs) or "" for name, p in parts.items()}
+    part_country = {name: domain.normalize_country(p.country_of_origin) or "" for name, p in parts.items()}
+    lines: list[tuple[str, ImportLine | ExportLine]] = [(IMPORTS, x) for x in ledger.imports]
+    lines += [(EXPORTS, x) for x in ledger.exports]
+    for file, line in lines:
+        is_import = isinstance(line, ImportLine)
+        item = line.part if isinstance(line, ImportLine) else line.product
+        country_text = line.country_of_origin if isinstance(line, ImportLine) else line.destination_country
+        qty = line.qty_given if line.qty_given is not None else line.qty
+        code = units.code(line.uom)
+        if code is None:
+            staging.add(file, line.row, "uom", f"stored unit {line.uom!r} is not an Apéndice 7 unit name")
+            continue
+        hs = domain.normalize_hs(line.hs)
+        if hs is None:
+            staging.add(file, line.row, "hs", f"stored hs {line.hs!r} is not 6, 8 or 10 digits")
+            continue
+        country = domain.normalize_country(country_text)
+        if country is None:
+            staging.add(file, line.row, "country", f"stored country {country_text!r} is not valid")
+            continue
+        hs = hs or part_hs.get(item, "")
+        if is_import:
+            country = country or part_country.get(item, "")
+        rows.append(LedgerRow(file, line.row, line.pedimento, line.line, item, line.clave, line.cleared_on,
+                              qty, line.uom, code, line.unit_value_usd, country, hs))
+    import_numbers = {line.pedimento for line in ledger.imports}
+    for line in ledger.exports:
+        if line.pedimento in import_numbers:
+            staging.add(EXPORTS, line.row, "pedimento",
+                        f"pedimento {line.pedimento} is stored both as an import and as an export")
+    conversions = [Conversion(c.from_uom, units.code(c.to_uom), c.factor, c.part) for c in ledger.conversions]
+    if staging.problems:
+        return None, staging.problems
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item)):
+        digest.update(f"{row.pedimento}|{row.line}|{row.item}|{row.qty}|{row.uom}|{row.cleared_on}\n".encode())
+    return LedgerInput(rows, Converter(conversions), label, digest.hexdigest()), []
+
+
+def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, list[Problem]]:
+    """The stored ledger of ``company`` at ``db_url`` (the ledger store of ``immex.service.ledger``)."""
+    from sqlalchemy.orm import Session
+
+    from immex.service import ledger as ledger_service
+    from immex.store.db import open_database
+
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session:
+            try:
+                company_id = ledger_service.company_id(session, company, create=False)
+            except LookupError as exc:
+                return None, [Problem("store", None, "company", str(exc))]
+            ledger = ledger_service.load_ledger(session, company_id)
+    finally:
+        engine.dispose()
+    return ledger_input_from_store(ledger, f"stored ledger of company {company}")
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+@dataclass(frozen=True, slots=True)
+class CompulsaResult:
+    """What a compulsa run found and wrote."""
+
+    differences: tuple[Difference, ...]
+    stage_pedimentos: int
+    stage_partidas: int
+    ledger_pedimentos: int
+    ledger_rows: int
+    period: tuple[dt.date, dt.date] | None
+    period_source: str
+    datastage_name: str
+    datastage_sha256: str
+    ledger_description: str
+    ledger_fingerprint: str
+    warnings: tuple[Problem, ...]
+    written: tuple[Path, ...]
+
+
+def _file_sha256(path: Path) -> str:
+    return _fingerprint([path]) if path.is_file() else ""
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        if path.is_file():
+            path.unlink()
+
+
+def write_differences(differences: Iterable[Difference], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(domain.HEADER)
+        writer.writerows(d.as_row() for d in differences)
+
+
+class _CountingStream:
+    """Counts the partidas streamed through the comparison."""
+
+    def __init__(self, items: Iterator[ds.DsPartida]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[ds.DsPartida]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
+                 company: str = "default", reports: bool = True) -> CompulsaResult:
+    """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
+
+    On invalid input no output file is written and stale outputs of an earlier
+    run in ``output`` are removed, so a ``differences.csv`` there is always
+    the result of the last run.
+    """
+    if (input_dir is None) == (db_url is None):
+        raise ValueError("give exactly one of input_dir or db_url")
+    outputs = [output / DIFFERENCES_CSV, output / REPORT_XLSX, output / REPORT_PDF]
+    stage, problems, warnings = load_stage(datastage)
+    if input_dir is not None:
+        ledger, ledger_problems = read_ledger_folder(input_dir)
+    else:
+        assert db_url is not None
+        ledger, ledger_problems = load_stored_ledger(db_url, company)
+    problems += ledger_problems
+    if problems or stage is None or ledger is None:
+        _remove(outputs)
+        raise InputError(problems)
+    index = domain.index_rows(ledger.rows)
+    stream = _CountingStream(stage.partidas())
+    differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period)
+    output.mkdir(parents=True, exist_ok=True)
+    _remove([output / ERRORS_CSV])
+    write_differences(differences, output / DIFFERENCES_CSV)
+    result = CompulsaResult(
+        differences=tuple(differences), stage_pedimentos=len(stage.pedimentos),
+        stage_partidas=stream.count, ledger_pedimentos=len(index), ledger_rows=len(ledger.rows),
+        period=stage.period,
+        period_source="Resumen" if stage.resumen_period is not None else "Data Stage dates",
+        datastage_name=datastage.name, datastage_sha256=_file_sha256(datastage),
+        ledger_description=ledger.description, ledger_fingerprint=ledger.fingerprint,
+        warnings=tuple(warnings), written=(output / DIFFERENCES_CSV,))
+    if not reports:
+        return result
+    from immex.reports.compulsa_pdf import write_compulsa_pdf
+    from immex.reports.compulsa_xlsx import write_compulsa_xlsx
+
+    write_compulsa_xlsx(result, output / REPORT_XLSX)
+    write_compulsa_pdf(result, output / REPORT_PDF)
+    return _with_written(result, tuple(outputs))
+
+
+def _with_written(result: CompulsaResult, written: tuple[Path, ...]) -> CompulsaResult:
+    from dataclasses import replace
+
+    return replace(result, written=written)
+
+
+# --------------------------------------------------------------------------- to-ledger
+
+TO_FILL_COLUMN = "to_fill"
+DESCRIPTION_COLUMN = "datastage_description"
+TO_LEDGER_COLUMNS = {
+    IMPORTS: ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd",
+              "country_of_origin", "hs", DESCRIPTION_COLUMN, TO_FILL_COLUMN),
+    EXPORTS: ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom", "unit_value_usd",
+              "destination_country", "hs", DESCRIPTION_COLUMN, TO_FILL_COLUMN),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ToLedgerResult:
+    """What ``to_ledger`` wrote."""
+
+    pedimentos: int
+    imports: int
+    exports: int
+    already_in_ledger: int
+    to_fill: int
+    written: tuple[Path, ...]
+
+
+def _descriptions(stage: StageData, wanted: set[ds.PedimentoKey]) -> dict[tuple[ds.PedimentoKey, str], str]:
+    read = stage.read
+    seq_i = read.index("551", "SecuenciaFraccion")
+    desc_i = read.index("551", "DescripcionMercancia")
+    found: dict[tuple[ds.PedimentoKey, str], str] = {}
+    for line in read.lines("551"):
+        v = line.values
+        key = ds.pedimento_key(v[0], v[1], v[2])
+        if key in wanted:
+            found[(key, str(int(v[seq_i])))] = v[desc_i]
+    return found
+
+
+def draft_rows(stage: StageData, known: set[str]) -> tuple[dict[str, list[list[str]]], int, int]:
+    """Ledger rows (as text) for the Data Stage pedimentos whose number is not in ``known``.
+
+    Returns ({file: rows}, pedimentos drafted, rows needing more than the part number).
+    """
+    wanted = {p.key: p for p in stage.pedimentos if p.number not in known}
+    descriptions = _descriptions(stage, set(wanted))
+    rows: dict[str, list[list[str]]] = {IMPORTS: [], EXPORTS: []}
+    extra_fixes = 0
+    for partida in stage.partidas():
+        ped = wanted.get(partida.key)
+        if ped is None:
+            continue
+        file = IMPORTS if ped.tipo_operacion == "1" else EXPORTS
+        item_column = "part" if file == IMPORTS else "product"
+        unit_value = domain.unit_value_for(partida.valor_dolares, partida.cantidad)
+        fill = [item_column]
+        if partida.cantidad == 0:
+            fill.append("qty (0 in the Data Stage; the ledger needs a positive quantity)")
+            extra_fixes += 1
+        if ped.tipo_pedimento == "2":
+            fill.append("check: rectification (TipoPedimento 2) kept as its own pedimento")
+        rows[file].append([
+            ped.number, str(partida.secuencia), ped.clave, ped.fecha_pago.isoformat(), "",
+            format(partida.cantidad, "f"), str(partida.unidad),
+            "" if unit_value is None else format(unit_value, "f"), partida.pais, partida.hs,
+            descriptions.get((partida.key, str(partida.secuencia)), ""), "; ".join(fill)])
+    for file_rows in rows.values():
+        file_rows.sort(key=lambda r: (r[0], int(r[1])))
+    return rows, len(wanted), extra_fixes
+
+
+def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
+              company: str = "default") -> ToLedgerResult:
+    """Write the Data Stage pedimentos the ledger lacks as ``imports.csv`` / ``exports.csv`` rows.
+
+    With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is
+    drafted. The ``part`` / ``product`` column is left empty: the Data Stage
+    lists fracciones, not part numbers; the ``to_fill`` column names what the
+    user must fill before loading the rows.
+    """
+    stage, problems, _warnings = load_stage(datastage)
+    ledger: LedgerInput | None = None
+    if input_dir is not None:
+        ledger, ledger_problems = read_ledger_folder(input_dir)
+        problems += ledger_problems
+    elif db_url is not None:
+        ledger, ledger_problems = load_stored_ledger(db_url, company)
+        problems += ledger_problems
+    if problems or stage is None:
+        raise InputError(problems)
+    known = {row.pedimento for row in ledger.rows} if ledger is not None else set()
+    rows, drafted, extra = draft_rows(stage, known)
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file, columns in TO_LEDGER_COLUMNS.items():
+        path = output / file
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows[file])
+        written.append(path)
+    return ToLedgerResult(drafted, len(rows[IMPORTS]), len(rows[EXPORTS]),
+                          len({p.number for p in stage.pedimentos} & known),
+                          len(rows[IMPORTS]) + len(rows[EXPORTS]) + extra, tuple(written))
