@@ -1,7 +1,102 @@
-"""`immex datastage ...` commands."""
+"""`immex datastage ...` commands: import a Data Stage ZIP into the store, summarize it."""
 
 from __future__ import annotations
 
-import typer
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
 
-app = typer.Typer(help="datastage commands", no_args_is_help=True)
+import typer
+from rich.table import Table
+
+from immex.cli.common import DbOption, problems_exit, status, stderr, stdout
+from immex.intake.datastage_summary import DataStageSummary
+from immex.intake.problems import Problem
+from immex.service import datastage_import as service
+
+app = typer.Typer(help="SAT/ANAM Data Stage: import into the store, summary (compulsa: see below).",
+                  no_args_is_help=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _warn(warnings: tuple[Problem, ...]) -> None:
+    for w in warnings:
+        row = "" if w.row is None else f" row {w.row}"
+        sys.stderr.write(f"warning: {w.file}{row} {w.column}: {w.message}\n")
+
+
+@app.command("import")
+def import_command(
+    zip_path: Path = typer.Argument(..., metavar="ZIP", help="The Data Stage ZIP (<folio>_<tipo>.asc)."),
+    db: str | None = DbOption,
+) -> None:
+    """Validate the whole ZIP, then store it in one transaction (exit 2 and nothing stored on bad input).
+
+    Every pedimento that occurs in the ZIP replaces what the store had for it; the
+    ZIP's Resumen replaces a stored Resumen of the same folio. Re-importing is a no-op.
+    """
+    with problems_exit(), status("importing Data Stage") as update:
+        result = service.import_datastage(zip_path, db, progress=update)
+    _warn(result.warnings)
+    total = sum(result.counts.values())
+    stdout.print(f"{result.zip_name}: stored {result.pedimentos} pedimentos "
+                 f"({result.replaced} replaced), {result.counts.get('551', 0)} partidas, "
+                 f"{total} lines in {len(result.counts)} record types")
+
+
+@app.command("summary")
+def summary_command(
+    zip_path: Path | None = typer.Argument(None, metavar="[ZIP]", help="A Data Stage ZIP; omit to use --db."),
+    db: str | None = typer.Option(None, "--db", help="Summarize what the store holds (database URL)."),
+    output_format: Format = typer.Option(Format.table, "--format", help="table (people) or json."),
+) -> None:
+    """Period, pedimentos by clave and month, partidas, USD value, contributions by code, rectifications."""
+    if (zip_path is None) == (db is None):
+        raise typer.BadParameter("give either a ZIP or --db URL", param_hint="ZIP / --db")
+    with problems_exit(), status("summarizing") as update:
+        summary = (service.summarize_zip(zip_path, progress=update) if zip_path is not None
+                   else service.summarize_store(db))
+    if output_format is Format.json:
+        sys.stdout.write(json.dumps(summary.as_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    _print_summary(summary)
+
+
+def _print_summary(s: DataStageSummary) -> None:
+    period = "—" if s.period is None else (
+        f"{s.period[0].isoformat()} to {s.period[1].isoformat()} (from {s.period_from})")
+    head = Table(title=f"Data Stage {s.source}", show_header=False)
+    head.add_column("what")
+    head.add_column("value", justify="right")
+    for label, value in (("period", period), ("pedimentos", str(s.pedimentos)),
+                         ("imports / exports", f"{s.imports} / {s.exports}"),
+                         ("rectifications", str(s.rectifications)), ("partidas", str(s.partidas)),
+                         ("value USD (551)", f"{s.value_usd:,.2f}")):
+        head.add_row(label, value)
+    stdout.print(head)
+    claves = Table(title="pedimentos by clave")
+    claves.add_column("clave")
+    claves.add_column("pedimentos", justify="right")
+    for clave, n in s.by_clave:
+        claves.add_row(clave, str(n))
+    months = Table(title="pedimentos by month (fecha de pago)")
+    months.add_column("month")
+    months.add_column("pedimentos", justify="right")
+    for month, n in s.by_month:
+        months.add_row(month, str(n))
+    stdout.print(claves)
+    stdout.print(months)
+    contributions = Table(title="contributions by code (ImportePago, MXN)")
+    for name, justify in (("code", "left"), ("name", "left"), ("lines", "right"), ("510 pedimento", "right"),
+                          ("557 partida", "right"), ("702 rectification", "right"), ("total", "right")):
+        contributions.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in s.contributions:
+        contributions.add_row(c.code, c.name, str(c.lines), *(f"{a:,}" for _, a in c.amounts), f"{c.total:,}")
+    stdout.print(contributions)
+    if s.unreadable_amounts:
+        stderr.print(f"{s.unreadable_amounts} contribution lines with unreadable ImportePago were left out")

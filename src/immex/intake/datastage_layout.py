@@ -153,11 +153,12 @@ TABLE_NAMES: dict[str, str] = {
 }
 """Store table of every record type (one table per type, see ``immex.store.datastage_models``)."""
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def column_name(field: str) -> str:
-    """Store column of a field: ``SecuenciaFraccion`` → ``secuencia_fraccion``."""
+    """Store column of a field: ``SecuenciaFraccion`` → ``secuencia_fraccion``, ``CantidadUMComercial`` →
+    ``cantidad_um_comercial``."""
     return _CAMEL.sub("_", field).lower().replace("__", "_")
 
 

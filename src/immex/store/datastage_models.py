@@ -1,0 +1,106 @@
+"""Store tables of the Data Stage: one table per record type, linked by the pedimento key.
+
+Every table but ``ds_resumen`` starts with the pedimento key ``patente`` (left-padded
+to 4 digits), ``pedimento`` (7 digits), ``seccion_aduanera`` (3 digits) — the store
+identity of a pedimento. Each field of the layout becomes a column named in
+snake_case (``SecuenciaFraccion`` → ``secuencia_fraccion``) holding the trimmed text
+of the file exactly (NULL when blank): codes keep their leading zeros, amounts
+keep their digits. Columns that the contract validates are typed:
+
+- ``ds_pedimento`` (501): primary key (patente, pedimento, seccion_aduanera), plus
+  ``numero`` (the 15-digit number), ``fecha_pago`` (the Data Stage date: 506
+  ``TipoFecha`` 2, else the date of ``FechaPagoReal``) and ``folio`` (of the ZIP entry);
+- ``ds_partida`` (551): primary key (pedimento key, ``secuencia_fraccion`` integer);
+  ``valor_dolares`` and ``cantidad_um_comercial`` as exact decimals;
+- partida-level tables (552–558): ``secuencia_fraccion`` integer, foreign key to
+  ``ds_partida``; pedimento-level tables (502–512, 520, 701, 702): foreign key to
+  ``ds_pedimento``. Their primary key is the pedimento key plus ``linea``, the
+  line's ordinal among the lines of that pedimento in its file (1, 2, …);
+- ``ds_seleccion`` / ``ds_incidencia`` (Sel, Inci) have the same key columns and
+  ``linea`` but no foreign key (the Data Stage lists selections of pedimentos
+  that are not in 501);
+- ``ds_resumen``: primary key (``folio``, ``linea``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
+from sqlalchemy.sql.schema import SchemaItem
+
+from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES, TYPES, column_name
+from immex.store.base import Base
+from immex.store.types import ExactDecimal
+
+KEY_COLUMNS = ("patente", "pedimento", "seccion_aduanera")
+PARTIDA_TYPES = frozenset(str(n) for n in range(552, 559))
+UNLINKED_TYPES = frozenset({"Sel", "Inci"})
+DECIMAL_COLUMNS = {"551": frozenset({"valor_dolares", "cantidad_um_comercial"})}
+EXTRA_501 = ("numero", "fecha_pago", "folio")
+
+
+def _table(tipo: str) -> Table:
+    name = TABLE_NAMES[tipo]
+    fields = LAYOUTS[tipo]
+    columns: list[Column[Any]] = []
+    constraints: list[SchemaItem] = []
+    if tipo == "Resumen":
+        columns.append(Column("folio", String(), nullable=False))
+        columns.append(Column("linea", Integer(), nullable=False))
+        columns += [Column(column_name(f), String()) for f in fields if f != "Folio"]
+        constraints.append(PrimaryKeyConstraint("folio", "linea", name=f"pk_{name}"))
+        return Table(name, Base.metadata, *columns, *constraints)
+    columns += [Column("patente", String(4), nullable=False),
+                Column("pedimento", String(7), nullable=False),
+                Column("seccion_aduanera", String(3), nullable=False)]
+    keyed_by_line = tipo not in ("501", "551")
+    if keyed_by_line:
+        columns.append(Column("linea", Integer(), nullable=False))
+    for field in fields[3:]:
+        column = column_name(field)
+        if column == "secuencia_fraccion" and (tipo == "551" or tipo in PARTIDA_TYPES):
+            columns.append(Column(column, Integer(), nullable=False))
+        elif column in DECIMAL_COLUMNS.get(tipo, ()):
+            columns.append(Column(column, ExactDecimal(), nullable=False))
+        else:
+            columns.append(Column(column, String()))
+    if tipo == "501":
+        columns += [Column("numero", String(15), nullable=False),
+                    Column("fecha_pago", Date(), nullable=False),
+                    Column("folio", String())]
+        constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, name=f"pk_{name}"))
+        constraints.append(Index(f"ix_{name}_numero", "numero"))
+    elif tipo == "551":
+        constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", name=f"pk_{name}"))
+        constraints.append(ForeignKeyConstraint(
+            list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+    else:
+        constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "linea", name=f"pk_{name}"))
+        if tipo in PARTIDA_TYPES:
+            constraints.append(ForeignKeyConstraint(
+                [*KEY_COLUMNS, "secuencia_fraccion"],
+                [f"ds_partida.{c}" for c in (*KEY_COLUMNS, "secuencia_fraccion")],
+                name=f"fk_{name}_partida"))
+        elif tipo not in UNLINKED_TYPES:
+            constraints.append(ForeignKeyConstraint(
+                list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+    return Table(name, Base.metadata, *columns, *constraints)
+
+
+TABLES: dict[str, Table] = {tipo: _table(tipo) for tipo in TYPES}
+"""The table of every record type."""
+
+DELETE_ORDER: tuple[str, ...] = (*sorted(PARTIDA_TYPES), *(t for t in TYPES if t not in PARTIDA_TYPES
+                                                            and t not in ("501", "551", "Resumen")),
+                                 "551", "501")
+"""Children before parents (foreign keys)."""
