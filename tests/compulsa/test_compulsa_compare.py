@@ -101,7 +101,8 @@ def test_several_ledger_values_are_listed_sorted_and_distinct(tmp_path: Path) ->
     ("8542.39", False), ("8542.39.01", False), ("8542 39 01 00", False), ("85423901.00", False),
     ("8542.31", True), ("8542.39.01.01", True),
 ])
-def test_hs_is_a_prefix_comparison_on_normalized_codes(tmp_path: Path, ledger_hs: str, different: bool) -> None:
+def test_hs_is_a_prefix_comparison_on_normalized_codes(tmp_path: Path, ledger_hs: str,
+                                                       different: bool) -> None:
     rows = run(tmp_path, Stage([PED], [PAR]), [import_row(PAR, hs=ledger_hs)])
     digits = ledger_hs.replace(".", "").replace(" ", "")
     assert fields(rows) == ([(PED.number, "1", "hs", digits, "8542390100", "mismatch")] if different else [])
