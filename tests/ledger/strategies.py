@@ -42,17 +42,32 @@ def ledgers(draw: st.DrawFn) -> Ledger:
         switch = START + dt.timedelta(days=draw(st.integers(100, 600)))
         boms[product] = (
             BomVersion(product, START, switch - dt.timedelta(days=1), draw(components(RAWS + SUBS))),
-            BomVersion(product, switch, None, draw(components(RAWS + SUBS))))
-    import_parts = RAWS + ("F1",)
+            BomVersion(product, switch, None, draw(components(RAWS + SUBS))),
+        )
+    import_parts = (*RAWS, "F1")
     imports = tuple(
-        ImportLine(_pedimento(i // 3), i % 3 + 1, draw(st.sampled_from(import_parts)), "IN",
-                   START + dt.timedelta(days=draw(days)), draw(quantities))
-        for i in range(draw(st.integers(0, 12))))
+        ImportLine(
+            _pedimento(i // 3),
+            i % 3 + 1,
+            draw(st.sampled_from(import_parts)),
+            "IN",
+            START + dt.timedelta(days=draw(days)),
+            draw(quantities),
+        )
+        for i in range(draw(st.integers(0, 12)))
+    )
     unique_imports = tuple({line.key: line for line in imports}.values())
     exports = tuple(
-        ExportLine(_pedimento(50_000 + i // 2), i % 2 + 1, draw(st.sampled_from(FINISHED + ("R1",))), "RT",
-                   START + dt.timedelta(days=draw(days)), draw(quantities))
-        for i in range(draw(st.integers(0, 10))))
+        ExportLine(
+            _pedimento(50_000 + i // 2),
+            i % 2 + 1,
+            draw(st.sampled_from((*FINISHED, "R1"))),
+            "RT",
+            START + dt.timedelta(days=draw(days)),
+            draw(quantities),
+        )
+        for i in range(draw(st.integers(0, 10)))
+    )
     # R1 exported as is needs an import of R1 when it has no BOM: keep it only if one exists.
     has_r1 = any(line.part == "R1" for line in unique_imports)
     exports = tuple(e for e in exports if e.product != "R1" or has_r1)

@@ -38,7 +38,8 @@ def test_imported_equals_discharged_plus_remaining(ledger: Ledger) -> None:
         assert row.qty_imported == row.qty_discharged + row.qty_remaining
         assert row.qty_remaining >= 0
     assert sum((a.qty for a in result.allocations), Decimal(0)) == sum(
-        (b.qty_discharged for b in balances(ledger, result.allocations, AS_OF)), Decimal(0))
+        (b.qty_discharged for b in balances(ledger, result.allocations, AS_OF)), Decimal(0)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -51,8 +52,11 @@ def test_every_requirement_is_allocated_or_a_shortfall(ledger: Ledger, method: s
     for s in result.shortfalls:
         assert s.qty_missing > 0
         covered[(s.export_pedimento, s.export_line, s.product, s.part)] += s.qty_missing
-    expected = {(e.pedimento, e.line, e.product, part): qty for e in ledger.exports
-                for part, qty in explode(ledger, e.product, e.qty, e.cleared_on).items()}
+    expected = {
+        (e.pedimento, e.line, e.product, part): qty
+        for e in ledger.exports
+        for part, qty in explode(ledger, e.product, e.qty, e.cleared_on).items()
+    }
     assert dict(covered) == {k: v for k, v in expected.items() if v > 0}
 
 
@@ -72,5 +76,7 @@ def test_fifo_never_uses_a_lot_cleared_after_the_export(ledger: Ledger) -> None:
     cleared = {lot.key: lot.cleared_on for lot in ledger.imports}
     exported = {e.key: e.cleared_on for e in ledger.exports}
     for a in discharge(ledger).allocations:
-        assert cleared[(a.import_pedimento, a.import_line, a.part)] <= exported[
-            (a.export_pedimento, a.export_line, a.product)]
+        assert (
+            cleared[(a.import_pedimento, a.import_line, a.part)]
+            <= exported[(a.export_pedimento, a.export_line, a.product)]
+        )

@@ -38,15 +38,21 @@ def discharge(folder: Path, out: Path, db_url: str | None, *extra: str) -> dict[
 def counts(db_url: str) -> tuple[int, int, int]:
     engine = open_database(db_url)
     with Session(engine) as s:
-        values = tuple(int(s.scalar(select(func.count()).select_from(m)) or 0)
-                       for m in (ImportLineRow, AllocationRow, DischargeRunRow))
+        values = tuple(
+            int(s.scalar(select(func.count()).select_from(m)) or 0)
+            for m in (ImportLineRow, AllocationRow, DischargeRunRow)
+        )
     engine.dispose()
     return values  # type: ignore[return-value]
 
 
 def first_period(tmp_path: Path) -> Path:
-    return write_ledger(tmp_path / "p1", [part("A")],
-                        [imp(I1, 1, "A", "10", "2025-01-01")], [exp(E1, 1, "A", "4", "2025-02-01")])
+    return write_ledger(
+        tmp_path / "p1",
+        [part("A")],
+        [imp(I1, 1, "A", "10", "2025-01-01")],
+        [exp(E1, 1, "A", "4", "2025-02-01")],
+    )
 
 
 def test_same_input_twice_changes_nothing(tmp_path: Path, db_url: str) -> None:
@@ -56,7 +62,9 @@ def test_same_input_twice_changes_nothing(tmp_path: Path, db_url: str) -> None:
     second = discharge(folder, tmp_path / "o2", db_url)
     assert counts(db_url) == before == (1, 1, 1)
     assert second["run_id"] == first["run_id"] and second["reused_existing_run"] is True
-    assert (tmp_path / "o1" / "allocations.csv").read_text() == (tmp_path / "o2" / "allocations.csv").read_text()
+    assert (tmp_path / "o1" / "allocations.csv").read_text() == (
+        tmp_path / "o2" / "allocations.csv"
+    ).read_text()
 
 
 def test_new_period_keeps_every_earlier_allocation(tmp_path: Path, db_url: str) -> None:
@@ -64,9 +72,12 @@ def test_new_period_keeps_every_earlier_allocation(tmp_path: Path, db_url: str) 
     engine = open_database(db_url)
     with Session(engine) as s:
         earlier = {r.id for r in active_allocations(s, company_id(s))}
-    later = write_ledger(tmp_path / "p2", [part("A")],
-                         [imp(I1, 1, "A", "10", "2025-01-01"), imp(I2, 1, "A", "10", "2025-03-01")],
-                         [exp(E1, 1, "A", "4", "2025-02-01"), exp(E2, 1, "A", "9", "2025-04-01")])
+    later = write_ledger(
+        tmp_path / "p2",
+        [part("A")],
+        [imp(I1, 1, "A", "10", "2025-01-01"), imp(I2, 1, "A", "10", "2025-03-01")],
+        [exp(E1, 1, "A", "4", "2025-02-01"), exp(E2, 1, "A", "9", "2025-04-01")],
+    )
     run = discharge(later, tmp_path / "o2", db_url)
     with Session(engine) as s:
         now = {r.id for r in active_allocations(s, company_id(s))}
@@ -77,15 +88,24 @@ def test_new_period_keeps_every_earlier_allocation(tmp_path: Path, db_url: str) 
 
 
 def test_backdated_import_replaces_only_the_changed_export_lines(tmp_path: Path, db_url: str) -> None:
-    short = write_ledger(tmp_path / "p1", [part("A"), part("B")],
-                         [imp(I1, 1, "A", "1", "2025-01-01"), imp(I1, 2, "B", "5", "2025-01-01")],
-                         [exp(E1, 1, "A", "3", "2025-02-01"), exp(E1, 2, "B", "5", "2025-02-01")])
+    short = write_ledger(
+        tmp_path / "p1",
+        [part("A"), part("B")],
+        [imp(I1, 1, "A", "1", "2025-01-01"), imp(I1, 2, "B", "5", "2025-01-01")],
+        [exp(E1, 1, "A", "3", "2025-02-01"), exp(E1, 2, "B", "5", "2025-02-01")],
+    )
     discharge(short, tmp_path / "o1", db_url)
     assert len(read_csv(tmp_path / "o1" / "shortfalls.csv")) == 1
-    fixed = write_ledger(tmp_path / "p2", [part("A"), part("B")],
-                         [imp(I1, 1, "A", "1", "2025-01-01"), imp(I1, 2, "B", "5", "2025-01-01"),
-                          imp(I2, 1, "A", "2", "2025-01-15")],
-                         [exp(E1, 1, "A", "3", "2025-02-01"), exp(E1, 2, "B", "5", "2025-02-01")])
+    fixed = write_ledger(
+        tmp_path / "p2",
+        [part("A"), part("B")],
+        [
+            imp(I1, 1, "A", "1", "2025-01-01"),
+            imp(I1, 2, "B", "5", "2025-01-01"),
+            imp(I2, 1, "A", "2", "2025-01-15"),
+        ],
+        [exp(E1, 1, "A", "3", "2025-02-01"), exp(E1, 2, "B", "5", "2025-02-01")],
+    )
     discharge(fixed, tmp_path / "o2", db_url)
     assert read_csv(tmp_path / "o2" / "shortfalls.csv") == []
     engine = open_database(db_url)
@@ -100,13 +120,19 @@ def test_backdated_import_replaces_only_the_changed_export_lines(tmp_path: Path,
 
 def test_reversing_the_latest_run_restores_the_previous_state(tmp_path: Path, db_url: str) -> None:
     discharge(first_period(tmp_path), tmp_path / "o1", db_url)
-    later = write_ledger(tmp_path / "p2", [part("A")], [imp(I1, 1, "A", "10", "2025-01-01")],
-                         [exp(E1, 1, "A", "4", "2025-02-01"), exp(E2, 1, "A", "1", "2025-03-01")])
+    later = write_ledger(
+        tmp_path / "p2",
+        [part("A")],
+        [imp(I1, 1, "A", "10", "2025-01-01")],
+        [exp(E1, 1, "A", "4", "2025-02-01"), exp(E2, 1, "A", "1", "2025-03-01")],
+    )
     discharge(later, tmp_path / "o2", db_url)
     runner = CliRunner()
     refused = runner.invoke(app, ["run", "reverse", "1", "--reason", "test", "--db", db_url])
     assert refused.exit_code == 2 and "run 2 is later" in refused.stderr
-    assert runner.invoke(app, ["run", "reverse", "2", "--reason", "wrong export", "--db", db_url]).exit_code == 0
+    assert (
+        runner.invoke(app, ["run", "reverse", "2", "--reason", "wrong export", "--db", db_url]).exit_code == 0
+    )
     engine = open_database(db_url)
     with Session(engine) as s:
         result = stored_result(s, company_id(s))
@@ -127,8 +153,9 @@ def test_sqlite_and_postgresql_give_the_same_output(pg_server_url: str, ledger: 
     outputs = {}
     for label, url in (("memory", None), ("sqlite", f"sqlite:///{base / 'x.db'}"), ("pg", pg)):
         discharge(folder, base / label, url)
-        outputs[label] = [(base / label / f).read_text() for f in
-                          ("allocations.csv", "shortfalls.csv", "balances.csv")]
+        outputs[label] = [
+            (base / label / f).read_text() for f in ("allocations.csv", "shortfalls.csv", "balances.csv")
+        ]
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
