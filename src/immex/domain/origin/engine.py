@@ -169,6 +169,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
     for res in applicable:
         lines.extend(_describe(res, rule.alternatives[res.index - 1], facts, good))
     chosen = next((r for r in applicable if r.met), applicable[0])
+    reported_rvc = _report_rvc(chosen, applicable)
     dm_value = chosen.failing_value / good.transaction_value * HUNDRED
 
     if chosen.met:
@@ -191,7 +192,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             chosen.shift_required,
             chosen.shift_met,
             chosen.failing_materials,
-            chosen.reported_rvc(),
+            reported_rvc,
             chosen.de_minimis_applied,
             dm_value,
             facts.de_minimis_limit,
@@ -227,13 +228,21 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         chosen.shift_required,
         chosen.shift_met,
         chosen.failing_materials,
-        chosen.reported_rvc(),
+        reported_rvc,
         False,
         dm_value,
         facts.de_minimis_limit,
         tuple(lines),
         results,
     )
+
+
+def _report_rvc(chosen: AlternativeResult, applicable: list[AlternativeResult]) -> RvcResult | None:
+    """The RVC of the reported alternative; when it needs none, that of the first alternative that
+    does (the contract's ``rvc`` is null only where no alternative needs one)."""
+    if chosen.rvc:
+        return chosen.reported_rvc()
+    return next((r.reported_rvc() for r in applicable if r.rvc), None)
 
 
 def _rule_text(case: OriginCase) -> str | None:

@@ -283,7 +283,8 @@ def _tokens(text: str, where: str) -> list[tuple[str, str]]:
         if match is None or match.end() == pos:
             raise RuleSyntaxError(
                 f"cannot read {where} at {text[pos : pos + 60]!r} "
-                "(goods named by description cannot be checked against HS codes)"
+                "(expected HS codes such as 'heading 8501' or 'any other heading'; "
+                "goods named by description are not readable)"
             )
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind).strip()))
