@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from immex.domain.duties.tariff import dotted, hts_lookup
+from immex.intake.problems import InputError
 from immex.service import duties as service
+from immex.service import duties_tariff as tariff_service
 
 app = typer.Typer(help="Import contributions, T-MEC Art. 2.5, tariff data and landed cost.",
                   no_args_is_help=True)
@@ -59,3 +64,139 @@ def tmec25(
         sys.stdout.write(json.dumps(service.tmec25_json(result), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(service.tmec25_text(result) + "\n")
+
+
+tariff_app = typer.Typer(help="Mexican tariff (LIGIE fracciones with NICO): lookups and updates.",
+                         no_args_is_help=True)
+app.add_typer(tariff_app, name="tariff")
+hts_app = typer.Typer(help="US HTS rates of the goods the company exports (its own table).",
+                      no_args_is_help=True)
+app.add_typer(hts_app, name="hts")
+
+
+def _problems(error: InputError) -> None:
+    for problem in error.problems:
+        where = ":".join(x for x in (problem.file, "" if problem.row is None else str(problem.row),
+                                     problem.column) if x)
+        sys.stderr.write(f"{where}: {problem.message}\n")
+    raise typer.Exit(2)
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        sys.stderr.write(f"{option}: {text!r} is not a date YYYY-MM-DD\n")
+        raise typer.Exit(2) from None
+
+
+@tariff_app.command("show")
+def tariff_show(
+    fraccion: str = typer.Argument(..., help="8504.40.99, 85044099 or with NICO 8504.40.99.99"),
+    date: str = typer.Option(..., "--date", help="Date whose tariff applies (YYYY-MM-DD)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir",
+                                         help="Where updated tables live (default "
+                                              "$IMMEX_DATA_DIR or ./immex-data)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """The fracción (all its NICOs, or one) in force on a date, with its IGI rate."""
+    day = _date(date, "--date")
+    try:
+        answer = tariff_service.tariff_show(fraccion, day, data_dir)
+    except InputError as error:
+        _problems(error)
+        return
+    if not answer.rows:
+        sys.stderr.write(f"FRACCION: {dotted(answer.fraccion)}"
+                         f"{'.' + answer.nico if answer.nico else ''} is not in the tariff in "
+                         f"force on {day.isoformat()}\n")
+        raise typer.Exit(1)
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps([{
+            "fraccion": dotted(r.fraccion), "nico": r.nico, "description": r.description,
+            "unit": r.unit, "igi_rate": None if r.igi_rate is None else format_rate(r.igi_rate),
+            "since": r.since.isoformat(), "until": r.until.isoformat() if r.until else None,
+            "source": r.source} for r in answer.rows], ensure_ascii=False) + "\n")
+        return
+    for r in answer.rows:
+        rate = "rate not in the data" if r.igi_rate is None else f"IGI {format_rate(r.igi_rate)}"
+        sys.stdout.write(f"{dotted(r.fraccion)}.{r.nico}  {rate}  unit {r.unit or '-'}  "
+                         f"since {r.since.isoformat()}  [{r.source}]\n    {r.description}\n")
+
+
+@tariff_app.command("update")
+def tariff_update(
+    file: Path | None = typer.Option(None, "--file", help="Official tariff file (CSV or XLSX) "
+                                                          "with fracción, NICO, description, "
+                                                          "unit and IGI columns."),
+    satcfdi_db: Path | None = typer.Option(None, "--satcfdi-db",
+                                           help="satcfdi catalogs.db (descriptions only)."),
+    since: str = typer.Option(..., "--since", help="Date the release is in force from."),
+    source: str = typer.Option(..., "--source", help="Citation of the file (DOF date, URL)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir"),
+) -> None:
+    """Merge an official release into the tariff table of the data directory."""
+    day = _date(since, "--since")
+    if (file is None) == (satcfdi_db is None):
+        sys.stderr.write("--file: give exactly one of --file or --satcfdi-db\n")
+        raise typer.Exit(2)
+    path = file if file is not None else satcfdi_db
+    assert path is not None
+    if not path.exists():
+        sys.stderr.write(f"--file: {path} does not exist\n")
+        raise typer.Exit(2)
+    try:
+        target, read, total = tariff_service.tariff_update(path, day, source, data_dir,
+                                                           satcfdi=satcfdi_db is not None)
+    except InputError as error:
+        _problems(error)
+        return
+    sys.stdout.write(f"{read} rows read; table {target} now has {total} rows\n")
+
+
+@hts_app.command("import")
+def hts_import(
+    file: Path = typer.Option(..., "--file", help="USITC HTS export (.json or .csv)."),
+    table: Path = typer.Option(..., "--table", help="The company's HTS table (CSV) to update."),
+    source: str = typer.Option(..., "--source", help="Citation (HTS revision, date)."),
+    code: list[str] = typer.Option([], "--code", help="Keep only these HTS numbers "
+                                                      "(repeatable)."),
+) -> None:
+    """Import general (column 1) rates from the USITC HTS export into the company table."""
+    if not file.exists():
+        sys.stderr.write(f"--file: {file} does not exist\n")
+        raise typer.Exit(2)
+    try:
+        count = tariff_service.hts_import(file, table, source, code)
+    except (InputError, ValueError) as error:
+        if isinstance(error, InputError):
+            _problems(error)
+        sys.stderr.write(f"--code: {error}\n")
+        raise typer.Exit(2) from None
+    sys.stdout.write(f"{count} HTS lines imported into {table}\n")
+
+
+@hts_app.command("show")
+def hts_show(
+    code: str = typer.Argument(..., help="HTS number, e.g. 8504.40.9580"),
+    table: Path = typer.Option(..., "--table", help="The company's HTS table (CSV)."),
+) -> None:
+    """The general US duty of an HTS number from the company table."""
+    try:
+        row = hts_lookup(tariff_service.read_hts_table(table), code)
+    except InputError as error:
+        _problems(error)
+        return
+    except ValueError as error:
+        sys.stderr.write(f"CODE: {error}\n")
+        raise typer.Exit(2) from None
+    if row is None:
+        sys.stderr.write(f"CODE: {code} is not in {table}\n")
+        raise typer.Exit(1)
+    rate = "not ad valorem" if row.general_rate is None else format_rate(row.general_rate)
+    sys.stdout.write(f"{row.hts}  general {row.general_text or '-'} ({rate})  [{row.source}]\n"
+                     f"    {row.description}\n")
+
+
+def format_rate(rate: Decimal) -> str:
+    return format(rate.normalize(), "f") if rate else "0"

@@ -1,0 +1,156 @@
+"""Tariff data as effective-dated values: LIGIE fracciones with NICO and US HTS lines.
+
+The Mexican tariff (TIGIE/LIGIE, DOF 01-07-2020, in force 28-12-2020: eight-digit
+fracción plus two-digit NICO) is kept as rows ``(fraccion, nico, description,
+unit, igi_rate, since, until, source)``; ``igi_rate`` is a fraction (``0.15``
+= 15 %), 0 for "Ex." (exento), and None when the source gives no ad valorem
+rate (descriptions-only catalogs, specific or mixed duties). A lookup asks for
+the rows in force on a date; nothing is guessed outside the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+_DIGITS = re.compile(r"^\d+$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%?$")
+
+
+@dataclass(frozen=True, slots=True)
+class TariffRow:
+    fraccion: str          # eight digits, no dots
+    nico: str              # two digits, or "" when the row is for the whole fracción
+    description: str
+    unit: str              # Apéndice 7 unit (UMT) as the source writes it, or ""
+    igi_rate: Decimal | None
+    since: dt.date
+    until: dt.date | None
+    source: str
+
+    def covers(self, day: dt.date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.fraccion, self.nico)
+
+
+def split_fraccion(text: str) -> tuple[str, str | None]:
+    """``8504.40.99`` → (``85044099``, None); ``8504.40.99.01`` / ``8504409901`` → (…, ``01``).
+
+    Raises ValueError for anything that is not 8 or 10 digits once dots and spaces go.
+    """
+    digits = text.replace(".", "").replace(" ", "").strip()
+    if not _DIGITS.match(digits) or len(digits) not in (8, 10):
+        raise ValueError(f"fracción {text!r} must have 8 digits (or 10 with the NICO)")
+    return digits[:8], (digits[8:] if len(digits) == 10 else None)
+
+
+def dotted(fraccion: str) -> str:
+    """``85044099`` → ``8504.40.99`` (the way the TIGIE prints it)."""
+    return f"{fraccion[:4]}.{fraccion[4:6]}.{fraccion[6:8]}"
+
+
+def parse_tigie_rate(text: str) -> Decimal | None:
+    """A TIGIE ad valorem cell as a fraction: ``15`` / ``15%`` → 0.15, ``Ex.`` → 0.
+
+    Returns None for an empty cell; raises ValueError for specific or mixed duties and
+    anything else that is not an ad valorem percentage.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if cleaned.lower().rstrip(".") in ("ex", "exento", "exenta"):
+        return Decimal(0)
+    match = _PERCENT.match(cleaned)
+    if not match:
+        raise ValueError(f"{text!r} is not an ad valorem rate (a percentage or Ex.)")
+    return Decimal(match.group(1)) / 100
+
+
+def in_force(rows: Iterable[TariffRow], fraccion: str, nico: str | None,
+             day: dt.date) -> list[TariffRow]:
+    """The rows of a fracción (one NICO, or all of them) in force on ``day``."""
+    return sorted((row for row in rows if row.fraccion == fraccion
+                   and (nico is None or row.nico == nico) and row.covers(day)),
+                  key=lambda r: r.nico)
+
+
+def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
+                  since: dt.date) -> list[TariffRow]:
+    """Apply an official release in force from ``since`` to the current table.
+
+    For each (fracción, NICO) of the release, the row open on ``since`` is closed the day
+    before when its description, unit or rate changes, and the release row is added from
+    ``since``; an unchanged row stays as it is. Rows the release does not mention stay
+    open (a release can be partial, e.g. the chapters a company uses). Rows starting
+    after ``since`` are kept: history is never rewritten.
+    """
+    by_key: dict[tuple[str, str], TariffRow] = {row.key: row for row in release}
+    out: list[TariffRow] = []
+    replaced: set[tuple[str, str]] = set()
+    day_before = since - dt.timedelta(days=1)
+    for row in current:
+        new = by_key.get(row.key)
+        if new is None or not row.covers(since):
+            out.append(row)
+            continue
+        same = (row.description, row.unit, row.igi_rate) == (new.description, new.unit,
+                                                              new.igi_rate)
+        if same:
+            out.append(row)
+            replaced.add(row.key)
+            continue
+        if row.since <= day_before:
+            out.append(replace(row, until=day_before))
+    for key, new in by_key.items():
+        if key not in replaced:
+            out.append(replace(new, since=since, until=None))
+    out.sort(key=lambda r: (r.fraccion, r.nico, r.since))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class HtsRow:
+    """A US HTS line the company exports under, with its general (column 1) duty."""
+
+    hts: str                    # 8 or 10 digits, no dots
+    description: str
+    general_text: str           # as the HTS writes it: "2.5%", "Free", "4.4¢/kg"
+    general_rate: Decimal | None  # ad valorem fraction; None when not ad valorem
+    source: str
+
+
+def parse_hts_general(text: str) -> Decimal | None:
+    """``Free`` → 0, ``2.5%`` → 0.025; None for specific/compound duties or an empty cell."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if cleaned.lower() == "free":
+        return Decimal(0)
+    match = re.match(r"^(\d+(?:\.\d+)?)%$", cleaned)
+    return Decimal(match.group(1)) / 100 if match else None
+
+
+def hts_digits(text: str) -> str:
+    digits = text.replace(".", "").replace(" ", "").strip()
+    if not _DIGITS.match(digits) or len(digits) not in (4, 6, 8, 10):
+        raise ValueError(f"HTS number {text!r} must have 4, 6, 8 or 10 digits")
+    return digits
+
+
+def hts_lookup(rows: Iterable[HtsRow], code: str) -> HtsRow | None:
+    """The row of ``code``, else the nearest shorter heading that has a rate."""
+    digits = hts_digits(code)
+    table = {row.hts: row for row in rows}
+    for length in (10, 8, 6, 4):
+        if length > len(digits):
+            continue
+        row = table.get(digits[:length])
+        if row is not None and (row.general_rate is not None or length == len(digits)):
+            return row
+    return None
