@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from immex.cli.common import DbOption, parse_date, problems_exit, status, stdout
+from immex.cli.common import DbOption, parse_date, problems_exit, status, stderr, stdout
+from immex.intake.problems import problems_csv
 from immex.service import discharge as discharge_service
 from immex.store.db import database_url
 
@@ -29,6 +30,11 @@ def discharge(
         outcome = discharge_service.run_discharge(input_dir, output_dir, method, parse_date(as_of, "--as-of"),
                                                   db, progress)
     errors_csv.unlink(missing_ok=True)
+    warnings_csv = output_dir / "warnings.csv"
+    warnings_csv.unlink(missing_ok=True)
+    if outcome.warnings:
+        warnings_csv.write_text(problems_csv(outcome.warnings), encoding="utf-8")
+        stderr.print(f"{len(outcome.warnings)} Anexo 22 warning(s) (the run went ahead): {warnings_csv}")
     run = outcome.run
     counts = run["counts"]
     stdout.print(f"run {run['run_id']} ({run['method']}): {counts['allocations']} allocations, "

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
+from immex.domain.anexo22 import validate_clave, validate_pedimento_number
 from immex.domain.discharge import BomCycleError, explode
 from immex.domain.ledger import (
     PART_KINDS,
@@ -164,7 +165,29 @@ def read_ledger(source: Path, required: Iterable[str] = DISCHARGE_FILES) -> Ledg
         return LedgerRead(None, problems)
     ledger = _validate(tables, problems)
     sources = tuple(sorted(source / n for n in tables)) if source.is_dir() else (source,)
-    return LedgerRead(None if problems else ledger, problems, fingerprint_sources=sources)
+    warnings = [] if problems else anexo22_warnings(ledger, tables)
+    return LedgerRead(None if problems else ledger, problems, warnings, fingerprint_sources=sources)
+
+
+def anexo22_warnings(ledger: Ledger, tables: dict[str, Table]) -> list[Problem]:
+    """Pedimento numbers and claves that Anexo 22 does not know: reported, not refused.
+
+    The discharge contract accepts any 15-digit number, so these never stop a run,
+    but a broker would reject such a pedimento and an auditor will ask about it.
+    """
+    warnings: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    lines: list[ImportLine | ExportLine] = [*ledger.imports, *ledger.exports]
+    for line in lines:
+        label = tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label
+        if (line.pedimento, line.clave) in seen:
+            continue
+        seen.add((line.pedimento, line.clave))
+        for column, message in (("pedimento", validate_pedimento_number(line.pedimento)),
+                                ("clave", validate_clave(line.clave, line.cleared_on))):
+            if message:
+                warnings.append(Problem(label, line.row, column, message))
+    return warnings
 
 
 def _empty(label: str) -> Table:
