@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from immex.domain.numbers import plain, round_half_up
 from immex.domain.origin.facts import OriginFacts
+from immex.domain.origin.grammar import UNREADABLE
 from immex.domain.origin.hs import HsCode, HsRange, in_any
 from immex.domain.origin.model import (
     Alternative,
@@ -469,6 +470,11 @@ def _alternative(
 def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:
     head = f"Alternative {res.index} ({alt.label})"
     out: list[str] = []
+    if alt.unsupported and alt.unsupported[0].startswith(UNREADABLE):
+        return [
+            f"{head}: not applied, the grammar cannot read it ({alt.unsupported[0][len(UNREADABLE) :]}): "
+            f"{alt.text}"
+        ]
     if alt.shift is None:
         out.append(f"{head}: no change in tariff classification is required.")
     elif res.failing_materials:

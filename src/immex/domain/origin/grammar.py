@@ -91,13 +91,17 @@ _PERCENT = re.compile(
     r"(?: method)?(?: is used)?"
 )
 _SHIFT = re.compile(r"^A change (?:to (?P<target>.+?) )?from (?P<rest>.+)$")
-_GOOD_OF = re.compile(r"^(?:a good of (?:any of )?|any other good of |any good of )")
+_GOOD_OF = re.compile(
+    r"^(?:a good of (?:any of )?|any other good of |any good of "
+    r"|any other (?:tariff item|subheading) within )"
+)
 _PREAMBLE = re.compile(r"^For (?P<who>a|an|any other) (?P<what>[^:]*?):\s*")
 _NO_CHANGE = re.compile(
     r"^No (?:required )?change in tariff classification (?:is required )?(?:to|for) "
     r"(?:a good of |goods of |any good of )?(?P<target>.+)$"
 )
 _INCLUDING = re.compile(r",?\s*including another " + _LEVEL + r" within that group")
+_WHETHER_TAIL = re.compile(r",?\s*whether or not there is also a change from .*$")
 _WHETHER = re.compile(r",?\s*whether or not there is also a change from ")
 _EXCEPT = re.compile(r",?\s*except (?:from|for) ")
 _TOKEN = re.compile(
@@ -107,6 +111,7 @@ _TOKEN = re.compile(
     r"|(?P<other>any other " + _LEVEL + r")"
     r"|(?P<another>another " + _LEVEL + r")"
     r"|(?P<outside>any " + _LEVEL + r" outside that group)"
+    r"|(?P<any>any " + _LEVEL + r")"
     r"|(?P<good_of>any other good (?:of|within) )"
     r"|(?P<within>within )"
     r"|(?P<level>(?:tariff items?|subheadings?|headings?|chapters?))\b"
@@ -126,6 +131,7 @@ def normalize(text: str) -> str:
     cleaned = re.sub(r"\)(?=[A-Z])", ") ", cleaned)
     cleaned = re.sub(r"\bother(chapter|heading|subheading)", r"other \1", cleaned)
     cleaned = re.sub(r"\b(through|or)(?=\d)", r"\1 ", cleaned)
+    cleaned = re.sub(r"\b(\d{4}),\.(\d{2})", r"\1.\2", cleaned)
     cleaned = cleaned.replace(
         "any other good within the same subheading", "any other good within that subheading"
     )
@@ -133,8 +139,17 @@ def normalize(text: str) -> str:
     return cleaned
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse rule text (GN 11 or treaty wording) into a :class:`Rule`; raise RuleSyntaxError."""
+UNREADABLE = "not readable: "
+
+
+def parse_rule(text: str, lenient: bool = False) -> Rule:
+    """Parse rule text (GN 11 or treaty wording) into a :class:`Rule`; raise RuleSyntaxError.
+
+    With ``lenient`` (used for the official rule table) an alternative the grammar cannot
+    read is kept as an alternative that is never met (its reason in ``unsupported``), so
+    that the readable alternatives of the same rule can still be applied; the rule is
+    rejected only when no alternative is readable.
+    """
     if not text or not text.strip():
         raise RuleSyntaxError("rule text is empty")
     clean = normalize(text)
@@ -158,8 +173,34 @@ def parse_rule(text: str) -> Rule:
     alternatives: list[Alternative] = []
     for label, body in pieces:
         inherited = alternatives[0].target if alternatives else None
-        alternatives.append(_alternative(label, body, inherited))
+        try:
+            alternatives.append(_alternative(label, body, inherited))
+        except RuleSyntaxError as exc:
+            if not lenient:
+                raise
+            alternatives.append(_unreadable(label, body, str(exc)))
+    if all(a.unsupported and a.unsupported[0].startswith(UNREADABLE) for a in alternatives):
+        raise RuleSyntaxError(alternatives[0].unsupported[0][len(UNREADABLE) :])
     return Rule(text=re.sub(r"\s+", " ", text).strip(), alternatives=tuple(alternatives), condition=condition)
+
+
+def _unreadable(label: str, body: str, error: str) -> Alternative:
+    """An alternative kept for the record; its target is read when it is plain codes."""
+    target: tuple[HsRange, ...] = ()
+    match = _SHIFT.match(_strip_tail(body)) or _NO_CHANGE.match(_strip_tail(body))
+    if match and match.group("target"):
+        try:
+            target = _target(match.group("target"))
+        except RuleSyntaxError:
+            target = ()
+    return Alternative(
+        label=label,
+        target=target,
+        shift=None,
+        rvc=None,
+        text=_strip_tail(body),
+        unsupported=(UNREADABLE + error,),
+    )
 
 
 def _strip_tail(text: str) -> str:
@@ -188,7 +229,7 @@ def _alternative(label: str, body: str, inherited: tuple[HsRange, ...] | None) -
             unsupported.append("provided " + rest)
     main = _INCLUDING.sub("", main).strip()
     shift_match = _SHIFT.match(main)
-    no_change = _NO_CHANGE.match(main)
+    no_change = _NO_CHANGE.match(_WHETHER_TAIL.sub("", main))
     if shift_match:
         if shift_match.group("target") is not None:
             target = _target(shift_match.group("target"))
@@ -268,7 +309,10 @@ def _shift(rest: str, target: tuple[HsRange, ...], unsupported: list[str]) -> Ta
             if several:
                 unsupported.append("except " + segment[several.start() :].strip(" ,"))
                 segment = segment[: several.start()]
-            excepted = excepted + _codes(segment, "except")
+            if re.fullmatch(r"any " + _LEVEL + r" within that group", segment):
+                excepted = excepted + target
+            else:
+                excepted = excepted + _codes(segment, "except")
     if not sources:
         raise RuleSyntaxError(f"no source after 'from' in {rest!r}")
     return TariffShift(sources=sources, also=also, excepted=excepted)
@@ -388,6 +432,9 @@ def _sources(text: str, target: tuple[HsRange, ...]) -> tuple[Source, ...]:
                 sources.append(OtherAt(level, within=within))
             else:
                 sources.append(OtherAt(level))
+        elif kind == "any":  # "from any heading" (GN 11 ch. 51 rule 3): every code
+            sources.append(FromCodes((HsRange("01", "99"),)))
+            i += 1
         elif kind == "outside":
             sources.append(OutsideGroup(_level_in(value)))
             i += 1

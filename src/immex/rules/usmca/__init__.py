@@ -242,7 +242,7 @@ def rule_table() -> tuple[TableEntry, ...]:
             product: ProductRule | None = None
             error: str | None = None
             try:
-                rule = parse_rule(raw["text"])
+                rule = parse_rule(raw["text"], lenient=True)
                 product = ProductRule(raw["id"], rule, raw["citation"], since, until, scope, notes)
             except RuleSyntaxError as exc:
                 error = str(exc)
@@ -277,36 +277,47 @@ def find_rule(code: HsCode, day: dt.date) -> ProductRule:
             continue
         best = max((r.digits for r in entry.scope if r.contains(code) is True), default=0)
         if best:
-            conditioned = 1 if entry.product is not None and entry.product.rule.condition else 0
-            candidates.append((-best, conditioned, entry.since, order, entry))
+            # a rule for a described good (unreadable) or a described use (condition) ranks after the
+            # readable rule for "any other good" of the same code
+            special = 1 if entry.product is None or entry.product.rule.condition else 0
+            candidates.append((-best, special, entry.since, order, entry))
     if not candidates:
         raise OriginError(f"no USMCA product-specific rule in the data covers HS {code} on {day.isoformat()}")
-    # most specific first; then unconditioned; then the latest period (successor of a dated rule)
+    # most specific first (GN 11(m)(v)); then readable and unconditioned; then the latest period
     candidates.sort(key=lambda c: (c[0], c[1], -c[2].toordinal(), c[3]))
-    entry = candidates[0][4]
+    top = candidates[0]
+    entry = top[4]
     if entry.product is None:
         raise OriginError(
             f"the rule for HS {code} ({entry.citation}) names goods by description and cannot be "
             f"applied from HS codes alone ({entry.error}); give the rule text in the case file"
         )
+    notes: list[str] = []
+    skipped = [c[4] for c in candidates[1:] if c[0] == top[0] and c[1] == 1]
+    for other in skipped:
+        notes.append(
+            f"{other.citation} is written for a described good or use of this code and is not applied; "
+            f"if the good is that one, give that rule's text in the case file: {other.text}"
+        )
     narrower = [e for e in rule_table() if e.covers(day) and any(r.contains(code) is None for r in e.scope)]
     if narrower:
         names = ", ".join(sorted({str(r) for e in narrower for r in e.scope if r.contains(code) is None}))
-        note = (
+        notes.append(
             f"Rules for narrower codes exist ({names}); the rule of the {len(code.digits)}-digit code is "
             "applied. Give the full tariff item if the good is one of them."
         )
-        product = entry.product
-        return ProductRule(
-            product.id,
-            product.rule,
-            product.citation,
-            product.since,
-            product.until,
-            product.scope,
-            (note, *product.notes),
-        )
-    return entry.product
+    product = entry.product
+    if not notes:
+        return product
+    return ProductRule(
+        product.id,
+        product.rule,
+        product.citation,
+        product.since,
+        product.until,
+        product.scope,
+        (*notes, *product.notes),
+    )
 
 
 def unreadable_rules() -> list[TableEntry]:
