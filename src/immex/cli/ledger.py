@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from immex.cli.common import DbOption, parse_date, problems_exit, status, stderr, stdout
+from immex.domain.discharge import DischargeResult
+from immex.domain.ledger import Ledger
 from immex.intake.problems import problems_csv
+from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
+from immex.service import reports
+from immex.service.templates import write_templates
 from immex.store.db import database_url
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
@@ -52,7 +59,121 @@ def reverse(run_id: int = typer.Argument(..., help="The run to reverse (the late
     stdout.print(f"run {run_id} reversed")
 
 
+def template(output_dir: Path = typer.Option(Path("immex-template"), "--output",
+                                             help="Folder for the empty templates")) -> None:
+    """Write empty input templates: one CSV per file, an XLSX workbook and COLUMNS.md."""
+    for path in write_templates(output_dir):
+        stdout.print(f"wrote {path}")
+
+
+report_app = typer.Typer(help="Reports on the stored ledger (--db) or on an input folder (--input).",
+                         no_args_is_help=True)
+InputOption = typer.Option(None, "--input", help="Discharge this input folder in memory instead of "
+                                                 "reading the store")
+OutputOption = typer.Option(None, "--output", help="Write the report to FILE.csv or FILE.xlsx "
+                                                   "(default: a table on screen)")
+AsOfOption = typer.Option(None, "--as-of", help="Date for balances and deadlines (default today)")
+RowsOption = typer.Option(40, "--rows", help="Rows to show on screen")
+
+
+def _emit(report: reports.Report, output: Path | None, rows: int) -> None:
+    if output is not None:
+        count = reports.write_report(report, output)
+        stdout.print(f"{report.title}: {count} rows → {output}")
+        return
+    table = Table(title=f"{report.title} ({len(report.rows)} rows)")
+    for name in report.header:
+        table.add_column(name)
+    for row in report.rows[:rows]:
+        table.add_row(*(csv_text(v) for v in row))
+    stdout.print(table)
+    if len(report.rows) > rows:
+        stdout.print(f"… {len(report.rows) - rows} more rows: use --output FILE.csv or FILE.xlsx")
+
+
+def _state(db: str | None, input_dir: Path | None) -> tuple[Ledger, DischargeResult]:
+    return reports.load_state(db, input_dir)
+
+
+def _as_of(value: str | None) -> dt.date:
+    return parse_date(value, "--as-of") or dt.date.today()
+
+
+@report_app.command("balances")
+def report_balances(db: str | None = DbOption, input_dir: Path | None = InputOption,
+                    as_of: str | None = AsOfOption, output: Path | None = OutputOption,
+                    rows: int = RowsOption) -> None:
+    """Imported, discharged and remaining per pedimento and partida, with deadline and status."""
+    with problems_exit():
+        ledger, result = _state(db, input_dir)
+        _emit(reports.balances_report(ledger, result, _as_of(as_of)), output, rows)
+
+
+@report_app.command("aging")
+def report_aging(db: str | None = DbOption, input_dir: Path | None = InputOption,
+                 as_of: str | None = AsOfOption, output: Path | None = OutputOption,
+                 rows: int = RowsOption) -> None:
+    """Open lots by age, with value, Art. 108 deadline and status, soonest deadline first."""
+    with problems_exit():
+        ledger, result = _state(db, input_dir)
+        _emit(reports.aging_report(ledger, result, _as_of(as_of)), output, rows)
+
+
+@report_app.command("expiring")
+def report_expiring(days: int = typer.Option(60, "--days", help="Deadline within this many days"),
+                    include_overdue: bool = typer.Option(True, "--overdue/--no-overdue",
+                                                         help="Also list lots already overdue"),
+                    db: str | None = DbOption, input_dir: Path | None = InputOption,
+                    as_of: str | None = AsOfOption, output: Path | None = OutputOption,
+                    rows: int = RowsOption) -> None:
+    """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
+    with problems_exit():
+        ledger, result = _state(db, input_dir)
+        _emit(reports.expiring_report(ledger, result, _as_of(as_of), days, include_overdue), output, rows)
+
+
+@report_app.command("trace-export")
+def report_trace_export(pedimento: str = typer.Argument(..., help="Export pedimento (15 digits)"),
+                        line: int | None = typer.Option(None, "--line", help="Only this partida"),
+                        db: str | None = DbOption, input_dir: Path | None = InputOption,
+                        output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+    """An export to the import lots it discharged (and its shortfalls)."""
+    with problems_exit():
+        ledger, result = _state(db, input_dir)
+        _emit(reports.trace_export_report(ledger, result, pedimento, line), output, rows)
+
+
+@report_app.command("trace-import")
+def report_trace_import(pedimento: str = typer.Argument(..., help="Import pedimento (15 digits)"),
+                        line: int | None = typer.Option(None, "--line", help="Only this partida"),
+                        db: str | None = DbOption, input_dir: Path | None = InputOption,
+                        output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+    """An import lot to the exports that consumed it."""
+    with problems_exit():
+        ledger, result = _state(db, input_dir)
+        _emit(reports.trace_import_report(ledger, result, pedimento, line), output, rows)
+
+
+@report_app.command("shortfalls")
+def report_shortfalls(db: str | None = DbOption, input_dir: Path | None = InputOption,
+                      output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+    """Requirements no import lot could cover."""
+    with problems_exit():
+        _ledger, result = _state(db, input_dir)
+        _emit(reports.shortfalls_report(result), output, rows)
+
+
+@report_app.command("runs")
+def report_runs(db: str | None = DbOption, output: Path | None = OutputOption,
+                rows: int = RowsOption) -> None:
+    """Every stored discharge run: who, when, method, input fingerprint, reversal."""
+    with problems_exit():
+        _emit(reports.runs_report(db), output, rows)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the ledger commands to the main app."""
     app.command("discharge")(discharge)
+    app.command("template")(template)
     app.add_typer(run_app, name="run")
+    app.add_typer(report_app, name="report")
