@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -258,42 +260,83 @@ def _conversions(table: Table | None, parts: dict[str, _Part] | None, units: Uni
     return rows, raw
 
 
-def _ledger_rows(table: Table, item_column: str, country_column: str, units: UnitNames,
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """A ledger table as positional rows: the fast path for million-row CSV files."""
+
+    label: str
+    header: tuple[str, ...]
+    rows: Iterable[tuple[int, list[str]]]
+
+
+def _sheet_of_table(table: Table) -> _Sheet:
+    header = table.header
+    return _Sheet(table.label, header,
+                  ((number, [values.get(name, "") for name in header]) for number, values in table.rows))
+
+
+def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
+    """Rows as ``read_csv_table`` sees them (stripped, padded, blank rows skipped), streamed."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for number, values in enumerate(reader, start=2):
+            cleaned = [v.strip() for v in values]
+            if not any(cleaned):
+                continue
+            if len(cleaned) < width:
+                cleaned += [""] * (width - len(cleaned))
+            yield number, cleaned
+
+
+def _csv_sheet(path: Path) -> _Sheet:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = tuple(name.strip() for name in next(csv.reader(handle), []))
+    return _Sheet(path.name, header, _csv_rows(path, len(header)))
+
+
+def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: UnitNames,
                  parts: dict[str, _Part] | None, base_factors: dict[tuple[str, str, str], Decimal],
                  staging: _Staging, out: list[LedgerRow]) -> None:
-    label = table.label
+    label = sheet.label
+    position = {name: index for index, name in reversed(list(enumerate(sheet.header)))}
+    i_ped, i_line, i_clave, i_date, i_item, i_qty, i_uom = (
+        position[c] for c in ("pedimento", "line", "clave", "cleared_on", item_column, "qty", "uom"))
+    i_value, i_hs, i_country = (position.get(c, -1) for c in ("unit_value_usd", "hs", country_column))
     pedimento_of = _cached(canonical_pedimento)
     date_of = _cached(_parse_date)
     hs_of = _cached(domain.normalize_hs)
     country_of = _cached(domain.normalize_country)
+    decimals: dict[str, Decimal] = {}
     seen: set[tuple[str, int, str]] = set()
     add = staging.add
     is_import = item_column == "part"
-    for number, values in table.rows:
+    decimal_re = _DECIMAL.fullmatch
+    for number, values in sheet.rows:
         ok = True
-        get = values.get
-        pedimento = pedimento_of(get("pedimento", ""))
-        if not get("pedimento", ""):
+        ped_text = values[i_ped]
+        pedimento = pedimento_of(ped_text)
+        if not ped_text:
             add(label, number, "pedimento", "is empty")
             ok = False
         elif isinstance(pedimento, ValueError):
             add(label, number, "pedimento", str(pedimento))
             ok = False
-        line_text = get("line", "")
+        line_text = values[i_line]
         line = 0
-        if not line_text:
+        if line_text.isdigit() and line_text.isascii() and int(line_text) > 0:
+            line = int(line_text)
+        elif not line_text:
             add(label, number, "line", "is empty")
             ok = False
-        elif not line_text.isdigit() or int(line_text) <= 0:
+        else:
             add(label, number, "line", f"{line_text!r} is not a positive integer")
             ok = False
-        else:
-            line = int(line_text)
-        clave = get("clave", "")
+        clave = values[i_clave]
         if not clave:
             add(label, number, "clave", "is empty")
             ok = False
-        date_text = get("cleared_on", "")
+        date_text = values[i_date]
         cleared_on = date_of(date_text)
         if not date_text:
             add(label, number, "cleared_on", "is empty")
@@ -301,25 +344,29 @@ def _ledger_rows(table: Table, item_column: str, country_column: str, units: Uni
         elif isinstance(cleared_on, ValueError):
             add(label, number, "cleared_on", str(cleared_on))
             ok = False
-        item = get(item_column, "")
+        item = values[i_item]
         if not item:
             add(label, number, item_column, "is empty")
             ok = False
         elif parts is not None and item not in parts:
             add(label, number, item_column, f"unknown part {item!r} (not in parts.csv)")
             ok = False
-        qty_text = get("qty", "")
-        qty: Decimal | None = None
-        if not qty_text:
-            add(label, number, "qty", "is empty")
-            ok = False
-        else:
-            try:
-                qty = _decimal(qty_text, "qty", positive=True)
-            except ValueError as exc:
-                add(label, number, "qty", str(exc))
+        qty_text = values[i_qty]
+        qty = decimals.get(qty_text)
+        if qty is None or qty <= 0:
+            qty = None
+            if not qty_text:
+                add(label, number, "qty", "is empty")
                 ok = False
-        uom = get("uom", "")
+            else:
+                try:
+                    qty = _decimal(qty_text, "qty", positive=True)
+                    if len(decimals) < 100_000:
+                        decimals[qty_text] = qty
+                except ValueError as exc:
+                    add(label, number, "qty", str(exc))
+                    ok = False
+        uom = values[i_uom]
         code = units.code(uom) if uom else None
         if not uom:
             add(label, number, "uom", "is empty")
@@ -333,20 +380,23 @@ def _ledger_rows(table: Table, item_column: str, country_column: str, units: Uni
             if uom != base and (item, uom, base) not in base_factors and ("", uom, base) not in base_factors:
                 add(label, number, "uom", f"no conversion from {uom!r} to {item!r}'s base unit {base!r}")
                 ok = False
-        value_text = get("unit_value_usd", "")
+        value_text = values[i_value] if i_value >= 0 else ""
         value: Decimal | None = None
         if value_text:
-            try:
-                value = _decimal(value_text, "unit_value_usd", positive=False)
-            except ValueError as exc:
-                add(label, number, "unit_value_usd", str(exc))
-                ok = False
-        hs_text = get("hs", "")
+            if decimal_re(value_text) and value_text[0] != "-":
+                value = Decimal(value_text)
+            else:
+                try:
+                    value = _decimal(value_text, "unit_value_usd", positive=False)
+                except ValueError as exc:
+                    add(label, number, "unit_value_usd", str(exc))
+                    ok = False
+        hs_text = values[i_hs] if i_hs >= 0 else ""
         hs = hs_of(hs_text) if hs_text else ""
         if hs is None:
             add(label, number, "hs", f"{hs_text!r} must be 6, 8 or 10 digits (dots and spaces allowed)")
             ok = False
-        country_text = get(country_column, "")
+        country_text = values[i_country] if i_country >= 0 else ""
         country = country_of(country_text) if country_text else ""
         if country is None:
             _country(country_text, label, number, country_column, staging)
@@ -392,24 +442,46 @@ def _fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+def _ledger_tables(source: Path) -> tuple[dict[str, Table], dict[str, tuple[str, ...]], list[Problem]]:
+    """The small tables read whole, and the headers of every table present.
+
+    For a folder, ``imports.csv`` / ``exports.csv`` are not loaded here: they are
+    streamed row by row later (they can hold millions of rows).
+    """
+    if source.is_dir():
+        tables: dict[str, Table] = {}
+        headers: dict[str, tuple[str, ...]] = {}
+        for name in (IMPORTS, EXPORTS, PARTS, CONVERSIONS, UOM_OVERRIDE_CSV):
+            path = source / name
+            if not path.is_file():
+                continue
+            if name in (IMPORTS, EXPORTS):
+                headers[name] = _csv_sheet(path).header
+            else:
+                tables[name] = read_csv_table(path)
+                headers[name] = tables[name].header
+        return tables, headers, []
+    tables, problems = load_tables(source)
+    return tables, {name: table.header for name, table in tables.items()}, problems
+
+
 def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
     """Stage and validate the compulsa's ledger folder (or XLSX workbook); nothing is stored."""
-    tables, problems = load_tables(source)
+    tables, headers, problems = _ledger_tables(source)
     if problems:
         return None, problems
-    if source.is_dir() and (source / UOM_OVERRIDE_CSV).is_file():
-        tables[UOM_OVERRIDE_CSV] = read_csv_table(source / UOM_OVERRIDE_CSV)
     staging = _Staging()
     for name in (IMPORTS, EXPORTS):
-        if name not in tables:
+        if name not in headers:
             staging.add(name, None, "", "required file is missing")
     for name, columns in LEDGER_COLUMNS.items():
-        table = tables.get(name)
-        if table is None:
+        header = headers.get(name)
+        if header is None:
             continue
+        label = tables[name].label if name in tables else name
         for column in columns:
-            if column not in table.header:
-                staging.add(table.label, 1, column, "required column is missing")
+            if column not in header:
+                staging.add(label, 1, column, "required column is missing")
     if staging.problems:
         return None, staging.problems
     units = UnitNames(catalogs.unit_names(), _unit_overrides(tables.get(UOM_OVERRIDE_CSV), staging))
@@ -417,13 +489,15 @@ def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]
     conversions, base_factors = _conversions(tables.get(CONVERSIONS), parts, units, staging)
     imports: list[LedgerRow] = []
     exports: list[LedgerRow] = []
-    _ledger_rows(tables[IMPORTS], "part", "country_of_origin", units, parts, base_factors, staging, imports)
-    _ledger_rows(tables[EXPORTS], "product", "destination_country", units, parts, base_factors, staging,
-                 exports)
+    for name, item_column, country_column, out in (
+            (IMPORTS, "part", "country_of_origin", imports),
+            (EXPORTS, "product", "destination_country", exports)):
+        sheet = _csv_sheet(source / name) if source.is_dir() else _sheet_of_table(tables[name])
+        _ledger_rows(sheet, item_column, country_column, units, parts, base_factors, staging, out)
     _both_files(imports, exports, staging)
     if staging.problems:
         return None, staging.problems
-    used = [source / n for n in tables if (source / n).is_file()] if source.is_dir() else [source]
+    used = [source / n for n in headers] if source.is_dir() else [source]
     return LedgerInput(imports + exports, Converter(conversions), f"folder {source.name}",
                        _fingerprint(used)), []
 
@@ -551,6 +625,24 @@ class _CountingStream:
             yield item
 
 
+PARALLEL_MIN_ZIP_BYTES = 4 << 20
+"""Validate the ZIP in a second process while the ledger is read, for ZIPs at least this big."""
+
+
+def _both_sides(datastage: Path, read_ledger: Callable[[], tuple[LedgerInput | None, list[Problem]]]
+                ) -> tuple[tuple[StageData | None, list[Problem], list[Problem]],
+                           tuple[LedgerInput | None, list[Problem]]]:
+    """Load the Data Stage and the ledger; on a large ZIP, validate it in a child process meanwhile."""
+    size = datastage.stat().st_size if datastage.is_file() else 0
+    if size < PARALLEL_MIN_ZIP_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+        return load_stage(datastage), read_ledger()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        stage_future = pool.submit(load_stage, datastage)
+        ledger_side = read_ledger()
+        return stage_future.result(), ledger_side
+
+
 def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
                  company: str = "default", reports: bool = True) -> CompulsaResult:
     """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
@@ -562,12 +654,14 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
     if (input_dir is None) == (db_url is None):
         raise ValueError("give exactly one of input_dir or db_url")
     outputs = [output / DIFFERENCES_CSV, output / REPORT_XLSX, output / REPORT_PDF]
-    stage, problems, warnings = load_stage(datastage)
-    if input_dir is not None:
-        ledger, ledger_problems = read_ledger_folder(input_dir)
-    else:
+
+    def read_ledger() -> tuple[LedgerInput | None, list[Problem]]:
+        if input_dir is not None:
+            return read_ledger_folder(input_dir)
         assert db_url is not None
-        ledger, ledger_problems = load_stored_ledger(db_url, company)
+        return load_stored_ledger(db_url, company)
+
+    (stage, problems, warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger)
     problems += ledger_problems
     if problems or stage is None or ledger is None:
         _remove(outputs)
