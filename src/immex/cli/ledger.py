@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import typer
@@ -15,6 +16,7 @@ from immex.intake.problems import problems_csv
 from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
 from immex.service import reports
+from immex.service.demo import DEMO_COMPANY, run_demo
 from immex.service.templates import write_templates
 from immex.store.db import database_url
 
@@ -22,20 +24,26 @@ run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_
 
 
 def discharge(
-    input_dir: Path = typer.Option(..., "--input", help="Folder with parts.csv, imports.csv, exports.csv, "
-                                                        "bom.csv [, uom_conversions.csv], or an .xlsx"),
-    output_dir: Path = typer.Option(..., "--output", help="Folder for allocations.csv, shortfalls.csv, "
-                                                          "balances.csv and run.json"),
+    input_dir: Path = typer.Option(
+        ...,
+        "--input",
+        help="Folder with parts.csv, imports.csv, exports.csv, bom.csv [, uom_conversions.csv], or an .xlsx",
+    ),
+    output_dir: Path = typer.Option(
+        ..., "--output", help="Folder for allocations.csv, shortfalls.csv, balances.csv and run.json"
+    ),
     method: str = typer.Option("fifo", "--method", help="fifo (PEPS, default), lifo or directed"),
     as_of: str | None = typer.Option(None, "--as-of", help="Date for balances and deadlines (default today)"),
-    db: str | None = typer.Option(None, "--db", help="Persist intake and run in this database "
-                                                     "(without it nothing is stored)"),
+    db: str | None = typer.Option(
+        None, "--db", help="Persist intake and run in this database (without it nothing is stored)"
+    ),
 ) -> None:
     """Discharge the temporary imports by the exports (shared/contracts/discharge.md)."""
     errors_csv = output_dir / "errors.csv"
     with problems_exit(errors_csv), status("discharging") as progress:
-        outcome = discharge_service.run_discharge(input_dir, output_dir, method, parse_date(as_of, "--as-of"),
-                                                  db, progress)
+        outcome = discharge_service.run_discharge(
+            input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress
+        )
     errors_csv.unlink(missing_ok=True)
     warnings_csv = output_dir / "warnings.csv"
     warnings_csv.unlink(missing_ok=True)
@@ -44,34 +52,44 @@ def discharge(
         stderr.print(f"{len(outcome.warnings)} Anexo 22 warning(s) (the run went ahead): {warnings_csv}")
     run = outcome.run
     counts = run["counts"]
-    stdout.print(f"run {run['run_id']} ({run['method']}): {counts['allocations']} allocations, "
-                 f"{counts['shortfalls']} shortfalls, {counts['balances']} import lines "
-                 f"{counts['balances_by_status']} → {output_dir}")
+    stdout.print(
+        f"run {run['run_id']} ({run['method']}): {counts['allocations']} allocations, "
+        f"{counts['shortfalls']} shortfalls, {counts['balances']} import lines "
+        f"{counts['balances_by_status']} → {output_dir}"
+    )
 
 
 @run_app.command("reverse")
-def reverse(run_id: int = typer.Argument(..., help="The run to reverse (the latest active one)"),
-            reason: str = typer.Option(..., "--reason", help="Why; kept in the audit trail"),
-            db: str | None = DbOption) -> None:
+def reverse(
+    run_id: int = typer.Argument(..., help="The run to reverse (the latest active one)"),
+    reason: str = typer.Option(..., "--reason", help="Why; kept in the audit trail"),
+    db: str | None = DbOption,
+) -> None:
     """Reverse a stored discharge run: its allocations stop counting; earlier ones count again."""
     with problems_exit():
         discharge_service.reverse_run(database_url(db), run_id, reason)
     stdout.print(f"run {run_id} reversed")
 
 
-def template(output_dir: Path = typer.Option(Path("immex-template"), "--output",
-                                             help="Folder for the empty templates")) -> None:
+def template(
+    output_dir: Path = typer.Option(
+        Path("immex-template"), "--output", help="Folder for the empty templates"
+    ),
+) -> None:
     """Write empty input templates: one CSV per file, an XLSX workbook and COLUMNS.md."""
     for path in write_templates(output_dir):
         stdout.print(f"wrote {path}")
 
 
-report_app = typer.Typer(help="Reports on the stored ledger (--db) or on an input folder (--input).",
-                         no_args_is_help=True)
-InputOption = typer.Option(None, "--input", help="Discharge this input folder in memory instead of "
-                                                 "reading the store")
-OutputOption = typer.Option(None, "--output", help="Write the report to FILE.csv or FILE.xlsx "
-                                                   "(default: a table on screen)")
+report_app = typer.Typer(
+    help="Reports on the stored ledger (--db) or on an input folder (--input).", no_args_is_help=True
+)
+InputOption = typer.Option(
+    None, "--input", help="Discharge this input folder in memory instead of reading the store"
+)
+OutputOption = typer.Option(
+    None, "--output", help="Write the report to FILE.csv or FILE.xlsx (default: a table on screen)"
+)
 AsOfOption = typer.Option(None, "--as-of", help="Date for balances and deadlines (default today)")
 RowsOption = typer.Option(40, "--rows", help="Rows to show on screen")
 
@@ -100,9 +118,13 @@ def _as_of(value: str | None) -> dt.date:
 
 
 @report_app.command("balances")
-def report_balances(db: str | None = DbOption, input_dir: Path | None = InputOption,
-                    as_of: str | None = AsOfOption, output: Path | None = OutputOption,
-                    rows: int = RowsOption) -> None:
+def report_balances(
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    as_of: str | None = AsOfOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """Imported, discharged and remaining per pedimento and partida, with deadline and status."""
     with problems_exit():
         ledger, result = _state(db, input_dir)
@@ -110,9 +132,13 @@ def report_balances(db: str | None = DbOption, input_dir: Path | None = InputOpt
 
 
 @report_app.command("aging")
-def report_aging(db: str | None = DbOption, input_dir: Path | None = InputOption,
-                 as_of: str | None = AsOfOption, output: Path | None = OutputOption,
-                 rows: int = RowsOption) -> None:
+def report_aging(
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    as_of: str | None = AsOfOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """Open lots by age, with value, Art. 108 deadline and status, soonest deadline first."""
     with problems_exit():
         ledger, result = _state(db, input_dir)
@@ -120,12 +146,17 @@ def report_aging(db: str | None = DbOption, input_dir: Path | None = InputOption
 
 
 @report_app.command("expiring")
-def report_expiring(days: int = typer.Option(60, "--days", help="Deadline within this many days"),
-                    include_overdue: bool = typer.Option(True, "--overdue/--no-overdue",
-                                                         help="Also list lots already overdue"),
-                    db: str | None = DbOption, input_dir: Path | None = InputOption,
-                    as_of: str | None = AsOfOption, output: Path | None = OutputOption,
-                    rows: int = RowsOption) -> None:
+def report_expiring(
+    days: int = typer.Option(60, "--days", help="Deadline within this many days"),
+    include_overdue: bool = typer.Option(
+        True, "--overdue/--no-overdue", help="Also list lots already overdue"
+    ),
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    as_of: str | None = AsOfOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
     with problems_exit():
         ledger, result = _state(db, input_dir)
@@ -133,10 +164,14 @@ def report_expiring(days: int = typer.Option(60, "--days", help="Deadline within
 
 
 @report_app.command("trace-export")
-def report_trace_export(pedimento: str = typer.Argument(..., help="Export pedimento (15 digits)"),
-                        line: int | None = typer.Option(None, "--line", help="Only this partida"),
-                        db: str | None = DbOption, input_dir: Path | None = InputOption,
-                        output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+def report_trace_export(
+    pedimento: str = typer.Argument(..., help="Export pedimento (15 digits)"),
+    line: int | None = typer.Option(None, "--line", help="Only this partida"),
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """An export to the import lots it discharged (and its shortfalls)."""
     with problems_exit():
         ledger, result = _state(db, input_dir)
@@ -144,10 +179,14 @@ def report_trace_export(pedimento: str = typer.Argument(..., help="Export pedime
 
 
 @report_app.command("trace-import")
-def report_trace_import(pedimento: str = typer.Argument(..., help="Import pedimento (15 digits)"),
-                        line: int | None = typer.Option(None, "--line", help="Only this partida"),
-                        db: str | None = DbOption, input_dir: Path | None = InputOption,
-                        output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+def report_trace_import(
+    pedimento: str = typer.Argument(..., help="Import pedimento (15 digits)"),
+    line: int | None = typer.Option(None, "--line", help="Only this partida"),
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """An import lot to the exports that consumed it."""
     with problems_exit():
         ledger, result = _state(db, input_dir)
@@ -155,8 +194,12 @@ def report_trace_import(pedimento: str = typer.Argument(..., help="Import pedime
 
 
 @report_app.command("shortfalls")
-def report_shortfalls(db: str | None = DbOption, input_dir: Path | None = InputOption,
-                      output: Path | None = OutputOption, rows: int = RowsOption) -> None:
+def report_shortfalls(
+    db: str | None = DbOption,
+    input_dir: Path | None = InputOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+) -> None:
     """Requirements no import lot could cover."""
     with problems_exit():
         _ledger, result = _state(db, input_dir)
@@ -164,16 +207,52 @@ def report_shortfalls(db: str | None = DbOption, input_dir: Path | None = InputO
 
 
 @report_app.command("runs")
-def report_runs(db: str | None = DbOption, output: Path | None = OutputOption,
-                rows: int = RowsOption) -> None:
+def report_runs(
+    db: str | None = DbOption, output: Path | None = OutputOption, rows: int = RowsOption
+) -> None:
     """Every stored discharge run: who, when, method, input fingerprint, reversal."""
     with problems_exit():
         _emit(reports.runs_report(db), output, rows)
+
+
+def demo(
+    workdir: Path = typer.Option(Path("immex-demo"), "--dir", help="Folder for the demo store and reports"),
+    as_of: str | None = AsOfOption,
+) -> None:
+    """Create a realistic IMMEX company in the embedded store, discharge it and write its reports."""
+    day = _as_of(as_of)
+    started = time.perf_counter()
+    with problems_exit(), status("building the demo") as progress:
+        outcome, written = run_demo(workdir, day, progress)
+    run, counts = outcome.run, outcome.run["counts"]
+    table = Table(title=f"immex demo — {DEMO_COMPANY.name} (RFC {DEMO_COMPANY.rfc}), as of {day}")
+    table.add_column("what")
+    table.add_column("how many", justify="right")
+    for label, value in (
+        ("parts", counts["parts"]),
+        ("import lines (temporary imports)", counts["import_lines"]),
+        ("export lines (returns of finished goods)", counts["export_lines"]),
+        ("allocations (discharge, FIFO)", counts["allocations"]),
+        ("late allocations (after the Art. 108 deadline)", counts["late_allocations"]),
+        ("shortfalls", counts["shortfalls"]),
+        *((f"import lines {k}", v) for k, v in counts["balances_by_status"].items()),
+    ):
+        table.add_row(label, str(value))
+    stdout.print(table)
+    stdout.print(f"store: {workdir / 'demo.db'} (run {run['run_id']})")
+    stdout.print(f"contract output: {workdir / 'discharge'} (allocations.csv, shortfalls.csv, balances.csv)")
+    for name, path in written.items():
+        stdout.print(f"report {name}: {path}")
+    stdout.print(
+        f"next: immex report expiring --days 60 --db sqlite:///{workdir / 'demo.db'} "
+        f"--as-of {day}   ({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Attach the ledger commands to the main app."""
     app.command("discharge")(discharge)
     app.command("template")(template)
+    app.command("demo")(demo)
     app.add_typer(run_app, name="run")
     app.add_typer(report_app, name="report")
