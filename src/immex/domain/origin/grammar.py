@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from immex.domain.origin.hs import HsRange
+from immex.domain.origin.hs import HsError, HsRange
 from immex.domain.origin.model import (
     Alternative,
     FromCodes,
@@ -397,7 +397,10 @@ def _code_run(tokens: list[tuple[str, str]], start: int, where: str) -> tuple[tu
                 i += 2
             if len(low) != len(high):
                 raise RuleSyntaxError(f"{where}: range {value} through {tokens[i][1]} mixes levels")
-            ranges.append(HsRange(low, high))
+            try:
+                ranges.append(HsRange(low, high))
+            except HsError as exc:
+                raise RuleSyntaxError(f"{where}: {exc}") from exc
             i += 1
             last_good = i
             continue

@@ -1,0 +1,20 @@
+"""Small builders for origin cases: a whole case in one line, as the engine sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from immex.domain.origin import Good, HsCode, Material, MaterialRole, OriginCase, parse_rule
+
+
+def mat(mid: str, hs: str, value: str, originating: bool = False, role: MaterialRole = MaterialRole.DIRECT,
+        **kw: object) -> Material:
+    return Material(mid, HsCode.parse(hs), Decimal(value), originating, None, role, **kw)  # type: ignore[arg-type]
+
+
+def case(hs: str, tv: str, materials: list[Material], nc: str | None = None, rule: str | None = None,
+         agreement: str = "USMCA", date: str = "2025-03-01", wholly: bool = False) -> OriginCase:
+    return OriginCase(agreement, dt.date.fromisoformat(date),
+                      Good(HsCode.parse(hs), Decimal(tv), Decimal(nc) if nc else None, "", wholly),
+                      tuple(materials), parse_rule(rule) if rule else None)
