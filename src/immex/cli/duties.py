@@ -14,6 +14,7 @@ import typer
 from immex.domain.duties.tariff import dotted, hts_lookup
 from immex.intake.problems import InputError
 from immex.service import duties as service
+from immex.service import duties_landed as landed_service
 from immex.service import duties_tariff as tariff_service
 
 app = typer.Typer(help="Import contributions, T-MEC Art. 2.5, tariff data and landed cost.",
@@ -200,3 +201,33 @@ def hts_show(
 
 def format_rate(rate: Decimal) -> str:
     return format(rate.normalize(), "f") if rate else "0"
+
+
+@app.command("landed")
+def landed(
+    input: Path = typer.Option(..., "--input", help="Landed-cost scenario (JSON)."),
+    set_: list[str] = typer.Option([], "--set", help="What-if edit PATH=VALUE, e.g. "
+                                                     "items.P-100.supplier_country=USA "
+                                                     "(repeatable)."),
+    csv_out: Path | None = typer.Option(None, "--csv", help="Write the table as CSV."),
+    xlsx_out: Path | None = typer.Option(None, "--xlsx", help="Write the tables as XLSX."),
+    chart: Path | None = typer.Option(None, "--chart", help="Savings chart (.png or .svg)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir",
+                                         help="Tariff data directory (for IGI lookups)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Landed cost per part under definitive / PROSEC / T-MEC / IMMEX and yearly savings."""
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        sys.stderr.write("--chart: the file must end in .png or .svg\n")
+        raise typer.Exit(2)
+    try:
+        result = landed_service.run_landed_file(input, set_, data_dir)
+    except service.CaseError as error:
+        _fail(error)
+        return
+    landed_service.write_outputs(result, csv_out, xlsx_out, chart)
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps(landed_service.landed_json(result), ensure_ascii=False)
+                         + "\n")
+    else:
+        sys.stdout.write(landed_service.landed_text(result) + "\n")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
+
+# Case files give Decimals; derived cases (landed cost, ledger) may carry exact Fractions.
+Exact = Decimal | Fraction
 
 Clave = Literal["A1", "IN", "AF"]
 Program = Literal["TMEC", "PROSEC", "R8"]
@@ -87,13 +91,14 @@ class Preference:
 class Incrementables:
     """LA Art. 65 charges not in the invoice price, for the whole pedimento, in its currency."""
 
-    freight: Decimal = Decimal(0)
-    insurance: Decimal = Decimal(0)
-    packing: Decimal = Decimal(0)
-    other: Decimal = Decimal(0)
+    freight: Exact = Decimal(0)
+    insurance: Exact = Decimal(0)
+    packing: Exact = Decimal(0)
+    other: Exact = Decimal(0)
 
-    def total(self) -> Decimal:
-        return self.freight + self.insurance + self.packing + self.other
+    def total(self) -> Fraction:
+        return (Fraction(self.freight) + Fraction(self.insurance) + Fraction(self.packing)
+                + Fraction(self.other))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,7 @@ class Company:
 class PedimentoLine:
     line: int
     fraccion: str
-    value: Decimal
+    value: Exact
     igi_rate: Decimal
     preference: Preference | None
     cc_rate: Decimal
@@ -172,7 +177,7 @@ class ExportOperation:
 class ForeignDuty:
     """Duty paid in the US/Canada on the finished good, with the MXN rate to convert it."""
 
-    amount: Decimal
+    amount: Exact
     exchange_rate: Decimal
     currency: str | None = None
 
@@ -183,7 +188,7 @@ class Material:
 
     id: str | int
     fraccion: str
-    customs_value_mxn: Decimal
+    customs_value_mxn: Exact
     originating: bool
     igi_rate: Decimal
     preference: Preference | None = None

@@ -26,7 +26,14 @@ from immex.domain.duties.values import (
     DutyRules,
     EvidenceTerm,
 )
-from immex.rules import RulesError, as_date, build_series, require_keys
+from immex.rules import (
+    EffectiveSeries,
+    Period,
+    RulesError,
+    as_date,
+    build_series,
+    require_keys,
+)
 
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 DTA_VALUES = ("fr_i_rate", "fr_ii_rate", "fr_iii_quota", "fr_iv_quota", "fr_v_quota")
@@ -127,7 +134,8 @@ def _catalog(data: Any) -> Catalog:
 
 
 def _evidence_terms(data: Any) -> tuple[EvidenceTerm, ...]:
-    require_keys(data, {"evidence_term"}, {"evidence_term"}, "tmec25.yaml")
+    require_keys(data, {"evidence_term", "tmec_parties"}, {"evidence_term", "tmec_parties"},
+                 "tmec25.yaml")
     block = data["evidence_term"]
     require_keys(block, {"description", "reference", "rows"},
                  {"description", "reference", "rows"}, "evidence_term")
@@ -153,3 +161,33 @@ def duty_rules() -> DutyRules:
 def dta_rows_in_force(day: dt.date) -> DtaRow | None:
     """The LFD Art. 49 row in force on ``day`` (None outside the data)."""
     return duty_rules().dta.row_on(day)
+
+
+@cache
+def iva_rates() -> EffectiveSeries[Decimal]:
+    """General IVA rate by period (LIVA Art. 1)."""
+    data = read_duties_yaml("iva.yaml")
+    require_keys(data, {"iva_rate"}, {"iva_rate"}, "iva.yaml")
+    block = data["iva_rate"]
+    require_keys(block, {"description", "reference", "rows"},
+                 {"description", "reference", "rows"}, "iva_rate")
+    series = build_series("iva_rate", block["rows"], "rate")
+    periods = []
+    for period in series.periods:
+        if not isinstance(period.value, str) or not _DECIMAL.match(period.value):
+            raise RulesError(f"iva_rate: {period.value!r} must be a quoted plain decimal")
+        periods.append(Period(period.since, period.until, Decimal(period.value),
+                              period.reference))
+    return EffectiveSeries("iva_rate", tuple(periods))
+
+
+@cache
+def tmec_parties() -> EffectiveSeries[frozenset[str]]:
+    """Countries (Anexo 22 Apéndice 4 codes) that are T-MEC Parties, by period."""
+    block = read_duties_yaml("tmec25.yaml")["tmec_parties"]
+    require_keys(block, {"description", "reference", "rows"},
+                 {"description", "reference", "rows"}, "tmec_parties")
+    series = build_series("tmec_parties", block["rows"], "countries")
+    return EffectiveSeries("tmec_parties", tuple(
+        Period(p.since, p.until, frozenset(str(c) for c in p.value), p.reference)
+        for p in series.periods))
