@@ -51,7 +51,8 @@ def test_compulsa_writes_differences_workbook_and_pdf(tmp_path: Path) -> None:
     assert code == 0
     assert "2 differences" in out
     rows = read_differences(tmp_path / "out" / "differences.csv")
-    assert [(r["field"], r["kind"]) for r in rows] == [("qty", "mismatch"), ("pedimento", "missing_in_ledger")]
+    assert [(r["field"], r["kind"]) for r in rows] == [("qty", "mismatch"),
+                                                       ("pedimento", "missing_in_ledger")]
     book = load_workbook(tmp_path / "out" / "compulsa.xlsx", read_only=True)
     assert book.sheetnames[0] == "Summary" and "Missing in ledger" in book.sheetnames
     missing = list(book["Missing in ledger"].iter_rows(values_only=True))
@@ -93,8 +94,8 @@ def _bad_ledger_case(tmp_path: Path, case: str) -> list[tuple[str, str, str]]:
         return [("imports.csv", "", "")]
     if case == "missing column":
         write_csv(folder / "imports.csv", ("pedimento", "line", "clave", "cleared_on", "part", "qty"), [good])
-        write_csv(folder / "exports.csv", ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"),
-                  [])
+        write_csv(folder / "exports.csv",
+                  ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"), [])
         return [("imports.csv", "1", "uom")]
     rows = {
         "pedimento": {"pedimento": "26 07 3921 600000"},
