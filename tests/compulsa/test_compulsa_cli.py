@@ -294,3 +294,12 @@ def test_to_ledger_invalid_zip_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "required entry" in result.stderr
 
+
+
+def test_ledger_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
+    write_ledger(tmp_path / "ledger", [import_row(PAR)])
+    with (tmp_path / "ledger" / "imports.csv").open("ab") as handle:
+        handle.write("260739216000001,2,IN,2026-01-10,PIÑA,1,6\n".encode("latin-1"))
+    assert compulsa(tmp_path)[0] == 2
+    assert errors(tmp_path) == [("imports.csv", "", "")]

@@ -279,14 +279,17 @@ def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
     """Rows as ``read_csv_table`` sees them (stripped, padded, blank rows skipped), streamed."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        next(reader, None)
-        for number, values in enumerate(reader, start=2):
-            cleaned = [v.strip() for v in values]
-            if not any(cleaned):
-                continue
-            if len(cleaned) < width:
-                cleaned += [""] * (width - len(cleaned))
-            yield number, cleaned
+        try:
+            next(reader, None)
+            for number, values in enumerate(reader, start=2):
+                cleaned = [v.strip() for v in values]
+                if not any(cleaned):
+                    continue
+                if len(cleaned) < width:
+                    cleaned += [""] * (width - len(cleaned))
+                yield number, cleaned
+        except UnicodeDecodeError:
+            raise _NotUtf8(path.name) from None
 
 
 def _csv_sheet(path: Path) -> _Sheet:
@@ -455,18 +458,34 @@ def _ledger_tables(source: Path) -> tuple[dict[str, Table], dict[str, tuple[str,
             path = source / name
             if not path.is_file():
                 continue
-            if name in (IMPORTS, EXPORTS):
-                headers[name] = _csv_sheet(path).header
-            else:
-                tables[name] = read_csv_table(path)
-                headers[name] = tables[name].header
+            try:
+                if name in (IMPORTS, EXPORTS):
+                    headers[name] = _csv_sheet(path).header
+                else:
+                    tables[name] = read_csv_table(path)
+                    headers[name] = tables[name].header
+            except UnicodeDecodeError:
+                raise _NotUtf8(name) from None
         return tables, headers, []
     tables, problems = load_tables(source)
     return tables, {name: table.header for name, table in tables.items()}, problems
 
 
+class _NotUtf8(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
     """Stage and validate the compulsa's ledger folder (or XLSX workbook); nothing is stored."""
+    try:
+        return _read_ledger_folder(source)
+    except _NotUtf8 as exc:
+        return None, [Problem(exc.name, None, "", "is not UTF-8 text")]
+
+
+def _read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
     tables, headers, problems = _ledger_tables(source)
     if problems:
         return None, problems
