@@ -230,18 +230,10 @@ def parse_datetime(value: str) -> dt.datetime | None:
         return None
 
 
-_date_cache: dict[str, bool] = {}
-
-
 def _check_date(value: str) -> str | None:
-    if not value:
+    if not value or parse_datetime(value) is not None:
         return None
-    good = _date_cache.get(value)
-    if good is None:
-        good = parse_datetime(value) is not None
-        if len(_date_cache) < 100_000:
-            _date_cache[value] = good
-    return None if good else f"{value!r} is not a real date YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
+    return f"{value!r} is not a real date YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
 
 
 def _required(inner: Check) -> Check:
@@ -388,6 +380,9 @@ class _RefState:
     """Compact key sets for the reference checks."""
 
     ids: dict[PedimentoKey, int] = field(default_factory=dict)
+    known: dict[tuple[str, str, str], tuple[int, PedimentoKey]] = field(default_factory=dict)
+    """Raw (Patente, Pedimento, SeccionAduanera) already seen valid → (id, normalized key)."""
+    good_dates: set[str] = field(default_factory=set)
     first_501: dict[int, int] = field(default_factory=dict)
     partidas: dict[int | tuple[int, str | int], int] = field(default_factory=dict)
 
@@ -465,8 +460,20 @@ def _data_lines(stream: IO[bytes], entry: Entry) -> Iterator[Line]:
         yield Line(row, tuple([p.strip() for p in pieces[:size]]))
 
 
-def read_zip(path: str | Path) -> DataStageRead:
-    """Read and validate a Data Stage ZIP (see the module docstring)."""
+LineSink = Callable[[str, int, list[str], "PedimentoKey | None"], None]
+"""``on_line(tipo, row, values, key)``: see :func:`read_zip`."""
+
+
+def read_zip(path: str | Path, on_line: LineSink | None = None) -> DataStageRead:
+    """Read and validate a Data Stage ZIP (see the module docstring).
+
+    ``on_line``, when given, is called during validation for every data line that
+    is valid so far — as long as no problem at all has been found yet — with its
+    type, row, trimmed values (layout order) and normalized pedimento key (None for
+    Resumen), in processing order: 501, 551, then the other types in layout order.
+    A caller that stores these lines must discard them unless the result is ``ok``
+    (the import writes them inside one transaction and rolls it back).
+    """
     path = Path(path)
     empty: dict[str, int] = {}
     try:
@@ -478,7 +485,7 @@ def read_zip(path: str | Path) -> DataStageRead:
         entries, problems = _structure(archive)
         if problems:
             return DataStageRead(path, entries, tuple(problems), (), empty, frozenset(), ())
-        return _validate(path, archive, entries)
+        return _validate(path, archive, entries, on_line)
 
 
 def _structure(archive: zipfile.ZipFile) -> tuple[dict[str, Entry], list[Problem]]:
@@ -517,7 +524,8 @@ def _structure(archive: zipfile.ZipFile) -> tuple[dict[str, Entry], list[Problem
     return found, problems
 
 
-def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry]) -> DataStageRead:
+def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
+              on_line: LineSink | None) -> DataStageRead:
     state = _RefState()
     problems: list[tuple[int, Problem]] = []
     warnings: list[Problem] = []
@@ -528,7 +536,7 @@ def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry]) -
     resumen_lines: list[Line] = []
     for tipo in order:
         entry = entries[tipo]
-        found = _validate_entry(archive, entry, state, problems)
+        found = _validate_entry(archive, entry, state, problems, on_line)
         counts[tipo] = found[0]
         if tipo == "Resumen":
             resumen_lines = found[1]
@@ -550,21 +558,31 @@ def _resumen_warnings(name: str, line: Line, counts: dict[str, int]) -> Iterator
                           f"Resumen {total} is {value!r} but {tipo} has {actual} lines")
 
 
+_KEY_CHECK_LIST = tuple((i, n, _KEY_CHECKS[n]) for i, n in enumerate(KEY_FIELDS))
+
+
 def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
-                    problems: list[tuple[int, Problem]]) -> tuple[int, list[Line]]:
+                    problems: list[tuple[int, Problem]], on_line: LineSink | None
+                    ) -> tuple[int, list[Line]]:
+    """Check every line of one entry; the hot loop of the reader (kept flat on purpose)."""
     tipo = entry.tipo
     name = entry.name
     width = entry.width
     size = len(LAYOUTS[tipo])
-    checks = CHECKS[tipo]
-    position = entry.position
     keyed = tipo in PEDIMENTO_TYPES
+    # field checks other than the key and the plain date checks, which have fast paths below
+    date_indexes = tuple(i for i, n, c in CHECKS[tipo] if c is _check_date)
+    other_checks = tuple((i, n, c) for i, n, c in CHECKS[tipo]
+                         if c is not _check_date and not (keyed and n in KEY_FIELDS))
+    good_dates = state.good_dates
+    position = entry.position
     is_501 = tipo == "501"
     is_551 = tipo == "551"
     needs_501 = tipo in REFERENCES_501
     needs_551 = tipo in REFERENCES_551
     seq_index = LAYOUTS[tipo].index("SecuenciaFraccion") if (is_551 or needs_551) else -1
     ids = state.ids
+    known = state.known
     first_501 = state.first_501
     partida_rows = state.partidas
     keep = tipo == "Resumen"
@@ -572,63 +590,92 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
     count = 0
     add = problems.append
     header_seen = False
+    strip = str.strip
     with archive.open(entry.name) as stream:
         for row, raw in _text_lines(stream, entry.encoding):
-            if not raw.strip():
+            if not raw or raw.isspace():
                 continue
             if not header_seen:
                 header_seen = True
                 continue
             pieces = raw.split("|")
-            if raw.endswith("|"):
+            if raw[-1] == "|":
                 pieces.pop()
             if len(pieces) != width:
-                add((position, Problem(name, row, "",
-                                       f"expected {width} fields, got {len(pieces)}")))
+                add((position, Problem(name, row, "", f"expected {width} fields, got {len(pieces)}")))
                 continue
             count += 1
-            values = [p.strip() for p in pieces[:size]]
-            for index, field_name, check in checks:
+            values = list(map(strip, pieces if width == size else pieces[:size]))
+            errors: list[tuple[int, Problem]] | None = None
+            for index, field_name, check in other_checks:
                 message = check(values[index])
                 if message is not None:
-                    add((position, Problem(name, row, field_name, f"{field_name} {message}")))
-            if keep:
-                kept.append(Line(row, tuple(values)))
-            if not keyed:
-                continue
-            patente = values[0]
-            if len(patente) < 4 and _PATENTE.fullmatch(patente):
-                patente = patente.zfill(4)
-            key = (patente, values[1], values[2])
-            pid = ids.get(key)
-            if pid is None:
-                pid = ids[key] = len(ids)
-            if is_501:
-                first = first_501.get(pid)
-                if first is None:
-                    first_501[pid] = row
+                    errors = errors or []
+                    errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
+            for index in date_indexes:
+                value = values[index]
+                if value and value not in good_dates:
+                    message = _check_date(value)
+                    if message is None:
+                        if len(good_dates) < 100_000:
+                            good_dates.add(value)
+                    else:
+                        field_name = LAYOUTS[tipo][index]
+                        errors = errors or []
+                        errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
+            key: PedimentoKey | None = None
+            if keyed:
+                raw_key = (values[0], values[1], values[2])
+                found = known.get(raw_key)
+                if found is None:
+                    key_ok = True
+                    for index, field_name, check in _KEY_CHECK_LIST:
+                        message = check(values[index])
+                        if message is not None:
+                            key_ok = False
+                            errors = errors or []
+                            errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
+                    key = pedimento_key(*raw_key)
+                    pid = ids.get(key)
+                    if pid is None:
+                        pid = ids[key] = len(ids)
+                    if key_ok:
+                        known[raw_key] = (pid, key)
                 else:
-                    add((position, Problem(name, row, "",
-                                           f"pedimento {'/'.join(key)} repeated in 501"
-                                           f" (first at row {first})")))
-                continue
-            if needs_501 and pid not in first_501:
-                add((position, Problem(name, row, "",
-                                       f"pedimento {'/'.join(key)} is not in 501")))
-            if is_551:
-                partida = _partida_id(pid, values[seq_index])
-                first = partida_rows.get(partida)
-                if first is None:
-                    partida_rows[partida] = row
-                else:
+                    pid, key = found
+                if errors is not None:
+                    errors.sort(key=lambda item: item[0])
+                    problems.extend((position, p) for _, p in errors)
+                    errors = None
+                if is_501:
+                    first = first_501.get(pid)
+                    if first is None:
+                        first_501[pid] = row
+                    else:
+                        add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} repeated in 501"
+                                                              f" (first at row {first})")))
+                elif needs_501 and pid not in first_501:
+                    add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} is not in 501")))
+                if is_551:
+                    partida = _partida_id(pid, values[seq_index])
+                    first = partida_rows.get(partida)
+                    if first is None:
+                        partida_rows[partida] = row
+                    else:
+                        add((position, Problem(name, row, "",
+                                               f"partida {values[seq_index]} of pedimento "
+                                               f"{'/'.join(key)} repeated in 551 (first at row {first})")))
+                elif needs_551 and _partida_id(pid, values[seq_index]) not in partida_rows:
                     add((position, Problem(name, row, "",
                                            f"partida {values[seq_index]} of pedimento "
-                                           f"{'/'.join(key)} repeated in 551"
-                                           f" (first at row {first})")))
-            elif needs_551 and _partida_id(pid, values[seq_index]) not in partida_rows:
-                add((position, Problem(name, row, "",
-                                       f"partida {values[seq_index]} of pedimento "
-                                       f"{'/'.join(key)} is not in 551")))
+                                           f"{'/'.join(key)} is not in 551")))
+            elif errors is not None:
+                errors.sort(key=lambda item: item[0])
+                problems.extend((position, p) for _, p in errors)
+            if keep:
+                kept.append(Line(row, tuple(values)))
+            if on_line is not None and not problems:
+                on_line(tipo, row, values, key)
     return count, kept
 
 

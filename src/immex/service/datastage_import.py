@@ -12,7 +12,8 @@ Re-importing the same ZIP leaves the same rows with the same values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select, union
 
 from immex.intake import datastage as ds
-from immex.intake.datastage_layout import TABLE_NAMES, TYPES
+from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES
 from immex.intake.datastage_summary import DataStageSummary, SummaryBuilder
 from immex.intake.problems import InputError, Problem
 from immex.store.datastage_models import DELETE_ORDER, PARTIDA_TYPES, TABLES
@@ -29,7 +30,6 @@ from immex.store.db import open_database
 
 Progress = Callable[[str], None]
 BATCH = 10_000
-INSERT_ORDER: tuple[str, ...] = ("501", "551", *(t for t in TYPES if t not in ("501", "551")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,127 +61,193 @@ def validated(zip_path: Path, progress: Progress = _quiet) -> ds.DataStageRead:
 
 def import_datastage(zip_path: str | Path, db_url: str | None,
                      progress: Progress = _quiet) -> ImportResult:
-    """Validate ``zip_path`` and store it (replace semantics per pedimento and per Resumen folio)."""
+    """Validate ``zip_path`` and store it (replace semantics per pedimento and per Resumen folio).
+
+    One pass over the ZIP: lines are written while they are validated, inside one
+    transaction that is rolled back when any problem is found.
+    """
     zip_path = Path(zip_path)
-    read = validated(zip_path, progress)
+    progress(f"importing {zip_path.name}")
     engine = open_database(db_url)
     try:
-        with engine.begin() as conn:
-            replaced = _delete_existing(conn, read, progress)
-            counts = {}
-            payment = ds.payment_dates(read)
-            for tipo in INSERT_ORDER:
-                if tipo not in read.entries:
-                    continue
-                progress(f"storing {tipo}")
-                counts[tipo] = _insert(conn, tipo, _rows(read, tipo, payment))
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                writer = _Writer(conn, _stored_keys(conn), _folio_501(zip_path), progress)
+                read = ds.read_zip(zip_path, writer)
+                if read.ok:
+                    writer.finish()
+            except BaseException:
+                transaction.rollback()
+                raise
+            if not read.ok:
+                transaction.rollback()
+                raise InputError(read.problems)
+            transaction.commit()
     finally:
         engine.dispose()
-    return ImportResult(zip_path.name, counts, len(read.keys), replaced, read.warnings)
+    counts = {tipo: writer.counts.get(tipo, 0) for tipo in read.counts}
+    return ImportResult(zip_path.name, counts, len(read.keys), writer.replaced, read.warnings)
 
 
-# --------------------------------------------------------------------------- delete
+def _folio_501(zip_path: Path) -> str:
+    """Folio of the ZIP's 501 entry (stored with each pedimento as its provenance)."""
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            for name in archive.namelist():
+                found = ds.entry_type(name)
+                if found is not None and found[1] == "501":
+                    return found[0]
+    except (OSError, zipfile.BadZipFile):
+        pass
+    return ""
 
 
-def _delete_existing(conn: Connection, read: ds.DataStageRead, progress: Progress) -> int:
+def _stored_keys(conn: Connection) -> set[tuple[str, str, str]]:
+    """Keys of every stored pedimento: 501, plus Sel/Inci (the only rows without a 501 row)."""
     key_tables = [TABLES[t] for t in ("501", "Sel", "Inci")]
-    stored_query = union(*(select(t.c.patente, t.c.pedimento, t.c.seccion_aduanera) for t in key_tables))
-    stored = {tuple(row) for row in conn.execute(stored_query)}
-    doomed = sorted(k for k in read.keys if k in stored)
-    if doomed:
-        progress(f"replacing {len(doomed)} stored pedimentos")
-        for tipo in DELETE_ORDER:
-            name = TABLE_NAMES[tipo]
-            ph = _placeholder(conn)
-            conn.exec_driver_sql(
-                f"DELETE FROM {name} WHERE patente = {ph} AND pedimento = {ph} AND seccion_aduanera = {ph}",
-                doomed)
-    if read.folios:
-        ph = _placeholder(conn)
-        conn.exec_driver_sql(f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {ph}",
-                             [(f,) for f in sorted(set(read.folios))])
-    return len(doomed)
-
-
-# --------------------------------------------------------------------------- insert
+    query = union(*(select(t.c.patente, t.c.pedimento, t.c.seccion_aduanera) for t in key_tables))
+    return {(row[0], row[1], row[2]) for row in conn.execute(query)}
 
 
 def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
-def _rows(read: ds.DataStageRead, tipo: str, payment: dict[ds.PedimentoKey, dt.date]
-          ) -> Iterator[tuple[Any, ...]]:
-    """The store rows of one type, in table column order (see immex.store.datastage_models)."""
-    lines = read.lines(tipo)
-    if tipo == "Resumen":
-        for n, line in enumerate(lines, start=1):
-            v = line.values
-            yield (v[0], n, *[x or None for x in v[1:]])
-        return
-    if tipo == "501":
-        folio = read.entries["501"].folio
-        paid_i = read.index("501", "FechaPagoReal")
-        for line in lines:
-            v = line.values
-            key = ds.pedimento_key(v[0], v[1], v[2])
-            paid = v[paid_i]
-            fecha_pago = payment.get(key) or dt.date.fromisoformat(paid[:10])
-            yield (*key, *[x or None for x in v[3:]],
-                   ds.pedimento_number(paid, key[2], key[0], key[1]), fecha_pago, folio)
-        return
-    if tipo == "551":
-        seq_i = read.index("551", "SecuenciaFraccion")
-        for line in lines:
-            v = line.values
+class _Writer:
+    """The ``on_line`` sink of the reader: builds store rows and writes them in batches.
+
+    Before the first row of a pedimento that the store already has is written, every
+    stored row of that pedimento is deleted (all tables), and the same for a Resumen
+    folio; so the ZIP's rows replace the stored ones and nothing else is touched.
+    """
+
+    def __init__(self, conn: Connection, stored: set[tuple[str, str, str]], folio_501: str,
+                 progress: Progress) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.ph = _placeholder(conn)
+        self.stored = stored
+        self.progress = progress
+        self.seen: set[tuple[str, str, str]] = set()
+        self.doomed: list[tuple[str, str, str]] = []
+        self.folios_done: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.replaced = 0
+        self.tipo = ""
+        self.batch: list[tuple[Any, ...]] = []
+        self.ordinal: dict[tuple[str, str, str], int] = {}
+        self.paid_dates: dict[tuple[str, str, str], dt.date] = {}
+        self.type2_dates: dict[tuple[str, str, str], dt.date] = {}
+        self.folio_501 = folio_501
+        self.index: dict[str, int] = {}
+
+    # -- called by the reader
+    def __call__(self, tipo: str, row: int, values: list[str], key: ds.PedimentoKey | None) -> None:
+        if tipo != self.tipo:
+            self._switch(tipo)
+        if key is not None and key not in self.seen:
+            self.seen.add(key)
+            if key in self.stored:
+                self.doomed.append(key)
+        self.batch.append(self._row(tipo, values, key))
+        if len(self.batch) >= BATCH:
+            self._flush()
+
+    def finish(self) -> None:
+        self._switch("")
+
+    # -- internals
+    def _switch(self, tipo: str) -> None:
+        self._flush()
+        if self.tipo == "506":
+            self._update_fecha_pago()
+        self.tipo = tipo
+        self.ordinal = {}
+        if tipo:
+            self.progress(f"storing {tipo}")
+            self.counts[tipo] = 0
+            if tipo == "501":
+                self.index = {"paid": LAYOUTS["501"].index("FechaPagoReal")}
+            elif tipo == "506":
+                self.index = {"tipo": LAYOUTS["506"].index("TipoFecha"),
+                              "fecha": LAYOUTS["506"].index("FechaOperacion")}
+            elif "SecuenciaFraccion" in LAYOUTS[tipo] and (tipo == "551" or tipo in PARTIDA_TYPES):
+                self.index = {"seq": LAYOUTS[tipo].index("SecuenciaFraccion")}
+            else:
+                self.index = {}
+
+    def _row(self, tipo: str, v: list[str], key: ds.PedimentoKey | None) -> tuple[Any, ...]:
+        if key is None:   # Resumen
+            folio = v[0]
+            if folio not in self.folios_done:
+                self.folios_done.add(folio)
+                self._flush()
+                self.conn.exec_driver_sql(f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}",
+                                          (folio,))
+            n = self.ordinal[(folio, "", "")] = self.ordinal.get((folio, "", ""), 0) + 1
+            return (folio, n, *[x or None for x in v[1:]])
+        if tipo == "501":
+            paid = v[self.index["paid"]]
+            day = dt.date.fromisoformat(paid[:10])
+            self.paid_dates[key] = day
+            return (*key, *[x or None for x in v[3:]], ds.pedimento_number(paid, key[2], key[0], key[1]),
+                    day.isoformat() if not self.postgres else day, self.folio_501 or None)
+        if tipo == "551":
+            seq_i = self.index["seq"]
             row: list[Any] = [x or None for x in v]
-            row[0] = ds.pedimento_key(v[0], v[1], v[2])[0]
+            row[0] = key[0]
             row[seq_i] = int(v[seq_i])
-            yield tuple(row)
-        return
-    seq_i = read.index(tipo, "SecuenciaFraccion") if tipo in PARTIDA_TYPES else -1
-    ordinal: dict[ds.PedimentoKey, int] = {}
-    for line in lines:
-        v = line.values
-        key = ds.pedimento_key(v[0], v[1], v[2])
-        n = ordinal[key] = ordinal.get(key, 0) + 1
+            return tuple(row)
+        if tipo == "506" and int(v[self.index["tipo"]]) == 2 and key not in self.type2_dates:
+            parsed = ds.parse_datetime(v[self.index["fecha"]])
+            if parsed is not None:
+                self.type2_dates[key] = parsed.date()
+        n = self.ordinal[key] = self.ordinal.get(key, 0) + 1
         rest: list[Any] = [x or None for x in v[3:]]
+        seq_i = self.index.get("seq", -1)
         if seq_i >= 0:
             rest[seq_i - 3] = int(v[seq_i])
-        yield (*key, n, *rest)
+        return (*key, n, *rest)
 
+    def _flush(self) -> None:
+        if self.doomed:
+            self._delete(self.doomed)
+            self.doomed = []
+        if not self.batch:
+            return
+        table = TABLES[self.tipo]
+        columns = ", ".join(c.name for c in table.columns)
+        if self.postgres:
+            dbapi = self.conn.connection.dbapi_connection
+            assert dbapi is not None
+            with dbapi.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+                    f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+                for row in self.batch:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join([self.ph] * len(table.columns))
+            self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", self.batch)
+        self.counts[self.tipo] += len(self.batch)
+        self.batch = []
 
-def _insert(conn: Connection, tipo: str, rows: Iterable[tuple[Any, ...]]) -> int:
-    table = TABLES[tipo]
-    columns = [c.name for c in table.columns]
-    count = 0
-    if conn.dialect.name == "postgresql":
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
-        with dbapi.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
-    ph = _placeholder(conn)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
-    batch: list[Sequence[Any]] = []
-    for row in rows:
-        batch.append(_sqlite_row(row) if tipo == "501" else row)
-        if len(batch) >= BATCH:
-            conn.exec_driver_sql(sql, batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        conn.exec_driver_sql(sql, batch)
-        count += len(batch)
-    return count
+    def _delete(self, keys: list[tuple[str, str, str]]) -> None:
+        self.replaced += len(keys)
+        ph = self.ph
+        for tipo in DELETE_ORDER:
+            self.conn.exec_driver_sql(
+                f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
+                f" AND seccion_aduanera = {ph}", keys)
 
-
-def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """SQLAlchemy stores a Date on SQLite as ``YYYY-MM-DD`` text: do the same."""
-    return tuple(x.isoformat() if isinstance(x, dt.date) else x for x in row)
+    def _update_fecha_pago(self) -> None:
+        """The Data Stage date is 506 TipoFecha 2 when there is one (501 was stored with FechaPagoReal)."""
+        changes = [(d if self.postgres else d.isoformat(), *key) for key, d in self.type2_dates.items()
+                   if self.paid_dates.get(key) != d]
+        if changes:
+            ph = self.ph
+            self.conn.exec_driver_sql(
+                f"UPDATE {TABLE_NAMES['501']} SET fecha_pago = {ph} WHERE patente = {ph}"
+                f" AND pedimento = {ph} AND seccion_aduanera = {ph}", changes)
 
 
 # --------------------------------------------------------------------------- summary
