@@ -100,3 +100,7 @@ def _print_summary(s: DataStageSummary) -> None:
     stdout.print(contributions)
     if s.unreadable_amounts:
         stderr.print(f"{s.unreadable_amounts} contribution lines with unreadable ImportePago were left out")
+
+from immex.cli import datastage_compulsa  # noqa: E402
+
+datastage_compulsa.register(app)
