@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from immex.cli.common import DbOption, parse_date, problems_exit, status, stderr, stdout
 from immex.domain.discharge import DischargeResult
@@ -16,9 +17,10 @@ from immex.intake.problems import problems_csv
 from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
 from immex.service import reports
+from immex.service.company import MODALITIES, CompanyProfile, set_company
 from immex.service.demo import DEMO_COMPANY, run_demo
 from immex.service.templates import write_templates
-from immex.store.db import database_url
+from immex.store.db import database_url, open_database
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
 
@@ -249,10 +251,45 @@ def demo(
     )
 
 
+company_app = typer.Typer(help="The IMMEX company whose ledger the store keeps.", no_args_is_help=True)
+
+
+@company_app.command("set")
+def company_set(
+    name: str = typer.Option(..., "--name", help="Razón social"),
+    rfc: str = typer.Option(..., "--rfc", help="RFC (12 characters for a company), check digit verified"),
+    program: str = typer.Option("", "--program", help="IMMEX program number"),
+    modality: str = typer.Option("industrial", "--modality", help=", ".join(MODALITIES)),
+    valid_from: str | None = typer.Option(None, "--valid-from", help="Program valid from (YYYY-MM-DD)"),
+    valid_to: str | None = typer.Option(None, "--valid-to", help="Program valid to (YYYY-MM-DD)"),
+    certification: str = typer.Option("", "--certification", help="IVA/IEPS certification: A, AA or AAA"),
+    db: str | None = DbOption,
+) -> None:
+    """Store the company's profile (RFC, program, modality, validity, certification)."""
+    profile = CompanyProfile(
+        name,
+        rfc.strip().upper(),
+        program,
+        modality,
+        parse_date(valid_from, "--valid-from"),
+        parse_date(valid_to, "--valid-to"),
+        certification.upper(),
+    )
+    with problems_exit():
+        engine = open_database(db)
+        try:
+            with Session(engine) as session, session.begin():
+                set_company(session, profile)
+        finally:
+            engine.dispose()
+    stdout.print(f"company {profile.name} (RFC {profile.rfc}) stored")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the ledger commands to the main app."""
     app.command("discharge")(discharge)
     app.command("template")(template)
     app.command("demo")(demo)
     app.add_typer(run_app, name="run")
+    app.add_typer(company_app, name="company")
     app.add_typer(report_app, name="report")

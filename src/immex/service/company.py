@@ -32,7 +32,7 @@ class CompanyProfile:
 def validate_profile(profile: CompanyProfile) -> list[Problem]:
     problems = []
     try:
-        rfc_number.validate(profile.rfc)
+        rfc_number.validate(profile.rfc, validate_check_digits=True)
     except ValidationError as error:
         problems.append(Problem("", None, "rfc", f"RFC {profile.rfc!r} is not valid: {error}"))
     if profile.modality not in MODALITIES:
