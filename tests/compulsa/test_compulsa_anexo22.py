@@ -104,3 +104,48 @@ def test_unit_names_follow_the_contract_table() -> None:
     assert names["kit"] == "12" and names["doz"] == "19" and names["box"] == "20"
     assert names["botella"] == "21" and names["cabeza"] == "7"
     assert "06" not in names
+
+
+# --------------------------------------------------------------------------- tariff and Data Stage records
+
+TARIFF = anexo22.tariff_index([
+    ("85423901", "00", dt.date(2020, 12, 28), dt.date(2022, 12, 11)),
+    ("85423999", "00", dt.date(2022, 12, 12), None),
+    ("85423999", "01", dt.date(2022, 12, 12), None),
+])
+
+
+def test_fraccion_must_be_in_the_tariff_on_the_date() -> None:
+    assert anexo22.validate_fraccion("85423901", "00", dt.date(2021, 5, 1), TARIFF) is None
+    message = anexo22.validate_fraccion("85423901", "00", dt.date(2023, 1, 1), TARIFF)
+    assert message is not None and "not in the tariff" in message and "2023-01-01" in message
+    assert anexo22.validate_fraccion("85423999", "01", dt.date(2023, 1, 1), TARIFF) is None
+    nico = anexo22.validate_fraccion("85423999", "07", dt.date(2023, 1, 1), TARIFF)
+    assert nico is not None and "NICO 07" in nico
+
+
+def test_fraccion_not_checked_without_data_or_before_it_or_with_six_digits() -> None:
+    assert anexo22.validate_fraccion("99999999", "", dt.date(2019, 1, 1), TARIFF) is None
+    assert anexo22.validate_fraccion("99999999", "", dt.date(2023, 1, 1), None) is None
+    assert anexo22.validate_fraccion("999999", "", dt.date(2023, 1, 1), TARIFF) is None
+    assert anexo22.tariff_index([]) is None
+
+
+def test_data_stage_records_are_checked_field_by_field() -> None:
+    good_501 = {"Patente": "3921", "Pedimento": "6000001", "SeccionAduanera": "070",
+                "SeccionAduaneraEntrada": "070", "ClaveDocumento": "IN",
+                "FechaPagoReal": "2026-01-10 10:00:00"}
+    assert anexo22.check_record("501", good_501) == []
+    bad_501 = {**good_501, "SeccionAduanera": "990", "ClaveDocumento": "ZZ", "Patente": "0"}
+    assert [name for name, _ in anexo22.check_record("501", bad_501)] == [
+        "Pedimento", "SeccionAduanera", "Patente", "ClaveDocumento"]
+    partida = {"Fraccion": "85423999", "SubdivisionFraccion": "07", "UnidadMedidaComercial": "6",
+               "UnidadMedidaTarifa": "", "PaisOrigenDestino": "CHN", "PaisCompradorVendedor": "XXX",
+               "FechaPagoReal": "2026-01-10 10:00:00"}
+    assert [name for name, _ in anexo22.check_record("551", partida, TARIFF)] == [
+        "Fraccion", "PaisCompradorVendedor"]
+    contribution = {"ClaveContribucion": "6", "FormaPago": "1", "FechaPagoReal": "2026-01-10 10:00:00"}
+    assert [name for name, _ in anexo22.check_record("557", contribution)] == ["FormaPago"]
+    assert anexo22.check_record("507", {"ClaveCaso": "PC", "FechaValidacionPagoR": "2026-01-10"}) == []
+    assert anexo22.check_record("554", {"ClaveCaso": "Q9"}) != []
+    assert anexo22.check_record("503", {"Anything": "x"}) == []

@@ -303,3 +303,22 @@ def test_ledger_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         handle.write("260739216000001,2,IN,2026-01-10,PIÑA,1,6\n".encode("latin-1"))
     assert compulsa(tmp_path)[0] == 2
     assert errors(tmp_path) == [("imports.csv", "", "")]
+
+
+def test_anexo22_command_writes_findings(tmp_path: Path) -> None:
+    bad = Ped(clave="ZZ")
+    write_stage(tmp_path / "ds.zip", Stage([bad], [Par(bad, unidad="55", pais="XXX")]))
+    result = runner.invoke(app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out" / "anexo22.csv").open(encoding="utf-8") as handle:
+        found = {(r["file"], r["row"], r["column"]) for r in csv.DictReader(handle)}
+    assert {("7300001_501.asc", "2", "ClaveDocumento"), ("7300001_551.asc", "2", "UnidadMedidaComercial"),
+            ("7300001_551.asc", "2", "PaisOrigenDestino")} <= found
+
+
+def test_anexo22_command_invalid_zip_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "ds.zip").write_text("nope", encoding="utf-8")
+    result = runner.invoke(app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 2

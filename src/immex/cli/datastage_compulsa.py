@@ -82,7 +82,31 @@ def to_ledger(
         typer.echo(f"wrote {path}")
 
 
+def anexo22(
+    datastage: Path = typer.Option(..., "--datastage", help="Data Stage ZIP from SAT/ANAM."),
+    output: Path = typer.Option(..., "--output", help="Folder for anexo22.csv."),
+) -> None:
+    """Check the Data Stage's codes against Anexo 22 and the tariff; write OUTPUT/anexo22.csv.
+
+    Checked: pedimento number structure, aduana/sección (Apéndice 1), patente, clave
+    (Apéndice 2), countries (Apéndice 4), units (Apéndice 7), identificadores
+    (Apéndice 8), contributions (Apéndice 12), formas de pago (Apéndice 13) and the
+    fracción/NICO in the tariff on the payment date. Exit 0 when the check ran
+    (findings are results), 2 when the ZIP is invalid.
+    """
+    from immex.service.compulsa import ERRORS_CSV, anexo22_check
+
+    try:
+        result = anexo22_check(datastage, output)
+    except InputError as error:
+        report_problems(error.problems, output / ERRORS_CSV)
+        raise typer.Exit(2) from None
+    typer.echo(f"anexo22: {result.records} records checked, {len(result.problems)} findings")
+    typer.echo(f"wrote {result.written}")
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``compulsa`` and ``to-ledger`` to the ``immex datastage`` app."""
+    """Attach ``compulsa``, ``to-ledger`` and ``anexo22`` to the ``immex datastage`` app."""
     app.command("compulsa")(compulsa)
     app.command("to-ledger")(to_ledger)
+    app.command("anexo22")(anexo22)

@@ -9,6 +9,8 @@ carries a code list of its own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import pycountry
 
@@ -142,3 +144,117 @@ def alpha2_to_alpha3(code: str) -> str | None:
         return None
     country = pycountry.countries.get(alpha_2=text)
     return None if country is None else str(country.alpha_3)
+
+
+# --------------------------------------------------------------------------- tariff (fracción)
+
+
+@dataclass(frozen=True, slots=True)
+class TariffIndex:
+    """Fracción → (NICO, since, until) rows of a tariff table, and the first date it covers."""
+
+    rows: Mapping[str, tuple[tuple[str, dt.date, dt.date | None], ...]]
+    covers_from: dt.date
+
+
+def tariff_index(rows: Iterable[tuple[str, str, dt.date, dt.date | None]]) -> TariffIndex | None:
+    """Index ``(fraccion, nico, since, until)`` rows; None when there are none."""
+    grouped: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
+    first: dt.date | None = None
+    for fraccion, nico, since, until in rows:
+        grouped.setdefault(fraccion, []).append((nico, since, until))
+        first = since if first is None or since < first else first
+    if first is None:
+        return None
+    return TariffIndex({k: tuple(v) for k, v in grouped.items()}, first)
+
+
+def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None) -> str | None:
+    """The 8-digit fracción (and its 2-digit NICO, when given) must be in the tariff in force on ``on``.
+
+    Not checked (None): no tariff data, no date, a date before the data
+    begins, or a 6-digit code (the tariff lists 8-digit fracciones only).
+    """
+    if tariff is None or on is None or on < tariff.covers_from or len(fraccion) != 8:
+        return None
+    rows = [(n, since, until) for n, since, until in tariff.rows.get(fraccion, ())
+            if since <= on and (until is None or on <= until)]
+    if not rows:
+        return f"fracción {fraccion} is not in the tariff (LIGIE) in force on {on.isoformat()}"
+    if nico and all(n != nico for n, _, _ in rows):
+        return f"NICO {nico} of fracción {fraccion} is not in the tariff in force on {on.isoformat()}"
+    return None
+
+
+# --------------------------------------------------------------------------- Data Stage records
+
+RecordCheck = Callable[[Mapping[str, str], "dt.date | None", "TariffIndex | None"], "str | None"]
+
+
+def _field(name: str, check: Callable[[str, dt.date | None], str | None],
+           optional: bool = False) -> tuple[str, RecordCheck]:
+    def run(record: Mapping[str, str], on: dt.date | None, _tariff: TariffIndex | None) -> str | None:
+        value = record.get(name, "").strip()
+        if optional and not value:
+            return None
+        return check(value, on)
+    return name, run
+
+
+def _number(record: Mapping[str, str], _on: dt.date | None, _tariff: TariffIndex | None) -> str | None:
+    paid, seccion = record.get("FechaPagoReal", ""), record.get("SeccionAduanera", "")
+    patente, pedimento = record.get("Patente", ""), record.get("Pedimento", "")
+    if len(paid) < 4 or not patente.isdigit():
+        return None
+    return validate_pedimento_number(f"{paid[2:4]}{seccion[:2]}{patente.zfill(4)}{pedimento}")
+
+
+def _fraccion(record: Mapping[str, str], on: dt.date | None, tariff: TariffIndex | None) -> str | None:
+    return validate_fraccion(record.get("Fraccion", ""), record.get("SubdivisionFraccion", ""), on, tariff)
+
+
+_CONTRIBUCION = _field("ClaveContribucion", validate_contribucion)
+_FORMA_PAGO = _field("FormaPago", validate_forma_pago)
+_IDENTIFICADOR = _field("ClaveCaso", validate_identificador)
+RECORD_CHECKS: dict[str, tuple[tuple[str, RecordCheck], ...]] = {
+    "501": (("Pedimento", _number),
+            _field("SeccionAduanera", lambda v, _on: validate_aduana_seccion(v)),
+            _field("SeccionAduaneraEntrada", lambda v, _on: validate_aduana_seccion(v), optional=True),
+            _field("Patente", lambda v, _on: validate_patente(v)),
+            _field("ClaveDocumento", lambda v, on: validate_clave(v, on) if on else None)),
+    "505": (_field("PaisFacturacion", lambda v, _on: validate_pais(v), optional=True),),
+    "507": (_IDENTIFICADOR,),
+    "509": (_CONTRIBUCION,),
+    "510": (_CONTRIBUCION, _FORMA_PAGO),
+    "551": (("Fraccion", _fraccion),
+            _field("UnidadMedidaComercial", validate_unidad),
+            _field("UnidadMedidaTarifa", validate_unidad, optional=True),
+            _field("PaisOrigenDestino", lambda v, _on: validate_pais(v), optional=True),
+            _field("PaisCompradorVendedor", lambda v, _on: validate_pais(v), optional=True)),
+    "554": (_IDENTIFICADOR,),
+    "556": (_CONTRIBUCION,),
+    "557": (_CONTRIBUCION, _FORMA_PAGO),
+    "702": (_CONTRIBUCION, _FORMA_PAGO),
+}
+"""Which Anexo 22 check applies to which field of which Data Stage record type."""
+
+
+def record_date(record: Mapping[str, str]) -> dt.date | None:
+    """The date a record's codes must be in force on: its FechaPagoReal (or FechaValidacionPagoR)."""
+    text = record.get("FechaPagoReal") or record.get("FechaValidacionPagoR") or ""
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None
+    except ValueError:
+        return None
+
+
+def check_record(tipo: str, record: Mapping[str, str], tariff: TariffIndex | None = None
+                 ) -> list[tuple[str, str]]:
+    """(field, message) for every Anexo 22 problem of one Data Stage record (a dict by field name)."""
+    on = record_date(record)
+    found = []
+    for name, check in RECORD_CHECKS.get(tipo, ()):
+        message = check(record, on, tariff)
+        if message is not None:
+            found.append((name, message))
+    return found

@@ -817,3 +817,48 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
     return ToLedgerResult(drafted, len(rows[IMPORTS]), len(rows[EXPORTS]),
                           len({p.number for p in stage.pedimentos} & known),
                           len(rows[IMPORTS]) + len(rows[EXPORTS]) + extra, tuple(written))
+
+
+# --------------------------------------------------------------------------- Anexo 22 check
+
+ANEXO22_CSV = "anexo22.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class Anexo22Result:
+    problems: tuple[Problem, ...]
+    records: int
+    tariff_rows: int
+    written: Path
+
+
+def anexo22_check(datastage: Path, output: Path) -> Anexo22Result:
+    """Check every Data Stage code against the Anexo 22 catalogs and the tariff; write ``anexo22.csv``.
+
+    The findings are results (the Data Stage is the authority's record), not
+    input errors; an unreadable or invalid ZIP raises InputError.
+    """
+    from immex.domain import anexo22
+    from immex.intake.problems import write_problems
+    from immex.service.duties_tariff import tariff_rows
+
+    read = ds.read_zip(datastage)
+    if not read.ok:
+        raise InputError(read.problems)
+    rows = tariff_rows()
+    tariff = anexo22.tariff_index((r.fraccion, r.nico, r.since, r.until) for r in rows)
+    found: list[Problem] = []
+    records = 0
+    for tipo in anexo22.RECORD_CHECKS:
+        entry = read.entries.get(tipo)
+        if entry is None:
+            continue
+        for record in read.records(tipo):
+            records += 1
+            for column, message in anexo22.check_record(tipo, record, tariff):
+                found.append(Problem(entry.name, int(record["_row"]), column, message))
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / ANEXO22_CSV
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_problems(found, handle)
+    return Anexo22Result(tuple(found), records, len(rows), path)
