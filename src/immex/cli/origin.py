@@ -41,8 +41,18 @@ def _usage(message: str) -> None:
 def qualify(
     input: Path | None = typer.Option(None, "--input", help="Case file (JSON) of one good."),
     format: OutputFormat = typer.Option(OutputFormat.json, "--format", help="json or text."),
+    bom: str | None = typer.Option(None, "--bom", help="Finished good to qualify from the stored ledger."),
+    date: str | None = typer.Option(None, "--date", help="With --bom: the date, YYYY-MM-DD."),
+    db: str | None = typer.Option(None, "--db", envvar="IMMEX_DB", help="With --bom: database URL."),
+    method: str = typer.Option("fifo", "--method", help="With --bom: lots valued by fifo or lifo."),
 ) -> None:
     """Decide whether a good is originating (criterion A-D) with a line-by-line explanation."""
+    if bom is not None and input is None:
+        try:
+            sys.stdout.write(origin_records.qualify_bom(bom, date, db, method, format.value) + "\n")
+        except InputError as error:
+            _fail(error)
+        return
     if input is None:
         _usage("give --input CASE.json")
         return
@@ -72,3 +82,8 @@ def sensitivity(
         sys.stdout.write(json.dumps(service.sensitivity_json(result), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(service.sensitivity_text(result) + "\n")
+
+
+from immex.cli import origin_records  # noqa: E402
+
+origin_records.register(app)

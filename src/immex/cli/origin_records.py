@@ -7,11 +7,14 @@ print. Input problems are printed as ``file,row,column,message`` CSV on stderr, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import typer
 
-from immex.cli.common import DbOption, parse_date, problems_exit, stdout
+from immex.cli.common import DbOption, parse_date, problems_exit, stderr, stdout
+from immex.intake.problems import InputError, Problem
+from immex.service import origin_ledger
 from immex.service import origin_records as records
 
 certs_app = typer.Typer(
@@ -99,7 +102,51 @@ def values_load(
     stdout.print(f"{count} value(s) stored")
 
 
+def _given_date(value: str | None, option: str) -> dt.date:
+    if value is None:
+        raise InputError([Problem(option, None, "", "a date YYYY-MM-DD is required")])
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError([Problem(option, None, "", f"{value!r} is not a YYYY-MM-DD date")]) from None
+
+
+def qualify_bom(product: str, date: str | None, db: str | None, method: str, output_format: str) -> str:
+    """``immex origin qualify --bom PRODUCT --date D --db URL``: the contract's output as text."""
+    result = origin_ledger.qualify_from_ledger(db, product, _given_date(date, "--date"), method)
+    if output_format == "json":
+        return json.dumps(origin_ledger.qualification_json(result), ensure_ascii=False, indent=2)
+    return origin_ledger.qualification_text(result)
+
+
+def batch(
+    db: str | None = DbOption,
+    start: str = typer.Option(..., "--from", help="First date of the period, YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="Last date of the period, YYYY-MM-DD"),
+    output: Path = typer.Option(..., "--output", help="Table of verdicts: .csv or .xlsx"),
+    method: str = typer.Option("fifo", "--method", help="Lots valued by fifo or lifo"),
+) -> None:
+    """Qualify every finished good over a period: verdict, deciding reason, sensitivity per change date."""
+    with problems_exit():
+        first, last = _given_date(start, "--from"), _given_date(end, "--to")
+        with stderr.status("qualifying finished goods") as spinner:
+            result = origin_ledger.run_batch(
+                db,
+                first,
+                last,
+                output,
+                method,
+                progress=lambda done, total: spinner.update(f"qualifying finished goods {done}/{total}"),
+            )
+    stdout.print(
+        f"{result.goods} finished good(s), {len(result.rows)} row(s): {result.originating} "
+        f"originating, {result.not_originating} not originating, {result.errors} error(s); "
+        f"written to {output}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Attach these commands to ``immex origin``."""
     app.add_typer(certs_app, name="certs")
     app.add_typer(values_app, name="values")
+    app.command("batch")(batch)

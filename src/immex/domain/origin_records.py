@@ -15,13 +15,19 @@ suppliers.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
 from immex.domain.deadlines import add_months
-from immex.domain.ledger import Ledger
+from immex.domain.discharge import discharge
+from immex.domain.ledger import ImportLine, Ledger
+from immex.domain.numbers import plain
+from immex.domain.origin.hs import HsCode, HsError
+from immex.domain.origin.model import Good, Material, MaterialRole, OriginCase
 from immex.intake.problems import Problem
 from immex.rules import EffectiveSeries, RulesError, build_series, read_yaml, require_keys
 
@@ -447,3 +453,294 @@ def certification_needs(ledger: Ledger, day: dt.date, territory: Iterable[str]) 
             )
         )
     return sorted(needs, key=lambda n: n.part)
+
+
+# --- origin from the ledger -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    """A value the analyst keeps: a material's unit value, or a good's transaction value / net cost."""
+
+    item: str
+    valid_from: dt.date
+    unit_value_usd: Decimal
+    net_cost_usd: Decimal | None = None
+    note: str = ""
+    row: int = 0
+
+
+def value_on(values: Sequence[StoredValue], day: dt.date) -> StoredValue | None:
+    """The stored value in force on ``day``: the latest ``valid_from`` on or before it."""
+    found = [v for v in values if v.valid_from <= day]
+    return max(found, key=lambda v: v.valid_from) if found else None
+
+
+class LedgerCaseError(ValueError):
+    """The stored ledger cannot give a case for this product and date; ``messages`` says every reason."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.messages = tuple(messages)
+        super().__init__("; ".join(self.messages))
+
+
+# Valuation orders of the lots still in stock on the date (the discharge's methods that
+# order lots by themselves; "directed" needs an export line and is not one of them).
+VALUATION_METHODS = ("fifo", "lifo")
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """Per part: the lots cleared on or before the date, in FIFO order, with what is left of each."""
+
+    day: dt.date
+    method: str
+    lots: Mapping[str, tuple[tuple[ImportLine, Decimal], ...]]
+
+
+def stock_on(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
+    """What the inventory method leaves for a good produced on ``day``.
+
+    The exports cleared before ``day`` are discharged first (``immex.domain.discharge``,
+    same method); the lots cleared on or before ``day`` keep what is left.
+    """
+    if method not in VALUATION_METHODS:
+        raise ValueError(f"inventory method {method!r} must be one of {', '.join(VALUATION_METHODS)}")
+    earlier = tuple(e for e in ledger.exports if e.cleared_on < day)
+    used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    if earlier:
+        prefix = Ledger(ledger.parts, ledger.imports, earlier, ledger.boms, ledger.conversions)
+        for allocation in discharge(prefix, method).allocations:
+            used[(allocation.import_pedimento, allocation.import_line, allocation.part)] += allocation.qty
+    by_part: dict[str, list[tuple[ImportLine, Decimal]]] = defaultdict(list)
+    for lot in sorted((x for x in ledger.imports if x.cleared_on <= day), key=lambda x: x.fifo_key):
+        by_part[lot.part].append((lot, lot.qty - used.get(lot.key, Decimal(0))))
+    return Stock(day, method, {part: tuple(lots) for part, lots in by_part.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInputs:
+    """What the ledger alone does not hold: certifications and stored values."""
+
+    certifications: Mapping[str, Sequence[SupplierCertification]]
+    stored_values: Mapping[str, Sequence[StoredValue]]
+
+
+@dataclass(frozen=True, slots=True)
+class GoodValue:
+    transaction_value: Decimal
+    net_cost: Decimal | None
+    source: str
+
+
+def good_value(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    product: str,
+    day: dt.date,
+    explicit: Decimal | None = None,
+    explicit_net_cost: Decimal | None = None,
+) -> GoodValue:
+    """The good's transaction value per unit, first of:
+
+    1. the value given explicitly (``--transaction-value``);
+    2. the value stored for the product in force on ``day`` (``immex origin values load``);
+    3. the product's export lines with a unit value: those of the latest date on or before
+       ``day``, else of the earliest date after it; several lines of that date are averaged
+       weighted by quantity.
+
+    The net cost is the explicit one, else the stored one, else unknown.
+    """
+    stored = value_on(inputs.stored_values.get(product, ()), day)
+    net_cost = explicit_net_cost
+    if net_cost is None and stored is not None:
+        net_cost = stored.net_cost_usd
+    if explicit is not None:
+        return GoodValue(explicit, net_cost, "given")
+    if stored is not None:
+        return GoodValue(stored.unit_value_usd, net_cost, f"stored value from {stored.valid_from}")
+    lines = [e for e in ledger.exports if e.product == product and e.unit_value_usd is not None and e.qty > 0]
+    before = [e for e in lines if e.cleared_on <= day]
+    after = [e for e in lines if e.cleared_on > day]
+    if before:
+        on = max(e.cleared_on for e in before)
+    elif after:
+        on = min(e.cleared_on for e in after)
+    else:
+        raise LedgerCaseError(
+            [
+                f"product {product!r} has no transaction value: no export line with "
+                "unit_value_usd and no stored value; give --transaction-value or load one "
+                "with 'immex origin values load'"
+            ]
+        )
+    chosen = [e for e in lines if e.cleared_on == on]
+    qty = sum((e.qty for e in chosen), Decimal(0))
+    total = sum((e.qty * (e.unit_value_usd or Decimal(0)) for e in chosen), Decimal(0))
+    return GoodValue(
+        total / qty,
+        net_cost,
+        f"export lines of {on.isoformat()} ({', '.join(f'{e.pedimento}/{e.line}' for e in chosen)})",
+    )
+
+
+def _material_value(
+    stock: Stock, inputs: LedgerInputs, part: str, qty: Decimal, problems: list[str], notes: list[str]
+) -> Decimal:
+    """Value of ``qty`` of a purchased part: the lots the method would take, then fallbacks."""
+    lots = stock.lots.get(part, ())
+    order = lots if stock.method == "fifo" else tuple(reversed(lots))
+    need, value = qty, Decimal(0)
+    for lot, left in order:
+        if need <= 0:
+            break
+        if left <= 0 or lot.unit_value_usd is None:
+            continue
+        take = min(left, need)
+        value += take * lot.unit_value_usd
+        need -= take
+    if need <= 0:
+        return value
+    valued = [lot for lot, _left in lots if lot.unit_value_usd is not None]
+    if valued:  # stock used up on the date: the newest lot's unit value for the rest
+        newest = valued[-1]
+        assert newest.unit_value_usd is not None
+        notes.append(
+            f"Material {part!r}: the lots in stock on {stock.day.isoformat()} do not cover "
+            f"{need} of the {qty} needed; that rest is valued at the newest lot "
+            f"{newest.pedimento}/{newest.line}."
+        )
+        return value + need * newest.unit_value_usd
+    stored = value_on(inputs.stored_values.get(part, ()), stock.day)
+    if stored is not None:
+        notes.append(
+            f"Material {part!r} has no import lot with a value: stored value from "
+            f"{stored.valid_from.isoformat()} used."
+        )
+        return value + need * stored.unit_value_usd
+    problems.append(
+        f"material {part!r} has no import lot with unit_value_usd cleared on or before "
+        f"{stock.day.isoformat()} and no stored value; load one with 'immex origin values load'"
+    )
+    return value
+
+
+def _hs(ledger: Ledger, part: str, problems: list[str]) -> HsCode | None:
+    record = ledger.parts.get(part)
+    text = record.hs if record is not None else ""
+    if not text:
+        text = next((lot.hs for lot in ledger.imports if lot.part == part and lot.hs), "")
+    if not text:
+        problems.append(f"part {part!r} has no fracción (hs) in parts or in its import lines")
+        return None
+    try:
+        return HsCode.parse(text)
+    except HsError as exc:
+        problems.append(f"part {part!r}: {exc}")
+        return None
+
+
+def _materials(
+    ledger: Ledger,
+    stock: Stock,
+    inputs: LedgerInputs,
+    product: str,
+    multiplier: Decimal,
+    day: dt.date,
+    path: tuple[str, ...],
+    problems: list[str],
+    notes: list[str],
+) -> tuple[Material, ...]:
+    version = ledger.bom_on(product, day)
+    assert version is not None
+    out: list[Material] = []
+    for component in version.components:
+        name = component.component
+        qty = multiplier * component.gross_qty_per
+        hs = _hs(ledger, name, problems)
+        part = ledger.parts.get(name)
+        country = part.country_of_origin if part is not None else ""
+        packing = part is not None and part.kind == "container"
+        role = MaterialRole.SHIPPING_PACKING if packing else MaterialRole.DIRECT
+        if name in path:
+            problems.append(f"BOM cycle on {day.isoformat()}: {' -> '.join((*path, name))}")
+            continue
+        if ledger.bom_on(name, day) is not None:
+            components = _materials(ledger, stock, inputs, name, qty, day, (*path, name), problems, notes)
+            stored = value_on(inputs.stored_values.get(name, ()), day)
+            value = stored.unit_value_usd * qty if stored else sum((c.value for c in components), Decimal(0))
+            net_cost = stored.net_cost_usd * qty if stored and stored.net_cost_usd is not None else value
+            if hs is not None:
+                out.append(
+                    Material(
+                        name,
+                        hs,
+                        value,
+                        False,
+                        country or None,
+                        role,
+                        intermediate=True,
+                        components=components,
+                        net_cost=net_cost,
+                    )
+                )
+            continue
+        value = _material_value(stock, inputs, name, qty, problems, notes)
+        certified = covering(inputs.certifications.get(name, ()), day) is not None
+        if hs is not None:
+            out.append(Material(name, hs, value, certified, country or None, role))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCase:
+    """A case built from the ledger, with where its values came from."""
+
+    case: OriginCase
+    value: GoodValue
+    notes: tuple[str, ...]
+
+
+def ledger_case(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    product: str,
+    day: dt.date,
+    stock: Stock,
+    agreement: str = "USMCA",
+    value: GoodValue | None = None,
+) -> LedgerCase:
+    """The origin case of one unit of ``product`` produced on ``day``, from the stored ledger.
+
+    Materials are the components of the BOM version valid on ``day`` (merma and
+    desperdicio included); a component with its own BOM on ``day`` is a self-produced
+    intermediate material whose origin the engine determines from its components
+    (roll-up). A purchased material is originating only when a supplier
+    certification covers it on ``day``; its value is what the inventory method
+    takes from the lots in stock on ``day``.
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    part = ledger.parts.get(product)
+    if part is None:
+        raise LedgerCaseError([f"product {product!r} is not a stored part"])
+    if ledger.bom_on(product, day) is None:
+        raise LedgerCaseError([f"product {product!r} has no BOM version valid on {day.isoformat()}"])
+    hs = _hs(ledger, product, problems)
+    try:
+        worth = value or good_value(ledger, inputs, product, day)
+    except LedgerCaseError as exc:
+        problems.extend(exc.messages)
+        worth = None
+    materials = _materials(ledger, stock, inputs, product, Decimal(1), day, (product,), problems, notes)
+    if problems or hs is None or worth is None:
+        raise LedgerCaseError(problems)
+    good = Good(hs, worth.transaction_value, worth.net_cost, part.description)
+    notes.insert(
+        0,
+        f"Transaction value {plain(worth.transaction_value)} from {worth.source}; materials "
+        f"valued by {stock.method.upper()} from the import lots in stock on {day.isoformat()}; "
+        "a purchased material is originating only with a supplier certification covering that "
+        "date.",
+    )
+    return LedgerCase(OriginCase(agreement, day, good, materials), worth, tuple(notes))

@@ -22,6 +22,7 @@ from immex.domain.origin_records import (
     SOLICITATION_STATUSES,
     Solicitation,
     SolicitationLine,
+    StoredValue,
     SupplierCertification,
     certification_needs,
     certification_status,
@@ -384,16 +385,6 @@ def record_solicitation(
 # --- stored values ---------------------------------------------------------------------------
 
 VALUE_REQUIRED = ("item", "valid_from", "unit_value_usd")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredValue:
-    item: str
-    valid_from: dt.date
-    unit_value_usd: Decimal
-    net_cost_usd: Decimal | None = None
-    note: str = ""
-    row: int = 0
 
 
 def parse_values(table: Table) -> tuple[list[StoredValue], list[Problem]]:

@@ -1,0 +1,404 @@
+"""Origin from the stored ledger: ``immex origin qualify --bom`` and ``immex origin batch``.
+
+The case of a finished good is built by :func:`immex.domain.origin_records.ledger_case`
+from the BOM version valid on the date, the parts' fracciones, the import lots the
+inventory method would consume, and the supplier certifications; the pure engine
+(:func:`immex.domain.origin.determine`) decides. Rule look-ups are memoised per
+(code, date) because a plant has few fracciones and many goods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from immex.domain.ledger import Ledger
+from immex.domain.numbers import plain, round_half_up
+from immex.domain.origin import Determination, HsCode, OriginCase, OriginError, ProductRule, determine
+from immex.domain.origin.sensitivity import RvcGap, Sensitivity, sensitivity
+from immex.domain.origin_records import (
+    GoodValue,
+    LedgerCase,
+    LedgerCaseError,
+    LedgerInputs,
+    Stock,
+    ledger_case,
+    stock_on,
+)
+from immex.intake.problems import InputError, Problem
+from immex.reports.tables import Cell, write_csv, write_xlsx
+from immex.service.ledger import DEFAULT_COMPANY, company_id, load_ledger
+from immex.service.origin import determination_json, determination_text
+from immex.service.origin_records import certifications_by_part, stored_values
+from immex.store.db import open_database
+
+
+@lru_cache(maxsize=65536)
+def _rule(digits: str, day: dt.date) -> ProductRule:
+    from immex.rules.usmca import find_rule
+
+    return find_rule(HsCode(digits), day)
+
+
+def cached_lookup(code: HsCode, case: OriginCase) -> ProductRule:
+    """The packaged rule table's rule for ``code``, memoised per (code, date)."""
+    return _rule(code.digits, case.date)
+
+
+def load_inputs(db_url: str | None, company: str = DEFAULT_COMPANY) -> tuple[Ledger, LedgerInputs]:
+    """The company's stored ledger, supplier certifications and stored values."""
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session:
+            try:
+                key = company_id(session, company, create=False)
+            except LookupError:
+                raise InputError(
+                    [
+                        Problem(
+                            "--db",
+                            None,
+                            "",
+                            f"company {company!r} has no ledger in the store; load the ledger first",
+                        )
+                    ]
+                ) from None
+            ledger = load_ledger(session, key)
+            inputs = LedgerInputs(certifications_by_part(session, key), stored_values(session, key))
+    finally:
+        engine.dispose()
+    return ledger, inputs
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerQualification:
+    product: str
+    day: dt.date
+    built: LedgerCase
+    determination: Determination
+
+
+def _problems(product: str, messages: Iterable[str]) -> InputError:
+    return InputError([Problem("--bom", None, product, message) for message in messages])
+
+
+def qualify_case(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    product: str,
+    day: dt.date,
+    stock: Stock,
+    value: GoodValue | None = None,
+) -> LedgerQualification:
+    """Build the case of ``product`` on ``day`` and decide it; InputError when it cannot be built."""
+    try:
+        built = ledger_case(ledger, inputs, product, day, stock, value=value)
+    except LedgerCaseError as exc:
+        raise _problems(product, exc.messages) from None
+    try:
+        result = determine(built.case, lookup=cached_lookup)
+    except OriginError as exc:
+        raise _problems(product, [str(exc)]) from None
+    return LedgerQualification(product, day, built, result)
+
+
+def qualify_from_ledger(
+    db_url: str | None,
+    product: str,
+    day: dt.date,
+    method: str = "fifo",
+    transaction_value: Decimal | None = None,
+    net_cost: Decimal | None = None,
+    company: str = DEFAULT_COMPANY,
+) -> LedgerQualification:
+    """``immex origin qualify --bom PRODUCT --date D --db URL``."""
+    ledger, inputs = load_inputs(db_url, company)
+    value = None
+    if transaction_value is not None:
+        value = GoodValue(transaction_value, net_cost, "the value given (--transaction-value)")
+    elif net_cost is not None:
+        raise InputError([Problem("--net-cost", None, "", "--net-cost needs --transaction-value")])
+    try:
+        stock = stock_on(ledger, day, method)
+    except ValueError as exc:
+        raise InputError([Problem("--method", None, "", str(exc))]) from None
+    return qualify_case(ledger, inputs, product, day, stock, value)
+
+
+def _material_lines(q: LedgerQualification) -> list[str]:
+    lines = []
+    for m in q.built.case.materials:
+        kind = (
+            "self-produced intermediate"
+            if m.intermediate
+            else (
+                "originating (supplier certification)"
+                if m.originating
+                else "non-originating (no certification covering the date)"
+            )
+        )
+        lines.append(f"Material {m.id!r} ({m.hs}), value {plain(round_half_up(m.value, 6))}: {kind}.")
+    return lines
+
+
+def qualification_json(q: LedgerQualification) -> dict[str, Any]:
+    """The contract's output object; the ledger's valuation notes and materials lead the explanation."""
+    out = determination_json(q.determination)
+    out["explanation"] = [*q.built.notes, *_material_lines(q), *out["explanation"]]
+    return out
+
+
+def qualification_text(q: LedgerQualification) -> str:
+    return "\n".join(
+        [
+            determination_text(q.determination),
+            "ledger:",
+            *(f"  - {line}" for line in (*q.built.notes, *_material_lines(q))),
+        ]
+    )
+
+
+# --- batch ------------------------------------------------------------------------------------
+
+BATCH_HEADER = (
+    "product",
+    "hs",
+    "description",
+    "from",
+    "to",
+    "verdict",
+    "criterion",
+    "alternative",
+    "reason",
+    "rvc_method",
+    "rvc_value",
+    "rvc_required",
+    "margin_points",
+    "value_to_replace",
+    "headroom",
+    "blocking_materials",
+    "single_fixes",
+    "transaction_value",
+    "value_source",
+    "citation",
+)
+
+
+def _two(value: Decimal | None) -> Decimal | None:
+    return None if value is None else round_half_up(value, 2)
+
+
+def reason(d: Determination) -> str:
+    """The deciding reason in one line."""
+    if d.originating and d.criterion == "A":
+        return "wholly obtained or produced (criterion A)"
+    if d.originating and d.criterion == "C" and d.alternative is None:
+        return "every material is originating (criterion C)"
+    parts: list[str] = []
+    if d.alternative is not None:
+        parts.append(f"alternative {d.alternative}")
+    if d.shift_required:
+        parts.append(
+            "tariff shift met"
+            if d.shift_met and not d.failing_materials
+            else "tariff shift failed by " + ", ".join(d.failing_materials)
+        )
+    if d.de_minimis_applied:
+        parts.append(
+            f"de minimis {round_half_up(d.de_minimis_value, 2)}% <= {round_half_up(d.de_minimis_limit, 2)}%"
+        )
+    if d.rvc is not None and d.rvc.value is not None:
+        sign = ">=" if d.rvc.met else "<"
+        parts.append(f"RVC {d.rvc.method} {round_half_up(d.rvc.value, 2)}% {sign} {plain(d.rvc.required)}%")
+    head = f"originating, criterion {d.criterion}" if d.originating else "not originating"
+    return head + (": " + "; ".join(parts) if parts else "")
+
+
+def _gap(s: Sensitivity) -> RvcGap | None:
+    """The RVC margin to report: the reported alternative's, else the first alternative with an RVC."""
+    d = s.determination
+    chosen = [g for g in s.rvc if g.alternative == d.alternative] or list(s.rvc)
+    if not chosen:
+        return None
+    met = [g for g in chosen if g.value is not None and g.value_to_replace == 0]
+    return (met or [g for g in chosen if g.value is not None] or chosen)[0]
+
+
+def batch_row(
+    q: LedgerQualification, s: Sensitivity, until: dt.date, product_description: str
+) -> tuple[Cell, ...]:
+    d = q.determination
+    gap = _gap(s)
+    return (
+        q.product,
+        str(q.built.case.good.hs),
+        product_description,
+        q.day,
+        until,
+        "originating" if d.originating else "not originating",
+        d.criterion,
+        d.alternative,
+        reason(d),
+        f"{gap.method} (alternative {gap.alternative})" if gap else None,
+        _two(gap.value) if gap else None,
+        gap.required if gap else None,
+        _two(gap.margin_points) if gap else None,
+        _two(gap.value_to_replace) if gap else None,
+        _two(gap.headroom) if gap else None,
+        " ".join(b.id for b in s.blockers),
+        " ".join(s.single_fixes),
+        q.built.value.transaction_value,
+        q.built.value.source,
+        d.citation,
+    )
+
+
+def error_row(product: str, description: str, day: dt.date, until: dt.date, message: str) -> tuple[Cell, ...]:
+    return (
+        product,
+        "",
+        description,
+        day,
+        until,
+        "error",
+        None,
+        None,
+        message,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "",
+        "",
+        None,
+        "",
+        None,
+    )
+
+
+def _reachable(ledger: Ledger, product: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [product]
+    while todo:
+        item = todo.pop()
+        for version in ledger.boms.get(item, ()):
+            for component in version.components:
+                if component.component not in seen:
+                    seen.add(component.component)
+                    todo.append(component.component)
+    return seen
+
+
+def change_dates(
+    ledger: Ledger, inputs: LedgerInputs, product: str, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """The dates in [start, end] from which the product's origin may change.
+
+    The period start, and every start of a BOM version of the product or of one of its
+    subassemblies, and every first day covered or first day no longer covered by a
+    supplier certification of one of its materials, inside the period.
+    """
+    dates = {start}
+    one = dt.timedelta(days=1)
+    items = _reachable(ledger, product)
+    for item in {product, *items}:
+        for version in ledger.boms.get(item, ()):
+            dates.add(version.valid_from)
+            if version.valid_to is not None:
+                dates.add(version.valid_to + one)
+    for item in items:
+        for cert in inputs.certifications.get(item, ()):
+            dates.update((cert.valid_from, cert.valid_to + one))
+    return sorted(d for d in dates if start <= d <= end)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+    goods: int = 0
+    originating: int = 0
+    not_originating: int = 0
+    errors: int = 0
+
+
+def batch_rows(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    start: dt.date,
+    end: dt.date,
+    method: str = "fifo",
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Qualify every finished good with a BOM version in [start, end], from each change date on."""
+    stocks: dict[dt.date, Stock] = {}
+    result = BatchResult()
+    finished = sorted(name for name, part in ledger.parts.items() if part.kind == "finished")
+    for index, product in enumerate(finished, start=1):
+        description = ledger.parts[product].description
+        dates = [d for d in change_dates(ledger, inputs, product, start, end) if ledger.bom_on(product, d)]
+        if dates:
+            result.goods += 1
+        for i, day in enumerate(dates):
+            until = dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(dates) else end
+            if day not in stocks:
+                stocks[day] = stock_on(ledger, day, method)
+            try:
+                q = qualify_case(ledger, inputs, product, day, stocks[day])
+                s = sensitivity(q.built.case, lookup=cached_lookup)
+            except InputError as exc:
+                result.rows.append(
+                    error_row(product, description, day, until, "; ".join(p.message for p in exc.problems))
+                )
+                result.errors += 1
+                continue
+            except OriginError as exc:
+                result.rows.append(error_row(product, description, day, until, str(exc)))
+                result.errors += 1
+                continue
+            result.rows.append(batch_row(q, s, until, description))
+            if q.determination.originating:
+                result.originating += 1
+            else:
+                result.not_originating += 1
+        if progress is not None:
+            progress(index, len(finished))
+    return result
+
+
+def run_batch(
+    db_url: str | None,
+    start: dt.date,
+    end: dt.date,
+    output: Path,
+    method: str = "fifo",
+    company: str = DEFAULT_COMPANY,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """``immex origin batch``: a table of verdicts (CSV or XLSX by the output's suffix)."""
+    problems = []
+    if end < start:
+        problems.append(Problem("--to", None, "", f"--to {end} is before --from {start}"))
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        problems.append(Problem("--output", None, "", "the output file must end in .csv or .xlsx"))
+    if problems:
+        raise InputError(problems)
+    ledger, inputs = load_inputs(db_url, company)
+    try:
+        result = batch_rows(ledger, inputs, start, end, method, progress)
+    except ValueError as exc:
+        raise InputError([Problem("--method", None, "", str(exc))]) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.suffix.lower() == ".csv":
+        write_csv(output, BATCH_HEADER, result.rows)
+    else:
+        write_xlsx(output, {"origin": (BATCH_HEADER, result.rows)})
+    return result
