@@ -7,6 +7,7 @@ centavos go down, 51 to 99 go up, so an exact ``.50`` goes down. The contract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -32,3 +33,21 @@ def fixed2(value: Fraction) -> str:
     sign = "-" if whole < 0 else ""
     whole = abs(whole)
     return f"{sign}{whole // 100}.{whole % 100:02d}"
+
+
+def round_ratio(numerator: int, denominator: int) -> int:
+    """R(n/d) on integers (d > 0), without building a Fraction."""
+    q, rem = divmod(numerator, denominator)
+    return q if 2 * rem <= denominator else q + 1
+
+
+def sum_ratio(values: Iterable[Decimal | Fraction]) -> tuple[int, int]:
+    """The exact sum as an (unreduced) integer pair n/d."""
+    n, d = 0, 1
+    for value in values:
+        vn, vd = value.as_integer_ratio()
+        if vd == d:
+            n += vn
+        else:
+            n, d = n * vd + vn * d, d * vd
+    return n, d
