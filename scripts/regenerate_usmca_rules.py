@@ -49,7 +49,12 @@ FURNITURE = (
 CHAPTER_LINE = re.compile(r"^Chapter (\d{1,2})$")
 NUMBERED = re.compile(r"^\.?(\d{1,3})[.,]?\s+(?=[A-Z(])")
 OTHER_RULE = re.compile(r"^(Chapter|Heading|Subheading) [Rr]ule(?: (\d+))?:\s*")
-CODE = re.compile(r"\b(\d{4})(?:\.(\d{2}))?(?:\.(\d{2}))?\b")
+ONE = r"\d{4}(?:\.\d{2}){0,2}"
+# the first code list of a target: "headings 0101 through 0106", "tariff item 8504.90.65 or 8504.90.75"
+TARGET_GROUP = re.compile(
+    rf"(?:headings?|subheadings?|tariff items?)\s+({ONE}(?:\s+through\s+{ONE})?"
+    rf"(?:(?:,\s*|,?\s+or\s+|\s+and\s+){ONE}(?:\s+through\s+{ONE})?)*)"
+)
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -109,22 +114,12 @@ def scope_of(text: str) -> list[dict[str, str]]:
         r"(.*?)(?: from |,? provided|$)",
         text,
     ):
-        codes = [("".join(c for c in m if c)) for m in CODE.findall(target)]
-        codes = [c.replace(".", "") for c in codes]
-        if not codes:
+        group = TARGET_GROUP.search(target)
+        if group is None:
             continue
-        if " through " in target and len(codes) >= 2:
-            pairs = re.findall(r"(\d{4}(?:\.\d{2}){0,2}) through (\d{4}(?:\.\d{2}){0,2})", target)
-            used = set()
-            for low, high in pairs:
-                scopes.append({"from": low.replace(".", ""), "to": high.replace(".", "")})
-                used.update({low.replace(".", ""), high.replace(".", "")})
-            for code in codes:
-                if code not in used:
-                    scopes.append({"from": code, "to": code})
-        else:
-            for code in codes:
-                scopes.append({"from": code, "to": code})
+        for low, high in re.findall(rf"({ONE})(?:\s+through\s+({ONE}))?", group.group(1)):
+            low = low.replace(".", "")
+            scopes.append({"from": low, "to": (high or low).replace(".", "")})
     unique: list[dict[str, str]] = []
     for item in scopes:
         if item not in unique:
@@ -133,7 +128,7 @@ def scope_of(text: str) -> list[dict[str, str]]:
 
 
 def dated_scope(text: str) -> list[dict[str, str]]:
-    match = re.search(r"shall apply to (?:goods of )?(?:headings?|subheadings?|tariff items?) (.*?):", text)
+    match = re.search(r"shall apply to (?:goods of )?((?:headings?|subheadings?|tariff items?) .*?):", text)
     if not match:
         return []
     return scope_of("A change to " + match.group(1) + " from")

@@ -8,13 +8,31 @@ from decimal import Decimal
 from immex.domain.origin import Good, HsCode, Material, MaterialRole, OriginCase, parse_rule
 
 
-def mat(mid: str, hs: str, value: str, originating: bool = False, role: MaterialRole = MaterialRole.DIRECT,
-        **kw: object) -> Material:
+def mat(
+    mid: str,
+    hs: str,
+    value: str,
+    originating: bool = False,
+    role: MaterialRole = MaterialRole.DIRECT,
+    **kw: object,
+) -> Material:
     return Material(mid, HsCode.parse(hs), Decimal(value), originating, None, role, **kw)  # type: ignore[arg-type]
 
 
-def case(hs: str, tv: str, materials: list[Material], nc: str | None = None, rule: str | None = None,
-         agreement: str = "USMCA", date: str = "2025-03-01", wholly: bool = False) -> OriginCase:
-    return OriginCase(agreement, dt.date.fromisoformat(date),
-                      Good(HsCode.parse(hs), Decimal(tv), Decimal(nc) if nc else None, "", wholly),
-                      tuple(materials), parse_rule(rule) if rule else None)
+def case(
+    hs: str,
+    tv: str,
+    materials: list[Material],
+    nc: str | None = None,
+    rule: str | None = None,
+    agreement: str = "USMCA",
+    date: str = "2025-03-01",
+    wholly: bool = False,
+) -> OriginCase:
+    return OriginCase(
+        agreement,
+        dt.date.fromisoformat(date),
+        Good(HsCode.parse(hs), Decimal(tv), Decimal(nc) if nc else None, "", wholly),
+        tuple(materials),
+        parse_rule(rule) if rule else None,
+    )

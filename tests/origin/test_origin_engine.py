@@ -21,8 +21,12 @@ HEADING_9401 = "A change to heading 94.01 from any other chapter"
 
 def test_contract_example_motor_meets_heading_change() -> None:
     # contract example: 8501.10 motor, rotor 8503.00 read at 6 digits (outside the excepted tariff items)
-    c = case("8501.10", "100.00", [mat("rotor", "8503.00", "30.00"), mat("housing", "7616.99", "10.00", True)],
-             nc="85.00")
+    c = case(
+        "8501.10",
+        "100.00",
+        [mat("rotor", "8503.00", "30.00"), mat("housing", "7616.99", "10.00", True)],
+        nc="85.00",
+    )
     d = determine(c)
     assert (d.originating, d.criterion, d.alternative) == (True, "B", 1)
     assert d.shift_required and d.shift_met and d.failing_materials == ()
@@ -78,14 +82,20 @@ def test_criterion_a_wholly_obtained() -> None:
 
 def test_tariff_shift_applies_to_non_originating_materials_only() -> None:
     # an originating part of the good's own chapter does not break "from any other chapter"
-    c = case("9401.61", "100", [mat("frame", "9401.90", "50", True), mat("fabric", "5407.61", "30")],
-             rule=HEADING_9401)
+    c = case(
+        "9401.61",
+        "100",
+        [mat("frame", "9401.90", "50", True), mat("fabric", "5407.61", "30")],
+        rule=HEADING_9401,
+    )
     assert determine(c).criterion == "B"
 
 
 def test_de_minimis_usmca_ten_percent() -> None:
     # USMCA Art. 4.12 / GN 11(e)(i): failing material 8 % of TV -> still originating
-    c = case("9401.61", "100", [mat("frame", "9401.90", "8"), mat("fabric", "5407.61", "30")], rule=HEADING_9401)
+    c = case(
+        "9401.61", "100", [mat("frame", "9401.90", "8"), mat("fabric", "5407.61", "30")], rule=HEADING_9401
+    )
     d = determine(c)
     assert d.originating and d.de_minimis_applied and d.failing_materials == ("frame",)
     assert d.de_minimis_value == Decimal(8) and d.de_minimis_limit == Decimal(10)
@@ -99,12 +109,24 @@ def test_de_minimis_over_the_limit_fails() -> None:
 
 def test_de_minimis_nafta_seven_percent() -> None:
     # seed 002, "Special Provisions": de minimis of seven percent under NAFTA
-    nafta = case("9401.61", "100", [mat("frame", "9401.90", "8")], rule=HEADING_9401, agreement="NAFTA",
-                 date="2019-06-01")
+    nafta = case(
+        "9401.61",
+        "100",
+        [mat("frame", "9401.90", "8")],
+        rule=HEADING_9401,
+        agreement="NAFTA",
+        date="2019-06-01",
+    )
     d = determine(nafta)
     assert not d.originating and d.de_minimis_limit == Decimal(7)
-    ok = case("9401.61", "100", [mat("frame", "9401.90", "6.5")], rule=HEADING_9401, agreement="NAFTA",
-              date="2019-06-01")
+    ok = case(
+        "9401.61",
+        "100",
+        [mat("frame", "9401.90", "6.5")],
+        rule=HEADING_9401,
+        agreement="NAFTA",
+        date="2019-06-01",
+    )
     assert determine(ok).de_minimis_applied
 
 
@@ -135,12 +157,18 @@ def test_de_minimis_not_by_value_for_textiles() -> None:
 
 def test_de_minimis_counts_in_rvc() -> None:
     # GN 11(e)(i)(C): the de minimis material stays in VNM; RVC must still be met
-    rule = ("A change to heading 8501 from any other heading, provided there is a regional value content of "
-            "not less than: (1) 60 percent where the transaction value method is used; or (2) 50 percent where "
-            "the net cost method is used")
-    d = determine(case("8501.10", "100", [mat("coil", "8501.90", "5"), mat("steel", "7209.16", "40")], rule=rule))
+    rule = (
+        "A change to heading 8501 from any other heading, provided there is a regional value content of "
+        "not less than: (1) 60 percent where the transaction value method is used; or (2) 50 percent where "
+        "the net cost method is used"
+    )
+    d = determine(
+        case("8501.10", "100", [mat("coil", "8501.90", "5"), mat("steel", "7209.16", "40")], rule=rule)
+    )
     assert not d.originating  # RVC TV = 55
-    d = determine(case("8501.10", "100", [mat("coil", "8501.90", "5"), mat("steel", "7209.16", "30")], rule=rule))
+    d = determine(
+        case("8501.10", "100", [mat("coil", "8501.90", "5"), mat("steel", "7209.16", "30")], rule=rule)
+    )
     assert d.originating and d.de_minimis_applied and d.rvc is not None and d.rvc.value == Decimal(65)
 
 
@@ -164,8 +192,9 @@ def test_worked_example_camping_trailer() -> None:
 def test_worked_example_envelopes_from_writing_paper_nafta() -> None:
     # seed 002 "CTC Criteria": envelopes (48.17) from writing paper (48.10) confers origin
     rule = "A change to heading 48.17 from any other heading"
-    d = determine(case("4817.10", "10", [mat("paper", "4810.13", "6")], rule=rule, agreement="NAFTA",
-                       date="1999-01-01"))
+    d = determine(
+        case("4817.10", "10", [mat("paper", "4810.13", "6")], rule=rule, agreement="NAFTA", date="1999-01-01")
+    )
     assert (d.originating, d.criterion) == (True, "B")
 
 
@@ -177,8 +206,11 @@ def test_worked_example_baby_carriage_parts_same_heading_criterion_d() -> None:
     d = determine(case("8715.00", "100", parts, rule=rule, agreement="NAFTA", date="2000-01-01"))
     assert (d.originating, d.criterion) == (True, "D")
     assert d.rvc is not None and d.rvc.required == Decimal(60)
-    d = determine(case("8715.00", "100", [mat("parts", "8715.00", "45")], rule=rule, agreement="NAFTA",
-                       date="2000-01-01"))
+    d = determine(
+        case(
+            "8715.00", "100", [mat("parts", "8715.00", "45")], rule=rule, agreement="NAFTA", date="2000-01-01"
+        )
+    )
     assert not d.originating
 
 
@@ -189,16 +221,25 @@ def test_criterion_d_not_for_apparel() -> None:
 
 
 def test_indirect_and_shipping_packing_do_not_count() -> None:
-    c = case("9401.61", "100", [mat("glove", "6116.10", "50", role=MaterialRole.INDIRECT),
-                                mat("pallet", "4415.20", "50", role=MaterialRole.SHIPPING_PACKING),
-                                mat("frame", "9401.90", "50", True)], rule=HEADING_9401)
+    c = case(
+        "9401.61",
+        "100",
+        [
+            mat("glove", "6116.10", "50", role=MaterialRole.INDIRECT),
+            mat("pallet", "4415.20", "50", role=MaterialRole.SHIPPING_PACKING),
+            mat("frame", "9401.90", "50", True),
+        ],
+        rule=HEADING_9401,
+    )
     d = determine(c)
     assert d.originating and d.criterion == "C"
 
 
 def test_retail_packaging_is_out_of_the_shift_but_in_the_rvc() -> None:
-    rule = ("A change to heading 8509 from any other heading, provided there is a regional value content of not "
-            "less than: (1) 60 percent where the transaction value method is used")
+    rule = (
+        "A change to heading 8509 from any other heading, provided there is a regional value content of not "
+        "less than: (1) 60 percent where the transaction value method is used"
+    )
     box = mat("box", "8509.90", "45", role=MaterialRole.RETAIL_PACKAGING)
     d = determine(case("8509.40", "100", [box], rule=rule))
     assert d.shift_met and not d.originating and d.rvc is not None and d.rvc.value == Decimal(55)
@@ -206,10 +247,13 @@ def test_retail_packaging_is_out_of_the_shift_but_in_the_rvc() -> None:
 
 def test_intermediate_material_rolls_up() -> None:
     # GN 11(c)(ix): a self-produced sub-assembly that qualifies counts wholly as originating
-    stator = mat("stator", "8503.00", "40", intermediate=True,
-                 components=(mat("lamination", "7226.11", "25"),))
-    rule = ("A change to heading 8501 from any other heading, provided there is a regional value content of not "
-            "less than: (1) 60 percent where the transaction value method is used")
+    stator = mat(
+        "stator", "8503.00", "40", intermediate=True, components=(mat("lamination", "7226.11", "25"),)
+    )
+    rule = (
+        "A change to heading 8501 from any other heading, provided there is a regional value content of not "
+        "less than: (1) 60 percent where the transaction value method is used"
+    )
     d = determine(case("8501.10", "100", [stator, mat("wire", "8544.11", "10")], rule=rule))
     assert d.originating and d.rvc is not None and d.rvc.value == Decimal(90)
     assert any("Intermediate material 'stator'" in line for line in d.explanation)
@@ -233,7 +277,12 @@ def test_table_rule_by_date_successor_on_its_first_day() -> None:
     assert before.originating and before.alternative == 1
     assert not after.alternatives[0].met  # 7226 is excepted from 2025-07-01
     assert after.alternatives[0].failing_materials == ("core",)
-    assert after.alternative == 2 and not after.shift_required and after.rvc is not None and after.rvc.required == Decimal(65)
+    assert (
+        after.alternative == 2
+        and not after.shift_required
+        and after.rvc is not None
+        and after.rvc.required == Decimal(65)
+    )
 
 
 def test_sensitivity_value_to_replace_and_fixes() -> None:
@@ -250,3 +299,21 @@ def test_sensitivity_margin_of_a_qualifying_good() -> None:
     s = sensitivity(case("8501.10", "100.00", [mat("rotor", "8503.00.35", "30.00")], nc="85"))
     tv = next(g for g in s.rvc if g.method == "TV")
     assert s.originating and tv.margin_points == Decimal(10) and tv.headroom == Decimal(10)
+
+
+def test_except_from_more_than_one_of_the_following() -> None:
+    # GN 11(o) ch. 84 rule 141 (8456.20-8456.30): materials of one listed group are fine, of two are not
+    one_group = [mat("pump", "8413.50", "10"), mat("frame", "7308.90", "10")]
+    two_groups = [mat("pump", "8413.50", "10"), mat("control", "8537.10", "10")]
+    assert determine(case("8456.30", "100", one_group)).originating
+    d = determine(case("8456.30", "100", two_groups))
+    assert not d.originating and set(d.failing_materials) == {"pump", "control"}
+
+
+def test_missing_label_a_is_read_as_first_alternative() -> None:
+    # GN 11(o) ch. 87 rule 52 prints no "(A)" before the first alternative
+    from immex.rules.usmca import rule_table
+
+    entry = next(e for e in rule_table() if e.id == "87-52")
+    assert entry.product is not None
+    assert [a.label for a in entry.product.rule.alternatives] == ["A", "B", "C"]

@@ -18,8 +18,10 @@ from immex.domain.origin import (
 )
 from immex.rules.usmca import rule_table
 
-RVC_60_50 = ("provided there is a regional value content of not less than: (a) 60 percent where the "
-             "transaction value method is used, or (b) 50 percent where the net cost method is used")
+RVC_60_50 = (
+    "provided there is a regional value content of not less than: (a) 60 percent where the "
+    "transaction value method is used, or (b) 50 percent where the net cost method is used"
+)
 
 
 def table_text(rule_id: str) -> str:
@@ -43,19 +45,24 @@ def test_except_from_a_heading_in_treaty_wording() -> None:
 
 
 def test_contract_alternatives_with_rvc_lettered_a_b() -> None:
-    text = ("A change to heading 85.01 from any other heading; or A change to heading 85.01 from "
-            "subheading 8503.00, whether or not there is also a change from any other heading, " + RVC_60_50)
+    text = (
+        "A change to heading 85.01 from any other heading; or A change to heading 85.01 from "
+        "subheading 8503.00, whether or not there is also a change from any other heading, " + RVC_60_50
+    )
     rule = parse_rule(text)
     first, second = rule.alternatives
     assert first.rvc is None
     assert second.rvc is not None and (second.rvc.tv, second.rvc.nc) == (Decimal(60), Decimal(50))
+    assert second.unsupported == ()
     assert second.shift is not None
     assert second.shift.sources == (FromCodes((HsRange("850300", "850300"),)),)
     assert second.shift.also == (OtherAt(Level.HEADING),)
 
 
 def test_ranges_of_headings_in_except() -> None:
-    rule = parse_rule("A change to heading 73.08 from any other chapter, except from headings 72.08 through 72.29")
+    rule = parse_rule(
+        "A change to heading 73.08 from any other chapter, except from headings 72.08 through 72.29"
+    )
     shift = rule.alternatives[0].shift
     assert shift is not None and shift.excepted == (HsRange("7208", "7229"),)
 
@@ -132,29 +139,36 @@ def test_official_typos_are_tolerated() -> None:
 
 
 def test_clause_order_2_before_1_reads_both_thresholds() -> None:
-    rule = parse_rule("A change to heading 8543 from any other heading, provided there is a regional value content "
-                      "of not less than: (2) 50 percent where the net cost method is used. (1) 60 percent where the "
-                      "transaction value method is used")
+    rule = parse_rule(
+        "A change to heading 8543 from any other heading, provided there is a regional value content "
+        "of not less than: (2) 50 percent where the net cost method is used. (1) 60 percent where the "
+        "transaction value method is used"
+    )
     rvc = rule.alternatives[0].rvc
     assert rvc is not None and (rvc.tv, rvc.nc) == (Decimal(60), Decimal(50))
 
 
 def test_use_preamble_becomes_condition() -> None:
-    rule = parse_rule(table_text("84-18"))  # "For a good of subheadings 8407.31 through 8407.34 for use in a heavy truck:"
+    rule = parse_rule(
+        table_text("84-18")
+    )  # "For a good of subheadings 8407.31 through 8407.34 for use in a heavy truck:"
     assert rule.condition is not None and "heavy truck" in rule.condition
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "   ",
-    "A change to heading 94.01",
-    "A change to heading 94.01 from nowhere",
-    "A change to heading 94.01 from any other chapter, provided there is a regional value content of not less "
-    "than: sixty percent",
-    "A change to chairs from any other chapter",
-    "Any change at all",
-    "A change to heading 9401 from headings 9403 through 9401",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "A change to heading 94.01",
+        "A change to heading 94.01 from nowhere",
+        "A change to heading 94.01 from any other chapter, provided there is a regional value content "
+        "of not less than: sixty percent",
+        "A change to chairs from any other chapter",
+        "Any change at all",
+        "A change to heading 9401 from headings 9403 through 9401",
+    ],
+)
 def test_malformed_rule_text_is_rejected_with_a_message(text: str) -> None:
     with pytest.raises(RuleSyntaxError) as info:
         parse_rule(text)

@@ -430,6 +430,11 @@ def _alternative(
 ) -> AlternativeResult:
     applies = in_any(good.hs, alt.target) is True
     failing = [m for m in shift_materials if not _material_ok(alt, m.hs, good.hs)]
+    if alt.shift is not None and alt.shift.combination:
+        hit = [[m for m in shift_materials if in_any(m.hs, group) is True] for group in alt.shift.combination]
+        if sum(1 for group in hit if group) >= 2:  # materials of more than one of the listed groups
+            combined = {m.id for group in hit for m in group}
+            failing = [m for m in shift_materials if m in failing or m.id in combined]
     notes = tuple(
         f"material {m.id!r} ({m.hs}) is read at {len(m.hs.digits)} digits: taken as outside the "
         f"tariff items named by the rule; give its full tariff item if it is one of them"

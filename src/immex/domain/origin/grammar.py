@@ -63,6 +63,9 @@ _TYPOS = (
     ("oralloying", "or alloying"),
     ("includinganother", "including another"),
     ("thereis", "there is"),
+    ("ofnot less", "of not less"),
+    ("notless", "not less"),
+    ("bothcut", "both cut"),
     ("territoryof", "territory of"),
     ("6006or", "6006 or"),
     ("A change of ", "A change to "),
@@ -81,7 +84,7 @@ _LEVEL_WORDS = {
 _LEVEL = r"(chapter|heading|subheading|tariff item)s?"
 _START = r"(?:A|No) (?:required )?change"
 _LABEL = re.compile(
-    r"(?:^|(?<=; or )|(?<=; )|(?<=, or )|(?<=\. )|(?<=: ))\(?([A-Ha-h])\)\s+(?=" + _START + ")"
+    r"(?:^|(?<=; or )|(?<=; )|(?<=, or )|(?<=, )|(?<=\. )|(?<=: ))\(?([A-Ha-h])\)\s+(?=" + _START + ")"
 )
 _OR_SPLIT = re.compile(r";\s*or\s+(?=" + _START + ")")
 _PROVIDED = re.compile(r",?\s*\bprovided\b")
@@ -132,6 +135,7 @@ def normalize(text: str) -> str:
     cleaned = re.sub(r"\bother(chapter|heading|subheading)", r"other \1", cleaned)
     cleaned = re.sub(r"\b(through|or)(?=\d)", r"\1 ", cleaned)
     cleaned = re.sub(r"\b(\d{4}),\.(\d{2})", r"\1.\2", cleaned)
+    cleaned = re.sub(r"\(\w\)\s+Whether or not", "whether or not", cleaned)  # GN 11 ch. 84 rules 149-157
     cleaned = cleaned.replace(
         "any other good within the same subheading", "any other good within that subheading"
     )
@@ -162,7 +166,10 @@ def parse_rule(text: str, lenient: bool = False) -> Rule:
     labels = list(_LABEL.finditer(clean))
     pieces: list[tuple[str, str]] = []
     if labels:
-        if clean[: labels[0].start()].strip():
+        prefix = clean[: labels[0].start()].strip()
+        if prefix and re.match(_START, prefix) and labels[0].group(1).upper() == "B":
+            pieces.append(("A", prefix))  # GN 11 ch. 87 rules 52 and 54 omit the "(A)"
+        elif prefix:
             raise RuleSyntaxError(f"text before the first alternative: {clean[: labels[0].start()]!r}")
         for i, match in enumerate(labels):
             end = labels[i + 1].start() if i + 1 < len(labels) else len(clean)
@@ -256,7 +263,7 @@ def _rvc(clause: str) -> tuple[RvcRequirement | None, str]:
     head = _RVC_HEAD.search(clause)
     if head is None:
         return None, clause
-    before = re.sub(r"\b(that|there is|a|and)\b|,", " ", clause[: head.start()]).strip()
+    before = re.sub(r"\b(that|there is|a|and|also)\b|,", " ", clause[: head.start()]).strip()
     after = clause[head.end() :]
     tv: Decimal | None = None
     nc: Decimal | None = None
@@ -271,7 +278,7 @@ def _rvc(clause: str) -> tuple[RvcRequirement | None, str]:
                 raise RuleSyntaxError(f"two net-cost thresholds in {clause!r}")
             nc = value
     leftover = _PERCENT.sub(" ", after)
-    leftover = re.sub(r"\(?\b(?:\d|i{1,3}|iv|v)\)|\b(?:or|and)\b|[;,.:]", " ", leftover).strip()
+    leftover = re.sub(r"\(?\b(?:\d|[a-dA-D]|i{1,3}|iv|v)\)|\b(?:or|and)\b|[;,.:]", " ", leftover).strip()
     if tv is None and nc is None:
         raise RuleSyntaxError(f"regional value content without a readable threshold: {clause!r}")
     rest = " ".join(part for part in (before, leftover) if part)
@@ -288,10 +295,18 @@ def _shift(rest: str, target: tuple[HsRange, ...], unsupported: list[str]) -> Ta
     several = re.search(
         r"(?:,\s*|\s*\bor\s+|^)(?:assemblies incorporating )?more than one of the following", head
     )
+    extra: tuple[Source, ...] = ()
     if several:
-        unsupported.append("from " + head[several.start() :].strip(" ,"))
+        groups = _groups(head[several.end() :])
+        if groups is None:
+            unsupported.append("from " + head[several.start() :].strip(" ,"))
+        else:
+            extra = (FromCodes(tuple(r for g in groups for r in g)),)
         head = head[: several.start()]
-    sources = _sources(head, target) if head.strip() else (FromCodes(()),)
+    sources = (_sources(head, target) if head.strip() else ()) + extra
+    if not sources:
+        sources = (FromCodes(()),)
+    combination: tuple[tuple[HsRange, ...], ...] = ()
     also: tuple[Source, ...] = ()
     excepted: tuple[HsRange, ...] = ()
     for i, (_, end, kind) in enumerate(markers):
@@ -299,23 +314,44 @@ def _shift(rest: str, target: tuple[HsRange, ...], unsupported: list[str]) -> Ta
         segment = rest[end:stop].strip()
         if kind == "whether":
             also = also + _sources(segment, target)
-        elif segment.startswith("more than one of the following") or segment.startswith("changes resulting"):
+        elif segment.startswith("changes resulting"):
             unsupported.append("except " + segment)
         else:
             several = re.search(
-                r"(?:,\s*|\s*\bor\s+)(?:\w+ )?(?:assemblies incorporating )?more than one of the following",
+                r"(?:^|,\s*|\s*\bor\s+)(?:\w+ )?(?:assemblies incorporating )?more than one of the following",
                 segment,
             )
             if several:
-                unsupported.append("except " + segment[several.start() :].strip(" ,"))
+                groups = _groups(segment[several.end() :])
+                if groups is None:
+                    unsupported.append("except " + segment[several.start() :].strip(" ,"))
+                else:
+                    combination = combination + groups
                 segment = segment[: several.start()]
+                if not segment.strip():
+                    continue
             if re.fullmatch(r"any " + _LEVEL + r" within that group", segment):
                 excepted = excepted + target
             else:
                 excepted = excepted + _codes(segment, "except")
     if not sources:
         raise RuleSyntaxError(f"no source after 'from' in {rest!r}")
-    return TariffShift(sources=sources, also=also, excepted=excepted)
+    return TariffShift(sources=sources, also=also, excepted=excepted, combination=combination)
+
+
+def _groups(text: str) -> tuple[tuple[HsRange, ...], ...] | None:
+    """``: (A) codes, (B) codes, ... or (D) codes`` as code groups; None when a group is not codes."""
+    parts = re.split(r"\(\s*(?:[A-Ha-h]|\d)\s*\)", text.strip(" :"))
+    if len(parts) < 3 or parts[0].strip(" :"):
+        return None
+    groups: list[tuple[HsRange, ...]] = []
+    for part in parts[1:]:
+        cleaned = re.sub(r"(?:[,;]\s*(?:or|and)?|\s+(?:or|and))\s*$", "", part.strip()).strip()
+        try:
+            groups.append(_codes(cleaned, "'more than one of the following' list"))
+        except RuleSyntaxError:
+            return None
+    return tuple(groups)
 
 
 def _tokens(text: str, where: str) -> list[tuple[str, str]]:

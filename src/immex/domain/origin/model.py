@@ -79,6 +79,9 @@ class TariffShift:
     sources: tuple[Source, ...]
     also: tuple[Source, ...] = ()  # "whether or not there is also a change from ..."
     excepted: tuple[HsRange, ...] = ()
+    # "except from more than one of the following: (A) ..., (B) ...": non-originating materials of
+    # two or more of these groups break the shift; materials of a single group do not
+    combination: tuple[tuple[HsRange, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,9 @@ def rule_table() -> tuple[TableEntry, ...]:
             error: str | None = None
             try:
                 rule = parse_rule(raw["text"], lenient=True)
+                targets = tuple(dict.fromkeys(r for a in rule.alternatives for r in a.target))
+                if not scope:  # the printed target has no level word (ch. 90 rule 77: "a good of 9031.90")
+                    scope = targets
                 product = ProductRule(raw["id"], rule, raw["citation"], since, until, scope, notes)
             except RuleSyntaxError as exc:
                 error = str(exc)
