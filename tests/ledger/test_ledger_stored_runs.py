@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -14,9 +15,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app
+from immex.domain.discharge import balances
 from immex.domain.ledger import Ledger
 from immex.service.discharge import active_allocations, stored_result
-from immex.service.ledger import company_id
+from immex.service.ledger import company_id, load_ledger
 from immex.store.db import open_database
 from immex.store.ledger_models import AllocationRow, DischargeRunRow, ImportLineRow
 from tests.ledger.ledger_files import exp, imp, ledger_to_folder, part, read_csv, write_ledger
@@ -161,3 +163,40 @@ def test_sqlite_and_postgresql_give_the_same_output(pg_server_url: str, ledger: 
     admin.dispose()
     shutil.rmtree(base, ignore_errors=True)
     assert outputs["memory"] == outputs["sqlite"] == outputs["pg"]
+
+
+def test_adjustment_withdraws_quantity_from_the_next_run_and_shows_in_balances(
+    tmp_path: Path, db_url: str
+) -> None:
+    folder = write_ledger(
+        tmp_path / "p1",
+        [part("A")],
+        [imp(I1, 1, "A", "10", "2025-01-01"), imp(I2, 1, "A", "10", "2025-01-02")],
+        [exp(E1, 1, "A", "12", "2025-02-01")],
+    )
+    discharge(folder, tmp_path / "o1", db_url)
+    runner = CliRunner()
+    base = ["adjust", "--pedimento", I1, "--line", "1", "--part", "A", "--db", db_url]
+    refused = runner.invoke(app, [*base, "--qty", "11", "--reason", "destroyed"])
+    assert refused.exit_code == 2 and "left to adjust" in refused.stderr
+    no_reason = runner.invoke(app, [*base, "--qty", "1", "--reason", " "])
+    assert no_reason.exit_code == 2 and "reason" in no_reason.stderr
+    assert runner.invoke(app, [*base, "--qty", "3", "--reason", "destroyed (acta 12)"]).exit_code == 0
+    run = discharge(folder, tmp_path / "o2", db_url)
+    assert run["run_id"] == 2
+    assert [(r["import_pedimento"][-1], r["qty"]) for r in read_csv(tmp_path / "o2" / "allocations.csv")] == [
+        ("1", "7"),
+        ("2", "5"),
+    ]
+    engine = open_database(db_url)
+    with Session(engine) as s:
+        ledger = load_ledger(s, company_id(s))
+        rows = balances(ledger, stored_result(s, company_id(s)).allocations, dt.date(2025, 12, 31))
+    engine.dispose()
+    first = rows[0]
+    assert (first.qty_imported, first.qty_adjusted, first.qty_discharged, first.qty_remaining) == (
+        10,
+        3,
+        7,
+        0,
+    )

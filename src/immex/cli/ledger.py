@@ -16,6 +16,7 @@ from immex.domain.ledger import Ledger
 from immex.intake.problems import problems_csv
 from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
+from immex.service import ledger as ledger_service
 from immex.service import reports
 from immex.service.company import MODALITIES, CompanyProfile, set_company
 from immex.service.demo import DEMO_COMPANY, run_demo
@@ -251,6 +252,20 @@ def demo(
     )
 
 
+def adjust(
+    pedimento: str = typer.Option(..., "--pedimento", help="Import pedimento (15 digits)"),
+    line: int = typer.Option(..., "--line", help="Partida"),
+    part: str = typer.Option(..., "--part", help="Part of the import line"),
+    qty: str = typer.Option(..., "--qty", help="Base-unit quantity withdrawn (negative gives back)"),
+    reason: str = typer.Option(..., "--reason", help="Why: destruction, donation, regularization, count"),
+    db: str | None = DbOption,
+) -> None:
+    """Record a manual adjustment of an import line's balance, with reason, user and time."""
+    with problems_exit():
+        adjustment = ledger_service.record_adjustment(database_url(db), pedimento, line, part, qty, reason)
+    stdout.print(f"adjustment {adjustment} stored; the next `immex discharge --db` run counts it")
+
+
 company_app = typer.Typer(help="The IMMEX company whose ledger the store keeps.", no_args_is_help=True)
 
 
@@ -290,6 +305,7 @@ def register(app: typer.Typer) -> None:
     app.command("discharge")(discharge)
     app.command("template")(template)
     app.command("demo")(demo)
+    app.command("adjust")(adjust)
     app.add_typer(run_app, name="run")
     app.add_typer(company_app, name="company")
     app.add_typer(report_app, name="report")

@@ -72,6 +72,7 @@ class Balance:
     deadline: dt.date | None
     days_left: int | None
     status: BalanceStatus
+    qty_adjusted: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,7 @@ def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) 
         due = deadline(kind, lot.cleared_on)
         discharged = used.get(lot.key, Decimal(0))
         left = EXACT.subtract(lot.qty, discharged)
-        rows.append(Balance(lot.pedimento, lot.line, lot.part, lot.qty, discharged, left, due,
-                            None if due is None else (due - as_of).days,
-                            balance_status(left, due, as_of)))
+        rows.append(Balance(lot.pedimento, lot.line, lot.part, EXACT.add(lot.qty, lot.adjusted), discharged,
+                            left, due, None if due is None else (due - as_of).days,
+                            balance_status(left, due, as_of), lot.adjusted))
     return rows

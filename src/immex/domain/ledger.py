@@ -53,6 +53,8 @@ class ImportLine:
     country_of_origin: str = ""
     hs: str = ""
     row: int = 0
+    adjusted: Decimal = Decimal(0)
+    """Quantity withdrawn by manual adjustments, already netted from ``qty``."""
 
     @property
     def key(self) -> tuple[str, int, str]:

@@ -10,7 +10,6 @@ reversed, never updated): re-running the same input adds nothing.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import time
 from collections import defaultdict
@@ -37,7 +36,7 @@ from immex.domain.numbers import plain
 from immex.intake.ledger_csv import read_ledger
 from immex.intake.problems import InputError, Problem
 from immex.reports.discharge_files import write_discharge_outputs, write_run_json
-from immex.service.ledger import company_id, ledger_fingerprint_rows, load_ledger, store_ledger
+from immex.service.ledger import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.db import open_database
 from immex.store.ledger_models import (
     AllocationReversalRow,
@@ -86,12 +85,26 @@ def compute(ledger: Ledger, method: str) -> DischargeResult:
     return discharge(ledger, method)
 
 
-def run_discharge(input_dir: Path, output_dir: Path, method: str = "fifo", as_of: dt.date | None = None,
-                  db_url: str | None = None, progress: Progress = lambda _msg: None) -> DischargeOutcome:
+def run_discharge(
+    input_dir: Path,
+    output_dir: Path,
+    method: str = "fifo",
+    as_of: dt.date | None = None,
+    db_url: str | None = None,
+    progress: Progress = lambda _msg: None,
+) -> DischargeOutcome:
     """Validate, discharge and write the contract's output folder. Raises InputError on bad input."""
     if method not in DISCHARGE_METHODS:
-        raise InputError([Problem("", None, "method", f"unknown method {method!r}; "
-                                                      f"use one of {', '.join(DISCHARGE_METHODS)}")])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    None,
+                    "method",
+                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
+                )
+            ]
+        )
     as_of = as_of or dt.date.today()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -108,8 +121,9 @@ def run_discharge(input_dir: Path, output_dir: Path, method: str = "fifo", as_of
         run_id: int | str = f"{fingerprint[:12]}-{method}"
         reused = False
     else:
-        ledger, result, run_id, reused = _run_in_store(db_url, staged.ledger, method, as_of, fingerprint,
-                                                        progress)
+        ledger, result, run_id, reused = _run_in_store(
+            db_url, staged.ledger, method, as_of, fingerprint, progress
+        )
     timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
     progress("writing the output folder")
     rows = balances(ledger, result.allocations, as_of)
@@ -120,9 +134,18 @@ def run_discharge(input_dir: Path, output_dir: Path, method: str = "fifo", as_of
     return DischargeOutcome(run, result, rows, staged.warnings)
 
 
-def _run_summary(run_id: int | str, method: str, as_of: dt.date, fingerprint: str, ledger: Ledger,
-                 result: DischargeResult, rows: Sequence[Balance], counts: dict[str, int],
-                 timings: dict[str, float], reused: bool) -> dict[str, Any]:
+def _run_summary(
+    run_id: int | str,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    ledger: Ledger,
+    result: DischargeResult,
+    rows: Sequence[Balance],
+    counts: dict[str, int],
+    timings: dict[str, float],
+    reused: bool,
+) -> dict[str, Any]:
     by_status: dict[str, int] = defaultdict(int)
     for row in rows:
         by_status[row.status] += 1
@@ -132,12 +155,18 @@ def _run_summary(run_id: int | str, method: str, as_of: dt.date, fingerprint: st
         "as_of": as_of.isoformat(),
         "input_fingerprint": fingerprint,
         "reused_existing_run": reused,
-        "counts": {"parts": len(ledger.parts), "import_lines": len(ledger.imports),
-                   "export_lines": len(ledger.exports), **counts,
-                   "late_allocations": sum(1 for a in result.allocations if a.late),
-                   "balances_by_status": dict(sorted(by_status.items()))},
-        "totals": {"qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
-                   "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0)))},
+        "counts": {
+            "parts": len(ledger.parts),
+            "import_lines": len(ledger.imports),
+            "export_lines": len(ledger.exports),
+            **counts,
+            "late_allocations": sum(1 for a in result.allocations if a.late),
+            "balances_by_status": dict(sorted(by_status.items())),
+        },
+        "totals": {
+            "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
+            "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
+        },
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
 
@@ -147,8 +176,9 @@ def _run_summary(run_id: int | str, method: str, as_of: dt.date, fingerprint: st
 AllocationKey = tuple[str, str | None, int | None, Any, bool]  # part, import ped., line, qty, late
 
 
-def _run_in_store(db_url: str, staged: Ledger, method: str, as_of: dt.date, fingerprint: str,
-                  progress: Progress) -> tuple[Ledger, DischargeResult, int, bool]:
+def _run_in_store(
+    db_url: str, staged: Ledger, method: str, as_of: dt.date, fingerprint: str, progress: Progress
+) -> tuple[Ledger, DischargeResult, int, bool]:
     engine = open_database(db_url)
     try:
         with Session(engine) as session, session.begin():
@@ -170,16 +200,24 @@ def active_allocations(session: Session, company: int) -> list[AllocationRow]:
     """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
     reversed_runs = select(RunReversalRow.run_id)
     withdrawal = aliased(AllocationReversalRow)
-    query = (select(AllocationRow).join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
-             .where(DischargeRunRow.company_id == company, AllocationRow.run_id.not_in(reversed_runs),
-                    ~exists().where(and_(withdrawal.allocation_id == AllocationRow.id,
-                                         withdrawal.run_id.not_in(reversed_runs))))
-             .order_by(AllocationRow.export_line_id, AllocationRow.seq))
+    query = (
+        select(AllocationRow)
+        .join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
+        .where(
+            DischargeRunRow.company_id == company,
+            AllocationRow.run_id.not_in(reversed_runs),
+            ~exists().where(
+                and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id.not_in(reversed_runs))
+            ),
+        )
+        .order_by(AllocationRow.export_line_id, AllocationRow.seq)
+    )
     return list(session.scalars(query))
 
 
-def _line_ids(session: Session, company: int) -> tuple[dict[tuple[str, int, str], int],
-                                                       dict[tuple[str, int, str], int]]:
+def _line_ids(
+    session: Session, company: int
+) -> tuple[dict[tuple[str, int, str], int], dict[tuple[str, int, str], int]]:
     exports = {(n, r.line, r.product): r.id for r, n in _numbered(session, ExportLineRow, company)}
     imports = {(n, r.line, r.part): r.id for r, n in _numbered(session, ImportLineRow, company)}
     return exports, imports
@@ -187,67 +225,103 @@ def _line_ids(session: Session, company: int) -> tuple[dict[tuple[str, int, str]
 
 def _numbered(session: Session, model: Any, company: int) -> Iterable[Any]:
     """(line row, pedimento number) pairs of a company's import or export lines."""
-    return session.execute(select(model, PedimentoRow.number).join(PedimentoRow)
-                           .where(model.company_id == company))
+    return session.execute(
+        select(model, PedimentoRow.number).join(PedimentoRow).where(model.company_id == company)
+    )
 
 
-def _new_rows(result: DischargeResult, export_ids: dict[tuple[str, int, str], int],
-              import_ids: dict[tuple[str, int, str], int]) -> dict[int, list[dict[str, Any]]]:
+def _new_rows(
+    result: DischargeResult,
+    export_ids: dict[tuple[str, int, str], int],
+    import_ids: dict[tuple[str, int, str], int],
+) -> dict[int, list[dict[str, Any]]]:
     """Allocation and shortfall rows of ``result`` grouped by export line id, in output order."""
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for a in result.allocations:
         export_id = export_ids[(a.export_pedimento, a.export_line, a.product)]
-        grouped[export_id].append({"export_line_id": export_id, "part": a.part, "qty": a.qty, "late": a.late,
-                                   "import_line_id": import_ids[(a.import_pedimento, a.import_line, a.part)]})
+        grouped[export_id].append(
+            {
+                "export_line_id": export_id,
+                "part": a.part,
+                "qty": a.qty,
+                "late": a.late,
+                "import_line_id": import_ids[(a.import_pedimento, a.import_line, a.part)],
+            }
+        )
     for s in result.shortfalls:
         export_id = export_ids[(s.export_pedimento, s.export_line, s.product)]
-        grouped[export_id].append({"export_line_id": export_id, "part": s.part, "qty": s.qty_missing,
-                                   "late": False, "import_line_id": None})
+        grouped[export_id].append(
+            {
+                "export_line_id": export_id,
+                "part": s.part,
+                "qty": s.qty_missing,
+                "late": False,
+                "import_line_id": None,
+            }
+        )
     return grouped
 
 
 def _signature(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
     def get(row: Any, name: str) -> Any:
         return row[name] if isinstance(row, dict) else getattr(row, name)
-    return sorted((get(r, "part"), get(r, "import_line_id") or 0, get(r, "qty"), get(r, "late"))
-                  for r in rows)
+
+    return sorted(
+        (get(r, "part"), get(r, "import_line_id") or 0, get(r, "qty"), get(r, "late")) for r in rows
+    )
 
 
-def _record_run(session: Session, company: int, ledger: Ledger, result: DischargeResult, method: str,
-                as_of: dt.date, fingerprint: str) -> tuple[int, bool]:
+def _record_run(
+    session: Session,
+    company: int,
+    ledger: Ledger,
+    result: DischargeResult,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+) -> tuple[int, bool]:
     """Append the run's changes; reuse the latest run when nothing changed."""
     export_ids, import_ids = _line_ids(session, company)
     wanted = _new_rows(result, export_ids, import_ids)
     current: dict[int, list[AllocationRow]] = defaultdict(list)
     for row in active_allocations(session, company):
         current[row.export_line_id].append(row)
-    changed = sorted(e for e in set(wanted) | set(current) if _signature(wanted.get(e, ())) !=
-                     _signature(current.get(e, ())))
+    changed = sorted(
+        e
+        for e in set(wanted) | set(current)
+        if _signature(wanted.get(e, ())) != _signature(current.get(e, ()))
+    )
     if not changed:
-        latest = session.scalar(select(DischargeRunRow.id).where(
-            DischargeRunRow.company_id == company, DischargeRunRow.id.not_in(select(RunReversalRow.run_id)))
-            .order_by(DischargeRunRow.id.desc()).limit(1))
+        latest = session.scalar(
+            select(DischargeRunRow.id)
+            .where(
+                DischargeRunRow.company_id == company,
+                DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
+            )
+            .order_by(DischargeRunRow.id.desc())
+            .limit(1)
+        )
         if latest is not None:
             return latest, True
-    run = DischargeRunRow(company_id=company, method=method, as_of=as_of, input_fingerprint=fingerprint,
-                          ledger_fingerprint=_ledger_fingerprint(ledger), created_by=_user(),
-                          summary={"export_lines_changed": len(changed)})
+    run = DischargeRunRow(
+        company_id=company,
+        method=method,
+        as_of=as_of,
+        input_fingerprint=fingerprint,
+        ledger_fingerprint=_ledger_fingerprint(ledger),
+        created_by=current_user(),
+        summary={"export_lines_changed": len(changed)},
+    )
     session.add(run)
     session.flush()
     withdrawn = [{"allocation_id": row.id, "run_id": run.id} for e in changed for row in current.get(e, ())]
-    fresh = [{**row, "run_id": run.id, "seq": seq} for e in changed
-             for seq, row in enumerate(wanted.get(e, ()))]
+    fresh = [
+        {**row, "run_id": run.id, "seq": seq} for e in changed for seq, row in enumerate(wanted.get(e, ()))
+    ]
     for table, rows in ((AllocationReversalRow, withdrawn), (AllocationRow, fresh)):
         for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start:start + 5000])
+            session.execute(insert(table), rows[start : start + 5000])
     return run.id, False
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def reverse_run(db_url: str, run_id: int, reason: str) -> None:
@@ -261,21 +335,29 @@ def reverse_run(db_url: str, run_id: int, reason: str) -> None:
             reversed_ids = set(session.scalars(select(RunReversalRow.run_id)))
             if run_id in reversed_ids:
                 raise InputError([Problem("", None, "run", f"run {run_id} is already reversed")])
-            later = session.scalar(select(DischargeRunRow.id).where(
-                DischargeRunRow.company_id == run.company_id, DischargeRunRow.id > run_id,
-                DischargeRunRow.id.not_in(reversed_ids)).limit(1))
+            later = session.scalar(
+                select(DischargeRunRow.id)
+                .where(
+                    DischargeRunRow.company_id == run.company_id,
+                    DischargeRunRow.id > run_id,
+                    DischargeRunRow.id.not_in(reversed_ids),
+                )
+                .limit(1)
+            )
             if later is not None:
-                raise InputError([Problem("", None, "run", f"run {later} is later and still active: "
-                                                            "reverse it first")])
-            session.add(RunReversalRow(run_id=run_id, reversed_by=_user(), reason=reason))
+                raise InputError(
+                    [Problem("", None, "run", f"run {later} is later and still active: reverse it first")]
+                )
+            session.add(RunReversalRow(run_id=run_id, reversed_by=current_user(), reason=reason))
     finally:
         engine.dispose()
 
 
 def stored_result(session: Session, company: int) -> DischargeResult:
     """The active allocations and shortfalls of the store as domain values, in output order."""
-    exports = {r.id: (n, r.line, r.product, r.cleared_on)
-               for r, n in _numbered(session, ExportLineRow, company)}
+    exports = {
+        r.id: (n, r.line, r.product, r.cleared_on) for r, n in _numbered(session, ExportLineRow, company)
+    }
     imports = {r.id: (n, r.line) for r, n in _numbered(session, ImportLineRow, company)}
     rows = active_allocations(session, company)
     rows.sort(key=lambda r: (exports[r.export_line_id][3], exports[r.export_line_id][:3], r.seq))

@@ -97,10 +97,11 @@ def _age_bucket(days: int) -> str:
 
 def _value(lot: ImportLine, remaining: Decimal) -> Decimal | None:
     """USD value of what remains: unit_value_usd is per unit as written, so prorate the line."""
-    if lot.unit_value_usd is None or lot.qty == 0:
+    imported = lot.qty + lot.adjusted
+    if lot.unit_value_usd is None or imported == 0:
         return None
-    given = lot.qty if lot.qty_given is None else lot.qty_given
-    return (lot.unit_value_usd * given * remaining / lot.qty).quantize(Decimal("0.01"))
+    given = imported if lot.qty_given is None else lot.qty_given
+    return (lot.unit_value_usd * given * remaining / imported).quantize(Decimal("0.01"))
 
 
 AGING_HEADER = (
@@ -116,6 +117,7 @@ AGING_HEADER = (
     "deadline",
     "days_left",
     "status",
+    "qty_adjusted",
 )
 
 
@@ -142,6 +144,7 @@ def aging_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Rep
                 row.deadline,
                 row.days_left,
                 row.status,
+                row.qty_adjusted,
             )
         )
     rows.sort(key=lambda r: (r[9] is None, r[9] or dt.date.max, r[0], r[1], r[2]))
