@@ -68,6 +68,13 @@ CASES = {
         ["bom.csv", "4", "valid_from"],
     ),
     "bom cycle": ({"bom": [*GOOD["bom"], bom("B", "FG", "1")]}, ["bom.csv", "4", "component"]),
+    "bom cycle no export reaches": (
+        {
+            "bom": [*GOOD["bom"], bom("S", "T", "1"), bom("T", "S", "1", "2024-01-01")],
+            "parts": [*GOOD["parts"], part("S"), part("T")],
+        },
+        ["bom.csv", "4", "component"],
+    ),
     "neither bom nor import": (
         {"exports": [exp(E1, 1, "FG", "1", "2019-01-01")]},
         ["exports.csv", "2", "product"],

@@ -396,3 +396,21 @@ def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table | N
             row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
             problems.append(Problem(bom.label if bom else "bom.csv", row, "component",
                                     f"{cycle} (export {export.pedimento} line {export.line})"))
+    if not reported:
+        _check_unexported_cycles(ledger, bom.label if bom else "bom.csv", bom_rows, problems)
+
+
+def _check_unexported_cycles(ledger: Ledger, label: str, bom_rows: dict[tuple[str, str], int],
+                             problems: list[Problem]) -> None:
+    """A cycle no export reaches yet is still an error: look on every date a BOM version starts."""
+    starts = sorted({v.valid_from for versions in ledger.boms.values() for v in versions})
+    for day in starts:
+        for product in sorted(ledger.boms):
+            if ledger.bom_on(product, day) is None:
+                continue
+            try:
+                explode(ledger, product, Decimal(1), day)
+            except BomCycleError as cycle:
+                row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
+                problems.append(Problem(label, row, "component", str(cycle)))
+                return
