@@ -73,7 +73,7 @@ CASES = {
             "bom": [*GOOD["bom"], bom("S", "T", "1"), bom("T", "S", "1", "2024-01-01")],
             "parts": [*GOOD["parts"], part("S"), part("T")],
         },
-        ["bom.csv", "4", "component"],
+        ["bom.csv", "5", "component"],
     ),
     "neither bom nor import": (
         {"exports": [exp(E1, 1, "FG", "1", "2019-01-01")]},
