@@ -145,8 +145,50 @@ def batch(
     )
 
 
+def certificate(
+    db: str | None = DbOption,
+    product: list[str] = typer.Option(..., "--product", help="Finished good to certify (repeat for several)"),
+    start: str = typer.Option(..., "--from", help="Blanket period start, or the shipment date, YYYY-MM-DD"),
+    end: str | None = typer.Option(
+        None, "--to", help="Blanket period end (at most 12 months); omit for a single shipment"
+    ),
+    certifier_type: str = typer.Option("producer", "--certifier-type", help="producer | exporter | importer"),
+    parties: Path = typer.Option(
+        ..., "--parties", help="JSON: certifier, exporter, producer, importer (see docs/origin_records.md)"
+    ),
+    signed_by: str = typer.Option(
+        "", "--signed-by", help="Authorized signer (default: the file's signed_by, else the certifier's name)"
+    ),
+    signed_on: str | None = typer.Option(None, "--signed-on", help="Date of signature (default: today)"),
+    invoice: str = typer.Option("", "--invoice", help="Invoice number of a single shipment, if known"),
+    method: str = typer.Option("fifo", "--method", help="Lots valued by fifo or lifo"),
+    output: Path = typer.Option(..., "--output", help="Folder for <number>.pdf and <number>.json"),
+) -> None:
+    """Issue a USMCA certification of origin (Annex 5-A data elements) as PDF and JSON, and keep it."""
+    with problems_exit():
+        first = _given_date(start, "--from")
+        last = _given_date(end, "--to") if end is not None else None
+        cert, pdf, doc = origin_ledger.issue_certificate(
+            db,
+            product,
+            first,
+            last,
+            certifier_type,
+            parties,
+            output,
+            _day(signed_on, "--signed-on"),
+            signed_by,
+            invoice,
+            method,
+        )
+    criteria = ", ".join(f"{g.product} {g.hs} criterion {g.criterion}" for g in cert.goods)
+    stdout.print(f"certification {cert.number} ({cert.kind}): {criteria}; kept until {cert.retention_until}")
+    stdout.print(f"written {pdf} and {doc}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach these commands to ``immex origin``."""
     app.add_typer(certs_app, name="certs")
     app.add_typer(values_app, name="values")
     app.command("batch")(batch)
+    app.command("certificate")(certificate)

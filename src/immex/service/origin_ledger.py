@@ -10,6 +10,8 @@ inventory method would consume, and the supplier certifications; the pure engine
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,8 +19,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from immex.domain.certificate import (
+    Certificate,
+    CertificateKind,
+    CertifiedGood,
+    Party,
+    certificate_document,
+    certificate_problems,
+)
 from immex.domain.ledger import Ledger
 from immex.domain.numbers import plain, round_half_up
 from immex.domain.origin import Determination, HsCode, OriginCase, OriginError, ProductRule, determine
@@ -33,11 +44,13 @@ from immex.domain.origin_records import (
     stock_on,
 )
 from immex.intake.problems import InputError, Problem
+from immex.reports.certificate_pdf import render_certificate
 from immex.reports.tables import Cell, write_csv, write_xlsx
 from immex.service.ledger import DEFAULT_COMPANY, company_id, load_ledger
 from immex.service.origin import determination_json, determination_text
 from immex.service.origin_records import certifications_by_part, stored_values
 from immex.store.db import open_database
+from immex.store.origin_models import CertificateRow
 
 
 @lru_cache(maxsize=65536)
@@ -402,3 +415,207 @@ def run_batch(
     else:
         write_xlsx(output, {"origin": (BATCH_HEADER, result.rows)})
     return result
+
+
+# --- certification of origin ------------------------------------------------------------------
+
+_PARTY_KEYS = {"name", "title", "address", "country", "email", "phone", "tax_id"}
+_PARTIES_KEYS = {"certifier", "exporter", "producer", "importer", "signed_by"}
+
+
+def read_parties(path: Path) -> tuple[dict[str, Party | None], str, str]:
+    """The parties file: certifier, exporter, producer (or a note), importer, signed_by."""
+    name = path.name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError([Problem(name, None, "", f"cannot read {name}: {exc.strerror}")]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(name, None, "", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(name, None, "", "the parties file must hold a JSON object")])
+    problems = [Problem(name, None, key, "unknown field") for key in sorted(set(data) - _PARTIES_KEYS)]
+    parties: dict[str, Party | None] = {}
+    producer_note = ""
+    for role in ("certifier", "exporter", "producer", "importer"):
+        raw = data.get(role)
+        if raw is None:
+            parties[role] = None
+            if role == "certifier":
+                problems.append(Problem(name, None, role, "the certifier is required"))
+            continue
+        if role == "producer" and isinstance(raw, str):
+            parties[role], producer_note = None, raw.strip()
+            continue
+        if not isinstance(raw, dict):
+            problems.append(Problem(name, None, role, "must be an object with name, address, country, ..."))
+            continue
+        problems.extend(
+            Problem(name, None, f"{role}.{k}", "unknown field") for k in sorted(set(raw) - _PARTY_KEYS)
+        )
+        parties[role] = Party(**{k: str(v).strip() for k, v in raw.items() if k in _PARTY_KEYS})
+    signed_by = str(data.get("signed_by") or "").strip()
+    if problems:
+        raise InputError(problems)
+    return parties, producer_note, signed_by
+
+
+def _verdicts(
+    ledger: Ledger, inputs: LedgerInputs, product: str, dates: list[dt.date], method: str
+) -> list[LedgerQualification]:
+    out = []
+    for day in dates:
+        out.append(qualify_case(ledger, inputs, product, day, stock_on(ledger, day, method)))
+    return out
+
+
+def certify_goods(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    products: list[str],
+    start: dt.date,
+    end: dt.date,
+    kind: str,
+    method: str = "fifo",
+    invoice: str = "",
+) -> list[CertifiedGood]:
+    """Qualify each product on every date of the period where its origin may change; all must be
+    originating with one criterion, else InputError says on which dates and why."""
+    problems: list[Problem] = []
+    goods: list[CertifiedGood] = []
+    for product in products:
+        dates = [start] if kind == "single" else change_dates(ledger, inputs, product, start, end)
+        try:
+            verdicts = _verdicts(ledger, inputs, product, dates, method)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        failing = [q for q in verdicts if not q.determination.originating]
+        for q in failing:
+            problems.append(
+                Problem(
+                    "--product",
+                    None,
+                    product,
+                    f"not originating from {q.day.isoformat()}: {reason(q.determination)}",
+                )
+            )
+        criteria = {q.determination.criterion for q in verdicts}
+        if failing:
+            continue
+        if len(criteria) > 1:
+            changes = ", ".join(f"{q.day.isoformat()}: {q.determination.criterion}" for q in verdicts)
+            problems.append(
+                Problem(
+                    "--product",
+                    None,
+                    product,
+                    f"the origin criterion changes within the period ({changes}); issue one "
+                    "certification per period with one criterion",
+                )
+            )
+            continue
+        first = verdicts[0]
+        hs = first.built.case.good.hs
+        goods.append(
+            CertifiedGood(
+                product,
+                ledger.parts[product].description or product,
+                f"{hs.at(4)}.{hs.at(6)[4:]}",
+                first.determination.criterion or "",
+                invoice,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return goods
+
+
+def issue_certificate(
+    db_url: str | None,
+    products: list[str],
+    start: dt.date,
+    end: dt.date | None,
+    certifier_type: str,
+    parties_file: Path,
+    output: Path,
+    signed_on: dt.date,
+    signed_by: str = "",
+    invoice: str = "",
+    method: str = "fifo",
+    company: str = DEFAULT_COMPANY,
+) -> tuple[Certificate, Path, Path]:
+    """``immex origin certificate``: qualify, check the nine data elements, write PDF + JSON, store.
+
+    Blanket when ``end`` is given (``start``..``end``, at most 12 months), else a single
+    shipment on ``start``. The certificate is stored with ``retention_until`` =
+    ``signed_on`` + 5 years (USMCA Art. 5.8).
+    """
+    parties, producer_note, file_signer = read_parties(parties_file)
+    kind: CertificateKind = "single" if end is None else "blanket"
+    ledger, inputs = load_inputs(db_url, company)
+    goods = certify_goods(ledger, inputs, products, start, end or start, kind, method, invoice)
+    certifier = parties["certifier"]
+    assert certifier is not None
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            key = company_id(session, company, create=False)
+            prefix = f"{company.upper()}-CO-{signed_on:%Y%m%d}-"
+            taken = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(CertificateRow)
+                    .where(CertificateRow.number.like(f"{prefix}%"))
+                )
+                or 0
+            )
+            cert = Certificate(
+                f"{prefix}{taken + 1:03d}",
+                "USMCA",
+                kind,
+                certifier_type,
+                certifier,
+                parties.get("exporter"),
+                parties.get("producer"),
+                parties.get("importer"),
+                tuple(goods),
+                start,
+                end or start,
+                signed_by or file_signer or certifier.name,
+                signed_on,
+                producer_note,
+            )
+            problems = certificate_problems(cert)
+            if problems:
+                raise InputError(
+                    [Problem("certificate", None, field, message) for field, message in problems]
+                )
+            document = certificate_document(cert)
+            pdf = render_certificate(document)
+            output.mkdir(parents=True, exist_ok=True)
+            pdf_path, json_path = output / f"{cert.number}.pdf", output / f"{cert.number}.json"
+            pdf_path.write_bytes(pdf)
+            json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            session.add(
+                CertificateRow(
+                    company_id=key,
+                    number=cert.number,
+                    product=" ".join(products),
+                    kind=kind,
+                    period_from=cert.period_from,
+                    period_to=cert.period_to,
+                    signed_on=signed_on,
+                    certifier_type=certifier_type,
+                    criterion="".join(sorted({g.criterion for g in goods})),
+                    hs=" ".join(g.hs for g in goods),
+                    retention_until=cert.retention_until,
+                    document=document,
+                    pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                )
+            )
+    finally:
+        engine.dispose()
+    return cert, pdf_path, json_path
