@@ -15,6 +15,7 @@ from immex.domain.duties.tariff import dotted, hts_lookup
 from immex.intake.problems import InputError
 from immex.service import duties as service
 from immex.service import duties_landed as landed_service
+from immex.service import duties_ledger as ledger_service
 from immex.service import duties_tariff as tariff_service
 
 app = typer.Typer(help="Import contributions, T-MEC Art. 2.5, tariff data and landed cost.",
@@ -51,20 +52,74 @@ def pedimento(
 
 @app.command("tmec25")
 def tmec25(
-    input: Path = typer.Option(..., "--input",
-                               help="Case file (JSON) of one export/return to the US or Canada."),
+    input: Path | None = typer.Option(None, "--input",
+                                      help="Case file (JSON) of one export/return to the US "
+                                           "or Canada."),
     format: OutputFormat = typer.Option(OutputFormat.json, "--format", help="json or text."),
+    db: str | None = typer.Option(None, "--db", help="Store URL: compute every export of the "
+                                                     "stored discharge instead of a case file."),
+    run: int | None = typer.Option(None, "--run", help="Only the allocations of this run id "
+                                                       "(default: all active allocations)."),
+    company: str = typer.Option("default", "--company", help="Company code in the store."),
+    date_from: str | None = typer.Option(None, "--from", help="First export date (YYYY-MM-DD)."),
+    date_to: str | None = typer.Option(None, "--to", help="Last export date (YYYY-MM-DD)."),
+    terms: Path | None = typer.Option(None, "--terms", help="Material terms CSV: part, "
+                                                            "igi_rate, originating, "
+                                                            "prosec_sector, prosec_rate, "
+                                                            "r8_rate."),
+    fx: Path | None = typer.Option(None, "--fx", help="Exchange rates CSV: date or pedimento, "
+                                                      "exchange_rate."),
+    us_rates: Path | None = typer.Option(None, "--us-rates", help="US/CA duty of the products "
+                                                                  "CSV: product, us_rate or "
+                                                                  "hts."),
+    hts: Path | None = typer.Option(None, "--hts", help="Company HTS table for --us-rates."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Tariff data directory."),
 ) -> None:
-    """IGI owed under T-MEC Art. 2.5 on the non-originating materials of one export."""
+    """IGI owed under T-MEC Art. 2.5 on the non-originating materials of one export (case
+    file), or of every export to the US/Canada of the stored discharge (--db)."""
+    if (input is None) == (db is None):
+        sys.stderr.write("--input: give a case file (--input) or a store (--db), not both\n")
+        raise typer.Exit(2)
+    if input is not None:
+        try:
+            result = service.run_tmec25(input)
+        except service.CaseError as error:
+            _fail(error)
+            return
+        if format is OutputFormat.json:
+            sys.stdout.write(json.dumps(service.tmec25_json(result), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(service.tmec25_text(result) + "\n")
+        return
+    assert db is not None
+    if fx is None:
+        sys.stderr.write("--fx: exchange rates are needed to value the materials in pesos\n")
+        raise typer.Exit(2)
+    period = (_date(date_from, "--from") if date_from else None,
+              _date(date_to, "--to") if date_to else None)
     try:
-        result = service.run_tmec25(input)
+        found = ledger_service.art25_from_store(db, company, terms, fx, us_rates, hts, run,
+                                                period, data_dir)
     except service.CaseError as error:
         _fail(error)
         return
+    except InputError as error:
+        _problems(error)
+        return
+    body = ledger_service.ledger_art25_json(found, run, period)
     if format is OutputFormat.json:
-        sys.stdout.write(json.dumps(service.tmec25_json(result), ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(service.tmec25_text(result) + "\n")
+        sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+        return
+    for export in body["exports"]:
+        sys.stdout.write(f"{export['pedimento']} {export['date']} {export['destination']}: "
+                         f"M {export['mexican_igi']}  U {export['foreign_duty_mxn']}  "
+                         f"exemption {export['exemption']}  payable {export['payable']}  "
+                         f"ST {export['identificador']['complemento']}  due "
+                         f"{export['due_date'] or '-'}\n")
+    totals = body["totals"]
+    sys.stdout.write(f"{totals['exports']} exports: M {totals.get('mexican_igi', 0)}, exemption "
+                     f"{totals.get('exemption', 0)}, payable {totals.get('payable', 0)}, DTA "
+                     f"complementario {totals.get('dta_complementario', 0)}\n")
 
 
 tariff_app = typer.Typer(help="Mexican tariff (LIGIE fracciones with NICO): lookups and updates.",
@@ -215,13 +270,28 @@ def landed(
     data_dir: Path | None = typer.Option(None, "--data-dir",
                                          help="Tariff data directory (for IGI lookups)."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+    db: str | None = typer.Option(None, "--db", help="Store URL: take each part's annual "
+                                                     "quantity from its stored imports."),
+    company: str = typer.Option("default", "--company", help="Company code in the store."),
+    date_from: str | None = typer.Option(None, "--from", help="Volume period start "
+                                                              "(default: a year before --to)."),
+    date_to: str | None = typer.Option(None, "--to", help="Volume period end (default: the "
+                                                          "scenario date)."),
 ) -> None:
     """Landed cost per part under definitive / PROSEC / T-MEC / IMMEX and yearly savings."""
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         sys.stderr.write("--chart: the file must end in .png or .svg\n")
         raise typer.Exit(2)
     try:
-        result = landed_service.run_landed_file(input, set_, data_dir)
+        volumes = None
+        if db is not None:
+            data = service.load_case_json(input)
+            end = (_date(date_to, "--to") if date_to else
+                   _date(str(data.get("date", "")) if isinstance(data, dict) else "", "date"))
+            start = (_date(date_from, "--from") if date_from
+                     else end - dt.timedelta(days=364))
+            volumes = ledger_service.import_volumes(db, company, start, end)
+        result = landed_service.run_landed_file(input, set_, data_dir, volumes)
     except service.CaseError as error:
         _fail(error)
         return
