@@ -108,9 +108,7 @@ def test_pdf_renders_with_spanish_text_and_names_every_element() -> None:
     pdf = render_certificate(certificate_document(_cert()))
     assert pdf.startswith(b"%PDF-")
     assert latin1("Juárez — “x”") == 'Juárez - "x"'
-
-    import pypdf  # optional ("rules" extra); skip the text check without it
-
+    pypdf = pytest.importorskip("pypdf")  # the "rules" extra; the text check needs it
     text = pypdf.PdfReader(BytesIO(pdf)).pages[0].extract_text()
     for element in rules().data_elements:
         assert f"{element.number}. {element.title[:20]}" in text
