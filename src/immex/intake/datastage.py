@@ -394,10 +394,11 @@ class _RefState:
 
 
 def _partida_id(pid: int, seq_text: str) -> int | tuple[int, str | int]:
+    """Compact identity of a partida: ``seq << 24 ^ pid`` (fast path inlined in the loop), else a tuple."""
     if _DIGITS.fullmatch(seq_text):
         seq = int(seq_text)
-        if seq < (1 << 40):
-            return (seq << 24) ^ pid if pid < (1 << 24) else (pid, seq)
+        if seq < (1 << 40) and pid < (1 << 24):
+            return (seq << 24) ^ pid
         return (pid, seq)
     return (pid, seq_text)
 
@@ -656,8 +657,11 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                                                               f" (first at row {first})")))
                 elif needs_501 and pid not in first_501:
                     add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} is not in 501")))
+                if seq_index >= 0:
+                    seq = values[seq_index]
+                    partida = ((int(seq) << 24) ^ pid if seq.isascii() and seq.isdigit() and pid < 16_777_216
+                               and len(seq) < 12 else _partida_id(pid, seq))
                 if is_551:
-                    partida = _partida_id(pid, values[seq_index])
                     first = partida_rows.get(partida)
                     if first is None:
                         partida_rows[partida] = row
@@ -665,7 +669,7 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                         add((position, Problem(name, row, "",
                                                f"partida {values[seq_index]} of pedimento "
                                                f"{'/'.join(key)} repeated in 551 (first at row {first})")))
-                elif needs_551 and _partida_id(pid, values[seq_index]) not in partida_rows:
+                elif needs_551 and partida not in partida_rows:
                     add((position, Problem(name, row, "",
                                            f"partida {values[seq_index]} of pedimento "
                                            f"{'/'.join(key)} is not in 551")))

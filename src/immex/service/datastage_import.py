@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -135,12 +135,14 @@ class _Writer:
         self.counts: dict[str, int] = {}
         self.replaced = 0
         self.tipo = ""
-        self.batch: list[tuple[Any, ...]] = []
+        self.batch: list[Sequence[Any]] = []
+        self.sql = ""
+        self.build: Callable[[list[str], ds.PedimentoKey | None], Sequence[Any]] = self._row_other
+        self.paid_i = self.seq_i = self.tipo_fecha_i = self.fecha_i = -1
         self.ordinal: dict[tuple[str, str, str], int] = {}
         self.paid_dates: dict[tuple[str, str, str], dt.date] = {}
         self.type2_dates: dict[tuple[str, str, str], dt.date] = {}
         self.folio_501 = folio_501
-        self.index: dict[str, int] = {}
 
     # -- called by the reader
     def __call__(self, tipo: str, row: int, values: list[str], key: ds.PedimentoKey | None) -> None:
@@ -150,7 +152,7 @@ class _Writer:
             self.seen.add(key)
             if key in self.stored:
                 self.doomed.append(key)
-        self.batch.append(self._row(tipo, values, key))
+        self.batch.append(self.build(values, key))
         if len(self.batch) >= BATCH:
             self._flush()
 
@@ -164,51 +166,67 @@ class _Writer:
             self._update_fecha_pago()
         self.tipo = tipo
         self.ordinal = {}
-        if tipo:
-            self.progress(f"storing {tipo}")
-            self.counts[tipo] = 0
-            if tipo == "501":
-                self.index = {"paid": LAYOUTS["501"].index("FechaPagoReal")}
-            elif tipo == "506":
-                self.index = {"tipo": LAYOUTS["506"].index("TipoFecha"),
-                              "fecha": LAYOUTS["506"].index("FechaOperacion")}
-            elif "SecuenciaFraccion" in LAYOUTS[tipo] and (tipo == "551" or tipo in PARTIDA_TYPES):
-                self.index = {"seq": LAYOUTS[tipo].index("SecuenciaFraccion")}
-            else:
-                self.index = {}
+        if not tipo:
+            return
+        self.progress(f"storing {tipo}")
+        self.counts[tipo] = 0
+        layout = LAYOUTS[tipo]
+        self.build = {"501": self._row_501, "551": self._row_551, "506": self._row_506,
+                     "Resumen": self._row_resumen}.get(tipo, self._row_other)
+        self.paid_i = layout.index("FechaPagoReal") if tipo == "501" else -1
+        self.seq_i = layout.index("SecuenciaFraccion") if tipo in PARTIDA_TYPES else -1
+        if tipo == "506":
+            self.tipo_fecha_i, self.fecha_i = layout.index("TipoFecha"), layout.index("FechaOperacion")
+        table = TABLES[tipo]
+        columns = ", ".join(c.name for c in table.columns)
+        if self.postgres:   # COPY text format; an empty field is NULL
+            self.sql = f"COPY {table.name} ({columns}) FROM STDIN WITH (NULL '')"
+        else:               # blank text is stored as NULL
+            marks = ", ".join(f"NULLIF({self.ph}, '')" if c.nullable else self.ph for c in table.columns)
+            self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
 
-    def _row(self, tipo: str, v: list[str], key: ds.PedimentoKey | None) -> tuple[Any, ...]:
-        if key is None:   # Resumen
-            folio = v[0]
-            if folio not in self.folios_done:
-                self.folios_done.add(folio)
-                self._flush()
-                self.conn.exec_driver_sql(f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}",
-                                          (folio,))
-            n = self.ordinal[(folio, "", "")] = self.ordinal.get((folio, "", ""), 0) + 1
-            return (folio, n, *[x or None for x in v[1:]])
-        if tipo == "501":
-            paid = v[self.index["paid"]]
-            day = dt.date.fromisoformat(paid[:10])
-            self.paid_dates[key] = day
-            return (*key, *[x or None for x in v[3:]], ds.pedimento_number(paid, key[2], key[0], key[1]),
-                    day.isoformat() if not self.postgres else day, self.folio_501 or None)
-        if tipo == "551":
-            seq_i = self.index["seq"]
-            row: list[Any] = [x or None for x in v]
-            row[0] = key[0]
-            row[seq_i] = int(v[seq_i])
-            return tuple(row)
-        if tipo == "506" and int(v[self.index["tipo"]]) == 2 and key not in self.type2_dates:
-            parsed = ds.parse_datetime(v[self.index["fecha"]])
+    # Rows are the file's text in table column order (see immex.store.datastage_models); the
+    # databases convert it (SQLite by column affinity, PostgreSQL by COPY), blanks become NULL.
+
+    def _row_501(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        assert key is not None
+        paid = v[self.paid_i]
+        day = dt.date.fromisoformat(paid[:10])
+        self.paid_dates[key] = day
+        v[0] = key[0]
+        v += (ds.pedimento_number(paid, key[2], key[0], key[1]), paid[:10], self.folio_501)
+        return v
+
+    def _row_551(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        assert key is not None
+        v[0] = key[0]
+        return v
+
+    def _row_506(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        assert key is not None
+        if key not in self.type2_dates and int(v[self.tipo_fecha_i]) == 2:
+            parsed = ds.parse_datetime(v[self.fecha_i])
             if parsed is not None:
                 self.type2_dates[key] = parsed.date()
+        return self._row_other(v, key)
+
+    def _row_other(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        assert key is not None
         n = self.ordinal[key] = self.ordinal.get(key, 0) + 1
-        rest: list[Any] = [x or None for x in v[3:]]
-        seq_i = self.index.get("seq", -1)
-        if seq_i >= 0:
-            rest[seq_i - 3] = int(v[seq_i])
-        return (*key, n, *rest)
+        v[0] = key[0]
+        v.insert(3, n)  # type: ignore[arg-type]
+        return v
+
+    def _row_resumen(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        folio = v[0]
+        if folio not in self.folios_done:
+            self.folios_done.add(folio)
+            self._flush()
+            self.conn.exec_driver_sql(f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}",
+                                      (folio,))
+        n = self.ordinal[(folio, "", "")] = self.ordinal.get((folio, "", ""), 0) + 1
+        v.insert(1, n)  # type: ignore[arg-type]
+        return v
 
     def _flush(self) -> None:
         if self.doomed:
@@ -216,18 +234,18 @@ class _Writer:
             self.doomed = []
         if not self.batch:
             return
-        table = TABLES[self.tipo]
-        columns = ", ".join(c.name for c in table.columns)
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
         if self.postgres:
-            dbapi = self.conn.connection.dbapi_connection
-            assert dbapi is not None
-            with dbapi.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
-                    f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            with dbapi.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[attr-defined]
                 for row in self.batch:
                     copy.write_row(row)
-        else:
-            marks = ", ".join([self.ph] * len(table.columns))
-            self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", self.batch)
+        else:   # the DB-API cursor of the same connection, so inside the same transaction
+            cursor = dbapi.cursor()
+            try:
+                cursor.executemany(self.sql, self.batch)
+            finally:
+                cursor.close()
         self.counts[self.tipo] += len(self.batch)
         self.batch = []
 
