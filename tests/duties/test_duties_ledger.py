@@ -62,6 +62,11 @@ def test_art25_per_export_from_the_stored_discharge(tmp_path: Path, db_url: str)
     assert body["totals"] == {"mexican_igi": 68, "exemption": 68, "payable": 0,
                               "dta_complementario": 463, "exports": 2}
 
+    runs = runner.invoke(app, [
+        "duties", "tmec25", "--db", db_url, "--fx", str(tmp_path / "fx.csv"),
+        "--terms", str(tmp_path / "terms.csv"), "--run", "999"])
+    assert runs.exit_code == 0 and json.loads(runs.stdout)["exports"] == []
+
     period = runner.invoke(app, [
         "duties", "tmec25", "--db", db_url, "--fx", str(tmp_path / "fx.csv"),
         "--terms", str(tmp_path / "terms.csv"), "--to", "2026-03-15"])

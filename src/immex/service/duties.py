@@ -40,7 +40,7 @@ class CaseError(Exception):
 def load_case_json(path: Path) -> Any:
     """Parse a case file; a missing or unreadable file is a problem at path ``input``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CaseError([FieldProblem("input", f"cannot read {path.name}: {exc.strerror}")]) from exc
     except UnicodeDecodeError as exc:

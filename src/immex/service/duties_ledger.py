@@ -243,7 +243,7 @@ def art25_from_store(db_url: str, company_code: str, terms_path: Path | None,
         return rates.on(line.pedimento, line.cleared_on)
 
     cases, problems = export_cases(ledger, allocations, terms, import_rate, export_rate, us,
-                                   period)
+                                   period, only_allocated=run is not None)
     results: list[Tmec25Result] = []
     for case in cases:
         try:

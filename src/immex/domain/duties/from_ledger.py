@@ -80,8 +80,10 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
                  export_rate: Callable[[ExportLine], Decimal | None],
                  us_rate: Mapping[str, Decimal],
                  period: tuple[dt.date | None, dt.date | None] = (None, None),
+                 only_allocated: bool = False,
                  ) -> tuple[list[LedgerCase], list[FieldProblem]]:
-    """One Art. 2.5 case per export pedimento to the US/Canada in the period.
+    """One Art. 2.5 case per export pedimento to the US/Canada in the period (with
+    ``only_allocated``, only the exports that have allocations among those given).
 
     Problems name the ledger row they are about (``import 26...:3 P-1``)."""
     imports = {(line.pedimento, line.line, line.part): line for line in ledger.imports}
@@ -101,6 +103,8 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
         destination = DESTINATION_OF.get(lines[0].destination_country.upper())
         day = lines[0].cleared_on
         if destination is None or (start and day < start) or (end and day > end):
+            continue
+        if only_allocated and pedimento not in by_export:
             continue
         where = f"export {pedimento}"
         materials: list[Material] = []
