@@ -86,7 +86,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
     lines.append(
         f"Agreement {facts.agreement}, date {case.date.isoformat()}; good {good.hs}"
         + (f" ({good.description})" if good.description else "")
-        + "."
+        + f" ({facts.reference})."
     )
     if good.wholly_obtained:
         lines.append(
@@ -124,7 +124,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             if good.net_cost is not None
             else "; no net cost given, so the net cost method is not available"
         )
-        + "."
+        + f" ({facts.vnm_citation})."
     )
 
     product = _product_rule(case, lookup, need=bool(counted_non_originating), facts=facts)

@@ -52,6 +52,8 @@ class OriginFacts:
     automotive_unsupported: tuple[HsRange, ...]
     automotive_citation: str
     rule_table: bool  # whether the product-specific rules of this agreement are in the data
+    reference: str = ""  # the agreement's rules-of-origin chapter and dates
+    vnm_citation: str = ""  # value of non-originating materials
 
     def covers(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)

@@ -82,6 +82,7 @@ def all_facts() -> dict[str, OriginFacts]:
         "tariff_shift",
         "rvc_tv",
         "rvc_nc",
+        "vnm",
         "article_4_2_d",
         "roles",
         "intermediate",
@@ -153,6 +154,8 @@ def all_facts() -> dict[str, OriginFacts]:
             automotive_unsupported=_ranges(auto["unsupported_goods"], where),
             automotive_citation=str(auto["reference"]),
             rule_table=bool(entry["rule_table"]),
+            reference=str(entry["reference"]),
+            vnm_citation=str(entry["vnm"]),
         )
     return out
 
