@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,20 @@ def _child(code: str) -> dict[str, float]:
     return result
 
 
-_PEAK = "import resource; peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+_PEAK = """
+import resource
+def _hwm():
+    # VmHWM is this process's own high-water mark (ru_maxrss would include the parent's, kept across exec).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+peak = _hwm()
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak_child = children.ru_maxrss / 1024
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+"""
 
 
 def reader_only(zip_path: Path) -> dict[str, float]:
@@ -47,7 +59,8 @@ read = ds.read_zip({str(zip_path)!r})
 assert read.ok, read.problems[:3]
 n = sum(1 for _ in ds.partidas(read))
 {_PEAK}
-print(json.dumps({{"seconds": time.perf_counter() - t, "partidas": n, "peak_mib": peak}}))
+print(json.dumps({{"seconds": time.perf_counter() - t, "partidas": n, "peak_mib": peak,
+                  "peak_child_mib": peak_child, "cpu_s": cpu}}))
 """)
 
 
@@ -61,7 +74,7 @@ result = run_compulsa(Path({str(zip_path)!r}), Path({str(out)!r}), input_dir=Pat
                       reports={reports!r})
 {_PEAK}
 print(json.dumps({{"seconds": time.perf_counter() - t, "differences": len(result.differences),
-                   "peak_mib": peak}}))
+                   "peak_mib": peak, "peak_child_mib": peak_child, "cpu_s": cpu}}))
 """)
 
 
@@ -98,6 +111,8 @@ def main() -> None:
     parser.add_argument("--plant", type=float, default=0.001, help="share of ledger rows given a wrong qty")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the ZIP and ledger already in --workdir (time only the compulsa)")
     args = parser.parse_args()
     from immex.intake.datastage_synth import SynthSpec, write_synthetic_zip
     from immex.service.compulsa import to_ledger
@@ -106,34 +121,41 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     zip_path = work / "datastage.zip"
     timings: list[tuple[str, float, str]] = []
-    t = time.perf_counter()
-    stats = write_synthetic_zip(zip_path, SynthSpec(partidas=args.partidas, seed=args.seed))
-    timings.append(("generate Data Stage ZIP (datastage_synth)", time.perf_counter() - t,
-                    f"{stats.counts['551']} partidas, {stats.pedimentos} pedimentos, "
-                    f"{zip_path.stat().st_size / 2**20:.0f} MiB zipped"))
-    t = time.perf_counter()
-    drafted = to_ledger(zip_path, work / "draft")
-    timings.append(("to-ledger (draft imports/exports)", time.perf_counter() - t,
-                    f"{drafted.imports + drafted.exports} rows"))
-    t = time.perf_counter()
-    planted = fill_ledger(work / "draft", work / "ledger", args.plant, args.seed)
-    timings.append(("fill parts + plant qty differences (bench helper)", time.perf_counter() - t,
-                    f"{planted} rows changed"))
+    if args.reuse:
+        planted = int((work / "planted.txt").read_text())
+    else:
+        t = time.perf_counter()
+        stats = write_synthetic_zip(zip_path, SynthSpec(partidas=args.partidas, seed=args.seed))
+        timings.append(("generate Data Stage ZIP (datastage_synth)", time.perf_counter() - t,
+                        f"{stats.counts['551']} partidas, {stats.pedimentos} pedimentos, "
+                        f"{zip_path.stat().st_size / 2**20:.0f} MiB zipped"))
+        t = time.perf_counter()
+        drafted = to_ledger(zip_path, work / "draft")
+        timings.append(("to-ledger (draft imports/exports)", time.perf_counter() - t,
+                        f"{drafted.imports + drafted.exports} rows"))
+        t = time.perf_counter()
+        planted = fill_ledger(work / "draft", work / "ledger", args.plant, args.seed)
+        (work / "planted.txt").write_text(str(planted))
+        timings.append(("fill parts + plant qty differences (bench helper)", time.perf_counter() - t,
+                        f"{planted} rows changed"))
     reference = reader_only(zip_path)
     timings.append(("reference: Data Stage reader alone (read_zip + stream 551)", reference["seconds"],
-                    f"peak RSS {reference['peak_mib']:.0f} MiB"))
+                    f"CPU {reference['cpu_s']:.0f} s, peak RSS {reference['peak_mib']:.0f} MiB"))
     plain = compulsa(zip_path, work / "ledger", work / "out", reports=False)
     assert int(plain["differences"]) == planted, (plain, planted)
     timings.append(("compulsa, differences.csv only", plain["seconds"],
-                    f"{int(plain['differences'])} differences (= planted), peak RSS "
-                    f"{plain['peak_mib']:.0f} MiB"))
+                    f"{int(plain['differences'])} differences (= planted), CPU {plain['cpu_s']:.0f} s, "
+                    f"peak RSS {plain['peak_mib']:.0f} MiB + validating child "
+                    f"{plain['peak_child_mib']:.0f} MiB"))
     full = compulsa(zip_path, work / "ledger", work / "out_reports", reports=True)
     timings.append(("compulsa with XLSX + PDF reports", full["seconds"],
-                    f"peak RSS {full['peak_mib']:.0f} MiB"))
-    print(f"| step | seconds | notes |\n| --- | ---: | --- |")
+                    f"CPU {full['cpu_s']:.0f} s, peak RSS {full['peak_mib']:.0f} MiB + child "
+                    f"{full['peak_child_mib']:.0f} MiB"))
+    print("| step | seconds | notes |\n| --- | ---: | --- |")
     for name, seconds, notes in timings:
         print(f"| {name} | {seconds:.1f} | {notes} |")
-    print(f"\nworkdir: {work}; peak RSS of this driver {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\nload average at the end (2 cores, shared): {' '.join(load)}")
 
 
 if __name__ == "__main__":

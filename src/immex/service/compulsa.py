@@ -739,29 +739,18 @@ class ToLedgerResult:
     written: tuple[Path, ...]
 
 
-def _descriptions(stage: StageData, wanted: set[ds.PedimentoKey]) -> dict[tuple[ds.PedimentoKey, str], str]:
-    read = stage.read
-    seq_i = read.index("551", "SecuenciaFraccion")
-    desc_i = read.index("551", "DescripcionMercancia")
-    found: dict[tuple[ds.PedimentoKey, str], str] = {}
-    for line in read.lines("551"):
-        v = line.values
-        key = ds.pedimento_key(v[0], v[1], v[2])
-        if key in wanted:
-            found[(key, str(int(v[seq_i])))] = v[desc_i]
-    return found
+def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[[list[str]], object]]
+                 ) -> tuple[dict[str, int], int, int]:
+    """Write ledger rows for the Data Stage pedimentos whose number is not in ``known``.
 
-
-def draft_rows(stage: StageData, known: set[str]) -> tuple[dict[str, list[list[str]]], int, int]:
-    """Ledger rows (as text) for the Data Stage pedimentos whose number is not in ``known``.
-
-    Returns ({file: rows}, pedimentos drafted, rows needing more than the part number).
+    Rows are streamed in Data Stage (551) order to ``writers[file]``. Returns
+    (rows per file, pedimentos drafted, rows needing more than the part number).
     """
     wanted = {p.key: p for p in stage.pedimentos if p.number not in known}
-    descriptions = _descriptions(stage, set(wanted))
-    rows: dict[str, list[list[str]]] = {IMPORTS: [], EXPORTS: []}
+    desc_i = stage.read.index("551", "DescripcionMercancia")
+    counts = {IMPORTS: 0, EXPORTS: 0}
     extra_fixes = 0
-    for partida in stage.partidas():
+    for partida, line in zip(stage.partidas(), stage.read.lines("551"), strict=True):
         ped = wanted.get(partida.key)
         if ped is None:
             continue
@@ -774,14 +763,13 @@ def draft_rows(stage: StageData, known: set[str]) -> tuple[dict[str, list[list[s
             extra_fixes += 1
         if ped.tipo_pedimento == "2":
             fill.append("check: rectification (TipoPedimento 2) kept as its own pedimento")
-        rows[file].append([
+        writers[file]([
             ped.number, str(partida.secuencia), ped.clave, ped.fecha_pago.isoformat(), "",
             format(partida.cantidad, "f"), str(partida.unidad),
             "" if unit_value is None else format(unit_value, "f"), partida.pais, partida.hs,
-            descriptions.get((partida.key, str(partida.secuencia)), ""), "; ".join(fill)])
-    for file_rows in rows.values():
-        file_rows.sort(key=lambda r: (r[0], int(r[1])))
-    return rows, len(wanted), extra_fixes
+            line.values[desc_i], "; ".join(fill)])
+        counts[file] += 1
+    return counts, len(wanted), extra_fixes
 
 
 def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
@@ -791,32 +779,33 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
     With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is
     drafted. The ``part`` / ``product`` column is left empty: the Data Stage
     lists fracciones, not part numbers; the ``to_fill`` column names what the
-    user must fill before loading the rows.
+    user must fill before loading the rows. Rows follow the Data Stage's order.
     """
-    stage, problems, _warnings = load_stage(datastage)
-    ledger: LedgerInput | None = None
-    if input_dir is not None:
-        ledger, ledger_problems = read_ledger_folder(input_dir)
-        problems += ledger_problems
-    elif db_url is not None:
-        ledger, ledger_problems = load_stored_ledger(db_url, company)
-        problems += ledger_problems
+
+    def read_ledger() -> tuple[LedgerInput | None, list[Problem]]:
+        if input_dir is not None:
+            return read_ledger_folder(input_dir)
+        if db_url is not None:
+            return load_stored_ledger(db_url, company)
+        return None, []
+
+    (stage, problems, _warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger)
+    problems += ledger_problems
     if problems or stage is None:
         raise InputError(problems)
     known = {row.pedimento for row in ledger.rows} if ledger is not None else set()
-    rows, drafted, extra = draft_rows(stage, known)
     output.mkdir(parents=True, exist_ok=True)
-    written = []
-    for file, columns in TO_LEDGER_COLUMNS.items():
-        path = output / file
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows(rows[file])
-        written.append(path)
-    return ToLedgerResult(drafted, len(rows[IMPORTS]), len(rows[EXPORTS]),
+    paths = {file: output / file for file in TO_LEDGER_COLUMNS}
+    with paths[IMPORTS].open("w", encoding="utf-8", newline="") as imports_file, \
+            paths[EXPORTS].open("w", encoding="utf-8", newline="") as exports_file:
+        writers = {IMPORTS: csv.writer(imports_file, lineterminator="\n"),
+                   EXPORTS: csv.writer(exports_file, lineterminator="\n")}
+        for file, writer in writers.items():
+            writer.writerow(TO_LEDGER_COLUMNS[file])
+        counts, drafted, extra = write_drafts(stage, known, {f: w.writerow for f, w in writers.items()})
+    return ToLedgerResult(drafted, counts[IMPORTS], counts[EXPORTS],
                           len({p.number for p in stage.pedimentos} & known),
-                          len(rows[IMPORTS]) + len(rows[EXPORTS]) + extra, tuple(written))
+                          counts[IMPORTS] + counts[EXPORTS] + extra, (paths[IMPORTS], paths[EXPORTS]))
 
 
 # --------------------------------------------------------------------------- Anexo 22 check
