@@ -190,3 +190,49 @@ def test_hts_import_bad_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["hts", "import", "--file", str(source), "--table",
                                  str(tmp_path / "t.csv"), "--source", "x"])
     assert result.exit_code == 2 and "JSON list" in result.stderr
+
+
+def test_prosec_list_update_show_and_effective_dates(tmp_path: Path) -> None:
+    first = tmp_path / "prosec1.csv"
+    first.write_text("Sector,Fracción,Arancel\nII,8504.40.99,5\nXIX,8504.40.99,Ex.\n",
+                     encoding="utf-8")
+    args = ["tariff", "update", "--kind", "prosec", "--data-dir", str(tmp_path / "d")]
+    result = runner.invoke(app, [*args, "--file", str(first), "--since", "2025-01-01",
+                                 "--source", "PROSEC DOF 2024"])
+    assert result.exit_code == 0, result.stderr
+    second = tmp_path / "prosec2.csv"
+    second.write_text("Sector,Fracción,Arancel\nII,8504.40.99,3\n", encoding="utf-8")
+    result = runner.invoke(app, [*args, "--file", str(second), "--since", "2026-01-01",
+                                 "--source", "PROSEC DOF 2025"])
+    assert result.exit_code == 0, result.stderr
+    rows = svc.prosec_rows(tmp_path / "d")
+    from immex.domain.duties.tariff import prosec_in_force
+    assert [(r.sector, r.rate) for r in prosec_in_force(rows, "85044099", D(2025, 6, 1))] == [
+        ("XIX", Decimal(0)), ("II", Decimal("0.05"))]
+    assert [(r.sector, r.rate) for r in prosec_in_force(rows, "85044099", D(2026, 6, 1),
+                                                        ["II"])] == [("II", Decimal("0.03"))]
+    shown = runner.invoke(app, ["tariff", "show", "8504.40.99", "--date", "2026-06-01",
+                                "--data-dir", str(tmp_path / "d"), "--format", "json"])
+    assert shown.exit_code == 0
+    assert {p["sector"]: p["rate"] for p in json.loads(shown.stdout)[0]["prosec"]} == {
+        "II": "0.03", "XIX": "0"}
+
+
+def test_landed_takes_the_prosec_rate_of_a_registered_sector(tmp_path: Path) -> None:
+    from immex.service.duties_landed import landed_json, run_landed
+
+    official = tmp_path / "p.csv"
+    official.write_text("Sector,Fracción,Arancel\nII,8504.40.99,5\n", encoding="utf-8")
+    svc.prosec_update(official, D(2026, 1, 1), "PROSEC test", tmp_path)
+    scenario = {"date": "2026-06-01", "exchange_rate": "20",
+                "company": {"immex": False, "prosec_sectors": ["II"]},
+                "items": [{"part": "P", "fraccion": "8504.40.99", "supplier_country": "CHN",
+                           "unit_value": "10", "annual_quantity": "100",
+                           "shipments_per_year": 1, "igi_rate": "0.10"}]}
+    costs = {c["regime"]: c for c in
+             landed_json(run_landed(scenario, data_dir=tmp_path))["scenarios"][0]["items"]}
+    assert costs["prosec"]["available"] is True and costs["prosec"]["igi"] == 1000
+    scenario["company"]["prosec_sectors"] = ["XIX"]
+    costs = {c["regime"]: c for c in
+             landed_json(run_landed(scenario, data_dir=tmp_path))["scenarios"][0]["items"]}
+    assert costs["prosec"]["available"] is False

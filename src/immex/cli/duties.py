@@ -172,12 +172,19 @@ def tariff_show(
             "fraccion": dotted(r.fraccion), "nico": r.nico, "description": r.description,
             "unit": r.unit, "igi_rate": None if r.igi_rate is None else format_rate(r.igi_rate),
             "since": r.since.isoformat(), "until": r.until.isoformat() if r.until else None,
-            "source": r.source} for r in answer.rows], ensure_ascii=False) + "\n")
+            "source": r.source,
+            "prosec": [{"sector": p.sector, "rate": format_rate(p.rate),
+                        "since": p.since.isoformat(), "source": p.source}
+                       for p in answer.prosec]} for r in answer.rows], ensure_ascii=False)
+                         + "\n")
         return
     for r in answer.rows:
         rate = "rate not in the data" if r.igi_rate is None else f"IGI {format_rate(r.igi_rate)}"
         sys.stdout.write(f"{dotted(r.fraccion)}.{r.nico}  {rate}  unit {r.unit or '-'}  "
                          f"since {r.since.isoformat()}  [{r.source}]\n    {r.description}\n")
+    for p in answer.prosec:
+        sys.stdout.write(f"PROSEC sector {p.sector}: {format_rate(p.rate)} since "
+                         f"{p.since.isoformat()} [{p.source}]\n")
 
 
 @tariff_app.command("update")
@@ -190,8 +197,13 @@ def tariff_update(
     since: str = typer.Option(..., "--since", help="Date the release is in force from."),
     source: str = typer.Option(..., "--source", help="Citation of the file (DOF date, URL)."),
     data_dir: Path | None = typer.Option(None, "--data-dir"),
+    kind: str = typer.Option("ligie", "--kind", help="ligie (TIGIE rates) or prosec (PROSEC "
+                                                     "sector rates)."),
 ) -> None:
     """Merge an official release into the tariff table of the data directory."""
+    if kind not in ("ligie", "prosec"):
+        sys.stderr.write(f"--kind: {kind!r} is not ligie or prosec\n")
+        raise typer.Exit(2)
     day = _date(since, "--since")
     if (file is None) == (satcfdi_db is None):
         sys.stderr.write("--file: give exactly one of --file or --satcfdi-db\n")
@@ -202,8 +214,11 @@ def tariff_update(
         sys.stderr.write(f"--file: {path} does not exist\n")
         raise typer.Exit(2)
     try:
-        target, read, total = tariff_service.tariff_update(path, day, source, data_dir,
-                                                           satcfdi=satcfdi_db is not None)
+        if kind == "prosec":
+            target, read, total = tariff_service.prosec_update(path, day, source, data_dir)
+        else:
+            target, read, total = tariff_service.tariff_update(path, day, source, data_dir,
+                                                               satcfdi=satcfdi_db is not None)
     except InputError as error:
         _problems(error)
         return

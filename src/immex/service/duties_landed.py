@@ -20,13 +20,13 @@ from immex.domain.duties.landed import (
 )
 from immex.domain.duties.landed_case import apply_what_if, parse_landed_scenario
 from immex.domain.duties.rounding import fixed2
-from immex.domain.duties.tariff import in_force, split_fraccion
+from immex.domain.duties.tariff import in_force, prosec_in_force, split_fraccion
 from immex.domain.duties.values import DutyRules
 from immex.reports import landed_cost as report
 from immex.rules import RulesError
 from immex.rules.duties import duty_rules, iva_rates, tmec_parties
 from immex.service.duties import CaseError, load_case_json
-from immex.service.duties_tariff import tariff_rows
+from immex.service.duties_tariff import prosec_rows, tariff_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +67,22 @@ def _tariff_rate(data_dir: Path | None) -> Any:
     return lookup
 
 
+def _prosec(data_dir: Path | None) -> Any:
+    def lookup(fraccion: str, day: str, sectors: frozenset[str]) -> tuple[str, Decimal] | None:
+        try:
+            digits, _ = split_fraccion(fraccion)
+        except ValueError:
+            return None
+        found = prosec_in_force(prosec_rows(data_dir), digits, dt.date.fromisoformat(day),
+                                sectors)
+        return (found[0].sector, found[0].rate) if found else None
+    return lookup
+
+
 def scenario_from_data(data: Any, data_dir: Path | None = None) -> LandedScenario:
     scenario, problems = parse_landed_scenario(
-        data, iva_rate_on=_iva_on, igi_rate_of=_tariff_rate(data_dir), parties_on=_parties_on)
+        data, iva_rate_on=_iva_on, igi_rate_of=_tariff_rate(data_dir), parties_on=_parties_on,
+        prosec_of=_prosec(data_dir))
     if scenario is None:
         raise CaseError(problems)
     return scenario

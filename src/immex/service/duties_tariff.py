@@ -26,12 +26,15 @@ from typing import Any
 
 from immex.domain.duties.tariff import (
     HtsRow,
+    ProsecRow,
     TariffRow,
     hts_digits,
     in_force,
+    merge_prosec,
     merge_release,
     parse_hts_general,
     parse_tigie_rate,
+    prosec_in_force,
     split_fraccion,
 )
 from immex.domain.numbers import parse_decimal
@@ -141,6 +144,7 @@ class TariffAnswer:
     nico: str | None
     day: dt.date
     rows: list[TariffRow]
+    prosec: list[ProsecRow]
 
 
 def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None) -> TariffAnswer:
@@ -149,7 +153,8 @@ def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None)
     except ValueError as exc:
         raise InputError([Problem("", None, "FRACCION", str(exc))]) from exc
     rows = in_force(tariff_rows(directory), fraccion, nico, day)
-    return TariffAnswer(fraccion, nico, day, rows)
+    return TariffAnswer(fraccion, nico, day, rows,
+                        prosec_in_force(prosec_rows(directory), fraccion, day))
 
 
 def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -270,6 +275,93 @@ def tariff_update(file: Path, since: dt.date, source: str, directory: Path | Non
     tmp = target.with_suffix(".csv.tmp")
     tmp.write_text(write_tariff_csv(merged), encoding="utf-8")
     tmp.replace(target)
+    return target, len(release), len(merged)
+
+
+# --- PROSEC (Decreto DOF 02-08-2002, Art. 5) ---------------------------------------------
+
+PROSEC_COLUMNS = ("sector", "fraccion", "rate", "since", "until", "source")
+PROSEC_ALIASES: dict[str, tuple[str, ...]] = {
+    "sector": ("sector", "programa", "fracciondelart3"),
+    "fraccion": OFFICIAL_ALIASES["fraccion"],
+    "rate": ("arancel", "advalorem", "tasa", "igi", "aranceladvalorem", "prosec"),
+}
+
+
+def prosec_rows(directory: Path | None = None) -> list[ProsecRow]:
+    """The PROSEC table of the data directory (none is shipped: see docs/duties.md)."""
+    path = data_dir(directory) / "tariff" / "prosec.csv"
+    if not path.exists():
+        return []
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    if reader.fieldnames is None or tuple(reader.fieldnames) != PROSEC_COLUMNS:
+        raise InputError([Problem(path.name, 1, "", f"header must be {','.join(PROSEC_COLUMNS)}")])
+    rows = []
+    for raw in reader:
+        rows.append(ProsecRow(raw["sector"], raw["fraccion"], parse_decimal(raw["rate"]),
+                              dt.date.fromisoformat(raw["since"]),
+                              dt.date.fromisoformat(raw["until"]) if raw["until"] else None,
+                              raw["source"]))
+    return rows
+
+
+def read_official_prosec(path: Path, since: dt.date, source: str) -> list[ProsecRow]:
+    """Rows of a PROSEC list (CSV/XLSX with sector, fracción and rate columns; rates as
+    percentages or ``Ex.``)."""
+    header, body = _rows_of(path)
+    position: dict[str, int] = {}
+    for index, name in enumerate(header):
+        for field, aliases in PROSEC_ALIASES.items():
+            if _norm(name) in aliases and field not in position:
+                position[field] = index
+    problems = [Problem(path.name, 1, f, f"no column for {f} (accepted headers: "
+                                         f"{', '.join(PROSEC_ALIASES[f])})")
+                for f in PROSEC_ALIASES if f not in position]
+    if problems:
+        raise InputError(problems)
+    rows: list[ProsecRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for offset, cells in enumerate(body):
+        number = offset + 2
+        values = {f: (cells[i].strip() if i < len(cells) else "") for f, i in position.items()}
+        if not values["fraccion"]:
+            continue
+        try:
+            fraccion, _ = split_fraccion(values["fraccion"])
+            rate = parse_tigie_rate(values["rate"])
+        except ValueError as exc:
+            problems.append(Problem(path.name, number, "fraccion/rate", str(exc)))
+            continue
+        if rate is None or not values["sector"]:
+            problems.append(Problem(path.name, number, "sector/rate", "sector and rate needed"))
+            continue
+        key = (values["sector"], fraccion)
+        if key in seen:
+            problems.append(Problem(path.name, number, "fraccion",
+                                    f"sector {key[0]} fracción {fraccion} repeats row {seen[key]}"))
+            continue
+        seen[key] = number
+        rows.append(ProsecRow(values["sector"], fraccion, rate, since, None, source))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def prosec_update(file: Path, since: dt.date, source: str,
+                  directory: Path | None = None) -> tuple[Path, int, int]:
+    if not source.strip():
+        raise InputError([Problem("", None, "--source", "give the citation of the file")])
+    release = read_official_prosec(file, since, source)
+    merged = merge_prosec(prosec_rows(directory), release, since)
+    target = data_dir(directory) / "tariff" / "prosec.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PROSEC_COLUMNS)
+    for row in merged:
+        writer.writerow([row.sector, row.fraccion, format(row.rate, "f"), row.since.isoformat(),
+                         row.until.isoformat() if row.until else "", row.source])
+    target.write_text(out.getvalue(), encoding="utf-8")
     return target, len(release), len(merged)
 
 

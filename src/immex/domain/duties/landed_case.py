@@ -66,9 +66,12 @@ def apply_what_if(data: Any, edits: Sequence[str]) -> tuple[Any, list[FieldProbl
 
 def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
                           igi_rate_of: Callable[[str, str], Decimal | None],
-                          parties_on: Callable[[str], frozenset[str] | None]
+                          parties_on: Callable[[str], frozenset[str] | None],
+                          prosec_of: Callable[[str, str, frozenset[str]],
+                                              tuple[str, Decimal] | None] = lambda *_: None,
                           ) -> tuple[LandedScenario | None, list[FieldProblem]]:
-    """The scenario, with IVA and IGI rates from the legal data where the file omits them."""
+    """The scenario, with IVA, IGI and PROSEC rates from the legal data where the file omits
+    them (``prosec_of(fraccion, date, registered sectors)`` gives the lowest PROSEC rate)."""
     reader = _Reader()
     root = reader.obj(data, "input")
     if root is None:
@@ -92,7 +95,7 @@ def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
     if date is not None and parties is None:
         reader.fail("date", f"no T-MEC Parties in force on {date.isoformat()}")
     items = _items(reader, root, date.isoformat() if date else None, igi_rate_of,
-                   parties or frozenset())
+                   parties or frozenset(), lambda f, d: prosec_of(f, d, sectors))
     if reader.problems:
         return None, reader.problems
     assert date is not None and exchange_rate is not None and iva_rate is not None
@@ -122,7 +125,9 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozens
 
 def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
            igi_rate_of: Callable[[str, str], Decimal | None],
-           parties: frozenset[str]) -> tuple[LandedItem, ...] | None:
+           parties: frozenset[str],
+           prosec_of: Callable[[str, str], tuple[str, Decimal] | None],
+           ) -> tuple[LandedItem, ...] | None:
     raw_items = root.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         reader.fail("items", "must be a non-empty list")
@@ -167,6 +172,10 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
             if pblock is not None:
                 sector = reader.text(pblock, "sector", f"{path}.prosec", non_empty=True)
                 prosec_rate = reader.decimal(pblock, "rate", f"{path}.prosec")
+        elif "prosec" not in block and fraccion is not None and date:
+            found = prosec_of(fraccion, date)
+            if found is not None:
+                sector, prosec_rate = found
         tmec_rate = reader.decimal(block, "tmec_rate", path, required=False, default=Decimal(0))
         share = reader.decimal(block, "exported_share", path, required=False,
                                default=Decimal(1))

@@ -154,3 +154,50 @@ def hts_lookup(rows: Iterable[HtsRow], code: str) -> HtsRow | None:
         if row is not None and (row.general_rate is not None or length == len(digits)):
             return row
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProsecRow:
+    """A fracción of PROSEC decree Art. 5 with its rate for one sector (Art. 3 fracción)."""
+
+    sector: str
+    fraccion: str
+    rate: Decimal
+    since: dt.date
+    until: dt.date | None
+    source: str
+
+    def covers(self, day: dt.date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
+def prosec_in_force(rows: Iterable[ProsecRow], fraccion: str, day: dt.date,
+                    sectors: Iterable[str] | None = None) -> list[ProsecRow]:
+    """PROSEC rows of a fracción in force on ``day`` (only ``sectors`` when given)."""
+    wanted = None if sectors is None else set(sectors)
+    return sorted((row for row in rows if row.fraccion == fraccion and row.covers(day)
+                   and (wanted is None or row.sector in wanted)),
+                  key=lambda r: (r.rate, r.sector))
+
+
+def merge_prosec(current: Sequence[ProsecRow], release: Sequence[ProsecRow],
+                 since: dt.date) -> list[ProsecRow]:
+    """Like :func:`merge_release`, keyed by (sector, fracción)."""
+    by_key = {(row.sector, row.fraccion): row for row in release}
+    out: list[ProsecRow] = []
+    kept: set[tuple[str, str]] = set()
+    day_before = since - dt.timedelta(days=1)
+    for row in current:
+        key = (row.sector, row.fraccion)
+        new = by_key.get(key)
+        if new is None or not row.covers(since):
+            out.append(row)
+        elif new.rate == row.rate:
+            out.append(row)
+            kept.add(key)
+        elif row.since <= day_before:
+            out.append(replace(row, until=day_before))
+    out.extend(replace(new, since=since, until=None) for key, new in by_key.items()
+               if key not in kept)
+    out.sort(key=lambda r: (r.fraccion, r.sector, r.since))
+    return out
