@@ -30,6 +30,7 @@ from immex.store.db import open_database
 
 Progress = Callable[[str], None]
 BATCH = 10_000
+SQLITE_CACHE_KIB = 131_072
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,13 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
     engine = open_database(db_url)
     try:
         with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # The reader has checked every reference of the ZIP and a replaced pedimento loses
+                # its rows in every table, so the foreign keys hold at commit; not checking them
+                # row by row saves a third of the insert time. A larger page cache helps big files.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                conn.commit()
             transaction = conn.begin()
             try:
                 writer = _Writer(conn, _stored_keys(conn), _folio_501(zip_path), progress)
