@@ -61,6 +61,8 @@ def test_art25_per_export_from_the_stored_discharge(tmp_path: Path, db_url: str)
     assert e2["applies"] is False and e2["identificador"]["complemento"] == "22"
     assert body["totals"] == {"mexican_igi": 68, "exemption": 68, "payable": 0,
                               "dta_complementario": 463, "exports": 2}
+    assert body["by_month"] == {"2026-03": {"mexican_igi": 68, "exemption": 68, "payable": 0,
+                                            "dta_complementario": 463, "exports": 2}}
 
     runs = runner.invoke(app, [
         "duties", "tmec25", "--db", db_url, "--fx", str(tmp_path / "fx.csv"),

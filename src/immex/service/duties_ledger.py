@@ -260,6 +260,7 @@ def ledger_art25_json(found: LedgerArt25, run: int | None,
                       period: tuple[dt.date | None, dt.date | None]) -> dict[str, Any]:
     exports = []
     totals: dict[str, int] = defaultdict(int)
+    months: dict[str, dict[str, int]] = {}
     for case, result in zip(found.cases, found.results, strict=True):
         body = tmec25_json(result)
         body.pop("command")
@@ -270,13 +271,17 @@ def ledger_art25_json(found: LedgerArt25, run: int | None,
         exports.append({"pedimento": case.pedimento, "date": case.date.isoformat(),
                         "clave": case.clave, "destination": case.destination,
                         "export_lines": list(case.export_lines), **body})
+        month = months.setdefault(case.date.strftime("%Y-%m"), defaultdict(int))
         for key in ("mexican_igi", "exemption", "payable", "dta_complementario"):
             totals[key] += body[key]
+            month[key] += body[key]
+        month["exports"] += 1
     return {
         "command": "tmec25", "source": "store", "run": run,
         "from": period[0].isoformat() if period[0] else None,
         "to": period[1].isoformat() if period[1] else None,
         "exports": exports, "totals": {**dict(totals), "exports": len(exports)},
+        "by_month": {key: dict(value) for key, value in sorted(months.items())},
     }
 
 
