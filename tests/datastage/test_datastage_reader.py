@@ -376,3 +376,16 @@ def test_non_ascii_digits_in_keys_are_field_errors(tmp_path: Path) -> None:
     read = read_zip(zip_of(tmp_path, lines, spec=SynthSpec(encoding="utf-8")))
     assert read.entries["502"].encoding == "utf-8"
     assert ("7300001_502.asc", "2", "SeccionAduanera") in rows(read)
+
+
+def test_bom_before_a_cp1252_entry_is_dropped(tmp_path: Path) -> None:
+    lines = small_lines()
+    path = zip_of(tmp_path, {t: v for t, v in lines.items() if t != "511"})
+    key = "|".join(lines["501"][1].split("|")[:3])
+    body = b"\xef\xbb\xbf" + ("|".join(LAYOUTS["511"]) + "\r\n").encode()
+    body += f"{key}|1|".encode() + b"SE\xd1AL|1|2026-01-05 10:00:00|\r\n"
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("7300001_511.asc", body)
+    read = read_zip(path)
+    assert read.ok, read.problems
+    assert [line.values[4] for line in read.lines("511")] == ["SEÑAL"]

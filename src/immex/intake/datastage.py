@@ -66,12 +66,15 @@ __all__ = [
     "DsPedimento",
     "Entry",
     "Line",
+    "LineSink",
     "PedimentoKey",
     "data_stage_date",
     "decode_line_bytes",
     "duplicate_numbers",
     "entry_type",
+    "parse_datetime",
     "partidas",
+    "payment_dates",
     "pedimento_key",
     "pedimento_number",
     "pedimentos",
@@ -82,6 +85,7 @@ PedimentoKey = tuple[str, str, str]
 """(Patente left-padded with zeros to 4, Pedimento, SeccionAduanera): the store identity."""
 
 _CHUNK = 1 << 22
+_BOM = codecs.BOM_UTF8
 _ENTRY_NAME = re.compile(r"^(?!\.)(?P<folio>.+)_(?P<tipo>[^_]+)\.asc$", re.IGNORECASE)
 _FALLBACK_ERRORS = "immex-cp1252-latin1"
 
@@ -335,18 +339,18 @@ def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
             rest = data
             continue
         rest = data[cut + 1:]
-        text = decode_line_bytes(data[:cut], encoding)
         if first:
             first = False
-            if text.startswith("\ufeff"):
-                text = text[1:]
+            if data.startswith(_BOM):   # also in a cp1252 entry: "ï»¿" can only be a BOM there
+                data, cut = data[3:], cut - 3
+        text = decode_line_bytes(data[:cut], encoding)
         for line in text.split("\n"):
             row += 1
             yield row, line[:-1] if line.endswith("\r") else line
     if rest:
+        if first and rest.startswith(_BOM):
+            rest = rest[3:]
         text = decode_line_bytes(rest, encoding)
-        if first and text.startswith("\ufeff"):
-            text = text[1:]
         row += 1
         yield row, text[:-1] if text.endswith("\r") else text
 
