@@ -50,6 +50,8 @@ def load_case_json(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise CaseError([FieldProblem(
             "input", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from exc
+    except RecursionError as exc:
+        raise CaseError([FieldProblem("input", "JSON nested too deeply")]) from exc
 
 
 def _row_json(row: ContributionRow, *, with_tipo: bool = False) -> dict[str, Any]:
