@@ -150,3 +150,25 @@ def test_regeneration_reproduces_the_committed_data(tmp_path: Path) -> None:
         assert path.read_text(encoding="utf-8") == (committed / path.name).read_text(encoding="utf-8"), (
             path.name
         )
+
+
+def test_indexed_lookup_equals_the_full_scan() -> None:
+    from immex.domain.origin import OriginError
+    from immex.rules.usmca import find_rule_scan
+
+    codes = sorted(
+        {(r.low + "0000")[:6] for e in rule_table() for r in e.scope}
+        | {r.low for e in rule_table() for r in e.scope if len(r.low) >= 6}
+    )
+    for code in codes[::3]:
+        for day in (dt.date(2021, 1, 1), dt.date(2025, 7, 1)):
+            hs = HsCode.parse(code)
+            try:
+                fast: object = find_rule(hs, day)
+            except OriginError as exc:
+                fast = str(exc)
+            try:
+                slow: object = find_rule_scan(hs, day)
+            except OriginError as exc:
+                slow = str(exc)
+            assert fast == slow, (code, day)
