@@ -246,3 +246,17 @@ def test_cli_resumen_mismatch_is_a_warning_and_the_import_succeeds(tmp_path: Pat
 def test_cli_summary_needs_zip_or_db(tmp_path: Path) -> None:
     result = runner.invoke(app, ["datastage", "summary"])
     assert result.exit_code == 2
+
+
+def test_blank_values_are_null_and_an_empty_resumen_folio_is_kept(db_url: str, tmp_path: Path) -> None:
+    lines = small_lines()
+    lines["Resumen"][1] = set_field(lines["Resumen"][1], "Resumen", "Folio", " ")
+    path = zip_of(tmp_path, lines)
+    import_datastage(path, db_url)
+    import_datastage(path, db_url)
+    stored = snapshot(db_url)
+    assert [r[0] for r in stored["Resumen"]] == [""]
+    curp = TABLES["501"].c.keys().index("curp_contribuyente")
+    entidad = TABLES["551"].c.keys().index("entidad_fed_origen")
+    assert all(r[curp] is None for r in stored["501"])
+    assert all(r[entidad] is None for r in stored["551"])

@@ -25,7 +25,7 @@ from immex.intake import datastage as ds
 from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES
 from immex.intake.datastage_summary import DataStageSummary, SummaryBuilder
 from immex.intake.problems import InputError, Problem
-from immex.store.datastage_models import DELETE_ORDER, PARTIDA_TYPES, TABLES
+from immex.store.datastage_models import DELETE_ORDER, TABLES
 from immex.store.db import open_database
 
 Progress = Callable[[str], None]
@@ -146,7 +146,7 @@ class _Writer:
         self.batch: list[Sequence[Any]] = []
         self.sql = ""
         self.build: Callable[[list[str], ds.PedimentoKey | None], Sequence[Any]] = self._row_other
-        self.paid_i = self.seq_i = self.tipo_fecha_i = self.fecha_i = -1
+        self.paid_i = self.tipo_fecha_i = self.fecha_i = -1
         self.ordinal: dict[tuple[str, str, str], int] = {}
         self.paid_dates: dict[tuple[str, str, str], dt.date] = {}
         self.type2_dates: dict[tuple[str, str, str], dt.date] = {}
@@ -182,13 +182,12 @@ class _Writer:
         self.build = {"501": self._row_501, "551": self._row_551, "506": self._row_506,
                      "Resumen": self._row_resumen}.get(tipo, self._row_other)
         self.paid_i = layout.index("FechaPagoReal") if tipo == "501" else -1
-        self.seq_i = layout.index("SecuenciaFraccion") if tipo in PARTIDA_TYPES else -1
         if tipo == "506":
             self.tipo_fecha_i, self.fecha_i = layout.index("TipoFecha"), layout.index("FechaOperacion")
         table = TABLES[tipo]
         columns = ", ".join(c.name for c in table.columns)
-        if self.postgres:   # COPY text format; an empty field is NULL
-            self.sql = f"COPY {table.name} ({columns}) FROM STDIN WITH (NULL '')"
+        if self.postgres:   # COPY text format; blanks are sent as NULL by _flush
+            self.sql = f"COPY {table.name} ({columns}) FROM STDIN"
         else:               # blank text is stored as NULL
             marks = ", ".join(f"NULLIF({self.ph}, '')" if c.nullable else self.ph for c in table.columns)
             self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
@@ -245,9 +244,10 @@ class _Writer:
         dbapi = self.conn.connection.dbapi_connection
         assert dbapi is not None
         if self.postgres:
+            keep = 1 if self.tipo == "Resumen" else 0   # ds_resumen.folio is NOT NULL: "" stays ""
             with dbapi.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[attr-defined]
                 for row in self.batch:
-                    copy.write_row(row)
+                    copy.write_row([*row[:keep], *[None if x == "" else x for x in row[keep:]]])
         else:   # the DB-API cursor of the same connection, so inside the same transaction
             cursor = dbapi.cursor()
             try:
