@@ -9,7 +9,8 @@
 The case file is the contract's (``shared/contracts/origin.md``) plus optional fields
 documented in ``docs/origin.md``: ``good.wholly_obtained``; per material ``indirect``,
 ``packing``, ``retail_packaging``, ``accessory``, ``intermediate`` with ``materials``
-(components), ``net_cost`` and ``rule``.
+(components), ``net_cost`` and ``rule``. Fields the engine does not use (quantities, units,
+supplier names, ...) are ignored, so case files exported from other systems can be read as is.
 """
 
 from __future__ import annotations
@@ -46,21 +47,6 @@ _ROLE_FLAGS = {
     "retail_packaging": MaterialRole.RETAIL_PACKAGING,
     "accessory": MaterialRole.ACCESSORY,
 }
-_GOOD_KEYS = {"hs", "description", "transaction_value", "net_cost", "wholly_obtained"}
-_MATERIAL_KEYS = {
-    "id",
-    "hs",
-    "value",
-    "originating",
-    "country",
-    "description",
-    "intermediate",
-    "materials",
-    "net_cost",
-    "rule",
-    *_ROLE_FLAGS,
-}
-_CASE_KEYS = {"agreement", "date", "good", "rule", "materials", "description", "id"}
 
 
 class _Reader:
@@ -129,9 +115,6 @@ class _Reader:
             return False
         return value
 
-    def unknown(self, entry: Mapping[str, Any], allowed: set[str], where: str) -> None:
-        for key in sorted(set(entry) - allowed):
-            self.problem(f"{where}.{key}" if where else key, "unknown field")
 
     def materials(self, items: Any, where: str, depth: int) -> tuple[Material, ...]:
         if items is None:
@@ -157,7 +140,6 @@ class _Reader:
         return tuple(out)
 
     def material(self, raw: Mapping[str, Any], w: str, depth: int) -> Material | None:
-        self.unknown(raw, _MATERIAL_KEYS, w)
         mid = raw.get("id")
         if not isinstance(mid, str) or not mid.strip():
             self.problem(f"{w}.id", "missing material id")
@@ -218,7 +200,6 @@ def read_case(data: Any, file: str) -> OriginCase:
     r = _Reader(file)
     if not isinstance(data, dict):
         raise InputError([Problem(file, None, "", "the case file must hold a JSON object")])
-    r.unknown(data, _CASE_KEYS, "")
     day: dt.date | None = None
     raw_date = data.get("date")
     if raw_date is None:
@@ -253,7 +234,6 @@ def read_case(data: Any, file: str) -> OriginCase:
     if not isinstance(good_raw, dict):
         r.problem("good", "missing object 'good' (hs, transaction_value, net_cost?)")
     else:
-        r.unknown(good_raw, _GOOD_KEYS, "good")
         code = r.hs(good_raw.get("hs"), "good.hs")
         tv = r.decimal(good_raw.get("transaction_value"), "good.transaction_value", positive=True)
         nc = r.decimal(good_raw.get("net_cost"), "good.net_cost", positive=True, required=False)
