@@ -221,54 +221,61 @@ def errata() -> dict[str, list[str]]:
 @cache
 def rule_table() -> tuple[TableEntry, ...]:
     """Every rule of GN 11(o), in chapter and text order."""
+    return tuple(e for chapter in sorted(int(n) for n in index()["chapters"]) for e in chapter_rules(chapter))
+
+
+@cache
+def chapter_rules(chapter: int) -> tuple[TableEntry, ...]:
+    """The rules of one chapter file, in text order (loaded on first use)."""
     entries: list[TableEntry] = []
     corrections = errata()
-    for chapter in sorted(int(n) for n in index()["chapters"]):
-        data = _read(f"chapter_{chapter:02d}.yaml")
-        require_keys(
-            data,
-            {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
-            {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
-            f"chapter {chapter}",
+    if chapter not in {int(n) for n in index()["chapters"]}:
+        return ()
+    data = _read(f"chapter_{chapter:02d}.yaml")
+    require_keys(
+        data,
+        {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
+        {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
+        f"chapter {chapter}",
+    )
+    chapter_notes = tuple(f"{n['citation']}: {n['text']}" for n in data["notes"])
+    for raw in data["rules"]:
+        where = f"chapter_{chapter:02d}.yaml:{raw.get('id')}"
+        require_keys(raw, _RULE_KEYS, _RULE_KEYS | _RULE_OPTIONAL, where)
+        if not str(raw["citation"]).strip():
+            raise RulesError(f"{where}: empty citation")
+        notes = (
+            tuple(f"{n['citation']}: {n['text']}" for n in raw.get("notes", []))
+            + chapter_notes
+            + tuple(corrections.get(raw["id"], []))
         )
-        chapter_notes = tuple(f"{n['citation']}: {n['text']}" for n in data["notes"])
-        for raw in data["rules"]:
-            where = f"chapter_{chapter:02d}.yaml:{raw.get('id')}"
-            require_keys(raw, _RULE_KEYS, _RULE_KEYS | _RULE_OPTIONAL, where)
-            if not str(raw["citation"]).strip():
-                raise RulesError(f"{where}: empty citation")
-            notes = (
-                tuple(f"{n['citation']}: {n['text']}" for n in raw.get("notes", []))
-                + chapter_notes
-                + tuple(corrections.get(raw["id"], []))
+        since = as_date(raw["since"], where)
+        until = as_date(raw["until"], where) if raw["until"] is not None else None
+        scope = tuple(parse_range(f"{s['from']}-{s['to']}", where) for s in raw["scope"])
+        product: ProductRule | None = None
+        error: str | None = None
+        try:
+            rule = parse_rule(raw["text"], lenient=True)
+            targets = tuple(dict.fromkeys(r for a in rule.alternatives for r in a.target))
+            if not scope:  # the printed target has no level word (ch. 90 rule 77: "a good of 9031.90")
+                scope = targets
+            product = ProductRule(raw["id"], rule, raw["citation"], since, until, scope, notes)
+        except RuleSyntaxError as exc:
+            error = str(exc)
+        entries.append(
+            TableEntry(
+                raw["id"],
+                chapter,
+                raw["citation"],
+                since,
+                until,
+                scope,
+                raw["text"],
+                notes,
+                product,
+                error,
             )
-            since = as_date(raw["since"], where)
-            until = as_date(raw["until"], where) if raw["until"] is not None else None
-            scope = tuple(parse_range(f"{s['from']}-{s['to']}", where) for s in raw["scope"])
-            product: ProductRule | None = None
-            error: str | None = None
-            try:
-                rule = parse_rule(raw["text"], lenient=True)
-                targets = tuple(dict.fromkeys(r for a in rule.alternatives for r in a.target))
-                if not scope:  # the printed target has no level word (ch. 90 rule 77: "a good of 9031.90")
-                    scope = targets
-                product = ProductRule(raw["id"], rule, raw["citation"], since, until, scope, notes)
-            except RuleSyntaxError as exc:
-                error = str(exc)
-            entries.append(
-                TableEntry(
-                    raw["id"],
-                    chapter,
-                    raw["citation"],
-                    since,
-                    until,
-                    scope,
-                    raw["text"],
-                    notes,
-                    product,
-                    error,
-                )
-            )
+        )
     return tuple(entries)
 
 
@@ -277,10 +284,13 @@ def valid_chapter(code: HsCode) -> bool:
 
 
 @cache
-def heading_index() -> dict[str, tuple[tuple[int, TableEntry], ...]]:
-    """Rules by the 4-digit headings their scope touches, with their table order (fast lookup)."""
+def heading_index(chapter: int) -> dict[str, tuple[tuple[int, TableEntry], ...]]:
+    """A chapter's rules by the 4-digit headings their scope touches, with their text order.
+
+    Every rule's scope lies within its own chapter (checked by the tests), so a code's rule
+    is always in its chapter's file."""
     out: dict[str, list[tuple[int, TableEntry]]] = {}
-    for order, entry in enumerate(rule_table()):
+    for order, entry in enumerate(chapter_rules(chapter)):
         headings: set[str] = set()
         for r in entry.scope:
             low, high = (r.low + "00")[:4], (r.high + "99")[:4]
@@ -294,11 +304,12 @@ def heading_index() -> dict[str, tuple[tuple[int, TableEntry], ...]]:
 def find_rule(code: HsCode, day: dt.date) -> ProductRule:
     """The GN 11(o) rule for ``code`` on ``day``; OriginError when there is none or it is unreadable.
 
-    Looks only at the rules whose scope touches the code's heading (:func:`heading_index`), and
+    Loads only the code's chapter and looks only at the rules whose scope touches the code's
+    heading (:func:`heading_index`), and
     remembers the last answers per code and date;
     :func:`find_rule_scan` is the same decision over the whole table, kept as the reference.
     """
-    return _find_rule(code, day, heading_index().get(code.at(4), ()))
+    return _find_rule(code, day, heading_index(int(code.chapter)).get(code.at(4), ()))
 
 
 def find_rule_scan(code: HsCode, day: dt.date) -> ProductRule:
