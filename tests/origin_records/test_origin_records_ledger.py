@@ -219,3 +219,30 @@ def test_batch_splits_the_period_where_a_certification_ends(tmp_path: Path) -> N
     reason = header.index("headroom")
     # with HOUSING certified the non-originating value is smaller: more headroom in March
     assert float(body[0][reason]) > float(body[1][reason])
+
+
+def _three_goods() -> Ledger:
+    ledger = sample_ledger()
+    parts = dict(ledger.parts)
+    boms = dict(ledger.boms)
+    for name in ("MOTOR2", "MOTOR3"):
+        parts[name] = dataclasses.replace(parts["MOTOR"], part=name)
+        boms[name] = tuple(dataclasses.replace(v, product=name) for v in ledger.boms["MOTOR"])
+    exports = (
+        *ledger.exports,
+        *(dataclasses.replace(e, product=n) for e in ledger.exports for n in ("MOTOR2", "MOTOR3")),
+    )
+    return dataclasses.replace(ledger, parts=parts, boms=boms, exports=exports)
+
+
+def test_batch_in_parallel_gives_the_same_rows_in_the_same_order() -> None:
+    ledger = _three_goods()
+    inputs = LedgerInputs(
+        {"HOUSING": (_cert("HOUSING", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),)}, LABEL_VALUE
+    )
+    start, end = dt.date(2025, 3, 1), dt.date(2025, 4, 30)
+    one = origin_ledger.batch_rows(ledger, inputs, start, end, workers=1)
+    two = origin_ledger.batch_rows(ledger, inputs, start, end, workers=2)
+    assert one.rows == two.rows
+    assert (one.goods, len(one.rows), one.originating) == (3, 6, 6)
+    assert [r[0] for r in one.rows] == ["MOTOR", "MOTOR", "MOTOR2", "MOTOR2", "MOTOR3", "MOTOR3"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -125,6 +126,9 @@ def batch(
     end: str = typer.Option(..., "--to", help="Last date of the period, YYYY-MM-DD"),
     output: Path = typer.Option(..., "--output", help="Table of verdicts: .csv or .xlsx"),
     method: str = typer.Option("fifo", "--method", help="Lots valued by fifo or lifo"),
+    workers: int = typer.Option(
+        os.cpu_count() or 1, "--workers", min=1, help="Processes sharing the goods (default: CPU count)"
+    ),
 ) -> None:
     """Qualify every finished good over a period: verdict, deciding reason, sensitivity per change date."""
     with problems_exit():
@@ -137,6 +141,7 @@ def batch(
                 output,
                 method,
                 progress=lambda done, total: spinner.update(f"qualifying finished goods {done}/{total}"),
+                workers=workers,
             )
     stdout.print(
         f"{result.goods} finished good(s), {len(result.rows)} row(s): {result.originating} "

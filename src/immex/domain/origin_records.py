@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from immex.domain.deadlines import add_months
-from immex.domain.discharge import discharge
-from immex.domain.ledger import ImportLine, Ledger
+from immex.domain.discharge import DischargeResult, discharge
+from immex.domain.ledger import ExportLine, ImportLine, Ledger
 from immex.domain.numbers import plain
 from immex.domain.origin.hs import HsCode, HsError
 from immex.domain.origin.model import Good, Material, MaterialRole, OriginCase
@@ -489,20 +489,35 @@ class LedgerCaseError(ValueError):
 VALUATION_METHODS = ("fifo", "lifo")
 
 
+# a purchased material as built for one quantity: the material, its problems, its notes
+_Purchased = tuple[Material | None, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Stock:
-    """Per part: the lots cleared on or before the date, in FIFO order, with what is left of each."""
+    """The ledger as a good produced on ``day`` sees it, indexed for many goods.
+
+    ``lots``: per part, the lots cleared on or before the date in FIFO order with what
+    is left of each; ``exports``: the export lines of each product; ``lot_hs``: a
+    part's fracción as written on its import lines.
+    """
 
     day: dt.date
     method: str
     lots: Mapping[str, tuple[tuple[ImportLine, Decimal], ...]]
+    exports: Mapping[str, tuple[ExportLine, ...]] = field(default_factory=dict)
+    lot_hs: Mapping[str, str] = field(default_factory=dict)
+    memo: dict[tuple[str, Decimal], _Purchased] = field(default_factory=dict, compare=False, repr=False)
 
 
-def stock_on(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
+def stock_on(
+    ledger: Ledger, day: dt.date, method: str = "fifo", run: Callable[[Ledger], DischargeResult] | None = None
+) -> Stock:
     """What the inventory method leaves for a good produced on ``day``.
 
     The exports cleared before ``day`` are discharged first (``immex.domain.discharge``,
-    same method); the lots cleared on or before ``day`` keep what is left.
+    same method, or ``run``: an engine that gives exactly its result, such as the
+    vectorized FIFO); the lots cleared on or before ``day`` keep what is left.
     """
     if method not in VALUATION_METHODS:
         raise ValueError(f"inventory method {method!r} must be one of {', '.join(VALUATION_METHODS)}")
@@ -510,12 +525,26 @@ def stock_on(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
     used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
     if earlier:
         prefix = Ledger(ledger.parts, ledger.imports, earlier, ledger.boms, ledger.conversions)
-        for allocation in discharge(prefix, method).allocations:
+        result = run(prefix) if run is not None else discharge(prefix, method)
+        for allocation in result.allocations:
             used[(allocation.import_pedimento, allocation.import_line, allocation.part)] += allocation.qty
     by_part: dict[str, list[tuple[ImportLine, Decimal]]] = defaultdict(list)
     for lot in sorted((x for x in ledger.imports if x.cleared_on <= day), key=lambda x: x.fifo_key):
         by_part[lot.part].append((lot, lot.qty - used.get(lot.key, Decimal(0))))
-    return Stock(day, method, {part: tuple(lots) for part, lots in by_part.items()})
+    exports: dict[str, list[ExportLine]] = defaultdict(list)
+    for line in ledger.exports:
+        exports[line.product].append(line)
+    lot_hs: dict[str, str] = {}
+    for lot in ledger.imports:
+        if lot.hs and lot.part not in lot_hs:
+            lot_hs[lot.part] = lot.hs
+    return Stock(
+        day,
+        method,
+        {part: tuple(lots) for part, lots in by_part.items()},
+        {product: tuple(lines) for product, lines in exports.items()},
+        lot_hs,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,6 +569,7 @@ def good_value(
     day: dt.date,
     explicit: Decimal | None = None,
     explicit_net_cost: Decimal | None = None,
+    exports: Sequence[ExportLine] | None = None,
 ) -> GoodValue:
     """The good's transaction value per unit, first of:
 
@@ -549,7 +579,8 @@ def good_value(
        ``day``, else of the earliest date after it; several lines of that date are averaged
        weighted by quantity.
 
-    The net cost is the explicit one, else the stored one, else unknown.
+    The net cost is the explicit one, else the stored one, else unknown. ``exports`` are the
+    product's export lines when the caller has them indexed (else they are looked up).
     """
     stored = value_on(inputs.stored_values.get(product, ()), day)
     net_cost = explicit_net_cost
@@ -559,7 +590,8 @@ def good_value(
         return GoodValue(explicit, net_cost, "given")
     if stored is not None:
         return GoodValue(stored.unit_value_usd, net_cost, f"stored value from {stored.valid_from}")
-    lines = [e for e in ledger.exports if e.product == product and e.unit_value_usd is not None and e.qty > 0]
+    candidates = exports if exports is not None else [e for e in ledger.exports if e.product == product]
+    lines = [e for e in candidates if e.product == product and e.unit_value_usd is not None and e.qty > 0]
     before = [e for e in lines if e.cleared_on <= day]
     after = [e for e in lines if e.cleared_on > day]
     if before:
@@ -625,16 +657,19 @@ def _material_value(
     return value
 
 
-def _hs(ledger: Ledger, part: str, problems: list[str]) -> HsCode | None:
+@lru_cache(maxsize=65536)
+def _parse_hs(text: str) -> HsCode:
+    return HsCode.parse(text)
+
+
+def _hs(ledger: Ledger, stock: Stock, part: str, problems: list[str]) -> HsCode | None:
     record = ledger.parts.get(part)
-    text = record.hs if record is not None else ""
-    if not text:
-        text = next((lot.hs for lot in ledger.imports if lot.part == part and lot.hs), "")
+    text = (record.hs if record is not None else "") or stock.lot_hs.get(part, "")
     if not text:
         problems.append(f"part {part!r} has no fracción (hs) in parts or in its import lines")
         return None
     try:
-        return HsCode.parse(text)
+        return _parse_hs(text)
     except HsError as exc:
         problems.append(f"part {part!r}: {exc}")
         return None
@@ -657,15 +692,14 @@ def _materials(
     for component in version.components:
         name = component.component
         qty = multiplier * component.gross_qty_per
-        hs = _hs(ledger, name, problems)
-        part = ledger.parts.get(name)
-        country = part.country_of_origin if part is not None else ""
-        packing = part is not None and part.kind == "container"
-        role = MaterialRole.SHIPPING_PACKING if packing else MaterialRole.DIRECT
         if name in path:
             problems.append(f"BOM cycle on {day.isoformat()}: {' -> '.join((*path, name))}")
             continue
-        if ledger.bom_on(name, day) is not None:
+        if name in ledger.boms and ledger.bom_on(name, day) is not None:
+            hs = _hs(ledger, stock, name, problems)
+            part = ledger.parts.get(name)
+            country = part.country_of_origin if part is not None else ""
+            role = MaterialRole.DIRECT
             components = _materials(ledger, stock, inputs, name, qty, day, (*path, name), problems, notes)
             stored = value_on(inputs.stored_values.get(name, ()), day)
             value = stored.unit_value_usd * qty if stored else sum((c.value for c in components), Decimal(0))
@@ -685,11 +719,34 @@ def _materials(
                     )
                 )
             continue
-        value = _material_value(stock, inputs, name, qty, problems, notes)
-        certified = covering(inputs.certifications.get(name, ()), day) is not None
-        if hs is not None:
-            out.append(Material(name, hs, value, certified, country or None, role))
+        material, found, said = _purchased(ledger, stock, inputs, name, qty)
+        problems.extend(found)
+        notes.extend(said)
+        if material is not None:
+            out.append(material)
     return tuple(out)
+
+
+def _purchased(ledger: Ledger, stock: Stock, inputs: LedgerInputs, name: str, qty: Decimal) -> _Purchased:
+    """A purchased material as ``qty`` of it is on ``stock.day``; memoised in the stock (a value
+    depends only on the part, the quantity and the day's stock, never on the good)."""
+    key = (name, qty)
+    known = stock.memo.get(key)
+    if known is not None:
+        return known
+    problems: list[str] = []
+    notes: list[str] = []
+    hs = _hs(ledger, stock, name, problems)
+    part = ledger.parts.get(name)
+    country = part.country_of_origin if part is not None else ""
+    packing = part is not None and part.kind == "container"
+    role = MaterialRole.SHIPPING_PACKING if packing else MaterialRole.DIRECT
+    value = _material_value(stock, inputs, name, qty, problems, notes)
+    certified = covering(inputs.certifications.get(name, ()), stock.day) is not None
+    material = Material(name, hs, value, certified, country or None, role) if hs is not None else None
+    result = (material, tuple(problems), tuple(notes))
+    stock.memo[key] = result
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,6 +776,8 @@ def ledger_case(
     certification covers it on ``day``; its value is what the inventory method
     takes from the lots in stock on ``day``.
     """
+    if stock.day != day:
+        raise ValueError(f"the stock is of {stock.day.isoformat()}, not of {day.isoformat()}")
     problems: list[str] = []
     notes: list[str] = []
     part = ledger.parts.get(product)
@@ -726,9 +785,9 @@ def ledger_case(
         raise LedgerCaseError([f"product {product!r} is not a stored part"])
     if ledger.bom_on(product, day) is None:
         raise LedgerCaseError([f"product {product!r} has no BOM version valid on {day.isoformat()}"])
-    hs = _hs(ledger, product, problems)
+    hs = _hs(ledger, stock, product, problems)
     try:
-        worth = value or good_value(ledger, inputs, product, day)
+        worth = value or good_value(ledger, inputs, product, day, exports=stock.exports.get(product, ()))
     except LedgerCaseError as exc:
         problems.extend(exc.messages)
         worth = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing as mp
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from immex.compute.discharge_fast import discharge_fast
 from immex.domain.certificate import (
     Certificate,
     CertificateKind,
@@ -139,10 +141,10 @@ def qualify_from_ledger(
     elif net_cost is not None:
         raise InputError([Problem("--net-cost", None, "", "--net-cost needs --transaction-value")])
     try:
-        stock = stock_on(ledger, day, method)
+        day_stock = stock(ledger, day, method)
     except ValueError as exc:
         raise InputError([Problem("--method", None, "", str(exc))]) from None
-    return qualify_case(ledger, inputs, product, day, stock, value)
+    return qualify_case(ledger, inputs, product, day, day_stock, value)
 
 
 def _material_lines(q: LedgerQualification) -> list[str]:
@@ -245,10 +247,11 @@ def _gap(s: Sensitivity) -> RvcGap | None:
 
 
 def batch_row(
-    q: LedgerQualification, s: Sensitivity, until: dt.date, product_description: str
+    q: LedgerQualification, s: Sensitivity | None, until: dt.date, product_description: str
 ) -> tuple[Cell, ...]:
+    """One row of the batch table; the sensitivity columns are empty when ``s`` is None."""
     d = q.determination
-    gap = _gap(s)
+    gap = _gap(s) if s is not None else None
     return (
         q.product,
         str(q.built.case.good.hs),
@@ -265,8 +268,8 @@ def batch_row(
         _two(gap.margin_points) if gap else None,
         _two(gap.value_to_replace) if gap else None,
         _two(gap.headroom) if gap else None,
-        " ".join(b.id for b in s.blockers),
-        " ".join(s.single_fixes),
+        " ".join(b.id for b in s.blockers) if s is not None else "",
+        " ".join(s.single_fixes) if s is not None else "",
         q.built.value.transaction_value,
         q.built.value.source,
         d.citation,
@@ -343,6 +346,50 @@ class BatchResult:
     errors: int = 0
 
 
+def stock(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
+    """The stock on ``day``; FIFO replays earlier exports with the vectorized engine (same result)."""
+    return stock_on(ledger, day, method, run=discharge_fast if method == "fifo" else None)
+
+
+def _product_rows(
+    ledger: Ledger,
+    inputs: LedgerInputs,
+    stocks: dict[dt.date, Stock],
+    product: str,
+    dates: list[dt.date],
+    end: dt.date,
+    with_sensitivity: bool,
+) -> list[tuple[tuple[Cell, ...], str]]:
+    """Rows of one good, one per change date, each with its verdict."""
+    description = ledger.parts[product].description
+    out: list[tuple[tuple[Cell, ...], str]] = []
+    for i, day in enumerate(dates):
+        until = dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(dates) else end
+        try:
+            q = qualify_case(ledger, inputs, product, day, stocks[day])
+            s = sensitivity(q.built.case, lookup=cached_lookup) if with_sensitivity else None
+        except InputError as exc:
+            message = "; ".join(p.message for p in exc.problems)
+            out.append((error_row(product, description, day, until, message), "error"))
+            continue
+        except OriginError as exc:
+            out.append((error_row(product, description, day, until, str(exc)), "error"))
+            continue
+        verdict = "originating" if q.determination.originating else "not originating"
+        out.append((batch_row(q, s, until, description), verdict))
+    return out
+
+
+# The batch shared with forked workers: (ledger, inputs, stocks, end, with_sensitivity).
+_SHARED: tuple[Ledger, LedgerInputs, dict[dt.date, Stock], dt.date, bool] | None = None
+
+
+def _worker(job: tuple[str, list[dt.date]]) -> list[tuple[tuple[Cell, ...], str]]:
+    assert _SHARED is not None
+    ledger, inputs, stocks, end, with_sensitivity = _SHARED
+    return _product_rows(ledger, inputs, stocks, job[0], job[1], end, with_sensitivity)
+
+
 def batch_rows(
     ledger: Ledger,
     inputs: LedgerInputs,
@@ -350,40 +397,54 @@ def batch_rows(
     end: dt.date,
     method: str = "fifo",
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    with_sensitivity: bool = True,
+    stocks: dict[dt.date, Stock] | None = None,
 ) -> BatchResult:
-    """Qualify every finished good with a BOM version in [start, end], from each change date on."""
-    stocks: dict[dt.date, Stock] = {}
-    result = BatchResult()
+    """Qualify every finished good with a BOM version in [start, end], from each change date on.
+
+    Goods are independent: with ``workers`` > 1 they are shared out to forked processes
+    (the ledger is inherited, only the rows come back); the rows are the same and in the
+    same order as with one worker.
+    """
+    global _SHARED
     finished = sorted(name for name, part in ledger.parts.items() if part.kind == "finished")
-    for index, product in enumerate(finished, start=1):
-        description = ledger.parts[product].description
+    jobs = []
+    for product in finished:
         dates = [d for d in change_dates(ledger, inputs, product, start, end) if ledger.bom_on(product, d)]
         if dates:
-            result.goods += 1
-        for i, day in enumerate(dates):
-            until = dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(dates) else end
-            if day not in stocks:
-                stocks[day] = stock_on(ledger, day, method)
-            try:
-                q = qualify_case(ledger, inputs, product, day, stocks[day])
-                s = sensitivity(q.built.case, lookup=cached_lookup)
-            except InputError as exc:
-                result.rows.append(
-                    error_row(product, description, day, until, "; ".join(p.message for p in exc.problems))
-                )
-                result.errors += 1
-                continue
-            except OriginError as exc:
-                result.rows.append(error_row(product, description, day, until, str(exc)))
-                result.errors += 1
-                continue
-            result.rows.append(batch_row(q, s, until, description))
-            if q.determination.originating:
+            jobs.append((product, dates))
+    stocks = dict(stocks or {})  # given stocks must be of this ledger and method
+    for day in sorted({d for _, dates in jobs for d in dates} - stocks.keys()):
+        stocks[day] = stock(ledger, day, method)
+    result = BatchResult(goods=len(jobs))
+    if workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
+        _SHARED = (ledger, inputs, stocks, end, with_sensitivity)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                chunks = pool.imap(_worker, jobs, chunksize=max(1, min(200, len(jobs) // (workers * 8) or 1)))
+                parts = []
+                for index, rows in enumerate(chunks, start=1):
+                    parts.append(rows)
+                    if progress is not None:
+                        progress(index, len(jobs))
+        finally:
+            _SHARED = None
+    else:
+        parts = []
+        for index, (product, dates) in enumerate(jobs, start=1):
+            parts.append(_product_rows(ledger, inputs, stocks, product, dates, end, with_sensitivity))
+            if progress is not None:
+                progress(index, len(jobs))
+    for rows in parts:
+        for row, verdict in rows:
+            result.rows.append(row)
+            if verdict == "originating":
                 result.originating += 1
-            else:
+            elif verdict == "not originating":
                 result.not_originating += 1
-        if progress is not None:
-            progress(index, len(finished))
+            else:
+                result.errors += 1
     return result
 
 
@@ -395,6 +456,7 @@ def run_batch(
     method: str = "fifo",
     company: str = DEFAULT_COMPANY,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> BatchResult:
     """``immex origin batch``: a table of verdicts (CSV or XLSX by the output's suffix)."""
     problems = []
@@ -406,7 +468,7 @@ def run_batch(
         raise InputError(problems)
     ledger, inputs = load_inputs(db_url, company)
     try:
-        result = batch_rows(ledger, inputs, start, end, method, progress)
+        result = batch_rows(ledger, inputs, start, end, method, progress, workers=workers)
     except ValueError as exc:
         raise InputError([Problem("--method", None, "", str(exc))]) from None
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -467,7 +529,7 @@ def _verdicts(
 ) -> list[LedgerQualification]:
     out = []
     for day in dates:
-        out.append(qualify_case(ledger, inputs, product, day, stock_on(ledger, day, method)))
+        out.append(qualify_case(ledger, inputs, product, day, stock(ledger, day, method)))
     return out
 
 
