@@ -311,6 +311,7 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
     hs_of = _cached(domain.normalize_hs)
     country_of = _cached(domain.normalize_country)
     decimals: dict[str, Decimal] = {}
+    shared: dict[str, str] = {}  # one object per distinct clave, unit and part name
     seen: set[tuple[str, int, str]] = set()
     add = staging.add
     is_import = item_column == "part"
@@ -420,8 +421,9 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
             hs = hs or part.hs
             if is_import:
                 country = country or part.country
-        out.append(LedgerRow(label, number, pedimento, line, item, clave, cleared_on, qty, uom, code,
-                             value, country, hs))
+        out.append(LedgerRow(label, number, pedimento, line, shared.setdefault(item, item),
+                             shared.setdefault(clave, clave), cleared_on, qty, shared.setdefault(uom, uom),
+                             code, value, country, hs))
 
 
 def _both_files(imports: list[LedgerRow], exports: list[LedgerRow], staging: _Staging) -> None:
