@@ -49,14 +49,20 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
-from immex.domain.deadlines import deadline
+from immex.domain.deadlines import EXPIRING_WITHIN_DAYS, deadline
 from immex.domain.discharge import EXACT, Allocation, DischargeResult, Shortfall, explode
 from immex.domain.ledger import BomVersion, Ledger
+from immex.domain.numbers import plain
+
+if TYPE_CHECKING:
+    from immex.compute.ledger_frames import LedgerFrames
 
 # int64 arrays hold integers, or Python ints in object arrays when int64 could overflow.
 Ints = npt.NDArray[Any]
@@ -327,3 +333,159 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
         shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
                                     from_fixed(qty, scale)))
     return DischargeResult(tuple(allocations), tuple(shortfalls))
+
+
+# ---- columns in, columns out ----------------------------------------------------------------------
+
+EPOCH = dt.date(1970, 1, 1)      # Polars dates are days since this day
+
+
+def export_periods(days: pl.Series, boms: Mapping[str, Sequence[BomVersion]]) -> Ints:
+    """Index of the BOM period of each date (every product's BOM is fixed within one period)."""
+    breaks = np.array([(b - EPOCH).days for b in bom_breakpoints(boms)], dtype=np.int64)
+    return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")
+
+
+def format_fixed(values: Ints, scale: int) -> pl.Series:
+    """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``)."""
+    if values.dtype == object or scale > 18:
+        return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
+    column = pl.Series("v", values, dtype=pl.Int64)
+    if scale == 0:
+        return column.cast(pl.String)
+    unit = 10**scale
+    size = pl.col("v").abs()
+    whole = (size // unit).cast(pl.String)
+    frac = (size % unit).cast(pl.String).str.pad_start(scale, "0").str.strip_chars_end("0")
+    text = pl.when(frac == "").then(whole).otherwise(pl.concat_str(whole, pl.lit("."), frac))
+    signed = pl.when(pl.col("v") < 0).then(pl.concat_str(pl.lit("-"), text)).otherwise(text)
+    return pl.DataFrame([column]).select(signed.alias("v")).to_series()
+
+
+def _deadline_days(kinds: Sequence[str], kind_code: Ints, days: Ints) -> Ints:
+    """Deadline (days since EPOCH; none = never late) per lot, computed once per (kind, day)."""
+    if not len(days):
+        return np.zeros(0, dtype=np.int64)
+    low = int(days.min())
+    pair = kind_code.astype(np.int64) * (int(days.max()) - low + 1) + (days - low)
+    unique, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    due = np.empty(len(unique), dtype=np.int64)
+    for j, i in enumerate(first.tolist()):
+        day = deadline(kinds[int(kind_code[i])], EPOCH + dt.timedelta(days=int(days[i])))
+        due[j] = _NO_DEADLINE if day is None else (day - EPOCH).days
+    return due[inverse.reshape(-1)]
+
+
+@dataclass(frozen=True)
+class FramesResult:
+    """The discharge as columns: the contract's allocations and shortfalls (qty as exact text).
+
+    ``lots`` are the import lines (pedimento, line, part, cleared_on, deadline)
+    with ``lot_qty`` imported and ``lot_discharged``, fixed point at ``scale``,
+    for balances.csv.
+    """
+
+    allocations: pl.DataFrame
+    shortfalls: pl.DataFrame
+    lots: pl.DataFrame
+    lot_qty: Ints
+    lot_discharged: Ints
+    scale: int
+    late: int
+    total_allocated: Decimal
+    total_missing: Decimal
+
+
+def discharge_frames(frames: LedgerFrames) -> FramesResult:
+    """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order."""
+    exports = frames.exports.sort(["cleared_on", "pedimento", "line", "product"])
+    period = export_periods(exports["cleared_on"], frames.boms)
+    products = sorted(exports["product"].unique().to_list())
+    product_id = exports["product"].replace_strict({p: i for i, p in enumerate(products)},
+                                                   return_dtype=pl.Int64).to_numpy()
+    combined = product_id * (int(period.max(initial=0)) + 1) + period
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")          # keys in order of first export, as the domain explodes
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    firsts = first[order].tolist()
+    needs = unit_needs(frames.boms, exports["product"].gather(firsts).to_list(),
+                       exports["cleared_on"].gather(firsts).to_list())
+    export_key = rank[inverse.reshape(-1)]
+    kind_of = dict(frames.parts.select("part", "kind").iter_rows())
+    names = sorted(set(kind_of) | set(frames.imports["part"].unique().to_list())
+                   | {leaf for need in needs for leaf in need})
+    part_id = {name: i for i, name in enumerate(names)}
+    lots = (frames.imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
+            .sort(["pid", "cleared_on", "pedimento", "line"]))
+    export_qty, export_scale = trim_scale(exports["qty"].to_numpy(), frames.exports_scale)
+    req = requirements(export_key, export_qty, export_scale, needs, part_id)
+    lot_qty, req_qty, scale = common_scale(lots["qty"].to_numpy(), frames.imports_scale, req.qty, req.scale)
+    export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int64)
+    lot_part = lots["pid"].to_numpy()
+    lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
+    out = fifo_columns(lot_part, lot_day, lot_qty, req.part, export_day[req.export], req_qty, len(names))
+
+    kinds = sorted(set(kind_of.values()) | {"raw"})
+    code = np.array([kinds.index(kind_of.get(name, "raw")) for name in names], dtype=np.int64)
+    due = _deadline_days(kinds, code[lot_part] if len(lot_part) else lot_part, lot_day)
+    alloc_export = req.export[out.alloc_req]
+    late = export_day[alloc_export] > due[out.alloc_lot]
+    allocations = pl.DataFrame({
+        "export_pedimento": exports["pedimento"].gather(alloc_export),
+        "export_line": exports["line"].gather(alloc_export),
+        "product": exports["product"].gather(alloc_export),
+        "part": lots["part"].gather(out.alloc_lot),
+        "import_pedimento": lots["pedimento"].gather(out.alloc_lot),
+        "import_line": lots["line"].gather(out.alloc_lot),
+        "qty": format_fixed(out.alloc_qty, scale),
+        "late": pl.Series(late, dtype=pl.Boolean),
+    })
+    short_export = req.export[out.short_req]
+    shortfalls = pl.DataFrame({
+        "export_pedimento": exports["pedimento"].gather(short_export),
+        "export_line": exports["line"].gather(short_export),
+        "product": exports["product"].gather(short_export),
+        "part": pl.Series(names, dtype=pl.String).gather(req.part[out.short_req]),
+        "qty_missing": format_fixed(out.short_qty, scale),
+    })
+    discharged = np.zeros(len(lot_qty), dtype=lot_qty.dtype)
+    np.add.at(discharged, out.alloc_lot, out.alloc_qty)
+    deadline_column = pl.Series("deadline", np.where(due == _NO_DEADLINE, -1, due), dtype=pl.Int64)
+    lot_frame = lots.select("pedimento", "line", "part", "cleared_on").with_columns(
+        pl.when(deadline_column >= 0).then(deadline_column).cast(pl.Int32).cast(pl.Date).alias("deadline"))
+    return FramesResult(allocations, shortfalls, lot_frame, lot_qty, discharged, scale, int(late.sum()),
+                        from_fixed(int(sum(out.alloc_qty.tolist())), scale),
+                        from_fixed(int(sum(out.short_qty.tolist())), scale))
+
+
+def balances_frame(result: FramesResult, as_of: dt.date) -> pl.DataFrame:
+    """balances.csv of the contract (as ``immex.domain.discharge.balances``), sorted by import line."""
+    remaining = result.lot_qty - result.lot_discharged
+    days_left = pl.col("deadline").cast(pl.Int32).cast(pl.Int64) - (as_of - EPOCH).days
+    return (result.lots.select(
+        import_pedimento="pedimento", import_line="line", part="part",
+        qty_imported=format_fixed(result.lot_qty, result.scale),
+        qty_discharged=format_fixed(result.lot_discharged, result.scale),
+        qty_remaining=format_fixed(remaining, result.scale),
+        deadline="deadline", days_left=days_left,
+        status=pl.when(pl.Series(remaining == 0, dtype=pl.Boolean)).then(pl.lit("discharged"))
+        .when(pl.col("deadline").is_null()).then(pl.lit("open"))
+        .when(days_left < 0).then(pl.lit("overdue"))
+        .when(days_left <= EXPIRING_WITHIN_DAYS).then(pl.lit("expiring"))
+        .otherwise(pl.lit("open")))
+        .sort(["import_pedimento", "import_line", "part"]))
+
+
+def write_discharge_frames(folder: Path, result: FramesResult, as_of: dt.date) -> dict[str, Any]:
+    """Write allocations.csv, shortfalls.csv and balances.csv; return the counts and totals for run.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result.allocations.write_csv(folder / "allocations.csv", line_terminator="\n")
+    result.shortfalls.write_csv(folder / "shortfalls.csv", line_terminator="\n")
+    balances = balances_frame(result, as_of)
+    balances.write_csv(folder / "balances.csv", line_terminator="\n")
+    by_status = dict(balances.group_by("status").len().sort("status").iter_rows())
+    return {"allocations": result.allocations.height, "shortfalls": result.shortfalls.height,
+            "balances": balances.height, "late_allocations": result.late,
+            "balances_by_status": by_status,
+            "qty_allocated": plain(result.total_allocated), "qty_missing": plain(result.total_missing)}

@@ -1,0 +1,92 @@
+"""The columnar path (CSV → frames → discharge → CSV) writes the same files as the domain path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from immex.compute.discharge_fast import discharge_frames, format_fixed, from_fixed, write_discharge_frames
+from immex.compute.ledger_frames import read_ledger_frames
+from immex.domain.discharge import balances, discharge
+from immex.domain.ledger import Ledger
+from immex.domain.numbers import plain
+from immex.intake.ledger_csv import read_ledger
+from immex.reports.discharge_files import write_discharge_outputs
+from tests.discharge_fast.folders import write_folder
+from tests.discharge_fast.ledgers import ledgers
+
+AS_OF = dt.date(2025, 6, 30)
+FILES = ("allocations.csv", "shortfalls.csv", "balances.csv")
+
+
+def _valid(ledger: Ledger) -> Ledger:
+    """Drop what the CSV intake rejects: zero quantities, exports with neither a BOM nor an import."""
+    imports = tuple(lot for lot in ledger.imports if lot.qty > 0)
+    imported = {lot.part for lot in imports}
+    return replace(ledger, imports=imports, exports=tuple(
+        e for e in ledger.exports
+        if e.qty > 0 and (e.product in imported or ledger.bom_on(e.product, e.cleared_on) is not None)))
+
+
+def _same_files(ledger: Ledger, kg_factor: Decimal | None, spaced: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        write_folder(ledger, folder, kg_factor, spaced)
+        staged = read_ledger(folder)
+        frames = read_ledger_frames(folder)
+        if staged.problems:
+            assert frames is None
+            return
+        assert frames is not None and staged.ledger is not None
+        simple = discharge(staged.ledger, "fifo")
+        write_discharge_outputs(Path(tmp) / "simple", simple.allocations, simple.shortfalls,
+                                balances(staged.ledger, simple.allocations, AS_OF))
+        summary = write_discharge_frames(Path(tmp) / "fast", discharge_frames(frames), AS_OF)
+        for name in FILES:
+            expected = (Path(tmp) / "simple" / name).read_text(encoding="utf-8")
+            assert (Path(tmp) / "fast" / name).read_text(encoding="utf-8") == expected, name
+        assert summary["allocations"] == len(simple.allocations)
+        assert summary["late_allocations"] == sum(a.late for a in simple.allocations)
+        zero = Decimal(0)
+        assert summary["qty_allocated"] == plain(sum((a.qty for a in simple.allocations), start=zero))
+        assert summary["qty_missing"] == plain(sum((s.qty_missing for s in simple.shortfalls), start=zero))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers(), st.sampled_from([None, Decimal("0.5"), Decimal("1.25"), Decimal("0.004")]), st.booleans())
+def test_columnar_path_writes_the_files_of_the_domain_path(ledger: Ledger, kg_factor: Decimal | None,
+                                                           spaced: bool) -> None:
+    _same_files(_valid(ledger), kg_factor, spaced)
+
+
+def test_invalid_folder_is_left_to_the_row_reader(tmp_path: Path) -> None:
+    (tmp_path / "parts.csv").write_text("part,uom,kind\nA,PZA,raw\n", encoding="utf-8")
+    (tmp_path / "imports.csv").write_text(
+        "pedimento,line,clave,cleared_on,part,qty,uom\n24 47 3456 4000123,1,IN,2025-02-30,A,1,PZA\n",
+        encoding="utf-8")
+    (tmp_path / "exports.csv").write_text("pedimento,line,clave,cleared_on,product,qty,uom\n",
+                                          encoding="utf-8")
+    (tmp_path / "bom.csv").write_text("product,component,qty_per,uom,valid_from\n", encoding="utf-8")
+    assert read_ledger(tmp_path).problems
+    assert read_ledger_frames(tmp_path) is None
+    (tmp_path / "imports.csv").write_text(
+        "pedimento,line,clave,cleared_on,part,qty,uom\n24 47 3456 4000123,1,IN,2025-02-28,A,1.50,PZA\n",
+        encoding="utf-8")
+    frames = read_ledger_frames(tmp_path)
+    assert frames is not None and frames.imports["pedimento"].to_list() == ["244734564000123"]
+    assert frames.imports["qty"].to_list() == [150] and frames.imports_scale == 2
+
+
+@given(st.lists(st.integers(-(10**15), 10**15), max_size=30), st.integers(0, 9))
+def test_format_fixed_writes_what_plain_writes(values: list[int], scale: int) -> None:
+    expected = [plain(from_fixed(v, scale)) for v in values]
+    assert format_fixed(np.array(values, dtype=np.int64), scale).to_list() == expected
+    assert format_fixed(np.array(values, dtype=object), scale).to_list() == expected
