@@ -155,7 +155,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             f"This rule applies only '{rule.condition}'; the case is taken to meet that description."
         )
     for note in product.notes:
-        lines.append(f"Note kept with this rule: {note}")
+        lines.append(f"Note: {note}")
 
     results = tuple(
         _alternative(i, alt, good, shift_materials, vnm, facts)

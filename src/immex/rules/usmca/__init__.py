@@ -238,7 +238,12 @@ def chapter_rules(chapter: int) -> tuple[TableEntry, ...]:
         {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
         f"chapter {chapter}",
     )
-    chapter_notes = tuple(f"{n['citation']}: {n['text']}" for n in data["notes"])
+    chapter_notes: tuple[str, ...] = ()
+    if data["notes"]:  # full texts stay in the data; the explanation names them
+        chapter_notes = (
+            "Chapter notes that apply with this rule (texts in the rule data): "
+            + "; ".join(str(n["citation"]) for n in data["notes"]),
+        )
     for raw in data["rules"]:
         where = f"chapter_{chapter:02d}.yaml:{raw.get('id')}"
         require_keys(raw, _RULE_KEYS, _RULE_KEYS | _RULE_OPTIONAL, where)
