@@ -98,7 +98,9 @@ def load_stage(path: Path) -> tuple[StageData | None, list[Problem], list[Proble
 class LedgerInput:
     """The ledger as the compulsa compares it."""
 
-    rows: list[LedgerRow]
+    index: dict[str, dict[int, list[LedgerRow]]]
+    """Rows by pedimento, then partida (what :func:`immex.domain.compulsa.compare` reads)."""
+    row_count: int
     converter: Converter
     description: str
     fingerprint: str = ""
@@ -300,7 +302,13 @@ def _csv_sheet(path: Path) -> _Sheet:
 
 def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: UnitNames,
                  parts: dict[str, _Part] | None, base_factors: dict[tuple[str, str, str], Decimal],
-                 staging: _Staging, out: list[LedgerRow]) -> None:
+                 staging: _Staging, index: dict[str, dict[int, list[LedgerRow]]],
+                 first_seen: dict[str, tuple[str, int]]) -> int:
+    """Validate one ledger table into ``index``; returns the rows added.
+
+    ``first_seen`` (pedimento → (file, row)) spans both files: a pedimento of
+    ``exports.csv`` already seen in ``imports.csv`` is an input error.
+    """
     label = sheet.label
     position = {name: index for index, name in reversed(list(enumerate(sheet.header)))}
     i_ped, i_line, i_clave, i_date, i_item, i_qty, i_uom = (
@@ -312,7 +320,7 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
     country_of = _cached(domain.normalize_country)
     decimals: dict[str, Decimal] = {}
     shared: dict[str, str] = {}  # one object per distinct clave, unit and part name
-    seen: set[tuple[str, int, str]] = set()
+    added = 0
     add = staging.add
     is_import = item_column == "part"
     decimal_re = _DECIMAL.fullmatch
@@ -405,36 +413,32 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
         if country is None:
             _country(country_text, label, number, country_column, staging)
             ok = False
-        if ok and isinstance(pedimento, str):
-            key = (pedimento, line, item)
-            if key in seen:
-                add(label, number, item_column, f"pedimento {pedimento} line {line} lists {item_column} "
-                                                f"{item!r} twice")
-                continue
-            seen.add(key)
+        if isinstance(pedimento, str):
+            first = first_seen.setdefault(pedimento, (label, number))
+            if first[0] != label:
+                add(label, number, "pedimento", f"pedimento {pedimento} also occurs in {first[0]} (row "
+                                                f"{first[1]}); a pedimento is an import or an export")
+                ok = False
         if not ok:
             continue
-        assert isinstance(pedimento, str) and isinstance(cleared_on, dt.date)
+        assert isinstance(pedimento, str)
+        partida = index.setdefault(pedimento, {}).setdefault(line, [])
+        if any(r.item == item for r in partida):
+            add(label, number, item_column, f"pedimento {pedimento} line {line} lists {item_column} "
+                                            f"{item!r} twice")
+            continue
+        assert isinstance(cleared_on, dt.date)
         assert qty is not None and code is not None and isinstance(hs, str) and isinstance(country, str)
         part = parts.get(item) if parts is not None else None
         if part is not None:
             hs = hs or part.hs
             if is_import:
                 country = country or part.country
-        out.append(LedgerRow(label, number, pedimento, line, shared.setdefault(item, item),
-                             shared.setdefault(clave, clave), cleared_on, qty, shared.setdefault(uom, uom),
-                             code, value, country, hs))
-
-
-def _both_files(imports: list[LedgerRow], exports: list[LedgerRow], staging: _Staging) -> None:
-    first_import: dict[str, int] = {}
-    for row in imports:
-        first_import.setdefault(row.pedimento, row.row)
-    for row in exports:
-        if row.pedimento in first_import:
-            staging.add(row.file, row.row, "pedimento",
-                        f"pedimento {row.pedimento} also occurs in {IMPORTS} (row "
-                        f"{first_import[row.pedimento]}); a pedimento is an import or an export")
+        partida.append(LedgerRow(label, number, pedimento, line, shared.setdefault(item, item),
+                                 shared.setdefault(clave, clave), cleared_on, qty,
+                                 shared.setdefault(uom, uom), code, value, country, hs))
+        added += 1
+    return added
 
 
 def _fingerprint(paths: Iterable[Path]) -> str:
@@ -508,19 +512,18 @@ def _read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]
     units = UnitNames(catalogs.unit_names(), _unit_overrides(tables.get(UOM_OVERRIDE_CSV), staging))
     parts = _parts(tables[PARTS], staging) if PARTS in tables else None
     conversions, base_factors = _conversions(tables.get(CONVERSIONS), parts, units, staging)
-    imports: list[LedgerRow] = []
-    exports: list[LedgerRow] = []
-    for name, item_column, country_column, out in (
-            (IMPORTS, "part", "country_of_origin", imports),
-            (EXPORTS, "product", "destination_country", exports)):
+    index: dict[str, dict[int, list[LedgerRow]]] = {}
+    first_seen: dict[str, tuple[str, int]] = {}
+    count = 0
+    for name, item_column, country_column in ((IMPORTS, "part", "country_of_origin"),
+                                              (EXPORTS, "product", "destination_country")):
         sheet = _csv_sheet(source / name) if source.is_dir() else _sheet_of_table(tables[name])
-        _ledger_rows(sheet, item_column, country_column, units, parts, base_factors, staging, out)
-    _both_files(imports, exports, staging)
+        count += _ledger_rows(sheet, item_column, country_column, units, parts, base_factors, staging,
+                              index, first_seen)
     if staging.problems:
         return None, staging.problems
     used = [source / n for n in headers] if source.is_dir() else [source]
-    return LedgerInput(imports + exports, Converter(conversions), f"folder {source.name}",
-                       _fingerprint(used)), []
+    return LedgerInput(index, count, Converter(conversions), f"folder {source.name}", _fingerprint(used)), []
 
 
 def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | None, list[Problem]]:
@@ -571,7 +574,8 @@ def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | N
     digest = hashlib.sha256()
     for row in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item)):
         digest.update(f"{row.pedimento}|{row.line}|{row.item}|{row.qty}|{row.uom}|{row.cleared_on}\n".encode())
-    return LedgerInput(rows, Converter(conversions), label, digest.hexdigest()), []
+    return LedgerInput(domain.index_rows(rows), len(rows), Converter(conversions), label,
+                       digest.hexdigest()), []
 
 
 def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, list[Problem]]:
@@ -687,7 +691,7 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
     if problems or stage is None or ledger is None:
         _remove(outputs)
         raise InputError(problems)
-    index = domain.index_rows(ledger.rows)
+    index = ledger.index
     stream = _CountingStream(stage.partidas())
     differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period)
     output.mkdir(parents=True, exist_ok=True)
@@ -695,7 +699,7 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
     write_differences(differences, output / DIFFERENCES_CSV)
     result = CompulsaResult(
         differences=tuple(differences), stage_pedimentos=len(stage.pedimentos),
-        stage_partidas=stream.count, ledger_pedimentos=len(index), ledger_rows=len(ledger.rows),
+        stage_partidas=stream.count, ledger_pedimentos=len(index), ledger_rows=ledger.row_count,
         period=stage.period,
         period_source="Resumen" if stage.resumen_period is not None else "Data Stage dates",
         datastage_name=datastage.name, datastage_sha256=_file_sha256(datastage),
@@ -795,7 +799,7 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
     problems += ledger_problems
     if problems or stage is None:
         raise InputError(problems)
-    known = {row.pedimento for row in ledger.rows} if ledger is not None else set()
+    known = set(ledger.index) if ledger is not None else set()
     output.mkdir(parents=True, exist_ok=True)
     paths = {file: output / file for file in TO_LEDGER_COLUMNS}
     with paths[IMPORTS].open("w", encoding="utf-8", newline="") as imports_file, \
