@@ -39,9 +39,10 @@ EXPECTED = """
 
 # Results of the grammar over the whole table; docs/origin.md states the same numbers
 RULES_IN_TABLE = 1089  # 1,053 numbered rules + 36 effective-dated rule sets
-READABLE = 1027
-UNREADABLE_COUNT = 62
-PARTLY_READABLE = 52
+READABLE = 1055
+UNREADABLE_COUNT = 34
+PARTLY_READABLE = 58
+LOOSE_EXCEPTIONS = 28
 
 
 def test_counts_per_chapter_match_the_official_text() -> None:
@@ -70,6 +71,10 @@ def test_every_rule_goes_through_the_grammar() -> None:
         )
     ]
     assert len(partly) == PARTLY_READABLE
+    loose = [
+        e for e in table if e.product is not None and any(a.readings for a in e.product.rule.alternatives)
+    ]
+    assert len(loose) == LOOSE_EXCEPTIONS
     for entry in unreadable_rules():
         assert entry.error
 
@@ -93,7 +98,8 @@ def test_docs_list_every_unreadable_rule_and_the_counts() -> None:
     docs = (ROOT / "docs" / "origin.md").read_text(encoding="utf-8")
     for entry in unreadable_rules():
         assert f"`{entry.id}`" in docs, entry.id
-    for number in (f"{RULES_IN_TABLE:,}", f"{READABLE:,}", str(UNREADABLE_COUNT), str(PARTLY_READABLE)):
+    numbers = (RULES_IN_TABLE, READABLE, UNREADABLE_COUNT, PARTLY_READABLE, LOOSE_EXCEPTIONS)
+    for number in (f"| {n:,} |" for n in numbers):
         assert number in docs
     for entry in rules_with_unsupported_conditions():
         assert f"`{entry.id}`" in docs, entry.id

@@ -514,6 +514,8 @@ def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good
             out.append(f"{head}: de minimis does not apply ({facts.de_minimis_citation}).")
         if facts.de_minimis_exceptions_note:
             out.append(facts.de_minimis_exceptions_note)
+    for reading in alt.readings:
+        out.append(f"{head}: {reading}.")
     for note in res.notes:
         out.append(f"{head}: {note}.")
     for item in alt.unsupported:

@@ -181,7 +181,7 @@ def parse_rule(text: str, lenient: bool = False) -> Rule:
     for label, body in pieces:
         inherited = alternatives[0].target if alternatives else None
         try:
-            alternatives.append(_alternative(label, body, inherited))
+            alternatives.append(_alternative(label, body, inherited, lenient))
         except RuleSyntaxError as exc:
             if not lenient:
                 raise
@@ -222,9 +222,12 @@ def _target(text: str) -> tuple[HsRange, ...]:
     return _codes(_GOOD_OF.sub("", text.strip()), "target")
 
 
-def _alternative(label: str, body: str, inherited: tuple[HsRange, ...] | None) -> Alternative:
+def _alternative(
+    label: str, body: str, inherited: tuple[HsRange, ...] | None, lenient: bool = False
+) -> Alternative:
     body = _strip_tail(body)
     unsupported: list[str] = []
+    readings: list[str] = []
     rvc: RvcRequirement | None = None
     provided = _PROVIDED.search(body)
     main = body
@@ -244,7 +247,7 @@ def _alternative(label: str, body: str, inherited: tuple[HsRange, ...] | None) -
             target = inherited
         else:
             raise RuleSyntaxError(f"alternative ({label}) names no good: {body!r}")
-        shift = _shift(shift_match.group("rest"), target, unsupported)
+        shift = _shift(shift_match.group("rest"), target, unsupported, readings if lenient else None)
     elif no_change:
         target = _target(no_change.group("target"))
         shift = None
@@ -254,7 +257,13 @@ def _alternative(label: str, body: str, inherited: tuple[HsRange, ...] | None) -
             f"or 'No change in tariff classification ...': {body!r}"
         )
     return Alternative(
-        label=label, target=target, shift=shift, rvc=rvc, text=body, unsupported=tuple(unsupported)
+        label=label,
+        target=target,
+        shift=shift,
+        rvc=rvc,
+        text=body,
+        unsupported=tuple(unsupported),
+        readings=tuple(readings),
     )
 
 
@@ -285,7 +294,9 @@ def _rvc(clause: str) -> tuple[RvcRequirement | None, str]:
     return RvcRequirement(tv=tv, nc=nc), rest
 
 
-def _shift(rest: str, target: tuple[HsRange, ...], unsupported: list[str]) -> TariffShift:
+def _shift(
+    rest: str, target: tuple[HsRange, ...], unsupported: list[str], readings: list[str] | None = None
+) -> TariffShift:
     markers = sorted(
         [(m.start(), m.end(), "whether") for m in _WHETHER.finditer(rest)]
         + [(m.start(), m.end(), "except") for m in _EXCEPT.finditer(rest)]
@@ -333,10 +344,37 @@ def _shift(rest: str, target: tuple[HsRange, ...], unsupported: list[str]) -> Ta
             if re.fullmatch(r"any " + _LEVEL + r" within that group", segment):
                 excepted = excepted + target
             else:
-                excepted = excepted + _codes(segment, "except")
+                try:
+                    excepted = excepted + _codes(segment, "except")
+                except RuleSyntaxError:
+                    if readings is None:
+                        raise
+                    codes = _described_codes(segment)
+                    excepted = excepted + codes
+                    readings.append(
+                        f"the exception names described goods ({segment}); read as all goods of "
+                        + ", ".join(str(c) for c in codes)
+                        + " (stricter than the text)"
+                    )
     if not sources:
         raise RuleSyntaxError(f"no source after 'from' in {rest!r}")
     return TariffShift(sources=sources, also=also, excepted=excepted, combination=combination)
+
+
+_CODE_GROUP = re.compile(
+    r"(?:chapters?|headings?|subheadings?|tariff items?)\s+\d[\d.]*"
+    r"(?:(?:\s+through\s+|,\s*|,?\s+or\s+)\d[\d.]*)*"
+)
+
+
+def _described_codes(text: str) -> tuple[HsRange, ...]:
+    """The codes of an exception that names goods by description ("moulded parts of subheading 8538.90")."""
+    codes: list[HsRange] = []
+    for group in _CODE_GROUP.finditer(text):
+        codes.extend(_codes(re.sub(r"(?:,\s*|,?\s+or\s*)$", "", group.group(0)), "except"))
+    if not codes:
+        raise RuleSyntaxError(f"no HS code in the exception {text!r}")
+    return tuple(dict.fromkeys(codes))
 
 
 def _groups(text: str) -> tuple[tuple[HsRange, ...], ...] | None:

@@ -107,6 +107,7 @@ class Alternative:
     rvc: RvcRequirement | None
     text: str
     unsupported: tuple[str, ...] = ()
+    readings: tuple[str, ...] = ()  # how a loose wording was read (official table only), for the explanation
 
 
 @dataclass(frozen=True, slots=True)
