@@ -317,3 +317,20 @@ def test_missing_label_a_is_read_as_first_alternative() -> None:
     entry = next(e for e in rule_table() if e.id == "87-52")
     assert entry.product is not None
     assert [a.label for a in entry.product.rule.alternatives] == ["A", "B", "C"]
+
+
+def test_described_exception_is_read_strictly_and_explained() -> None:
+    # GN 11(o) ch. 85 rule 89 (heading 8537): "except from printed circuit assemblies of subheading 8538.90
+    # or moulded parts of subheading 8538.90" is read as all of 8538.90
+    plain_board = determine(case("8537.10", "100", [mat("pcb", "8534.00", "20")]))
+    assert plain_board.originating and plain_board.alternative == 1
+    pca = determine(case("8537.10", "100", [mat("pca", "8538.90", "20")]))
+    assert not pca.originating and pca.failing_materials == ("pca",)
+    assert any("stricter than the text" in line for line in pca.explanation)
+    assert any("grammar cannot read it" in line for line in pca.explanation)  # alternative (B)
+
+
+def test_every_explanation_line_carries_a_reference_or_names_the_case() -> None:
+    d = determine(case("8501.10", "100.00", [mat("rotor", "8503.00.35", "45.00")], nc="85.00"))
+    for line in d.explanation:
+        assert "(" in line, line

@@ -219,7 +219,10 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             tuple(lines),
             results,
         )
-    lines.append("No alternative of the rule is met: the good is not originating.")
+    lines.append(
+        f"No alternative of the rule is met and criteria A, C and D do not apply: the good is not "
+        f"originating ({facts.criteria['B']})."
+    )
     return Determination(
         False,
         None,
