@@ -52,8 +52,11 @@ OFFICIAL_ALIASES: dict[str, tuple[str, ...]] = {
     "description": ("descripcion", "descripciondelamercancia", "description"),
     "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit"),
     "igi_rate": ("igi", "arancel", "impuestoimportacion", "impuestodeimportacion", "advalorem",
-                 "igiimportacion", "tasaimportacion", "importacion"),
+                 "igiimportacion", "tasaimportacion", "importacion", "imp"),
 }
+# The Tarifa as the DOF prints it (columns CÓDIGO, DESCRIPCIÓN, UNIDAD, IMP., EXP.) also
+# lists capítulos, partidas and subpartidas (2, 4 or 6 digits) without a rate: skipped.
+_HEADING_LENGTHS = (2, 4, 6)
 
 
 def _norm(header: str) -> str:
@@ -192,6 +195,13 @@ def read_official_tariff(path: Path, since: dt.date, source: str) -> list[Tariff
         for field, aliases in OFFICIAL_ALIASES.items():
             if _norm(name) in aliases and field not in position:
                 position[field] = index
+    first = 2
+    if "igi_rate" not in position and body:
+        # Two header rows ("ARANCEL" over "IMP." / "EXP."): the rate is named on the second.
+        below = [i for i, name in enumerate(body[0]) if _norm(name) in OFFICIAL_ALIASES["igi_rate"]]
+        if below:
+            position["igi_rate"] = below[0]
+            body, first = body[1:], 3
     problems: list[Problem] = []
     for needed in ("fraccion", "description", "igi_rate"):
         if needed not in position:
@@ -203,11 +213,14 @@ def read_official_tariff(path: Path, since: dt.date, source: str) -> list[Tariff
     rows: list[TariffRow] = []
     seen: dict[tuple[str, str], int] = {}
     for offset, cells in enumerate(body):
-        number = offset + 2
+        number = offset + first
         def cell(field: str, cells: list[str] = cells) -> str:
             index = position.get(field)
             return cells[index].strip() if index is not None and index < len(cells) else ""
         if not any(c.strip() for c in cells) or not cell("fraccion"):
+            continue
+        code = cell("fraccion").replace(".", "").replace(" ", "")
+        if code.isdigit() and len(code) in _HEADING_LENGTHS and not cell("igi_rate"):
             continue
         try:
             fraccion, nico_in = split_fraccion(cell("fraccion"))

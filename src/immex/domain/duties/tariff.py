@@ -89,8 +89,22 @@ def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
     ``since``; an unchanged row stays as it is. Rows the release does not mention stay
     open (a release can be partial, e.g. the chapters a company uses). Rows starting
     after ``since`` are kept: history is never rewritten.
+
+    The Tarifa gives rates by fracción (8 digits) while NICOs subdivide it: a release row
+    without NICO applies its rate and unit to every NICO of that fracción open on ``since``
+    (each keeping its own description), unless the release names that NICO itself.
     """
     by_key: dict[tuple[str, str], TariffRow] = {row.key: row for row in release}
+    open_nicos: dict[str, list[TariffRow]] = {}
+    for row in current:
+        if row.nico and row.covers(since):
+            open_nicos.setdefault(row.fraccion, []).append(row)
+    for entry in release:
+        if not entry.nico and entry.fraccion in open_nicos:
+            del by_key[entry.key]
+            for old in open_nicos[entry.fraccion]:
+                by_key.setdefault(old.key, replace(entry, nico=old.nico,
+                                                   description=old.description))
     out: list[TariffRow] = []
     replaced: set[tuple[str, str]] = set()
     day_before = since - dt.timedelta(days=1)
