@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import origin_records as cli_records
+from immex.domain.origin_records import CertificationNeed, SupplierCertification, certification_status
 from immex.intake.problems import InputError
 from immex.service import origin_records as records
 from immex.store.db import open_database
@@ -184,3 +187,32 @@ def test_cli_load_reports_problems_as_csv_and_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert out.exists() and "WIRE" in result.stdout
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-400, 400), st.integers(0, 364)), max_size=5),
+    st.integers(0, 120),
+)
+def test_a_part_is_listed_exactly_when_its_coverage_ends_within_the_horizon(
+    periods: list[tuple[int, int]], days: int
+) -> None:
+    """Invariant: listed iff no unbroken chain of certifications covers day..day+days."""
+    day = dt.date(2025, 6, 1)
+    certs = [
+        SupplierCertification(
+            "S", "P", day + dt.timedelta(days=a), day + dt.timedelta(days=a + n), "B", f"D{i}"
+        )
+        for i, (a, n) in enumerate(periods)
+    ]
+    need = CertificationNeed("P", "", "", "US", ("G",))
+    lines = certification_status([need], {"P": certs}, {}, day, days)
+    covered = all(any(c.covers(day + dt.timedelta(days=k)) for c in certs) for k in range(days + 1))
+    assert (lines == []) == covered
+    if lines:
+        expected = (
+            "expiring"
+            if any(c.covers(day) for c in certs)
+            else ("expired" if any(c.valid_to < day for c in certs) else "missing")
+        )
+        assert lines[0].status == expected

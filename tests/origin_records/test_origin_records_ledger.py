@@ -246,3 +246,13 @@ def test_batch_in_parallel_gives_the_same_rows_in_the_same_order() -> None:
     assert one.rows == two.rows
     assert (one.goods, len(one.rows), one.originating) == (3, 6, 6)
     assert [r[0] for r in one.rows] == ["MOTOR", "MOTOR", "MOTOR2", "MOTOR2", "MOTOR3", "MOTOR3"]
+
+
+def test_a_batch_row_ends_where_the_bom_version_ends() -> None:
+    ledger = sample_ledger()
+    version = dataclasses.replace(ledger.boms["MOTOR"][0], valid_to=dt.date(2025, 3, 20))
+    ended = dataclasses.replace(ledger, boms={**ledger.boms, "MOTOR": (version,)})
+    result = origin_ledger.batch_rows(
+        ended, LedgerInputs({}, LABEL_VALUE), DAY, dt.date(2025, 4, 30), with_sensitivity=False
+    )
+    assert [(r[3], r[4]) for r in result.rows] == [(DAY, dt.date(2025, 3, 20))]

@@ -351,20 +351,31 @@ def stock(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
     return stock_on(ledger, day, method, run=discharge_fast if method == "fifo" else None)
 
 
+def _segments(
+    ledger: Ledger, inputs: LedgerInputs, product: str, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """(from, to) of each stretch of [start, end] with one set of facts, where the good has a BOM."""
+    dates = change_dates(ledger, inputs, product, start, end)
+    out = []
+    for i, day in enumerate(dates):
+        until = dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(dates) else end
+        if ledger.bom_on(product, day) is not None:
+            out.append((day, until))
+    return out
+
+
 def _product_rows(
     ledger: Ledger,
     inputs: LedgerInputs,
     stocks: dict[dt.date, Stock],
     product: str,
-    dates: list[dt.date],
-    end: dt.date,
+    segments: list[tuple[dt.date, dt.date]],
     with_sensitivity: bool,
 ) -> list[tuple[tuple[Cell, ...], str]]:
     """Rows of one good, one per change date, each with its verdict."""
     description = ledger.parts[product].description
     out: list[tuple[tuple[Cell, ...], str]] = []
-    for i, day in enumerate(dates):
-        until = dates[i + 1] - dt.timedelta(days=1) if i + 1 < len(dates) else end
+    for day, until in segments:
         try:
             q = qualify_case(ledger, inputs, product, day, stocks[day])
             s = sensitivity(q.built.case, lookup=cached_lookup) if with_sensitivity else None
@@ -380,14 +391,14 @@ def _product_rows(
     return out
 
 
-# The batch shared with forked workers: (ledger, inputs, stocks, end, with_sensitivity).
-_SHARED: tuple[Ledger, LedgerInputs, dict[dt.date, Stock], dt.date, bool] | None = None
+# The batch shared with forked workers: (ledger, inputs, stocks, with_sensitivity).
+_SHARED: tuple[Ledger, LedgerInputs, dict[dt.date, Stock], bool] | None = None
 
 
-def _worker(job: tuple[str, list[dt.date]]) -> list[tuple[tuple[Cell, ...], str]]:
+def _worker(job: tuple[str, list[tuple[dt.date, dt.date]]]) -> list[tuple[tuple[Cell, ...], str]]:
     assert _SHARED is not None
-    ledger, inputs, stocks, end, with_sensitivity = _SHARED
-    return _product_rows(ledger, inputs, stocks, job[0], job[1], end, with_sensitivity)
+    ledger, inputs, stocks, with_sensitivity = _SHARED
+    return _product_rows(ledger, inputs, stocks, job[0], job[1], with_sensitivity)
 
 
 def batch_rows(
@@ -411,15 +422,15 @@ def batch_rows(
     finished = sorted(name for name, part in ledger.parts.items() if part.kind == "finished")
     jobs = []
     for product in finished:
-        dates = [d for d in change_dates(ledger, inputs, product, start, end) if ledger.bom_on(product, d)]
-        if dates:
-            jobs.append((product, dates))
+        segments = _segments(ledger, inputs, product, start, end)
+        if segments:
+            jobs.append((product, segments))
     stocks = dict(stocks or {})  # given stocks must be of this ledger and method
-    for day in sorted({d for _, dates in jobs for d in dates} - stocks.keys()):
+    for day in sorted({d for _, segments in jobs for d, _ in segments} - stocks.keys()):
         stocks[day] = stock(ledger, day, method)
     result = BatchResult(goods=len(jobs))
     if workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
-        _SHARED = (ledger, inputs, stocks, end, with_sensitivity)
+        _SHARED = (ledger, inputs, stocks, with_sensitivity)
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 chunks = pool.imap(_worker, jobs, chunksize=max(1, min(200, len(jobs) // (workers * 8) or 1)))
@@ -432,8 +443,8 @@ def batch_rows(
             _SHARED = None
     else:
         parts = []
-        for index, (product, dates) in enumerate(jobs, start=1):
-            parts.append(_product_rows(ledger, inputs, stocks, product, dates, end, with_sensitivity))
+        for index, (product, segments) in enumerate(jobs, start=1):
+            parts.append(_product_rows(ledger, inputs, stocks, product, segments, with_sensitivity))
             if progress is not None:
                 progress(index, len(jobs))
     for rows in parts:
