@@ -334,3 +334,22 @@ def test_every_explanation_line_carries_a_reference_or_names_the_case() -> None:
     d = determine(case("8501.10", "100.00", [mat("rotor", "8503.00.35", "45.00")], nc="85.00"))
     for line in d.explanation:
         assert "(" in line, line
+
+
+def test_textile_de_minimis_is_by_weight() -> None:
+    # GN 11(e)(iv)(A): goods of chapters 50-60 - failing materials up to 10 % of the good's weight
+    rule = "A change to heading 5208 from any other heading"
+    light = [mat("yarn", "5208.11", "40", weight=Decimal("0.08"))]
+    heavy = [mat("yarn", "5208.11", "40", weight=Decimal("0.12"))]
+    d = determine(replace_good_weight(case("5208.21", "100", light, rule=rule), "1"))
+    assert d.originating and d.de_minimis_applied and d.de_minimis_value == Decimal(8)
+    assert not determine(replace_good_weight(case("5208.21", "100", heavy, rule=rule), "1")).originating
+    no_weight = determine(case("5208.21", "100", [mat("yarn", "5208.11", "4")], rule=rule))
+    assert not no_weight.originating  # value share 4 % is not the test for textiles
+    assert any("by weight" in line for line in no_weight.explanation)
+
+
+def replace_good_weight(c: object, weight: str) -> object:
+    from dataclasses import replace
+
+    return replace(c, good=replace(c.good, weight=Decimal(weight)))  # type: ignore[attr-defined,type-var]

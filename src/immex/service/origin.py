@@ -8,9 +8,10 @@
 
 The case file is the contract's (``shared/contracts/origin.md``) plus optional fields
 documented in ``docs/origin.md``: ``good.wholly_obtained``; per material ``indirect``,
-``packing``, ``retail_packaging``, ``accessory``, ``intermediate`` with ``materials``
-(components), ``net_cost`` and ``rule``. Fields the engine does not use (quantities, units,
-supplier names, ...) are ignored, so case files exported from other systems can be read as is.
+``packing``, ``retail_packaging``, ``accessory``, ``weight`` (and ``good.weight``),
+``intermediate`` with ``materials`` (components), ``net_cost`` and ``rule``. Fields the
+engine does not use (quantities, units, supplier names, ...) are ignored, so case files
+exported from other systems can be read as is.
 """
 
 from __future__ import annotations
@@ -115,7 +116,6 @@ class _Reader:
             return False
         return value
 
-
     def materials(self, items: Any, where: str, depth: int) -> tuple[Material, ...]:
         if items is None:
             self.problem(where, "missing list of materials")
@@ -179,6 +179,7 @@ class _Reader:
         if country is not None and not isinstance(country, str):
             self.problem(f"{w}.country", "country must be a string")
             country = None
+        weight = self.decimal(raw.get("weight"), f"{w}.weight", required=False)
         if mid is None or code is None or value is None:
             return None
         return Material(
@@ -192,6 +193,7 @@ class _Reader:
             components,
             net_cost,
             rule,
+            weight,
         )
 
 
@@ -238,12 +240,13 @@ def read_case(data: Any, file: str) -> OriginCase:
         tv = r.decimal(good_raw.get("transaction_value"), "good.transaction_value", positive=True)
         nc = r.decimal(good_raw.get("net_cost"), "good.net_cost", positive=True, required=False)
         wholly = r.flag(good_raw, "wholly_obtained", "good")
+        weight = r.decimal(good_raw.get("weight"), "good.weight", positive=True, required=False)
         description = good_raw.get("description") or ""
         if not isinstance(description, str):
             r.problem("good.description", "description must be a string")
             description = ""
         if code is not None and tv is not None:
-            good = Good(code, tv, nc, description, wholly)
+            good = Good(code, tv, nc, description, wholly, weight)
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
     if (

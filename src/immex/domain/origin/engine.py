@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from immex.domain.numbers import plain, round_half_up
-from immex.domain.origin.facts import OriginFacts
+from immex.domain.origin.facts import DeMinimisException, OriginFacts
 from immex.domain.origin.grammar import UNREADABLE
 from immex.domain.origin.hs import HsCode, HsRange, in_any
 from immex.domain.origin.model import (
@@ -171,7 +171,8 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         lines.extend(_describe(res, rule.alternatives[res.index - 1], facts, good))
     chosen = next((r for r in applicable if r.met), applicable[0])
     reported_rvc = _report_rvc(chosen, applicable)
-    dm_value = chosen.failing_value / good.transaction_value * HUNDRED
+    dm_value = chosen.de_minimis_share if chosen.de_minimis_share is not None else Decimal(0)
+    dm_limit = chosen.de_minimis_limit if chosen.de_minimis_limit is not None else facts.de_minimis_limit
 
     if chosen.met:
         criterion = "C" if not counted_non_originating else "B"
@@ -196,7 +197,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             reported_rvc,
             chosen.de_minimis_applied,
             dm_value,
-            facts.de_minimis_limit,
+            dm_limit,
             tuple(lines),
             results,
         )
@@ -215,7 +216,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             d_result,
             False,
             dm_value,
-            facts.de_minimis_limit,
+            dm_limit,
             tuple(lines),
             results,
         )
@@ -235,7 +236,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         reported_rvc,
         False,
         dm_value,
-        facts.de_minimis_limit,
+        dm_limit,
         tuple(lines),
         results,
     )
@@ -414,7 +415,7 @@ def _de_minimis_excluded(m: HsCode, good: HsCode, facts: OriginFacts) -> str | N
     for exc in facts.de_minimis_exceptions:
         if not in_any(good, exc.good):
             continue
-        if exc.kind == "by_weight":
+        if exc.kind in ("by_weight", "by_weight_component"):
             return exc.citation
         if exc.kind == "same_subheading" and m.at(6) == good.at(6):
             return exc.citation
@@ -453,11 +454,23 @@ def _alternative(
     rvc = _rvc(alt, good, vnm)
     rvc_met = not rvc or any(r.met for r in rvc)
     excluded = [_de_minimis_excluded(m.hs, good.hs, facts) for m in failing]
-    dm_allowed = (
-        bool(failing)
-        and not any(excluded)
-        and failing_value / good.transaction_value * HUNDRED <= facts.de_minimis_limit
-    )
+    share = failing_value / good.transaction_value * HUNDRED
+    limit = facts.de_minimis_limit
+    basis = "value"
+    by_weight = _by_weight(good.hs, facts)
+    if by_weight is not None and by_weight.percent is not None:
+        basis, limit = "weight", by_weight.percent
+        weights = [m.weight for m in failing]
+        if good.weight and good.weight > 0 and all(w is not None for w in weights):
+            share = sum((w for w in weights if w is not None), Decimal(0)) / good.weight * HUNDRED
+            excluded = [None if e == by_weight.citation else e for e in excluded]
+        else:
+            notes = (
+                *notes,
+                f"the de minimis of this good is by weight ({by_weight.citation}): give good.weight "
+                "and the weight of each failing material to apply it",
+            )
+    dm_allowed = bool(failing) and not any(excluded) and share <= limit
     dm_applied = dm_allowed and rvc_met and not alt.unsupported
     met = applies and not alt.unsupported and rvc_met and (not failing or dm_applied)
     return AlternativeResult(
@@ -472,7 +485,17 @@ def _alternative(
         alt.unsupported,
         met,
         notes,
+        share if failing else Decimal(0),
+        basis,
+        limit,
     )
+
+
+def _by_weight(good: HsCode, facts: OriginFacts) -> DeMinimisException | None:
+    for exc in facts.de_minimis_exceptions:
+        if exc.kind == "by_weight" and in_any(good, exc.good):
+            return exc
+    return None
 
 
 def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:
@@ -510,8 +533,9 @@ def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good
         if res.de_minimis_applied:
             out.append(
                 f"{head}: de minimis applies: the failing materials are "
-                f"{pct(res.failing_value / good.transaction_value * HUNDRED)}% of the transaction value, "
-                f"within {plain(facts.de_minimis_limit)}% ({facts.de_minimis_citation})."
+                f"{pct(res.de_minimis_share or Decimal(0))}% of the good's {res.de_minimis_basis}, "
+                f"within {plain(res.de_minimis_limit or facts.de_minimis_limit)}% "
+                f"({facts.de_minimis_citation})."
             )
         elif not res.de_minimis_allowed:
             out.append(f"{head}: de minimis does not apply ({facts.de_minimis_citation}).")

@@ -19,13 +19,16 @@ class DeMinimisException:
 
     kind ``material``: a non-originating material in ``material`` used for a good in ``good``;
     kind ``same_subheading``: for a good in ``good``, a material of the good's own subheading;
-    kind ``by_weight``: goods in ``good`` use a weight-based de minimis instead (not by value).
+    kind ``by_weight``: goods in ``good`` use a de minimis by weight (``percent`` of the good's
+    weight) instead of the value one; kind ``by_weight_component``: by the weight of a
+    component, which the engine does not compute (no de minimis).
     """
 
     kind: str
     good: tuple[HsRange, ...]
     material: tuple[HsRange, ...]
     citation: str
+    percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,7 @@ class Material:
     components: tuple[Material, ...] = ()
     net_cost: Decimal | None = None
     rule: Rule | None = None
+    weight: Decimal | None = None  # for the de minimis by weight of textile goods (GN 11(e)(iv))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class Good:
     net_cost: Decimal | None = None
     description: str = ""
     wholly_obtained: bool = False
+    weight: Decimal | None = None  # total weight, for the de minimis by weight of textile goods
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,9 @@ class AlternativeResult:
     unsupported: tuple[str, ...]
     met: bool
     notes: tuple[str, ...] = ()
+    de_minimis_share: Decimal | None = None  # percent tested (by value, or by weight for textiles)
+    de_minimis_basis: str = "value"
+    de_minimis_limit: Decimal | None = None
 
     @property
     def shift_met(self) -> bool:

@@ -106,13 +106,22 @@ def all_facts() -> dict[str, OriginFacts]:
         for i, exc in enumerate(dm["exceptions"]):
             w = f"{where}.de_minimis.exceptions[{i}]"
             require_keys(
-                exc, {"kind", "material", "good", "reference"}, {"kind", "material", "good", "reference"}, w
+                exc,
+                {"kind", "material", "good", "reference"},
+                {"kind", "material", "good", "reference", "percent"},
+                w,
             )
-            if exc["kind"] not in {"material", "same_subheading", "by_weight"}:
+            if (exc["kind"] == "by_weight") != ("percent" in exc):
+                raise RulesError(f"{w}: 'percent' is required for kind by_weight and only for it")
+            if exc["kind"] not in {"material", "same_subheading", "by_weight", "by_weight_component"}:
                 raise RulesError(f"{w}: unknown kind {exc['kind']!r}")
             exceptions.append(
                 DeMinimisException(
-                    exc["kind"], _ranges(exc["good"], w), _ranges(exc["material"], w), str(exc["reference"])
+                    exc["kind"],
+                    _ranges(exc["good"], w),
+                    _ranges(exc["material"], w),
+                    str(exc["reference"]),
+                    Decimal(str(exc["percent"])) if "percent" in exc else None,
                 )
             )
         d = entry["article_4_2_d"]
