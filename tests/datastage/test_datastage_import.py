@@ -260,3 +260,26 @@ def test_blank_values_are_null_and_an_empty_resumen_folio_is_kept(db_url: str, t
     entidad = TABLES["551"].c.keys().index("entidad_fed_origen")
     assert all(r[curp] is None for r in stored["501"])
     assert all(r[entidad] is None for r in stored["551"])
+
+
+def test_a_store_error_during_the_import_rolls_everything_back(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from immex.service import datastage_import as service
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    import_datastage(zip_of(tmp_path, small_lines(), "a.zip"), url)
+    before = snapshot(url)
+    calls = {"n": 0}
+    original = service._DbThread.executemany
+
+    def failing(self, sql, rows):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise RuntimeError("disk full")
+        original(self, sql, rows)
+
+    monkeypatch.setattr(service._DbThread, "executemany", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_datastage(zip_of(tmp_path, small_lines(), "b.zip"), url)
+    assert calls["n"] >= 30
+    assert snapshot(url) == before

@@ -12,6 +12,8 @@ Re-importing the same ZIP leaves the same rows with the same values.
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -80,11 +82,18 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                 conn.commit()
             transaction = conn.begin()
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            db = _DbThread(dbapi, conn.dialect.name == "postgresql")
             try:
-                writer = _Writer(conn, _stored_keys(conn), _folio_501(zip_path), progress)
-                read = ds.read_zip(zip_path, writer)
-                if read.ok:
-                    writer.finish()
+                try:
+                    writer = _Writer(db, _placeholder(conn), _stored_keys(conn), _folio_501(zip_path),
+                                     progress)
+                    read = ds.read_zip(zip_path, writer)
+                    if read.ok:
+                        writer.finish()
+                finally:
+                    db.close()
             except BaseException:
                 transaction.rollback()
                 raise
@@ -122,6 +131,57 @@ def _placeholder(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
+class _DbThread:
+    """Runs the writes of an import on one thread, in submission order, while the reader validates.
+
+    The DB-API connection is used by this thread only, from the first submitted write until
+    :meth:`close`; SQLite and psycopg release the GIL while they work, so storing overlaps
+    validating. The first error is kept, later writes are skipped, and it is raised again by
+    the next :meth:`submit` or by :meth:`close`.
+    """
+
+    def __init__(self, dbapi: Any, postgres: bool) -> None:
+        self.dbapi = dbapi
+        self.postgres = postgres
+        self.queue: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="datastage-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    item[0](*item[1])
+                except BaseException as exc:  # re-raised in the main thread
+                    self.error = exc
+
+    def submit(self, function: Callable[..., None], *args: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((function, args))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    # -- the writes (run on the thread)
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    def copy(self, sql: str, rows: Sequence[Sequence[Any]], keep: int) -> None:
+        """PostgreSQL COPY; blanks are sent as NULL except the first ``keep`` columns."""
+        with self.dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([*row[:keep], *[None if x == "" else x for x in row[keep:]]])
+
+
 class _Writer:
     """The ``on_line`` sink of the reader: builds store rows and writes them in batches.
 
@@ -130,11 +190,11 @@ class _Writer:
     folio; so the ZIP's rows replace the stored ones and nothing else is touched.
     """
 
-    def __init__(self, conn: Connection, stored: set[tuple[str, str, str]], folio_501: str,
+    def __init__(self, db: _DbThread, placeholder: str, stored: set[tuple[str, str, str]], folio_501: str,
                  progress: Progress) -> None:
-        self.conn = conn
-        self.postgres = conn.dialect.name == "postgresql"
-        self.ph = _placeholder(conn)
+        self.db = db
+        self.postgres = db.postgres
+        self.ph = placeholder
         self.stored = stored
         self.progress = progress
         self.seen: set[tuple[str, str, str]] = set()
@@ -229,8 +289,8 @@ class _Writer:
         if folio not in self.folios_done:
             self.folios_done.add(folio)
             self._flush()
-            self.conn.exec_driver_sql(f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}",
-                                      (folio,))
+            delete = f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}"
+            self.db.submit(self.db.executemany, delete, [(folio,)])
         n = self.ordinal[(folio, "", "")] = self.ordinal.get((folio, "", ""), 0) + 1
         v.insert(1, n)  # type: ignore[arg-type]
         return v
@@ -241,19 +301,11 @@ class _Writer:
             self.doomed = []
         if not self.batch:
             return
-        dbapi = self.conn.connection.dbapi_connection
-        assert dbapi is not None
         if self.postgres:
             keep = 1 if self.tipo == "Resumen" else 0   # ds_resumen.folio is NOT NULL: "" stays ""
-            with dbapi.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[attr-defined]
-                for row in self.batch:
-                    copy.write_row([*row[:keep], *[None if x == "" else x for x in row[keep:]]])
-        else:   # the DB-API cursor of the same connection, so inside the same transaction
-            cursor = dbapi.cursor()
-            try:
-                cursor.executemany(self.sql, self.batch)
-            finally:
-                cursor.close()
+            self.db.submit(self.db.copy, self.sql, self.batch, keep)
+        else:
+            self.db.submit(self.db.executemany, self.sql, self.batch)
         self.counts[self.tipo] += len(self.batch)
         self.batch = []
 
@@ -261,9 +313,9 @@ class _Writer:
         self.replaced += len(keys)
         ph = self.ph
         for tipo in DELETE_ORDER:
-            self.conn.exec_driver_sql(
-                f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
-                f" AND seccion_aduanera = {ph}", keys)
+            self.db.submit(self.db.executemany,
+                           f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
+                           f" AND seccion_aduanera = {ph}", keys)
 
     def _update_fecha_pago(self) -> None:
         """The Data Stage date is 506 TipoFecha 2 when there is one (501 was stored with FechaPagoReal)."""
@@ -271,9 +323,9 @@ class _Writer:
                    if self.paid_dates.get(key) != d]
         if changes:
             ph = self.ph
-            self.conn.exec_driver_sql(
-                f"UPDATE {TABLE_NAMES['501']} SET fecha_pago = {ph} WHERE patente = {ph}"
-                f" AND pedimento = {ph} AND seccion_aduanera = {ph}", changes)
+            self.db.submit(self.db.executemany,
+                           f"UPDATE {TABLE_NAMES['501']} SET fecha_pago = {ph} WHERE patente = {ph}"
+                           f" AND pedimento = {ph} AND seccion_aduanera = {ph}", changes)
 
 
 # --------------------------------------------------------------------------- summary
