@@ -52,7 +52,7 @@ OFFICIAL_ALIASES: dict[str, tuple[str, ...]] = {
     "description": ("descripcion", "descripciondelamercancia", "description"),
     "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit"),
     "igi_rate": ("igi", "arancel", "impuestoimportacion", "impuestodeimportacion", "advalorem",
-                 "igiimportacion", "tasaimportacion", "importacion", "imp"),
+                 "igiimportacion", "tasaimportacion", "importacion", "imp", "import"),
 }
 # The Tarifa as the DOF prints it (columns CÓDIGO, DESCRIPCIÓN, UNIDAD, IMP., EXP.) also
 # lists capítulos, partidas and subpartidas (2, 4 or 6 digits) without a rate: skipped.
