@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.domain.ledger import ImportLine, Ledger
+from immex.domain.ledger import BomComponent, BomVersion, ImportLine, Ledger, Part
 from immex.domain.origin_records import (
     LedgerCaseError,
     LedgerInputs,
@@ -256,3 +256,24 @@ def test_a_batch_row_ends_where_the_bom_version_ends() -> None:
         ended, LedgerInputs({}, LABEL_VALUE), DAY, dt.date(2025, 4, 30), with_sensitivity=False
     )
     assert [(r[3], r[4]) for r in result.rows] == [(DAY, dt.date(2025, 3, 20))]
+
+
+def test_a_subassembly_inside_an_intermediate_material_is_not_designated_again() -> None:
+    """GN 11(c)(ix)(B): ROTOR (designated) uses CORE, itself self-produced from MAGNET."""
+    ledger = sample_ledger()
+    parts = {**ledger.parts, "CORE": Part("CORE", "pc", "subassembly", "magnetic core", "8505.19", "MX")}
+    core = BomVersion("CORE", dt.date(2024, 1, 1), None, (BomComponent("MAGNET", D(2)),))
+    rotor = BomVersion(
+        "ROTOR",
+        dt.date(2024, 1, 1),
+        None,
+        (BomComponent("WIRE", D("0.2")), BomComponent("CORE", D(1)), BomComponent("MAGNET", D(1))),
+    )
+    nested = dataclasses.replace(
+        ledger, parts=parts, boms={**ledger.boms, "ROTOR": (rotor,), "CORE": (core,)}
+    )
+    built = ledger_case(nested, LedgerInputs({}, LABEL_VALUE), "MOTOR", DAY, stock_on(nested, DAY))
+    rotor_material = next(m for m in built.case.materials if m.id == "ROTOR")
+    # CORE is replaced by its MAGNETs, summed with ROTOR's own MAGNET: 3 x 3.00
+    assert {c.id: c.value for c in rotor_material.components} == {"WIRE": D("2.00"), "MAGNET": D("9.00")}
+    assert not any(c.intermediate for c in rotor_material.components)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, Literal
@@ -685,10 +685,23 @@ def _materials(
     path: tuple[str, ...],
     problems: list[str],
     notes: list[str],
+    designate: bool = True,
 ) -> tuple[Material, ...]:
+    """The materials of ``multiplier`` units of ``product``, one per part (same part summed).
+
+    With ``designate`` (the good's own BOM) a self-produced component is an intermediate
+    material with its components. Inside an intermediate material no other self-produced
+    material may be designated (USMCA Art. 4.7; HTSUS GN 11(c)(ix)(B)): a subassembly there
+    is replaced by the materials used to produce it.
+    """
     version = ledger.bom_on(product, day)
     assert version is not None
-    out: list[Material] = []
+    out: dict[str, Material] = {}
+
+    def add(material: Material) -> None:
+        known = out.get(material.id)
+        out[material.id] = material if known is None else replace(known, value=known.value + material.value)
+
     for component in version.components:
         name = component.component
         qty = multiplier * component.gross_qty_per
@@ -696,35 +709,39 @@ def _materials(
             problems.append(f"BOM cycle on {day.isoformat()}: {' -> '.join((*path, name))}")
             continue
         if name in ledger.boms and ledger.bom_on(name, day) is not None:
+            inner = (*path, name)
+            if not designate:
+                for material in _materials(
+                    ledger, stock, inputs, name, qty, day, inner, problems, notes, False
+                ):
+                    add(material)
+                continue
             hs = _hs(ledger, stock, name, problems)
             part = ledger.parts.get(name)
             country = part.country_of_origin if part is not None else ""
-            role = MaterialRole.DIRECT
-            components = _materials(ledger, stock, inputs, name, qty, day, (*path, name), problems, notes)
+            components = _materials(ledger, stock, inputs, name, qty, day, inner, problems, notes, False)
             stored = value_on(inputs.stored_values.get(name, ()), day)
             value = stored.unit_value_usd * qty if stored else sum((c.value for c in components), Decimal(0))
             net_cost = stored.net_cost_usd * qty if stored and stored.net_cost_usd is not None else value
             if hs is not None:
-                out.append(
-                    Material(
-                        name,
-                        hs,
-                        value,
-                        False,
-                        country or None,
-                        role,
-                        intermediate=True,
-                        components=components,
-                        net_cost=net_cost,
-                    )
+                out[name] = Material(
+                    name,
+                    hs,
+                    value,
+                    False,
+                    country or None,
+                    MaterialRole.DIRECT,
+                    intermediate=True,
+                    components=components,
+                    net_cost=net_cost,
                 )
             continue
-        material, found, said = _purchased(ledger, stock, inputs, name, qty)
+        bought, found, said = _purchased(ledger, stock, inputs, name, qty)
         problems.extend(found)
         notes.extend(said)
-        if material is not None:
-            out.append(material)
-    return tuple(out)
+        if bought is not None:
+            add(bought)
+    return tuple(out.values())
 
 
 def _purchased(ledger: Ledger, stock: Stock, inputs: LedgerInputs, name: str, qty: Decimal) -> _Purchased:
