@@ -324,10 +324,13 @@ def _detect_encoding(stream: IO[bytes]) -> str:
     return "utf-8"
 
 
-def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
-    """(row, line) for every line (CRLF or LF), the line without its end; BOM dropped."""
+def _text_blocks(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(row of the first line, lines) per chunk of the entry; lines end in CRLF or LF, without it.
+
+    A UTF-8 BOM at the start is dropped.
+    """
     rest = b""
-    row = 0
+    row = 1
     first = True
     while True:
         chunk = stream.read(_CHUNK)
@@ -343,16 +346,22 @@ def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
             first = False
             if data.startswith(_BOM):   # also in a cp1252 entry: "ï»¿" can only be a BOM there
                 data, cut = data[3:], cut - 3
-        text = decode_line_bytes(data[:cut], encoding)
-        for line in text.split("\n"):
-            row += 1
-            yield row, line[:-1] if line.endswith("\r") else line
+        text = decode_line_bytes(data[:cut + 1], encoding)
+        lines = text.replace("\r\n", "\n").split("\n")
+        lines.pop()   # the empty piece after the last "\n"
+        yield row, lines
+        row += len(lines)
     if rest:
         if first and rest.startswith(_BOM):
             rest = rest[3:]
         text = decode_line_bytes(rest, encoding)
-        row += 1
-        yield row, text[:-1] if text.endswith("\r") else text
+        yield row, [text[:-1] if text.endswith("\r") else text]
+
+
+def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
+    """(row, line) for every line of an entry (see :func:`_text_blocks`)."""
+    for row, lines in _text_blocks(stream, encoding):
+        yield from enumerate(lines, row)
 
 
 def _pieces(line: str) -> list[str]:
@@ -597,93 +606,96 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
     header_seen = False
     strip = str.strip
     with archive.open(entry.name) as stream:
-        for row, raw in _text_lines(stream, entry.encoding):
-            if not raw or raw.isspace():
-                continue
-            if not header_seen:
-                header_seen = True
-                continue
-            pieces = raw.split("|")
-            if raw[-1] == "|":
-                pieces.pop()
-            if len(pieces) != width:
-                add((position, Problem(name, row, "", f"expected {width} fields, got {len(pieces)}")))
-                continue
-            count += 1
-            values = list(map(strip, pieces if width == size else pieces[:size]))
-            errors: list[tuple[int, Problem]] | None = None
-            for index, field_name, check in other_checks:
-                message = check(values[index])
-                if message is not None:
-                    errors = errors or []
-                    errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
-            for index in date_indexes:
-                value = values[index]
-                if value and value not in good_dates:
-                    message = _check_date(value)
-                    if message is None:
-                        if len(good_dates) < 100_000:
-                            good_dates.add(value)
-                    else:
-                        field_name = LAYOUTS[tipo][index]
+        for first_row, block in _text_blocks(stream, entry.encoding):
+            for row, raw in enumerate(block, first_row):
+                if not raw or raw.isspace():
+                    continue
+                if not header_seen:
+                    header_seen = True
+                    continue
+                pieces = raw.split("|")
+                if raw[-1] == "|":
+                    pieces.pop()
+                if len(pieces) != width:
+                    add((position, Problem(name, row, "", f"expected {width} fields, got {len(pieces)}")))
+                    continue
+                count += 1
+                values = list(map(strip, pieces if width == size else pieces[:size]))
+                errors: list[tuple[int, Problem]] | None = None
+                for index, field_name, check in other_checks:
+                    message = check(values[index])
+                    if message is not None:
                         errors = errors or []
                         errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
-            key: PedimentoKey | None = None
-            if keyed:
-                raw_key = (values[0], values[1], values[2])
-                found = known.get(raw_key)
-                if found is None:
-                    key_ok = True
-                    for index, field_name, check in _KEY_CHECK_LIST:
-                        message = check(values[index])
-                        if message is not None:
-                            key_ok = False
+                for index in date_indexes:
+                    value = values[index]
+                    if value and value not in good_dates:
+                        message = _check_date(value)
+                        if message is None:
+                            if len(good_dates) < 100_000:
+                                good_dates.add(value)
+                        else:
+                            field_name = LAYOUTS[tipo][index]
                             errors = errors or []
                             errors.append((index, Problem(name, row, field_name, f"{field_name} {message}")))
-                    key = pedimento_key(*raw_key)
-                    pid = ids.get(key)
-                    if pid is None:
-                        pid = ids[key] = len(ids)
-                    if key_ok:
-                        known[raw_key] = (pid, key)
-                else:
-                    pid, key = found
-                if errors is not None:
-                    errors.sort(key=lambda item: item[0])
-                    problems.extend((position, p) for _, p in errors)
-                    errors = None
-                if is_501:
-                    first = first_501.get(pid)
-                    if first is None:
-                        first_501[pid] = row
+                key: PedimentoKey | None = None
+                if keyed:
+                    raw_key = (values[0], values[1], values[2])
+                    found = known.get(raw_key)
+                    if found is None:
+                        key_ok = True
+                        for index, field_name, check in _KEY_CHECK_LIST:
+                            message = check(values[index])
+                            if message is not None:
+                                key_ok = False
+                                errors = errors or []
+                                errors.append((index, Problem(name, row, field_name,
+                                                              f"{field_name} {message}")))
+                        key = pedimento_key(*raw_key)
+                        pid = ids.get(key)
+                        if pid is None:
+                            pid = ids[key] = len(ids)
+                        if key_ok:
+                            known[raw_key] = (pid, key)
                     else:
-                        add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} repeated in 501"
-                                                              f" (first at row {first})")))
-                elif needs_501 and pid not in first_501:
-                    add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} is not in 501")))
-                if seq_index >= 0:
-                    seq = values[seq_index]
-                    partida = ((int(seq) << 24) ^ pid if seq.isascii() and seq.isdigit() and pid < 16_777_216
-                               and len(seq) < 12 else _partida_id(pid, seq))
-                if is_551:
-                    first = partida_rows.get(partida)
-                    if first is None:
-                        partida_rows[partida] = row
-                    else:
+                        pid, key = found
+                    if errors is not None:
+                        errors.sort(key=lambda item: item[0])
+                        problems.extend((position, p) for _, p in errors)
+                        errors = None
+                    if is_501:
+                        first = first_501.get(pid)
+                        if first is None:
+                            first_501[pid] = row
+                        else:
+                            add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} repeated in 501"
+                                                                  f" (first at row {first})")))
+                    elif needs_501 and pid not in first_501:
+                        add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} is not in 501")))
+                    if seq_index >= 0:
+                        seq = values[seq_index]
+                        fast = seq.isascii() and seq.isdigit() and len(seq) < 12 and pid < 16_777_216
+                        partida = (int(seq) << 24) ^ pid if fast else _partida_id(pid, seq)
+                    if is_551:
+                        first = partida_rows.get(partida)
+                        if first is None:
+                            partida_rows[partida] = row
+                        else:
+                            add((position, Problem(name, row, "",
+                                                   f"partida {values[seq_index]} of pedimento "
+                                                   f"{'/'.join(key)} repeated in 551"
+                                                   f" (first at row {first})")))
+                    elif needs_551 and partida not in partida_rows:
                         add((position, Problem(name, row, "",
                                                f"partida {values[seq_index]} of pedimento "
-                                               f"{'/'.join(key)} repeated in 551 (first at row {first})")))
-                elif needs_551 and partida not in partida_rows:
-                    add((position, Problem(name, row, "",
-                                           f"partida {values[seq_index]} of pedimento "
-                                           f"{'/'.join(key)} is not in 551")))
-            elif errors is not None:
-                errors.sort(key=lambda item: item[0])
-                problems.extend((position, p) for _, p in errors)
-            if keep:
-                kept.append(Line(row, tuple(values)))
-            if on_line is not None and not problems:
-                on_line(tipo, row, values, key)
+                                               f"{'/'.join(key)} is not in 551")))
+                elif errors is not None:
+                    errors.sort(key=lambda item: item[0])
+                    problems.extend((position, p) for _, p in errors)
+                if keep:
+                    kept.append(Line(row, tuple(values)))
+                if on_line is not None and not problems:
+                    on_line(tipo, row, values, key)
     return count, kept
 
 
