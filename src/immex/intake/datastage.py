@@ -11,7 +11,7 @@ encodings, header, field and reference checks). Usage::
     for warning in read.warnings: ...     # e.g. Resumen totals that do not match
     for line in read.lines("551"):        # Line(row, values) in the layout's field order
         fraccion = line.values[read.index("551", "Fraccion")]
-    for record in read.records("505"):    # the same as dicts {field name: value}
+    for record in read.records("505"):    # the same as dicts {field name: value, "_row": row}
         ...
     for ped in pedimentos(read): ...      # DsPedimento: 15-digit number, clave, fecha de pago
     for par in partidas(read): ...        # DsPartida: partida number, hs, country, unit, qty, USD
@@ -34,6 +34,15 @@ What the API promises:
   an invalid read.
 - The pedimento key is :data:`PedimentoKey` ``(Patente padded to 4, Pedimento,
   SeccionAduanera)``; :func:`pedimento_number` gives the 15-digit number.
+- ``read_zip(path, on_line)`` also hands every line that is valid so far to a
+  callback while validating (the import stores in the same pass and rolls back
+  when a problem turns up); see :func:`read_zip`.
+- Problems are ordered by entry (ZIP order), then row, then field order.
+  Reference problems (unknown or repeated pedimento/partida) have an empty
+  ``column``; a missing required entry is reported as ``<folio>_<tipo>.asc``
+  with empty row and column, a second entry of a type under its own path.
+- :func:`duplicate_numbers` is not part of the validation (the import stores by
+  key, not by number); the compulsa treats its problems as input errors.
 """
 
 from __future__ import annotations
