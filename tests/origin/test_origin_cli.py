@@ -178,7 +178,8 @@ ERRORS: list[tuple[str, Any, str]] = [
     ("NAFTA without rule", variant(agreement="NAFTA", date="2019-05-01"), "give the rule text"),
     ("automotive good", variant(good__hs="8703.23"), "automotive"),
     ("described-goods rule in the table", variant(good__hs="8415.10"), "names goods by description"),
-    ("no rule in the table", variant(good__hs="9801.00"), "chapter 98 is not an HS chapter"),
+    ("chapter 98", variant(good__hs="9801.00"), "chapter 98 is not an HS chapter"),
+    ("heading not in HS 2012", variant(good__hs="8599.00"), "unknown HS code 8599.00"),
 ]
 
 

@@ -345,7 +345,10 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             special = 1 if entry.product is None or entry.product.rule.condition else 0
             candidates.append((-best, special, entry.since, order, entry))
     if not candidates:
-        raise OriginError(f"no USMCA product-specific rule in the data covers HS {code} on {day.isoformat()}")
+        raise OriginError(
+            f"unknown HS code {code}: no USMCA product-specific rule covers it on {day.isoformat()} "
+            "(GN 11(o) has a rule for every HS 2012 heading; an HS 2022 code may need its HS 2012 equivalent)"
+        )
     # most specific first (GN 11(m)(v)); then readable and unconditioned; then the latest period
     candidates.sort(key=lambda c: (c[0], c[1], -c[2].toordinal(), c[3]))
     top = candidates[0]
