@@ -124,7 +124,7 @@ def exact_world(pedimentos: int, partidas: int) -> tuple[list[SPed], list[SPar],
         for line in range(1, partidas + 1):
             par = SPar(ped.number, line, "8542390100", "CHN", 6, Decimal("10.000"), Decimal("25.00"))
             pars.append(par)
-            rows.append(LedgerRow("imports.csv", 0, ped.number, line, f"P{line}", "IN", DAY,
+            rows.append(LedgerRow(ped.number, line, f"P{line}", "IN", DAY,
                                   Decimal(10), "pcs", 6, Decimal("2.5"), "CHN", "85423901"))
     return peds, pars, rows
 

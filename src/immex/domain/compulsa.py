@@ -60,11 +60,10 @@ class LedgerRow:
 
     ``qty`` and ``uom`` are as written; ``uom_code`` is its Apéndice 7 code;
     ``hs`` (digits only) and ``country`` (alpha-3) already include the
-    fallback to ``parts.csv``; empty means "no value".
+    fallback to ``parts.csv``; empty means "no value". Kept small on purpose
+    (no source row): a compulsa may hold millions of them.
     """
 
-    file: str
-    row: int
     pedimento: str
     line: int
     item: str
@@ -197,12 +196,21 @@ def _joined(values: Iterable[str]) -> str:
 LedgerIndex = Mapping[str, Mapping[int, Sequence[LedgerRow]]]
 
 
-def index_rows(rows: Iterable[LedgerRow]) -> dict[str, dict[int, list[LedgerRow]]]:
-    """Ledger rows grouped by pedimento, then partida (``line``)."""
-    index: dict[str, dict[int, list[LedgerRow]]] = {}
+def index_rows(rows: Iterable[LedgerRow]) -> dict[str, dict[int, tuple[LedgerRow, ...]]]:
+    """Ledger rows grouped by pedimento, then partida (``line``), in input order."""
+    index: dict[str, dict[int, tuple[LedgerRow, ...]]] = {}
     for row in rows:
-        index.setdefault(row.pedimento, {}).setdefault(row.line, []).append(row)
+        add_row(index, row)
     return index
+
+
+def add_row(index: dict[str, dict[int, tuple[LedgerRow, ...]]], row: LedgerRow) -> None:
+    """Add one row to an index (tuples, not lists: a million one-row partidas cost less)."""
+    lines = index.get(row.pedimento)
+    if lines is None:
+        lines = index[row.pedimento] = {}
+    found = lines.get(row.line)
+    lines[row.line] = (row,) if found is None else (*found, row)
 
 
 def stage_period(pedimentos: Iterable[StagePedimento],

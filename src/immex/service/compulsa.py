@@ -98,7 +98,7 @@ def load_stage(path: Path) -> tuple[StageData | None, list[Problem], list[Proble
 class LedgerInput:
     """The ledger as the compulsa compares it."""
 
-    index: dict[str, dict[int, list[LedgerRow]]]
+    index: dict[str, dict[int, tuple[LedgerRow, ...]]]
     """Rows by pedimento, then partida (what :func:`immex.domain.compulsa.compare` reads)."""
     row_count: int
     converter: Converter
@@ -302,7 +302,7 @@ def _csv_sheet(path: Path) -> _Sheet:
 
 def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: UnitNames,
                  parts: dict[str, _Part] | None, base_factors: dict[tuple[str, str, str], Decimal],
-                 staging: _Staging, index: dict[str, dict[int, list[LedgerRow]]],
+                 staging: _Staging, index: dict[str, dict[int, tuple[LedgerRow, ...]]],
                  first_seen: dict[str, tuple[str, int]]) -> int:
     """Validate one ledger table into ``index``; returns the rows added.
 
@@ -422,8 +422,11 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
         if not ok:
             continue
         assert isinstance(pedimento, str)
-        partida = index.setdefault(pedimento, {}).setdefault(line, [])
-        if any(r.item == item for r in partida):
+        lines = index.get(pedimento)
+        if lines is None:
+            lines = index[pedimento] = {}
+        partida = lines.get(line, ())
+        if partida and any(r.item == item for r in partida):
             add(label, number, item_column, f"pedimento {pedimento} line {line} lists {item_column} "
                                             f"{item!r} twice")
             continue
@@ -434,9 +437,9 @@ def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: Un
             hs = hs or part.hs
             if is_import:
                 country = country or part.country
-        partida.append(LedgerRow(label, number, pedimento, line, shared.setdefault(item, item),
-                                 shared.setdefault(clave, clave), cleared_on, qty,
-                                 shared.setdefault(uom, uom), code, value, country, hs))
+        row = LedgerRow(pedimento, line, shared.setdefault(item, item), shared.setdefault(clave, clave),
+                        cleared_on, qty, shared.setdefault(uom, uom), code, value, country, hs)
+        lines[line] = (*partida, row) if partida else (row,)
         added += 1
     return added
 
@@ -512,7 +515,7 @@ def _read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]
     units = UnitNames(catalogs.unit_names(), _unit_overrides(tables.get(UOM_OVERRIDE_CSV), staging))
     parts = _parts(tables[PARTS], staging) if PARTS in tables else None
     conversions, base_factors = _conversions(tables.get(CONVERSIONS), parts, units, staging)
-    index: dict[str, dict[int, list[LedgerRow]]] = {}
+    index: dict[str, dict[int, tuple[LedgerRow, ...]]] = {}
     first_seen: dict[str, tuple[str, int]] = {}
     count = 0
     for name, item_column, country_column in ((IMPORTS, "part", "country_of_origin"),
@@ -561,7 +564,7 @@ def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | N
         hs = hs or part_hs.get(item, "")
         if is_import:
             country = country or part_country.get(item, "")
-        rows.append(LedgerRow(file, line.row, line.pedimento, line.line, item, line.clave, line.cleared_on,
+        rows.append(LedgerRow(line.pedimento, line.line, item, line.clave, line.cleared_on,
                               qty, line.uom, code, line.unit_value_usd, country, hs))
     import_numbers = {line.pedimento for line in ledger.imports}
     for line in ledger.exports:
