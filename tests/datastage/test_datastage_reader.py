@@ -389,3 +389,17 @@ def test_bom_before_a_cp1252_entry_is_dropped(tmp_path: Path) -> None:
     read = read_zip(path)
     assert read.ok, read.problems
     assert [line.values[4] for line in read.lines("511")] == ["SEÑAL"]
+
+
+def test_corrupt_entry_data_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = zip_of(tmp_path, small_lines())
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("7300001_551.asc")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for offset in range(start + 10, start + 40):
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    read = read_zip(path)
+    assert [(p.file, p.row, p.column) for p in read.problems] == [("7300001_551.asc", None, "")]
+    assert "cannot read the entry" in read.problems[0].message

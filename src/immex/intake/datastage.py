@@ -51,6 +51,7 @@ import codecs
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -526,14 +527,19 @@ def _structure(archive: zipfile.ZipFile) -> tuple[dict[str, Entry], list[Problem
                                     f"second entry of type {tipo} (the first is "
                                     f"{found[tipo].name})"))
             continue
-        with archive.open(info) as stream:
-            encoding = _detect_encoding(stream)
         names: list[str] | None = None
-        with archive.open(info) as stream:
-            for _row, line in _text_lines(stream, encoding):
-                if line.strip():
-                    names = _pieces(line)
-                    break
+        try:
+            with archive.open(info) as stream:
+                encoding = _detect_encoding(stream)
+            with archive.open(info) as stream:
+                for _row, line in _text_lines(stream, encoding):
+                    if line.strip():
+                        names = _pieces(line)
+                        break
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+            found[tipo] = Entry(tipo, info.filename, folio, "utf-8", 0, position)
+            problems.append(Problem(info.filename, None, "", f"cannot read the entry: {exc}"))
+            continue
         entry = Entry(tipo, info.filename, folio, encoding, len(names or ()), position)
         found[tipo] = entry
         header = _header_problem(info.filename, tipo, names)
