@@ -190,3 +190,25 @@ def test_each_planted_difference_is_found_exactly_once(kinds: list[str], partida
 def test_exact_world_has_no_difference() -> None:
     peds, pars, rows = exact_world(3, 2)
     assert domain.compare(peds, pars, domain.index_rows(rows), Converter(()), PERIOD) == []
+
+
+# --------------------------------------------------------------------------- fast path = specification
+
+money = st.decimals(Decimal("0"), Decimal("5000"), places=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs=st.sampled_from(("", "8542", "85423901", "8542390100", "85423101")),
+       country=st.sampled_from(("", "CHN", "USA")), code=st.sampled_from((6, 1, 12)),
+       qty=money, unit_value=st.one_of(st.none(), money), stage_qty=money,
+       stage_value=st.decimals(Decimal("0"), Decimal("99999"), places=2),
+       factor=st.one_of(st.none(), st.decimals(Decimal("0.001"), Decimal("50"), places=3)))
+def test_one_row_fast_path_equals_the_general_comparison(
+        hs: str, country: str, code: int, qty: Decimal, unit_value: Decimal | None, stage_qty: Decimal,
+        stage_value: Decimal, factor: Decimal | None) -> None:
+    partida = SPar("260739216000001", 1, "8542390100", "CHN", 6, stage_qty, stage_value)
+    row = LedgerRow("260739216000001", 1, "P", "IN", DAY, qty, "u", code, unit_value, country, hs)
+    conversions = [] if factor is None else [domain.Conversion("u", 6, factor)]
+    converter = Converter(conversions)
+    assert list(domain.compare_partida(partida, (row,), converter)) == domain.compare_rows(
+        partida, (row,), converter)
