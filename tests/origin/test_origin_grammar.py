@@ -181,3 +181,52 @@ def test_lenient_parse_keeps_readable_alternatives() -> None:
         parse_rule(text)
     rule = parse_rule(text, lenient=True)
     assert rule.alternatives[0].unsupported and rule.alternatives[1].shift is not None
+
+
+SPANISH = [
+    (
+        "Un cambio a la partida 94.01 de cualquier otro capítulo.",
+        "A change to heading 94.01 from any other chapter",
+    ),
+    (
+        "Un cambio a la subpartida 8471.30 de cualquier otra subpartida, excepto de la partida 85.04.",
+        "A change to subheading 8471.30 from any other subheading, except from heading 85.04",
+    ),
+    (
+        "Un cambio a las partidas 72.08 a 72.29 de cualquier otro capítulo",
+        "A change to headings 72.08 through 72.29 from any other chapter",
+    ),
+    (
+        "Un cambio a la partida 85.01 de cualquier otra partida; o Un cambio a la partida 85.01 "
+        "de la subpartida "
+        "8503.00, habiendo o no cambios de cualquier otra partida, siempre que se cumpla con un "
+        "valor de contenido "
+        "regional no menor a: (a) 60 por ciento cuando se utilice el método de valor de "
+        "transacción, o (b) 50 por "
+        "ciento cuando se utilice el método de costo neto.",
+        "A change to heading 85.01 from any other heading; or A change to heading 85.01 from "
+        "subheading 8503.00, "
+        "whether or not there is also a change from any other heading, provided there is a "
+        "regional value content "
+        "of not less than: (a) 60 percent where the transaction value method is used, or (b) 50 "
+        "percent where the "
+        "net cost method is used",
+    ),
+    (
+        "No se requiere cambio de clasificación arancelaria a la subpartida 8708.99, siempre que "
+        "exista un valor de "
+        "contenido regional no menor a 70 por ciento conforme al método de costo neto.",
+        "No change in tariff classification to a good of subheading 8708.99, provided there is a "
+        "regional value "
+        "content of not less than 70 percent under the net cost method",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spanish", "english"), SPANISH)
+def test_spanish_wording_parses_like_the_english(spanish: str, english: str) -> None:
+    es, en = parse_rule(spanish), parse_rule(english)
+    assert [(a.target, a.shift, a.rvc, a.unsupported) for a in es.alternatives] == [
+        (a.target, a.shift, a.rvc, a.unsupported) for a in en.alternatives
+    ]
+    assert es.text == " ".join(spanish.split())  # the verbatim text is kept

@@ -125,9 +125,79 @@ _TOKEN = re.compile(
 )
 
 
+# Spanish wording of the T-MEC / TLCAN annexes (Anexo 4-B, Anexo 401), best effort: each
+# phrase is mapped to the English wording before parsing. Longer phrases first.
+_SPANISH = (
+    (r"\bun cambio (?:a|de) (?:la|las|el|los) ", "A change to "),
+    (r"\bun cambio (?:a|de) ", "A change to "),
+    (
+        r"\bno se requiere (?:un )?cambio (?:de|en) (?:la )?clasificaci[oó]n arancelaria "
+        r"(?:a|para) (?:un bien de )?"
+        r"(?:la |las |el |los )?",
+        "No change in tariff classification to a good of ",
+    ),
+    (
+        r"\b(?:independientemente de que|habiendo o no|ya sea que|aun cuando)[^,;]*?"
+        r"(?:cambios?|cambie)[^,;]*?\bde (?:cualquier otr[oa] )?",
+        "whether or not there is also a change from any other ",
+    ),
+    (
+        r"\bincluso (?:otra|otro) (partida|subpartida|fracci[oó]n arancelaria) "
+        r"(?:dentro|comprendida en) (?:de )?"
+        r"(?:ese|este) grupo",
+        r"including another \1 within that group",
+    ),
+    (
+        r"\bcualquier (partida|subpartida|cap[ií]tulo|fracci[oó]n arancelaria) fuera de (?:ese|este) grupo",
+        r"any \1 outside that group",
+    ),
+    (r"\bde cualquier otr[oa] ", "from any other "),
+    (r"\bcualquier otr[oa] ", "any other "),
+    (r"\bexcepto (?:de|desde) (?:la |las |el |los )?", "except from "),
+    (
+        r",? siempre que (?:se cumpla con |exista |haya |tenga )?un valor de contenido regional (?:\(VCR\) )?"
+        r"no (?:menor|inferior) (?:a|al|de)\s*:?",
+        ", provided there is a regional value content of not less than:",
+    ),
+    (
+        r"\bpor ciento cuando se utilice el m[eé]todo de valor de transacci[oó]n",
+        "percent where the transaction value method is used",
+    ),
+    (
+        r"\bpor ciento cuando se utilice el m[eé]todo de costo neto",
+        "percent where the net cost method is used",
+    ),
+    (
+        r"\bpor ciento (?:bajo|conforme a|conforme al|seg[uú]n|de acuerdo con)(?: el)? "
+        r"m[eé]todo de costo neto",
+        "percent under the net cost method",
+    ),
+    (r"\bfracci[oó]n(?:es)? arancelarias?\b", "tariff items"),
+    (r"\bsubpartidas?\b", "subheadings"),
+    (r"\bpartidas?\b", "headings"),
+    (r"\bcap[ií]tulos?\b", "chapters"),
+    (r"\bde la |\bde las |\bde los |\bde el |\bde ", "from "),
+    (r"\b(\d{2}\.\d{2}|\d{4}(?:\.\d{2}){0,2}) a (\d{2}\.\d{2}|\d{4}(?:\.\d{2}){0,2})\b", r"\1 through \2"),
+    (r"\bdentro de ese grupo\b", "within that group"),
+    (r";\s*o\b", "; or"),
+    (r",\s*o\b", ", or"),
+    (r"\bo\b", "or"),
+    (r"\by\b", "and"),
+)
+
+
+def _from_spanish(text: str) -> str:
+    if not re.search(r"\b(?:cambio|partida|subpartida|cap[ií]tulo)\b", text, re.IGNORECASE):
+        return text
+    out = text
+    for pattern, replacement in _SPANISH:
+        out = re.sub(pattern, replacement, out, flags=re.IGNORECASE)
+    return out
+
+
 def normalize(text: str) -> str:
     """Whitespace collapsed and the official typos mended, for parsing only."""
-    cleaned = re.sub(r"\s+", " ", text).strip()
+    cleaned = _from_spanish(re.sub(r"\s+", " ", text).strip())
     for wrong, right in _TYPOS:
         cleaned = cleaned.replace(wrong, right)
     cleaned = re.sub(r"([,;])(?=\S)", r"\1 ", cleaned)
