@@ -215,3 +215,8 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
     result = run("qualify", "--input", str(write(tmp_path, data)))
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 3
+
+
+def test_unknown_process_is_a_problem(tmp_path: Path) -> None:
+    result = run("qualify", "--input", str(write(tmp_path, variant(good__processes=["alchemy"]))))
+    assert result.exit_code == 2 and "unknown process 'alchemy'" in result.stderr

@@ -353,3 +353,28 @@ def replace_good_weight(c: object, weight: str) -> object:
     from dataclasses import replace
 
     return replace(c, good=replace(c.good, weight=Decimal(weight)))  # type: ignore[attr-defined,type-var]
+
+
+def test_chemical_reaction_confers_origin_in_chapters_28_to_40() -> None:
+    # GN 11(n)(iv)(A): a good of chapters 28-38 resulting from a chemical reaction in the territory
+    from dataclasses import replace
+
+    rule = "A change to subheading 2915.39 from any other subheading"
+    base = case("2915.39", "100", [mat("acid", "2915.39", "70")], rule=rule)
+    assert not determine(base).originating
+    reacted = replace(base, good=replace(base.good, processes=("chemical_reaction",)))
+    d = determine(reacted)
+    assert (d.originating, d.criterion, d.alternative) == (True, "B", None)
+    assert any("GN 11(n)(iv)(A)" in line for line in d.explanation)
+    # excepted goods: heading 3301 (essential oils)
+    oils = case(
+        "3301.29",
+        "100",
+        [mat("oil", "3301.29", "70")],
+        rule="A change to heading 3301 from any other chapter",
+    )
+    oils = replace(oils, good=replace(oils.good, processes=("chemical_reaction",)))
+    assert not determine(oils).originating
+    # mixing does not confer origin on chapter 29 goods
+    mixed = replace(base, good=replace(base.good, processes=("mixing_blending",)))
+    assert not determine(mixed).originating

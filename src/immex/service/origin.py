@@ -8,7 +8,7 @@
 
 The case file is the contract's (``shared/contracts/origin.md``) plus optional fields
 documented in ``docs/origin.md``: ``good.wholly_obtained``; per material ``indirect``,
-``packing``, ``retail_packaging``, ``accessory``, ``weight`` (and ``good.weight``),
+``packing``, ``retail_packaging``, ``accessory``, ``weight`` (and ``good.weight``, ``good.processes``),
 ``intermediate`` with ``materials`` (components), ``net_cost`` and ``rule``. Fields the
 engine does not use (quantities, units, supplier names, ...) are ignored, so case files
 exported from other systems can be read as is.
@@ -40,7 +40,7 @@ from immex.domain.origin import (
 )
 from immex.domain.origin.sensitivity import Sensitivity, sensitivity
 from immex.intake.problems import InputError, Problem
-from immex.rules.usmca import all_facts, canonical_agreement, origin_facts, valid_chapter
+from immex.rules.usmca import all_facts, canonical_agreement, origin_facts, process_names, valid_chapter
 
 _ROLE_FLAGS = {
     "indirect": MaterialRole.INDIRECT,
@@ -241,12 +241,20 @@ def read_case(data: Any, file: str) -> OriginCase:
         nc = r.decimal(good_raw.get("net_cost"), "good.net_cost", positive=True, required=False)
         wholly = r.flag(good_raw, "wholly_obtained", "good")
         weight = r.decimal(good_raw.get("weight"), "good.weight", positive=True, required=False)
+        processes = good_raw.get("processes", [])
+        known = process_names()
+        if not isinstance(processes, list) or not all(isinstance(p, str) for p in processes):
+            r.problem("good.processes", "processes must be a list of names")
+            processes = []
+        for name in processes:
+            if name not in known:
+                r.problem("good.processes", f"unknown process {name!r}; known: {', '.join(sorted(known))}")
         description = good_raw.get("description") or ""
         if not isinstance(description, str):
             r.problem("good.description", "description must be a string")
             description = ""
         if code is not None and tv is not None:
-            good = Good(code, tv, nc, description, wholly, weight)
+            good = Good(code, tv, nc, description, wholly, weight, tuple(processes))
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
     if (

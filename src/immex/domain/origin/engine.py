@@ -17,7 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from immex.domain.numbers import plain, round_half_up
-from immex.domain.origin.facts import DeMinimisException, OriginFacts
+from immex.domain.origin.facts import DeMinimisException, OriginFacts, ProcessRule
 from immex.domain.origin.grammar import UNREADABLE
 from immex.domain.origin.hs import HsCode, HsRange, in_any
 from immex.domain.origin.model import (
@@ -202,6 +202,28 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             results,
         )
 
+    process = _process_rule(good, facts, lines)
+    if process is not None:
+        lines.append(
+            f"The process '{process.process}' performed in the territory makes the good originating "
+            f"although its rule is not met ({process.citation}): criterion B ({facts.criteria['B']})."
+        )
+        return Determination(
+            True,
+            "B",
+            rule.text,
+            process.citation,
+            None,
+            False,
+            True,
+            (),
+            None,
+            False,
+            Decimal(0),
+            dm_limit,
+            tuple(lines),
+            results,
+        )
     d_result = _criterion_d(chosen, good, shift_materials, vnm, facts, lines)
     if d_result is not None:
         return Determination(
@@ -240,6 +262,26 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         tuple(lines),
         results,
     )
+
+
+def _process_rule(good: Good, facts: OriginFacts, lines: list[str]) -> ProcessRule | None:
+    """GN 11(n)(iv)-(v): the first process of ``good.processes`` that confers origin on this good."""
+    for name in good.processes:
+        for rule in facts.process_rules:
+            if rule.process != name or in_any(good.hs, rule.goods) is not True:
+                continue
+            if in_any(good.hs, rule.excepted) is True:
+                lines.append(
+                    f"The process '{name}' does not confer origin on a good of {good.hs} ({rule.citation})."
+                )
+                continue
+            return rule
+        if not any(r.process == name and in_any(good.hs, r.goods) is True for r in facts.process_rules):
+            lines.append(
+                f"The process '{name}' confers no origin on a good of chapter {good.hs.chapter} under "
+                f"{facts.agreement} (no such rule in the data)."
+            )
+    return None
 
 
 def _report_rvc(chosen: AlternativeResult, applicable: list[AlternativeResult]) -> RvcResult | None:

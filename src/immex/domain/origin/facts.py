@@ -32,6 +32,16 @@ class DeMinimisException:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessRule:
+    """A process in the territory that makes a good of ``goods`` (minus ``excepted``) originating."""
+
+    process: str
+    goods: tuple[HsRange, ...]
+    excepted: tuple[HsRange, ...]
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
 class OriginFacts:
     """What one agreement says, in force over [since, until]."""
 
@@ -55,6 +65,7 @@ class OriginFacts:
     automotive_unsupported: tuple[HsRange, ...]
     automotive_citation: str
     rule_table: bool  # whether the product-specific rules of this agreement are in the data
+    process_rules: tuple[ProcessRule, ...] = ()
     reference: str = ""  # the agreement's rules-of-origin chapter and dates
     vnm_citation: str = ""  # value of non-originating materials
 

@@ -180,6 +180,7 @@ class Good:
     description: str = ""
     wholly_obtained: bool = False
     weight: Decimal | None = None  # total weight, for the de minimis by weight of textile goods
+    processes: tuple[str, ...] = ()  # processes performed in the territory (GN 11(n)(iv)-(v))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from immex.domain.origin.engine import OriginError
-from immex.domain.origin.facts import DeMinimisException, OriginFacts
+from immex.domain.origin.facts import DeMinimisException, OriginFacts, ProcessRule
 from immex.domain.origin.grammar import RuleSyntaxError, parse_rule
 from immex.domain.origin.hs import HsCode, HsRange
 from immex.domain.origin.model import ProductRule
@@ -91,6 +91,7 @@ def all_facts() -> dict[str, OriginFacts]:
         "intermediate",
         "accumulation",
         "automotive",
+        "process_rules",
     }
     for name, entry in _agreements().items():
         where = f"origin.yaml:{name}"
@@ -166,10 +167,34 @@ def all_facts() -> dict[str, OriginFacts]:
             automotive_unsupported=_ranges(auto["unsupported_goods"], where),
             automotive_citation=str(auto["reference"]),
             rule_table=bool(entry["rule_table"]),
+            process_rules=_process_rules(entry["process_rules"], where),
             reference=str(entry["reference"]),
             vnm_citation=str(entry["vnm"]),
         )
     return out
+
+
+def _process_rules(rows: Sequence[Any], where: str) -> tuple[ProcessRule, ...]:
+    out = []
+    for i, row in enumerate(rows):
+        w = f"{where}.process_rules[{i}]"
+        require_keys(
+            row, {"process", "goods", "except", "reference"}, {"process", "goods", "except", "reference"}, w
+        )
+        out.append(
+            ProcessRule(
+                str(row["process"]),
+                _ranges(row["goods"], w),
+                _ranges(row["except"], w),
+                str(row["reference"]),
+            )
+        )
+    return tuple(out)
+
+
+def process_names() -> frozenset[str]:
+    """Every process name the rule data knows (for validating ``good.processes``)."""
+    return frozenset(p.process for facts in all_facts().values() for p in facts.process_rules)
 
 
 def origin_facts(agreement: str, day: dt.date) -> OriginFacts:
