@@ -8,7 +8,10 @@ The order of decisions, each one written to the explanation with its reference:
 4. every alternative of the product-specific rule: tariff shift on the non-originating
    materials only, RVC by transaction value and by net cost, de minimis;
 5. criterion C when no non-originating material is left, else B when an
-   alternative is met, else Art. 4.2(d) / GN 11(b)(iv) (criterion D).
+   alternative is met, else B by a process of the Section VI/VII notes
+   (GN 11(n)(iv)-(v)), else Art. 4.2(d) / GN 11(b)(iv) (criterion D).
+
+Automotive vehicles (headings in ``facts.automotive_unsupported``) raise OriginError.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ from immex.domain.origin.model import (
 
 HUNDRED = Decimal(100)
 RuleLookup = Callable[[HsCode, "OriginCase"], ProductRule]
-FactsLookup = Callable[[str, "OriginCase"], OriginFacts]
 
 
 class OriginError(ValueError):
