@@ -202,6 +202,9 @@ def test_cli_certificate_and_its_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--to", "2026-02-28"])
     assert result.exit_code == 0, result.stderr
     assert len(list((tmp_path / "out").glob("*.pdf"))) == 1
+    listed = runner.invoke(app, ["origin", "certs", "issued", "--db", url, "--as-of", "2030-03-02"])
+    assert listed.exit_code == 0
+    assert "keep until 2030-03-01 (retention ended)" in listed.stdout
     bad = write(tmp_path / "bad.json", json.dumps({"certifier": {"name": "X", "fax": "1"}}))
     result = runner.invoke(app, [*args[:-4], "--parties", str(bad), "--output", str(tmp_path / "o2")])
     assert result.exit_code == 2 and "certifier.fax" in result.stderr

@@ -216,3 +216,15 @@ def test_a_part_is_listed_exactly_when_its_coverage_ends_within_the_horizon(
             else ("expired" if any(c.valid_to < day for c in certs) else "missing")
         )
         assert lines[0].status == expected
+
+
+def test_certifications_load_from_the_first_sheet_of_a_workbook(db_url: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    store_sample(db_url)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["supplier", "part", "valid_from", "valid_to", "criterion", "document_ref"])
+    sheet.append(["Acme", "HOUSING", dt.date(2025, 1, 1), dt.date(2025, 12, 31), "B", "H-9"])
+    book.save(tmp_path / "c.xlsx")
+    assert records.load_certifications(db_url, tmp_path / "c.xlsx").new == 1

@@ -191,6 +191,23 @@ def certificate(
     stdout.print(f"written {pdf} and {doc}")
 
 
+@certs_app.command("issued")
+def certs_issued(
+    db: str | None = DbOption,
+    as_of: str | None = typer.Option(None, "--as-of", help="Date for the retention status (default: today)"),
+) -> None:
+    """List the certifications of origin issued, with the date their records may be discarded."""
+    day = _day(as_of, "--as-of")
+    items = origin_ledger.issued_certificates(db)
+    for c in items:
+        kept = "keep" if day <= c.retention_until else "retention ended"
+        stdout.print(
+            f"{c.number}\t{c.product}\t{c.kind} {c.period_from}..{c.period_to}\tcriterion {c.criterion}\t"
+            f"signed {c.signed_on}\tkeep until {c.retention_until} ({kept})\tsha256 {c.pdf_sha256[:12]}"
+        )
+    stdout.print(f"{len(items)} certification(s) of origin issued")
+
+
 def register(app: typer.Typer) -> None:
     """Attach these commands to ``immex origin``."""
     app.add_typer(certs_app, name="certs")

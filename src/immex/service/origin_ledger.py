@@ -692,3 +692,46 @@ def issue_certificate(
     finally:
         engine.dispose()
     return cert, pdf_path, json_path
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    number: str
+    product: str
+    kind: str
+    period_from: dt.date
+    period_to: dt.date
+    criterion: str
+    signed_on: dt.date
+    retention_until: dt.date
+    pdf_sha256: str
+
+
+def issued_certificates(db_url: str | None, company: str = DEFAULT_COMPANY) -> list[IssuedCertificate]:
+    """The certifications of origin issued and kept in the store, oldest first."""
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session:
+            try:
+                key = company_id(session, company, create=False)
+            except LookupError:
+                return []
+            rows = session.scalars(
+                select(CertificateRow).where(CertificateRow.company_id == key).order_by(CertificateRow.id)
+            )
+            return [
+                IssuedCertificate(
+                    r.number,
+                    r.product,
+                    r.kind,
+                    r.period_from,
+                    r.period_to,
+                    r.criterion,
+                    r.signed_on,
+                    r.retention_until,
+                    r.pdf_sha256,
+                )
+                for r in rows
+            ]
+    finally:
+        engine.dispose()
