@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "subdivisions.yaml").write_text(
         header + yaml.safe_dump(parts, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
     )
-    index = {
+    index: dict[str, Any] = {
         "source": SOURCE,
         "sha256": PDF_SHA256,
         "subdivision": "(o) Change in tariff classification rules",
