@@ -185,3 +185,32 @@ def test_every_rule_scope_lies_in_its_own_chapter() -> None:
     for entry in rule_table():
         for scope in entry.scope:
             assert int(scope.low[:2]) == entry.chapter == int(scope.high[:2]), entry.id
+
+
+def test_every_readable_rule_decides_a_good_of_its_own_scope() -> None:
+    from decimal import Decimal
+
+    from immex.domain.origin import Good, Material, OriginCase, OriginError, determine
+
+    decided = 0
+    for entry in rule_table():
+        if entry.product is None:
+            continue
+        for scope in entry.scope:
+            code = HsCode.parse((scope.low + "0000")[: max(6, len(scope.low))])
+            if find_rule(code, entry.since).id != entry.id:
+                continue  # a more specific rule governs this code
+            case = OriginCase(
+                "USMCA",
+                entry.since,
+                Good(code, Decimal(100), Decimal(90)),
+                (Material("resin", HsCode.parse("3901.10"), Decimal(30), False),),
+            )
+            try:
+                result = determine(case)
+            except OriginError as exc:
+                assert "automotive" in str(exc), (entry.id, str(exc))
+                continue
+            assert result.alternative is not None, entry.id
+            decided += 1
+    assert decided > 1000
