@@ -208,3 +208,13 @@ def test_cli_certificate_and_its_errors(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.json", json.dumps({"certifier": {"name": "X", "fax": "1"}}))
     result = runner.invoke(app, [*args[:-4], "--parties", str(bad), "--output", str(tmp_path / "o2")])
     assert result.exit_code == 2 and "certifier.fax" in result.stderr
+
+
+def test_a_certificate_with_many_goods_runs_over_several_pages() -> None:
+    goods = tuple(CertifiedGood(f"P{i:03d}", f"good number {i} " * 4, "8501.10", "B") for i in range(80))
+    pdf = render_certificate(certificate_document(_cert(goods=goods)))
+    pypdf = pytest.importorskip("pypdf")
+    pages = pypdf.PdfReader(BytesIO(pdf)).pages
+    assert len(pages) > 1
+    text = "".join(page.extract_text() for page in pages)
+    assert "P079" in text and f"page 1 of {len(pages)}" in text

@@ -196,10 +196,15 @@ def _goods(pdf: _Pdf, goods: dict[str, Any], criteria: dict[str, Any]) -> None:
         new_y="NEXT",
     )
     headers = ("Description", "HS (6 digits)", "Invoice", "Origin criterion")
-    for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 5, latin1(header), border=1)
-    pdf.ln()
-    pdf.set_font("Helvetica", size=8.5)
+
+    def header_row() -> None:
+        pdf.set_font("Helvetica", style="B", size=7.5)
+        for width, header in zip(widths, headers, strict=True):
+            pdf.cell(width, 5, latin1(header), border=1)
+        pdf.ln()
+        pdf.set_font("Helvetica", size=8.5)
+
+    header_row()
     for good in goods["value"]:
         cells = (
             f"{good['description']} ({good['product']})",
@@ -210,6 +215,7 @@ def _goods(pdf: _Pdf, goods: dict[str, Any], criteria: dict[str, Any]) -> None:
         top = pdf.get_y()
         if top > pdf.h - 40:
             pdf.add_page()
+            header_row()
             top = pdf.get_y()
         bottom = top
         x = pdf.l_margin
