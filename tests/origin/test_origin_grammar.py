@@ -230,3 +230,19 @@ def test_spanish_wording_parses_like_the_english(spanish: str, english: str) -> 
         (a.target, a.shift, a.rvc, a.unsupported) for a in en.alternatives
     ]
     assert es.text == " ".join(spanish.split())  # the verbatim text is kept
+
+
+def test_bare_no_change_required_takes_the_previous_target() -> None:
+    rule = parse_rule(
+        "A change to heading 94.01 from any other chapter; or No change in tariff classification "
+        "required, provided there is a regional value content of not less than 50 percent under "
+        "the net cost method"
+    )
+    first, second = rule.alternatives
+    assert second.target == first.target and second.shift is None
+    assert second.rvc is not None and second.rvc.nc == Decimal(50) and second.rvc.tv is None
+    alone = parse_rule(
+        "No change in tariff classification is required, provided there is a regional value "
+        "content of not less than 50 percent under the net cost method"
+    )
+    assert alone.alternatives[0].target == (HsRange("01", "99"),)

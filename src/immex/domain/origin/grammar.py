@@ -103,6 +103,8 @@ _NO_CHANGE = re.compile(
     r"^No (?:required )?change in tariff classification (?:is required )?(?:to|for) "
     r"(?:a good of |goods of |any good of )?(?P<target>.+)$"
 )
+_NO_CHANGE_BARE = re.compile(r"^No (?:required )?change in tariff classification(?: is)?(?: required)?$")
+ANY_GOOD = (HsRange("01", "99"),)  # target of a bare "No change in tariff classification required"
 _INCLUDING = re.compile(r",?\s*including another " + _LEVEL + r" within that group")
 _WHETHER_TAIL = re.compile(r",?\s*whether or not there is also a change from .*$")
 _WHETHER = re.compile(r",?\s*whether or not there is also a change from ")
@@ -320,6 +322,9 @@ def _alternative(
         shift = _shift(shift_match.group("rest"), target, unsupported, readings if lenient else None)
     elif no_change:
         target = _target(no_change.group("target"))
+        shift = None
+    elif _NO_CHANGE_BARE.match(main):  # no good named: the previous alternative's, else any good
+        target = inherited if inherited is not None else ANY_GOOD
         shift = None
     else:
         raise RuleSyntaxError(
