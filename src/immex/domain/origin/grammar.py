@@ -6,6 +6,7 @@
     alternative := [label] ( shift | no-change ) [whether] [except] [provided]
     shift       := "A change to" target "from" sources
     no-change   := "No change in tariff classification to a good of" target
+                 | "No change in tariff classification (is) required"   (target: previous, else any)
     target      := code-list                       (a described good is not readable)
     sources     := source ( ("," | "or" | "and") source )*
     source      := "any other" LEVEL ["within" code-list | "within that group"]
