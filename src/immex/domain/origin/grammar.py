@@ -29,7 +29,11 @@ normalized before parsing; the verbatim text is kept in :attr:`Rule.text`.
 Conditions the grammar recognises but a case file cannot express (percentages by
 weight, "more than one of the following", process exceptions, ...) are kept in
 :attr:`Alternative.unsupported`; text that names goods by description instead of by
-code raises :class:`RuleSyntaxError`.
+code raises :class:`RuleSyntaxError` (with ``lenient=True``, used for the official
+table, such an alternative is kept as never met, and an ``except from`` list naming
+described goods is read as the whole codes it names, noted in
+:attr:`Alternative.readings`). Spanish wording in the style of the T-MEC / TLCAN
+annexes is mapped to the English phrases first (best effort).
 """
 
 from __future__ import annotations
