@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pycountry
 
@@ -27,6 +28,7 @@ def _digits_of(number: str) -> str | None:
     return stripped.replace(" ", "")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_pedimento_number(number: str) -> str | None:
     """Check a pedimento number's structure (Anexo 22, campo 2: ``YY AA PPPP NNNNNNN``).
 
@@ -62,11 +64,13 @@ def _catalog_check(catalog: Catalog, code: str, on: dt.date | None, what: str) -
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_clave(clave: str, on: dt.date) -> str | None:
     """Check a clave de pedimento against Apéndice 2 as in force on ``on`` (case-insensitive)."""
     return _catalog_check(catalogs.claves_pedimento(), clave.strip().upper(), on, "clave de pedimento")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_aduana_seccion(code: str) -> str | None:
     """Check a 3-digit aduana + sección code (Data Stage ``SeccionAduanera``) or a 2-digit aduana.
 
@@ -81,6 +85,7 @@ def validate_aduana_seccion(code: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_patente(patente: str) -> str | None:
     """A patente or autorización: 1 to 4 digits, not zero."""
     text = patente.strip()
@@ -98,6 +103,7 @@ def _numeric_code(code: str) -> str | None:
     return str(int(text))
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_unidad(code: str, on: dt.date | None = None) -> str | None:
     """Check an Apéndice 7 unit code (``6``; ``06`` is read as ``6``)."""
     normal = _numeric_code(code)
@@ -106,11 +112,13 @@ def validate_unidad(code: str, on: dt.date | None = None) -> str | None:
     return _catalog_check(catalogs.unidades(), normal, on, "unidad de medida")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_identificador(code: str, on: dt.date | None = None) -> str | None:
     """Check an identificador (Apéndice 8), e.g. ``PC``, ``IM``, ``TL``."""
     return _catalog_check(catalogs.identificadores(), code.strip().upper(), on, "identificador")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_contribucion(code: str, on: dt.date | None = None) -> str | None:
     """Check a contribution code (Apéndice 12), e.g. ``1`` DTA, ``6`` IGI."""
     normal = _numeric_code(code)
@@ -119,6 +127,7 @@ def validate_contribucion(code: str, on: dt.date | None = None) -> str | None:
     return _catalog_check(catalogs.contribuciones(), normal, on, "clave de contribución")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_forma_pago(code: str, on: dt.date | None = None) -> str | None:
     """Check a forma de pago (Apéndice 13), e.g. ``0`` efectivo, ``21`` crédito IVA/IEPS."""
     normal = _numeric_code(code)
@@ -127,6 +136,7 @@ def validate_forma_pago(code: str, on: dt.date | None = None) -> str | None:
     return _catalog_check(catalogs.formas_pago(), normal, on, "forma de pago")
 
 
+@lru_cache(maxsize=1 << 16)
 def validate_pais(code: str) -> str | None:
     """Check an Apéndice 4 country: ISO 3166-1 alpha-3, or one of its non-ISO entries."""
     text = code.strip().upper()
@@ -137,6 +147,7 @@ def validate_pais(code: str) -> str | None:
     return f"país {code!r} is not an Apéndice 4 code (ISO 3166-1 alpha-3)"
 
 
+@lru_cache(maxsize=1 << 16)
 def alpha2_to_alpha3(code: str) -> str | None:
     """``CN`` → ``CHN``; None when the code is not an ISO 3166-1 alpha-2 code."""
     text = code.strip().upper()
@@ -241,9 +252,13 @@ RECORD_CHECKS: dict[str, tuple[tuple[str, RecordCheck], ...]] = {
 
 def record_date(record: Mapping[str, str]) -> dt.date | None:
     """The date a record's codes must be in force on: its FechaPagoReal (or FechaValidacionPagoR)."""
-    text = record.get("FechaPagoReal") or record.get("FechaValidacionPagoR") or ""
+    return _date_of((record.get("FechaPagoReal") or record.get("FechaValidacionPagoR") or "")[:10])
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_of(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         return None
 
