@@ -220,3 +220,27 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
 def test_unknown_process_is_a_problem(tmp_path: Path) -> None:
     result = run("qualify", "--input", str(write(tmp_path, variant(good__processes=["alchemy"]))))
     assert result.exit_code == 2 and "unknown process 'alchemy'" in result.stderr
+
+
+def test_rule_command_shows_the_table_rule() -> None:
+    result = run("rule", "--hs", "8504.21", "--date", "2025-07-01", "--format", "json")
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert out["citation"].endswith("chapter 85, subheading rule") and out["since"] == "2025-07-01"
+    assert [a["rvc"] for a in out["alternatives"]][1] == {"TV": "65", "NC": "55"}
+    text = run("rule", "--hs", "8501.10", "--date", "2025-03-01")
+    assert text.exit_code == 0 and "chapter 85, rule 1" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hs", "85"], "at least 6"),
+        (["--hs", "8501.10", "--date", "2019-01-01"], "USMCA is not in force"),
+        (["--hs", "8415.10", "--date", "2025-01-01"], "names goods by description"),
+        (["--hs", "8501.10", "--date", "yesterday"], "not a YYYY-MM-DD date"),
+    ],
+)
+def test_rule_command_errors_exit_2(args: list[str], message: str) -> None:
+    result = run("rule", *args)
+    assert result.exit_code == 2 and message in result.stderr

@@ -84,6 +84,24 @@ def sensitivity(
         sys.stdout.write(service.sensitivity_text(result) + "\n")
 
 
+@app.command("rule")
+def rule(
+    hs: str = typer.Option(..., "--hs", help="HS code of the good (6 to 10 digits)."),
+    date: str | None = typer.Option(None, "--date", help="Date YYYY-MM-DD (default: today)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text or json."),
+) -> None:
+    """Show the USMCA product-specific rule for an HS code: citation, text, notes, parsed alternatives."""
+    try:
+        product = service.find_table_rule(hs, date)
+    except InputError as error:
+        _fail(error)
+        return
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps(service.rule_json(product), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(service.rule_text_report(product) + "\n")
+
+
 from immex.cli import origin_records  # noqa: E402
 
 origin_records.register(app)

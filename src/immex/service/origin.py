@@ -26,6 +26,7 @@ from typing import Any
 from immex.domain.numbers import parse_decimal, plain, round_half_up
 from immex.domain.origin import (
     Determination,
+    FromCodes,
     Good,
     HsCode,
     HsError,
@@ -33,14 +34,25 @@ from immex.domain.origin import (
     MaterialRole,
     OriginCase,
     OriginError,
+    OtherAt,
+    OutsideGroup,
+    ProductRule,
     Rule,
     RuleSyntaxError,
     determine,
     parse_rule,
 )
+from immex.domain.origin.model import Source
 from immex.domain.origin.sensitivity import Sensitivity, sensitivity
 from immex.intake.problems import InputError, Problem
-from immex.rules.usmca import all_facts, canonical_agreement, origin_facts, process_names, valid_chapter
+from immex.rules.usmca import (
+    all_facts,
+    canonical_agreement,
+    find_rule,
+    origin_facts,
+    process_names,
+    valid_chapter,
+)
 
 _ROLE_FLAGS = {
     "indirect": MaterialRole.INDIRECT,
@@ -437,3 +449,98 @@ def sensitivity_text(s: Sensitivity) -> str:
                 f"(value {plain(s.greedy_fix_value)})"
             )
     return "\n".join(lines)
+
+
+def _source_text(source: Source) -> str:
+    if isinstance(source, OtherAt):
+        within = f" within {', '.join(str(r) for r in source.within)}" if source.within else ""
+        return f"any other {source.level.word}{within}"
+    if isinstance(source, OutsideGroup):
+        return f"any {source.level.word} outside the group"
+    if isinstance(source, FromCodes):
+        return ", ".join(str(r) for r in source.codes) or "(none)"
+    return "within the target codes"
+
+
+def rule_json(product: ProductRule) -> dict[str, Any]:
+    """A table rule as data: citation, dates, verbatim text, notes and the parsed alternatives."""
+    alternatives = []
+    for i, alt in enumerate(product.rule.alternatives, start=1):
+        shift = None
+        if alt.shift is not None:
+            shift = {
+                "from": [_source_text(s) for s in alt.shift.sources],
+                "whether_or_not_from": [_source_text(s) for s in alt.shift.also],
+                "except_from": [str(r) for r in alt.shift.excepted],
+                "except_more_than_one_of": [[str(r) for r in group] for group in alt.shift.combination],
+            }
+        alternatives.append(
+            {
+                "alternative": i,
+                "label": alt.label,
+                "target": [str(r) for r in alt.target],
+                "tariff_shift": shift,
+                "rvc": None
+                if alt.rvc is None
+                else {
+                    "TV": None if alt.rvc.tv is None else plain(alt.rvc.tv),
+                    "NC": None if alt.rvc.nc is None else plain(alt.rvc.nc),
+                },
+                "not_tested": list(alt.unsupported),
+                "readings": list(alt.readings),
+            }
+        )
+    return {
+        "id": product.id,
+        "citation": product.citation,
+        "since": product.since.isoformat(),
+        "until": None if product.until is None else product.until.isoformat(),
+        "condition": product.rule.condition,
+        "text": product.rule.text,
+        "notes": list(product.notes),
+        "alternatives": alternatives,
+    }
+
+
+def rule_text_report(product: ProductRule) -> str:
+    data = rule_json(product)
+    lines = [f"{data['citation']} (in force {data['since']} to {data['until'] or 'today'})", data["text"]]
+    for alt in data["alternatives"]:
+        parts = [f"({alt['label']}) good {', '.join(alt['target'])}"]
+        if alt["tariff_shift"]:
+            parts.append("from " + "; ".join(alt["tariff_shift"]["from"]))
+            if alt["tariff_shift"]["whether_or_not_from"]:
+                parts.append("or also from " + "; ".join(alt["tariff_shift"]["whether_or_not_from"]))
+            if alt["tariff_shift"]["except_from"]:
+                parts.append("except " + ", ".join(alt["tariff_shift"]["except_from"]))
+        else:
+            parts.append("no tariff shift")
+        if alt["rvc"]:
+            parts.append(f"RVC TV {alt['rvc']['TV'] or '-'} / NC {alt['rvc']['NC'] or '-'}")
+        if alt["not_tested"]:
+            parts.append("not tested: " + "; ".join(alt["not_tested"]))
+        lines.append("  " + " | ".join(parts))
+    lines.extend(f"  note: {n}" for n in data["notes"])
+    return "\n".join(lines)
+
+
+def find_table_rule(hs: str, day: str | None, agreement: str = "USMCA") -> ProductRule:
+    """``immex origin rule``: the packaged rule for an HS code on a date (InputError if none)."""
+    problems: list[Problem] = []
+    reader = _Reader("arguments")
+    code = reader.hs(hs, "--hs")
+    try:
+        when = dt.date.fromisoformat(day) if day else dt.date.today()
+    except ValueError:
+        reader.problem("--date", f"{day!r} is not a YYYY-MM-DD date")
+        when = None
+    problems.extend(reader.problems)
+    if problems or code is None or when is None:
+        raise InputError(problems)
+    try:
+        facts = origin_facts(agreement, when)
+        if not facts.rule_table:
+            raise OriginError(f"the {facts.agreement} product-specific rules are not in the rule data")
+        return find_rule(code, when)
+    except OriginError as exc:
+        raise InputError([Problem("arguments", None, "--hs", str(exc))]) from exc
