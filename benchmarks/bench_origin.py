@@ -224,7 +224,7 @@ def main() -> None:
     stocks = {DAY: replace(day_stock, memo={})}
     t4 = time.perf_counter()
     plain = batch_rows(
-        ledger, inputs, DAY, DAY, args.method, workers=args.workers, with_sensitivity=False, stocks=stocks
+        ledger, inputs, DAY, DAY, args.method, workers=args.workers, with_sensitivity=False, given=stocks
     )
     timings.append(
         (f"**qualify, {args.workers} processes** (batch rows, no sensitivity)", time.perf_counter() - t4)
@@ -239,7 +239,7 @@ def main() -> None:
         stocks = {DAY: replace(day_stock, memo={})}
         t5 = time.perf_counter()
         batch_rows(
-            ledger, inputs, DAY, DAY, args.method, workers=args.workers, with_sensitivity=True, stocks=stocks
+            ledger, inputs, DAY, DAY, args.method, workers=args.workers, with_sensitivity=True, given=stocks
         )
         timings.append(
             (

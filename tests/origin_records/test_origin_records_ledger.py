@@ -24,6 +24,7 @@ from immex.domain.origin_records import (
     good_value,
     ledger_case,
     stock_on,
+    stocks_on,
 )
 from immex.service import origin_ledger, origin_records
 
@@ -277,3 +278,16 @@ def test_a_subassembly_inside_an_intermediate_material_is_not_designated_again()
     # CORE is replaced by its MAGNETs, summed with ROTOR's own MAGNET: 3 x 3.00
     assert {c.id: c.value for c in rotor_material.components} == {"WIRE": D("2.00"), "MAGNET": D("9.00")}
     assert not any(c.intermediate for c in rotor_material.components)
+
+
+def test_stocks_for_several_days_equal_the_stock_of_each_day() -> None:
+    ledger = _three_goods()
+    days = [dt.date(2025, 1, 11), dt.date(2025, 2, 25), dt.date(2025, 2, 26), dt.date(2025, 3, 6)]
+    together = stocks_on(ledger, days)
+    for day in days:
+        alone = stock_on(ledger, day)
+        assert together[day].lots == alone.lots
+    # the 30 motors exported on 2025-02-25 took 30 housings of the first lot
+    housing = {lot.pedimento: left for lot, left in together[dt.date(2025, 2, 26)].lots["HOUSING"]}
+    assert housing == {"250000000000002": D(470), "250000000000003": D(500)}
+    assert together[dt.date(2025, 2, 25)].lots["HOUSING"][0][1] == D(500)

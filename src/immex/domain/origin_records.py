@@ -519,32 +519,65 @@ def stock_on(
     same method, or ``run``: an engine that gives exactly its result, such as the
     vectorized FIFO); the lots cleared on or before ``day`` keep what is left.
     """
+    return stocks_on(ledger, [day], method, run)[day]
+
+
+def stocks_on(
+    ledger: Ledger,
+    days: Iterable[dt.date],
+    method: str = "fifo",
+    run: Callable[[Ledger], DischargeResult] | None = None,
+) -> dict[dt.date, Stock]:
+    """:func:`stock_on` for several days with one discharge.
+
+    Exports are discharged in date order and each takes only from lots cleared by its
+    date, so the allocations of the exports before a day are the same in a run over the
+    exports before any later day: one run before the last day serves every day.
+    """
     if method not in VALUATION_METHODS:
         raise ValueError(f"inventory method {method!r} must be one of {', '.join(VALUATION_METHODS)}")
-    earlier = tuple(e for e in ledger.exports if e.cleared_on < day)
-    used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    earlier = tuple(e for e in ledger.exports if e.cleared_on < wanted[-1])
+    taken: list[tuple[dt.date, tuple[str, int, str], Decimal]] = []
     if earlier:
         prefix = Ledger(ledger.parts, ledger.imports, earlier, ledger.boms, ledger.conversions)
         result = run(prefix) if run is not None else discharge(prefix, method)
-        for allocation in result.allocations:
-            used[(allocation.import_pedimento, allocation.import_line, allocation.part)] += allocation.qty
-    by_part: dict[str, list[tuple[ImportLine, Decimal]]] = defaultdict(list)
-    for lot in sorted((x for x in ledger.imports if x.cleared_on <= day), key=lambda x: x.fifo_key):
-        by_part[lot.part].append((lot, lot.qty - used.get(lot.key, Decimal(0))))
+        dates = {e.key: e.cleared_on for e in earlier}
+        taken = sorted(
+            (
+                (
+                    dates[(a.export_pedimento, a.export_line, a.product)],
+                    (a.import_pedimento, a.import_line, a.part),
+                    a.qty,
+                )
+                for a in result.allocations
+            ),
+            key=lambda t: t[0],
+        )
     exports: dict[str, list[ExportLine]] = defaultdict(list)
     for line in ledger.exports:
         exports[line.product].append(line)
+    by_product = {product: tuple(lines) for product, lines in exports.items()}
     lot_hs: dict[str, str] = {}
     for lot in ledger.imports:
         if lot.hs and lot.part not in lot_hs:
             lot_hs[lot.part] = lot.hs
-    return Stock(
-        day,
-        method,
-        {part: tuple(lots) for part, lots in by_part.items()},
-        {product: tuple(lines) for product, lines in exports.items()},
-        lot_hs,
-    )
+    lots = sorted(ledger.imports, key=lambda x: x.fifo_key)
+    used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    out: dict[dt.date, Stock] = {}
+    position = 0
+    for day in wanted:
+        while position < len(taken) and taken[position][0] < day:
+            used[taken[position][1]] += taken[position][2]
+            position += 1
+        by_part: dict[str, list[tuple[ImportLine, Decimal]]] = defaultdict(list)
+        for lot in lots:
+            if lot.cleared_on <= day:
+                by_part[lot.part].append((lot, lot.qty - used.get(lot.key, Decimal(0))))
+        out[day] = Stock(day, method, {part: tuple(x) for part, x in by_part.items()}, by_product, lot_hs)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from immex.domain.origin_records import (
     LedgerInputs,
     Stock,
     ledger_case,
-    stock_on,
+    stocks_on,
 )
 from immex.intake.problems import InputError, Problem
 from immex.reports.certificate_pdf import render_certificate
@@ -348,7 +348,12 @@ class BatchResult:
 
 def stock(ledger: Ledger, day: dt.date, method: str = "fifo") -> Stock:
     """The stock on ``day``; FIFO replays earlier exports with the vectorized engine (same result)."""
-    return stock_on(ledger, day, method, run=discharge_fast if method == "fifo" else None)
+    return stocks(ledger, [day], method)[day]
+
+
+def stocks(ledger: Ledger, days: Iterable[dt.date], method: str = "fifo") -> dict[dt.date, Stock]:
+    """The stock on each of ``days`` from one replay of the earlier exports."""
+    return stocks_on(ledger, days, method, run=discharge_fast if method == "fifo" else None)
 
 
 def _segments(
@@ -410,7 +415,7 @@ def batch_rows(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     with_sensitivity: bool = True,
-    stocks: dict[dt.date, Stock] | None = None,
+    given: dict[dt.date, Stock] | None = None,
 ) -> BatchResult:
     """Qualify every finished good with a BOM version in [start, end], from each change date on.
 
@@ -425,12 +430,11 @@ def batch_rows(
         segments = _segments(ledger, inputs, product, start, end)
         if segments:
             jobs.append((product, segments))
-    stocks = dict(stocks or {})  # given stocks must be of this ledger and method
-    for day in sorted({d for _, segments in jobs for d, _ in segments} - stocks.keys()):
-        stocks[day] = stock(ledger, day, method)
+    known = dict(given or {})  # given stocks must be of this ledger and method
+    known.update(stocks(ledger, {d for _, segments in jobs for d, _ in segments} - known.keys(), method))
     result = BatchResult(goods=len(jobs))
     if workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
-        _SHARED = (ledger, inputs, stocks, with_sensitivity)
+        _SHARED = (ledger, inputs, known, with_sensitivity)
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 chunks = pool.imap(_worker, jobs, chunksize=max(1, min(200, len(jobs) // (workers * 8) or 1)))
@@ -444,7 +448,7 @@ def batch_rows(
     else:
         parts = []
         for index, (product, segments) in enumerate(jobs, start=1):
-            parts.append(_product_rows(ledger, inputs, stocks, product, segments, with_sensitivity))
+            parts.append(_product_rows(ledger, inputs, known, product, segments, with_sensitivity))
             if progress is not None:
                 progress(index, len(jobs))
     for rows in parts:
@@ -535,15 +539,6 @@ def read_parties(path: Path) -> tuple[dict[str, Party | None], str, str]:
     return parties, producer_note, signed_by
 
 
-def _verdicts(
-    ledger: Ledger, inputs: LedgerInputs, product: str, dates: list[dt.date], method: str
-) -> list[LedgerQualification]:
-    out = []
-    for day in dates:
-        out.append(qualify_case(ledger, inputs, product, day, stock(ledger, day, method)))
-    return out
-
-
 def certify_goods(
     ledger: Ledger,
     inputs: LedgerInputs,
@@ -558,10 +553,14 @@ def certify_goods(
     originating with one criterion, else InputError says on which dates and why."""
     problems: list[Problem] = []
     goods: list[CertifiedGood] = []
-    for product in products:
-        dates = [start] if kind == "single" else change_dates(ledger, inputs, product, start, end)
+    when = {p: [start] if kind == "single" else change_dates(ledger, inputs, p, start, end) for p in products}
+    try:
+        on = stocks(ledger, {d for dates in when.values() for d in dates}, method)
+    except ValueError as exc:
+        raise InputError([Problem("--method", None, "", str(exc))]) from None
+    for product, dates in when.items():
         try:
-            verdicts = _verdicts(ledger, inputs, product, dates, method)
+            verdicts = [qualify_case(ledger, inputs, product, day, on[day]) for day in dates]
         except InputError as exc:
             problems.extend(exc.problems)
             continue
