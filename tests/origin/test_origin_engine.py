@@ -378,3 +378,16 @@ def test_chemical_reaction_confers_origin_in_chapters_28_to_40() -> None:
     # mixing does not confer origin on chapter 29 goods
     mixed = replace(base, good=replace(base.good, processes=("mixing_blending",)))
     assert not determine(mixed).originating
+
+
+def test_cut_and_sewn_condition_is_met_by_good_processes() -> None:
+    # GN 11(o) ch. 61 rules: "provided that the good is both cut (or knit to shape) and sewn or otherwise
+    # assembled in the territory of one or more of the USMCA countries"
+    from dataclasses import replace
+
+    shirt = case("6109.10", "100", [mat("fabric", "5208.21", "40", True), mat("buttons", "9606.21", "2")])
+    d = determine(shirt)
+    assert not d.originating
+    assert any("cut and sewn" in line for line in d.explanation)
+    sewn = determine(replace(shirt, good=replace(shirt.good, processes=("cut_and_sewn",))))
+    assert sewn.originating and sewn.criterion == "B"

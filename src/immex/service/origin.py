@@ -42,6 +42,7 @@ from immex.domain.origin import (
     determine,
     parse_rule,
 )
+from immex.domain.origin.grammar import CUT_AND_SEWN
 from immex.domain.origin.model import Source
 from immex.domain.origin.sensitivity import Sensitivity, sensitivity
 from immex.intake.problems import InputError, Problem
@@ -254,7 +255,7 @@ def read_case(data: Any, file: str) -> OriginCase:
         wholly = r.flag(good_raw, "wholly_obtained", "good")
         weight = r.decimal(good_raw.get("weight"), "good.weight", positive=True, required=False)
         processes = good_raw.get("processes", [])
-        known = process_names()
+        known = process_names() | {CUT_AND_SEWN}
         if not isinstance(processes, list) or not all(isinstance(p, str) for p in processes):
             r.problem("good.processes", "processes must be a list of names")
             processes = []

@@ -516,7 +516,15 @@ def _alternative(
             )
     dm_allowed = bool(failing) and not any(excluded) and share <= limit
     dm_applied = dm_allowed and rvc_met and not alt.unsupported
-    met = applies and not alt.unsupported and rvc_met and (not failing or dm_applied)
+    missing = tuple(p for p in alt.processes if p not in good.processes)
+    if missing:
+        notes = (
+            *notes,
+            "the rule requires the good to be "
+            + ", ".join(p.replace("_", " ") for p in missing)
+            + " in the territory; the case does not say so (good.processes)",
+        )
+    met = applies and not alt.unsupported and not missing and rvc_met and (not failing or dm_applied)
     return AlternativeResult(
         index,
         applies,

@@ -108,6 +108,11 @@ _NO_CHANGE = re.compile(
     r"^No (?:required )?change in tariff classification (?:is required )?(?:to|for) "
     r"(?:a good of |goods of |any good of )?(?P<target>.+)$"
 )
+CUT_AND_SEWN = "cut_and_sewn"  # a process condition the case file can assert (good.processes)
+_CUT_AND_SEWN = re.compile(
+    r"^that the good is both cut (?:\(or knit to shape\) )?and sewn or otherwise assembled in the territory "
+    r"of one or more of the USMCA countries(?P<more>\..*)?$"
+)
 _NO_CHANGE_BARE = re.compile(r"^No (?:required )?change in tariff classification(?: is)?(?: required)?$")
 ANY_GOOD = (HsRange("01", "99"),)  # target of a bare "No change in tariff classification required"
 _INCLUDING = re.compile(r",?\s*including another " + _LEVEL + r" within that group")
@@ -305,6 +310,7 @@ def _alternative(
     body = _strip_tail(body)
     unsupported: list[str] = []
     readings: list[str] = []
+    processes: list[str] = []
     rvc: RvcRequirement | None = None
     provided = _PROVIDED.search(body)
     main = body
@@ -312,7 +318,10 @@ def _alternative(
         main = body[: provided.start()].strip()
         clause = body[provided.end() :].strip()
         rvc, rest = _rvc(clause)
-        if rest:
+        process = _CUT_AND_SEWN.match(rest) if rest else None
+        if process:
+            processes.append(CUT_AND_SEWN)  # a trailing sentence stays in the rule text
+        elif rest:
             unsupported.append("provided " + rest)
     main = _INCLUDING.sub("", main).strip()
     shift_match = _SHIFT.match(main)
@@ -344,6 +353,7 @@ def _alternative(
         text=body,
         unsupported=tuple(unsupported),
         readings=tuple(readings),
+        processes=tuple(processes),
     )
 
 

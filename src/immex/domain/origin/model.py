@@ -108,6 +108,7 @@ class Alternative:
     text: str
     unsupported: tuple[str, ...] = ()
     readings: tuple[str, ...] = ()  # how a loose wording was read (official table only), for the explanation
+    processes: tuple[str, ...] = ()  # processes the good must undergo in the territory (e.g. cut_and_sewn)
 
 
 @dataclass(frozen=True, slots=True)
