@@ -487,6 +487,7 @@ def rule_json(product: ProductRule) -> dict[str, Any]:
                     "TV": None if alt.rvc.tv is None else plain(alt.rvc.tv),
                     "NC": None if alt.rvc.nc is None else plain(alt.rvc.nc),
                 },
+                "requires_processes": list(alt.processes),
                 "not_tested": list(alt.unsupported),
                 "readings": list(alt.readings),
             }
