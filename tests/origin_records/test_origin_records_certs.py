@@ -124,6 +124,9 @@ def test_missing_list_names_missing_expired_and_expiring(db_url: str, tmp_path: 
         "status",
     ]
     assert sheet.max_row == 4
+    suppliers = list(load_workbook(out)["by supplier"].iter_rows(values_only=True))
+    assert suppliers[0][:5] == ("supplier", "parts", "missing", "expired", "expiring")
+    assert {r[0]: r[1] for r in suppliers[1:]} == {"(supplier not on file)": 1, "Wire Co": 1, "Acme": 1}
 
 
 def test_a_renewal_on_file_removes_the_expiring_line(db_url: str, tmp_path: Path) -> None:

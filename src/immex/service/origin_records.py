@@ -298,8 +298,41 @@ def write_solicitation_list(output: Path, lines: Sequence[SolicitationLine], day
         ("parties (territory)", f"{', '.join(sorted(table.territory))} — {table.territory_reference}"),
     ]
     write_xlsx(
-        output, {"solicitations": (SOLICITATION_HEADER, rows), "legal basis": (("item", "value"), basis)}
+        output,
+        {
+            "solicitations": (SOLICITATION_HEADER, rows),
+            "by supplier": (BY_SUPPLIER_HEADER, by_supplier(lines)),
+            "legal basis": (("item", "value"), basis),
+        },
     )
+
+
+BY_SUPPLIER_HEADER = ("supplier", "parts", "missing", "expired", "expiring", "first_end", "part_list")
+
+
+def by_supplier(lines: Sequence[SolicitationLine]) -> list[tuple[Cell, ...]]:
+    """One line per supplier to write to ('' = supplier not on file), most urgent first."""
+    grouped: dict[str, list[SolicitationLine]] = defaultdict(list)
+    for line in lines:
+        grouped[line.supplier].append(line)
+    ranked = []
+    for supplier, items in grouped.items():
+        ends = [x.covered_until for x in items if x.covered_until is not None]
+        count = {
+            status: sum(1 for x in items if x.status == status)
+            for status in ("missing", "expired", "expiring")
+        }
+        row: tuple[Cell, ...] = (
+            supplier or "(supplier not on file)",
+            len(items),
+            count["missing"],
+            count["expired"],
+            count["expiring"],
+            min(ends) if ends else None,
+            " ".join(x.part for x in items),
+        )
+        ranked.append((-(count["missing"] + count["expired"]), supplier, row))
+    return [row for *_, row in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
 
 def record_solicitation(
