@@ -312,6 +312,14 @@ class _Writer:
     def _delete(self, keys: list[tuple[str, str, str]]) -> None:
         self.replaced += len(keys)
         ph = self.ph
+        if self.postgres:   # one set-based statement per table
+            columns = [[k[i] for k in keys] for i in range(3)]
+            for tipo in DELETE_ORDER:
+                self.db.submit(self.db.executemany,
+                               f"DELETE FROM {TABLE_NAMES[tipo]} t USING unnest(%s::text[], %s::text[],"
+                               " %s::text[]) AS k(p, n, s) WHERE t.patente = k.p AND t.pedimento = k.n"
+                               " AND t.seccion_aduanera = k.s", [columns])
+            return
         for tipo in DELETE_ORDER:
             self.db.submit(self.db.executemany,
                            f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
