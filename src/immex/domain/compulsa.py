@@ -246,12 +246,15 @@ def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartid
         if period is not None and any(start <= r.cleared_on <= end
                                       for rs in ledger_lines.values() for r in rs):
             found.append(Difference(number, None, "pedimento", "", "", "missing_in_datastage"))
-    seen: set[tuple[str, int]] = set()
+    seen: dict[str, set[int]] = {}  # Data Stage partida numbers of the pedimentos on both sides
     for partida in partidas:
         rows_by_line = ledger.get(partida.number)
         if rows_by_line is None:
             continue
-        seen.add((partida.number, partida.secuencia))
+        lines_seen = seen.get(partida.number)
+        if lines_seen is None:
+            lines_seen = seen[partida.number] = set()
+        lines_seen.add(partida.secuencia)
         partida_rows = rows_by_line.get(partida.secuencia)
         if partida_rows is None:
             found.append(Difference(partida.number, partida.secuencia, "partida", "", "",
@@ -259,11 +262,12 @@ def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartid
             continue
         found.extend(compare_partida(partida, partida_rows, converter))
     for number in stage_numbers:
-        stage_lines = ledger.get(number)
-        if stage_lines is None:
+        ledger_lines = ledger.get(number)
+        if ledger_lines is None:
             continue
-        for line in stage_lines:
-            if (number, line) not in seen:
+        lines_seen = seen.get(number, set())
+        for line in ledger_lines:
+            if line not in lines_seen:
                 found.append(Difference(number, line, "partida", "", "", "missing_in_datastage"))
     found.sort(key=lambda d: d.sort_key)
     return found
