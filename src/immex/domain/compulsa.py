@@ -262,11 +262,11 @@ def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartid
             continue
         found.extend(compare_partida(partida, partida_rows, converter))
     for number in stage_numbers:
-        ledger_lines = ledger.get(number)
-        if ledger_lines is None:
+        lines_of_both = ledger.get(number)
+        if lines_of_both is None:
             continue
         lines_seen = seen.get(number, set())
-        for line in ledger_lines:
+        for line in lines_of_both:
             if line not in lines_seen:
                 found.append(Difference(number, line, "partida", "", "", "missing_in_datastage"))
     found.sort(key=lambda d: d.sort_key)
