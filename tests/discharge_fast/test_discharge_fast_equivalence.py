@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 from unittest.mock import patch
 
+import numpy as np
+import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,11 +30,26 @@ def test_fast_fifo_equals_the_domain_fifo_on_random_ledgers(ledger: Ledger) -> N
     assert quick.shortfalls == simple.shortfalls
 
 
+def _int64(values: Sequence[int] | npt.NDArray[Any]) -> npt.NDArray[Any]:
+    return np.array(list(values), dtype=np.int64)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ledgers())
-def test_python_int_fallback_equals_the_domain_fifo(ledger: Ledger) -> None:
-    """With the int64 bound forced down, the same code runs on exact Python integers."""
-    with patch.object(fast, "INT64_SAFE", 1):
+def test_int128_path_equals_the_domain_fifo(ledger: Ledger) -> None:
+    """With the int64 bound forced down, the quantities go through Polars Int128."""
+    with patch.object(fast, "INT64_SAFE", 1), patch.object(fast, "_array", _int64):
+        quick = discharge_fast(ledger)
+    simple = discharge(ledger, "fifo")
+    assert quick.allocations == simple.allocations
+    assert quick.shortfalls == simple.shortfalls
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_python_int_path_equals_the_domain_fifo(ledger: Ledger) -> None:
+    """With both bounds forced down, the same code runs on exact Python integers."""
+    with patch.object(fast, "INT64_SAFE", 1), patch.object(fast, "INT128_SAFE", 1):
         quick = discharge_fast(ledger)
     simple = discharge(ledger, "fifo")
     assert quick.allocations == simple.allocations
@@ -110,14 +128,12 @@ def test_fixed_point_round_trip_is_exact(pairs: list[tuple[int, int]]) -> None:
 
 
 def test_trim_scale_drops_only_shared_trailing_zeros() -> None:
-    import numpy as np
     values, scale = trim_scale(np.array([1500, 250]), 3)
     assert values.tolist() == [150, 25] and scale == 2
 
 
 def test_core_on_columns_worked_example() -> None:
     """One part, lots 5 (day 1) and 5 (day 3); needs 4 (day 1), 4 (day 2), 4 (day 3)."""
-    import numpy as np
     out = fifo_columns(np.array([0, 0]), np.array([1, 3]), np.array([5, 5]),
                        np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([4, 4, 4]), 1)
     assert list(zip(out.alloc_req.tolist(), out.alloc_lot.tolist(), out.alloc_qty.tolist(), strict=True)) == \

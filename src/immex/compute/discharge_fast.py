@@ -109,54 +109,91 @@ def _array(values: Sequence[int] | Ints) -> Ints:
     return np.array(as_list, dtype=object)
 
 
+# Quantity columns: int64 or object NumPy arrays, or Polars Int128 series (``Wide``).
+Wide = pl.Series
+Quantities = Any
+INT128_SAFE = 2**124     # the Int128 path keeps every value and sum below this
+
+
 # ---- the FIFO core on sorted columns --------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class FifoColumns:
-    """Allocations and shortfalls as indices: requirement (export order) and lot (FIFO order)."""
+    """Allocations and shortfalls as indices: requirement (export order) and lot (FIFO order).
+
+    ``alloc_qty``, ``short_qty`` and ``lot_discharged`` (per lot) are quantities
+    of the input's width: NumPy int64/object arrays or Polars Int128 series.
+    """
 
     alloc_req: Ints
     alloc_lot: Ints
-    alloc_qty: Ints
+    alloc_qty: Quantities
     short_req: Ints
-    short_qty: Ints
+    short_qty: Quantities
+    lot_discharged: Quantities
 
 
-def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
-                 req_qty: Ints, n_parts: int) -> FifoColumns:
+def _sort_requirements(req_part: Ints, req_day: Ints, lot_part: Ints, lot_day: Ints,
+                       n_parts: int) -> tuple[Ints, Ints, Ints, Ints, Ints]:
+    """Requirements by part (then export order), and the part's lots cleared by each one's date.
+
+    Returns (order, part, lots_upto, first_lot_of_part, segment_first).
+    """
+    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
+    order = np.argsort(narrow, kind="stable")
+    part = req_part[order].astype(np.int64)
+    day = req_day[order].astype(np.int64)
+    low = min(int(lot_day.min()) if len(lot_day) else 0, int(day.min()))
+    span = max(int(lot_day.max()) if len(lot_day) else 0, int(day.max())) - low + 1
+    lot_key = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
+    upto = np.searchsorted(lot_key, part * span + (day - low), side="right")
+    part_lot = np.searchsorted(lot_part, np.arange(n_parts + 1), side="left")
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = part[1:] != part[:-1]
+    return order, part, upto, part_lot, first
+
+
+def _expand(count: Ints, order: Ints) -> tuple[Ints, Ints, Ints]:
+    """For requirements in part order with ``count`` allocations each: (rep, within, output row)."""
+    n = len(count)
+    count_out = np.empty(n, dtype=np.int64)
+    count_out[order] = count
+    slot = (np.cumsum(count_out) - count_out)[order]                       # first output row per requirement
+    n_out = int(count.sum())
+    rep = np.repeat(np.arange(n, dtype=np.int64), count)
+    within = np.arange(n_out, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return rep, within, slot[rep] + within
+
+
+def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Quantities, req_part: Ints, req_day: Ints,
+                 req_qty: Quantities, n_parts: int) -> FifoColumns:
     """FIFO on columns.
 
     Lots are sorted by ``(part, cleared_on, pedimento, line)``; requirements are
     in output order (export order, then part ascending). Part ids are ranks
     ``0..n_parts-1`` (id order = name order), days are integers, quantities are
-    fixed-point integers at one scale (int64 or object arrays). The outputs are
-    in the order the domain version emits them.
+    fixed-point integers at one scale: int64 or object arrays, or Int128 Polars
+    series (then :func:`fifo_columns_wide` runs). The outputs are in the order
+    the domain version emits them.
     """
+    if isinstance(lot_qty, pl.Series):
+        return fifo_columns_wide(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
     lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
     n = len(req_qty)
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return FifoColumns(empty, empty, empty.astype(req_qty.dtype), empty, empty.astype(req_qty.dtype))
-    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
-    order = np.argsort(narrow, kind="stable")                              # by part, then export order
-    part = req_part[order].astype(np.int64)
-    day = req_day[order].astype(np.int64)
-    need = req_qty[order]
-
     cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))
     lot_start, lot_end = cum[:-1], cum[1:]
-    low = min(int(lot_day.min()) if len(lot_day) else 0, int(day.min()))
-    span = max(int(lot_day.max()) if len(lot_day) else 0, int(day.max())) - low + 1
-    lot_key = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
-    upto = np.searchsorted(lot_key, part * span + (day - low), side="right")
-    base = cum[np.searchsorted(lot_part, np.arange(n_parts), side="left")][part]
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return FifoColumns(empty, empty, empty.astype(req_qty.dtype), empty, empty.astype(req_qty.dtype),
+                           np.zeros(len(lot_qty), dtype=lot_qty.dtype))
+    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
+    need = req_qty[order]
+    base = cum[part_lot[:-1]][part]
     available = cum[upto] - base                                           # A_k
 
     total = np.cumsum(need)
-    first = np.ones(n, dtype=bool)
-    first[1:] = part[1:] != part[:-1]
     segment = np.cumsum(first) - 1
     before = (total - need)[first][segment]                                # requirements of earlier parts
     reach = total - before                                                 # R_k
@@ -173,26 +210,109 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     first_lot = np.searchsorted(lot_end, start, side="right")
     stop_lot = np.searchsorted(lot_start, end, side="left")
     count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
-    count_out = np.empty(n, dtype=np.int64)
-    count_out[order] = count
-    slot = (np.cumsum(count_out) - count_out)[order]                       # first output row per requirement
-    n_out = int(count.sum())
-    rep = np.repeat(np.arange(n, dtype=np.int64), count)
-    within = np.arange(n_out, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    rep, within, position = _expand(count, order)
     lot = first_lot[rep] + within
     qty = np.minimum(end[rep], lot_end[lot]) - np.maximum(start[rep], lot_start[lot])
-    position = slot[rep] + within
-    alloc_req = np.empty(n_out, dtype=np.int64)
+    alloc_req = np.empty(len(rep), dtype=np.int64)
     alloc_req[position] = order[rep]
-    alloc_lot = np.empty(n_out, dtype=np.int64)
+    alloc_lot = np.empty(len(rep), dtype=np.int64)
     alloc_lot[position] = lot
-    alloc_qty = np.empty(n_out, dtype=qty.dtype)
+    alloc_qty = np.empty(len(rep), dtype=qty.dtype)
     alloc_qty[position] = qty
     keep = alloc_qty > 0                   # a lot of quantity zero inside an interval takes nothing
     short_out = np.empty(n, dtype=short.dtype)
     short_out[order] = short
     missing = np.flatnonzero(short_out > 0)
-    return FifoColumns(alloc_req[keep], alloc_lot[keep], alloc_qty[keep], missing, short_out[missing])
+    # Each part's lots are consumed as a prefix: up to base + C of its last requirement.
+    consumed = cum[part_lot[:-1]].copy()
+    last = np.flatnonzero(np.append(first[1:], True))
+    consumed[part[last]] = end[last]
+    discharged = np.minimum(np.maximum(consumed[lot_part] - lot_start, 0), lot_qty)
+    return FifoColumns(alloc_req[keep], alloc_lot[keep], alloc_qty[keep], missing, short_out[missing],
+                       discharged)
+
+
+def _times(series: Wide, factor: int) -> Wide:
+    return series if factor == 1 else pl.select(pl.lit(series) * pl.lit(factor, dtype=pl.Int128)).to_series()
+
+
+def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
+    """``np.searchsorted`` on Int128: a float64 guess, then exact steps to the right index."""
+    values = ordered.cast(pl.Float64).to_numpy()
+    index = np.searchsorted(values, queries.cast(pl.Float64).to_numpy(), side=side)  # type: ignore[call-overload]
+    n = len(ordered)
+
+    def beyond(i: Ints, q: Wide) -> Ints:          # ordered[i] > q (right) or >= q (left)
+        picked = ordered.gather(i)
+        return ((picked > q) if side == "right" else (picked >= q)).to_numpy()
+
+    while True:                                    # too far right: step left
+        rows = np.flatnonzero(index > 0)
+        wrong = rows[beyond(index[rows] - 1, queries.gather(rows))]
+        if not len(wrong):
+            break
+        index[wrong] -= 1
+    while True:                                    # too far left: step right
+        rows = np.flatnonzero(index < n)
+        wrong = rows[~beyond(index[rows], queries.gather(rows))]
+        if not len(wrong):
+            break
+        index[wrong] += 1
+    return index
+
+
+def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Wide, req_part: Ints, req_day: Ints,
+                      req_qty: Wide, n_parts: int) -> FifoColumns:
+    """:func:`fifo_columns` with Int128 quantities (Polars), for scales whose sums overflow int64."""
+    i128 = pl.Int128
+    lot_qty = lot_qty.clip(lower_bound=0)
+    req_qty = req_qty.clip(lower_bound=0)
+    n = len(req_qty)
+    cum = pl.concat([pl.Series([0], dtype=i128), lot_qty.cum_sum()])
+    lot_start, lot_end = cum.slice(0, len(lot_qty)), cum.slice(1, len(lot_qty))
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return FifoColumns(empty, empty, pl.Series([], dtype=i128), empty, pl.Series([], dtype=i128),
+                           pl.Series(np.zeros(len(lot_qty), dtype=np.int64)).cast(i128))
+    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
+    need = req_qty.gather(order)
+    base = cum.gather(part_lot[:-1][part])
+    available = cum.gather(upto) - base
+    total = need.cum_sum()
+    segment = np.cumsum(first) - 1
+    before = (total - need).gather(np.flatnonzero(first)[segment])
+    reach = total - before
+    offset = before + pl.Series(segment).cast(i128)
+    running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
+    done = reach + running
+    prev = done.shift(1, fill_value=0).scatter(np.flatnonzero(first), 0)
+    taken = done - prev
+    short = need - taken
+    start, end = base + prev, base + done
+    first_lot = _search_wide(lot_end, start, "right")
+    stop_lot = _search_wide(lot_start, end, "left")
+    count = np.where((taken > 0).to_numpy(), stop_lot - first_lot, 0).astype(np.int64)
+    rep, within, position = _expand(count, order)
+    lot = first_lot[rep] + within
+    pieces = pl.DataFrame({"end": end.gather(rep), "lot_end": lot_end.gather(lot),
+                           "start": start.gather(rep), "lot_start": lot_start.gather(lot)})
+    qty = pieces.select(pl.min_horizontal("end", "lot_end")
+                        - pl.max_horizontal("start", "lot_start")).to_series()
+    back = np.empty(len(rep), dtype=np.int64)
+    back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
+    alloc_qty = qty.gather(back)
+    keep = (alloc_qty > 0).to_numpy()
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    short_out = short.gather(rank)
+    missing = np.flatnonzero((short_out > 0).to_numpy())
+    last = np.flatnonzero(np.append(first[1:], True))
+    consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
+    lots = pl.DataFrame({"consumed": consumed.gather(lot_part), "start": lot_start, "qty": lot_qty})
+    discharged = lots.select(pl.min_horizontal(pl.max_horizontal(pl.col("consumed") - pl.col("start"),
+                                                                 pl.lit(0, dtype=i128)), "qty")).to_series()
+    return FifoColumns(order[rep][back][keep], lot[back][keep], alloc_qty.filter(pl.Series(keep)), missing,
+                       short_out.gather(missing), discharged)
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
@@ -209,16 +329,6 @@ def bom_breakpoints(boms: Mapping[str, Sequence[BomVersion]]) -> list[dt.date]:
     return sorted(days)
 
 
-@dataclass(frozen=True, slots=True)
-class Requirements:
-    """Leaf requirements of the export lines, in output order, as fixed-point integers."""
-
-    export: Ints      # index of the export line (export order)
-    part: Ints        # part id
-    qty: Ints         # at ``scale``
-    scale: int
-
-
 def unit_needs(boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[str],
                days: Sequence[dt.date]) -> list[dict[str, Decimal]]:
     """Per-unit leaf requirements of each (product, day), with the exact domain explosion."""
@@ -226,9 +336,32 @@ def unit_needs(boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[st
     return [explode(stub, product, Decimal(1), day) for product, day in zip(products, days, strict=True)]
 
 
-def requirements(export_key: Ints, export_qty: Ints, qty_scale: int, needs: Sequence[Mapping[str, Decimal]],
-                 part_id: Mapping[str, int]) -> Requirements:
-    """``export_qty x needs[export_key]`` per leaf part in part order, exact."""
+@dataclass(frozen=True, slots=True)
+class Requirements:
+    """Leaf requirements of the export lines in output order, and the lots, at one fixed-point scale."""
+
+    export: Ints          # index of the export line (export order)
+    part: Ints            # part id
+    qty: Quantities       # at ``scale``
+    lot_qty: Quantities   # the lots' quantities at ``scale``
+    scale: int
+
+
+def _float_sum(values: Ints) -> float:
+    try:
+        return float(np.sum(np.abs(values).astype(np.float64)))
+    except OverflowError:
+        return float("inf")
+
+
+def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
+                 needs: Sequence[Mapping[str, Decimal]], part_id: Mapping[str, int], lot_qty: Ints,
+                 lot_scale: int) -> Requirements:
+    """``export_qty x needs[export_key]`` per leaf part in part order, and the lots, exact.
+
+    The width is the narrowest that provably holds every value and cumulative
+    sum: int64, else Int128 (Polars), else Python integers.
+    """
     leaves = [sorted(need.items(), key=lambda item: part_id[item[0]]) for need in needs]
     units, unit_scale = to_fixed([u for leaf in leaves for _, u in leaf])
     leaf_part = np.array([part_id[p] for leaf in leaves for p, _ in leaf], dtype=np.int64)
@@ -239,35 +372,36 @@ def requirements(export_key: Ints, export_qty: Ints, qty_scale: int, needs: Sequ
     export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
     within = np.arange(n_req, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     leaf = starts[export_key][export] + within if n_req else np.zeros(0, dtype=np.int64)
-    biggest_unit = max((abs(u) for u in units), default=0)
-    biggest_qty = int(np.max(np.abs(export_qty))) if len(export_qty) else 0
-    unit_array = _array(units) if biggest_unit * biggest_qty < INT64_SAFE else np.array(units, dtype=object)
-    qty = export_qty[export]
-    if qty.dtype != object and unit_array.dtype != object:
-        product = qty * unit_array[leaf]
-        if float(np.sum(np.abs(product), dtype=np.float64)) >= INT64_SAFE / 2:
-            product = qty.astype(object) * unit_array[leaf].astype(object)
-    else:
-        product = qty.astype(object) * unit_array[leaf].astype(object)
-    return Requirements(export, leaf_part[leaf], product, qty_scale + unit_scale)
 
-
-def common_scale(lot_qty: Ints, lot_scale: int, req_qty: Ints, req_scale: int) -> tuple[Ints, Ints, int]:
-    """Both quantity columns at one scale, int64 when every sum provably fits, else Python ints."""
+    export_qty, export_scale = trim_scale(export_qty, export_scale)
     lot_qty, lot_scale = trim_scale(lot_qty, lot_scale)
-    req_qty, req_scale = trim_scale(req_qty, req_scale)
+    req_scale = export_scale + unit_scale
     scale = max(lot_scale, req_scale)
-    columns = []
-    for values, own in ((lot_qty, lot_scale), (req_qty, req_scale)):
-        factor = 10 ** (scale - own)
-        bound = float(np.sum(np.abs(values), dtype=np.float64)) * factor
-        if values.dtype != object and bound < INT64_SAFE / 2:   # float sum: keep a factor 2 of margin
-            columns.append(values * factor)
-        else:
-            columns.append(values.astype(object) * factor)
-    if columns[0].dtype == object or columns[1].dtype == object:
-        columns = [c.astype(object) for c in columns]
-    return columns[0], columns[1], scale
+    lot_factor, req_factor = 10 ** (scale - lot_scale), 10 ** (scale - req_scale)
+    key_units = np.array([float(sum(abs(units[i]) for i in range(s, s + z))) for s, z in zip(
+        starts.tolist(), sizes.tolist(), strict=True)], dtype=np.float64)
+    key_of = key_units[export_key] if len(export_key) else np.zeros(0)
+    try:
+        req_bound = float(np.dot(np.abs(export_qty).astype(np.float64), key_of)) * req_factor
+    except OverflowError:
+        req_bound = float("inf")
+    bound = 2 * max(req_bound, _float_sum(lot_qty) * lot_factor) + 2 * n_req    # the offsets add < n_req
+    narrow_inputs = export_qty.dtype != object and lot_qty.dtype != object and \
+        max((abs(u) for u in units), default=0) < 2**63
+    if narrow_inputs and bound < INT64_SAFE:
+        qty = export_qty[export] * np.array(units, dtype=np.int64)[leaf] * req_factor
+        return Requirements(export, leaf_part[leaf], qty, lot_qty * lot_factor, scale)
+    if narrow_inputs and bound < INT128_SAFE:
+        wide = pl.Series(export_qty[export]).cast(pl.Int128) * \
+            pl.Series(np.array(units, dtype=np.int64)[leaf]).cast(pl.Int128)
+        return Requirements(export, leaf_part[leaf], _times(wide, req_factor),
+                            _times(pl.Series(lot_qty).cast(pl.Int128), lot_factor), scale)
+    qty = export_qty.astype(object)[export] * np.array(units, dtype=object)[leaf] * req_factor
+    return Requirements(export, leaf_part[leaf], qty, lot_qty.astype(object) * lot_factor, scale)
+
+
+def quantity_list(values: Quantities) -> list[int]:
+    return list(values.to_list() if isinstance(values, pl.Series) else values.tolist())
 
 
 def _deadlines(kind_of_lot: Sequence[str], lot_days: Sequence[dt.date]) -> Ints:
@@ -281,9 +415,6 @@ def _deadlines(kind_of_lot: Sequence[str], lot_days: Sequence[dt.date]) -> Ints:
             found = cache[(kind, day)] = _NO_DEADLINE if due is None else due.toordinal()
         out[i] = found
     return out
-
-
-# ---- Ledger in, DischargeResult out ---------------------------------------------------------------
 
 
 def discharge_fast(ledger: Ledger) -> DischargeResult:
@@ -307,14 +438,14 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     lots = sorted(ledger.imports, key=lambda lot: (part_id[lot.part], lot.fifo_key))
     lot_values, lot_scale = to_fixed([lot.qty for lot in lots])
     export_values, export_scale = to_fixed([e.qty for e in exports])
-    export_qty, export_scale = trim_scale(_array(export_values), export_scale)
-    req = requirements(export_key, export_qty, export_scale, needs, part_id)
-    lot_qty, req_qty, scale = common_scale(_array(lot_values), lot_scale, req.qty, req.scale)
+    req = requirements(export_key, _array(export_values), export_scale, needs, part_id, _array(lot_values),
+                       lot_scale)
+    scale = req.scale
     export_day = np.array([e.cleared_on.toordinal() for e in exports], dtype=np.int64)
     result = fifo_columns(np.array([part_id[lot.part] for lot in lots], dtype=np.int64),
                           np.array([lot.cleared_on.toordinal() for lot in lots], dtype=np.int64),
-                          lot_qty, req.part, export_day[req.export] if len(req.export) else req.export,
-                          req_qty, len(names))
+                          req.lot_qty, req.part, export_day[req.export] if len(req.export) else req.export,
+                          req.qty, len(names))
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     used = np.unique(result.alloc_lot)
     due = np.full(len(lots), _NO_DEADLINE, dtype=np.int64)
@@ -323,12 +454,12 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     req_export, req_part = req.export.tolist(), req.part.tolist()
     allocations = []
     for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
-                                  result.alloc_qty.tolist(), late.tolist(), strict=True):
+                                  quantity_list(result.alloc_qty), late.tolist(), strict=True):
         export, lot = exports[req_export[r]], lots[i]
         allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
                                       lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
     shortfalls = []
-    for r, qty in zip(result.short_req.tolist(), result.short_qty.tolist(), strict=True):
+    for r, qty in zip(result.short_req.tolist(), quantity_list(result.short_qty), strict=True):
         export = exports[req_export[r]]
         shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
                                     from_fixed(qty, scale)))
@@ -346,17 +477,17 @@ def export_periods(days: pl.Series, boms: Mapping[str, Sequence[BomVersion]]) ->
     return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")
 
 
-def format_fixed(values: Ints, scale: int) -> pl.Series:
+def format_fixed(values: Quantities, scale: int) -> pl.Series:
     """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``)."""
-    if values.dtype == object or scale > 18:
+    if isinstance(values, np.ndarray) and (values.dtype == object or scale > 18):
         return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
-    column = pl.Series("v", values, dtype=pl.Int64)
+    column = values.alias("v") if isinstance(values, pl.Series) else pl.Series("v", values, dtype=pl.Int64)
     if scale == 0:
         return column.cast(pl.String)
-    unit = 10**scale
-    size = pl.col("v").abs()
-    whole = (size // unit).cast(pl.String)
-    frac = (size % unit).cast(pl.String).str.pad_start(scale, "0").str.strip_chars_end("0")
+    digits = pl.col("v").abs().cast(pl.String).str.pad_start(scale + 1, "0")
+    cut = digits.str.len_chars() - scale
+    whole = digits.str.slice(0, cut)
+    frac = digits.str.slice(cut).str.strip_chars_end("0")
     text = pl.when(frac == "").then(whole).otherwise(pl.concat_str(whole, pl.lit("."), frac))
     signed = pl.when(pl.col("v") < 0).then(pl.concat_str(pl.lit("-"), text)).otherwise(text)
     return pl.DataFrame([column]).select(signed.alias("v")).to_series()
@@ -388,8 +519,8 @@ class FramesResult:
     allocations: pl.DataFrame
     shortfalls: pl.DataFrame
     lots: pl.DataFrame
-    lot_qty: Ints
-    lot_discharged: Ints
+    lot_qty: Quantities
+    lot_discharged: Quantities
     scale: int
     late: int
     total_allocated: Decimal
@@ -418,13 +549,13 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
     part_id = {name: i for i, name in enumerate(names)}
     lots = (frames.imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
             .sort(["pid", "cleared_on", "pedimento", "line"]))
-    export_qty, export_scale = trim_scale(exports["qty"].to_numpy(), frames.exports_scale)
-    req = requirements(export_key, export_qty, export_scale, needs, part_id)
-    lot_qty, req_qty, scale = common_scale(lots["qty"].to_numpy(), frames.imports_scale, req.qty, req.scale)
+    req = requirements(export_key, exports["qty"].to_numpy(), frames.exports_scale, needs, part_id,
+                       lots["qty"].to_numpy(), frames.imports_scale)
+    scale = req.scale
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int64)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
-    out = fifo_columns(lot_part, lot_day, lot_qty, req.part, export_day[req.export], req_qty, len(names))
+    out = fifo_columns(lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names))
 
     kinds = sorted(set(kind_of.values()) | {"raw"})
     code = np.array([kinds.index(kind_of.get(name, "raw")) for name in names], dtype=np.int64)
@@ -449,19 +580,24 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
         "part": pl.Series(names, dtype=pl.String).gather(req.part[out.short_req]),
         "qty_missing": format_fixed(out.short_qty, scale),
     })
-    discharged = np.zeros(len(lot_qty), dtype=lot_qty.dtype)
-    np.add.at(discharged, out.alloc_lot, out.alloc_qty)
     deadline_column = pl.Series("deadline", np.where(due == _NO_DEADLINE, -1, due), dtype=pl.Int64)
     lot_frame = lots.select("pedimento", "line", "part", "cleared_on").with_columns(
         pl.when(deadline_column >= 0).then(deadline_column).cast(pl.Int32).cast(pl.Date).alias("deadline"))
-    return FramesResult(allocations, shortfalls, lot_frame, lot_qty, discharged, scale, int(late.sum()),
-                        from_fixed(int(sum(out.alloc_qty.tolist())), scale),
-                        from_fixed(int(sum(out.short_qty.tolist())), scale))
+    return FramesResult(allocations, shortfalls, lot_frame, req.lot_qty, out.lot_discharged, scale,
+                        int(late.sum()), from_fixed(_total(out.alloc_qty), scale),
+                        from_fixed(_total(out.short_qty), scale))
+
+
+def _total(values: Quantities) -> int:
+    if isinstance(values, pl.Series):
+        return int(values.sum() or 0)
+    return int(sum(values.tolist()))
 
 
 def balances_frame(result: FramesResult, as_of: dt.date) -> pl.DataFrame:
     """balances.csv of the contract (as ``immex.domain.discharge.balances``), sorted by import line."""
     remaining = result.lot_qty - result.lot_discharged
+    empty = pl.Series(remaining == 0, dtype=pl.Boolean)
     days_left = pl.col("deadline").cast(pl.Int32).cast(pl.Int64) - (as_of - EPOCH).days
     return (result.lots.select(
         import_pedimento="pedimento", import_line="line", part="part",
@@ -469,7 +605,7 @@ def balances_frame(result: FramesResult, as_of: dt.date) -> pl.DataFrame:
         qty_discharged=format_fixed(result.lot_discharged, result.scale),
         qty_remaining=format_fixed(remaining, result.scale),
         deadline="deadline", days_left=days_left,
-        status=pl.when(pl.Series(remaining == 0, dtype=pl.Boolean)).then(pl.lit("discharged"))
+        status=pl.when(empty).then(pl.lit("discharged"))
         .when(pl.col("deadline").is_null()).then(pl.lit("open"))
         .when(days_left < 0).then(pl.lit("overdue"))
         .when(days_left <= EXPIRING_WITHIN_DAYS).then(pl.lit("expiring"))
