@@ -218,3 +218,21 @@ def test_a_certificate_with_many_goods_runs_over_several_pages() -> None:
     assert len(pages) > 1
     text = "".join(page.extract_text() for page in pages)
     assert "P079" in text and f"page 1 of {len(pages)}" in text
+
+
+def test_no_certificate_is_issued_for_a_nafta_period(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    _ledger_with_label(url, tmp_path)
+    parties = write(tmp_path / "parties.json", json.dumps(PARTIES))
+    with pytest.raises(InputError) as caught:
+        origin_ledger.issue_certificate(
+            url,
+            ["MOTOR"],
+            dt.date(2020, 1, 1),
+            None,
+            "producer",
+            parties,
+            tmp_path / "out",
+            dt.date(2020, 1, 1),
+        )
+    assert "is under NAFTA" in caught.value.problems[0].message

@@ -62,6 +62,14 @@ def _rule(digits: str, day: dt.date) -> ProductRule:
     return find_rule(HsCode(digits), day)
 
 
+@lru_cache(maxsize=4096)
+def agreement_on(day: dt.date) -> str:
+    """The agreement in force on ``day`` (USMCA from 2020-07-01, NAFTA before), from the rules data."""
+    from immex.rules.usmca import all_facts
+
+    return next((f.agreement for f in all_facts().values() if f.covers(day)), "USMCA")
+
+
 def cached_lookup(code: HsCode, case: OriginCase) -> ProductRule:
     """The packaged rule table's rule for ``code``, memoised per (code, date)."""
     return _rule(code.digits, case.date)
@@ -114,7 +122,7 @@ def qualify_case(
 ) -> LedgerQualification:
     """Build the case of ``product`` on ``day`` and decide it; InputError when it cannot be built."""
     try:
-        built = ledger_case(ledger, inputs, product, day, stock, value=value)
+        built = ledger_case(ledger, inputs, product, day, stock, agreement_on(day), value=value)
     except LedgerCaseError as exc:
         raise _problems(product, exc.messages) from None
     try:
@@ -625,6 +633,18 @@ def issue_certificate(
     shipment on ``start``. The certificate is stored with ``retention_until`` =
     ``signed_on`` + 5 years (USMCA Art. 5.8).
     """
+    if agreement_on(start) != "USMCA":
+        raise InputError(
+            [
+                Problem(
+                    "--from",
+                    None,
+                    "",
+                    f"{start} is under {agreement_on(start)}: only USMCA "
+                    "certifications of origin (Annex 5-A) are issued",
+                )
+            ]
+        )
     parties, producer_note, file_signer = read_parties(parties_file)
     kind: CertificateKind = "single" if end is None else "blanket"
     ledger, inputs = load_inputs(db_url, company)
