@@ -27,7 +27,7 @@ from immex.intake import datastage as ds
 from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES
 from immex.intake.datastage_summary import DataStageSummary, SummaryBuilder
 from immex.intake.problems import InputError, Problem
-from immex.store.datastage_models import DELETE_ORDER, TABLES
+from immex.store.datastage_models import DELETE_ORDER, PARTIDA_TYPES, TABLES
 from immex.store.db import open_database
 
 Progress = Callable[[str], None]
@@ -208,6 +208,9 @@ class _Writer:
         self.build: Callable[[list[str], ds.PedimentoKey | None], Sequence[Any]] = self._row_other
         self.paid_i = self.tipo_fecha_i = self.fecha_i = -1
         self.ordinal: dict[tuple[str, str, str], int] = {}
+        self.partida_ordinal: dict[int, int] = {}
+        self.key_ids: dict[tuple[str, str, str], int] = {}
+        self.seq_i = -1
         self.paid_dates: dict[tuple[str, str, str], dt.date] = {}
         self.type2_dates: dict[tuple[str, str, str], dt.date] = {}
         self.folio_501 = folio_501
@@ -234,13 +237,17 @@ class _Writer:
             self._update_fecha_pago()
         self.tipo = tipo
         self.ordinal = {}
+        self.partida_ordinal = {}
         if not tipo:
             return
         self.progress(f"storing {tipo}")
         self.counts[tipo] = 0
         layout = LAYOUTS[tipo]
         self.build = {"501": self._row_501, "551": self._row_551, "506": self._row_506,
-                     "Resumen": self._row_resumen}.get(tipo, self._row_other)
+                      "Resumen": self._row_resumen}.get(tipo, self._row_other)
+        if tipo in PARTIDA_TYPES:
+            self.build = self._row_partida
+            self.seq_i = layout.index("SecuenciaFraccion")
         self.paid_i = layout.index("FechaPagoReal") if tipo == "501" else -1
         if tipo == "506":
             self.tipo_fecha_i, self.fecha_i = layout.index("TipoFecha"), layout.index("FechaOperacion")
@@ -280,6 +287,18 @@ class _Writer:
     def _row_other(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
         assert key is not None
         n = self.ordinal[key] = self.ordinal.get(key, 0) + 1
+        v[0] = key[0]
+        v.insert(3, n)  # type: ignore[arg-type]
+        return v
+
+    def _row_partida(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        """552–558: ``linea`` counts the lines of the same partida."""
+        assert key is not None
+        kid = self.key_ids.get(key)
+        if kid is None:
+            kid = self.key_ids[key] = len(self.key_ids)
+        partida = (int(v[self.seq_i]) << 32) | kid   # compact: a million partidas fit in a dict of ints
+        n = self.partida_ordinal[partida] = self.partida_ordinal.get(partida, 0) + 1
         v[0] = key[0]
         v.insert(3, n)  # type: ignore[arg-type]
         return v

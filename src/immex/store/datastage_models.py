@@ -12,10 +12,12 @@ keep their digits. Columns that the contract validates are typed:
   ``TipoFecha`` 2, else the date of ``FechaPagoReal``) and ``folio`` (of the ZIP entry);
 - ``ds_partida`` (551): primary key (pedimento key, ``secuencia_fraccion`` integer);
   ``valor_dolares`` and ``cantidad_um_comercial`` as exact decimals;
-- partida-level tables (552–558): ``secuencia_fraccion`` integer, foreign key to
-  ``ds_partida``; pedimento-level tables (502–512, 520, 701, 702): foreign key to
-  ``ds_pedimento``. Their primary key is the pedimento key plus ``linea``, the
-  line's ordinal among the lines of that pedimento in its file (1, 2, …);
+- partida-level tables (552–558): primary key (pedimento key, ``secuencia_fraccion``
+  integer, ``linea``), ``linea`` being the line's ordinal among the lines of that
+  partida in its file (1, 2, …); foreign key to ``ds_partida``;
+- pedimento-level tables (502–512, 520, 701, 702): primary key (pedimento key,
+  ``linea``), ``linea`` the ordinal among the lines of that pedimento in its file;
+  foreign key to ``ds_pedimento``;
 - ``ds_seleccion`` / ``ds_incidencia`` (Sel, Inci) have the same key columns and
   ``linea`` but no foreign key (the Data Stage lists selections of pedimentos
   that are not in 501);
@@ -84,14 +86,16 @@ def _table(tipo: str) -> Table:
         constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", name=f"pk_{name}"))
         constraints.append(ForeignKeyConstraint(
             list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+    elif tipo in PARTIDA_TYPES:   # the primary key also serves the foreign key and joins to ds_partida
+        constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", "linea",
+                                                name=f"pk_{name}"))
+        constraints.append(ForeignKeyConstraint(
+            [*KEY_COLUMNS, "secuencia_fraccion"],
+            [f"ds_partida.{c}" for c in (*KEY_COLUMNS, "secuencia_fraccion")],
+            name=f"fk_{name}_partida"))
     else:
         constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "linea", name=f"pk_{name}"))
-        if tipo in PARTIDA_TYPES:
-            constraints.append(ForeignKeyConstraint(
-                [*KEY_COLUMNS, "secuencia_fraccion"],
-                [f"ds_partida.{c}" for c in (*KEY_COLUMNS, "secuencia_fraccion")],
-                name=f"fk_{name}_partida"))
-        elif tipo not in UNLINKED_TYPES:
+        if tipo not in UNLINKED_TYPES:
             constraints.append(ForeignKeyConstraint(
                 list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
     return Table(name, Base.metadata, *columns, *constraints)

@@ -356,7 +356,7 @@ def upgrade() -> None:
     sa.Column('importe_pago', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_contribucion_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_contribucion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_contribucion')
     )
     op.create_table('ds_partida_cuenta_garantia',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -376,7 +376,7 @@ def upgrade() -> None:
     sa.Column('titulos_asignados', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_cuenta_garantia_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_cuenta_garantia')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_cuenta_garantia')
     )
     op.create_table('ds_partida_identificador',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -390,7 +390,7 @@ def upgrade() -> None:
     sa.Column('complemento_caso', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_identificador_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_identificador')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_identificador')
     )
     op.create_table('ds_partida_observacion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -403,7 +403,7 @@ def upgrade() -> None:
     sa.Column('observaciones', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_observacion_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_observacion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_observacion')
     )
     op.create_table('ds_partida_permiso',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -419,7 +419,7 @@ def upgrade() -> None:
     sa.Column('cantidad_mum_tarifa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_permiso_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_permiso')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_permiso')
     )
     op.create_table('ds_partida_tasa',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -433,7 +433,7 @@ def upgrade() -> None:
     sa.Column('tipo_tasa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_tasa_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_tasa')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_tasa')
     )
     op.create_table('ds_partida_vehiculo',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -446,7 +446,7 @@ def upgrade() -> None:
     sa.Column('kilometraje_vehiculo', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_vehiculo_partida'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_partida_vehiculo')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_vehiculo')
     )
 
 
