@@ -1,22 +1,46 @@
-"""The ``immex`` command: thin entry points that parse arguments and call service/."""
+"""The ``immex`` command: thin entry points that parse arguments and call service/.
+
+Each area's commands live in their own module. ``main`` imports only the area
+the command line names (``immex duties ...`` never loads the origin rules or
+the PDF library), so a single contract command starts quickly; ``app`` (used
+by tests and ``--help``) has every area.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-from immex.cli import datastage, duties, ledger, origin
+# Sub-command groups by name → the module whose ``app`` they are.
+AREAS = {"origin": "immex.cli.origin", "duties": "immex.cli.duties", "datastage": "immex.cli.datastage"}
 
-app = typer.Typer(
-    name="immex",
-    help="IMMEX compliance: Anexo 24 ledger and discharge, USMCA origin, duties, Data Stage.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-ledger.register(app)
-app.add_typer(origin.app, name="origin")
-app.add_typer(duties.app, name="duties")
-app.add_typer(datastage.app, name="datastage")
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree; with ``only``, just that area (or just the ledger commands)."""
+    app = typer.Typer(
+        name="immex",
+        help="IMMEX compliance: Anexo 24 ledger and discharge, USMCA origin, duties, Data Stage.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    if only is None or only not in AREAS:
+        importlib.import_module("immex.cli.ledger").register(app)
+    for name, module in AREAS.items():
+        if only is None or only == name:
+            app.add_typer(importlib.import_module(module).app, name=name)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app()
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    wants_everything = not args or "--help" in sys.argv[1:2] or "--install-completion" in sys.argv
+    build_app(None if wants_everything else args[0])()
