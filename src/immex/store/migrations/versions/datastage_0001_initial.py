@@ -355,7 +355,7 @@ def upgrade() -> None:
     sa.Column('forma_pago', sa.String(), nullable=True),
     sa.Column('importe_pago', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_contribucion_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_contribucion_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_contribucion')
     )
     op.create_table('ds_partida_cuenta_garantia',
@@ -375,7 +375,7 @@ def upgrade() -> None:
     sa.Column('cantidad_unidades_medida', sa.String(), nullable=True),
     sa.Column('titulos_asignados', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_cuenta_garantia_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_cuenta_garantia_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_cuenta_garantia')
     )
     op.create_table('ds_partida_identificador',
@@ -389,7 +389,7 @@ def upgrade() -> None:
     sa.Column('identificador_caso', sa.String(), nullable=True),
     sa.Column('complemento_caso', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_identificador_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_identificador_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_identificador')
     )
     op.create_table('ds_partida_observacion',
@@ -402,7 +402,7 @@ def upgrade() -> None:
     sa.Column('secuencia_observacion', sa.String(), nullable=True),
     sa.Column('observaciones', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_observacion_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_observacion_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_observacion')
     )
     op.create_table('ds_partida_permiso',
@@ -418,7 +418,7 @@ def upgrade() -> None:
     sa.Column('valor_comercial_dolares', sa.String(), nullable=True),
     sa.Column('cantidad_mum_tarifa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_permiso_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_permiso_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_permiso')
     )
     op.create_table('ds_partida_tasa',
@@ -432,7 +432,7 @@ def upgrade() -> None:
     sa.Column('tasa_contribucion', sa.String(), nullable=True),
     sa.Column('tipo_tasa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_tasa_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_tasa_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_tasa')
     )
     op.create_table('ds_partida_vehiculo',
@@ -445,7 +445,7 @@ def upgrade() -> None:
     sa.Column('vin_numero_serie', sa.String(), nullable=True),
     sa.Column('kilometraje_vehiculo', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
-    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion'], ['ds_partida.patente', 'ds_partida.pedimento', 'ds_partida.seccion_aduanera', 'ds_partida.secuencia_fraccion'], name='fk_ds_partida_vehiculo_partida'),
+    sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_vehiculo_pedimento'),
     sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_vehiculo')
     )
 
