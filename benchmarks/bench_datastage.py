@@ -108,11 +108,14 @@ def main() -> None:
                          f"{sum(stats.counts.values())} lines, {stats.bytes_uncompressed / 1e6:.0f} MB of "
                          f"text, ZIP {zip_path.stat().st_size / 1e6:.0f} MB")
         db = args.pg or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        load_before = os.getloadavg()[0]
         steps = ["scan", *(["naive"] if args.naive else []), "validate", "import", "reimport"]
         results = [_child(step, zip_path, db) for step in steps]
+        load_after = os.getloadavg()[0]
     store = "PostgreSQL" if args.pg else "SQLite"
     print(f"# Data Stage import benchmark ({args.partidas:,} partidas, {store})\n")
-    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; {generated}\n")
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{load_before:.1f} at start and {load_after:.1f} at end (other work on the machine); {generated}\n")
     print("| step | lines | wall s | CPU s | peak RSS MB | lines/s (wall) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
