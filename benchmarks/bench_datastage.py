@@ -115,7 +115,7 @@ def main() -> None:
     store = "PostgreSQL" if args.pg else "SQLite"
     print(f"# Data Stage import benchmark ({args.partidas:,} partidas, {store})\n")
     print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, load average "
-          f"{load_before:.1f} at start and {load_after:.1f} at end (other work on the machine); {generated}\n")
+          f"{load_before:.1f} at start, {load_after:.1f} at end (other work on the machine); {generated}\n")
     print("| step | lines | wall s | CPU s | peak RSS MB | lines/s (wall) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
