@@ -1,12 +1,13 @@
 """Use cases of the Data Stage: import a ZIP into the store, summarize a ZIP or the store.
 
-``import_datastage`` validates the whole ZIP with :func:`immex.intake.datastage.read_zip`
-(raising :class:`~immex.intake.problems.InputError` with every problem, the store
-untouched), then, in ONE transaction: deletes every stored row of every pedimento
-(``Patente``, ``Pedimento``, ``SeccionAduanera``) that occurs in any file of the ZIP
-and every stored Resumen of the ZIP's folios, and inserts the ZIP's lines, streamed
-a second time from the ZIP in batches (executemany on SQLite, COPY on PostgreSQL).
-Re-importing the same ZIP leaves the same rows with the same values.
+``import_datastage`` reads the ZIP once with :func:`immex.intake.datastage.read_zip`,
+handing each line that is valid so far to a writer, all inside ONE transaction: before
+the first row of a pedimento (``Patente``, ``Pedimento``, ``SeccionAduanera``) that the
+store already has, every stored row of that pedimento is deleted (every table), and the
+same for a Resumen folio; the ZIP's rows are inserted in batches (executemany on SQLite,
+COPY on PostgreSQL) by a writer thread. If the reader finds any problem the transaction
+is rolled back and :class:`~immex.intake.problems.InputError` lists every problem: the
+store is unchanged. Re-importing the same ZIP leaves the same rows with the same values.
 """
 
 from __future__ import annotations
