@@ -275,43 +275,59 @@ def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Wide, req_part: In
         return FifoColumns(empty, empty, pl.Series([], dtype=i128), empty, pl.Series([], dtype=i128),
                            pl.Series(np.zeros(len(lot_qty), dtype=np.int64)).cast(i128))
     order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
+    # Intermediates are deleted as soon as they are used: at 10M requirements each is 160 MB.
     need = req_qty.gather(order)
     base = cum.gather(part_lot[:-1][part])
     available = cum.gather(upto) - base
+    del upto
     total = need.cum_sum()
     segment = np.cumsum(first) - 1
     before = (total - need).gather(np.flatnonzero(first)[segment])
     reach = total - before
+    del total
     offset = before + pl.Series(segment).cast(i128)
-    running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
+    del before, segment
+    slack = (available - reach).clip(upper_bound=0)
+    del available
+    running = (slack - offset).cum_min() + offset
+    del slack, offset
     done = reach + running
+    del reach, running
     prev = done.shift(1, fill_value=0).scatter(np.flatnonzero(first), 0)
     taken = done - prev
     short = need - taken
+    del need
     start, end = base + prev, base + done
+    del base, prev, done
     first_lot = _search_wide(lot_end, start, "right")
     stop_lot = _search_wide(lot_start, end, "left")
     count = np.where((taken > 0).to_numpy(), stop_lot - first_lot, 0).astype(np.int64)
+    del taken, stop_lot
     rep, within, position = _expand(count, order)
     lot = first_lot[rep] + within
-    pieces = pl.DataFrame({"end": end.gather(rep), "lot_end": lot_end.gather(lot),
-                           "start": start.gather(rep), "lot_start": lot_start.gather(lot)})
-    qty = pieces.select(pl.min_horizontal("end", "lot_end")
-                        - pl.max_horizontal("start", "lot_start")).to_series()
+    del within, first_lot, count
     back = np.empty(len(rep), dtype=np.int64)
     back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
-    alloc_qty = qty.gather(back)
+    del position
+    rep, lot = rep[back], lot[back]
+    del back
+    upper = pl.DataFrame({"a": end.gather(rep), "b": lot_end.gather(lot)}).select(pl.min_horizontal("a", "b"))
+    lower = pl.DataFrame({"a": start.gather(rep), "b": lot_start.gather(lot)}).select(
+        pl.max_horizontal("a", "b"))
+    alloc_qty = upper.to_series() - lower.to_series()
+    del upper, lower
     keep = (alloc_qty > 0).to_numpy()
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n, dtype=np.int64)
     short_out = short.gather(rank)
+    del short, rank
     missing = np.flatnonzero((short_out > 0).to_numpy())
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
     lots = pl.DataFrame({"consumed": consumed.gather(lot_part), "start": lot_start, "qty": lot_qty})
     discharged = lots.select(pl.min_horizontal(pl.max_horizontal(pl.col("consumed") - pl.col("start"),
                                                                  pl.lit(0, dtype=i128)), "qty")).to_series()
-    return FifoColumns(order[rep][back][keep], lot[back][keep], alloc_qty.filter(pl.Series(keep)), missing,
+    return FifoColumns(order[rep][keep], lot[keep], alloc_qty.filter(pl.Series(keep)), missing,
                        short_out.gather(missing), discharged)
 
 
@@ -481,16 +497,21 @@ def format_fixed(values: Quantities, scale: int) -> pl.Series:
     """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``)."""
     if isinstance(values, np.ndarray) and (values.dtype == object or scale > 18):
         return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
-    column = values.alias("v") if isinstance(values, pl.Series) else pl.Series("v", values, dtype=pl.Int64)
+    if isinstance(values, pl.Series):            # Int128
+        unit = pl.lit(10**scale, dtype=pl.Int128)
+        parts = pl.DataFrame([values.alias("v")]).select(
+            whole=pl.col("v").abs() // unit, frac=pl.col("v").abs() % unit, negative=pl.col("v") < 0)
+    else:
+        parts = pl.DataFrame({"whole": np.abs(values) // 10**scale, "frac": np.abs(values) % 10**scale,
+                              "negative": values < 0})
     if scale == 0:
-        return column.cast(pl.String)
-    digits = pl.col("v").abs().cast(pl.String).str.pad_start(scale + 1, "0")
-    cut = digits.str.len_chars() - scale
-    whole = digits.str.slice(0, cut)
-    frac = digits.str.slice(cut).str.strip_chars_end("0")
-    text = pl.when(frac == "").then(whole).otherwise(pl.concat_str(whole, pl.lit("."), frac))
-    signed = pl.when(pl.col("v") < 0).then(pl.concat_str(pl.lit("-"), text)).otherwise(text)
-    return pl.DataFrame([column]).select(signed.alias("v")).to_series()
+        text = pl.col("whole").cast(pl.String)
+    else:
+        frac = pl.col("frac").cast(pl.String).str.pad_start(scale, "0").str.strip_chars_end("0")
+        text = pl.when(pl.col("frac") == 0).then(pl.col("whole").cast(pl.String)).otherwise(
+            pl.concat_str(pl.col("whole").cast(pl.String), pl.lit("."), frac))
+    signed = pl.when(pl.col("negative")).then(pl.concat_str(pl.lit("-"), text)).otherwise(text)
+    return parts.select(signed.alias("v")).to_series()
 
 
 def _deadline_days(kinds: Sequence[str], kind_code: Ints, days: Ints) -> Ints:
