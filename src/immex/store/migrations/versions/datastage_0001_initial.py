@@ -37,7 +37,8 @@ def upgrade() -> None:
     sa.Column('tipo_operacion', sa.String(), nullable=True),
     sa.Column('grado_incidencia', sa.String(), nullable=True),
     sa.Column('fecha_seleccion', sa.String(), nullable=True),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_incidencia')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_incidencia'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_pedimento',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -74,7 +75,8 @@ def upgrade() -> None:
     sa.Column('numero', sa.String(length=15), nullable=False),
     sa.Column('fecha_pago', sa.Date(), nullable=False),
     sa.Column('folio', sa.String(), nullable=True),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', name='pk_ds_pedimento')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', name='pk_ds_pedimento'),
+    sqlite_with_rowid=False,
     )
     op.create_index('ix_ds_pedimento_numero', 'ds_pedimento', ['numero'], unique=False)
     op.create_table('ds_resumen',
@@ -86,7 +88,8 @@ def upgrade() -> None:
     sa.Column('fecha_ejecucion', sa.String(), nullable=True),
     sa.Column('total_fracciones', sa.String(), nullable=True),
     sa.Column('total_contribuciones', sa.String(), nullable=True),
-    sa.PrimaryKeyConstraint('folio', 'linea', name='pk_ds_resumen')
+    sa.PrimaryKeyConstraint('folio', 'linea', name='pk_ds_resumen'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_seleccion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -100,7 +103,8 @@ def upgrade() -> None:
     sa.Column('semaforo_fiscal', sa.String(), nullable=True),
     sa.Column('clave_documento', sa.String(), nullable=True),
     sa.Column('tipo_operacion', sa.String(), nullable=True),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_seleccion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_seleccion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_contenedor',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -111,7 +115,8 @@ def upgrade() -> None:
     sa.Column('tipo_contenedor', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_contenedor_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_contenedor')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_contenedor'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_contribucion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -124,7 +129,8 @@ def upgrade() -> None:
     sa.Column('tipo_pedimento', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_contribucion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_contribucion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_contribucion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_cuenta_garantia',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -143,7 +149,8 @@ def upgrade() -> None:
     sa.Column('titulos_asignados', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_cuenta_garantia_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_cuenta_garantia')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_cuenta_garantia'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_descargo',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -161,7 +168,8 @@ def upgrade() -> None:
     sa.Column('tipo_pedimento', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_descargo_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_descargo')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_descargo'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_destinatario',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -178,7 +186,8 @@ def upgrade() -> None:
     sa.Column('pais_destinatario', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_destinatario_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_destinatario')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_destinatario'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_factura',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -202,7 +211,8 @@ def upgrade() -> None:
     sa.Column('municipio_proveedor', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_factura_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_factura')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_factura'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_fecha',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -213,7 +223,8 @@ def upgrade() -> None:
     sa.Column('fecha_operacion', sa.String(), nullable=True),
     sa.Column('fecha_validacion_pago_r', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_fecha_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_fecha')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_fecha'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_guia',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -224,7 +235,8 @@ def upgrade() -> None:
     sa.Column('tipo_guia', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_guia_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_guia')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_guia'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_identificador',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -237,7 +249,8 @@ def upgrade() -> None:
     sa.Column('complemento_caso', sa.String(), nullable=True),
     sa.Column('fecha_validacion_pago_r', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_identificador_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_identificador')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_identificador'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_observacion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -249,7 +262,8 @@ def upgrade() -> None:
     sa.Column('tipo_pedimento', sa.String(), nullable=True),
     sa.Column('fecha_validacion_pago_r', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_observacion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_observacion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_observacion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -283,7 +297,8 @@ def upgrade() -> None:
     sa.Column('clave_documento', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', name='pk_ds_partida')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', name='pk_ds_partida'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_rectificacion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -302,7 +317,8 @@ def upgrade() -> None:
     sa.Column('seccion_aduanera_desp_orig', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_rectificacion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_rectificacion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_rectificacion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_rectificacion_contribucion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -315,7 +331,8 @@ def upgrade() -> None:
     sa.Column('tipo_pedimento', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_rectificacion_contribucion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_rectificacion_contribucion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_rectificacion_contribucion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_tasa',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -328,7 +345,8 @@ def upgrade() -> None:
     sa.Column('tipo_pedimento', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_tasa_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_tasa')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_tasa'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_transporte',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -342,7 +360,8 @@ def upgrade() -> None:
     sa.Column('identificador_transporte', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_transporte_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_transporte')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'linea', name='pk_ds_transporte'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_contribucion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -356,7 +375,8 @@ def upgrade() -> None:
     sa.Column('importe_pago', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_contribucion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_contribucion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_contribucion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_cuenta_garantia',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -376,7 +396,8 @@ def upgrade() -> None:
     sa.Column('titulos_asignados', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_cuenta_garantia_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_cuenta_garantia')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_cuenta_garantia'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_identificador',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -390,7 +411,8 @@ def upgrade() -> None:
     sa.Column('complemento_caso', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_identificador_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_identificador')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_identificador'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_observacion',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -403,7 +425,8 @@ def upgrade() -> None:
     sa.Column('observaciones', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_observacion_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_observacion')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_observacion'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_permiso',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -419,7 +442,8 @@ def upgrade() -> None:
     sa.Column('cantidad_mum_tarifa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_permiso_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_permiso')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_permiso'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_tasa',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -433,7 +457,8 @@ def upgrade() -> None:
     sa.Column('tipo_tasa', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_tasa_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_tasa')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_tasa'),
+    sqlite_with_rowid=False,
     )
     op.create_table('ds_partida_vehiculo',
     sa.Column('patente', sa.String(length=4), nullable=False),
@@ -446,7 +471,8 @@ def upgrade() -> None:
     sa.Column('kilometraje_vehiculo', sa.String(), nullable=True),
     sa.Column('fecha_pago_real', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['patente', 'pedimento', 'seccion_aduanera'], ['ds_pedimento.patente', 'ds_pedimento.pedimento', 'ds_pedimento.seccion_aduanera'], name='fk_ds_partida_vehiculo_pedimento'),
-    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_vehiculo')
+    sa.PrimaryKeyConstraint('patente', 'pedimento', 'seccion_aduanera', 'secuencia_fraccion', 'linea', name='pk_ds_partida_vehiculo'),
+    sqlite_with_rowid=False,
     )
 
 
