@@ -192,44 +192,57 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Quantities, req_part: I
     need = req_qty[order]
     base = cum[part_lot[:-1]][part]
     available = cum[upto] - base                                           # A_k
-
+    del upto
     total = np.cumsum(need)
     segment = np.cumsum(first) - 1
     before = (total - need)[first][segment]                                # requirements of earlier parts
     reach = total - before                                                 # R_k
+    del total
     offset = before + segment      # later parts sit strictly below earlier ones: the minimum restarts
-    running = np.minimum.accumulate(np.minimum(available - reach, 0) - offset) + offset
+    del before, segment
+    slack = np.minimum(available - reach, 0)
+    del available
+    slack -= offset
+    running = np.minimum.accumulate(slack)
+    del slack
+    running += offset
+    del offset
     done = reach + running                                                 # C_k
+    del reach, running
     prev = np.empty_like(done)
     prev[1:] = done[:-1]
     prev[first] = 0
     taken = done - prev
     short = need - taken
-
+    del need
     start, end = base + prev, base + done
+    del base, prev, done
     first_lot = np.searchsorted(lot_end, start, side="right")
     stop_lot = np.searchsorted(lot_start, end, side="left")
     count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
+    del taken, stop_lot
     rep, within, position = _expand(count, order)
+    del count
     lot = first_lot[rep] + within
-    qty = np.minimum(end[rep], lot_end[lot]) - np.maximum(start[rep], lot_start[lot])
-    alloc_req = np.empty(len(rep), dtype=np.int64)
-    alloc_req[position] = order[rep]
-    alloc_lot = np.empty(len(rep), dtype=np.int64)
-    alloc_lot[position] = lot
-    alloc_qty = np.empty(len(rep), dtype=qty.dtype)
-    alloc_qty[position] = qty
+    del first_lot, within
+    back = np.empty(len(rep), dtype=np.int64)
+    back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
+    del position
+    rep, lot = rep[back], lot[back]
+    del back
+    alloc_qty = np.minimum(end[rep], lot_end[lot])
+    alloc_qty -= np.maximum(start[rep], lot_start[lot])
     keep = alloc_qty > 0                   # a lot of quantity zero inside an interval takes nothing
     short_out = np.empty(n, dtype=short.dtype)
     short_out[order] = short
+    del short
     missing = np.flatnonzero(short_out > 0)
     # Each part's lots are consumed as a prefix: up to base + C of its last requirement.
     consumed = cum[part_lot[:-1]].copy()
     last = np.flatnonzero(np.append(first[1:], True))
     consumed[part[last]] = end[last]
     discharged = np.minimum(np.maximum(consumed[lot_part] - lot_start, 0), lot_qty)
-    return FifoColumns(alloc_req[keep], alloc_lot[keep], alloc_qty[keep], missing, short_out[missing],
-                       discharged)
+    return FifoColumns(order[rep][keep], lot[keep], alloc_qty[keep], missing, short_out[missing], discharged)
 
 
 def _times(series: Wide, factor: int) -> Wide:
@@ -495,23 +508,16 @@ def export_periods(days: pl.Series, boms: Mapping[str, Sequence[BomVersion]]) ->
 
 def format_fixed(values: Quantities, scale: int) -> pl.Series:
     """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``)."""
-    if isinstance(values, np.ndarray) and (values.dtype == object or scale > 18):
-        return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
-    if isinstance(values, pl.Series):            # Int128
-        unit = pl.lit(10**scale, dtype=pl.Int128)
-        parts = pl.DataFrame([values.alias("v")]).select(
-            whole=pl.col("v").abs() // unit, frac=pl.col("v").abs() % unit, negative=pl.col("v") < 0)
-    else:
-        parts = pl.DataFrame({"whole": np.abs(values) // 10**scale, "frac": np.abs(values) % 10**scale,
-                              "negative": values < 0})
+    if (isinstance(values, np.ndarray) and values.dtype == object) or scale > 37:
+        items = values.to_list() if isinstance(values, pl.Series) else values.tolist()
+        return pl.Series([plain(from_fixed(int(v), scale)) for v in items], dtype=pl.String)
+    column = values if isinstance(values, pl.Series) else pl.Series("v", values, dtype=pl.Int64)
     if scale == 0:
-        text = pl.col("whole").cast(pl.String)
-    else:
-        frac = pl.col("frac").cast(pl.String).str.pad_start(scale, "0").str.strip_chars_end("0")
-        text = pl.when(pl.col("frac") == 0).then(pl.col("whole").cast(pl.String)).otherwise(
-            pl.concat_str(pl.col("whole").cast(pl.String), pl.lit("."), frac))
-    signed = pl.when(pl.col("negative")).then(pl.concat_str(pl.lit("-"), text)).otherwise(text)
-    return parts.select(signed.alias("v")).to_series()
+        return column.cast(pl.String)
+    # Exact: integer x 10**-scale in Polars' 128-bit decimals (every value is below 2**124 < 10**38).
+    step = pl.lit(Decimal(1).scaleb(-scale), dtype=pl.Decimal(38, scale))
+    text = (pl.lit(column).cast(pl.Decimal(38, 0)) * step).cast(pl.Decimal(38, scale)).cast(pl.String)
+    return pl.select(text.str.strip_chars_end("0").str.strip_chars_end(".")).to_series()
 
 
 def _deadline_days(kinds: Sequence[str], kind_code: Ints, days: Ints) -> Ints:
