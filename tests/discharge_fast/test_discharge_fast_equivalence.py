@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from unittest.mock import patch
@@ -40,6 +41,19 @@ def test_int128_path_equals_the_domain_fifo(ledger: Ledger) -> None:
     """With the int64 bound forced down, the quantities go through Polars Int128."""
     with patch.object(fast, "INT64_SAFE", 1), patch.object(fast, "_array", _int64):
         quick = discharge_fast(ledger)
+    simple = discharge(ledger, "fifo")
+    assert quick.allocations == simple.allocations
+    assert quick.shortfalls == simple.shortfalls
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_quantities_past_float_precision_take_the_int128_path_exactly(ledger: Ledger) -> None:
+    """Quantities x 10**9: sums beyond int64 and values beyond float64's 53 bits (exact Int128 search)."""
+    big = Decimal(10**9)
+    ledger = replace(ledger, imports=tuple(replace(lot, qty=lot.qty * big) for lot in ledger.imports),
+                     exports=tuple(replace(e, qty=e.qty * big) for e in ledger.exports))
+    quick = discharge_fast(ledger)
     simple = discharge(ledger, "fifo")
     assert quick.allocations == simple.allocations
     assert quick.shortfalls == simple.shortfalls
