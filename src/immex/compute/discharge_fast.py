@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -486,17 +487,23 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     due[used] = _deadlines([kinds.get(lots[i].part, "raw") for i in used], [lots[i].cleared_on for i in used])
     late = export_day[req.export[result.alloc_req]] > due[result.alloc_lot]
     req_export, req_part = req.export.tolist(), req.part.tolist()
-    allocations = []
-    for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
-                                  quantity_list(result.alloc_qty), late.tolist(), strict=True):
-        export, lot = exports[req_export[r]], lots[i]
-        allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
-                                      lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
-    shortfalls = []
-    for r, qty in zip(result.short_req.tolist(), quantity_list(result.short_qty), strict=True):
-        export = exports[req_export[r]]
-        shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
-                                    from_fixed(qty, scale)))
+    collecting = gc.isenabled()
+    gc.disable()    # millions of new acyclic objects: the cycle collector would rescan them again and again
+    try:
+        allocations = []
+        for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
+                                      quantity_list(result.alloc_qty), late.tolist(), strict=True):
+            export, lot = exports[req_export[r]], lots[i]
+            allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
+                                          lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
+        shortfalls = []
+        for r, qty in zip(result.short_req.tolist(), quantity_list(result.short_qty), strict=True):
+            export = exports[req_export[r]]
+            shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
+                                        from_fixed(qty, scale)))
+    finally:
+        if collecting:
+            gc.enable()
     return DischargeResult(tuple(allocations), tuple(shortfalls))
 
 
