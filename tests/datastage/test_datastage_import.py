@@ -283,3 +283,13 @@ def test_a_store_error_during_the_import_rolls_everything_back(tmp_path: Path,
         import_datastage(zip_of(tmp_path, small_lines(), "b.zip"), url)
     assert calls["n"] >= 30
     assert snapshot(url) == before
+
+
+def test_lines_in_any_order_store_the_same_rows(db_url: str, tmp_path: Path) -> None:
+    lines = small_lines()
+    import_datastage(zip_of(tmp_path, lines, "a.zip"), db_url)
+    counts = {t: len(rows) for t, rows in snapshot(db_url).items()}
+    shuffled = {t: [v[0], *reversed(v[1:])] for t, v in lines.items()}
+    shuffled["557"] = [lines["557"][0], *lines["557"][1::2], *lines["557"][2::2]]
+    import_datastage(zip_of(tmp_path, shuffled, "b.zip"), db_url)
+    assert {t: len(rows) for t, rows in snapshot(db_url).items()} == counts

@@ -220,6 +220,8 @@ class _Writer:
         self.ordinal: dict[tuple[str, str, str], int] = {}
         self.partida_ordinal: dict[int, int] = {}
         self.key_ids: dict[tuple[str, str, str], int] = {}
+        self.last_key: tuple[str, str, str] | None = None
+        self.last_partida: tuple[tuple[str, str, str] | None, str, int] = (None, "", 0)
         self.seq_i = -1
         self.paid_dates: dict[tuple[str, str, str], dt.date] = {}
         self.type2_dates: dict[tuple[str, str, str], dt.date] = {}
@@ -229,10 +231,12 @@ class _Writer:
     def __call__(self, tipo: str, row: int, values: list[str], key: ds.PedimentoKey | None) -> None:
         if tipo != self.tipo:
             self._switch(tipo)
-        if key is not None and key not in self.seen:
-            self.seen.add(key)
-            if key in self.stored:
-                self.doomed.append(key)
+        if key is not None and key is not self.last_key:   # the reader reuses one tuple per key
+            self.last_key = key
+            if key not in self.seen:
+                self.seen.add(key)
+                if key in self.stored:
+                    self.doomed.append(key)
         self.batch.append(self.build(values, key))
         if len(self.batch) >= BATCH:
             self._flush()
@@ -248,6 +252,7 @@ class _Writer:
         self.tipo = tipo
         self.ordinal = {}
         self.partida_ordinal = {}
+        self.last_partida = (None, "", 0)
         if not tipo:
             return
         self.progress(f"storing {tipo}")
@@ -301,14 +306,25 @@ class _Writer:
         v.insert(3, n)  # type: ignore[arg-type]
         return v
 
-    def _row_partida(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
-        """552–558: ``linea`` counts the lines of the same partida."""
-        assert key is not None
+    def _partida_id(self, key: tuple[str, str, str], seq: str) -> int:
+        """Compact: a million partidas fit in a dict of ints."""
         kid = self.key_ids.get(key)
         if kid is None:
             kid = self.key_ids[key] = len(self.key_ids)
-        partida = (int(v[self.seq_i]) << 32) | kid   # compact: a million partidas fit in a dict of ints
-        n = self.partida_ordinal[partida] = self.partida_ordinal.get(partida, 0) + 1
+        return (int(seq) << 32) | kid
+
+    def _row_partida(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
+        """552–558: ``linea`` counts the lines of the same partida."""
+        assert key is not None
+        seq = v[self.seq_i]
+        last_key, last_seq, last_n = self.last_partida
+        if key is last_key and seq == last_seq:   # the usual case: lines of a partida are together
+            n = last_n + 1
+        else:
+            if last_key is not None:
+                self.partida_ordinal[self._partida_id(last_key, last_seq)] = last_n
+            n = self.partida_ordinal.get(self._partida_id(key, seq), 0) + 1
+        self.last_partida = (key, seq, n)
         v[0] = key[0]
         v.insert(3, n)  # type: ignore[arg-type]
         return v
