@@ -293,3 +293,12 @@ def test_lines_in_any_order_store_the_same_rows(db_url: str, tmp_path: Path) -> 
     shuffled["557"] = [lines["557"][0], *lines["557"][1::2], *lines["557"][2::2]]
     import_datastage(zip_of(tmp_path, shuffled, "b.zip"), db_url)
     assert {t: len(rows) for t, rows in snapshot(db_url).items()} == counts
+
+
+def test_invalid_zip_into_a_new_sqlite_file_leaves_no_file(tmp_path: Path) -> None:
+    lines = small_lines()
+    lines["551"][1] = set_field(lines["551"][1], "551", "Fraccion", "1")
+    db = tmp_path / "new.db"
+    with pytest.raises(InputError):
+        import_datastage(zip_of(tmp_path, lines), f"sqlite:///{db}")
+    assert not db.exists()

@@ -22,14 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, union
+from sqlalchemy import Connection, make_url, select, union
 
 from immex.intake import datastage as ds
 from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES
 from immex.intake.datastage_summary import DataStageSummary, SummaryBuilder
 from immex.intake.problems import InputError, Problem
 from immex.store.datastage_models import DELETE_ORDER, PARTIDA_TYPES, TABLES
-from immex.store.db import open_database
+from immex.store.db import database_url, open_database
 
 Progress = Callable[[str], None]
 BATCH = 10_000
@@ -72,6 +72,7 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
     """
     zip_path = Path(zip_path)
     progress(f"importing {zip_path.name}")
+    new_file = _new_sqlite_file(db_url)
     engine = open_database(db_url)
     try:
         with engine.connect() as conn:
@@ -102,10 +103,24 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
                 transaction.rollback()
                 raise InputError(read.problems)
             transaction.commit()
+    except InputError:
+        engine.dispose()
+        if new_file is not None:   # the store did not exist: leave no empty one behind
+            new_file.unlink(missing_ok=True)
+        raise
     finally:
         engine.dispose()
     counts = {tipo: writer.counts.get(tipo, 0) for tipo in read.counts}
     return ImportResult(zip_path.name, counts, len(read.keys), writer.replaced, read.warnings)
+
+
+def _new_sqlite_file(db_url: str | None) -> Path | None:
+    """The file of an SQLite URL that does not exist yet (None otherwise)."""
+    url = make_url(database_url(db_url))
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
 
 
 def _folio_501(zip_path: Path) -> str:
