@@ -403,3 +403,19 @@ def test_corrupt_entry_data_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     read = read_zip(path)
     assert [(p.file, p.row, p.column) for p in read.problems] == [("7300001_551.asc", None, "")]
     assert "cannot read the entry" in read.problems[0].message
+
+
+def test_cyclic_gc_state_is_restored_after_reading(tmp_path: Path) -> None:
+    import gc
+
+    path = zip_of(tmp_path, small_lines())
+    assert gc.isenabled()
+    seen = []
+    read_zip(path, lambda tipo, row, values, key: seen.append(gc.isenabled()))
+    assert gc.isenabled() and seen and not any(seen)
+    gc.disable()
+    try:
+        read_zip(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
