@@ -302,3 +302,12 @@ def test_invalid_zip_into_a_new_sqlite_file_leaves_no_file(tmp_path: Path) -> No
     with pytest.raises(InputError):
         import_datastage(zip_of(tmp_path, lines), f"sqlite:///{db}")
     assert not db.exists()
+
+
+def test_backslash_tab_and_cr_inside_values_are_stored_as_written(db_url: str, tmp_path: Path) -> None:
+    lines = small_lines()
+    tricky = "SEGÚN \\N FACTURA\tNÚM\r12 \\."
+    lines["558"][1] = set_field(lines["558"][1], "558", "Observaciones", tricky)
+    import_datastage(zip_of(tmp_path, lines), db_url)
+    index = TABLES["558"].c.keys().index("observaciones")
+    assert tricky in [r[index] for r in snapshot(db_url)["558"]]

@@ -201,10 +201,26 @@ class _DbThread:
             cursor.close()
 
     def copy(self, sql: str, rows: Sequence[Sequence[Any]], keep: int) -> None:
-        """PostgreSQL COPY; blanks are sent as NULL except the first ``keep`` columns."""
+        """PostgreSQL COPY of rows of text.
+
+        ``keep`` = 0: the statement has ``NULL ''`` and the rows go as tab-separated text
+        (escaped only where a value holds a backslash, tab or CR). ``keep`` = 1 (ds_resumen,
+        whose NOT NULL folio may be blank): blanks after the first column are sent as NULL.
+        """
         with self.dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+            if keep:
+                for row in rows:
+                    copy.write_row([*row[:keep], *[None if x == "" else x for x in row[keep:]]])
+                return
+            lines = []
             for row in rows:
-                copy.write_row([*row[:keep], *[None if x == "" else x for x in row[keep:]]])
+                line = "\t".join(row)
+                if "\\" in line or "\r" in line or line.count("\t") != len(row) - 1:
+                    line = "\t".join(x.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r")
+                                     for x in row)
+                lines.append(line)
+            lines.append("")
+            copy.write("\n".join(lines))
 
 
 class _Writer:
@@ -283,8 +299,9 @@ class _Writer:
             self.tipo_fecha_i, self.fecha_i = layout.index("TipoFecha"), layout.index("FechaOperacion")
         table = TABLES[tipo]
         columns = ", ".join(c.name for c in table.columns)
-        if self.postgres:   # COPY text format; blanks are sent as NULL by _flush
-            self.sql = f"COPY {table.name} ({columns}) FROM STDIN"
+        if self.postgres:   # COPY text format; an empty field is NULL (ds_resumen: see _flush)
+            null = "" if tipo == "Resumen" else " WITH (NULL '')"
+            self.sql = f"COPY {table.name} ({columns}) FROM STDIN{null}"
         else:               # blank text is stored as NULL
             marks = ", ".join(f"NULLIF({self.ph}, '')" if c.nullable else self.ph for c in table.columns)
             self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
@@ -318,7 +335,7 @@ class _Writer:
         assert key is not None
         n = self.ordinal[key] = self.ordinal.get(key, 0) + 1
         v[0] = key[0]
-        v.insert(3, n)  # type: ignore[arg-type]
+        v.insert(3, str(n))   # text: SQLite's INTEGER affinity and COPY both convert it
         return v
 
     def _partida_id(self, key: tuple[str, str, str], seq: str) -> int:
@@ -341,7 +358,7 @@ class _Writer:
             n = self.partida_ordinal.get(self._partida_id(key, seq), 0) + 1
         self.last_partida = (key, seq, n)
         v[0] = key[0]
-        v.insert(3, n)  # type: ignore[arg-type]
+        v.insert(3, str(n))   # text: SQLite's INTEGER affinity and COPY both convert it
         return v
 
     def _row_resumen(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
@@ -352,7 +369,7 @@ class _Writer:
             delete = f"DELETE FROM {TABLE_NAMES['Resumen']} WHERE folio = {self.ph}"
             self.db.submit(self.db.executemany, delete, [(folio,)])
         n = self.ordinal[(folio, "", "")] = self.ordinal.get((folio, "", ""), 0) + 1
-        v.insert(1, n)  # type: ignore[arg-type]
+        v.insert(1, str(n))
         return v
 
     def _flush(self) -> None:
