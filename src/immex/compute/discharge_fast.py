@@ -27,8 +27,11 @@ most decimals actually present in the lot quantities and the requirements
 distinct product and BOM period with the exact Decimal
 :func:`~immex.domain.discharge.explode`). When the products and every
 cumulative sum provably fit in int64 (checked explicitly, with a bit of
-headroom) the arrays are int64; otherwise the same code runs on object arrays
-of Python integers, exact at any size, only slower. Nothing is ever rounded.
+headroom) the arrays are int64 (NumPy). Otherwise the same algorithm runs on
+Polars Int128 series (:func:`fifo_columns_wide`; e.g. two BOM levels with
+merma give 14-decimal requirements, whose sums at 1M lines pass int64), and
+beyond 2**124 on object arrays of Python integers, exact at any size, only
+slower. Nothing is ever rounded; output text is written as ``plain`` writes it.
 
 Entry points
 ------------
