@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -175,18 +175,24 @@ def anexo22_warnings(ledger: Ledger, tables: dict[str, Table]) -> list[Problem]:
     The discharge contract accepts any 15-digit number, so these never stop a run,
     but a broker would reject such a pedimento and an auditor will ask about it.
     """
+    lines: list[ImportLine | ExportLine] = [*ledger.imports, *ledger.exports]
+    return pedimento_warnings(
+        (tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label, line.row,
+         line.pedimento, line.clave, line.cleared_on) for line in lines)
+
+
+def pedimento_warnings(rows: Iterable[tuple[str, int, str, str, dt.date]]) -> list[Problem]:
+    """Anexo 22 checks of (file, row, pedimento, clave, date) rows, once per pedimento and clave."""
     warnings: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    lines: list[ImportLine | ExportLine] = [*ledger.imports, *ledger.exports]
-    for line in lines:
-        label = tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label
-        if (line.pedimento, line.clave) in seen:
+    for label, row, pedimento, clave, day in rows:
+        if (pedimento, clave) in seen:
             continue
-        seen.add((line.pedimento, line.clave))
-        for column, message in (("pedimento", validate_pedimento_number(line.pedimento)),
-                                ("clave", validate_clave(line.clave, line.cleared_on))):
+        seen.add((pedimento, clave))
+        for column, message in (("pedimento", validate_pedimento_number(pedimento)),
+                                ("clave", validate_clave(clave, day))):
             if message:
-                warnings.append(Problem(label, line.row, column, message))
+                warnings.append(Problem(label, row, column, message))
     return warnings
 
 
@@ -402,15 +408,22 @@ def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table | N
 
 def _check_unexported_cycles(ledger: Ledger, label: str, bom_rows: dict[tuple[str, str], int],
                              problems: list[Problem]) -> None:
-    """A cycle no export reaches yet is still an error: look on every date a BOM version starts."""
-    starts = sorted({v.valid_from for versions in ledger.boms.values() for v in versions})
-    for day in starts:
-        for product in sorted(ledger.boms):
+    """A cycle no export reaches yet is still an error."""
+    cycle = find_bom_cycle(ledger.boms)
+    if cycle is not None:
+        edge_row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
+        problems.append(Problem(label, edge_row, "component", str(cycle)))
+
+
+def find_bom_cycle(boms: Mapping[str, tuple[BomVersion, ...]]) -> BomCycleError | None:
+    """The first BOM cycle on any date a version starts (the only dates the BOM graph changes)."""
+    ledger = Ledger({}, (), (), boms)
+    for day in sorted({v.valid_from for versions in boms.values() for v in versions}):
+        for product in sorted(boms):
             if ledger.bom_on(product, day) is None:
                 continue
             try:
                 explode(ledger, product, Decimal(1), day)
             except BomCycleError as cycle:
-                row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
-                problems.append(Problem(label, row, "component", str(cycle)))
-                return
+                return cycle
+    return None
