@@ -272,9 +272,28 @@ def _known_part(row: _RowChecker, column: str, parts: dict[str, Part]) -> str:
     return name
 
 
-def _imports(table: Table, parts: dict[str, Part], units: UnitConverter,
-             problems: list[Problem]) -> tuple[ImportLine, ...]:
-    lines: list[ImportLine] = []
+@dataclass(frozen=True, slots=True)
+class _LineFields:
+    """The fields every import and export row shares, parsed and checked."""
+
+    row: _RowChecker
+    pedimento: str
+    line: int
+    item: str
+    clave: str
+    cleared_on: dt.date
+    qty: Decimal
+    given: Decimal | None
+    unit_value_usd: Decimal | None
+    directed: str = ""
+
+
+def _line_rows(table: Table, item_column: str, parts: dict[str, Part], units: UnitConverter,
+               problems: list[Problem]) -> Iterable[_LineFields]:
+    """Parse the columns of imports.csv / exports.csv; yield the rows with no problem.
+
+    ``(pedimento, line, item)`` must be unique in the file.
+    """
     seen: set[tuple[str, int, str]] = set()
     for number, values in table.rows:
         row = _RowChecker(table.label, number, values, problems)
@@ -282,43 +301,34 @@ def _imports(table: Table, parts: dict[str, Part], units: UnitConverter,
         line = row.parsed("line", parse_positive_int)
         clave = row.text("clave").upper()
         cleared_on = row.parsed("cleared_on", parse_iso_date)
-        part = _known_part(row, "part", parts)
-        qty, given = _quantity(row, parts, units, part, "qty", positive_decimal)
+        item = _known_part(row, item_column, parts)
+        qty, given = _quantity(row, parts, units, item, "qty", positive_decimal)
         value = row.parsed("unit_value_usd", non_negative_decimal, required=False)
-        key = (pedimento or "", line or 0, part)
+        directed = row.parsed("import_pedimento", canonical_pedimento, required=False) or ""
+        key = (pedimento or "", line or 0, item)
         if row.ok and key in seen:
-            row.fail("part", f"pedimento {pedimento} line {line} lists part {part!r} twice")
+            row.fail(item_column, f"pedimento {pedimento} line {line} lists {item_column} {item!r} twice")
         seen.add(key)
         if row.ok and pedimento and line and cleared_on and qty is not None:
-            lines.append(ImportLine(pedimento, line, part, clave, cleared_on, qty, values.get("uom", ""),
-                                    given, value, values.get("country_of_origin", "").upper(),
-                                    values.get("hs", ""), number))
-    return tuple(lines)
+            yield _LineFields(row, pedimento, line, item, clave, cleared_on, qty, given, value, directed)
+
+
+def _imports(table: Table, parts: dict[str, Part], units: UnitConverter,
+             problems: list[Problem]) -> tuple[ImportLine, ...]:
+    return tuple(
+        ImportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
+                   f.given, f.unit_value_usd, f.row.values.get("country_of_origin", "").upper(),
+                   f.row.values.get("hs", ""), f.row.row)
+        for f in _line_rows(table, "part", parts, units, problems))
 
 
 def _exports(table: Table, parts: dict[str, Part], units: UnitConverter,
              problems: list[Problem]) -> tuple[ExportLine, ...]:
-    lines: list[ExportLine] = []
-    seen: set[tuple[str, int, str]] = set()
-    for number, values in table.rows:
-        row = _RowChecker(table.label, number, values, problems)
-        pedimento = row.parsed("pedimento", canonical_pedimento)
-        line = row.parsed("line", parse_positive_int)
-        clave = row.text("clave").upper()
-        cleared_on = row.parsed("cleared_on", parse_iso_date)
-        product = _known_part(row, "product", parts)
-        qty, given = _quantity(row, parts, units, product, "qty", positive_decimal)
-        value = row.parsed("unit_value_usd", non_negative_decimal, required=False)
-        directed = row.parsed("import_pedimento", canonical_pedimento, required=False) or ""
-        key = (pedimento or "", line or 0, product)
-        if row.ok and key in seen:
-            row.fail("product", f"pedimento {pedimento} line {line} lists product {product!r} twice")
-        seen.add(key)
-        if row.ok and pedimento and line and cleared_on and qty is not None:
-            lines.append(ExportLine(pedimento, line, product, clave, cleared_on, qty, values.get("uom", ""),
-                                    given, value, values.get("destination_country", "").upper(),
-                                    values.get("hs", ""), directed, number))
-    return tuple(lines)
+    return tuple(
+        ExportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
+                   f.given, f.unit_value_usd, f.row.values.get("destination_country", "").upper(),
+                   f.row.values.get("hs", ""), f.directed, f.row.row)
+        for f in _line_rows(table, "product", parts, units, problems))
 
 
 def _boms(table: Table, parts: dict[str, Part], units: UnitConverter,
