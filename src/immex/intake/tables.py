@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +73,3 @@ def read_workbook_tables(path: Path) -> dict[str, Table]:
     finally:
         book.close()
     return tables
-
-
-def iter_rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
-    return iter(table.rows)

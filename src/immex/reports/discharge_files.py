@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from immex.domain.discharge import Allocation, Balance, Shortfall
-from immex.reports.tables import Cell, write_csv, write_xlsx
+from immex.reports.tables import Cell, write_csv
 
 ALLOCATION_HEADER = ("export_pedimento", "export_line", "product", "part", "import_pedimento",
                      "import_line", "qty", "late")
@@ -43,12 +43,3 @@ def write_discharge_outputs(folder: Path, allocations: Iterable[Allocation], sho
 
 def write_run_json(folder: Path, run: dict[str, Any]) -> None:
     (folder / "run.json").write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def write_discharge_workbook(path: Path, allocations: list[Allocation], shortfalls: list[Shortfall],
-                             balances: list[Balance]) -> None:
-    write_xlsx(path, {
-        "balances": (BALANCE_HEADER, balance_rows(balances)),
-        "allocations": (ALLOCATION_HEADER, allocation_rows(allocations)),
-        "shortfalls": (SHORTFALL_HEADER, shortfall_rows(shortfalls)),
-    })

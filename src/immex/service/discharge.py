@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, and_, exists, insert, select
+from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from immex.compute.discharge_fast import discharge_frames, write_discharge_frames
@@ -447,7 +447,3 @@ def stored_result(session: Session, company: int) -> DischargeResult:
             imp, imp_line = imports[r.import_line_id]
             allocations.append(Allocation(ped, line, product, r.part, imp, imp_line, r.qty, r.late))
     return DischargeResult(tuple(allocations), tuple(shortfalls))
-
-
-def open_store(db_url: str | None) -> Engine:
-    return open_database(db_url)

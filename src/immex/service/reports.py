@@ -22,10 +22,8 @@ from immex.domain.pedimento import canonical_pedimento
 from immex.intake.ledger_csv import read_ledger
 from immex.intake.problems import InputError, Problem
 from immex.reports.discharge_files import (
-    ALLOCATION_HEADER,
     BALANCE_HEADER,
     SHORTFALL_HEADER,
-    allocation_rows,
     balance_rows,
     shortfall_rows,
 )
@@ -320,10 +318,6 @@ def trace_import_report(
 def _require(rows: Sequence[object], what: str) -> None:
     if not rows:
         raise InputError([Problem("", None, "pedimento", f"{what} is not in the ledger's discharge")])
-
-
-def allocations_report(result: DischargeResult) -> Report:
-    return Report("allocations", ALLOCATION_HEADER, list(allocation_rows(result.allocations)))
 
 
 def shortfalls_report(result: DischargeResult) -> Report:
