@@ -136,7 +136,19 @@ def run_discharge(
     rows = balances(ledger, result.allocations, as_of)
     counts = write_discharge_outputs(output_dir, result.allocations, result.shortfalls, rows)
     timings["total_s"] = time.perf_counter() - started
-    run = _run_summary(run_id, method, as_of, fingerprint, ledger, result, rows, counts, timings, reused)
+    run = _run_summary(
+        run_id,
+        method,
+        as_of,
+        fingerprint,
+        ledger,
+        result,
+        rows,
+        counts,
+        timings,
+        reused,
+        "per-row" if db_url is None else "stored",
+    )
     write_run_json(output_dir, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
 
@@ -163,30 +175,24 @@ def _run_columnar(
     progress("writing the output folder")
     summary = write_discharge_frames(output_dir, result, as_of)
     warnings = _columnar_warnings(input_dir)
-    run = {
-        "run_id": f"{fingerprint[:12]}-fifo",
-        "method": "fifo",
-        "as_of": as_of.isoformat(),
-        "input_fingerprint": fingerprint,
-        "reused_existing_run": False,
-        "engine": "columnar",
-        "counts": {
-            "parts": frames.parts.height,
-            "import_lines": frames.imports.height,
-            "export_lines": frames.exports.height,
-            "allocations": summary["allocations"],
-            "shortfalls": summary["shortfalls"],
-            "balances": summary["balances"],
-            "late_allocations": summary["late_allocations"],
-            "balances_by_status": summary["balances_by_status"],
-        },
-        "totals": {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]},
-        "timings": {
-            "validate_s": round(validated - started, 3),
-            "discharge_s": round(discharged - validated, 3),
-            "total_s": round(time.perf_counter() - started, 3),
+    counts = {
+        "parts": frames.parts.height,
+        "import_lines": frames.imports.height,
+        "export_lines": frames.exports.height,
+        **{
+            k: summary[k]
+            for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
         },
     }
+    totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+    timings = {
+        "validate_s": validated - started,
+        "discharge_s": discharged - validated,
+        "total_s": time.perf_counter() - started,
+    }
+    run = _run_record(
+        f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, "columnar", counts, totals, timings
+    )
     write_run_json(output_dir, run)
     return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
 
@@ -211,6 +217,31 @@ def _columnar_warnings(input_dir: Path) -> list[Problem]:
     return pedimento_warnings(rows)
 
 
+def _run_record(
+    run_id: int | str,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    engine: str,
+    counts: dict[str, Any],
+    totals: dict[str, str],
+    timings: dict[str, float],
+    reused: bool = False,
+) -> dict[str, Any]:
+    """The content of run.json, whichever path produced the run."""
+    return {
+        "run_id": run_id,
+        "method": method,
+        "as_of": as_of.isoformat(),
+        "input_fingerprint": fingerprint,
+        "reused_existing_run": reused,
+        "engine": engine,
+        "counts": counts,
+        "totals": totals,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
 def _run_summary(
     run_id: int | str,
     method: str,
@@ -222,30 +253,24 @@ def _run_summary(
     counts: dict[str, int],
     timings: dict[str, float],
     reused: bool,
+    engine: str,
 ) -> dict[str, Any]:
     by_status: dict[str, int] = defaultdict(int)
     for row in rows:
         by_status[row.status] += 1
-    return {
-        "run_id": run_id,
-        "method": method,
-        "as_of": as_of.isoformat(),
-        "input_fingerprint": fingerprint,
-        "reused_existing_run": reused,
-        "counts": {
-            "parts": len(ledger.parts),
-            "import_lines": len(ledger.imports),
-            "export_lines": len(ledger.exports),
-            **counts,
-            "late_allocations": sum(1 for a in result.allocations if a.late),
-            "balances_by_status": dict(sorted(by_status.items())),
-        },
-        "totals": {
-            "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
-            "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
-        },
-        "timings": {k: round(v, 3) for k, v in timings.items()},
+    all_counts = {
+        "parts": len(ledger.parts),
+        "import_lines": len(ledger.imports),
+        "export_lines": len(ledger.exports),
+        **counts,
+        "late_allocations": sum(1 for a in result.allocations if a.late),
+        "balances_by_status": dict(sorted(by_status.items())),
     }
+    totals = {
+        "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
+        "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
+    }
+    return _run_record(run_id, method, as_of, fingerprint, engine, all_counts, totals, timings, reused)
 
 
 # ---- the stored path ---------------------------------------------------------------------------
