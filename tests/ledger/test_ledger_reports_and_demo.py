@@ -180,3 +180,8 @@ def test_demo_command_stores_discharges_and_reports(tmp_path: Path) -> None:
     again = runner.invoke(app, ["report", "runs", "--db", f"sqlite:///{tmp_path / 'd' / 'demo.db'}"])
     assert again.exit_code == 0 and "fifo" in again.stdout
     shutil.rmtree(tmp_path / "d")
+
+
+def test_a_malformed_pedimento_argument_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", "trace-export", "123", "--input", str(small(tmp_path))])
+    assert result.exit_code == 2 and "expected 15" in result.stderr

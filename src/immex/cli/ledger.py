@@ -11,8 +11,6 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from immex.cli.common import DbOption, parse_date, problems_exit, status, stderr, stdout
-from immex.domain.discharge import DischargeResult
-from immex.domain.ledger import Ledger
 from immex.intake.problems import problems_csv
 from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
@@ -112,10 +110,6 @@ def _emit(report: reports.Report, output: Path | None, rows: int) -> None:
         stdout.print(f"… {len(report.rows) - rows} more rows: use --output FILE.csv or FILE.xlsx")
 
 
-def _state(db: str | None, input_dir: Path | None) -> tuple[Ledger, DischargeResult]:
-    return reports.load_state(db, input_dir)
-
-
 def _as_of(value: str | None) -> dt.date:
     return parse_date(value, "--as-of") or dt.date.today()
 
@@ -130,7 +124,7 @@ def report_balances(
 ) -> None:
     """Imported, discharged and remaining per pedimento and partida, with deadline and status."""
     with problems_exit():
-        ledger, result = _state(db, input_dir)
+        ledger, result = reports.load_state(db, input_dir)
         _emit(reports.balances_report(ledger, result, _as_of(as_of)), output, rows)
 
 
@@ -144,7 +138,7 @@ def report_aging(
 ) -> None:
     """Open lots by age, with value, Art. 108 deadline and status, soonest deadline first."""
     with problems_exit():
-        ledger, result = _state(db, input_dir)
+        ledger, result = reports.load_state(db, input_dir)
         _emit(reports.aging_report(ledger, result, _as_of(as_of)), output, rows)
 
 
@@ -162,7 +156,7 @@ def report_expiring(
 ) -> None:
     """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
     with problems_exit():
-        ledger, result = _state(db, input_dir)
+        ledger, result = reports.load_state(db, input_dir)
         _emit(reports.expiring_report(ledger, result, _as_of(as_of), days, include_overdue), output, rows)
 
 
@@ -177,7 +171,7 @@ def report_trace_export(
 ) -> None:
     """An export to the import lots it discharged (and its shortfalls)."""
     with problems_exit():
-        ledger, result = _state(db, input_dir)
+        ledger, result = reports.load_state(db, input_dir)
         _emit(reports.trace_export_report(ledger, result, pedimento, line), output, rows)
 
 
@@ -192,7 +186,7 @@ def report_trace_import(
 ) -> None:
     """An import lot to the exports that consumed it."""
     with problems_exit():
-        ledger, result = _state(db, input_dir)
+        ledger, result = reports.load_state(db, input_dir)
         _emit(reports.trace_import_report(ledger, result, pedimento, line), output, rows)
 
 
@@ -205,7 +199,7 @@ def report_shortfalls(
 ) -> None:
     """Requirements no import lot could cover."""
     with problems_exit():
-        _ledger, result = _state(db, input_dir)
+        _ledger, result = reports.load_state(db, input_dir)
         _emit(reports.shortfalls_report(result), output, rows)
 
 

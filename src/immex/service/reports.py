@@ -56,8 +56,9 @@ def load_state(
     engine = open_database(db_url)
     try:
         with Session(engine) as session:
-            company = company_id(session, create=False) if _has_company(session) else None
-            if company is None:
+            try:
+                company = company_id(session, create=False)
+            except LookupError:
                 raise InputError(
                     [
                         Problem(
@@ -68,18 +69,10 @@ def load_state(
                             "`immex discharge --db ...` or `immex demo` first",
                         )
                     ]
-                )
+                ) from None
             return load_ledger(session, company), stored_result(session, company)
     finally:
         engine.dispose()
-
-
-def _has_company(session: Session) -> bool:
-    try:
-        company_id(session, create=False)
-    except LookupError:
-        return False
-    return True
 
 
 def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Report:
@@ -224,7 +217,7 @@ def trace_export_report(
     ledger: Ledger, result: DischargeResult, pedimento: str, line: int | None = None
 ) -> Report:
     """An export line (or a whole export pedimento) to the import lots it consumed, and its shortfalls."""
-    number = canonical_pedimento(pedimento)
+    number = _pedimento_argument(pedimento)
     exports = {e.key: e for e in ledger.exports}
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
@@ -288,7 +281,7 @@ def trace_import_report(
     ledger: Ledger, result: DischargeResult, pedimento: str, line: int | None = None
 ) -> Report:
     """An import lot (or pedimento) to the export lines that consumed it."""
-    number = canonical_pedimento(pedimento)
+    number = _pedimento_argument(pedimento)
     exports = {e.key: e for e in ledger.exports}
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
@@ -313,6 +306,14 @@ def trace_import_report(
     if not any(lot.pedimento == number and (line is None or lot.line == line) for lot in ledger.imports):
         _require([], f"import pedimento {number}" + ("" if line is None else f" line {line}"))
     return Report(f"trace of import {number}", TRACE_IMPORT_HEADER, rows)
+
+
+def _pedimento_argument(text: str) -> str:
+    """The 15-digit number of a pedimento given on the command line, or an input error."""
+    try:
+        return canonical_pedimento(text)
+    except ValueError as error:
+        raise InputError([Problem("", None, "pedimento", str(error))]) from None
 
 
 def _require(rows: Sequence[object], what: str) -> None:
