@@ -171,15 +171,20 @@ def tariff_show(
         sys.stdout.write(json.dumps([{
             "fraccion": dotted(r.fraccion), "nico": r.nico, "description": r.description,
             "unit": r.unit, "igi_rate": None if r.igi_rate is None else format_rate(r.igi_rate),
-            "since": r.since.isoformat(), "until": r.until.isoformat() if r.until else None,
-            "source": r.source,
+            "igi_text": r.igi_text or None, "since": r.since.isoformat(),
+            "until": r.until.isoformat() if r.until else None, "source": r.source,
             "prosec": [{"sector": p.sector, "rate": format_rate(p.rate),
                         "since": p.since.isoformat(), "source": p.source}
                        for p in answer.prosec]} for r in answer.rows], ensure_ascii=False)
                          + "\n")
         return
     for r in answer.rows:
-        rate = "rate not in the data" if r.igi_rate is None else f"IGI {format_rate(r.igi_rate)}"
+        if r.igi_text:
+            rate = f"no ad valorem rate (import duty: {r.igi_text})"
+        elif r.igi_rate is None:
+            rate = "rate not in the data"
+        else:
+            rate = f"IGI {format_rate(r.igi_rate)}"
         sys.stdout.write(f"{dotted(r.fraccion)}.{r.nico}  {rate}  unit {r.unit or '-'}  "
                          f"since {r.since.isoformat()}  [{r.source}]\n    {r.description}\n")
     for p in answer.prosec:
@@ -199,10 +204,30 @@ def tariff_update(
     data_dir: Path | None = typer.Option(None, "--data-dir"),
     kind: str = typer.Option("ligie", "--kind", help="ligie (TIGIE rates) or prosec (PROSEC "
                                                      "sector rates)."),
+    non_ad_valorem: str = typer.Option("reject", "--non-ad-valorem",
+                                       help="A specific, mixed or prohibited import duty: "
+                                            "reject the file (default) or keep the row "
+                                            "without an ad valorem rate, with the duty's "
+                                            "text."),
+    full: bool = typer.Option(False, "--full", help="The file is the whole Tarifa in force "
+                                                    "from --since: rows it does not list are "
+                                                    "closed the day before (suppressed)."),
 ) -> None:
     """Merge an official release into the tariff table of the data directory."""
     if kind not in ("ligie", "prosec"):
         sys.stderr.write(f"--kind: {kind!r} is not ligie or prosec\n")
+        raise typer.Exit(2)
+    if non_ad_valorem not in tariff_service.NON_AD_VALOREM:
+        sys.stderr.write(f"--non-ad-valorem: {non_ad_valorem!r} is not one of "
+                         f"{', '.join(tariff_service.NON_AD_VALOREM)}\n")
+        raise typer.Exit(2)
+    if kind == "prosec" and (full or non_ad_valorem != "reject"):
+        sys.stderr.write(f"{'--full' if full else '--non-ad-valorem'}: only for the LIGIE "
+                         "(--kind ligie); PROSEC rates are ad valorem\n")
+        raise typer.Exit(2)
+    if satcfdi_db is not None and non_ad_valorem != "reject":
+        sys.stderr.write("--non-ad-valorem: the satcfdi catalog has no rates; it applies to "
+                         "--file\n")
         raise typer.Exit(2)
     day = _date(since, "--since")
     if (file is None) == (satcfdi_db is None):
@@ -216,13 +241,20 @@ def tariff_update(
     try:
         if kind == "prosec":
             target, read, total = tariff_service.prosec_update(path, day, source, data_dir)
-        else:
-            target, read, total = tariff_service.tariff_update(path, day, source, data_dir,
-                                                               satcfdi=satcfdi_db is not None)
+            sys.stdout.write(f"{read} rows read; table {target} now has {total} rows\n")
+            return
+        done = tariff_service.tariff_update(path, day, source, data_dir,
+                                            satcfdi=satcfdi_db is not None,
+                                            non_ad_valorem=non_ad_valorem, full=full)
     except InputError as error:
         _problems(error)
         return
-    sys.stdout.write(f"{read} rows read; table {target} now has {total} rows\n")
+    merge = done.merge
+    kept = (f" ({done.without_rate} without an ad valorem rate, kept with the duty's text)"
+            if done.without_rate else "")
+    sys.stdout.write(f"{done.read} rows read{kept}; {merge.added} added, {merge.changed} "
+                     f"changed, {merge.closed} closed, {merge.unchanged} unchanged; table "
+                     f"{done.path} now has {done.total} rows\n")
 
 
 @hts_app.command("import")

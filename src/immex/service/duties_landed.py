@@ -20,7 +20,7 @@ from immex.domain.duties.landed import (
 )
 from immex.domain.duties.landed_case import apply_what_if, parse_landed_scenario
 from immex.domain.duties.rounding import fixed2
-from immex.domain.duties.tariff import in_force, prosec_in_force, split_fraccion
+from immex.domain.duties.tariff import igi_rate_on, prosec_in_force, split_fraccion
 from immex.domain.duties.values import DutyRules
 from immex.reports import landed_cost as report
 from immex.rules import RulesError
@@ -62,8 +62,8 @@ def _tariff_rate(data_dir: Path | None) -> Any:
             return None
         if nico is None:
             return None
-        found = in_force(tariff_rows(data_dir), digits, nico, dt.date.fromisoformat(day))
-        return found[0].igi_rate if found else None
+        # A row with a duty that is not ad valorem raises NoAdValoremRate (a ValueError).
+        return igi_rate_on(tariff_rows(data_dir), digits, nico, dt.date.fromisoformat(day))
     return lookup
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from immex.domain.discharge import Allocation
 from immex.domain.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
-from immex.domain.duties.tariff import hts_lookup, in_force, split_fraccion
+from immex.domain.duties.tariff import NoAdValoremRate, hts_lookup, igi_rate_on, split_fraccion
 from immex.domain.duties.values import FieldProblem, Tmec25Result
 from immex.domain.ledger import ExportLine, ImportLine, Ledger
 from immex.domain.numbers import parse_decimal
@@ -187,8 +187,12 @@ def _allocations(session: Session, company: int, run: int | None) -> list[Alloca
 
 def _terms_with_tariff(ledger: Ledger, terms: dict[str, MaterialTerms],
                        directory: Path | None) -> dict[str, MaterialTerms]:
-    """Parts without terms take the tariff rate of their fracción + NICO (non-originating)."""
+    """Parts without terms take the tariff rate of their fracción + NICO (non-originating).
+
+    A part whose fracción has a duty that is not ad valorem gets no rate but the reason,
+    which ``export_cases`` reports only where an Art. 2.5 export needs the rate."""
     out = dict(terms)
+    reasons: dict[str, str] = {}
     rows = None
     for line in ledger.imports:
         if line.part in out or not line.hs:
@@ -200,9 +204,15 @@ def _terms_with_tariff(ledger: Ledger, terms: dict[str, MaterialTerms],
         if nico is None:
             continue
         rows = rows if rows is not None else tariff_rows(directory)
-        found = in_force(rows, fraccion, nico, line.cleared_on)
-        if found and found[0].igi_rate is not None:
-            out[line.part] = MaterialTerms(found[0].igi_rate, False)
+        try:
+            rate = igi_rate_on(rows, fraccion, nico, line.cleared_on)
+        except NoAdValoremRate as exc:
+            reasons.setdefault(line.part, str(exc))
+            continue
+        if rate is not None:
+            out[line.part] = MaterialTerms(rate, False)
+    for part, reason in reasons.items():
+        out.setdefault(part, MaterialTerms(None, False, no_rate_reason=reason))
     return out
 
 

@@ -27,11 +27,13 @@ from typing import Any
 from immex.domain.duties.tariff import (
     HtsRow,
     ProsecRow,
+    ReleaseMerge,
     TariffRow,
+    apply_release,
     hts_digits,
     in_force,
+    is_duty_text,
     merge_prosec,
-    merge_release,
     parse_hts_general,
     parse_tigie_rate,
     prosec_in_force,
@@ -42,6 +44,12 @@ from immex.intake.problems import InputError, Problem
 
 TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until",
                   "source")
+# Added for duties that are not ad valorem (the Tarifa's text, igi_rate empty). A table
+# whose rows all have an ad valorem rate or none is still written without it, and a table
+# without it (every file written before it existed) reads as before.
+TARIFF_COLUMNS_WITH_TEXT = (*TARIFF_COLUMNS, "igi_text")
+# What `tariff update` does with an import duty that is not ad valorem.
+NON_AD_VALOREM = ("reject", "keep")
 HTS_COLUMNS = ("hts", "description", "general", "general_rate", "source")
 DATA_DIR_ENV = "IMMEX_DATA_DIR"
 
@@ -79,8 +87,10 @@ def shipped_tariff_text() -> str:
 def read_tariff_csv(text: str, name: str) -> list[TariffRow]:
     """Parse a table in this project's format; raise InputError listing every bad cell."""
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or tuple(reader.fieldnames) != TARIFF_COLUMNS:
-        raise InputError([Problem(name, 1, "", f"header must be {','.join(TARIFF_COLUMNS)}")])
+    if reader.fieldnames is None or tuple(reader.fieldnames) not in (TARIFF_COLUMNS,
+                                                                      TARIFF_COLUMNS_WITH_TEXT):
+        raise InputError([Problem(name, 1, "", f"header must be {','.join(TARIFF_COLUMNS)} "
+                                               "(optionally followed by ,igi_text)")])
     rows: list[TariffRow] = []
     problems: list[Problem] = []
     for number, raw in enumerate(reader, start=2):
@@ -109,22 +119,31 @@ def read_tariff_csv(text: str, name: str) -> list[TariffRow]:
         if not raw["source"].strip():
             problems.append(Problem(name, number, "source", "every row needs its source"))
             continue
+        text = (raw.get("igi_text") or "").strip()
+        if text and rate is not None:
+            problems.append(Problem(name, number, "igi_text", "a row has an ad valorem igi_rate "
+                                                              "or the text of another duty, "
+                                                              "not both"))
+            continue
         rows.append(TariffRow(fraccion, nico or (nico_in or ""), raw["description"],
-                              raw["unit"], rate, since, until, raw["source"]))
+                              raw["unit"], rate, since, until, raw["source"], text))
     if problems:
         raise InputError(problems)
     return rows
 
 
 def write_tariff_csv(rows: Iterable[TariffRow]) -> str:
+    """The table as CSV; the ``igi_text`` column is written only when a row has a text."""
+    rows = list(rows)
+    with_text = any(row.igi_text for row in rows)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(TARIFF_COLUMNS)
+    writer.writerow(TARIFF_COLUMNS_WITH_TEXT if with_text else TARIFF_COLUMNS)
     for row in rows:
-        writer.writerow([row.fraccion, row.nico, row.description, row.unit,
-                         "" if row.igi_rate is None else format(row.igi_rate, "f"),
-                         row.since.isoformat(), row.until.isoformat() if row.until else "",
-                         row.source])
+        cells = [row.fraccion, row.nico, row.description, row.unit,
+                 "" if row.igi_rate is None else format(row.igi_rate, "f"),
+                 row.since.isoformat(), row.until.isoformat() if row.until else "", row.source]
+        writer.writerow([*cells, row.igi_text] if with_text else cells)
     return out.getvalue()
 
 
@@ -182,13 +201,20 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
                                                     f"(one of {OFFICIAL_ALIASES['fraccion']})")])
 
 
-def read_official_tariff(path: Path, since: dt.date, source: str) -> list[TariffRow]:
+def read_official_tariff(path: Path, since: dt.date, source: str, *,
+                         non_ad_valorem: str = "reject") -> list[TariffRow]:
     """Rows of an official tariff file (SNICE/SIAVI/DOF export as CSV or XLSX).
 
     Columns are found by header name (see ``OFFICIAL_ALIASES``); the fracción may carry
     the NICO (10 digits) or the NICO may come in its own column. Rates are percentages
-    or ``Ex.``; a specific or mixed duty is reported as a problem.
+    or ``Ex.``. A specific, mixed or prohibited duty (a cell with words: ``0.36 Dls por
+    kg``, ``Prohibida``) is reported as a problem, or with ``non_ad_valorem="keep"``
+    loaded without a rate, its text kept in ``igi_text``; a cell of digits and signs
+    that is not a percentage is a problem either way.
     """
+    if non_ad_valorem not in NON_AD_VALOREM:
+        raise InputError([Problem("", None, "--non-ad-valorem",
+                                  f"{non_ad_valorem!r} is not one of {', '.join(NON_AD_VALOREM)}")])
     header, body = _rows_of(path)
     position: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -228,11 +254,19 @@ def read_official_tariff(path: Path, since: dt.date, source: str) -> list[Tariff
             problems.append(Problem(path.name, number, "fraccion", str(exc)))
             continue
         nico = cell("nico").zfill(2) if cell("nico") else (nico_in or "")
+        text = ""
         try:
             rate = parse_tigie_rate(cell("igi_rate"))
         except ValueError as exc:
-            problems.append(Problem(path.name, number, "igi_rate", str(exc)))
-            continue
+            if not is_duty_text(cell("igi_rate")):
+                problems.append(Problem(path.name, number, "igi_rate", str(exc)))
+                continue
+            if non_ad_valorem != "keep":
+                problems.append(Problem(path.name, number, "igi_rate",
+                                        f"{exc}; --non-ad-valorem keep loads such a row "
+                                        "without a rate, keeping its text"))
+                continue
+            rate, text = None, cell("igi_rate")
         key = (fraccion, nico)
         if key in seen:
             problems.append(Problem(path.name, number, "fraccion",
@@ -240,7 +274,7 @@ def read_official_tariff(path: Path, since: dt.date, source: str) -> list[Tariff
             continue
         seen[key] = number
         rows.append(TariffRow(fraccion, nico, cell("description"), cell("unit"), rate, since,
-                              None, source))
+                              None, source, text))
     if problems:
         raise InputError(problems)
     if not rows:
@@ -275,20 +309,37 @@ def read_satcfdi_catalog(db_path: Path, since: dt.date, source: str) -> list[Tar
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class TariffUpdate:
+    """What ``tariff update`` did: the file written, the rows read (``without_rate`` of
+    them kept with the text of a duty that is not ad valorem) and the merge counts."""
+
+    path: Path
+    read: int
+    without_rate: int
+    merge: ReleaseMerge
+
+    @property
+    def total(self) -> int:
+        return len(self.merge.rows)
+
+
 def tariff_update(file: Path, since: dt.date, source: str, directory: Path | None = None, *,
-                  satcfdi: bool = False) -> tuple[Path, int, int]:
-    """Merge an official release into the table; returns (path written, rows read, rows now)."""
+                  satcfdi: bool = False, non_ad_valorem: str = "reject",
+                  full: bool = False) -> TariffUpdate:
+    """Merge an official release into the table (``full``: the release is the whole Tarifa
+    in force from ``since``, so rows it does not list are closed the day before)."""
     if not source.strip():
         raise InputError([Problem("", None, "--source", "give the citation of the file")])
     release = (read_satcfdi_catalog(file, since, source) if satcfdi
-               else read_official_tariff(file, since, source))
-    merged = merge_release(tariff_rows(directory), release, since)
+               else read_official_tariff(file, since, source, non_ad_valorem=non_ad_valorem))
+    merge = apply_release(tariff_rows(directory), release, since, full=full)
     target = data_dir(directory) / "tariff" / "ligie.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".csv.tmp")
-    tmp.write_text(write_tariff_csv(merged), encoding="utf-8")
+    tmp.write_text(write_tariff_csv(merge.rows), encoding="utf-8")
     tmp.replace(target)
-    return target, len(release), len(merged)
+    return TariffUpdate(target, len(release), sum(1 for r in release if r.igi_text), merge)
 
 
 # --- PROSEC (Decreto DOF 02-08-2002, Art. 5) ---------------------------------------------

@@ -43,6 +43,7 @@ class MaterialTerms:
     prosec_sector: str | None = None
     prosec_rate: Decimal | None = None
     r8_rate: Decimal | None = None
+    no_rate_reason: str = ""   # why igi_rate is None (e.g. the tariff's duty is not ad valorem)
 
     def preference(self) -> Preference | None:
         if self.r8_rate is not None:
@@ -123,6 +124,11 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
                 problems.append(FieldProblem(at, f"allocated to {where} but not in the ledger"))
                 continue
             term = terms.get(imp.part)
+            if term is not None and term.igi_rate is None and term.no_rate_reason:
+                problems.append(FieldProblem(at, f"no IGI rate: {term.no_rate_reason}; give "
+                                                 "the part's igi_rate explicitly in the "
+                                                 "material terms (--terms)"))
+                continue
             if term is None or term.igi_rate is None:
                 problems.append(FieldProblem(at, "no IGI rate: add the part to the material "
                                                  "terms (or the tariff table)"))

@@ -71,7 +71,9 @@ def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
                                               tuple[str, Decimal] | None] = lambda *_: None,
                           ) -> tuple[LandedScenario | None, list[FieldProblem]]:
     """The scenario, with IVA, IGI and PROSEC rates from the legal data where the file omits
-    them (``prosec_of(fraccion, date, registered sectors)`` gives the lowest PROSEC rate)."""
+    them (``prosec_of(fraccion, date, registered sectors)`` gives the lowest PROSEC rate;
+    ``igi_rate_of`` gives None when the tariff has no rate and raises ValueError with the
+    reason when its duty is not ad valorem)."""
     reader = _Reader()
     root = reader.obj(data, "input")
     if root is None:
@@ -159,11 +161,16 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
             shipments = 1
         igi = reader.decimal(block, "igi_rate", path, required=False)
         if igi is None and "igi_rate" not in block and fraccion is not None and date:
-            igi = igi_rate_of(fraccion, date)
-            if igi is None:
-                reader.fail(f"{path}.igi_rate", f"not given and the tariff has no rate for "
-                                                f"{fraccion} on {date} (give the fracción with "
-                                                "its NICO, or igi_rate)")
+            try:
+                igi = igi_rate_of(fraccion, date)
+            except ValueError as exc:  # the tariff has a duty that is not ad valorem
+                reader.fail(f"{path}.igi_rate", f"not given, and {exc}: give igi_rate "
+                                                "explicitly")
+            else:
+                if igi is None:
+                    reader.fail(f"{path}.igi_rate", f"not given and the tariff has no rate "
+                                                    f"for {fraccion} on {date} (give the "
+                                                    "fracción with its NICO, or igi_rate)")
         prosec_rate: Decimal | None = None
         sector: str | None = None
         prosec = block.get("prosec")

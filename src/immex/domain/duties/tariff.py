@@ -2,10 +2,13 @@
 
 The Mexican tariff (TIGIE/LIGIE, DOF 01-07-2020, in force 28-12-2020: eight-digit
 fracción plus two-digit NICO) is kept as rows ``(fraccion, nico, description,
-unit, igi_rate, since, until, source)``; ``igi_rate`` is a fraction (``0.15``
-= 15 %), 0 for "Ex." (exento), and None when the source gives no ad valorem
-rate (descriptions-only catalogs, specific or mixed duties). A lookup asks for
-the rows in force on a date; nothing is guessed outside the data.
+unit, igi_rate, since, until, source, igi_text)``; ``igi_rate`` is a fraction
+(``0.15`` = 15 %), 0 for "Ex." (exento), and None when the source gives no ad
+valorem rate: a descriptions-only catalog (``igi_text`` empty) or a specific,
+mixed or prohibited duty, whose text the Tarifa prints is kept in ``igi_text``
+(``0.36 Dls por kg``, ``Prohibida``). A lookup asks for the rows in force on a
+date; nothing is guessed outside the data, and a row without a rate never
+stands for a rate of 0.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class TariffRow:
     since: dt.date
     until: dt.date | None
     source: str
+    igi_text: str = ""     # the import duty as the Tarifa writes it when it is not ad valorem
 
     def covers(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)
@@ -37,6 +41,19 @@ class TariffRow:
     @property
     def key(self) -> tuple[str, str]:
         return (self.fraccion, self.nico)
+
+    @property
+    def code(self) -> str:
+        """``8504.40.99.00`` (with the NICO when the row has one)."""
+        return dotted(self.fraccion) + (f".{self.nico}" if self.nico else "")
+
+    def no_rate_reason(self, day: dt.date) -> str:
+        """Why this row gives no IGI rate on ``day`` (for the row that has none)."""
+        if self.igi_text:
+            return (f"fracción {self.code} has no ad valorem rate in the tariff on "
+                    f"{day.isoformat()}: its import duty is {self.igi_text!r} ({self.source})")
+        return (f"fracción {self.code} has no IGI rate in the tariff on {day.isoformat()} "
+                f"({self.source})")
 
 
 def split_fraccion(text: str) -> tuple[str, str | None]:
@@ -53,6 +70,13 @@ def split_fraccion(text: str) -> tuple[str, str | None]:
 def dotted(fraccion: str) -> str:
     """``85044099`` → ``8504.40.99`` (the way the TIGIE prints it)."""
     return f"{fraccion[:4]}.{fraccion[4:6]}.{fraccion[6:8]}"
+
+
+def is_duty_text(text: str) -> bool:
+    """Whether a cell that is not an ad valorem rate reads as a duty the Tarifa writes in
+    words (a specific or mixed duty with its unit or currency, ``Prohibida``): it has a
+    letter. A cell of digits and signs only (``15,5``, ``-3``) is a malformed rate."""
+    return any(ch.isalpha() for ch in text)
 
 
 def parse_tigie_rate(text: str) -> Decimal | None:
@@ -80,19 +104,39 @@ def in_force(rows: Iterable[TariffRow], fraccion: str, nico: str | None,
                   key=lambda r: r.nico)
 
 
-def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
-                  since: dt.date) -> list[TariffRow]:
+@dataclass(frozen=True, slots=True)
+class ReleaseMerge:
+    """The table after a release, and what the release did to it (counted by fracción +
+    NICO): ``added`` had no row open on ``since``; ``changed`` had one with another rate,
+    rate text, unit or description (closed the day before, the new one opens on
+    ``since``); ``unchanged`` had the same one; ``closed`` (full releases only) had a row
+    open on ``since`` that the release does not list."""
+
+    rows: list[TariffRow]
+    added: int
+    changed: int
+    unchanged: int
+    closed: int
+
+
+def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
+                  since: dt.date, *, full: bool = False) -> ReleaseMerge:
     """Apply an official release in force from ``since`` to the current table.
 
     For each (fracción, NICO) of the release, the row open on ``since`` is closed the day
-    before when its description, unit or rate changes, and the release row is added from
-    ``since``; an unchanged row stays as it is. Rows the release does not mention stay
-    open (a release can be partial, e.g. the chapters a company uses). Rows starting
-    after ``since`` are kept: history is never rewritten.
+    before when its description, unit, rate or rate text changes, and the release row is
+    added from ``since``; an unchanged row stays as it is. Rows starting after ``since``
+    are kept: history is never rewritten.
 
     The Tarifa gives rates by fracción (8 digits) while NICOs subdivide it: a release row
     without NICO applies its rate and unit to every NICO of that fracción open on ``since``
     (each keeping its own description), unless the release names that NICO itself.
+
+    Rows the release does not mention stay open (a release can be partial, e.g. the
+    chapters a company uses), unless ``full``: the release is then the whole Tarifa in
+    force from ``since``, and every row open on ``since`` that it does not mention (a
+    fracción or NICO the decree suppressed) is closed the day before (a row that would
+    only have started on ``since`` is dropped).
     """
     by_key: dict[tuple[str, str], TariffRow] = {row.key: row for row in release}
     open_nicos: dict[str, list[TariffRow]] = {}
@@ -106,26 +150,61 @@ def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
                 by_key.setdefault(old.key, replace(entry, nico=old.nico,
                                                    description=old.description))
     out: list[TariffRow] = []
-    replaced: set[tuple[str, str]] = set()
+    kept: set[tuple[str, str]] = set()
+    changed: set[tuple[str, str]] = set()
+    closed: set[tuple[str, str]] = set()
     day_before = since - dt.timedelta(days=1)
     for row in current:
         new = by_key.get(row.key)
-        if new is None or not row.covers(since):
+        if not row.covers(since) or (new is None and not full):
             out.append(row)
             continue
-        same = (row.description, row.unit, row.igi_rate) == (new.description, new.unit,
-                                                              new.igi_rate)
-        if same:
+        if new is not None and _same_entry(row, new):
             out.append(row)
-            replaced.add(row.key)
+            kept.add(row.key)
             continue
+        (changed if new is not None else closed).add(row.key)
         if row.since <= day_before:
             out.append(replace(row, until=day_before))
     for key, new in by_key.items():
-        if key not in replaced:
+        if key not in kept:
             out.append(replace(new, since=since, until=None))
     out.sort(key=lambda r: (r.fraccion, r.nico, r.since))
-    return out
+    return ReleaseMerge(out, added=len(by_key.keys() - kept - changed), changed=len(changed),
+                        unchanged=len(kept), closed=len(closed))
+
+
+def _same_entry(old: TariffRow, new: TariffRow) -> bool:
+    return ((old.description, old.unit, old.igi_rate, old.igi_text)
+            == (new.description, new.unit, new.igi_rate, new.igi_text))
+
+
+class NoAdValoremRate(ValueError):
+    """The tariff has the fracción + NICO on the date, with a duty that is not ad valorem:
+    its IGI rate has to be given explicitly (never taken as 0)."""
+
+
+def igi_rate_on(rows: Iterable[TariffRow], fraccion: str, nico: str,
+                day: dt.date) -> Decimal | None:
+    """The ad valorem IGI rate of a fracción + NICO on ``day``, None when the table has no
+    rate for it (no row, or a row of a descriptions-only catalog).
+
+    Raises :class:`NoAdValoremRate` naming the fracción, the date and the duty's text
+    when the row in force has a specific, mixed or prohibited duty.
+    """
+    found = in_force(rows, fraccion, nico, day)
+    if not found:
+        return None
+    row = found[0]
+    if row.igi_rate is None and row.igi_text:
+        raise NoAdValoremRate(row.no_rate_reason(day))
+    return row.igi_rate
+
+
+def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
+                  since: dt.date) -> list[TariffRow]:
+    """The table after a partial release (see :func:`apply_release`)."""
+    return apply_release(current, release, since).rows
 
 
 @dataclass(frozen=True, slots=True)
