@@ -27,6 +27,7 @@ from immex.domain.origin_records import (
     stocks_on,
 )
 from immex.service import origin_ledger, origin_records
+from tests.progress_recorder import Recorder
 
 from .origin_records_helpers import DAY, sample_ledger, store_sample, write
 
@@ -291,3 +292,15 @@ def test_stocks_for_several_days_equal_the_stock_of_each_day() -> None:
     housing = {lot.pedimento: left for lot, left in together[dt.date(2025, 2, 26)].lots["HOUSING"]}
     assert housing == {"250000000000002": D(470), "250000000000003": D(500)}
     assert together[dt.date(2025, 2, 25)].lots["HOUSING"][0][1] == D(500)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_progress_counts_every_good_once(workers: int) -> None:
+    recorder = Recorder()
+    result = origin_ledger.batch_rows(
+        _three_goods(), LedgerInputs({}, LABEL_VALUE), dt.date(2025, 3, 1), dt.date(2025, 4, 30),
+        progress=recorder, workers=workers,
+    )
+    qualifying = recorder.step("qualifying finished goods")
+    assert qualifying.total == qualifying.done == result.goods == 3
+    assert recorder.names[-1] == "qualifying finished goods"

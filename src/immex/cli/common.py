@@ -1,16 +1,20 @@
-"""Helpers every command shares: dates, problems → exit 2, progress on stderr."""
+"""Helpers every command shares: dates, problems → exit 2, progress bars on stderr."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich import filesize
+from rich import progress as rich_progress
 from rich.console import Console
+from rich.text import Text
 
 from immex.intake.problems import InputError, report_problems
+from immex.progress import QUIET, Progress
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -39,8 +43,67 @@ def problems_exit(errors_csv: Path | None = None) -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+class _CountColumn(rich_progress.ProgressColumn):
+    """done/total of the step: sizes for bytes, thousands separated counts otherwise."""
+
+    def render(self, task: rich_progress.Task) -> Text:
+        if not task.fields.get("sized") or task.total is None:
+            return Text("")  # a step of unknown size has no count to show, even once drawn complete
+        unit = task.fields.get("unit", "")
+        done, total = int(task.completed), int(task.total)
+        if unit == "bytes":
+            return Text(f"{filesize.decimal(done)}/{filesize.decimal(total)}")
+        return Text(f"{done:,}/{total:,} {unit}".rstrip())
+
+
+class _Bars(Progress):
+    """Each step the work reports becomes one row of bars; finished rows stay with their time."""
+
+    def __init__(self, bars: rich_progress.Progress) -> None:
+        self.bars = bars
+        self.task: rich_progress.TaskID | None = None
+        self.sized = False
+
+    def phase(self, name: str, total: int | None = None, unit: str = "") -> None:
+        self.finish()
+        self.sized = total is not None
+        self.task = self.bars.add_task(name, total=total, unit=unit, sized=self.sized)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.bars.advance(self.task, n)
+
+    def finish(self) -> None:
+        """Stop the clock of the current step; a step of unknown size is drawn as complete."""
+        if self.task is None:
+            return
+        if not self.sized:  # a full bar and a tick instead of the pulse of an unknown size
+            self.bars.update(self.task, total=1, completed=1)
+        self.bars.stop_task(self.task)
+        self.task = None
+
+
+def _columns() -> tuple[rich_progress.ProgressColumn, ...]:
+    return (rich_progress.SpinnerColumn(finished_text="✓"),
+            rich_progress.TextColumn("{task.description}"),
+            rich_progress.BarColumn(),
+            _CountColumn(),
+            rich_progress.TimeElapsedColumn())
+
+
 @contextmanager
-def status(message: str) -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr whose text the work can update."""
-    with stderr.status(message) as spinner:
-        yield lambda text: spinner.update(text)
+def progress_bars() -> Iterator[Progress]:
+    """Progress bars on stderr for the steps the work reports (stdout stays for the results).
+
+    When stderr is not a terminal (a pipe, a file, a test) nothing is drawn and the work gets
+    the no-op ``QUIET``, so logs and captured stderr hold only what they held before.
+    """
+    if not stderr.is_terminal:
+        yield QUIET
+        return
+    # redirect_stdout=False: rich would otherwise reroute stdout through this stderr console
+    # while the bars are drawn, and stdout carries the results that contracts parse.
+    with rich_progress.Progress(*_columns(), console=stderr, redirect_stdout=False) as bars:
+        shown = _Bars(bars)
+        yield shown
+        shown.finish()

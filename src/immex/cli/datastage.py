@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from immex.cli.common import DbOption, problems_exit, status, stderr, stdout
+from immex.cli.common import DbOption, problems_exit, progress_bars, stderr, stdout
 from immex.intake.datastage_summary import DataStageSummary
 from immex.intake.problems import Problem
 from immex.service import datastage_import as service
@@ -40,8 +40,8 @@ def import_command(
     Every pedimento that occurs in the ZIP replaces what the store had for it; the
     ZIP's Resumen replaces a stored Resumen of the same folio. Re-importing is a no-op.
     """
-    with problems_exit(), status("importing Data Stage") as update:
-        result = service.import_datastage(zip_path, db, progress=update)
+    with problems_exit(), progress_bars() as progress:
+        result = service.import_datastage(zip_path, db, progress=progress)
     _warn(result.warnings)
     total = sum(result.counts.values())
     stdout.print(f"{result.zip_name}: stored {result.pedimentos} pedimentos "
@@ -58,9 +58,9 @@ def summary_command(
     """Period, pedimentos by clave and month, partidas, USD value, contributions by code, rectifications."""
     if (zip_path is None) == (db is None):
         raise typer.BadParameter("give either a ZIP or --db URL", param_hint="ZIP / --db")
-    with problems_exit(), status("summarizing") as update:
-        summary = (service.summarize_zip(zip_path, progress=update) if zip_path is not None
-                   else service.summarize_store(db))
+    with problems_exit(), progress_bars() as progress:
+        summary = (service.summarize_zip(zip_path, progress=progress) if zip_path is not None
+                   else service.summarize_store(db, progress=progress))
     if output_format is Format.json:
         sys.stdout.write(json.dumps(summary.as_json(), indent=2, ensure_ascii=False) + "\n")
         return

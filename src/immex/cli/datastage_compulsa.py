@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from immex.cli.common import progress_bars
 from immex.intake.problems import InputError, report_problems, write_problems
 
 
@@ -32,8 +33,9 @@ def compulsa(
         typer.echo("give exactly one of --input DIR or --db URL", err=True)
         raise typer.Exit(2)
     try:
-        result = run_compulsa(datastage, output, input_dir=input_dir, db_url=db, company=company,
-                              reports=reports)
+        with progress_bars() as progress:
+            result = run_compulsa(datastage, output, input_dir=input_dir, db_url=db, company=company,
+                                  reports=reports, progress=progress)
     except InputError as error:
         report_problems(error.problems, output / ERRORS_CSV)
         raise typer.Exit(2) from None
@@ -70,7 +72,9 @@ def to_ledger(
         typer.echo("give at most one of --input DIR or --db URL", err=True)
         raise typer.Exit(2)
     try:
-        result = run_to_ledger(datastage, output, input_dir=input_dir, db_url=db, company=company)
+        with progress_bars() as progress:
+            result = run_to_ledger(datastage, output, input_dir=input_dir, db_url=db, company=company,
+                                   progress=progress)
     except InputError as error:
         report_problems(error.problems, output / ERRORS_CSV)
         raise typer.Exit(2) from None
@@ -97,7 +101,8 @@ def anexo22(
     from immex.service.compulsa import ERRORS_CSV, anexo22_check
 
     try:
-        result = anexo22_check(datastage, output)
+        with progress_bars() as progress:
+            result = anexo22_check(datastage, output, progress)
     except InputError as error:
         report_problems(error.problems, output / ERRORS_CSV)
         raise typer.Exit(2) from None

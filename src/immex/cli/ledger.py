@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from immex.cli.common import DbOption, parse_date, problems_exit, status, stderr, stdout
+from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stderr, stdout
+from immex.domain.discharge import DischargeResult
+from immex.domain.ledger import Ledger
 from immex.intake.problems import problems_csv
 from immex.reports.tables import csv_text
 from immex.service import discharge as discharge_service
@@ -41,7 +44,7 @@ def discharge(
 ) -> None:
     """Discharge the temporary imports by the exports (shared/contracts/discharge.md)."""
     errors_csv = output_dir / "errors.csv"
-    with problems_exit(errors_csv), status("discharging") as progress:
+    with problems_exit(errors_csv), progress_bars() as progress:
         outcome = discharge_service.run_discharge(
             input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress
         )
@@ -95,9 +98,23 @@ AsOfOption = typer.Option(None, "--as-of", help="Date for balances and deadlines
 RowsOption = typer.Option(40, "--rows", help="Rows to show on screen")
 
 
-def _emit(report: reports.Report, output: Path | None, rows: int) -> None:
+Build = Callable[[Ledger, DischargeResult], reports.Report]
+
+
+def _report(build: Build, db: str | None, input_dir: Path | None, output: Path | None, rows: int) -> None:
+    """Load (or discharge) the ledger, build one report and write it, with bars on stderr; then show it."""
+    with problems_exit(), progress_bars() as progress:
+        ledger, result = reports.load_state(db, input_dir, progress=progress)
+        progress.phase("building the report")
+        report = build(ledger, result)
+        written = None if output is None else reports.write_report(report, output, progress)
+    _emit(report, output, rows, written)
+
+
+def _emit(report: reports.Report, output: Path | None, rows: int, written: int | None = None) -> None:
+    """Say where the report went (``written`` rows already in ``output``), or show it as a table."""
     if output is not None:
-        count = reports.write_report(report, output)
+        count = reports.write_report(report, output) if written is None else written
         stdout.print(f"{report.title}: {count} rows → {output}")
         return
     table = Table(title=f"{report.title} ({len(report.rows)} rows)")
@@ -123,9 +140,8 @@ def report_balances(
     rows: int = RowsOption,
 ) -> None:
     """Imported, discharged and remaining per pedimento and partida, with deadline and status."""
-    with problems_exit():
-        ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.balances_report(ledger, result, _as_of(as_of)), output, rows)
+    day = _as_of(as_of)
+    _report(lambda ledger, result: reports.balances_report(ledger, result, day), db, input_dir, output, rows)
 
 
 @report_app.command("aging")
@@ -137,9 +153,8 @@ def report_aging(
     rows: int = RowsOption,
 ) -> None:
     """Open lots by age, with value, Art. 108 deadline and status, soonest deadline first."""
-    with problems_exit():
-        ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.aging_report(ledger, result, _as_of(as_of)), output, rows)
+    day = _as_of(as_of)
+    _report(lambda ledger, result: reports.aging_report(ledger, result, day), db, input_dir, output, rows)
 
 
 @report_app.command("expiring")
@@ -155,9 +170,11 @@ def report_expiring(
     rows: int = RowsOption,
 ) -> None:
     """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
-    with problems_exit():
-        ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.expiring_report(ledger, result, _as_of(as_of), days, include_overdue), output, rows)
+    day = _as_of(as_of)
+    _report(
+        lambda ledger, result: reports.expiring_report(ledger, result, day, days, include_overdue),
+        db, input_dir, output, rows,
+    )
 
 
 @report_app.command("trace-export")
@@ -170,9 +187,10 @@ def report_trace_export(
     rows: int = RowsOption,
 ) -> None:
     """An export to the import lots it discharged (and its shortfalls)."""
-    with problems_exit():
-        ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.trace_export_report(ledger, result, pedimento, line), output, rows)
+    _report(
+        lambda ledger, result: reports.trace_export_report(ledger, result, pedimento, line),
+        db, input_dir, output, rows,
+    )
 
 
 @report_app.command("trace-import")
@@ -185,9 +203,10 @@ def report_trace_import(
     rows: int = RowsOption,
 ) -> None:
     """An import lot to the exports that consumed it."""
-    with problems_exit():
-        ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.trace_import_report(ledger, result, pedimento, line), output, rows)
+    _report(
+        lambda ledger, result: reports.trace_import_report(ledger, result, pedimento, line),
+        db, input_dir, output, rows,
+    )
 
 
 @report_app.command("shortfalls")
@@ -198,9 +217,7 @@ def report_shortfalls(
     rows: int = RowsOption,
 ) -> None:
     """Requirements no import lot could cover."""
-    with problems_exit():
-        _ledger, result = reports.load_state(db, input_dir)
-        _emit(reports.shortfalls_report(result), output, rows)
+    _report(lambda _ledger, result: reports.shortfalls_report(result), db, input_dir, output, rows)
 
 
 @report_app.command("runs")
@@ -219,7 +236,7 @@ def demo(
     """Create a realistic IMMEX company in the embedded store, discharge it and write its reports."""
     day = _as_of(as_of)
     started = time.perf_counter()
-    with problems_exit(), status("building the demo") as progress:
+    with problems_exit(), progress_bars() as progress:
         outcome, written = run_demo(workdir, day, progress)
     run, counts = outcome.run, outcome.run["counts"]
     table = Table(title=f"immex demo — {DEMO_COMPANY.name} (RFC {DEMO_COMPANY.rfc}), as of {day}")

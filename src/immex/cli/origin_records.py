@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from immex.cli.common import DbOption, parse_date, problems_exit, stderr, stdout
+from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stdout
 from immex.intake.problems import InputError, Problem
 from immex.service import origin_ledger
 from immex.service import origin_records as records
@@ -133,15 +133,9 @@ def batch(
     """Qualify every finished good over a period: verdict, deciding reason, sensitivity per change date."""
     with problems_exit():
         first, last = _given_date(start, "--from"), _given_date(end, "--to")
-        with stderr.status("qualifying finished goods") as spinner:
+        with progress_bars() as progress:
             result = origin_ledger.run_batch(
-                db,
-                first,
-                last,
-                output,
-                method,
-                progress=lambda done, total: spinner.update(f"qualifying finished goods {done}/{total}"),
-                workers=workers,
+                db, first, last, output, method, progress=progress, workers=workers
             )
     stdout.print(
         f"{result.goods} finished good(s), {len(result.rows)} row(s): {result.originating} "

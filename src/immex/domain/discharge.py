@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from immex.domain.deadlines import BalanceStatus, balance_status, deadline
 from immex.domain.ledger import ExportLine, ImportLine, Ledger
+from immex.progress import QUIET, Progress, counted
 
 # Requirements multiply quantities, factors and percentages through several BOM
 # levels; this precision keeps every product exact for realistic inputs.
@@ -155,8 +156,8 @@ class _PartStock:
             self.first_open += 1
 
 
-def discharge(ledger: Ledger, method: str = "fifo") -> DischargeResult:
-    """Run the discharge of every export line of ``ledger``."""
+def discharge(ledger: Ledger, method: str = "fifo", progress: Progress = QUIET) -> DischargeResult:
+    """Run the discharge of every export line of ``ledger`` (``progress`` advances by export line)."""
     order = DISCHARGE_METHODS[method]
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     by_part: dict[str, list[ImportLine]] = defaultdict(list)
@@ -165,7 +166,7 @@ def discharge(ledger: Ledger, method: str = "fifo") -> DischargeResult:
     stocks = {part: _PartStock(lots) for part, lots in by_part.items()}
     allocations: list[Allocation] = []
     shortfalls: list[Shortfall] = []
-    for export in sorted(ledger.exports, key=lambda e: e.order_key):
+    for export in counted(sorted(ledger.exports, key=lambda e: e.order_key), progress):
         needs = explode(ledger, export.product, export.qty, export.cleared_on)
         for part in sorted(needs):
             need = needs[part]

@@ -36,6 +36,7 @@ from immex.domain.numbers import parse_decimal
 from immex.domain.pedimento import canonical_pedimento
 from immex.intake.problems import Problem
 from immex.intake.tables import Table, read_csv_table, read_workbook_tables
+from immex.progress import QUIET, Progress, counted
 
 T = TypeVar("T")
 
@@ -149,8 +150,10 @@ def load_tables(source: Path) -> tuple[dict[str, Table], list[Problem]]:
     return tables, []
 
 
-def read_ledger(source: Path, required: Iterable[str] = DISCHARGE_FILES) -> LedgerRead:
-    """Stage and validate every ledger table found at ``source``."""
+def read_ledger(source: Path, required: Iterable[str] = DISCHARGE_FILES,
+                progress: Progress = QUIET) -> LedgerRead:
+    """Stage and validate every ledger table found at ``source`` (``progress``: rows validated)."""
+    progress.phase(f"reading {source.name}")
     tables, problems = load_tables(source)
     if problems:
         return LedgerRead(None, problems)
@@ -163,8 +166,9 @@ def read_ledger(source: Path, required: Iterable[str] = DISCHARGE_FILES) -> Ledg
                 problems.append(Problem(table.label, 1, column, "required column is missing"))
     if problems:
         return LedgerRead(None, problems)
-    ledger = _validate(tables, problems)
+    ledger = _validate(tables, problems, progress)
     sources = tuple(sorted(source / n for n in tables)) if source.is_dir() else (source,)
+    progress.phase("checking pedimentos and claves against Anexo 22")
     warnings = [] if problems else anexo22_warnings(ledger, tables)
     return LedgerRead(None if problems else ledger, problems, warnings, fingerprint_sources=sources)
 
@@ -200,15 +204,20 @@ def _empty(label: str) -> Table:
     return Table(label, (), ())
 
 
-def _validate(tables: dict[str, Table], problems: list[Problem]) -> Ledger:
+def _validate(tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET) -> Ledger:
+    progress.phase("validating the input", total=sum(len(t.rows) for t in tables.values()), unit="rows")
     parts = _parts(tables.get("parts.csv"), problems)
     conversions = _conversions(tables.get("uom_conversions.csv", _empty("uom_conversions.csv")), parts,
                                problems)
+    # parts, conversions and BOMs are small: counted at once; the lines are counted row by row
+    progress.advance(sum(len(tables[n].rows) for n in ("parts.csv", "uom_conversions.csv") if n in tables))
     units = UnitConverter(parts, conversions)
-    imports = _imports(tables.get("imports.csv", _empty("imports.csv")), parts, units, problems)
+    imports = _imports(tables.get("imports.csv", _empty("imports.csv")), parts, units, problems, progress)
     boms = _boms(tables.get("bom.csv", _empty("bom.csv")), parts, units, problems)
-    exports = _exports(tables.get("exports.csv", _empty("exports.csv")), parts, units, problems)
+    progress.advance(len(tables["bom.csv"].rows) if "bom.csv" in tables else 0)
+    exports = _exports(tables.get("exports.csv", _empty("exports.csv")), parts, units, problems, progress)
     ledger = Ledger(parts, imports, exports, boms, conversions)
+    progress.phase("exploding every export through its BOM")
     _check_exports_explode(ledger, tables.get("exports.csv"), tables.get("bom.csv"), problems)
     return ledger
 
@@ -289,13 +298,13 @@ class _LineFields:
 
 
 def _line_rows(table: Table, item_column: str, parts: dict[str, Part], units: UnitConverter,
-               problems: list[Problem]) -> Iterable[_LineFields]:
+               problems: list[Problem], progress: Progress = QUIET) -> Iterable[_LineFields]:
     """Parse the columns of imports.csv / exports.csv; yield the rows with no problem.
 
     ``(pedimento, line, item)`` must be unique in the file.
     """
     seen: set[tuple[str, int, str]] = set()
-    for number, values in table.rows:
+    for number, values in counted(table.rows, progress):
         row = _RowChecker(table.label, number, values, problems)
         pedimento = row.parsed("pedimento", canonical_pedimento)
         line = row.parsed("line", parse_positive_int)
@@ -314,21 +323,21 @@ def _line_rows(table: Table, item_column: str, parts: dict[str, Part], units: Un
 
 
 def _imports(table: Table, parts: dict[str, Part], units: UnitConverter,
-             problems: list[Problem]) -> tuple[ImportLine, ...]:
+             problems: list[Problem], progress: Progress = QUIET) -> tuple[ImportLine, ...]:
     return tuple(
         ImportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
                    f.given, f.unit_value_usd, f.row.values.get("country_of_origin", "").upper(),
                    f.row.values.get("hs", ""), f.row.row)
-        for f in _line_rows(table, "part", parts, units, problems))
+        for f in _line_rows(table, "part", parts, units, problems, progress))
 
 
 def _exports(table: Table, parts: dict[str, Part], units: UnitConverter,
-             problems: list[Problem]) -> tuple[ExportLine, ...]:
+             problems: list[Problem], progress: Progress = QUIET) -> tuple[ExportLine, ...]:
     return tuple(
         ExportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
                    f.given, f.unit_value_usd, f.row.values.get("destination_country", "").upper(),
                    f.row.values.get("hs", ""), f.directed, f.row.row)
-        for f in _line_rows(table, "product", parts, units, problems))
+        for f in _line_rows(table, "product", parts, units, problems, progress))
 
 
 def _boms(table: Table, parts: dict[str, Part], units: UnitConverter,

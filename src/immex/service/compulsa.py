@@ -31,6 +31,7 @@ from immex.intake import datastage as ds
 from immex.intake.ledger_csv import load_tables
 from immex.intake.problems import InputError, Problem
 from immex.intake.tables import Table, read_csv_table
+from immex.progress import QUIET, Progress, counted
 from immex.rules import anexo22 as catalogs
 
 DIFFERENCES_CSV = "differences.csv"
@@ -77,9 +78,10 @@ def _resumen_period(read: ds.DataStageRead) -> tuple[dt.date, dt.date] | None:
     return (min(starts), max(ends)) if starts else None
 
 
-def load_stage(path: Path) -> tuple[StageData | None, list[Problem], list[Problem]]:
+def load_stage(path: Path, progress: Progress = QUIET
+               ) -> tuple[StageData | None, list[Problem], list[Problem]]:
     """(data, problems, warnings): the Data Stage validated as ``datastage import`` does."""
-    read = ds.read_zip(path)
+    read = ds.read_zip(path, progress=progress)
     if not read.ok:
         return None, list(read.problems), list(read.warnings)
     problems = ds.duplicate_numbers(read)
@@ -657,27 +659,34 @@ PARALLEL_MIN_ZIP_BYTES = 4 << 20
 """Validate the ZIP in a second process while the ledger is read, for ZIPs at least this big."""
 
 
-def _both_sides(datastage: Path, read_ledger: Callable[[], tuple[LedgerInput | None, list[Problem]]]
+def _both_sides(datastage: Path, read_ledger: Callable[[], tuple[LedgerInput | None, list[Problem]]],
+                progress: Progress = QUIET
                 ) -> tuple[tuple[StageData | None, list[Problem], list[Problem]],
                            tuple[LedgerInput | None, list[Problem]]]:
     """Load the Data Stage and the ledger; on a large ZIP, validate it in a child process meanwhile."""
     size = datastage.stat().st_size if datastage.is_file() else 0
     if size < PARALLEL_MIN_ZIP_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-        return load_stage(datastage), read_ledger()
+        stage_side = load_stage(datastage, progress)
+        progress.phase("reading the ledger")
+        return stage_side, read_ledger()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        # The child cannot draw on our bars: one step of unknown size covers both sides.
+        progress.phase(f"validating {datastage.name} (second process) and reading the ledger")
         stage_future = pool.submit(load_stage, datastage)
         ledger_side = read_ledger()
         return stage_future.result(), ledger_side
 
 
 def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
-                 company: str = "default", reports: bool = True) -> CompulsaResult:
+                 company: str = "default", reports: bool = True,
+                 progress: Progress = QUIET) -> CompulsaResult:
     """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
 
     On invalid input no output file is written and stale outputs of an earlier
     run in ``output`` are removed, so a ``differences.csv`` there is always
-    the result of the last run.
+    the result of the last run. ``progress``: the reader's bytes, then partidas compared
+    and differences written.
     """
     if (input_dir is None) == (db_url is None):
         raise ValueError("give exactly one of input_dir or db_url")
@@ -689,17 +698,19 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
         assert db_url is not None
         return load_stored_ledger(db_url, company)
 
-    (stage, problems, warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger)
+    (stage, problems, warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger, progress)
     problems += ledger_problems
     if problems or stage is None or ledger is None:
         _remove(outputs)
         raise InputError(problems)
     index = ledger.index
-    stream = _CountingStream(stage.partidas())
+    progress.phase("comparing the partidas", total=stage.read.counts.get("551", 0), unit="partidas")
+    stream = _CountingStream(counted(stage.partidas(), progress))
     differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period)
     output.mkdir(parents=True, exist_ok=True)
     _remove([output / ERRORS_CSV])
-    write_differences(differences, output / DIFFERENCES_CSV)
+    progress.phase(f"writing {DIFFERENCES_CSV}", total=len(differences), unit="rows")
+    write_differences(counted(differences, progress), output / DIFFERENCES_CSV)
     result = CompulsaResult(
         differences=tuple(differences), stage_pedimentos=len(stage.pedimentos),
         stage_partidas=stream.count, ledger_pedimentos=len(index), ledger_rows=ledger.row_count,
@@ -713,7 +724,9 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
     from immex.reports.compulsa_pdf import write_compulsa_pdf
     from immex.reports.compulsa_xlsx import write_compulsa_xlsx
 
+    progress.phase(f"writing {REPORT_XLSX}")
     write_compulsa_xlsx(result, output / REPORT_XLSX)
+    progress.phase(f"writing {REPORT_PDF}")
     write_compulsa_pdf(result, output / REPORT_PDF)
     return _with_written(result, tuple(outputs))
 
@@ -748,8 +761,8 @@ class ToLedgerResult:
     written: tuple[Path, ...]
 
 
-def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[[list[str]], object]]
-                 ) -> tuple[dict[str, int], int, int]:
+def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[[list[str]], object]],
+                 progress: Progress = QUIET) -> tuple[dict[str, int], int, int]:
     """Write ledger rows for the Data Stage pedimentos whose number is not in ``known``.
 
     Rows are streamed in Data Stage (551) order to ``writers[file]``. Returns
@@ -759,7 +772,8 @@ def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[
     desc_i = stage.read.index("551", "DescripcionMercancia")
     counts = {IMPORTS: 0, EXPORTS: 0}
     extra_fixes = 0
-    for partida, line in zip(stage.partidas(), stage.read.lines("551"), strict=True):
+    progress.phase("drafting ledger rows", total=stage.read.counts.get("551", 0), unit="partidas")
+    for partida, line in counted(zip(stage.partidas(), stage.read.lines("551"), strict=True), progress):
         ped = wanted.get(partida.key)
         if ped is None:
             continue
@@ -782,7 +796,7 @@ def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[
 
 
 def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
-              company: str = "default") -> ToLedgerResult:
+              company: str = "default", progress: Progress = QUIET) -> ToLedgerResult:
     """Write the Data Stage pedimentos the ledger lacks as ``imports.csv`` / ``exports.csv`` rows.
 
     With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is
@@ -798,7 +812,7 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
             return load_stored_ledger(db_url, company)
         return None, []
 
-    (stage, problems, _warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger)
+    (stage, problems, _warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger, progress)
     problems += ledger_problems
     if problems or stage is None:
         raise InputError(problems)
@@ -811,7 +825,8 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
                    EXPORTS: csv.writer(exports_file, lineterminator="\n")}
         for file, writer in writers.items():
             writer.writerow(TO_LEDGER_COLUMNS[file])
-        counts, drafted, extra = write_drafts(stage, known, {f: w.writerow for f, w in writers.items()})
+        counts, drafted, extra = write_drafts(stage, known, {f: w.writerow for f, w in writers.items()},
+                                              progress)
     return ToLedgerResult(drafted, counts[IMPORTS], counts[EXPORTS],
                           len({p.number for p in stage.pedimentos} & known),
                           counts[IMPORTS] + counts[EXPORTS] + extra, (paths[IMPORTS], paths[EXPORTS]))
@@ -830,7 +845,7 @@ class Anexo22Result:
     written: Path
 
 
-def anexo22_check(datastage: Path, output: Path) -> Anexo22Result:
+def anexo22_check(datastage: Path, output: Path, progress: Progress = QUIET) -> Anexo22Result:
     """Check every Data Stage code against the Anexo 22 catalogs and the tariff; write ``anexo22.csv``.
 
     The findings are results (the Data Stage is the authority's record), not
@@ -840,18 +855,21 @@ def anexo22_check(datastage: Path, output: Path) -> Anexo22Result:
     from immex.intake.problems import write_problems
     from immex.service.duties_tariff import tariff_rows
 
-    read = ds.read_zip(datastage)
+    read = ds.read_zip(datastage, progress=progress)
     if not read.ok:
         raise InputError(read.problems)
+    progress.phase("loading the tariff")
     rows = tariff_rows()
     tariff = anexo22.tariff_index((r.fraccion, r.nico, r.since, r.until) for r in rows)
     found: list[Problem] = []
     records = 0
+    total = sum(read.counts.get(tipo, 0) for tipo in anexo22.RECORD_CHECKS if tipo in read.entries)
+    progress.phase("checking codes", total=total, unit="records")
     for tipo in anexo22.RECORD_CHECKS:
         entry = read.entries.get(tipo)
         if entry is None:
             continue
-        for record in read.records(tipo):
+        for record in counted(read.records(tipo), progress):
             records += 1
             for column, message in anexo22.check_record(tipo, record, tariff):
                 found.append(Problem(entry.name, int(record["_row"]), column, message))

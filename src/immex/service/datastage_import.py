@@ -22,16 +22,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, make_url, select, union
+from sqlalchemy import Connection, Table, func, make_url, select, union
 
 from immex.intake import datastage as ds
 from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES
 from immex.intake.datastage_summary import DataStageSummary, SummaryBuilder
 from immex.intake.problems import InputError, Problem
+from immex.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.store.datastage_models import DELETE_ORDER, PARTIDA_TYPES, TABLES
 from immex.store.db import database_url, open_database
 
-Progress = Callable[[str], None]
 BATCH = 10_000
 SQLITE_CACHE_KIB = 131_072
 
@@ -50,28 +50,24 @@ class ImportResult:
     warnings: tuple[Problem, ...]
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
-def validated(zip_path: Path, progress: Progress = _quiet) -> ds.DataStageRead:
-    """Read and validate; raise InputError with every problem."""
-    progress(f"validating {zip_path.name}")
-    read = ds.read_zip(zip_path)
+def validated(zip_path: Path, progress: ProgressLike = QUIET) -> ds.DataStageRead:
+    """Read and validate; raise InputError with every problem (``progress``: bytes read)."""
+    read = ds.read_zip(zip_path, progress=as_progress(progress))
     if not read.ok:
         raise InputError(read.problems)
     return read
 
 
 def import_datastage(zip_path: str | Path, db_url: str | None,
-                     progress: Progress = _quiet) -> ImportResult:
+                     progress: ProgressLike = QUIET) -> ImportResult:
     """Validate ``zip_path`` and store it (replace semantics per pedimento and per Resumen folio).
 
     One pass over the ZIP: lines are written while they are validated, inside one
-    transaction that is rolled back when any problem is found.
+    transaction that is rolled back when any problem is found. ``progress`` sees the
+    reader's steps in bytes of the ZIP's entries, then the commit.
     """
     zip_path = Path(zip_path)
-    progress(f"importing {zip_path.name}")
+    progress = as_progress(progress)
     new_file = _new_sqlite_file(db_url)
     engine = open_database(db_url)
     try:
@@ -89,10 +85,10 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
             db = _DbThread(dbapi, conn.dialect.name == "postgresql")
             try:
                 try:
-                    writer = _Writer(db, _placeholder(conn), _stored_keys(conn), _folio_501(zip_path),
-                                     progress)
-                    read = ds.read_zip(zip_path, writer)
+                    writer = _Writer(db, _placeholder(conn), _stored_keys(conn), _folio_501(zip_path))
+                    read = ds.read_zip(zip_path, writer, progress, "validating and storing")
                     if read.ok:
+                        progress.phase("writing the last rows")
                         writer.finish()
                 finally:
                     db.close()
@@ -102,6 +98,7 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
             if not read.ok:
                 transaction.rollback()
                 raise InputError(read.problems)
+            progress.phase("committing")
             transaction.commit()
     except InputError:
         engine.dispose()
@@ -231,13 +228,12 @@ class _Writer:
     folio; so the ZIP's rows replace the stored ones and nothing else is touched.
     """
 
-    def __init__(self, db: _DbThread, placeholder: str, stored: set[tuple[str, str, str]], folio_501: str,
-                 progress: Progress) -> None:
+    def __init__(self, db: _DbThread, placeholder: str, stored: set[tuple[str, str, str]],
+                 folio_501: str) -> None:
         self.db = db
         self.postgres = db.postgres
         self.ph = placeholder
         self.stored = stored
-        self.progress = progress
         self.seen: set[tuple[str, str, str]] = set()
         self.doomed: list[tuple[str, str, str]] = []
         self.folios_done: set[str] = set()
@@ -286,7 +282,6 @@ class _Writer:
         self.last_partida = (None, "", 0)
         if not tipo:
             return
-        self.progress(f"storing {tipo}")
         self.counts[tipo] = 0
         layout = LAYOUTS[tipo]
         self.build = {"501": self._row_501, "551": self._row_551, "506": self._row_506,
@@ -432,51 +427,71 @@ def _date_or_none(text: str | None) -> dt.date | None:
 CONTRIBUTION_FILES = (("510", "pedimento"), ("557", "partida"), ("702", "rectificacion"))
 
 
-def summarize_zip(zip_path: str | Path, progress: Progress = _quiet) -> DataStageSummary:
-    """Summary of a Data Stage ZIP (validated first; InputError when invalid)."""
+SUMMARY_TYPES = ("501", "551", *(tipo for tipo, _ in CONTRIBUTION_FILES), "Resumen")
+"""The record types a summary reads (its progress counts their lines)."""
+
+
+def summarize_zip(zip_path: str | Path, progress: ProgressLike = QUIET) -> DataStageSummary:
+    """Summary of a Data Stage ZIP (validated first; InputError when invalid).
+
+    ``progress``: the reader's steps in bytes, then the summary in records of the types it reads
+    (their counts are known once the ZIP is validated).
+    """
     zip_path = Path(zip_path)
+    progress = as_progress(progress)
     read = validated(zip_path, progress)
     builder = SummaryBuilder(source=zip_path.name, names=_contribution_names())
-    progress("pedimentos")
-    for ped in ds.pedimentos(read):
+    progress.phase("reading the pedimentos (501, 506)")
+    found = ds.pedimentos(read)
+    total = sum(read.counts.get(tipo, 0) for tipo in SUMMARY_TYPES)
+    progress.phase("summarizing", total=total, unit="records")
+    for ped in counted(found, progress):
         builder.pedimento(ped.clave, ped.fecha_pago, ped.tipo_operacion, ped.tipo_pedimento)
-    progress("partidas")
     usd_i = read.index("551", "ValorDolares")
-    for line in read.lines("551"):
+    for line in counted(read.lines("551"), progress):
         builder.partida(Decimal(line.values[usd_i]))
     for tipo, level in CONTRIBUTION_FILES:
         code_i, amount_i = read.index(tipo, "ClaveContribucion"), read.index(tipo, "ImportePago")
-        for line in read.lines(tipo):
+        for line in counted(read.lines(tipo), progress):
             builder.contribution(level, line.values[code_i], line.values[amount_i])
     ini, fin = read.index("Resumen", "Fecha_Inicial"), read.index("Resumen", "Fecha_Final")
-    for line in read.lines("Resumen"):
+    for line in counted(read.lines("Resumen"), progress):
         builder.resumen(_date_or_none(line.values[ini]), _date_or_none(line.values[fin]))
     return builder.build()
 
 
-def summarize_store(db_url: str | None) -> DataStageSummary:
-    """Summary of every Data Stage row in the store."""
+def summarize_store(db_url: str | None, progress: Progress = QUIET) -> DataStageSummary:
+    """Summary of every Data Stage row in the store (``progress``: rows read of the rows counted first)."""
     engine = open_database(db_url)
     try:
         builder = SummaryBuilder(source=engine.url.render_as_string(hide_password=True),
                                  names=_contribution_names())
         with engine.connect() as conn:
+            progress.phase("counting the stored rows")
+            total = sum(_row_count(conn, TABLES[tipo]) for tipo in SUMMARY_TYPES)
+            progress.phase("summarizing the store", total=total, unit="rows")
             p = TABLES["501"].c
-            for row in conn.execute(select(p.clave_documento, p.fecha_pago, p.tipo_operacion,
-                                           p.tipo_pedimento)):
+            query = select(p.clave_documento, p.fecha_pago, p.tipo_operacion, p.tipo_pedimento)
+            for row in counted(conn.execute(query), progress):
                 builder.pedimento(row[0] or "", row[1], row[2] or "", row[3] or "")
-            for (usd,) in conn.execute(select(TABLES["551"].c.valor_dolares)).yield_per(BATCH):
+            partidas = conn.execute(select(TABLES["551"].c.valor_dolares)).yield_per(BATCH)
+            for (usd,) in counted(partidas, progress):
                 builder.partida(usd)
             for tipo, level in CONTRIBUTION_FILES:
                 c = TABLES[tipo].c
-                for code, amount in conn.execute(select(c.clave_contribucion, c.importe_pago)):
+                for code, amount in counted(conn.execute(select(c.clave_contribucion, c.importe_pago)),
+                                            progress):
                     builder.contribution(level, code or "", amount)
             r = TABLES["Resumen"].c
-            for ini, fin in conn.execute(select(r.fecha_inicial, r.fecha_final)):
+            for ini, fin in counted(conn.execute(select(r.fecha_inicial, r.fecha_final)), progress):
                 builder.resumen(_date_or_none(ini), _date_or_none(fin))
     finally:
         engine.dispose()
     return builder.build()
+
+
+def _row_count(conn: Connection, table: Table) -> int:
+    return conn.scalar(select(func.count()).select_from(table)) or 0
 
 
 __all__ = ["ImportResult", "import_datastage", "summarize_store", "summarize_zip", "validated"]

@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from immex.domain.discharge import explode
 from immex.domain.ledger import BomComponent, BomVersion, Ledger, Part
+from immex.progress import QUIET, ProgressLike, as_progress
 from immex.service import reports
 from immex.service.company import CompanyProfile, set_company
 from immex.service.discharge import DischargeOutcome, run_discharge
@@ -293,35 +293,40 @@ DEMO_COMPANY = CompanyProfile(
 def run_demo(
     workdir: Path,
     as_of: dt.date,
-    progress: Callable[[str], None] = lambda _m: None,
+    progress: ProgressLike = QUIET,
 ) -> tuple[DischargeOutcome, dict[str, Path]]:
     """Build the demo company in ``workdir/demo.db``, discharge it and write the reports."""
+    progress = as_progress(progress)
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "demo.db"
     database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
-    progress("generating the demo company")
+    progress.phase("generating the demo company")
     folder = build_demo_folder(workdir / "input", as_of)
     engine = open_database(url)
     with Session(engine) as session, session.begin():
         set_company(session, DEMO_COMPANY)
     engine.dispose()
     outcome = run_discharge(folder, workdir / "discharge", "fifo", as_of, url, progress)
-    progress("writing the reports")
+    progress.phase("loading the stored ledger for the reports")
     ledger, result = reports.load_state(url, None)
     written = {}
-    for name, report in (
-        ("aging", reports.aging_report(ledger, result, as_of)),
-        ("expiring", reports.expiring_report(ledger, result, as_of, 90)),
-        ("balances", reports.balances_report(ledger, result, as_of)),
-        ("shortfalls", reports.shortfalls_report(result)),
-    ):
-        path = workdir / "reports" / f"{name}.xlsx"
-        reports.write_report(report, path)
-        written[name] = path
+    named = (
+        ("aging", lambda: reports.aging_report(ledger, result, as_of)),
+        ("expiring", lambda: reports.expiring_report(ledger, result, as_of, 90)),
+        ("balances", lambda: reports.balances_report(ledger, result, as_of)),
+        ("shortfalls", lambda: reports.shortfalls_report(result)),
+    )
     first_export = result.allocations[0].export_pedimento if result.allocations else None
+    progress.phase("writing the reports", total=len(named) + bool(first_export), unit="reports")
+    for name, build in named:  # built one at a time so the bar moves with each report
+        path = workdir / "reports" / f"{name}.xlsx"
+        reports.write_report(build(), path)
+        written[name] = path
+        progress.advance()
     if first_export:
         path = workdir / "reports" / "trace-first-export.csv"
         reports.write_report(reports.trace_export_report(ledger, result, first_export), path)
         written["trace"] = path
+        progress.advance()
     return outcome, written

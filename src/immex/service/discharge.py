@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +38,7 @@ from immex.domain.ledger import Ledger
 from immex.domain.numbers import plain
 from immex.intake.ledger_csv import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.intake.problems import InputError, Problem
+from immex.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.reports.discharge_files import write_discharge_outputs, write_run_json
 from immex.service.ledger import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.db import open_database
@@ -50,8 +51,6 @@ from immex.store.ledger_models import (
     PedimentoRow,
     RunReversalRow,
 )
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -77,15 +76,21 @@ def _ledger_fingerprint(ledger: Ledger) -> str:
     return digest.hexdigest()
 
 
-def compute(ledger: Ledger, method: str) -> DischargeResult:
+def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> DischargeResult:
     """The fast engine where it exists for the method, else the exact domain version."""
     if method == "fifo":
         try:
             from immex.compute.discharge_fast import discharge_fast
         except ImportError:  # the vectorized engine is optional at import time
-            return discharge(ledger, method)
+            return _discharge_by_row(ledger, method, progress)
+        progress.phase("discharging (vectorized)")  # whole columns at once: no row count to show
         return discharge_fast(ledger)
-    return discharge(ledger, method)
+    return _discharge_by_row(ledger, method, progress)
+
+
+def _discharge_by_row(ledger: Ledger, method: str, progress: Progress) -> DischargeResult:
+    progress.phase("discharging", total=len(ledger.exports), unit="export lines")
+    return discharge(ledger, method, progress)
 
 
 def run_discharge(
@@ -94,9 +99,10 @@ def run_discharge(
     method: str = "fifo",
     as_of: dt.date | None = None,
     db_url: str | None = None,
-    progress: Progress = lambda _msg: None,
+    progress: ProgressLike = QUIET,
 ) -> DischargeOutcome:
     """Validate, discharge and write the contract's output folder. Raises InputError on bad input."""
+    progress = as_progress(progress)
     if method not in DISCHARGE_METHODS:
         raise InputError(
             [
@@ -115,16 +121,14 @@ def run_discharge(
             return fast
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    progress("reading and validating the input")
-    staged = read_ledger(input_dir)
+    staged = read_ledger(input_dir, progress=progress)
     if staged.problems or staged.ledger is None:
         raise InputError(staged.problems)
     fingerprint = input_fingerprint(staged.fingerprint_sources)
     timings["validate_s"] = time.perf_counter() - started
     if db_url is None:
         ledger = staged.ledger
-        progress("discharging")
-        result = compute(ledger, method)
+        result = compute(ledger, method, progress)
         run_id: int | str = f"{fingerprint[:12]}-{method}"
         reused = False
     else:
@@ -132,9 +136,9 @@ def run_discharge(
             db_url, staged.ledger, method, as_of, fingerprint, progress
         )
     timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
-    progress("writing the output folder")
+    progress.phase("computing balances")
     rows = balances(ledger, result.allocations, as_of)
-    counts = write_discharge_outputs(output_dir, result.allocations, result.shortfalls, rows)
+    counts = _write_outputs(output_dir, result, rows, progress)
     timings["total_s"] = time.perf_counter() - started
     run = _run_summary(
         run_id,
@@ -151,6 +155,20 @@ def run_discharge(
     )
     write_run_json(output_dir, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
+
+
+def _write_outputs(
+    output_dir: Path, result: DischargeResult, rows: list[Balance], progress: Progress
+) -> dict[str, int]:
+    """The three CSV files, counted row by row as they are written."""
+    total = len(result.allocations) + len(result.shortfalls) + len(rows)
+    progress.phase("writing the output folder", total=total, unit="rows")
+    return write_discharge_outputs(
+        output_dir,
+        counted(result.allocations, progress),
+        counted(result.shortfalls, progress),
+        counted(rows, progress),
+    )
 
 
 def _run_columnar(
@@ -285,14 +303,15 @@ def _run_in_store(
     try:
         with Session(engine) as session, session.begin():
             company = company_id(session)
-            progress("storing the input")
-            _counts, problems = store_ledger(session, staged, company)
+            _counts, problems = store_ledger(session, staged, company, progress)
             if problems:
                 raise InputError(problems)  # rolls the transaction back: nothing stored
+            progress.phase("loading the stored ledger")
             ledger = load_ledger(session, company)
-            progress("discharging")
-            result = compute(ledger, method)
-            run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint)
+            result = compute(ledger, method, progress)
+            run_id, reused = _record_run(
+                session, company, ledger, result, method, as_of, fingerprint, progress
+            )
         return ledger, result, run_id, reused
     finally:
         engine.dispose()
@@ -381,8 +400,10 @@ def _record_run(
     method: str,
     as_of: dt.date,
     fingerprint: str,
+    progress: Progress = QUIET,
 ) -> tuple[int, bool]:
     """Append the run's changes; reuse the latest run when nothing changed."""
+    progress.phase("comparing with the stored allocations")
     export_ids, import_ids = _line_ids(session, company)
     wanted = _new_rows(result, export_ids, import_ids)
     current: dict[int, list[AllocationRow]] = defaultdict(list)
@@ -420,9 +441,12 @@ def _record_run(
     fresh = [
         {**row, "run_id": run.id, "seq": seq} for e in changed for seq, row in enumerate(wanted.get(e, ()))
     ]
+    progress.phase("recording the run", total=len(withdrawn) + len(fresh), unit="rows")
     for table, rows in ((AllocationReversalRow, withdrawn), (AllocationRow, fresh)):
         for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start : start + 5000])
+            chunk = rows[start : start + 5000]
+            session.execute(insert(table), chunk)
+            progress.advance(len(chunk))
     return run.id, False
 
 

@@ -31,6 +31,7 @@ from immex.domain.ledger import (
 from immex.domain.numbers import parse_decimal
 from immex.domain.pedimento import canonical_pedimento
 from immex.intake.problems import InputError, Problem
+from immex.progress import QUIET, Progress
 from immex.store.db import open_database
 from immex.store.ledger_models import (
     AdjustmentRow,
@@ -83,14 +84,24 @@ def _conflict(label: str, row: int, what: str, fields: list[str]) -> Problem:
     )
 
 
-def store_ledger(session: Session, ledger: Ledger, company: int) -> tuple[StoreCounts, list[Problem]]:
-    """Insert what is new; report rows that contradict what is stored. Does not commit."""
+def store_ledger(
+    session: Session, ledger: Ledger, company: int, progress: Progress = QUIET
+) -> tuple[StoreCounts, list[Problem]]:
+    """Insert what is new; report rows that contradict what is stored. Does not commit.
+
+    ``progress`` advances by every input row handled (stored, or found already stored).
+    """
     problems: list[Problem] = []
+    versions_given = sum(len(v) for v in ledger.boms.values())
+    small = len(ledger.parts) + len(ledger.conversions) + versions_given
+    total = small + len(ledger.imports) + len(ledger.exports)
+    progress.phase("storing the input", total=total, unit="rows")
     parts = _store_parts(session, ledger.parts.values(), company, problems)
     conversions = _store_conversions(session, ledger.conversions, company, problems)
     versions = _store_boms(session, ledger.boms, company, problems)
-    imports = _store_lines(session, ledger.imports, company, "import", problems)
-    exports = _store_lines(session, ledger.exports, company, "export", problems)
+    progress.advance(small)  # parts, conversions and BOMs: few rows, counted at once
+    imports = _store_lines(session, ledger.imports, company, "import", problems, progress)
+    exports = _store_lines(session, ledger.exports, company, "export", problems, progress)
     return StoreCounts(parts, conversions, versions, imports, exports), problems
 
 
@@ -221,6 +232,7 @@ def _store_lines(
     company: int,
     operation: str,
     problems: list[Problem],
+    progress: Progress = QUIET,
 ) -> int:
     model: Any = ImportLineRow if operation == "import" else ExportLineRow
     item = "part" if operation == "import" else "product"
@@ -256,13 +268,16 @@ def _store_lines(
                     differ,
                 )
             )
-    _insert(session, model, new)
+    progress.advance(len(lines) - len(new))  # rows already stored: handled, nothing to insert
+    _insert(session, model, new, progress)
     return len(new)
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], progress: Progress = QUIET) -> None:
     for start in range(0, len(rows), _BATCH):
-        session.execute(insert(model), rows[start : start + _BATCH])
+        chunk = rows[start : start + _BATCH]
+        session.execute(insert(model), chunk)
+        progress.advance(len(chunk))
 
 
 def load_ledger(session: Session, company: int) -> Ledger:

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing as mp
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -46,6 +46,7 @@ from immex.domain.origin_records import (
     stocks_on,
 )
 from immex.intake.problems import InputError, Problem
+from immex.progress import QUIET, Progress, counted
 from immex.reports.certificate_pdf import render_certificate
 from immex.reports.tables import Cell, write_csv, write_xlsx
 from immex.service.ledger import DEFAULT_COMPANY, company_id, load_ledger
@@ -420,7 +421,7 @@ def batch_rows(
     start: dt.date,
     end: dt.date,
     method: str = "fifo",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress = QUIET,
     workers: int = 1,
     with_sensitivity: bool = True,
     given: dict[dt.date, Stock] | None = None,
@@ -433,32 +434,33 @@ def batch_rows(
     """
     global _SHARED
     finished = sorted(name for name, part in ledger.parts.items() if part.kind == "finished")
+    progress.phase("finding the change dates of the finished goods", total=len(finished), unit="goods")
     jobs = []
-    for product in finished:
+    for product in counted(finished, progress, every=1):
         segments = _segments(ledger, inputs, product, start, end)
         if segments:
             jobs.append((product, segments))
     known = dict(given or {})  # given stocks must be of this ledger and method
+    progress.phase("valuing the lots on each change date")
     known.update(stocks(ledger, {d for _, segments in jobs for d, _ in segments} - known.keys(), method))
     result = BatchResult(goods=len(jobs))
+    progress.phase("qualifying finished goods", total=len(jobs), unit="goods")
     if workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
         _SHARED = (ledger, inputs, known, with_sensitivity)
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 chunks = pool.imap(_worker, jobs, chunksize=max(1, min(200, len(jobs) // (workers * 8) or 1)))
                 parts = []
-                for index, rows in enumerate(chunks, start=1):
+                for rows in chunks:
                     parts.append(rows)
-                    if progress is not None:
-                        progress(index, len(jobs))
+                    progress.advance()
         finally:
             _SHARED = None
     else:
         parts = []
-        for index, (product, segments) in enumerate(jobs, start=1):
+        for product, segments in jobs:
             parts.append(_product_rows(ledger, inputs, known, product, segments, with_sensitivity))
-            if progress is not None:
-                progress(index, len(jobs))
+            progress.advance()
     for rows in parts:
         for row, verdict in rows:
             result.rows.append(row)
@@ -478,7 +480,7 @@ def run_batch(
     output: Path,
     method: str = "fifo",
     company: str = DEFAULT_COMPANY,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress = QUIET,
     workers: int = 1,
 ) -> BatchResult:
     """``immex origin batch``: a table of verdicts (CSV or XLSX by the output's suffix)."""
@@ -489,16 +491,19 @@ def run_batch(
         problems.append(Problem("--output", None, "", "the output file must end in .csv or .xlsx"))
     if problems:
         raise InputError(problems)
+    progress.phase("loading the stored ledger")
     ledger, inputs = load_inputs(db_url, company)
     try:
         result = batch_rows(ledger, inputs, start, end, method, progress, workers=workers)
     except ValueError as exc:
         raise InputError([Problem("--method", None, "", str(exc))]) from None
     output.parent.mkdir(parents=True, exist_ok=True)
+    progress.phase(f"writing {output.name}", total=len(result.rows), unit="rows")
+    rows = counted(result.rows, progress)
     if output.suffix.lower() == ".csv":
-        write_csv(output, BATCH_HEADER, result.rows)
+        write_csv(output, BATCH_HEADER, rows)
     else:
-        write_xlsx(output, {"origin": (BATCH_HEADER, result.rows)})
+        write_xlsx(output, {"origin": (BATCH_HEADER, rows)})
     return result
 
 

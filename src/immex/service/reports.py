@@ -21,6 +21,7 @@ from immex.domain.ledger import ImportLine, Ledger
 from immex.domain.pedimento import canonical_pedimento
 from immex.intake.ledger_csv import read_ledger
 from immex.intake.problems import InputError, Problem
+from immex.progress import QUIET, Progress, counted
 from immex.reports.discharge_files import (
     BALANCE_HEADER,
     SHORTFALL_HEADER,
@@ -45,14 +46,15 @@ class Report:
 
 
 def load_state(
-    db_url: str | None, input_dir: Path | None, method: str = "fifo"
+    db_url: str | None, input_dir: Path | None, method: str = "fifo", progress: Progress = QUIET
 ) -> tuple[Ledger, DischargeResult]:
     """The ledger and discharge to report on: stored, or an input folder discharged in memory."""
     if input_dir is not None:
-        staged = read_ledger(input_dir)
+        staged = read_ledger(input_dir, progress=progress)
         if staged.problems or staged.ledger is None:
             raise InputError(staged.problems)
-        return staged.ledger, compute(staged.ledger, method)
+        return staged.ledger, compute(staged.ledger, method, progress)
+    progress.phase("loading the stored ledger and allocations")
     engine = open_database(db_url)
     try:
         with Session(engine) as session:
@@ -366,10 +368,12 @@ def runs_report(db_url: str | None) -> Report:
     return Report("discharge runs", RUNS_HEADER, rows)
 
 
-def write_report(report: Report, path: Path) -> int:
+def write_report(report: Report, path: Path, progress: Progress = QUIET) -> int:
     """CSV or XLSX by the file's suffix; returns the number of rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    progress.phase(f"writing {path.name}", total=len(report.rows), unit="rows")
+    rows = counted(report.rows, progress)
     if path.suffix.lower() == ".xlsx":
-        write_xlsx(path, {report.title[:31]: (report.header, report.rows)})
+        write_xlsx(path, {report.title[:31]: (report.header, rows)})
         return len(report.rows)
-    return write_csv(path, report.header, report.rows)
+    return write_csv(path, report.header, rows)
