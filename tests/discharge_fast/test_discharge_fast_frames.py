@@ -11,7 +11,6 @@ from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
-import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,4 +103,3 @@ def test_format_fixed_writes_what_plain_writes(values: list[int], scale: int) ->
     expected = [plain(from_fixed(v, scale)) for v in values]
     assert format_fixed(np.array(values, dtype=np.int64), scale).to_list() == expected
     assert format_fixed(np.array(values, dtype=object), scale).to_list() == expected
-    assert format_fixed(pl.Series(values, dtype=pl.Int64).cast(pl.Int128), scale).to_list() == expected

@@ -27,11 +27,13 @@ most decimals actually present in the lot quantities and the requirements
 distinct product and BOM period with the exact Decimal
 :func:`~immex.domain.discharge.explode`). When the products and every
 cumulative sum provably fit in int64 (checked explicitly, with a bit of
-headroom) the arrays are int64 (NumPy). Otherwise the same algorithm runs on
-Polars Int128 series (:func:`fifo_columns_wide`; e.g. two BOM levels with
-merma give 14-decimal requirements, whose sums at 1M lines pass int64), and
-beyond 2**124 on object arrays of Python integers, exact at any size, only
-slower. Nothing is ever rounded; output text is written as ``plain`` writes it.
+headroom) the arrays are int64 (NumPy). When only the quantities do, the
+running sums (positions on the lot streams) are Polars Int128 series
+(:func:`fifo_columns_wide`; e.g. two BOM levels with merma give 14-decimal
+requirements, whose sums at 1M lines pass int64) and every per-row result
+is int64 again. Beyond that, the int64 algorithm runs on object arrays of
+Python integers, exact at any size, only slower. Nothing is ever rounded;
+output text is written as ``plain`` writes it.
 
 Entry points
 ------------
@@ -74,6 +76,10 @@ Ints = npt.NDArray[Any]
 # Every fixed-point value and cumulative sum stays below this (one bit of headroom
 # under int64 for the differences of two sums).
 INT64_SAFE = 2**62
+# Running sums too big for int64 are Polars Int128 series.
+Wide = pl.Series
+INT128_SAFE = 2**124     # the Int128 path keeps every running sum below this
+VALUE_SAFE = 2**62       # ... and every single quantity below this (they stay int64)
 _NO_DEADLINE = np.iinfo(np.int64).max
 
 
@@ -106,17 +112,12 @@ def trim_scale(values: Ints, scale: int) -> tuple[Ints, int]:
 
 
 def _array(values: Sequence[int] | Ints) -> Ints:
-    """int64 when every value (and the total) is safely inside int64, else Python ints."""
+    """int64 when every value is safely inside int64, else Python ints."""
     as_list = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if sum(abs(v) for v in as_list) < INT64_SAFE:
+    if max((abs(v) for v in as_list), default=0) < VALUE_SAFE:
         return np.array(as_list, dtype=np.int64)
     return np.array(as_list, dtype=object)
 
-
-# Quantity columns: int64 or object NumPy arrays, or Polars Int128 series (``Wide``).
-Wide = pl.Series
-Quantities = Any
-INT128_SAFE = 2**124     # the Int128 path keeps every value and sum below this
 
 
 # ---- the FIFO core on sorted columns --------------------------------------------------------------
@@ -127,15 +128,15 @@ class FifoColumns:
     """Allocations and shortfalls as indices: requirement (export order) and lot (FIFO order).
 
     ``alloc_qty``, ``short_qty`` and ``lot_discharged`` (per lot) are quantities
-    of the input's width: NumPy int64/object arrays or Polars Int128 series.
+    of the input's width: NumPy int64 or object arrays.
     """
 
     alloc_req: Ints
     alloc_lot: Ints
-    alloc_qty: Quantities
+    alloc_qty: Ints
     short_req: Ints
-    short_qty: Quantities
-    lot_discharged: Quantities
+    short_qty: Ints
+    lot_discharged: Ints
 
 
 def _sort_requirements(req_part: Ints, req_day: Ints, lot_part: Ints, lot_day: Ints,
@@ -170,18 +171,19 @@ def _expand(count: Ints, order: Ints) -> tuple[Ints, Ints, Ints]:
     return rep, within, slot[rep] + within
 
 
-def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Quantities, req_part: Ints, req_day: Ints,
-                 req_qty: Quantities, n_parts: int) -> FifoColumns:
+def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
+                 req_qty: Ints, n_parts: int, wide: bool = False) -> FifoColumns:
     """FIFO on columns.
 
     Lots are sorted by ``(part, cleared_on, pedimento, line)``; requirements are
     in output order (export order, then part ascending). Part ids are ranks
     ``0..n_parts-1`` (id order = name order), days are integers, quantities are
-    fixed-point integers at one scale: int64 or object arrays, or Int128 Polars
-    series (then :func:`fifo_columns_wide` runs). The outputs are in the order
-    the domain version emits them.
+    fixed-point integers at one scale: int64 or object arrays; ``wide`` says
+    int64 quantities whose running sums need 128 bits (then
+    :func:`fifo_columns_wide` runs). The outputs are in the order the domain
+    version emits them.
     """
-    if isinstance(lot_qty, pl.Series):
+    if wide:
         return fifo_columns_wide(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
     lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
@@ -249,8 +251,8 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Quantities, req_part: I
     return FifoColumns(order[rep][keep], lot[keep], alloc_qty[keep], missing, short_out[missing], discharged)
 
 
-def _times(series: Wide, factor: int) -> Wide:
-    return series if factor == 1 else pl.select(pl.lit(series) * pl.lit(factor, dtype=pl.Int128)).to_series()
+def _wide(values: Ints) -> Wide:
+    return pl.Series(values).cast(pl.Int128)
 
 
 def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
@@ -283,74 +285,88 @@ def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
     return index
 
 
-def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Wide, req_part: Ints, req_day: Ints,
-                      req_qty: Wide, n_parts: int) -> FifoColumns:
-    """:func:`fifo_columns` with Int128 quantities (Polars), for scales whose sums overflow int64."""
-    i128 = pl.Int128
-    lot_qty = lot_qty.clip(lower_bound=0)
-    req_qty = req_qty.clip(lower_bound=0)
-    n = len(req_qty)
-    cum = pl.concat([pl.Series([0], dtype=i128), lot_qty.cum_sum()])
-    lot_start, lot_end = cum.slice(0, len(lot_qty)), cum.slice(1, len(lot_qty))
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return FifoColumns(empty, empty, pl.Series([], dtype=i128), empty, pl.Series([], dtype=i128),
-                           pl.Series(np.zeros(len(lot_qty), dtype=np.int64)).cast(i128))
-    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
-    # Intermediates are deleted as soon as they are used: at 10M requirements each is 160 MB.
-    need = req_qty.gather(order)
-    base = cum.gather(part_lot[:-1][part])
-    available = cum.gather(upto) - base
-    del upto
-    total = need.cum_sum()
-    segment = np.cumsum(first) - 1
-    before = (total - need).gather(np.flatnonzero(first)[segment])
-    reach = total - before
-    del total
-    offset = before + pl.Series(segment).cast(i128)
-    del before, segment
-    slack = (available - reach).clip(upper_bound=0)
-    del available
-    running = (slack - offset).cum_min() + offset
-    del slack, offset
-    done = reach + running
-    del reach, running
-    prev = done.shift(1, fill_value=0).scatter(np.flatnonzero(first), 0)
-    taken = done - prev
-    short = need - taken
-    del need
-    start, end = base + prev, base + done
-    del base, prev, done
-    first_lot = _search_wide(lot_end, start, "right")
-    stop_lot = _search_wide(lot_start, end, "left")
-    count = np.where((taken > 0).to_numpy(), stop_lot - first_lot, 0).astype(np.int64)
-    del taken, stop_lot
+def _split_by_lots(first_lot: Ints, skip: Ints, taken: Ints, count: Ints, lot_qty: Ints,
+                   order: Ints) -> tuple[Ints, Ints, Ints]:
+    """Each requirement's ``taken`` laid over its lots: (requirement, lot, qty) in output order.
+
+    A requirement takes ``lot_qty[first_lot] - skip`` of its first lot, whole
+    lots after it and the rest of ``taken`` from its last lot: the quantity of
+    allocation ``j`` is ``min(available_j, taken - sum of available before j)``.
+    The running sum is an int64 cumsum over all allocations, which may wrap
+    around; differences within one requirement are below ``taken + lot`` and
+    so exact in wrapping arithmetic.
+    """
     rep, within, position = _expand(count, order)
     lot = first_lot[rep] + within
-    del within, first_lot, count
+    available = lot_qty[lot]
+    opening = within == 0
+    available[opening] -= skip[rep[opening]]
+    with np.errstate(over="ignore"):
+        before = np.cumsum(available) - available
+        before -= before[np.arange(len(rep), dtype=np.int64) - within]
+    qty = np.minimum(available, taken[rep] - before)
     back = np.empty(len(rep), dtype=np.int64)
     back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
-    del position
-    rep, lot = rep[back], lot[back]
-    del back
-    upper = pl.DataFrame({"a": end.gather(rep), "b": lot_end.gather(lot)}).select(pl.min_horizontal("a", "b"))
-    lower = pl.DataFrame({"a": start.gather(rep), "b": lot_start.gather(lot)}).select(
-        pl.max_horizontal("a", "b"))
-    alloc_qty = upper.to_series() - lower.to_series()
-    del upper, lower
-    keep = (alloc_qty > 0).to_numpy()
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
-    short_out = short.gather(rank)
-    del short, rank
-    missing = np.flatnonzero((short_out > 0).to_numpy())
+    return rep[back], lot[back], qty[back]
+
+
+def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
+                      req_qty: Ints, n_parts: int) -> FifoColumns:
+    """:func:`fifo_columns` for int64 quantities whose running sums need 128 bits.
+
+    Every single quantity fits int64 (so do the per-requirement results: taken,
+    shortfall, the allocations); only the positions on each part's lot stream
+    (cumulative sums) are Polars Int128, and those columns are built once per
+    requirement with per-part values taken from small tables.
+    """
+    lot_qty = np.maximum(lot_qty, 0)
+    req_qty = np.maximum(req_qty, 0)
+    n = len(req_qty)
+    cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()   # cum[i]: lot i starts
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return FifoColumns(empty, empty, empty, empty, empty, np.zeros(len(lot_qty), dtype=np.int64))
+    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
+    need = req_qty[order]
+    heads = np.flatnonzero(first)
+    segment = pl.Series(np.cumsum(first) - 1)
+    total = _wide(need).cum_sum()
+    before = total.gather(heads) - _wide(need[heads])        # per part: requirements of earlier parts
+    base = cum.gather(part_lot[part[heads]])                 # per part: where its lots start
+    reach = total - before.gather(segment)                   # R_k
+    del total
+    available = cum.gather(upto) - base.gather(segment)      # A_k
+    del upto
+    # The running minimum restarts at each part: later parts sit strictly below earlier ones.
+    offset = (before + _wide(np.arange(len(heads), dtype=np.int64))).gather(segment)
+    running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
+    del available, offset
+    done = reach + running                                   # C_k
+    del reach, running
+    prev = done.shift(1, fill_value=0).scatter(heads, 0)
+    taken = (done - prev).cast(pl.Int64).to_numpy()
+    start = base.gather(segment) + prev
+    end = start + pl.Series(taken).cast(pl.Int128)
+    del prev
+    first_lot = _search_wide(cum.slice(1), start, "right")
+    stop_lot = _search_wide(cum.slice(0, len(lot_qty)), end, "left")
+    skip = (start - cum.gather(first_lot)).cast(pl.Int64).to_numpy()
+    del start
+    count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
+    del stop_lot
+    rep, lot, alloc_qty = _split_by_lots(first_lot, skip, taken, count, lot_qty, order)
+    keep = alloc_qty > 0                   # a lot of quantity zero inside an interval takes nothing
+    short_out = np.empty(n, dtype=np.int64)
+    short_out[order] = need - taken
+    missing = np.flatnonzero(short_out > 0)
+    # Each part's lots are consumed as a prefix: up to the end of its last requirement.
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
-    lots = pl.DataFrame({"consumed": consumed.gather(lot_part), "start": lot_start, "qty": lot_qty})
-    discharged = lots.select(pl.min_horizontal(pl.max_horizontal(pl.col("consumed") - pl.col("start"),
-                                                                 pl.lit(0, dtype=i128)), "qty")).to_series()
-    return FifoColumns(order[rep][keep], lot[keep], alloc_qty.filter(pl.Series(keep)), missing,
-                       short_out.gather(missing), discharged)
+    lot_start = cum.slice(0, len(lot_qty))
+    # Clipped at VALUE_SAFE first (every lot holds less) so the cast to int64 is exact.
+    reached = (consumed.gather(lot_part) - lot_start).clip(lower_bound=0, upper_bound=VALUE_SAFE)
+    discharged = np.minimum(reached.cast(pl.Int64).to_numpy(), lot_qty)
+    return FifoColumns(order[rep][keep], lot[keep], alloc_qty[keep], missing, short_out[missing], discharged)
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
@@ -380,9 +396,10 @@ class Requirements:
 
     export: Ints          # index of the export line (export order)
     part: Ints            # part id
-    qty: Quantities       # at ``scale``
-    lot_qty: Quantities   # the lots' quantities at ``scale``
+    qty: Ints             # at ``scale``
+    lot_qty: Ints         # the lots' quantities at ``scale``
     scale: int
+    wide: bool            # int64 quantities whose running sums need 128 bits
 
 
 def _float_sum(values: Ints) -> float:
@@ -398,7 +415,8 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
     """``export_qty x needs[export_key]`` per leaf part in part order, and the lots, exact.
 
     The width is the narrowest that provably holds every value and cumulative
-    sum: int64, else Int128 (Polars), else Python integers.
+    sum: int64; else int64 values with Int128 running sums (``wide``); else
+    Python integers.
     """
     leaves = [sorted(need.items(), key=lambda item: part_id[item[0]]) for need in needs]
     units, unit_scale = to_fixed([u for leaf in leaves for _, u in leaf])
@@ -426,20 +444,21 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
     bound = 2 * max(req_bound, _float_sum(lot_qty) * lot_factor) + 2 * n_req    # the offsets add < n_req
     narrow_inputs = export_qty.dtype != object and lot_qty.dtype != object and \
         max((abs(u) for u in units), default=0) < 2**63
-    if narrow_inputs and bound < INT64_SAFE:
+    if narrow_inputs and bound < INT128_SAFE and \
+            _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE:
         qty = export_qty[export] * np.array(units, dtype=np.int64)[leaf] * req_factor
-        return Requirements(export, leaf_part[leaf], qty, lot_qty * lot_factor, scale)
-    if narrow_inputs and bound < INT128_SAFE:
-        wide = pl.Series(export_qty[export]).cast(pl.Int128) * \
-            pl.Series(np.array(units, dtype=np.int64)[leaf]).cast(pl.Int128)
-        return Requirements(export, leaf_part[leaf], _times(wide, req_factor),
-                            _times(pl.Series(lot_qty).cast(pl.Int128), lot_factor), scale)
+        return Requirements(export, leaf_part[leaf], qty, lot_qty * lot_factor, scale, bound >= INT64_SAFE)
     qty = export_qty.astype(object)[export] * np.array(units, dtype=object)[leaf] * req_factor
-    return Requirements(export, leaf_part[leaf], qty, lot_qty.astype(object) * lot_factor, scale)
+    return Requirements(export, leaf_part[leaf], qty, lot_qty.astype(object) * lot_factor, scale, False)
 
 
-def quantity_list(values: Quantities) -> list[int]:
-    return list(values.to_list() if isinstance(values, pl.Series) else values.tolist())
+def _largest(export_qty: Ints, units: Sequence[int], req_factor: int, lot_qty: Ints,
+             lot_factor: int) -> float:
+    """An upper bound (float, with a margin for rounding) of any single requirement or lot quantity."""
+    biggest_export = float(np.abs(export_qty).max(initial=0))
+    biggest_unit = float(max((abs(u) for u in units), default=0))
+    biggest_lot = float(np.abs(lot_qty).max(initial=0))
+    return 1.001 * max(biggest_export * biggest_unit * req_factor, biggest_lot * lot_factor)
 
 
 def _deadlines(kind_of_lot: Sequence[str], lot_days: Sequence[dt.date]) -> Ints:
@@ -483,7 +502,7 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     result = fifo_columns(np.array([part_id[lot.part] for lot in lots], dtype=np.int64),
                           np.array([lot.cleared_on.toordinal() for lot in lots], dtype=np.int64),
                           req.lot_qty, req.part, export_day[req.export] if len(req.export) else req.export,
-                          req.qty, len(names))
+                          req.qty, len(names), req.wide)
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     used = np.unique(result.alloc_lot)
     due = np.full(len(lots), _NO_DEADLINE, dtype=np.int64)
@@ -495,12 +514,12 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     try:
         allocations = []
         for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
-                                      quantity_list(result.alloc_qty), late.tolist(), strict=True):
+                                      result.alloc_qty.tolist(), late.tolist(), strict=True):
             export, lot = exports[req_export[r]], lots[i]
             allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
                                           lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
         shortfalls = []
-        for r, qty in zip(result.short_req.tolist(), quantity_list(result.short_qty), strict=True):
+        for r, qty in zip(result.short_req.tolist(), result.short_qty.tolist(), strict=True):
             export = exports[req_export[r]]
             shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
                                         from_fixed(qty, scale)))
@@ -521,12 +540,11 @@ def export_periods(days: pl.Series, boms: Mapping[str, Sequence[BomVersion]]) ->
     return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")
 
 
-def format_fixed(values: Quantities, scale: int) -> pl.Series:
+def format_fixed(values: Ints, scale: int) -> pl.Series:
     """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``)."""
-    if (isinstance(values, np.ndarray) and values.dtype == object) or scale > 37:
-        items = values.to_list() if isinstance(values, pl.Series) else values.tolist()
-        return pl.Series([plain(from_fixed(int(v), scale)) for v in items], dtype=pl.String)
-    column = values if isinstance(values, pl.Series) else pl.Series("v", values, dtype=pl.Int64)
+    if values.dtype == object or scale > 37:
+        return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
+    column = pl.Series("v", values, dtype=pl.Int64)
     if scale == 0:
         return column.cast(pl.String)
     # Exact: integer x 10**-scale in Polars' 128-bit decimals (every value is below 2**124 < 10**38).
@@ -561,8 +579,8 @@ class FramesResult:
     allocations: pl.DataFrame
     shortfalls: pl.DataFrame
     lots: pl.DataFrame
-    lot_qty: Quantities
-    lot_discharged: Quantities
+    lot_qty: Ints
+    lot_discharged: Ints
     scale: int
     late: int
     total_allocated: Decimal
@@ -604,7 +622,8 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int64)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
-    out = fifo_columns(lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names))
+    out = fifo_columns(lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names),
+                       req.wide)
 
     kinds = sorted(set(kind_of.values()) | {"raw"})
     code = np.array([kinds.index(kind_of.get(name, "raw")) for name in names], dtype=np.int64)
@@ -637,10 +656,11 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
                         from_fixed(_total(out.short_qty), scale))
 
 
-def _total(values: Quantities) -> int:
-    if isinstance(values, pl.Series):
-        return int(values.sum() or 0)
-    return int(sum(values.tolist()))
+def _total(values: Ints) -> int:
+    """Exact sum; int64 columns are summed as high and low 31-bit halves (each sum fits int64)."""
+    if values.dtype == object:
+        return int(sum(values.tolist()))
+    return (int(np.sum(values >> 31)) << 31) + int(np.sum(values & (2**31 - 1)))
 
 
 def balances_frame(result: FramesResult, as_of: dt.date) -> pl.DataFrame:
