@@ -31,6 +31,15 @@ def test_fast_fifo_equals_the_domain_fifo_on_random_ledgers(ledger: Ledger) -> N
     assert quick.shortfalls == simple.shortfalls
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_lots_cleared_by_each_date_by_binary_search_equal_the_dense_count(ledger: Ledger) -> None:
+    """Many parts over many days: the lots per (part, day) are found by search, not a dense table."""
+    with patch.object(fast, "DENSE_CELLS_PER_ROW", 0):
+        quick = discharge_fast(ledger)
+    assert quick == discharge(ledger, "fifo")
+
+
 def _int64(values: Sequence[int] | npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.array(list(values), dtype=np.int64)
 

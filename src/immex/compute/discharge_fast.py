@@ -139,36 +139,78 @@ class FifoColumns:
     lot_discharged: Ints
 
 
+# Lots per (part, day) cell are counted in a dense table when it has at most this many
+# cells per input row; beyond that (many parts over many years) a binary search is used.
+DENSE_CELLS_PER_ROW = 4
+
+
 def _sort_requirements(req_part: Ints, req_day: Ints, lot_part: Ints, lot_day: Ints,
                        n_parts: int) -> tuple[Ints, Ints, Ints, Ints, Ints]:
-    """Requirements by part (then export order), and the part's lots cleared by each one's date.
+    """Requirements by part (then export order), and the lots cleared by each one's date.
 
-    Returns (order, part, lots_upto, first_lot_of_part, segment_first).
+    Returns (order, part, lots_upto, first_lot_of_part, segment_first), where
+    ``lots_upto`` counts the lots of earlier parts and the part's own lots
+    cleared on or before the requirement's day.
     """
     narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
     order = np.argsort(narrow, kind="stable")
-    part = req_part[order].astype(np.int64)
+    part = np.repeat(np.arange(n_parts, dtype=np.int64), np.bincount(req_part, minlength=n_parts))
     day = req_day[order].astype(np.int64)
     low = min(int(lot_day.min()) if len(lot_day) else 0, int(day.min()))
     span = max(int(lot_day.max()) if len(lot_day) else 0, int(day.max())) - low + 1
-    lot_key = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
-    upto = np.searchsorted(lot_key, part * span + (day - low), side="right")
+    lot_cell = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
+    cell = part * span + (day - low)
+    if n_parts * span <= DENSE_CELLS_PER_ROW * (len(lot_part) + len(order)):
+        upto = np.cumsum(np.bincount(lot_cell, minlength=n_parts * span))[cell]
+    else:
+        upto = np.searchsorted(lot_cell, cell, side="right")
     part_lot = np.searchsorted(lot_part, np.arange(n_parts + 1), side="left")
     first = np.ones(len(order), dtype=bool)
     first[1:] = part[1:] != part[:-1]
     return order, part, upto, part_lot, first
 
 
-def _expand(count: Ints, order: Ints) -> tuple[Ints, Ints, Ints]:
-    """For requirements in part order with ``count`` allocations each: (rep, within, output row)."""
-    n = len(count)
-    count_out = np.empty(n, dtype=np.int64)
-    count_out[order] = count
-    slot = (np.cumsum(count_out) - count_out)[order]                       # first output row per requirement
-    n_out = int(count.sum())
-    rep = np.repeat(np.arange(n, dtype=np.int64), count)
-    within = np.arange(n_out, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    return rep, within, slot[rep] + within
+def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: Ints, stop_lot: Ints,
+                   lot_qty: Ints, discharged: Ints) -> FifoColumns:
+    """Per-requirement results (part order) as allocations and shortfalls in output order.
+
+    Requirement ``k`` takes ``taken`` from lots ``first_lot .. stop_lot - 1``
+    starting ``skip`` into the first: ``lot_qty[first_lot] - skip`` of it,
+    whole lots after it and the rest from the last, so allocation ``j`` is
+    ``min(available_j, taken - what the requirement's earlier lots gave)``. That
+    running sum is an int64 cumsum over all allocations, which may wrap around;
+    differences within one requirement are below ``taken + lot`` and so exact
+    in wrapping arithmetic (exact anyway on Python integers).
+    """
+    n = len(order)
+
+    def in_output_order(values: Ints) -> Ints:
+        placed = np.empty(n, dtype=values.dtype)
+        placed[order] = values
+        return placed
+
+    count = in_output_order(np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64))
+    short = in_output_order(need - taken)
+    taken, first_lot, skip = in_output_order(taken), in_output_order(first_lot), in_output_order(skip)
+    req = np.repeat(np.arange(n, dtype=np.int64), count)
+    row = np.arange(len(req), dtype=np.int64)
+    within = row - np.repeat(np.cumsum(count) - count, count)
+    lot = first_lot[req] + within
+    available = lot_qty[lot]
+    opening = np.flatnonzero(within == 0)
+    available[opening] -= skip[req[opening]]
+    given = np.cumsum(available) - available
+    given -= given[row - within]
+    qty = np.minimum(available, taken[req] - given)
+    keep = qty > 0                        # a lot of quantity zero inside an interval takes nothing
+    missing = np.flatnonzero(short > 0)
+    return FifoColumns(req[keep], lot[keep], qty[keep], missing, short[missing], discharged)
+
+
+def _empty(lot_qty: Ints) -> FifoColumns:
+    empty = np.zeros(0, dtype=np.int64)
+    return FifoColumns(empty, empty, empty.astype(lot_qty.dtype), empty, empty.astype(lot_qty.dtype),
+                       np.zeros(len(lot_qty), dtype=lot_qty.dtype))
 
 
 def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
@@ -187,13 +229,9 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
         return fifo_columns_wide(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
     lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
-    n = len(req_qty)
-    cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))
-    lot_start, lot_end = cum[:-1], cum[1:]
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return FifoColumns(empty, empty, empty.astype(req_qty.dtype), empty, empty.astype(req_qty.dtype),
-                           np.zeros(len(lot_qty), dtype=lot_qty.dtype))
+    if not len(req_qty):
+        return _empty(lot_qty)
+    cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))   # cum[i]: lot i starts
     order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
     need = req_qty[order]
     base = cum[part_lot[:-1]][part]
@@ -219,44 +257,26 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     prev[1:] = done[:-1]
     prev[first] = 0
     taken = done - prev
-    short = need - taken
-    del need
     start, end = base + prev, base + done
     del base, prev, done
-    first_lot = np.searchsorted(lot_end, start, side="right")
-    stop_lot = np.searchsorted(lot_start, end, side="left")
-    count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
-    del taken, stop_lot
-    rep, within, position = _expand(count, order)
-    del count
-    lot = first_lot[rep] + within
-    del first_lot, within
-    back = np.empty(len(rep), dtype=np.int64)
-    back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
-    del position
-    rep, lot = rep[back], lot[back]
-    del back
-    alloc_qty = np.minimum(end[rep], lot_end[lot])
-    alloc_qty -= np.maximum(start[rep], lot_start[lot])
-    keep = alloc_qty > 0                   # a lot of quantity zero inside an interval takes nothing
-    short_out = np.empty(n, dtype=short.dtype)
-    short_out[order] = short
-    del short
-    missing = np.flatnonzero(short_out > 0)
-    # Each part's lots are consumed as a prefix: up to base + C of its last requirement.
+    first_lot = np.searchsorted(cum, start, side="right") - 1
+    stop_lot = np.searchsorted(cum, end, side="left")
+    skip = start - cum[first_lot]
+    del start
+    # Each part's lots are consumed as a prefix: up to the end of its last requirement.
     consumed = cum[part_lot[:-1]].copy()
     last = np.flatnonzero(np.append(first[1:], True))
     consumed[part[last]] = end[last]
-    discharged = np.minimum(np.maximum(consumed[lot_part] - lot_start, 0), lot_qty)
-    return FifoColumns(order[rep][keep], lot[keep], alloc_qty[keep], missing, short_out[missing], discharged)
+    discharged = np.minimum(np.maximum(consumed[lot_part] - cum[:-1], 0), lot_qty)
+    return _lay_over_lots(order, need, taken, first_lot, skip, stop_lot, lot_qty, discharged)
 
 
 def _wide(values: Ints) -> Wide:
     return pl.Series(values).cast(pl.Int128)
 
 
-def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
-    """``np.searchsorted`` on Int128, exact.
+def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
+    """``np.searchsorted`` on Int128, left and right, exact.
 
     Rounding to float64 is monotone, so elements whose float is below (above)
     the query's float are below (above) the query: only elements that round to
@@ -267,7 +287,13 @@ def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
     low = np.searchsorted(values, asked, side="left")
     high = np.searchsorted(values, asked, side="right")
     rows = np.flatnonzero(low != high)
-    index = low
+    return (_settle(ordered, queries, low, high, rows, "left"),
+            _settle(ordered, queries, low, high, rows, "right"))
+
+
+def _settle(ordered: Wide, queries: Wide, low: Ints, high: Ints, rows: Ints, side: str) -> Ints:
+    """Exact search position on ``rows``, whose float ties span ``[low, high)``."""
+    index = low.copy()
     if not len(rows):
         return index
     at, top, query = low[rows], high[rows], queries.gather(rows)
@@ -285,47 +311,20 @@ def _search_wide(ordered: Wide, queries: Wide, side: str) -> Ints:
     return index
 
 
-def _split_by_lots(first_lot: Ints, skip: Ints, taken: Ints, count: Ints, lot_qty: Ints,
-                   order: Ints) -> tuple[Ints, Ints, Ints]:
-    """Each requirement's ``taken`` laid over its lots: (requirement, lot, qty) in output order.
-
-    A requirement takes ``lot_qty[first_lot] - skip`` of its first lot, whole
-    lots after it and the rest of ``taken`` from its last lot: the quantity of
-    allocation ``j`` is ``min(available_j, taken - sum of available before j)``.
-    The running sum is an int64 cumsum over all allocations, which may wrap
-    around; differences within one requirement are below ``taken + lot`` and
-    so exact in wrapping arithmetic.
-    """
-    rep, within, position = _expand(count, order)
-    lot = first_lot[rep] + within
-    available = lot_qty[lot]
-    opening = within == 0
-    available[opening] -= skip[rep[opening]]
-    with np.errstate(over="ignore"):
-        before = np.cumsum(available) - available
-        before -= before[np.arange(len(rep), dtype=np.int64) - within]
-    qty = np.minimum(available, taken[rep] - before)
-    back = np.empty(len(rep), dtype=np.int64)
-    back[position] = np.arange(len(rep), dtype=np.int64)         # output row → row in part order
-    return rep[back], lot[back], qty[back]
-
-
 def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
                       req_qty: Ints, n_parts: int) -> FifoColumns:
     """:func:`fifo_columns` for int64 quantities whose running sums need 128 bits.
 
     Every single quantity fits int64 (so do the per-requirement results: taken,
-    shortfall, the allocations); only the positions on each part's lot stream
+    shortfall, the allocations); only the positions on the lot stream
     (cumulative sums) are Polars Int128, and those columns are built once per
     requirement with per-part values taken from small tables.
     """
     lot_qty = np.maximum(lot_qty, 0)
     req_qty = np.maximum(req_qty, 0)
-    n = len(req_qty)
+    if not len(req_qty):
+        return _empty(lot_qty)
     cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()   # cum[i]: lot i starts
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return FifoColumns(empty, empty, empty, empty, empty, np.zeros(len(lot_qty), dtype=np.int64))
     order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
     need = req_qty[order]
     heads = np.flatnonzero(first)
@@ -341,32 +340,24 @@ def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: In
     offset = (before + _wide(np.arange(len(heads), dtype=np.int64))).gather(segment)
     running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
     del available, offset
-    done = reach + running                                   # C_k
+    end = reach + running + base.gather(segment)             # base + C_k
     del reach, running
-    prev = done.shift(1, fill_value=0).scatter(heads, 0)
-    taken = (done - prev).cast(pl.Int64).to_numpy()
-    start = base.gather(segment) + prev
-    end = start + pl.Series(taken).cast(pl.Int128)
-    del prev
-    first_lot = _search_wide(cum.slice(1), start, "right")
-    stop_lot = _search_wide(cum.slice(0, len(lot_qty)), end, "left")
+    start = end.shift(1).scatter(heads, base)                # base + C_(k-1)
+    taken = (end - start).cast(pl.Int64).to_numpy()
+    stop_lot, after_end = _search_wide(cum, end)
+    first_lot = np.empty(len(need), dtype=np.int64)
+    first_lot[1:] = after_end[:-1] - 1                       # start is the previous end within a part
+    first_lot[heads] = _search_wide(cum, base)[1] - 1
     skip = (start - cum.gather(first_lot)).cast(pl.Int64).to_numpy()
     del start
-    count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
-    del stop_lot
-    rep, lot, alloc_qty = _split_by_lots(first_lot, skip, taken, count, lot_qty, order)
-    keep = alloc_qty > 0                   # a lot of quantity zero inside an interval takes nothing
-    short_out = np.empty(n, dtype=np.int64)
-    short_out[order] = need - taken
-    missing = np.flatnonzero(short_out > 0)
     # Each part's lots are consumed as a prefix: up to the end of its last requirement.
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
-    lot_start = cum.slice(0, len(lot_qty))
     # Clipped at VALUE_SAFE first (every lot holds less) so the cast to int64 is exact.
-    reached = (consumed.gather(lot_part) - lot_start).clip(lower_bound=0, upper_bound=VALUE_SAFE)
+    reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0,
+                                                                           upper_bound=VALUE_SAFE)
     discharged = np.minimum(reached.cast(pl.Int64).to_numpy(), lot_qty)
-    return FifoColumns(order[rep][keep], lot[keep], alloc_qty[keep], missing, short_out[missing], discharged)
+    return _lay_over_lots(order, need, taken, first_lot, skip, stop_lot, lot_qty, discharged)
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
