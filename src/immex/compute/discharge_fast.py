@@ -197,14 +197,16 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     within = row - np.repeat(np.cumsum(count) - count, count)
     lot = first_lot[req] + within
     available = lot_qty[lot]
-    opening = np.flatnonzero(within == 0)
-    available[opening] -= skip[req[opening]]
+    opens = count > 0
+    available[(np.cumsum(count) - count)[opens]] -= skip[opens]       # the first lot, from ``skip`` on
     given = np.cumsum(available) - available
     given -= given[row - within]
     qty = np.minimum(available, taken[req] - given)
-    keep = qty > 0                        # a lot of quantity zero inside an interval takes nothing
     missing = np.flatnonzero(short > 0)
-    return FifoColumns(req[keep], lot[keep], qty[keep], missing, short[missing], discharged)
+    if not np.all(qty > 0):               # a lot of quantity zero inside an interval takes nothing
+        keep = qty > 0
+        req, lot, qty = req[keep], lot[keep], qty[keep]
+    return FifoColumns(req, lot, qty, missing, short[missing], discharged)
 
 
 def _empty(lot_qty: Ints) -> FifoColumns:
@@ -279,36 +281,31 @@ def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     """``np.searchsorted`` on Int128, left and right, exact.
 
     Rounding to float64 is monotone, so elements whose float is below (above)
-    the query's float are below (above) the query: only elements that round to
-    the same float as the query are compared exactly, on those rows only.
+    the query's float are below (above) the query: only the elements that
+    round to the same float as the query (a short run) are compared exactly,
+    on those rows only.
     """
     values = ordered.cast(pl.Float64).to_numpy()
     asked = queries.cast(pl.Float64).to_numpy()
     low = np.searchsorted(values, asked, side="left")
-    high = np.searchsorted(values, asked, side="right")
-    rows = np.flatnonzero(low != high)
-    return (_settle(ordered, queries, low, high, rows, "left"),
-            _settle(ordered, queries, low, high, rows, "right"))
-
-
-def _settle(ordered: Wide, queries: Wide, low: Ints, high: Ints, rows: Ints, side: str) -> Ints:
-    """Exact search position on ``rows``, whose float ties span ``[low, high)``."""
-    index = low.copy()
-    if not len(rows):
-        return index
-    at, top, query = low[rows], high[rows], queries.gather(rows)
-    while True:                         # step over elements below (left) or not above (right) the query
-        moving = np.flatnonzero(at < top)
-        if not len(moving):
-            break
-        picked, target = ordered.gather(at[moving]), query.gather(moving)
-        step = ((picked <= target) if side == "right" else (picked < target)).to_numpy()
-        if not step.any():
-            break
-        at[moving[step]] += 1
-        top[moving[~step]] = at[moving[~step]]    # settled
-    index[rows] = at
-    return index
+    tied = np.flatnonzero(values[np.minimum(low, len(values) - 1)] == asked)
+    left, right = low.copy(), low.copy()
+    if not len(tied):
+        return left, right
+    top = np.searchsorted(values, asked[tied], side="right")
+    query = queries.gather(tied)
+    below = np.zeros(len(tied), dtype=np.int64)
+    not_above = np.zeros(len(tied), dtype=np.int64)
+    active, step = np.arange(len(tied), dtype=np.int64), 0
+    while len(active):                  # the run is sorted: count its elements below / not above
+        picked, target = ordered.gather(low[tied[active]] + step), query.gather(active)
+        below[active] += (picked < target).to_numpy()
+        not_above[active] += (picked <= target).to_numpy()
+        step += 1
+        active = active[low[tied[active]] + step < top[active]]
+    left[tied] += below
+    right[tied] += not_above
+    return left, right
 
 
 def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
