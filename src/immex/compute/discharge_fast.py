@@ -183,15 +183,15 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     in wrapping arithmetic (exact anyway on Python integers).
     """
     n = len(order)
-
-    def in_output_order(values: Ints) -> Ints:
-        placed = np.empty(n, dtype=values.dtype)
-        placed[order] = values
-        return placed
-
-    count = in_output_order(np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64))
-    short = in_output_order(need - taken)
-    taken, first_lot, skip = in_output_order(taken), in_output_order(first_lot), in_output_order(skip)
+    count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
+    # One scatter of rows of five (one random write per requirement instead of five).
+    packed = np.column_stack((count, need - taken, taken, first_lot, skip))
+    placed = np.empty_like(packed)
+    placed[order] = packed
+    del packed
+    count, short, taken, first_lot, skip = (placed[:, i] for i in range(5))
+    if count.dtype == object:
+        count, first_lot = count.astype(np.int64), first_lot.astype(np.int64)
     req = np.repeat(np.arange(n, dtype=np.int64), count)
     row = np.arange(len(req), dtype=np.int64)
     within = row - np.repeat(np.cumsum(count) - count, count)
