@@ -607,7 +607,7 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
     req = requirements(export_key, exports["qty"].to_numpy(), frames.exports_scale, needs, part_id,
                        lots["qty"].to_numpy(), frames.imports_scale)
     scale = req.scale
-    export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int64)
+    export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int32)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
     out = fifo_columns(lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names),
