@@ -40,6 +40,15 @@ def test_lots_cleared_by_each_date_by_binary_search_equal_the_dense_count(ledger
     assert quick == discharge(ledger, "fifo")
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers(), st.integers(1, 3))
+def test_allocations_laid_out_in_small_blocks_equal_the_domain_fifo(ledger: Ledger, block: int) -> None:
+    """Blocks of 1-3 requirements on two threads: the same rows, in the same order."""
+    with patch.object(fast, "BLOCK", block):
+        quick = discharge_fast(ledger)
+    assert quick == discharge(ledger, "fifo")
+
+
 def _int64(values: Sequence[int] | npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.array(list(values), dtype=np.int64)
 

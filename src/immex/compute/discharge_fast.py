@@ -53,6 +53,7 @@ import bisect
 import datetime as dt
 import gc
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -174,13 +175,10 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
                    lot_qty: Ints, discharged: Ints) -> FifoColumns:
     """Per-requirement results (part order) as allocations and shortfalls in output order.
 
-    Requirement ``k`` takes ``taken`` from lots ``first_lot .. stop_lot - 1``
-    starting ``skip`` into the first: ``lot_qty[first_lot] - skip`` of it,
-    whole lots after it and the rest from the last, so allocation ``j`` is
-    ``min(available_j, taken - what the requirement's earlier lots gave)``. That
-    running sum is an int64 cumsum over all allocations, which may wrap around;
-    differences within one requirement are below ``taken + lot`` and so exact
-    in wrapping arithmetic (exact anyway on Python integers).
+    The requirements are independent here, so they are laid out in blocks of
+    ``BLOCK`` on two threads (NumPy releases the GIL): small arrays reuse
+    memory the allocator already holds instead of asking the kernel for fresh
+    zeroed pages, which at millions of rows costs more than the work itself.
     """
     n = len(order)
     count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
@@ -189,10 +187,35 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     placed = np.empty_like(packed)
     placed[order] = packed
     del packed
-    count, short, taken, first_lot, skip = (placed[:, i] for i in range(5))
-    if count.dtype == object:
-        count, first_lot = count.astype(np.int64), first_lot.astype(np.int64)
-    req = np.repeat(np.arange(n, dtype=np.int64), count)
+    short = placed[:, 1]
+    missing = np.flatnonzero(short > 0)
+
+    def block(low: int) -> tuple[Ints, Ints, Ints]:
+        return _allocations(placed[low:low + BLOCK], lot_qty, low)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        blocks = list(pool.map(block, range(0, n, BLOCK))) or [_allocations(placed, lot_qty, 0)]
+    req, lot, qty = (np.concatenate(column) for column in zip(*blocks, strict=True))
+    return FifoColumns(req, lot, qty, missing, short[missing], discharged)
+
+
+BLOCK = 1 << 18      # requirements laid over lots at a time
+
+
+def _allocations(placed: Ints, lot_qty: Ints, first_req: int) -> tuple[Ints, Ints, Ints]:
+    """(requirement, lot, qty) of a block of requirements (rows of count, short, taken, first_lot, skip).
+
+    Requirement ``k`` takes ``taken`` from ``count`` lots from ``first_lot`` on,
+    starting ``skip`` into the first: ``lot_qty[first_lot] - skip`` of it,
+    whole lots after it and the rest from the last, so allocation ``j`` is
+    ``min(available_j, taken - what the requirement's earlier lots gave)``. That
+    running sum is an int64 cumsum over the block, which may wrap around;
+    differences within one requirement are below ``taken + lot`` and so exact
+    in wrapping arithmetic (exact anyway on Python integers).
+    """
+    count, taken, skip = placed[:, 0].astype(np.int64), placed[:, 2], placed[:, 4]
+    first_lot = placed[:, 3].astype(np.int64)
+    req = np.repeat(np.arange(len(placed), dtype=np.int64), count)
     row = np.arange(len(req), dtype=np.int64)
     within = row - np.repeat(np.cumsum(count) - count, count)
     lot = first_lot[req] + within
@@ -202,11 +225,11 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     given = np.cumsum(available) - available
     given -= given[row - within]
     qty = np.minimum(available, taken[req] - given)
-    missing = np.flatnonzero(short > 0)
+    req += first_req
     if not np.all(qty > 0):               # a lot of quantity zero inside an interval takes nothing
         keep = qty > 0
         req, lot, qty = req[keep], lot[keep], qty[keep]
-    return FifoColumns(req, lot, qty, missing, short[missing], discharged)
+    return req, lot, qty
 
 
 def _empty(lot_qty: Ints) -> FifoColumns:
