@@ -176,34 +176,33 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     """Per-requirement results (part order) as allocations and shortfalls in output order.
 
     The requirements are independent here, so they are laid out in blocks of
-    ``BLOCK`` on two threads (NumPy releases the GIL): small arrays reuse
-    memory the allocator already holds instead of asking the kernel for fresh
-    zeroed pages, which at millions of rows costs more than the work itself.
+    ``BLOCK`` output rows on two threads (NumPy releases the GIL): each block
+    gathers its rows from the part-order columns into small arrays, which
+    reuse memory the allocator already holds instead of fresh zeroed pages
+    from the kernel (at millions of rows those cost more than the work).
     """
     n = len(order)
     count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
-    # One scatter of rows of five (one random write per requirement instead of five).
-    packed = np.column_stack((count, need - taken, taken, first_lot, skip))
-    placed = np.empty_like(packed)
-    placed[order] = packed
-    del packed
-    short = placed[:, 1]
-    missing = np.flatnonzero(short > 0)
+    short = need - taken
+    source = np.empty(n, dtype=np.int64)
+    source[order] = np.arange(n, dtype=np.int64)         # output row → row in part order
 
-    def block(low: int) -> tuple[Ints, Ints, Ints]:
-        return _allocations(placed[low:low + BLOCK], lot_qty, low)
+    def block(low: int) -> tuple[Ints, ...]:
+        rows = source[low:low + BLOCK]
+        return _allocations(count[rows], short[rows], taken[rows], first_lot[rows], skip[rows], lot_qty, low)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        blocks = list(pool.map(block, range(0, n, BLOCK))) or [_allocations(placed, lot_qty, 0)]
-    req, lot, qty = (np.concatenate(column) for column in zip(*blocks, strict=True))
-    return FifoColumns(req, lot, qty, missing, short[missing], discharged)
+        blocks = list(pool.map(block, range(0, n, BLOCK)))
+    req, lot, qty, missing, missing_qty = (np.concatenate(column) for column in zip(*blocks, strict=True))
+    return FifoColumns(req, lot, qty, missing, missing_qty, discharged)
 
 
 BLOCK = 1 << 18      # requirements laid over lots at a time
 
 
-def _allocations(placed: Ints, lot_qty: Ints, first_req: int) -> tuple[Ints, Ints, Ints]:
-    """(requirement, lot, qty) of a block of requirements (rows of count, short, taken, first_lot, skip).
+def _allocations(count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: Ints, lot_qty: Ints,
+                 first_req: int) -> tuple[Ints, ...]:
+    """(requirement, lot, qty) allocations and (requirement, qty) shortfalls of consecutive requirements.
 
     Requirement ``k`` takes ``taken`` from ``count`` lots from ``first_lot`` on,
     starting ``skip`` into the first: ``lot_qty[first_lot] - skip`` of it,
@@ -213,9 +212,7 @@ def _allocations(placed: Ints, lot_qty: Ints, first_req: int) -> tuple[Ints, Int
     differences within one requirement are below ``taken + lot`` and so exact
     in wrapping arithmetic (exact anyway on Python integers).
     """
-    count, taken, skip = placed[:, 0].astype(np.int64), placed[:, 2], placed[:, 4]
-    first_lot = placed[:, 3].astype(np.int64)
-    req = np.repeat(np.arange(len(placed), dtype=np.int64), count)
+    req = np.repeat(np.arange(len(count), dtype=np.int64), count)
     row = np.arange(len(req), dtype=np.int64)
     within = row - np.repeat(np.cumsum(count) - count, count)
     lot = first_lot[req] + within
@@ -229,7 +226,8 @@ def _allocations(placed: Ints, lot_qty: Ints, first_req: int) -> tuple[Ints, Int
     if not np.all(qty > 0):               # a lot of quantity zero inside an interval takes nothing
         keep = qty > 0
         req, lot, qty = req[keep], lot[keep], qty[keep]
-    return req, lot, qty
+    missing = np.flatnonzero(short > 0)
+    return req, lot, qty, missing + first_req, short[missing]
 
 
 def _empty(lot_qty: Ints) -> FifoColumns:
