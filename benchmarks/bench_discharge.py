@@ -7,7 +7,8 @@ thousand raw parts, subassemblies with 4 raw components, finished products
 with 2 subassemblies + 2 raw parts (10 leaf parts; a third of the products
 change BOM version mid-way), merma/desperdicio with decimals, import lines
 with 3-decimal quantities, export lines (2 % return raw parts as is). Then
-runs each variant in its own process (so each has its own peak memory):
+runs each variant ``--repeat`` times (default 3; the median is reported), each in its own
+process (so each has its own peak memory):
 
 * ``fast``     — ``read_ledger_frames`` → ``discharge_frames`` → ``write_discharge_frames``
                  (reads the CSVs, validates, discharges, writes allocations, shortfalls, balances);
@@ -205,13 +206,18 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
             "counts": {k: v for k, v in counts.items() if isinstance(v, int)}}
 
 
-def _run(name: str, source: Path, target: Path) -> dict[str, Any]:
+def _run(name: str, source: Path, target: Path, repeat: int) -> dict[str, Any]:
+    """The variant ``repeat`` times, each in a fresh process: the report of the median run (by wall)."""
     target.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, __file__, "--variant", name, "--input", str(source), "--output", str(target)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"  {name:12s} {report}", flush=True)
-    return report
+    reports = []
+    for _ in range(repeat):
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  {name:12s} {reports[-1]}", flush=True)
+    reports.sort(key=lambda report: report["wall_s"])
+    median: dict[str, Any] = reports[len(reports) // 2]
+    return {**median, "walls": sorted(report["wall_s"] for report in reports)}
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -229,6 +235,8 @@ def main() -> None:
     parser.add_argument("--simple-fraction", type=float, default=0.1,
                         help="run the simple path on this fraction of the input and extrapolate")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each variant (the median is reported; the machine is noisy)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to generate (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "discharge.md")
@@ -250,15 +258,16 @@ def main() -> None:
         generate(few / "in", args.imports, args.exports, args.seed, decimals="few")
         generate(part / "in", small_imports, small_exports, args.seed)
         print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
-        runs = {"fast": _run("fast", full / "in", full / "fast"),
-                "fast_few": _run("fast", few / "in", few / "fast")}
+        os.sync()      # the generated files reach the disk now, not while a variant is timed
+        runs = {"fast": _run("fast", full / "in", full / "fast", args.repeat),
+                "fast_few": _run("fast", few / "in", few / "fast", args.repeat)}
         (full / "baseline").mkdir()
         rows = {"allocations": runs["fast"]["counts"]["allocations"]}
         (full / "baseline" / "rows.json").write_text(json.dumps(rows))
-        runs["baseline"] = _run("baseline", full / "in", full / "baseline")
-        runs["fast_small"] = _run("fast", part / "in", part / "fast")
-        runs["simple_small"] = _run("simple", part / "in", part / "simple")
-        runs["ledger_fast_small"] = _run("ledger_fast", part / "in", part / "ledger_fast")
+        runs["baseline"] = _run("baseline", full / "in", full / "baseline", args.repeat)
+        runs["fast_small"] = _run("fast", part / "in", part / "fast", args.repeat)
+        runs["simple_small"] = _run("simple", part / "in", part / "simple", args.repeat)
+        runs["ledger_fast_small"] = _run("ledger_fast", part / "in", part / "ledger_fast", args.repeat)
         if not _digest(part / "fast") == _digest(part / "simple") == _digest(part / "ledger_fast"):
             raise SystemExit("the fast and simple outputs differ on the fraction")
         _write_results(args, runs, small_imports, small_exports)
@@ -282,12 +291,14 @@ def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], sm
         return ", ".join(f"{k} {v:.1f}" for k, v in report["phases"].items())
 
     def row(label: str, at: str, report: dict[str, Any]) -> str:
-        return (f"| {label} | {at} | {report['wall_s']:.1f} | {phases(report)} | {report['peak_rss_mb']:,} | "
-                f"{report['counts']['allocations']:,} |")
+        runs = " / ".join(f"{wall:.1f}" for wall in report["walls"])
+        return (f"| {label} | {at} | {report['wall_s']:.1f} | {runs} | {phases(report)} | "
+                f"{report['peak_rss_mb']:,} | {report['counts']['allocations']:,} |")
 
     full, small = size(args.imports, args.exports), size(small_imports, small_exports)
     command = (f"python3 benchmarks/bench_discharge.py --imports {args.imports} --exports {args.exports}"
-               + (f" --simple-fraction {args.simple_fraction}" if args.simple_fraction != 0.1 else ""))
+               + (f" --simple-fraction {args.simple_fraction}" if args.simple_fraction != 0.1 else "")
+               + (f" --repeat {args.repeat}" if args.repeat != 3 else ""))
     end_to_end = simple_small["wall_s"] / fast_small["wall_s"]
     discharge_only = simple_small["phases"]["discharge"] / max(fast_small["phases"]["discharge"], 0.01)
     lines = [
@@ -296,17 +307,18 @@ def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], sm
         f"Command: `{command}` (seed {args.seed}; the script generates the data, see its docstring).",
         "",
         f"Machine: {os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}, "
-        f"Polars {pl.__version__}, NumPy {np.__version__}. One run each; wall seconds; peak memory is the "
-        "maximum resident set of the variant's own process. End to end = read and validate the CSV folder, "
-        "discharge, write allocations.csv, shortfalls.csv and balances.csv.",
+        f"Polars {pl.__version__}, NumPy {np.__version__}. Each variant ran {args.repeat} times, each "
+        "in a fresh process; the table shows the median run (all walls in 'runs'); wall seconds; peak "
+        "memory is the maximum resident set of the variant's own process. End to end = read and validate "
+        "the CSV folder, discharge, write allocations.csv, shortfalls.csv and balances.csv.",
         "",
-        "| variant | imports × exports | wall s | phases (s) | peak MB | allocations |",
-        "| --- | --- | ---: | --- | ---: | ---: |",
+        "| variant | imports × exports | wall s (median) | runs (s) | phases (s) | peak MB | allocations |",
+        "| --- | --- | ---: | --- | --- | ---: | ---: |",
         row("fast, columnar (BOM requirements up to 14 decimals: Int128 path)", full, fast),
         row("fast, columnar (BOM requirements up to 6 decimals: int64 path)", full, few),
         row("baseline: Polars reads the 4 inputs, writes an allocations-sized CSV", full, baseline),
         f"| simple Decimal path, **extrapolated** ×{scale:.0f} from the fraction below | {full} | "
-        f"≈ {simple_wall:.0f} | discharge ≈ {simple_discharge:.0f} | not run | |",
+        f"≈ {simple_wall:.0f} | | discharge ≈ {simple_discharge:.0f} | not run | |",
         row("fast, columnar", small, fast_small),
         row("simple: read_ledger → discharge(ledger, 'fifo') → write_discharge_outputs", small, simple_small),
         row("read_ledger → discharge_fast(ledger) → write_discharge_outputs", small, ledger_fast_small),

@@ -103,3 +103,5 @@ def test_format_fixed_writes_what_plain_writes(values: list[int], scale: int) ->
     expected = [plain(from_fixed(v, scale)) for v in values]
     assert format_fixed(np.array(values, dtype=np.int64), scale).to_list() == expected
     assert format_fixed(np.array(values, dtype=object), scale).to_list() == expected
+    with patch.object(fast, "BLOCK", 1):           # blocks of four values on two threads
+        assert format_fixed(np.array(values, dtype=np.int64), scale).to_list() == expected
