@@ -7,8 +7,8 @@ thousand raw parts, subassemblies with 4 raw components, finished products
 with 2 subassemblies + 2 raw parts (10 leaf parts; a third of the products
 change BOM version mid-way), merma/desperdicio with decimals, import lines
 with 3-decimal quantities, export lines (2 % return raw parts as is). Then
-runs each variant ``--repeat`` times (default 3; the median is reported), each in its own
-process (so each has its own peak memory):
+runs each variant ``--warmup`` times untimed (default 1) and ``--repeat`` times timed (default 3;
+the median is reported), each in its own process (so each has its own peak memory):
 
 * ``fast``     — ``read_ledger_frames`` → ``discharge_frames`` → ``write_discharge_frames``
                  (reads the CSVs, validates, discharges, writes allocations, shortfalls, balances);
@@ -206,10 +206,13 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
             "counts": {k: v for k, v in counts.items() if isinstance(v, int)}}
 
 
-def _run(name: str, source: Path, target: Path, repeat: int) -> dict[str, Any]:
-    """The variant ``repeat`` times, each in a fresh process: the report of the median run (by wall)."""
+def _run(name: str, source: Path, target: Path, repeat: int, warmup: int) -> dict[str, Any]:
+    """The variant ``warmup`` times untimed, then ``repeat`` times, each in a fresh process: the report
+    of the median timed run (by wall)."""
     target.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, __file__, "--variant", name, "--input", str(source), "--output", str(target)]
+    for _ in range(warmup):
+        subprocess.run(command, check=True, capture_output=True, text=True)
     reports = []
     for _ in range(repeat):
         done = subprocess.run(command, check=True, capture_output=True, text=True)
@@ -237,6 +240,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each variant (the median is reported; the machine is noisy)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed runs of each variant first (page cache, kernel memory state)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to generate (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "discharge.md")
@@ -259,15 +264,16 @@ def main() -> None:
         generate(part / "in", small_imports, small_exports, args.seed)
         print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
         os.sync()      # the generated files reach the disk now, not while a variant is timed
-        runs = {"fast": _run("fast", full / "in", full / "fast", args.repeat),
-                "fast_few": _run("fast", few / "in", few / "fast", args.repeat)}
+        runs = {"fast": _run("fast", full / "in", full / "fast", args.repeat, args.warmup),
+                "fast_few": _run("fast", few / "in", few / "fast", args.repeat, args.warmup)}
         (full / "baseline").mkdir()
         rows = {"allocations": runs["fast"]["counts"]["allocations"]}
         (full / "baseline" / "rows.json").write_text(json.dumps(rows))
-        runs["baseline"] = _run("baseline", full / "in", full / "baseline", args.repeat)
-        runs["fast_small"] = _run("fast", part / "in", part / "fast", args.repeat)
-        runs["simple_small"] = _run("simple", part / "in", part / "simple", args.repeat)
-        runs["ledger_fast_small"] = _run("ledger_fast", part / "in", part / "ledger_fast", args.repeat)
+        runs["baseline"] = _run("baseline", full / "in", full / "baseline", args.repeat, args.warmup)
+        runs["fast_small"] = _run("fast", part / "in", part / "fast", args.repeat, args.warmup)
+        runs["simple_small"] = _run("simple", part / "in", part / "simple", args.repeat, args.warmup)
+        runs["ledger_fast_small"] = _run("ledger_fast", part / "in", part / "ledger_fast", args.repeat,
+                                         args.warmup)
         if not _digest(part / "fast") == _digest(part / "simple") == _digest(part / "ledger_fast"):
             raise SystemExit("the fast and simple outputs differ on the fraction")
         _write_results(args, runs, small_imports, small_exports)
@@ -298,7 +304,8 @@ def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], sm
     full, small = size(args.imports, args.exports), size(small_imports, small_exports)
     command = (f"python3 benchmarks/bench_discharge.py --imports {args.imports} --exports {args.exports}"
                + (f" --simple-fraction {args.simple_fraction}" if args.simple_fraction != 0.1 else "")
-               + (f" --repeat {args.repeat}" if args.repeat != 3 else ""))
+               + (f" --repeat {args.repeat}" if args.repeat != 3 else "")
+               + (f" --warmup {args.warmup}" if args.warmup != 1 else ""))
     end_to_end = simple_small["wall_s"] / fast_small["wall_s"]
     discharge_only = simple_small["phases"]["discharge"] / max(fast_small["phases"]["discharge"], 0.01)
     lines = [
@@ -307,10 +314,11 @@ def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], sm
         f"Command: `{command}` (seed {args.seed}; the script generates the data, see its docstring).",
         "",
         f"Machine: {os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}, "
-        f"Polars {pl.__version__}, NumPy {np.__version__}. Each variant ran {args.repeat} times, each "
-        "in a fresh process; the table shows the median run (all walls in 'runs'); wall seconds; peak "
-        "memory is the maximum resident set of the variant's own process. End to end = read and validate "
-        "the CSV folder, discharge, write allocations.csv, shortfalls.csv and balances.csv.",
+        f"Polars {pl.__version__}, NumPy {np.__version__}. Each variant ran {args.warmup} time(s) "
+        f"untimed, then {args.repeat} times, each in a fresh process; the table shows the median run "
+        "(all walls in 'runs'); wall seconds; peak memory is the maximum resident set of the variant's own "
+        "process. End to end = read and validate the CSV folder, discharge, write allocations.csv, "
+        "shortfalls.csv and balances.csv.",
         "",
         "| variant | imports × exports | wall s (median) | runs (s) | phases (s) | peak MB | allocations |",
         "| --- | --- | ---: | --- | --- | ---: | ---: |",

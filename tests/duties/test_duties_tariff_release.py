@@ -21,10 +21,12 @@ from immex.cli import app as root_app
 from immex.cli.duties import app
 from immex.domain.duties.tariff import (
     NoAdValoremRate,
+    ProsecRow,
     TariffRow,
     apply_release,
     igi_rate_on,
     in_force,
+    merge_prosec,
 )
 from immex.intake.problems import InputError
 from immex.service import duties_tariff as svc
@@ -352,3 +354,20 @@ def test_partial_update_reports_counts_and_closes_nothing(tmp_path: Path) -> Non
     code, out, _ = _update(path, data)
     assert "0 added, 0 changed, 0 closed, 1 unchanged" in out
     assert in_force(svc.tariff_rows(data), "87089999", None, D(2026, 6, 1)) != []
+
+
+def test_a_release_loaded_after_a_later_one_ends_where_the_later_one_starts() -> None:
+    """Releases loaded out of order: the earlier one holds only until the later one's day."""
+    later = apply_release([], [_r("22222222", "00", "0.07", NEW)], NEW).rows
+    merged = apply_release(later, [_r("22222222", "00", "0.05", OLD)], OLD)
+    assert [(r.since, r.until, r.igi_rate) for r in merged.rows] == [
+        (OLD, NEW - dt.timedelta(days=1), Decimal("0.05")), (NEW, None, Decimal("0.07"))]
+    assert igi_rate_on(merged.rows, "22222222", "00", NEW) == Decimal("0.07")
+    assert igi_rate_on(merged.rows, "22222222", "00", NEW - dt.timedelta(days=1)) == Decimal("0.05")
+
+
+def test_prosec_releases_loaded_out_of_order_do_not_overlap() -> None:
+    later = merge_prosec([], [ProsecRow("II", "85044099", Decimal("0"), NEW, None, "s")], NEW)
+    merged = merge_prosec(later, [ProsecRow("II", "85044099", Decimal("0.05"), OLD, None, "s")], OLD)
+    assert [(r.since, r.until, r.rate) for r in merged] == [
+        (OLD, NEW - dt.timedelta(days=1), Decimal("0.05")), (NEW, None, Decimal("0"))]

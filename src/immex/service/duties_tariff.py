@@ -425,7 +425,9 @@ def prosec_update(file: Path, since: dt.date, source: str,
     for row in merged:
         writer.writerow([row.sector, row.fraccion, format(row.rate, "f"), row.since.isoformat(),
                          row.until.isoformat() if row.until else "", row.source])
-    target.write_text(out.getvalue(), encoding="utf-8")
+    tmp = target.with_suffix(".csv.tmp")      # replaced in one step: never half a table
+    tmp.write_text(out.getvalue(), encoding="utf-8")
+    tmp.replace(target)
     return target, len(release), len(merged)
 
 

@@ -18,6 +18,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TypeVar
+
+K = TypeVar("K")
 
 _DIGITS = re.compile(r"^\d+$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%?$")
@@ -166,12 +169,23 @@ def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
         (changed if new is not None else closed).add(row.key)
         if row.since <= day_before:
             out.append(replace(row, until=day_before))
+    later = _next_starts(((row.key, row.since) for row in current), since)
     for key, new in by_key.items():
         if key not in kept:
-            out.append(replace(new, since=since, until=None))
+            out.append(replace(new, since=since, until=later.get(key)))
     out.sort(key=lambda r: (r.fraccion, r.nico, r.since))
     return ReleaseMerge(out, added=len(by_key.keys() - kept - changed), changed=len(changed),
                         unchanged=len(kept), closed=len(closed))
+
+
+def _next_starts(starts: Iterable[tuple[K, dt.date]], since: dt.date) -> dict[K, dt.date]:
+    """Per key, the day before the first row that starts after ``since``: a release loaded
+    after a later one (out of order) stays in force only until the later one starts."""
+    found: dict[K, dt.date] = {}
+    for key, start in starts:
+        if start > since and (key not in found or start < found[key]):
+            found[key] = start
+    return {key: start - dt.timedelta(days=1) for key, start in found.items()}
 
 
 def _same_entry(old: TariffRow, new: TariffRow) -> bool:
@@ -290,7 +304,8 @@ def merge_prosec(current: Sequence[ProsecRow], release: Sequence[ProsecRow],
             kept.add(key)
         elif row.since <= day_before:
             out.append(replace(row, until=day_before))
-    out.extend(replace(new, since=since, until=None) for key, new in by_key.items()
+    later = _next_starts((((row.sector, row.fraccion), row.since) for row in current), since)
+    out.extend(replace(new, since=since, until=later.get(key)) for key, new in by_key.items()
                if key not in kept)
     out.sort(key=lambda r: (r.fraccion, r.sector, r.since))
     return out
