@@ -298,6 +298,11 @@ def _wide(values: Ints) -> Wide:
     return pl.Series(values).cast(pl.Int128)
 
 
+def _low_words(values: Wide) -> Ints:
+    """The low 64 bits of Int128 values as int64 (two's complement, wrapping)."""
+    return values.cast(pl.Int64, wrap_numerical=True).to_numpy()
+
+
 def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     """``np.searchsorted`` on Int128, left and right, exact.
 
@@ -360,14 +365,19 @@ def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: In
     del available, offset
     end = reach + running + base.gather(segment)             # base + C_k
     del reach, running
-    start = end.shift(1).scatter(heads, base)                # base + C_(k-1)
-    taken = (end - start).cast(pl.Int64).to_numpy()
+    # Differences of two positions that are below 2**62 (taken, skip) are exact in the
+    # positions' low 64 bits with wrapping int64 arithmetic: no more Int128 per requirement.
+    end_low = _low_words(end)
+    start_low = np.empty_like(end_low)                       # base + C_(k-1)
+    start_low[1:] = end_low[:-1]
+    start_low[heads] = _low_words(base)
+    taken = end_low - start_low
     stop_lot, after_end = _search_wide(cum, end)
     first_lot = np.empty(len(need), dtype=np.int64)
     first_lot[1:] = after_end[:-1] - 1                       # start is the previous end within a part
     first_lot[heads] = _search_wide(cum, base)[1] - 1
-    skip = (start - cum.gather(first_lot)).cast(pl.Int64).to_numpy()
-    del start
+    skip = start_low - _low_words(cum)[first_lot]
+    del start_low, end_low
     # Each part's lots are consumed as a prefix: up to the end of its last requirement.
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
