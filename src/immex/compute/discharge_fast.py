@@ -29,7 +29,7 @@ distinct product and BOM period with the exact Decimal
 cumulative sum provably fit in int64 (checked explicitly, with a bit of
 headroom) the arrays are int64 (NumPy). When only the quantities do, the
 running sums (positions on the lot streams) are Polars Int128 series
-(:func:`fifo_columns_wide`; e.g. two BOM levels with merma give 14-decimal
+(:func:`_fifo_core_wide`; e.g. two BOM levels with merma give 14-decimal
 requirements, whose sums at 1M lines pass int64) and every per-row result
 is int64 again. Beyond that, the int64 algorithm runs on object arrays of
 Python integers, exact at any size, only slower. Nothing is ever rounded;
@@ -52,7 +52,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -236,6 +236,22 @@ def _empty(lot_qty: Ints) -> FifoColumns:
                        np.zeros(len(lot_qty), dtype=lot_qty.dtype))
 
 
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """Per-requirement results in part order (see :func:`_lay_over_lots`) and what each lot gave."""
+
+    order: Ints          # output row of each requirement
+    need: Ints
+    taken: Ints
+    first_lot: Ints
+    skip: Ints
+    stop_lot: Ints
+    discharged: Ints     # per lot
+
+
+Core = Callable[[Ints, Ints, Ints, Ints, Ints, Ints, int], _Core]
+
+
 def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
                  req_qty: Ints, n_parts: int, wide: bool = False) -> FifoColumns:
     """FIFO on columns.
@@ -245,15 +261,54 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     ``0..n_parts-1`` (id order = name order), days are integers, quantities are
     fixed-point integers at one scale: int64 or object arrays; ``wide`` says
     int64 quantities whose running sums need 128 bits (then
-    :func:`fifo_columns_wide` runs). The outputs are in the order the domain
+    :func:`_fifo_core_wide` runs). The outputs are in the order the domain
     version emits them.
     """
-    if wide:
-        return fifo_columns_wide(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
     lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
     if not len(req_qty):
         return _empty(lot_qty)
+    core = _by_part_ranges(_fifo_core_wide if wide else _fifo_core, lot_part, lot_day, lot_qty, req_part,
+                           req_day, req_qty, n_parts)
+    return _lay_over_lots(core.order, core.need, core.taken, core.first_lot, core.skip, core.stop_lot,
+                          lot_qty, core.discharged)
+
+
+PARALLEL_FROM = 1 << 20   # requirements; fewer run on one thread
+
+
+def _by_part_ranges(core: Core, lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints,
+                    req_day: Ints, req_qty: Ints, n_parts: int) -> _Core:
+    """``core`` on two ranges of parts with about half the requirements each, on two threads.
+
+    Under FIFO parts are independent, and a range of parts is a slice of the
+    lots (sorted by part): the two results, one after the other, are the
+    result of the whole in part order.
+    """
+    counts = np.cumsum(np.bincount(req_part, minlength=n_parts))
+    middle = int(np.searchsorted(counts, counts[-1] // 2)) + 1
+    low_reqs = np.flatnonzero(req_part < middle)
+    if len(req_qty) < PARALLEL_FROM or len(low_reqs) in (0, len(req_qty)):
+        return core(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
+    high_reqs = np.flatnonzero(req_part >= middle)
+    split = int(np.searchsorted(lot_part, middle))
+    jobs = [(lot_part[:split], lot_day[:split], lot_qty[:split], req_part[low_reqs], req_day[low_reqs],
+             req_qty[low_reqs], middle),
+            (lot_part[split:] - middle, lot_day[split:], lot_qty[split:], req_part[high_reqs] - middle,
+             req_day[high_reqs], req_qty[high_reqs], n_parts - middle)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        low, high = pool.map(lambda job: core(*job), jobs)
+    return _Core(np.concatenate((low_reqs[low.order], high_reqs[high.order])),
+                 np.concatenate((low.need, high.need)), np.concatenate((low.taken, high.taken)),
+                 np.concatenate((low.first_lot, high.first_lot + split)),
+                 np.concatenate((low.skip, high.skip)),
+                 np.concatenate((low.stop_lot, high.stop_lot + split)),
+                 np.concatenate((low.discharged, high.discharged)))
+
+
+def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
+               req_qty: Ints, n_parts: int) -> _Core:
+    """FIFO in part order on int64 (or Python integer) columns, quantities already clipped at 0."""
     cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))   # cum[i]: lot i starts
     order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
     need = req_qty[order]
@@ -291,7 +346,7 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     last = np.flatnonzero(np.append(first[1:], True))
     consumed[part[last]] = end[last]
     discharged = np.minimum(np.maximum(consumed[lot_part] - cum[:-1], 0), lot_qty)
-    return _lay_over_lots(order, need, taken, first_lot, skip, stop_lot, lot_qty, discharged)
+    return _Core(order, need, taken, first_lot, skip, stop_lot, discharged)
 
 
 def _wide(values: Ints) -> Wide:
@@ -334,19 +389,15 @@ def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     return left, right
 
 
-def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
-                      req_qty: Ints, n_parts: int) -> FifoColumns:
-    """:func:`fifo_columns` for int64 quantities whose running sums need 128 bits.
+def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
+                    req_qty: Ints, n_parts: int) -> _Core:
+    """:func:`_fifo_core` for int64 quantities whose running sums need 128 bits.
 
     Every single quantity fits int64 (so do the per-requirement results: taken,
     shortfall, the allocations); only the positions on the lot stream
     (cumulative sums) are Polars Int128, and those columns are built once per
     requirement with per-part values taken from small tables.
     """
-    lot_qty = np.maximum(lot_qty, 0)
-    req_qty = np.maximum(req_qty, 0)
-    if not len(req_qty):
-        return _empty(lot_qty)
     cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()   # cum[i]: lot i starts
     order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
     need = req_qty[order]
@@ -385,7 +436,7 @@ def fifo_columns_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: In
     reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0,
                                                                            upper_bound=VALUE_SAFE)
     discharged = np.minimum(reached.cast(pl.Int64).to_numpy(), lot_qty)
-    return _lay_over_lots(order, need, taken, first_lot, skip, stop_lot, lot_qty, discharged)
+    return _Core(order, need, taken, first_lot, skip, stop_lot, discharged)
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
