@@ -153,30 +153,26 @@ class FifoColumns:
 DENSE_CELLS_PER_ROW = 4
 
 
-def _sort_requirements(req_part: Ints, req_day: Ints, lot_part: Ints, lot_day: Ints,
-                       n_parts: int) -> tuple[Ints, Ints, Ints, Ints, Ints]:
-    """Requirements by part (then export order), and the lots cleared by each one's date.
+def _lots_upto(part: Ints, day: Ints, lot_part: Ints, lot_day: Ints, n_parts: int) -> tuple[Ints, Ints, Ints]:
+    """For requirements sorted by part: the lots cleared by each one's date, and where parts start.
 
-    Returns (order, part, lots_upto, first_lot_of_part, segment_first), where
-    ``lots_upto`` counts the lots of earlier parts and the part's own lots
-    cleared on or before the requirement's day.
+    Returns (lots_upto, first_lot_of_part, segment_first), where ``lots_upto``
+    counts the lots of earlier parts and the part's own lots cleared on or
+    before the requirement's day.
     """
-    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
-    order = np.argsort(narrow, kind="stable")
-    part = np.repeat(np.arange(n_parts, dtype=np.int64), np.bincount(req_part, minlength=n_parts))
-    day = req_day[order].astype(np.int64)
+    day = day.astype(np.int64)
     low = min(int(lot_day.min()) if len(lot_day) else 0, int(day.min()))
     span = max(int(lot_day.max()) if len(lot_day) else 0, int(day.max())) - low + 1
     lot_cell = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
     cell = part * span + (day - low)
-    if n_parts * span <= DENSE_CELLS_PER_ROW * (len(lot_part) + len(order)):
+    if n_parts * span <= DENSE_CELLS_PER_ROW * (len(lot_part) + len(part)):
         upto = np.cumsum(np.bincount(lot_cell, minlength=n_parts * span))[cell]
     else:
         upto = np.searchsorted(lot_cell, cell, side="right")
     part_lot = np.searchsorted(lot_part, np.arange(n_parts + 1), side="left")
-    first = np.ones(len(order), dtype=bool)
+    first = np.ones(len(part), dtype=bool)
     first[1:] = part[1:] != part[:-1]
-    return order, part, upto, part_lot, first
+    return upto, part_lot, first
 
 
 def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: Ints, stop_lot: Ints,
@@ -248,8 +244,6 @@ def _empty(lot_qty: Ints) -> FifoColumns:
 class _Core:
     """Per-requirement results in part order (see :func:`_lay_over_lots`) and what each lot gave."""
 
-    order: Ints          # output row of each requirement
-    need: Ints
     taken: Ints
     first_lot: Ints
     skip: Ints
@@ -276,50 +270,51 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
     if not len(req_qty):
         return _empty(lot_qty)
-    core = _by_part_ranges(_fifo_core_wide if wide else _fifo_core, lot_part, lot_day, lot_qty, req_part,
-                           req_day, req_qty, n_parts)
-    return _lay_over_lots(core.order, core.need, core.taken, core.first_lot, core.skip, core.stop_lot,
-                          lot_qty, core.discharged)
+    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
+    order = np.argsort(narrow, kind="stable")                            # by part, then export order
+    part = np.repeat(np.arange(n_parts, dtype=np.int64), np.bincount(req_part, minlength=n_parts))
+    need = req_qty[order]
+    core = _by_part_ranges(_fifo_core_wide if wide else _fifo_core, lot_part, lot_day, lot_qty, part,
+                           req_day[order], need, n_parts)
+    return _lay_over_lots(order, need, core.taken, core.first_lot, core.skip, core.stop_lot, lot_qty,
+                          core.discharged)
 
 
 PARALLEL_FROM = 1 << 20   # requirements; fewer run on one thread
 
 
-def _by_part_ranges(core: Core, lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints,
-                    req_day: Ints, req_qty: Ints, n_parts: int) -> _Core:
+def _by_part_ranges(core: Core, lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints,
+                    need: Ints, n_parts: int) -> _Core:
     """``core`` on two ranges of parts with about half the requirements each, on two threads.
 
     Under FIFO parts are independent, and a range of parts is a slice of the
-    lots (sorted by part): the two results, one after the other, are the
-    result of the whole in part order.
+    lots and of the requirements (both sorted by part): the two results, one
+    after the other, are the result of the whole.
     """
-    counts = np.cumsum(np.bincount(req_part, minlength=n_parts))
-    middle = int(np.searchsorted(counts, counts[-1] // 2)) + 1
-    low_reqs = np.flatnonzero(req_part < middle)
-    if len(req_qty) < PARALLEL_FROM or len(low_reqs) in (0, len(req_qty)):
-        return core(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
-    high_reqs = np.flatnonzero(req_part >= middle)
-    split = int(np.searchsorted(lot_part, middle))
-    jobs = [(lot_part[:split], lot_day[:split], lot_qty[:split], req_part[low_reqs], req_day[low_reqs],
-             req_qty[low_reqs], middle),
-            (lot_part[split:] - middle, lot_day[split:], lot_qty[split:], req_part[high_reqs] - middle,
-             req_day[high_reqs], req_qty[high_reqs], n_parts - middle)]
+    middle = int(part[len(part) // 2]) + 1           # the parts up to the median requirement's
+    split = int(np.searchsorted(part, middle))
+    if len(part) < PARALLEL_FROM or split == len(part):
+        return core(lot_part, lot_day, lot_qty, part, day, need, n_parts)
+    lots = int(np.searchsorted(lot_part, middle))
+    jobs = [(lot_part[:lots], lot_day[:lots], lot_qty[:lots], part[:split], day[:split], need[:split],
+             middle),
+            (lot_part[lots:] - middle, lot_day[lots:], lot_qty[lots:], part[split:] - middle, day[split:],
+             need[split:], n_parts - middle)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         low, high = pool.map(lambda job: core(*job), jobs)
-    return _Core(np.concatenate((low_reqs[low.order], high_reqs[high.order])),
-                 np.concatenate((low.need, high.need)), np.concatenate((low.taken, high.taken)),
-                 np.concatenate((low.first_lot, high.first_lot + split)),
+    return _Core(np.concatenate((low.taken, high.taken)),
+                 np.concatenate((low.first_lot, high.first_lot + lots)),
                  np.concatenate((low.skip, high.skip)),
-                 np.concatenate((low.stop_lot, high.stop_lot + split)),
+                 np.concatenate((low.stop_lot, high.stop_lot + lots)),
                  np.concatenate((low.discharged, high.discharged)))
 
 
-def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
-               req_qty: Ints, n_parts: int) -> _Core:
-    """FIFO in part order on int64 (or Python integer) columns, quantities already clipped at 0."""
+def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints,
+               n_parts: int) -> _Core:
+    """FIFO on int64 (or Python integer) columns: requirements sorted by part (then export order),
+    quantities already clipped at 0."""
     cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))   # cum[i]: lot i starts
-    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
-    need = req_qty[order]
+    upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     base = cum[part_lot[:-1]][part]
     available = cum[upto] - base                                           # A_k
     del upto
@@ -354,7 +349,7 @@ def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req
     last = np.flatnonzero(np.append(first[1:], True))
     consumed[part[last]] = end[last]
     discharged = np.minimum(np.maximum(consumed[lot_part] - cum[:-1], 0), lot_qty)
-    return _Core(order, need, taken, first_lot, skip, stop_lot, discharged)
+    return _Core(taken, first_lot, skip, stop_lot, discharged)
 
 
 def _wide(values: Ints) -> Wide:
@@ -397,8 +392,8 @@ def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     return left, right
 
 
-def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
-                    req_qty: Ints, n_parts: int) -> _Core:
+def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints,
+                    n_parts: int) -> _Core:
     """:func:`_fifo_core` for int64 quantities whose running sums need 128 bits.
 
     Every single quantity fits int64 (so do the per-requirement results: taken,
@@ -407,8 +402,7 @@ def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints
     requirement with per-part values taken from small tables.
     """
     cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()   # cum[i]: lot i starts
-    order, part, upto, part_lot, first = _sort_requirements(req_part, req_day, lot_part, lot_day, n_parts)
-    need = req_qty[order]
+    upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     heads = np.flatnonzero(first)
     segment = pl.Series(np.cumsum(first) - 1)
     total = _wide(need).cum_sum()
@@ -444,7 +438,7 @@ def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints
     reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0,
                                                                            upper_bound=VALUE_SAFE)
     discharged = np.minimum(reached.cast(pl.Int64).to_numpy(), lot_qty)
-    return _Core(order, need, taken, first_lot, skip, stop_lot, discharged)
+    return _Core(taken, first_lot, skip, stop_lot, discharged)
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
