@@ -66,7 +66,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +79,8 @@ from immex.domain.numbers import plain
 
 if TYPE_CHECKING:
     from immex.compute.ledger_frames import LedgerFrames
+
+T = TypeVar("T")
 
 # int64 arrays hold integers, or Python ints in object arrays when int64 could overflow.
 Ints = npt.NDArray[Any]
@@ -195,13 +197,24 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
         rows = source[low:low + BLOCK]
         return _allocations(count[rows], short[rows], taken[rows], first_lot[rows], skip[rows], lot_qty, low)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        blocks = list(pool.map(block, range(0, n, BLOCK)))
-    req, lot, qty, missing, missing_qty = (np.concatenate(column) for column in zip(*blocks, strict=True))
+    req, lot, qty, missing, missing_qty = (np.concatenate(column) for column in zip(
+        *_blockwise(block, n), strict=True))
     return FifoColumns(req, lot, qty, missing, missing_qty, discharged)
 
 
-BLOCK = 1 << 18      # requirements laid over lots at a time
+BLOCK = 1 << 18      # rows handled at a time by one thread
+
+
+def _blockwise(function: Callable[[int], T], count: int, size: int | None = None) -> list[T]:
+    """``function(low)`` for ``low`` = 0, size, 2 size, ... below ``count``, in order, on two threads
+    (``size`` is ``BLOCK`` unless given).
+
+    NumPy and Polars release the GIL, so two blocks really run at once, and
+    blocks of small arrays reuse memory the allocator holds (fresh large
+    arrays cost the kernel's page zeroing).
+    """
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(function, range(0, count, size or BLOCK)))
 
 
 def _allocations(count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: Ints, lot_qty: Ints,
@@ -495,11 +508,7 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
     leaf_part = np.array([part_id[p] for leaf in leaves for p, _ in leaf], dtype=np.int64)
     sizes = np.array([len(leaf) for leaf in leaves], dtype=np.int64)
     starts = np.cumsum(sizes) - sizes
-    count = sizes[export_key] if len(export_key) else np.zeros(0, dtype=np.int64)
-    n_req = int(count.sum())
-    export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
-    within = np.arange(n_req, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    leaf = starts[export_key][export] + within if n_req else np.zeros(0, dtype=np.int64)
+    n_req = int(sizes[export_key].sum()) if len(export_key) else 0
 
     export_qty, export_scale = trim_scale(export_qty, export_scale)
     lot_qty, lot_scale = trim_scale(lot_qty, lot_scale)
@@ -516,12 +525,25 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
     bound = 2 * max(req_bound, _float_sum(lot_qty) * lot_factor) + 2 * n_req    # the offsets add < n_req
     narrow_inputs = export_qty.dtype != object and lot_qty.dtype != object and \
         max((abs(u) for u in units), default=0) < 2**63
-    if narrow_inputs and bound < INT128_SAFE and \
-            _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE:
-        qty = export_qty[export] * np.array(units, dtype=np.int64)[leaf] * req_factor
-        return Requirements(export, leaf_part[leaf], qty, lot_qty * lot_factor, scale, bound >= INT64_SAFE)
-    qty = export_qty.astype(object)[export] * np.array(units, dtype=object)[leaf] * req_factor
-    return Requirements(export, leaf_part[leaf], qty, lot_qty.astype(object) * lot_factor, scale, False)
+    narrow = narrow_inputs and bound < INT128_SAFE and \
+        _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE
+    if not narrow:
+        export_qty, lot_qty = export_qty.astype(object), lot_qty.astype(object)
+    unit_values = np.array(units, dtype=np.int64 if narrow else object)
+
+    def block(low: int) -> tuple[Ints, ...]:
+        """The requirements of the exports from ``low`` on (a block of them)."""
+        keys = export_key[low:low + BLOCK]
+        count = sizes[keys]
+        export = np.repeat(np.arange(low, low + len(keys), dtype=np.int64), count)
+        within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        leaf = np.repeat(starts[keys], count) + within
+        return export, leaf_part[leaf], export_qty[export] * unit_values[leaf] * req_factor
+
+    export, part, qty = (np.concatenate(column) for column in zip(
+        *_blockwise(block, len(export_key)), strict=True)) if len(export_key) else (
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=unit_values.dtype))
+    return Requirements(export, part, qty, lot_qty * lot_factor, scale, narrow and bound >= INT64_SAFE)
 
 
 def _largest(export_qty: Ints, units: Sequence[int], req_factor: int, lot_qty: Ints,
@@ -621,9 +643,7 @@ def format_fixed(values: Ints, scale: int) -> pl.Series:
         return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
     if len(values) <= 4 * BLOCK:
         return _format_int64(values, scale)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        blocks = list(pool.map(lambda low: _format_int64(values[low:low + 4 * BLOCK], scale),
-                               range(0, len(values), 4 * BLOCK)))
+    blocks = _blockwise(lambda low: _format_int64(values[low:low + 4 * BLOCK], scale), len(values), 4 * BLOCK)
     return pl.concat(blocks, rechunk=False)
 
 
