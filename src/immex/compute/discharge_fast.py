@@ -150,9 +150,10 @@ class FifoColumns:
     lot_discharged: Ints
 
 
-# Lots per (part, day) cell are counted in a dense table when it has at most this many
-# cells per input row; beyond that (many parts over many years) a binary search is used.
-DENSE_CELLS_PER_ROW = 4
+# Lots per (part, day) cell are counted in a dense table when it has at most one cell
+# per input row (memory stays in proportion); beyond that (many parts over many years)
+# a binary search is used.
+DENSE_CELLS_PER_ROW = 1
 
 
 def _lots_upto(part: Ints, day: Ints, lot_part: Ints, lot_day: Ints, n_parts: int) -> tuple[Ints, Ints, Ints]:
