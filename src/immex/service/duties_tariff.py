@@ -324,6 +324,16 @@ class TariffUpdate:
         return len(self.merge.rows)
 
 
+def _write_table(directory: Path | None, name: str, text: str) -> Path:
+    """``<data dir>/tariff/<name>``, replaced in one step: a reader never sees half a table."""
+    target = data_dir(directory) / "tariff" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".csv.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
 def tariff_update(file: Path, since: dt.date, source: str, directory: Path | None = None, *,
                   satcfdi: bool = False, non_ad_valorem: str = "reject",
                   full: bool = False) -> TariffUpdate:
@@ -334,11 +344,7 @@ def tariff_update(file: Path, since: dt.date, source: str, directory: Path | Non
     release = (read_satcfdi_catalog(file, since, source) if satcfdi
                else read_official_tariff(file, since, source, non_ad_valorem=non_ad_valorem))
     merge = apply_release(tariff_rows(directory), release, since, full=full)
-    target = data_dir(directory) / "tariff" / "ligie.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".csv.tmp")
-    tmp.write_text(write_tariff_csv(merge.rows), encoding="utf-8")
-    tmp.replace(target)
+    target = _write_table(directory, "ligie.csv", write_tariff_csv(merge.rows))
     return TariffUpdate(target, len(release), sum(1 for r in release if r.igi_text), merge)
 
 
@@ -417,17 +423,13 @@ def prosec_update(file: Path, since: dt.date, source: str,
         raise InputError([Problem("", None, "--source", "give the citation of the file")])
     release = read_official_prosec(file, since, source)
     merged = merge_prosec(prosec_rows(directory), release, since)
-    target = data_dir(directory) / "tariff" / "prosec.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PROSEC_COLUMNS)
     for row in merged:
         writer.writerow([row.sector, row.fraccion, format(row.rate, "f"), row.since.isoformat(),
                          row.until.isoformat() if row.until else "", row.source])
-    tmp = target.with_suffix(".csv.tmp")      # replaced in one step: never half a table
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    tmp.replace(target)
+    target = _write_table(directory, "prosec.csv", out.getvalue())
     return target, len(release), len(merged)
 
 
