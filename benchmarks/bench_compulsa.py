@@ -53,7 +53,7 @@ cpu = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
 def reader_only(zip_path: Path) -> dict[str, float]:
     return _child(f"""
 import json, time
-from immex.intake import datastage as ds
+from immex.datastage import read as ds
 t = time.perf_counter()
 read = ds.read_zip({str(zip_path)!r})
 assert read.ok, read.problems[:3]
@@ -68,7 +68,7 @@ def compulsa(zip_path: Path, ledger: Path, out: Path, reports: bool) -> dict[str
     return _child(f"""
 import json, time
 from pathlib import Path
-from immex.service.compulsa import run_compulsa
+from immex.compulsa.service import run_compulsa
 t = time.perf_counter()
 result = run_compulsa(Path({str(zip_path)!r}), Path({str(out)!r}), input_dir=Path({str(ledger)!r}),
                       reports={reports!r})
@@ -114,8 +114,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the ZIP and ledger already in --workdir (time only the compulsa)")
     args = parser.parse_args()
-    from immex.intake.datastage_synth import SynthSpec, write_synthetic_zip
-    from immex.service.compulsa import to_ledger
+    from tests.datastage.synth import SynthSpec, write_synthetic_zip
+
+    from immex.compulsa.service import to_ledger
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-compulsa-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ alone. Steps:
   and fields, nothing else;
 - ``naive`` (reference, only with ``--naive``): what a simple reader does — every
   entry read whole, decoded, split into lists in memory;
-- ``validate``: :func:`immex.intake.datastage.read_zip` (all contract checks);
+- ``validate``: :func:`immex.datastage.read.read_zip` (all contract checks);
 - ``import``: ``immex datastage import`` into a new SQLite file (or ``--pg``);
 - ``reimport``: the same ZIP again (every pedimento replaced).
 """
@@ -60,13 +60,13 @@ def _measure(step: str, zip_path: str, db: str) -> dict[str, Any]:
                       for info in archive.infolist()}
         extra["lines"] = sum(len(t) for t in tables.values())
     elif step == "validate":
-        from immex.intake.datastage import read_zip
+        from immex.datastage.read import read_zip
 
         read = read_zip(zip_path)
         assert read.ok, read.problems[:3]
         extra["lines"] = sum(read.counts.values())
     elif step in ("import", "reimport"):
-        from immex.service.datastage_import import import_datastage
+        from immex.datastage.service import import_datastage
 
         result = import_datastage(zip_path, db)
         extra["lines"] = sum(result.counts.values())
@@ -95,7 +95,7 @@ def main() -> None:
         print(json.dumps(_measure(args.child, args.zip, args.db)))
         return
 
-    from immex.intake.datastage_synth import SynthSpec, write_synthetic_zip
+    from tests.datastage.synth import SynthSpec, write_synthetic_zip
 
     with tempfile.TemporaryDirectory(prefix="bench-datastage-") as tmp:
         zip_path = Path(args.zip) if args.zip else Path(tmp) / "datastage.zip"

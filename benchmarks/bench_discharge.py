@@ -158,8 +158,8 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
 
     counts: dict[str, Any] = {}
     if name == "fast":
-        from immex.compute.discharge_fast import discharge_frames, write_discharge_frames
-        from immex.compute.ledger_frames import read_ledger_frames
+        from immex.discharge.fast import discharge_frames, write_discharge_frames
+        from immex.ledger.frames import read_ledger_frames
         frames = read_ledger_frames(source)
         if frames is None:
             raise SystemExit("the fast reader did not accept the generated input")
@@ -169,10 +169,10 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         counts = write_discharge_frames(target, result, AS_OF)
         lap("write")
     elif name in ("simple", "ledger_fast"):
-        from immex.compute.discharge_fast import discharge_fast
-        from immex.domain.discharge import balances, discharge
-        from immex.intake.ledger_csv import read_ledger
-        from immex.reports.discharge_files import write_discharge_outputs
+        from immex.discharge.fast import discharge_fast
+        from immex.discharge.methods import balances, discharge
+        from immex.discharge.outputs import write_discharge_outputs
+        from immex.ledger.read import read_ledger
         staged = read_ledger(source)
         if staged.problems or staged.ledger is None:
             raise SystemExit(f"read_ledger found problems: {staged.problems[:3]}")

@@ -21,10 +21,11 @@ from decimal import Decimal
 
 import numpy as np
 
-from immex.domain.duties.fast import art25_by_export, pedimento_amounts
-from immex.domain.duties.pedimento import compute_pedimento, resolve_dta
-from immex.domain.duties.tmec25 import compute_tmec25
-from immex.domain.duties.values import (
+from immex.duties.fast import art25_by_export, pedimento_amounts
+from immex.duties.pedimento import compute_pedimento, resolve_dta
+from immex.duties.rules_data import duty_rules
+from immex.duties.tmec25 import compute_tmec25
+from immex.duties.values import (
     Company,
     ExportOperation,
     ForeignDuty,
@@ -35,7 +36,6 @@ from immex.domain.duties.values import (
     Preference,
     Tmec25Case,
 )
-from immex.rules.duties import duty_rules
 
 RATES = [Decimal(x) for x in ("0", "0.05", "0.10", "0.15", "0.20", "0.35")]
 

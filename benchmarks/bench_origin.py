@@ -33,10 +33,10 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-from immex.domain.ledger import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
-from immex.domain.origin_records import LedgerInputs, StoredValue, SupplierCertification
-from immex.rules.usmca import rule_table
-from immex.service.origin_ledger import batch_rows, qualify_case, stock
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
+from immex.origin.from_ledger import batch_rows, qualify_case, stock
+from immex.origin.records import LedgerInputs, StoredValue, SupplierCertification
+from immex.origin.rules_data import rule_table
 
 DAY = dt.date(2025, 6, 1)
 GOOD_HS = [

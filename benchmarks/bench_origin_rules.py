@@ -3,11 +3,11 @@
 Phases, timed separately (one process, warm imports):
 
 1. ``load``    — read the 96 chapter files and parse all 1,089 rules with the grammar
-   (cold :func:`immex.rules.usmca.rule_table`; a single look-up loads only its chapter);
+   (cold :func:`immex.origin.rules_data.rule_table`; a single look-up loads only its chapter);
 2. ``lookup``  — :func:`find_rule` (chapter index) against the reference
    :func:`find_rule_scan` (whole table) on the same random codes; both must agree;
    (the memo of :func:`find_rule` is bypassed here);
-3. ``determine`` — :func:`immex.domain.origin.determine` on synthetic cases with the
+3. ``determine`` — :func:`immex.origin.determine` on synthetic cases with the
    packaged rules (no memoisation of look-ups), and with the rule text given in the case.
 
 Run: ``python3 benchmarks/bench_origin_rules.py --lookups 2000 --cases 2000``
@@ -23,8 +23,8 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-from immex.domain.origin import Good, HsCode, Material, OriginCase, OriginError, determine, parse_rule
-from immex.rules import usmca
+from immex.origin import Good, HsCode, Material, OriginCase, OriginError, determine, parse_rule
+from immex.origin import rules_data as usmca
 
 DAY = dt.date(2025, 7, 1)
 MATERIALS = [

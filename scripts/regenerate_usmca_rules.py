@@ -26,7 +26,7 @@ What it writes, one YAML file per HS chapter (``chapter_NN.yaml``):
 - ``index.yaml``: counts per chapter and the source identity.
 
 The parsing of each rule into the typed grammar happens at load time in
-``immex.domain.origin.grammar``; this script only cuts the text into rules.
+``immex.origin.grammar``; this script only cuts the text into rules.
 """
 
 from __future__ import annotations

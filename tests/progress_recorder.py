@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from immex.progress import Progress
+from immex.core.progress import Progress
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The progress protocol (immex.progress) and its rich bars on stderr (immex.cli.common)."""
+"""The progress protocol (immex.core.progress) and its rich bars on stderr (immex.cli.common)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich import progress as rich_progress
 from rich.console import Console
 
 from immex.cli import common
-from immex.progress import QUIET, Progress, as_progress, counted
+from immex.core.progress import QUIET, Progress, as_progress, counted
 from tests.progress_recorder import Recorder
 
 

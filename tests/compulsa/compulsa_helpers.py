@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from immex.intake.datastage_layout import LAYOUTS
+from immex.datastage.layout import LAYOUTS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from immex.domain import anexo22
+from immex.core import anexo22
 from immex.rules import anexo22 as catalogs
 
 DAY = dt.date(2025, 6, 1)

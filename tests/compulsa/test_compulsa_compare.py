@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from immex.intake.problems import InputError
-from immex.service.compulsa import run_compulsa
+from immex.compulsa.service import run_compulsa
+from immex.core.problems import InputError
 
 from .compulsa_helpers import Par, Ped, Stage, import_row, read_differences, write_ledger, write_stage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from immex.service.compulsa import anexo22_check, run_compulsa, to_ledger
+from immex.compulsa.service import anexo22_check, run_compulsa, to_ledger
 from tests.progress_recorder import Recorder
 
 from .compulsa_helpers import Par, Ped, Stage, import_row, read_differences, write_ledger, write_stage

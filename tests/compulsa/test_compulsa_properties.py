@@ -18,9 +18,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.domain import compulsa as domain
-from immex.domain.compulsa import Converter, Difference, LedgerRow
-from immex.service.compulsa import run_compulsa, to_ledger
+from immex.compulsa import model as domain
+from immex.compulsa.model import Converter, Difference, LedgerRow
+from immex.compulsa.service import run_compulsa, to_ledger
 
 from .compulsa_helpers import Par, Ped, Stage, read_differences, write_stage
 

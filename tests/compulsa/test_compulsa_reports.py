@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from immex.domain.compulsa import FIELDS, Difference
-from immex.reports.compulsa_text import SHEETS, explain
+from immex.compulsa.model import FIELDS, Difference
+from immex.compulsa.text import SHEETS, explain
 
 PAIRS = [(f, "missing_in_ledger") for f in ("pedimento", "partida")]
 PAIRS += [(f, "missing_in_datastage") for f in ("pedimento", "partida")]

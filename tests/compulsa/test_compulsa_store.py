@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import datastage_compulsa
-from immex.intake.ledger_csv import read_ledger
-from immex.service import ledger as ledger_service
+from immex.ledger import service as ledger_service
+from immex.ledger.read import read_ledger
 from immex.store.db import open_database
 
 from .compulsa_helpers import (

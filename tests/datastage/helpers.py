@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from immex.intake.datastage_layout import LAYOUTS
-from immex.intake.datastage_synth import SynthSpec, synthetic_lines, write_zip
+from immex.datastage.layout import LAYOUTS
+from tests.datastage.synth import SynthSpec, synthetic_lines, write_zip
 
 SMALL = SynthSpec(partidas=30, max_partidas_per_pedimento=6, seed=3)
 

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.intake.datastage import pedimentos, read_zip
-from immex.intake.datastage_layout import TYPES
-from immex.intake.datastage_synth import SynthSpec, write_synthetic_zip
-from immex.intake.problems import InputError
-from immex.service.datastage_import import import_datastage, summarize_store, summarize_zip
-from immex.store.datastage_models import TABLES
+from immex.core.problems import InputError
+from immex.datastage.layout import TYPES
+from immex.datastage.orm import TABLES
+from immex.datastage.read import pedimentos, read_zip
+from immex.datastage.service import import_datastage, summarize_store, summarize_zip
 from immex.store.db import make_engine, open_database
+from tests.datastage.synth import SynthSpec, write_synthetic_zip
 
 from .helpers import field_of, set_field, small_lines, zip_of
 
@@ -264,7 +264,7 @@ def test_blank_values_are_null_and_an_empty_resumen_folio_is_kept(db_url: str, t
 
 def test_a_store_error_during_the_import_rolls_everything_back(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from immex.service import datastage_import as service
+    from immex.datastage import service
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     import_datastage(zip_of(tmp_path, small_lines(), "a.zip"), url)

@@ -12,8 +12,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from immex.cli import app, common
-from immex.intake import datastage as ds
-from immex.service.datastage_import import SUMMARY_TYPES, import_datastage, summarize_store, summarize_zip
+from immex.datastage import read as ds
+from immex.datastage.service import SUMMARY_TYPES, import_datastage, summarize_store, summarize_zip
 from tests.progress_recorder import Recorder
 
 from .helpers import small_lines, zip_of

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.intake.datastage import (
+from immex.datastage.layout import LAYOUTS, TYPES
+from immex.datastage.read import (
     decode_line_bytes,
     duplicate_numbers,
     entry_type,
@@ -20,8 +21,7 @@ from immex.intake.datastage import (
     pedimentos,
     read_zip,
 )
-from immex.intake.datastage_layout import LAYOUTS, TYPES
-from immex.intake.datastage_synth import SynthSpec, synthetic_lines, write_synthetic_zip
+from tests.datastage.synth import SynthSpec, synthetic_lines, write_synthetic_zip
 
 from .helpers import SMALL, field_of, set_field, small_lines, zip_of
 

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData
 
-from immex.intake.datastage import read_zip
-from immex.intake.datastage_layout import LAYOUTS, TABLE_NAMES, TYPES, column_name
+from immex.datastage.layout import LAYOUTS, TABLE_NAMES, TYPES, column_name
+from immex.datastage.orm import TABLES
+from immex.datastage.read import read_zip
 from immex.store.base import Base
-from immex.store.datastage_models import TABLES
 from immex.store.db import open_database
 
 from .helpers import small_lines, zip_of

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.intake.datastage_summary import SummaryBuilder
-from immex.service.datastage_import import summarize_zip
+from immex.datastage.service import summarize_zip
+from immex.datastage.summary import SummaryBuilder
 
 from .helpers import small_lines, zip_of
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from immex.domain.ledger import Ledger
+from immex.ledger.model import Ledger
 
 
 def text(value: Decimal) -> str:

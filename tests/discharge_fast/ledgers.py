@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from immex.domain.ledger import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part, PartKind
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part, PartKind
 
 START = dt.date(2023, 1, 1)
 # Names interleave levels so that "part ascending" is not the level order.

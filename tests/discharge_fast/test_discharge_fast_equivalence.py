@@ -14,10 +14,10 @@ import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.compute import discharge_fast as fast
-from immex.compute.discharge_fast import decimal_places, discharge_fast, fifo_columns, to_fixed, trim_scale
-from immex.domain.discharge import Allocation, DischargeResult, Shortfall, discharge
-from immex.domain.ledger import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
+from immex.discharge import fast
+from immex.discharge.fast import decimal_places, discharge_fast, fifo_columns, to_fixed, trim_scale
+from immex.discharge.methods import Allocation, DischargeResult, Shortfall, discharge
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
 from tests.discharge_fast.ledgers import ledgers
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

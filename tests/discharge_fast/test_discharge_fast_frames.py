@@ -14,14 +14,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.compute import discharge_fast as fast
-from immex.compute.discharge_fast import discharge_frames, format_fixed, from_fixed, write_discharge_frames
-from immex.compute.ledger_frames import read_ledger_frames
-from immex.domain.discharge import balances, discharge
-from immex.domain.ledger import Ledger
-from immex.domain.numbers import plain
-from immex.intake.ledger_csv import read_ledger
-from immex.reports.discharge_files import write_discharge_outputs
+from immex.core.numbers import plain
+from immex.discharge import fast
+from immex.discharge.fast import discharge_frames, format_fixed, from_fixed, write_discharge_frames
+from immex.discharge.methods import balances, discharge
+from immex.discharge.outputs import write_discharge_outputs
+from immex.ledger.frames import read_ledger_frames
+from immex.ledger.model import Ledger
+from immex.ledger.read import read_ledger
 from tests.discharge_fast.folders import write_folder
 from tests.discharge_fast.ledgers import ledgers
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.compute.discharge_fast import discharge_fast
-from immex.domain.discharge import discharge, explode
-from immex.domain.ledger import Ledger
+from immex.discharge.fast import discharge_fast
+from immex.discharge.methods import discharge, explode
+from immex.ledger.model import Ledger
 from tests.discharge_fast.ledgers import ledgers
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -34,7 +34,7 @@ def test_no_import_line_is_discharged_beyond_its_quantity(ledger: Ledger) -> Non
 @SETTINGS
 @given(ledgers())
 def test_imported_equals_discharged_plus_remaining(ledger: Ledger) -> None:
-    from immex.domain.discharge import balances
+    from immex.discharge.methods import balances
     rows = balances(ledger, discharge_fast(ledger).allocations, AS_OF)
     assert len(rows) == len(ledger.imports)
     for row in rows:

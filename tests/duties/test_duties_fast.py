@@ -10,17 +10,17 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.domain.duties.case import parse_pedimento_case
-from immex.domain.duties.fast import (
+from immex.duties.case import parse_pedimento_case
+from immex.duties.fast import (
     NotFixedPoint,
     art25_by_export,
     pedimento_amounts,
     to_fixed,
 )
-from immex.domain.duties.pedimento import compute_pedimento, resolve_dta
-from immex.domain.duties.tmec25 import compute_tmec25
-from immex.domain.duties.values import ExportOperation, ForeignDuty, Material, Tmec25Case
-from immex.rules.duties import duty_rules
+from immex.duties.pedimento import compute_pedimento, resolve_dta
+from immex.duties.rules_data import duty_rules
+from immex.duties.tmec25 import compute_tmec25
+from immex.duties.values import ExportOperation, ForeignDuty, Material, Tmec25Case
 
 from .test_duties_pedimento import cases
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.service.duties import CaseError, pedimento_from_data, tmec25_from_data
+from immex.duties.service import CaseError, pedimento_from_data, tmec25_from_data
 
 from .helpers import CONTRACT_PEDIMENTO, CONTRACT_TMEC25
 

@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from immex.cli.duties import app
-from immex.domain.duties.landed_case import apply_what_if
-from immex.service.duties import CaseError
-from immex.service.duties_landed import landed_json, run_landed
+from immex.duties.landed_case import apply_what_if
+from immex.duties.landed_service import landed_json, run_landed
+from immex.duties.service import CaseError
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.service.duties import pedimento_from_data, pedimento_json
+from immex.duties.service import pedimento_from_data, pedimento_json
 
 from .helpers import amounts, line, pedimento_case
 

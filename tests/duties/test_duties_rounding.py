@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from immex.domain.duties.rounding import fixed2, payment_round
+from immex.duties.rounding import fixed2, payment_round
 
 
 def test_contract_examples_of_r() -> None:

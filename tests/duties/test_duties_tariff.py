@@ -12,7 +12,9 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from immex.cli.duties import app
-from immex.domain.duties.tariff import (
+from immex.core.problems import InputError
+from immex.duties import tariff_service as svc
+from immex.duties.tariff import (
     TariffRow,
     hts_lookup,
     in_force,
@@ -21,8 +23,6 @@ from immex.domain.duties.tariff import (
     parse_tigie_rate,
     split_fraccion,
 )
-from immex.intake.problems import InputError
-from immex.service import duties_tariff as svc
 
 runner = CliRunner()
 D = dt.date
@@ -206,7 +206,7 @@ def test_prosec_list_update_show_and_effective_dates(tmp_path: Path) -> None:
                                  "--source", "PROSEC DOF 2025"])
     assert result.exit_code == 0, result.stderr
     rows = svc.prosec_rows(tmp_path / "d")
-    from immex.domain.duties.tariff import prosec_in_force
+    from immex.duties.tariff import prosec_in_force
     assert [(r.sector, r.rate) for r in prosec_in_force(rows, "85044099", D(2025, 6, 1))] == [
         ("XIX", Decimal(0)), ("II", Decimal("0.05"))]
     assert [(r.sector, r.rate) for r in prosec_in_force(rows, "85044099", D(2026, 6, 1),
@@ -219,7 +219,7 @@ def test_prosec_list_update_show_and_effective_dates(tmp_path: Path) -> None:
 
 
 def test_landed_takes_the_prosec_rate_of_a_registered_sector(tmp_path: Path) -> None:
-    from immex.service.duties_landed import landed_json, run_landed
+    from immex.duties.landed_service import landed_json, run_landed
 
     official = tmp_path / "p.csv"
     official.write_text("Sector,Fracción,Arancel\nII,8504.40.99,5\n", encoding="utf-8")

@@ -19,7 +19,11 @@ from typer.testing import CliRunner
 
 from immex.cli import app as root_app
 from immex.cli.duties import app
-from immex.domain.duties.tariff import (
+from immex.core.problems import InputError
+from immex.duties import tariff_service as svc
+from immex.duties.landed_service import landed_json, run_landed
+from immex.duties.service import CaseError
+from immex.duties.tariff import (
     NoAdValoremRate,
     ProsecRow,
     TariffRow,
@@ -28,10 +32,6 @@ from immex.domain.duties.tariff import (
     in_force,
     merge_prosec,
 )
-from immex.intake.problems import InputError
-from immex.service import duties_tariff as svc
-from immex.service.duties import CaseError
-from immex.service.duties_landed import landed_json, run_landed
 from tests.duties.test_duties_ledger import stored
 
 runner = CliRunner()

@@ -32,8 +32,8 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from immex.cli.duties import app
-from immex.domain.duties.tariff import hts_lookup, in_force, merge_release
-from immex.service import duties_tariff as svc
+from immex.duties import tariff_service as svc
+from immex.duties.tariff import hts_lookup, in_force, merge_release
 
 runner = CliRunner()
 

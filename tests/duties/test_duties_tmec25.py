@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.service.duties import tmec25_from_data, tmec25_json
+from immex.duties.service import tmec25_from_data, tmec25_json
 
 from .helpers import material, tmec25_case
 

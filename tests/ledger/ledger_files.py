@@ -6,8 +6,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from immex.domain.ledger import Ledger
-from immex.intake.ledger_csv import COLUMNS
+from immex.ledger.model import Ledger
+from immex.ledger.read import COLUMNS
 
 Rows = Sequence[dict[str, str]]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from immex.domain.ledger import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
 
 RAWS = ("R1", "R2", "R3", "R4")
 SUBS = ("S1", "S2")

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.store.ledger_models import AllocationRow, ImportLineRow, PartRow
+from immex.ledger.orm import AllocationRow, ImportLineRow, PartRow
 from tests.ledger.ledger_files import bom, exp, imp, part, write_ledger, write_table
 
 I1 = "25 47 3456 5000001"

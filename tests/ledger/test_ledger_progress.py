@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app, common
-from immex.progress import QUIET
-from immex.service import reports
-from immex.service.demo import run_demo
-from immex.service.discharge import run_discharge
+from immex.core.progress import QUIET
+from immex.demo import run_demo
+from immex.discharge.service import run_discharge
+from immex.ledger.orm import AllocationRow
+from immex.reports import service as reports
 from immex.store.db import open_database
-from immex.store.ledger_models import AllocationRow
 from tests.ledger.ledger_files import bom, exp, imp, part, read_csv, write_ledger
 from tests.progress_recorder import Recorder
 

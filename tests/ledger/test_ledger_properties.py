@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.domain.discharge import balances, discharge, explode
-from immex.domain.ledger import Ledger
+from immex.discharge.methods import balances, discharge, explode
+from immex.ledger.model import Ledger
 from tests.ledger.strategies import ledgers
 
 AS_OF = dt.date(2026, 6, 1)

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.intake.ledger_csv import COLUMNS, read_ledger
-from immex.intake.problems import InputError
-from immex.service.company import CompanyProfile, set_company
-from immex.service.demo import build_demo_folder
+from immex.core.problems import InputError
+from immex.demo import build_demo_folder
+from immex.ledger.company import CompanyProfile, set_company
+from immex.ledger.read import COLUMNS, read_ledger
 from immex.store.db import open_database
 from tests.ledger.ledger_files import bom, exp, imp, part, read_csv, write_ledger
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.domain.discharge import balances
-from immex.domain.ledger import Ledger
-from immex.service.discharge import active_allocations, stored_result
-from immex.service.ledger import company_id, load_ledger
+from immex.discharge.methods import balances
+from immex.discharge.service import active_allocations, stored_result
+from immex.ledger.model import Ledger
+from immex.ledger.orm import AllocationRow, DischargeRunRow, ImportLineRow
+from immex.ledger.service import company_id, load_ledger
 from immex.store.db import open_database
-from immex.store.ledger_models import AllocationRow, DischargeRunRow, ImportLineRow
 from tests.ledger.ledger_files import exp, imp, ledger_to_folder, part, read_csv, write_ledger
 from tests.ledger.strategies import ledgers
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from immex.domain.origin import Good, HsCode, Material, MaterialRole, OriginCase, parse_rule
+from immex.origin import Good, HsCode, Material, MaterialRole, OriginCase, parse_rule
 
 
 def mat(

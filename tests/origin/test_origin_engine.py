@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from immex.domain.origin import MaterialRole, OriginError, determine
-from immex.domain.origin.sensitivity import sensitivity
+from immex.origin import MaterialRole, OriginError, determine
+from immex.origin.sensitivity import sensitivity
 
 from .origin_helpers import case, mat
 
@@ -312,7 +312,7 @@ def test_except_from_more_than_one_of_the_following() -> None:
 
 def test_missing_label_a_is_read_as_first_alternative() -> None:
     # GN 11(o) ch. 87 rule 52 prints no "(A)" before the first alternative
-    from immex.rules.usmca import rule_table
+    from immex.origin.rules_data import rule_table
 
     entry = next(e for e in rule_table() if e.id == "87-52")
     assert entry.product is not None

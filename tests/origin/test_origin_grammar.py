@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from immex.domain.origin import (
+from immex.origin import (
     FromCodes,
     HsRange,
     Level,
@@ -16,7 +16,7 @@ from immex.domain.origin import (
     WithinTarget,
     parse_rule,
 )
-from immex.rules.usmca import rule_table
+from immex.origin.rules_data import rule_table
 
 RVC_60_50 = (
     "provided there is a regional value content of not less than: (a) 60 percent where the "

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from immex.domain.origin import (
+from immex.origin import (
     FromCodes,
     Good,
     HsCode,
@@ -21,7 +21,7 @@ from immex.domain.origin import (
     determine,
     parse_rule,
 )
-from immex.domain.origin.sensitivity import sensitivity
+from immex.origin.sensitivity import sensitivity
 
 GOODS = [
     "8501.10",

@@ -11,9 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from immex.domain.origin import HsCode
-from immex.domain.origin.grammar import UNREADABLE
-from immex.rules.usmca import (
+from immex.origin import HsCode
+from immex.origin.grammar import UNREADABLE
+from immex.origin.rules_data import (
     all_facts,
     errata,
     find_rule,
@@ -159,8 +159,8 @@ def test_regeneration_reproduces_the_committed_data(tmp_path: Path) -> None:
 
 
 def test_indexed_lookup_equals_the_full_scan() -> None:
-    from immex.domain.origin import OriginError
-    from immex.rules.usmca import find_rule_scan
+    from immex.origin import OriginError
+    from immex.origin.rules_data import find_rule_scan
 
     codes = sorted(
         {(r.low + "0000")[:6] for e in rule_table() for r in e.scope}
@@ -190,7 +190,7 @@ def test_every_rule_scope_lies_in_its_own_chapter() -> None:
 def test_every_readable_rule_decides_a_good_of_its_own_scope() -> None:
     from decimal import Decimal
 
-    from immex.domain.origin import Good, Material, OriginCase, OriginError, determine
+    from immex.origin import Good, Material, OriginCase, OriginError, determine
 
     decided = 0
     for entry in rule_table():

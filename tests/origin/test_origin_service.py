@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from immex.domain.origin import MaterialRole, determine
-from immex.intake.problems import InputError
-from immex.service.origin import determination_json, read_case, sensitivity_json
+from immex.core.problems import InputError
+from immex.origin import MaterialRole, determine
+from immex.origin.service import determination_json, read_case, sensitivity_json
 
 
 def base() -> dict[str, Any]:
@@ -93,7 +93,7 @@ def test_two_role_flags_are_a_problem() -> None:
 
 
 def test_sensitivity_json_shape() -> None:
-    from immex.domain.origin.sensitivity import sensitivity
+    from immex.origin.sensitivity import sensitivity
 
     out = sensitivity_json(sensitivity(read_case(base(), "case.json")))
     assert set(out) == {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from immex.domain.ledger import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
-from immex.service.ledger import company_id, store_ledger
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
+from immex.ledger.service import company_id, store_ledger
 from immex.store.db import open_database
 
 DAY = dt.date(2025, 3, 1)

@@ -14,19 +14,20 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.domain.certificate import (
+from immex.core.problems import InputError
+from immex.origin import from_ledger as origin_ledger
+from immex.origin import records_service as origin_records
+from immex.origin.certificate import (
     Certificate,
     CertifiedGood,
     Party,
     certificate_document,
     certificate_problems,
 )
-from immex.domain.origin_records import rules
-from immex.intake.problems import InputError
-from immex.reports.certificate_pdf import latin1, render_certificate
-from immex.service import origin_ledger, origin_records
+from immex.origin.certificate_pdf import latin1, render_certificate
+from immex.origin.orm import CertificateRow
+from immex.origin.records import rules
 from immex.store.db import open_database
-from immex.store.origin_models import CertificateRow
 
 from .origin_records_helpers import store_sample, write
 

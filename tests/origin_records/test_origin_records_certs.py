@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import origin_records as cli_records
-from immex.domain.origin_records import CertificationNeed, SupplierCertification, certification_status
-from immex.intake.problems import InputError
-from immex.service import origin_records as records
+from immex.core.problems import InputError
+from immex.origin import records_service as records
+from immex.origin.orm import SolicitationRow, SupplierCertificationRow
+from immex.origin.records import CertificationNeed, SupplierCertification, certification_status
 from immex.store.db import open_database
-from immex.store.origin_models import SolicitationRow, SupplierCertificationRow
 
 from .origin_records_helpers import store_sample, write
 

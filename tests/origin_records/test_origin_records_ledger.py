@@ -15,8 +15,10 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from immex.cli import app
-from immex.domain.ledger import BomComponent, BomVersion, ImportLine, Ledger, Part
-from immex.domain.origin_records import (
+from immex.ledger.model import BomComponent, BomVersion, ImportLine, Ledger, Part
+from immex.origin import from_ledger as origin_ledger
+from immex.origin import records_service as origin_records
+from immex.origin.records import (
     LedgerCaseError,
     LedgerInputs,
     StoredValue,
@@ -26,7 +28,6 @@ from immex.domain.origin_records import (
     stock_on,
     stocks_on,
 )
-from immex.service import origin_ledger, origin_records
 from tests.progress_recorder import Recorder
 
 from .origin_records_helpers import DAY, sample_ledger, store_sample, write
@@ -133,7 +134,7 @@ def test_fifo_value_is_the_oldest_lots_in_stock(lots: list[tuple[int, int, int]]
     )
     screws_only = dataclasses.replace(ledger, imports=extra, exports=())
     stock = stock_on(screws_only, DAY)
-    from immex.domain.origin_records import _material_value  # the valuation step itself
+    from immex.origin.records import _material_value  # the valuation step itself
 
     got = _material_value(stock, LedgerInputs({}, {}), "SCREW", D(need), [], [])
     ordered = sorted(extra, key=lambda lot: lot.fifo_key)

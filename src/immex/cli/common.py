@@ -13,8 +13,8 @@ from rich import progress as rich_progress
 from rich.console import Console
 from rich.text import Text
 
-from immex.intake.problems import InputError, report_problems
-from immex.progress import QUIET, Progress
+from immex.core.problems import InputError, report_problems
+from immex.core.progress import QUIET, Progress
 
 stderr = Console(stderr=True)
 stdout = Console()

@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from immex.cli.common import DbOption, problems_exit, progress_bars, stderr, stdout
-from immex.intake.datastage_summary import DataStageSummary
-from immex.intake.problems import Problem
-from immex.service import datastage_import as service
+from immex.core.problems import Problem
+from immex.datastage import service
+from immex.datastage.summary import DataStageSummary
 
 app = typer.Typer(help="SAT/ANAM Data Stage: import into the store, summary (compulsa: see below).",
                   no_args_is_help=True)

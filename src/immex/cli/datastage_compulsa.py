@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from immex.cli.common import progress_bars
-from immex.intake.problems import InputError, report_problems, write_problems
+from immex.core.problems import InputError, report_problems, write_problems
 
 
 def compulsa(
@@ -27,7 +27,7 @@ def compulsa(
     Exit 0 when the run completed (whatever the differences), 2 on invalid input
     (problems on stderr and in OUTPUT/errors.csv, no differences.csv).
     """
-    from immex.service.compulsa import ERRORS_CSV, run_compulsa
+    from immex.compulsa.service import ERRORS_CSV, run_compulsa
 
     if (input_dir is None) == (db is None):
         typer.echo("give exactly one of --input DIR or --db URL", err=True)
@@ -65,8 +65,8 @@ def to_ledger(
     part numbers. Fill it (the to_fill column says what each row needs) before
     adding the rows to the ledger. Without --input or --db every pedimento is drafted.
     """
-    from immex.service.compulsa import ERRORS_CSV
-    from immex.service.compulsa import to_ledger as run_to_ledger
+    from immex.compulsa.service import ERRORS_CSV
+    from immex.compulsa.service import to_ledger as run_to_ledger
 
     if input_dir is not None and db is not None:
         typer.echo("give at most one of --input DIR or --db URL", err=True)
@@ -98,7 +98,7 @@ def anexo22(
     fracción/NICO in the tariff on the payment date. Exit 0 when the check ran
     (findings are results), 2 when the ZIP is invalid.
     """
-    from immex.service.compulsa import ERRORS_CSV, anexo22_check
+    from immex.compulsa.service import ERRORS_CSV, anexo22_check
 
     try:
         with progress_bars() as progress:

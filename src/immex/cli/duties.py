@@ -1,4 +1,4 @@
-"""`immex duties ...` commands: parse arguments, call immex.service.duties, print."""
+"""`immex duties ...` commands: parse arguments, call immex.duties.service, print."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from pathlib import Path
 
 import typer
 
-from immex.domain.duties.tariff import dotted, hts_lookup
-from immex.intake.problems import InputError
-from immex.service import duties as service
-from immex.service import duties_landed as landed_service
-from immex.service import duties_ledger as ledger_service
-from immex.service import duties_tariff as tariff_service
+from immex.core.problems import InputError
+from immex.duties import landed_service, ledger_service, service, tariff_service
+from immex.duties.tariff import dotted, hts_lookup
 
 app = typer.Typer(help="Import contributions, T-MEC Art. 2.5, tariff data and landed cost.",
                   no_args_is_help=True)

@@ -12,16 +12,16 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stderr, stdout
-from immex.domain.discharge import DischargeResult
-from immex.domain.ledger import Ledger
-from immex.intake.problems import problems_csv
+from immex.core.problems import problems_csv
+from immex.demo import DEMO_COMPANY, run_demo
+from immex.discharge import service as discharge_service
+from immex.discharge.methods import DischargeResult
+from immex.ledger import service as ledger_service
+from immex.ledger.company import MODALITIES, CompanyProfile, set_company
+from immex.ledger.model import Ledger
+from immex.ledger.templates import write_templates
+from immex.reports import service as reports
 from immex.reports.tables import csv_text
-from immex.service import discharge as discharge_service
-from immex.service import ledger as ledger_service
-from immex.service import reports
-from immex.service.company import MODALITIES, CompanyProfile, set_company
-from immex.service.demo import DEMO_COMPANY, run_demo
-from immex.service.templates import write_templates
 from immex.store.db import database_url, open_database
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)

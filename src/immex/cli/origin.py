@@ -1,4 +1,4 @@
-"""`immex origin ...` commands: parse arguments, call immex.service.origin, print.
+"""`immex origin ...` commands: parse arguments, call immex.origin.service, print.
 
 ``qualify`` has one branch per input form of the contract: ``--input CASE.json``
 (here) and ``--bom PRODUCT --date --db`` (the stored ledger; added by the
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import typer
 
-from immex.intake.problems import InputError
-from immex.service import origin as service
+from immex.core.problems import InputError
+from immex.origin import service
 
 app = typer.Typer(help="USMCA / T-MEC (and NAFTA) rules of origin.", no_args_is_help=True)
 

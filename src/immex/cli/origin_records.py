@@ -1,6 +1,6 @@
 """``immex origin certs|values|certificate|batch``: supplier certifications, certificates, batch.
 
-Thin: parse options, call ``immex.service.origin_records`` / ``immex.service.origin_ledger``,
+Thin: parse options, call ``immex.origin.records_service`` / ``immex.origin.from_ledger``,
 print. Input problems are printed as ``file,row,column,message`` CSV on stderr, exit 2.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import typer
 
 from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stdout
-from immex.intake.problems import InputError, Problem
-from immex.service import origin_ledger
-from immex.service import origin_records as records
+from immex.core.problems import InputError, Problem
+from immex.origin import from_ledger as origin_ledger
+from immex.origin import records_service as records
 
 certs_app = typer.Typer(
     help="Supplier certifications of origin and the requests sent to suppliers.", no_args_is_help=True

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from immex.domain.numbers import plain
+from immex.core.numbers import plain
 
 Cell = str | int | Decimal | dt.date | bool | None
 

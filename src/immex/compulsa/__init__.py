@@ -1,0 +1,1 @@
+"""Reconciliation (compulsa) of the ledger against the Data Stage."""

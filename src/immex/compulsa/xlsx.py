@@ -1,0 +1,75 @@
+"""The compulsa workbook for people: a summary sheet and one sheet per kind of difference.
+
+Each difference row carries a plain-language explanation and a suggested fix
+(see :mod:`immex.compulsa.text`). Written in openpyxl's write-only
+mode so a large compulsa does not hold the whole workbook in memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from immex.compulsa.model import Difference
+from immex.compulsa.text import SHEETS, explain
+
+if TYPE_CHECKING:
+    from immex.compulsa.service import CompulsaResult
+
+COLUMNS = ("pedimento", "line", "field", "ledger", "datastage", "kind", "explanation", "suggested fix")
+WIDTHS = (18, 7, 11, 24, 18, 22, 80, 80)
+
+
+def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header(sheet: object, names: tuple[str, ...]) -> list[WriteOnlyCell]:
+        cells = []
+        for name in names:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    summary = book.create_sheet("Summary")
+    summary.column_dimensions["A"].width = 34
+    summary.column_dimensions["B"].width = 70
+    summary.append(header(summary, ("Compulsa: ledger vs Data Stage", "")))
+    period = ("" if result.period is None
+              else f"{result.period[0].isoformat()} to {result.period[1].isoformat()} "
+                   f"({result.period_source})")
+    for label, value in (
+        ("Data Stage", result.datastage_name),
+        ("Data Stage SHA-256", result.datastage_sha256),
+        ("Ledger", result.ledger_description),
+        ("Ledger fingerprint (SHA-256)", result.ledger_fingerprint),
+        ("Period compared", period),
+        ("Data Stage pedimentos / partidas", f"{result.stage_pedimentos} / {result.stage_partidas}"),
+        ("Ledger pedimentos / rows", f"{result.ledger_pedimentos} / {result.ledger_rows}"),
+        ("Differences", str(len(result.differences))),
+    ):
+        summary.append([label, value])
+    summary.append([])
+    summary.append(header(summary, ("Sheet", "Differences")))
+    grouped: dict[str, list[Difference]] = {sheet.title: [] for sheet in SHEETS}
+    owner = {pair: sheet.title for sheet in SHEETS for pair in sheet.pairs}
+    for difference in result.differences:
+        grouped[owner[(difference.field, difference.kind)]].append(difference)
+    for sheet in SHEETS:
+        summary.append([f"{sheet.title}: {sheet.summary}", len(grouped[sheet.title])])
+    for sheet in SHEETS:
+        ws = book.create_sheet(sheet.title)
+        for index, width in enumerate(WIDTHS):
+            ws.column_dimensions[chr(ord("A") + index)].width = width
+        ws.freeze_panes = "A2"
+        ws.append(header(ws, COLUMNS))
+        for d in grouped[sheet.title]:
+            explanation, fix = explain(d)
+            ws.append([d.pedimento, d.line, d.field, d.ledger, d.datastage, d.kind, explanation, fix])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)

@@ -1,0 +1,1 @@
+"""Shared small things every feature uses: problems, parsing, tables, fingerprint, progress."""

@@ -1,0 +1,1 @@
+"""Data Stage: the ZIP reader, its layouts, the store and summaries."""

@@ -1,0 +1,154 @@
+"""What a Data Stage holds, in figures: a pure accumulator fed from a ZIP or from the store.
+
+:class:`SummaryBuilder` takes plain values (one call per pedimento, partida,
+contribution line, Resumen line) and :meth:`SummaryBuilder.build` returns a
+frozen :class:`DataStageSummary`, whose :meth:`~DataStageSummary.as_json` is the
+``immex datastage summary --format json`` document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from immex.core.numbers import parse_decimal, plain
+
+LEVELS = ("pedimento", "partida", "rectificacion")
+"""Contribution levels: 510 (pedimento), 557 (partida), 702 (differences of rectifications)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionTotal:
+    code: str
+    name: str
+    lines: int
+    amounts: tuple[tuple[str, Decimal], ...]
+    """(level, amount) for each level of :data:`LEVELS`."""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((a for _, a in self.amounts), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class DataStageSummary:
+    source: str
+    period: tuple[dt.date, dt.date] | None
+    period_from: str
+    """``resumen`` (Fecha_Inicial–Fecha_Final) or ``dates`` (first to last fecha de pago)."""
+    pedimentos: int
+    imports: int
+    exports: int
+    rectifications: int
+    by_clave: tuple[tuple[str, int], ...]
+    by_month: tuple[tuple[str, int], ...]
+    partidas: int
+    value_usd: Decimal
+    contributions: tuple[ContributionTotal, ...]
+    unreadable_amounts: int
+    """Contribution lines whose ``ImportePago`` is not a plain decimal (left out of the sums)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "period": None if self.period is None else {
+                "from": self.period[0].isoformat(), "to": self.period[1].isoformat(),
+                "source": self.period_from},
+            "pedimentos": self.pedimentos,
+            "imports": self.imports,
+            "exports": self.exports,
+            "rectifications": self.rectifications,
+            "pedimentos_by_clave": dict(self.by_clave),
+            "pedimentos_by_month": dict(self.by_month),
+            "partidas": self.partidas,
+            "value_usd": f"{self.value_usd:.2f}",
+            "contributions": [
+                {"code": c.code, "name": c.name, "lines": c.lines,
+                 **{level: plain(amount) for level, amount in c.amounts}, "total": plain(c.total)}
+                for c in self.contributions],
+            "unreadable_amounts": self.unreadable_amounts,
+        }
+
+
+def _code_order(code: str) -> tuple[int, int | str]:
+    return (0, int(code)) if code.isdigit() else (1, code)
+
+
+@dataclass(slots=True)
+class SummaryBuilder:
+    """Feed it, then :meth:`build`. Contribution names come from ``names`` (code → abbreviation)."""
+
+    source: str
+    names: dict[str, str] = field(default_factory=dict)
+    _claves: Counter[str] = field(default_factory=Counter)
+    _months: Counter[str] = field(default_factory=Counter)
+    _first: dt.date | None = None
+    _last: dt.date | None = None
+    _pedimentos: int = 0
+    _imports: int = 0
+    _exports: int = 0
+    _rectifications: int = 0
+    _partidas: int = 0
+    _usd: Decimal = Decimal(0)
+    _amounts: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    _lines: Counter[str] = field(default_factory=Counter)
+    _unreadable: int = 0
+    _resumen_from: dt.date | None = None
+    _resumen_to: dt.date | None = None
+
+    def pedimento(self, clave: str, fecha_pago: dt.date, tipo_operacion: str, tipo_pedimento: str) -> None:
+        self._pedimentos += 1
+        self._claves[clave.upper()] += 1
+        self._months[fecha_pago.strftime("%Y-%m")] += 1
+        self._imports += tipo_operacion == "1"
+        self._exports += tipo_operacion == "2"
+        self._rectifications += tipo_pedimento == "2"
+        self._first = fecha_pago if self._first is None else min(self._first, fecha_pago)
+        self._last = fecha_pago if self._last is None else max(self._last, fecha_pago)
+
+    def partida(self, valor_dolares: Decimal) -> None:
+        self._partidas += 1
+        self._usd += valor_dolares
+
+    def contribution(self, level: str, code: str, amount: str | Decimal | None) -> None:
+        self._lines[code] += 1
+        if amount is None or amount == "":
+            return
+        if isinstance(amount, str):
+            try:
+                amount = parse_decimal(amount)
+            except ValueError:
+                self._unreadable += 1
+                return
+        key = (code, level)
+        self._amounts[key] = self._amounts.get(key, Decimal(0)) + amount
+
+    def resumen(self, fecha_inicial: dt.date | None, fecha_final: dt.date | None) -> None:
+        if fecha_inicial is not None:
+            self._resumen_from = fecha_inicial if self._resumen_from is None else min(
+                self._resumen_from, fecha_inicial)
+        if fecha_final is not None:
+            self._resumen_to = fecha_final if self._resumen_to is None else max(self._resumen_to, fecha_final)
+
+    def build(self) -> DataStageSummary:
+        period: tuple[dt.date, dt.date] | None = None
+        period_from = ""
+        if self._resumen_from is not None and self._resumen_to is not None:
+            period, period_from = (self._resumen_from, self._resumen_to), "resumen"
+        elif self._first is not None and self._last is not None:
+            period, period_from = (self._first, self._last), "dates"
+        contributions = tuple(
+            ContributionTotal(code, self.names.get(code, ""), self._lines[code],
+                              tuple((lv, self._amounts.get((code, lv), Decimal(0))) for lv in LEVELS))
+            for code in sorted(self._lines, key=_code_order))
+        return DataStageSummary(
+            source=self.source, period=period, period_from=period_from,
+            pedimentos=self._pedimentos, imports=self._imports, exports=self._exports,
+            rectifications=self._rectifications,
+            by_clave=tuple(sorted(self._claves.items())),
+            by_month=tuple(sorted(self._months.items())),
+            partidas=self._partidas, value_usd=self._usd, contributions=contributions,
+            unreadable_amounts=self._unreadable)

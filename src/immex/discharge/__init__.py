@@ -1,0 +1,1 @@
+"""The discharge (descargo): methods (pure), deadlines, the vectorized twin, runs, outputs, use cases."""

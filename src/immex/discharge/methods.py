@@ -1,0 +1,202 @@
+"""The discharge (descargo): exports consume the temporary-import lines of their parts.
+
+This is the simple, exact version and the specification of the fast engine in
+``immex.discharge.fast``; see ``shared/contracts/discharge.md``.
+
+1. Each export line explodes into leaf requirements through the BOM version
+   valid on its date (merma and desperdicio included, recursively), or
+   requires itself when it is returned as imported.
+2. Export lines are processed in ``(cleared_on, pedimento, line, product)``
+   order; each leaf part is taken from that part's import lines cleared on or
+   before the export date, in the order the method gives (FIFO by default).
+3. What cannot be covered is a :class:`Shortfall`, not an error.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import decimal
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from immex.core.progress import QUIET, Progress, counted
+from immex.discharge.deadlines import BalanceStatus, balance_status, deadline
+from immex.ledger.model import ExportLine, ImportLine, Ledger
+
+# Requirements multiply quantities, factors and percentages through several BOM
+# levels; this precision keeps every product exact for realistic inputs.
+EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN,
+                        traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+class BomCycleError(ValueError):
+    """A product reaches itself through its BOM versions valid on one date."""
+
+    def __init__(self, path: Sequence[str], day: dt.date) -> None:
+        self.path = tuple(path)
+        self.day = day
+        super().__init__(f"BOM cycle on {day.isoformat()}: {' -> '.join(path)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    export_pedimento: str
+    export_line: int
+    product: str
+    part: str
+    import_pedimento: str
+    import_line: int
+    qty: Decimal
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    export_pedimento: str
+    export_line: int
+    product: str
+    part: str
+    qty_missing: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    import_pedimento: str
+    import_line: int
+    part: str
+    qty_imported: Decimal
+    qty_discharged: Decimal
+    qty_remaining: Decimal
+    deadline: dt.date | None
+    days_left: int | None
+    status: BalanceStatus
+    qty_adjusted: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeResult:
+    allocations: tuple[Allocation, ...]
+    shortfalls: tuple[Shortfall, ...]
+
+
+def explode(ledger: Ledger, product: str, qty: Decimal, day: dt.date) -> dict[str, Decimal]:
+    """Leaf requirements of ``qty`` of ``product`` on ``day``, summed by part.
+
+    A product without a BOM version on ``day`` is its own leaf (returned as is).
+    """
+    needs: dict[str, Decimal] = defaultdict(Decimal)
+
+    def walk(item: str, amount: Decimal, path: tuple[str, ...]) -> None:
+        if item in path:
+            raise BomCycleError((*path, item), day)
+        version = ledger.bom_on(item, day)
+        if version is None:
+            needs[item] = EXACT.add(needs[item], amount)
+            return
+        for component in version.components:
+            walk(component.component, EXACT.multiply(amount, _gross(component.qty_per,
+                 component.merma_pct, component.desperdicio_pct)), (*path, item))
+
+    walk(product, qty, ())
+    return dict(needs)
+
+
+def _gross(qty_per: Decimal, merma_pct: Decimal, desperdicio_pct: Decimal) -> Decimal:
+    loss = EXACT.divide(EXACT.add(merma_pct, desperdicio_pct), Decimal(100))
+    return EXACT.multiply(qty_per, EXACT.add(Decimal(1), loss))
+
+
+# A method orders, for one requirement, the indices of the lots it may consume:
+# ``lots[lo:hi]`` are the part's lots cleared on or before the export date, in
+# FIFO order, and every lot before ``lo`` is exhausted.
+LotOrder = Callable[[ExportLine, Sequence[ImportLine], int, int], Iterable[int]]
+
+
+def _fifo(_export: ExportLine, _lots: Sequence[ImportLine], lo: int, hi: int) -> Iterable[int]:
+    return range(lo, hi)
+
+
+def _lifo(_export: ExportLine, _lots: Sequence[ImportLine], lo: int, hi: int) -> Iterable[int]:
+    return range(hi - 1, lo - 1, -1)
+
+
+def _directed(export: ExportLine, lots: Sequence[ImportLine], lo: int, hi: int) -> Iterable[int]:
+    """Only the import pedimento the export line names (FIFO within it); FIFO when none is named."""
+    if not export.import_pedimento:
+        return range(lo, hi)
+    return [i for i in range(lo, hi) if lots[i].pedimento == export.import_pedimento]
+
+
+DISCHARGE_METHODS: dict[str, LotOrder] = {"fifo": _fifo, "lifo": _lifo, "directed": _directed}
+
+
+class _PartStock:
+    """One part's lots in FIFO order with what is left of each."""
+
+    def __init__(self, lots: list[ImportLine]) -> None:
+        self.lots = lots
+        self.dates = [lot.cleared_on for lot in lots]
+        self.left = [lot.qty for lot in lots]
+        self.first_open = 0
+
+    def take(self, indices: Iterable[int], need: Decimal) -> Iterable[tuple[ImportLine, Decimal]]:
+        for i in indices:
+            if need <= 0:
+                break
+            qty = min(self.left[i], need)
+            if qty <= 0:
+                continue
+            self.left[i] = EXACT.subtract(self.left[i], qty)
+            need = EXACT.subtract(need, qty)
+            yield self.lots[i], qty
+        while self.first_open < len(self.left) and self.left[self.first_open] <= 0:
+            self.first_open += 1
+
+
+def discharge(ledger: Ledger, method: str = "fifo", progress: Progress = QUIET) -> DischargeResult:
+    """Run the discharge of every export line of ``ledger`` (``progress`` advances by export line)."""
+    order = DISCHARGE_METHODS[method]
+    kinds = {name: part.kind for name, part in ledger.parts.items()}
+    by_part: dict[str, list[ImportLine]] = defaultdict(list)
+    for lot in sorted(ledger.imports, key=lambda lot: lot.fifo_key):
+        by_part[lot.part].append(lot)
+    stocks = {part: _PartStock(lots) for part, lots in by_part.items()}
+    allocations: list[Allocation] = []
+    shortfalls: list[Shortfall] = []
+    for export in counted(sorted(ledger.exports, key=lambda e: e.order_key), progress):
+        needs = explode(ledger, export.product, export.qty, export.cleared_on)
+        for part in sorted(needs):
+            need = needs[part]
+            stock = stocks.get(part)
+            if stock is not None:
+                hi = bisect.bisect_right(stock.dates, export.cleared_on)
+                indices = order(export, stock.lots, stock.first_open, hi)
+                for lot, qty in stock.take(indices, need):
+                    need = EXACT.subtract(need, qty)
+                    due = deadline(kinds.get(part, "raw"), lot.cleared_on)
+                    allocations.append(Allocation(
+                        export.pedimento, export.line, export.product, part, lot.pedimento, lot.line,
+                        qty, late=due is not None and export.cleared_on > due))
+            if need > 0:
+                shortfalls.append(Shortfall(export.pedimento, export.line, export.product, part, need))
+    return DischargeResult(tuple(allocations), tuple(shortfalls))
+
+
+def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) -> list[Balance]:
+    """Imported, discharged and remaining per import line, with its Art. 108 status."""
+    used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    for allocation in allocations:
+        used[(allocation.import_pedimento, allocation.import_line, allocation.part)] += allocation.qty
+    rows = []
+    for lot in sorted(ledger.imports, key=lambda lot: (lot.pedimento, lot.line, lot.part)):
+        kind = ledger.parts[lot.part].kind if lot.part in ledger.parts else "raw"
+        due = deadline(kind, lot.cleared_on)
+        discharged = used.get(lot.key, Decimal(0))
+        left = EXACT.subtract(lot.qty, discharged)
+        rows.append(Balance(lot.pedimento, lot.line, lot.part, EXACT.add(lot.qty, lot.adjusted), discharged,
+                            left, due, None if due is None else (due - as_of).days,
+                            balance_status(left, due, as_of), lot.adjusted))
+    return rows

@@ -1,0 +1,498 @@
+"""The discharge use case: validate the input folder, (optionally) store it, discharge, write outputs.
+
+Without a database the whole run stays in memory (the fast batch path). With
+one, the input is merged into the stored ledger in the same transaction as
+the run, the discharge runs over the whole stored ledger, and only the export
+lines whose discharge changed get new allocation rows (their old rows are
+reversed, never updated): re-running the same input adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import and_, exists, insert, select
+from sqlalchemy.orm import Session, aliased
+
+from immex.core.numbers import plain
+from immex.core.problems import InputError, Problem
+from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
+from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.methods import (
+    DISCHARGE_METHODS,
+    Allocation,
+    Balance,
+    DischargeResult,
+    Shortfall,
+    balances,
+    discharge,
+)
+from immex.discharge.outputs import write_discharge_outputs, write_run_json
+from immex.ledger.frames import read_ledger_frames
+from immex.ledger.model import Ledger
+from immex.ledger.orm import (
+    AllocationReversalRow,
+    AllocationRow,
+    DischargeRunRow,
+    ExportLineRow,
+    ImportLineRow,
+    PedimentoRow,
+    RunReversalRow,
+)
+from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
+from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
+from immex.store.db import open_database
+
+
+@dataclass
+class DischargeOutcome:
+    run: dict[str, Any]
+    result: DischargeResult
+    balances: list[Balance]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def input_fingerprint(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _ledger_fingerprint(ledger: Ledger) -> str:
+    digest = hashlib.sha256()
+    for line in ledger_fingerprint_rows(ledger):
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> DischargeResult:
+    """The fast engine where it exists for the method, else the exact domain version."""
+    if method == "fifo":
+        try:
+            from immex.discharge.fast import discharge_fast
+        except ImportError:  # the vectorized engine is optional at import time
+            return _discharge_by_row(ledger, method, progress)
+        progress.phase("discharging (vectorized)")  # whole columns at once: no row count to show
+        return discharge_fast(ledger)
+    return _discharge_by_row(ledger, method, progress)
+
+
+def _discharge_by_row(ledger: Ledger, method: str, progress: Progress) -> DischargeResult:
+    progress.phase("discharging", total=len(ledger.exports), unit="export lines")
+    return discharge(ledger, method, progress)
+
+
+def run_discharge(
+    input_dir: Path,
+    output_dir: Path,
+    method: str = "fifo",
+    as_of: dt.date | None = None,
+    db_url: str | None = None,
+    progress: ProgressLike = QUIET,
+) -> DischargeOutcome:
+    """Validate, discharge and write the contract's output folder. Raises InputError on bad input."""
+    progress = as_progress(progress)
+    if method not in DISCHARGE_METHODS:
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    None,
+                    "method",
+                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
+                )
+            ]
+        )
+    as_of = as_of or dt.date.today()
+    if db_url is None and method == "fifo":
+        fast = _run_columnar(input_dir, output_dir, as_of, progress)
+        if fast is not None:
+            return fast
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    staged = read_ledger(input_dir, progress=progress)
+    if staged.problems or staged.ledger is None:
+        raise InputError(staged.problems)
+    fingerprint = input_fingerprint(staged.fingerprint_sources)
+    timings["validate_s"] = time.perf_counter() - started
+    if db_url is None:
+        ledger = staged.ledger
+        result = compute(ledger, method, progress)
+        run_id: int | str = f"{fingerprint[:12]}-{method}"
+        reused = False
+    else:
+        ledger, result, run_id, reused = _run_in_store(
+            db_url, staged.ledger, method, as_of, fingerprint, progress
+        )
+    timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
+    progress.phase("computing balances")
+    rows = balances(ledger, result.allocations, as_of)
+    counts = _write_outputs(output_dir, result, rows, progress)
+    timings["total_s"] = time.perf_counter() - started
+    run = _run_summary(
+        run_id,
+        method,
+        as_of,
+        fingerprint,
+        ledger,
+        result,
+        rows,
+        counts,
+        timings,
+        reused,
+        "per-row" if db_url is None else "stored",
+    )
+    write_run_json(output_dir, run)
+    return DischargeOutcome(run, result, rows, staged.warnings)
+
+
+def _write_outputs(
+    output_dir: Path, result: DischargeResult, rows: list[Balance], progress: Progress
+) -> dict[str, int]:
+    """The three CSV files, counted row by row as they are written."""
+    total = len(result.allocations) + len(result.shortfalls) + len(rows)
+    progress.phase("writing the output folder", total=total, unit="rows")
+    return write_discharge_outputs(
+        output_dir,
+        counted(result.allocations, progress),
+        counted(result.shortfalls, progress),
+        counted(rows, progress),
+    )
+
+
+def _run_columnar(
+    input_dir: Path, output_dir: Path, as_of: dt.date, progress: Progress
+) -> DischargeOutcome | None:
+    """The batch path for big folders: Polars columns end to end, the same output files.
+
+    ``read_ledger_frames`` accepts only a folder it can prove valid with the
+    per-row reader's checks; otherwise this returns None and the per-row path
+    runs, so error messages are always the per-row reader's.
+    """
+    started = time.perf_counter()
+    progress("reading and validating the input (columnar)")
+    frames = read_ledger_frames(input_dir)
+    if frames is None or find_bom_cycle(frames.boms) is not None:
+        return None
+    fingerprint = input_fingerprint(frames.sources)
+    validated = time.perf_counter()
+    progress("discharging (vectorized)")
+    result = discharge_frames(frames)
+    discharged = time.perf_counter()
+    progress("writing the output folder")
+    summary = write_discharge_frames(output_dir, result, as_of)
+    warnings = _columnar_warnings(input_dir)
+    counts = {
+        "parts": frames.parts.height,
+        "import_lines": frames.imports.height,
+        "export_lines": frames.exports.height,
+        **{
+            k: summary[k]
+            for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
+        },
+    }
+    totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+    timings = {
+        "validate_s": validated - started,
+        "discharge_s": discharged - validated,
+        "total_s": time.perf_counter() - started,
+    }
+    run = _run_record(
+        f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, "columnar", counts, totals, timings
+    )
+    write_run_json(output_dir, run)
+    return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _columnar_warnings(input_dir: Path) -> list[Problem]:
+    """Anexo 22 warnings from the distinct (pedimento, clave) pairs, read as columns."""
+    rows: list[tuple[str, int, str, str, dt.date]] = []
+    for name in ("imports.csv", "exports.csv"):
+        frame = (
+            pl.read_csv(input_dir / name, columns=["pedimento", "clave", "cleared_on"], infer_schema=False)
+            .with_row_index("row", offset=2)
+            .with_columns(
+                pl.col("pedimento").str.replace_all(" ", ""),
+                pl.col("clave").str.strip_chars().str.to_uppercase(),
+            )
+            .unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
+        )
+        rows += [
+            (name, row, ped, clave, dt.date.fromisoformat(day))
+            for row, ped, clave, day in frame.select("row", "pedimento", "clave", "cleared_on").iter_rows()
+        ]
+    return pedimento_warnings(rows)
+
+
+def _run_record(
+    run_id: int | str,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    engine: str,
+    counts: dict[str, Any],
+    totals: dict[str, str],
+    timings: dict[str, float],
+    reused: bool = False,
+) -> dict[str, Any]:
+    """The content of run.json, whichever path produced the run."""
+    return {
+        "run_id": run_id,
+        "method": method,
+        "as_of": as_of.isoformat(),
+        "input_fingerprint": fingerprint,
+        "reused_existing_run": reused,
+        "engine": engine,
+        "counts": counts,
+        "totals": totals,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _run_summary(
+    run_id: int | str,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    ledger: Ledger,
+    result: DischargeResult,
+    rows: Sequence[Balance],
+    counts: dict[str, int],
+    timings: dict[str, float],
+    reused: bool,
+    engine: str,
+) -> dict[str, Any]:
+    by_status: dict[str, int] = defaultdict(int)
+    for row in rows:
+        by_status[row.status] += 1
+    all_counts = {
+        "parts": len(ledger.parts),
+        "import_lines": len(ledger.imports),
+        "export_lines": len(ledger.exports),
+        **counts,
+        "late_allocations": sum(1 for a in result.allocations if a.late),
+        "balances_by_status": dict(sorted(by_status.items())),
+    }
+    totals = {
+        "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
+        "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
+    }
+    return _run_record(run_id, method, as_of, fingerprint, engine, all_counts, totals, timings, reused)
+
+
+# ---- the stored path ---------------------------------------------------------------------------
+
+AllocationKey = tuple[str, str | None, int | None, Any, bool]  # part, import ped., line, qty, late
+
+
+def _run_in_store(
+    db_url: str, staged: Ledger, method: str, as_of: dt.date, fingerprint: str, progress: Progress
+) -> tuple[Ledger, DischargeResult, int, bool]:
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            company = company_id(session)
+            _counts, problems = store_ledger(session, staged, company, progress)
+            if problems:
+                raise InputError(problems)  # rolls the transaction back: nothing stored
+            progress.phase("loading the stored ledger")
+            ledger = load_ledger(session, company)
+            result = compute(ledger, method, progress)
+            run_id, reused = _record_run(
+                session, company, ledger, result, method, as_of, fingerprint, progress
+            )
+        return ledger, result, run_id, reused
+    finally:
+        engine.dispose()
+
+
+def active_allocations(session: Session, company: int) -> list[AllocationRow]:
+    """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
+    reversed_runs = select(RunReversalRow.run_id)
+    withdrawal = aliased(AllocationReversalRow)
+    query = (
+        select(AllocationRow)
+        .join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
+        .where(
+            DischargeRunRow.company_id == company,
+            AllocationRow.run_id.not_in(reversed_runs),
+            ~exists().where(
+                and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id.not_in(reversed_runs))
+            ),
+        )
+        .order_by(AllocationRow.export_line_id, AllocationRow.seq)
+    )
+    return list(session.scalars(query))
+
+
+def _line_ids(
+    session: Session, company: int
+) -> tuple[dict[tuple[str, int, str], int], dict[tuple[str, int, str], int]]:
+    exports = {(n, r.line, r.product): r.id for r, n in _numbered(session, ExportLineRow, company)}
+    imports = {(n, r.line, r.part): r.id for r, n in _numbered(session, ImportLineRow, company)}
+    return exports, imports
+
+
+def _numbered(session: Session, model: Any, company: int) -> Iterable[Any]:
+    """(line row, pedimento number) pairs of a company's import or export lines."""
+    return session.execute(
+        select(model, PedimentoRow.number).join(PedimentoRow).where(model.company_id == company)
+    )
+
+
+def _new_rows(
+    result: DischargeResult,
+    export_ids: dict[tuple[str, int, str], int],
+    import_ids: dict[tuple[str, int, str], int],
+) -> dict[int, list[dict[str, Any]]]:
+    """Allocation and shortfall rows of ``result`` grouped by export line id, in output order."""
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for a in result.allocations:
+        export_id = export_ids[(a.export_pedimento, a.export_line, a.product)]
+        grouped[export_id].append(
+            {
+                "export_line_id": export_id,
+                "part": a.part,
+                "qty": a.qty,
+                "late": a.late,
+                "import_line_id": import_ids[(a.import_pedimento, a.import_line, a.part)],
+            }
+        )
+    for s in result.shortfalls:
+        export_id = export_ids[(s.export_pedimento, s.export_line, s.product)]
+        grouped[export_id].append(
+            {
+                "export_line_id": export_id,
+                "part": s.part,
+                "qty": s.qty_missing,
+                "late": False,
+                "import_line_id": None,
+            }
+        )
+    return grouped
+
+
+def _signature(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+    def get(row: Any, name: str) -> Any:
+        return row[name] if isinstance(row, dict) else getattr(row, name)
+
+    return sorted(
+        (get(r, "part"), get(r, "import_line_id") or 0, get(r, "qty"), get(r, "late")) for r in rows
+    )
+
+
+def _record_run(
+    session: Session,
+    company: int,
+    ledger: Ledger,
+    result: DischargeResult,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    progress: Progress = QUIET,
+) -> tuple[int, bool]:
+    """Append the run's changes; reuse the latest run when nothing changed."""
+    progress.phase("comparing with the stored allocations")
+    export_ids, import_ids = _line_ids(session, company)
+    wanted = _new_rows(result, export_ids, import_ids)
+    current: dict[int, list[AllocationRow]] = defaultdict(list)
+    for row in active_allocations(session, company):
+        current[row.export_line_id].append(row)
+    changed = sorted(
+        e
+        for e in set(wanted) | set(current)
+        if _signature(wanted.get(e, ())) != _signature(current.get(e, ()))
+    )
+    if not changed:
+        latest = session.scalar(
+            select(DischargeRunRow.id)
+            .where(
+                DischargeRunRow.company_id == company,
+                DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
+            )
+            .order_by(DischargeRunRow.id.desc())
+            .limit(1)
+        )
+        if latest is not None:
+            return latest, True
+    run = DischargeRunRow(
+        company_id=company,
+        method=method,
+        as_of=as_of,
+        input_fingerprint=fingerprint,
+        ledger_fingerprint=_ledger_fingerprint(ledger),
+        created_by=current_user(),
+        summary={"export_lines_changed": len(changed)},
+    )
+    session.add(run)
+    session.flush()
+    withdrawn = [{"allocation_id": row.id, "run_id": run.id} for e in changed for row in current.get(e, ())]
+    fresh = [
+        {**row, "run_id": run.id, "seq": seq} for e in changed for seq, row in enumerate(wanted.get(e, ()))
+    ]
+    progress.phase("recording the run", total=len(withdrawn) + len(fresh), unit="rows")
+    for table, rows in ((AllocationReversalRow, withdrawn), (AllocationRow, fresh)):
+        for start in range(0, len(rows), 5000):
+            chunk = rows[start : start + 5000]
+            session.execute(insert(table), chunk)
+            progress.advance(len(chunk))
+    return run.id, False
+
+
+def reverse_run(db_url: str, run_id: int, reason: str) -> None:
+    """Void the latest active run: its rows and its withdrawals of earlier rows stop counting."""
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            run = session.get(DischargeRunRow, run_id)
+            if run is None:
+                raise InputError([Problem("", None, "run", f"run {run_id} does not exist")])
+            reversed_ids = set(session.scalars(select(RunReversalRow.run_id)))
+            if run_id in reversed_ids:
+                raise InputError([Problem("", None, "run", f"run {run_id} is already reversed")])
+            later = session.scalar(
+                select(DischargeRunRow.id)
+                .where(
+                    DischargeRunRow.company_id == run.company_id,
+                    DischargeRunRow.id > run_id,
+                    DischargeRunRow.id.not_in(reversed_ids),
+                )
+                .limit(1)
+            )
+            if later is not None:
+                raise InputError(
+                    [Problem("", None, "run", f"run {later} is later and still active: reverse it first")]
+                )
+            session.add(RunReversalRow(run_id=run_id, reversed_by=current_user(), reason=reason))
+    finally:
+        engine.dispose()
+
+
+def stored_result(session: Session, company: int) -> DischargeResult:
+    """The active allocations and shortfalls of the store as domain values, in output order."""
+    exports = {
+        r.id: (n, r.line, r.product, r.cleared_on) for r, n in _numbered(session, ExportLineRow, company)
+    }
+    imports = {r.id: (n, r.line) for r, n in _numbered(session, ImportLineRow, company)}
+    rows = active_allocations(session, company)
+    rows.sort(key=lambda r: (exports[r.export_line_id][3], exports[r.export_line_id][:3], r.seq))
+    allocations, shortfalls = [], []
+    for r in rows:
+        ped, line, product, _ = exports[r.export_line_id]
+        if r.import_line_id is None:
+            shortfalls.append(Shortfall(ped, line, product, r.part, r.qty))
+        else:
+            imp, imp_line = imports[r.import_line_id]
+            allocations.append(Allocation(ped, line, product, r.part, imp, imp_line, r.qty, r.late))
+    return DischargeResult(tuple(allocations), tuple(shortfalls))

@@ -1,1 +1,0 @@
-"""The pure domain: plain immutable values and functions, no I/O."""

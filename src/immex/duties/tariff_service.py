@@ -1,0 +1,545 @@
+"""Tariff data on disk: the LIGIE table (shipped + updates from official files) and the
+company's US HTS table (imported from the USITC HTS JSON/CSV export).
+
+Files are CSV with a header; every value is text (rates are plain decimals, fractions).
+Bad input comes back as :class:`immex.core.problems.InputError` with every problem,
+and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import pickle
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from immex.core.numbers import parse_decimal
+from immex.core.problems import InputError, Problem
+from immex.duties.tariff import (
+    HtsRow,
+    ProsecRow,
+    ReleaseMerge,
+    TariffRow,
+    apply_release,
+    hts_digits,
+    in_force,
+    is_duty_text,
+    merge_prosec,
+    parse_hts_general,
+    parse_tigie_rate,
+    prosec_in_force,
+    split_fraccion,
+)
+
+TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until",
+                  "source")
+# Added for duties that are not ad valorem (the Tarifa's text, igi_rate empty). A table
+# whose rows all have an ad valorem rate or none is still written without it, and a table
+# without it (every file written before it existed) reads as before.
+TARIFF_COLUMNS_WITH_TEXT = (*TARIFF_COLUMNS, "igi_text")
+# What `tariff update` does with an import duty that is not ad valorem.
+NON_AD_VALOREM = ("reject", "keep")
+HTS_COLUMNS = ("hts", "description", "general", "general_rate", "source")
+DATA_DIR_ENV = "IMMEX_DATA_DIR"
+
+# Header names accepted in an official tariff file (compared without accents/case/spaces).
+OFFICIAL_ALIASES: dict[str, tuple[str, ...]] = {
+    "fraccion": ("fraccion", "fraccionarancelaria", "fraccionaria", "codigo", "fraccionnico"),
+    "nico": ("nico", "numerodeidentificacioncomercial"),
+    "description": ("descripcion", "descripciondelamercancia", "description"),
+    "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit"),
+    "igi_rate": ("igi", "arancel", "impuestoimportacion", "impuestodeimportacion", "advalorem",
+                 "igiimportacion", "tasaimportacion", "importacion", "imp", "import"),
+}
+# The Tarifa as the DOF prints it (columns CÓDIGO, DESCRIPCIÓN, UNIDAD, IMP., EXP.) also
+# lists capítulos, partidas and subpartidas (2, 4 or 6 digits) without a rate: skipped.
+_HEADING_LENGTHS = (2, 4, 6)
+
+
+def _norm(header: str) -> str:
+    text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def data_dir(given: Path | None) -> Path:
+    """Where updated tables live: ``--data-dir``, else ``$IMMEX_DATA_DIR``, else ``./immex-data``."""
+    if given is not None:
+        return given
+    return Path(os.environ.get(DATA_DIR_ENV) or "immex-data")
+
+
+def shipped_tariff_text() -> str:
+    files = resources.files("immex.rules.duties").joinpath("tariff")
+    return files.joinpath("ligie.csv").read_text(encoding="utf-8")
+
+
+def read_tariff_csv(text: str, name: str) -> list[TariffRow]:
+    """Parse a table in this project's format; raise InputError listing every bad cell."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or tuple(reader.fieldnames) not in (TARIFF_COLUMNS,
+                                                                      TARIFF_COLUMNS_WITH_TEXT):
+        raise InputError([Problem(name, 1, "", f"header must be {','.join(TARIFF_COLUMNS)} "
+                                               "(optionally followed by ,igi_text)")])
+    rows: list[TariffRow] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(reader, start=2):
+        try:
+            fraccion, nico_in = split_fraccion(raw["fraccion"])
+        except ValueError as exc:
+            problems.append(Problem(name, number, "fraccion", str(exc)))
+            continue
+        nico = raw["nico"].strip()
+        if nico and (len(nico) != 2 or not nico.isdigit()):
+            problems.append(Problem(name, number, "nico", f"{nico!r} must be two digits"))
+            continue
+        rate: Decimal | None = None
+        if raw["igi_rate"].strip():
+            try:
+                rate = parse_decimal(raw["igi_rate"])
+            except ValueError as exc:
+                problems.append(Problem(name, number, "igi_rate", str(exc)))
+                continue
+        try:
+            since = dt.date.fromisoformat(raw["since"])
+            until = dt.date.fromisoformat(raw["until"]) if raw["until"].strip() else None
+        except ValueError:
+            problems.append(Problem(name, number, "since", "since/until must be YYYY-MM-DD"))
+            continue
+        if not raw["source"].strip():
+            problems.append(Problem(name, number, "source", "every row needs its source"))
+            continue
+        text = (raw.get("igi_text") or "").strip()
+        if text and rate is not None:
+            problems.append(Problem(name, number, "igi_text", "a row has an ad valorem igi_rate "
+                                                              "or the text of another duty, "
+                                                              "not both"))
+            continue
+        rows.append(TariffRow(fraccion, nico or (nico_in or ""), raw["description"],
+                              raw["unit"], rate, since, until, raw["source"], text))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def write_tariff_csv(rows: Iterable[TariffRow]) -> str:
+    """The table as CSV; the ``igi_text`` column is written only when a row has a text."""
+    rows = list(rows)
+    with_text = any(row.igi_text for row in rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TARIFF_COLUMNS_WITH_TEXT if with_text else TARIFF_COLUMNS)
+    for row in rows:
+        cells = [row.fraccion, row.nico, row.description, row.unit,
+                 "" if row.igi_rate is None else format(row.igi_rate, "f"),
+                 row.since.isoformat(), row.until.isoformat() if row.until else "", row.source]
+        writer.writerow([*cells, row.igi_text] if with_text else cells)
+    return out.getvalue()
+
+
+@cache
+def _shipped_rows() -> tuple[TariffRow, ...]:
+    return tuple(read_tariff_csv(shipped_tariff_text(), "rules/duties/tariff/ligie.csv"))
+
+
+def tariff_rows(directory: Path | None = None) -> list[TariffRow]:
+    """The table in use: the updated one in the data directory, else the shipped one."""
+    updated = data_dir(directory) / "tariff" / "ligie.csv"
+    if updated.exists():
+        return read_tariff_csv(updated.read_text(encoding="utf-8"), str(updated.name))
+    return list(_shipped_rows())
+
+
+@dataclass(frozen=True, slots=True)
+class TariffAnswer:
+    fraccion: str
+    nico: str | None
+    day: dt.date
+    rows: list[TariffRow]
+    prosec: list[ProsecRow]
+
+
+def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None) -> TariffAnswer:
+    try:
+        fraccion, nico = split_fraccion(fraccion_text)
+    except ValueError as exc:
+        raise InputError([Problem("", None, "FRACCION", str(exc))]) from exc
+    rows = in_force(tariff_rows(directory), fraccion, nico, day)
+    return TariffAnswer(fraccion, nico, day, rows,
+                        prosec_in_force(prosec_rows(directory), fraccion, day))
+
+
+def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV or XLSX file, all cells as text."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        cells = [["" if c is None else str(c) for c in row]
+                 for row in sheet.iter_rows(values_only=True)]
+        book.close()
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t")
+        cells = [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+    # The header is the first row that names a fracción column.
+    for index, row in enumerate(cells):
+        if any(_norm(c) in OFFICIAL_ALIASES["fraccion"] for c in row):
+            return row, cells[index + 1:]
+    raise InputError([Problem(path.name, None, "", "no header row with a fracción column "
+                                                    f"(one of {OFFICIAL_ALIASES['fraccion']})")])
+
+
+def read_official_tariff(path: Path, since: dt.date, source: str, *,
+                         non_ad_valorem: str = "reject") -> list[TariffRow]:
+    """Rows of an official tariff file (SNICE/SIAVI/DOF export as CSV or XLSX).
+
+    Columns are found by header name (see ``OFFICIAL_ALIASES``); the fracción may carry
+    the NICO (10 digits) or the NICO may come in its own column. Rates are percentages
+    or ``Ex.``. A specific, mixed or prohibited duty (a cell with words: ``0.36 Dls por
+    kg``, ``Prohibida``) is reported as a problem, or with ``non_ad_valorem="keep"``
+    loaded without a rate, its text kept in ``igi_text``; a cell of digits and signs
+    that is not a percentage is a problem either way.
+    """
+    if non_ad_valorem not in NON_AD_VALOREM:
+        raise InputError([Problem("", None, "--non-ad-valorem",
+                                  f"{non_ad_valorem!r} is not one of {', '.join(NON_AD_VALOREM)}")])
+    header, body = _rows_of(path)
+    position: dict[str, int] = {}
+    for index, name in enumerate(header):
+        for field, aliases in OFFICIAL_ALIASES.items():
+            if _norm(name) in aliases and field not in position:
+                position[field] = index
+    first = 2
+    if "igi_rate" not in position and body:
+        # Two header rows ("ARANCEL" over "IMP." / "EXP."): the rate is named on the second.
+        below = [i for i, name in enumerate(body[0]) if _norm(name) in OFFICIAL_ALIASES["igi_rate"]]
+        if below:
+            position["igi_rate"] = below[0]
+            body, first = body[1:], 3
+    problems: list[Problem] = []
+    for needed in ("fraccion", "description", "igi_rate"):
+        if needed not in position:
+            problems.append(Problem(path.name, 1, needed,
+                                    f"no column for {needed} (accepted headers: "
+                                    f"{', '.join(OFFICIAL_ALIASES[needed])})"))
+    if problems:
+        raise InputError(problems)
+    rows: list[TariffRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for offset, cells in enumerate(body):
+        number = offset + first
+        def cell(field: str, cells: list[str] = cells) -> str:
+            index = position.get(field)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+        if not any(c.strip() for c in cells) or not cell("fraccion"):
+            continue
+        code = cell("fraccion").replace(".", "").replace(" ", "")
+        if code.isdigit() and len(code) in _HEADING_LENGTHS and not cell("igi_rate"):
+            continue
+        try:
+            fraccion, nico_in = split_fraccion(cell("fraccion"))
+        except ValueError as exc:
+            problems.append(Problem(path.name, number, "fraccion", str(exc)))
+            continue
+        nico = cell("nico").zfill(2) if cell("nico") else (nico_in or "")
+        text = ""
+        try:
+            rate = parse_tigie_rate(cell("igi_rate"))
+        except ValueError as exc:
+            if not is_duty_text(cell("igi_rate")):
+                problems.append(Problem(path.name, number, "igi_rate", str(exc)))
+                continue
+            if non_ad_valorem != "keep":
+                problems.append(Problem(path.name, number, "igi_rate",
+                                        f"{exc}; --non-ad-valorem keep loads such a row "
+                                        "without a rate, keeping its text"))
+                continue
+            rate, text = None, cell("igi_rate")
+        key = (fraccion, nico)
+        if key in seen:
+            problems.append(Problem(path.name, number, "fraccion",
+                                    f"{fraccion} NICO {nico or '-'} repeats row {seen[key]}"))
+            continue
+        seen[key] = number
+        rows.append(TariffRow(fraccion, nico, cell("description"), cell("unit"), rate, since,
+                              None, source, text))
+    if problems:
+        raise InputError(problems)
+    if not rows:
+        raise InputError([Problem(path.name, None, "", "no tariff rows found")])
+    return rows
+
+
+class _StringsOnly(pickle.Unpickler):
+    """Unpickles the plain strings of satcfdi's catalog and refuses anything else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refusing {module}.{name}")
+
+
+def read_satcfdi_catalog(db_path: Path, since: dt.date, source: str) -> list[TariffRow]:
+    """Fracciones with NICO and description from satcfdi's ``catalogs.db`` (SAT catalog
+    ``c_FraccionArancelaria`` of the Comercio Exterior complement). No rates: that catalog
+    has none, so ``igi_rate`` stays empty."""
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        pairs = connection.execute(
+            "SELECT key, value FROM C5bc_c_FraccionArancelaria").fetchall()
+    finally:
+        connection.close()
+    rows = []
+    for key_blob, value_blob in pairs:
+        key = _StringsOnly(io.BytesIO(key_blob)).load()
+        value = _StringsOnly(io.BytesIO(value_blob)).load()
+        if isinstance(key, str) and len(key) == 10 and key.isdigit() and isinstance(value, str):
+            rows.append(TariffRow(key[:8], key[8:], value, "", None, since, None, source))
+    rows.sort(key=lambda r: (r.fraccion, r.nico))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class TariffUpdate:
+    """What ``tariff update`` did: the file written, the rows read (``without_rate`` of
+    them kept with the text of a duty that is not ad valorem) and the merge counts."""
+
+    path: Path
+    read: int
+    without_rate: int
+    merge: ReleaseMerge
+
+    @property
+    def total(self) -> int:
+        return len(self.merge.rows)
+
+
+def _write_table(directory: Path | None, name: str, text: str) -> Path:
+    """``<data dir>/tariff/<name>``, replaced in one step: a reader never sees half a table."""
+    target = data_dir(directory) / "tariff" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".csv.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def tariff_update(file: Path, since: dt.date, source: str, directory: Path | None = None, *,
+                  satcfdi: bool = False, non_ad_valorem: str = "reject",
+                  full: bool = False) -> TariffUpdate:
+    """Merge an official release into the table (``full``: the release is the whole Tarifa
+    in force from ``since``, so rows it does not list are closed the day before)."""
+    if not source.strip():
+        raise InputError([Problem("", None, "--source", "give the citation of the file")])
+    release = (read_satcfdi_catalog(file, since, source) if satcfdi
+               else read_official_tariff(file, since, source, non_ad_valorem=non_ad_valorem))
+    merge = apply_release(tariff_rows(directory), release, since, full=full)
+    target = _write_table(directory, "ligie.csv", write_tariff_csv(merge.rows))
+    return TariffUpdate(target, len(release), sum(1 for r in release if r.igi_text), merge)
+
+
+# --- PROSEC (Decreto DOF 02-08-2002, Art. 5) ---------------------------------------------
+
+PROSEC_COLUMNS = ("sector", "fraccion", "rate", "since", "until", "source")
+PROSEC_ALIASES: dict[str, tuple[str, ...]] = {
+    "sector": ("sector", "programa", "fracciondelart3"),
+    "fraccion": OFFICIAL_ALIASES["fraccion"],
+    "rate": ("arancel", "advalorem", "tasa", "igi", "aranceladvalorem", "prosec"),
+}
+
+
+def prosec_rows(directory: Path | None = None) -> list[ProsecRow]:
+    """The PROSEC table of the data directory (none is shipped: see docs/duties.md)."""
+    path = data_dir(directory) / "tariff" / "prosec.csv"
+    if not path.exists():
+        return []
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    if reader.fieldnames is None or tuple(reader.fieldnames) != PROSEC_COLUMNS:
+        raise InputError([Problem(path.name, 1, "", f"header must be {','.join(PROSEC_COLUMNS)}")])
+    rows = []
+    for raw in reader:
+        rows.append(ProsecRow(raw["sector"], raw["fraccion"], parse_decimal(raw["rate"]),
+                              dt.date.fromisoformat(raw["since"]),
+                              dt.date.fromisoformat(raw["until"]) if raw["until"] else None,
+                              raw["source"]))
+    return rows
+
+
+def read_official_prosec(path: Path, since: dt.date, source: str) -> list[ProsecRow]:
+    """Rows of a PROSEC list (CSV/XLSX with sector, fracción and rate columns; rates as
+    percentages or ``Ex.``)."""
+    header, body = _rows_of(path)
+    position: dict[str, int] = {}
+    for index, name in enumerate(header):
+        for field, aliases in PROSEC_ALIASES.items():
+            if _norm(name) in aliases and field not in position:
+                position[field] = index
+    problems = [Problem(path.name, 1, f, f"no column for {f} (accepted headers: "
+                                         f"{', '.join(PROSEC_ALIASES[f])})")
+                for f in PROSEC_ALIASES if f not in position]
+    if problems:
+        raise InputError(problems)
+    rows: list[ProsecRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for offset, cells in enumerate(body):
+        number = offset + 2
+        values = {f: (cells[i].strip() if i < len(cells) else "") for f, i in position.items()}
+        if not values["fraccion"]:
+            continue
+        try:
+            fraccion, _ = split_fraccion(values["fraccion"])
+            rate = parse_tigie_rate(values["rate"])
+        except ValueError as exc:
+            problems.append(Problem(path.name, number, "fraccion/rate", str(exc)))
+            continue
+        if rate is None or not values["sector"]:
+            problems.append(Problem(path.name, number, "sector/rate", "sector and rate needed"))
+            continue
+        key = (values["sector"], fraccion)
+        if key in seen:
+            problems.append(Problem(path.name, number, "fraccion",
+                                    f"sector {key[0]} fracción {fraccion} repeats row {seen[key]}"))
+            continue
+        seen[key] = number
+        rows.append(ProsecRow(values["sector"], fraccion, rate, since, None, source))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def prosec_update(file: Path, since: dt.date, source: str,
+                  directory: Path | None = None) -> tuple[Path, int, int]:
+    if not source.strip():
+        raise InputError([Problem("", None, "--source", "give the citation of the file")])
+    release = read_official_prosec(file, since, source)
+    merged = merge_prosec(prosec_rows(directory), release, since)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PROSEC_COLUMNS)
+    for row in merged:
+        writer.writerow([row.sector, row.fraccion, format(row.rate, "f"), row.since.isoformat(),
+                         row.until.isoformat() if row.until else "", row.source])
+    target = _write_table(directory, "prosec.csv", out.getvalue())
+    return target, len(release), len(merged)
+
+
+# --- US HTS -----------------------------------------------------------------------------
+
+_HTS_CSV = {"number": ("htsnumber", "htsno"), "description": ("description",),
+            "general": ("generalrateofduty", "general")}
+
+
+def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> list[HtsRow]:
+    """Rows of a USITC HTS export (JSON list of objects with ``htsno``/``description``/
+    ``general``, or the CSV with ``HTS Number``/``Description``/``General Rate of Duty``).
+
+    A 10-digit statistical line with an empty general rate takes the rate of its 8-digit
+    line (the HTS prints the rate once). ``codes`` keeps only those lines (and the
+    headings above them), for the goods the company actually exports.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    records: list[tuple[str, str, str]] = []
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError([Problem(path.name, None, "", f"not valid JSON: {exc.msg}")]) from exc
+        if not isinstance(data, list):
+            raise InputError([Problem(path.name, None, "", "expected a JSON list of HTS lines")])
+        for item in data:
+            if isinstance(item, dict):
+                records.append((str(item.get("htsno") or ""), str(item.get("description") or ""),
+                                str(item.get("general") or "")))
+    else:
+        reader = csv.reader(io.StringIO(text))
+        header = [_norm(h) for h in next(reader, [])]
+        index: dict[str, int] = {}
+        for field, aliases in _HTS_CSV.items():
+            for i, name in enumerate(header):
+                if name in aliases:
+                    index[field] = i
+                    break
+        missing = [f for f in _HTS_CSV if f not in index]
+        if missing:
+            raise InputError([Problem(path.name, 1, m, "column not found (USITC CSV export "
+                                                       "headers expected)") for m in missing])
+        for cells in reader:
+            def get(field: str, cells: list[str] = cells) -> str:
+                return cells[index[field]] if index[field] < len(cells) else ""
+            records.append((get("number"), get("description"), get("general")))
+    wanted = [hts_digits(c) for c in codes]
+    rows: list[HtsRow] = []
+    last_rate: tuple[str, str] | None = None
+    problems: list[Problem] = []
+    for position, (number, description, general) in enumerate(records, start=2):
+        if not number.strip():
+            continue
+        try:
+            digits = hts_digits(number)
+        except ValueError as exc:
+            problems.append(Problem(path.name, position, "htsno", str(exc)))
+            continue
+        general = general.strip()
+        if general:
+            last_rate = (digits, general)
+        elif len(digits) == 10 and last_rate is not None and digits.startswith(last_rate[0]):
+            general = last_rate[1]
+        if wanted and not any(w.startswith(digits) or digits.startswith(w) for w in wanted):
+            continue
+        rows.append(HtsRow(digits, description.strip(), general, parse_hts_general(general),
+                           source))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def read_hts_table(path: Path) -> list[HtsRow]:
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    if reader.fieldnames is None or tuple(reader.fieldnames) != HTS_COLUMNS:
+        raise InputError([Problem(path.name, 1, "", f"header must be {','.join(HTS_COLUMNS)}")])
+    rows: list[HtsRow] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(reader, start=2):
+        try:
+            digits = hts_digits(raw["hts"])
+            rate = parse_decimal(raw["general_rate"]) if raw["general_rate"].strip() else None
+        except ValueError as exc:
+            problems.append(Problem(path.name, number, "hts/general_rate", str(exc)))
+            continue
+        rows.append(HtsRow(digits, raw["description"], raw["general"], rate, raw["source"]))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def write_hts_table(rows: Iterable[HtsRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HTS_COLUMNS)
+    for row in rows:
+        writer.writerow([row.hts, row.description, row.general_text,
+                         "" if row.general_rate is None else format(row.general_rate, "f"),
+                         row.source])
+    return out.getvalue()
+
+
+def hts_import(file: Path, table: Path, source: str, codes: Sequence[str] = ()) -> int:
+    """Merge a USITC export into the company's HTS table (new lines replace old ones)."""
+    imported = read_usitc_export(file, source, codes)
+    existing = read_hts_table(table) if table.exists() else []
+    merged = {row.hts: row for row in existing}
+    merged.update({row.hts: row for row in imported})
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_text(write_hts_table(sorted(merged.values(), key=lambda r: r.hts)),
+                     encoding="utf-8")
+    return len(imported)

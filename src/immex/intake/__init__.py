@@ -1,1 +1,0 @@
-"""Intake: stage → validate → confirm. Problems are values, never the first exception."""

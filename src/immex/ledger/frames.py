@@ -1,0 +1,275 @@
+"""The contract's input folder as Polars columns, validated without one Python object per row.
+
+:func:`read_ledger_frames` is the fast reader of the batch path. It accepts a
+folder only when it can prove the folder valid with the checks of
+:func:`immex.ledger.read.read_ledger` (the exact per-row validation),
+re-done column by column: required files and columns; non-empty fields;
+pedimento numbers (15 digits, spaces allowed); positive partida numbers; ISO
+dates; plain positive decimals for quantities and factors, non-negative for
+values and merma/desperdicio; known parts and kinds; unit conversion of every
+quantity; duplicate parts, import keys and export keys; BOM rows (valid_to
+before valid_from, versions disagreeing on valid_to, a component twice,
+overlapping versions); every export has a BOM version on its date or an import
+of itself; no BOM cycle. Some checks are stricter than the per-row reader
+(ASCII digits only, at most 12 decimals, numbers that fit int64).
+
+When anything fails it returns ``None`` and the caller runs ``read_ledger``,
+which lists every problem with file, row and column: the fast reader never
+reports problems itself, so the messages stay the same on both paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from immex.discharge.fast import export_periods, to_fixed
+from immex.discharge.methods import BomCycleError, explode
+from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
+from immex.ledger.read import (
+    COLUMNS,
+    DISCHARGE_FILES,
+    UnitConverter,
+    non_negative_decimal,
+    parse_iso_date,
+    positive_decimal,
+)
+
+_PLAIN = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_MAX_PLACES = 12
+_MAX_DIGITS = 18          # integer digits + decimals of one written quantity (fits int64)
+_MAX_FACTOR_DIGITS = 10   # so that quantity x factor stays within the 28 digits ``read_ledger`` computes
+
+
+@dataclass(frozen=True)
+class LedgerFrames:
+    """A valid ledger as columns; quantities are fixed-point integers in the part's base unit.
+
+    ``imports``: pedimento (15 digits), line (Int64), part, cleared_on (Date),
+    qty (Int64, ``qty / 10**imports_scale`` base units); ``exports`` the same
+    with ``product``; ``parts``: part, kind; ``boms`` as in the domain ledger;
+    ``sources``: the input files read (for the input fingerprint).
+    """
+
+    parts: pl.DataFrame
+    imports: pl.DataFrame
+    exports: pl.DataFrame
+    boms: Mapping[str, tuple[BomVersion, ...]]
+    imports_scale: int
+    exports_scale: int
+    sources: tuple[Path, ...] = ()
+
+
+class _Invalid(Exception):
+    """Something the fast reader cannot prove valid: use the per-row reader."""
+
+
+def read_ledger_frames(folder: Path) -> LedgerFrames | None:
+    """The folder's ledger as columns, or None: then use ``read_ledger`` (it reports the problems)."""
+    if not folder.is_dir():
+        return None
+    try:
+        return _read(folder)
+    except (_Invalid, pl.exceptions.PolarsError, ValueError, OverflowError):
+        return None
+
+
+def _table(path: Path) -> pl.DataFrame:
+    """All columns as stripped text, missing = empty, blank rows dropped (as ``read_csv_table``)."""
+    frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="utf8")
+    names = [name.strip() for name in frame.columns]
+    if len(set(names)) != len(names):
+        raise _Invalid(f"{path.name}: a column name appears twice")
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    frame = frame.with_columns(pl.all().fill_null("").str.strip_chars())
+    if frame.width:
+        frame = frame.filter(pl.any_horizontal(pl.all() != ""))
+    return frame
+
+
+def _require(ok: pl.Series | bool, what: str) -> None:
+    value = ok if isinstance(ok, bool) else bool(ok.fill_null(False).all())
+    if not value:
+        raise _Invalid(what)
+
+
+def _read(folder: Path) -> LedgerFrames:
+    tables: dict[str, pl.DataFrame] = {}
+    for name in COLUMNS:
+        if (folder / name).is_file():
+            tables[name] = _table(folder / name)
+    _require(tables.keys() >= DISCHARGE_FILES, "a required file is missing")
+    for name, frame in tables.items():
+        _require(set(COLUMNS[name][0]) <= set(frame.columns), f"{name}: a required column is missing")
+    parts = _parts(tables["parts.csv"])
+    units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
+    imports, imports_scale = _lines(tables["imports.csv"], "part", parts, units)
+    exports, exports_scale = _lines(tables["exports.csv"], "product", parts, units)
+    boms = _boms(tables["bom.csv"], parts, units)
+    _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
+    frame = pl.DataFrame({"part": list(parts), "kind": [p.kind for p in parts.values()]},
+                         schema={"part": pl.String, "kind": pl.String})
+    return LedgerFrames(frame, imports, exports, boms, imports_scale, exports_scale,
+                        tuple(sorted(folder / name for name in tables)))
+
+
+def _parts(table: pl.DataFrame) -> dict[str, Part]:
+    kinds = pl.col("kind").str.to_lowercase()
+    ok = table.select((pl.col("part") != "") & (pl.col("uom") != "")
+                      & kinds.is_in(list(PART_KINDS))).to_series()
+    _require(ok, "parts.csv: an empty field or an unknown kind")
+    _require(table["part"].n_unique() == table.height, "parts.csv: a part is listed twice")
+    parts: dict[str, Part] = {}
+    for part, uom, kind in table.select("part", "uom", kinds).iter_rows():
+        parts[part] = Part(part, uom, next(k for k in PART_KINDS if k == kind))
+    return parts
+
+
+def _conversions(table: pl.DataFrame | None, parts: Mapping[str, Part]) -> list[UomConversion]:
+    rows: list[UomConversion] = []
+    if table is None:
+        return rows
+    has_part = "part" in table.columns
+    for values in table.iter_rows(named=True):
+        part = values["part"] if has_part else ""
+        _require(bool(values["from_uom"] and values["to_uom"]) and (not part or part in parts),
+                 "uom_conversions.csv: an empty unit or an unknown part")
+        factor = positive_decimal(values["factor"])
+        rows.append(UomConversion(values["from_uom"], values["to_uom"], factor, part))
+    return rows
+
+
+def _pedimento_ok(column: str) -> pl.Expr:
+    text = pl.col(column)
+    return text.str.contains(r"^[0-9 ]+$") & (text.str.replace_all(" ", "").str.len_chars() == 15)
+
+
+def _largest(column: pl.Series) -> int:
+    value: Any = column.max()
+    return int(value or 0)
+
+
+def _fixed(column: pl.Series) -> tuple[pl.Series, int]:
+    """Plain positive decimal strings as Int64 at the scale of the longest fraction written."""
+    whole = column.str.strip_prefix("+")
+    parts = whole.str.split_exact(".", 1).struct.rename_fields(["int", "frac"]).struct.unnest()
+    frac = parts["frac"].fill_null("")
+    scale = _largest(frac.str.len_chars())
+    digits = _largest(parts["int"].str.len_chars())
+    _require(scale <= _MAX_PLACES and digits + scale <= _MAX_DIGITS, "a quantity too long for int64")
+    integer = parts["int"].replace("", "0").cast(pl.Int64)
+    fraction = frac.str.pad_end(scale, "0").replace("", "0").cast(pl.Int64)
+    return integer * 10**scale + fraction, scale
+
+
+def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
+           units: UnitConverter) -> tuple[pl.DataFrame, int]:
+    """imports.csv (item ``part``) or exports.csv (item ``product``) checked and in base units."""
+    name = "imports.csv" if item == "part" else "exports.csv"
+    checks = [_pedimento_ok("pedimento"),
+              pl.col("line").str.contains(r"^[0-9]{1,18}$"),
+              pl.col("clave") != "",
+              pl.col("cleared_on").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+              pl.col(item).is_in(list(parts)),
+              pl.col("qty").str.contains(_PLAIN),
+              pl.col("uom") != ""]
+    if "unit_value_usd" in table.columns:
+        checks.append((pl.col("unit_value_usd") == "") | pl.col("unit_value_usd").str.contains(_PLAIN))
+    if item == "product" and "import_pedimento" in table.columns:
+        checks.append((pl.col("import_pedimento") == "") | _pedimento_ok("import_pedimento"))
+    _require(table.select(pl.all_horizontal(checks)).to_series(), f"{name}: a field is empty or malformed")
+    frame = table.select(
+        pl.col("pedimento").str.replace_all(" ", ""),
+        pl.col("line").cast(pl.Int64),
+        pl.col(item),
+        pl.col("cleared_on").str.to_date("%Y-%m-%d", strict=False),
+        pl.col("uom"),
+        pl.col("qty"),
+    )
+    _require(frame.select((pl.col("line") > 0) & (pl.col("cleared_on").dt.year() >= 1)).to_series(),
+             f"{name}: a partida is not positive or a date is not a real calendar date")
+    _require(frame.select(pl.struct("pedimento", "line", item).is_unique()).to_series(),
+             f"{name}: a (pedimento, line, {item}) appears twice")
+    qty, scale = _fixed(frame["qty"])
+    _require(qty > 0, f"{name}: a quantity is not positive")
+    frame = frame.with_columns(qty=qty)
+    pairs = frame.select(item, "uom").unique()
+    factors = {}
+    for part, uom in pairs.iter_rows():
+        factor = units.factor(part, uom)
+        _require(factor is not None, f"{name}: no unit conversion for {part!r} from {uom!r}")
+        assert factor is not None
+        factors[(part, uom)] = factor
+    if any(f != 1 for f in factors.values()):
+        frame, scale = _convert(frame, item, factors, scale)
+    return frame.drop("uom"), scale
+
+
+def _convert(frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], Decimal],
+             scale: int) -> tuple[pl.DataFrame, int]:
+    """Quantities times their unit factor, still exact integers (at a larger scale)."""
+    keys = list(factors)
+    _require(all(len(factors[k].as_tuple().digits) <= _MAX_FACTOR_DIGITS for k in keys), "a long factor")
+    ints, factor_scale = to_fixed([factors[k] for k in keys])
+    table = pl.DataFrame({item: [k[0] for k in keys], "uom": [k[1] for k in keys], "factor": ints},
+                         schema={item: pl.String, "uom": pl.String, "factor": pl.Int64})
+    largest = _largest(frame["qty"]) * max(ints)
+    _require(largest < 2**62 and scale + factor_scale <= _MAX_DIGITS, "a converted quantity too long")
+    joined = frame.join(table, on=[item, "uom"], how="left", maintain_order="left")
+    return joined.with_columns(qty=pl.col("qty") * pl.col("factor")).drop("factor"), scale + factor_scale
+
+
+def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
+          units: UnitConverter) -> dict[str, tuple[BomVersion, ...]]:
+    """bom.csv is small: checked row by row with the per-row reader's parsers."""
+    grouped: dict[tuple[str, dt.date], list[tuple[dt.date | None, BomComponent]]] = defaultdict(list)
+    for values in table.iter_rows(named=True):
+        product, component, uom = values["product"], values["component"], values["uom"]
+        _require(product in parts and component in parts and bool(uom), "bom.csv: unknown part or empty unit")
+        given = positive_decimal(values["qty_per"])
+        factor = units.factor(component, uom)
+        _require(factor is not None, "bom.csv: no unit conversion")
+        assert factor is not None
+        valid_from = parse_iso_date(values["valid_from"])
+        valid_to = parse_iso_date(values["valid_to"]) if values.get("valid_to") else None
+        merma = non_negative_decimal(values["merma_pct"]) if values.get("merma_pct") else Decimal(0)
+        desperdicio = (non_negative_decimal(values["desperdicio_pct"]) if values.get("desperdicio_pct")
+                       else Decimal(0))
+        _require(valid_to is None or valid_to >= valid_from, "bom.csv: valid_to before valid_from")
+        grouped[(product, valid_from)].append(
+            (valid_to, BomComponent(component, given * factor, merma, desperdicio, uom, given)))
+    versions: dict[str, list[BomVersion]] = defaultdict(list)
+    for (product, valid_from), rows in grouped.items():
+        ends = {valid_to for valid_to, _ in rows}
+        names = [c.component for _, c in rows]
+        _require(len(ends) == 1 and len(set(names)) == len(names), "bom.csv: a version is inconsistent")
+        versions[product].append(BomVersion(product, valid_from, ends.pop(), tuple(c for _, c in rows)))
+    for product_versions in versions.values():
+        product_versions.sort(key=lambda v: v.valid_from)
+        for before, after in itertools.pairwise(product_versions):
+            _require(before.valid_to is not None and before.valid_to < after.valid_from,
+                     "bom.csv: overlapping versions")
+    return {product: tuple(vs) for product, vs in versions.items()}
+
+
+def _check_exports_explode(exports: pl.DataFrame, imported: set[str],
+                           boms: Mapping[str, tuple[BomVersion, ...]]) -> None:
+    """Each export has a BOM on its date or an import of itself; no BOM cycle (once per BOM period)."""
+    stub = Ledger(parts={}, imports=(), exports=(), boms=boms)
+    keyed = exports.select("product", "cleared_on", period=export_periods(exports["cleared_on"], boms))
+    for product, day, _ in keyed.unique(subset=["product", "period"]).iter_rows():
+        _require(stub.bom_on(product, day) is not None or product in imported,
+                 "exports.csv: a product has no BOM on its date and no import")
+        try:
+            explode(stub, product, Decimal(1), day)
+        except BomCycleError as cycle:
+            raise _Invalid(str(cycle)) from None
+

@@ -1,0 +1,485 @@
+"""Store and load the ledger: stage → validate → confirm into the database, and back to domain values.
+
+``store_ledger`` merges a validated :class:`Ledger` into a company's stored
+ledger in the caller's transaction. Rows already stored with the same key and
+the same values are left alone (re-loading changes nothing); a row whose key
+exists with different values is a problem, never a silent overwrite, because
+allocations may already point at it.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from immex.core.numbers import parse_decimal
+from immex.core.pedimento import canonical_pedimento
+from immex.core.problems import InputError, Problem
+from immex.core.progress import QUIET, Progress
+from immex.ledger.model import (
+    BomComponent,
+    BomVersion,
+    ExportLine,
+    ImportLine,
+    Ledger,
+    Part,
+    UomConversion,
+)
+from immex.ledger.orm import (
+    AdjustmentRow,
+    BomComponentRow,
+    BomVersionRow,
+    Company,
+    ExportLineRow,
+    ImportLineRow,
+    PartRow,
+    PedimentoRow,
+    UomConversionRow,
+)
+from immex.store.db import open_database
+
+DEFAULT_COMPANY = "default"
+_BATCH = 5000
+
+
+def company_id(session: Session, code: str = DEFAULT_COMPANY, create: bool = True) -> int:
+    found = session.scalar(select(Company.id).where(Company.code == code))
+    if found is not None:
+        return found
+    if not create:
+        raise LookupError(f"company {code!r} is not in the store")
+    company = Company(code=code, name=code)
+    session.add(company)
+    session.flush()
+    return company.id
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    parts: int = 0
+    conversions: int = 0
+    bom_versions: int = 0
+    imports: int = 0
+    exports: int = 0
+
+
+def _same(stored: Any, given: Any, fields: Sequence[str]) -> list[str]:
+    return [name for name in fields if getattr(stored, name) != getattr(given, name)]
+
+
+def _conflict(label: str, row: int, what: str, fields: list[str]) -> Problem:
+    return Problem(
+        label,
+        row or None,
+        fields[0],
+        f"{what} is already stored with a different {', '.join(fields)}; "
+        "reverse its discharge and correct it with an adjustment instead",
+    )
+
+
+def store_ledger(
+    session: Session, ledger: Ledger, company: int, progress: Progress = QUIET
+) -> tuple[StoreCounts, list[Problem]]:
+    """Insert what is new; report rows that contradict what is stored. Does not commit.
+
+    ``progress`` advances by every input row handled (stored, or found already stored).
+    """
+    problems: list[Problem] = []
+    versions_given = sum(len(v) for v in ledger.boms.values())
+    small = len(ledger.parts) + len(ledger.conversions) + versions_given
+    total = small + len(ledger.imports) + len(ledger.exports)
+    progress.phase("storing the input", total=total, unit="rows")
+    parts = _store_parts(session, ledger.parts.values(), company, problems)
+    conversions = _store_conversions(session, ledger.conversions, company, problems)
+    versions = _store_boms(session, ledger.boms, company, problems)
+    progress.advance(small)  # parts, conversions and BOMs: few rows, counted at once
+    imports = _store_lines(session, ledger.imports, company, "import", problems, progress)
+    exports = _store_lines(session, ledger.exports, company, "export", problems, progress)
+    return StoreCounts(parts, conversions, versions, imports, exports), problems
+
+
+def _store_parts(session: Session, parts: Iterable[Part], company: int, problems: list[Problem]) -> int:
+    stored = {row.part: row for row in session.scalars(select(PartRow).where(PartRow.company_id == company))}
+    new = []
+    for part in parts:
+        existing = stored.get(part.part)
+        if existing is None:
+            new.append(
+                {
+                    "company_id": company,
+                    "part": part.part,
+                    "uom": part.uom,
+                    "kind": part.kind,
+                    "description": part.description,
+                    "hs": part.hs,
+                    "country_of_origin": part.country_of_origin,
+                }
+            )
+        elif differ := _same(existing, part, ("uom", "kind")):
+            problems.append(_conflict("parts.csv", 0, f"part {part.part!r}", differ))
+    _insert(session, PartRow, new)
+    return len(new)
+
+
+def _store_conversions(
+    session: Session, conversions: Iterable[UomConversion], company: int, problems: list[Problem]
+) -> int:
+    query = select(UomConversionRow).where(UomConversionRow.company_id == company)
+    stored = {(r.part, r.from_uom, r.to_uom): r for r in session.scalars(query)}
+    new = []
+    for row in conversions:
+        existing = stored.get((row.part, row.from_uom, row.to_uom))
+        if existing is None:
+            stored[(row.part, row.from_uom, row.to_uom)] = UomConversionRow(factor=row.factor)
+            new.append(
+                {
+                    "company_id": company,
+                    "part": row.part,
+                    "from_uom": row.from_uom,
+                    "to_uom": row.to_uom,
+                    "factor": row.factor,
+                }
+            )
+        elif existing.factor != row.factor:
+            problems.append(
+                _conflict("uom_conversions.csv", 0, f"conversion {row.from_uom}->{row.to_uom}", ["factor"])
+            )
+    _insert(session, UomConversionRow, new)
+    return len(new)
+
+
+def _store_boms(session: Session, boms: Any, company: int, problems: list[Problem]) -> int:
+    query = select(BomVersionRow).where(BomVersionRow.company_id == company)
+    stored = {(r.product, r.valid_from): r for r in session.scalars(query)}
+    count = 0
+    for product, versions in boms.items():
+        for version in versions:
+            existing = stored.get((product, version.valid_from))
+            if existing is not None:
+                if existing.valid_to != version.valid_to:
+                    problems.append(
+                        _conflict(
+                            "bom.csv",
+                            version.components[0].row,
+                            f"BOM of {product!r} from {version.valid_from}",
+                            ["valid_to"],
+                        )
+                    )
+                continue
+            row = BomVersionRow(
+                company_id=company, product=product, valid_from=version.valid_from, valid_to=version.valid_to
+            )
+            session.add(row)
+            session.flush()
+            _insert(
+                session,
+                BomComponentRow,
+                [
+                    {
+                        "bom_version_id": row.id,
+                        "component": c.component,
+                        "qty_per": c.qty_per,
+                        "uom": c.uom,
+                        "qty_per_given": c.qty_per_given,
+                        "merma_pct": c.merma_pct,
+                        "desperdicio_pct": c.desperdicio_pct,
+                    }
+                    for c in version.components
+                ],
+            )
+            count += 1
+    return count
+
+
+_LINE_FIELDS = {
+    "import": ("clave", "cleared_on", "qty", "unit_value_usd", "country_of_origin", "hs"),
+    "export": (
+        "clave",
+        "cleared_on",
+        "qty",
+        "unit_value_usd",
+        "destination_country",
+        "hs",
+        "import_pedimento",
+    ),
+}
+
+
+def _pedimento_ids(session: Session, numbers: set[str], company: int, operation: str) -> dict[str, int]:
+    query = select(PedimentoRow).where(
+        PedimentoRow.company_id == company, PedimentoRow.operation == operation
+    )
+    ids = {row.number: row.id for row in session.scalars(query)}
+    missing = sorted(numbers - ids.keys())
+    _insert(
+        session, PedimentoRow, [{"company_id": company, "number": n, "operation": operation} for n in missing]
+    )
+    if missing:
+        ids = {row.number: row.id for row in session.scalars(query)}
+    return ids
+
+
+def _store_lines(
+    session: Session,
+    lines: Sequence[ImportLine] | Sequence[ExportLine],
+    company: int,
+    operation: str,
+    problems: list[Problem],
+    progress: Progress = QUIET,
+) -> int:
+    model: Any = ImportLineRow if operation == "import" else ExportLineRow
+    item = "part" if operation == "import" else "product"
+    ids = _pedimento_ids(session, {line.pedimento for line in lines}, company, operation)
+    by_id = {v: k for k, v in ids.items()}
+    stored = {
+        (by_id[r.pedimento_id], r.line, getattr(r, item)): r
+        for r in session.scalars(select(model).where(model.company_id == company))
+    }
+    new = []
+    fields = _LINE_FIELDS[operation]
+    for line in lines:
+        existing = stored.get(line.key)
+        if existing is None:
+            values = {name: getattr(line, name) for name in fields}
+            new.append(
+                {
+                    "company_id": company,
+                    "pedimento_id": ids[line.pedimento],
+                    "line": line.line,
+                    item: line.key[2],
+                    "uom": line.uom,
+                    "qty_given": line.qty_given,
+                    **values,
+                }
+            )
+        elif differ := _same(existing, line, fields):
+            problems.append(
+                _conflict(
+                    f"{operation}s.csv",
+                    line.row,
+                    f"pedimento {line.pedimento} line {line.line} {line.key[2]!r}",
+                    differ,
+                )
+            )
+    progress.advance(len(lines) - len(new))  # rows already stored: handled, nothing to insert
+    _insert(session, model, new, progress)
+    return len(new)
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], progress: Progress = QUIET) -> None:
+    for start in range(0, len(rows), _BATCH):
+        chunk = rows[start : start + _BATCH]
+        session.execute(insert(model), chunk)
+        progress.advance(len(chunk))
+
+
+def load_ledger(session: Session, company: int) -> Ledger:
+    """The company's whole stored ledger as domain values."""
+    parts = {
+        r.part: Part(r.part, r.uom, r.kind, r.description, r.hs, r.country_of_origin)  # type: ignore[arg-type]
+        for r in session.scalars(select(PartRow).where(PartRow.company_id == company))
+    }
+    conversions = tuple(
+        UomConversion(r.from_uom, r.to_uom, r.factor, r.part)
+        for r in session.scalars(
+            select(UomConversionRow)
+            .where(UomConversionRow.company_id == company)
+            .order_by(UomConversionRow.id)
+        )
+    )
+    return Ledger(
+        parts,
+        load_imports(session, company),
+        load_exports(session, company),
+        _load_boms(session, company),
+        conversions,
+    )
+
+
+def load_imports(session: Session, company: int) -> tuple[ImportLine, ...]:
+    """Import lines with their manual adjustments netted from the quantity the discharge may use."""
+    adjusted: dict[int, Decimal] = defaultdict(Decimal)
+    for line_id, qty in session.execute(
+        select(AdjustmentRow.import_line_id, AdjustmentRow.qty).where(AdjustmentRow.company_id == company)
+    ):
+        adjusted[line_id] += qty
+    query = (
+        select(ImportLineRow, PedimentoRow.number)
+        .join(PedimentoRow)
+        .where(ImportLineRow.company_id == company)
+        .order_by(ImportLineRow.id)
+    )
+    return tuple(
+        ImportLine(
+            number,
+            r.line,
+            r.part,
+            r.clave,
+            r.cleared_on,
+            r.qty - adjusted[r.id],
+            r.uom,
+            r.qty_given,
+            r.unit_value_usd,
+            r.country_of_origin,
+            r.hs,
+            row=r.id,
+            adjusted=adjusted[r.id],
+        )
+        for r, number in session.execute(query)
+    )
+
+
+def add_adjustment(
+    session: Session, company: int, pedimento: str, line: int, part: str, qty: Decimal, reason: str, user: str
+) -> int:
+    """Withdraw ``qty`` (negative: give back) from an import line, with the reason and who did it.
+
+    Raises InputError when the line is unknown, the reason empty, or the line would go negative.
+    """
+    problems = []
+    if not reason.strip():
+        problems.append(
+            Problem("", None, "reason", "an adjustment needs a reason (it is kept for the audit)")
+        )
+    if qty == 0:
+        problems.append(Problem("", None, "qty", "an adjustment of 0 changes nothing"))
+    row = session.scalar(
+        select(ImportLineRow)
+        .join(PedimentoRow)
+        .where(
+            ImportLineRow.company_id == company,
+            PedimentoRow.number == pedimento,
+            ImportLineRow.line == line,
+            ImportLineRow.part == part,
+        )
+    )
+    if row is None:
+        problems.append(
+            Problem(
+                "", None, "pedimento", f"import pedimento {pedimento} line {line} part {part!r} is not stored"
+            )
+        )
+    else:
+        already = sum(
+            session.scalars(select(AdjustmentRow.qty).where(AdjustmentRow.import_line_id == row.id)),
+            Decimal(0),
+        )
+        if row.qty - already - qty < 0:
+            problems.append(
+                Problem(
+                    "",
+                    None,
+                    "qty",
+                    f"the line has {row.qty - already} left to adjust "
+                    f"(imported {row.qty}, adjusted {already})",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    assert row is not None
+    adjustment = AdjustmentRow(
+        company_id=company, import_line_id=row.id, qty=qty, reason=reason.strip(), created_by=user
+    )
+    session.add(adjustment)
+    session.flush()
+    return adjustment.id
+
+
+def load_exports(session: Session, company: int) -> tuple[ExportLine, ...]:
+    query = (
+        select(ExportLineRow, PedimentoRow.number)
+        .join(PedimentoRow)
+        .where(ExportLineRow.company_id == company)
+        .order_by(ExportLineRow.id)
+    )
+    return tuple(
+        ExportLine(
+            number,
+            r.line,
+            r.product,
+            r.clave,
+            r.cleared_on,
+            r.qty,
+            r.uom,
+            r.qty_given,
+            r.unit_value_usd,
+            r.destination_country,
+            r.hs,
+            r.import_pedimento,
+            row=r.id,
+        )
+        for r, number in session.execute(query)
+    )
+
+
+def _load_boms(session: Session, company: int) -> dict[str, tuple[BomVersion, ...]]:
+    components: dict[int, list[BomComponent]] = defaultdict(list)
+    query = (
+        select(BomComponentRow)
+        .join(BomVersionRow)
+        .where(BomVersionRow.company_id == company)
+        .order_by(BomComponentRow.id)
+    )
+    for c in session.scalars(query):
+        components[c.bom_version_id].append(
+            BomComponent(c.component, c.qty_per, c.merma_pct, c.desperdicio_pct, c.uom, c.qty_per_given)
+        )
+    versions: dict[str, list[BomVersion]] = defaultdict(list)
+    for v in session.scalars(
+        select(BomVersionRow)
+        .where(BomVersionRow.company_id == company)
+        .order_by(BomVersionRow.product, BomVersionRow.valid_from)
+    ):
+        versions[v.product].append(BomVersion(v.product, v.valid_from, v.valid_to, tuple(components[v.id])))
+    return {product: tuple(vs) for product, vs in versions.items()}
+
+
+def ledger_fingerprint_rows(ledger: Ledger) -> Iterable[str]:
+    """A canonical text of the ledger's facts, for fingerprinting what a run saw."""
+    for part in sorted(ledger.parts.values(), key=lambda p: p.part):
+        yield f"P|{part.part}|{part.uom}|{part.kind}"
+    for lot in sorted(ledger.imports, key=lambda x: x.key):
+        yield f"I|{lot.pedimento}|{lot.line}|{lot.part}|{lot.cleared_on}|{lot.qty.normalize()}"
+    for exp in sorted(ledger.exports, key=lambda x: x.key):
+        yield (
+            f"E|{exp.pedimento}|{exp.line}|{exp.product}|{exp.cleared_on}|{exp.qty.normalize()}|"
+            f"{exp.import_pedimento}"
+        )
+    for product in sorted(ledger.boms):
+        for v in ledger.boms[product]:
+            for c in v.components:
+                yield (
+                    f"B|{product}|{v.valid_from}|{v.valid_to}|{c.component}|{c.qty_per.normalize()}|"
+                    f"{c.merma_pct.normalize()}|{c.desperdicio_pct.normalize()}"
+                )
+
+
+def record_adjustment(db_url: str, pedimento: str, line: int, part: str, qty: str, reason: str) -> int:
+    """Validate and store one manual adjustment in its own transaction."""
+    try:
+        number, amount = canonical_pedimento(pedimento), parse_decimal(qty)
+    except ValueError as error:
+        raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session, session.begin():
+            return add_adjustment(
+                session, company_id(session), number, line, part, amount, reason, current_user()
+            )
+    finally:
+        engine.dispose()
+
+
+def current_user() -> str:
+    """Who is running the command, for the audit trail."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

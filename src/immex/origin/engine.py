@@ -1,0 +1,646 @@
+"""``determine(case) -> Determination``: USMCA Art. 4.2 / HTSUS GN 11(b), pure.
+
+The order of decisions, each one written to the explanation with its reference:
+
+1. wholly obtained or produced (criterion A);
+2. intermediate materials are qualified first, from their own components (roll-up);
+3. the role of each material (indirect, packing, retail packaging, accessory);
+4. every alternative of the product-specific rule: tariff shift on the non-originating
+   materials only, RVC by transaction value and by net cost, de minimis;
+5. criterion C when no non-originating material is left, else B when an
+   alternative is met, else B by a process of the Section VI/VII notes
+   (GN 11(n)(iv)-(v)), else Art. 4.2(d) / GN 11(b)(iv) (criterion D).
+
+Automotive vehicles (headings in ``facts.automotive_unsupported``) raise OriginError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from immex.core.numbers import plain, round_half_up
+from immex.origin.facts import DeMinimisException, OriginFacts, ProcessRule
+from immex.origin.grammar import UNREADABLE
+from immex.origin.hs import HsCode, HsRange, in_any
+from immex.origin.model import (
+    Alternative,
+    AlternativeResult,
+    Determination,
+    FromCodes,
+    Good,
+    Material,
+    MaterialRole,
+    OriginCase,
+    OtherAt,
+    OutsideGroup,
+    ProductRule,
+    RvcResult,
+    Source,
+    WithinTarget,
+)
+
+HUNDRED = Decimal(100)
+RuleLookup = Callable[[HsCode, "OriginCase"], ProductRule]
+
+
+class OriginError(ValueError):
+    """The case cannot be decided as given (no rule for the code, unsupported good, ...)."""
+
+
+def pct(value: Decimal) -> str:
+    return f"{round_half_up(value, 2)}"
+
+
+def determine(
+    case: OriginCase, facts: OriginFacts | None = None, lookup: RuleLookup | None = None
+) -> Determination:
+    """Decide whether ``case.good`` is originating. Pure given ``facts`` and ``lookup``.
+
+    ``facts`` defaults to the agreement's facts in force on ``case.date`` and ``lookup``
+    to the packaged GN 11(o) rule table (both read from ``immex.rules``).
+    """
+    if facts is None:
+        from immex.origin.rules_data import origin_facts
+
+        facts = origin_facts(case.agreement, case.date)
+    if lookup is None:
+        from immex.origin.rules_data import find_rule
+
+        def lookup(code: HsCode, c: OriginCase) -> ProductRule:
+            return find_rule(code, c.date)
+
+    return _determine(case, facts, lookup)
+
+
+def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Determination:
+    lines: list[str] = []
+    good = case.good
+    if not facts.covers(case.date):
+        raise OriginError(f"{facts.agreement} is not in force on {case.date.isoformat()}")
+    if good.transaction_value <= 0:
+        raise OriginError("good.transaction_value must be greater than zero")
+    if in_any(good.hs, facts.automotive_unsupported):
+        raise OriginError(
+            f"good {good.hs} is an automotive good under {facts.automotive_citation}; its regional value "
+            "content, labor value content and steel/aluminum requirements are not supported by this engine"
+        )
+    lines.append(
+        f"Agreement {facts.agreement}, date {case.date.isoformat()}; good {good.hs}"
+        + (f" ({good.description})" if good.description else "")
+        + f" ({facts.reference})."
+    )
+    if good.wholly_obtained:
+        lines.append(
+            f"The good is wholly obtained or produced in the territory: originating, criterion A "
+            f"({facts.criteria['A']})."
+        )
+        return Determination(
+            True,
+            "A",
+            _rule_text(case),
+            _citation(case),
+            None,
+            False,
+            True,
+            (),
+            None,
+            False,
+            Decimal(0),
+            facts.de_minimis_limit,
+            tuple(lines),
+        )
+
+    materials = _resolve_intermediates(case, facts, lookup, lines)
+    shift_materials, vnm = _roles(materials, facts, lines)
+    counted_non_originating = [
+        m
+        for m in materials
+        if not m.originating and m.role not in (MaterialRole.INDIRECT, MaterialRole.SHIPPING_PACKING)
+    ]
+    lines.append(
+        f"Value of non-originating materials (VNM) = {plain(vnm)}; transaction value = "
+        f"{plain(good.transaction_value)}"
+        + (
+            f"; net cost = {plain(good.net_cost)}"
+            if good.net_cost is not None
+            else "; no net cost given, so the net cost method is not available"
+        )
+        + f" ({facts.vnm_citation})."
+    )
+
+    product = _product_rule(case, lookup, need=bool(counted_non_originating), facts=facts)
+    if product is None:
+        lines.append(
+            f"Every material is originating: the good is produced exclusively from originating "
+            f"materials, criterion C ({facts.criteria['C']})."
+        )
+        return Determination(
+            True,
+            "C",
+            None,
+            None,
+            None,
+            False,
+            True,
+            (),
+            None,
+            False,
+            Decimal(0),
+            facts.de_minimis_limit,
+            tuple(lines),
+        )
+    rule = product.rule
+    lines.append(f"Product-specific rule ({product.citation}): {rule.text}")
+    if rule.condition:
+        lines.append(
+            f"This rule applies only '{rule.condition}'; the case is taken to meet that description."
+        )
+    for note in product.notes:
+        lines.append(f"Note: {note}")
+
+    results = tuple(
+        _alternative(i, alt, good, shift_materials, vnm, facts)
+        for i, alt in enumerate(rule.alternatives, start=1)
+    )
+    applicable = [r for r in results if r.applies]
+    if not applicable:
+        raise OriginError(
+            f"the rule does not cover good {good.hs}: no alternative is written for this code "
+            "(an 8-digit tariff item may be needed)"
+        )
+    for res in applicable:
+        lines.extend(_describe(res, rule.alternatives[res.index - 1], facts, good))
+    chosen = next((r for r in applicable if r.met), applicable[0])
+    reported_rvc = _report_rvc(chosen, applicable)
+    dm_value = chosen.de_minimis_share if chosen.de_minimis_share is not None else Decimal(0)
+    dm_limit = chosen.de_minimis_limit if chosen.de_minimis_limit is not None else facts.de_minimis_limit
+
+    if chosen.met:
+        criterion = "C" if not counted_non_originating else "B"
+        if criterion == "C":
+            lines.append(
+                f"No non-originating material is counted: produced exclusively from originating "
+                f"materials, criterion C ({facts.criteria['C']})."
+            )
+        else:
+            lines.append(
+                f"Alternative {chosen.index} is met: originating, criterion B ({facts.criteria['B']})."
+            )
+        return Determination(
+            True,
+            criterion,
+            rule.text,
+            product.citation,
+            chosen.index,
+            chosen.shift_required,
+            chosen.shift_met,
+            chosen.failing_materials,
+            reported_rvc,
+            chosen.de_minimis_applied,
+            dm_value,
+            dm_limit,
+            tuple(lines),
+            results,
+        )
+
+    process = _process_rule(good, facts, lines)
+    if process is not None:
+        lines.append(
+            f"The process '{process.process}' performed in the territory makes the good originating "
+            f"although its rule is not met ({process.citation}): criterion B ({facts.criteria['B']})."
+        )
+        return Determination(
+            True,
+            "B",
+            rule.text,
+            process.citation,
+            None,
+            False,
+            True,
+            (),
+            None,
+            False,
+            Decimal(0),
+            dm_limit,
+            tuple(lines),
+            results,
+        )
+    d_result = _criterion_d(chosen, good, shift_materials, vnm, facts, lines)
+    if d_result is not None:
+        return Determination(
+            True,
+            "D",
+            rule.text,
+            product.citation,
+            chosen.index,
+            chosen.shift_required,
+            False,
+            chosen.failing_materials,
+            d_result,
+            False,
+            dm_value,
+            dm_limit,
+            tuple(lines),
+            results,
+        )
+    lines.append(
+        f"No alternative of the rule is met and criteria A, C and D do not apply: the good is not "
+        f"originating ({facts.criteria['B']})."
+    )
+    return Determination(
+        False,
+        None,
+        rule.text,
+        product.citation,
+        chosen.index,
+        chosen.shift_required,
+        chosen.shift_met,
+        chosen.failing_materials,
+        reported_rvc,
+        False,
+        dm_value,
+        dm_limit,
+        tuple(lines),
+        results,
+    )
+
+
+def _process_rule(good: Good, facts: OriginFacts, lines: list[str]) -> ProcessRule | None:
+    """GN 11(n)(iv)-(v): the first process of ``good.processes`` that confers origin on this good."""
+    for name in good.processes:
+        for rule in facts.process_rules:
+            if rule.process != name or in_any(good.hs, rule.goods) is not True:
+                continue
+            if in_any(good.hs, rule.excepted) is True:
+                lines.append(
+                    f"The process '{name}' does not confer origin on a good of {good.hs} ({rule.citation})."
+                )
+                continue
+            return rule
+        if not any(r.process == name and in_any(good.hs, r.goods) is True for r in facts.process_rules):
+            lines.append(
+                f"The process '{name}' confers no origin on a good of chapter {good.hs.chapter} under "
+                f"{facts.agreement} (no such rule in the data)."
+            )
+    return None
+
+
+def _report_rvc(chosen: AlternativeResult, applicable: list[AlternativeResult]) -> RvcResult | None:
+    """The RVC of the reported alternative; when it needs none, that of the first alternative that
+    does (the contract's ``rvc`` is null only where no alternative needs one)."""
+    if chosen.rvc:
+        return chosen.reported_rvc()
+    return next((r.reported_rvc() for r in applicable if r.rvc), None)
+
+
+def _rule_text(case: OriginCase) -> str | None:
+    if case.rule is not None:
+        return case.rule.text
+    return case.product_rule.rule.text if case.product_rule is not None else None
+
+
+def _citation(case: OriginCase) -> str | None:
+    if case.rule is not None:
+        return "rule text given in the case file"
+    return case.product_rule.citation if case.product_rule is not None else None
+
+
+def _product_rule(case: OriginCase, lookup: RuleLookup, need: bool, facts: OriginFacts) -> ProductRule | None:
+    if case.rule is not None:
+        return ProductRule("case", case.rule, "rule text given in the case file", case.date, None, ())
+    if case.product_rule is not None:
+        return case.product_rule
+    if not facts.rule_table:
+        if not need:
+            return None
+        raise OriginError(
+            f"the {facts.agreement} product-specific rules are not in the rule data; "
+            "give the rule text in the case file ('rule')"
+        )
+    try:
+        return lookup(case.good.hs, case)
+    except OriginError:
+        if not need:
+            return None
+        raise
+
+
+def _resolve_intermediates(
+    case: OriginCase, facts: OriginFacts, lookup: RuleLookup, lines: list[str]
+) -> list[Material]:
+    out: list[Material] = []
+    for m in case.materials:
+        if not (m.intermediate and m.components):
+            out.append(m)
+            continue
+        sub_case = OriginCase(
+            case.agreement,
+            case.date,
+            Good(m.hs, m.value, m.net_cost, f"intermediate {m.id}"),
+            m.components,
+            rule=m.rule,
+        )
+        try:
+            sub = _determine(sub_case, facts, lookup)
+        except OriginError as exc:
+            raise OriginError(f"intermediate material {m.id!r}: {exc}") from exc
+        verdict = "originating" if sub.originating else "non-originating"
+        lines.append(
+            f"Intermediate material {m.id!r} ({m.hs}) designated under {facts.intermediate_citation}: "
+            f"{verdict} from its own components"
+            + (f" (criterion {sub.criterion})" if sub.criterion else "")
+            + "; its whole value counts as "
+            + verdict
+            + "."
+        )
+        out.append(Material(m.id, m.hs, m.value, sub.originating, m.country, m.role))
+    return out
+
+
+def _roles(materials: list[Material], facts: OriginFacts, lines: list[str]) -> tuple[list[Material], Decimal]:
+    shift: list[Material] = []
+    vnm = Decimal(0)
+    for m in materials:
+        role = m.role
+        if role is MaterialRole.INDIRECT:
+            lines.append(
+                f"Material {m.id!r} is an indirect material: treated as originating "
+                f"({facts.roles['indirect']})."
+            )
+            continue
+        if role is MaterialRole.SHIPPING_PACKING:
+            lines.append(
+                f"Material {m.id!r} is packing for shipment: disregarded ({facts.roles['packing']})."
+            )
+            continue
+        if m.originating:
+            continue
+        vnm += m.value
+        if role is MaterialRole.DIRECT:
+            shift.append(m)
+        else:
+            lines.append(
+                f"Material {m.id!r} ({role.value.replace('_', ' ')}) is disregarded for the tariff "
+                f"shift and counted as non-originating in the RVC ({facts.roles[role.value]})."
+            )
+    return shift, vnm
+
+
+def _matches(source: Source, m: HsCode, good: HsCode, target: tuple[HsRange, ...]) -> bool | None:
+    if isinstance(source, OtherAt):
+        if source.within:
+            inside = in_any(m, source.within)
+            if inside is False:
+                return False
+            differs = _differs(m, good, source.level.digits)
+            if inside is None or differs is None:
+                return None
+            return differs
+        return _differs(m, good, source.level.digits)
+    if isinstance(source, OutsideGroup):
+        inside = in_any(
+            m,
+            tuple(
+                HsRange(r.low[: source.level.digits], r.high[: source.level.digits])
+                if r.digits >= source.level.digits
+                else r
+                for r in target
+            ),
+        )
+        return None if inside is None else not inside
+    if isinstance(source, FromCodes):
+        return in_any(m, source.codes)
+    if isinstance(source, WithinTarget):
+        return in_any(m, target)
+    raise TypeError(source)
+
+
+def _differs(m: HsCode, good: HsCode, digits: int) -> bool | None:
+    if len(m.digits) < digits or len(good.digits) < digits:
+        shorter = min(len(m.digits), len(good.digits))
+        return True if m.digits[:shorter] != good.digits[:shorter] else None
+    return m.digits[:digits] != good.digits[:digits]
+
+
+def _material_ok(alt: Alternative, m: HsCode, good: HsCode) -> bool:
+    """The material makes the shift: it comes from an allowed source and from no excepted code.
+
+    A code shorter than a provision (a 6-digit material against tariff items of an
+    ``except from`` or ``from`` list) is read at its own level: it is not within those
+    tariff items (contract: a code is read at the level the rule needs, at least 6 digits).
+    """
+    shift = alt.shift
+    if shift is None:
+        return True
+    allowed = any(_matches(s, m, good, alt.target) is True for s in shift.sources + shift.also)
+    if not allowed:
+        return False
+    return in_any(m, shift.excepted) is not True if shift.excepted else True
+
+
+def _rvc(alt: Alternative, good: Good, vnm: Decimal) -> tuple[RvcResult, ...]:
+    if alt.rvc is None:
+        return ()
+    out: list[RvcResult] = []
+    if alt.rvc.tv is not None:
+        value = (good.transaction_value - vnm) / good.transaction_value * HUNDRED
+        out.append(RvcResult("TV", value, alt.rvc.tv, value >= alt.rvc.tv))
+    if alt.rvc.nc is not None:
+        if good.net_cost is None or good.net_cost <= 0:
+            out.append(RvcResult("NC", None, alt.rvc.nc, False))
+        else:
+            value = (good.net_cost - vnm) / good.net_cost * HUNDRED
+            out.append(RvcResult("NC", value, alt.rvc.nc, value >= alt.rvc.nc))
+    return tuple(out)
+
+
+def _de_minimis_excluded(m: HsCode, good: HsCode, facts: OriginFacts) -> str | None:
+    for exc in facts.de_minimis_exceptions:
+        if not in_any(good, exc.good):
+            continue
+        if exc.kind in ("by_weight", "by_weight_component"):
+            return exc.citation
+        if exc.kind == "same_subheading" and m.at(6) == good.at(6):
+            return exc.citation
+        if exc.kind == "material" and in_any(m, exc.material) is not False:
+            return exc.citation
+    return None
+
+
+def _alternative(
+    index: int,
+    alt: Alternative,
+    good: Good,
+    shift_materials: list[Material],
+    vnm: Decimal,
+    facts: OriginFacts,
+) -> AlternativeResult:
+    applies = in_any(good.hs, alt.target) is True
+    failing = [m for m in shift_materials if not _material_ok(alt, m.hs, good.hs)]
+    if alt.shift is not None and alt.shift.combination:
+        hit = [[m for m in shift_materials if in_any(m.hs, group) is True] for group in alt.shift.combination]
+        if sum(1 for group in hit if group) >= 2:  # materials of more than one of the listed groups
+            combined = {m.id for group in hit for m in group}
+            failing = [m for m in shift_materials if m in failing or m.id in combined]
+    notes = tuple(
+        f"material {m.id!r} ({m.hs}) is read at {len(m.hs.digits)} digits: taken as outside the "
+        f"tariff items named by the rule; give its full tariff item if it is one of them"
+        for m in shift_materials
+        if alt.shift is not None
+        and any(
+            in_any(m.hs, codes) is None
+            for codes in [alt.shift.excepted]
+            + [s.codes for s in alt.shift.sources + alt.shift.also if isinstance(s, FromCodes)]
+        )
+    )
+    failing_value = sum((m.value for m in failing), Decimal(0))
+    rvc = _rvc(alt, good, vnm)
+    rvc_met = not rvc or any(r.met for r in rvc)
+    excluded = [_de_minimis_excluded(m.hs, good.hs, facts) for m in failing]
+    share = failing_value / good.transaction_value * HUNDRED
+    limit = facts.de_minimis_limit
+    basis = "value"
+    by_weight = _by_weight(good.hs, facts)
+    if by_weight is not None and by_weight.percent is not None:
+        basis, limit = "weight", by_weight.percent
+        weights = [m.weight for m in failing]
+        if good.weight and good.weight > 0 and all(w is not None for w in weights):
+            share = sum((w for w in weights if w is not None), Decimal(0)) / good.weight * HUNDRED
+            excluded = [None if e == by_weight.citation else e for e in excluded]
+        else:
+            notes = (
+                *notes,
+                f"the de minimis of this good is by weight ({by_weight.citation}): give good.weight "
+                "and the weight of each failing material to apply it",
+            )
+    dm_allowed = bool(failing) and not any(excluded) and share <= limit
+    dm_applied = dm_allowed and rvc_met and not alt.unsupported
+    missing = tuple(p for p in alt.processes if p not in good.processes)
+    if missing:
+        notes = (
+            *notes,
+            "the rule requires the good to be "
+            + ", ".join(p.replace("_", " ") for p in missing)
+            + " in the territory; the case does not say so (good.processes)",
+        )
+    met = applies and not alt.unsupported and not missing and rvc_met and (not failing or dm_applied)
+    return AlternativeResult(
+        index,
+        applies,
+        alt.shift is not None,
+        tuple(m.id for m in failing),
+        failing_value,
+        rvc,
+        dm_allowed,
+        dm_applied,
+        alt.unsupported,
+        met,
+        notes,
+        share if failing else Decimal(0),
+        basis,
+        limit,
+    )
+
+
+def _by_weight(good: HsCode, facts: OriginFacts) -> DeMinimisException | None:
+    for exc in facts.de_minimis_exceptions:
+        if exc.kind == "by_weight" and in_any(good, exc.good):
+            return exc
+    return None
+
+
+def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:
+    head = f"Alternative {res.index} ({alt.label})"
+    out: list[str] = []
+    if alt.unsupported and alt.unsupported[0].startswith(UNREADABLE):
+        return [
+            f"{head}: not applied, the grammar cannot read it ({alt.unsupported[0][len(UNREADABLE) :]}): "
+            f"{alt.text}"
+        ]
+    if alt.shift is None:
+        out.append(f"{head}: no change in tariff classification is required.")
+    elif res.failing_materials:
+        out.append(
+            f"{head}: tariff shift not made by non-originating material(s) "
+            f"{', '.join(res.failing_materials)} (value {plain(res.failing_value)}) "
+            f"({facts.shift_citation})."
+        )
+    else:
+        out.append(
+            f"{head}: every non-originating material makes the required tariff shift "
+            f"({facts.shift_citation})."
+        )
+    for r in res.rvc:
+        cite = facts.rvc_tv_citation if r.method == "TV" else facts.rvc_nc_citation
+        if r.value is None:
+            out.append(f"{head}: RVC by net cost cannot be computed without good.net_cost ({cite}).")
+        else:
+            verdict = "meets" if r.met else "does not meet"
+            out.append(
+                f"{head}: RVC {r.method} = {pct(r.value)}% {verdict} the {plain(r.required)}% "
+                f"threshold ({cite})."
+            )
+    if res.failing_materials and alt.shift is not None:
+        if res.de_minimis_applied:
+            out.append(
+                f"{head}: de minimis applies: the failing materials are "
+                f"{pct(res.de_minimis_share or Decimal(0))}% of the good's {res.de_minimis_basis}, "
+                f"within {plain(res.de_minimis_limit or facts.de_minimis_limit)}% "
+                f"({facts.de_minimis_citation})."
+            )
+        elif not res.de_minimis_allowed:
+            out.append(f"{head}: de minimis does not apply ({facts.de_minimis_citation}).")
+        if facts.de_minimis_exceptions_note:
+            out.append(facts.de_minimis_exceptions_note)
+    for reading in alt.readings:
+        out.append(f"{head}: {reading}.")
+    for note in res.notes:
+        out.append(f"{head}: {note}.")
+    for item in alt.unsupported:
+        out.append(f"{head}: requires a condition the case file cannot express, so it is not met: {item}")
+    out.append(f"{head}: {'met' if res.met else 'not met'}.")
+    return out
+
+
+def _criterion_d(
+    chosen: AlternativeResult,
+    good: Good,
+    shift_materials: list[Material],
+    vnm: Decimal,
+    facts: OriginFacts,
+    lines: list[str],
+) -> RvcResult | None:
+    """GN 11(b)(iv) / USMCA Art. 4.2(d): parts in the good's own subheading (or undivided heading)."""
+    if not chosen.failing_materials or in_any(good.hs, facts.d_excluded):
+        return None
+    by_id = {m.id: m for m in shift_materials}
+    for mid in chosen.failing_materials:
+        m = by_id[mid]
+        same_sub = m.hs.at(6) == good.hs.at(6)
+        undivided_heading = m.hs.at(4) == good.hs.at(4) and good.hs.at(6).endswith("00")
+        if not (same_sub or undivided_heading):
+            return None
+    tv = (good.transaction_value - vnm) / good.transaction_value * HUNDRED
+    if tv >= facts.d_tv:
+        result = RvcResult("TV", tv, facts.d_tv, True)
+    elif (
+        good.net_cost is not None
+        and good.net_cost > 0
+        and (good.net_cost - vnm) / good.net_cost * HUNDRED >= facts.d_nc
+    ):
+        result = RvcResult("NC", (good.net_cost - vnm) / good.net_cost * HUNDRED, facts.d_nc, True)
+    else:
+        lines.append(
+            f"The failing materials are classified with the good, but the RVC is below "
+            f"{plain(facts.d_tv)}% (TV) / {plain(facts.d_nc)}% (NC): criterion D is not met "
+            f"({facts.criteria['D']})."
+        )
+        return None
+    assert result.value is not None
+    lines.append(
+        f"The failing materials are classified in the good's own subheading (or undivided heading) and "
+        f"the RVC {result.method} = {pct(result.value)}% meets {plain(result.required)}%: originating, "
+        f"criterion D ({facts.criteria['D']})."
+    )
+    return result

@@ -1,0 +1,379 @@
+"""Reports on the ledger and its discharge: balances, aging, expiring lots, trace both ways.
+
+Each report is a header plus rows of plain values, computed from a ledger and a
+discharge result — the stored ones (``--db``) or those of an input folder
+discharged in memory (``--input``) — so the same code serves both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from immex.core.pedimento import canonical_pedimento
+from immex.core.problems import InputError, Problem
+from immex.core.progress import QUIET, Progress, counted
+from immex.discharge.methods import Balance, DischargeResult, balances
+from immex.discharge.outputs import (
+    BALANCE_HEADER,
+    SHORTFALL_HEADER,
+    balance_rows,
+    shortfall_rows,
+)
+from immex.discharge.service import compute, stored_result
+from immex.ledger.model import ImportLine, Ledger
+from immex.ledger.orm import DischargeRunRow, RunReversalRow
+from immex.ledger.read import read_ledger
+from immex.ledger.service import company_id, load_ledger
+from immex.reports.tables import Cell, write_csv, write_xlsx
+from immex.store.db import open_database
+
+# Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
+AGE_BUCKETS = ((90, "0-90"), (180, "91-180"), (365, "181-365"), (545, "366-545"))
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+
+
+def load_state(
+    db_url: str | None, input_dir: Path | None, method: str = "fifo", progress: Progress = QUIET
+) -> tuple[Ledger, DischargeResult]:
+    """The ledger and discharge to report on: stored, or an input folder discharged in memory."""
+    if input_dir is not None:
+        staged = read_ledger(input_dir, progress=progress)
+        if staged.problems or staged.ledger is None:
+            raise InputError(staged.problems)
+        return staged.ledger, compute(staged.ledger, method, progress)
+    progress.phase("loading the stored ledger and allocations")
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session:
+            try:
+                company = company_id(session, create=False)
+            except LookupError:
+                raise InputError(
+                    [
+                        Problem(
+                            "",
+                            None,
+                            "db",
+                            "the store holds no ledger yet: run "
+                            "`immex discharge --db ...` or `immex demo` first",
+                        )
+                    ]
+                ) from None
+            return load_ledger(session, company), stored_result(session, company)
+    finally:
+        engine.dispose()
+
+
+def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Report:
+    return Report("balances", BALANCE_HEADER, list(balance_rows(balances(ledger, result.allocations, as_of))))
+
+
+def _age_bucket(days: int) -> str:
+    for limit, label in AGE_BUCKETS:
+        if days <= limit:
+            return label
+    return f">{AGE_BUCKETS[-1][0]}"
+
+
+def _value(lot: ImportLine, remaining: Decimal) -> Decimal | None:
+    """USD value of what remains: unit_value_usd is per unit as written, so prorate the line."""
+    imported = lot.qty + lot.adjusted
+    if lot.unit_value_usd is None or imported == 0:
+        return None
+    given = imported if lot.qty_given is None else lot.qty_given
+    return (lot.unit_value_usd * given * remaining / imported).quantize(Decimal("0.01"))
+
+
+AGING_HEADER = (
+    "import_pedimento",
+    "import_line",
+    "part",
+    "kind",
+    "cleared_on",
+    "age_days",
+    "age_bucket",
+    "qty_remaining",
+    "value_remaining_usd",
+    "deadline",
+    "days_left",
+    "status",
+    "qty_adjusted",
+)
+
+
+def aging_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Report:
+    lots = {lot.key: lot for lot in ledger.imports}
+    rows: list[tuple[Cell, ...]] = []
+    for row in balances(ledger, result.allocations, as_of):
+        if row.qty_remaining <= 0:
+            continue
+        lot = lots[(row.import_pedimento, row.import_line, row.part)]
+        age = (as_of - lot.cleared_on).days
+        kind = ledger.parts[row.part].kind if row.part in ledger.parts else ""
+        rows.append(
+            (
+                row.import_pedimento,
+                row.import_line,
+                row.part,
+                kind,
+                lot.cleared_on,
+                age,
+                _age_bucket(age),
+                row.qty_remaining,
+                _value(lot, row.qty_remaining),
+                row.deadline,
+                row.days_left,
+                row.status,
+                row.qty_adjusted,
+            )
+        )
+    rows.sort(key=lambda r: (r[9] is None, r[9] or dt.date.max, r[0], r[1], r[2]))
+    return Report("aging", AGING_HEADER, rows)
+
+
+EXPIRING_HEADER = (
+    "import_pedimento",
+    "import_line",
+    "part",
+    "cleared_on",
+    "deadline",
+    "days_left",
+    "status",
+    "qty_remaining",
+    "value_remaining_usd",
+    "what_to_do",
+)
+
+
+def _advice(row: Balance) -> str:
+    if row.status == "overdue":
+        return (
+            "overdue: regularize (clave A3, pay IGI + penalties) or change regime to definitive "
+            "(F4/F5) now; the Art. 108 term has passed"
+        )
+    return (
+        f"export or return before {row.deadline}, transfer virtually (V1/V5) to another IMMEX, "
+        "or change regime to definitive (F4/F5)"
+    )
+
+
+def expiring_report(
+    ledger: Ledger, result: DischargeResult, as_of: dt.date, days: int, include_overdue: bool = True
+) -> Report:
+    lots = {lot.key: lot for lot in ledger.imports}
+    rows: list[tuple[Cell, ...]] = []
+    for row in balances(ledger, result.allocations, as_of):
+        if row.qty_remaining <= 0 or row.days_left is None:
+            continue
+        if row.days_left > days or (row.days_left < 0 and not include_overdue):
+            continue
+        lot = lots[(row.import_pedimento, row.import_line, row.part)]
+        rows.append(
+            (
+                row.import_pedimento,
+                row.import_line,
+                row.part,
+                lot.cleared_on,
+                row.deadline,
+                row.days_left,
+                row.status,
+                row.qty_remaining,
+                _value(lot, row.qty_remaining),
+                _advice(row),
+            )
+        )
+    rows.sort(key=lambda r: (r[5], r[0], r[1], r[2]))
+    return Report(f"expiring within {days} days", EXPIRING_HEADER, rows)
+
+
+TRACE_EXPORT_HEADER = (
+    "export_pedimento",
+    "export_line",
+    "product",
+    "export_cleared_on",
+    "part",
+    "import_pedimento",
+    "import_line",
+    "import_cleared_on",
+    "qty",
+    "late",
+    "country_of_origin",
+    "unit_value_usd",
+)
+
+
+def trace_export_report(
+    ledger: Ledger, result: DischargeResult, pedimento: str, line: int | None = None
+) -> Report:
+    """An export line (or a whole export pedimento) to the import lots it consumed, and its shortfalls."""
+    number = _pedimento_argument(pedimento)
+    exports = {e.key: e for e in ledger.exports}
+    lots = {lot.key: lot for lot in ledger.imports}
+    rows: list[tuple[Cell, ...]] = []
+    for a in result.allocations:
+        if a.export_pedimento == number and (line is None or a.export_line == line):
+            lot = lots[(a.import_pedimento, a.import_line, a.part)]
+            rows.append(
+                (
+                    a.export_pedimento,
+                    a.export_line,
+                    a.product,
+                    exports[(a.export_pedimento, a.export_line, a.product)].cleared_on,
+                    a.part,
+                    a.import_pedimento,
+                    a.import_line,
+                    lot.cleared_on,
+                    a.qty,
+                    a.late,
+                    lot.country_of_origin,
+                    lot.unit_value_usd,
+                )
+            )
+    for s in result.shortfalls:
+        if s.export_pedimento == number and (line is None or s.export_line == line):
+            rows.append(
+                (
+                    s.export_pedimento,
+                    s.export_line,
+                    s.product,
+                    exports[(s.export_pedimento, s.export_line, s.product)].cleared_on,
+                    s.part,
+                    "SHORTFALL",
+                    None,
+                    None,
+                    s.qty_missing,
+                    None,
+                    None,
+                    None,
+                )
+            )
+    _require(rows, f"export pedimento {number}" + ("" if line is None else f" line {line}"))
+    return Report(f"trace of export {number}", TRACE_EXPORT_HEADER, rows)
+
+
+TRACE_IMPORT_HEADER = (
+    "import_pedimento",
+    "import_line",
+    "part",
+    "import_cleared_on",
+    "export_pedimento",
+    "export_line",
+    "product",
+    "export_cleared_on",
+    "qty",
+    "late",
+    "destination_country",
+)
+
+
+def trace_import_report(
+    ledger: Ledger, result: DischargeResult, pedimento: str, line: int | None = None
+) -> Report:
+    """An import lot (or pedimento) to the export lines that consumed it."""
+    number = _pedimento_argument(pedimento)
+    exports = {e.key: e for e in ledger.exports}
+    lots = {lot.key: lot for lot in ledger.imports}
+    rows: list[tuple[Cell, ...]] = []
+    for a in result.allocations:
+        if a.import_pedimento == number and (line is None or a.import_line == line):
+            export = exports[(a.export_pedimento, a.export_line, a.product)]
+            rows.append(
+                (
+                    a.import_pedimento,
+                    a.import_line,
+                    a.part,
+                    lots[(a.import_pedimento, a.import_line, a.part)].cleared_on,
+                    a.export_pedimento,
+                    a.export_line,
+                    a.product,
+                    export.cleared_on,
+                    a.qty,
+                    a.late,
+                    export.destination_country,
+                )
+            )
+    if not any(lot.pedimento == number and (line is None or lot.line == line) for lot in ledger.imports):
+        _require([], f"import pedimento {number}" + ("" if line is None else f" line {line}"))
+    return Report(f"trace of import {number}", TRACE_IMPORT_HEADER, rows)
+
+
+def _pedimento_argument(text: str) -> str:
+    """The 15-digit number of a pedimento given on the command line, or an input error."""
+    try:
+        return canonical_pedimento(text)
+    except ValueError as error:
+        raise InputError([Problem("", None, "pedimento", str(error))]) from None
+
+
+def _require(rows: Sequence[object], what: str) -> None:
+    if not rows:
+        raise InputError([Problem("", None, "pedimento", f"{what} is not in the ledger's discharge")])
+
+
+def shortfalls_report(result: DischargeResult) -> Report:
+    return Report("shortfalls", SHORTFALL_HEADER, list(shortfall_rows(result.shortfalls)))
+
+
+RUNS_HEADER = (
+    "run_id",
+    "method",
+    "as_of",
+    "created_at",
+    "created_by",
+    "input_fingerprint",
+    "export_lines_changed",
+    "reversed_at",
+    "reversed_by",
+    "reversal_reason",
+)
+
+
+def runs_report(db_url: str | None) -> Report:
+    engine = open_database(db_url)
+    try:
+        with Session(engine) as session:
+            reversals = {r.run_id: r for r in session.scalars(select(RunReversalRow))}
+            rows: list[tuple[Cell, ...]] = []
+            for run in session.scalars(select(DischargeRunRow).order_by(DischargeRunRow.id)):
+                rev = reversals.get(run.id)
+                rows.append(
+                    (
+                        run.id,
+                        run.method,
+                        run.as_of,
+                        run.created_at.isoformat(timespec="seconds"),
+                        run.created_by,
+                        run.input_fingerprint,
+                        int(run.summary.get("export_lines_changed", 0)),  # type: ignore[call-overload]
+                        rev.reversed_at.isoformat(timespec="seconds") if rev else None,
+                        rev.reversed_by if rev else None,
+                        rev.reason if rev else None,
+                    )
+                )
+    finally:
+        engine.dispose()
+    return Report("discharge runs", RUNS_HEADER, rows)
+
+
+def write_report(report: Report, path: Path, progress: Progress = QUIET) -> int:
+    """CSV or XLSX by the file's suffix; returns the number of rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    progress.phase(f"writing {path.name}", total=len(report.rows), unit="rows")
+    rows = counted(report.rows, progress)
+    if path.suffix.lower() == ".xlsx":
+        write_xlsx(path, {report.title[:31]: (report.header, rows)})
+        return len(report.rows)
+    return write_csv(path, report.header, rows)

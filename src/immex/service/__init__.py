@@ -1,1 +1,0 @@
-"""Use cases: each opens what it needs, calls the pure domain and saves."""
