@@ -23,6 +23,10 @@ from immex.rules import RulesError, as_date, require_keys
 _HEADER_KEYS = {"catalog", "title", "reference", "source", "since", "entries"}
 _ENTRY_KEYS = {"code", "description", "since", "until", "source"}
 
+SETTLEMENTS = ("paid", "paid_elsewhere", "pending", "guaranteed", "credited", "not_due", "other")
+"""What an amount declared under a forma de pago (Apéndice 13) is; see ``apendice_13_formas_pago.yaml``.
+Only ``paid`` is money paid with this pedimento."""
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
@@ -34,6 +38,10 @@ class CatalogEntry:
     until: dt.date | None
     names: tuple[str, ...] = ()
     abbreviation: str = ""
+    settlement: str = ""
+    """Apéndice 13 only: one of :data:`SETTLEMENTS`."""
+    claves: tuple[str, ...] = ()
+    """Generic fracción codes only: the claves de pedimento the code is declared under."""
 
     def in_force(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)
@@ -92,8 +100,10 @@ def load_catalog(file_name: str, extra_entry_keys: frozenset[str] = frozenset(),
         if until is not None and until < since:
             raise RulesError(f"{where}: until {until} before since {since}")
         names = tuple(str(n).strip().lower() for n in row.get("names", ()))
+        claves = tuple(str(c).strip().upper() for c in row.get("claves", ()))
         entries[code] = CatalogEntry(code, str(row["description"]), since, until, names,
-                                     str(row.get("abbreviation", "")))
+                                     str(row.get("abbreviation", "")), str(row.get("settlement", "")),
+                                     claves)
     extra = {key: data[key] for key in extra_header_keys if key in data}
     catalog = Catalog(str(data["catalog"]), str(data["title"]), str(data["reference"]),
                       str(data["source"]), entries)
@@ -165,5 +175,34 @@ def contribuciones() -> Catalog:
 
 @cache
 def formas_pago() -> Catalog:
-    """Apéndice 13: formas de pago."""
-    return load_catalog("apendice_13_formas_pago.yaml")[0]
+    """Apéndice 13: formas de pago, each with its :data:`SETTLEMENTS` kind."""
+    catalog = load_catalog("apendice_13_formas_pago.yaml", extra_entry_keys=frozenset({"settlement"}))[0]
+    for entry in catalog.entries.values():
+        if entry.settlement not in SETTLEMENTS:
+            raise RulesError(f"apendice_13_formas_pago.yaml: forma {entry.code} has settlement "
+                             f"{entry.settlement!r}, expected one of {', '.join(SETTLEMENTS)}")
+    return catalog
+
+
+@cache
+def fraccion_placeholders() -> Catalog:
+    """Generic fracción codes of the Anexo 22 instructivo (``00000000`` transit, ``99999999`` GC)."""
+    catalog = load_catalog("fraccion_placeholders.yaml", extra_entry_keys=frozenset({"claves"}))[0]
+    known = claves_pedimento()
+    for entry in catalog.entries.values():
+        if len(entry.code) != 8 or not entry.code.isdigit():
+            raise RulesError(f"fraccion_placeholders.yaml: {entry.code!r} is not 8 digits")
+        if not entry.claves or any(known.get(c) is None for c in entry.claves):
+            raise RulesError(f"fraccion_placeholders.yaml: code {entry.code} needs claves of Apéndice 2")
+    return catalog
+
+
+@cache
+def nomenclaturas() -> Catalog:
+    """Editions of the LIGIE Tarifa with their periods (non-overlapping, sorted by start)."""
+    catalog = load_catalog("tigie_nomenclaturas.yaml")[0]
+    ordered = sorted(catalog.entries.values(), key=lambda e: e.since)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if before.until is None or before.until >= after.since:
+            raise RulesError(f"tigie_nomenclaturas.yaml: {before.code} overlaps {after.code}")
+    return catalog
