@@ -120,12 +120,14 @@ def test_a1_with_cuota_compensatoria_and_minimum_quota_2025() -> None:
     assert out["pedimento_contributions"][0]["tipo_tasa"] == 3
 
 
-def test_dta_share_is_prorated_exactly_by_customs_value() -> None:
-    # DTA 462 split 138.6 / 323.4 (not rounded): IVA R(70.176) = 70, R(163.744) = 164.
+def test_dta_minimum_is_shared_in_equal_parts_not_by_value() -> None:
+    # Rule 6 v2: B = 1000, 1000 * 0.008 = 8 < 461.61, so DTA = R(461.61) = 462 split 231 / 231
+    # (by value, rule 6 v1, it was 138.6 / 323.4 giving IVA 70 / 164).
+    # IVA R((300 + 231) * 0.16) = R(84.96) = 85, R((700 + 231) * 0.16) = R(148.96) = 149.
     case = pedimento_case(exchange_rate="1", incrementables={},
                           lines=[line(1, "300"), line(2, "700")])
     out = run(case)
-    assert [ln["contributions"][-1]["amount"] for ln in out["lines"]] == [70, 164]
+    assert [ln["contributions"][-1]["amount"] for ln in out["lines"]] == [85, 149]
     assert out["pedimento_contributions"][0]["amount"] == 462
 
 
@@ -179,12 +181,17 @@ def test_earlier_year_in_the_table_2023() -> None:
     assert run(case)["pedimento_contributions"][0]["amount"] == 408
 
 
-def test_zero_value_line_gets_zero_amounts_and_no_share() -> None:
+def test_zero_value_line_pays_no_igi_but_takes_its_equal_part_of_the_minimum_dta() -> None:
+    # Rule 6 v2: a line of value 0 without a T-MEC preference is one of the N = 2 DTA base
+    # lines; the minimum R(461.61) = 462 is split 231 / 231, so its IVA is R(231 * 0.16)
+    # = R(36.96) = 37 (it had no share under v1, which split by value).
     out = run(pedimento_case(exchange_rate="1", incrementables={"freight": "10"},
                              lines=[line(1, "0", "0.2"), line(2, "1000", "0.2")]))
     assert out["lines"][0]["customs_value"] == 0
-    assert [c["amount"] for c in out["lines"][0]["contributions"]] == [0, 0]
+    assert [c["amount"] for c in out["lines"][0]["contributions"]] == [0, 37]
     assert out["lines"][1]["customs_value"] == 1010
+    # line 2: IGI R(202) = 202, IVA R((1010 + 202 + 231) * 0.16) = R(230.88) = 231
+    assert [c["amount"] for c in out["lines"][1]["contributions"]] == [202, 231]
 
 
 @st.composite

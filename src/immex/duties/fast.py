@@ -65,11 +65,14 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     total_va = sum(values)
 
     dta_def = 0
+    share_by_value = False  # contract rule 6 v2: by value only when the rate set the DTA
     if base_b > 0:
         assert dta.fr_i_rate is not None and dta.fr_iii_quota is not None
         fn, fd = dta.fr_i_rate.as_integer_ratio()
         qn, qd = dta.fr_iii_quota.as_integer_ratio()
         dta_def = _r(max(base_b * fn * qd, qn * fd), fd * qd)
+        share_by_value = base_b * fn * qd > qn * fd
+    base_n = sum(in_base)
     if case.clave == "A1":
         dta_amount = dta_def
         dta_fp = fp["exento"] if base_b == 0 else fp["efectivo"]
@@ -110,8 +113,10 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
             cn, cd = line.cc_rate.as_integer_ratio()
             cc = _r(va * cn, cd)
         vn, vd = line.iva_rate.as_integer_ratio()
-        if base_b > 0 and b:
+        if base_b > 0 and b and share_by_value:
             iva = _r(((va + igi + cc) * base_b + share_total * va) * vn, base_b * vd)
+        elif base_b > 0 and b:
+            iva = _r(((va + igi + cc) * base_n + share_total) * vn, base_n * vd)
         else:
             iva = _r((va + igi + cc) * vn, vd)
         igis.append(igi)

@@ -112,12 +112,17 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     # DTA a definitive import of these goods pays: fr. I with the fr. III minimum.
     dta_def = 0
     def_tipo: int | None = None
+    # Rule 6 (v2): the share is by value only when the rate set the DTA; the fr. III
+    # minimum is shared in equal parts among the DTA base lines.
+    share_by_value = False
     if base_b > 0:
         assert dta.fr_i_rate is not None and dta.fr_iii_quota is not None
         al_millar = base_b * exact(dta.fr_i_rate)
         quota = exact(dta.fr_iii_quota)
         dta_def = payment_round(max(al_millar, quota))
         def_tipo = tipos["al_millar"] if al_millar >= quota else tipos["minima"]
+        share_by_value = al_millar > quota
+    base_n = sum(1 for line in case.lines if _in_dta_base(line))
 
     dta_code, dta_abbr = codes["dta"]
     if case.clave == "A1":
@@ -172,8 +177,7 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
             cc = payment_round(va * exact(line.cc_rate))
             rows.append(ContributionRow(cc_code, cc_abbr, fixed2(Fraction(va)), _plain(line.cc_rate),
                                         cc, fp["efectivo"]))
-        share = (Fraction(share_total * va, base_b)
-                 if base_b > 0 and _in_dta_base(line) else Fraction(0))
+        share = _dta_share(share_total, va, base_b, base_n, share_by_value, _in_dta_base(line))
         iva_base = va + igi + cc + share
         iva = payment_round(iva_base * exact(line.iva_rate))
         rows.append(ContributionRow(iva_code, iva_abbr, fixed2(iva_base), _plain(line.iva_rate),
@@ -188,6 +192,17 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
             cash += row.amount
     return PedimentoResult(case.clave, case.date, tuple(lines), dta_row, total_va,
                            dict(sorted(by_code.items())), cash)
+
+
+def _dta_share(total: int, va: int, base_b: int, base_n: int, by_value: bool,
+               in_base: bool) -> Fraction:
+    """D_i of contract rule 6 (version 2), exact: ``X * VA_i / B`` when the fr. I rate set
+    the DTA (``B * rate > quota``), else ``X / N`` over the N lines of the DTA base (the
+    fr. III minimum is one charge per operation, which the authority's records split in
+    equal parts per partida); 0 outside the base or when B = 0."""
+    if base_b == 0 or not in_base:
+        return Fraction(0)
+    return Fraction(total * va, base_b) if by_value else Fraction(total, base_n)
 
 
 def _plain(value: Decimal | None) -> str:
