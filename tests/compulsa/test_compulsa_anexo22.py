@@ -59,7 +59,7 @@ def test_catalog_codes_from_anexo22_reference_are_present() -> None:
     for clave in ("IN", "AF", "RT", "V1", "V5", "F4", "F5", "A1", "A3", "BM", "BO", "H1", "H8", "I1",
                   "K1", "CT", "R1", "F2", "F3"):
         assert catalogs.claves_pedimento().get(clave) is not None, clave
-    assert set(catalogs.unidades().entries) == {str(n) for n in range(1, 22)}
+    assert set(catalogs.unidades().entries) == {str(n) for n in range(1, 23)}
     assert catalogs.formas_pago().get("21") is not None
     assert catalogs.contribuciones().get("23") is not None
 
@@ -67,7 +67,7 @@ def test_catalog_codes_from_anexo22_reference_are_present() -> None:
 def test_units_contributions_payment_forms_identifiers_countries() -> None:
     assert anexo22.validate_unidad("6") is None
     assert anexo22.validate_unidad("06") is None
-    assert anexo22.validate_unidad("22") is not None
+    assert anexo22.validate_unidad("23") is not None
     assert anexo22.validate_unidad("kg") is not None
     assert anexo22.validate_contribucion("6") is None
     assert anexo22.validate_contribucion("8") is not None
@@ -122,6 +122,67 @@ def test_fraccion_must_be_in_the_tariff_on_the_date() -> None:
     assert anexo22.validate_fraccion("85423999", "01", dt.date(2023, 1, 1), TARIFF) is None
     nico = anexo22.validate_fraccion("85423999", "07", dt.date(2023, 1, 1), TARIFF)
     assert nico is not None and "NICO 07" in nico
+
+
+def test_current_catalog_codes_of_issue_14_are_present() -> None:
+    """Codes a real, accepted Data Stage carries that the 2011-era lists lacked (RGCE 2024 edition)."""
+    assert catalogs.aduanas().get("85") is not None   # AIFA
+    assert anexo22.validate_aduana_seccion("850") is None
+    assert anexo22.validate_pedimento_number("26 85 3921 6000123") is None
+    for code in ("SO", "EO", "PO", "GI", "TA", "FC", "DI", "AP"):
+        assert anexo22.validate_identificador(code, DAY) is None, code
+    assert anexo22.validate_identificador("CA", dt.date(2025, 1, 2)) is not None   # added 2025-04
+    assert anexo22.validate_identificador("CA", dt.date(2025, 6, 2)) is None
+    assert anexo22.validate_clave("G9", DAY) is None
+    assert anexo22.validate_contribucion("33", DAY) is None
+    assert anexo22.validate_contribucion("23", DAY) is None
+    assert anexo22.validate_pais("CUR") is None and anexo22.validate_unidad("22") is None
+
+
+def test_every_forma_de_pago_says_what_its_amount_is() -> None:
+    settlements = {code: e.settlement for code, e in catalogs.formas_pago().entries.items()}
+    assert settlements["0"] == "paid"
+    assert settlements["6"] == "pending" and settlements["9"] == "not_due" and settlements["5"] == "not_due"
+    assert settlements["21"] == "credited" and settlements["13"] == "paid_elsewhere"
+    assert set(settlements.values()) <= set(catalogs.SETTLEMENTS)
+
+
+def test_an_older_tarifa_without_end_date_never_judges_a_later_date() -> None:
+    """The 1,289 false findings: LIGIE 2020 rows (no ``until``) used for 2026 pedimentos."""
+    only_2020 = anexo22.tariff_index([("85423901", "00", dt.date(2020, 12, 28), None)])
+    assert anexo22.validate_fraccion("85171300", "00", dt.date(2026, 1, 10), only_2020) is None
+    assert anexo22.validate_fraccion("99999901", "00", dt.date(2021, 1, 10), only_2020) is not None
+    both = anexo22.tariff_index([("85423901", "00", dt.date(2020, 12, 28), None),
+                                 ("85171300", "00", dt.date(2026, 1, 1), None)])
+    assert anexo22.validate_fraccion("85171300", "00", dt.date(2026, 1, 10), both) is None
+    gone = anexo22.validate_fraccion("85423901", "00", dt.date(2026, 1, 10), both)
+    assert gone is not None and "LIGIE 2022" in gone
+    # 2023: LIGIE 2022 in force, but the data only knows it as of 2026: not judged either way
+    assert not anexo22.tariff_vouches_for(both, dt.date(2023, 6, 1))
+    assert anexo22.validate_fraccion("85423901", "00", dt.date(2023, 6, 1), both) is None
+
+
+@given(st.sampled_from(["85171300", "85444299", "73181599"]),
+       st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)))
+def test_a_fraccion_of_the_tarifa_in_force_is_never_reported(fraccion: str, day: dt.date) -> None:
+    tariff = anexo22.tariff_index([(f, "00", dt.date(2026, 1, 1), None)
+                                   for f in ("85171300", "85444299", "73181599")])
+    assert anexo22.validate_fraccion(fraccion, "00", day, tariff) is None
+    assert anexo22.validate_fraccion(fraccion, "", day, tariff) is None
+
+
+def test_transit_and_global_complementario_generic_fracciones_are_understood() -> None:
+    tariff = anexo22.tariff_index([("85171300", "00", dt.date(2022, 12, 12), None)])
+    on = dt.date(2026, 1, 10)
+    for clave in ("T3", "t6", "T7", "T9"):
+        assert anexo22.validate_fraccion("00000000", "00", on, tariff, clave) is None
+    assert anexo22.validate_fraccion("99999999", "", on, tariff, "GC") is None
+    wrong = anexo22.validate_fraccion("00000000", "00", on, tariff, "IN")
+    assert wrong is not None and "T3" in wrong and "clave IN" in wrong
+    transit = {"Fraccion": "00000000", "SubdivisionFraccion": "", "UnidadMedidaComercial": "1",
+               "UnidadMedidaTarifa": "", "PaisOrigenDestino": "USA", "ClaveDocumento": "T3",
+               "FechaPagoReal": "2026-01-10 10:00:00"}
+    assert anexo22.check_record("551", transit, tariff) == []
 
 
 def test_fraccion_not_checked_without_data_or_before_it_or_with_six_digits() -> None:

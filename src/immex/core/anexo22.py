@@ -16,7 +16,7 @@ from functools import lru_cache
 import pycountry
 
 from immex.rules import anexo22 as catalogs
-from immex.rules.anexo22 import Catalog
+from immex.rules.anexo22 import Catalog, CatalogEntry
 
 PEDIMENTO_DIGITS = 15  # Anexo 22, campo "NUM. PEDIMENTO": 2 + 2 + 4 + 7 digits
 
@@ -162,36 +162,90 @@ def alpha2_to_alpha3(code: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class TariffIndex:
-    """Fracción → (NICO, since, until) rows of a tariff table, and the first date it covers."""
+    """Fracción → (NICO, since, until) rows of a tariff table, and the releases the rows come in."""
 
     rows: Mapping[str, tuple[tuple[str, dt.date, dt.date | None], ...]]
-    covers_from: dt.date
+    releases: tuple[tuple[dt.date, dt.date | None], ...]
+    """(since, last until) of each group of rows with the same ``since``, sorted; None = open."""
+
+    @property
+    def covers_from(self) -> dt.date:
+        return self.releases[0][0]
 
 
 def tariff_index(rows: Iterable[tuple[str, str, dt.date, dt.date | None]]) -> TariffIndex | None:
     """Index ``(fraccion, nico, since, until)`` rows; None when there are none."""
     grouped: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
-    first: dt.date | None = None
+    ends: dict[dt.date, dt.date | None] = {}
     for fraccion, nico, since, until in rows:
         grouped.setdefault(fraccion, []).append((nico, since, until))
-        first = since if first is None or since < first else first
-    if first is None:
+        if since not in ends:
+            ends[since] = until
+        elif ends[since] is not None:   # a release is open when any of its rows is
+            ends[since] = None if until is None else max(until, ends[since] or until)
+    if not ends:
         return None
-    return TariffIndex({k: tuple(v) for k, v in grouped.items()}, first)
+    return TariffIndex({k: tuple(v) for k, v in grouped.items()}, tuple(sorted(ends.items())))
 
 
-def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None) -> str | None:
-    """The 8-digit fracción (and its 2-digit NICO, when given) must be in the tariff in force on ``on``.
+def _edition_on(on: dt.date) -> CatalogEntry | None:
+    """The LIGIE Tarifa (nomenclature) in force on ``on`` (``rules/anexo22/tigie_nomenclaturas.yaml``)."""
+    return next((e for e in catalogs.nomenclaturas().entries.values() if e.in_force(on)), None)
 
-    Not checked (None): no tariff data, no date, a date before the data
-    begins, or a 6-digit code (the tariff lists 8-digit fracciones only).
+
+def tariff_vouches_for(tariff: TariffIndex | None, on: dt.date | None) -> bool:
+    """Whether the tariff data can say which fracciones exist on ``on``.
+
+    It can when a release of rows of the Tarifa in force on ``on`` (``since`` on or after
+    that edition began, on or before ``on``) is still in force on ``on``. Rows of an
+    earlier Tarifa never judge a later date, even without an end date; and a date
+    between an edition's start and its first release (for example 2023, when the
+    project has only the LIGIE 2022 as published in 2026) is not judged at all: a
+    fracción created or deleted in between could not be told apart.
     """
-    if tariff is None or on is None or on < tariff.covers_from or len(fraccion) != 8:
+    if tariff is None or on is None:
+        return False
+    edition = _edition_on(on)
+    if edition is None:
+        return False
+    return any(edition.since <= since <= on and (until is None or on <= until)
+               for since, until in tariff.releases)
+
+
+def placeholder_problem(fraccion: str, clave: str) -> str | None:
+    """A generic fracción (``00000000`` transit, ``99999999`` global complementario) under the wrong clave.
+
+    None when ``fraccion`` is not a generic code, when the clave is one the code is
+    prescribed for, or when no clave is known.
+    """
+    entry = catalogs.fraccion_placeholders().get(fraccion)
+    clave = clave.strip().upper()
+    if entry is None or not clave or clave in entry.claves:
         return None
+    return (f"fracción {fraccion} is the generic code Anexo 22 prescribes for claves "
+            f"{', '.join(entry.claves)} ({entry.description.lower()}), not for clave {clave}")
+
+
+def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None,
+                      clave: str = "") -> str | None:
+    """The 8-digit fracción (and its 2-digit NICO, when given) must be in the Tarifa in force on ``on``.
+
+    A generic code of the instructivo (``00000000`` for transit, ``99999999`` for a global
+    complementario) is understood: only its clave is checked (see :func:`placeholder_problem`).
+    Not checked (None): a 6-digit code, or a date the tariff data cannot vouch for
+    (:func:`tariff_vouches_for`), so that nothing valid on its date is ever reported.
+    """
+    if catalogs.fraccion_placeholders().get(fraccion) is not None:
+        return placeholder_problem(fraccion, clave)
+    if len(fraccion) != 8 or tariff is None or on is None or not tariff_vouches_for(tariff, on):
+        return None
+    edition = _edition_on(on)
+    assert edition is not None  # vouched for
     rows = [(n, since, until) for n, since, until in tariff.rows.get(fraccion, ())
-            if since <= on and (until is None or on <= until)]
+            if edition.since <= since <= on and (until is None or on <= until)]
     if not rows:
-        return f"fracción {fraccion} is not in the tariff (LIGIE) in force on {on.isoformat()}"
+        return (f"fracción {fraccion} is not in the tariff in force on {on.isoformat()} "
+                f"({edition.description})")
     if nico and all(n != nico for n, _, _ in rows):
         return f"NICO {nico} of fracción {fraccion} is not in the tariff in force on {on.isoformat()}"
     return None
@@ -221,7 +275,8 @@ def _number(record: Mapping[str, str], _on: dt.date | None, _tariff: TariffIndex
 
 
 def _fraccion(record: Mapping[str, str], on: dt.date | None, tariff: TariffIndex | None) -> str | None:
-    return validate_fraccion(record.get("Fraccion", ""), record.get("SubdivisionFraccion", ""), on, tariff)
+    return validate_fraccion(record.get("Fraccion", ""), record.get("SubdivisionFraccion", ""), on, tariff,
+                             record.get("ClaveDocumento", ""))
 
 
 _CONTRIBUCION = _field("ClaveContribucion", validate_contribucion)

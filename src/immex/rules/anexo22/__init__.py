@@ -10,6 +10,7 @@ citation or a bad date raise :class:`~immex.rules.RulesError` at load time.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -202,7 +203,7 @@ def nomenclaturas() -> Catalog:
     """Editions of the LIGIE Tarifa with their periods (non-overlapping, sorted by start)."""
     catalog = load_catalog("tigie_nomenclaturas.yaml")[0]
     ordered = sorted(catalog.entries.values(), key=lambda e: e.since)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if before.until is None or before.until >= after.since:
             raise RulesError(f"tigie_nomenclaturas.yaml: {before.code} overlaps {after.code}")
     return catalog
