@@ -22,8 +22,15 @@ def record(
 ) -> None:
     """Add one audit record in the caller's transaction, so it exists exactly when the change does."""
     session.add(
-        AuditRow(actor=actor, action=action, company_rfc=company, entity=entity, before=before,
-                 after=after, note=note)
+        AuditRow(
+            actor=actor,
+            action=action,
+            company_rfc=company,
+            entity=entity,
+            before=before,
+            after=after,
+            note=note,
+        )
     )
 
 

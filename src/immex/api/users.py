@@ -133,8 +133,9 @@ def disable(session: Session, email: str, actor: str) -> None:
     """Disable the user and drop every token it holds: they stop working at once."""
     user = find_user(session, email)
     if user.active:
-        audit.record(session, actor, "user.disable", None, f"user {user.email}", {"active": True},
-                     {"active": False})
+        audit.record(
+            session, actor, "user.disable", None, f"user {user.email}", {"active": True}, {"active": False}
+        )
     user.active = False
     session.execute(delete(TokenRow).where(TokenRow.user_id == user.id))
     session.flush()
@@ -181,7 +182,8 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def user_for_token(session: Session, token: str) -> UserRow | None:
     """The active user holding this unexpired token (looked up on every request)."""
     row = session.execute(
-        select(UserRow, TokenRow.expires_at).join(TokenRow, TokenRow.user_id == UserRow.id)
+        select(UserRow, TokenRow.expires_at)
+        .join(TokenRow, TokenRow.user_id == UserRow.id)
         .where(TokenRow.token_hash == token_digest(token))
     ).first()
     if row is None or not row[0].active or _aware(row[1]) <= now():

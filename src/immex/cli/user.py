@@ -14,8 +14,9 @@ from immex.cli.common import DbOption, problems_exit, stdout
 from immex.ledger.service import current_user
 from immex.store.db import open_database
 
-app = typer.Typer(help="Users of the web application and API, their roles and company grants.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Users of the web application and API, their roles and company grants.", no_args_is_help=True
+)
 
 T = TypeVar("T")
 RoleHelp = "admin, analyst, auditor or broker"
@@ -43,8 +44,9 @@ def add(
     email: str = typer.Argument(..., help="The user's e-mail (its login name)"),
     role: str = typer.Option(..., "--role", help=RoleHelp),
     company: list[str] = typer.Option([], "--company", help="RFC of a company it may see (repeatable)"),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password (one line) "
-                                                                       "from standard input"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password (one line) from standard input"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Create a user; the password (at least 12 characters) is stored only as an argon2 hash."""
@@ -57,8 +59,9 @@ def add(
 def grant(
     email: str = typer.Argument(...),
     company: str = typer.Option(..., "--company", help="RFC of the company"),
-    role: str | None = typer.Option(None, "--role", help=f"Role on this company ({RoleHelp}); "
-                                                          "default: the user's role"),
+    role: str | None = typer.Option(
+        None, "--role", help=f"Role on this company ({RoleHelp}); default: the user's role"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Let a user see a company (optionally with another role there)."""
@@ -74,8 +77,11 @@ def revoke(
 ) -> None:
     """Withdraw a user's grant on a company."""
     found = _in_store(db, lambda s, actor: users.revoke(s, email, company, actor))
-    stdout.print(f"{users.normal_email(email)} " + ("no longer sees " if found else "had no grant on ")
-                 + company.upper())
+    stdout.print(
+        f"{users.normal_email(email)} "
+        + ("no longer sees " if found else "had no grant on ")
+        + company.upper()
+    )
 
 
 @app.command("disable")

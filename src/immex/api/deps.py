@@ -1,0 +1,93 @@
+"""Who is asking and what they may do: bearer tokens, company visibility (404), roles (403)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from immex.api import companies, users
+from immex.api.companies import CompanyRef
+from immex.api.jobs import JobRunner
+from immex.api.problems import ApiProblem, forbidden, not_found
+from immex.api.store import Store
+
+# Who may act, by action (admin may do everything). The contract's table of endpoints.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "ledger.upload": frozenset({"analyst", "broker"}),
+    "run.create": frozenset({"analyst"}),
+    "run.read": frozenset({"analyst", "auditor"}),
+    "run.reverse": frozenset({"analyst"}),
+    "ledger.read": frozenset({"analyst", "auditor"}),
+    "adjustment.create": frozenset({"analyst"}),
+    "datastage.import": frozenset({"analyst", "broker"}),
+    "compulsa.run": frozenset({"analyst"}),
+    "case.compute": frozenset({"analyst", "auditor"}),
+    "audit.read": frozenset({"auditor"}),
+    "company.create": frozenset(),
+    "user.manage": frozenset(),
+}
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def jobs_of(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs
+    return runner
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: int
+    access: users.Access
+
+    @property
+    def actor(self) -> str:
+        return self.access.email
+
+    def may(self, action: str, role: str | None = None) -> bool:
+        role = role or self.access.role
+        return role == "admin" or role in PERMISSIONS[action]
+
+
+def unauthorized(detail: str = "a valid bearer token is needed") -> ApiProblem:
+    return ApiProblem(401, detail, {"WWW-Authenticate": "Bearer"})
+
+
+def caller(request: Request, token: str | None = Depends(bearer)) -> Caller:
+    """The user holding the bearer token, looked up on every request (disabled: 401 at once)."""
+    if not token:
+        raise unauthorized()
+    with store_of(request).reading() as session:
+        user = users.user_for_token(session, token)
+        if user is None:
+            raise unauthorized("the token is not valid (expired, revoked, or its user is disabled)")
+        return Caller(user.id, users.access_of(session, user))
+
+
+def require(who: Caller, action: str) -> None:
+    """403 when the caller's own role may not do ``action`` (for endpoints without a company)."""
+    if not who.may(action):
+        raise forbidden()
+
+
+def company_for(request: Request, who: Caller, rfc: str, action: str) -> CompanyRef:
+    """The company the caller may see (404 otherwise, as if it did not exist), if its role there
+    may do ``action`` (403 otherwise)."""
+    wanted = rfc.strip().upper()
+    role = who.access.role_on(wanted)
+    if role is None:
+        raise not_found(f"company {wanted}")
+    with store_of(request).reading() as session:
+        found = companies.find(session, wanted)
+    if found is None:
+        raise not_found(f"company {wanted}")
+    if not who.may(action, role):
+        raise forbidden(f"your role on {wanted} ({role}) may not do this")
+    return found

@@ -1,0 +1,412 @@
+"""Endpoints of one company: ledger upload, runs, balances, allocations, shortfalls, traces,
+adjustments, Data Stage, compulsa and the audit log. Every one resolves the company first
+(404 when the caller may not see it), then the caller's role there (403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from immex.api import audit, listing, uploads, work
+from immex.api.companies import CompanyRef
+from immex.api.deps import Caller, caller, company_for, jobs_of, store_of
+from immex.api.problems import not_found
+from immex.core.numbers import parse_decimal
+from immex.core.pedimento import canonical_pedimento
+from immex.core.problems import InputError, Problem
+from immex.discharge.outputs import ALLOCATION_HEADER, allocation_rows
+from immex.ledger.orm import DischargeRunRow
+from immex.ledger.service import add_adjustment
+from immex.reports import service as reports
+
+router = APIRouter(prefix="/api/v1/companies/{rfc}", tags=["company"])
+Who = Annotated[Caller, Depends(caller)]
+Limit = Annotated[int, listing.LimitQuery]
+Cursor = Annotated[str | None, listing.CursorQuery]
+Format = Annotated[str | None, listing.FormatQuery]
+ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "job queued; its status is at the Location header"}}
+
+
+def _pedimento(text: str, column: str = "pedimento") -> str:
+    try:
+        return canonical_pedimento(text)
+    except ValueError as error:
+        raise InputError([Problem("", None, column, str(error))]) from None
+
+
+def _accepted(response: Response, job_id: int) -> dict[str, int]:
+    response.headers["Location"] = f"/api/v1/jobs/{job_id}"
+    return {"job": job_id}
+
+
+LEDGER_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        **{name: {"type": "string", "format": "binary"} for name in uploads.LEDGER_FILES},
+                        uploads.WORKBOOK: {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/ledger",
+    status_code=201,
+    openapi_extra=LEDGER_BODY,
+    responses={422: {"description": "every problem of the files; nothing stored"}},
+)
+async def upload_ledger(request: Request, who: Who, rfc: str) -> dict[str, Any]:
+    """The discharge contract's CSV files (field name = file name) or one workbook: all or nothing."""
+    company = company_for(request, who, rfc, "ledger.upload")
+    form = await request.form(max_files=len(uploads.LEDGER_FILES) + 1, max_fields=10)
+    folder = Path(tempfile.mkdtemp(prefix="immex-upload-"))
+    try:
+        source = uploads.ledger_source(list(form.multi_items()), folder)
+        counts = await run_in_threadpool(
+            work.store_upload, store_of(request), company, source, folder, who.actor
+        )
+    finally:
+        await form.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"counts": counts}
+
+
+class RunRequest(BaseModel):
+    method: str = "fifo"
+    as_of: dt.date | None = None
+
+
+@router.post(
+    "/runs", status_code=202, responses={**ACCEPTED, 409: {"description": "a run is queued or running"}}
+)
+def start_run(request: Request, response: Response, who: Who, rfc: str, body: RunRequest) -> dict[str, int]:
+    """Discharge the company's stored ledger in the background; the job's result is run.json."""
+    company = company_for(request, who, rfc, "run.create")
+    work.check_method(body.method)
+    store, runner = store_of(request), jobs_of(request)
+
+    def run(context: Any) -> dict[str, Any]:
+        return work.discharge_stored(
+            store, company, body.method, body.as_of, context.folder, context.progress, who.actor
+        )
+
+    params = {"method": body.method, "as_of": body.as_of.isoformat() if body.as_of else None}
+    job_id = runner.submit(who.user_id, "run", company.rfc, params, run, exclusive=True)
+    return _accepted(response, job_id)
+
+
+RUNS_HEADER = reports.RUNS_HEADER
+
+
+@router.get("/runs")
+def list_runs(
+    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+) -> Any:
+    """The company's discharge runs, newest first."""
+    company = company_for(request, who, rfc, "run.read")
+    store = store_of(request)
+    with store.reading() as session:
+        ids = set(session.scalars(select(DischargeRunRow.id).where(DischargeRunRow.company_id == company.id)))
+    rows = [
+        tuple(_with_offset(v) if i in (3, 7) else v for i, v in enumerate(r))
+        for r in reports.runs_report(store.url).rows
+        if r[0] in ids
+    ]
+    rows.reverse()
+    return listing.answer("runs", RUNS_HEADER, rows, limit, cursor, format)
+
+
+def _with_offset(moment: Any) -> Any:
+    """The runs report writes stored UTC times; SQLite returns them without their offset."""
+    if isinstance(moment, str) and "T" in moment and "+" not in moment[10:] and not moment.endswith("Z"):
+        return moment + "+00:00"
+    return moment
+
+
+class Reversal(BaseModel):
+    reason: str
+
+
+@router.post("/runs/{run_id}/reverse")
+def reverse_run(request: Request, who: Who, rfc: str, run_id: int, body: Reversal) -> dict[str, Any]:
+    """Reverse the latest active run of the company (422 for any other run)."""
+    company = company_for(request, who, rfc, "run.reverse")
+    store = store_of(request)
+    with store.reading() as session:
+        run = session.get(DischargeRunRow, run_id)
+    if run is None or run.company_id != company.id:
+        raise not_found(f"run {run_id}")
+    work.reverse(store, company, run_id, body.reason, who.actor)
+    return {"run_id": run_id, "reversed": True}
+
+
+def _state(request: Request, company: CompanyRef) -> Any:
+    with store_of(request).reading() as session:
+        return work.stored_state(session, company)
+
+
+@router.get("/balances")
+def list_balances(
+    request: Request,
+    who: Who,
+    rfc: str,
+    status: str | None = None,
+    part: str | None = None,
+    pedimento: str | None = None,
+    expiring_within_days: Annotated[int | None, Query(ge=0)] = None,
+    as_of: dt.date | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
+) -> Any:
+    """Rows of balances.csv (imported, discharged, remaining, deadline, status) per import line."""
+    company = company_for(request, who, rfc, "ledger.read")
+    number = None if pedimento is None else _pedimento(pedimento)
+    ledger, result = _state(request, company)
+    report = reports.balances_report(ledger, result, as_of or dt.date.today())
+    header = report.header
+    col = {name: i for i, name in enumerate(header)}
+
+    def keep(row: tuple[Any, ...]) -> bool:
+        if status is not None and row[col["status"]] != status:
+            return False
+        if part is not None and row[col["part"]] != part:
+            return False
+        if number is not None and row[col["import_pedimento"]] != number:
+            return False
+        if expiring_within_days is not None:
+            left = row[col["days_left"]]
+            return left is not None and left <= expiring_within_days and row[col["qty_remaining"]] > 0
+        return True
+
+    rows = [r for r in report.rows if keep(r)]
+    return listing.answer("balances", header, rows, limit, cursor, format)
+
+
+@router.get("/allocations")
+def list_allocations(
+    request: Request,
+    who: Who,
+    rfc: str,
+    export_pedimento: str | None = None,
+    import_pedimento: str | None = None,
+    part: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
+) -> Any:
+    """Rows of allocations.csv of the active discharge."""
+    company = company_for(request, who, rfc, "ledger.read")
+    exp = None if export_pedimento is None else _pedimento(export_pedimento, "export_pedimento")
+    imp = None if import_pedimento is None else _pedimento(import_pedimento, "import_pedimento")
+    _ledger, result = _state(request, company)
+    rows = [
+        r
+        for r in allocation_rows(result.allocations)
+        if (exp is None or r[0] == exp) and (imp is None or r[4] == imp) and (part is None or r[3] == part)
+    ]
+    return listing.answer("allocations", ALLOCATION_HEADER, rows, limit, cursor, format)
+
+
+@router.get("/shortfalls")
+def list_shortfalls(
+    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+) -> Any:
+    """Rows of shortfalls.csv: requirements no import lot could cover."""
+    company = company_for(request, who, rfc, "ledger.read")
+    _ledger, result = _state(request, company)
+    report = reports.shortfalls_report(result)
+    return listing.answer("shortfalls", report.header, report.rows, limit, cursor, format)
+
+
+@router.get("/exports/{pedimento}/{line}/trace")
+def trace_export(
+    request: Request,
+    who: Who,
+    rfc: str,
+    pedimento: str,
+    line: int,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
+) -> Any:
+    """The import lots each part of this export line consumed (and its shortfalls)."""
+    company = company_for(request, who, rfc, "ledger.read")
+    number = _pedimento(pedimento)
+    ledger, result = _state(request, company)
+    if not any(e.pedimento == number and e.line == line for e in ledger.exports):
+        raise not_found(f"export pedimento {number} line {line}")
+    try:
+        rows = reports.trace_export_report(ledger, result, number, line).rows
+    except InputError:  # stored but not discharged yet
+        rows = []
+    return listing.answer(
+        f"trace-export-{number}-{line}", reports.TRACE_EXPORT_HEADER, rows, limit, cursor, format
+    )
+
+
+@router.get("/imports/{pedimento}/{line}/trace")
+def trace_import(
+    request: Request,
+    who: Who,
+    rfc: str,
+    pedimento: str,
+    line: int,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
+) -> Any:
+    """The export lines that consumed this import line."""
+    company = company_for(request, who, rfc, "ledger.read")
+    number = _pedimento(pedimento)
+    ledger, result = _state(request, company)
+    if not any(lot.pedimento == number and lot.line == line for lot in ledger.imports):
+        raise not_found(f"import pedimento {number} line {line}")
+    rows = reports.trace_import_report(ledger, result, number, line).rows
+    return listing.answer(
+        f"trace-import-{number}-{line}", reports.TRACE_IMPORT_HEADER, rows, limit, cursor, format
+    )
+
+
+class Adjustment(BaseModel):
+    pedimento: str
+    line: int
+    part: str
+    qty: str
+    reason: str
+
+
+@router.post("/adjustments", status_code=201)
+def create_adjustment(request: Request, who: Who, rfc: str, body: Adjustment) -> dict[str, Any]:
+    """Withdraw ``qty`` (negative gives back) from an import line, with the reason."""
+    company = company_for(request, who, rfc, "adjustment.create")
+    number = _pedimento(body.pedimento)
+    try:
+        qty: Decimal = parse_decimal(body.qty)
+    except ValueError as error:
+        raise InputError([Problem("", None, "qty", str(error))]) from None
+    with store_of(request).writing() as session:
+        adjustment_id = add_adjustment(
+            session, company.id, number, body.line, body.part, qty, body.reason, who.actor
+        )
+        after = {
+            "pedimento": number,
+            "line": body.line,
+            "part": body.part,
+            "qty": listing.json_value(qty),
+            "reason": body.reason.strip(),
+        }
+        audit.record(
+            session, who.actor, "adjustment.create", company.rfc, f"adjustment {adjustment_id}", None, after
+        )
+    return {"id": adjustment_id, **after}
+
+
+@router.post("/datastage", status_code=202, responses=ACCEPTED)
+def import_datastage(
+    request: Request, response: Response, who: Who, rfc: str, file: UploadFile
+) -> dict[str, int]:
+    """The Data Stage ZIP, imported in the background (per the Data Stage contract)."""
+    company = company_for(request, who, rfc, "datastage.import")
+    store, runner = store_of(request), jobs_of(request)
+    upload_dir = Path(tempfile.mkdtemp(prefix="immex-ds-", dir=_scratch(request)))
+    zip_path = uploads.save(file, upload_dir / uploads.safe_name(file.filename, "datastage.zip"))
+
+    def run(context: Any) -> dict[str, Any]:
+        try:
+            return work.import_datastage(store, company, zip_path, runner.files, context.progress, who.actor)
+        finally:
+            shutil.rmtree(upload_dir, ignore_errors=True)
+
+    job_id = runner.submit(who.user_id, "datastage", company.rfc, {"zip_name": zip_path.name}, run)
+    return _accepted(response, job_id)
+
+
+def _scratch(request: Request) -> Path:
+    folder: Path = jobs_of(request).files / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@router.post("/compulsa", status_code=202, responses=ACCEPTED)
+def start_compulsa(
+    request: Request, response: Response, who: Who, rfc: str, file: UploadFile | None = None
+) -> dict[str, int]:
+    """Reconcile the company's ledger with a Data Stage ZIP (``file``, else the last one imported);
+    the result lists differences.csv, downloadable at ``/jobs/{id}/files/differences.csv``."""
+    company = company_for(request, who, rfc, "compulsa.run")
+    store, runner = store_of(request), jobs_of(request)
+    upload_dir = Path(tempfile.mkdtemp(prefix="immex-cmp-", dir=_scratch(request)))
+    if file is not None:
+        zip_path = uploads.save(file, upload_dir / uploads.safe_name(file.filename, "datastage.zip"))
+    else:
+        kept = runner.files / "companies" / company.rfc / "datastage.zip"
+        if not kept.is_file():
+            shutil.rmtree(upload_dir, ignore_errors=True)
+            raise InputError(
+                [
+                    Problem(
+                        "",
+                        None,
+                        "file",
+                        "no Data Stage ZIP: send one as 'file' or import one first (POST .../datastage)",
+                    )
+                ]
+            )
+        zip_path = kept
+
+    def run(context: Any) -> dict[str, Any]:
+        try:
+            return work.compulsa(store, company, zip_path, context.folder, context.progress, who.actor)
+        finally:
+            shutil.rmtree(upload_dir, ignore_errors=True)
+
+    job_id = runner.submit(who.user_id, "compulsa", company.rfc, {"zip_name": zip_path.name}, run)
+    return _accepted(response, job_id)
+
+
+AUDIT_HEADER = ("id", "at", "actor", "action", "company", "entity", "before", "after", "note")
+
+
+@router.get("/audit")
+def list_audit(
+    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+) -> Any:
+    """The company's audit log, newest first."""
+    company = company_for(request, who, rfc, "audit.read")
+    with store_of(request).reading() as session:
+        records = audit.company_log(session, company.rfc)
+    as_text = format in ("csv", "xlsx")
+    rows = [
+        (
+            r.id,
+            listing.json_value(r.at),
+            r.actor,
+            r.action,
+            r.company_rfc,
+            r.entity,
+            json.dumps(r.before) if as_text and r.before is not None else r.before,
+            json.dumps(r.after) if as_text and r.after is not None else r.after,
+            r.note,
+        )
+        for r in records
+    ]
+    return listing.answer("audit", AUDIT_HEADER, rows, limit, cursor, format)

@@ -1,0 +1,235 @@
+"""The features' use cases as the API calls them, for one company of the store.
+
+Uploads arrive as files in a temporary folder, so the ledger and Data Stage readers run
+exactly as for the CLI (same problems, same messages). Where the stored use case of a
+feature is written for the CLI's single company (``discharge.service.run_discharge``), its
+building blocks are called here for the company the request names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from immex.api import audit
+from immex.api.companies import CompanyRef
+from immex.api.store import Store
+from immex.core.problems import InputError, Problem
+from immex.core.progress import Progress
+from immex.discharge import service as discharge_service
+from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult, balances
+from immex.discharge.outputs import write_run_json
+from immex.ledger.model import Ledger
+from immex.ledger.read import read_ledger
+from immex.ledger.service import load_ledger, store_ledger
+
+
+def _hide_folder(problems: list[Problem], folder: Path) -> list[Problem]:
+    """Problems as the user sent the files: no server folder in any message."""
+    prefix = str(folder)
+    return [
+        Problem(
+            p.file.replace(prefix + "/", "").replace(prefix, ""),
+            p.row,
+            p.column,
+            p.message.replace(prefix + "/", "").replace(prefix, "upload"),
+        )
+        for p in problems
+    ]
+
+
+def store_upload(store: Store, company: CompanyRef, source: Path, folder: Path, actor: str) -> dict[str, int]:
+    """Validate the uploaded ledger files and merge them into the company's ledger, all or nothing."""
+    staged = read_ledger(source)
+    if staged.problems or staged.ledger is None:
+        raise InputError(_hide_folder(staged.problems, folder))
+    with store.writing() as session:
+        counts, problems = store_ledger(session, staged.ledger, company.id)
+        if problems:
+            raise InputError(_hide_folder(problems, folder))  # leaving the block rolls back
+        stored = asdict(counts)
+        audit.record(
+            session,
+            actor,
+            "ledger.upload",
+            company.rfc,
+            f"ledger of {company.rfc}",
+            None,
+            {"stored": stored, "files": sorted(p.name for p in staged.fingerprint_sources)},
+        )
+    return stored
+
+
+def check_method(method: str) -> None:
+    if method not in DISCHARGE_METHODS:
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    None,
+                    "method",
+                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
+                )
+            ]
+        )
+
+
+def stored_state(session: Session, company: CompanyRef) -> tuple[Ledger, DischargeResult]:
+    """The company's ledger and its active discharge, as the reports read them."""
+    return load_ledger(session, company.id), discharge_service.stored_result(session, company.id)
+
+
+def discharge_stored(
+    store: Store,
+    company: CompanyRef,
+    method: str,
+    as_of: dt.date | None,
+    output: Path,
+    progress: Progress,
+    actor: str,
+) -> dict[str, Any]:
+    """Discharge the company's stored ledger and record the run; the run.json of the contract.
+
+    Writes allocations.csv, shortfalls.csv, balances.csv and run.json to ``output`` (the
+    job's folder). One transaction: an interrupted run leaves nothing behind.
+    """
+    check_method(method)
+    day = as_of or dt.date.today()
+    started = time.perf_counter()
+    with store.writing() as session:
+        progress.phase("loading the stored ledger")
+        ledger = load_ledger(session, company.id)
+        loaded = time.perf_counter()
+        result = discharge_service.compute(ledger, method, progress)
+        fingerprint = discharge_service._ledger_fingerprint(ledger)
+        run_id, reused = discharge_service._record_run(
+            session, company.id, ledger, result, method, day, fingerprint, progress
+        )
+        discharged = time.perf_counter()
+        progress.phase("computing balances")
+        rows = balances(ledger, result.allocations, day)
+        counts = discharge_service._write_outputs(output, result, rows, progress)
+        timings = {
+            "validate_s": loaded - started,
+            "discharge_s": discharged - loaded,
+            "total_s": time.perf_counter() - started,
+        }
+        run = discharge_service._run_summary(
+            run_id, method, day, fingerprint, ledger, result, rows, counts, timings, reused, "stored"
+        )
+        write_run_json(output, run)
+        audit.record(
+            session,
+            actor,
+            "run.create",
+            company.rfc,
+            f"run {run_id}",
+            None,
+            {
+                "method": method,
+                "as_of": day.isoformat(),
+                "reused_existing_run": reused,
+                "counts": run["counts"],
+            },
+        )
+    return run
+
+
+def reverse(store: Store, company: CompanyRef, run_id: int, reason: str, actor: str) -> None:
+    """Reverse the company's latest active run (the feature checks it is the latest)."""
+    if not reason.strip():
+        raise InputError(
+            [Problem("", None, "reason", "a reversal needs a reason (it is kept for the audit)")]
+        )
+    discharge_service.reverse_run(store.url, run_id, reason)
+    with store.writing() as session:
+        audit.record(
+            session,
+            actor,
+            "run.reverse",
+            company.rfc,
+            f"run {run_id}",
+            {"active": True},
+            {"active": False},
+            note=reason,
+        )
+
+
+def keep_datastage(files: Path, company: CompanyRef, zip_path: Path) -> Path:
+    """The company's latest Data Stage ZIP, kept for its compulsa."""
+    target = files / "companies" / company.rfc / "datastage.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(zip_path, target)
+    return target
+
+
+def import_datastage(
+    store: Store, company: CompanyRef, zip_path: Path, files: Path, progress: Progress, actor: str
+) -> dict[str, Any]:
+    from immex.datastage.service import import_datastage as run_import
+
+    try:
+        result = run_import(zip_path, store.url, progress)
+    except InputError as error:
+        raise InputError(_hide_folder(error.problems, zip_path.parent)) from None
+    keep_datastage(files, company, zip_path)
+    body = {
+        "zip_name": result.zip_name,
+        "counts": result.counts,
+        "pedimentos": result.pedimentos,
+        "replaced": result.replaced,
+        "warnings": [
+            {"file": w.file, "row": w.row, "column": w.column, "message": w.message} for w in result.warnings
+        ],
+    }
+    with store.writing() as session:
+        audit.record(
+            session,
+            actor,
+            "datastage.import",
+            company.rfc,
+            f"Data Stage {result.zip_name}",
+            None,
+            {"counts": result.counts, "pedimentos": result.pedimentos, "replaced": result.replaced},
+        )
+    return body
+
+
+def compulsa(
+    store: Store, company: CompanyRef, zip_path: Path, output: Path, progress: Progress, actor: str
+) -> dict[str, Any]:
+    from immex.compulsa import model
+    from immex.compulsa.service import run_compulsa
+
+    try:
+        result = run_compulsa(
+            zip_path, output, db_url=store.url, company=company.code, reports=False, progress=progress
+        )
+    except InputError as error:
+        raise InputError(_hide_folder(error.problems, zip_path.parent)) from None
+    kinds: dict[str, int] = {}
+    for d in result.differences:
+        kinds[d.kind] = kinds.get(d.kind, 0) + 1
+    with store.writing() as session:
+        audit.record(
+            session,
+            actor,
+            "compulsa.run",
+            company.rfc,
+            f"compulsa of {company.rfc}",
+            None,
+            {"differences": len(result.differences), "by_kind": kinds},
+        )
+    return {
+        "stage_pedimentos": result.stage_pedimentos,
+        "ledger_pedimentos": result.ledger_pedimentos,
+        "differences_by_kind": kinds,
+        "differences": [dict(zip(model.HEADER, d.as_row(), strict=True)) for d in result.differences],
+        "files": ["differences.csv"],
+    }
