@@ -80,7 +80,11 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         raise OriginError(f"{facts.agreement} is not in force on {case.date.isoformat()}")
     if good.transaction_value <= 0:
         raise OriginError("good.transaction_value must be greater than zero")
-    if in_any(good.hs, facts.automotive_unsupported):
+    if case.automotive is not None or in_any(good.hs, facts.automotive_unsupported):
+        from immex.origin.automotive import decide  # GN 11(k); imported here: it builds on this module
+
+        return decide(case, facts, lookup, _determine)
+    if in_any(good.hs, facts.automotive_unsupported):  # pragma: no cover - decide() handles vehicles
         raise OriginError(
             f"good {good.hs} is an automotive good under {facts.automotive_citation}; its regional value "
             "content, labor value content and steel/aluminum requirements are not supported by this engine"

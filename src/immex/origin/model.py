@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
+from immex.origin.automotive_case import AutomotiveCase
 from immex.origin.hs import HsCode, HsRange
 
 
@@ -194,6 +195,7 @@ class OriginCase:
     materials: tuple[Material, ...]
     rule: Rule | None = None
     product_rule: ProductRule | None = None
+    automotive: AutomotiveCase | None = None  # GN 11(k) fields (immex.origin.automotive)
 
 
 # --- the result -------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from immex.origin import (
     determine,
     parse_rule,
 )
+from immex.origin.automotive_case import read_automotive
 from immex.origin.grammar import CUT_AND_SEWN
 from immex.origin.model import Source
 from immex.origin.rules_data import (
@@ -270,6 +271,7 @@ def read_case(data: Any, file: str) -> OriginCase:
             good = Good(code, tv, nc, description, wholly, weight, tuple(processes))
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
+    automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
     if (
         facts is not None
         and not facts.rule_table
@@ -285,7 +287,7 @@ def read_case(data: Any, file: str) -> OriginCase:
         )
     if r.problems or good is None or day is None or agreement is None:
         raise InputError(r.problems or [Problem(file, None, "", "invalid case")])
-    return OriginCase(agreement, day, good, materials, rule)
+    return OriginCase(agreement, day, good, materials, rule, automotive=automotive)
 
 
 def load_case(path: Path) -> OriginCase:

@@ -1,0 +1,446 @@
+"""USMCA automotive rules of origin: HTSUS GN 11(k), the US text of the Appendix to Annex 4-B.
+
+:func:`decide` is called by the engine for a vehicle of headings 8701-8706 and for any case with
+an ``automotive`` object; it builds the rule the Appendix sets and lets the ordinary engine
+(``base``) apply it, then adds the requirements that are not about materials:
+
+- **vehicles** (``automotive.vehicle``): passenger vehicles and light trucks get the GN 11(o)
+  tariff shift with the staged RVC of (k)(iii)(A), the core parts of Table A.2 ((k)(iii)(G)-(I)),
+  the labor value content ((k)(vi)) and the steel and aluminum purchases ((k)(v)); heavy trucks
+  the RVC of (k)(iii)(J), LVC and steel/aluminum; other vehicles their GN 11(o) rule ((k)(ix));
+- **parts** (``automotive.for_use_in``): the GN 11(o) rule written for that use, with the RVC of
+  the part's table (A.1, B, C for passenger vehicles and light trucks; D, E for heavy trucks) in
+  force on the date; Table A.1 parts, and engines, gear boxes and chassis for heavy trucks, must
+  meet that RVC ((k)(iii)(C), (M)).
+
+Every threshold and date comes from ``rules/usmca/automotive.yaml``; the tables from
+``automotive_tables.yaml``. A requirement the case gives no data for is an error naming the
+missing field (the verdict cannot be given either way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal
+
+from immex.core.numbers import plain, round_half_up
+from immex.origin.automotive_case import AutomotiveCase, CorePart
+from immex.origin.engine import OriginError
+from immex.origin.facts import OriginFacts
+from immex.origin.hs import HsCode, HsRange, in_any
+from immex.origin.model import (
+    Alternative,
+    Determination,
+    Level,
+    OriginCase,
+    OtherAt,
+    ProductRule,
+    Rule,
+    RvcRequirement,
+    TariffShift,
+)
+from immex.rules import RulesError
+from immex.rules.usmca.automotive_data import AutomotiveData, Range, RvcStep, TableRow, automotive_data, lvc_on, step_on
+
+HUNDRED = Decimal(100)
+Lookup = Callable[[HsCode, OriginCase], ProductRule]
+Base = Callable[[OriginCase, OriginFacts, Lookup], Determination]
+_WORDS = {
+    "passenger_vehicle": "passenger vehicle",
+    "light_truck": "light truck",
+    "heavy_truck": "heavy truck",
+    "other_vehicle": "other motor vehicle",
+    "aftermarket": "aftermarket part",
+}
+_TABLES_FOR_USE = {"passenger_vehicle": ("A.1", "B", "C"), "light_truck": ("A.1", "B", "C"), "heavy_truck": ("D", "E")}
+_RVC_OF_TABLE = {"A.1": "table_a1", "B": "table_b", "C": "table_c", "D": "table_d", "E": "table_e"}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One GN 11(k) requirement beside the rule: met, not met, or None (the case lacks its data)."""
+
+    met: bool | None
+    lines: tuple[str, ...] = ()
+    missing: str | None = None
+
+
+def pct(value: Decimal) -> str:
+    return f"{round_half_up(value, 2)}"
+
+
+def ranges(items: tuple[Range, ...]) -> tuple[HsRange, ...]:
+    return tuple(HsRange(low, high) for low, high in items)
+
+
+def cite(step_citation: str) -> str:
+    return f"HTSUS GN 11{step_citation}"
+
+
+def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> Determination:
+    """The determination of an automotive case (see the module docstring)."""
+    auto = case.automotive or AutomotiveCase()
+    vehicle = in_any(case.good.hs, facts.automotive_unsupported) is True
+    if facts.agreement != "USMCA":
+        if vehicle:
+            raise OriginError(
+                f"good {case.good.hs} is an automotive good under {facts.automotive_citation}; "
+                f"the {facts.agreement} automotive rules are not in the rule data"
+            )
+        return base(replace(case, automotive=None), facts, lookup)
+    data = _data()
+    plain_facts = replace(facts, automotive_unsupported=())
+    if vehicle:
+        return _vehicle(case, auto, plain_facts, lookup, base, data)
+    if auto.vehicle is not None:
+        raise OriginError(
+            f"automotive.vehicle is given but good {case.good.hs} is not a motor vehicle of headings 8701-8706; "
+            "use automotive.for_use_in for a part"
+        )
+    if auto.for_use_in is not None:
+        return _part(case, auto, plain_facts, lookup, base, data)
+    return base(replace(case, automotive=None), facts, lookup)
+
+
+def _data() -> AutomotiveData:
+    try:
+        return automotive_data()
+    except RulesError as exc:  # a broken package, not a user error; said plainly all the same
+        raise OriginError(f"the automotive rule data cannot be read: {exc}") from exc
+
+
+def _step(steps: tuple[RvcStep, ...], day: dt.date) -> RvcStep:
+    try:
+        return step_on(steps, day)
+    except RulesError as exc:
+        raise OriginError(str(exc)) from exc
+
+
+def _with_lines(d: Determination, before: list[str], after: tuple[str, ...] | list[str] = ()) -> Determination:
+    head, rest = d.explanation[:1], d.explanation[1:]
+    return replace(d, explanation=(*head, *before, *rest, *after))
+
+
+_USE_WORDS = {"passenger_vehicle": "passenger vehicle", "light_truck": "light truck", "heavy_truck": "heavy truck"}
+
+
+def _for_base(case: OriginCase, use: str | None, product: ProductRule | None = None) -> OriginCase:
+    """The case the ordinary engine decides: no automotive fields (decided here), the table rule
+    built here, and the good's use said in the engine's own field where the model has one."""
+    good = case.good
+    if use is not None and "use" in {f.name for f in fields(good)}:
+        good = replace(good, use=_USE_WORDS.get(use, "other"))
+    if product is None:
+        return replace(case, good=good, automotive=None)
+    return replace(case, good=good, automotive=None, product_rule=product)
+
+
+# --- vehicles ---------------------------------------------------------------------------------
+
+
+def _vehicle_kind(hs: HsCode, auto: AutomotiveCase, data: AutomotiveData) -> str:
+    possible = [k for k, (goods, _) in data.vehicles.items() if in_any(hs, ranges(goods)) is True]
+    if auto.vehicle is not None:
+        if auto.vehicle not in possible:
+            goods, ref = data.vehicles[auto.vehicle]
+            raise OriginError(
+                f"automotive.vehicle {auto.vehicle!r} does not fit good {hs}: a {_WORDS[auto.vehicle]} is of "
+                f"{', '.join(str(r) for r in ranges(goods))} ({ref})"
+            )
+        return auto.vehicle
+    if possible == ["other_vehicle"]:
+        return "other_vehicle"
+    raise OriginError(
+        f"good {hs} may be a {' or '.join(_WORDS[k] for k in possible)} (GN 11(k)(ii)(N)); say which in "
+        "automotive.vehicle (an off-road vehicle, motorhome, diesel passenger vehicle, ... is other_vehicle)"
+    )
+
+
+def _vehicle(
+    case: OriginCase, auto: AutomotiveCase, facts: OriginFacts, lookup: Lookup, base: Base, data: AutomotiveData
+) -> Determination:
+    good = case.good
+    kind = _vehicle_kind(good.hs, auto, data)
+    before = [f"The good is a {_WORDS[kind]} ({data.vehicles[kind][1]})."]
+    if kind == "other_vehicle":
+        before.append(f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles[kind][1]}).")
+        before.extend(f"Not applied by the engine: {item}." for item in data.not_applied if "(ix)" in item)
+        return _with_lines(base(_for_base(case, kind), facts, lookup), before)
+    key = "heavy_truck" if kind == "heavy_truck" else "passenger_vehicle_light_truck"
+    steps, reference = data.rvc[key]
+    step = _step(steps, case.date)
+    product = _vehicle_rule(good.hs, kind, step, reference, case.date, data)
+    before.append(
+        f"Regional value content required on {case.date.isoformat()}: {plain(step.nc)}% under the net cost "
+        f"method ({cite(step.citation)}; {reference}), in place of the GN 11(o) threshold."
+    )
+    decided = base(_for_base(case, None, product), facts, lookup)
+    checks = []
+    if kind in ("passenger_vehicle", "light_truck"):
+        checks.append(_core_parts(case, auto, data, lookup))
+    checks.append(_lvc(case.date, kind, auto, data))
+    checks.extend(_metal(case.date, metal, auto, data) for metal in ("steel", "aluminum"))
+    return _combine(decided, before, checks, data)
+
+
+def _vehicle_rule(
+    hs: HsCode, kind: str, step: RvcStep, reference: str, day: dt.date, data: AutomotiveData
+) -> ProductRule:
+    shift_name, shift_ref = next(
+        (shift, ref) for goods, shift, ref in data.vehicle_shift if in_any(hs, ranges(goods)) is True
+    )
+    target = (HsRange.single(hs.at(6)),)
+    if shift_name == "none":
+        shift = None
+        text = f"No change in tariff classification to a good of heading {hs.at(4)} is required"
+    else:
+        shift = TariffShift((OtherAt(Level.HEADING),))
+        text = f"A change to subheading {hs.at(6)[:4]}.{hs.at(6)[4:]} from any other heading"
+    text += (
+        f", provided there is a regional value content of not less than {plain(step.nc)} percent under the "
+        "net cost method."
+    )
+    alternative = Alternative("A", target, shift, RvcRequirement(None, step.nc), text)
+    citation = f"{shift_ref}, with the regional value content of {cite(step.citation)} ({_WORDS[kind]})"
+    return ProductRule(f"auto-{kind}", Rule(text, (alternative,)), citation, step.since, None, target)
+
+
+def _combine(d: Determination, before: list[str], checks: list[Check], data: AutomotiveData) -> Determination:
+    after = [line for c in checks for line in c.lines]
+    failed = [c for c in checks if c.met is False]
+    missing = [c.missing for c in checks if c.met is None and c.missing]
+    if d.originating is None:
+        after.append("The vehicle's rule of origin cannot be decided by the engine (see 'undetermined').")
+        return _with_lines(d, before, after)
+    if not d.originating:
+        after.append("The vehicle does not meet its rule of origin: not originating, whatever the other requirements.")
+        return _with_lines(d, before, after)
+    if failed:
+        after.append(f"A requirement of GN 11(k) is not met: the vehicle is not originating ({data.source}).")
+        return replace(_with_lines(d, before, after), originating=False, criterion=None)
+    if missing:
+        raise OriginError(
+            "the vehicle meets its rule of origin, but GN 11(k) also requires data the case does not give: "
+            + "; ".join(missing)
+        )
+    after.append(f"Every requirement of GN 11(k) is met ({data.source}).")
+    return _with_lines(d, before, after)
+
+
+def _core_parts(case: OriginCase, auto: AutomotiveCase, data: AutomotiveData, lookup: Lookup) -> Check:
+    if auto.core_parts is None:
+        return Check(
+            None,
+            missing="automotive.core_parts (the Table A.2 column 1 parts used in the vehicle, each with "
+            f"hs, net_cost and vnm; {data.core_parts_reference})",
+        )
+    steps, reference = data.rvc["table_a1"]
+    step = _step(steps, case.date)
+    column_1 = tuple(HsRange.single(code) for row in data.tables["A.2"][1] for code, _ in row.codes)
+    for part in auto.core_parts:
+        if in_any(part.hs, column_1) is not True:
+            raise OriginError(
+                f"automotive.core_parts {part.id!r}: {part.hs} is not a code of Table A.2 of the Appendix "
+                "(core parts; HS 2012)"
+            )
+    head = f"Core parts ({data.core_parts_reference}): required RVC {plain(step.nc)}% net cost ({cite(step.citation)})"
+    if not auto.core_parts:
+        return Check(True, (f"{head}; the case lists no core part used in the vehicle.",))
+    if auto.super_core:
+        net_cost = sum((p.net_cost for p in auto.core_parts), Decimal(0))
+        vnm = sum((p.vnm for p in auto.core_parts), Decimal(0))
+        value = (net_cost - vnm) / net_cost * HUNDRED
+        met = value >= step.nc
+        line = (
+            f"{head}; taken together as a super-core (GN 11(k)(iii)(I)): net cost {plain(net_cost)}, VNM "
+            f"{plain(vnm)}, RVC {pct(value)}%: {'met' if met else 'not met'}."
+        )
+        return Check(met, (line,))
+    lines = [head + "."]
+    results = [_core_part(p, step, case, lookup) for p in auto.core_parts]
+    lines.extend(line for _, line in results)
+    return Check(all(ok for ok, _ in results), tuple(lines))
+
+
+def _core_part(part: CorePart, step: RvcStep, case: OriginCase, lookup: Lookup) -> tuple[bool, str]:
+    if part.advanced_battery:
+        return True, f"Core part {part.id!r} is an advanced battery: exempt (GN 11(k)(iii)(G))."
+    nc = (part.net_cost - part.vnm) / part.net_cost * HUNDRED
+    if nc >= step.nc:
+        return True, f"Core part {part.id!r} ({part.hs}): RVC {pct(nc)}% net cost: met."
+    tv_line = ""
+    if part.transaction_value and step.tv is not None and _rule_has_tv(part.hs, case, lookup):
+        tv = (part.transaction_value - part.vnm) / part.transaction_value * HUNDRED
+        if tv >= step.tv:
+            return True, (
+                f"Core part {part.id!r} ({part.hs}): RVC {pct(tv)}% transaction value meets {plain(step.tv)}% "
+                f"({cite(step.citation)}; its GN 11(o) rule includes the transaction value method)."
+            )
+        tv_line = f", {pct(tv)}% transaction value (below {plain(step.tv)}%)"
+    return False, f"Core part {part.id!r} ({part.hs}): RVC {pct(nc)}% net cost{tv_line}: not met."
+
+
+def _rule_has_tv(hs: HsCode, case: OriginCase, lookup: Lookup) -> bool:
+    try:
+        rule = lookup(hs, case).rule
+    except OriginError:
+        return False
+    return any(a.rvc is not None and a.rvc.tv is not None for a in rule.alternatives)
+
+
+def _lvc(day: dt.date, kind: str, auto: AutomotiveCase, data: AutomotiveData) -> Check:
+    steps, reference = data.lvc[kind]
+    try:
+        step = lvc_on(steps, day)
+    except RulesError as exc:
+        raise OriginError(str(exc)) from exc
+    if auto.lvc is None:
+        return Check(
+            None,
+            missing=f"automotive.lvc (the producer's certified labor value content in percentage points: "
+            f"material, technology, assembly; {reference})",
+        )
+    lvc = auto.lvc
+    technology = min(lvc.technology, step.technology_max)
+    assembly = min(lvc.assembly, step.assembly_max)
+    total = lvc.material + technology + assembly
+    met = lvc.material >= step.material_min and total >= step.total
+    line = (
+        f"Labor value content: {plain(total)} points counted (high-wage material and manufacturing "
+        f"{plain(lvc.material)}, technology {plain(technology)} of {plain(lvc.technology)} given, assembly "
+        f"{plain(assembly)} of {plain(lvc.assembly)} given) against {plain(step.total)} with at least "
+        f"{plain(step.material_min)} of material and manufacturing: {'met' if met else 'not met'} "
+        f"({cite(step.citation)})."
+    )
+    return Check(met, (line,))
+
+
+def _metal(day: dt.date, metal: str, auto: AutomotiveCase, data: AutomotiveData) -> Check:
+    purchases = getattr(auto, metal)
+    if purchases is None:
+        return Check(
+            None,
+            missing=f"automotive.{metal} (the vehicle producer's {metal} purchases in the USMCA territories "
+            f"and the originating part of them, by value; {data.steel_aluminum_reference})",
+        )
+    share = purchases.originating / purchases.purchases * HUNDRED
+    met = share >= data.steel_aluminum_percent
+    lines = [
+        f"{metal.capitalize()} purchases: {pct(share)}% originating against at least "
+        f"{plain(data.steel_aluminum_percent)}%: {'met' if met else 'not met'} ({data.steel_aluminum_reference})."
+    ]
+    if metal == "steel" and day >= data.melt_and_pour_since:
+        lines.append(f"Steel counted as originating must meet {data.melt_and_pour_reference}.")
+    return Check(met, tuple(lines))
+
+
+# --- parts for use in vehicles ------------------------------------------------------------------
+
+
+def _part(
+    case: OriginCase, auto: AutomotiveCase, facts: OriginFacts, lookup: Lookup, base: Base, data: AutomotiveData
+) -> Determination:
+    use = auto.for_use_in or "aftermarket"
+    hs = case.good.hs
+    before = [f"The good is a part for use in a {_WORDS[use]} (automotive.for_use_in)."]
+    listing = _listing(hs, use, auto, data)
+    product = _use_rule(hs, case.date, use, auto.listed)
+    if product is None:
+        product = lookup(hs, case)
+        before.append(f"GN 11(o) has no rule written for this use of {hs}; its rule for the code applies.")
+    if listing is not None:
+        key, row = listing
+        steps, reference = data.rvc[_RVC_OF_TABLE[key]]
+        step = _step(steps, case.date)
+        rvc_only = (key == "A.1" and in_any(hs, ranges(data.table_a1_exception[0])) is not True) or (
+            use == "heavy_truck" and in_any(hs, ranges(data.heavy_truck_rvc_only[0])) is True
+        )
+        product = _staged(product, step, rvc_only, data)
+        tv = f" or {plain(step.tv)}% transaction value (where the rule has that method)" if step.tv else ""
+        before.append(
+            f"Table {key} of the Appendix ({data.tables[key][0]}) lists it: '{row.description}'. Its regional "
+            f"value content on {case.date.isoformat()} is {plain(step.nc)}% net cost{tv} "
+            f"({cite(step.citation)}; {reference})."
+        )
+        if rvc_only:
+            ref = data.table_a1_exception[1] if key == "A.1" else data.heavy_truck_rvc_only[1]
+            before.append(f"It is originating only if it meets that regional value content ({ref}).")
+    else:
+        before.append(f"No table of the Appendix lists {hs} for a {_WORDS[use]}: its GN 11(o) rule applies as printed.")
+    decided = base(_for_base(case, use, product), facts, lookup)
+    return _with_lines(decided, before)
+
+
+def _listing(hs: HsCode, use: str, auto: AutomotiveCase, data: AutomotiveData) -> tuple[str, TableRow] | None:
+    for key in _TABLES_FOR_USE.get(use, ()):
+        for row in data.tables[key][1]:
+            for code, ex in row.codes:
+                if not code.isdigit() or in_any(hs, (HsRange.single(code),)) is not True:
+                    continue
+                if ex and auto.listed is None:
+                    raise OriginError(
+                        f"Table {key} of the Appendix lists only '{row.description}' of {code}: say in "
+                        "automotive.listed whether the good is one (true or false)"
+                    )
+                if ex and not auto.listed:
+                    continue
+                return key, row
+    return None
+
+
+def _use_rule(hs: HsCode, day: dt.date, use: str, listed: bool | None) -> ProductRule | None:
+    """The GN 11(o) rule written for a good of ``hs`` for this use (None when there is none)."""
+    from immex.origin.rules_data import chapter_rules
+
+    found = []
+    for entry in chapter_rules(int(hs.chapter)):
+        if not entry.covers(day):
+            continue
+        digits = max((r.digits for r in entry.scope if r.contains(hs) is True), default=0)
+        condition = _condition(entry.text)  # the printed preamble "For a good of ... for use in ...:"
+        if not digits or not condition or not _fits(condition.lower(), use):
+            continue
+        described = not condition.lower().startswith(("for any other good", "for a good of", "for any good"))
+        rank = 0 if described == bool(listed) else 1
+        found.append((-digits, rank, entry))
+    if not found:
+        return None
+    found.sort(key=lambda item: (item[0], item[1]))
+    entry = found[0][2]
+    if entry.product is None:
+        raise OriginError(f"the rule for this use ({entry.citation}) cannot be read: {entry.error}")
+    return entry.product
+
+
+def _condition(text: str) -> str | None:
+    head, sep, _ = text.partition(":")
+    return head if sep and head.lower().startswith("for ") else None
+
+
+def _fits(condition: str, use: str) -> bool:
+    if use in ("passenger_vehicle", "light_truck", "heavy_truck"):
+        return _WORDS[use] in condition
+    return condition.startswith("for any other good") and not any(
+        _WORDS[k] in condition for k in ("passenger_vehicle", "light_truck", "heavy_truck")
+    )
+
+
+def _staged(product: ProductRule, step: RvcStep, rvc_only: bool, data: AutomotiveData) -> ProductRule:
+    rule = product.rule
+    has_tv = any(a.rvc is not None and a.rvc.tv is not None for a in rule.alternatives)
+    alternatives = []
+    for alt in rule.alternatives:
+        if alt.rvc is not None:
+            tv = step.tv if alt.rvc.tv is not None else None
+            reading = f"regional value content of {cite(step.citation)} in place of the printed one"
+            alternatives.append(replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading)))
+        elif rvc_only:
+            tv = step.tv if has_tv else None
+            reading = f"the part must also meet the regional value content of {cite(step.citation)}"
+            alternatives.append(replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading)))
+        else:
+            alternatives.append(alt)
+    citation = f"{product.citation}, with the regional value content of {cite(step.citation)}"
+    return replace(product, rule=replace(rule, alternatives=tuple(alternatives)), citation=citation)
