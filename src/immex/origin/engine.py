@@ -74,6 +74,10 @@ def determine(
 
 
 def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Determination:
+    if case.hs_edition is not None:
+        from immex.origin.correlation import decide_in_hs2012  # HS 2022 codes read as HS 2012 (GN 11(o))
+
+        return decide_in_hs2012(case, facts, lookup, _determine)
     lines: list[str] = []
     good = case.good
     if not facts.covers(case.date):

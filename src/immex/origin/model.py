@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 
 from immex.origin.automotive_case import AutomotiveCase
+from immex.origin.correlation_case import HsEdition
 from immex.origin.hs import HsCode, HsRange
 
 
@@ -196,6 +197,7 @@ class OriginCase:
     rule: Rule | None = None
     product_rule: ProductRule | None = None
     automotive: AutomotiveCase | None = None  # GN 11(k) fields (immex.origin.automotive)
+    hs_edition: HsEdition | None = None  # codes of HS 2022, read as HS 2012 (immex.origin.correlation)
 
 
 # --- the result -------------------------------------------------------------------------------

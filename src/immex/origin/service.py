@@ -44,6 +44,7 @@ from immex.origin import (
     parse_rule,
 )
 from immex.origin.automotive_case import read_automotive
+from immex.origin.correlation_case import read_hs_edition
 from immex.origin.grammar import CUT_AND_SEWN
 from immex.origin.model import Source
 from immex.origin.rules_data import (
@@ -272,6 +273,7 @@ def read_case(data: Any, file: str) -> OriginCase:
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
     automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
+    hs_edition = read_hs_edition(data, r.problem)  # HS 2022 codes (hs_version, hs_2012)
     if (
         facts is not None
         and not facts.rule_table
@@ -287,7 +289,7 @@ def read_case(data: Any, file: str) -> OriginCase:
         )
     if r.problems or good is None or day is None or agreement is None:
         raise InputError(r.problems or [Problem(file, None, "", "invalid case")])
-    return OriginCase(agreement, day, good, materials, rule, automotive=automotive)
+    return OriginCase(agreement, day, good, materials, rule, automotive=automotive, hs_edition=hs_edition)
 
 
 def load_case(path: Path) -> OriginCase:
