@@ -32,7 +32,10 @@ SOURCE = (
 # table label in the XML -> (key, what the Appendix calls it)
 TABLES = {
     "TABLE A.1": ("A.1", "Core parts for passenger vehicles and light trucks"),
-    "TABLE A.2": ("A.2", "Parts and components for determining the origin of passenger vehicles and light trucks"),
+    "TABLE A.2": (
+        "A.2",
+        "Parts and components for determining the origin of passenger vehicles and light trucks",
+    ),
     "TABLE B": ("B", "Principal parts for passenger vehicles and light trucks"),
     "TABLE C": ("C", "Complementary parts for passenger vehicles and light trucks"),
     "TABLE D": ("D", "Principal parts for heavy trucks"),

@@ -42,7 +42,15 @@ from immex.origin.model import (
     TariffShift,
 )
 from immex.rules import RulesError
-from immex.rules.usmca.automotive_data import AutomotiveData, Range, RvcStep, TableRow, automotive_data, lvc_on, step_on
+from immex.rules.usmca.automotive_data import (
+    AutomotiveData,
+    Range,
+    RvcStep,
+    TableRow,
+    automotive_data,
+    lvc_on,
+    step_on,
+)
 
 HUNDRED = Decimal(100)
 Lookup = Callable[[HsCode, OriginCase], ProductRule]
@@ -54,7 +62,11 @@ _WORDS = {
     "other_vehicle": "other motor vehicle",
     "aftermarket": "aftermarket part",
 }
-_TABLES_FOR_USE = {"passenger_vehicle": ("A.1", "B", "C"), "light_truck": ("A.1", "B", "C"), "heavy_truck": ("D", "E")}
+_TABLES_FOR_USE = {
+    "passenger_vehicle": ("A.1", "B", "C"),
+    "light_truck": ("A.1", "B", "C"),
+    "heavy_truck": ("D", "E"),
+}
 _RVC_OF_TABLE = {"A.1": "table_a1", "B": "table_b", "C": "table_c", "D": "table_d", "E": "table_e"}
 
 
@@ -96,7 +108,8 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
         return _vehicle(case, auto, plain_facts, lookup, base, data)
     if auto.vehicle is not None:
         raise OriginError(
-            f"automotive.vehicle is given but good {case.good.hs} is not a motor vehicle of headings 8701-8706; "
+            f"automotive.vehicle is given but good {case.good.hs} is not a motor vehicle of headings "
+            "8701-8706; "
             "use automotive.for_use_in for a part"
         )
     if auto.for_use_in is not None:
@@ -118,12 +131,18 @@ def _step(steps: tuple[RvcStep, ...], day: dt.date) -> RvcStep:
         raise OriginError(str(exc)) from exc
 
 
-def _with_lines(d: Determination, before: list[str], after: tuple[str, ...] | list[str] = ()) -> Determination:
+def _with_lines(
+    d: Determination, before: list[str], after: tuple[str, ...] | list[str] = ()
+) -> Determination:
     head, rest = d.explanation[:1], d.explanation[1:]
     return replace(d, explanation=(*head, *before, *rest, *after))
 
 
-_USE_WORDS = {"passenger_vehicle": "passenger vehicle", "light_truck": "light truck", "heavy_truck": "heavy truck"}
+_USE_WORDS = {
+    "passenger_vehicle": "passenger vehicle",
+    "light_truck": "light truck",
+    "heavy_truck": "heavy truck",
+}
 
 
 def _for_base(case: OriginCase, use: str | None, product: ProductRule | None = None) -> OriginCase:
@@ -159,13 +178,20 @@ def _vehicle_kind(hs: HsCode, auto: AutomotiveCase, data: AutomotiveData) -> str
 
 
 def _vehicle(
-    case: OriginCase, auto: AutomotiveCase, facts: OriginFacts, lookup: Lookup, base: Base, data: AutomotiveData
+    case: OriginCase,
+    auto: AutomotiveCase,
+    facts: OriginFacts,
+    lookup: Lookup,
+    base: Base,
+    data: AutomotiveData,
 ) -> Determination:
     good = case.good
     kind = _vehicle_kind(good.hs, auto, data)
     before = [f"The good is a {_WORDS[kind]} ({data.vehicles[kind][1]})."]
     if kind == "other_vehicle":
-        before.append(f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles[kind][1]}).")
+        before.append(
+            f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles[kind][1]})."
+        )
         before.extend(f"Not applied by the engine: {item}." for item in data.not_applied if "(ix)" in item)
         return _with_lines(base(_for_base(case, kind), facts, lookup), before)
     key = "heavy_truck" if kind == "heavy_truck" else "passenger_vehicle_light_truck"
@@ -215,7 +241,9 @@ def _combine(d: Determination, before: list[str], checks: list[Check], data: Aut
         after.append("The vehicle's rule of origin cannot be decided by the engine (see 'undetermined').")
         return _with_lines(d, before, after)
     if not d.originating:
-        after.append("The vehicle does not meet its rule of origin: not originating, whatever the other requirements.")
+        after.append(
+            "The vehicle does not meet its rule of origin: not originating, whatever the other requirements."
+        )
         return _with_lines(d, before, after)
     if failed:
         after.append(f"A requirement of GN 11(k) is not met: the vehicle is not originating ({data.source}).")
@@ -236,7 +264,7 @@ def _core_parts(case: OriginCase, auto: AutomotiveCase, data: AutomotiveData, lo
             missing="automotive.core_parts (the Table A.2 column 1 parts used in the vehicle, each with "
             f"hs, net_cost and vnm; {data.core_parts_reference})",
         )
-    steps, reference = data.rvc["table_a1"]
+    steps, _ = data.rvc["table_a1"]
     step = _step(steps, case.date)
     column_1 = tuple(HsRange.single(code) for row in data.tables["A.2"][1] for code, _ in row.codes)
     for part in auto.core_parts:
@@ -245,7 +273,10 @@ def _core_parts(case: OriginCase, auto: AutomotiveCase, data: AutomotiveData, lo
                 f"automotive.core_parts {part.id!r}: {part.hs} is not a code of Table A.2 of the Appendix "
                 "(core parts; HS 2012)"
             )
-    head = f"Core parts ({data.core_parts_reference}): required RVC {plain(step.nc)}% net cost ({cite(step.citation)})"
+    head = (
+        f"Core parts ({data.core_parts_reference}): required RVC {plain(step.nc)}% net cost "
+        f"({cite(step.citation)})"
+    )
     if not auto.core_parts:
         return Check(True, (f"{head}; the case lists no core part used in the vehicle.",))
     if auto.super_core:
@@ -259,35 +290,40 @@ def _core_parts(case: OriginCase, auto: AutomotiveCase, data: AutomotiveData, lo
         )
         return Check(met, (line,))
     lines = [head + "."]
-    results = [_core_part(p, step, case, lookup) for p in auto.core_parts]
+    kind = auto.vehicle or "passenger_vehicle"
+    results = [_core_part(p, step, case, lookup, kind) for p in auto.core_parts]
     lines.extend(line for _, line in results)
     return Check(all(ok for ok, _ in results), tuple(lines))
 
 
-def _core_part(part: CorePart, step: RvcStep, case: OriginCase, lookup: Lookup) -> tuple[bool, str]:
+def _core_part(
+    part: CorePart, step: RvcStep, case: OriginCase, lookup: Lookup, kind: str
+) -> tuple[bool, str]:
     if part.advanced_battery:
         return True, f"Core part {part.id!r} is an advanced battery: exempt (GN 11(k)(iii)(G))."
     nc = (part.net_cost - part.vnm) / part.net_cost * HUNDRED
     if nc >= step.nc:
         return True, f"Core part {part.id!r} ({part.hs}): RVC {pct(nc)}% net cost: met."
     tv_line = ""
-    if part.transaction_value and step.tv is not None and _rule_has_tv(part.hs, case, lookup):
+    if part.transaction_value and step.tv is not None and _rule_has_tv(part.hs, case, lookup, kind):
         tv = (part.transaction_value - part.vnm) / part.transaction_value * HUNDRED
         if tv >= step.tv:
             return True, (
-                f"Core part {part.id!r} ({part.hs}): RVC {pct(tv)}% transaction value meets {plain(step.tv)}% "
+                f"Core part {part.id!r} ({part.hs}): RVC {pct(tv)}% transaction value meets "
+                f"{plain(step.tv)}% "
                 f"({cite(step.citation)}; its GN 11(o) rule includes the transaction value method)."
             )
         tv_line = f", {pct(tv)}% transaction value (below {plain(step.tv)}%)"
     return False, f"Core part {part.id!r} ({part.hs}): RVC {pct(nc)}% net cost{tv_line}: not met."
 
 
-def _rule_has_tv(hs: HsCode, case: OriginCase, lookup: Lookup) -> bool:
+def _rule_has_tv(hs: HsCode, case: OriginCase, lookup: Lookup, kind: str) -> bool:
+    """Whether the part's GN 11(o) rule for use in this vehicle includes the transaction value method."""
     try:
-        rule = lookup(hs, case).rule
+        product = _use_rule(hs, case.date, kind, None) or lookup(hs, case)
     except OriginError:
         return False
-    return any(a.rvc is not None and a.rvc.tv is not None for a in rule.alternatives)
+    return any(a.rvc is not None and a.rvc.tv is not None for a in product.rule.alternatives)
 
 
 def _lvc(day: dt.date, kind: str, auto: AutomotiveCase, data: AutomotiveData) -> Check:
@@ -329,7 +365,8 @@ def _metal(day: dt.date, metal: str, auto: AutomotiveCase, data: AutomotiveData)
     met = share >= data.steel_aluminum_percent
     lines = [
         f"{metal.capitalize()} purchases: {pct(share)}% originating against at least "
-        f"{plain(data.steel_aluminum_percent)}%: {'met' if met else 'not met'} ({data.steel_aluminum_reference})."
+        f"{plain(data.steel_aluminum_percent)}%: {'met' if met else 'not met'} "
+        f"({data.steel_aluminum_reference})."
     ]
     if metal == "steel" and day >= data.melt_and_pour_since:
         lines.append(f"Steel counted as originating must meet {data.melt_and_pour_reference}.")
@@ -340,7 +377,12 @@ def _metal(day: dt.date, metal: str, auto: AutomotiveCase, data: AutomotiveData)
 
 
 def _part(
-    case: OriginCase, auto: AutomotiveCase, facts: OriginFacts, lookup: Lookup, base: Base, data: AutomotiveData
+    case: OriginCase,
+    auto: AutomotiveCase,
+    facts: OriginFacts,
+    lookup: Lookup,
+    base: Base,
+    data: AutomotiveData,
 ) -> Determination:
     use = auto.for_use_in or "aftermarket"
     hs = case.good.hs
@@ -360,7 +402,8 @@ def _part(
         product = _staged(product, step, rvc_only, data)
         tv = f" or {plain(step.tv)}% transaction value (where the rule has that method)" if step.tv else ""
         before.append(
-            f"Table {key} of the Appendix ({data.tables[key][0]}) lists it: '{row.description}'. Its regional "
+            f"Table {key} of the Appendix ({data.tables[key][0]}) lists it: '{row.description}'. "
+            "Its regional "
             f"value content on {case.date.isoformat()} is {plain(step.nc)}% net cost{tv} "
             f"({cite(step.citation)}; {reference})."
         )
@@ -368,7 +411,9 @@ def _part(
             ref = data.table_a1_exception[1] if key == "A.1" else data.heavy_truck_rvc_only[1]
             before.append(f"It is originating only if it meets that regional value content ({ref}).")
     else:
-        before.append(f"No table of the Appendix lists {hs} for a {_WORDS[use]}: its GN 11(o) rule applies as printed.")
+        before.append(
+            f"No table of the Appendix lists {hs} for a {_WORDS[use]}: its GN 11(o) rule applies as printed."
+        )
     decided = base(_for_base(case, use, product), facts, lookup)
     return _with_lines(decided, before)
 
@@ -435,11 +480,15 @@ def _staged(product: ProductRule, step: RvcStep, rvc_only: bool, data: Automotiv
         if alt.rvc is not None:
             tv = step.tv if alt.rvc.tv is not None else None
             reading = f"regional value content of {cite(step.citation)} in place of the printed one"
-            alternatives.append(replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading)))
+            alternatives.append(
+                replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading))
+            )
         elif rvc_only:
             tv = step.tv if has_tv else None
             reading = f"the part must also meet the regional value content of {cite(step.citation)}"
-            alternatives.append(replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading)))
+            alternatives.append(
+                replace(alt, rvc=RvcRequirement(tv, step.nc), readings=(*alt.readings, reading))
+            )
         else:
             alternatives.append(alt)
     citation = f"{product.citation}, with the regional value content of {cite(step.citation)}"

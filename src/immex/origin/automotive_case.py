@@ -128,7 +128,9 @@ def _lvc(raw: Any, where: str, report: Report) -> LaborValueContent | None:
     obj = _object(raw, where, {"material", "technology", "assembly"}, report)
     if obj is None:
         return None
-    values = [_number(obj.get(k, "0"), f"{where}.{k}", report) for k in ("material", "technology", "assembly")]
+    values = [
+        _number(obj.get(k, "0"), f"{where}.{k}", report) for k in ("material", "technology", "assembly")
+    ]
     if any(v is None for v in values):
         return None
     material, technology, assembly = (v if v is not None else Decimal(0) for v in values)

@@ -38,7 +38,9 @@ class Item:
     chosen: bool = False
 
 
-def hs2012_candidates(code: HsCode, table: CorrelationTable | None = None) -> tuple[tuple[HsCode, ...], tuple[str, ...]]:
+def hs2012_candidates(
+    code: HsCode, table: CorrelationTable | None = None
+) -> tuple[tuple[HsCode, ...], tuple[str, ...]]:
     """The HS 2012 codes an HS 2022 code may be, with their relationships; OriginError if unknown.
 
     A code that keeps its subheading keeps its national digits (8703.23.01 stays 8703.23.01)."""
@@ -93,18 +95,26 @@ def _reading(case: OriginCase, codes: dict[str, HsCode]) -> OriginCase:
 
 
 def _notes(items: list[Item], table: CorrelationTable) -> list[str]:
-    lines = [f"The case's codes are HS 2022; GN 11(o) is written in HS 2012: each code is read through the {table.source}."]
+    lines = [
+        "The case's codes are HS 2022; GN 11(o) is written in HS 2012: each code is read through "
+        f"the {table.source}."
+    ]
     for item in items:
         name = "the good" if item.key == "good" else f"material {item.key!r}"
         if item.chosen:
-            lines.append(f"HS 2022 {item.code} of {name} is read as HS 2012 {item.candidates[0]} ({item.field}).")
+            lines.append(
+                f"HS 2022 {item.code} of {name} is read as HS 2012 {item.candidates[0]} ({item.field})."
+            )
         elif len(item.candidates) > 1:
             lines.append(
                 f"HS 2022 {item.code} of {name} splits across HS 2012 "
                 f"{', '.join(str(c) for c in item.candidates)} ({'/'.join(item.relationships)})."
             )
         elif item.candidates[0] != item.code:
-            lines.append(f"HS 2022 {item.code} of {name} is HS 2012 {item.candidates[0]} ({'/'.join(item.relationships)}).")
+            lines.append(
+                f"HS 2022 {item.code} of {name} is HS 2012 {item.candidates[0]} "
+                f"({'/'.join(item.relationships)})."
+            )
     return lines
 
 

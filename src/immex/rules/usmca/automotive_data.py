@@ -19,7 +19,15 @@ from immex.rules import RulesError, as_date, require_keys
 
 Range = tuple[str, str]
 KINDS = ("passenger_vehicle", "light_truck", "heavy_truck", "other_vehicle")
-RVC_KEYS = ("passenger_vehicle_light_truck", "heavy_truck", "table_a1", "table_b", "table_c", "table_d", "table_e")
+RVC_KEYS = (
+    "passenger_vehicle_light_truck",
+    "heavy_truck",
+    "table_a1",
+    "table_b",
+    "table_c",
+    "table_d",
+    "table_e",
+)
 TABLE_KEYS = ("A.1", "A.2", "B", "C", "D", "E", "F", "S")
 
 
@@ -145,7 +153,9 @@ def _goods(raw: Any, where: str) -> tuple[tuple[Range, ...], str]:
 
 def _tables(raw: Any) -> tuple[dict[str, tuple[str, tuple[TableRow, ...]]], str]:
     where = "automotive_tables.yaml"
-    require_keys(raw, {"source", "sha256", "tables"}, {"source", "sha256", "hs_version", "note", "tables"}, where)
+    require_keys(
+        raw, {"source", "sha256", "tables"}, {"source", "sha256", "hs_version", "note", "tables"}, where
+    )
     if set(raw["tables"]) != set(TABLE_KEYS):
         raise RulesError(f"{where}: tables must be exactly {', '.join(TABLE_KEYS)}")
     out: dict[str, tuple[str, tuple[TableRow, ...]]] = {}
@@ -217,7 +227,9 @@ def step_on(steps: tuple[RvcStep, ...], day: dt.date) -> RvcStep:
     """The step in force on ``day`` (the last one that began on or before it)."""
     found = [s for s in steps if s.since <= day]
     if not found:
-        raise RulesError(f"no automotive threshold in force on {day.isoformat()} (the rules begin {steps[0].since})")
+        raise RulesError(
+            f"no automotive threshold in force on {day.isoformat()} (the rules begin {steps[0].since})"
+        )
     return found[-1]
 
 
