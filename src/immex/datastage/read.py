@@ -74,10 +74,12 @@ from immex.datastage.layout import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DataStageRead",
     "DsPartida",
     "DsPedimento",
     "Entry",
+    "Limits",
     "Line",
     "LineSink",
     "PedimentoKey",
@@ -101,6 +103,41 @@ _CHUNK = 1 << 22
 _BOM = codecs.BOM_UTF8
 _ENTRY_NAME = re.compile(r"^(?!\.)(?P<folio>.+)_(?P<tipo>[^_]+)\.asc$", re.IGNORECASE)
 _FALLBACK_ERRORS = "immex-cp1252-latin1"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a Data Stage ZIP may expand to before it is refused, checked before memory is spent.
+
+    Engineering bounds, not legal values. For scale: a synthetic million-partida Data
+    Stage is 445 MB of text in a 79 MB ZIP (ratio 5.6:1, its most repetitive entry about
+    20:1); the longest real line is a few hundred bytes and no layout has more than 31 fields.
+    """
+
+    max_total_bytes: int = 16 << 30
+    """Declared uncompressed bytes of all recognized entries together."""
+    max_entry_bytes: int = 8 << 30
+    """Declared uncompressed bytes of one entry."""
+    max_ratio: int = 200
+    """Declared uncompressed / compressed bytes of one entry (zeros compress about 1000:1) ..."""
+    ratio_floor_bytes: int = 32 << 20
+    """... checked only for entries larger than this (tiny entries compress oddly)."""
+    max_line_bytes: int = 1 << 20
+    """One line (header or data), without its line end."""
+    max_fields: int = 1_000
+    """Names in a header line (a layout needs at most 31; trailing extra names are allowed)."""
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _TooLarge(Exception):
+    """A line of an entry exceeds :attr:`Limits.max_line_bytes` (raised while streaming)."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message
 
 
 def _latin1_for_undefined(exc: UnicodeError) -> tuple[str, int]:
@@ -339,12 +376,15 @@ def _detect_encoding(stream: IO[bytes]) -> str:
     return "utf-8"
 
 
-def _text_blocks(stream: IO[bytes], encoding: str,
-                 advance: Callable[[int], None] | None = None) -> Iterator[tuple[int, list[str]]]:
+def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None] | None = None,
+                 max_line: int = DEFAULT_LIMITS.max_line_bytes) -> Iterator[tuple[int, list[str]]]:
     """(row of the first line, lines) per chunk of the entry; lines end in CRLF or LF, without it.
 
     A UTF-8 BOM at the start is dropped. ``advance`` hears the bytes of each chunk read
-    (once per 4 MiB: free next to the per-line work).
+    (once per 4 MiB: free next to the per-line work). A line longer than ``max_line``
+    raises :class:`_TooLarge` as soon as it is seen, so a file without line ends is never
+    gathered into memory (the ZIP layer itself never returns more than an entry's declared
+    size: CPython's ``ZipExtFile`` stops there and checks the CRC).
     """
     rest = b""
     row = 1
@@ -359,8 +399,12 @@ def _text_blocks(stream: IO[bytes], encoding: str,
         cut = data.rfind(b"\n")
         if cut < 0:
             rest = data
+            if len(rest) > max_line:
+                raise _TooLarge(row, _long_line(len(rest), max_line))
             continue
         rest = data[cut + 1:]
+        if len(rest) > max_line:
+            raise _TooLarge(row + data.count(b"\n", 0, cut + 1), _long_line(len(rest), max_line))
         if first:
             first = False
             if data.startswith(_BOM):   # also in a cp1252 entry: "ï»¿" can only be a BOM there
@@ -368,6 +412,11 @@ def _text_blocks(stream: IO[bytes], encoding: str,
         text = decode_line_bytes(data[:cut + 1], encoding)
         lines = text.replace("\r\n", "\n").split("\n")
         lines.pop()   # the empty piece after the last "\n"
+        if len(text) > max_line:   # only then can one of its lines be too long
+            lengths = list(map(len, lines))
+            longest = max(lengths, default=0)
+            if longest > max_line:
+                raise _TooLarge(row + lengths.index(longest), _long_line(longest, max_line))
         yield row, lines
         row += len(lines)
     if rest:
@@ -377,9 +426,15 @@ def _text_blocks(stream: IO[bytes], encoding: str,
         yield row, [text[:-1] if text.endswith("\r") else text]
 
 
-def _text_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str]]:
+def _long_line(size: int, max_line: int) -> str:
+    return (f"line longer than {max_line:,} bytes (at least {size:,}): not a Data Stage line "
+            "(refused before reading further)")
+
+
+def _text_lines(stream: IO[bytes], encoding: str,
+                max_line: int = DEFAULT_LIMITS.max_line_bytes) -> Iterator[tuple[int, str]]:
     """(row, line) for every line of an entry (see :func:`_text_blocks`)."""
-    for row, lines in _text_blocks(stream, encoding):
+    for row, lines in _text_blocks(stream, encoding, max_line=max_line):
         yield from enumerate(lines, row)
 
 
@@ -498,7 +553,7 @@ LineSink = Callable[[str, int, list[str], "PedimentoKey | None"], None]
 
 
 def read_zip(path: str | Path, on_line: LineSink | None = None, progress: Progress = QUIET,
-             label: str = "validating") -> DataStageRead:
+             label: str = "validating", limits: Limits = DEFAULT_LIMITS) -> DataStageRead:
     """Read and validate a Data Stage ZIP (see the module docstring).
 
     ``progress`` sees two steps, both in uncompressed bytes of the entries (sizes from the
@@ -511,6 +566,10 @@ def read_zip(path: str | Path, on_line: LineSink | None = None, progress: Progre
     Resumen), in processing order: 501, 551, then the other types in layout order.
     A caller that stores these lines must discard them unless the result is ``ok``
     (the import writes them inside one transaction and rolls it back).
+
+    ``limits`` (:class:`Limits`): the sizes the ZIP's directory declares are checked
+    before any entry is opened (a ZIP bomb is refused in milliseconds), and line length
+    and header width while streaming; each excess is one problem naming the entry.
     """
     path = Path(path)
     empty: dict[str, int] = {}
@@ -520,13 +579,41 @@ def read_zip(path: str | Path, on_line: LineSink | None = None, progress: Progre
         problem = Problem(path.name, None, "", f"cannot read the ZIP: {exc}")
         return DataStageRead(path, {}, (problem,), (), empty, frozenset(), ())
     with archive:
+        oversized = _size_problems(path.name, archive, limits)
+        if oversized:
+            return DataStageRead(path, {}, tuple(oversized), (), empty, frozenset(), ())
         progress.phase(f"scanning {path.name}", total=_entries_size(archive), unit="bytes")
-        entries, problems = _structure(archive, progress)
+        entries, problems = _structure(archive, progress, limits)
         if problems:
             return DataStageRead(path, entries, tuple(problems), (), empty, frozenset(), ())
         progress.phase(f"{label} {path.name}", total=sum(e.size for e in entries.values()), unit="bytes")
         with _without_cyclic_gc():
-            return _validate(path, archive, entries, on_line, progress)
+            return _validate(path, archive, entries, on_line, progress, limits)
+
+
+def _size_problems(zip_name: str, archive: zipfile.ZipFile, limits: Limits) -> list[Problem]:
+    """Entries whose declared uncompressed size is beyond :class:`Limits` (nothing is decompressed)."""
+    problems = []
+    total = 0
+    for info in archive.infolist():
+        if info.is_dir() or entry_type(info.filename) is None:
+            continue
+        size, packed = info.file_size, max(info.compress_size, 1)
+        total += size
+        if size > limits.max_entry_bytes:
+            problems.append(Problem(info.filename, None, "",
+                                    f"expands to {size:,} bytes, more than the {limits.max_entry_bytes:,} "
+                                    "a Data Stage entry may have: refused without reading it"))
+        elif size > limits.ratio_floor_bytes and size > limits.max_ratio * packed:
+            problems.append(Problem(info.filename, None, "",
+                                    f"expands from {packed:,} to {size:,} bytes (ratio {size // packed:,}:1, "
+                                    f"more than {limits.max_ratio}:1): refused as a likely ZIP bomb "
+                                    "without reading it; Data Stage text compresses far less"))
+    if total > limits.max_total_bytes and not problems:
+        problems.append(Problem(zip_name, None, "",
+                                f"its Data Stage entries expand to {total:,} bytes, more than the "
+                                f"{limits.max_total_bytes:,} accepted: refused without reading them"))
+    return problems
 
 
 def _entries_size(archive: zipfile.ZipFile) -> int:
@@ -553,8 +640,8 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _structure(archive: zipfile.ZipFile,
-               progress: Progress = QUIET) -> tuple[dict[str, Entry], list[Problem]]:
+def _structure(archive: zipfile.ZipFile, progress: Progress = QUIET,
+               limits: Limits = DEFAULT_LIMITS) -> tuple[dict[str, Entry], list[Problem]]:
     problems: list[Problem] = []
     found: dict[str, Entry] = {}
     folios: list[str] = []
@@ -574,10 +661,14 @@ def _structure(archive: zipfile.ZipFile,
             with archive.open(info) as stream:
                 encoding = _detect_encoding(stream)
             with archive.open(info) as stream:
-                for _row, line in _text_lines(stream, encoding):
+                for _row, line in _text_lines(stream, encoding, limits.max_line_bytes):
                     if line.strip():
                         names = _pieces(line)
                         break
+        except _TooLarge as exc:
+            found[tipo] = Entry(tipo, info.filename, folio, "utf-8", 0, position)
+            problems.append(Problem(info.filename, exc.row, "", exc.message))
+            continue
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
             found[tipo] = Entry(tipo, info.filename, folio, "utf-8", 0, position)
             problems.append(Problem(info.filename, None, "", f"cannot read the entry: {exc}"))
@@ -587,6 +678,10 @@ def _structure(archive: zipfile.ZipFile,
         entry = Entry(tipo, info.filename, folio, encoding, len(names or ()), position, info.file_size)
         found[tipo] = entry
         header = _header_problem(info.filename, tipo, names)
+        if names is not None and len(names) > limits.max_fields:
+            header = Problem(info.filename, 1, "", f"header has {len(names):,} names, more than the "
+                                                   f"{limits.max_fields:,} accepted (a {tipo} line has "
+                                                   f"{len(LAYOUTS[tipo])} fields)")
         if header is not None:
             problems.append(header)
     folio = folios[0] if folios else "*"
@@ -598,7 +693,8 @@ def _structure(archive: zipfile.ZipFile,
 
 
 def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
-              on_line: LineSink | None, progress: Progress = QUIET) -> DataStageRead:
+              on_line: LineSink | None, progress: Progress = QUIET,
+              limits: Limits = DEFAULT_LIMITS) -> DataStageRead:
     state = _RefState()
     problems: list[tuple[int, Problem]] = []
     warnings: list[Problem] = []
@@ -609,7 +705,12 @@ def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
     resumen_lines: list[Line] = []
     for tipo in order:
         entry = entries[tipo]
-        found = _validate_entry(archive, entry, state, problems, on_line, progress)
+        try:
+            found = _validate_entry(archive, entry, state, problems, on_line, progress,
+                                    limits.max_line_bytes)
+        except _TooLarge as exc:   # nothing after this line is read (nor the other entries)
+            problems.append((entry.position, Problem(entry.name, exc.row, "", exc.message)))
+            break
         counts[tipo] = found[0]
         if tipo == "Resumen":
             resumen_lines = found[1]
@@ -636,7 +737,8 @@ _KEY_CHECK_LIST = tuple((i, n, _KEY_CHECKS[n]) for i, n in enumerate(KEY_FIELDS)
 
 def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                     problems: list[tuple[int, Problem]], on_line: LineSink | None,
-                    progress: Progress = QUIET) -> tuple[int, list[Line]]:
+                    progress: Progress = QUIET,
+                    max_line: int = DEFAULT_LIMITS.max_line_bytes) -> tuple[int, list[Line]]:
     """Check every line of one entry; the hot loop of the reader (kept flat on purpose)."""
     tipo = entry.tipo
     name = entry.name
@@ -665,7 +767,7 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
     header_seen = False
     strip = str.strip
     with archive.open(entry.name) as stream:
-        for first_row, block in _text_blocks(stream, entry.encoding, progress.advance):
+        for first_row, block in _text_blocks(stream, entry.encoding, progress.advance, max_line):
             for row, raw in enumerate(block, first_row):
                 if not raw or raw.isspace():
                     continue
