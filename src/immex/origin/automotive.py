@@ -62,6 +62,13 @@ _WORDS = {
     "other_vehicle": "other motor vehicle",
     "aftermarket": "aftermarket part",
 }
+_USE_PHRASE = {
+    "passenger_vehicle": "for use in a passenger vehicle",
+    "light_truck": "for use in a light truck",
+    "heavy_truck": "for use in a heavy truck",
+    "other_vehicle": "for use in another motor vehicle",
+    "aftermarket": "for the aftermarket (not original equipment)",
+}
 _TABLES_FOR_USE = {
     "passenger_vehicle": ("A.1", "B", "C"),
     "light_truck": ("A.1", "B", "C"),
@@ -145,12 +152,19 @@ _USE_WORDS = {
 }
 
 
-def _for_base(case: OriginCase, use: str | None, product: ProductRule | None = None) -> OriginCase:
+def _for_base(
+    case: OriginCase, use: str | None, product: ProductRule | None = None, described: str = ""
+) -> OriginCase:
     """The case the ordinary engine decides: no automotive fields (decided here), the table rule
-    built here, and the good's use said in the engine's own field where the model has one."""
+    built here, the good's use said in the engine's own field where the model has one, and the
+    table's words for the good when ``automotive.listed`` says it is the described one."""
     good = case.good
     if use is not None and "use" in {f.name for f in fields(good)}:
         good = replace(good, use=_USE_WORDS.get(use, "other"))
+    if described:
+        good = replace(
+            good, description=f"{good.description}; {described}" if good.description else described
+        )
     if product is None:
         return replace(case, good=good, automotive=None)
     return replace(case, good=good, automotive=None, product_rule=product)
@@ -386,7 +400,7 @@ def _part(
 ) -> Determination:
     use = auto.for_use_in or "aftermarket"
     hs = case.good.hs
-    before = [f"The good is a part for use in a {_WORDS[use]} (automotive.for_use_in)."]
+    before = [f"The good is a part {_USE_PHRASE[use]} (automotive.for_use_in)."]
     listing = _listing(hs, use, auto, data)
     product = _use_rule(hs, case.date, use, auto.listed)
     if product is None:
@@ -412,9 +426,10 @@ def _part(
             before.append(f"It is originating only if it meets that regional value content ({ref}).")
     else:
         before.append(
-            f"No table of the Appendix lists {hs} for a {_WORDS[use]}: its GN 11(o) rule applies as printed."
+            f"No table of the Appendix lists {hs} {_USE_PHRASE[use]}: its GN 11(o) rule applies as printed."
         )
-    decided = base(_for_base(case, use, product), facts, lookup)
+    described = listing[1].description if listing is not None and auto.listed else ""
+    decided = base(_for_base(case, use, product, described), facts, lookup)
     return _with_lines(decided, before)
 
 
