@@ -311,3 +311,21 @@ def test_backslash_tab_and_cr_inside_values_are_stored_as_written(db_url: str, t
     import_datastage(zip_of(tmp_path, lines), db_url)
     index = TABLES["558"].c.keys().index("observaciones")
     assert tricky in [r[index] for r in snapshot(db_url)["558"]]
+
+
+def test_import_counts_the_pedimentos_of_the_file_not_the_selection_keys(tmp_path: Path) -> None:
+    """Issue 14: "stored 408 pedimentos" for a file of 327 — the Sel lines of pedimentos the
+    Data Stage does not declare in 501 (remesas of consolidated pedimentos paid later) were counted."""
+    lines = small_lines()
+    declared = len(lines["501"]) - 1
+    sel = lines["Sel"][1]
+    extra = [set_field(sel, "Sel", "Pedimento", f"59{n:05d}") for n in range(3)]
+    lines["Sel"] += extra
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = import_datastage(zip_of(tmp_path, lines), url)
+    assert (result.pedimentos, result.selection_only, result.replaced) == (declared, 3, 0)
+    again = import_datastage(zip_of(tmp_path, lines), url)
+    assert (again.pedimentos, again.replaced) == (declared, declared)
+    output = runner.invoke(app, ["datastage", "import", str(zip_of(tmp_path, lines)), "--db", url]).stdout
+    assert f"stored {declared} pedimentos (501 lines; {declared} already stored" in " ".join(output.split())
+    assert "3 more pedimento numbers occur only in the selection records" in " ".join(output.split())

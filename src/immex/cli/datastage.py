@@ -44,9 +44,13 @@ def import_command(
         result = service.import_datastage(zip_path, db, progress=progress)
     _warn(result.warnings)
     total = sum(result.counts.values())
-    stdout.print(f"{result.zip_name}: stored {result.pedimentos} pedimentos "
-                 f"({result.replaced} replaced), {result.counts.get('551', 0)} partidas, "
+    stdout.print(f"{result.zip_name}: stored {result.pedimentos} pedimentos (501 lines; "
+                 f"{result.replaced} already stored, replaced), {result.counts.get('551', 0)} partidas, "
                  f"{total} lines in {len(result.counts)} record types")
+    if result.selection_only:
+        stdout.print(f"{result.selection_only} more pedimento numbers occur only in the selection records "
+                     "(Sel/Inci): pedimentos this Data Stage does not declare in 501 (for example remesas "
+                     "of a consolidated pedimento paid later); their selection lines were stored too")
 
 
 @app.command("summary")
@@ -91,13 +95,23 @@ def _print_summary(s: DataStageSummary) -> None:
         months.add_row(month, str(n))
     stdout.print(claves)
     stdout.print(months)
-    contributions = Table(title="contributions by code (ImportePago, MXN)")
+    contributions = Table(title="contributions by code (ImportePago, MXN; paid = forma de pago 'paid' in "
+                                "Apéndice 13)")
     for name, justify in (("code", "left"), ("name", "left"), ("lines", "right"), ("510 pedimento", "right"),
-                          ("557 partida", "right"), ("702 rectification", "right"), ("total", "right")):
+                          ("557 partida", "right"), ("702 rectification", "right"), ("total", "right"),
+                          ("paid", "right"), ("not paid", "right")):
         contributions.add_column(name, justify=justify)  # type: ignore[arg-type]
     for c in s.contributions:
-        contributions.add_row(c.code, c.name, str(c.lines), *(f"{a:,}" for _, a in c.amounts), f"{c.total:,}")
+        contributions.add_row(c.code, c.name, str(c.lines), *(f"{a:,}" for _, a in c.amounts), f"{c.total:,}",
+                              f"{c.paid:,}", f"{c.not_paid:,}")
     stdout.print(contributions)
+    formas = Table(title="ImportePago by forma de pago (Apéndice 13)")
+    for name, justify in (("forma", "left"), ("name", "left"), ("what it is", "left"), ("lines", "right"),
+                          ("amount", "right")):
+        formas.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in s.formas:
+        formas.add_row(f.forma, f.name, f.settlement.replace("_", " "), str(f.lines), f"{f.amount:,}")
+    stdout.print(formas)
     if s.unreadable_amounts:
         stderr.print(f"{s.unreadable_amounts} contribution lines with unreadable ImportePago were left out")
 

@@ -44,10 +44,14 @@ class ImportResult:
     counts: dict[str, int]
     """Lines stored per record type."""
     pedimentos: int
-    """Pedimentos (keys) of the ZIP, in any file."""
+    """Pedimentos of the file: its 501 lines (one per pedimento; the reader refuses a repeated key)."""
     replaced: int
     """Of those, how many the store already had (their old rows were replaced)."""
     warnings: tuple[Problem, ...]
+    selection_only: int = 0
+    """Pedimento keys that occur only in Sel/Inci (selection records of pedimentos this Data Stage
+    does not declare, e.g. remesas of a consolidated pedimento paid later); stored as such, not
+    counted in :attr:`pedimentos`."""
 
 
 def validated(zip_path: Path, progress: ProgressLike = QUIET) -> ds.DataStageRead:
@@ -108,7 +112,9 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
     finally:
         engine.dispose()
     counts = {tipo: writer.counts.get(tipo, 0) for tipo in read.counts}
-    return ImportResult(zip_path.name, counts, len(read.keys), writer.replaced, read.warnings)
+    declared = read.counts.get("501", 0)
+    return ImportResult(zip_path.name, counts, declared, writer.replaced_501, read.warnings,
+                        len(read.keys) - declared)
 
 
 def _new_sqlite_file(db_url: str | None) -> Path | None:
@@ -239,6 +245,8 @@ class _Writer:
         self.folios_done: set[str] = set()
         self.counts: dict[str, int] = {}
         self.replaced = 0
+        self.replaced_501 = 0
+        """Replaced pedimentos that have a 501 line (501 is written first, so seen there first)."""
         self.tipo = ""
         self.batch: list[Sequence[Any]] = []
         self.sql = ""
@@ -264,6 +272,7 @@ class _Writer:
                 self.seen.add(key)
                 if key in self.stored:
                     self.doomed.append(key)
+                    self.replaced_501 += tipo == "501"
         self.batch.append(self.build(values, key))
         if len(self.batch) >= BATCH:
             self._flush()
@@ -411,10 +420,14 @@ class _Writer:
 # --------------------------------------------------------------------------- summary
 
 
-def _contribution_names() -> dict[str, str]:
-    from immex.rules.anexo22 import contribuciones
+def _builder(source: str) -> SummaryBuilder:
+    """A summary builder with the contribution names (Apéndice 12) and formas de pago (Apéndice 13)."""
+    from immex.rules.anexo22 import contribuciones, formas_pago
 
-    return {code: entry.abbreviation for code, entry in contribuciones().entries.items()}
+    return SummaryBuilder(
+        source=source,
+        names={code: entry.abbreviation for code, entry in contribuciones().entries.items()},
+        formas={code: (entry.description, entry.settlement) for code, entry in formas_pago().entries.items()})
 
 
 def _date_or_none(text: str | None) -> dt.date | None:
@@ -440,7 +453,7 @@ def summarize_zip(zip_path: str | Path, progress: ProgressLike = QUIET) -> DataS
     zip_path = Path(zip_path)
     progress = as_progress(progress)
     read = validated(zip_path, progress)
-    builder = SummaryBuilder(source=zip_path.name, names=_contribution_names())
+    builder = _builder(zip_path.name)
     progress.phase("reading the pedimentos (501, 506)")
     found = ds.pedimentos(read)
     total = sum(read.counts.get(tipo, 0) for tipo in SUMMARY_TYPES)
@@ -452,8 +465,10 @@ def summarize_zip(zip_path: str | Path, progress: ProgressLike = QUIET) -> DataS
         builder.partida(Decimal(line.values[usd_i]))
     for tipo, level in CONTRIBUTION_FILES:
         code_i, amount_i = read.index(tipo, "ClaveContribucion"), read.index(tipo, "ImportePago")
+        forma_i = read.index(tipo, "FormaPago")
         for line in counted(read.lines(tipo), progress):
-            builder.contribution(level, line.values[code_i], line.values[amount_i])
+            v = line.values
+            builder.contribution(level, v[code_i], v[amount_i], v[forma_i])
     ini, fin = read.index("Resumen", "Fecha_Inicial"), read.index("Resumen", "Fecha_Final")
     for line in counted(read.lines("Resumen"), progress):
         builder.resumen(_date_or_none(line.values[ini]), _date_or_none(line.values[fin]))
@@ -464,8 +479,7 @@ def summarize_store(db_url: str | None, progress: Progress = QUIET) -> DataStage
     """Summary of every Data Stage row in the store (``progress``: rows read of the rows counted first)."""
     engine = open_database(db_url)
     try:
-        builder = SummaryBuilder(source=engine.url.render_as_string(hide_password=True),
-                                 names=_contribution_names())
+        builder = _builder(engine.url.render_as_string(hide_password=True))
         with engine.connect() as conn:
             progress.phase("counting the stored rows")
             total = sum(_row_count(conn, TABLES[tipo]) for tipo in SUMMARY_TYPES)
@@ -479,9 +493,9 @@ def summarize_store(db_url: str | None, progress: Progress = QUIET) -> DataStage
                 builder.partida(usd)
             for tipo, level in CONTRIBUTION_FILES:
                 c = TABLES[tipo].c
-                for code, amount in counted(conn.execute(select(c.clave_contribucion, c.importe_pago)),
-                                            progress):
-                    builder.contribution(level, code or "", amount)
+                query = select(c.clave_contribucion, c.importe_pago, c.forma_pago)
+                for found in counted(conn.execute(query), progress):
+                    builder.contribution(level, found[0] or "", found[1], found[2] or "")
             r = TABLES["Resumen"].c
             for ini, fin in counted(conn.execute(select(r.fecha_inicial, r.fecha_final)), progress):
                 builder.resumen(_date_or_none(ini), _date_or_none(fin))

@@ -19,6 +19,23 @@ from immex.core.numbers import parse_decimal, plain
 LEVELS = ("pedimento", "partida", "rectificacion")
 """Contribution levels: 510 (pedimento), 557 (partida), 702 (differences of rectifications)."""
 
+PAID = "paid"
+"""The settlement (Apéndice 13, ``rules/anexo22/apendice_13_formas_pago.yaml``) of money paid with the
+pedimento; every other one (pending, exempt, guaranteed, credited, paid elsewhere …) is not."""
+UNKNOWN = "unknown"
+"""Settlement of a forma de pago that is not in Apéndice 13 (or blank)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FormaTotal:
+    """``ImportePago`` declared under one forma de pago (Apéndice 13), over every contribution."""
+
+    forma: str
+    name: str
+    settlement: str
+    lines: int
+    amount: Decimal
+
 
 @dataclass(frozen=True, slots=True)
 class ContributionTotal:
@@ -27,10 +44,18 @@ class ContributionTotal:
     lines: int
     amounts: tuple[tuple[str, Decimal], ...]
     """(level, amount) for each level of :data:`LEVELS`."""
+    by_forma: tuple[tuple[str, Decimal], ...] = ()
+    """(forma de pago, amount), formas in numeric order."""
+    paid: Decimal = Decimal(0)
+    """The part declared under a forma whose settlement is :data:`PAID`."""
 
     @property
     def total(self) -> Decimal:
         return sum((a for _, a in self.amounts), Decimal(0))
+
+    @property
+    def not_paid(self) -> Decimal:
+        return self.total - self.paid
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +75,16 @@ class DataStageSummary:
     contributions: tuple[ContributionTotal, ...]
     unreadable_amounts: int
     """Contribution lines whose ``ImportePago`` is not a plain decimal (left out of the sums)."""
+    formas: tuple[FormaTotal, ...] = ()
+    """``ImportePago`` by forma de pago, formas in numeric order."""
+
+    @property
+    def by_settlement(self) -> dict[str, Decimal]:
+        """Amount per settlement kind (``paid``, ``pending``, ``not_due`` …), over every forma."""
+        found: dict[str, Decimal] = {}
+        for f in self.formas:
+            found[f.settlement] = found.get(f.settlement, Decimal(0)) + f.amount
+        return found
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,8 +102,14 @@ class DataStageSummary:
             "value_usd": f"{self.value_usd:.2f}",
             "contributions": [
                 {"code": c.code, "name": c.name, "lines": c.lines,
-                 **{level: plain(amount) for level, amount in c.amounts}, "total": plain(c.total)}
+                 **{level: plain(amount) for level, amount in c.amounts}, "total": plain(c.total),
+                 "paid": plain(c.paid), "not_paid": plain(c.not_paid),
+                 "by_forma_pago": {forma: plain(amount) for forma, amount in c.by_forma}}
                 for c in self.contributions],
+            "by_forma_pago": [
+                {"forma": f.forma, "name": f.name, "settlement": f.settlement, "lines": f.lines,
+                 "amount": plain(f.amount)} for f in self.formas],
+            "by_settlement": {kind: plain(amount) for kind, amount in self.by_settlement.items()},
             "unreadable_amounts": self.unreadable_amounts,
         }
 
@@ -79,10 +120,12 @@ def _code_order(code: str) -> tuple[int, int | str]:
 
 @dataclass(slots=True)
 class SummaryBuilder:
-    """Feed it, then :meth:`build`. Contribution names come from ``names`` (code → abbreviation)."""
+    """Feed it, then :meth:`build`. Contribution names come from ``names`` (code → abbreviation), formas
+    de pago from ``formas`` (code → (name, settlement)); a forma not there is :data:`UNKNOWN`."""
 
     source: str
     names: dict[str, str] = field(default_factory=dict)
+    formas: dict[str, tuple[str, str]] = field(default_factory=dict)
     _claves: Counter[str] = field(default_factory=Counter)
     _months: Counter[str] = field(default_factory=Counter)
     _first: dt.date | None = None
@@ -95,6 +138,8 @@ class SummaryBuilder:
     _usd: Decimal = Decimal(0)
     _amounts: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     _lines: Counter[str] = field(default_factory=Counter)
+    _by_forma: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    _forma_lines: Counter[str] = field(default_factory=Counter)
     _unreadable: int = 0
     _resumen_from: dt.date | None = None
     _resumen_to: dt.date | None = None
@@ -113,8 +158,11 @@ class SummaryBuilder:
         self._partidas += 1
         self._usd += valor_dolares
 
-    def contribution(self, level: str, code: str, amount: str | Decimal | None) -> None:
+    def contribution(self, level: str, code: str, amount: str | Decimal | None, forma: str = "") -> None:
+        """One contribution line: its level, Apéndice 12 code, ``ImportePago`` and ``FormaPago``."""
         self._lines[code] += 1
+        forma = str(int(forma)) if forma.isascii() and forma.isdigit() else forma.strip()
+        self._forma_lines[forma] += 1
         if amount is None or amount == "":
             return
         if isinstance(amount, str):
@@ -125,6 +173,8 @@ class SummaryBuilder:
                 return
         key = (code, level)
         self._amounts[key] = self._amounts.get(key, Decimal(0)) + amount
+        by = (code, forma)
+        self._by_forma[by] = self._by_forma.get(by, Decimal(0)) + amount
 
     def resumen(self, fecha_inicial: dt.date | None, fecha_final: dt.date | None) -> None:
         if fecha_inicial is not None:
@@ -140,10 +190,11 @@ class SummaryBuilder:
             period, period_from = (self._resumen_from, self._resumen_to), "resumen"
         elif self._first is not None and self._last is not None:
             period, period_from = (self._first, self._last), "dates"
-        contributions = tuple(
-            ContributionTotal(code, self.names.get(code, ""), self._lines[code],
-                              tuple((lv, self._amounts.get((code, lv), Decimal(0))) for lv in LEVELS))
-            for code in sorted(self._lines, key=_code_order))
+        contributions = tuple(self._contribution(code) for code in sorted(self._lines, key=_code_order))
+        formas = tuple(
+            FormaTotal(forma, *self.formas.get(forma, ("", UNKNOWN)), self._forma_lines[forma],
+                       sum((a for (_, f), a in self._by_forma.items() if f == forma), Decimal(0)))
+            for forma in sorted(self._forma_lines, key=_code_order))
         return DataStageSummary(
             source=self.source, period=period, period_from=period_from,
             pedimentos=self._pedimentos, imports=self._imports, exports=self._exports,
@@ -151,4 +202,15 @@ class SummaryBuilder:
             by_clave=tuple(sorted(self._claves.items())),
             by_month=tuple(sorted(self._months.items())),
             partidas=self._partidas, value_usd=self._usd, contributions=contributions,
-            unreadable_amounts=self._unreadable)
+            unreadable_amounts=self._unreadable, formas=formas)
+
+    def _contribution(self, code: str) -> ContributionTotal:
+        by_forma = tuple(sorted(((f, a) for (c, f), a in self._by_forma.items() if c == code),
+                                key=lambda item: _code_order(item[0])))
+        paid = sum((a for f, a in by_forma if self._settlement(f) == PAID), Decimal(0))
+        return ContributionTotal(code, self.names.get(code, ""), self._lines[code],
+                                 tuple((lv, self._amounts.get((code, lv), Decimal(0))) for lv in LEVELS),
+                                 by_forma, paid)
+
+    def _settlement(self, forma: str) -> str:
+        return self.formas.get(forma, ("", UNKNOWN))[1]
