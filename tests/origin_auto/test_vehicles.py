@@ -6,9 +6,13 @@ control units (2,700), so VNM = 3,600 and RVC (NC) = (27,000 - 3,600) / 27,000 x
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immex.core.problems import InputError
 from immex.origin import OriginError
@@ -224,7 +228,38 @@ def test_decimal_thresholds_come_from_the_data() -> None:
     from immex.rules.usmca.automotive_data import automotive_data, step_on
 
     data = automotive_data()
-    import datetime as dt
-
     assert step_on(data.rvc["table_b"][0], dt.date(2022, 1, 1)).nc == Decimal("67.5")
     assert step_on(data.rvc["table_b"][0], dt.date(2021, 12, 31)).nc == Decimal("65")
+
+
+def test_cli_exits_2_naming_the_missing_fields(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from immex.cli import app
+
+    data = case(PASSENGER_CAR)
+    del data["automotive"]["aluminum"]
+    path = tmp_path / "car.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["origin", "qualify", "--input", str(path)])
+    assert result.exit_code == 2
+    assert "automotive.aluminum" in result.output and "Traceback" not in result.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    vnm=st.integers(min_value=0, max_value=27000),
+    early=st.dates(min_value=dt.date(2020, 7, 1), max_value=dt.date(2030, 12, 31)),
+    later=st.dates(min_value=dt.date(2020, 7, 1), max_value=dt.date(2030, 12, 31)),
+)
+def test_a_vehicle_originating_on_a_date_was_originating_before(
+    vnm: int, early: dt.date, later: dt.date
+) -> None:
+    # GN 11(k) only raises its thresholds over time (phase-in), so the verdict can only be lost later
+    early, later = min(early, later), max(early, later)
+    data = case(PASSENGER_CAR)
+    data["materials"][2]["value"] = str(vnm)
+    verdicts = [qualify(case(data, date=day.isoformat()))["originating"] for day in (early, later)]
+    assert not (verdicts[1] and not verdicts[0])
