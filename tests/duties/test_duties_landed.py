@@ -120,12 +120,28 @@ def test_scenario_problems_are_collected() -> None:
     assert "items[1].part" in paths
 
 
-def test_igi_rate_missing_and_not_in_the_tariff_is_an_error() -> None:
+def test_igi_rate_missing_is_taken_from_the_shipped_tariff_on_a_date_it_vouches_for() -> None:
+    # 8504.40.99 (single NICO 00) is at 10.0 in the shipped TIGIE rates from 2026-03-30:
+    # the scenario's own 0.10, so the worked example above comes out the same.
+    from_tariff = copy.deepcopy(SCENARIO)
+    del from_tariff["items"][0]["igi_rate"]
+    costs = by_regime(landed_json(run_landed(from_tariff)))
+    assert costs["definitive"]["landed_cost"] == "270406.56"
+    assert costs["definitive"]["igi"] == 24000
+
+
+def test_igi_rate_missing_and_not_in_the_tariff_on_that_date_is_an_error() -> None:
+    # 2026-03-29: before the date the shipped rates vouch for; the LIGIE 2022 row of that
+    # date has no rate, and it is never taken as 0.
     bad = copy.deepcopy(SCENARIO)
+    bad["date"] = "2026-03-29"
     del bad["items"][0]["igi_rate"]
     with pytest.raises(CaseError) as caught:
         run_landed(bad)
-    assert [p.path for p in caught.value.problems] == ["items[0].igi_rate"]
+    [problem] = caught.value.problems
+    assert problem.path == "items[0].igi_rate"
+    assert "no rate for 8504.40.99 on 2026-03-29" in problem.message
+    assert "immex duties tariff update" in problem.message
 
 
 def test_cli_writes_csv_xlsx_and_charts(tmp_path: Path) -> None:

@@ -48,9 +48,12 @@ def test_tigie_rates_are_percentages_or_exento() -> None:
 def test_shipped_catalog_has_the_ligie_2020_fracciones_without_rates() -> None:
     rows = svc.tariff_rows(Path("no-such-dir"))
     assert len(rows) > 10000
-    found = in_force(rows, "85044099", None, D(2026, 1, 1))
+    found = in_force(rows, "85044099", None, D(2021, 6, 1))
     assert [r.nico for r in found] == ["00"] and found[0].description == "Los demás"
-    assert found[0].igi_rate is None
+    assert found[0].igi_rate is None and found[0].until == D(2022, 12, 11)
+    # From 2022-12-12 the LIGIE 2022 nomenclature, still without a rate before 2026-03-30.
+    [later] = in_force(rows, "85044099", None, D(2026, 1, 1))
+    assert (later.description, later.unit, later.igi_rate) == ("Los demás.", "Pza", None)
     # Before the LIGIE 2020 entered into force (28-12-2020) the catalog has nothing.
     assert in_force(rows, "85044099", None, D(2020, 12, 27)) == []
 

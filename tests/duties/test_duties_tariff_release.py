@@ -221,7 +221,9 @@ def test_the_lookup_raises_with_the_fraccion_date_and_text(tmp_path: Path) -> No
     assert igi_rate_on(rows, "02011001", "00", D(2025, 3, 5)) is None
 
 
-LANDED = {"date": "2026-06-01", "exchange_rate": "20", "company": {"immex": False},
+# Dated inside the test release (from 2026-01-01): the shipped TIGIE rates start on
+# 2026-03-30, and a release loaded from an earlier date ends the day before them.
+LANDED = {"date": "2026-03-05", "exchange_rate": "20", "company": {"immex": False},
           "items": [{"part": "BEEF", "fraccion": "0201.10.01.00", "supplier_country": "BRA",
                      "unit_value": "10", "annual_quantity": "100", "shipments_per_year": 1}]}
 
@@ -232,7 +234,7 @@ def test_landed_needs_the_igi_rate_of_a_specific_duty_given_explicitly(tmp_path:
         run_landed(copy.deepcopy(LANDED), data_dir=data)
     [problem] = caught.value.problems
     assert problem.path == "items[0].igi_rate"
-    assert "0201.10.01.00" in problem.message and "2026-06-01" in problem.message
+    assert "0201.10.01.00" in problem.message and "2026-03-05" in problem.message
     assert "'0.36 Dls por kg'" in problem.message and "give igi_rate explicitly" in problem.message
     case = tmp_path / "s.json"
     case.write_text(json.dumps(LANDED), encoding="utf-8")

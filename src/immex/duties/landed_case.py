@@ -169,8 +169,10 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
             else:
                 if igi is None:
                     reader.fail(f"{path}.igi_rate", f"not given and the tariff has no rate "
-                                                    f"for {fraccion} on {date} (give the "
-                                                    "fracción with its NICO, or igi_rate)")
+                                                    f"for {fraccion} on {date} (give "
+                                                    "igi_rate, or load the official release "
+                                                    "in force on that date with `immex "
+                                                    "duties tariff update`)")
         prosec_rate: Decimal | None = None
         sector: str | None = None
         prosec = block.get("prosec")

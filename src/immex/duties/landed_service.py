@@ -24,7 +24,7 @@ from immex.duties.rounding import fixed2
 from immex.duties.rules_data import duty_rules, iva_rates, tmec_parties
 from immex.duties.service import CaseError, load_case_json
 from immex.duties.tariff import igi_rate_on, prosec_in_force, split_fraccion
-from immex.duties.tariff_service import prosec_rows, tariff_rows
+from immex.duties.tariff_service import prosec_rows, tariff_index
 from immex.duties.values import DutyRules
 from immex.rules import RulesError
 
@@ -60,10 +60,9 @@ def _tariff_rate(data_dir: Path | None) -> Any:
             digits, nico = split_fraccion(fraccion)
         except ValueError:
             return None
-        if nico is None:
-            return None
-        # A row with a duty that is not ad valorem raises NoAdValoremRate (a ValueError).
-        return igi_rate_on(tariff_rows(data_dir), digits, nico, dt.date.fromisoformat(day))
+        # A row with a duty that is not ad valorem raises NoAdValoremRate, a fracción whose
+        # NICOs differ NicoNeeded (both ValueErrors, reported on the item).
+        return igi_rate_on(tariff_index(data_dir), digits, nico, dt.date.fromisoformat(day))
     return lookup
 
 

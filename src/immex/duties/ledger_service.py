@@ -27,8 +27,14 @@ from immex.core.problems import InputError, Problem
 from immex.discharge.methods import Allocation
 from immex.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
 from immex.duties.service import CaseError, tmec25_case_result, tmec25_json
-from immex.duties.tariff import NoAdValoremRate, hts_lookup, igi_rate_on, split_fraccion
-from immex.duties.tariff_service import read_hts_table, tariff_rows
+from immex.duties.tariff import (
+    NoAdValoremRate,
+    TariffIndex,
+    hts_lookup,
+    igi_rate_on,
+    split_fraccion,
+)
+from immex.duties.tariff_service import read_hts_table, tariff_index
 from immex.duties.values import FieldProblem, Tmec25Result
 from immex.ledger.model import ExportLine, ImportLine, Ledger
 from immex.ledger.orm import ExportLineRow, ImportLineRow, PedimentoRow
@@ -193,7 +199,7 @@ def _terms_with_tariff(ledger: Ledger, terms: dict[str, MaterialTerms],
     which ``export_cases`` reports only where an Art. 2.5 export needs the rate."""
     out = dict(terms)
     reasons: dict[str, str] = {}
-    rows = None
+    rows: TariffIndex | None = None
     for line in ledger.imports:
         if line.part in out or not line.hs:
             continue
@@ -203,7 +209,7 @@ def _terms_with_tariff(ledger: Ledger, terms: dict[str, MaterialTerms],
             continue
         if nico is None:
             continue
-        rows = rows if rows is not None else tariff_rows(directory)
+        rows = rows if rows is not None else tariff_index(directory)
         try:
             rate = igi_rate_on(rows, fraccion, nico, line.cleared_on)
         except NoAdValoremRate as exc:

@@ -41,6 +41,12 @@ class TariffRow:
     def covers(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)
 
+    def spanning(self, since: dt.date, until: dt.date | None) -> TariffRow:
+        """The same row in force from ``since`` through ``until`` (built directly:
+        ``dataclasses.replace`` is the slow part of merging a whole Tarifa)."""
+        return TariffRow(self.fraccion, self.nico, self.description, self.unit, self.igi_rate,
+                         since, until, self.source, self.igi_text)
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.fraccion, self.nico)
@@ -82,6 +88,11 @@ def is_duty_text(text: str) -> bool:
     return any(ch.isalpha() for ch in text)
 
 
+def is_exento(text: str) -> bool:
+    """``Ex.`` (and its spellings): the Tarifa's mark of an exempt duty."""
+    return text.strip().lower().rstrip(".") in ("ex", "exento", "exenta")
+
+
 def parse_tigie_rate(text: str) -> Decimal | None:
     """A TIGIE ad valorem cell as a fraction: ``15`` / ``15%`` → 0.15, ``Ex.`` → 0.
 
@@ -91,7 +102,7 @@ def parse_tigie_rate(text: str) -> Decimal | None:
     cleaned = text.strip()
     if not cleaned:
         return None
-    if cleaned.lower().rstrip(".") in ("ex", "exento", "exenta"):
+    if is_exento(cleaned):
         return Decimal(0)
     match = _PERCENT.match(cleaned)
     if not match:
@@ -168,11 +179,11 @@ def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
             continue
         (changed if new is not None else closed).add(row.key)
         if row.since <= day_before:
-            out.append(replace(row, until=day_before))
+            out.append(row.spanning(row.since, day_before))
     later = _next_starts(((row.key, row.since) for row in current), since)
     for key, new in by_key.items():
         if key not in kept:
-            out.append(replace(new, since=since, until=later.get(key)))
+            out.append(new.spanning(since, later.get(key)))
     out.sort(key=lambda r: (r.fraccion, r.nico, r.since))
     return ReleaseMerge(out, added=len(by_key.keys() - kept - changed), changed=len(changed),
                         unchanged=len(kept), closed=len(closed))
@@ -198,17 +209,51 @@ class NoAdValoremRate(ValueError):
     its IGI rate has to be given explicitly (never taken as 0)."""
 
 
-def igi_rate_on(rows: Iterable[TariffRow], fraccion: str, nico: str,
+@dataclass(frozen=True, slots=True)
+class TariffIndex:
+    """A tariff table keyed by (fracción, NICO): a lookup reads the few rows of one key
+    instead of scanning the whole table (tens of thousands of rows)."""
+
+    by_fraccion: dict[str, tuple[TariffRow, ...]]
+
+    @classmethod
+    def of(cls, rows: Iterable[TariffRow]) -> TariffIndex:
+        grouped: dict[str, list[TariffRow]] = {}
+        for row in rows:
+            grouped.setdefault(row.fraccion, []).append(row)
+        return cls({key: tuple(found) for key, found in grouped.items()})
+
+    def in_force(self, fraccion: str, nico: str | None, day: dt.date) -> list[TariffRow]:
+        return sorted((row for row in self.by_fraccion.get(fraccion, ())
+                       if (nico is None or row.nico == nico) and row.covers(day)),
+                      key=lambda r: r.nico)
+
+
+class NicoNeeded(ValueError):
+    """The NICOs of a fracción in force on a date have different duties: the lookup needs
+    the NICO (10 digits)."""
+
+
+def igi_rate_on(rows: Iterable[TariffRow] | TariffIndex, fraccion: str, nico: str | None,
                 day: dt.date) -> Decimal | None:
     """The ad valorem IGI rate of a fracción + NICO on ``day``, None when the table has no
-    rate for it (no row, or a row of a descriptions-only catalog).
+    rate for it (no row, or a row without a rate: a descriptions-only catalog, or a date
+    the shipped rates do not vouch for).
+
+    Without a NICO the fracción's rate is answered when every NICO in force has the same
+    duty (the Tarifa sets duties by fracción; NICOs only subdivide it for statistics);
+    :class:`NicoNeeded` when they differ.
 
     Raises :class:`NoAdValoremRate` naming the fracción, the date and the duty's text
     when the row in force has a specific, mixed or prohibited duty.
     """
-    found = in_force(rows, fraccion, nico, day)
+    found = (rows.in_force(fraccion, nico, day) if isinstance(rows, TariffIndex)
+             else in_force(rows, fraccion, nico, day))
     if not found:
         return None
+    if len({(r.igi_rate, r.igi_text) for r in found}) > 1:
+        raise NicoNeeded(f"fracción {dotted(fraccion)} has NICOs with different duties on "
+                         f"{day.isoformat()}: give the NICO (10 digits)")
     row = found[0]
     if row.igi_rate is None and row.igi_text:
         raise NoAdValoremRate(row.no_rate_reason(day))

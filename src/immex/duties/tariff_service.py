@@ -30,17 +30,20 @@ from immex.duties.tariff import (
     HtsRow,
     ProsecRow,
     ReleaseMerge,
+    TariffIndex,
     TariffRow,
     apply_release,
     hts_digits,
     in_force,
     is_duty_text,
+    is_exento,
     merge_prosec,
     parse_hts_general,
     parse_tigie_rate,
     prosec_in_force,
     split_fraccion,
 )
+from immex.duties.tariff_shipped import compose_shipped
 
 TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until",
                   "source")
@@ -55,13 +58,21 @@ DATA_DIR_ENV = "IMMEX_DATA_DIR"
 
 # Header names accepted in an official tariff file (compared without accents/case/spaces).
 OFFICIAL_ALIASES: dict[str, tuple[str, ...]] = {
-    "fraccion": ("fraccion", "fraccionarancelaria", "fraccionaria", "codigo", "fraccionnico"),
+    "fraccion": ("fraccion", "fraccionarancelaria", "fraccionaria", "codigo", "fraccionnico",
+                 "fraccion8"),
     "nico": ("nico", "numerodeidentificacioncomercial"),
-    "description": ("descripcion", "descripciondelamercancia", "description"),
-    "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit"),
+    "description": ("descripcion", "descripciondelamercancia", "description",
+                    "descripcioncompleta"),
+    "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit", "unidadmedida"),
     "igi_rate": ("igi", "arancel", "impuestoimportacion", "impuestodeimportacion", "advalorem",
-                 "igiimportacion", "tasaimportacion", "importacion", "imp", "import"),
+                 "igiimportacion", "tasaimportacion", "importacion", "imp", "import",
+                 "arancelimportacion"),
+    # Optional: a column beside the rate that holds "Ex." or the text of a specific or
+    # mixed duty, with 0.0 in the rate column (the layout of the TIGIE copy described in
+    # docs/duties.md, "Tariff data sources"): that 0.0 is not a rate.
+    "igi_note": ("notaimportacion", "notaimp"),
 }
+_NEEDED = ("fraccion", "description", "igi_rate")
 # The Tarifa as the DOF prints it (columns CÓDIGO, DESCRIPCIÓN, UNIDAD, IMP., EXP.) also
 # lists capítulos, partidas and subpartidas (2, 4 or 6 digits) without a rate: skipped.
 _HEADING_LENGTHS = (2, 4, 6)
@@ -149,7 +160,21 @@ def write_tariff_csv(rows: Iterable[TariffRow]) -> str:
 
 @cache
 def _shipped_rows() -> tuple[TariffRow, ...]:
-    return tuple(read_tariff_csv(shipped_tariff_text(), "rules/duties/tariff/ligie.csv"))
+    """The shipped table: ligie.csv with the releases of releases.yaml applied."""
+    return tuple(compose_shipped(read_tariff_csv))
+
+
+@cache
+def _shipped_index() -> TariffIndex:
+    return TariffIndex.of(_shipped_rows())
+
+
+def tariff_index(directory: Path | None = None) -> TariffIndex:
+    """The table in use (see :func:`tariff_rows`) indexed by fracción + NICO for lookups."""
+    updated = data_dir(directory) / "tariff" / "ligie.csv"
+    if updated.exists():
+        return TariffIndex.of(tariff_rows(directory))
+    return _shipped_index()
 
 
 def tariff_rows(directory: Path | None = None) -> list[TariffRow]:
@@ -191,8 +216,13 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
         book.close()
     else:
         text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t")
-        cells = [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        # Only the delimiter is sniffed: the sniffer may guess doublequote=False from a
+        # sample without "" and then splits quoted cells that have one further down.
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;|\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        cells = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     # The header is the first row that names a fracción column.
     for index, row in enumerate(cells):
         if any(_norm(c) in OFFICIAL_ALIASES["fraccion"] for c in row):
@@ -229,7 +259,7 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
             position["igi_rate"] = below[0]
             body, first = body[1:], 3
     problems: list[Problem] = []
-    for needed in ("fraccion", "description", "igi_rate"):
+    for needed in _NEEDED:
         if needed not in position:
             problems.append(Problem(path.name, 1, needed,
                                     f"no column for {needed} (accepted headers: "
@@ -254,11 +284,15 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
             problems.append(Problem(path.name, number, "fraccion", str(exc)))
             continue
         nico = cell("nico").zfill(2) if cell("nico") else (nico_in or "")
+        duty, note_problem = _duty_cell(cell("igi_rate"), cell("igi_note"))
+        if note_problem:
+            problems.append(Problem(path.name, number, "igi_rate", note_problem))
+            continue
         text = ""
         try:
-            rate = parse_tigie_rate(cell("igi_rate"))
+            rate = parse_tigie_rate(duty)
         except ValueError as exc:
-            if not is_duty_text(cell("igi_rate")):
+            if not is_duty_text(duty):
                 problems.append(Problem(path.name, number, "igi_rate", str(exc)))
                 continue
             if non_ad_valorem != "keep":
@@ -266,7 +300,7 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
                                         f"{exc}; --non-ad-valorem keep loads such a row "
                                         "without a rate, keeping its text"))
                 continue
-            rate, text = None, cell("igi_rate")
+            rate, text = None, duty
         key = (fraccion, nico)
         if key in seen:
             problems.append(Problem(path.name, number, "fraccion",
@@ -280,6 +314,29 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
     if not rows:
         raise InputError([Problem(path.name, None, "", "no tariff rows found")])
     return rows
+
+
+def _duty_cell(rate: str, note: str) -> tuple[str, str]:
+    """The import duty of a row whose file has a note column beside the rate, and the
+    problem when the two disagree. ``Ex.`` in the note is exempt (with a rate of 0 or
+    none); a specific or mixed duty in the note stands for the row's duty, and the 0.0
+    the rate column carries beside it is not a rate."""
+    if not note:
+        return rate, ""
+    try:
+        value = parse_tigie_rate(rate)
+    except ValueError:
+        return rate, f"{rate!r} in the rate column beside the note {note!r}"
+    if is_exento(note):
+        if value:
+            return rate, f"rate {rate} and the note {note!r} (exempt) disagree"
+        return note, ""
+    if not is_duty_text(note):
+        return rate, f"the note {note!r} is neither Ex. nor the text of a duty"
+    if value:
+        return rate, (f"an ad valorem rate {rate} and the duty {note!r} in the note: "
+                      "which one is the duty?")
+    return note, ""
 
 
 class _StringsOnly(pickle.Unpickler):
