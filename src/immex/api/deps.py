@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
@@ -91,3 +92,23 @@ def company_for(request: Request, who: Caller, rfc: str, action: str) -> Company
     if not who.may(action, role):
         raise forbidden(f"your role on {wanted} ({role}) may not do this")
     return found
+
+
+def allowed(action: str) -> Callable[..., CompanyRef]:
+    """Dependency: the ``{rfc}`` company of the path, resolved before the body is validated, so a
+    caller who may not see it gets 404 and one whose role may not act 403, whatever it sent."""
+
+    def dependency(request: Request, rfc: str, who: Caller = Depends(caller)) -> CompanyRef:
+        return company_for(request, who, rfc, action)
+
+    return dependency
+
+
+def role(action: str) -> Callable[..., Caller]:
+    """Dependency: the caller, if its own role may do ``action`` (403 before the body is read)."""
+
+    def dependency(who: Caller = Depends(caller)) -> Caller:
+        require(who, action)
+        return who
+
+    return dependency

@@ -8,8 +8,8 @@ status, and anything unexpected into a bare 500 (the traceback goes to the serve
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -49,9 +49,7 @@ def document(status: int, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, **extra}
 
 
-def answer(
-    status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
-) -> JSONResponse:
+def answer(status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(
         document(status, detail, **extra), status_code=status, headers=headers, media_type=MEDIA_TYPE
     )

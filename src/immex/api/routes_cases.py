@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from immex.api.deps import Caller, caller, require
+from immex.api.deps import Caller, caller, role
 from immex.core.problems import InputError, Problem
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -49,9 +49,10 @@ def _duty_problems(error: Any) -> InputError:
 
 
 @router.post("/origin/qualify", openapi_extra=CASE_BODY)
-async def origin_qualify(request: Request, who: Who) -> dict[str, Any]:
+async def origin_qualify(
+    request: Request, who: Annotated[Caller, Depends(role("case.compute"))]
+) -> dict[str, Any]:
     """Whether the good is originating, with its reasons: ``immex origin qualify --format json``."""
-    require(who, "case.compute")
     from immex.origin import service
 
     result = await _with_case_file(request, service.qualify_file)
@@ -60,9 +61,10 @@ async def origin_qualify(request: Request, who: Who) -> dict[str, Any]:
 
 
 @router.post("/duties/pedimento", openapi_extra=CASE_BODY)
-async def duties_pedimento(request: Request, who: Who) -> dict[str, Any]:
+async def duties_pedimento(
+    request: Request, who: Annotated[Caller, Depends(role("case.compute"))]
+) -> dict[str, Any]:
     """Contributions of one import pedimento: ``immex duties pedimento --format json``."""
-    require(who, "case.compute")
     from immex.duties import service
 
     try:
@@ -74,9 +76,10 @@ async def duties_pedimento(request: Request, who: Who) -> dict[str, Any]:
 
 
 @router.post("/duties/tmec25", openapi_extra=CASE_BODY)
-async def duties_tmec25(request: Request, who: Who) -> dict[str, Any]:
+async def duties_tmec25(
+    request: Request, who: Annotated[Caller, Depends(role("case.compute"))]
+) -> dict[str, Any]:
     """IGI owed under T-MEC Art. 2.5 for one export case: ``immex duties tmec25 --format json``."""
-    require(who, "case.compute")
     from immex.duties import service
 
     try:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from immex.api import audit, listing, uploads, work
 from immex.api.companies import CompanyRef
-from immex.api.deps import Caller, caller, company_for, jobs_of, store_of
+from immex.api.deps import Caller, allowed, caller, jobs_of, store_of
 from immex.api.problems import not_found
 from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
@@ -34,7 +34,9 @@ Who = Annotated[Caller, Depends(caller)]
 Limit = Annotated[int, listing.LimitQuery]
 Cursor = Annotated[str | None, listing.CursorQuery]
 Format = Annotated[str | None, listing.FormatQuery]
-ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "job queued; its status is at the Location header"}}
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "job queued; its status is at the Location header"}
+}
 
 
 def _pedimento(text: str, column: str = "pedimento") -> str:
@@ -73,9 +75,10 @@ LEDGER_BODY = {
     openapi_extra=LEDGER_BODY,
     responses={422: {"description": "every problem of the files; nothing stored"}},
 )
-async def upload_ledger(request: Request, who: Who, rfc: str) -> dict[str, Any]:
+async def upload_ledger(
+    request: Request, who: Who, company: Annotated[CompanyRef, Depends(allowed("ledger.upload"))]
+) -> dict[str, Any]:
     """The discharge contract's CSV files (field name = file name) or one workbook: all or nothing."""
-    company = company_for(request, who, rfc, "ledger.upload")
     form = await request.form(max_files=len(uploads.LEDGER_FILES) + 1, max_fields=10)
     folder = Path(tempfile.mkdtemp(prefix="immex-upload-"))
     try:
@@ -97,9 +100,14 @@ class RunRequest(BaseModel):
 @router.post(
     "/runs", status_code=202, responses={**ACCEPTED, 409: {"description": "a run is queued or running"}}
 )
-def start_run(request: Request, response: Response, who: Who, rfc: str, body: RunRequest) -> dict[str, int]:
+def start_run(
+    request: Request,
+    response: Response,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("run.create"))],
+    body: RunRequest,
+) -> dict[str, int]:
     """Discharge the company's stored ledger in the background; the job's result is run.json."""
-    company = company_for(request, who, rfc, "run.create")
     work.check_method(body.method)
     store, runner = store_of(request), jobs_of(request)
 
@@ -118,10 +126,14 @@ RUNS_HEADER = reports.RUNS_HEADER
 
 @router.get("/runs")
 def list_runs(
-    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+    request: Request,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("run.read"))],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
 ) -> Any:
     """The company's discharge runs, newest first."""
-    company = company_for(request, who, rfc, "run.read")
     store = store_of(request)
     with store.reading() as session:
         ids = set(session.scalars(select(DischargeRunRow.id).where(DischargeRunRow.company_id == company.id)))
@@ -146,9 +158,14 @@ class Reversal(BaseModel):
 
 
 @router.post("/runs/{run_id}/reverse")
-def reverse_run(request: Request, who: Who, rfc: str, run_id: int, body: Reversal) -> dict[str, Any]:
+def reverse_run(
+    request: Request,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("run.reverse"))],
+    run_id: int,
+    body: Reversal,
+) -> dict[str, Any]:
     """Reverse the latest active run of the company (422 for any other run)."""
-    company = company_for(request, who, rfc, "run.reverse")
     store = store_of(request)
     with store.reading() as session:
         run = session.get(DischargeRunRow, run_id)
@@ -167,7 +184,7 @@ def _state(request: Request, company: CompanyRef) -> Any:
 def list_balances(
     request: Request,
     who: Who,
-    rfc: str,
+    company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     status: str | None = None,
     part: str | None = None,
     pedimento: str | None = None,
@@ -178,7 +195,6 @@ def list_balances(
     format: Format = None,
 ) -> Any:
     """Rows of balances.csv (imported, discharged, remaining, deadline, status) per import line."""
-    company = company_for(request, who, rfc, "ledger.read")
     number = None if pedimento is None else _pedimento(pedimento)
     ledger, result = _state(request, company)
     report = reports.balances_report(ledger, result, as_of or dt.date.today())
@@ -205,7 +221,7 @@ def list_balances(
 def list_allocations(
     request: Request,
     who: Who,
-    rfc: str,
+    company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     export_pedimento: str | None = None,
     import_pedimento: str | None = None,
     part: str | None = None,
@@ -214,7 +230,6 @@ def list_allocations(
     format: Format = None,
 ) -> Any:
     """Rows of allocations.csv of the active discharge."""
-    company = company_for(request, who, rfc, "ledger.read")
     exp = None if export_pedimento is None else _pedimento(export_pedimento, "export_pedimento")
     imp = None if import_pedimento is None else _pedimento(import_pedimento, "import_pedimento")
     _ledger, result = _state(request, company)
@@ -228,10 +243,14 @@ def list_allocations(
 
 @router.get("/shortfalls")
 def list_shortfalls(
-    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+    request: Request,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
 ) -> Any:
     """Rows of shortfalls.csv: requirements no import lot could cover."""
-    company = company_for(request, who, rfc, "ledger.read")
     _ledger, result = _state(request, company)
     report = reports.shortfalls_report(result)
     return listing.answer("shortfalls", report.header, report.rows, limit, cursor, format)
@@ -241,7 +260,7 @@ def list_shortfalls(
 def trace_export(
     request: Request,
     who: Who,
-    rfc: str,
+    company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     pedimento: str,
     line: int,
     limit: Limit = 100,
@@ -249,7 +268,6 @@ def trace_export(
     format: Format = None,
 ) -> Any:
     """The import lots each part of this export line consumed (and its shortfalls)."""
-    company = company_for(request, who, rfc, "ledger.read")
     number = _pedimento(pedimento)
     ledger, result = _state(request, company)
     if not any(e.pedimento == number and e.line == line for e in ledger.exports):
@@ -267,7 +285,7 @@ def trace_export(
 def trace_import(
     request: Request,
     who: Who,
-    rfc: str,
+    company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     pedimento: str,
     line: int,
     limit: Limit = 100,
@@ -275,7 +293,6 @@ def trace_import(
     format: Format = None,
 ) -> Any:
     """The export lines that consumed this import line."""
-    company = company_for(request, who, rfc, "ledger.read")
     number = _pedimento(pedimento)
     ledger, result = _state(request, company)
     if not any(lot.pedimento == number and lot.line == line for lot in ledger.imports):
@@ -295,9 +312,13 @@ class Adjustment(BaseModel):
 
 
 @router.post("/adjustments", status_code=201)
-def create_adjustment(request: Request, who: Who, rfc: str, body: Adjustment) -> dict[str, Any]:
+def create_adjustment(
+    request: Request,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("adjustment.create"))],
+    body: Adjustment,
+) -> dict[str, Any]:
     """Withdraw ``qty`` (negative gives back) from an import line, with the reason."""
-    company = company_for(request, who, rfc, "adjustment.create")
     number = _pedimento(body.pedimento)
     try:
         qty: Decimal = parse_decimal(body.qty)
@@ -322,10 +343,13 @@ def create_adjustment(request: Request, who: Who, rfc: str, body: Adjustment) ->
 
 @router.post("/datastage", status_code=202, responses=ACCEPTED)
 def import_datastage(
-    request: Request, response: Response, who: Who, rfc: str, file: UploadFile
+    request: Request,
+    response: Response,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("datastage.import"))],
+    file: UploadFile,
 ) -> dict[str, int]:
     """The Data Stage ZIP, imported in the background (per the Data Stage contract)."""
-    company = company_for(request, who, rfc, "datastage.import")
     store, runner = store_of(request), jobs_of(request)
     upload_dir = Path(tempfile.mkdtemp(prefix="immex-ds-", dir=_scratch(request)))
     zip_path = uploads.save(file, upload_dir / uploads.safe_name(file.filename, "datastage.zip"))
@@ -348,11 +372,14 @@ def _scratch(request: Request) -> Path:
 
 @router.post("/compulsa", status_code=202, responses=ACCEPTED)
 def start_compulsa(
-    request: Request, response: Response, who: Who, rfc: str, file: UploadFile | None = None
+    request: Request,
+    response: Response,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("compulsa.run"))],
+    file: UploadFile | None = None,
 ) -> dict[str, int]:
     """Reconcile the company's ledger with a Data Stage ZIP (``file``, else the last one imported);
     the result lists differences.csv, downloadable at ``/jobs/{id}/files/differences.csv``."""
-    company = company_for(request, who, rfc, "compulsa.run")
     store, runner = store_of(request), jobs_of(request)
     upload_dir = Path(tempfile.mkdtemp(prefix="immex-cmp-", dir=_scratch(request)))
     if file is not None:
@@ -388,10 +415,14 @@ AUDIT_HEADER = ("id", "at", "actor", "action", "company", "entity", "before", "a
 
 @router.get("/audit")
 def list_audit(
-    request: Request, who: Who, rfc: str, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+    request: Request,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("audit.read"))],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
 ) -> Any:
     """The company's audit log, newest first."""
-    company = company_for(request, who, rfc, "audit.read")
     with store_of(request).reading() as session:
         records = audit.company_log(session, company.rfc)
     as_text = format in ("csv", "xlsx")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from immex.api import companies, users
-from immex.api.deps import Caller, caller, jobs_of, require, store_of
+from immex.api.deps import Caller, caller, jobs_of, role, store_of
 from immex.api.orm import GrantRow, JobRow, UserRow
 from immex.api.problems import ApiProblem, not_found
 
@@ -86,8 +86,9 @@ class NewCompany(BaseModel):
     tags=["companies"],
     responses={409: {"description": "a company with this RFC exists"}},
 )
-def create_company(request: Request, who: Who, body: NewCompany) -> dict[str, Any]:
-    require(who, "company.create")
+def create_company(
+    request: Request, who: Annotated[Caller, Depends(role("company.create"))], body: NewCompany
+) -> dict[str, Any]:
     with store_of(request).writing() as session:
         created = companies.create(session, body.model_dump(), who.actor)
     if created is None:
@@ -137,16 +138,16 @@ def _known(call: Any) -> Any:
 
 
 @router.get("/users", tags=["users"])
-def list_users(request: Request, who: Who) -> dict[str, Any]:
-    require(who, "user.manage")
+def list_users(request: Request, who: Annotated[Caller, Depends(role("user.manage"))]) -> dict[str, Any]:
     with store_of(request).reading() as session:
         emails = list(session.scalars(select(UserRow.email).order_by(UserRow.email)))
     return {"items": [_user_json(request, e) for e in emails], "next_cursor": None}
 
 
 @router.post("/users", status_code=201, tags=["users"])
-def create_user(request: Request, who: Who, body: NewUser) -> dict[str, Any]:
-    require(who, "user.manage")
+def create_user(
+    request: Request, who: Annotated[Caller, Depends(role("user.manage"))], body: NewUser
+) -> dict[str, Any]:
 
     def change() -> None:
         with store_of(request).writing() as session:
@@ -157,9 +158,10 @@ def create_user(request: Request, who: Who, body: NewUser) -> dict[str, Any]:
 
 
 @router.patch("/users/{email}", tags=["users"])
-def change_user(request: Request, who: Who, email: str, body: UserChange) -> dict[str, Any]:
+def change_user(
+    request: Request, who: Annotated[Caller, Depends(role("user.manage"))], email: str, body: UserChange
+) -> dict[str, Any]:
     """Disable, change role or password, grant and revoke companies — as ``immex user`` does."""
-    require(who, "user.manage")
 
     def change() -> None:
         with store_of(request).writing() as session:
