@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +15,10 @@ from rich import progress as rich_progress
 from rich.console import Console
 from rich.text import Text
 
+from immex.core.atomic import OutputError
 from immex.core.problems import InputError, report_problems
 from immex.core.progress import QUIET, Progress
+from immex.store.errors import store_message
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -41,6 +45,26 @@ def problems_exit(errors_csv: Path | None = None) -> Iterator[None]:
     except InputError as error:
         report_problems(error.problems, errors_csv)
         raise typer.Exit(2) from None
+    except OutputError as error:  # an output could not be written: one line, exit 1
+        sys.stderr.write(error.message + "\n")
+        raise typer.Exit(1) from None
+    except Exception as error:  # a store or disk error: one line, exit 1; anything else is a bug
+        store_error_exit(error)
+        raise
+
+
+def store_error_exit(error: BaseException) -> None:
+    """A store or disk error as one line on stderr and exit 1 (the traceback too with IMMEX_DEBUG=1).
+
+    Returns when ``error`` is not one (a bug): the caller re-raises it.
+    """
+    message = store_message(error)
+    if message is None:
+        return
+    if os.environ.get("IMMEX_DEBUG"):
+        stderr.print_exception()
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1) from None
 
 
 class _CountColumn(rich_progress.ProgressColumn):

@@ -9,20 +9,18 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stderr, stdout
-from immex.core.problems import problems_csv
 from immex.demo import DEMO_COMPANY, run_demo
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DischargeResult
 from immex.ledger import service as ledger_service
-from immex.ledger.company import MODALITIES, CompanyProfile, set_company
+from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
 from immex.reports import service as reports
 from immex.reports.tables import csv_text
-from immex.store.db import database_url, open_database
+from immex.store.db import database_url
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
 
@@ -49,10 +47,8 @@ def discharge(
             input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress
         )
     errors_csv.unlink(missing_ok=True)
-    warnings_csv = output_dir / "warnings.csv"
-    warnings_csv.unlink(missing_ok=True)
+    warnings_csv = output_dir / "warnings.csv"  # written with the folder, listed in run.json
     if outcome.warnings:
-        warnings_csv.write_text(problems_csv(outcome.warnings), encoding="utf-8")
         stderr.print(f"{len(outcome.warnings)} Anexo 22 warning(s) (the run went ahead): {warnings_csv}")
     run = outcome.run
     counts = run["counts"]
@@ -302,12 +298,7 @@ def company_set(
         certification.upper(),
     )
     with problems_exit():
-        engine = open_database(db)
-        try:
-            with Session(engine) as session, session.begin():
-                set_company(session, profile)
-        finally:
-            engine.dispose()
+        store_company(db, profile)
     stdout.print(f"company {profile.name} (RFC {profile.rfc}) stored")
 
 

@@ -10,19 +10,21 @@ reversed, never updated): re-running the same input adds nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, exists, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
+from immex.core.atomic import atomic_folder, output_error
+from immex.core.fingerprint import files_fingerprint, lines_fingerprint
 from immex.core.numbers import plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
@@ -36,8 +38,9 @@ from immex.discharge.methods import (
     balances,
     discharge,
 )
-from immex.discharge.outputs import write_discharge_outputs, write_run_json
+from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.ledger.frames import read_ledger_frames
+from immex.ledger.invariants import active_rows_query, check_ledger
 from immex.ledger.model import Ledger
 from immex.ledger.orm import (
     AllocationReversalRow,
@@ -50,7 +53,7 @@ from immex.ledger.orm import (
 )
 from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 
 @dataclass
@@ -61,19 +64,11 @@ class DischargeOutcome:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def input_fingerprint(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+input_fingerprint = files_fingerprint
 
 
 def _ledger_fingerprint(ledger: Ledger) -> str:
-    digest = hashlib.sha256()
-    for line in ledger_fingerprint_rows(ledger):
-        digest.update(line.encode() + b"\n")
-    return digest.hexdigest()
+    return lines_fingerprint(ledger_fingerprint_rows(ledger))
 
 
 def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> DischargeResult:
@@ -138,23 +133,40 @@ def run_discharge(
     timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
     progress.phase("computing balances")
     rows = balances(ledger, result.allocations, as_of)
-    counts = _write_outputs(output_dir, result, rows, progress)
-    timings["total_s"] = time.perf_counter() - started
-    run = _run_summary(
-        run_id,
-        method,
-        as_of,
-        fingerprint,
-        ledger,
-        result,
-        rows,
-        counts,
-        timings,
-        reused,
-        "per-row" if db_url is None else "stored",
-    )
-    write_run_json(output_dir, run)
+    with _output_folder(output_dir, None if db_url is None else f"run {run_id}") as folder:
+        counts = _write_outputs(folder, result, rows, progress)
+        timings["total_s"] = time.perf_counter() - started
+        run = _run_summary(
+            run_id,
+            method,
+            as_of,
+            fingerprint,
+            ledger,
+            result,
+            rows,
+            counts,
+            timings,
+            reused,
+            "per-row" if db_url is None else "stored",
+        )
+        run["encodings"] = staged.encodings
+        write_warnings(folder, staged.warnings)
+        run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
+
+
+@contextmanager
+def _output_folder(output_dir: Path, stored: str | None) -> Iterator[Path]:
+    """The output folder, written beside ``output_dir`` and put in place whole (or not at all).
+
+    A file-system error (full disk, no permission) becomes one line; ``stored``
+    (``run 7``) says the run is already in the database and how to get the files.
+    """
+    try:
+        with atomic_folder(output_dir, OUTPUT_FILES) as folder:
+            yield folder
+    except OSError as error:
+        raise output_error(output_dir, error, stored or "") from error
 
 
 def _write_outputs(
@@ -191,48 +203,31 @@ def _run_columnar(
     result = discharge_frames(frames)
     discharged = time.perf_counter()
     progress("writing the output folder")
-    summary = write_discharge_frames(output_dir, result, as_of)
-    warnings = _columnar_warnings(input_dir)
-    counts = {
-        "parts": frames.parts.height,
-        "import_lines": frames.imports.height,
-        "export_lines": frames.exports.height,
-        **{
-            k: summary[k]
-            for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
-        },
-    }
-    totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
-    timings = {
-        "validate_s": validated - started,
-        "discharge_s": discharged - validated,
-        "total_s": time.perf_counter() - started,
-    }
-    run = _run_record(
-        f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, "columnar", counts, totals, timings
-    )
-    write_run_json(output_dir, run)
-    return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
-
-
-def _columnar_warnings(input_dir: Path) -> list[Problem]:
-    """Anexo 22 warnings from the distinct (pedimento, clave) pairs, read as columns."""
-    rows: list[tuple[str, int, str, str, dt.date]] = []
-    for name in ("imports.csv", "exports.csv"):
-        frame = (
-            pl.read_csv(input_dir / name, columns=["pedimento", "clave", "cleared_on"], infer_schema=False)
-            .with_row_index("row", offset=2)
-            .with_columns(
-                pl.col("pedimento").str.replace_all(" ", ""),
-                pl.col("clave").str.strip_chars().str.to_uppercase(),
-            )
-            .unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
+    warnings = pedimento_warnings(frames.pedimento_rows)
+    with _output_folder(output_dir, None) as folder:
+        summary = write_discharge_frames(folder, result, as_of)
+        counts = {
+            "parts": frames.parts.height,
+            "import_lines": frames.imports.height,
+            "export_lines": frames.exports.height,
+            **{
+                k: summary[k]
+                for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
+            },
+        }
+        totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+        timings = {
+            "validate_s": validated - started,
+            "discharge_s": discharged - validated,
+            "total_s": time.perf_counter() - started,
+        }
+        run = _run_record(
+            f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, "columnar", counts, totals, timings
         )
-        rows += [
-            (name, row, ped, clave, dt.date.fromisoformat(day))
-            for row, ped, clave, day in frame.select("row", "pedimento", "clave", "cleared_on").iter_rows()
-        ]
-    return pedimento_warnings(rows)
+        run["encodings"] = dict(frames.encodings)
+        write_warnings(folder, warnings)
+        run = write_run_json(folder, run)
+    return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
 
 
 def _run_record(
@@ -299,40 +294,24 @@ AllocationKey = tuple[str, str | None, int | None, Any, bool]  # part, import pe
 def _run_in_store(
     db_url: str, staged: Ledger, method: str, as_of: dt.date, fingerprint: str, progress: Progress
 ) -> tuple[Ledger, DischargeResult, int, bool]:
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session, session.begin():
-            company = company_id(session)
-            _counts, problems = store_ledger(session, staged, company, progress)
-            if problems:
-                raise InputError(problems)  # rolls the transaction back: nothing stored
-            progress.phase("loading the stored ledger")
-            ledger = load_ledger(session, company)
-            result = compute(ledger, method, progress)
-            run_id, reused = _record_run(
-                session, company, ledger, result, method, as_of, fingerprint, progress
-            )
-        return ledger, result, run_id, reused
-    finally:
-        engine.dispose()
+    # The company's writer lock is taken first: everything below reads what the previous
+    # writer committed, so two runs at once never allocate the same stock twice.
+    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+        session = uow.session
+        company = company_id(session, uow.company)
+        _counts, problems = store_ledger(session, staged, company, progress)
+        if problems:
+            raise InputError(problems)  # rolls the transaction back: nothing stored
+        progress.phase("loading the stored ledger")
+        ledger = load_ledger(session, company)
+        result = compute(ledger, method, progress)
+        run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
+    return ledger, result, run_id, reused
 
 
 def active_allocations(session: Session, company: int) -> list[AllocationRow]:
     """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
-    reversed_runs = select(RunReversalRow.run_id)
-    withdrawal = aliased(AllocationReversalRow)
-    query = (
-        select(AllocationRow)
-        .join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
-        .where(
-            DischargeRunRow.company_id == company,
-            AllocationRow.run_id.not_in(reversed_runs),
-            ~exists().where(
-                and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id.not_in(reversed_runs))
-            ),
-        )
-        .order_by(AllocationRow.export_line_id, AllocationRow.seq)
-    )
+    query = active_rows_query(company).order_by(AllocationRow.export_line_id, AllocationRow.seq)
     return list(session.scalars(query))
 
 
@@ -452,31 +431,29 @@ def _record_run(
 
 def reverse_run(db_url: str, run_id: int, reason: str) -> None:
     """Void the latest active run: its rows and its withdrawals of earlier rows stop counting."""
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session, session.begin():
-            run = session.get(DischargeRunRow, run_id)
-            if run is None:
-                raise InputError([Problem("", None, "run", f"run {run_id} does not exist")])
-            reversed_ids = set(session.scalars(select(RunReversalRow.run_id)))
-            if run_id in reversed_ids:
-                raise InputError([Problem("", None, "run", f"run {run_id} is already reversed")])
-            later = session.scalar(
-                select(DischargeRunRow.id)
-                .where(
-                    DischargeRunRow.company_id == run.company_id,
-                    DischargeRunRow.id > run_id,
-                    DischargeRunRow.id.not_in(reversed_ids),
-                )
-                .limit(1)
+    # Under the writer lock, so a run being recorded cannot slip in after the check.
+    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+        session = uow.session
+        run = session.get(DischargeRunRow, run_id)
+        if run is None:
+            raise InputError([Problem("", None, "run", f"run {run_id} does not exist")])
+        reversed_ids = set(session.scalars(select(RunReversalRow.run_id)))
+        if run_id in reversed_ids:
+            raise InputError([Problem("", None, "run", f"run {run_id} is already reversed")])
+        later = session.scalar(
+            select(DischargeRunRow.id)
+            .where(
+                DischargeRunRow.company_id == run.company_id,
+                DischargeRunRow.id > run_id,
+                DischargeRunRow.id.not_in(reversed_ids),
             )
-            if later is not None:
-                raise InputError(
-                    [Problem("", None, "run", f"run {later} is later and still active: reverse it first")]
-                )
-            session.add(RunReversalRow(run_id=run_id, reversed_by=current_user(), reason=reason))
-    finally:
-        engine.dispose()
+            .limit(1)
+        )
+        if later is not None:
+            raise InputError(
+                [Problem("", None, "run", f"run {later} is later and still active: reverse it first")]
+            )
+        session.add(RunReversalRow(run_id=run_id, reversed_by=current_user(), reason=reason))
 
 
 def stored_result(session: Session, company: int) -> DischargeResult:

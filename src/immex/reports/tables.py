@@ -1,17 +1,36 @@
-"""Writing a table (header + rows of plain values) as CSV or as a formatted XLSX sheet."""
+"""Writing a table (header + rows of plain values) as CSV or as a formatted XLSX sheet.
+
+Text from the data never becomes a formula. In XLSX every string is a text
+cell (never a formula cell), and one that a spreadsheet would read as a
+formula when edited is also marked "quote prefix" (Excel's leading
+apostrophe). In a CSV meant for people, a string starting with ``=``, ``+``,
+``-``, ``@``, tab, CR or LF gets a leading apostrophe, as OWASP advises
+against CSV injection (owasp.org/www-community/attacks/CSV_Injection); plain
+numbers such as ``-12.5`` are left alone, they cannot hold a formula. The
+discharge contract's CSV files are data for programs and are written raw
+(``spreadsheet_safe=False``).
+
+Every file is written under a temporary name and renamed into place, so a
+crash or a full disk leaves the previous file whole (``immex.core.atomic``).
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell as XlsxCell
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from immex.core.atomic import atomic_file
 from immex.core.numbers import plain
 
 Cell = str | int | Decimal | dt.date | bool | None
@@ -29,14 +48,37 @@ def csv_text(value: Cell) -> str:
     return str(value)
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
-    """UTF-8, comma separated, ``\\n`` line ends; returns the number of data rows."""
+# First characters that make a spreadsheet read a cell as a formula (OWASP, CSV Injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (a plain number cannot be one)."""
+    return text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
+
+
+def spreadsheet_text(value: Cell) -> str:
+    """``csv_text`` for a CSV a person opens in a spreadsheet: formula-like text gets a leading ``'``."""
+    text = csv_text(value)
+    return "'" + text if isinstance(value, str) and formula_like(text) else text
+
+
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]], *, spreadsheet_safe: bool = True
+) -> int:
+    """UTF-8, comma separated, ``\\n`` line ends; returns the number of data rows.
+
+    ``spreadsheet_safe`` (the default, for reports) neutralizes formula-like text;
+    contract files for programs pass False and get every value exactly.
+    """
+    text = spreadsheet_text if spreadsheet_safe else csv_text
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_file(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow([csv_text(v) for v in row])
+            writer.writerow([text(v) for v in row])
             count += 1
     return count
 
@@ -49,18 +91,33 @@ def _xlsx_value(value: Cell) -> object:
     return value
 
 
+def xlsx_cell(sheet: Worksheet | object, value: object) -> XlsxCell:
+    """One cell for ``sheet.append`` (normal or write-only workbook); a string is always text.
+
+    openpyxl turns any string starting with ``=`` into a formula cell; here the
+    type is forced back to text, and formula-like text is quote-prefixed so
+    Excel keeps it as text when the user edits the cell.
+    """
+    cell: XlsxCell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if formula_like(value):
+            cell.quotePrefix = True
+    return cell
+
+
 def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]) -> None:
     """One sheet per table: bold frozen header, filter, readable column widths, ISO dates."""
     book = Workbook(write_only=False)
     book.remove(book.active)
     for title, (header, rows) in sheets.items():
         sheet = book.create_sheet(title[:31])
-        sheet.append(list(header))
+        sheet.append([xlsx_cell(sheet, h) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         widths = [len(h) for h in header]
         for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([xlsx_cell(sheet, _xlsx_value(v)) for v in row])
             for i, value in enumerate(row):
                 widths[i] = max(widths[i], len(csv_text(value)))
         for i, width in enumerate(widths, start=1):
@@ -72,4 +129,5 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Seque
         sheet.freeze_panes = "A2"
         if sheet.max_row > 1:
             sheet.auto_filter.ref = sheet.dimensions
-    book.save(path)
+    with atomic_file(path) as temporary:
+        book.save(temporary)
