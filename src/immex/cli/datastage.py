@@ -95,15 +95,20 @@ def _print_summary(s: DataStageSummary) -> None:
         months.add_row(month, str(n))
     stdout.print(claves)
     stdout.print(months)
-    contributions = Table(title="contributions by code (ImportePago, MXN; paid = forma de pago 'paid' in "
-                                "Apéndice 13)")
-    for name, justify in (("code", "left"), ("name", "left"), ("lines", "right"), ("510 pedimento", "right"),
-                          ("557 partida", "right"), ("702 rectification", "right"), ("total", "right"),
-                          ("paid", "right"), ("not paid", "right")):
-        contributions.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for c in s.contributions:
-        contributions.add_row(c.code, c.name, str(c.lines), *(f"{a:,}" for _, a in c.amounts), f"{c.total:,}",
-                              f"{c.paid:,}", f"{c.not_paid:,}")
+    contributions = Table(title="contributions by code (ImportePago, MXN)",
+                          caption="510 pedimento level, 557 partida level, 702 rectification differences; "
+                                  "paid: under a forma de pago that pays (Apéndice 13), see the next table")
+    rows = [[c.code, c.name, str(c.lines), *(f"{a:,}" for _, a in c.amounts), f"{c.total:,}", f"{c.paid:,}",
+             f"{c.not_paid:,}"] for c in s.contributions]
+    headers = ("code", "name", "lines", "510", "557", "702", "total", "paid", "not paid")
+    for index, name in enumerate(headers):
+        if index < 2:
+            contributions.add_column(name)
+        else:   # amounts are never cut: the name column wraps instead
+            width = max([len(r[index]) for r in rows] + [len(name)])
+            contributions.add_column(name, justify="right", no_wrap=True, min_width=width)
+    for row in rows:
+        contributions.add_row(*row)
     stdout.print(contributions)
     formas = Table(title="ImportePago by forma de pago (Apéndice 13)")
     for name, justify in (("forma", "left"), ("name", "left"), ("what it is", "left"), ("lines", "right"),
