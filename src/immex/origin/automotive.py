@@ -507,4 +507,14 @@ def _staged(product: ProductRule, step: RvcStep, rvc_only: bool, data: Automotiv
         else:
             alternatives.append(alt)
     citation = f"{product.citation}, with the regional value content of {cite(step.citation)}"
-    return replace(product, rule=replace(rule, alternatives=tuple(alternatives)), citation=citation)
+    tv_words = (
+        f" or {plain(step.tv)} percent under the transaction value method" if has_tv and step.tv else ""
+    )
+    text = (
+        f"{rule.text} [{cite(step.citation)}: regional value content of not less than {plain(step.nc)} "
+        f"percent under the net cost method{tv_words}, in place of the printed one"
+        + ("; required of every alternative" if rvc_only else "")
+        + "]"
+    )
+    staged = replace(rule, text=text, alternatives=tuple(alternatives))
+    return replace(product, rule=staged, citation=citation)
