@@ -2,18 +2,42 @@
 
 Every value arrives as a stripped ``str`` so that quantities are parsed as exact
 decimals by the validators, never as binary floats. Row numbers count the
-header as row 1, as a spreadsheet user sees them.
+header as row 1, as a spreadsheet user sees them; header names and cells are
+stripped the same way for every reader.
+
+Real files are not all UTF-8 with commas. The CSV reader detects, and records
+in :attr:`Table.encoding` / :attr:`Table.delimiter`, what it read:
+
+- UTF-8 with or without a byte order mark, UTF-16 with its mark;
+- Windows-1252 (what Excel writes as "CSV" on a Spanish or US Windows) when
+  the bytes are not UTF-8 but are all defined in Windows-1252;
+- ``;`` (Excel in a Spanish locale) or tab instead of ``,`` when the header
+  line has no comma but has one of those.
+
+Anything else (NUL bytes, undefined bytes, UTF-16 without its mark, a header
+of absurd width, a field larger than :data:`MAX_FIELD_CHARS`) raises
+:class:`~immex.core.problems.InputError` naming the file, the row or byte
+offset and what to do — before memory is spent on it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
+
+from immex.core.problems import InputError, Problem
+
+MAX_COLUMNS = 1_000
+MAX_FIELD_CHARS = 1 << 20
+_HEADER_PROBE_BYTES = 1 << 20
+_WINDOWS_1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +47,79 @@ class Table:
     label: str
     header: tuple[str, ...]
     rows: tuple[tuple[int, dict[str, str]], ...]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+    def column(self, name: str) -> list[str]:
+        """The column's cells in row order ("" where the column is absent)."""
+        return [values.get(name, "") for _, values in self.rows]
 
 
-def read_csv_table(path: Path) -> Table:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+def _refuse(label: str, row: int | None, message: str) -> InputError:
+    return InputError([Problem(label, row, "", message)])
+
+
+def detect_encoding(label: str, data: bytes) -> str:
+    """The codec to read ``data`` with, or InputError saying why none fits."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    nul = data.find(b"\0")
+    if nul >= 0:
+        hint = " (it looks like UTF-16 without a byte order mark)" if nul <= 1 else ""
+        raise _refuse(label, None, f"has a NUL byte at byte offset {nul}{hint}: save it as UTF-8 CSV")
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_utf8 = exc.start
+    found = [offset for byte in _WINDOWS_1252_UNDEFINED if (offset := data.find(bytes([byte]))) >= 0]
+    if found:
+        undefined = min(found)
+        raise _refuse(
+            label,
+            None,
+            f"is neither UTF-8 (invalid byte at byte offset {bad_utf8}) nor Windows-1252 "
+            f"(undefined byte 0x{data[undefined]:02X} at byte offset {undefined}): save it as UTF-8 CSV",
+        )
+    return "cp1252"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    if "," in header_line:
+        return ","
+    for candidate in (";", "\t"):
+        if candidate in header_line:
+            return candidate
+    return ","
+
+
+def check_header_width(label: str, path: Path) -> None:
+    """Refuse a header too wide to be a table before the whole file is parsed."""
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_PROBE_BYTES)
+    first_line = head.split(b"\n", 1)[0]
+    if b"\n" not in head and len(head) == _HEADER_PROBE_BYTES:
+        raise _refuse(label, 1, f"the header line is longer than {_HEADER_PROBE_BYTES} bytes")
+    separators = max(first_line.count(b","), first_line.count(b";"), first_line.count(b"\t"))
+    if separators + 1 > MAX_COLUMNS:
+        raise _refuse(label, 1, f"the header has {separators + 1} columns; at most {MAX_COLUMNS} are read")
+
+
+def read_csv_table(path: Path, label: str | None = None) -> Table:
+    """The CSV file as a table (encoding and delimiter detected); InputError when it cannot be read."""
+    label = label or path.name
+    check_header_width(label, path)
+    data = path.read_bytes()
+    encoding = detect_encoding(label, data)
+    text = data.decode(encoding)
+    del data
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 1
+    try:
         header = tuple(name.strip() for name in next(reader, []))
         rows = []
         for number, values in enumerate(reader, start=2):
@@ -35,7 +127,9 @@ def read_csv_table(path: Path) -> Table:
                 continue
             padded = list(values) + [""] * (len(header) - len(values))
             rows.append((number, {name: padded[i].strip() for i, name in enumerate(header)}))
-    return Table(path.name, header, tuple(rows))
+    except csv.Error as exc:
+        raise _refuse(label, number + 1, f"cannot be read as CSV: {exc}") from None
+    return Table(label, header, tuple(rows), "utf-8" if encoding == "utf-8-sig" else encoding, delimiter)
 
 
 def _cell_text(value: object) -> str:
@@ -51,25 +145,75 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_workbook_tables(path: Path) -> dict[str, Table]:
-    """Each sheet as a table named ``<sheet>.csv`` (so ``imports`` reads like ``imports.csv``)."""
-    book = load_workbook(path, read_only=True, data_only=True)
-    tables = {}
+def table_name(sheet_title: str) -> str:
+    """The table a sheet stands for: ``Imports `` reads like ``imports.csv``."""
+    return f"{sheet_title.strip().lower()}.csv"
+
+
+def read_workbook_tables(path: Path, wanted: frozenset[str] | None = None) -> dict[str, Table]:
+    """Each visible sheet as a table named ``<sheet>.csv`` (so ``imports`` reads like ``imports.csv``).
+
+    With ``wanted`` (table names), only those sheets are read. A hidden sheet
+    or two sheets that stand for the same table are input errors (Excel shows
+    one and the file holds another); a formula cell is refused, since the value
+    Excel last showed may be stale or missing in the file.
+    """
+    book = load_workbook(path, read_only=True, data_only=False)
     try:
-        for sheet in book.worksheets:
-            lines = sheet.iter_rows(values_only=True)
-            header = tuple(_cell_text(v) for v in next(lines, ()))
-            while header and not header[-1]:
-                header = header[:-1]
-            rows = []
-            for number, values in enumerate(lines, start=2):
-                texts = [_cell_text(v) for v in values]
-                if not any(texts):
-                    continue
-                texts += [""] * (len(header) - len(texts))
-                rows.append((number, {name: texts[i] for i, name in enumerate(header) if name}))
-            name = f"{sheet.title.strip().lower()}.csv"
-            tables[name] = Table(f"{path.name}:{sheet.title}", header, tuple(rows))
+        sheets = [s for s in book.worksheets if wanted is None or table_name(s.title) in wanted]
+        _check_sheet_names(path, sheets)
+        return {table_name(sheet.title): _sheet_table(path, sheet) for sheet in sheets}
     finally:
         book.close()
-    return tables
+
+
+def _check_sheet_names(path: Path, sheets: list[object]) -> None:
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for sheet in sheets:
+        title = str(getattr(sheet, "title", ""))
+        label = f"{path.name}:{title}"
+        if getattr(sheet, "sheet_state", "visible") != "visible":
+            problems.append(Problem(label, None, "", f"sheet {title!r} is hidden: unhide it or delete it"))
+        name = table_name(title)
+        if name in seen:
+            problems.append(
+                Problem(label, None, "", f"sheets {seen[name]!r} and {title!r} are both the {name} table")
+            )
+        seen.setdefault(name, title)
+    if problems:
+        raise InputError(problems)
+
+
+def _sheet_table(path: Path, sheet: object) -> Table:
+    title = str(getattr(sheet, "title", ""))
+    label = f"{path.name}:{title}"
+    lines = sheet.iter_rows()  # type: ignore[attr-defined]
+    formulas: list[Problem] = []
+    header_cells = next(lines, ())
+    header = tuple(_cell_text(c.value) for c in header_cells)
+    while header and not header[-1]:
+        header = header[:-1]
+    if len(header) > MAX_COLUMNS:
+        raise _refuse(label, 1, f"the header has {len(header)} columns; at most {MAX_COLUMNS} are read")
+    rows = []
+    for number, cells in enumerate(lines, start=2):
+        texts = []
+        for index, cell in enumerate(cells):
+            if getattr(cell, "data_type", "") == "f" and index < len(header) and header[index]:
+                formulas.append(
+                    Problem(
+                        label,
+                        number,
+                        header[index],
+                        f"is a formula ({cell.value}); paste it as a value so the file holds what Excel shows",
+                    )
+                )
+            texts.append(_cell_text(cell.value))
+        if not any(texts):
+            continue
+        texts += [""] * (len(header) - len(texts))
+        rows.append((number, {name: texts[i] for i, name in enumerate(header) if name}))
+    if formulas:
+        raise InputError(formulas)
+    return Table(label, header, tuple(rows), "xlsx", "")

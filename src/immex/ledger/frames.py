@@ -3,11 +3,10 @@
 :func:`read_ledger_frames` is the fast reader of the batch path. It accepts a
 folder only when it can prove the folder valid with the checks of
 :func:`immex.ledger.read.read_ledger` (the exact per-row validation),
-re-done column by column: required files and columns; non-empty fields;
-pedimento numbers (15 digits, spaces allowed); positive partida numbers; ISO
-dates; plain positive decimals for quantities and factors, non-negative for
-values and merma/desperdicio; known parts and kinds; unit conversion of every
-quantity; duplicate parts, import keys and export keys; BOM rows (valid_to
+re-done column by column: every cell through the same table declarations
+(:func:`immex.ledger.schema.column_accepts`: required files, columns and
+values, pedimentos, partidas, dates, decimals, kinds, hs, countries); known
+parts; unit conversion of every quantity; duplicate parts, import keys and export keys; BOM rows (valid_to
 before valid_from, versions disagreeing on valid_to, a component twice,
 overlapping versions); every export has a BOM version on its date or an import
 of itself; no BOM cycle. Some checks are stricter than the per-row reader
@@ -21,10 +20,11 @@ reports problems itself, so the messages stay the same on both paths.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,17 +33,13 @@ import polars as pl
 
 from immex.discharge.fast import export_periods, to_fixed
 from immex.discharge.methods import BomCycleError, explode
+from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
+from immex.core.problems import InputError
+from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
-from immex.ledger.read import (
-    COLUMNS,
-    DISCHARGE_FILES,
-    UnitConverter,
-    non_negative_decimal,
-    parse_iso_date,
-    positive_decimal,
-)
+from immex.ledger.read import UnitConverter, source_files
+from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, column_accepts
 
-_PLAIN = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _MAX_PLACES = 12
 _MAX_DIGITS = 18          # integer digits + decimals of one written quantity (fits int64)
 _MAX_FACTOR_DIGITS = 10   # so that quantity x factor stays within the 28 digits ``read_ledger`` computes
@@ -56,7 +52,8 @@ class LedgerFrames:
     ``imports``: pedimento (15 digits), line (Int64), part, cleared_on (Date),
     qty (Int64, ``qty / 10**imports_scale`` base units); ``exports`` the same
     with ``product``; ``parts``: part, kind; ``boms`` as in the domain ledger;
-    ``sources``: the input files read (for the input fingerprint).
+    ``sources``: the input files read (for the input fingerprint);
+    ``encodings``: the encoding each file was read in.
     """
 
     parts: pl.DataFrame
@@ -66,6 +63,12 @@ class LedgerFrames:
     imports_scale: int
     exports_scale: int
     sources: tuple[Path, ...] = ()
+    encodings: Mapping[str, str] = field(default_factory=dict)
+    pedimento_rows: tuple[tuple[str, int, str, str, dt.date], ...] = ()
+    """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave."""
+
+
+ROW = "__row"  # the row number in the file (header = 1), for the Anexo 22 warnings
 
 
 class _Invalid(Exception):
@@ -82,17 +85,32 @@ def read_ledger_frames(folder: Path) -> LedgerFrames | None:
         return None
 
 
-def _table(path: Path) -> pl.DataFrame:
-    """All columns as stripped text, missing = empty, blank rows dropped (as ``read_csv_table``)."""
-    frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="utf8")
+def _table(path: Path) -> tuple[pl.DataFrame, str]:
+    """All columns as stripped text, missing = empty, blank rows dropped (as ``read_csv_table``).
+
+    The encoding and delimiter are detected as :func:`immex.core.tables.read_csv_table`
+    does; a file it would refuse is not accepted here either.
+    """
+    try:
+        check_header_width(path.name, path)
+        data = path.read_bytes()
+        encoding = detect_encoding(path.name, data)
+    except InputError as error:
+        raise _Invalid(str(error)) from None
+    if encoding != "utf-8":
+        data = data.decode(encoding).encode("utf-8")
+    delimiter = sniff_delimiter(data.split(b"\n", 1)[0].decode("utf-8"))
+    frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True,
+                        separator=delimiter, quote_char='"')
     names = [name.strip() for name in frame.columns]
     if len(set(names)) != len(names):
         raise _Invalid(f"{path.name}: a column name appears twice")
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     frame = frame.with_columns(pl.all().fill_null("").str.strip_chars())
     if frame.width:
-        frame = frame.filter(pl.any_horizontal(pl.all() != ""))
-    return frame
+        cells = frame.columns
+        frame = frame.with_row_index(ROW, offset=2).filter(pl.any_horizontal(pl.col(cells) != ""))
+    return frame, "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 def _require(ok: pl.Series | bool, what: str) -> None:
@@ -102,13 +120,15 @@ def _require(ok: pl.Series | bool, what: str) -> None:
 
 
 def _read(folder: Path) -> LedgerFrames:
+    paths, problems = source_files(folder, LEDGER_TABLES)
+    _require(not problems, "two files stand for one table")
     tables: dict[str, pl.DataFrame] = {}
-    for name in COLUMNS:
-        if (folder / name).is_file():
-            tables[name] = _table(folder / name)
+    encodings: dict[str, str] = {}
+    for name, path in paths.items():
+        tables[name], encodings[name] = _table(path)
     _require(tables.keys() >= DISCHARGE_FILES, "a required file is missing")
     for name, frame in tables.items():
-        _require(set(COLUMNS[name][0]) <= set(frame.columns), f"{name}: a required column is missing")
+        _require(column_accepts(LEDGER_TABLES[name], frame), f"{name}: a column or a cell is refused")
     parts = _parts(tables["parts.csv"])
     units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
     imports, imports_scale = _lines(tables["imports.csv"], "part", parts, units)
@@ -117,15 +137,28 @@ def _read(folder: Path) -> LedgerFrames:
     _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
     frame = pl.DataFrame({"part": list(parts), "kind": [p.kind for p in parts.values()]},
                          schema={"part": pl.String, "kind": pl.String})
+    pedimentos = _pedimento_rows(paths["imports.csv"].name, tables["imports.csv"])
+    pedimentos += _pedimento_rows(paths["exports.csv"].name, tables["exports.csv"])
     return LedgerFrames(frame, imports, exports, boms, imports_scale, exports_scale,
-                        tuple(sorted(folder / name for name in tables)))
+                        tuple(sorted(paths.values())), dict(sorted(encodings.items())), pedimentos)
+
+
+def _pedimento_rows(label: str, table: pl.DataFrame) -> tuple[tuple[str, int, str, str, dt.date], ...]:
+    """The first row of each (pedimento, clave): what the Anexo 22 warnings look at."""
+    distinct = (
+        table.select(
+            pl.col(ROW).cast(pl.Int64),
+            pl.col("pedimento").str.replace_all(" ", ""),
+            pl.col("clave").str.to_uppercase(),
+            pl.col("cleared_on").str.to_date("%Y-%m-%d"),
+        )
+        .unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
+    )
+    return tuple((label, row, ped, clave, day) for row, ped, clave, day in distinct.iter_rows())
 
 
 def _parts(table: pl.DataFrame) -> dict[str, Part]:
     kinds = pl.col("kind").str.to_lowercase()
-    ok = table.select((pl.col("part") != "") & (pl.col("uom") != "")
-                      & kinds.is_in(list(PART_KINDS))).to_series()
-    _require(ok, "parts.csv: an empty field or an unknown kind")
     _require(table["part"].n_unique() == table.height, "parts.csv: a part is listed twice")
     parts: dict[str, Part] = {}
     for part, uom, kind in table.select("part", "uom", kinds).iter_rows():
@@ -140,16 +173,10 @@ def _conversions(table: pl.DataFrame | None, parts: Mapping[str, Part]) -> list[
     has_part = "part" in table.columns
     for values in table.iter_rows(named=True):
         part = values["part"] if has_part else ""
-        _require(bool(values["from_uom"] and values["to_uom"]) and (not part or part in parts),
-                 "uom_conversions.csv: an empty unit or an unknown part")
+        _require(not part or part in parts, "uom_conversions.csv: an unknown part")
         factor = positive_decimal(values["factor"])
         rows.append(UomConversion(values["from_uom"], values["to_uom"], factor, part))
     return rows
-
-
-def _pedimento_ok(column: str) -> pl.Expr:
-    text = pl.col(column)
-    return text.str.contains(r"^[0-9 ]+$") & (text.str.replace_all(" ", "").str.len_chars() == 15)
 
 
 def _largest(column: pl.Series) -> int:
@@ -174,18 +201,8 @@ def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
            units: UnitConverter) -> tuple[pl.DataFrame, int]:
     """imports.csv (item ``part``) or exports.csv (item ``product``) checked and in base units."""
     name = "imports.csv" if item == "part" else "exports.csv"
-    checks = [_pedimento_ok("pedimento"),
-              pl.col("line").str.contains(r"^[0-9]{1,18}$"),
-              pl.col("clave") != "",
-              pl.col("cleared_on").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-              pl.col(item).is_in(list(parts)),
-              pl.col("qty").str.contains(_PLAIN),
-              pl.col("uom") != ""]
-    if "unit_value_usd" in table.columns:
-        checks.append((pl.col("unit_value_usd") == "") | pl.col("unit_value_usd").str.contains(_PLAIN))
-    if item == "product" and "import_pedimento" in table.columns:
-        checks.append((pl.col("import_pedimento") == "") | _pedimento_ok("import_pedimento"))
-    _require(table.select(pl.all_horizontal(checks)).to_series(), f"{name}: a field is empty or malformed")
+    # every cell was accepted by the schema (``column_accepts``); what is left spans rows
+    _require(table.select(pl.col(item).is_in(list(parts))).to_series(), f"{name}: an unknown part")
     frame = table.select(
         pl.col("pedimento").str.replace_all(" ", ""),
         pl.col("line").cast(pl.Int64),
@@ -215,16 +232,23 @@ def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
 
 def _convert(frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], Decimal],
              scale: int) -> tuple[pl.DataFrame, int]:
-    """Quantities times their unit factor, still exact integers (at a larger scale)."""
+    """Quantities times their unit factor, still exact integers (at a larger scale).
+
+    A written quantity has at most 18 digits and a factor at most 10, so every
+    product is below 10**28: Int64 when the largest fits, else Int128 (exact in
+    both; the discharge picks its own width from the values).
+    """
     keys = list(factors)
     _require(all(len(factors[k].as_tuple().digits) <= _MAX_FACTOR_DIGITS for k in keys), "a long factor")
     ints, factor_scale = to_fixed([factors[k] for k in keys])
     table = pl.DataFrame({item: [k[0] for k in keys], "uom": [k[1] for k in keys], "factor": ints},
-                         schema={item: pl.String, "uom": pl.String, "factor": pl.Int64})
-    largest = _largest(frame["qty"]) * max(ints)
-    _require(largest < 2**62 and scale + factor_scale <= _MAX_DIGITS, "a converted quantity too long")
+                         schema={item: pl.String, "uom": pl.String, "factor": pl.Int128})
     joined = frame.join(table, on=[item, "uom"], how="left", maintain_order="left")
-    return joined.with_columns(qty=pl.col("qty") * pl.col("factor")).drop("factor"), scale + factor_scale
+    qty = joined["qty"].cast(pl.Int128) * joined["factor"]
+    largest = _largest(qty)
+    if largest < 2**62:
+        qty = qty.cast(pl.Int64)
+    return joined.with_columns(qty=qty).drop("factor"), scale + factor_scale
 
 
 def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
@@ -233,7 +257,7 @@ def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
     grouped: dict[tuple[str, dt.date], list[tuple[dt.date | None, BomComponent]]] = defaultdict(list)
     for values in table.iter_rows(named=True):
         product, component, uom = values["product"], values["component"], values["uom"]
-        _require(product in parts and component in parts and bool(uom), "bom.csv: unknown part or empty unit")
+        _require(product in parts and component in parts, "bom.csv: unknown part")
         given = positive_decimal(values["qty_per"])
         factor = units.factor(component, uom)
         _require(factor is not None, "bom.csv: no unit conversion")

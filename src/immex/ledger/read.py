@@ -1,57 +1,74 @@
-"""Stage and validate the ledger input folder of ``shared/contracts/discharge.md``.
+"""Stage and validate the ledger input folder (the discharge contract's "Input folder").
 
 ``read_ledger(source)`` reads ``parts.csv``, ``imports.csv``, ``exports.csv``,
 ``bom.csv`` and ``uom_conversions.csv`` from a folder (or the sheets of the same
 names in an ``.xlsx`` workbook), checks all of it and returns either a valid
 :class:`~immex.ledger.model.Ledger` or every problem found, each naming the
-file, row (header = row 1), column and reason. Nothing here touches a store.
+file, row (header = row 1), column and reason. Cells are parsed by the table
+declarations of :mod:`immex.ledger.schema`; this module adds the checks that
+span rows and tables (known parts, unit conversions, duplicates, BOM versions,
+cycles). Nothing here touches a store.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 
 from immex.core.anexo22 import validate_clave, validate_pedimento_number
-from immex.core.numbers import parse_decimal
-from immex.core.pedimento import canonical_pedimento
-from immex.core.problems import Problem
+from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
+from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
 from immex.discharge.methods import BomCycleError, explode
 from immex.ledger.model import (
-    PART_KINDS,
     BomComponent,
     BomVersion,
     ExportLine,
     ImportLine,
     Ledger,
     Part,
-    PartKind,
     UomConversion,
 )
+from immex.ledger.schema import (
+    BOM,
+    DISCHARGE_FILES,
+    EXPORTS,
+    IMPORTS,
+    LEDGER_TABLES,
+    PARTS,
+    UOM_CONVERSIONS,
+    ParsedRow,
+    TableSchema,
+    header_problems,
+    parse_rows,
+)
 
-T = TypeVar("T")
+__all__ = [
+    "COLUMNS",
+    "DISCHARGE_FILES",
+    "LedgerRead",
+    "UnitConverter",
+    "find_bom_cycle",
+    "load_tables",
+    "non_negative_decimal",
+    "parse_iso_date",
+    "pedimento_warnings",
+    "positive_decimal",
+    "read_ledger",
+]
 
+# (required columns, optional columns) of each file: what templates and docs list.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "parts.csv": (("part", "uom", "kind"), ("description", "hs", "country_of_origin")),
-    "imports.csv": (("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom"),
-                    ("unit_value_usd", "country_of_origin", "hs")),
-    "exports.csv": (("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"),
-                    ("unit_value_usd", "destination_country", "hs", "import_pedimento")),
-    "bom.csv": (("product", "component", "qty_per", "uom", "valid_from"),
-                ("merma_pct", "desperdicio_pct", "valid_to")),
-    "uom_conversions.csv": (("from_uom", "to_uom", "factor"), ("part",)),
+    name: (schema.required, tuple(c.name for c in schema.columns if not c.required))
+    for name, schema in LEDGER_TABLES.items()
 }
-DISCHARGE_FILES = frozenset({"parts.csv", "imports.csv", "exports.csv", "bom.csv"})
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -62,118 +79,105 @@ class LedgerRead:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     fingerprint_sources: tuple[Path, ...] = ()
+    encodings: dict[str, str] = field(default_factory=dict)
 
 
-class _RowChecker:
-    """Parses the fields of one row, recording a problem for each bad one."""
-
-    def __init__(self, label: str, row: int, values: dict[str, str], problems: list[Problem]) -> None:
-        self.label, self.row, self.values, self.problems = label, row, values, problems
-        self.ok = True
-
-    def fail(self, column: str, message: str) -> None:
-        self.ok = False
-        self.problems.append(Problem(self.label, self.row, column, message))
-
-    def text(self, column: str, required: bool = True) -> str:
-        value = self.values.get(column, "").strip()
-        if required and not value:
-            self.fail(column, "is empty")
-        return value
-
-    def parsed(self, column: str, parse: Callable[[str], T], required: bool = True) -> T | None:
-        value = self.text(column, required)
-        if not value:
-            return None
-        try:
-            return parse(value)
-        except ValueError as exc:
-            self.fail(column, str(exc))
-            return None
-
-
-def parse_iso_date(text: str) -> dt.date:
-    if not _ISO_DATE.match(text):
-        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real calendar date") from None
-
-
-def parse_positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise ValueError(f"{text!r} is not a positive integer")
-    return int(text)
-
-
-def _decimal_at_least(minimum: Decimal, strict: bool) -> Callable[[str], Decimal]:
-    def parse(text: str) -> Decimal:
-        value = parse_decimal(text)
-        if value < minimum or (strict and value == minimum):
-            raise ValueError(f"{text!r} must be {'greater than' if strict else 'at least'} {minimum}")
-        return value
-    return parse
-
-
-positive_decimal = _decimal_at_least(Decimal(0), strict=True)
-non_negative_decimal = _decimal_at_least(Decimal(0), strict=False)
+def unit_key(uom: str) -> str:
+    """Units are compared without regard to case: ``kg`` and ``KG`` are one unit."""
+    return uom.strip().upper()
 
 
 class UnitConverter:
     """Converts a quantity to its part's base unit: exact unit, part-specific row, then generic row."""
 
-    def __init__(self, parts: dict[str, Part], conversions: Iterable[UomConversion]) -> None:
+    def __init__(self, parts: Mapping[str, Part], conversions: Iterable[UomConversion]) -> None:
         self.parts = parts
         self.factors: dict[tuple[str, str, str], Decimal] = {}
+        self._memo: dict[tuple[str, str], Decimal | None] = {}
         for row in conversions:
-            self.factors.setdefault((row.part, row.from_uom, row.to_uom), row.factor)
+            self.factors.setdefault((row.part, unit_key(row.from_uom), unit_key(row.to_uom)), row.factor)
 
     def factor(self, part: str, uom: str) -> Decimal | None:
-        base = self.parts[part].uom
-        if uom == base:
-            return Decimal(1)
-        return self.factors.get((part, uom, base), self.factors.get(("", uom, base)))
+        key = (part, uom)
+        if key not in self._memo:  # a million lines have a few thousand (part, unit) pairs
+            base, unit = unit_key(self.parts[part].uom), unit_key(uom)
+            found = Decimal(1) if unit == base else None
+            self._memo[key] = found or self.factors.get((part, unit, base), self.factors.get(("", unit, base)))
+        return self._memo[key]
 
 
-def load_tables(source: Path) -> tuple[dict[str, Table], list[Problem]]:
-    """The tables present in a folder of CSV files or an XLSX workbook."""
-    if source.is_file() and source.suffix.lower() == ".xlsx":
-        return read_workbook_tables(source), []
-    if not source.is_dir():
-        return {}, [Problem(str(source), None, "", "input is neither a folder nor an .xlsx workbook")]
-    tables = {}
-    for name in COLUMNS:
-        path = source / name
-        if path.is_file():
-            tables[name] = read_csv_table(path)
-    return tables, []
+def source_files(source: Path, names: Iterable[str]) -> tuple[dict[str, Path], list[Problem]]:
+    """The files of ``names`` in the folder, matched without regard to case (``Imports.csv`` too)."""
+    wanted = {name.lower(): name for name in names}
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for path in sorted(source.iterdir()):
+        name = wanted.get(path.name.lower())
+        if name is None or not path.is_file():
+            continue
+        if name in found:
+            message = f"{found[name].name} and {path.name} are both {name}: keep one"
+            problems.append(Problem(path.name, None, "", message))
+        found[name] = path
+    return found, problems
 
 
-def read_ledger(source: Path, required: Iterable[str] = DISCHARGE_FILES,
-                progress: Progress = QUIET) -> LedgerRead:
-    """Stage and validate every ledger table found at ``source`` (``progress``: rows validated)."""
+def load_tables(source: Path, names: Iterable[str] = LEDGER_TABLES) -> tuple[dict[str, Table], list[Problem]]:
+    """The tables present in a folder of CSV files or an XLSX workbook (problems if unreadable)."""
+    names = tuple(names)
+    try:
+        if source.is_file() and source.suffix.lower() == ".xlsx":
+            return read_workbook_tables(source, frozenset(names)), []
+        if not source.is_dir():
+            return {}, [Problem(str(source.name), None, "", "input is neither a folder nor an .xlsx workbook")]
+        paths, problems = source_files(source, names)
+        tables: dict[str, Table] = {}
+        for name, path in paths.items():
+            try:
+                tables[name] = read_csv_table(path)
+            except InputError as error:
+                problems += error.problems
+        return tables, problems
+    except InputError as error:
+        return {}, error.problems
+
+
+def _missing(source: Path, name: str) -> Problem:
+    if source.suffix.lower() == ".xlsx":
+        sheet = name.removesuffix(".csv")
+        return Problem(source.name, None, "", f"required sheet {sheet!r} is missing")
+    return Problem(name, None, "", "required file is missing")
+
+
+def read_ledger(
+    source: Path,
+    required: Iterable[str] = DISCHARGE_FILES,
+    progress: Progress = QUIET,
+    files: Iterable[str] = LEDGER_TABLES,
+) -> LedgerRead:
+    """Stage and validate every ledger table found at ``source`` (``progress``: rows validated).
+
+    ``files`` are the tables read (the compulsa does not read ``bom.csv``);
+    ``required`` those that must be there.
+    """
     progress.phase(f"reading {source.name}")
-    tables, problems = load_tables(source)
+    tables, problems = load_tables(source, files)
     if problems:
         return LedgerRead(None, problems)
-    for name in sorted(set(required) - tables.keys()):
-        problems.append(Problem(name, None, "", "required file is missing"))
+    problems += [_missing(source, name) for name in sorted(set(required) - tables.keys())]
     for name, table in tables.items():
-        needed, _ = COLUMNS[name]
-        for column in needed:
-            if column not in table.header:
-                problems.append(Problem(table.label, 1, column, "required column is missing"))
+        problems += header_problems(LEDGER_TABLES[name], table)
     if problems:
         return LedgerRead(None, problems)
     ledger = _validate(tables, problems, progress)
-    sources = tuple(sorted(source / n for n in tables)) if source.is_dir() else (source,)
+    sources = tuple(sorted(source / t.label for t in tables.values())) if source.is_dir() else (source,)
+    encodings = {name: table.encoding for name, table in sorted(tables.items())}
     progress.phase("checking pedimentos and claves against Anexo 22")
     warnings = [] if problems else anexo22_warnings(ledger, tables)
-    return LedgerRead(None if problems else ledger, problems, warnings, fingerprint_sources=sources)
+    return LedgerRead(None if problems else ledger, problems, warnings, sources, encodings)
 
 
-def anexo22_warnings(ledger: Ledger, tables: dict[str, Table]) -> list[Problem]:
+def anexo22_warnings(ledger: Ledger, tables: Mapping[str, Table]) -> list[Problem]:
     """Pedimento numbers and claves that Anexo 22 does not know: reported, not refused.
 
     The discharge contract accepts any 15-digit number, so these never stop a run,
@@ -181,8 +185,15 @@ def anexo22_warnings(ledger: Ledger, tables: dict[str, Table]) -> list[Problem]:
     """
     lines: list[ImportLine | ExportLine] = [*ledger.imports, *ledger.exports]
     return pedimento_warnings(
-        (tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label, line.row,
-         line.pedimento, line.clave, line.cleared_on) for line in lines)
+        (
+            tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label,
+            line.row,
+            line.pedimento,
+            line.clave,
+            line.cleared_on,
+        )
+        for line in lines
+    )
 
 
 def pedimento_warnings(rows: Iterable[tuple[str, int, str, str, dt.date]]) -> list[Problem]:
@@ -193,190 +204,214 @@ def pedimento_warnings(rows: Iterable[tuple[str, int, str, str, dt.date]]) -> li
         if (pedimento, clave) in seen:
             continue
         seen.add((pedimento, clave))
-        for column, message in (("pedimento", validate_pedimento_number(pedimento)),
-                                ("clave", validate_clave(clave, day))):
+        for column, message in (
+            ("pedimento", validate_pedimento_number(pedimento)),
+            ("clave", validate_clave(clave, day)),
+        ):
             if message:
                 warnings.append(Problem(label, row, column, message))
     return warnings
 
 
-def _empty(label: str) -> Table:
-    return Table(label, (), ())
+def _empty(schema: TableSchema) -> Table:
+    return Table(schema.name, (), ())
 
 
 def _validate(tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET) -> Ledger:
     progress.phase("validating the input", total=sum(len(t.rows) for t in tables.values()), unit="rows")
     parts = _parts(tables.get("parts.csv"), problems)
-    conversions = _conversions(tables.get("uom_conversions.csv", _empty("uom_conversions.csv")), parts,
-                               problems)
+    conversions = _conversions(tables.get(UOM_CONVERSIONS.name, _empty(UOM_CONVERSIONS)), parts, problems)
     # parts, conversions and BOMs are small: counted at once; the lines are counted row by row
     progress.advance(sum(len(tables[n].rows) for n in ("parts.csv", "uom_conversions.csv") if n in tables))
-    units = UnitConverter(parts, conversions)
-    imports = _imports(tables.get("imports.csv", _empty("imports.csv")), parts, units, problems, progress)
-    boms = _boms(tables.get("bom.csv", _empty("bom.csv")), parts, units, problems)
+    units = UnitConverter(parts or {}, conversions)
+    imports = _imports(tables.get(IMPORTS.name, _empty(IMPORTS)), parts, units, problems, progress)
+    boms = _boms(tables.get(BOM.name, _empty(BOM)), parts or {}, units, problems)
     progress.advance(len(tables["bom.csv"].rows) if "bom.csv" in tables else 0)
-    exports = _exports(tables.get("exports.csv", _empty("exports.csv")), parts, units, problems, progress)
-    ledger = Ledger(parts, imports, exports, boms, conversions)
-    progress.phase("exploding every export through its BOM")
-    _check_exports_explode(ledger, tables.get("exports.csv"), tables.get("bom.csv"), problems)
+    exports = _exports(tables.get(EXPORTS.name, _empty(EXPORTS)), parts, units, problems, progress)
+    ledger = Ledger(parts or {}, imports, exports, boms, conversions)
+    if BOM.name in tables:
+        progress.phase("exploding every export through its BOM")
+        _check_exports_explode(ledger, tables.get(EXPORTS.name), tables[BOM.name], problems)
     return ledger
 
 
-def _parts(table: Table | None, problems: list[Problem]) -> dict[str, Part]:
-    parts: dict[str, Part] = {}
+def _parts(table: Table | None, problems: list[Problem]) -> dict[str, Part] | None:
+    """The parts by name; None when there is no parts table (the compulsa may go without)."""
     if table is None:
-        return parts
-    for number, values in table.rows:
-        row = _RowChecker(table.label, number, values, problems)
-        name, uom, kind = row.text("part"), row.text("uom"), row.text("kind").lower()
-        if kind and kind not in PART_KINDS:
-            row.fail("kind", f"{kind!r} is not one of {', '.join(PART_KINDS)}")
-        if name in parts:
-            row.fail("part", f"part {name!r} is listed twice")
+        return None
+    parts: dict[str, Part] = {}
+    for row in parse_rows(PARTS, table, problems):
+        name = row.values["part"]
+        if name is not None and name in parts:
+            problems.append(Problem(table.label, row.row, "part", f"part {name!r} is listed twice"))
+            continue
         if row.ok:
-            parts[name] = Part(name, uom, _kind(kind), values.get("description", ""),
-                               values.get("hs", ""), values.get("country_of_origin", "").upper())
+            parts[name] = Part(
+                name,
+                row.values["uom"],
+                row.values["kind"],
+                row.text.get("description", ""),
+                row.text.get("hs", ""),
+                row.values["country_of_origin"] or "",
+            )
     return parts
 
 
-def _kind(text: str) -> PartKind:
-    for kind in PART_KINDS:
-        if kind == text:
-            return kind
-    raise ValueError(text)
+def _known(row: ParsedRow, column: str, parts: Mapping[str, Part] | None, label: str,
+           problems: list[Problem]) -> bool:
+    name = row.values[column]
+    if parts is not None and name is not None and name not in parts:
+        problems.append(Problem(label, row.row, column, f"unknown part {name!r} (not in parts.csv)"))
+        return False
+    return True
 
 
-def _conversions(table: Table, parts: dict[str, Part], problems: list[Problem]) -> tuple[UomConversion, ...]:
+def _conversions(
+    table: Table, parts: Mapping[str, Part] | None, problems: list[Problem]
+) -> tuple[UomConversion, ...]:
     rows = []
-    for number, values in table.rows:
-        row = _RowChecker(table.label, number, values, problems)
-        from_uom, to_uom = row.text("from_uom"), row.text("to_uom")
-        factor = row.parsed("factor", positive_decimal)
-        part = row.text("part", required=False)
-        if part and part not in parts:
-            row.fail("part", f"unknown part {part!r} (not in parts.csv)")
-        if row.ok and factor is not None:
-            rows.append(UomConversion(from_uom, to_uom, factor, part))
+    for row in parse_rows(UOM_CONVERSIONS, table, problems):
+        part = row.values["part"] or ""
+        known = not part or _known(row, "part", parts, table.label, problems)
+        if row.ok and known:
+            rows.append(UomConversion(row.values["from_uom"], row.values["to_uom"], row.values["factor"], part))
     return tuple(rows)
 
 
-def _quantity(row: _RowChecker, parts: dict[str, Part], units: UnitConverter, part: str,
-              qty_column: str, parse: Callable[[str], Decimal]) -> tuple[Decimal | None, Decimal | None]:
-    """(quantity in the part's base unit, quantity as written)."""
-    given = row.parsed(qty_column, parse)
-    uom = row.text("uom")
-    if part not in parts or not uom:
-        return None, given
-    factor = units.factor(part, uom)
+def _base_quantity(
+    row: ParsedRow,
+    label: str,
+    parts: Mapping[str, Part] | None,
+    units: UnitConverter,
+    item: str | None,
+    qty_column: str,
+    problems: list[Problem],
+) -> Decimal | None:
+    """The quantity in its part's base unit (as written when there is no parts table)."""
+    given: Decimal | None = row.values[qty_column]
+    uom = row.values["uom"]
+    if parts is None:
+        return given
+    if item is None or item not in parts or uom is None:
+        return None
+    factor = units.factor(item, uom)
     if factor is None:
-        row.fail("uom", f"no conversion from {uom!r} to {part!r}'s base unit {parts[part].uom!r}")
-        return None, given
-    return (None if given is None else given * factor), given
+        base = parts[item].uom
+        message = f"no conversion from {uom!r} to {item!r}'s base unit {base!r} (units ignore case)"
+        problems.append(Problem(label, row.row, "uom", message))
+        return None
+    return None if given is None else given * factor
 
 
-def _known_part(row: _RowChecker, column: str, parts: dict[str, Part]) -> str:
-    name = row.text(column)
-    if name and name not in parts:
-        row.fail(column, f"unknown part {name!r} (not in parts.csv)")
-    return name
-
-
-@dataclass(frozen=True, slots=True)
-class _LineFields:
-    """The fields every import and export row shares, parsed and checked."""
-
-    row: _RowChecker
-    pedimento: str
-    line: int
-    item: str
-    clave: str
-    cleared_on: dt.date
-    qty: Decimal
-    given: Decimal | None
-    unit_value_usd: Decimal | None
-    directed: str = ""
-
-
-def _line_rows(table: Table, item_column: str, parts: dict[str, Part], units: UnitConverter,
-               problems: list[Problem], progress: Progress = QUIET) -> Iterable[_LineFields]:
-    """Parse the columns of imports.csv / exports.csv; yield the rows with no problem.
+def _lines(
+    schema: TableSchema,
+    table: Table,
+    item_column: str,
+    parts: Mapping[str, Part] | None,
+    units: UnitConverter,
+    problems: list[Problem],
+    progress: Progress,
+) -> Iterable[tuple[ParsedRow, Decimal]]:
+    """The rows of imports.csv / exports.csv with no problem, with their base quantity.
 
     ``(pedimento, line, item)`` must be unique in the file.
     """
     seen: set[tuple[str, int, str]] = set()
-    for number, values in counted(table.rows, progress):
-        row = _RowChecker(table.label, number, values, problems)
-        pedimento = row.parsed("pedimento", canonical_pedimento)
-        line = row.parsed("line", parse_positive_int)
-        clave = row.text("clave").upper()
-        cleared_on = row.parsed("cleared_on", parse_iso_date)
-        item = _known_part(row, item_column, parts)
-        qty, given = _quantity(row, parts, units, item, "qty", positive_decimal)
-        value = row.parsed("unit_value_usd", non_negative_decimal, required=False)
-        directed = row.parsed("import_pedimento", canonical_pedimento, required=False) or ""
-        key = (pedimento or "", line or 0, item)
-        if row.ok and key in seen:
-            row.fail(item_column, f"pedimento {pedimento} line {line} lists {item_column} {item!r} twice")
+    label = table.label
+    for row in counted(parse_rows(schema, table, problems), progress):
+        values = row.values
+        known = _known(row, item_column, parts, label, problems)
+        qty = _base_quantity(row, label, parts, units, values[item_column], "qty", problems)
+        if not (row.ok and known and qty is not None):
+            continue
+        key = (values["pedimento"], values["line"], values[item_column])
+        if key in seen:
+            message = (
+                f"pedimento {key[0]} line {key[1]} lists {item_column} {key[2]!r} twice"
+            )
+            problems.append(Problem(label, row.row, item_column, message))
+            continue
         seen.add(key)
-        if row.ok and pedimento and line and cleared_on and qty is not None:
-            yield _LineFields(row, pedimento, line, item, clave, cleared_on, qty, given, value, directed)
+        yield row, qty
 
 
-def _imports(table: Table, parts: dict[str, Part], units: UnitConverter,
-             problems: list[Problem], progress: Progress = QUIET) -> tuple[ImportLine, ...]:
+def _imports(
+    table: Table,
+    parts: Mapping[str, Part] | None,
+    units: UnitConverter,
+    problems: list[Problem],
+    progress: Progress = QUIET,
+) -> tuple[ImportLine, ...]:
     return tuple(
-        ImportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
-                   f.given, f.unit_value_usd, f.row.values.get("country_of_origin", "").upper(),
-                   f.row.values.get("hs", ""), f.row.row)
-        for f in _line_rows(table, "part", parts, units, problems, progress))
+        ImportLine(
+            v["pedimento"], v["line"], v["part"], v["clave"], v["cleared_on"], qty, v["uom"], v["qty"],
+            v["unit_value_usd"], v["country_of_origin"] or "", row.text.get("hs", ""), row.row,
+        )
+        for row, qty in _lines(IMPORTS, table, "part", parts, units, problems, progress)
+        for v in (row.values,)
+    )
 
 
-def _exports(table: Table, parts: dict[str, Part], units: UnitConverter,
-             problems: list[Problem], progress: Progress = QUIET) -> tuple[ExportLine, ...]:
+def _exports(
+    table: Table,
+    parts: Mapping[str, Part] | None,
+    units: UnitConverter,
+    problems: list[Problem],
+    progress: Progress = QUIET,
+) -> tuple[ExportLine, ...]:
     return tuple(
-        ExportLine(f.pedimento, f.line, f.item, f.clave, f.cleared_on, f.qty, f.row.values.get("uom", ""),
-                   f.given, f.unit_value_usd, f.row.values.get("destination_country", "").upper(),
-                   f.row.values.get("hs", ""), f.directed, f.row.row)
-        for f in _line_rows(table, "product", parts, units, problems, progress))
+        ExportLine(
+            v["pedimento"], v["line"], v["product"], v["clave"], v["cleared_on"], qty, v["uom"], v["qty"],
+            v["unit_value_usd"], v["destination_country"] or "", row.text.get("hs", ""),
+            v["import_pedimento"] or "", row.row,
+        )
+        for row, qty in _lines(EXPORTS, table, "product", parts, units, problems, progress)
+        for v in (row.values,)
+    )
 
 
-def _boms(table: Table, parts: dict[str, Part], units: UnitConverter,
-          problems: list[Problem]) -> dict[str, tuple[BomVersion, ...]]:
-    grouped: dict[tuple[str, dt.date], list[tuple[int, dt.date | None, BomComponent]]] = defaultdict(list)
-    for number, values in table.rows:
-        row = _RowChecker(table.label, number, values, problems)
-        product = _known_part(row, "product", parts)
-        component = _known_part(row, "component", parts)
-        qty_per, given = _quantity(row, parts, units, component, "qty_per", positive_decimal)
-        valid_from = row.parsed("valid_from", parse_iso_date)
-        valid_to = row.parsed("valid_to", parse_iso_date, required=False)
-        merma = row.parsed("merma_pct", non_negative_decimal, required=False) or Decimal(0)
-        desperdicio = row.parsed("desperdicio_pct", non_negative_decimal, required=False) or Decimal(0)
+_VersionRows = list[tuple[int, dt.date | None, BomComponent]]
+
+
+def _boms(
+    table: Table, parts: Mapping[str, Part], units: UnitConverter, problems: list[Problem]
+) -> dict[str, tuple[BomVersion, ...]]:
+    grouped: dict[tuple[str, dt.date], _VersionRows] = defaultdict(list)
+    label = table.label
+    for row in parse_rows(BOM, table, problems):
+        v = row.values
+        known = _known(row, "product", parts, label, problems) & _known(row, "component", parts, label, problems)
+        qty_per = _base_quantity(row, label, parts, units, v["component"], "qty_per", problems)
+        valid_from, valid_to = v["valid_from"], v["valid_to"]
         if valid_from and valid_to and valid_to < valid_from:
-            row.fail("valid_to", f"{valid_to} is before valid_from {valid_from}")
-        if row.ok and valid_from and qty_per is not None:
-            grouped[(product, valid_from)].append(
-                (number, valid_to, BomComponent(component, qty_per, merma, desperdicio,
-                                                values.get("uom", ""), given, number)))
+            problems.append(Problem(label, row.row, "valid_to", f"{valid_to} is before valid_from {valid_from}"))
+            continue
+        if row.ok and known and qty_per is not None:
+            component = BomComponent(
+                v["component"], qty_per, v["merma_pct"] or Decimal(0), v["desperdicio_pct"] or Decimal(0),
+                v["uom"], v["qty_per"], row.row,
+            )
+            grouped[(v["product"], valid_from)].append((row.row, valid_to, component))
     versions: dict[str, list[BomVersion]] = defaultdict(list)
     for (product, valid_from), rows in grouped.items():
-        version = _one_version(table.label, product, valid_from, rows, problems)
+        version = _one_version(label, product, valid_from, rows, problems)
         if version is not None:
             versions[product].append(version)
     for product, product_versions in versions.items():
         product_versions.sort(key=lambda v: v.valid_from)
-        _check_overlaps(table.label, product, product_versions, grouped, problems)
+        _check_overlaps(label, product, product_versions, grouped, problems)
     return {product: tuple(vs) for product, vs in versions.items()}
 
 
-def _one_version(label: str, product: str, valid_from: dt.date,
-                 rows: list[tuple[int, dt.date | None, BomComponent]],
-                 problems: list[Problem]) -> BomVersion | None:
+def _one_version(
+    label: str, product: str, valid_from: dt.date, rows: _VersionRows, problems: list[Problem]
+) -> BomVersion | None:
     ends = {valid_to for _, valid_to, _ in rows}
     if len(ends) > 1:
-        problems.extend(Problem(label, number, "valid_to",
-                                f"rows of {product!r} valid from {valid_from} disagree on valid_to")
-                        for number, _, _ in rows)
+        problems.extend(
+            Problem(label, number, "valid_to", f"rows of {product!r} valid from {valid_from} disagree on valid_to")
+            for number, _, _ in rows
+        )
         return None
     seen: set[str] = set()
     for number, _, component in rows:
@@ -387,31 +422,62 @@ def _one_version(label: str, product: str, valid_from: dt.date,
     return BomVersion(product, valid_from, ends.pop(), tuple(c for _, _, c in rows))
 
 
-def _check_overlaps(label: str, product: str, versions: list[BomVersion],
-                    grouped: dict[tuple[str, dt.date], list[tuple[int, dt.date | None, BomComponent]]],
-                    problems: list[Problem]) -> None:
+def _check_overlaps(
+    label: str,
+    product: str,
+    versions: list[BomVersion],
+    grouped: dict[tuple[str, dt.date], _VersionRows],
+    problems: list[Problem],
+) -> None:
     for before, after in itertools.pairwise(versions):
         if before.valid_to is None or before.valid_to >= after.valid_from:
             first_row = grouped[(product, after.valid_from)][0][0]
-            problems.append(Problem(label, first_row, "valid_from",
-                                    f"BOM version of {product!r} from {after.valid_from} overlaps "
-                                    f"the version from {before.valid_from}"))
+            problems.append(
+                Problem(
+                    label,
+                    first_row,
+                    "valid_from",
+                    f"BOM version of {product!r} from {after.valid_from} overlaps "
+                    f"the version from {before.valid_from}",
+                )
+            )
 
 
-def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table | None,
-                           problems: list[Problem]) -> None:
-    """Each export needs a BOM on its date or an import of itself; no BOM cycles."""
+def bom_periods(boms: Mapping[str, tuple[BomVersion, ...]]) -> list[dt.date]:
+    """The days the BOM graph can change: between two of them every product's version is the same."""
+    days = {v.valid_from for vs in boms.values() for v in vs}
+    days |= {v.valid_to + dt.timedelta(days=1) for vs in boms.values() for v in vs if v.valid_to}
+    return sorted(days)
+
+
+def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table, problems: list[Problem]) -> None:
+    """Each export needs a BOM on its date or an import of itself; no BOM cycles.
+
+    Explosion depends only on the product and the BOM period of the date, so
+    each (product, period) is exploded once, not each export line.
+    """
     imported = {line.part for line in ledger.imports}
-    bom_rows = {(v.product, c.component): c.row for vs in ledger.boms.values() for v in vs
-                for c in v.components}
+    bom_rows = {(v.product, c.component): c.row for vs in ledger.boms.values() for v in vs for c in v.components}
+    periods = bom_periods(ledger.boms)
+    checked: set[tuple[str, int]] = set()
     reported: set[tuple[str, ...]] = set()
+    label = exports.label if exports else "exports.csv"
     for export in ledger.exports:
-        label = exports.label if exports else "exports.csv"
         if ledger.bom_on(export.product, export.cleared_on) is None and export.product not in imported:
-            problems.append(Problem(label, export.row, "product",
-                                    f"{export.product!r} has no BOM version valid on "
-                                    f"{export.cleared_on} and is not in imports.csv"))
+            problems.append(
+                Problem(
+                    label,
+                    export.row,
+                    "product",
+                    f"{export.product!r} has no BOM version valid on "
+                    f"{export.cleared_on} and is not in imports.csv",
+                )
+            )
             continue
+        key = (export.product, bisect.bisect_right(periods, export.cleared_on))
+        if key in checked:
+            continue
+        checked.add(key)
         try:
             explode(ledger, export.product, Decimal(1), export.cleared_on)
         except BomCycleError as cycle:
@@ -419,14 +485,16 @@ def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table | N
                 continue
             reported.add(cycle.path)
             row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
-            problems.append(Problem(bom.label if bom else "bom.csv", row, "component",
-                                    f"{cycle} (export {export.pedimento} line {export.line})"))
+            problems.append(
+                Problem(bom.label, row, "component", f"{cycle} (export {export.pedimento} line {export.line})")
+            )
     if not reported:
-        _check_unexported_cycles(ledger, bom.label if bom else "bom.csv", bom_rows, problems)
+        _check_unexported_cycles(ledger, bom.label, bom_rows, problems)
 
 
-def _check_unexported_cycles(ledger: Ledger, label: str, bom_rows: dict[tuple[str, str], int],
-                             problems: list[Problem]) -> None:
+def _check_unexported_cycles(
+    ledger: Ledger, label: str, bom_rows: dict[tuple[str, str], int], problems: list[Problem]
+) -> None:
     """A cycle no export reaches yet is still an error."""
     cycle = find_bom_cycle(ledger.boms)
     if cycle is not None:
