@@ -50,7 +50,8 @@ class Api:
         return self.client.get(path, headers=self.auth(who), **kw)
 
     def post(self, who: str, path: str, **kw: Any) -> Any:
-        return self.client.post(path, headers=self.auth(who), **kw)
+        headers = {**self.auth(who), **kw.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kw)
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
         return self.client.post("/api/v1/auth/token", data={"username": email, "password": password})

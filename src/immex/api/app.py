@@ -103,7 +103,12 @@ def files_folder(store: Store) -> Path:
     return Path("immex-files")
 
 
-def create_app(db_url: str | None = None, files: Path | None = None, job_workers: int = 2) -> FastAPI:
+def create_app(
+    db_url: str | None = None,
+    files: Path | None = None,
+    job_workers: int = 2,
+    max_upload: int = MAX_UPLOAD_BYTES,
+) -> FastAPI:
     store = Store(db_url)
     runner = JobRunner(store, files or files_folder(store), job_workers)
 
@@ -125,7 +130,7 @@ def create_app(db_url: str | None = None, files: Path | None = None, job_workers
     problems.install(app)
     for module in (routes_core, routes_company, routes_cases):
         app.include_router(module.router)
-    app.add_middleware(Guard)
+    app.add_middleware(Guard, max_upload=max_upload)
     return app
 
 
