@@ -223,3 +223,16 @@ def test_tmec25_from_the_store_takes_the_shipped_rate_of_a_part_without_terms(
         34,
         "9a",
     )
+
+
+def test_every_row_of_the_shipped_table_cites_a_listed_source() -> None:
+    rows = svc.tariff_rows(NONE)
+    assert {r.source for r in rows} == {
+        "sat-cce-satcfdi-26.10.1",
+        "ligie2022-nomenclature-tigie-2026-03-30",
+        "tigie-2026-03-30",
+    }
+    assert {r.source for r in rows} <= set(cited_sources())
+    # Rates only from the release that carries them, and only from the date it vouches for.
+    rated = [r for r in rows if r.igi_rate is not None or r.igi_text]
+    assert {(r.source, r.since, r.until) for r in rated} == {("tigie-2026-03-30", RATES_SINCE, None)}
