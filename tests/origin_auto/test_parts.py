@@ -3,11 +3,12 @@ table of the Appendix in force on the date (HTSUS GN 11(k)(iii)(B)-(E), (K)-(M))
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
-from immex.origin import OriginError
+from immex.origin import Good, OriginError
 from tests.origin_auto.helpers import explanation, qualify
 
 # A gear box (8708.40): net cost 100, transaction value 120, non-originating gears 30 -> RVC NC 70 %.
@@ -139,3 +140,28 @@ def test_vehicle_kind_on_a_part_is_an_error() -> None:
     data = {**GEAR_BOX, "automotive": {"vehicle": "passenger_vehicle"}}
     with pytest.raises(OriginError, match="for_use_in"):
         qualify(data)
+
+
+@pytest.mark.skipif(
+    "use" not in {f.name for f in fields(Good)}, reason="the engine's good.use field is not in this tree"
+)
+def test_good_use_of_the_engine_gets_the_staged_rvc_too() -> None:
+    # good.use (the engine's own field for "for use in" rules) is read as automotive.for_use_in
+    data = {k: v for k, v in gear_box("2025-03-01", "heavy_truck", vnm="34").items() if k != "automotive"}
+    data["good"] = {**data["good"], "use": "heavy truck"}
+    answer = qualify(data)
+    assert answer["rvc"] == {"method": "NC", "value": "66.00", "required": "64"}  # (k)(iii)(K)(2)
+    assert answer["originating"] is True
+
+
+@pytest.mark.skipif(
+    "use" not in {f.name for f in fields(Good)}, reason="the engine's good.use field is not in this tree"
+)
+def test_a_rule_given_in_the_case_is_applied_as_given() -> None:
+    data = {k: v for k, v in gear_box("2025-03-01", "heavy_truck", vnm="34").items() if k != "automotive"}
+    data["good"] = {**data["good"], "use": "heavy truck"}
+    data["rule"] = (
+        "No change in tariff classification to a good of subheading 8708.40, provided there is a regional "
+        "value content of not less than 70 percent under the net cost method."
+    )
+    assert qualify(data)["originating"] is False

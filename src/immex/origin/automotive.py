@@ -102,13 +102,16 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
     """The determination of an automotive case (see the module docstring)."""
     auto = case.automotive or AutomotiveCase()
     vehicle = in_any(case.good.hs, facts.automotive_unsupported) is True
+    use_words = str(getattr(case.good, "use", "") or "")
+    if use_words and not vehicle and auto.for_use_in is None and auto.vehicle is None:
+        auto = replace(auto, for_use_in=use_of(use_words))  # the engine's good.use says the same
     if facts.agreement != "USMCA":
         if vehicle:
             raise OriginError(
                 f"good {case.good.hs} is an automotive good under {facts.automotive_citation}; "
                 f"the {facts.agreement} automotive rules are not in the rule data"
             )
-        return base(replace(case, automotive=None), facts, lookup)
+        return base(_for_base(case, None), facts, lookup)
     data = _data()
     plain_facts = replace(facts, automotive_unsupported=())
     if vehicle:
@@ -121,7 +124,16 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
         )
     if auto.for_use_in is not None:
         return _part(case, auto, plain_facts, lookup, base, data)
-    return base(replace(case, automotive=None), facts, lookup)
+    return base(_for_base(case, None), facts, lookup)
+
+
+def use_of(words: str) -> str:
+    """``good.use`` words ("heavy truck", "other", ...) as an ``automotive.for_use_in`` value."""
+    text = words.lower()
+    for key in ("passenger_vehicle", "light_truck", "heavy_truck", "aftermarket"):
+        if key.replace("_", " ") in text:
+            return key
+    return "other_vehicle"
 
 
 def _data() -> AutomotiveData:
@@ -159,8 +171,8 @@ def _for_base(
     built here, the good's use said in the engine's own field where the model has one, and the
     table's words for the good when ``automotive.listed`` says it is the described one."""
     good = case.good
-    if use is not None and "use" in {f.name for f in fields(good)}:
-        good = replace(good, use=_USE_WORDS.get(use, "other"))
+    if "use" in {f.name for f in fields(good)}:  # said once, here: the engine must not come back
+        good = replace(good, use=_USE_WORDS.get(use, "other") if use else "")
     if described:
         good = replace(
             good, description=f"{good.description}; {described}" if good.description else described
@@ -207,7 +219,7 @@ def _vehicle(
             f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles[kind][1]})."
         )
         before.extend(f"Not applied by the engine: {item}." for item in data.not_applied if "(ix)" in item)
-        return _with_lines(base(_for_base(case, kind), facts, lookup), before)
+        return _with_lines(base(_for_base(case, None), facts, lookup), before)
     key = "heavy_truck" if kind == "heavy_truck" else "passenger_vehicle_light_truck"
     steps, reference = data.rvc[key]
     step = _step(steps, case.date)

@@ -84,7 +84,9 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         raise OriginError(f"{facts.agreement} is not in force on {case.date.isoformat()}")
     if good.transaction_value <= 0:
         raise OriginError("good.transaction_value must be greater than zero")
-    if case.automotive is not None or in_any(good.hs, facts.automotive_unsupported):
+    # GN 11(k): vehicles, parts for a vehicle given in good.use or automotive (not a rule the case gives)
+    use = getattr(good, "use", "") and case.rule is None and case.product_rule is None
+    if case.automotive is not None or use or in_any(good.hs, facts.automotive_unsupported):
         from immex.origin.automotive import decide  # GN 11(k); imported here: it builds on this module
 
         return decide(case, facts, lookup, _determine)
