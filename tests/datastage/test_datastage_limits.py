@@ -168,3 +168,20 @@ def test_an_entry_that_lies_about_its_size_is_read_no_further(tmp_path: Path) ->
     assert elapsed < 1.0 and peak < 16 << 20
     [problem] = read.problems
     assert problem.file == "7300001_551.asc" and "cannot read the entry" in problem.message
+
+
+def test_a_utf16_entry_is_named_as_such_not_a_garbled_header(tmp_path: Path) -> None:
+    lines = small_lines()
+    path = zip_of(tmp_path, {t: v for t, v in lines.items() if t != "505"})
+    with zipfile.ZipFile(path, "a") as archive:   # with BOM, as Notepad's "Unicode" writes it
+        archive.writestr("7300001_505.asc", "".join(lines["505"]).encode("utf-16"))
+    [problem] = read_zip(path).problems
+    assert (problem.file, problem.row, problem.column) == ("7300001_505.asc", 1, "")
+    assert "NUL byte" in problem.message and "UTF-16" in problem.message
+
+
+def test_a_nul_byte_in_a_data_line_is_refused_at_its_row(tmp_path: Path) -> None:
+    lines = small_lines()
+    lines["551"][3] = lines["551"][3][:40] + "\x00" + lines["551"][3][40:]
+    [problem] = read_zip(zip_of(tmp_path, lines)).problems
+    assert (problem.file, problem.row) == ("7300001_551.asc", 4) and "NUL byte" in problem.message

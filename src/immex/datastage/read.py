@@ -132,7 +132,8 @@ DEFAULT_LIMITS = Limits()
 
 
 class _TooLarge(Exception):
-    """A line of an entry exceeds :attr:`Limits.max_line_bytes` (raised while streaming)."""
+    """A line of an entry exceeds :attr:`Limits.max_line_bytes`, or holds a NUL byte (raised while
+    streaming; nothing after it is read)."""
 
     def __init__(self, row: int, message: str) -> None:
         super().__init__(message)
@@ -395,6 +396,9 @@ def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None
             break
         if advance is not None:
             advance(len(chunk))
+        if b"\0" in chunk:   # never text: UTF-16, or binary; PostgreSQL cannot store it either
+            at = (rest + chunk).index(b"\0")
+            raise _TooLarge(row + (rest + chunk).count(b"\n", 0, at), _NUL)
         data = rest + chunk if rest else chunk
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -424,6 +428,10 @@ def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None
             rest = rest[3:]
         text = decode_line_bytes(rest, encoding)
         yield row, [text[:-1] if text.endswith("\r") else text]
+
+
+_NUL = ("holds a NUL byte: not Windows-1252 or UTF-8 text (a UTF-16 file? save the entry as UTF-8 or "
+        "ANSI); refused before reading further")
 
 
 def _long_line(size: int, max_line: int) -> str:
