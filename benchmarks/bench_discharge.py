@@ -141,6 +141,98 @@ def generate(folder: Path, n_imports: int, n_exports: int, seed: int, decimals: 
         folder / "exports.csv")
 
 
+def generate_units(folder: Path, n_imports: int, n_exports: int, seed: int) -> None:
+    """A ledger as plants write it: quantities in the pedimento's unit, converted to the part's base unit.
+
+    Raw parts have base unit KG (imported in LB, factor 0.45359237, or in G,
+    factor 0.001, or in KG), PZA (imported in boxes CJ of 12, or in boxes of a
+    part's own size: a per-part conversion row) or M; import quantities have
+    up to 6 decimals. BOM components are written in LB, G or the base unit,
+    with merma and desperdicio with decimals; two levels (subassemblies of 8
+    raw parts, finished products of 2 subassemblies + 6 raw parts). Exports
+    are written in PZA or in boxes CJ of 12. The per-unit requirements reach
+    about 25 decimals: the engine's Int128 tier.
+    """
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = [f"R{i:05d}" for i in range(N_RAW)]
+    sub = [f"S{i:04d}" for i in range(N_SUB)]
+    finished = [f"F{i:04d}" for i in range(N_FINISHED)]
+    base = ["KG" if i % 3 == 0 else "M" if i % 7 == 1 else "PZA" for i in range(N_RAW)]
+    kinds = ["container" if i % 50 == 7 else "raw" for i in range(N_RAW)]
+    pl.DataFrame({"part": raw + sub + finished, "uom": base + ["PZA"] * (N_SUB + N_FINISHED),
+                  "kind": kinds + ["subassembly"] * N_SUB + ["finished"] * N_FINISHED}).write_csv(
+        folder / "parts.csv")
+    own_box = {part: str(int(rng.integers(5, 200))) for part, uom in zip(raw, base, strict=True)
+               if uom == "PZA" and rng.random() < 0.3}
+    conversions = [("LB", "KG", "0.45359237", ""), ("G", "KG", "0.001", ""), ("CJ", "PZA", "12", "")]
+    conversions += [("CJ", "PZA", size, part) for part, size in own_box.items()]
+    pl.DataFrame(conversions, schema=["from_uom", "to_uom", "factor", "part"], orient="row").write_csv(
+        folder / "uom_conversions.csv")
+
+    def unit_of(part: str) -> str:
+        uom = base[int(part[1:])] if part.startswith("R") else "PZA"
+        if uom == "KG":
+            return str(rng.choice(["LB", "G", "KG"]))
+        return "CJ" if uom == "PZA" and part.startswith("R") and rng.random() < 0.3 else uom
+
+    rows: list[tuple[str, ...]] = []
+    qty_per = ["1", "2", "0.5", "0.25", "1.5", "3", "1.125", "0.003", "2.75"]
+    merma, desperdicio = ["", "1.5", "2", "0.5", "0", "2.35"], ["", "1", "0.25"]
+
+    def version(product: str, components: list[str], valid_from: str, valid_to: str) -> None:
+        for component in components:
+            rows.append((product, component, str(rng.choice(qty_per)), unit_of(component), valid_from,
+                         valid_to, str(rng.choice(merma)), str(rng.choice(desperdicio))))
+
+    for name in sub:
+        version(name, list(rng.choice(raw, size=8, replace=False)), "2020-01-01", "")
+    for i, name in enumerate(finished):
+        def components() -> list[str]:
+            return list(rng.choice(sub, size=2, replace=False)) + list(rng.choice(raw, size=6, replace=False))
+        if i % 3 == 0:
+            version(name, components(), "2020-01-01", "2024-06-30")
+            version(name, components(), "2024-07-01", "")
+        else:
+            version(name, components(), "2020-01-01", "")
+    pl.DataFrame(rows, schema=["product", "component", "qty_per", "uom", "valid_from", "valid_to",
+                               "merma_pct", "desperdicio_pct"], orient="row").write_csv(folder / "bom.csv")
+
+    used = np.array(sorted({row[1] for row in rows if row[1].startswith("R")}))
+    imports = _pedimentos(rng, n_imports, 5, 3456, 0, DAYS)
+    part = np.where(rng.random(n_imports) < 0.98, rng.choice(used, size=n_imports),
+                    rng.choice(np.array(raw), size=n_imports))
+    index = np.array([int(p[1:]) for p in part.tolist()])
+    kg = np.array(base)[index] == "KG"
+    pick = rng.integers(0, 3, size=n_imports)
+    uom = np.where(kg, np.array(["LB", "G", "KG"])[pick], np.array(base)[index])
+    boxed = (uom == "PZA") & (rng.random(n_imports) < 0.3)
+    uom = np.where(boxed, "CJ", uom)
+    millionths = rng.integers(1, 10**6, size=n_imports)          # up to 6 decimals where the unit is weighed
+    whole = rng.integers(50, 8000, size=n_imports) * np.where(uom == "G", 1000, 1)
+    weighed = (uom == "LB") | (uom == "KG") | (uom == "M")
+    text = pl.concat_str(pl.lit(pl.Series(whole).cast(pl.String)), pl.lit("."),
+                         pl.lit(pl.Series(millionths).cast(pl.String).str.zfill(6)).str.strip_chars_end("0"))
+    qty = pl.select(pl.when(pl.lit(pl.Series(weighed))).then(text.str.strip_chars_end("."))
+                    .otherwise(pl.lit(pl.Series(whole).cast(pl.String)))).to_series()
+    imports.with_columns(
+        clave=pl.lit("IN"), part=pl.Series(part), uom=pl.Series(uom), qty=qty, unit_value_usd=pl.lit("1.25"),
+    ).select("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd").write_csv(
+        folder / "imports.csv")
+
+    exports = _pedimentos(rng, n_exports, 3, 7890, 30, DAYS + 60)
+    product = np.where(rng.random(n_exports) < 0.98, rng.choice(np.array(finished), size=n_exports),
+                       rng.choice(np.unique(part), size=n_exports))       # returned as imported
+    returned = np.char.startswith(product.astype(str), "R")
+    product_uom = np.where(returned, np.array(base)[np.where(returned, np.char.lstrip(
+        product.astype(str), "R"), "0").astype(int)], np.where(rng.random(n_exports) < 0.3, "CJ", "PZA"))
+    exports.with_columns(
+        clave=pl.lit("RT"), product=pl.Series(product), uom=pl.Series(product_uom),
+        qty=pl.Series(rng.integers(1, 41, size=n_exports)).cast(pl.String),
+    ).select("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom").write_csv(
+        folder / "exports.csv")
+
+
 # ---- variants (each runs in its own process) ----------------------------------------------------
 
 

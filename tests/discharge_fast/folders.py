@@ -51,3 +51,28 @@ def write_folder(ledger: Ledger, folder: Path, kg_factor: Decimal | None = None,
     if kg_factor is not None:
         _write(folder / "uom_conversions.csv", ("from_uom", "to_uom", "factor", "part"),
                [("KG", "PZA", text(kg_factor), ""), ("KG", "M", "3", "")])
+
+
+# Units as plants write them: pounds (8-decimal factor), grams, boxes of 12 and a part's own box size.
+UNITS = (("LB", "0.45359237", ""), ("G", "0.001", ""), ("CJ", "12", ""), ("CJ", "7", "E-raw"))
+
+
+def write_folder_in_units(ledger: Ledger, folder: Path) -> None:
+    """The ledger's numbers written in other units than the base one (the base quantity is the
+    written one times the factor): imports, exports and BOM components cycle through PZA, LB, G, CJ."""
+    write_folder(ledger, folder)
+    units = ("PZA",) + tuple(unit for unit, _, _ in UNITS[:3])
+
+    def rewrite(name: str, column: str) -> None:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        at = rows[0].index(column)
+        for i, row in enumerate(rows[1:]):
+            row[at] = units[i % len(units)]
+        _write(folder / name, rows[0], rows[1:])
+
+    rewrite("imports.csv", "uom")
+    rewrite("exports.csv", "uom")
+    rewrite("bom.csv", "uom")
+    _write(folder / "uom_conversions.csv", ("from_uom", "to_uom", "factor", "part"),
+           [(unit, "PZA", factor, part) for unit, factor, part in UNITS])

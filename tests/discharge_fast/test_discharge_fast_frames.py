@@ -65,6 +65,7 @@ def _same_files(ledger: Ledger, kg_factor: Decimal | None, spaced: bool) -> None
 
 
 WIDTHS: dict[str, dict[str, int]] = {"int64": {}, "int128": {"INT64_SAFE": 1},
+                                     "int128 values": {"VALUE_SAFE": 1},
                                      "python": {"INT64_SAFE": 1, "INT128_SAFE": 1}}
 
 

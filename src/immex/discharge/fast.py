@@ -88,8 +88,9 @@ Ints = npt.NDArray[Any]
 # Every fixed-point value and cumulative sum stays below this (one bit of headroom
 # under int64 for the differences of two sums).
 INT64_SAFE = 2**62
-# Running sums too big for int64 are Polars Int128 series.
+# Running sums too big for int64 are Polars Int128 series; so are quantities too big for int64.
 Wide = pl.Series
+Big = pl.Series
 INT128_SAFE = 2**124     # the Int128 path keeps every running sum below this
 VALUE_SAFE = 2**62       # ... and every single quantity below this (they stay int64)
 _NO_DEADLINE = np.iinfo(np.int64).max
@@ -125,6 +126,10 @@ def trim_scale(values: Ints, scale: int) -> tuple[Ints, int]:
 
 def _array(values: Sequence[int] | Ints) -> Ints:
     """int64 when every value is safely inside int64, else Python ints."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        if not len(values) or int(np.abs(values).max()) < VALUE_SAFE:
+            return values.astype(np.int64, copy=False)
+        return values.astype(object)
     as_list = values.tolist() if isinstance(values, np.ndarray) else list(values)
     if max((abs(v) for v in as_list), default=0) < VALUE_SAFE:
         return np.array(as_list, dtype=np.int64)
@@ -268,8 +273,8 @@ class _Core:
 Core = Callable[[Ints, Ints, Ints, Ints, Ints, Ints, int], _Core]
 
 
-def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, req_day: Ints,
-                 req_qty: Ints, n_parts: int, wide: bool = False) -> FifoColumns:
+def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints | Big, req_part: Ints, req_day: Ints,
+                 req_qty: Ints | Big, n_parts: int, wide: bool = False) -> FifoColumns:
     """FIFO on columns.
 
     Lots are sorted by ``(part, cleared_on, pedimento, line)``; requirements are
@@ -278,8 +283,14 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints, req_part: Ints, r
     fixed-point integers at one scale: int64 or object arrays; ``wide`` says
     int64 quantities whose running sums need 128 bits (then
     :func:`_fifo_core_wide` runs). The outputs are in the order the domain
-    version emits them.
+    version emits them. Int128 series in (``lot_qty``, ``req_qty``): Int128
+    series out (``alloc_qty``, ``short_qty``, ``lot_discharged``), see
+    :func:`_fifo_core_int128`.
     """
+    if isinstance(req_qty, pl.Series):
+        assert isinstance(lot_qty, pl.Series)
+        return _fifo_columns_int128(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
+    assert isinstance(lot_qty, np.ndarray)
     lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
     req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
     if not len(req_qty):
@@ -455,6 +466,99 @@ def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, da
     return _Core(taken, first_lot, skip, stop_lot, discharged)
 
 
+# ---- the Int128 tier: quantities and sums beyond int64, native speed ------------------------------
+
+
+def _part_order(req_part: Ints, n_parts: int) -> tuple[Ints, Ints]:
+    """(order, part): the requirements stably sorted by part, and the part of each in that order."""
+    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part
+    order = np.argsort(narrow, kind="stable")
+    part = np.repeat(np.arange(n_parts, dtype=np.int64), np.bincount(req_part, minlength=n_parts))
+    return order, part
+
+
+def _fifo_columns_int128(lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: Ints, req_day: Ints,
+                         req_qty: Big, n_parts: int) -> FifoColumns:
+    """:func:`fifo_columns` with Int128 quantities (Polars series; every sum below ``INT128_SAFE``)."""
+    lot_qty = lot_qty.clip(lower_bound=0)
+    req_qty = req_qty.clip(lower_bound=0)
+    if not len(req_qty):
+        empty = np.zeros(0, dtype=np.int64)
+        none = _int128([])
+        return FifoColumns(empty, empty, none, empty, none, lot_qty.clip(upper_bound=0))
+    order, part = _part_order(req_part, n_parts)
+    need = req_qty.gather(order)
+    core = _fifo_core_int128(lot_part, lot_day, lot_qty, part, req_day[order], need, n_parts)
+    return _lay_over_lots_int128(order, need, core, lot_qty)
+
+
+def _fifo_core_int128(lot_part: Ints, lot_day: Ints, lot_qty: Big, part: Ints, day: Ints, need: Big,
+                      n_parts: int) -> _Core:
+    """:func:`_fifo_core` on Int128 series: the same running minimum, term by term.
+
+    Returns taken, skip and discharged as Int128 series (first_lot and stop_lot
+    as int64 arrays).
+    """
+    cum = pl.concat([_int128([0]), lot_qty]).cum_sum()                     # cum[i]: lot i starts
+    upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
+    heads = np.flatnonzero(first)
+    segment = np.cumsum(first) - 1
+    total = need.cum_sum()
+    before = total.gather(heads) - need.gather(heads)        # per part: requirements of earlier parts
+    base = cum.gather(part_lot[part[heads]])                 # per part: where its lots start
+    reach = total - before.gather(segment)                   # R_k
+    available = cum.gather(upto) - base.gather(segment)      # A_k
+    del total, upto
+    # The running minimum restarts at each part: later parts sit strictly below earlier ones.
+    offset = (before + _int128(np.arange(len(heads), dtype=np.int64))).gather(segment)
+    running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
+    del available, offset
+    end = reach + running + base.gather(segment)             # base + C_k
+    del reach, running
+    start = end.shift(1).scatter(heads, base)                # base + C_(k-1) (scatter: a fresh series)
+    taken = end - start
+    stop_lot = _search_wide(cum, end)[0]
+    first_lot = _search_wide(cum, start)[1] - 1
+    skip = start - cum.gather(first_lot)
+    last = np.flatnonzero(np.append(first[1:], True))
+    consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
+    reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0)
+    discharged = reached.zip_with(reached < lot_qty, lot_qty)
+    return _Core(taken, first_lot, skip, stop_lot, discharged)
+
+
+def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> FifoColumns:
+    """:func:`_lay_over_lots` and :func:`_allocations` in one pass on Int128 series.
+
+    The running sum of what a requirement's earlier lots gave is a cumulative
+    sum over all rows, which may wrap around in Int128; differences within one
+    requirement are below ``INT128_SAFE`` and so exact in wrapping arithmetic.
+    """
+    taken, first_lot, skip = core.taken, core.first_lot, core.skip
+    n = len(order)
+    source = np.empty(n, dtype=np.int64)
+    source[order] = np.arange(n, dtype=np.int64)             # output row → row in part order
+    positive = (taken > 0).to_numpy()
+    count = np.where(positive, core.stop_lot - first_lot, 0).astype(np.int64)[source]
+    short = (need - taken).gather(source)
+    req = np.repeat(np.arange(n, dtype=np.int64), count)
+    head = np.repeat(np.cumsum(count) - count, count)        # each row's requirement's first row
+    lot = first_lot[source][req] + (np.arange(len(req), dtype=np.int64) - head)
+    available = lot_qty.gather(lot)
+    opens = np.flatnonzero(count > 0)
+    starts = (np.cumsum(count) - count)[opens]
+    available = available.scatter(starts, available.gather(starts) - skip.gather(source[opens]))
+    given = available.cum_sum() - available
+    given = given - given.gather(head)
+    rest = taken.gather(source).gather(req) - given
+    qty = available.zip_with(available < rest, rest)
+    keep = (qty > 0).to_numpy()
+    if not keep.all():                   # a lot of quantity zero inside an interval takes nothing
+        req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
+    missing = np.flatnonzero((short > 0).to_numpy())
+    return FifoColumns(req, lot, qty, missing, short.gather(missing), core.discharged)
+
+
 # ---- requirements: explode once per product and BOM period ---------------------------------------
 
 
@@ -482,10 +586,11 @@ class Requirements:
 
     export: Ints          # index of the export line (export order)
     part: Ints            # part id
-    qty: Ints             # at ``scale``
-    lot_qty: Ints         # the lots' quantities at ``scale``
+    qty: Ints | Big       # at ``scale``
+    lot_qty: Ints | Big   # the lots' quantities at ``scale``
     scale: int
     wide: bool            # int64 quantities whose running sums need 128 bits
+    width: str = "int64"  # "int64", "wide" (that case), "int128" (qty, lot_qty: Int128 series), "object"
 
 
 def _float_sum(values: Ints) -> float:
@@ -502,6 +607,8 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
 
     The width is the narrowest that provably holds every value and cumulative
     sum: int64; else int64 values with Int128 running sums (``wide``); else
+    Int128 values and sums (Polars series, ``width == "int128"``: unit
+    conversions and BOM levels make requirements of 20-30 decimals); else
     Python integers.
     """
     leaves = [sorted(need.items(), key=lambda item: part_id[item[0]]) for need in needs]
@@ -513,6 +620,7 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
 
     export_qty, export_scale = trim_scale(export_qty, export_scale)
     lot_qty, lot_scale = trim_scale(lot_qty, lot_scale)
+    export_qty, lot_qty = _array(export_qty), _array(lot_qty)     # int64 again when they fit
     req_scale = export_scale + unit_scale
     scale = max(lot_scale, req_scale)
     lot_factor, req_factor = 10 ** (scale - lot_scale), 10 ** (scale - req_scale)
@@ -528,9 +636,14 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
         max((abs(u) for u in units), default=0) < 2**63
     narrow = narrow_inputs and bound < INT128_SAFE and \
         _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE
+    big = not narrow and bound < INT128_SAFE and max((abs(u) for u in units), default=0) < INT128_SAFE \
+        and _largest(export_qty, units, req_factor, lot_qty, lot_factor) < INT128_SAFE
     if not narrow:
         export_qty, lot_qty = export_qty.astype(object), lot_qty.astype(object)
     unit_values = np.array(units, dtype=np.int64 if narrow else object)
+    if big:
+        return _requirements_int128(export_key, export_qty, units, req_factor, lot_qty, lot_factor, scale,
+                                    sizes, starts, leaf_part)
 
     def block(low: int) -> tuple[Ints, ...]:
         """The requirements of the exports from ``low`` on (a block of them)."""
@@ -544,7 +657,29 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
     export, part, qty = (np.concatenate(column) for column in zip(
         *_blockwise(block, len(export_key)), strict=True)) if len(export_key) else (
         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=unit_values.dtype))
-    return Requirements(export, part, qty, lot_qty * lot_factor, scale, narrow and bound >= INT64_SAFE)
+    return Requirements(export, part, qty, lot_qty * lot_factor, scale, narrow and bound >= INT64_SAFE,
+                        "int64" if narrow and bound < INT64_SAFE else "wide" if narrow else "object")
+
+
+def _int128(values: Sequence[int] | Ints) -> Big:
+    return pl.Series(values.tolist() if isinstance(values, np.ndarray) else list(values), dtype=pl.Int128)
+
+
+def _times(values: Big, factor: int) -> Big:
+    return values if factor == 1 else values * _int128([factor])
+
+
+def _requirements_int128(export_key: Ints, export_qty: Ints, units: Sequence[int], req_factor: int,
+                         lot_qty: Ints, lot_factor: int, scale: int, sizes: Ints, starts: Ints,
+                         leaf_part: Ints) -> Requirements:
+    """The requirements as Polars Int128 series (every value and sum proved below ``INT128_SAFE``)."""
+    count = sizes[export_key]
+    export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
+    within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    leaf = np.repeat(starts[export_key], count) + within
+    qty = _times(_int128(export_qty).gather(export) * _int128(units).gather(leaf), req_factor)
+    return Requirements(export, leaf_part[leaf], qty, _times(_int128(lot_qty), lot_factor), scale, False,
+                        "int128")
 
 
 def _largest(export_qty: Ints, units: Sequence[int], req_factor: int, lot_qty: Ints,
@@ -609,12 +744,12 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     try:
         allocations = []
         for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
-                                      result.alloc_qty.tolist(), late.tolist(), strict=True):
+                                      _to_list(result.alloc_qty), late.tolist(), strict=True):
             export, lot = exports[req_export[r]], lots[i]
             allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
                                           lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
         shortfalls = []
-        for r, qty in zip(result.short_req.tolist(), result.short_qty.tolist(), strict=True):
+        for r, qty in zip(result.short_req.tolist(), _to_list(result.short_qty), strict=True):
             export = exports[req_export[r]]
             shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
                                         from_fixed(qty, scale)))
@@ -640,6 +775,12 @@ def format_fixed(values: Ints, scale: int) -> pl.Series:
 
     Millions of values are formatted in blocks on two threads (Polars releases the GIL).
     """
+    if isinstance(values, pl.Series):        # Int128: below 2**124 < 10**38, so Decimal(38) holds it
+        if scale > 37:
+            return _format_int128(values, scale)
+        return _format_series(values, scale) if len(values) <= 4 * BLOCK else pl.concat(_blockwise(
+            lambda low: _format_series(values.slice(low, 4 * BLOCK), scale), len(values), 4 * BLOCK),
+            rechunk=False)
     if values.dtype == object or scale > 37:
         return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
     if len(values) <= 4 * BLOCK:
@@ -648,8 +789,34 @@ def format_fixed(values: Ints, scale: int) -> pl.Series:
     return pl.concat(blocks, rechunk=False)
 
 
+def _format_int128(values: Big, scale: int) -> pl.Series:
+    """Int128 fixed point as text: the digits with the point put in by string operations (exact)."""
+    if scale == 0:
+        return values.cast(pl.String)
+    digits = values.abs().cast(pl.String).str.zfill(scale + 1)
+    whole = digits.str.slice(0, digits.str.len_chars() - scale)
+    fraction = digits.str.slice(-scale).str.strip_chars_end("0")
+    sign = pl.when(pl.lit(values) < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    point = pl.when(pl.lit(fraction) == "").then(pl.lit("")).otherwise(pl.lit("."))
+    return pl.select(pl.concat_str(sign, pl.lit(whole), point, pl.lit(fraction))).to_series()
+
+
+def _ints_of(column: pl.Series) -> Ints:
+    """An Int64 or Int128 column as int64 (or, beyond int64, Python ints)."""
+    if column.dtype == pl.Int128:
+        return _array(column.to_list())
+    return column.to_numpy()
+
+
+def _to_list(values: Ints | Big) -> list[int]:
+    return values.to_list() if isinstance(values, pl.Series) else values.tolist()
+
+
 def _format_int64(values: Ints, scale: int) -> pl.Series:
-    column = pl.Series("v", values, dtype=pl.Int64)
+    return _format_series(pl.Series("v", values, dtype=pl.Int64), scale)
+
+
+def _format_series(column: pl.Series, scale: int) -> pl.Series:
     if scale == 0:
         return column.cast(pl.String)
     # Exact: integer x 10**-scale in Polars' 128-bit decimals (every value is below 2**124 < 10**38).
@@ -721,8 +888,8 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
     part_id = {name: i for i, name in enumerate(names)}
     lots = (frames.imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
             .sort(["pid", "cleared_on", _pedimento_key(frames.imports), "line"]))
-    req = requirements(export_key, exports["qty"].to_numpy(), frames.exports_scale, needs, part_id,
-                       lots["qty"].to_numpy(), frames.imports_scale)
+    req = requirements(export_key, _ints_of(exports["qty"]), frames.exports_scale, needs, part_id,
+                       _ints_of(lots["qty"]), frames.imports_scale)
     scale = req.scale
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int32)
     lot_part = lots["pid"].to_numpy()
@@ -760,6 +927,8 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
 
 def _total(values: Ints) -> int:
     """Exact sum; int64 columns are summed as high and low 31-bit halves (each sum fits int64)."""
+    if isinstance(values, pl.Series):
+        return int(values.sum() or 0)
     if values.dtype == object:
         return int(sum(values.tolist()))
     return (int(np.sum(values >> 31)) << 31) + int(np.sum(values & (2**31 - 1)))

@@ -1,0 +1,94 @@
+"""Unit conversions (8-decimal factors) through BOM levels: the columnar engine, exact, every tier."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from unittest.mock import patch
+
+from hypothesis import HealthCheck, given, settings
+
+from immex.discharge import fast
+from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.methods import balances, discharge
+from immex.discharge.outputs import write_discharge_outputs
+from immex.ledger.frames import read_ledger_frames
+from immex.ledger.model import Ledger
+from immex.ledger.read import read_ledger
+from tests.discharge_fast.folders import write_folder_in_units
+from tests.discharge_fast.ledgers import ledgers
+
+AS_OF = dt.date(2025, 6, 30)
+FILES = ("allocations.csv", "shortfalls.csv", "balances.csv")
+
+
+def _run_both(folder: Path, out: Path) -> fast.Requirements | None:
+    """Domain files and columnar files of ``folder``; returns the columnar requirements (None: invalid)."""
+    staged = read_ledger(folder)
+    if staged.problems or staged.ledger is None:
+        return None
+    frames = read_ledger_frames(folder)
+    assert frames is not None, "a valid folder must take the columnar path"
+    simple = discharge(staged.ledger, "fifo")
+    write_discharge_outputs(out / "simple", simple.allocations, simple.shortfalls,
+                            balances(staged.ledger, simple.allocations, AS_OF))
+    made: list[fast.Requirements] = []
+    original = fast.requirements
+
+    def recording(*args: object, **kwargs: object) -> fast.Requirements:
+        made.append(original(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    with patch.object(fast, "requirements", side_effect=recording):
+        write_discharge_frames(out / "fast", discharge_frames(frames), AS_OF)
+    for name in FILES:
+        assert (out / "fast" / name).read_bytes() == (out / "simple" / name).read_bytes(), name
+    return made[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_quantities_in_pounds_grams_and_boxes_take_the_columnar_engine_exactly(ledger: Ledger) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        write_folder_in_units(ledger, folder)
+        _run_both(folder, Path(tmp))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_the_int128_tier_equals_the_domain_fifo(ledger: Ledger) -> None:
+    """Every value forced past the int64 bound: Int128 series end to end (or Python ints beyond)."""
+    with tempfile.TemporaryDirectory() as tmp, patch.object(fast, "VALUE_SAFE", 1):
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        write_folder_in_units(ledger, folder)
+        req = _run_both(folder, Path(tmp))
+        assert req is None or req.width in ("int128", "object")
+
+
+def test_a_pound_ledger_with_two_bom_levels_runs_on_int128_not_python_ints(tmp_path: Path) -> None:
+    """25 decimals per requirement (LB x merma x LB x merma): beyond int64, inside Int128."""
+    (tmp_path / "in").mkdir()
+    files = {
+        "parts.csv": "part,uom,kind\nRES,KG,raw\nSUB,PZA,subassembly\nFIN,PZA,finished\n",
+        "uom_conversions.csv": "from_uom,to_uom,factor,part\nLB,KG,0.45359237,\nCJ,PZA,12,\n",
+        "imports.csv": "pedimento,line,clave,cleared_on,part,qty,uom\n"
+                       "244734564000123,1,IN,2025-01-02,RES,1234.567891,LB\n"
+                       "244734564000123,2,IN,2025-01-03,RES,98765.432109,LB\n",
+        "exports.csv": "pedimento,line,clave,cleared_on,product,qty,uom\n"
+                       "254778904000001,1,RT,2025-02-01,FIN,7,CJ\n"
+                       "254778904000001,2,RT,2025-02-02,FIN,3.5,PZA\n",
+        "bom.csv": "product,component,qty_per,uom,valid_from,merma_pct,desperdicio_pct\n"
+                   "FIN,SUB,2.125,PZA,2020-01-01,1.75,0.35\n"
+                   "SUB,RES,0.375,LB,2020-01-01,2.35,1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / "in" / name).write_text(text, encoding="utf-8")
+    req = _run_both(tmp_path / "in", tmp_path)
+    assert req is not None and req.width == "int128" and req.scale > 18
+    first = (tmp_path / "fast" / "allocations.csv").read_text(encoding="utf-8").splitlines()[1]
+    # 7 boxes x 12 x 2.125 x (1 + 2.1 %) x 0.375 LB x 0.45359237 x (1 + 3.35 %), exact
+    assert first.split(",")[6] == "32.0384466625939340625"
