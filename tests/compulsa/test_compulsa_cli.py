@@ -296,13 +296,26 @@ def test_to_ledger_invalid_zip_exits_2(tmp_path: Path) -> None:
 
 
 
-def test_ledger_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+def test_ledger_file_in_windows_1252_is_read(tmp_path: Path) -> None:
     write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
     write_ledger(tmp_path / "ledger", [import_row(PAR)])
-    with (tmp_path / "ledger" / "imports.csv").open("ab") as handle:
-        handle.write("260739216000001,2,IN,2026-01-10,PIÑA,1,6\n".encode("latin-1"))
+    path = tmp_path / "ledger" / "imports.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").replace("P1", "PIÑA").encode("cp1252"))
+    assert "PIÑA" in path.read_text(encoding="cp1252")
+    assert compulsa(tmp_path)[0] == 0
+
+
+def test_ledger_file_neither_utf8_nor_windows_1252_is_an_error(tmp_path: Path) -> None:
+    write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
+    write_ledger(tmp_path / "ledger", [import_row(PAR)])
+    path = tmp_path / "ledger" / "imports.csv"
+    size = path.stat().st_size
+    with path.open("ab") as handle:
+        handle.write(b"260739216000001,2,IN,2026-01-10,P\x81\xe9A,1,6\n")
     assert compulsa(tmp_path)[0] == 2
-    assert errors(tmp_path) == [("imports.csv", "", "")]
+    (problem,) = errors(tmp_path)
+    assert problem[:2] == ("imports.csv", "")
+    assert f"byte offset {size + 33}" in (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8")
 
 
 def test_anexo22_command_writes_findings(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from immex.core.anexo22 import alpha2_to_alpha3
 from immex.core.numbers import round_half_up
 
 Field = Literal["pedimento", "partida", "clave", "date", "hs", "country", "uom", "qty", "value_usd"]
@@ -27,7 +26,6 @@ _FIELD_ORDER = {name: index for index, name in enumerate(FIELDS)}
 Kind = Literal["missing_in_ledger", "missing_in_datastage", "mismatch"]
 KINDS: tuple[Kind, ...] = ("missing_in_ledger", "missing_in_datastage", "mismatch")
 HEADER = ("pedimento", "line", "field", "ledger", "datastage", "kind")
-HS_LENGTHS = (6, 8, 10)
 QTY_PLACES = 3
 VALUE_PLACES = 2
 VALUE_TOLERANCE_USD = Decimal("1.00")
@@ -118,28 +116,6 @@ class Conversion:
 
 
 # --------------------------------------------------------------------------- normalizing
-
-
-def normalize_hs(text: str) -> str | None:
-    """Dots and spaces removed; 6, 8 or 10 digits, else None. Empty stays empty."""
-    cleaned = text.replace(".", "").replace(" ", "").strip()
-    if not cleaned:
-        return ""
-    if not cleaned.isdigit() or len(cleaned) not in HS_LENGTHS:
-        return None
-    return cleaned
-
-
-def normalize_country(text: str) -> str | None:
-    """2 letters → ISO 3166-1 alpha-3 (None if not ISO); 3 letters upper-cased; empty stays empty."""
-    cleaned = text.strip().upper()
-    if not cleaned:
-        return ""
-    if len(cleaned) == 2 and cleaned.isalpha():
-        return alpha2_to_alpha3(cleaned)
-    if len(cleaned) == 3 and cleaned.isalpha():
-        return cleaned
-    return None
 
 
 class UnitNames:

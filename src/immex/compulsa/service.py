@@ -16,22 +16,21 @@ import csv
 import datetime as dt
 import hashlib
 import multiprocessing
-import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from immex.compulsa import model as domain
 from immex.compulsa.model import Conversion, Converter, Difference, LedgerRow, UnitNames
-from immex.core.pedimento import canonical_pedimento
+from immex.core.fingerprint import files_fingerprint, lines_fingerprint
+from immex.core.parse import normalize_country, normalize_hs
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table
 from immex.datastage import read as ds
-from immex.ledger.model import PART_KINDS, ExportLine, ImportLine, Ledger
-from immex.ledger.read import load_tables
+from immex.ledger import read as ledger_read
+from immex.ledger.model import ExportLine, ImportLine, Ledger
 from immex.rules import anexo22 as catalogs
 
 DIFFERENCES_CSV = "differences.csv"
@@ -40,15 +39,6 @@ REPORT_XLSX = "compulsa.xlsx"
 REPORT_PDF = "compulsa.pdf"
 UOM_OVERRIDE_CSV = "uom_apendice7.csv"
 IMPORTS, EXPORTS, PARTS, CONVERSIONS = "imports.csv", "exports.csv", "parts.csv", "uom_conversions.csv"
-LEDGER_COLUMNS = {
-    IMPORTS: ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom"),
-    EXPORTS: ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"),
-    PARTS: ("part", "uom", "kind"),
-    CONVERSIONS: ("from_uom", "to_uom", "factor"),
-    UOM_OVERRIDE_CSV: ("uom", "code"),
-}
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --------------------------------------------------------------------------- Data Stage side
@@ -116,42 +106,6 @@ class _Staging:
         self.problems.append(Problem(table, row, column, message))
 
 
-def _cached(parse: Callable[[str], object]) -> Callable[[str], object]:
-    memo: dict[str, object] = {}
-
-    def run(text: str) -> object:
-        try:
-            return memo[text]
-        except KeyError:
-            try:
-                value: object = parse(text)
-            except ValueError as exc:
-                value = exc
-            if len(memo) < 200_000:
-                memo[text] = value
-            return value
-
-    return run
-
-
-def _parse_date(text: str) -> dt.date:
-    if not _DATE.fullmatch(text):
-        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real calendar date") from None
-
-
-def _decimal(text: str, what: str, positive: bool) -> Decimal:
-    if not _DECIMAL.fullmatch(text):
-        raise ValueError(f"{text!r} is not a plain decimal number")
-    value = Decimal(text)
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{text!r} must be {'greater than' if positive else 'at least'} 0 ({what})")
-    return value
-
-
 def _unit_overrides(table: Table | None, staging: _Staging) -> dict[str, int]:
     overrides: dict[str, int] = {}
     if table is None:
@@ -182,353 +136,43 @@ def _unit_overrides(table: Table | None, staging: _Staging) -> dict[str, int]:
     return overrides
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    uom: str
-    hs: str
-    country: str
-
-
-def _parts(table: Table, staging: _Staging) -> dict[str, _Part]:
-    parts: dict[str, _Part] = {}
-    for number, values in table.rows:
-        ok = True
-        name, uom, kind = (values.get(c, "").strip() for c in ("part", "uom", "kind"))
-        for column, value in (("part", name), ("uom", uom), ("kind", kind)):
-            if not value:
-                staging.add(table.label, number, column, "is empty")
-                ok = False
-        if kind and kind.lower() not in PART_KINDS:
-            staging.add(table.label, number, "kind", f"{kind!r} is not one of {', '.join(PART_KINDS)}")
-            ok = False
-        hs = domain.normalize_hs(values.get("hs", ""))
-        if hs is None:
-            staging.add(table.label, number, "hs",
-                        f"{values.get('hs', '')!r} must be 6, 8 or 10 digits (dots and spaces allowed)")
-            ok = False
-        country = _country(values.get("country_of_origin", ""), table.label, number, "country_of_origin",
-                           staging)
-        if country is None:
-            ok = False
-        if name and name in parts:
-            staging.add(table.label, number, "part", f"part {name!r} is listed twice")
-            ok = False
-        if ok:
-            parts[name] = _Part(uom, hs or "", country or "")
-    return parts
-
-
-def _country(text: str, label: str, number: int, column: str, staging: _Staging) -> str | None:
-    country = domain.normalize_country(text)
-    if country is None:
-        cleaned = text.strip()
-        if len(cleaned) == 2:
-            staging.add(label, number, column, f"{cleaned!r} is not an ISO 3166-1 alpha-2 country code")
-        else:
-            staging.add(label, number, column, f"{cleaned!r} must be a 2- or 3-letter country code")
-    return country
-
-
-def _conversions(table: Table | None, parts: dict[str, _Part] | None, units: UnitNames,
-                 staging: _Staging) -> tuple[list[Conversion], dict[tuple[str, str, str], Decimal]]:
-    """Rows for the compulsa (to_uom mapped to Apéndice 7) and raw factors for the base-unit check."""
-    rows: list[Conversion] = []
-    raw: dict[tuple[str, str, str], Decimal] = {}
-    if table is None:
-        return rows, raw
-    for number, values in table.rows:
-        ok = True
-        from_uom, to_uom = values.get("from_uom", "").strip(), values.get("to_uom", "").strip()
-        part = values.get("part", "").strip()
-        for column, value in (("from_uom", from_uom), ("to_uom", to_uom)):
-            if not value:
-                staging.add(table.label, number, column, "is empty")
-                ok = False
-        factor: Decimal | None = None
-        text = values.get("factor", "").strip()
-        if not text:
-            staging.add(table.label, number, "factor", "is empty")
-            ok = False
-        else:
-            try:
-                factor = _decimal(text, "factor", positive=True)
-            except ValueError as exc:
-                staging.add(table.label, number, "factor", str(exc))
-                ok = False
-        if part and parts is not None and part not in parts:
-            staging.add(table.label, number, "part", f"unknown part {part!r} (not in parts.csv)")
-            ok = False
-        if ok and factor is not None:
-            rows.append(Conversion(from_uom, units.code(to_uom), factor, part))
-            raw.setdefault((part, from_uom, to_uom), factor)
-    return rows, raw
-
-
-@dataclass(frozen=True, slots=True)
-class _Sheet:
-    """A ledger table as positional rows: the fast path for million-row CSV files."""
-
-    label: str
-    header: tuple[str, ...]
-    rows: Iterable[tuple[int, list[str]]]
-
-
-def _sheet_of_table(table: Table) -> _Sheet:
-    header = table.header
-    return _Sheet(table.label, header,
-                  ((number, [values.get(name, "") for name in header]) for number, values in table.rows))
-
-
-def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
-    """Rows as ``read_csv_table`` sees them (stripped, padded, blank rows skipped), streamed."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            next(reader, None)
-            for number, values in enumerate(reader, start=2):
-                cleaned = [v.strip() for v in values]
-                if not any(cleaned):
-                    continue
-                if len(cleaned) < width:
-                    cleaned += [""] * (width - len(cleaned))
-                yield number, cleaned
-        except UnicodeDecodeError:
-            raise _NotUtf8(path.name) from None
-
-
-def _csv_sheet(path: Path) -> _Sheet:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = tuple(name.strip() for name in next(csv.reader(handle), []))
-    return _Sheet(path.name, header, _csv_rows(path, len(header)))
-
-
-def _ledger_rows(sheet: _Sheet, item_column: str, country_column: str, units: UnitNames,
-                 parts: dict[str, _Part] | None, base_factors: dict[tuple[str, str, str], Decimal],
-                 staging: _Staging, index: dict[str, dict[int, tuple[LedgerRow, ...]]],
-                 first_seen: dict[str, tuple[str, int]]) -> int:
-    """Validate one ledger table into ``index``; returns the rows added.
-
-    ``first_seen`` (pedimento → (file, row)) spans both files: a pedimento of
-    ``exports.csv`` already seen in ``imports.csv`` is an input error.
-    """
-    label = sheet.label
-    position = {name: index for index, name in reversed(list(enumerate(sheet.header)))}
-    i_ped, i_line, i_clave, i_date, i_item, i_qty, i_uom = (
-        position[c] for c in ("pedimento", "line", "clave", "cleared_on", item_column, "qty", "uom"))
-    i_value, i_hs, i_country = (position.get(c, -1) for c in ("unit_value_usd", "hs", country_column))
-    pedimento_of = _cached(canonical_pedimento)
-    date_of = _cached(_parse_date)
-    hs_of = _cached(domain.normalize_hs)
-    country_of = _cached(domain.normalize_country)
-    decimals: dict[str, Decimal] = {}
-    shared: dict[str, str] = {}  # one object per distinct clave, unit and part name
-    added = 0
-    add = staging.add
-    is_import = item_column == "part"
-    decimal_re = _DECIMAL.fullmatch
-    for number, values in sheet.rows:
-        ok = True
-        ped_text = values[i_ped]
-        pedimento = pedimento_of(ped_text)
-        if not ped_text:
-            add(label, number, "pedimento", "is empty")
-            ok = False
-        elif isinstance(pedimento, ValueError):
-            add(label, number, "pedimento", str(pedimento))
-            ok = False
-        line_text = values[i_line]
-        line = 0
-        if line_text.isdigit() and line_text.isascii() and int(line_text) > 0:
-            line = int(line_text)
-        elif not line_text:
-            add(label, number, "line", "is empty")
-            ok = False
-        else:
-            add(label, number, "line", f"{line_text!r} is not a positive integer")
-            ok = False
-        clave = values[i_clave]
-        if not clave:
-            add(label, number, "clave", "is empty")
-            ok = False
-        date_text = values[i_date]
-        cleared_on = date_of(date_text)
-        if not date_text:
-            add(label, number, "cleared_on", "is empty")
-            ok = False
-        elif isinstance(cleared_on, ValueError):
-            add(label, number, "cleared_on", str(cleared_on))
-            ok = False
-        item = values[i_item]
-        if not item:
-            add(label, number, item_column, "is empty")
-            ok = False
-        elif parts is not None and item not in parts:
-            add(label, number, item_column, f"unknown part {item!r} (not in parts.csv)")
-            ok = False
-        qty_text = values[i_qty]
-        qty = decimals.get(qty_text)
-        if qty is None or qty <= 0:
-            qty = None
-            if not qty_text:
-                add(label, number, "qty", "is empty")
-                ok = False
-            else:
-                try:
-                    qty = _decimal(qty_text, "qty", positive=True)
-                    if len(decimals) < 100_000:
-                        decimals[qty_text] = qty
-                except ValueError as exc:
-                    add(label, number, "qty", str(exc))
-                    ok = False
-        uom = values[i_uom]
-        code = units.code(uom) if uom else None
-        if not uom:
-            add(label, number, "uom", "is empty")
-            ok = False
-        elif code is None:
-            add(label, number, "uom", f"unit {uom!r} is neither in {UOM_OVERRIDE_CSV} nor in the "
-                                      "Anexo 22 Apéndice 7 unit names")
-            ok = False
-        elif parts is not None and item in parts:
-            base = parts[item].uom
-            if uom != base and (item, uom, base) not in base_factors and ("", uom, base) not in base_factors:
-                add(label, number, "uom", f"no conversion from {uom!r} to {item!r}'s base unit {base!r}")
-                ok = False
-        value_text = values[i_value] if i_value >= 0 else ""
-        value: Decimal | None = None
-        if value_text:
-            if decimal_re(value_text) and value_text[0] != "-":
-                value = Decimal(value_text)
-            else:
-                try:
-                    value = _decimal(value_text, "unit_value_usd", positive=False)
-                except ValueError as exc:
-                    add(label, number, "unit_value_usd", str(exc))
-                    ok = False
-        hs_text = values[i_hs] if i_hs >= 0 else ""
-        hs = hs_of(hs_text) if hs_text else ""
-        if hs is None:
-            add(label, number, "hs", f"{hs_text!r} must be 6, 8 or 10 digits (dots and spaces allowed)")
-            ok = False
-        country_text = values[i_country] if i_country >= 0 else ""
-        country = country_of(country_text) if country_text else ""
-        if country is None:
-            _country(country_text, label, number, country_column, staging)
-            ok = False
-        if isinstance(pedimento, str):
-            first = first_seen.setdefault(pedimento, (label, number))
-            if first[0] != label:
-                add(label, number, "pedimento", f"pedimento {pedimento} also occurs in {first[0]} (row "
-                                                f"{first[1]}); a pedimento is an import or an export")
-                ok = False
-        if not ok:
-            continue
-        assert isinstance(pedimento, str)
-        lines = index.get(pedimento)
-        if lines is None:
-            lines = index[pedimento] = {}
-        partida = lines.get(line, ())
-        if partida and any(r.item == item for r in partida):
-            add(label, number, item_column, f"pedimento {pedimento} line {line} lists {item_column} "
-                                            f"{item!r} twice")
-            continue
-        assert isinstance(cleared_on, dt.date)
-        assert qty is not None and code is not None and isinstance(hs, str) and isinstance(country, str)
-        part = parts.get(item) if parts is not None else None
-        if part is not None:
-            hs = hs or part.hs
-            if is_import:
-                country = country or part.country
-        row = LedgerRow(pedimento, line, shared.setdefault(item, item), shared.setdefault(clave, clave),
-                        cleared_on, qty, shared.setdefault(uom, uom), code, value, country, hs)
-        lines[line] = (*partida, row) if partida else (row,)
-        added += 1
-    return added
-
-
-def _fingerprint(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _ledger_tables(source: Path) -> tuple[dict[str, Table], dict[str, tuple[str, ...]], list[Problem]]:
-    """The small tables read whole, and the headers of every table present.
-
-    For a folder, ``imports.csv`` / ``exports.csv`` are not loaded here: they are
-    streamed row by row later (they can hold millions of rows).
-    """
-    if source.is_dir():
-        tables: dict[str, Table] = {}
-        headers: dict[str, tuple[str, ...]] = {}
-        for name in (IMPORTS, EXPORTS, PARTS, CONVERSIONS, UOM_OVERRIDE_CSV):
-            path = source / name
-            if not path.is_file():
-                continue
-            try:
-                if name in (IMPORTS, EXPORTS):
-                    headers[name] = _csv_sheet(path).header
-                else:
-                    tables[name] = read_csv_table(path)
-                    headers[name] = tables[name].header
-            except UnicodeDecodeError:
-                raise _NotUtf8(name) from None
-        return tables, headers, []
-    tables, problems = load_tables(source)
-    return tables, {name: table.header for name, table in tables.items()}, problems
-
-
-class _NotUtf8(Exception):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+COMPULSA_FILES = (PARTS, IMPORTS, EXPORTS, CONVERSIONS)
 
 
 def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
-    """Stage and validate the compulsa's ledger folder (or XLSX workbook); nothing is stored."""
-    try:
-        return _read_ledger_folder(source)
-    except _NotUtf8 as exc:
-        return None, [Problem(exc.name, None, "", "is not UTF-8 text")]
+    """Stage and validate the compulsa's ledger folder (or XLSX workbook); nothing is stored.
 
-
-def _read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
-    tables, headers, problems = _ledger_tables(source)
-    if problems:
-        return None, problems
+    The ledger is read by :func:`immex.ledger.read.read_ledger`, exactly as the
+    discharge reads it (``bom.csv`` is not read; ``parts.csv`` and
+    ``uom_conversions.csv`` are optional); the compulsa adds its own checks:
+    every unit is an Apéndice 7 unit (``uom_apendice7.csv`` may name them) and a
+    pedimento is an import or an export, not both.
+    """
+    staged = ledger_read.read_ledger(source, required=(IMPORTS, EXPORTS), files=COMPULSA_FILES)
+    if staged.problems or staged.ledger is None:
+        return None, staged.problems
     staging = _Staging()
-    for name in (IMPORTS, EXPORTS):
-        if name not in headers:
-            staging.add(name, None, "", "required file is missing")
-    for name, columns in LEDGER_COLUMNS.items():
-        header = headers.get(name)
-        if header is None:
-            continue
-        label = tables[name].label if name in tables else name
-        for column in columns:
-            if column not in header:
-                staging.add(label, 1, column, "required column is missing")
+    overrides_table: Table | None = None
+    if source.is_dir():
+        paths, problems = ledger_read.source_files(source, (UOM_OVERRIDE_CSV,))
+        staging.problems += problems
+        if UOM_OVERRIDE_CSV in paths:
+            try:
+                overrides_table = read_csv_table(paths[UOM_OVERRIDE_CSV])
+            except InputError as error:
+                return None, error.problems
+    else:
+        overrides_table = ledger_read.load_tables(source, (UOM_OVERRIDE_CSV,))[0].get(UOM_OVERRIDE_CSV)
+    units = UnitNames(catalogs.unit_names(), _unit_overrides(overrides_table, staging))
     if staging.problems:
         return None, staging.problems
-    units = UnitNames(catalogs.unit_names(), _unit_overrides(tables.get(UOM_OVERRIDE_CSV), staging))
-    parts = _parts(tables[PARTS], staging) if PARTS in tables else None
-    conversions, base_factors = _conversions(tables.get(CONVERSIONS), parts, units, staging)
-    index: dict[str, dict[int, tuple[LedgerRow, ...]]] = {}
-    first_seen: dict[str, tuple[str, int]] = {}
-    count = 0
-    for name, item_column, country_column in ((IMPORTS, "part", "country_of_origin"),
-                                              (EXPORTS, "product", "destination_country")):
-        sheet = _csv_sheet(source / name) if source.is_dir() else _sheet_of_table(tables[name])
-        count += _ledger_rows(sheet, item_column, country_column, units, parts, base_factors, staging,
-                              index, first_seen)
-    if staging.problems:
-        return None, staging.problems
-    used = [source / n for n in headers] if source.is_dir() else [source]
-    return LedgerInput(index, count, Converter(conversions), f"folder {source.name}", _fingerprint(used)), []
+    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS}
+    if source.is_file():
+        labels = {name: f"{source.name}:{name.removesuffix('.csv')}" for name in labels}
+    sources = list(staged.fingerprint_sources) + ([] if overrides_table is None or source.is_file()
+                                                  else [source / overrides_table.label])
+    return _ledger_input(staged.ledger, units, labels, f"folder {source.name}", files_fingerprint(sources),
+                         stored=False)
 
 
 def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | None, list[Problem]]:
@@ -538,68 +182,84 @@ def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | N
     hs, country and unit names are normalized as for a folder, and a value that
     cannot be is a problem named after the stored table.
     """
+    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS}
+    input_, problems = _ledger_input(ledger, UnitNames(catalogs.unit_names()), labels, label, "", stored=True)
+    if input_ is not None:
+        rows = (r for lines in input_.index.values() for partida in lines.values() for r in partida)
+        input_.fingerprint = lines_fingerprint(
+            f"{r.pedimento}|{r.line}|{r.item}|{r.qty}|{r.uom}|{r.cleared_on}"
+            for r in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item)))
+    return input_, problems
+
+
+def _ledger_input(ledger: Ledger, units: UnitNames, labels: dict[str, str], description: str,
+                  fingerprint: str, stored: bool) -> tuple[LedgerInput | None, list[Problem]]:
+    """The ledger's lines as compulsa rows, with the compulsa's own checks."""
     staging = _Staging()
-    units = UnitNames(catalogs.unit_names())
     rows: list[LedgerRow] = []
-    parts = {name: p for name, p in ledger.parts.items()}
-    part_hs = {name: domain.normalize_hs(p.hs) or "" for name, p in parts.items()}
-    part_country = {name: domain.normalize_country(p.country_of_origin) or "" for name, p in parts.items()}
-    lines: list[tuple[str, ImportLine | ExportLine]] = [(IMPORTS, x) for x in ledger.imports]
-    lines += [(EXPORTS, x) for x in ledger.exports]
+    part_hs = {name: normalize_hs(p.hs) or "" for name, p in ledger.parts.items()}
+    part_country = {name: normalize_country(p.country_of_origin) or "" for name, p in ledger.parts.items()}
+    lines: list[tuple[str, ImportLine | ExportLine]] = [(labels[IMPORTS], x) for x in ledger.imports]
+    lines += [(labels[EXPORTS], x) for x in ledger.exports]
     for file, line in lines:
         is_import = isinstance(line, ImportLine)
         item = line.part if isinstance(line, ImportLine) else line.product
         country_text = line.country_of_origin if isinstance(line, ImportLine) else line.destination_country
-        qty = line.qty_given if line.qty_given is not None else line.qty
         code = units.code(line.uom)
         if code is None:
-            staging.add(file, line.row, "uom", f"stored unit {line.uom!r} is not an Apéndice 7 unit name")
+            staging.add(file, line.row, "uom",
+                        f"stored unit {line.uom!r} is not an Apéndice 7 unit name" if stored else
+                        f"unit {line.uom!r} is neither in {UOM_OVERRIDE_CSV} nor in the "
+                        "Anexo 22 Apéndice 7 unit names")
             continue
-        hs = domain.normalize_hs(line.hs)
-        if hs is None:
-            staging.add(file, line.row, "hs", f"stored hs {line.hs!r} is not 6, 8 or 10 digits")
-            continue
-        country = domain.normalize_country(country_text)
-        if country is None:
-            staging.add(file, line.row, "country", f"stored country {country_text!r} is not valid")
+        hs = normalize_hs(line.hs)
+        country = normalize_country(country_text)
+        if hs is None or country is None:  # a folder's rows were checked by the schema: only stored ones
+            column, value = ("hs", line.hs) if hs is None else ("country", country_text)
+            staging.add(file, line.row, column, f"stored {column} {value!r} is not valid")
             continue
         hs = hs or part_hs.get(item, "")
         if is_import:
             country = country or part_country.get(item, "")
+        qty = line.qty_given if line.qty_given is not None else line.qty
         rows.append(LedgerRow(line.pedimento, line.line, item, line.clave, line.cleared_on,
                               qty, line.uom, code, line.unit_value_usd, country, hs))
-    import_numbers = {line.pedimento for line in ledger.imports}
-    for line in ledger.exports:
-        if line.pedimento in import_numbers:
-            staging.add(EXPORTS, line.row, "pedimento",
-                        f"pedimento {line.pedimento} is stored both as an import and as an export")
+    _pedimentos_on_both_sides(ledger, labels, stored, staging)
     conversions = [Conversion(c.from_uom, units.code(c.to_uom), c.factor, c.part) for c in ledger.conversions]
     if staging.problems:
         return None, staging.problems
-    digest = hashlib.sha256()
-    for row in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item)):
-        digest.update(f"{row.pedimento}|{row.line}|{row.item}|{row.qty}|{row.uom}|{row.cleared_on}\n".encode())
-    return LedgerInput(domain.index_rows(rows), len(rows), Converter(conversions), label,
-                       digest.hexdigest()), []
+    return LedgerInput(domain.index_rows(rows), len(rows), Converter(conversions), description,
+                       fingerprint), []
+
+
+def _pedimentos_on_both_sides(ledger: Ledger, labels: dict[str, str], stored: bool,
+                              staging: _Staging) -> None:
+    """A pedimento is an import or an export: one that is both is an input error (at its export rows)."""
+    first_import: dict[str, int] = {}
+    for line in ledger.imports:
+        first_import.setdefault(line.pedimento, line.row)
+    for line in ledger.exports:
+        row = first_import.get(line.pedimento)
+        if row is None:
+            continue
+        staging.add(labels[EXPORTS], line.row, "pedimento",
+                    f"pedimento {line.pedimento} is stored both as an import and as an export" if stored else
+                    f"pedimento {line.pedimento} also occurs in {labels[IMPORTS]} (row {row}); "
+                    "a pedimento is an import or an export")
 
 
 def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, list[Problem]]:
     """The stored ledger of ``company`` at ``db_url`` (the ledger store of ``immex.ledger.service``)."""
-    from sqlalchemy.orm import Session
-
     from immex.ledger import service as ledger_service
-    from immex.store.db import open_database
+    from immex.store.uow import UnitOfWork
 
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                company_id = ledger_service.company_id(session, company, create=False)
-            except LookupError as exc:
-                return None, [Problem("store", None, "company", str(exc))]
-            ledger = ledger_service.load_ledger(session, company_id)
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url, company=company) as uow:
+        session = uow.session
+        try:
+            company_id = ledger_service.company_id(session, company, create=False)
+        except LookupError as exc:
+            return None, [Problem("store", None, "company", str(exc))]
+        ledger = ledger_service.load_ledger(session, company_id)
     return ledger_input_from_store(ledger, f"stored ledger of company {company}")
 
 
@@ -626,7 +286,14 @@ class CompulsaResult:
 
 
 def _file_sha256(path: Path) -> str:
-    return _fingerprint([path]) if path.is_file() else ""
+    """The file's plain SHA-256 (what ``sha256sum`` prints), for the reports' header."""
+    if not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _remove(paths: Iterable[Path]) -> None:
