@@ -29,11 +29,20 @@ SCENARIO: dict[str, Any] = {
     "cost_of_money": "0.10",
     "iva_recovery_days": 73,
     "company": {"immex": True, "certification": "AAA", "prosec_sectors": ["II"]},
-    "items": [{
-        "part": "P-1", "fraccion": "8504.40.99", "supplier_country": "CHN",
-        "unit_value": "10", "annual_quantity": "1200", "shipments_per_year": 12,
-        "igi_rate": "0.10", "prosec": {"sector": "II", "rate": "0.05"},
-        "exported_share": "1", "us_duty_per_unit": "0.5"}],
+    "items": [
+        {
+            "part": "P-1",
+            "fraccion": "8504.40.99",
+            "supplier_country": "CHN",
+            "unit_value": "10",
+            "annual_quantity": "1200",
+            "shipments_per_year": 12,
+            "igi_rate": "0.10",
+            "prosec": {"sector": "II", "rate": "0.05"},
+            "exported_share": "1",
+            "us_duty_per_unit": "0.5",
+        }
+    ],
 }
 
 
@@ -51,8 +60,11 @@ def test_worked_example_definitive_prosec_immex() -> None:
     out = landed_json(run_landed(SCENARIO))
     costs = by_regime(out)
     assert costs["definitive"]["landed_cost"] == "270406.56"
-    assert (costs["definitive"]["igi"], costs["definitive"]["dta"],
-            costs["definitive"]["iva"]) == (24000, 5544, 43128)
+    assert (costs["definitive"]["igi"], costs["definitive"]["dta"], costs["definitive"]["iva"]) == (
+        24000,
+        5544,
+        43128,
+    )
     assert costs["prosec"]["landed_cost"] == "258368.16"
     assert costs["prosec"]["savings_vs_definitive"] == "12038.40"
     assert costs["immex"]["landed_cost"] == "245544.00"
@@ -61,7 +73,11 @@ def test_worked_example_definitive_prosec_immex() -> None:
     assert costs["immex"]["savings_vs_definitive"] == "24862.56"
     assert costs["tmec"]["available"] is False
     assert out["scenarios"][0]["savings_by_regime"] == {
-        "definitive": "0.00", "prosec": "12038.40", "tmec": "0.00", "immex": "24862.56"}
+        "definitive": "0.00",
+        "prosec": "12038.40",
+        "tmec": "0.00",
+        "immex": "24862.56",
+    }
 
 
 def test_immex_pays_art25_when_the_us_duty_is_lower() -> None:
@@ -84,8 +100,7 @@ def test_what_if_supplier_country_makes_tmec_available() -> None:
 
 
 def test_what_if_volume_and_rate() -> None:
-    out = landed_json(run_landed(SCENARIO, ["items.P-1.annual_quantity=2400",
-                                            "items.P-1.igi_rate=0.20"]))
+    out = landed_json(run_landed(SCENARIO, ["items.P-1.annual_quantity=2400", "items.P-1.igi_rate=0.20"]))
     base, what_if = by_regime(out, 0), by_regime(out, 1)
     assert what_if["definitive"]["customs_value"] == 2 * base["definitive"]["customs_value"]
     assert what_if["definitive"]["igi"] == 2 * 2 * base["definitive"]["igi"]
@@ -93,15 +108,20 @@ def test_what_if_volume_and_rate() -> None:
 
 def test_ledger_volumes_replace_the_file_quantities() -> None:
     from decimal import Decimal
+
     out = landed_json(run_landed(SCENARIO, volumes={"P-1": Decimal(2400)}))
     assert by_regime(out)["definitive"]["customs_value"] == 480000
 
 
 def test_what_if_errors() -> None:
-    _, problems = apply_what_if(SCENARIO, ["items.X-9.igi_rate=0.1", "novalue",
-                                           "items.P-1.shipments_per_year=many"])
+    _, problems = apply_what_if(
+        SCENARIO, ["items.X-9.igi_rate=0.1", "novalue", "items.P-1.shipments_per_year=many"]
+    )
     assert [p.message.split(":")[0] for p in problems] == [
-        "items.X-9.igi_rate", "'novalue' is not PATH=VALUE", "items.P-1.shipments_per_year"]
+        "items.X-9.igi_rate",
+        "'novalue' is not PATH=VALUE",
+        "items.P-1.shipments_per_year",
+    ]
     with pytest.raises(CaseError):
         run_landed(SCENARIO, ["items.X-9.igi_rate=0.1"])
 
@@ -148,10 +168,22 @@ def test_cli_writes_csv_xlsx_and_charts(tmp_path: Path) -> None:
     case = tmp_path / "s.json"
     case.write_text(json.dumps(SCENARIO), encoding="utf-8")
     for chart in ("s.png", "s.svg"):
-        result = runner.invoke(app, ["landed", "--input", str(case), "--csv",
-                                     str(tmp_path / "t.csv"), "--xlsx", str(tmp_path / "t.xlsx"),
-                                     "--chart", str(tmp_path / chart), "--set",
-                                     "items.P-1.supplier_country=CAN"])
+        result = runner.invoke(
+            app,
+            [
+                "landed",
+                "--input",
+                str(case),
+                "--csv",
+                str(tmp_path / "t.csv"),
+                "--xlsx",
+                str(tmp_path / "t.xlsx"),
+                "--chart",
+                str(tmp_path / chart),
+                "--set",
+                "items.P-1.supplier_country=CAN",
+            ],
+        )
         assert result.exit_code == 0, result.stderr
     assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (tmp_path / "s.svg").read_text(encoding="utf-8")

@@ -27,8 +27,14 @@ _r = round_ratio
 def customs_values(case: PedimentoCase) -> list[int]:
     """VA_i = R((value_i + INC * value_i / SUM(value)) * TC) on integers."""
     sn, sd = sum_ratio(line.value for line in case.lines)
-    inn, ind = sum_ratio((case.incrementables.freight, case.incrementables.insurance,
-                          case.incrementables.packing, case.incrementables.other))
+    inn, ind = sum_ratio(
+        (
+            case.incrementables.freight,
+            case.incrementables.insurance,
+            case.incrementables.packing,
+            case.incrementables.other,
+        )
+    )
     tn, td = case.exchange_rate.as_integer_ratio()
     factor_n = (sn * ind + inn * sd) * tn
     factor_d = ind * sn * td
@@ -59,8 +65,7 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     codes = rules.catalog.contributions
     temporary = case.clave in ("IN", "AF")
     values = customs_values(case)
-    in_base = [line.preference is None or line.preference.program != "TMEC"
-               for line in case.lines]
+    in_base = [line.preference is None or line.preference.program != "TMEC" for line in case.lines]
     base_b = sum(va for va, b in zip(values, in_base, strict=True) if b)
     total_va = sum(values)
 
@@ -123,20 +128,24 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
         ccs.append(cc)
         ivas.append(iva)
 
-    by_code: dict[int, int] = {codes["dta"][0]: dta_amount, codes["iva"][0]: sum(ivas),
-                               codes["igi"][0]: sum(igis)}
+    by_code: dict[int, int] = {
+        codes["dta"][0]: dta_amount,
+        codes["iva"][0]: sum(ivas),
+        codes["igi"][0]: sum(igis),
+    }
     if any(line.cc_rate > 0 for line in case.lines):
         by_code[codes["cc"][0]] = sum(ccs)
     cash = (dta_amount if dta_fp == fp["efectivo"] else 0) + sum(ccs)
     cash += sum(igis) if igi_fp == fp["efectivo"] else 0
     cash += sum(ivas) if iva_fp == fp["efectivo"] else 0
-    return PedimentoAmounts(values, igis, ccs, ivas, dta_amount, igi_fp, iva_fp, dta_fp,
-                            dict(sorted(by_code.items())), cash)
+    return PedimentoAmounts(
+        values, igis, ccs, ivas, dta_amount, igi_fp, iva_fp, dta_fp, dict(sorted(by_code.items())), cash
+    )
 
 
-VALUE_SCALE = 100           # centavos
-RATE_SCALE = 1_000_000      # millionths
-FX_SCALE = 10_000           # exchange rates with 4 decimals
+VALUE_SCALE = 100  # centavos
+RATE_SCALE = 1_000_000  # millionths
+FX_SCALE = 10_000  # exchange rates with 4 decimals
 _LIMIT = 2**62
 
 
@@ -161,7 +170,7 @@ class Art25Columns:
     """Per-export results (one entry per export, in export order)."""
 
     mexican_igi: npt.NDArray[np.int64]
-    foreign_duty_mxn: npt.NDArray[np.int64]   # -1 where no foreign duty was given
+    foreign_duty_mxn: npt.NDArray[np.int64]  # -1 where no foreign duty was given
     exemption: npt.NDArray[np.int64]
     payable: npt.NDArray[np.int64]
 
@@ -171,10 +180,15 @@ def _round_div(numerator: npt.NDArray[np.int64], denominator: int) -> npt.NDArra
     return q + (2 * rem > denominator)
 
 
-def art25_by_export(export_index: npt.NDArray[np.int64], value_cents: npt.NDArray[np.int64],
-                    rate_micros: npt.NDArray[np.int64], originating: npt.NDArray[np.bool_],
-                    n_exports: int, foreign_cents: npt.NDArray[np.int64],
-                    foreign_fx: npt.NDArray[np.int64]) -> Art25Columns:
+def art25_by_export(
+    export_index: npt.NDArray[np.int64],
+    value_cents: npt.NDArray[np.int64],
+    rate_micros: npt.NDArray[np.int64],
+    originating: npt.NDArray[np.bool_],
+    n_exports: int,
+    foreign_cents: npt.NDArray[np.int64],
+    foreign_fx: npt.NDArray[np.int64],
+) -> Art25Columns:
     """Art. 2.5 for ``n_exports`` exports from allocation columns.
 
     ``export_index[i]`` says which export allocation i belongs to (any order);
@@ -184,11 +198,17 @@ def art25_by_export(export_index: npt.NDArray[np.int64], value_cents: npt.NDArra
     """
     products = np.where(originating, 0, value_cents * rate_micros)
     largest_group = int(np.bincount(export_index, minlength=n_exports).max()) if n_exports else 0
-    if value_cents.size and (int(np.abs(value_cents).max()) * int(np.abs(rate_micros).max())
-                             * largest_group >= _LIMIT):
+    if value_cents.size and (
+        int(np.abs(value_cents).max()) * int(np.abs(rate_micros).max()) * largest_group >= _LIMIT
+    ):
         exact = [0] * n_exports
-        for e, v, g, o in zip(export_index.tolist(), value_cents.tolist(),
-                              rate_micros.tolist(), originating.tolist(), strict=True):
+        for e, v, g, o in zip(
+            export_index.tolist(),
+            value_cents.tolist(),
+            rate_micros.tolist(),
+            originating.tolist(),
+            strict=True,
+        ):
             if not o:
                 exact[e] += v * g
         denom = VALUE_SCALE * RATE_SCALE
@@ -198,7 +218,8 @@ def art25_by_export(export_index: npt.NDArray[np.int64], value_cents: npt.NDArra
         np.add.at(sums, export_index, products)
         mexican = _round_div(sums, VALUE_SCALE * RATE_SCALE)
     given = foreign_cents >= 0
-    foreign = np.where(given, _round_div(np.where(given, foreign_cents, 0) * foreign_fx,
-                                         VALUE_SCALE * FX_SCALE), -1)
+    foreign = np.where(
+        given, _round_div(np.where(given, foreign_cents, 0) * foreign_fx, VALUE_SCALE * FX_SCALE), -1
+    )
     exemption = np.where(given & (mexican > 0), np.minimum(mexican, foreign), 0)
     return Art25Columns(mexican, foreign, exemption, mexican - exemption)

@@ -64,12 +64,14 @@ def apply_what_if(data: Any, edits: Sequence[str]) -> tuple[Any, list[FieldProbl
     return changed, problems
 
 
-def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
-                          igi_rate_of: Callable[[str, str], Decimal | None],
-                          parties_on: Callable[[str], frozenset[str] | None],
-                          prosec_of: Callable[[str, str, frozenset[str]],
-                                              tuple[str, Decimal] | None] = lambda *_: None,
-                          ) -> tuple[LandedScenario | None, list[FieldProblem]]:
+def parse_landed_scenario(
+    data: Any,
+    *,
+    iva_rate_on: RateLookup,
+    igi_rate_of: Callable[[str, str], Decimal | None],
+    parties_on: Callable[[str], frozenset[str] | None],
+    prosec_of: Callable[[str, str, frozenset[str]], tuple[str, Decimal] | None] = lambda *_: None,
+) -> tuple[LandedScenario | None, list[FieldProblem]]:
     """The scenario, with IVA, IGI and PROSEC rates from the legal data where the file omits
     them (``prosec_of(fraccion, date, registered sectors)`` gives the lowest PROSEC rate;
     ``igi_rate_of`` gives None when the tariff has no rate and raises ValueError with the
@@ -86,8 +88,7 @@ def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
         if iva_rate is None:
             reader.fail("date", f"no IVA rate in force on {date.isoformat()} (LIVA Art. 1)")
     money = reader.decimal(root, "cost_of_money", "", required=False, default=Decimal(0))
-    guarantee_fee = reader.decimal(root, "guarantee_fee", "", required=False,
-                                   default=Decimal(0))
+    guarantee_fee = reader.decimal(root, "guarantee_fee", "", required=False, default=Decimal(0))
     days = root.get("iva_recovery_days", 0)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         reader.fail("iva_recovery_days", "must be a whole number of days >= 0")
@@ -96,14 +97,21 @@ def parse_landed_scenario(data: Any, *, iva_rate_on: RateLookup,
     parties = parties_on(date.isoformat()) if date is not None else None
     if date is not None and parties is None:
         reader.fail("date", f"no T-MEC Parties in force on {date.isoformat()}")
-    items = _items(reader, root, date.isoformat() if date else None, igi_rate_of,
-                   parties or frozenset(), lambda f, d: prosec_of(f, d, sectors))
+    items = _items(
+        reader,
+        root,
+        date.isoformat() if date else None,
+        igi_rate_of,
+        parties or frozenset(),
+        lambda f, d: prosec_of(f, d, sectors),
+    )
     if reader.problems:
         return None, reader.problems
     assert date is not None and exchange_rate is not None and iva_rate is not None
     assert money is not None and guarantee_fee is not None and items is not None
-    return LandedScenario(date, exchange_rate, iva_rate, money, days, guarantee_fee, company,
-                          sectors, items), []
+    return LandedScenario(
+        date, exchange_rate, iva_rate, money, days, guarantee_fee, company, sectors, items
+    ), []
 
 
 def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozenset[str]]:
@@ -121,15 +129,17 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozens
     if not isinstance(sectors, list) or not all(isinstance(s, str) for s in sectors):
         reader.fail("company.prosec_sectors", "must be a list of sector names")
         sectors = []
-    return (Company(bool(immex), cast(Certification | None, cert), bool(guarantee)),
-            frozenset(sectors))
+    return (Company(bool(immex), cast(Certification | None, cert), bool(guarantee)), frozenset(sectors))
 
 
-def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
-           igi_rate_of: Callable[[str, str], Decimal | None],
-           parties: frozenset[str],
-           prosec_of: Callable[[str, str], tuple[str, Decimal] | None],
-           ) -> tuple[LandedItem, ...] | None:
+def _items(
+    reader: _Reader,
+    root: Mapping[str, Any],
+    date: str | None,
+    igi_rate_of: Callable[[str, str], Decimal | None],
+    parties: frozenset[str],
+    prosec_of: Callable[[str, str], tuple[str, Decimal] | None],
+) -> tuple[LandedItem, ...] | None:
     raw_items = root.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         reader.fail("items", "must be a non-empty list")
@@ -150,10 +160,8 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
         fraccion = reader.text(block, "fraccion", path)
         country = reader.text(block, "supplier_country", path)
         unit_value = reader.decimal(block, "unit_value", path)
-        freight = reader.decimal(block, "freight_per_unit", path, required=False,
-                                 default=Decimal(0))
-        insurance = reader.decimal(block, "insurance_per_unit", path, required=False,
-                                   default=Decimal(0))
+        freight = reader.decimal(block, "freight_per_unit", path, required=False, default=Decimal(0))
+        insurance = reader.decimal(block, "insurance_per_unit", path, required=False, default=Decimal(0))
         quantity = reader.decimal(block, "annual_quantity", path, strict_minimum=True)
         shipments = block.get("shipments_per_year", 12)
         if isinstance(shipments, bool) or not isinstance(shipments, int) or shipments <= 0:
@@ -164,15 +172,17 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
             try:
                 igi = igi_rate_of(fraccion, date)
             except ValueError as exc:  # the tariff has a duty that is not ad valorem
-                reader.fail(f"{path}.igi_rate", f"not given, and {exc}: give igi_rate "
-                                                "explicitly")
+                reader.fail(f"{path}.igi_rate", f"not given, and {exc}: give igi_rate explicitly")
             else:
                 if igi is None:
-                    reader.fail(f"{path}.igi_rate", f"not given and the tariff has no rate "
-                                                    f"for {fraccion} on {date} (give "
-                                                    "igi_rate, or load the official release "
-                                                    "in force on that date with `immex "
-                                                    "duties tariff update`)")
+                    reader.fail(
+                        f"{path}.igi_rate",
+                        f"not given and the tariff has no rate "
+                        f"for {fraccion} on {date} (give "
+                        "igi_rate, or load the official release "
+                        "in force on that date with `immex "
+                        "duties tariff update`)",
+                    )
         prosec_rate: Decimal | None = None
         sector: str | None = None
         prosec = block.get("prosec")
@@ -186,12 +196,10 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
             if found is not None:
                 sector, prosec_rate = found
         tmec_rate = reader.decimal(block, "tmec_rate", path, required=False, default=Decimal(0))
-        share = reader.decimal(block, "exported_share", path, required=False,
-                               default=Decimal(1))
+        share = reader.decimal(block, "exported_share", path, required=False, default=Decimal(1))
         if share is not None and share > 1:
             reader.fail(f"{path}.exported_share", "must be between 0 and 1")
-        us_duty = reader.decimal(block, "us_duty_per_unit", path, required=False,
-                                 default=Decimal(0))
+        us_duty = reader.decimal(block, "us_duty_per_unit", path, required=False, default=Decimal(0))
         cc_rate = reader.decimal(block, "cc_rate", path, required=False, default=Decimal(0))
         default_orig = country in parties if country is not None else False
         originating = reader.boolean(block, "originating", path, default=default_orig)
@@ -202,7 +210,24 @@ def _items(reader: _Reader, root: Mapping[str, Any], date: str | None,
         assert quantity is not None and igi is not None and tmec_rate is not None
         assert share is not None and us_duty is not None and originating is not None
         assert cc_rate is not None
-        items.append(LandedItem(part, fraccion, country, originating, unit_value, freight,
-                                insurance, quantity, shipments, igi, sector, prosec_rate,
-                                tmec_rate, share, us_duty, cc_rate))
+        items.append(
+            LandedItem(
+                part,
+                fraccion,
+                country,
+                originating,
+                unit_value,
+                freight,
+                insurance,
+                quantity,
+                shipments,
+                igi,
+                sector,
+                prosec_rate,
+                tmec_rate,
+                share,
+                us_duty,
+                cc_rate,
+            )
+        )
     return tuple(items)

@@ -63,6 +63,7 @@ def _tariff_rate(data_dir: Path | None) -> Any:
         # A row with a duty that is not ad valorem raises NoAdValoremRate, a fracción whose
         # NICOs differ NicoNeeded (both ValueErrors, reported on the item).
         return igi_rate_on(tariff_index(data_dir), digits, nico, dt.date.fromisoformat(day))
+
     return lookup
 
 
@@ -72,16 +73,20 @@ def _prosec(data_dir: Path | None) -> Any:
             digits, _ = split_fraccion(fraccion)
         except ValueError:
             return None
-        found = prosec_in_force(prosec_rows(data_dir), digits, dt.date.fromisoformat(day),
-                                sectors)
+        found = prosec_in_force(prosec_rows(data_dir), digits, dt.date.fromisoformat(day), sectors)
         return (found[0].sector, found[0].rate) if found else None
+
     return lookup
 
 
 def scenario_from_data(data: Any, data_dir: Path | None = None) -> LandedScenario:
     scenario, problems = parse_landed_scenario(
-        data, iva_rate_on=_iva_on, igi_rate_of=_tariff_rate(data_dir), parties_on=_parties_on,
-        prosec_of=_prosec(data_dir))
+        data,
+        iva_rate_on=_iva_on,
+        igi_rate_of=_tariff_rate(data_dir),
+        parties_on=_parties_on,
+        prosec_of=_prosec(data_dir),
+    )
     if scenario is None:
         raise CaseError(problems)
     return scenario
@@ -95,17 +100,25 @@ def compute(scenario: LandedScenario, rules: DutyRules | None = None) -> list[Re
     return landed_costs(scenario, dta, rules)
 
 
-def run_landed(data: Any, what_if: Sequence[str] = (), data_dir: Path | None = None,
-               volumes: Mapping[str, Decimal] | None = None) -> LandedResult:
+def run_landed(
+    data: Any,
+    what_if: Sequence[str] = (),
+    data_dir: Path | None = None,
+    volumes: Mapping[str, Decimal] | None = None,
+) -> LandedResult:
     """Base scenario and, when edits are given, the what-if scenario beside it.
 
     ``volumes`` (part → annual quantity, e.g. from the stored ledger) replaces the
     quantities of the file for the parts it names."""
     base = scenario_from_data(data, data_dir)
     if volumes:
-        base = replace(base, items=tuple(
-            replace(item, annual_quantity=volumes.get(item.part, item.annual_quantity))
-            for item in base.items))
+        base = replace(
+            base,
+            items=tuple(
+                replace(item, annual_quantity=volumes.get(item.part, item.annual_quantity))
+                for item in base.items
+            ),
+        )
     out = [("base", base, compute(base))]
     if what_if:
         changed, problems = apply_what_if(data, what_if)
@@ -113,44 +126,68 @@ def run_landed(data: Any, what_if: Sequence[str] = (), data_dir: Path | None = N
             raise CaseError(problems)
         scenario = scenario_from_data(changed, data_dir)
         if volumes:
-            edited = {e.split("=", 1)[0].split(".")[1] for e in what_if
-                      if e.startswith("items.") and e.split("=", 1)[0].endswith(
-                          ".annual_quantity")}
-            scenario = replace(scenario, items=tuple(
-                item if item.part in edited
-                else replace(item, annual_quantity=volumes.get(item.part, item.annual_quantity))
-                for item in scenario.items))
+            edited = {
+                e.split("=", 1)[0].split(".")[1]
+                for e in what_if
+                if e.startswith("items.") and e.split("=", 1)[0].endswith(".annual_quantity")
+            }
+            scenario = replace(
+                scenario,
+                items=tuple(
+                    item
+                    if item.part in edited
+                    else replace(item, annual_quantity=volumes.get(item.part, item.annual_quantity))
+                    for item in scenario.items
+                ),
+            )
         out.append(("what-if", scenario, compute(scenario)))
     return LandedResult(out)
 
 
-def run_landed_file(path: Path, what_if: Sequence[str] = (), data_dir: Path | None = None,
-                    volumes: Mapping[str, Decimal] | None = None) -> LandedResult:
+def run_landed_file(
+    path: Path,
+    what_if: Sequence[str] = (),
+    data_dir: Path | None = None,
+    volumes: Mapping[str, Decimal] | None = None,
+) -> LandedResult:
     return run_landed(load_case_json(path), what_if, data_dir, volumes)
 
 
 def landed_json(result: LandedResult) -> dict[str, Any]:
     def cost_json(c: RegimeCost) -> dict[str, Any]:
         return {
-            "part": c.part, "regime": c.regime, "available": c.available,
-            "reason": c.reason or None, "annual_quantity": format(c.annual_quantity, "f"),
-            "shipments": c.shipments, "customs_value": c.customs_value, "igi": c.igi,
-            "cc": c.cc, "dta": c.dta, "iva": c.iva, "iva_forma_pago": c.iva_forma_pago,
-            "iva_cash_cost": fixed2(c.iva_cash_cost), "art25_igi": c.art25_igi,
+            "part": c.part,
+            "regime": c.regime,
+            "available": c.available,
+            "reason": c.reason or None,
+            "annual_quantity": format(c.annual_quantity, "f"),
+            "shipments": c.shipments,
+            "customs_value": c.customs_value,
+            "igi": c.igi,
+            "cc": c.cc,
+            "dta": c.dta,
+            "iva": c.iva,
+            "iva_forma_pago": c.iva_forma_pago,
+            "iva_cash_cost": fixed2(c.iva_cash_cost),
+            "art25_igi": c.art25_igi,
             "change_of_regime_igi": c.change_of_regime_igi,
             "landed_cost": fixed2(c.landed_cost) if c.available else None,
             "landed_cost_per_unit": fixed2(c.per_unit) if c.available else None,
-            "savings_vs_definitive": (None if c.savings_vs_definitive is None
-                                      else fixed2(c.savings_vs_definitive)),
+            "savings_vs_definitive": (
+                None if c.savings_vs_definitive is None else fixed2(c.savings_vs_definitive)
+            ),
         }
+
     out: dict[str, Any] = {"command": "landed", "scenarios": []}
-    for (name, scenario, costs), (_, totals) in zip(result.scenarios, result.savings(),
-                                                    strict=True):
-        out["scenarios"].append({
-            "name": name, "date": scenario.date.isoformat(),
-            "items": [cost_json(c) for c in costs],
-            "savings_by_regime": {r: fixed2(v) for r, v in totals.items()},
-        })
+    for (name, scenario, costs), (_, totals) in zip(result.scenarios, result.savings(), strict=True):
+        out["scenarios"].append(
+            {
+                "name": name,
+                "date": scenario.date.isoformat(),
+                "items": [cost_json(c) for c in costs],
+                "savings_by_regime": {r: fixed2(v) for r, v in totals.items()},
+            }
+        )
     return out
 
 
@@ -158,24 +195,29 @@ def landed_text(result: LandedResult) -> str:
     lines: list[str] = []
     for name, _, costs in result.scenarios:
         lines.append(f"== {name}")
-        lines.append(f"{'part':<12} {'regime':<11} {'landed/yr':>16} {'per unit':>12} "
-                     f"{'savings/yr':>16}  note")
+        lines.append(
+            f"{'part':<12} {'regime':<11} {'landed/yr':>16} {'per unit':>12} {'savings/yr':>16}  note"
+        )
         for c in costs:
             if not c.available:
-                lines.append(f"{c.part:<12} {c.regime:<11} {'-':>16} {'-':>12} {'-':>16}  "
-                             f"{c.reason}")
+                lines.append(f"{c.part:<12} {c.regime:<11} {'-':>16} {'-':>12} {'-':>16}  {c.reason}")
                 continue
             savings = "" if c.savings_vs_definitive is None else fixed2(c.savings_vs_definitive)
-            lines.append(f"{c.part:<12} {c.regime:<11} {fixed2(c.landed_cost):>16} "
-                         f"{fixed2(c.per_unit):>12} {savings:>16}")
+            lines.append(
+                f"{c.part:<12} {c.regime:<11} {fixed2(c.landed_cost):>16} "
+                f"{fixed2(c.per_unit):>12} {savings:>16}"
+            )
     for name, totals in result.savings():
-        lines.append(f"savings by regime ({name}): " + ", ".join(
-            f"{r} {fixed2(v)}" for r, v in totals.items() if r != "definitive"))
+        lines.append(
+            f"savings by regime ({name}): "
+            + ", ".join(f"{r} {fixed2(v)}" for r, v in totals.items() if r != "definitive")
+        )
     return "\n".join(lines)
 
 
-def write_outputs(result: LandedResult, csv_path: Path | None, xlsx_path: Path | None,
-                  chart_path: Path | None) -> None:
+def write_outputs(
+    result: LandedResult, csv_path: Path | None, xlsx_path: Path | None, chart_path: Path | None
+) -> None:
     if csv_path is not None:
         report.write_csv(result.tables(), csv_path)
     if xlsx_path is not None:

@@ -38,7 +38,7 @@ from immex.duties.tariff_service import read_hts_table, tariff_index
 from immex.duties.values import FieldProblem, Tmec25Result
 from immex.ledger.model import ExportLine, ImportLine, Ledger
 from immex.ledger.orm import ExportLineRow, ImportLineRow, PedimentoRow
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 TRUE = ("true", "yes", "1", "si", "sí")
 FALSE = ("false", "no", "0", "")
@@ -86,8 +86,7 @@ def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
         r8 = _dec(row.get("r8_rate") or "", path.name, number, "r8_rate", problems)
         if part in terms:
             problems.append(Problem(path.name, number, "part", f"{part} repeats"))
-        terms[part] = MaterialTerms(rate, flag in TRUE, (row.get("prosec_sector") or None),
-                                    prosec, r8)
+        terms[part] = MaterialTerms(rate, flag in TRUE, (row.get("prosec_sector") or None), prosec, r8)
     if problems:
         raise InputError(problems)
     return terms
@@ -112,8 +111,7 @@ def read_exchange_rates(path: Path) -> ExchangeRates:
     """CSV with ``exchange_rate`` and ``date`` (DOF rate by date) or ``pedimento``."""
     header, rows = _csv(path)
     if "exchange_rate" not in header or not ({"date", "pedimento"} & set(header)):
-        raise InputError([Problem(path.name, 1, "", "columns: date or pedimento, and "
-                                                    "exchange_rate")])
+        raise InputError([Problem(path.name, 1, "", "columns: date or pedimento, and exchange_rate")])
     problems: list[Problem] = []
     by_ped: dict[str, Decimal] = {}
     dated: dict[dt.date, Decimal] = {}
@@ -159,8 +157,9 @@ def read_us_rates(path: Path, hts_table: Path | None) -> dict[str, Decimal]:
                 problems.append(Problem(path.name, number, "hts", str(exc)))
                 continue
             if found is None or found.general_rate is None:
-                problems.append(Problem(path.name, number, "hts", f"{row['hts']} has no ad "
-                                                                  "valorem rate in the table"))
+                problems.append(
+                    Problem(path.name, number, "hts", f"{row['hts']} has no ad valorem rate in the table")
+                )
                 continue
             rate = found.general_rate
         if rate is None:
@@ -175,12 +174,22 @@ def read_us_rates(path: Path, hts_table: Path | None) -> dict[str, Decimal]:
 def _allocations(session: Session, company: int, run: int | None) -> list[Allocation]:
     from immex.discharge.service import active_allocations
 
-    exports = {r.id: (n, r.line, r.product) for r, n in session.execute(
-        select(ExportLineRow, PedimentoRow.number).join(PedimentoRow)
-        .where(ExportLineRow.company_id == company))}
-    imports = {r.id: (n, r.line) for r, n in session.execute(
-        select(ImportLineRow, PedimentoRow.number).join(PedimentoRow)
-        .where(ImportLineRow.company_id == company))}
+    exports = {
+        r.id: (n, r.line, r.product)
+        for r, n in session.execute(
+            select(ExportLineRow, PedimentoRow.number)
+            .join(PedimentoRow)
+            .where(ExportLineRow.company_id == company)
+        )
+    }
+    imports = {
+        r.id: (n, r.line)
+        for r, n in session.execute(
+            select(ImportLineRow, PedimentoRow.number)
+            .join(PedimentoRow)
+            .where(ImportLineRow.company_id == company)
+        )
+    }
     out = []
     for row in active_allocations(session, company):
         if row.import_line_id is None or (run is not None and row.run_id != run):
@@ -191,8 +200,9 @@ def _allocations(session: Session, company: int, run: int | None) -> list[Alloca
     return out
 
 
-def _terms_with_tariff(ledger: Ledger, terms: dict[str, MaterialTerms],
-                       directory: Path | None) -> dict[str, MaterialTerms]:
+def _terms_with_tariff(
+    ledger: Ledger, terms: dict[str, MaterialTerms], directory: Path | None
+) -> dict[str, MaterialTerms]:
     """Parts without terms take the tariff rate of their fracción + NICO (non-originating).
 
     A part whose fracción has a duty that is not ad valorem gets no rate but the reason,
@@ -228,28 +238,31 @@ class LedgerArt25:
     results: list[Tmec25Result]
 
 
-def art25_from_store(db_url: str, company_code: str, terms_path: Path | None,
-                     fx_path: Path, us_path: Path | None, hts_table: Path | None = None,
-                     run: int | None = None,
-                     period: tuple[dt.date | None, dt.date | None] = (None, None),
-                     data_dir: Path | None = None) -> LedgerArt25:
+def art25_from_store(
+    db_url: str,
+    company_code: str,
+    terms_path: Path | None,
+    fx_path: Path,
+    us_path: Path | None,
+    hts_table: Path | None = None,
+    run: int | None = None,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+    data_dir: Path | None = None,
+) -> LedgerArt25:
     """Art. 2.5 for every export pedimento to the US/Canada of the stored discharge."""
     from immex.ledger.service import company_id, load_ledger
 
     terms = read_material_terms(terms_path) if terms_path is not None else {}
     rates = read_exchange_rates(fx_path)
     us = read_us_rates(us_path, hts_table) if us_path is not None else {}
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                company = company_id(session, company_code, create=False)
-            except LookupError as exc:
-                raise CaseError([FieldProblem("--company", str(exc))]) from exc
-            ledger = load_ledger(session, company)
-            allocations = _allocations(session, company, run)
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url, company=company_code) as uow:
+        session = uow.session
+        try:
+            company = company_id(session, company_code, create=False)
+        except LookupError as exc:
+            raise CaseError([FieldProblem("--company", str(exc))]) from exc
+        ledger = load_ledger(session, company)
+        allocations = _allocations(session, company, run)
     terms = _terms_with_tariff(ledger, terms, data_dir)
 
     def import_rate(line: ImportLine) -> Decimal | None:
@@ -258,22 +271,25 @@ def art25_from_store(db_url: str, company_code: str, terms_path: Path | None,
     def export_rate(line: ExportLine) -> Decimal | None:
         return rates.on(line.pedimento, line.cleared_on)
 
-    cases, problems = export_cases(ledger, allocations, terms, import_rate, export_rate, us,
-                                   period, only_allocated=run is not None)
+    cases, problems = export_cases(
+        ledger, allocations, terms, import_rate, export_rate, us, period, only_allocated=run is not None
+    )
     results: list[Tmec25Result] = []
     for case in cases:
         try:
             results.append(tmec25_case_result(case.case))
         except CaseError as error:
-            problems.extend(FieldProblem(f"export {case.pedimento} {p.path}", p.message)
-                            for p in error.problems)
+            problems.extend(
+                FieldProblem(f"export {case.pedimento} {p.path}", p.message) for p in error.problems
+            )
     if problems:
         raise CaseError(problems)
     return LedgerArt25(cases, results)
 
 
-def ledger_art25_json(found: LedgerArt25, run: int | None,
-                      period: tuple[dt.date | None, dt.date | None]) -> dict[str, Any]:
+def ledger_art25_json(
+    found: LedgerArt25, run: int | None, period: tuple[dt.date | None, dt.date | None]
+) -> dict[str, Any]:
     exports = []
     totals: dict[str, int] = defaultdict(int)
     months: dict[str, dict[str, int]] = {}
@@ -281,46 +297,62 @@ def ledger_art25_json(found: LedgerArt25, run: int | None,
         body = tmec25_json(result)
         body.pop("command")
         for material, source in zip(body["materials"], case.sources, strict=True):
-            material.update({"import_pedimento": source.import_pedimento,
-                             "import_line": source.import_line, "part": source.part,
-                             "qty": format(source.qty, "f"), "export_line": source.export_line})
-        exports.append({"pedimento": case.pedimento, "date": case.date.isoformat(),
-                        "clave": case.clave, "destination": case.destination,
-                        "export_lines": list(case.export_lines), **body})
+            material.update(
+                {
+                    "import_pedimento": source.import_pedimento,
+                    "import_line": source.import_line,
+                    "part": source.part,
+                    "qty": format(source.qty, "f"),
+                    "export_line": source.export_line,
+                }
+            )
+        exports.append(
+            {
+                "pedimento": case.pedimento,
+                "date": case.date.isoformat(),
+                "clave": case.clave,
+                "destination": case.destination,
+                "export_lines": list(case.export_lines),
+                **body,
+            }
+        )
         month = months.setdefault(case.date.strftime("%Y-%m"), defaultdict(int))
         for key in ("mexican_igi", "exemption", "payable", "dta_complementario"):
             totals[key] += body[key]
             month[key] += body[key]
         month["exports"] += 1
     return {
-        "command": "tmec25", "source": "store", "run": run,
+        "command": "tmec25",
+        "source": "store",
+        "run": run,
         "from": period[0].isoformat() if period[0] else None,
         "to": period[1].isoformat() if period[1] else None,
-        "exports": exports, "totals": {**dict(totals), "exports": len(exports)},
+        "exports": exports,
+        "totals": {**dict(totals), "exports": len(exports)},
         "by_month": {key: dict(value) for key, value in sorted(months.items())},
     }
 
 
-def import_volumes(db_url: str, company_code: str, start: dt.date, end: dt.date,
-                   parts: Sequence[str] | None = None) -> dict[str, Decimal]:
+def import_volumes(
+    db_url: str, company_code: str, start: dt.date, end: dt.date, parts: Sequence[str] | None = None
+) -> dict[str, Decimal]:
     """Quantity imported per part with clearance in [start, end] (the company's actual
     volumes for landed cost)."""
     from immex.ledger.service import company_id
 
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                company = company_id(session, company_code, create=False)
-            except LookupError as exc:
-                raise CaseError([FieldProblem("--company", str(exc))]) from exc
-            query = select(ImportLineRow.part, ImportLineRow.qty).where(
-                ImportLineRow.company_id == company, ImportLineRow.cleared_on >= start,
-                ImportLineRow.cleared_on <= end)
-            volumes: dict[str, Decimal] = defaultdict(Decimal)
-            for part, qty in session.execute(query):
-                if parts is None or part in parts:
-                    volumes[part] += qty
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url, company=company_code) as uow:
+        session = uow.session
+        try:
+            company = company_id(session, company_code, create=False)
+        except LookupError as exc:
+            raise CaseError([FieldProblem("--company", str(exc))]) from exc
+        query = select(ImportLineRow.part, ImportLineRow.qty).where(
+            ImportLineRow.company_id == company,
+            ImportLineRow.cleared_on >= start,
+            ImportLineRow.cleared_on <= end,
+        )
+        volumes: dict[str, Decimal] = defaultdict(Decimal)
+        for part, qty in session.execute(query):
+            if parts is None or part in parts:
+                volumes[part] += qty
     return dict(volumes)

@@ -49,25 +49,34 @@ def resolve_dta(case: PedimentoCase, rules: DutyRules) -> tuple[DtaInputs | None
     needs_quota = case.clave in ("IN", "AF") or needs_fr_i
     where = _table_span(rules)
     if needs_fr_i and fr_i is None:
-        problems.append(FieldProblem(
-            "date", f"no LFD Art. 49 fr. I rate in force on {case.date.isoformat()} in the DTA "
-                    f"table ({where})"))
+        problems.append(
+            FieldProblem(
+                "date",
+                f"no LFD Art. 49 fr. I rate in force on {case.date.isoformat()} in the DTA table ({where})",
+            )
+        )
     if case.clave == "AF" and fr_ii is None:
-        problems.append(FieldProblem(
-            "date", f"no LFD Art. 49 fr. II rate in force on {case.date.isoformat()} in the DTA "
-                    f"table ({where})"))
+        problems.append(
+            FieldProblem(
+                "date",
+                f"no LFD Art. 49 fr. II rate in force on {case.date.isoformat()} in the DTA table ({where})",
+            )
+        )
     if needs_quota and quota is None:
-        problems.append(FieldProblem(
-            "date", f"no LFD Art. 49 fr. III quota in force on {case.date.isoformat()} in the DTA "
-                    f"table ({where}); give it as quotas.dta_iii"))
+        problems.append(
+            FieldProblem(
+                "date",
+                f"no LFD Art. 49 fr. III quota in force on {case.date.isoformat()} in the DTA "
+                f"table ({where}); give it as quotas.dta_iii",
+            )
+        )
     if problems:
         return None, problems
     return DtaInputs(fr_i, fr_ii, quota), []
 
 
 def _table_span(rules: DutyRules) -> str:
-    spans = [f"{r.since.isoformat()}..{r.until.isoformat() if r.until else ''}"
-             for r in rules.dta.rows]
+    spans = [f"{r.since.isoformat()}..{r.until.isoformat() if r.until else ''}" for r in rules.dta.rows]
     return "rows " + ", ".join(spans) if spans else "empty"
 
 
@@ -81,8 +90,9 @@ def _customs_values(case: PedimentoCase) -> list[int]:
     total = sum((exact(line.value) for line in case.lines), Fraction(0))
     inc = exact(case.incrementables.total())
     rate = exact(case.exchange_rate)
-    return [payment_round((exact(line.value) + inc * exact(line.value) / total) * rate)
-            for line in case.lines]
+    return [
+        payment_round((exact(line.value) + inc * exact(line.value) / total) * rate) for line in case.lines
+    ]
 
 
 def dta_base_value(case: PedimentoCase) -> int:
@@ -128,20 +138,25 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     if case.clave == "A1":
         dta_amount = dta_def
         if base_b == 0:
-            dta_row = ContributionRow(dta_code, dta_abbr, fixed2(Fraction(0)), "0", 0,
-                                      fp["exento"], None)
+            dta_row = ContributionRow(dta_code, dta_abbr, fixed2(Fraction(0)), "0", 0, fp["exento"], None)
         else:
-            rate_text = (_plain(dta.fr_i_rate) if def_tipo == tipos["al_millar"]
-                         else _plain(dta.fr_iii_quota))
-            dta_row = ContributionRow(dta_code, dta_abbr, fixed2(Fraction(base_b)), rate_text,
-                                      dta_amount, fp["efectivo"], def_tipo)
+            rate_text = _plain(dta.fr_i_rate) if def_tipo == tipos["al_millar"] else _plain(dta.fr_iii_quota)
+            dta_row = ContributionRow(
+                dta_code, dta_abbr, fixed2(Fraction(base_b)), rate_text, dta_amount, fp["efectivo"], def_tipo
+            )
         share_total = dta_amount
     elif case.clave == "IN":
         assert dta.fr_iii_quota is not None
         dta_amount = payment_round(exact(dta.fr_iii_quota))
-        dta_row = ContributionRow(dta_code, dta_abbr, fixed2(Fraction(total_va)),
-                                  _plain(dta.fr_iii_quota), dta_amount, fp["efectivo"],
-                                  tipos["cuota_fija"])
+        dta_row = ContributionRow(
+            dta_code,
+            dta_abbr,
+            fixed2(Fraction(total_va)),
+            _plain(dta.fr_iii_quota),
+            dta_amount,
+            fp["efectivo"],
+            tipos["cuota_fija"],
+        )
         share_total = dta_def
     else:  # AF
         assert dta.fr_ii_rate is not None and dta.fr_iii_quota is not None
@@ -150,8 +165,9 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
         dta_amount = payment_round(max(al_millar, quota))
         tipo = tipos["al_millar"] if al_millar >= quota else tipos["minima"]
         rate_text = _plain(dta.fr_ii_rate) if tipo == tipos["al_millar"] else _plain(dta.fr_iii_quota)
-        dta_row = ContributionRow(dta_code, dta_abbr, fixed2(Fraction(total_va)), rate_text,
-                                  dta_amount, fp["efectivo"], tipo)
+        dta_row = ContributionRow(
+            dta_code, dta_abbr, fixed2(Fraction(total_va)), rate_text, dta_amount, fp["efectivo"], tipo
+        )
         share_total = dta_def
 
     igi_code, igi_abbr = codes["igi"]
@@ -175,13 +191,15 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
         cc = 0
         if line.cc_rate > 0:
             cc = payment_round(va * exact(line.cc_rate))
-            rows.append(ContributionRow(cc_code, cc_abbr, fixed2(Fraction(va)), _plain(line.cc_rate),
-                                        cc, fp["efectivo"]))
+            rows.append(
+                ContributionRow(
+                    cc_code, cc_abbr, fixed2(Fraction(va)), _plain(line.cc_rate), cc, fp["efectivo"]
+                )
+            )
         share = _dta_share(share_total, va, base_b, base_n, share_by_value, _in_dta_base(line))
         iva_base = va + igi + cc + share
         iva = payment_round(iva_base * exact(line.iva_rate))
-        rows.append(ContributionRow(iva_code, iva_abbr, fixed2(iva_base), _plain(line.iva_rate),
-                                    iva, iva_fp))
+        rows.append(ContributionRow(iva_code, iva_abbr, fixed2(iva_base), _plain(line.iva_rate), iva, iva_fp))
         lines.append(LineResult(line.line, line.fraccion, va, tuple(rows)))
 
     by_code: dict[int, int] = {}
@@ -190,12 +208,12 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
         by_code[row.code] = by_code.get(row.code, 0) + row.amount
         if row.forma_pago == fp["efectivo"]:
             cash += row.amount
-    return PedimentoResult(case.clave, case.date, tuple(lines), dta_row, total_va,
-                           dict(sorted(by_code.items())), cash)
+    return PedimentoResult(
+        case.clave, case.date, tuple(lines), dta_row, total_va, dict(sorted(by_code.items())), cash
+    )
 
 
-def _dta_share(total: int, va: int, base_b: int, base_n: int, by_value: bool,
-               in_base: bool) -> Fraction:
+def _dta_share(total: int, va: int, base_b: int, base_n: int, by_value: bool, in_base: bool) -> Fraction:
     """D_i of contract rule 6 (version 2), exact: ``X * VA_i / B`` when the fr. I rate set
     the DTA (``B * rate > quota``), else ``X / N`` over the N lines of the DTA base (the
     fr. III minimum is one charge per operation, which the authority's records split in

@@ -28,15 +28,15 @@ _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%?$")
 
 @dataclass(frozen=True, slots=True)
 class TariffRow:
-    fraccion: str          # eight digits, no dots
-    nico: str              # two digits, or "" when the row is for the whole fracción
+    fraccion: str  # eight digits, no dots
+    nico: str  # two digits, or "" when the row is for the whole fracción
     description: str
-    unit: str              # Apéndice 7 unit (UMT) as the source writes it, or ""
+    unit: str  # Apéndice 7 unit (UMT) as the source writes it, or ""
     igi_rate: Decimal | None
     since: dt.date
     until: dt.date | None
     source: str
-    igi_text: str = ""     # the import duty as the Tarifa writes it when it is not ad valorem
+    igi_text: str = ""  # the import duty as the Tarifa writes it when it is not ad valorem
 
     def covers(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)
@@ -44,8 +44,17 @@ class TariffRow:
     def spanning(self, since: dt.date, until: dt.date | None) -> TariffRow:
         """The same row in force from ``since`` through ``until`` (built directly:
         ``dataclasses.replace`` is the slow part of merging a whole Tarifa)."""
-        return TariffRow(self.fraccion, self.nico, self.description, self.unit, self.igi_rate,
-                         since, until, self.source, self.igi_text)
+        return TariffRow(
+            self.fraccion,
+            self.nico,
+            self.description,
+            self.unit,
+            self.igi_rate,
+            since,
+            until,
+            self.source,
+            self.igi_text,
+        )
 
     @property
     def key(self) -> tuple[str, str]:
@@ -59,10 +68,11 @@ class TariffRow:
     def no_rate_reason(self, day: dt.date) -> str:
         """Why this row gives no IGI rate on ``day`` (for the row that has none)."""
         if self.igi_text:
-            return (f"fracción {self.code} has no ad valorem rate in the tariff on "
-                    f"{day.isoformat()}: its import duty is {self.igi_text!r} ({self.source})")
-        return (f"fracción {self.code} has no IGI rate in the tariff on {day.isoformat()} "
-                f"({self.source})")
+            return (
+                f"fracción {self.code} has no ad valorem rate in the tariff on "
+                f"{day.isoformat()}: its import duty is {self.igi_text!r} ({self.source})"
+            )
+        return f"fracción {self.code} has no IGI rate in the tariff on {day.isoformat()} ({self.source})"
 
 
 def split_fraccion(text: str) -> tuple[str, str | None]:
@@ -110,12 +120,16 @@ def parse_tigie_rate(text: str) -> Decimal | None:
     return Decimal(match.group(1)) / 100
 
 
-def in_force(rows: Iterable[TariffRow], fraccion: str, nico: str | None,
-             day: dt.date) -> list[TariffRow]:
+def in_force(rows: Iterable[TariffRow], fraccion: str, nico: str | None, day: dt.date) -> list[TariffRow]:
     """The rows of a fracción (one NICO, or all of them) in force on ``day``."""
-    return sorted((row for row in rows if row.fraccion == fraccion
-                   and (nico is None or row.nico == nico) and row.covers(day)),
-                  key=lambda r: r.nico)
+    return sorted(
+        (
+            row
+            for row in rows
+            if row.fraccion == fraccion and (nico is None or row.nico == nico) and row.covers(day)
+        ),
+        key=lambda r: r.nico,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +147,9 @@ class ReleaseMerge:
     closed: int
 
 
-def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
-                  since: dt.date, *, full: bool = False) -> ReleaseMerge:
+def apply_release(
+    current: Sequence[TariffRow], release: Sequence[TariffRow], since: dt.date, *, full: bool = False
+) -> ReleaseMerge:
     """Apply an official release in force from ``since`` to the current table.
 
     For each (fracción, NICO) of the release, the row open on ``since`` is closed the day
@@ -161,8 +176,7 @@ def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
         if not entry.nico and entry.fraccion in open_nicos:
             del by_key[entry.key]
             for old in open_nicos[entry.fraccion]:
-                by_key.setdefault(old.key, replace(entry, nico=old.nico,
-                                                   description=old.description))
+                by_key.setdefault(old.key, replace(entry, nico=old.nico, description=old.description))
     out: list[TariffRow] = []
     kept: set[tuple[str, str]] = set()
     changed: set[tuple[str, str]] = set()
@@ -185,8 +199,13 @@ def apply_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
         if key not in kept:
             out.append(new.spanning(since, later.get(key)))
     out.sort(key=lambda r: (r.fraccion, r.nico, r.since))
-    return ReleaseMerge(out, added=len(by_key.keys() - kept - changed), changed=len(changed),
-                        unchanged=len(kept), closed=len(closed))
+    return ReleaseMerge(
+        out,
+        added=len(by_key.keys() - kept - changed),
+        changed=len(changed),
+        unchanged=len(kept),
+        closed=len(closed),
+    )
 
 
 def _next_starts(starts: Iterable[tuple[K, dt.date]], since: dt.date) -> dict[K, dt.date]:
@@ -200,8 +219,12 @@ def _next_starts(starts: Iterable[tuple[K, dt.date]], since: dt.date) -> dict[K,
 
 
 def _same_entry(old: TariffRow, new: TariffRow) -> bool:
-    return ((old.description, old.unit, old.igi_rate, old.igi_text)
-            == (new.description, new.unit, new.igi_rate, new.igi_text))
+    return (old.description, old.unit, old.igi_rate, old.igi_text) == (
+        new.description,
+        new.unit,
+        new.igi_rate,
+        new.igi_text,
+    )
 
 
 class NoAdValoremRate(ValueError):
@@ -224,9 +247,14 @@ class TariffIndex:
         return cls({key: tuple(found) for key, found in grouped.items()})
 
     def in_force(self, fraccion: str, nico: str | None, day: dt.date) -> list[TariffRow]:
-        return sorted((row for row in self.by_fraccion.get(fraccion, ())
-                       if (nico is None or row.nico == nico) and row.covers(day)),
-                      key=lambda r: r.nico)
+        return sorted(
+            (
+                row
+                for row in self.by_fraccion.get(fraccion, ())
+                if (nico is None or row.nico == nico) and row.covers(day)
+            ),
+            key=lambda r: r.nico,
+        )
 
 
 class NicoNeeded(ValueError):
@@ -234,8 +262,9 @@ class NicoNeeded(ValueError):
     the NICO (10 digits)."""
 
 
-def igi_rate_on(rows: Iterable[TariffRow] | TariffIndex, fraccion: str, nico: str | None,
-                day: dt.date) -> Decimal | None:
+def igi_rate_on(
+    rows: Iterable[TariffRow] | TariffIndex, fraccion: str, nico: str | None, day: dt.date
+) -> Decimal | None:
     """The ad valorem IGI rate of a fracción + NICO on ``day``, None when the table has no
     rate for it (no row, or a row without a rate: a descriptions-only catalog, or a date
     the shipped rates do not vouch for).
@@ -247,21 +276,27 @@ def igi_rate_on(rows: Iterable[TariffRow] | TariffIndex, fraccion: str, nico: st
     Raises :class:`NoAdValoremRate` naming the fracción, the date and the duty's text
     when the row in force has a specific, mixed or prohibited duty.
     """
-    found = (rows.in_force(fraccion, nico, day) if isinstance(rows, TariffIndex)
-             else in_force(rows, fraccion, nico, day))
+    found = (
+        rows.in_force(fraccion, nico, day)
+        if isinstance(rows, TariffIndex)
+        else in_force(rows, fraccion, nico, day)
+    )
     if not found:
         return None
     if len({(r.igi_rate, r.igi_text) for r in found}) > 1:
-        raise NicoNeeded(f"fracción {dotted(fraccion)} has NICOs with different duties on "
-                         f"{day.isoformat()}: give the NICO (10 digits)")
+        raise NicoNeeded(
+            f"fracción {dotted(fraccion)} has NICOs with different duties on "
+            f"{day.isoformat()}: give the NICO (10 digits)"
+        )
     row = found[0]
     if row.igi_rate is None and row.igi_text:
         raise NoAdValoremRate(row.no_rate_reason(day))
     return row.igi_rate
 
 
-def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
-                  since: dt.date) -> list[TariffRow]:
+def merge_release(
+    current: Sequence[TariffRow], release: Sequence[TariffRow], since: dt.date
+) -> list[TariffRow]:
     """The table after a partial release (see :func:`apply_release`)."""
     return apply_release(current, release, since).rows
 
@@ -270,9 +305,9 @@ def merge_release(current: Sequence[TariffRow], release: Sequence[TariffRow],
 class HtsRow:
     """A US HTS line the company exports under, with its general (column 1) duty."""
 
-    hts: str                    # 8 or 10 digits, no dots
+    hts: str  # 8 or 10 digits, no dots
     description: str
-    general_text: str           # as the HTS writes it: "2.5%", "Free", "4.4¢/kg"
+    general_text: str  # as the HTS writes it: "2.5%", "Free", "4.4¢/kg"
     general_rate: Decimal | None  # ad valorem fraction; None when not ad valorem
     source: str
 
@@ -323,17 +358,24 @@ class ProsecRow:
         return self.since <= day and (self.until is None or day <= self.until)
 
 
-def prosec_in_force(rows: Iterable[ProsecRow], fraccion: str, day: dt.date,
-                    sectors: Iterable[str] | None = None) -> list[ProsecRow]:
+def prosec_in_force(
+    rows: Iterable[ProsecRow], fraccion: str, day: dt.date, sectors: Iterable[str] | None = None
+) -> list[ProsecRow]:
     """PROSEC rows of a fracción in force on ``day`` (only ``sectors`` when given)."""
     wanted = None if sectors is None else set(sectors)
-    return sorted((row for row in rows if row.fraccion == fraccion and row.covers(day)
-                   and (wanted is None or row.sector in wanted)),
-                  key=lambda r: (r.rate, r.sector))
+    return sorted(
+        (
+            row
+            for row in rows
+            if row.fraccion == fraccion and row.covers(day) and (wanted is None or row.sector in wanted)
+        ),
+        key=lambda r: (r.rate, r.sector),
+    )
 
 
-def merge_prosec(current: Sequence[ProsecRow], release: Sequence[ProsecRow],
-                 since: dt.date) -> list[ProsecRow]:
+def merge_prosec(
+    current: Sequence[ProsecRow], release: Sequence[ProsecRow], since: dt.date
+) -> list[ProsecRow]:
     """Like :func:`merge_release`, keyed by (sector, fracción)."""
     by_key = {(row.sector, row.fraccion): row for row in release}
     out: list[ProsecRow] = []
@@ -350,7 +392,8 @@ def merge_prosec(current: Sequence[ProsecRow], release: Sequence[ProsecRow],
         elif row.since <= day_before:
             out.append(replace(row, until=day_before))
     later = _next_starts((((row.sector, row.fraccion), row.since) for row in current), since)
-    out.extend(replace(new, since=since, until=later.get(key)) for key, new in by_key.items()
-               if key not in kept)
+    out.extend(
+        replace(new, since=since, until=later.get(key)) for key, new in by_key.items() if key not in kept
+    )
     out.sort(key=lambda r: (r.fraccion, r.sector, r.since))
     return out

@@ -45,8 +45,7 @@ from immex.duties.tariff import (
 )
 from immex.duties.tariff_shipped import compose_shipped
 
-TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until",
-                  "source")
+TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until", "source")
 # Added for duties that are not ad valorem (the Tarifa's text, igi_rate empty). A table
 # whose rows all have an ad valorem rate or none is still written without it, and a table
 # without it (every file written before it existed) reads as before.
@@ -58,15 +57,23 @@ DATA_DIR_ENV = "IMMEX_DATA_DIR"
 
 # Header names accepted in an official tariff file (compared without accents/case/spaces).
 OFFICIAL_ALIASES: dict[str, tuple[str, ...]] = {
-    "fraccion": ("fraccion", "fraccionarancelaria", "fraccionaria", "codigo", "fraccionnico",
-                 "fraccion8"),
+    "fraccion": ("fraccion", "fraccionarancelaria", "fraccionaria", "codigo", "fraccionnico", "fraccion8"),
     "nico": ("nico", "numerodeidentificacioncomercial"),
-    "description": ("descripcion", "descripciondelamercancia", "description",
-                    "descripcioncompleta"),
+    "description": ("descripcion", "descripciondelamercancia", "description", "descripcioncompleta"),
     "unit": ("unidad", "umt", "um", "unidaddemedida", "unidaddetarifa", "unit", "unidadmedida"),
-    "igi_rate": ("igi", "arancel", "impuestoimportacion", "impuestodeimportacion", "advalorem",
-                 "igiimportacion", "tasaimportacion", "importacion", "imp", "import",
-                 "arancelimportacion"),
+    "igi_rate": (
+        "igi",
+        "arancel",
+        "impuestoimportacion",
+        "impuestodeimportacion",
+        "advalorem",
+        "igiimportacion",
+        "tasaimportacion",
+        "importacion",
+        "imp",
+        "import",
+        "arancelimportacion",
+    ),
     # Optional: a column beside the rate that holds "Ex." or the text of a specific or
     # mixed duty, with 0.0 in the rate column (the layout of the TIGIE copy described in
     # docs/duties.md, "Tariff data sources"): that 0.0 is not a rate.
@@ -98,10 +105,20 @@ def shipped_tariff_text() -> str:
 def read_tariff_csv(text: str, name: str) -> list[TariffRow]:
     """Parse a table in this project's format; raise InputError listing every bad cell."""
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or tuple(reader.fieldnames) not in (TARIFF_COLUMNS,
-                                                                      TARIFF_COLUMNS_WITH_TEXT):
-        raise InputError([Problem(name, 1, "", f"header must be {','.join(TARIFF_COLUMNS)} "
-                                               "(optionally followed by ,igi_text)")])
+    if reader.fieldnames is None or tuple(reader.fieldnames) not in (
+        TARIFF_COLUMNS,
+        TARIFF_COLUMNS_WITH_TEXT,
+    ):
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    1,
+                    "",
+                    f"header must be {','.join(TARIFF_COLUMNS)} (optionally followed by ,igi_text)",
+                )
+            ]
+        )
     rows: list[TariffRow] = []
     problems: list[Problem] = []
     for number, raw in enumerate(reader, start=2):
@@ -132,12 +149,28 @@ def read_tariff_csv(text: str, name: str) -> list[TariffRow]:
             continue
         text = (raw.get("igi_text") or "").strip()
         if text and rate is not None:
-            problems.append(Problem(name, number, "igi_text", "a row has an ad valorem igi_rate "
-                                                              "or the text of another duty, "
-                                                              "not both"))
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    "igi_text",
+                    "a row has an ad valorem igi_rate or the text of another duty, not both",
+                )
+            )
             continue
-        rows.append(TariffRow(fraccion, nico or (nico_in or ""), raw["description"],
-                              raw["unit"], rate, since, until, raw["source"], text))
+        rows.append(
+            TariffRow(
+                fraccion,
+                nico or (nico_in or ""),
+                raw["description"],
+                raw["unit"],
+                rate,
+                since,
+                until,
+                raw["source"],
+                text,
+            )
+        )
     if problems:
         raise InputError(problems)
     return rows
@@ -151,9 +184,16 @@ def write_tariff_csv(rows: Iterable[TariffRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TARIFF_COLUMNS_WITH_TEXT if with_text else TARIFF_COLUMNS)
     for row in rows:
-        cells = [row.fraccion, row.nico, row.description, row.unit,
-                 "" if row.igi_rate is None else format(row.igi_rate, "f"),
-                 row.since.isoformat(), row.until.isoformat() if row.until else "", row.source]
+        cells = [
+            row.fraccion,
+            row.nico,
+            row.description,
+            row.unit,
+            "" if row.igi_rate is None else format(row.igi_rate, "f"),
+            row.since.isoformat(),
+            row.until.isoformat() if row.until else "",
+            row.source,
+        ]
         writer.writerow([*cells, row.igi_text] if with_text else cells)
     return out.getvalue()
 
@@ -200,8 +240,7 @@ def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None)
     except ValueError as exc:
         raise InputError([Problem("", None, "FRACCION", str(exc))]) from exc
     rows = in_force(tariff_rows(directory), fraccion, nico, day)
-    return TariffAnswer(fraccion, nico, day, rows,
-                        prosec_in_force(prosec_rows(directory), fraccion, day))
+    return TariffAnswer(fraccion, nico, day, rows, prosec_in_force(prosec_rows(directory), fraccion, day))
 
 
 def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -211,8 +250,7 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
 
         book = load_workbook(path, read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        cells = [["" if c is None else str(c) for c in row]
-                 for row in sheet.iter_rows(values_only=True)]
+        cells = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
     else:
         text = path.read_text(encoding="utf-8-sig")
@@ -226,13 +264,22 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
     # The header is the first row that names a fracción column.
     for index, row in enumerate(cells):
         if any(_norm(c) in OFFICIAL_ALIASES["fraccion"] for c in row):
-            return row, cells[index + 1:]
-    raise InputError([Problem(path.name, None, "", "no header row with a fracción column "
-                                                    f"(one of {OFFICIAL_ALIASES['fraccion']})")])
+            return row, cells[index + 1 :]
+    raise InputError(
+        [
+            Problem(
+                path.name,
+                None,
+                "",
+                f"no header row with a fracción column (one of {OFFICIAL_ALIASES['fraccion']})",
+            )
+        ]
+    )
 
 
-def read_official_tariff(path: Path, since: dt.date, source: str, *,
-                         non_ad_valorem: str = "reject") -> list[TariffRow]:
+def read_official_tariff(
+    path: Path, since: dt.date, source: str, *, non_ad_valorem: str = "reject"
+) -> list[TariffRow]:
     """Rows of an official tariff file (SNICE/SIAVI/DOF export as CSV or XLSX).
 
     Columns are found by header name (see ``OFFICIAL_ALIASES``); the fracción may carry
@@ -243,8 +290,16 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
     that is not a percentage is a problem either way.
     """
     if non_ad_valorem not in NON_AD_VALOREM:
-        raise InputError([Problem("", None, "--non-ad-valorem",
-                                  f"{non_ad_valorem!r} is not one of {', '.join(NON_AD_VALOREM)}")])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    None,
+                    "--non-ad-valorem",
+                    f"{non_ad_valorem!r} is not one of {', '.join(NON_AD_VALOREM)}",
+                )
+            ]
+        )
     header, body = _rows_of(path)
     position: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -261,18 +316,25 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
     problems: list[Problem] = []
     for needed in _NEEDED:
         if needed not in position:
-            problems.append(Problem(path.name, 1, needed,
-                                    f"no column for {needed} (accepted headers: "
-                                    f"{', '.join(OFFICIAL_ALIASES[needed])})"))
+            problems.append(
+                Problem(
+                    path.name,
+                    1,
+                    needed,
+                    f"no column for {needed} (accepted headers: {', '.join(OFFICIAL_ALIASES[needed])})",
+                )
+            )
     if problems:
         raise InputError(problems)
     rows: list[TariffRow] = []
     seen: dict[tuple[str, str], int] = {}
     for offset, cells in enumerate(body):
         number = offset + first
+
         def cell(field: str, cells: list[str] = cells) -> str:
             index = position.get(field)
             return cells[index].strip() if index is not None and index < len(cells) else ""
+
         if not any(c.strip() for c in cells) or not cell("fraccion"):
             continue
         code = cell("fraccion").replace(".", "").replace(" ", "")
@@ -296,19 +358,28 @@ def read_official_tariff(path: Path, since: dt.date, source: str, *,
                 problems.append(Problem(path.name, number, "igi_rate", str(exc)))
                 continue
             if non_ad_valorem != "keep":
-                problems.append(Problem(path.name, number, "igi_rate",
-                                        f"{exc}; --non-ad-valorem keep loads such a row "
-                                        "without a rate, keeping its text"))
+                problems.append(
+                    Problem(
+                        path.name,
+                        number,
+                        "igi_rate",
+                        f"{exc}; --non-ad-valorem keep loads such a row without a rate, keeping its text",
+                    )
+                )
                 continue
             rate, text = None, duty
         key = (fraccion, nico)
         if key in seen:
-            problems.append(Problem(path.name, number, "fraccion",
-                                    f"{fraccion} NICO {nico or '-'} repeats row {seen[key]}"))
+            problems.append(
+                Problem(
+                    path.name, number, "fraccion", f"{fraccion} NICO {nico or '-'} repeats row {seen[key]}"
+                )
+            )
             continue
         seen[key] = number
-        rows.append(TariffRow(fraccion, nico, cell("description"), cell("unit"), rate, since,
-                              None, source, text))
+        rows.append(
+            TariffRow(fraccion, nico, cell("description"), cell("unit"), rate, since, None, source, text)
+        )
     if problems:
         raise InputError(problems)
     if not rows:
@@ -334,8 +405,7 @@ def _duty_cell(rate: str, note: str) -> tuple[str, str]:
     if not is_duty_text(note):
         return rate, f"the note {note!r} is neither Ex. nor the text of a duty"
     if value:
-        return rate, (f"an ad valorem rate {rate} and the duty {note!r} in the note: "
-                      "which one is the duty?")
+        return rate, (f"an ad valorem rate {rate} and the duty {note!r} in the note: which one is the duty?")
     return note, ""
 
 
@@ -352,8 +422,7 @@ def read_satcfdi_catalog(db_path: Path, since: dt.date, source: str) -> list[Tar
     has none, so ``igi_rate`` stays empty."""
     connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        pairs = connection.execute(
-            "SELECT key, value FROM C5bc_c_FraccionArancelaria").fetchall()
+        pairs = connection.execute("SELECT key, value FROM C5bc_c_FraccionArancelaria").fetchall()
     finally:
         connection.close()
     rows = []
@@ -391,15 +460,25 @@ def _write_table(directory: Path | None, name: str, text: str) -> Path:
     return target
 
 
-def tariff_update(file: Path, since: dt.date, source: str, directory: Path | None = None, *,
-                  satcfdi: bool = False, non_ad_valorem: str = "reject",
-                  full: bool = False) -> TariffUpdate:
+def tariff_update(
+    file: Path,
+    since: dt.date,
+    source: str,
+    directory: Path | None = None,
+    *,
+    satcfdi: bool = False,
+    non_ad_valorem: str = "reject",
+    full: bool = False,
+) -> TariffUpdate:
     """Merge an official release into the table (``full``: the release is the whole Tarifa
     in force from ``since``, so rows it does not list are closed the day before)."""
     if not source.strip():
         raise InputError([Problem("", None, "--source", "give the citation of the file")])
-    release = (read_satcfdi_catalog(file, since, source) if satcfdi
-               else read_official_tariff(file, since, source, non_ad_valorem=non_ad_valorem))
+    release = (
+        read_satcfdi_catalog(file, since, source)
+        if satcfdi
+        else read_official_tariff(file, since, source, non_ad_valorem=non_ad_valorem)
+    )
     merge = apply_release(tariff_rows(directory), release, since, full=full)
     target = _write_table(directory, "ligie.csv", write_tariff_csv(merge.rows))
     return TariffUpdate(target, len(release), sum(1 for r in release if r.igi_text), merge)
@@ -425,10 +504,16 @@ def prosec_rows(directory: Path | None = None) -> list[ProsecRow]:
         raise InputError([Problem(path.name, 1, "", f"header must be {','.join(PROSEC_COLUMNS)}")])
     rows = []
     for raw in reader:
-        rows.append(ProsecRow(raw["sector"], raw["fraccion"], parse_decimal(raw["rate"]),
-                              dt.date.fromisoformat(raw["since"]),
-                              dt.date.fromisoformat(raw["until"]) if raw["until"] else None,
-                              raw["source"]))
+        rows.append(
+            ProsecRow(
+                raw["sector"],
+                raw["fraccion"],
+                parse_decimal(raw["rate"]),
+                dt.date.fromisoformat(raw["since"]),
+                dt.date.fromisoformat(raw["until"]) if raw["until"] else None,
+                raw["source"],
+            )
+        )
     return rows
 
 
@@ -441,9 +526,11 @@ def read_official_prosec(path: Path, since: dt.date, source: str) -> list[Prosec
         for field, aliases in PROSEC_ALIASES.items():
             if _norm(name) in aliases and field not in position:
                 position[field] = index
-    problems = [Problem(path.name, 1, f, f"no column for {f} (accepted headers: "
-                                         f"{', '.join(PROSEC_ALIASES[f])})")
-                for f in PROSEC_ALIASES if f not in position]
+    problems = [
+        Problem(path.name, 1, f, f"no column for {f} (accepted headers: {', '.join(PROSEC_ALIASES[f])})")
+        for f in PROSEC_ALIASES
+        if f not in position
+    ]
     if problems:
         raise InputError(problems)
     rows: list[ProsecRow] = []
@@ -464,8 +551,14 @@ def read_official_prosec(path: Path, since: dt.date, source: str) -> list[Prosec
             continue
         key = (values["sector"], fraccion)
         if key in seen:
-            problems.append(Problem(path.name, number, "fraccion",
-                                    f"sector {key[0]} fracción {fraccion} repeats row {seen[key]}"))
+            problems.append(
+                Problem(
+                    path.name,
+                    number,
+                    "fraccion",
+                    f"sector {key[0]} fracción {fraccion} repeats row {seen[key]}",
+                )
+            )
             continue
         seen[key] = number
         rows.append(ProsecRow(values["sector"], fraccion, rate, since, None, source))
@@ -474,8 +567,9 @@ def read_official_prosec(path: Path, since: dt.date, source: str) -> list[Prosec
     return rows
 
 
-def prosec_update(file: Path, since: dt.date, source: str,
-                  directory: Path | None = None) -> tuple[Path, int, int]:
+def prosec_update(
+    file: Path, since: dt.date, source: str, directory: Path | None = None
+) -> tuple[Path, int, int]:
     if not source.strip():
         raise InputError([Problem("", None, "--source", "give the citation of the file")])
     release = read_official_prosec(file, since, source)
@@ -484,16 +578,27 @@ def prosec_update(file: Path, since: dt.date, source: str,
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PROSEC_COLUMNS)
     for row in merged:
-        writer.writerow([row.sector, row.fraccion, format(row.rate, "f"), row.since.isoformat(),
-                         row.until.isoformat() if row.until else "", row.source])
+        writer.writerow(
+            [
+                row.sector,
+                row.fraccion,
+                format(row.rate, "f"),
+                row.since.isoformat(),
+                row.until.isoformat() if row.until else "",
+                row.source,
+            ]
+        )
     target = _write_table(directory, "prosec.csv", out.getvalue())
     return target, len(release), len(merged)
 
 
 # --- US HTS -----------------------------------------------------------------------------
 
-_HTS_CSV = {"number": ("htsnumber", "htsno"), "description": ("description",),
-            "general": ("generalrateofduty", "general")}
+_HTS_CSV = {
+    "number": ("htsnumber", "htsno"),
+    "description": ("description",),
+    "general": ("generalrateofduty", "general"),
+}
 
 
 def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> list[HtsRow]:
@@ -515,8 +620,13 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
             raise InputError([Problem(path.name, None, "", "expected a JSON list of HTS lines")])
         for item in data:
             if isinstance(item, dict):
-                records.append((str(item.get("htsno") or ""), str(item.get("description") or ""),
-                                str(item.get("general") or "")))
+                records.append(
+                    (
+                        str(item.get("htsno") or ""),
+                        str(item.get("description") or ""),
+                        str(item.get("general") or ""),
+                    )
+                )
     else:
         reader = csv.reader(io.StringIO(text))
         header = [_norm(h) for h in next(reader, [])]
@@ -528,11 +638,17 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
                     break
         missing = [f for f in _HTS_CSV if f not in index]
         if missing:
-            raise InputError([Problem(path.name, 1, m, "column not found (USITC CSV export "
-                                                       "headers expected)") for m in missing])
+            raise InputError(
+                [
+                    Problem(path.name, 1, m, "column not found (USITC CSV export headers expected)")
+                    for m in missing
+                ]
+            )
         for cells in reader:
+
             def get(field: str, cells: list[str] = cells) -> str:
                 return cells[index[field]] if index[field] < len(cells) else ""
+
             records.append((get("number"), get("description"), get("general")))
     wanted = [hts_digits(c) for c in codes]
     rows: list[HtsRow] = []
@@ -553,8 +669,7 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
             general = last_rate[1]
         if wanted and not any(w.startswith(digits) or digits.startswith(w) for w in wanted):
             continue
-        rows.append(HtsRow(digits, description.strip(), general, parse_hts_general(general),
-                           source))
+        rows.append(HtsRow(digits, description.strip(), general, parse_hts_general(general), source))
     if problems:
         raise InputError(problems)
     return rows
@@ -584,9 +699,15 @@ def write_hts_table(rows: Iterable[HtsRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HTS_COLUMNS)
     for row in rows:
-        writer.writerow([row.hts, row.description, row.general_text,
-                         "" if row.general_rate is None else format(row.general_rate, "f"),
-                         row.source])
+        writer.writerow(
+            [
+                row.hts,
+                row.description,
+                row.general_text,
+                "" if row.general_rate is None else format(row.general_rate, "f"),
+                row.source,
+            ]
+        )
     return out.getvalue()
 
 
@@ -597,6 +718,5 @@ def hts_import(file: Path, table: Path, source: str, codes: Sequence[str] = ()) 
     merged = {row.hts: row for row in existing}
     merged.update({row.hts: row for row in imported})
     table.parent.mkdir(parents=True, exist_ok=True)
-    table.write_text(write_hts_table(sorted(merged.values(), key=lambda r: r.hts)),
-                     encoding="utf-8")
+    table.write_text(write_hts_table(sorted(merged.values(), key=lambda r: r.hts)), encoding="utf-8")
     return len(imported)
