@@ -176,3 +176,21 @@ def test_a_rule_given_in_the_case_is_applied_as_given() -> None:
         "value content of not less than 70 percent under the net cost method."
     )
     assert qualify(data)["originating"] is False
+
+
+def test_chassis_with_engine_for_a_light_truck_is_a_table_a1_part() -> None:
+    # Table A.1 lists 8706 "Chassis fitted with engines, for the motor vehicles of heading 87.03 or
+    # subheading 8704.21 or 8704.31"; GN 11(o) ch. 87 rule 14 (for use in a passenger vehicle or
+    # light truck) with (k)(iii)(B)(2): 69 % NC from 2021-07-01. (10000 - 3000) / 10000 = 70 %
+    data = {
+        "agreement": "USMCA",
+        "date": "2022-03-01",
+        "good": {"hs": "8706.00", "transaction_value": "12000", "net_cost": "10000"},
+        "materials": [{"id": "engine", "hs": "8407.34", "value": "3000", "originating": False}],
+        "automotive": {"for_use_in": "light_truck"},
+    }
+    answer = qualify(data)
+    assert answer["originating"] is True
+    assert answer["rvc"] == {"method": "NC", "value": "70.00", "required": "69"}
+    assert "chapter 87, rule 14" in explanation(answer)
+    assert qualify({**data, "date": "2022-07-01"})["originating"] is False  # 72 % from 2022-07-01

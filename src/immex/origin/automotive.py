@@ -102,9 +102,6 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
     """The determination of an automotive case (see the module docstring)."""
     auto = case.automotive or AutomotiveCase()
     vehicle = in_any(case.good.hs, facts.automotive_unsupported) is True
-    use_words = str(getattr(case.good, "use", "") or "")
-    if use_words and not vehicle and auto.for_use_in is None and auto.vehicle is None:
-        auto = replace(auto, for_use_in=use_of(use_words))  # the engine's good.use says the same
     if facts.agreement != "USMCA":
         if vehicle:
             raise OriginError(
@@ -114,6 +111,12 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
         return base(_for_base(case, None), facts, lookup)
     data = _data()
     plain_facts = replace(facts, automotive_unsupported=())
+    chassis = in_any(case.good.hs, ranges(data.vehicle_heading_parts[0])) is True
+    use_words = str(getattr(case.good, "use", "") or "")
+    if use_words and (chassis or not vehicle) and auto.for_use_in is None and auto.vehicle is None:
+        auto = replace(auto, for_use_in=use_of(use_words))  # the engine's good.use says the same
+    if vehicle and chassis and auto.vehicle is None and auto.for_use_in is not None:
+        return _part(case, auto, plain_facts, lookup, base, data)  # a chassis for use in a vehicle
     if vehicle:
         return _vehicle(case, auto, plain_facts, lookup, base, data)
     if auto.vehicle is not None:

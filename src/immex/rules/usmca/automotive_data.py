@@ -65,6 +65,7 @@ class AutomotiveData:
     vehicle_shift: tuple[tuple[tuple[Range, ...], str, str], ...]  # goods, shift, reference
     rvc: dict[str, tuple[tuple[RvcStep, ...], str]]
     heavy_truck_rvc_only: tuple[tuple[Range, ...], str]
+    vehicle_heading_parts: tuple[tuple[Range, ...], str]
     table_a1_exception: tuple[tuple[Range, ...], str]
     core_parts_reference: str
     steel_aluminum_percent: Decimal
@@ -183,6 +184,7 @@ def automotive_data() -> AutomotiveData:
         "vehicle_shift",
         "rvc",
         "heavy_truck_rvc_only",
+        "vehicle_heading_parts",
         "table_a1_exception",
         "core_parts",
         "steel_aluminum",
@@ -209,6 +211,7 @@ def automotive_data() -> AutomotiveData:
         vehicle_shift=tuple(shifts),
         rvc={k: _rvc(v, f"automotive.yaml:rvc.{k}") for k, v in raw["rvc"].items()},
         heavy_truck_rvc_only=_goods(raw["heavy_truck_rvc_only"], "automotive.yaml:heavy_truck_rvc_only"),
+        vehicle_heading_parts=_goods(raw["vehicle_heading_parts"], "automotive.yaml:vehicle_heading_parts"),
         table_a1_exception=_goods(raw["table_a1_exception"], "automotive.yaml:table_a1_exception"),
         core_parts_reference=_text(raw["core_parts"].get("reference"), "automotive.yaml:core_parts"),
         steel_aluminum_percent=_decimal(steel["percent"], "automotive.yaml:steel_aluminum"),
