@@ -39,12 +39,18 @@ def discharge(
     db: str | None = typer.Option(
         None, "--db", help="Persist intake and run in this database (without it nothing is stored)"
     ),
+    engine: str = typer.Option(
+        "auto", "--engine", help="auto, columnar, partitioned (bounded memory) or dask (a cluster)"
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)"
+    ),
 ) -> None:
     """Discharge the temporary imports by the exports (shared/contracts/discharge.md)."""
     errors_csv = output_dir / "errors.csv"
     with problems_exit(errors_csv), progress_bars() as progress:
         outcome = discharge_service.run_discharge(
-            input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress
+            input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress, engine, scheduler
         )
     errors_csv.unlink(missing_ok=True)
     warnings_csv = output_dir / "warnings.csv"  # written with the folder, listed in run.json

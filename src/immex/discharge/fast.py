@@ -61,7 +61,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -866,8 +866,16 @@ def _pedimento_key(frame: pl.DataFrame) -> pl.Expr:
     return pl.col("pedimento")
 
 
-def discharge_frames(frames: LedgerFrames) -> FramesResult:
-    """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order."""
+@dataclass(frozen=True)
+class ExportPlan:
+    """The export lines in discharge order, each with the index (``key``) of its per-unit leaf needs."""
+
+    exports: pl.DataFrame
+    needs: list[dict[str, Decimal]]
+
+
+def plan_exports(frames: LedgerFrames) -> ExportPlan:
+    """Sort the exports and explode each distinct (product, BOM period) once (shared by every partition)."""
     exports = frames.exports.sort(["cleared_on", _pedimento_key(frames.exports), "line", "product"])
     period = export_periods(exports["cleared_on"], frames.boms)
     products = sorted(exports["product"].unique().to_list())
@@ -881,13 +889,41 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
     firsts = first[order].tolist()
     needs = unit_needs(frames.boms, exports["product"].gather(firsts).to_list(),
                        exports["cleared_on"].gather(firsts).to_list())
-    export_key = rank[inverse.reshape(-1)]
+    return ExportPlan(exports.with_columns(key=pl.Series(rank[inverse.reshape(-1)], dtype=pl.Int64)), needs)
+
+
+def part_names(frames: LedgerFrames, plan: ExportPlan) -> list[str]:
+    """Every part the discharge can meet, in name order (the order of parts within an export line)."""
+    return sorted(set(frames.parts["part"].to_list()) | set(frames.imports["part"].unique().to_list())
+                  | {leaf for need in plan.needs for leaf in need})
+
+
+def discharge_frames(frames: LedgerFrames, plan: ExportPlan | None = None,
+                     parts: Collection[str] | None = None, keys: bool = False) -> FramesResult:
+    """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order.
+
+    With ``parts``, only the requirements and lots of those parts (parts are
+    independent under FIFO, so the rows are exactly those of the whole run;
+    the fixed-point scale and integer width are chosen for these parts
+    alone). ``keys`` adds ``_export`` (the export line's position in
+    discharge order) and ``_part`` (the part's rank among ``parts``) to the
+    allocations and shortfalls, to merge partitions (see
+    :mod:`immex.discharge.partitioned`).
+    """
+    plan = plan or plan_exports(frames)
+    exports, needs = plan.exports, plan.needs
+    export_key = exports["key"].to_numpy()
     kind_of = dict(frames.parts.select("part", "kind").iter_rows())
-    names = sorted(set(kind_of) | set(frames.imports["part"].unique().to_list())
-                   | {leaf for need in needs for leaf in need})
+    names = part_names(frames, plan)
+    imports = frames.imports
+    if parts is not None:
+        wanted = set(parts)
+        names = [name for name in names if name in wanted]
+        needs = [{p: u for p, u in need.items() if p in wanted} for need in needs]
+        imports = imports.filter(pl.col("part").is_in(names))
     part_id = {name: i for i, name in enumerate(names)}
-    lots = (frames.imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
-            .sort(["pid", "cleared_on", _pedimento_key(frames.imports), "line"]))
+    lots = (imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
+            .sort(["pid", "cleared_on", _pedimento_key(imports), "line"]))
     req = requirements(export_key, _ints_of(exports["qty"]), frames.exports_scale, needs, part_id,
                        _ints_of(lots["qty"]), frames.imports_scale)
     scale = req.scale
@@ -910,6 +946,9 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
                     pl.col("line").alias("import_line")).select(pl.all().gather(out.alloc_lot)),
         pl.DataFrame({"qty": format_fixed(out.alloc_qty, scale), "late": pl.Series(late, dtype=pl.Boolean)}),
     ], how="horizontal")
+    if keys:
+        allocations = allocations.with_columns(_export=pl.Series(alloc_export, dtype=pl.Int64),
+                                               _part=pl.Series(req.part[out.alloc_req], dtype=pl.Int64))
     short_export = req.export[out.short_req]
     shortfalls = pl.concat([
         exports.select(pl.col("pedimento").alias("export_pedimento"), pl.col("line").alias("export_line"),
@@ -917,6 +956,9 @@ def discharge_frames(frames: LedgerFrames) -> FramesResult:
         pl.DataFrame({"part": pl.Series(names, dtype=pl.String).gather(req.part[out.short_req]),
                       "qty_missing": format_fixed(out.short_qty, scale)}),
     ], how="horizontal")
+    if keys:
+        shortfalls = shortfalls.with_columns(_export=pl.Series(short_export, dtype=pl.Int64),
+                                             _part=pl.Series(req.part[out.short_req], dtype=pl.Int64))
     deadline_column = pl.Series("deadline", np.where(due == _NO_DEADLINE, -1, due), dtype=pl.Int64)
     lot_frame = lots.select("pedimento", "line", "part", "cleared_on").with_columns(
         pl.when(deadline_column >= 0).then(deadline_column).cast(pl.Int32).cast(pl.Date).alias("deadline"))

@@ -28,6 +28,7 @@ from immex.core.fingerprint import files_fingerprint, lines_fingerprint
 from immex.core.numbers import plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
+from immex.discharge.dask_engine import discharge_dask
 from immex.discharge.fast import discharge_frames, write_discharge_frames
 from immex.discharge.methods import (
     DISCHARGE_METHODS,
@@ -39,6 +40,7 @@ from immex.discharge.methods import (
     discharge,
 )
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
+from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.invariants import active_rows_query, check_ledger
 from immex.ledger.model import Ledger
@@ -54,6 +56,9 @@ from immex.ledger.orm import (
 from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.uow import UnitOfWork
+
+
+ENGINES = ("auto", "columnar", "partitioned", "dask")
 
 
 @dataclass
@@ -95,9 +100,20 @@ def run_discharge(
     as_of: dt.date | None = None,
     db_url: str | None = None,
     progress: ProgressLike = QUIET,
+    engine: str = "auto",
+    scheduler: str | None = None,
 ) -> DischargeOutcome:
-    """Validate, discharge and write the contract's output folder. Raises InputError on bad input."""
+    """Validate, discharge and write the contract's output folder. Raises InputError on bad input.
+
+    ``engine``: ``auto`` (columnar; partitioned for big folders), ``columnar``,
+    ``partitioned`` or ``dask`` (``scheduler``: a Dask scheduler address, else a
+    local cluster). The per-row engine runs when these cannot (``--db``, LIFO,
+    directed, a folder the columnar reader cannot prove valid): run.json says why.
+    """
     progress = as_progress(progress)
+    if engine not in ENGINES:
+        raise InputError([Problem("", None, "engine", f"unknown engine {engine!r}; use one of "
+                                  f"{', '.join(ENGINES)}")])
     if method not in DISCHARGE_METHODS:
         raise InputError(
             [
@@ -110,8 +126,11 @@ def run_discharge(
             ]
         )
     as_of = as_of or dt.date.today()
+    why = "--db: the stored path" if db_url is not None else (
+        f"the {method} method has no vectorized engine" if method != "fifo" else
+        "the columnar reader could not prove the folder valid (the per-row reader checks it)")
     if db_url is None and method == "fifo":
-        fast = _run_columnar(input_dir, output_dir, as_of, progress)
+        fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler)
         if fast is not None:
             return fast
     timings: dict[str, float] = {}
@@ -150,6 +169,7 @@ def run_discharge(
             "per-row" if db_url is None else "stored",
         )
         run["encodings"] = staged.encodings
+        run["why"] = why
         write_warnings(folder, staged.warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
@@ -184,7 +204,12 @@ def _write_outputs(
 
 
 def _run_columnar(
-    input_dir: Path, output_dir: Path, as_of: dt.date, progress: Progress
+    input_dir: Path,
+    output_dir: Path,
+    as_of: dt.date,
+    progress: Progress,
+    engine: str = "auto",
+    scheduler: str | None = None,
 ) -> DischargeOutcome | None:
     """The batch path for big folders: Polars columns end to end, the same output files.
 
@@ -199,13 +224,21 @@ def _run_columnar(
         return None
     fingerprint = input_fingerprint(frames.sources)
     validated = time.perf_counter()
-    progress("discharging (vectorized)")
-    result = discharge_frames(frames)
+    if engine == "auto":
+        lines = frames.imports.height + frames.exports.height
+        engine = "partitioned" if lines >= PARTITION_FROM_LINES else "columnar"
+    progress(f"discharging (vectorized, {engine})")
+    result = discharge_frames(frames) if engine == "columnar" else None
     discharged = time.perf_counter()
     progress("writing the output folder")
     warnings = pedimento_warnings(frames.pedimento_rows)
     with _output_folder(output_dir, None) as folder:
-        summary = write_discharge_frames(folder, result, as_of)
+        if result is not None:
+            summary = write_discharge_frames(folder, result, as_of)
+        elif engine == "dask":
+            summary = discharge_dask(frames, folder, as_of, scheduler)
+        else:
+            summary = discharge_partitioned(frames, folder, as_of)
         counts = {
             "parts": frames.parts.height,
             "import_lines": frames.imports.height,
@@ -222,8 +255,9 @@ def _run_columnar(
             "total_s": time.perf_counter() - started,
         }
         run = _run_record(
-            f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, "columnar", counts, totals, timings
+            f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, engine, counts, totals, timings
         )
+        run.update({k: summary[k] for k in ("partitions", "scheduler") if k in summary})
         run["encodings"] = dict(frames.encodings)
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)

@@ -1,0 +1,158 @@
+"""The FIFO discharge in partitions of parts: memory set by the partition, the same bytes as one run.
+
+Under FIFO the parts are independent: an import line is consumed only by
+requirements of its own part. So the parts (in name order) are cut into
+contiguous ranges of about ``rows`` requirements + import lines each, and
+each range is discharged alone with
+:func:`immex.discharge.fast.discharge_frames` (which then also picks the
+fixed-point scale and integer width for that range only). Every row of the
+whole run belongs to exactly one range.
+
+Each partition writes its rows to Parquet files in a spill folder,
+allocations and shortfalls cut into buckets of export lines
+(``_export`` ranges), balances whole. The merge then reads one bucket at a
+time from every partition, sorts it by (export line, partition, part) —
+partitions are name ranges in order, so that is the contract's order, and
+the sort is stable, so each requirement's lots stay in FIFO order — and
+appends it to the output CSV. Peak memory is one partition's work or one
+bucket, not the ledger's allocations.
+
+The same functions are the unit of work of the Dask engine
+(:mod:`immex.discharge.dask_engine`): a partition needs only the spill
+folder, on storage every worker can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from immex.core.numbers import plain
+from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, part_names, plan_exports
+from immex.ledger.frames import LedgerFrames
+
+PARTITION_FROM_LINES = 4_000_000   # import + export lines from which ``--engine auto`` partitions
+PARTITION_ROWS = 4_000_000     # requirements + import lines per partition (about 1-2 GB of working memory)
+BUCKET_EXPORTS = 200_000       # export lines per merge bucket (their allocations are sorted at once)
+KEYS = ["_export", "_partition", "_part"]
+BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
+
+
+@dataclass(frozen=True)
+class PartitionSummary:
+    """What a partition reports for run.json (quantities as exact decimal text)."""
+
+    index: int
+    allocations: int
+    shortfalls: int
+    late: int
+    qty_allocated: str
+    qty_missing: str
+
+
+def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int = PARTITION_ROWS) -> list[list[str]]:
+    """Contiguous ranges of part names with at most about ``rows`` requirements + import lines each."""
+    names = part_names(frames, plan)
+    weight = dict.fromkeys(names, 0)
+    for part, count in frames.imports.group_by("part").len().iter_rows():
+        weight[part] += count
+    key_counts = plan.exports["key"].value_counts()
+    for key, count in key_counts.iter_rows():
+        for part in plan.needs[key]:
+            weight[part] += count
+    ranges: list[list[str]] = [[]]
+    filled = 0
+    for name in names:
+        if ranges[-1] and filled + weight[name] > rows:
+            ranges.append([])
+            filled = 0
+        ranges[-1].append(name)
+        filled += weight[name]
+    return ranges
+
+
+def bucket_bounds(n_exports: int, size: int = BUCKET_EXPORTS) -> list[int]:
+    """Export positions where merge buckets start (and the end)."""
+    return [*range(0, n_exports, max(size, 1)), n_exports] if n_exports else [0, 0]
+
+
+def run_partition(frames: LedgerFrames, plan: ExportPlan, parts: Sequence[str], index: int, as_of: dt.date,
+                  spill: Path, bounds: Sequence[int]) -> PartitionSummary:
+    """Discharge the parts of one partition and write its rows to ``spill`` (Parquet)."""
+    result = discharge_frames(frames, plan, parts, keys=True)
+    tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
+    for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
+        frame = frame.with_columns(tag)
+        cut = np.searchsorted(np.asarray(bounds[1:-1], dtype=np.int64),
+                              frame["_export"].to_numpy(), side="right")
+        for bucket, rows in frame.with_columns(_bucket=pl.Series(cut, dtype=pl.Int64)).partition_by(
+                "_bucket", as_dict=True, maintain_order=True).items():
+            rows.drop("_bucket").write_parquet(spill / f"{name}-{int(bucket[0]):06d}-{index:06d}.parquet")
+    balances_frame(result, as_of).write_parquet(spill / f"balances-{index:06d}.parquet")
+    return PartitionSummary(index, result.allocations.height, result.shortfalls.height, result.late,
+                            plain(result.total_allocated), plain(result.total_missing))
+
+
+def merge(spill: Path, bounds: Sequence[int], output_dir: Path,
+          summaries: Iterable[PartitionSummary]) -> dict[str, Any]:
+    """Write allocations.csv, shortfalls.csv and balances.csv from the partitions' files, bucket by bucket;
+    return the counts and totals for run.json (as :func:`~immex.discharge.fast.write_discharge_frames`)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    heads = {"allocations": ["export_pedimento", "export_line", "product", "part", "import_pedimento",
+                             "import_line", "qty", "late"],
+             "shortfalls": ["export_pedimento", "export_line", "product", "part", "qty_missing"]}
+    for name, columns in heads.items():
+        with (output_dir / f"{name}.csv").open("wb") as handle:
+            handle.write((",".join(columns) + "\n").encode())
+            for bucket in range(len(bounds) - 1):
+                files = sorted(spill.glob(f"{name}-{bucket:06d}-*.parquet"))
+                if files:
+                    rows = pl.read_parquet(files).sort(KEYS, maintain_order=True).select(columns)
+                    rows.write_csv(handle, include_header=False, line_terminator="\n")
+    balances = pl.read_parquet(sorted(spill.glob("balances-*.parquet"))).sort(BALANCE_ORDER)
+    balances.write_csv(output_dir / "balances.csv", line_terminator="\n")
+    done = list(summaries)
+    return {"allocations": sum(s.allocations for s in done), "shortfalls": sum(s.shortfalls for s in done),
+            "balances": balances.height, "late_allocations": sum(s.late for s in done),
+            "balances_by_status": dict(balances.group_by("status").len().sort("status").iter_rows()),
+            "qty_allocated": plain(sum((Decimal(s.qty_allocated) for s in done), start=Decimal(0))),
+            "qty_missing": plain(sum((Decimal(s.qty_missing) for s in done), start=Decimal(0))),
+            "partitions": len(done)}
+
+
+Runner = Callable[[Callable[..., PartitionSummary], list[tuple[Any, ...]]], list[PartitionSummary]]
+
+
+def _in_process(function: Callable[..., PartitionSummary], jobs: list[tuple[Any, ...]]) -> list[PartitionSummary]:
+    return [function(*job) for job in jobs]
+
+
+def discharge_partitioned(frames: LedgerFrames, output_dir: Path, as_of: dt.date,
+                          rows: int = PARTITION_ROWS, bucket: int = BUCKET_EXPORTS) -> dict[str, Any]:
+    """The whole discharge, one partition after the other in this process; the files of one run."""
+    plan = plan_exports(frames)
+    spill = _spill_folder(output_dir)
+    try:
+        bounds = bucket_bounds(plan.exports.height, bucket)
+        jobs = [(frames, plan, parts, i, as_of, spill, bounds)
+                for i, parts in enumerate(plan_partitions(frames, plan, rows))]
+        summaries = _in_process(run_partition, jobs)
+        return merge(spill, bounds, output_dir, summaries)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _spill_folder(output_dir: Path) -> Path:
+    """A fresh folder for the partitions' files next to the outputs (shared storage for a cluster)."""
+    spill = output_dir / ".immex-partitions"
+    shutil.rmtree(spill, ignore_errors=True)
+    spill.mkdir(parents=True)
+    return spill
