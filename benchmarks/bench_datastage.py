@@ -14,7 +14,9 @@ alone. Steps:
   entry read whole, decoded, split into lists in memory;
 - ``validate``: :func:`immex.datastage.read.read_zip` (all contract checks);
 - ``import``: ``immex datastage import`` into a new SQLite file (or ``--pg``);
-- ``reimport``: the same ZIP again (every pedimento replaced).
+- ``reimport``: the same ZIP again (every pedimento replaced);
+- ``refuse-bomb``: ``read_zip`` of a 1 MB ZIP expanding to 1 GiB of zeros (built by
+  ``tests.datastage.test_datastage_limits``), which must be refused without decompressing it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _measure(step: str, zip_path: str, db: str) -> dict[str, Any]:
@@ -65,6 +69,12 @@ def _measure(step: str, zip_path: str, db: str) -> dict[str, Any]:
         read = read_zip(zip_path)
         assert read.ok, read.problems[:3]
         extra["lines"] = sum(read.counts.values())
+    elif step == "refuse-bomb":
+        from immex.datastage.read import read_zip
+
+        read = read_zip(zip_path)
+        assert not read.ok and "ZIP bomb" in read.problems[0].message, read.problems[:1]
+        extra["lines"] = 0
     elif step in ("import", "reimport"):
         from immex.datastage.service import import_datastage
 
@@ -95,6 +105,7 @@ def main() -> None:
         print(json.dumps(_measure(args.child, args.zip, args.db)))
         return
 
+    sys.path.insert(0, str(ROOT))   # the synthetic generator lives in the tests package
     from tests.datastage.synth import SynthSpec, write_synthetic_zip
 
     with tempfile.TemporaryDirectory(prefix="bench-datastage-") as tmp:
@@ -111,6 +122,11 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         steps = ["scan", *(["naive"] if args.naive else []), "validate", "import", "reimport"]
         results = [_child(step, zip_path, db) for step in steps]
+        bomb = Path(tmp) / "bomb.zip"   # built in a process of its own: its memory is not the step's
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from tests.datastage."
+                        "test_datastage_limits import GIB, _bomb; _bomb(Path(sys.argv[1]), GIB)", str(bomb)],
+                       check=True, cwd=ROOT)
+        results.append(_child("refuse-bomb", bomb, db))
         load_after = os.getloadavg()[0]
     store = "PostgreSQL" if args.pg else "SQLite"
     print(f"# Data Stage import benchmark ({args.partidas:,} partidas, {store})\n")
@@ -119,7 +135,7 @@ def main() -> None:
     print("| step | lines | wall s | CPU s | peak RSS MB | lines/s (wall) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['step']} | {r['lines']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+        print(f"| {r['step']} | {r['lines']:,} | {r['seconds']:.3f} | {r['cpu_seconds']:.3f} | "
               f"{r['peak_rss_mb']:.0f} | {r['lines'] / r['seconds']:,.0f} |")
 
 
