@@ -20,8 +20,14 @@ from immex.core.problems import InputError, report_problems
 from immex.core.progress import QUIET, Progress
 from immex.store.errors import store_message
 
-stderr = Console(stderr=True)
-stdout = Console()
+# soft_wrap: a message is one line however narrow the terminal or file (a pipe would cut at 80).
+stderr = Console(stderr=True, soft_wrap=True)
+stdout = Console(soft_wrap=True)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 DbOption = typer.Option(None, "--db", envvar="IMMEX_DB",
                         help="Database URL, e.g. sqlite:///plant.db or postgresql+psycopg://... "

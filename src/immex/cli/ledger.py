@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from immex.cli.common import DbOption, parse_date, problems_exit, progress_bars, stderr, stdout
+from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stderr, stdout
 from immex.demo import DEMO_COMPANY, run_demo
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DischargeResult
@@ -58,10 +60,11 @@ def discharge(
         stderr.print(f"{len(outcome.warnings)} Anexo 22 warning(s) (the run went ahead): {warnings_csv}")
     run = outcome.run
     counts = run["counts"]
+    statuses = ", ".join(f"{n} {status}" for status, n in counts["balances_by_status"].items())
     stdout.print(
-        f"run {run['run_id']} ({run['method']}): {counts['allocations']} allocations, "
-        f"{counts['shortfalls']} shortfalls, {counts['balances']} import lines "
-        f"{counts['balances_by_status']} → {output_dir}"
+        f"run {run['run_id']} ({run['method']}): {plural(counts['allocations'], 'allocation')}, "
+        f"{plural(counts['shortfalls'], 'shortfall')}, {plural(counts['balances'], 'import line')}"
+        f"{f' ({statuses})' if statuses else ''} → {output_dir}"
     )
 
 
@@ -117,16 +120,33 @@ def _emit(report: reports.Report, output: Path | None, rows: int, written: int |
     """Say where the report went (``written`` rows already in ``output``), or show it as a table."""
     if output is not None:
         count = reports.write_report(report, output) if written is None else written
-        stdout.print(f"{report.title}: {count} rows → {output}")
+        stdout.print(f"{report.title}: {plural(count, 'row')} → {output}")
         return
-    table = Table(title=f"{report.title} ({len(report.rows)} rows)")
-    for name in report.header:
-        table.add_column(name)
-    for row in report.rows[:rows]:
-        table.add_row(*(csv_text(v) for v in row))
-    stdout.print(table)
+    shown = [[csv_text(v) for v in row] for row in report.rows[:rows]]
+    if not stdout.is_terminal:  # a file or a pipe: every value whole, as CSV
+        stdout.print(f"# {report.title} ({plural(len(report.rows), 'row')})", markup=False)
+        stdout.out(csv_lines(report.header, shown), end="")
+    else:
+        table = Table(title=f"{report.title} ({plural(len(report.rows), 'row')})")
+        for name in report.header:
+            # codes (pedimentos, parts) are never cut: wrapped whole, never shortened with "…"
+            table.add_column(name, overflow="fold", no_wrap=name in _WHOLE_COLUMNS)
+        for row in shown:
+            table.add_row(*row)
+        stdout.print(table)
     if len(report.rows) > rows:
-        stdout.print(f"… {len(report.rows) - rows} more rows: use --output FILE.csv or FILE.xlsx")
+        stdout.print(f"… {plural(len(report.rows) - rows, 'more row')}: use --output FILE.csv or FILE.xlsx")
+
+
+_WHOLE_COLUMNS = frozenset({"pedimento", "import_pedimento", "export_pedimento", "line", "part", "product"})
+
+
+def csv_lines(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def _as_of(value: str | None) -> dt.date:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
 import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+# Exact arithmetic: an inexact or invalid operation raises instead of rounding silently.
+EXACT = decimal.Context(
+    prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.Inexact, decimal.InvalidOperation]
+)
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -29,3 +35,20 @@ def plain(value: Decimal) -> str:
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def decimal_places(value: Decimal) -> int:
+    """Digits after the point needed to write ``value`` exactly (``2.50`` → 1, ``20`` → 0)."""
+    exponent = EXACT.normalize(value).as_tuple().exponent
+    assert isinstance(exponent, int), value
+    return max(0, -exponent)
+
+
+def to_fixed(values: Sequence[Decimal]) -> tuple[list[int], int]:
+    """``values`` as integers at the smallest scale that keeps each one exact."""
+    scale = max((decimal_places(v) for v in values), default=0)
+    return [int(EXACT.scaleb(v, scale)) for v in values], scale
+
+
+def from_fixed(value: int, scale: int) -> Decimal:
+    return EXACT.scaleb(Decimal(value), -scale)

@@ -206,7 +206,8 @@ def _sheet_table(path: Path, sheet: object) -> Table:
                         label,
                         number,
                         header[index],
-                        f"is a formula ({cell.value}); paste it as a value so the file holds what Excel shows",
+                        f"is a formula ({cell.value}); paste it as a value, so the file holds "
+                        "what Excel shows",
                     )
                 )
             texts.append(_cell_text(cell.value))

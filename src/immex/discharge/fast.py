@@ -72,9 +72,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from immex.core.numbers import plain
+from immex.core.numbers import from_fixed, plain, to_fixed
 from immex.discharge.deadlines import EXPIRING_WITHIN_DAYS, deadline
-from immex.discharge.methods import EXACT, Allocation, DischargeResult, Shortfall, explode
+from immex.discharge.methods import Allocation, DischargeResult, Shortfall
+from immex.ledger.bom import bom_breakpoints, explode
+from immex.ledger.frames import EPOCH, export_periods
 from immex.ledger.model import BomVersion, Ledger
 
 if TYPE_CHECKING:
@@ -97,23 +99,6 @@ _NO_DEADLINE = np.iinfo(np.int64).max
 
 
 # ---- exact fixed point -----------------------------------------------------------------------------
-
-
-def decimal_places(value: Decimal) -> int:
-    """Digits after the point needed to write ``value`` exactly (``2.50`` → 1, ``20`` → 0)."""
-    exponent = EXACT.normalize(value).as_tuple().exponent
-    assert isinstance(exponent, int), value
-    return max(0, -exponent)
-
-
-def to_fixed(values: Sequence[Decimal]) -> tuple[list[int], int]:
-    """``values`` as integers at the smallest scale that keeps each one exact."""
-    scale = max((decimal_places(v) for v in values), default=0)
-    return [int(EXACT.scaleb(v, scale)) for v in values], scale
-
-
-def from_fixed(value: int, scale: int) -> Decimal:
-    return EXACT.scaleb(Decimal(value), -scale)
 
 
 def trim_scale(values: Ints, scale: int) -> tuple[Ints, int]:
@@ -562,17 +547,6 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
 
 
-def bom_breakpoints(boms: Mapping[str, Sequence[BomVersion]]) -> list[dt.date]:
-    """Days on which some BOM version starts or ends: between two, every product's BOM is fixed."""
-    days = set()
-    for versions in boms.values():
-        for version in versions:
-            days.add(version.valid_from)
-            if version.valid_to is not None and version.valid_to < dt.date.max:
-                days.add(version.valid_to + dt.timedelta(days=1))
-    return sorted(days)
-
-
 def unit_needs(boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[str],
                days: Sequence[dt.date]) -> list[dict[str, Decimal]]:
     """Per-unit leaf requirements of each (product, day), with the exact domain explosion."""
@@ -761,13 +735,6 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
 
 # ---- columns in, columns out ----------------------------------------------------------------------
 
-EPOCH = dt.date(1970, 1, 1)      # Polars dates are days since this day
-
-
-def export_periods(days: pl.Series, boms: Mapping[str, Sequence[BomVersion]]) -> Ints:
-    """Index of the BOM period of each date (every product's BOM is fixed within one period)."""
-    breaks = np.array([(b - EPOCH).days for b in bom_breakpoints(boms)], dtype=np.int64)
-    return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")
 
 
 def format_fixed(values: Ints, scale: int) -> pl.Series:

@@ -16,31 +16,21 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import decimal
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from immex.core.numbers import EXACT
 from immex.core.progress import QUIET, Progress, counted
 from immex.discharge.deadlines import BalanceStatus, balance_status, deadline
+from immex.ledger.bom import BomCycleError, explode
 from immex.ledger.model import ExportLine, ImportLine, Ledger
+
+__all__ = ["EXACT", "BomCycleError", "explode"]  # re-exported: the domain's names since v0.1
 
 # Requirements multiply quantities, factors and percentages through several BOM
 # levels; this precision keeps every product exact for realistic inputs.
-EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN,
-                        traps=[decimal.Inexact, decimal.InvalidOperation])
-
-
-class BomCycleError(ValueError):
-    """A product reaches itself through its BOM versions valid on one date."""
-
-    def __init__(self, path: Sequence[str], day: dt.date) -> None:
-        self.path = tuple(path)
-        self.day = day
-        super().__init__(f"BOM cycle on {day.isoformat()}: {' -> '.join(path)}")
-
-
 @dataclass(frozen=True, slots=True)
 class Allocation:
     export_pedimento: str
@@ -80,33 +70,6 @@ class Balance:
 class DischargeResult:
     allocations: tuple[Allocation, ...]
     shortfalls: tuple[Shortfall, ...]
-
-
-def explode(ledger: Ledger, product: str, qty: Decimal, day: dt.date) -> dict[str, Decimal]:
-    """Leaf requirements of ``qty`` of ``product`` on ``day``, summed by part.
-
-    A product without a BOM version on ``day`` is its own leaf (returned as is).
-    """
-    needs: dict[str, Decimal] = defaultdict(Decimal)
-
-    def walk(item: str, amount: Decimal, path: tuple[str, ...]) -> None:
-        if item in path:
-            raise BomCycleError((*path, item), day)
-        version = ledger.bom_on(item, day)
-        if version is None:
-            needs[item] = EXACT.add(needs[item], amount)
-            return
-        for component in version.components:
-            walk(component.component, EXACT.multiply(amount, _gross(component.qty_per,
-                 component.merma_pct, component.desperdicio_pct)), (*path, item))
-
-    walk(product, qty, ())
-    return dict(needs)
-
-
-def _gross(qty_per: Decimal, merma_pct: Decimal, desperdicio_pct: Decimal) -> Decimal:
-    loss = EXACT.divide(EXACT.add(merma_pct, desperdicio_pct), Decimal(100))
-    return EXACT.multiply(qty_per, EXACT.add(Decimal(1), loss))
 
 
 # A method orders, for one requirement, the indices of the lots it may consume:

@@ -29,13 +29,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from immex.discharge.fast import export_periods, to_fixed
-from immex.discharge.methods import BomCycleError, explode
+from immex.core.numbers import to_fixed
 from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
 from immex.core.problems import InputError
 from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
+from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
 from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, column_accepts
@@ -68,6 +70,7 @@ class LedgerFrames:
     """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave."""
 
 
+EPOCH = dt.date(1970, 1, 1)  # Polars dates are days since this day
 ROW = "__row"  # the row number in the file (header = 1), for the Anexo 22 warnings
 
 
@@ -297,3 +300,9 @@ def _check_exports_explode(exports: pl.DataFrame, imported: set[str],
         except BomCycleError as cycle:
             raise _Invalid(str(cycle)) from None
 
+
+
+def export_periods(days: pl.Series, boms: Mapping[str, tuple[BomVersion, ...]]) -> npt.NDArray[np.int64]:
+    """Index of the BOM period of each date (every product's BOM is fixed within one period)."""
+    breaks = np.array([(b - EPOCH).days for b in bom_breakpoints(boms)], dtype=np.int64)
+    return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")

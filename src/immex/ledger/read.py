@@ -26,7 +26,7 @@ from immex.core.parse import non_negative_decimal, parse_iso_date, positive_deci
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
-from immex.discharge.methods import BomCycleError, explode
+from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -102,7 +102,9 @@ class UnitConverter:
         if key not in self._memo:  # a million lines have a few thousand (part, unit) pairs
             base, unit = unit_key(self.parts[part].uom), unit_key(uom)
             found = Decimal(1) if unit == base else None
-            self._memo[key] = found or self.factors.get((part, unit, base), self.factors.get(("", unit, base)))
+            self._memo[key] = found or self.factors.get(
+                (part, unit, base), self.factors.get(("", unit, base))
+            )
         return self._memo[key]
 
 
@@ -129,7 +131,9 @@ def load_tables(source: Path, names: Iterable[str] = LEDGER_TABLES) -> tuple[dic
         if source.is_file() and source.suffix.lower() == ".xlsx":
             return read_workbook_tables(source, frozenset(names)), []
         if not source.is_dir():
-            return {}, [Problem(str(source.name), None, "", "input is neither a folder nor an .xlsx workbook")]
+            return {}, [
+                Problem(str(source.name), None, "", "input is neither a folder nor an .xlsx workbook")
+            ]
         paths, problems = source_files(source, names)
         tables: dict[str, Table] = {}
         for name, path in paths.items():
@@ -257,8 +261,9 @@ def _parts(table: Table | None, problems: list[Problem]) -> dict[str, Part] | No
     return parts
 
 
-def _known(row: ParsedRow, column: str, parts: Mapping[str, Part] | None, label: str,
-           problems: list[Problem]) -> bool:
+def _known(
+    row: ParsedRow, column: str, parts: Mapping[str, Part] | None, label: str, problems: list[Problem]
+) -> bool:
     name = row.values[column]
     if parts is not None and name is not None and name not in parts:
         problems.append(Problem(label, row.row, column, f"unknown part {name!r} (not in parts.csv)"))
@@ -274,7 +279,9 @@ def _conversions(
         part = row.values["part"] or ""
         known = not part or _known(row, "part", parts, table.label, problems)
         if row.ok and known:
-            rows.append(UomConversion(row.values["from_uom"], row.values["to_uom"], row.values["factor"], part))
+            rows.append(
+                UomConversion(row.values["from_uom"], row.values["to_uom"], row.values["factor"], part)
+            )
     return tuple(rows)
 
 
@@ -326,9 +333,7 @@ def _lines(
             continue
         key = (values["pedimento"], values["line"], values[item_column])
         if key in seen:
-            message = (
-                f"pedimento {key[0]} line {key[1]} lists {item_column} {key[2]!r} twice"
-            )
+            message = f"pedimento {key[0]} line {key[1]} lists {item_column} {key[2]!r} twice"
             problems.append(Problem(label, row.row, item_column, message))
             continue
         seen.add(key)
@@ -344,8 +349,18 @@ def _imports(
 ) -> tuple[ImportLine, ...]:
     return tuple(
         ImportLine(
-            v["pedimento"], v["line"], v["part"], v["clave"], v["cleared_on"], qty, v["uom"], v["qty"],
-            v["unit_value_usd"], v["country_of_origin"] or "", row.text.get("hs", ""), row.row,
+            v["pedimento"],
+            v["line"],
+            v["part"],
+            v["clave"],
+            v["cleared_on"],
+            qty,
+            v["uom"],
+            v["qty"],
+            v["unit_value_usd"],
+            v["country_of_origin"] or "",
+            row.text.get("hs", ""),
+            row.row,
         )
         for row, qty in _lines(IMPORTS, table, "part", parts, units, problems, progress)
         for v in (row.values,)
@@ -361,9 +376,19 @@ def _exports(
 ) -> tuple[ExportLine, ...]:
     return tuple(
         ExportLine(
-            v["pedimento"], v["line"], v["product"], v["clave"], v["cleared_on"], qty, v["uom"], v["qty"],
-            v["unit_value_usd"], v["destination_country"] or "", row.text.get("hs", ""),
-            v["import_pedimento"] or "", row.row,
+            v["pedimento"],
+            v["line"],
+            v["product"],
+            v["clave"],
+            v["cleared_on"],
+            qty,
+            v["uom"],
+            v["qty"],
+            v["unit_value_usd"],
+            v["destination_country"] or "",
+            row.text.get("hs", ""),
+            v["import_pedimento"] or "",
+            row.row,
         )
         for row, qty in _lines(EXPORTS, table, "product", parts, units, problems, progress)
         for v in (row.values,)
@@ -380,16 +405,25 @@ def _boms(
     label = table.label
     for row in parse_rows(BOM, table, problems):
         v = row.values
-        known = _known(row, "product", parts, label, problems) & _known(row, "component", parts, label, problems)
+        known = _known(row, "product", parts, label, problems) & _known(
+            row, "component", parts, label, problems
+        )
         qty_per = _base_quantity(row, label, parts, units, v["component"], "qty_per", problems)
         valid_from, valid_to = v["valid_from"], v["valid_to"]
         if valid_from and valid_to and valid_to < valid_from:
-            problems.append(Problem(label, row.row, "valid_to", f"{valid_to} is before valid_from {valid_from}"))
+            problems.append(
+                Problem(label, row.row, "valid_to", f"{valid_to} is before valid_from {valid_from}")
+            )
             continue
         if row.ok and known and qty_per is not None:
             component = BomComponent(
-                v["component"], qty_per, v["merma_pct"] or Decimal(0), v["desperdicio_pct"] or Decimal(0),
-                v["uom"], v["qty_per"], row.row,
+                v["component"],
+                qty_per,
+                v["merma_pct"] or Decimal(0),
+                v["desperdicio_pct"] or Decimal(0),
+                v["uom"],
+                v["qty_per"],
+                row.row,
             )
             grouped[(v["product"], valid_from)].append((row.row, valid_to, component))
     versions: dict[str, list[BomVersion]] = defaultdict(list)
@@ -409,7 +443,9 @@ def _one_version(
     ends = {valid_to for _, valid_to, _ in rows}
     if len(ends) > 1:
         problems.extend(
-            Problem(label, number, "valid_to", f"rows of {product!r} valid from {valid_from} disagree on valid_to")
+            Problem(
+                label, number, "valid_to", f"rows of {product!r} valid from {valid_from} disagree on valid_to"
+            )
             for number, _, _ in rows
         )
         return None
@@ -443,22 +479,19 @@ def _check_overlaps(
             )
 
 
-def bom_periods(boms: Mapping[str, tuple[BomVersion, ...]]) -> list[dt.date]:
-    """The days the BOM graph can change: between two of them every product's version is the same."""
-    days = {v.valid_from for vs in boms.values() for v in vs}
-    days |= {v.valid_to + dt.timedelta(days=1) for vs in boms.values() for v in vs if v.valid_to}
-    return sorted(days)
-
-
-def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table, problems: list[Problem]) -> None:
+def _check_exports_explode(
+    ledger: Ledger, exports: Table | None, bom: Table, problems: list[Problem]
+) -> None:
     """Each export needs a BOM on its date or an import of itself; no BOM cycles.
 
     Explosion depends only on the product and the BOM period of the date, so
     each (product, period) is exploded once, not each export line.
     """
     imported = {line.part for line in ledger.imports}
-    bom_rows = {(v.product, c.component): c.row for vs in ledger.boms.values() for v in vs for c in v.components}
-    periods = bom_periods(ledger.boms)
+    bom_rows = {
+        (v.product, c.component): c.row for vs in ledger.boms.values() for v in vs for c in v.components
+    }
+    periods = bom_breakpoints(ledger.boms)
     checked: set[tuple[str, int]] = set()
     reported: set[tuple[str, ...]] = set()
     label = exports.label if exports else "exports.csv"
@@ -486,7 +519,9 @@ def _check_exports_explode(ledger: Ledger, exports: Table | None, bom: Table, pr
             reported.add(cycle.path)
             row = bom_rows.get((cycle.path[-2], cycle.path[-1]))
             problems.append(
-                Problem(bom.label, row, "component", f"{cycle} (export {export.pedimento} line {export.line})")
+                Problem(
+                    bom.label, row, "component", f"{cycle} (export {export.pedimento} line {export.line})"
+                )
             )
     if not reported:
         _check_unexported_cycles(ledger, bom.label, bom_rows, problems)

@@ -172,7 +172,12 @@ BOM = TableSchema(
 )
 UOM_CONVERSIONS = TableSchema(
     "uom_conversions.csv",
-    (Column("from_uom"), Column("to_uom"), Column("factor", positive_decimal), Column("part", required=False)),
+    (
+        Column("from_uom"),
+        Column("to_uom"),
+        Column("factor", positive_decimal),
+        Column("part", required=False),
+    ),
 )
 
 LEDGER_TABLES: dict[str, TableSchema] = {
