@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from fpdf import FPDF
 
 from immex.compulsa.text import SHEETS
+from immex.core.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from immex.compulsa.service import CompulsaResult
@@ -95,4 +96,4 @@ def write_compulsa_pdf(result: CompulsaResult, path: Path, now: dt.datetime | No
         pdf.cell(width * 0.45, 10, "Date:", border="B")
         pdf.ln(16)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
+    write_bytes_atomic(path, bytes(pdf.output()))

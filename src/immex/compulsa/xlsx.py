@@ -2,7 +2,9 @@
 
 Each difference row carries a plain-language explanation and a suggested fix
 (see :mod:`immex.compulsa.text`). Written in openpyxl's write-only
-mode so a large compulsa does not hold the whole workbook in memory.
+mode so a large compulsa does not hold the whole workbook in memory. Every value
+is a text or number cell, never a formula, whatever the Data Stage or the ledger
+holds (``immex.reports.tables.xlsx_cell``); the file appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from immex.compulsa.model import Difference
 from immex.compulsa.text import SHEETS, explain
+from immex.core.atomic import atomic_file
+from immex.reports.tables import xlsx_cell
 
 if TYPE_CHECKING:
     from immex.compulsa.service import CompulsaResult
@@ -28,13 +31,16 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
 
-    def header(sheet: object, names: tuple[str, ...]) -> list[WriteOnlyCell]:
+    def header(sheet: object, names: tuple[str, ...]) -> list[object]:
         cells = []
         for name in names:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = xlsx_cell(sheet, name)
             cell.font = bold
             cells.append(cell)
         return cells
+
+    def row(sheet: object, values: tuple[object, ...]) -> list[object]:
+        return [xlsx_cell(sheet, value) for value in values]
 
     summary = book.create_sheet("Summary")
     summary.column_dimensions["A"].width = 34
@@ -53,7 +59,7 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
         ("Ledger pedimentos / rows", f"{result.ledger_pedimentos} / {result.ledger_rows}"),
         ("Differences", str(len(result.differences))),
     ):
-        summary.append([label, value])
+        summary.append(row(summary, (label, value)))
     summary.append([])
     summary.append(header(summary, ("Sheet", "Differences")))
     grouped: dict[str, list[Difference]] = {sheet.title: [] for sheet in SHEETS}
@@ -61,7 +67,7 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
     for difference in result.differences:
         grouped[owner[(difference.field, difference.kind)]].append(difference)
     for sheet in SHEETS:
-        summary.append([f"{sheet.title}: {sheet.summary}", len(grouped[sheet.title])])
+        summary.append(row(summary, (f"{sheet.title}: {sheet.summary}", len(grouped[sheet.title]))))
     for sheet in SHEETS:
         ws = book.create_sheet(sheet.title)
         for index, width in enumerate(WIDTHS):
@@ -70,6 +76,7 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
         ws.append(header(ws, COLUMNS))
         for d in grouped[sheet.title]:
             explanation, fix = explain(d)
-            ws.append([d.pedimento, d.line, d.field, d.ledger, d.datastage, d.kind, explanation, fix])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+            values = (d.pedimento, d.line, d.field, d.ledger, d.datastage, d.kind, explanation, fix)
+            ws.append(row(ws, values))
+    with atomic_file(path) as temporary:
+        book.save(temporary)

@@ -1,4 +1,9 @@
-"""Landed-cost tables (CSV, XLSX) and the chart of yearly savings by regime (PNG/SVG)."""
+"""Landed-cost tables (CSV, XLSX) and the chart of yearly savings by regime (PNG/SVG).
+
+These are reports for people: text from the data (part numbers, reasons) never
+becomes a formula (``immex.reports.tables``), and each file appears whole or
+not at all (``immex.core.atomic``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from immex.core.atomic import atomic_file, write_bytes_atomic
 from immex.duties.landed import REGIMES, RegimeCost
 from immex.duties.rounding import fixed2
+from immex.reports.tables import spreadsheet_text, xlsx_cell
 
 COLUMNS = ("scenario", "part", "regime", "available", "reason", "annual_quantity", "shipments",
            "customs_value", "igi", "cc", "dta", "iva", "iva_forma_pago", "iva_cash_cost",
@@ -37,13 +44,12 @@ def to_csv(tables: Sequence[tuple[str, Sequence[RegimeCost]]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for scenario, costs in tables:
-        writer.writerows(rows(costs, scenario))
+        writer.writerows([spreadsheet_text(v) for v in row] for row in rows(costs, scenario))
     return buffer.getvalue()
 
 
 def write_csv(tables: Sequence[tuple[str, Sequence[RegimeCost]]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_csv(tables), encoding="utf-8")
+    write_bytes_atomic(path, to_csv(tables).encode("utf-8"))
 
 
 def write_xlsx(tables: Sequence[tuple[str, Sequence[RegimeCost]]],
@@ -64,15 +70,15 @@ def write_xlsx(tables: Sequence[tuple[str, Sequence[RegimeCost]]],
     for scenario, costs in tables:
         for row in rows(costs, scenario):
             sheet.append([
-                float(value) if COLUMNS[i] in numeric and isinstance(value, str) and value
-                else value
+                xlsx_cell(sheet, float(value) if COLUMNS[i] in numeric and isinstance(value, str) and value
+                          else value)
                 for i, value in enumerate(row)])
     summary = book.create_sheet("savings by regime")
     summary.append(["scenario", *REGIMES])
     for scenario, totals in savings:
-        summary.append([scenario, *(float(round(totals[r], 2)) for r in REGIMES)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+        summary.append([xlsx_cell(summary, scenario), *(float(round(totals[r], 2)) for r in REGIMES)])
+    with atomic_file(path) as temporary:
+        book.save(temporary)
 
 
 def savings_chart(savings: Sequence[tuple[str, dict[str, Fraction]]], path: Path,
@@ -97,6 +103,6 @@ def savings_chart(savings: Sequence[tuple[str, dict[str, Fraction]]], path: Path
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=path.suffix.lstrip(".").lower() or "png")
+    with atomic_file(path) as temporary:
+        fig.savefig(temporary, format=path.suffix.lstrip(".").lower() or "png")
     plt.close(fig)
