@@ -14,7 +14,9 @@ a given :class:`SynthSpec`.
 Generation streams: a ZIP of a million partidas is written entry by entry
 without holding its lines in memory. :func:`synthetic_lines` gives the same
 lines as Python lists for small tests that want to corrupt some of them, and
-:func:`write_zip` writes such lists back into a ZIP.
+:func:`write_zip` writes such lists back into a ZIP. :func:`real_world_lines` gives a small
+Data Stage with the real-world cases an Anexo 22 check must accept (aduana 85, current
+identificadores, a transit partida under fracción 00000000, LIGIE 2022 fracciones).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from pathlib import Path
 
 from immex.datastage.layout import LAYOUTS, TYPES
 
-__all__ = ["SynthSpec", "SynthStats", "synthetic_lines", "write_synthetic_zip", "write_zip"]
+__all__ = ["SynthSpec", "SynthStats", "real_world_lines", "synthetic_lines", "write_synthetic_zip",
+           "write_zip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +300,79 @@ def synthetic_lines(spec: SynthSpec) -> dict[str, list[str]]:
     """Every entry's lines (header first, each with its line end), by type. For small specs."""
     plan = _plan(spec)
     return {tipo: list(_render(_rows(tipo, plan, spec), tipo, spec)) for tipo in TYPES}
+
+
+# --------------------------------------------------------------------------- real-world cases
+
+_AIFA_KEY = ("3921", "6000901", "850")   # aduana 85, sección 0: Aeropuerto Internacional Felipe Ángeles
+_AIFA_PAID = "2026-01-14 11:20:05"
+_LIGIE_2022 = {   # the synthetic month's LIGIE 2020 codes → codes of the Tarifa in force in 2026
+    ("73181504", "99"): ("73181504", "00"), ("85423901", "00"): ("85423999", "99"),
+    ("84733099", "00"): ("84733004", "99"), ("40169399", "99"): ("40169304", "99"),
+    ("72085199", "00"): ("72085104", "01"), ("85340001", "00"): ("85340004", "99"),
+    ("90318099", "00"): ("90318099", "99"),
+}
+
+
+def _current_fraccion(line: str, tipo: str) -> str:
+    """The line with its LIGIE 2020 fracción (and NICO, in 551) replaced by a 2026 one."""
+    pieces = line.split("|")
+    at = LAYOUTS[tipo].index("Fraccion")
+    nico_at = LAYOUTS[tipo].index("SubdivisionFraccion") if tipo == "551" else -1
+    nico = pieces[nico_at] if nico_at >= 0 else ""
+    found = next(((old, new) for old, new in _LIGIE_2022.items()
+                  if old[0] == pieces[at] and (nico_at < 0 or old[1] == nico)), None)
+    if found is not None:
+        pieces[at] = found[1][0]
+        if nico_at >= 0:
+            pieces[nico_at] = found[1][1]
+    return "|".join(pieces)
+
+
+def _aifa_line(tipo: str, **values: str) -> str:
+    """A data line of ``tipo`` with the key of the added pedimento and the given fields."""
+    fields = dict(zip(("Patente", "Pedimento", "SeccionAduanera"), _AIFA_KEY, strict=True))
+    fields.update(values)
+    unknown = set(fields) - set(LAYOUTS[tipo])
+    assert not unknown, unknown
+    return "|".join(fields.get(name, "") for name in LAYOUTS[tipo]) + "|\r\n"
+
+
+def real_world_lines(spec: SynthSpec) -> dict[str, list[str]]:
+    """:func:`synthetic_lines` as a 2026 Data Stage the authority accepted: LIGIE 2022 fracciones,
+    plus one transit (T3) pedimento at aduana 85 (AIFA) with a partida declared under the generic
+    fracción 00000000, identificadores SO (pedimento) and EO / PO (partida) of the current Apéndice 8,
+    IGI pending (forma de pago 6) and DTA exempt (forma 9). For small specs (lines in memory); the added
+    pedimento is paid on 2026-01-14, whatever the spec's month."""
+    lines = synthetic_lines(spec)
+    for tipo in ("551", "552", "553", "554", "555", "556", "557", "558"):
+        lines[tipo] = [lines[tipo][0], *(_current_fraccion(line, tipo) for line in lines[tipo][1:])]
+    line, paid = _aifa_line, _AIFA_PAID
+    lines["501"].append(line("501", TipoOperacion="1", ClaveDocumento="T3", SeccionAduaneraEntrada="850",
+                             Rfc=spec.rfc, TipoCambio="17.25000", TipoPedimento="1",
+                             FechaRecepcionPedimento=paid, FechaPagoReal=paid))
+    lines["506"].append(line("506", TipoFecha="2", FechaOperacion=paid[:10], FechaValidacionPagoR=paid))
+    lines["507"] += [line("507", ClaveCaso=code, IdentificadorCaso=complement, TipoPedimento="1",
+                          FechaValidacionPagoR=paid)
+                     for code, complement in (("SO", "1"), ("PC", ""), ("ED", "0430126ABCDE1"))]
+    lines["551"] += [
+        line("551", Fraccion="00000000", SecuenciaFraccion="1", SubdivisionFraccion="",
+             DescripcionMercancia="MERCANCIA EN TRANSITO INTERNO", ValorDolares="1200.00",
+             CantidadUMComercial="10.000", UnidadMedidaComercial="6", PaisOrigenDestino="USA",
+             TipoOperacion="1", ClaveDocumento="T3", FechaPagoReal=paid),
+        line("551", Fraccion="85171301", SecuenciaFraccion="2", SubdivisionFraccion="00",
+             DescripcionMercancia="TELEFONOS INTELIGENTES", ValorDolares="5400.00",
+             CantidadUMComercial="30.000", UnidadMedidaComercial="6", UnidadMedidaTarifa="6",
+             PaisOrigenDestino="CHN", PaisCompradorVendedor="USA", TipoOperacion="1",
+             ClaveDocumento="T3", FechaPagoReal=paid)]
+    lines["554"] += [line("554", Fraccion="85171301", SecuenciaFraccion="2", ClaveCaso=code,
+                          IdentificadorCaso=complement, FechaPagoReal=paid)
+                     for code, complement in (("EO", "USA"), ("PO", "SUPPLIER 1"))]
+    lines["510"] += [line("510", ClaveContribucion="1", FormaPago="9", ImportePago="462", TipoPedimento="1",
+                          FechaPagoReal=paid)]
+    lines["557"] += [line("557", Fraccion="85171301", SecuenciaFraccion="2", ClaveContribucion="6",
+                          FormaPago="6", ImportePago="18700", FechaPagoReal=paid)]
+    return lines
 
 
 def _encode(text: str, encoding: str) -> bytes:

@@ -18,76 +18,11 @@ from pathlib import Path
 import pytest
 
 from immex.compulsa.service import anexo22_check
-from immex.datastage.layout import LAYOUTS
 from immex.datastage.service import import_datastage, summarize_zip
 from immex.duties.tariff_service import DATA_DIR_ENV, TARIFF_COLUMNS
+from tests.datastage.synth import real_world_lines
 
-from .helpers import field_of, small_lines, zip_of
-
-KEY = ("3921", "6000901", "850")   # aduana 85, sección 0: Aeropuerto Internacional Felipe Ángeles
-PAID = "2026-01-14 11:20:05"
-LIGIE_2022 = {   # the synthetic month's LIGIE 2020 codes → codes of the Tarifa in force in 2026
-    ("73181504", "99"): ("73181504", "00"), ("85423901", "00"): ("85423999", "99"),
-    ("84733099", "00"): ("84733004", "99"), ("40169399", "99"): ("40169304", "99"),
-    ("72085199", "00"): ("72085104", "01"), ("85340001", "00"): ("85340004", "99"),
-    ("90318099", "00"): ("90318099", "99"),
-}
-
-
-def _current_fraccion(line: str, tipo: str) -> str:
-    """The line with its LIGIE 2020 fracción (and NICO, in 551) replaced by a 2026 one."""
-    pieces = line.split("|")
-    at = LAYOUTS[tipo].index("Fraccion")
-    nico_at = LAYOUTS[tipo].index("SubdivisionFraccion") if tipo == "551" else -1
-    nico = pieces[nico_at] if nico_at >= 0 else ""
-    found = next(((old, new) for old, new in LIGIE_2022.items()
-                  if old[0] == pieces[at] and (nico_at < 0 or old[1] == nico)), None)
-    if found is not None:
-        pieces[at] = found[1][0]
-        if nico_at >= 0:
-            pieces[nico_at] = found[1][1]
-    return "|".join(pieces)
-
-
-def _line(tipo: str, **values: str) -> str:
-    """A data line of ``tipo`` with the key of the added pedimento and the given fields."""
-    fields = dict(zip(("Patente", "Pedimento", "SeccionAduanera"), KEY, strict=True))
-    fields.update(values)
-    unknown = set(fields) - set(LAYOUTS[tipo])
-    assert not unknown, unknown
-    return "|".join(fields.get(name, "") for name in LAYOUTS[tipo]) + "|\r\n"
-
-
-def _accepted_records() -> dict[str, list[str]]:
-    """The synthetic month plus one transit pedimento at the AIFA with the real-world codes."""
-    lines = small_lines()
-    for tipo in ("551", "552", "553", "554", "555", "556", "557", "558"):
-        lines[tipo] = [lines[tipo][0], *(_current_fraccion(line, tipo) for line in lines[tipo][1:])]
-    lines["501"].append(_line("501", TipoOperacion="1", ClaveDocumento="T3", SeccionAduaneraEntrada="850",
-                              Rfc="MAQ950101AB1", TipoCambio="17.25000", TipoPedimento="1",
-                              FechaRecepcionPedimento=PAID, FechaPagoReal=PAID))
-    lines["506"].append(_line("506", TipoFecha="2", FechaOperacion=PAID[:10], FechaValidacionPagoR=PAID))
-    lines["507"] += [_line("507", ClaveCaso=code, IdentificadorCaso=complement, TipoPedimento="1",
-                           FechaValidacionPagoR=PAID)
-                     for code, complement in (("SO", "1"), ("PC", ""), ("ED", "0430126ABCDE1"))]
-    lines["551"] += [
-        _line("551", Fraccion="00000000", SecuenciaFraccion="1", SubdivisionFraccion="",
-              DescripcionMercancia="MERCANCIA EN TRANSITO INTERNO", ValorDolares="1200.00",
-              CantidadUMComercial="10.000", UnidadMedidaComercial="6", PaisOrigenDestino="USA",
-              TipoOperacion="1", ClaveDocumento="T3", FechaPagoReal=PAID),
-        _line("551", Fraccion="85171301", SecuenciaFraccion="2", SubdivisionFraccion="00",
-              DescripcionMercancia="TELEFONOS INTELIGENTES", ValorDolares="5400.00",
-              CantidadUMComercial="30.000", UnidadMedidaComercial="6", UnidadMedidaTarifa="6",
-              PaisOrigenDestino="CHN", PaisCompradorVendedor="USA", TipoOperacion="1",
-              ClaveDocumento="T3", FechaPagoReal=PAID)]
-    lines["554"] += [_line("554", Fraccion="85171301", SecuenciaFraccion="2", ClaveCaso=code,
-                           IdentificadorCaso=complement, FechaPagoReal=PAID)
-                     for code, complement in (("EO", "USA"), ("PO", "SUPPLIER 1"))]
-    lines["510"] += [_line("510", ClaveContribucion="1", FormaPago="9", ImportePago="462", TipoPedimento="1",
-                           FechaPagoReal=PAID)]
-    lines["557"] += [_line("557", Fraccion="85171301", SecuenciaFraccion="2", ClaveContribucion="6",
-                           FormaPago="6", ImportePago="18700", FechaPagoReal=PAID)]
-    return lines
+from .helpers import SMALL, field_of, zip_of
 
 
 def _tariff_in_force_2026(lines: dict[str, list[str]], data_dir: Path, extra: str = "") -> None:
@@ -116,13 +51,13 @@ def test_accepted_records_give_no_finding_with_the_shipped_tariff(tmp_path: Path
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped table (whatever edition it holds) never judges a 2026 date with an older Tarifa."""
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-updates"))
-    lines = _accepted_records()
+    lines = real_world_lines(SMALL)
     assert _findings(zip_of(tmp_path, lines), tmp_path / "out") == []
 
 
 def test_accepted_records_give_no_finding_with_a_tariff_that_vouches_for_2026(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = _accepted_records()
+    lines = real_world_lines(SMALL)
     _tariff_in_force_2026(lines, tmp_path / "data")
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     assert _findings(zip_of(tmp_path, lines), tmp_path / "out") == []
@@ -130,7 +65,7 @@ def test_accepted_records_give_no_finding_with_a_tariff_that_vouches_for_2026(
 
 def test_the_check_still_finds_what_is_wrong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Control: a fracción the Tarifa in force does not have, and 00000000 under a non-transit clave."""
-    lines = _accepted_records()
+    lines = real_world_lines(SMALL)
     _tariff_in_force_2026(lines, tmp_path / "data", extra="85171301")
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
     lines["551"][-2] = lines["551"][-2].replace("|T3|2026-01-14", "|IN|2026-01-14")
@@ -142,7 +77,7 @@ def test_the_check_still_finds_what_is_wrong(tmp_path: Path, monkeypatch: pytest
 
 
 def test_the_same_records_import_and_summarize_honestly(tmp_path: Path) -> None:
-    lines = _accepted_records()
+    lines = real_world_lines(SMALL)
     path = zip_of(tmp_path, lines)
     result = import_datastage(path, f"sqlite:///{tmp_path / 'x.db'}")
     assert result.pedimentos == len(lines["501"]) - 1
