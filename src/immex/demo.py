@@ -19,15 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from immex.core.progress import QUIET, ProgressLike, as_progress
 from immex.discharge.methods import explode
 from immex.discharge.service import DischargeOutcome, run_discharge
-from immex.ledger.company import CompanyProfile, set_company
+from immex.ledger.company import CompanyProfile, store_company
 from immex.ledger.model import BomComponent, BomVersion, Ledger, Part
 from immex.reports import service as reports
-from immex.store.db import open_database
 
 FRACCIONES = (
     "85444999",
@@ -303,10 +300,7 @@ def run_demo(
     url = f"sqlite:///{database}"
     progress.phase("generating the demo company")
     folder = build_demo_folder(workdir / "input", as_of)
-    engine = open_database(url)
-    with Session(engine) as session, session.begin():
-        set_company(session, DEMO_COMPANY)
-    engine.dispose()
+    store_company(url, DEMO_COMPANY)
     outcome = run_discharge(folder, workdir / "discharge", "fifo", as_of, url, progress)
     progress.phase("loading the stored ledger for the reports")
     ledger, result = reports.load_state(url, None)

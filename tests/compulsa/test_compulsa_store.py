@@ -63,6 +63,7 @@ def test_compulsa_against_the_stored_ledger(tmp_path: Path, db_url: str) -> None
 
 def test_unknown_company_is_an_input_error(tmp_path: Path, db_url: str) -> None:
     write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
+    open_database(db_url).dispose()  # an existing store without that company (a missing store is refused)
     app = typer.Typer()
     datastage_compulsa.register(app)
     result = CliRunner().invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--db", db_url,

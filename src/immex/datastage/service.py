@@ -30,7 +30,8 @@ from immex.datastage import read as ds
 from immex.datastage.layout import LAYOUTS, TABLE_NAMES
 from immex.datastage.orm import DELETE_ORDER, PARTIDA_TYPES, TABLES
 from immex.datastage.summary import DataStageSummary, SummaryBuilder
-from immex.store.db import database_url, open_database
+from immex.store.db import database_url
+from immex.store.uow import UnitOfWork
 
 BATCH = 10_000
 SQLITE_CACHE_KIB = 131_072
@@ -73,44 +74,32 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
     zip_path = Path(zip_path)
     progress = as_progress(progress)
     new_file = _new_sqlite_file(db_url)
-    engine = open_database(db_url)
+    # The reader has checked every reference of the ZIP and a replaced pedimento loses
+    # its rows in every table, so the foreign keys hold at commit; not checking them
+    # row by row saves a third of the insert time. A larger page cache helps big files.
+    pragmas = ("PRAGMA foreign_keys=OFF", f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # The reader has checked every reference of the ZIP and a replaced pedimento loses
-                # its rows in every table, so the foreign keys hold at commit; not checking them
-                # row by row saves a third of the insert time. A larger page cache helps big files.
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-                conn.commit()
-            transaction = conn.begin()
+        # One writer at a time: a second import waits for this one, then replaces what it stored.
+        with UnitOfWork(db_url, write=True, sqlite_pragmas=pragmas) as uow:
+            conn = uow.session.connection()
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
             db = _DbThread(dbapi, conn.dialect.name == "postgresql")
             try:
-                try:
-                    writer = _Writer(db, _placeholder(conn), _stored_keys(conn), _folio_501(zip_path))
-                    read = ds.read_zip(zip_path, writer, progress, "validating and storing")
-                    if read.ok:
-                        progress.phase("writing the last rows")
-                        writer.finish()
-                finally:
-                    db.close()
-            except BaseException:
-                transaction.rollback()
-                raise
+                writer = _Writer(db, _placeholder(conn), _stored_keys(conn), _folio_501(zip_path))
+                read = ds.read_zip(zip_path, writer, progress, "validating and storing")
+                if read.ok:
+                    progress.phase("writing the last rows")
+                    writer.finish()
+            finally:
+                db.close()
             if not read.ok:
-                transaction.rollback()
-                raise InputError(read.problems)
+                raise InputError(read.problems)  # the unit of work rolls back: the store is unchanged
             progress.phase("committing")
-            transaction.commit()
     except InputError:
-        engine.dispose()
         if new_file is not None:   # the store did not exist: leave no empty one behind
             new_file.unlink(missing_ok=True)
         raise
-    finally:
-        engine.dispose()
     counts = {tipo: writer.counts.get(tipo, 0) for tipo in read.counts}
     declared = read.counts.get("501", 0)
     return ImportResult(zip_path.name, counts, declared, writer.replaced_501, read.warnings,
@@ -477,30 +466,27 @@ def summarize_zip(zip_path: str | Path, progress: ProgressLike = QUIET) -> DataS
 
 def summarize_store(db_url: str | None, progress: Progress = QUIET) -> DataStageSummary:
     """Summary of every Data Stage row in the store (``progress``: rows read of the rows counted first)."""
-    engine = open_database(db_url)
-    try:
-        builder = _builder(engine.url.render_as_string(hide_password=True))
-        with engine.connect() as conn:
-            progress.phase("counting the stored rows")
-            total = sum(_row_count(conn, TABLES[tipo]) for tipo in SUMMARY_TYPES)
-            progress.phase("summarizing the store", total=total, unit="rows")
-            p = TABLES["501"].c
-            query = select(p.clave_documento, p.fecha_pago, p.tipo_operacion, p.tipo_pedimento)
-            for row in counted(conn.execute(query), progress):
-                builder.pedimento(row[0] or "", row[1], row[2] or "", row[3] or "")
-            partidas = conn.execute(select(TABLES["551"].c.valor_dolares)).yield_per(BATCH)
-            for (usd,) in counted(partidas, progress):
-                builder.partida(usd)
-            for tipo, level in CONTRIBUTION_FILES:
-                c = TABLES[tipo].c
-                query = select(c.clave_contribucion, c.importe_pago, c.forma_pago)
-                for found in counted(conn.execute(query), progress):
-                    builder.contribution(level, found[0] or "", found[1], found[2] or "")
-            r = TABLES["Resumen"].c
-            for ini, fin in counted(conn.execute(select(r.fecha_inicial, r.fecha_final)), progress):
-                builder.resumen(_date_or_none(ini), _date_or_none(fin))
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url) as uow:  # an existing store only: a mistyped --db is an error
+        builder = _builder(uow.engine.url.render_as_string(hide_password=True))
+        conn = uow.session.connection()
+        progress.phase("counting the stored rows")
+        total = sum(_row_count(conn, TABLES[tipo]) for tipo in SUMMARY_TYPES)
+        progress.phase("summarizing the store", total=total, unit="rows")
+        p = TABLES["501"].c
+        query = select(p.clave_documento, p.fecha_pago, p.tipo_operacion, p.tipo_pedimento)
+        for row in counted(conn.execute(query), progress):
+            builder.pedimento(row[0] or "", row[1], row[2] or "", row[3] or "")
+        partidas = conn.execute(select(TABLES["551"].c.valor_dolares)).yield_per(BATCH)
+        for (usd,) in counted(partidas, progress):
+            builder.partida(usd)
+        for tipo, level in CONTRIBUTION_FILES:
+            c = TABLES[tipo].c
+            query = select(c.clave_contribucion, c.importe_pago, c.forma_pago)
+            for found in counted(conn.execute(query), progress):
+                builder.contribution(level, found[0] or "", found[1], found[2] or "")
+        r = TABLES["Resumen"].c
+        for ini, fin in counted(conn.execute(select(r.fecha_inicial, r.fecha_final)), progress):
+            builder.resumen(_date_or_none(ini), _date_or_none(fin))
     return builder.build()
 
 

@@ -12,6 +12,7 @@ from stdnum.mx import rfc as rfc_number
 from immex.core.problems import InputError, Problem
 from immex.ledger.orm import Company
 from immex.ledger.service import DEFAULT_COMPANY, company_id
+from immex.store.uow import UnitOfWork
 
 # IMMEX modalities (Decreto IMMEX, Art. 3) and IVA/IEPS certification levels (RGCE Title 7).
 MODALITIES = ("controladora", "industrial", "servicios", "albergue", "tercerizacion")
@@ -62,3 +63,9 @@ def set_company(session: Session, profile: CompanyProfile, code: str = DEFAULT_C
     row.program_valid_from, row.program_valid_to = profile.program_valid_from, profile.program_valid_to
     row.certification = profile.certification
     return row.id
+
+
+def store_company(db_url: str | None, profile: CompanyProfile, code: str = DEFAULT_COMPANY) -> int:
+    """The use case of ``immex company set``: validate and store the profile as the company's writer."""
+    with UnitOfWork(db_url, write=True, company=code) as uow:
+        return set_company(uow.session, profile, code)

@@ -23,6 +23,7 @@ from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress
+from immex.ledger.invariants import check_allocations
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -43,9 +44,9 @@ from immex.ledger.orm import (
     PedimentoRow,
     UomConversionRow,
 )
-from immex.store.db import open_database
+from immex.store.uow import DEFAULT_COMPANY as DEFAULT_COMPANY  # re-exported: features import it here
+from immex.store.uow import UnitOfWork
 
-DEFAULT_COMPANY = "default"
 _BATCH = 5000
 
 
@@ -467,14 +468,11 @@ def record_adjustment(db_url: str, pedimento: str, line: int, part: str, qty: st
         number, amount = canonical_pedimento(pedimento), parse_decimal(qty)
     except ValueError as error:
         raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session, session.begin():
-            return add_adjustment(
-                session, company_id(session), number, line, part, amount, reason, current_user()
-            )
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url, write=True, checks=[check_allocations]) as uow:
+        session = uow.session
+        return add_adjustment(
+            session, company_id(session, uow.company), number, line, part, amount, reason, current_user()
+        )
 
 
 def current_user() -> str:

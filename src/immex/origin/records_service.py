@@ -35,7 +35,7 @@ from immex.origin.records import (
     rules,
 )
 from immex.reports.tables import Cell, write_csv, write_xlsx
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 
 def read_table(path: Path) -> Table:
@@ -97,9 +97,9 @@ def load_certifications(
     open solicitation for a part that now has a certification is marked received.
     """
     table = read_table(path)
-    engine = open_database(db_url)
     received_on = today or dt.date.today()
-    with Session(engine) as session, session.begin():
+    with UnitOfWork(db_url, write=True, company=company) as uow:
+        session = uow.session
         company_key = company_id(session, company, create=False) if _has_company(session, company) else None
         parts: list[str] = []
         if company_key is not None:
@@ -243,8 +243,8 @@ def missing_certifications(
     sheet ``legal basis``; ``.csv``: the table). With ``mark_requested`` every listed
     part without an open request gets a solicitation ``requested`` on ``day``.
     """
-    engine = open_database(db_url)
-    with Session(engine) as session, session.begin():
+    with UnitOfWork(db_url, write=mark_requested, company=company) as uow:
+        session = uow.session
         if not _has_company(session, company):
             raise InputError([Problem("--db", None, "", f"company {company!r} has no ledger in the store")])
         key = company_id(session, company, create=False)
@@ -356,8 +356,8 @@ def record_solicitation(
                 )
             ]
         )
-    engine = open_database(db_url)
-    with Session(engine) as session, session.begin():
+    with UnitOfWork(db_url, write=True, company=company) as uow:
+        session = uow.session
         if not _has_company(session, company):
             raise InputError([Problem("--db", None, "", f"company {company!r} has no ledger in the store")])
         key = company_id(session, company, create=False)
@@ -491,8 +491,8 @@ def load_values(db_url: str | None, path: Path, company: str = DEFAULT_COMPANY) 
     """
     table = read_table(path)
     values, problems = parse_values(table)
-    engine = open_database(db_url)
-    with Session(engine) as session, session.begin():
+    with UnitOfWork(db_url, write=True, company=company) as uow:
+        session = uow.session
         if not _has_company(session, company):
             problems.insert(
                 0, Problem(table.label, None, "", f"company {company!r} has no ledger in the store")

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
@@ -32,7 +31,7 @@ from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, load_ledger
 from immex.reports.tables import Cell, write_csv, write_xlsx
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 # Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
 AGE_BUCKETS = ((90, "0-90"), (180, "91-180"), (365, "181-365"), (545, "366-545"))
@@ -55,26 +54,22 @@ def load_state(
             raise InputError(staged.problems)
         return staged.ledger, compute(staged.ledger, method, progress)
     progress.phase("loading the stored ledger and allocations")
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                company = company_id(session, create=False)
-            except LookupError:
-                raise InputError(
-                    [
-                        Problem(
-                            "",
-                            None,
-                            "db",
-                            "the store holds no ledger yet: run "
-                            "`immex discharge --db ...` or `immex demo` first",
-                        )
-                    ]
-                ) from None
-            return load_ledger(session, company), stored_result(session, company)
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url) as uow:  # an existing store only: a mistyped --db is an error
+        try:
+            company = company_id(uow.session, uow.company, create=False)
+        except LookupError:
+            raise InputError(
+                [
+                    Problem(
+                        "",
+                        None,
+                        "db",
+                        "the store holds no ledger yet: run "
+                        "`immex discharge --db ...` or `immex demo` first",
+                    )
+                ]
+            ) from None
+        return load_ledger(uow.session, company), stored_result(uow.session, company)
 
 
 def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Report:
@@ -342,29 +337,26 @@ RUNS_HEADER = (
 
 
 def runs_report(db_url: str | None) -> Report:
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            reversals = {r.run_id: r for r in session.scalars(select(RunReversalRow))}
-            rows: list[tuple[Cell, ...]] = []
-            for run in session.scalars(select(DischargeRunRow).order_by(DischargeRunRow.id)):
-                rev = reversals.get(run.id)
-                rows.append(
-                    (
-                        run.id,
-                        run.method,
-                        run.as_of,
-                        run.created_at.isoformat(timespec="seconds"),
-                        run.created_by,
-                        run.input_fingerprint,
-                        int(run.summary.get("export_lines_changed", 0)),  # type: ignore[call-overload]
-                        rev.reversed_at.isoformat(timespec="seconds") if rev else None,
-                        rev.reversed_by if rev else None,
-                        rev.reason if rev else None,
-                    )
+    with UnitOfWork(db_url) as uow:
+        session = uow.session
+        reversals = {r.run_id: r for r in session.scalars(select(RunReversalRow))}
+        rows: list[tuple[Cell, ...]] = []
+        for run in session.scalars(select(DischargeRunRow).order_by(DischargeRunRow.id)):
+            rev = reversals.get(run.id)
+            rows.append(
+                (
+                    run.id,
+                    run.method,
+                    run.as_of,
+                    run.created_at.isoformat(timespec="seconds"),
+                    run.created_by,
+                    run.input_fingerprint,
+                    int(run.summary.get("export_lines_changed", 0)),  # type: ignore[call-overload]
+                    rev.reversed_at.isoformat(timespec="seconds") if rev else None,
+                    rev.reversed_by if rev else None,
+                    rev.reason if rev else None,
                 )
-    finally:
-        engine.dispose()
+            )
     return Report("discharge runs", RUNS_HEADER, rows)
 
 

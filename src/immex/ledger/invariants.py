@@ -1,0 +1,144 @@
+"""Rules of the stored allocation ledger, checked before every commit that writes to it.
+
+1. No import line is discharged beyond its quantity: the active allocations
+   of a line never exceed what was imported, and after a run or a reversal
+   they plus the line's adjustments do not either.
+2. No requirement is allocated twice: an export line's part has active rows
+   of one run only, and at most one row per import line (or one shortfall).
+
+A stored run and a reversal run :func:`check_ledger`, an adjustment
+:func:`check_allocations`, as unit-of-work checks (:mod:`immex.store.uow`); a
+violation rolls the whole transaction back and is reported as
+:class:`~immex.store.errors.InvariantViolation`. An adjustment may withdraw
+stock the stored discharge has already allocated (the next run moves that
+discharge to later lots, as before), so it is held only to the first half of rule 1.
+The writer lock makes these hold under concurrency; this check is the net
+beneath it (and beneath any future bug in the incremental bookkeeping).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from immex.ledger.orm import (
+    AdjustmentRow,
+    AllocationReversalRow,
+    AllocationRow,
+    Company,
+    DischargeRunRow,
+    ImportLineRow,
+    PedimentoRow,
+    RunReversalRow,
+)
+from immex.store.errors import InvariantViolation
+
+_SHOWN = 3  # lines named in the message; the count says how many more
+
+
+def active_rows_query(company: int):  # type: ignore[no-untyped-def]
+    """Allocation rows of runs not reversed and not withdrawn by a run that is not reversed."""
+    reversed_runs = select(RunReversalRow.run_id)
+    withdrawal = aliased(AllocationReversalRow)
+    return (
+        select(AllocationRow)
+        .join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
+        .where(
+            DischargeRunRow.company_id == company,
+            AllocationRow.run_id.not_in(reversed_runs),
+            ~exists().where(
+                and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id.not_in(reversed_runs))
+            ),
+        )
+    )
+
+
+def overdrawn_lines(
+    session: Session, company: int, with_adjustments: bool = True
+) -> list[tuple[int, Decimal, Decimal, Decimal]]:
+    """(import line id, qty, discharged, adjusted) of every line whose use exceeds its quantity.
+
+    Use is the active allocations, plus the adjustments when ``with_adjustments``.
+    """
+    discharged: dict[int, Decimal] = defaultdict(Decimal)
+    rows = active_rows_query(company).with_only_columns(AllocationRow.import_line_id, AllocationRow.qty)
+    for line_id, qty in session.execute(rows):
+        if line_id is not None:
+            discharged[line_id] += qty  # summed in Python: SQLite keeps exact decimals as text
+    adjusted: dict[int, Decimal] = defaultdict(Decimal)
+    query = select(AdjustmentRow.import_line_id, AdjustmentRow.qty).where(AdjustmentRow.company_id == company)
+    for line_id, qty in session.execute(query):
+        adjusted[line_id] += qty
+    lines = select(ImportLineRow.id, ImportLineRow.qty).where(
+        ImportLineRow.company_id == company, ImportLineRow.id.in_(set(discharged) | set(adjusted))
+    )
+    return [
+        (line_id, qty, discharged[line_id], adjusted[line_id])
+        for line_id, qty in session.execute(lines)
+        if discharged[line_id] + (adjusted[line_id] if with_adjustments else 0) > qty
+        or adjusted[line_id] > qty
+    ]
+
+
+def doubled_requirements(session: Session, company: int) -> list[tuple[int, str]]:
+    """(export line id, part) of requirements with active rows of two runs, or two rows for one lot."""
+    runs: dict[tuple[int, str], set[int]] = defaultdict(set)
+    lots: dict[tuple[int, str], list[int | None]] = defaultdict(list)
+    query = active_rows_query(company).with_only_columns(
+        AllocationRow.export_line_id, AllocationRow.part, AllocationRow.import_line_id, AllocationRow.run_id
+    )
+    for export_id, part, import_id, run_id in session.execute(query):
+        runs[(export_id, part)].add(run_id)
+        lots[(export_id, part)].append(import_id)
+    return sorted(
+        key for key in runs if len(runs[key]) > 1 or len(lots[key]) != len(set(lots[key]))
+    )
+
+
+def check_ledger(session: Session, company_code: str) -> None:
+    """Both rules, adjustments counted; raise InvariantViolation (the unit of work rolls back)."""
+    _check(session, company_code, with_adjustments=True)
+
+
+def check_allocations(session: Session, company_code: str) -> None:
+    """Both rules, adjustments not counted with allocations (the check of an adjustment)."""
+    _check(session, company_code, with_adjustments=False)
+
+
+def _check(session: Session, company_code: str, with_adjustments: bool) -> None:
+    company = session.scalar(select(Company.id).where(Company.code == company_code))
+    if company is None:
+        return
+    problems = []
+    over = overdrawn_lines(session, company, with_adjustments)
+    if over:
+        names = _import_names(session, [line for line, *_ in over[:_SHOWN]])
+        shown = "; ".join(
+            f"{names[line]}: imported {qty}, discharged {used}, adjusted {adj}"
+            for line, qty, used, adj in over[:_SHOWN]
+        )
+        more = f" and {len(over) - _SHOWN} more" if len(over) > _SHOWN else ""
+        problems.append(
+            f"{len(over)} import line(s) would be discharged beyond their quantity ({shown}{more})"
+        )
+    doubled = doubled_requirements(session, company)
+    if doubled:
+        problems.append(f"{len(doubled)} requirement(s) would be allocated twice (export line ids "
+                        f"{', '.join(str(e) for e, _ in doubled[:_SHOWN])})")
+    if problems:
+        raise InvariantViolation(
+            "refused, nothing stored: " + "; ".join(problems)
+            + ". Reverse the later runs or adjustments that conflict, then try again"
+        )
+
+
+def _import_names(session: Session, ids: list[int]) -> dict[int, str]:
+    query = (
+        select(ImportLineRow.id, PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
+        .join(PedimentoRow)
+        .where(ImportLineRow.id.in_(ids))
+    )
+    return {i: f"pedimento {n} line {line} part {part!r}" for i, n, line, part in session.execute(query)}
