@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from immex.core.numbers import plain, round_half_up
 from immex.core.problems import InputError, Problem
@@ -53,7 +52,7 @@ from immex.origin.records_service import certifications_by_part, stored_values
 from immex.origin.sensitivity import RvcGap, Sensitivity, sensitivity
 from immex.origin.service import determination_json, determination_text
 from immex.reports.tables import Cell, write_csv, write_xlsx
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 
 @lru_cache(maxsize=65536)
@@ -78,26 +77,23 @@ def cached_lookup(code: HsCode, case: OriginCase) -> ProductRule:
 
 def load_inputs(db_url: str | None, company: str = DEFAULT_COMPANY) -> tuple[Ledger, LedgerInputs]:
     """The company's stored ledger, supplier certifications and stored values."""
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                key = company_id(session, company, create=False)
-            except LookupError:
-                raise InputError(
-                    [
-                        Problem(
-                            "--db",
-                            None,
-                            "",
-                            f"company {company!r} has no ledger in the store; load the ledger first",
-                        )
-                    ]
-                ) from None
-            ledger = load_ledger(session, key)
-            inputs = LedgerInputs(certifications_by_part(session, key), stored_values(session, key))
-    finally:
-        engine.dispose()
+    with UnitOfWork(db_url, company=company) as uow:
+        session = uow.session
+        try:
+            key = company_id(session, company, create=False)
+        except LookupError:
+            raise InputError(
+                [
+                    Problem(
+                        "--db",
+                        None,
+                        "",
+                        f"company {company!r} has no ledger in the store; load the ledger first",
+                    )
+                ]
+            ) from None
+        ledger = load_ledger(session, key)
+        inputs = LedgerInputs(certifications_by_part(session, key), stored_values(session, key))
     return ledger, inputs
 
 
@@ -656,65 +652,62 @@ def issue_certificate(
     goods = certify_goods(ledger, inputs, products, start, end or start, kind, method, invoice)
     certifier = parties["certifier"]
     assert certifier is not None
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session, session.begin():
-            key = company_id(session, company, create=False)
-            prefix = f"{company.upper()}-CO-{signed_on:%Y%m%d}-"
-            taken = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(CertificateRow)
-                    .where(CertificateRow.number.like(f"{prefix}%"))
-                )
-                or 0
+    with UnitOfWork(db_url, write=True, company=company) as uow:
+        session = uow.session
+        key = company_id(session, company, create=False)
+        prefix = f"{company.upper()}-CO-{signed_on:%Y%m%d}-"
+        taken = (
+            session.scalar(
+                select(func.count())
+                .select_from(CertificateRow)
+                .where(CertificateRow.number.like(f"{prefix}%"))
             )
-            cert = Certificate(
-                f"{prefix}{taken + 1:03d}",
-                "USMCA",
-                kind,
-                certifier_type,
-                certifier,
-                parties.get("exporter"),
-                parties.get("producer"),
-                parties.get("importer"),
-                tuple(goods),
-                start,
-                end or start,
-                signed_by or file_signer or certifier.name,
-                signed_on,
-                producer_note,
+            or 0
+        )
+        cert = Certificate(
+            f"{prefix}{taken + 1:03d}",
+            "USMCA",
+            kind,
+            certifier_type,
+            certifier,
+            parties.get("exporter"),
+            parties.get("producer"),
+            parties.get("importer"),
+            tuple(goods),
+            start,
+            end or start,
+            signed_by or file_signer or certifier.name,
+            signed_on,
+            producer_note,
+        )
+        problems = certificate_problems(cert)
+        if problems:
+            raise InputError(
+                [Problem("certificate", None, field, message) for field, message in problems]
             )
-            problems = certificate_problems(cert)
-            if problems:
-                raise InputError(
-                    [Problem("certificate", None, field, message) for field, message in problems]
-                )
-            document = certificate_document(cert)
-            pdf = render_certificate(document)
-            output.mkdir(parents=True, exist_ok=True)
-            pdf_path, json_path = output / f"{cert.number}.pdf", output / f"{cert.number}.json"
-            pdf_path.write_bytes(pdf)
-            json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            session.add(
-                CertificateRow(
-                    company_id=key,
-                    number=cert.number,
-                    product=" ".join(products),
-                    kind=kind,
-                    period_from=cert.period_from,
-                    period_to=cert.period_to,
-                    signed_on=signed_on,
-                    certifier_type=certifier_type,
-                    criterion="".join(sorted({g.criterion for g in goods})),
-                    hs=" ".join(g.hs for g in goods),
-                    retention_until=cert.retention_until,
-                    document=document,
-                    pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                )
+        document = certificate_document(cert)
+        pdf = render_certificate(document)
+        output.mkdir(parents=True, exist_ok=True)
+        pdf_path, json_path = output / f"{cert.number}.pdf", output / f"{cert.number}.json"
+        pdf_path.write_bytes(pdf)
+        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        session.add(
+            CertificateRow(
+                company_id=key,
+                number=cert.number,
+                product=" ".join(products),
+                kind=kind,
+                period_from=cert.period_from,
+                period_to=cert.period_to,
+                signed_on=signed_on,
+                certifier_type=certifier_type,
+                criterion="".join(sorted({g.criterion for g in goods})),
+                hs=" ".join(g.hs for g in goods),
+                retention_until=cert.retention_until,
+                document=document,
+                pdf_sha256=hashlib.sha256(pdf).hexdigest(),
             )
-    finally:
-        engine.dispose()
+        )
     return cert, pdf_path, json_path
 
 
@@ -733,29 +726,26 @@ class IssuedCertificate:
 
 def issued_certificates(db_url: str | None, company: str = DEFAULT_COMPANY) -> list[IssuedCertificate]:
     """The certifications of origin issued and kept in the store, oldest first."""
-    engine = open_database(db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                key = company_id(session, company, create=False)
-            except LookupError:
-                return []
-            rows = session.scalars(
-                select(CertificateRow).where(CertificateRow.company_id == key).order_by(CertificateRow.id)
+    with UnitOfWork(db_url, company=company) as uow:
+        session = uow.session
+        try:
+            key = company_id(session, company, create=False)
+        except LookupError:
+            return []
+        rows = session.scalars(
+            select(CertificateRow).where(CertificateRow.company_id == key).order_by(CertificateRow.id)
+        )
+        return [
+            IssuedCertificate(
+                r.number,
+                r.product,
+                r.kind,
+                r.period_from,
+                r.period_to,
+                r.criterion,
+                r.signed_on,
+                r.retention_until,
+                r.pdf_sha256,
             )
-            return [
-                IssuedCertificate(
-                    r.number,
-                    r.product,
-                    r.kind,
-                    r.period_from,
-                    r.period_to,
-                    r.criterion,
-                    r.signed_on,
-                    r.retention_until,
-                    r.pdf_sha256,
-                )
-                for r in rows
-            ]
-    finally:
-        engine.dispose()
+            for r in rows
+        ]
