@@ -44,4 +44,13 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     wants_everything = not args or "--help" in sys.argv[1:2] or "--install-completion" in sys.argv
-    build_app(None if wants_everything else args[0])()
+    try:
+        build_app(None if wants_everything else args[0])()
+    except Exception as error:  # a command without its own handler met a store or disk error
+        from immex.cli.common import store_error_exit
+
+        try:
+            store_error_exit(error)  # one line on stderr; raises typer.Exit(1)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+        raise
