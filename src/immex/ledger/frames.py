@@ -19,6 +19,7 @@ reports problems itself, so the messages stay the same on both paths.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import itertools
@@ -40,11 +41,11 @@ from immex.core.tables import check_header_width, detect_encoding, sniff_delimit
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
-from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, column_accepts
+from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, TableSchema, column_accepts
 
 _MAX_PLACES = 12
-_MAX_DIGITS = 18          # integer digits + decimals of one written quantity (fits int64)
-_MAX_FACTOR_DIGITS = 10   # so that quantity x factor stays within the 28 digits ``read_ledger`` computes
+_MAX_DIGITS = 18  # integer digits + decimals of one written quantity (fits int64)
+_MAX_FACTOR_DIGITS = 10  # so that quantity x factor stays within the 28 digits ``read_ledger`` computes
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def read_ledger_frames(folder: Path) -> LedgerFrames | None:
         return None
 
 
-def _table(path: Path) -> tuple[pl.DataFrame, str]:
+def _table(path: Path, schema: TableSchema) -> tuple[pl.DataFrame, str]:
     """All columns as stripped text, missing = empty, blank rows dropped (as ``read_csv_table``).
 
     The encoding and delimiter are detected as :func:`immex.core.tables.read_csv_table`
@@ -103,8 +104,13 @@ def _table(path: Path) -> tuple[pl.DataFrame, str]:
     if encoding != "utf-8":
         data = data.decode(encoding).encode("utf-8")
     delimiter = sniff_delimiter(data.split(b"\n", 1)[0].decode("utf-8"))
-    frame = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True,
-                        separator=delimiter, quote_char='"')
+    frame = pl.read_csv(
+        io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True, separator=delimiter, quote_char='"'
+    )
+    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8")), delimiter=delimiter), [])
+    known = [name.strip() for name in header if name.strip() in {c.name for c in schema.columns}]
+    if len(set(known)) != len(known):  # Polars would rename the second one silently
+        raise _Invalid(f"{path.name}: a column name appears twice")
     names = [name.strip() for name in frame.columns]
     if len(set(names)) != len(names):
         raise _Invalid(f"{path.name}: a column name appears twice")
@@ -128,7 +134,7 @@ def _read(folder: Path) -> LedgerFrames:
     tables: dict[str, pl.DataFrame] = {}
     encodings: dict[str, str] = {}
     for name, path in paths.items():
-        tables[name], encodings[name] = _table(path)
+        tables[name], encodings[name] = _table(path, LEDGER_TABLES[name])
     _require(tables.keys() >= DISCHARGE_FILES, "a required file is missing")
     for name, frame in tables.items():
         _require(column_accepts(LEDGER_TABLES[name], frame), f"{name}: a column or a cell is refused")
@@ -138,25 +144,33 @@ def _read(folder: Path) -> LedgerFrames:
     exports, exports_scale = _lines(tables["exports.csv"], "product", parts, units)
     boms = _boms(tables["bom.csv"], parts, units)
     _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
-    frame = pl.DataFrame({"part": list(parts), "kind": [p.kind for p in parts.values()]},
-                         schema={"part": pl.String, "kind": pl.String})
+    frame = pl.DataFrame(
+        {"part": list(parts), "kind": [p.kind for p in parts.values()]},
+        schema={"part": pl.String, "kind": pl.String},
+    )
     pedimentos = _pedimento_rows(paths["imports.csv"].name, tables["imports.csv"])
     pedimentos += _pedimento_rows(paths["exports.csv"].name, tables["exports.csv"])
-    return LedgerFrames(frame, imports, exports, boms, imports_scale, exports_scale,
-                        tuple(sorted(paths.values())), dict(sorted(encodings.items())), pedimentos)
+    return LedgerFrames(
+        frame,
+        imports,
+        exports,
+        boms,
+        imports_scale,
+        exports_scale,
+        tuple(sorted(paths.values())),
+        dict(sorted(encodings.items())),
+        pedimentos,
+    )
 
 
 def _pedimento_rows(label: str, table: pl.DataFrame) -> tuple[tuple[str, int, str, str, dt.date], ...]:
     """The first row of each (pedimento, clave): what the Anexo 22 warnings look at."""
-    distinct = (
-        table.select(
-            pl.col(ROW).cast(pl.Int64),
-            pl.col("pedimento").str.replace_all(" ", ""),
-            pl.col("clave").str.to_uppercase(),
-            pl.col("cleared_on").str.to_date("%Y-%m-%d"),
-        )
-        .unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
-    )
+    distinct = table.select(
+        pl.col(ROW).cast(pl.Int64),
+        pl.col("pedimento").str.replace_all(" ", ""),
+        pl.col("clave").str.to_uppercase(),
+        pl.col("cleared_on").str.to_date("%Y-%m-%d"),
+    ).unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
     return tuple((label, row, ped, clave, day) for row, ped, clave, day in distinct.iter_rows())
 
 
@@ -200,8 +214,9 @@ def _fixed(column: pl.Series) -> tuple[pl.Series, int]:
     return integer * 10**scale + fraction, scale
 
 
-def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
-           units: UnitConverter) -> tuple[pl.DataFrame, int]:
+def _lines(
+    table: pl.DataFrame, item: str, parts: Mapping[str, Part], units: UnitConverter
+) -> tuple[pl.DataFrame, int]:
     """imports.csv (item ``part``) or exports.csv (item ``product``) checked and in base units."""
     name = "imports.csv" if item == "part" else "exports.csv"
     # every cell was accepted by the schema (``column_accepts``); what is left spans rows
@@ -214,10 +229,14 @@ def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
         pl.col("uom"),
         pl.col("qty"),
     )
-    _require(frame.select((pl.col("line") > 0) & (pl.col("cleared_on").dt.year() >= 1)).to_series(),
-             f"{name}: a partida is not positive or a date is not a real calendar date")
-    _require(frame.select(pl.struct("pedimento", "line", item).is_unique()).to_series(),
-             f"{name}: a (pedimento, line, {item}) appears twice")
+    _require(
+        frame.select((pl.col("line") > 0) & (pl.col("cleared_on").dt.year() >= 1)).to_series(),
+        f"{name}: a partida is not positive or a date is not a real calendar date",
+    )
+    _require(
+        frame.select(pl.struct("pedimento", "line", item).is_unique()).to_series(),
+        f"{name}: a (pedimento, line, {item}) appears twice",
+    )
     qty, scale = _fixed(frame["qty"])
     _require(qty > 0, f"{name}: a quantity is not positive")
     frame = frame.with_columns(qty=qty)
@@ -233,8 +252,9 @@ def _lines(table: pl.DataFrame, item: str, parts: Mapping[str, Part],
     return frame.drop("uom"), scale
 
 
-def _convert(frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], Decimal],
-             scale: int) -> tuple[pl.DataFrame, int]:
+def _convert(
+    frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], Decimal], scale: int
+) -> tuple[pl.DataFrame, int]:
     """Quantities times their unit factor, still exact integers (at a larger scale).
 
     A written quantity has at most 18 digits and a factor at most 10, so every
@@ -244,8 +264,10 @@ def _convert(frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], D
     keys = list(factors)
     _require(all(len(factors[k].as_tuple().digits) <= _MAX_FACTOR_DIGITS for k in keys), "a long factor")
     ints, factor_scale = to_fixed([factors[k] for k in keys])
-    table = pl.DataFrame({item: [k[0] for k in keys], "uom": [k[1] for k in keys], "factor": ints},
-                         schema={item: pl.String, "uom": pl.String, "factor": pl.Int128})
+    table = pl.DataFrame(
+        {item: [k[0] for k in keys], "uom": [k[1] for k in keys], "factor": ints},
+        schema={item: pl.String, "uom": pl.String, "factor": pl.Int128},
+    )
     joined = frame.join(table, on=[item, "uom"], how="left", maintain_order="left")
     qty = joined["qty"].cast(pl.Int128) * joined["factor"]
     largest = _largest(qty)
@@ -254,8 +276,9 @@ def _convert(frame: pl.DataFrame, item: str, factors: Mapping[tuple[str, str], D
     return joined.with_columns(qty=qty).drop("factor"), scale + factor_scale
 
 
-def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
-          units: UnitConverter) -> dict[str, tuple[BomVersion, ...]]:
+def _boms(
+    table: pl.DataFrame, parts: Mapping[str, Part], units: UnitConverter
+) -> dict[str, tuple[BomVersion, ...]]:
     """bom.csv is small: checked row by row with the per-row reader's parsers."""
     grouped: dict[tuple[str, dt.date], list[tuple[dt.date | None, BomComponent]]] = defaultdict(list)
     for values in table.iter_rows(named=True):
@@ -268,11 +291,13 @@ def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
         valid_from = parse_iso_date(values["valid_from"])
         valid_to = parse_iso_date(values["valid_to"]) if values.get("valid_to") else None
         merma = non_negative_decimal(values["merma_pct"]) if values.get("merma_pct") else Decimal(0)
-        desperdicio = (non_negative_decimal(values["desperdicio_pct"]) if values.get("desperdicio_pct")
-                       else Decimal(0))
+        desperdicio = (
+            non_negative_decimal(values["desperdicio_pct"]) if values.get("desperdicio_pct") else Decimal(0)
+        )
         _require(valid_to is None or valid_to >= valid_from, "bom.csv: valid_to before valid_from")
         grouped[(product, valid_from)].append(
-            (valid_to, BomComponent(component, given * factor, merma, desperdicio, uom, given)))
+            (valid_to, BomComponent(component, given * factor, merma, desperdicio, uom, given))
+        )
     versions: dict[str, list[BomVersion]] = defaultdict(list)
     for (product, valid_from), rows in grouped.items():
         ends = {valid_to for valid_to, _ in rows}
@@ -282,24 +307,28 @@ def _boms(table: pl.DataFrame, parts: Mapping[str, Part],
     for product_versions in versions.values():
         product_versions.sort(key=lambda v: v.valid_from)
         for before, after in itertools.pairwise(product_versions):
-            _require(before.valid_to is not None and before.valid_to < after.valid_from,
-                     "bom.csv: overlapping versions")
+            _require(
+                before.valid_to is not None and before.valid_to < after.valid_from,
+                "bom.csv: overlapping versions",
+            )
     return {product: tuple(vs) for product, vs in versions.items()}
 
 
-def _check_exports_explode(exports: pl.DataFrame, imported: set[str],
-                           boms: Mapping[str, tuple[BomVersion, ...]]) -> None:
+def _check_exports_explode(
+    exports: pl.DataFrame, imported: set[str], boms: Mapping[str, tuple[BomVersion, ...]]
+) -> None:
     """Each export has a BOM on its date or an import of itself; no BOM cycle (once per BOM period)."""
     stub = Ledger(parts={}, imports=(), exports=(), boms=boms)
     keyed = exports.select("product", "cleared_on", period=export_periods(exports["cleared_on"], boms))
     for product, day, _ in keyed.unique(subset=["product", "period"]).iter_rows():
-        _require(stub.bom_on(product, day) is not None or product in imported,
-                 "exports.csv: a product has no BOM on its date and no import")
+        _require(
+            stub.bom_on(product, day) is not None or product in imported,
+            "exports.csv: a product has no BOM on its date and no import",
+        )
         try:
             explode(stub, product, Decimal(1), day)
         except BomCycleError as cycle:
             raise _Invalid(str(cycle)) from None
-
 
 
 def export_periods(days: pl.Series, boms: Mapping[str, tuple[BomVersion, ...]]) -> npt.NDArray[np.int64]:
