@@ -61,7 +61,7 @@ def write_folder_in_units(ledger: Ledger, folder: Path) -> None:
     """The ledger's numbers written in other units than the base one (the base quantity is the
     written one times the factor): imports, exports and BOM components cycle through PZA, LB, G, CJ."""
     write_folder(ledger, folder)
-    units = ("PZA",) + tuple(unit for unit, _, _ in UNITS[:3])
+    units = ("PZA", *(unit for unit, _, _ in UNITS[:3]))
 
     def rewrite(name: str, column: str) -> None:
         with (folder / name).open(encoding="utf-8", newline="") as handle:

@@ -29,7 +29,7 @@ def plain(value: Decimal) -> str:
     """Format without exponent and without trailing zeros (``1.50`` → ``1.5``, ``2E+1`` → ``20``)."""
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(EXACT), "f")  # the default context would round to 28 digits
     return text
 
 

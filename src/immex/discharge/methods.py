@@ -152,7 +152,8 @@ def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) 
     """Imported, discharged and remaining per import line, with its Art. 108 status."""
     used: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
     for allocation in allocations:
-        used[(allocation.import_pedimento, allocation.import_line, allocation.part)] += allocation.qty
+        key = (allocation.import_pedimento, allocation.import_line, allocation.part)
+        used[key] = EXACT.add(used[key], allocation.qty)  # exact (the default context rounds)
     rows = []
     for lot in sorted(ledger.imports, key=lambda lot: (lot.pedimento, lot.line, lot.part)):
         kind = ledger.parts[lot.part].kind if lot.part in ledger.parts else "raw"

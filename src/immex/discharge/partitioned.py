@@ -25,6 +25,7 @@ folder, on storage every worker can read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from immex.core.numbers import plain
+from immex.core.numbers import EXACT, plain
 from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, part_names, plan_exports
 from immex.ledger.frames import LedgerFrames
 
@@ -123,15 +124,18 @@ def merge(spill: Path, bounds: Sequence[int], output_dir: Path,
     return {"allocations": sum(s.allocations for s in done), "shortfalls": sum(s.shortfalls for s in done),
             "balances": balances.height, "late_allocations": sum(s.late for s in done),
             "balances_by_status": dict(balances.group_by("status").len().sort("status").iter_rows()),
-            "qty_allocated": plain(sum((Decimal(s.qty_allocated) for s in done), start=Decimal(0))),
-            "qty_missing": plain(sum((Decimal(s.qty_missing) for s in done), start=Decimal(0))),
+            "qty_allocated": plain(_exact_sum(Decimal(s.qty_allocated) for s in done)),
+            "qty_missing": plain(_exact_sum(Decimal(s.qty_missing) for s in done)),
             "partitions": len(done)}
 
 
-Runner = Callable[[Callable[..., PartitionSummary], list[tuple[Any, ...]]], list[PartitionSummary]]
+def _exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """At 80 digits (``sum`` works in the default context: 28 digits, rounded)."""
+    return functools.reduce(EXACT.add, values, Decimal(0))
 
 
-def _in_process(function: Callable[..., PartitionSummary], jobs: list[tuple[Any, ...]]) -> list[PartitionSummary]:
+def _in_process(function: Callable[..., PartitionSummary],
+                jobs: list[tuple[Any, ...]]) -> list[PartitionSummary]:
     return [function(*job) for job in jobs]
 
 

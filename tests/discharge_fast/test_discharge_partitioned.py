@@ -1,0 +1,105 @@
+"""Partitioned by part == one run, byte for byte; Dask == the single process; run.json says which."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from immex.discharge.dask_engine import discharge_dask
+from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.partitioned import discharge_partitioned
+from immex.discharge.service import run_discharge
+from immex.ledger.frames import LedgerFrames, read_ledger_frames
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
+from immex.ledger.read import read_ledger
+from tests.discharge_fast.folders import write_folder_in_units
+from tests.discharge_fast.ledgers import FINISHED, PEDIMENTOS, RAW, START, SUB, ledgers
+
+AS_OF = dt.date(2025, 6, 30)
+FILES = ("allocations.csv", "shortfalls.csv", "balances.csv")
+
+
+def _frames(ledger: Ledger, folder: Path) -> LedgerFrames | None:
+    folder.mkdir(parents=True)
+    write_folder_in_units(ledger, folder)
+    if read_ledger(folder).problems:
+        return None
+    frames = read_ledger_frames(folder)
+    assert frames is not None
+    return frames
+
+
+def _same(one: Path, other: Path) -> None:
+    for name in FILES:
+        assert (one / name).read_bytes() == (other / name).read_bytes(), name
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers(max_imports=30, max_exports=15), st.integers(1, 12), st.integers(1, 4))
+def test_partitions_of_parts_write_the_bytes_of_one_run(ledger: Ledger, rows: int, bucket: int) -> None:
+    """Partitions of a few parts (``rows``) and merge buckets of a few export lines (``bucket``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = _frames(ledger, Path(tmp) / "in")
+        if frames is None:
+            return
+        whole = write_discharge_frames(Path(tmp) / "one", discharge_frames(frames), AS_OF)
+        parted = discharge_partitioned(frames, Path(tmp) / "parted", AS_OF, rows=rows, bucket=bucket)
+        _same(Path(tmp) / "one", Path(tmp) / "parted")
+        assert {k: parted[k] for k in whole} == whole
+        assert not (Path(tmp) / "parted" / ".immex-partitions").exists()
+
+
+def _ledger(seed: int, n_imports: int, n_exports: int) -> Ledger:
+    """A deterministic random ledger: two BOM levels with merma, 6-decimal lots."""
+    rnd = random.Random(seed)
+    parts = {name: Part(name, "PZA", "raw") for name in RAW}
+    parts |= {name: Part(name, "PZA", "subassembly") for name in SUB}
+    parts |= {name: Part(name, "PZA", "finished") for name in FINISHED}
+
+    def version(product: str, below: tuple[str, ...]) -> tuple[BomVersion, ...]:
+        names = rnd.sample(below, 3)
+        return (BomVersion(product, START, None, tuple(
+            BomComponent(n, Decimal(rnd.randint(1, 40)) / 8, Decimal(rnd.randint(0, 300)) / 100, Decimal(0))
+            for n in names)),)
+
+    boms = {name: version(name, RAW) for name in SUB} | {name: version(name, RAW + SUB) for name in FINISHED}
+    day = [START + dt.timedelta(days=rnd.randint(0, 600)) for _ in range(n_imports + n_exports)]
+    imports = tuple(ImportLine(f"2434300140{i:05d}", 1, rnd.choice(RAW), "IN", day[i],
+                               Decimal(rnd.randint(1, 10**9)) / 10**6) for i in range(n_imports))
+    exports = tuple(ExportLine(rnd.choice(PEDIMENTOS), i + 1, rnd.choice(FINISHED), "RT", day[n_imports + i],
+                               Decimal(rnd.randint(1, 40))) for i in range(n_exports))
+    return Ledger(parts, imports, exports, boms)
+
+
+def test_the_dask_engine_on_a_local_cluster_writes_the_bytes_of_the_single_process(tmp_path: Path) -> None:
+    frames = _frames(_ledger(7, 300, 200), tmp_path / "in")
+    assert frames is not None
+    whole = write_discharge_frames(tmp_path / "one", discharge_frames(frames), AS_OF)
+    counts = discharge_dask(frames, tmp_path / "dask", AS_OF, rows=200, bucket=37, workers=2)
+    _same(tmp_path / "one", tmp_path / "dask")
+    assert counts["partitions"] > 2 and counts["scheduler"] == "LocalCluster(2 workers)"
+    assert {k: counts[k] for k in whole} == whole
+
+
+def test_run_json_names_the_engine_and_why_the_per_row_one_ran(tmp_path: Path) -> None:
+    ledger = _ledger(3, 40, 20)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_folder_in_units(ledger, folder)
+    runs = {}
+    for engine, method in (("auto", "fifo"), ("partitioned", "fifo"), ("auto", "lifo")):
+        out = tmp_path / f"{engine}-{method}"
+        run_discharge(folder, out, method, AS_OF, engine=engine)
+        runs[(engine, method)] = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert runs[("auto", "fifo")]["engine"] == "columnar" and "why" not in runs[("auto", "fifo")]
+    assert runs[("partitioned", "fifo")]["engine"] == "partitioned"
+    _same(tmp_path / "auto-fifo", tmp_path / "partitioned-fifo")
+    assert runs[("auto", "lifo")]["engine"] == "per-row"
+    assert runs[("auto", "lifo")]["why"] == "the lifo method has no vectorized engine"
