@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from immex.api import companies, users
@@ -29,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "company.create": frozenset(),
     "user.manage": frozenset(),
 }
+
+# Ids and line numbers the store can hold (a 32-bit integer column on PostgreSQL and SQLite).
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from immex.api import audit, listing, uploads, work
 from immex.api.companies import CompanyRef
-from immex.api.deps import Caller, allowed, caller, jobs_of, store_of
+from immex.api.deps import Caller, Id, allowed, caller, jobs_of, store_of
 from immex.api.problems import not_found
 from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
@@ -162,7 +162,7 @@ def reverse_run(
     request: Request,
     who: Who,
     company: Annotated[CompanyRef, Depends(allowed("run.reverse"))],
-    run_id: int,
+    run_id: Id,
     body: Reversal,
 ) -> dict[str, Any]:
     """Reverse the latest active run of the company (422 for any other run)."""
@@ -262,7 +262,7 @@ def trace_export(
     who: Who,
     company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     pedimento: str,
-    line: int,
+    line: Id,
     limit: Limit = 100,
     cursor: Cursor = None,
     format: Format = None,
@@ -287,7 +287,7 @@ def trace_import(
     who: Who,
     company: Annotated[CompanyRef, Depends(allowed("ledger.read"))],
     pedimento: str,
-    line: int,
+    line: Id,
     limit: Limit = 100,
     cursor: Cursor = None,
     format: Format = None,
@@ -305,7 +305,7 @@ def trace_import(
 
 class Adjustment(BaseModel):
     pedimento: str
-    line: int
+    line: int = Field(ge=1, le=2_147_483_647)
     part: str
     qty: str
     reason: str

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from immex.api import companies, users
-from immex.api.deps import Caller, caller, jobs_of, role, store_of
+from immex.api.deps import Caller, Id, caller, jobs_of, role, store_of
 from immex.api.orm import GrantRow, JobRow, UserRow
 from immex.api.problems import ApiProblem, not_found
 
@@ -190,13 +190,13 @@ def _job_for(request: Request, who: Caller, job_id: int) -> JobRow:
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])
-def get_job(request: Request, who: Who, job_id: int) -> dict[str, Any]:
+def get_job(request: Request, who: Who, job_id: Id) -> dict[str, Any]:
     """Status and live progress of a job started by the caller (admin: any job)."""
     return jobs_of(request).state_of(_job_for(request, who, job_id))
 
 
 @router.get("/jobs/{job_id}/files/{name}", tags=["jobs"], response_class=FileResponse)
-def get_job_file(request: Request, who: Who, job_id: int, name: str) -> FileResponse:
+def get_job_file(request: Request, who: Who, job_id: Id, name: str) -> FileResponse:
     """A file the job wrote (``differences.csv`` of a compulsa, the discharge output files)."""
     job = _job_for(request, who, job_id)
     folder = jobs_of(request).folder(job.id)
