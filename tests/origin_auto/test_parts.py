@@ -194,3 +194,39 @@ def test_chassis_with_engine_for_a_light_truck_is_a_table_a1_part() -> None:
     assert answer["rvc"] == {"method": "NC", "value": "70.00", "required": "69"}
     assert "chapter 87, rule 14" in explanation(answer)
     assert qualify({**data, "date": "2022-07-01"})["originating"] is False  # 72 % from 2022-07-01
+
+
+@pytest.mark.parametrize(("group", "required", "originating"), [("A", "62.5", True), ("B", "60", True)])
+def test_gear_box_for_another_vehicle_takes_the_rvc_of_its_group(
+    group: str, required: str, originating: bool
+) -> None:
+    # GN 11(k)(ix)(A)(2): 62.5 % NC for a good of 8708.40 for use in a vehicle of (ix)(A)(1);
+    # (ix)(B)(2): 60 % for one of (ix)(B)(1). GN 11(o) ch. 87 rule 31 prints 50 %. RVC NC = 70 %
+    data = gear_box("2025-03-01", "other_vehicle")
+    data["automotive"]["other_vehicle_group"] = group
+    answer = qualify(data)
+    assert answer["originating"] is originating
+    assert answer["rvc"]["required"] == required
+    assert f"HTSUS GN 11(k)(ix)({group})(2)" in explanation(answer)
+
+
+def test_part_for_another_vehicle_asks_for_its_group() -> None:
+    with pytest.raises(OriginError, match=r"automotive\.other_vehicle_group"):
+        qualify(gear_box("2025-03-01", "other_vehicle"))
+
+
+def test_table_f_part_for_a_group_b_vehicle() -> None:
+    # Table F lists 9401.20 seats; (ix)(B)(3): 60 % NC for a Table F good subject to an RVC, for use in
+    # a vehicle of (ix)(B)(1). GN 11(o) ch. 94 rule 1(B) prints 60 TV / 50 NC. Frame 9401.90 of 45:
+    # NC 55 % < 60 %, and the transaction value method is not open under (ix)(B)
+    data = {
+        **SEATS,
+        "date": "2025-03-01",
+        "automotive": {"for_use_in": "other_vehicle", "other_vehicle_group": "B"},
+    }
+    data["materials"] = [{"id": "frame", "hs": "9401.90", "value": "45", "originating": False}]
+    answer = qualify(data)
+    assert answer["originating"] is False and answer["rvc"]["required"] == "60"
+    # Group A has no Table F rate: the printed rule applies (TV (110 - 45) / 110 = 59.09 % < 60, NC 55 >= 50)
+    data["automotive"]["other_vehicle_group"] = "A"
+    assert qualify(data)["originating"] is True

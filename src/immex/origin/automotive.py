@@ -44,6 +44,7 @@ from immex.origin.model import (
 from immex.rules import RulesError
 from immex.rules.usmca.automotive_data import (
     AutomotiveData,
+    OtherVehicleParts,
     Range,
     RvcStep,
     TableRow,
@@ -439,6 +440,12 @@ def _part(
         if rvc_only:
             ref = data.table_a1_exception[1] if key == "A.1" else data.heavy_truck_rvc_only[1]
             before.append(f"It is originating only if it meets that regional value content ({ref}).")
+    elif use == "other_vehicle" and (group := _other_group(hs, auto, data)) is not None:
+        product = _other_staged(product, group)
+        before.append(
+            f"For use in a motor vehicle of group {auto.other_vehicle_group} of GN 11(k)(ix), its regional "
+            f"value content is {plain(group.nc)}% under the net cost method ({group.reference})."
+        )
     else:
         before.append(
             f"No table of the Appendix lists {hs} {_USE_PHRASE[use]}: its GN 11(o) rule applies as printed."
@@ -446,6 +453,53 @@ def _part(
     described = listing[1].description if listing is not None and auto.listed else ""
     decided = base(_for_base(case, use, product, described), facts, lookup)
     return _with_lines(decided, before)
+
+
+def _other_group(hs: HsCode, auto: AutomotiveCase, data: AutomotiveData) -> OtherVehicleParts | None:
+    """The GN 11(k)(ix) group whose part RVC applies to ``hs`` (None when neither group lists it)."""
+    table_f = [
+        (code, ex)
+        for row in data.tables["F"][1]
+        for code, ex in row.codes
+        if code.isdigit() and in_any(hs, (HsRange.single(code),)) is True
+    ]
+    groups = {}
+    for name, group in data.other_vehicle_parts.items():
+        listed = in_any(hs, ranges(group.goods)) is True
+        if not listed and group.table_f and table_f and in_any(hs, ranges(group.table_f_except)) is not True:
+            listed = not all(ex for _, ex in table_f) or bool(auto.listed)
+        if listed:
+            groups[name] = group
+    if not groups:
+        return None
+    if auto.other_vehicle_group is None:
+        raise OriginError(
+            f"a part of {hs} for use in another motor vehicle has the regional value content of "
+            "GN 11(k)(ix): "
+            "say in automotive.other_vehicle_group whether the vehicle is of group A ((ix)(A)(1): buses "
+            "for 15 or fewer persons, diesel passenger vehicles, motorhomes, off-road passenger vehicles "
+            "and light trucks, ...) or B ((ix)(B)(1): tractors, buses for 16 or more persons, 8704.10, "
+            "off-road heavy trucks, 8705, ...)"
+        )
+    return groups.get(auto.other_vehicle_group)
+
+
+def _other_staged(product: ProductRule, group: OtherVehicleParts) -> ProductRule:
+    reading = f"regional value content of {group.reference.split(' (')[0]} in place of the printed one"
+    alternatives = tuple(
+        replace(alt, rvc=RvcRequirement(None, group.nc), readings=(*alt.readings, reading))
+        if alt.rvc is not None
+        else alt
+        for alt in product.rule.alternatives
+    )
+    text = (
+        f"{product.rule.text} [{group.reference.split(' (')[0]}: regional value content of not less than "
+        f"{plain(group.nc)} percent under the net cost method, in place of the printed one]"
+    )
+    citation = f"{product.citation}, with the regional value content of {group.reference.split(' (')[0]}"
+    return replace(
+        product, rule=replace(product.rule, text=text, alternatives=alternatives), citation=citation
+    )
 
 
 def _listing(hs: HsCode, use: str, auto: AutomotiveCase, data: AutomotiveData) -> tuple[str, TableRow] | None:

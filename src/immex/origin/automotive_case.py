@@ -72,9 +72,20 @@ class AutomotiveCase:
     lvc: LaborValueContent | None = None
     steel: Purchases | None = None
     aluminum: Purchases | None = None
+    other_vehicle_group: str | None = None  # "A" or "B" of GN 11(k)(ix), for a part of another vehicle
 
 
-_KEYS = {"vehicle", "for_use_in", "listed", "core_parts", "super_core", "lvc", "steel", "aluminum"}
+_KEYS = {
+    "vehicle",
+    "for_use_in",
+    "listed",
+    "core_parts",
+    "super_core",
+    "lvc",
+    "steel",
+    "aluminum",
+    "other_vehicle_group",
+}
 
 
 def _number(raw: Any, where: str, report: Report, required: bool = True) -> Decimal | None:
@@ -203,6 +214,10 @@ def read_automotive(raw: Any, report: Report, where: str = "automotive") -> Auto
             ids = [p.id for p in parts]
             for dup in sorted({i for i in ids if ids.count(i) > 1}):
                 report(f"{where}.core_parts", f"duplicate core part id {dup!r}")
+    group = obj.get("other_vehicle_group")
+    if group is not None and group not in ("A", "B"):
+        report(f"{where}.other_vehicle_group", f"{group!r} is not A or B (GN 11(k)(ix)(A) or (B))")
+        group = None
     return AutomotiveCase(
         vehicle,
         use,
@@ -212,4 +227,5 @@ def read_automotive(raw: Any, report: Report, where: str = "automotive") -> Auto
         _lvc(obj.get("lvc"), f"{where}.lvc", report),
         _purchases(obj.get("steel"), f"{where}.steel", report),
         _purchases(obj.get("aluminum"), f"{where}.aluminum", report),
+        group,
     )

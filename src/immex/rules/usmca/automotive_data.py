@@ -59,6 +59,17 @@ class TableRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherVehicleParts:
+    """GN 11(k)(ix): the net cost RVC of parts for use in the other motor vehicles of one group."""
+
+    nc: Decimal
+    goods: tuple[Range, ...]
+    table_f: bool
+    table_f_except: tuple[Range, ...]
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
 class AutomotiveData:
     source: str
     vehicles: dict[str, tuple[tuple[Range, ...], str]]
@@ -66,6 +77,7 @@ class AutomotiveData:
     rvc: dict[str, tuple[tuple[RvcStep, ...], str]]
     heavy_truck_rvc_only: tuple[tuple[Range, ...], str]
     vehicle_heading_parts: tuple[tuple[Range, ...], str]
+    other_vehicle_parts: dict[str, OtherVehicleParts]
     table_a1_exception: tuple[tuple[Range, ...], str]
     core_parts_reference: str
     steel_aluminum_percent: Decimal
@@ -152,6 +164,24 @@ def _goods(raw: Any, where: str) -> tuple[tuple[Range, ...], str]:
     return _ranges(raw["goods"], where), _text(raw["reference"], where)
 
 
+def _other_parts(raw: Any) -> dict[str, OtherVehicleParts]:
+    if set(raw) != {"A", "B"}:
+        raise RulesError("automotive.yaml:other_vehicle_parts: groups must be A and B")
+    out = {}
+    keys = {"nc", "goods", "table_f", "table_f_except", "reference"}
+    for group, entry in raw.items():
+        where = f"automotive.yaml:other_vehicle_parts.{group}"
+        require_keys(entry, keys, keys, where)
+        out[group] = OtherVehicleParts(
+            _decimal(entry["nc"], where),
+            _ranges(entry["goods"], where),
+            bool(entry["table_f"]),
+            _ranges(entry["table_f_except"], where),
+            _text(entry["reference"], where),
+        )
+    return out
+
+
 def _tables(raw: Any) -> tuple[dict[str, tuple[str, tuple[TableRow, ...]]], str]:
     where = "automotive_tables.yaml"
     require_keys(
@@ -185,6 +215,7 @@ def automotive_data() -> AutomotiveData:
         "rvc",
         "heavy_truck_rvc_only",
         "vehicle_heading_parts",
+        "other_vehicle_parts",
         "table_a1_exception",
         "core_parts",
         "steel_aluminum",
@@ -212,6 +243,7 @@ def automotive_data() -> AutomotiveData:
         rvc={k: _rvc(v, f"automotive.yaml:rvc.{k}") for k, v in raw["rvc"].items()},
         heavy_truck_rvc_only=_goods(raw["heavy_truck_rvc_only"], "automotive.yaml:heavy_truck_rvc_only"),
         vehicle_heading_parts=_goods(raw["vehicle_heading_parts"], "automotive.yaml:vehicle_heading_parts"),
+        other_vehicle_parts=_other_parts(raw["other_vehicle_parts"]),
         table_a1_exception=_goods(raw["table_a1_exception"], "automotive.yaml:table_a1_exception"),
         core_parts_reference=_text(raw["core_parts"].get("reference"), "automotive.yaml:core_parts"),
         steel_aluminum_percent=_decimal(steel["percent"], "automotive.yaml:steel_aluminum"),
