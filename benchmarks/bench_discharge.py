@@ -274,6 +274,22 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         rows = balances(staged.ledger, outcome.allocations, AS_OF)
         counts = write_discharge_outputs(target, outcome.allocations, outcome.shortfalls, rows)
         lap("write")
+    elif name.startswith("cli"):
+        # The command a user runs, in its own process: interpreter start, imports, fingerprint,
+        # warnings and run.json included. Peak memory is that child's.
+        engine = name.partition(":")[2] or "auto"
+        immex = shutil.which("immex") or "immex"      # the installed console script
+        done = subprocess.run([immex, "discharge", "--input", str(source),
+                               "--output", str(target), "--as-of", AS_OF.isoformat(), "--engine", engine],
+                              capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise SystemExit(f"immex discharge failed: {done.stderr[-2000:]}")
+        lap("immex discharge")
+        run = json.loads((target / "run.json").read_text(encoding="utf-8"))
+        counts = {**run["counts"], "engine": run["engine"]}
+        return {"variant": name, "wall_s": round(time.perf_counter() - started, 2), "phases": phases,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+                "counts": {k: v for k, v in counts.items() if isinstance(v, int)}, "engine": run["engine"]}
     elif name == "baseline":
         tables = {n: pl.read_csv(source / n, infer_schema=False)
                   for n in ("parts.csv", "imports.csv", "exports.csv", "bom.csv")}
@@ -337,6 +353,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to generate (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "discharge.md")
+    parser.add_argument("--data", choices=("standard", "units"), default="standard",
+                        help="units: quantities written in LB/G/KG/boxes and converted (generate_units); "
+                             "runs the fast path, the CLI (auto and partitioned), the baseline and the "
+                             "simple path, all on the same folder")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -345,6 +365,9 @@ def main() -> None:
         print(json.dumps(_variant(args.variant, args.input, args.output)))
         return
 
+    if args.data == "units":
+        _main_units(args)
+        return
     work = Path(tempfile.mkdtemp(prefix="bench_discharge_", dir=args.workdir))
     try:
         full, few, part = work / "full", work / "few", work / "fraction"
@@ -371,6 +394,67 @@ def main() -> None:
         _write_results(args, runs, small_imports, small_exports)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _main_units(args: argparse.Namespace) -> None:
+    """Every variant on one folder written in other units (the simple path at full size too)."""
+    work = Path(tempfile.mkdtemp(prefix="bench_discharge_units_", dir=args.workdir))
+    try:
+        started = time.perf_counter()
+        generate_units(work / "in", args.imports, args.exports, args.seed)
+        print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
+        os.sync()
+        runs = {name: _run(name, work / "in", work / name.replace(":", "_"), args.repeat, args.warmup)
+                for name in ("fast", "cli", "cli:partitioned")}
+        (work / "baseline").mkdir()
+        (work / "baseline" / "rows.json").write_text(json.dumps(
+            {"allocations": runs["fast"]["counts"]["allocations"]}))
+        runs["baseline"] = _run("baseline", work / "in", work / "baseline", args.repeat, args.warmup)
+        runs["simple"] = _run("simple", work / "in", work / "simple", 1, 0)
+        same = _digest(work / "fast") == _digest(work / "simple") == _digest(work / "cli") \
+            == _digest(work / "cli_partitioned")
+        if not same:
+            raise SystemExit("the outputs differ")
+        _write_units_results(args, runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]]) -> None:
+    size = f"{args.imports:,} × {args.exports:,}"
+    simple, baseline = runs["simple"], runs["baseline"]
+    command = (f"python3 benchmarks/bench_discharge.py --data units --imports {args.imports} "
+               f"--exports {args.exports} --repeat {args.repeat} --warmup {args.warmup}")
+
+    def row(label: str, report: dict[str, Any]) -> str:
+        phases = ", ".join(f"{k} {v:.1f}" for k, v in report["phases"].items())
+        walls = " / ".join(f"{wall:.1f}" for wall in report["walls"])
+        wall = report["wall_s"]
+        return (f"| {label} | {wall:.1f} | {walls} | {phases} | {report['peak_rss_mb']:,} | "
+                f"{simple['wall_s'] / wall:.1f}× | {wall / baseline['wall_s']:.1f}× |")
+
+    lines = [
+        f"## Ledger written in other units ({size}; `--data units`)",
+        "",
+        f"Command: `{command}` (seed {args.seed}). Machine: {os.cpu_count()} cores shared with other jobs "
+        f"(load average {os.getloadavg()[0]:.0f} when written), Python {platform.python_version()}, "
+        f"Polars {pl.__version__}. All variants on the same generated folder, in the same run; the "
+        "output folders of fast, simple and both CLI runs are byte-identical (checked).",
+        "",
+        "| variant | wall s (median) | runs (s) | phases (s) | peak MB | vs simple | vs baseline |",
+        "| --- | ---: | --- | --- | ---: | ---: | ---: |",
+        row("`immex discharge` (process start, fingerprint, warnings, run.json; engine "
+            f"{runs['cli'].get('engine', '?')})", runs["cli"]),
+        row("`immex discharge --engine partitioned`", runs["cli:partitioned"]),
+        row("fast, in process: read_ledger_frames → discharge_frames → write", runs["fast"]),
+        row("baseline: Polars reads the inputs, writes an allocations-sized CSV", baseline),
+        row("simple: read_ledger → discharge(ledger, 'fifo') → write_discharge_outputs (full size)", simple),
+        "",
+    ]
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    target = args.results.with_name("discharge_units.md")
+    target.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
 
 
 def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], small_imports: int,

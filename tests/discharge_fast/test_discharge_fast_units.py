@@ -31,8 +31,12 @@ def _run_both(folder: Path, out: Path) -> fast.Requirements | None:
     frames = read_ledger_frames(folder)
     assert frames is not None, "a valid folder must take the columnar path"
     simple = discharge(staged.ledger, "fifo")
-    write_discharge_outputs(out / "simple", simple.allocations, simple.shortfalls,
-                            balances(staged.ledger, simple.allocations, AS_OF))
+    write_discharge_outputs(
+        out / "simple",
+        simple.allocations,
+        simple.shortfalls,
+        balances(staged.ledger, simple.allocations, AS_OF),
+    )
     made: list[fast.Requirements] = []
     original = fast.requirements
 
@@ -76,14 +80,14 @@ def test_a_pound_ledger_with_two_bom_levels_runs_on_int128_not_python_ints(tmp_p
         "parts.csv": "part,uom,kind\nRES,KG,raw\nSUB,PZA,subassembly\nFIN,PZA,finished\n",
         "uom_conversions.csv": "from_uom,to_uom,factor,part\nLB,KG,0.45359237,\nCJ,PZA,12,\n",
         "imports.csv": "pedimento,line,clave,cleared_on,part,qty,uom\n"
-                       "244734564000123,1,IN,2025-01-02,RES,1234.567891,LB\n"
-                       "244734564000123,2,IN,2025-01-03,RES,98765.432109,LB\n",
+        "244734564000123,1,IN,2025-01-02,RES,1234.567891,LB\n"
+        "244734564000123,2,IN,2025-01-03,RES,98765.432109,LB\n",
         "exports.csv": "pedimento,line,clave,cleared_on,product,qty,uom\n"
-                       "254778904000001,1,RT,2025-02-01,FIN,7,CJ\n"
-                       "254778904000001,2,RT,2025-02-02,FIN,3.5,PZA\n",
+        "254778904000001,1,RT,2025-02-01,FIN,7,CJ\n"
+        "254778904000001,2,RT,2025-02-02,FIN,3.5,PZA\n",
         "bom.csv": "product,component,qty_per,uom,valid_from,merma_pct,desperdicio_pct\n"
-                   "FIN,SUB,2.125,PZA,2020-01-01,1.75,0.35\n"
-                   "SUB,RES,0.375,LB,2020-01-01,2.35,1\n",
+        "FIN,SUB,2.125,PZA,2020-01-01,1.75,0.35\n"
+        "SUB,RES,0.375,LB,2020-01-01,2.35,1\n",
     }
     for name, text in files.items():
         (tmp_path / "in" / name).write_text(text, encoding="utf-8")

@@ -65,16 +65,39 @@ def _ledger(seed: int, n_imports: int, n_exports: int) -> Ledger:
 
     def version(product: str, below: tuple[str, ...]) -> tuple[BomVersion, ...]:
         names = rnd.sample(below, 3)
-        return (BomVersion(product, START, None, tuple(
-            BomComponent(n, Decimal(rnd.randint(1, 40)) / 8, Decimal(rnd.randint(0, 300)) / 100, Decimal(0))
-            for n in names)),)
+        return (
+            BomVersion(
+                product,
+                START,
+                None,
+                tuple(
+                    BomComponent(
+                        n, Decimal(rnd.randint(1, 40)) / 8, Decimal(rnd.randint(0, 300)) / 100, Decimal(0)
+                    )
+                    for n in names
+                ),
+            ),
+        )
 
     boms = {name: version(name, RAW) for name in SUB} | {name: version(name, RAW + SUB) for name in FINISHED}
     day = [START + dt.timedelta(days=rnd.randint(0, 600)) for _ in range(n_imports + n_exports)]
-    imports = tuple(ImportLine(f"2434300140{i:05d}", 1, rnd.choice(RAW), "IN", day[i],
-                               Decimal(rnd.randint(1, 10**9)) / 10**6) for i in range(n_imports))
-    exports = tuple(ExportLine(rnd.choice(PEDIMENTOS), i + 1, rnd.choice(FINISHED), "RT", day[n_imports + i],
-                               Decimal(rnd.randint(1, 40))) for i in range(n_exports))
+    imports = tuple(
+        ImportLine(
+            f"2434300140{i:05d}", 1, rnd.choice(RAW), "IN", day[i], Decimal(rnd.randint(1, 10**9)) / 10**6
+        )
+        for i in range(n_imports)
+    )
+    exports = tuple(
+        ExportLine(
+            rnd.choice(PEDIMENTOS),
+            i + 1,
+            rnd.choice(FINISHED),
+            "RT",
+            day[n_imports + i],
+            Decimal(rnd.randint(1, 40)),
+        )
+        for i in range(n_exports)
+    )
     return Ledger(parts, imports, exports, boms)
 
 

@@ -48,8 +48,9 @@ def _save(frames: LedgerFrames, plan: ExportPlan, spill: Path) -> None:
     (spill / "ledger.pickle").write_bytes(pickle.dumps((rest, plan.needs)))
 
 
-def _partition_task(spill: str, parts: list[str], index: int, as_of: dt.date,
-                    bounds: list[int]) -> PartitionSummary:
+def _partition_task(
+    spill: str, parts: list[str], index: int, as_of: dt.date, bounds: list[int]
+) -> PartitionSummary:
     """One partition on a worker: its parts' import lines only, the export lines, the rest of the ledger."""
     folder = Path(spill)
     rest, needs = pickle.loads((folder / "ledger.pickle").read_bytes())
@@ -59,9 +60,15 @@ def _partition_task(spill: str, parts: list[str], index: int, as_of: dt.date,
     return run_partition(frames, ExportPlan(exports, needs), parts, index, as_of, folder, bounds)
 
 
-def discharge_dask(frames: LedgerFrames, output_dir: Path, as_of: dt.date, scheduler: str | None = None,
-                   rows: int = PARTITION_ROWS, bucket: int = BUCKET_EXPORTS,
-                   workers: int = LOCAL_WORKERS) -> dict[str, Any]:
+def discharge_dask(
+    frames: LedgerFrames,
+    output_dir: Path,
+    as_of: dt.date,
+    scheduler: str | None = None,
+    rows: int = PARTITION_ROWS,
+    bucket: int = BUCKET_EXPORTS,
+    workers: int = LOCAL_WORKERS,
+) -> dict[str, Any]:
     """The partitioned discharge with one Dask task per partition; returns the counts for run.json."""
     from dask.distributed import Client, LocalCluster  # imported here: only this engine needs Dask
 
@@ -71,12 +78,19 @@ def discharge_dask(frames: LedgerFrames, output_dir: Path, as_of: dt.date, sched
         _save(frames, plan, spill)
         bounds = bucket_bounds(plan.exports.height, bucket)
         ranges = plan_partitions(frames, plan, rows)
-        cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1,
-                                                      processes=True, dashboard_address=None)
+        cluster = (
+            None
+            if scheduler
+            else LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        )
         try:
-            with Client(scheduler or cluster) as client:
-                futures = [client.submit(_partition_task, str(spill.resolve()), parts, i, as_of, bounds,
-                                         pure=False) for i, parts in enumerate(ranges)]
+            with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
+                futures = [
+                    client.submit(_partition_task, str(spill.resolve()), parts, i, as_of, bounds, pure=False)
+                    for i, parts in enumerate(ranges)
+                ]
                 summaries: list[PartitionSummary] = client.gather(futures)
         finally:
             if cluster is not None:

@@ -93,6 +93,8 @@ INT64_SAFE = 2**62
 # Running sums too big for int64 are Polars Int128 series; so are quantities too big for int64.
 Wide = pl.Series
 Big = pl.Series
+# A quantity column: an int64 or object array, or (the Int128 tier) a Polars Int128 series.
+Qty = Any
 INT128_SAFE = 2**124     # the Int128 path keeps every running sum below this
 VALUE_SAFE = 2**62       # ... and every single quantity below this (they stay int64)
 _NO_DEADLINE = np.iinfo(np.int64).max
@@ -134,10 +136,10 @@ class FifoColumns:
 
     alloc_req: Ints
     alloc_lot: Ints
-    alloc_qty: Ints
+    alloc_qty: Qty
     short_req: Ints
-    short_qty: Ints
-    lot_discharged: Ints
+    short_qty: Qty
+    lot_discharged: Qty
 
 
 # Lots per (part, day) cell are counted in a dense table when it has at most one cell
@@ -248,11 +250,11 @@ def _empty(lot_qty: Ints) -> FifoColumns:
 class _Core:
     """Per-requirement results in part order (see :func:`_lay_over_lots`) and what each lot gave."""
 
-    taken: Ints
+    taken: Qty
     first_lot: Ints
-    skip: Ints
+    skip: Qty
     stop_lot: Ints
-    discharged: Ints     # per lot
+    discharged: Qty      # per lot
 
 
 Core = Callable[[Ints, Ints, Ints, Ints, Ints, Ints, int], _Core]
@@ -818,8 +820,8 @@ class FramesResult:
     allocations: pl.DataFrame
     shortfalls: pl.DataFrame
     lots: pl.DataFrame
-    lot_qty: Ints
-    lot_discharged: Ints
+    lot_qty: Qty
+    lot_discharged: Qty
     scale: int
     late: int
     total_allocated: Decimal

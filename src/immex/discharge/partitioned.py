@@ -40,9 +40,9 @@ from immex.core.numbers import EXACT, plain
 from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, part_names, plan_exports
 from immex.ledger.frames import LedgerFrames
 
-PARTITION_FROM_LINES = 4_000_000   # import + export lines from which ``--engine auto`` partitions
-PARTITION_ROWS = 4_000_000     # requirements + import lines per partition (about 1-2 GB of working memory)
-BUCKET_EXPORTS = 200_000       # export lines per merge bucket (their allocations are sorted at once)
+PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
+PARTITION_ROWS = 4_000_000  # requirements + import lines per partition (about 1-2 GB of working memory)
+BUCKET_EXPORTS = 200_000  # export lines per merge bucket (their allocations are sorted at once)
 KEYS = ["_export", "_partition", "_part"]
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 
@@ -85,31 +85,59 @@ def bucket_bounds(n_exports: int, size: int = BUCKET_EXPORTS) -> list[int]:
     return [*range(0, n_exports, max(size, 1)), n_exports] if n_exports else [0, 0]
 
 
-def run_partition(frames: LedgerFrames, plan: ExportPlan, parts: Sequence[str], index: int, as_of: dt.date,
-                  spill: Path, bounds: Sequence[int]) -> PartitionSummary:
+def run_partition(
+    frames: LedgerFrames,
+    plan: ExportPlan,
+    parts: Sequence[str],
+    index: int,
+    as_of: dt.date,
+    spill: Path,
+    bounds: Sequence[int],
+) -> PartitionSummary:
     """Discharge the parts of one partition and write its rows to ``spill`` (Parquet)."""
     result = discharge_frames(frames, plan, parts, keys=True)
     tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
         frame = frame.with_columns(tag)
-        cut = np.searchsorted(np.asarray(bounds[1:-1], dtype=np.int64),
-                              frame["_export"].to_numpy(), side="right")
-        for bucket, rows in frame.with_columns(_bucket=pl.Series(cut, dtype=pl.Int64)).partition_by(
-                "_bucket", as_dict=True, maintain_order=True).items():
+        cut = np.searchsorted(
+            np.asarray(bounds[1:-1], dtype=np.int64), frame["_export"].to_numpy(), side="right"
+        )
+        for bucket, rows in (
+            frame.with_columns(_bucket=pl.Series(cut, dtype=pl.Int64))
+            .partition_by("_bucket", as_dict=True, maintain_order=True)
+            .items()
+        ):
             rows.drop("_bucket").write_parquet(spill / f"{name}-{int(bucket[0]):06d}-{index:06d}.parquet")
     balances_frame(result, as_of).write_parquet(spill / f"balances-{index:06d}.parquet")
-    return PartitionSummary(index, result.allocations.height, result.shortfalls.height, result.late,
-                            plain(result.total_allocated), plain(result.total_missing))
+    return PartitionSummary(
+        index,
+        result.allocations.height,
+        result.shortfalls.height,
+        result.late,
+        plain(result.total_allocated),
+        plain(result.total_missing),
+    )
 
 
-def merge(spill: Path, bounds: Sequence[int], output_dir: Path,
-          summaries: Iterable[PartitionSummary]) -> dict[str, Any]:
+def merge(
+    spill: Path, bounds: Sequence[int], output_dir: Path, summaries: Iterable[PartitionSummary]
+) -> dict[str, Any]:
     """Write allocations.csv, shortfalls.csv and balances.csv from the partitions' files, bucket by bucket;
     return the counts and totals for run.json (as :func:`~immex.discharge.fast.write_discharge_frames`)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    heads = {"allocations": ["export_pedimento", "export_line", "product", "part", "import_pedimento",
-                             "import_line", "qty", "late"],
-             "shortfalls": ["export_pedimento", "export_line", "product", "part", "qty_missing"]}
+    heads = {
+        "allocations": [
+            "export_pedimento",
+            "export_line",
+            "product",
+            "part",
+            "import_pedimento",
+            "import_line",
+            "qty",
+            "late",
+        ],
+        "shortfalls": ["export_pedimento", "export_line", "product", "part", "qty_missing"],
+    }
     for name, columns in heads.items():
         with (output_dir / f"{name}.csv").open("wb") as handle:
             handle.write((",".join(columns) + "\n").encode())
@@ -121,12 +149,16 @@ def merge(spill: Path, bounds: Sequence[int], output_dir: Path,
     balances = pl.read_parquet(sorted(spill.glob("balances-*.parquet"))).sort(BALANCE_ORDER)
     balances.write_csv(output_dir / "balances.csv", line_terminator="\n")
     done = list(summaries)
-    return {"allocations": sum(s.allocations for s in done), "shortfalls": sum(s.shortfalls for s in done),
-            "balances": balances.height, "late_allocations": sum(s.late for s in done),
-            "balances_by_status": dict(balances.group_by("status").len().sort("status").iter_rows()),
-            "qty_allocated": plain(_exact_sum(Decimal(s.qty_allocated) for s in done)),
-            "qty_missing": plain(_exact_sum(Decimal(s.qty_missing) for s in done)),
-            "partitions": len(done)}
+    return {
+        "allocations": sum(s.allocations for s in done),
+        "shortfalls": sum(s.shortfalls for s in done),
+        "balances": balances.height,
+        "late_allocations": sum(s.late for s in done),
+        "balances_by_status": dict(balances.group_by("status").len().sort("status").iter_rows()),
+        "qty_allocated": plain(_exact_sum(Decimal(s.qty_allocated) for s in done)),
+        "qty_missing": plain(_exact_sum(Decimal(s.qty_missing) for s in done)),
+        "partitions": len(done),
+    }
 
 
 def _exact_sum(values: Iterable[Decimal]) -> Decimal:
@@ -134,20 +166,28 @@ def _exact_sum(values: Iterable[Decimal]) -> Decimal:
     return functools.reduce(EXACT.add, values, Decimal(0))
 
 
-def _in_process(function: Callable[..., PartitionSummary],
-                jobs: list[tuple[Any, ...]]) -> list[PartitionSummary]:
+def _in_process(
+    function: Callable[..., PartitionSummary], jobs: list[tuple[Any, ...]]
+) -> list[PartitionSummary]:
     return [function(*job) for job in jobs]
 
 
-def discharge_partitioned(frames: LedgerFrames, output_dir: Path, as_of: dt.date,
-                          rows: int = PARTITION_ROWS, bucket: int = BUCKET_EXPORTS) -> dict[str, Any]:
+def discharge_partitioned(
+    frames: LedgerFrames,
+    output_dir: Path,
+    as_of: dt.date,
+    rows: int = PARTITION_ROWS,
+    bucket: int = BUCKET_EXPORTS,
+) -> dict[str, Any]:
     """The whole discharge, one partition after the other in this process; the files of one run."""
     plan = plan_exports(frames)
     spill = _spill_folder(output_dir)
     try:
         bounds = bucket_bounds(plan.exports.height, bucket)
-        jobs = [(frames, plan, parts, i, as_of, spill, bounds)
-                for i, parts in enumerate(plan_partitions(frames, plan, rows))]
+        jobs = [
+            (frames, plan, parts, i, as_of, spill, bounds)
+            for i, parts in enumerate(plan_partitions(frames, plan, rows))
+        ]
         summaries = _in_process(run_partition, jobs)
         return merge(spill, bounds, output_dir, summaries)
     finally:
