@@ -118,7 +118,16 @@ def scope_of(text: str) -> list[dict[str, str]]:
         r"(.*?)(?: from |,? provided|$)",
         text,
     ):
-        group = TARGET_GROUP.search(target)
+        # "drive-axles ..., for vehicles of heading 8703, of subheading 8708.50": a code that
+        # qualifies the use ("for vehicles of", "motor vehicle of") is not the good's classification
+        group = next(
+            (
+                g
+                for g in TARGET_GROUP.finditer(target)
+                if not re.search(r"(?:for|motor) vehicles? of\s*$", target[: g.start()])
+            ),
+            None,
+        )
         if group is None:
             continue
         for low, high in re.findall(rf"({ONE})(?:\s+through\s+({ONE}))?", group.group(1)):

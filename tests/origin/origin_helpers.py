@@ -28,11 +28,32 @@ def case(
     agreement: str = "USMCA",
     date: str = "2025-03-01",
     wholly: bool = False,
+    *,
+    description: str = "",
+    use: str = "",
+    weight: str | None = None,
+    processes: tuple[str, ...] = (),
+    conditions: dict[str, bool] | None = None,
+    destination: str | None = None,
+    exporter: str | None = None,
 ) -> OriginCase:
+    good = Good(
+        HsCode.parse(hs),
+        Decimal(tv),
+        Decimal(nc) if nc else None,
+        description,
+        wholly,
+        Decimal(weight) if weight else None,
+        processes,
+        use,
+        tuple((conditions or {}).items()),
+    )
     return OriginCase(
         agreement,
         dt.date.fromisoformat(date),
-        Good(HsCode.parse(hs), Decimal(tv), Decimal(nc) if nc else None, "", wholly),
+        good,
         tuple(materials),
         parse_rule(rule) if rule else None,
+        destination=destination,
+        exporter=exporter,
     )

@@ -319,15 +319,33 @@ def test_missing_label_a_is_read_as_first_alternative() -> None:
     assert [a.label for a in entry.product.rule.alternatives] == ["A", "B", "C"]
 
 
-def test_described_exception_is_read_strictly_and_explained() -> None:
-    # GN 11(o) ch. 85 rule 89 (heading 8537): "except from printed circuit assemblies of subheading 8538.90
-    # or moulded parts of subheading 8538.90" is read as all of 8538.90
+def test_described_exception_is_decided_from_the_material_description() -> None:
+    # GN 11(o) ch. 85 rule 89 (heading 8537): "(A) A change to heading 8537 from any other heading, except
+    # from printed circuit assemblies of subheading 8538.90 or moulded parts of subheading 8538.90; or (B) A
+    # change to heading 8537 from printed circuit assemblies ... or moulded parts of subheading 8538.90 or,
+    # whether or not there is also a change from any other heading, provided there is a regional value
+    # content of not less than: (1) 50 percent where the transaction value method is used; ..."
     plain_board = determine(case("8537.10", "100", [mat("pcb", "8534.00", "20")]))
     assert plain_board.originating and plain_board.alternative == 1
-    pca = determine(case("8537.10", "100", [mat("pca", "8538.90", "20")]))
-    assert not pca.originating and pca.failing_materials == ("pca",)
-    assert any("stricter than the text" in line for line in pca.explanation)
-    assert any("grammar cannot read it" in line for line in pca.explanation)  # alternative (B)
+    # RVC 40 % < 50 %: (B) fails; (A) turns on what the 8538.90 material is
+    unknown = determine(case("8537.10", "100", [mat("part", "8538.90", "60")]))
+    assert unknown.originating is None and unknown.criterion is None
+    assert [u.alternative for u in unknown.undetermined] == [1]
+    assert "'printed circuit assemblies' or 'moulded parts'" in unknown.undetermined[0].reason
+    moulded = determine(case("8537.10", "100", [mat("part", "8538.90", "60", description="moulded part")]))
+    assert (
+        moulded.originating is False and moulded.failing_materials == ("part",) and not moulded.undetermined
+    )
+    screw = determine(case("8537.10", "100", [mat("part", "8538.90", "60", description="brass terminal")]))
+    assert screw.originating is True and screw.alternative == 1
+
+
+def test_issue_example_8537_with_rvc_80_is_not_a_definite_no() -> None:
+    # issue 14: heading 8537, only moulded parts of 8538.90 non-originating, RVC 80 %: (B) now reads
+    # and qualifies (the "whether or not ... any other heading" source takes the 8538.90 part)
+    d = determine(case("8537.10", "100", [mat("part", "8538.90", "20", description="moulded parts")]))
+    assert d.originating is True and d.criterion == "B" and d.alternative == 2
+    assert d.rvc is not None and d.rvc.value == Decimal(80)
 
 
 def test_every_explanation_line_carries_a_reference_or_names_the_case() -> None:

@@ -16,6 +16,7 @@ from immex.origin import (
     WithinTarget,
     parse_rule,
 )
+from immex.origin.model import ConditionKind, Fact, FactKind
 from immex.origin.rules_data import rule_table
 
 RVC_60_50 = (
@@ -126,7 +127,9 @@ def test_gn11_dated_steel_rule_has_three_alternatives() -> None:
     rule = parse_rule(table_text("73-subheading-4"))  # 7308.10 from 2022-07-01: (a), (b), (c)
     labels = [a.label for a in rule.alternatives]
     assert labels == ["A", "B", "C"]
-    assert rule.alternatives[1].unsupported  # "at least 70 percent by weight ... is originating"
+    (weight,) = rule.alternatives[1].conditions  # "at least 70 percent by weight ... is originating"
+    assert weight.kind is ConditionKind.ORIGINATING_SHARE and weight.percent == Decimal(70)
+    assert [str(r) for r in weight.codes] == ["7208", "7211", "7216", "7225", "7226"]
     third = rule.alternatives[2]
     assert third.shift is None and third.rvc is not None and third.rvc.tv == Decimal(75)
 
@@ -175,12 +178,12 @@ def test_malformed_rule_text_is_rejected_with_a_message(text: str) -> None:
     assert str(info.value)
 
 
-def test_lenient_parse_keeps_readable_alternatives() -> None:
+def test_described_good_is_read_as_codes_and_a_description() -> None:
     text = table_text("07-3")  # (A) described good (savory); (B) any other good of 0712.90
-    with pytest.raises(RuleSyntaxError):
-        parse_rule(text)
-    rule = parse_rule(text, lenient=True)
-    assert rule.alternatives[0].unsupported and rule.alternatives[1].shift is not None
+    first, other = parse_rule(text).alternatives
+    assert [str(r) for r in first.target] == ["0712.90"]
+    assert first.requires == (Fact(FactKind.DESCRIPTION, "savory, crushed or ground"),)
+    assert other.requires == () and other.unless == ((first.requires[0],),)
 
 
 SPANISH = [

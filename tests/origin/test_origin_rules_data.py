@@ -14,10 +14,10 @@ from immex.origin import HsCode
 from immex.origin.grammar import UNREADABLE
 from immex.origin.rules_data import (
     all_facts,
+    coverage,
     errata,
     find_rule,
     index,
-    coverage,
     rule_table,
     unreadable_rules,
 )

@@ -99,6 +99,7 @@ def test_sensitivity_json_shape() -> None:
     assert set(out) == {
         "originating",
         "criterion",
+        "undetermined",
         "alternative",
         "rvc",
         "blocking_materials",

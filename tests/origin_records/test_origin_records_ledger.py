@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from immex.cli import app
+from immex.core.problems import InputError
 from immex.ledger.model import BomComponent, BomVersion, ImportLine, Ledger, Part
 from immex.origin import from_ledger as origin_ledger
 from immex.origin import records_service as origin_records
@@ -164,6 +165,7 @@ def test_qualify_from_the_store_gives_the_contract_output(db_url: str, tmp_path:
     assert set(out) == {
         "originating",
         "criterion",
+        "undetermined",
         "rule",
         "alternative",
         "tariff_shift",
@@ -171,7 +173,7 @@ def test_qualify_from_the_store_gives_the_contract_output(db_url: str, tmp_path:
         "de_minimis",
         "explanation",
     }
-    assert out["originating"] is True and out["criterion"] == "B"
+    assert out["originating"] is True and out["criterion"] == "B" and out["undetermined"] == []
     # VNM = HOUSING 20 + SCREW 1 + LABEL 0.10 (ROTOR rolls up as originating): (100 - 21.1) / 100
     assert q.determination.rvc is None or out["rvc"]["value"] in (None, "78.90")
 
@@ -299,9 +301,64 @@ def test_stocks_for_several_days_equal_the_stock_of_each_day() -> None:
 def test_batch_progress_counts_every_good_once(workers: int) -> None:
     recorder = Recorder()
     result = origin_ledger.batch_rows(
-        _three_goods(), LedgerInputs({}, LABEL_VALUE), dt.date(2025, 3, 1), dt.date(2025, 4, 30),
-        progress=recorder, workers=workers,
+        _three_goods(),
+        LedgerInputs({}, LABEL_VALUE),
+        dt.date(2025, 3, 1),
+        dt.date(2025, 4, 30),
+        progress=recorder,
+        workers=workers,
     )
     qualifying = recorder.step("qualifying finished goods")
     assert qualifying.total == qualifying.done == result.goods == 3
     assert recorder.names[-1] == "qualifying finished goods"
+
+
+def _undetermined_ledger() -> Ledger:
+    """CABINET (8537.10) with a non-originating part of 8538.90 whose description does not say whether
+    it is a moulded part or a printed circuit assembly (GN 11(o) ch. 85 rule 89), RVC below 50 %."""
+    ledger = sample_ledger()
+    parts = {
+        **ledger.parts,
+        "MOTOR": dataclasses.replace(ledger.parts["MOTOR"], hs="8537.10", description="control panel"),
+        "HOUSING": dataclasses.replace(ledger.parts["HOUSING"], hs="8538.90", description=""),
+    }
+    dear = tuple(
+        dataclasses.replace(line, unit_value_usd=D("60.00")) if line.part == "HOUSING" else line
+        for line in ledger.imports
+    )
+    return dataclasses.replace(ledger, parts=parts, imports=dear)
+
+
+def test_batch_reports_an_undetermined_good_with_what_to_decide() -> None:
+    result = origin_ledger.batch_rows(
+        _undetermined_ledger(),
+        LedgerInputs({}, LABEL_VALUE),
+        DAY,
+        dt.date(2025, 3, 31),
+        with_sensitivity=False,
+    )
+    (row,) = result.rows
+    assert (result.originating, result.not_originating, result.undetermined) == (0, 0, 1)
+    assert row[5] == "undetermined" and row[6] is None
+    assert "'printed circuit assemblies' or 'moulded parts'" in str(row[8])
+
+
+def test_an_undetermined_good_is_never_certified() -> None:
+    ledger = _undetermined_ledger()
+    with pytest.raises(InputError) as caught:
+        origin_ledger.certify_goods(
+            ledger, LedgerInputs({}, LABEL_VALUE), ["MOTOR"], DAY, dt.date(2025, 3, 31), "blanket"
+        )
+    assert caught.value.problems[0].message.startswith("undetermined from 2025-03-01")
+    described = dataclasses.replace(
+        ledger,
+        parts={
+            **ledger.parts,
+            "HOUSING": dataclasses.replace(ledger.parts["HOUSING"], description="moulded part"),
+        },
+    )
+    with pytest.raises(InputError) as refused:  # decided now: not originating, still not certified
+        origin_ledger.certify_goods(
+            described, LedgerInputs({}, LABEL_VALUE), ["MOTOR"], DAY, dt.date(2025, 3, 31), "blanket"
+        )
+    assert refused.value.problems[0].message.startswith("not originating from 2025-03-01")

@@ -139,7 +139,8 @@ def batch(
             )
     stdout.print(
         f"{result.goods} finished good(s), {len(result.rows)} row(s): {result.originating} "
-        f"originating, {result.not_originating} not originating, {result.errors} error(s); "
+        f"originating, {result.not_originating} not originating, {result.undetermined} undetermined, "
+        f"{result.errors} error(s); "
         f"written to {output}"
     )
 

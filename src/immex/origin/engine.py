@@ -17,16 +17,23 @@ Automotive vehicles (headings in ``facts.automotive_unsupported``) raise OriginE
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 from immex.core.numbers import plain, round_half_up
+from immex.origin import describe
 from immex.origin.facts import DeMinimisException, OriginFacts, ProcessRule
 from immex.origin.grammar import UNREADABLE
 from immex.origin.hs import HsCode, HsRange, in_any
 from immex.origin.model import (
     Alternative,
     AlternativeResult,
+    Condition,
+    ConditionKind,
+    DescribedCodes,
     Determination,
+    Fact,
+    FactKind,
     FromCodes,
     Good,
     Material,
@@ -35,8 +42,10 @@ from immex.origin.model import (
     OtherAt,
     OutsideGroup,
     ProductRule,
+    Rule,
     RvcResult,
     Source,
+    Undetermined,
     WithinTarget,
 )
 
@@ -163,17 +172,18 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
     rule = product.rule
     lines.append(f"Product-specific rule ({product.citation}): {rule.text}")
     if rule.condition:
-        lines.append(
-            f"This rule applies only '{rule.condition}'; the case is taken to meet that description."
-        )
+        lines.append(f"This rule applies only '{rule.condition}' (decided from good.use / good.description).")
     for note in product.notes:
         lines.append(f"Note: {note}")
 
     results = tuple(
-        _alternative(i, alt, good, shift_materials, vnm, facts)
+        _alternative(i, alt, good, shift_materials, vnm, facts, case, materials)
         for i, alt in enumerate(rule.alternatives, start=1)
     )
     applicable = [r for r in results if r.applies]
+    coded = [r for r in results if in_any(good.hs, rule.alternatives[r.index - 1].target) is True]
+    if not applicable and coded:  # the case's description or use names none of the goods the rule names
+        return _unmatched(case, facts, product, results, coded, lines)
     if not applicable:
         raise OriginError(
             f"the rule does not cover good {good.hs}: no alternative is written for this code "
@@ -181,6 +191,15 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         )
     for res in applicable:
         lines.extend(_describe(res, rule.alternatives[res.index - 1], facts, good))
+    negative = _negative_rule(good, facts)
+    if negative is not None:
+        lines.append(
+            f"The change of classification results from the separation of materials from a man-made "
+            f"mixture and the isolated material underwent no chemical reaction in the territory: the good "
+            f"is not originating ({negative})."
+        )
+        results = tuple(replace(r, met=False, open_questions=()) for r in results)
+        applicable = [r for r in results if r.applies]
     chosen = next((r for r in applicable if r.met), applicable[0])
     reported_rvc = _report_rvc(chosen, applicable)
     dm_value = chosen.de_minimis_share if chosen.de_minimis_share is not None else Decimal(0)
@@ -200,8 +219,8 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         return Determination(
             True,
             criterion,
-            rule.text,
-            product.citation,
+            rule.alternatives[chosen.index - 1].source_text or rule.text,
+            _alternative_citation(rule, chosen.index, product.citation),
             chosen.index,
             chosen.shift_required,
             chosen.shift_met,
@@ -214,7 +233,7 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             results,
         )
 
-    process = _process_rule(good, facts, lines)
+    process = None if negative is not None else _process_rule(good, facts, lines)
     if process is not None:
         lines.append(
             f"The process '{process.process}' performed in the territory makes the good originating "
@@ -254,6 +273,63 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
             tuple(lines),
             results,
         )
+    open_results = [r for r in applicable if r.open_questions]
+    if open_results:
+        undetermined = tuple(
+            Undetermined(r.index, question) for r in open_results for question in r.open_questions
+        )
+        lines.append(
+            "No alternative the engine can decide is met, and alternative(s) "
+            + ", ".join(str(r.index) for r in open_results)
+            + " depend on facts a person must decide: the origin is undetermined (no certification "
+            "may be issued until they are decided)."
+        )
+        first = open_results[0]
+        return Determination(
+            None,
+            None,
+            rule.alternatives[first.index - 1].source_text or rule.text,
+            _alternative_citation(rule, first.index, product.citation),
+            first.index,
+            first.shift_required,
+            first.shift_met,
+            first.failing_materials,
+            _report_rvc(first, applicable),
+            False,
+            first.de_minimis_share if first.de_minimis_share is not None else Decimal(0),
+            first.de_minimis_limit if first.de_minimis_limit is not None else facts.de_minimis_limit,
+            tuple(lines),
+            results,
+            undetermined,
+        )
+    undecided = [
+        line for line in lines if line.startswith("Intermediate material") and "undetermined" in line
+    ]
+    if undecided:
+        lines.append(
+            "No alternative is met with the undetermined intermediate material(s) counted as "
+            "non-originating: "
+            "the origin is undetermined."
+        )
+        return replace(
+            Determination(
+                None,
+                None,
+                rule.text,
+                product.citation,
+                chosen.index,
+                chosen.shift_required,
+                chosen.shift_met,
+                chosen.failing_materials,
+                reported_rvc,
+                False,
+                dm_value,
+                dm_limit,
+                tuple(lines),
+                results,
+            ),
+            undetermined=tuple(Undetermined(None, line) for line in undecided),
+        )
     lines.append(
         f"No alternative of the rule is met and criteria A, C and D do not apply: the good is not "
         f"originating ({facts.criteria['B']})."
@@ -274,6 +350,62 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         tuple(lines),
         results,
     )
+
+
+def _unmatched(
+    case: OriginCase,
+    facts: OriginFacts,
+    product: ProductRule,
+    results: tuple[AlternativeResult, ...],
+    coded: list[AlternativeResult],
+    lines: list[str],
+) -> Determination:
+    """Undetermined: the rule names goods of the good's code by description or use, and the case's
+    ``good.description`` / ``good.use`` names none of them."""
+    rule = product.rule
+    wanted = dict.fromkeys(
+        f"{f.kind.value} '{f.text}'" for r in coded for f in rule.alternatives[r.index - 1].requires
+    )
+    reason = (
+        "the rule is written for goods of this code named by description or use, and the case names "
+        "none of them; decide which the good is (good.description / good.use): " + "; ".join(wanted)
+    )
+    lines.append(f"Undetermined: {reason}.")
+    return Determination(
+        None,
+        None,
+        rule.text,
+        product.citation,
+        None,
+        coded[0].shift_required,
+        False,
+        (),
+        None,
+        False,
+        Decimal(0),
+        facts.de_minimis_limit,
+        tuple(lines),
+        results,
+        (Undetermined(None, reason),),
+    )
+
+
+def _alternative_citation(rule: Rule, index: int, citation: str) -> str:
+    """The citation of the rule an alternative comes from, when a rule combines several."""
+    source = rule.alternatives[index - 1].source
+    return source or citation
+
+
+def _negative_rule(good: Good, facts: OriginFacts) -> str | None:
+    """GN 11(n)(iv)(H): a change from separating materials from a man-made mixture confers no origin
+    unless the isolated material underwent a chemical reaction in the territory."""
+    for rule in facts.negative_rules:
+        if rule.process not in good.processes or in_any(good.hs, rule.goods) is not True:
+            continue
+        if in_any(good.hs, rule.excepted) is True or "chemical_reaction" in good.processes:
+            continue
+        return rule.citation
+    return None
 
 
 def _process_rule(good: Good, facts: OriginFacts, lines: list[str]) -> ProcessRule | None:
@@ -355,7 +487,7 @@ def _resolve_intermediates(
             sub = _determine(sub_case, facts, lookup)
         except OriginError as exc:
             raise OriginError(f"intermediate material {m.id!r}: {exc}") from exc
-        verdict = "originating" if sub.originating else "non-originating"
+        verdict = "originating" if sub.originating else "non-originating"  # None: see below
         lines.append(
             f"Intermediate material {m.id!r} ({m.hs}) designated under {facts.intermediate_citation}: "
             f"{verdict} from its own components"
@@ -364,7 +496,13 @@ def _resolve_intermediates(
             + verdict
             + "."
         )
-        out.append(Material(m.id, m.hs, m.value, sub.originating, m.country, m.role))
+        if sub.originating is None:  # counted as non-originating; the good is undetermined if that matters
+            lines.append(
+                f"Intermediate material {m.id!r} is undetermined "
+                f"({'; '.join(u.reason for u in sub.undetermined)}); "
+                "its value counts as non-originating until a person decides."
+            )
+        out.append(Material(m.id, m.hs, m.value, sub.originating is True, m.country, m.role))
     return out
 
 
@@ -423,7 +561,18 @@ def _matches(source: Source, m: HsCode, good: HsCode, target: tuple[HsRange, ...
         return in_any(m, source.codes)
     if isinstance(source, WithinTarget):
         return in_any(m, target)
+    if isinstance(source, DescribedCodes):
+        raise TypeError("a described source is decided with the material (_described)")
     raise TypeError(source)
+
+
+def _described(named: DescribedCodes, m: Material) -> bool | None:
+    """Whether material ``m`` is one of the goods ``named`` describes (None: a person must say)."""
+    if named.codes:
+        inside = in_any(m.hs, named.codes)
+        if inside is False:
+            return False
+    return describe.names(m.description, named.description)
 
 
 def _differs(m: HsCode, good: HsCode, digits: int) -> bool | None:
@@ -433,20 +582,123 @@ def _differs(m: HsCode, good: HsCode, digits: int) -> bool | None:
     return m.digits[:digits] != good.digits[:digits]
 
 
-def _material_ok(alt: Alternative, m: HsCode, good: HsCode) -> bool:
+def _material_ok(alt: Alternative, m: Material, good: HsCode) -> bool | None:
     """The material makes the shift: it comes from an allowed source and from no excepted code.
 
     A code shorter than a provision (a 6-digit material against tariff items of an
     ``except from`` or ``from`` list) is read at its own level: it is not within those
     tariff items (contract: a code is read at the level the rule needs, at least 6 digits).
+    None when a source or exception names goods by description and the material's
+    description does not say whether it is one of them.
     """
     shift = alt.shift
     if shift is None:
         return True
-    allowed = any(_matches(s, m, good, alt.target) is True for s in shift.sources + shift.also)
-    if not allowed:
+    verdicts = [
+        _described(s, m) if isinstance(s, DescribedCodes) else _matches(s, m.hs, good, alt.target)
+        for s in shift.sources + shift.also
+    ]
+    allowed: bool | None = True if any(v is True for v in verdicts) else None
+    if allowed is None and not any(
+        isinstance(s, DescribedCodes) and v is None
+        for s, v in zip(shift.sources + shift.also, verdicts, strict=True)
+    ):
         return False
-    return in_any(m, shift.excepted) is not True if shift.excepted else True
+    if shift.excepted and in_any(m.hs, shift.excepted) is True:
+        return False
+    excluded = [_described(named, m) for named in shift.excepted_described]
+    if any(e is True for e in excluded):
+        return False
+    if allowed is None or any(e is None for e in excluded):
+        return None
+    return True
+
+
+def _fact(fact: Fact, case: OriginCase) -> bool | None:
+    good = case.good
+    if fact.kind is FactKind.DESCRIPTION:
+        return describe.names(good.description, fact.text)
+    if fact.kind is FactKind.USE:
+        return describe.use_matches(good.use, fact.text)
+    return describe.trade_matches(describe.trade_parties(fact.text), case.exporter, case.destination)
+
+
+def _all(values: list[bool | None]) -> bool | None:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _applies(alt: Alternative, case: OriginCase, questions: list[str]) -> bool | None:
+    """Whether the good is the one the alternative is written for: its facts and no ``unless`` group."""
+    verdicts: list[bool | None] = []
+    for fact in alt.requires:
+        value = _fact(fact, case)
+        verdicts.append(value)
+        if value is None:
+            questions.append(_ask(fact))
+    for group in alt.unless:
+        inner = _all([_fact(f, case) for f in group])
+        verdicts.append(None if inner is None else not inner)
+        if inner is None:
+            questions.extend(_ask(f) for f in group if _fact(f, case) is None)
+    return _all(verdicts)
+
+
+def _ask(fact: Fact) -> str:
+    if fact.kind is FactKind.DESCRIPTION:
+        return f"decide whether the good is '{fact.text}' (say it in good.description)"
+    if fact.kind is FactKind.USE:
+        return (
+            f"decide whether the good is {fact.text} "
+            "(good.use: passenger vehicle, light truck, heavy truck or other)"
+        )
+    return f"give the trade: the rule differs '{fact.text}' (destination, and exporter when not MX)"
+
+
+def _condition(cond: Condition, case: OriginCase, materials: list[Material]) -> tuple[bool | None, str]:
+    """A provided-that condition: computed from weights, or answered in ``good.conditions``."""
+    counted = [m for m in materials if m.role is not MaterialRole.SHIPPING_PACKING]
+    within = [m for m in counted if in_any(m.hs, cond.codes) is True] if cond.codes else []
+    if cond.kind is ConditionKind.ASSERTED:
+        if cond.codes and not any(not m.originating for m in within):
+            return (
+                True,
+                f"no non-originating material of {', '.join(map(str, cond.codes))}: '{cond.text}' is met",
+            )
+        answer = describe.answered(case.good.conditions, cond.text)
+        if answer is None:
+            return None, f"decide whether '{cond.text}' (answer in good.conditions)"
+        return answer, f"good.conditions says '{cond.text}' is {'met' if answer else 'not met'}"
+    assert cond.percent is not None
+    if not within:
+        return True, f"no material of {', '.join(map(str, cond.codes))}: '{cond.text}' is met"
+    missing = [m.id for m in within if m.weight is None]
+    if missing or (cond.of_good and not case.good.weight):
+        return None, (
+            f"give the weight of material(s) {', '.join(missing) or '-'}"
+            + (" and good.weight" if cond.of_good and not case.good.weight else "")
+            + f" to compute '{cond.text}'"
+        )
+    total = sum((m.weight or Decimal(0) for m in within), Decimal(0))
+    if cond.kind is ConditionKind.ORIGINATING_SHARE:
+        part = sum((m.weight or Decimal(0) for m in within if m.originating), Decimal(0))
+        share = part / total * HUNDRED if total else HUNDRED
+        met = share >= cond.percent
+        return (
+            met,
+            f"originating share by weight {pct(share)}% {'>=' if met else '<'} "
+            f"{plain(cond.percent)}%: '{cond.text}'",
+        )
+    base = case.good.weight if cond.of_good else total
+    part = sum((m.weight or Decimal(0) for m in within if not m.originating), Decimal(0))
+    share = part / base * HUNDRED if base else Decimal(0)
+    met = share <= cond.percent
+    return (
+        met,
+        f"non-originating share by weight {pct(share)}% {'<=' if met else '>'} "
+        f"{plain(cond.percent)}%: '{cond.text}'",
+    )
 
 
 def _rvc(alt: Alternative, good: Good, vnm: Decimal) -> tuple[RvcResult, ...]:
@@ -485,9 +737,29 @@ def _alternative(
     shift_materials: list[Material],
     vnm: Decimal,
     facts: OriginFacts,
+    case: OriginCase | None = None,
+    materials: list[Material] | None = None,
 ) -> AlternativeResult:
-    applies = in_any(good.hs, alt.target) is True
-    failing = [m for m in shift_materials if not _material_ok(alt, m.hs, good.hs)]
+    case = case if case is not None else OriginCase("USMCA", facts.since, good, tuple(shift_materials))
+    materials = materials if materials is not None else shift_materials
+    questions: list[str] = []
+    in_target = in_any(good.hs, alt.target) is True
+    fits = _applies(alt, case, questions) if in_target else False
+    applies = in_target and fits is not False
+    verdicts = {m.id: _material_ok(alt, m, good.hs) for m in shift_materials}
+    failing = [m for m in shift_materials if verdicts[m.id] is False]
+    for m in shift_materials:
+        if verdicts[m.id] is None and alt.shift is not None:
+            named = [
+                n.description
+                for n in (*alt.shift.sources, *alt.shift.also, *alt.shift.excepted_described)
+                if isinstance(n, DescribedCodes) and _described(n, m) is None
+            ]
+            questions.append(
+                f"decide whether material {m.id!r} ({m.hs}) is "
+                + " or ".join(f"'{n}'" for n in dict.fromkeys(named))
+                + " (say what it is in materials[].description)"
+            )
     if alt.shift is not None and alt.shift.combination:
         hit = [[m for m in shift_materials if in_any(m.hs, group) is True] for group in alt.shift.combination]
         if sum(1 for group in hit if group) >= 2:  # materials of more than one of the listed groups
@@ -525,7 +797,13 @@ def _alternative(
                 "and the weight of each failing material to apply it",
             )
     dm_allowed = bool(failing) and not any(excluded) and share <= limit
-    dm_applied = dm_allowed and rvc_met and not alt.unsupported
+    conditions = [_condition(c, case, materials) for c in alt.conditions]
+    conditions_met = _all([met for met, _ in conditions])
+    notes = (*notes, *(line for _, line in conditions))
+    questions.extend(line for met, line in conditions if met is None)
+    for item in alt.unsupported:
+        questions.append(f"apply by hand what the engine cannot read: {item}")
+    dm_applied = dm_allowed and rvc_met and conditions_met is True and not questions
     missing = tuple(p for p in alt.processes if p not in good.processes)
     if missing:
         notes = (
@@ -534,7 +812,10 @@ def _alternative(
             + ", ".join(p.replace("_", " ") for p in missing)
             + " in the territory; the case does not say so (good.processes)",
         )
-    met = applies and not alt.unsupported and not missing and rvc_met and (not failing or dm_applied)
+    shift_ok = not failing or dm_allowed
+    decided_fail = not applies or bool(missing) or not rvc_met or conditions_met is False or not shift_ok
+    met = not decided_fail and not questions and (not failing or dm_applied)
+    open_questions = () if decided_fail else tuple(dict.fromkeys(questions))
     return AlternativeResult(
         index,
         applies,
@@ -550,6 +831,7 @@ def _alternative(
         share if failing else Decimal(0),
         basis,
         limit,
+        open_questions,
     )
 
 
@@ -565,8 +847,8 @@ def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good
     out: list[str] = []
     if alt.unsupported and alt.unsupported[0].startswith(UNREADABLE):
         return [
-            f"{head}: not applied, the grammar cannot read it ({alt.unsupported[0][len(UNREADABLE) :]}): "
-            f"{alt.text}"
+            f"{head}: the grammar cannot read it ({alt.unsupported[0][len(UNREADABLE) :]}): {alt.text}; "
+            "a person must apply it."
         ]
     if alt.shift is None:
         out.append(f"{head}: no change in tariff classification is required.")
@@ -607,9 +889,10 @@ def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good
         out.append(f"{head}: {reading}.")
     for note in res.notes:
         out.append(f"{head}: {note}.")
-    for item in alt.unsupported:
-        out.append(f"{head}: requires a condition the case file cannot express, so it is not met: {item}")
-    out.append(f"{head}: {'met' if res.met else 'not met'}.")
+    for question in res.open_questions:
+        out.append(f"{head}: open: {question}.")
+    verdict = "met" if res.met else ("undetermined" if res.open_questions else "not met")
+    out.append(f"{head}: {verdict}.")
     return out
 
 

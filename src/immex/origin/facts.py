@@ -66,6 +66,8 @@ class OriginFacts:
     automotive_citation: str
     rule_table: bool  # whether the product-specific rules of this agreement are in the data
     process_rules: tuple[ProcessRule, ...] = ()
+    # processes that make a good NOT originating (GN 11(n)(iv)(H)): ``process`` names the case's process
+    negative_rules: tuple[ProcessRule, ...] = ()
     reference: str = ""  # the agreement's rules-of-origin chapter and dates
     vnm_citation: str = ""  # value of non-originating materials
 

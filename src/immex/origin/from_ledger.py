@@ -237,8 +237,20 @@ def reason(d: Determination) -> str:
     if d.rvc is not None and d.rvc.value is not None:
         sign = ">=" if d.rvc.met else "<"
         parts.append(f"RVC {d.rvc.method} {round_half_up(d.rvc.value, 2)}% {sign} {plain(d.rvc.required)}%")
+    if d.originating is None:  # contract version 2: what a person must decide
+        return "undetermined: " + "; ".join(
+            (f"alternative {u.alternative}: " if u.alternative is not None else "") + u.reason
+            for u in d.undetermined
+        )
     head = f"originating, criterion {d.criterion}" if d.originating else "not originating"
     return head + (": " + "; ".join(parts) if parts else "")
+
+
+def verdict(d: Determination) -> str:
+    """The batch's verdict column: originating / not originating / undetermined."""
+    if d.originating is None:
+        return "undetermined"
+    return "originating" if d.originating else "not originating"
 
 
 def _gap(s: Sensitivity) -> RvcGap | None:
@@ -263,7 +275,7 @@ def batch_row(
         product_description,
         q.day,
         until,
-        "originating" if d.originating else "not originating",
+        verdict(d),
         d.criterion,
         d.alternative,
         reason(d),
@@ -348,6 +360,7 @@ class BatchResult:
     goods: int = 0
     originating: int = 0
     not_originating: int = 0
+    undetermined: int = 0
     errors: int = 0
 
 
@@ -396,8 +409,7 @@ def _product_rows(
         except OriginError as exc:
             out.append((error_row(product, description, day, until, str(exc)), "error"))
             continue
-        verdict = "originating" if q.determination.originating else "not originating"
-        out.append((batch_row(q, s, until, description), verdict))
+        out.append((batch_row(q, s, until, description), verdict(q.determination)))
     return out
 
 
@@ -458,12 +470,14 @@ def batch_rows(
             parts.append(_product_rows(ledger, inputs, known, product, segments, with_sensitivity))
             progress.advance()
     for rows in parts:
-        for row, verdict in rows:
+        for row, kind in rows:
             result.rows.append(row)
-            if verdict == "originating":
+            if kind == "originating":
                 result.originating += 1
-            elif verdict == "not originating":
+            elif kind == "not originating":
                 result.not_originating += 1
+            elif kind == "undetermined":
+                result.undetermined += 1
             else:
                 result.errors += 1
     return result
@@ -573,14 +587,15 @@ def certify_goods(
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        failing = [q for q in verdicts if not q.determination.originating]
+        # never certify a good that is not originating, nor one whose origin is undetermined
+        failing = [q for q in verdicts if q.determination.originating is not True]
         for q in failing:
             problems.append(
                 Problem(
                     "--product",
                     None,
                     product,
-                    f"not originating from {q.day.isoformat()}: {reason(q.determination)}",
+                    f"{verdict(q.determination)} from {q.day.isoformat()}: {reason(q.determination)}",
                 )
             )
         criteria = {q.determination.criterion for q in verdicts}
@@ -682,9 +697,7 @@ def issue_certificate(
         )
         problems = certificate_problems(cert)
         if problems:
-            raise InputError(
-                [Problem("certificate", None, field, message) for field, message in problems]
-            )
+            raise InputError([Problem("certificate", None, field, message) for field, message in problems])
         document = certificate_document(cert)
         pdf = render_certificate(document)
         output.mkdir(parents=True, exist_ok=True)

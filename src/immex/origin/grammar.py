@@ -39,11 +39,17 @@ annexes is mapped to the English phrases first (best effort).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 from immex.origin.hs import HsError, HsRange
 from immex.origin.model import (
     Alternative,
+    Condition,
+    ConditionKind,
+    DescribedCodes,
+    Fact,
+    FactKind,
     FromCodes,
     Level,
     OtherAt,
@@ -75,6 +81,23 @@ _TYPOS = (
     ("6006or", "6006 or"),
     ("A change of ", "A change to "),
     ("where the net cost is used", "where the net cost method is used"),
+    ("Achange", "A change"),
+    ("netcost", "net cost"),
+    ("thenet cost", "the net cost"),
+    ("ofsubheading", "of subheading"),
+    ("othersubheading", "other subheading"),
+    ("subheadingoutside", "subheading outside"),
+    ("isoriginating", "is originating"),
+    ("wet state(", "wet state ("),
+    ("than50", "than 50"),
+    ("any other good subheading", "any other good of subheading"),
+    ("No change in tariff classification electronic", "No change in tariff classification to electronic"),
+    ("from or any other heading", "or from any other heading"),
+    # GN 11 ch. 90 rule 1 (B): the exception is written after the source without "from"
+    (
+        "any other good of heading 7002 except pre-forms,",
+        "any other good of heading 7002, except from pre-forms of heading 7002,",
+    ),
 )
 _LEVEL_WORDS = {
     "chapter": Level.CHAPTER,
@@ -87,22 +110,23 @@ _LEVEL_WORDS = {
     "tariff items": Level.TARIFF_ITEM,
 }
 _LEVEL = r"(chapter|heading|subheading|tariff item)s?"
-_START = r"(?:A|No) (?:required )?change"
+_START = r"(?:(?:A|No) (?:required )?change|Production of)"
 _LABEL = re.compile(
-    r"(?:^|(?<=; or )|(?<=; )|(?<=, or )|(?<=, )|(?<=\. )|(?<=: ))\(?([A-Ha-h])\)\s+(?=" + _START + ")"
+    r"(?:^|(?<=; or )|(?<=; )|(?<=, or )|(?<=, )|(?<=\. )|(?<=: ))\(?([A-La-l])\)\s+(?=" + _START + ")"
 )
 _OR_SPLIT = re.compile(r";\s*or\s+(?=" + _START + ")")
-_PROVIDED = re.compile(r",?\s*\bprovided\b")
-_RVC_HEAD = re.compile(r"regional value content (?:\(RVC\) )?of not less than:?")
+_PROVIDED = re.compile(r",?\s*\bprovided\b(?! with)")  # not "whether or not provided with ..."
+_RVC_HEAD = re.compile(r"regional value content (?:\(RVC\) )?(?:of not less than|of at least|is):?")
 _PERCENT = re.compile(
     r"(\d+(?:\.\d+)?) percent (?:where|when|under|if) the (transaction value|net cost)"
     r"(?: method)?(?: is used)?"
 )
 _SHIFT = re.compile(r"^A change (?:to (?P<target>.+?) )?from (?P<rest>.+)$")
 _GOOD_OF = re.compile(
-    r"^(?:a good of (?:any of )?|any other good of |any good of "
+    r"^(?:a good of (?:any of )?|any of |any other good of |any good of "
     r"|any other (?:tariff item|subheading) within )"
 )
+_OTHER_GOOD = re.compile(r"^(?:any other good of |other )")
 _PREAMBLE = re.compile(r"^For (?P<who>a|an|any other) (?P<what>[^:]*?):\s*")
 _NO_CHANGE = re.compile(
     r"^No (?:required )?change in tariff classification (?:is required )?(?:to|for) "
@@ -212,12 +236,16 @@ def normalize(text: str) -> str:
     cleaned = _from_spanish(re.sub(r"\s+", " ", text).strip())
     for wrong, right in _TYPOS:
         cleaned = cleaned.replace(wrong, right)
+    cleaned = re.sub(r"\b(\d{4}),\.(\d{2})", r"\1.\2", cleaned)
     cleaned = re.sub(r"([,;])(?=\S)", r"\1 ", cleaned)
     cleaned = re.sub(r"\)(?=[A-Z])", ") ", cleaned)
     cleaned = re.sub(r"\bother(chapter|heading|subheading)", r"other \1", cleaned)
     cleaned = re.sub(r"\b(through|or)(?=\d)", r"\1 ", cleaned)
-    cleaned = re.sub(r"\b(\d{4}),\.(\d{2})", r"\1.\2", cleaned)
     cleaned = re.sub(r"\(\w\)\s+Whether or not", "whether or not", cleaned)  # GN 11 ch. 84 rules 149-157
+    # GN 11 ch. 85 rule 17 (A): "from any other subheading, excluding battery cells of 8507.90"
+    cleaned = re.sub(
+        r",\s*excluding (.+?) of (\d{4}\.\d{2})\b", r", except from \1 of subheading \2", cleaned
+    )
     cleaned = cleaned.replace(
         "any other good within the same subheading", "any other good within that subheading"
     )
@@ -235,16 +263,103 @@ def parse_rule(text: str, lenient: bool = False) -> Rule:
     read is kept as an alternative that is never met (its reason in ``unsupported``), so
     that the readable alternatives of the same rule can still be applied; the rule is
     rejected only when no alternative is readable.
+
+    Goods named by description or use are read into :attr:`Alternative.requires` /
+    :attr:`Alternative.unless` (facts the case answers); ``provided that ...`` conditions
+    into :attr:`Alternative.conditions`.
     """
     if not text or not text.strip():
         raise RuleSyntaxError("rule text is empty")
     clean = normalize(text)
     condition: str | None = None
     preamble = _PREAMBLE.match(clean)
+    facts: tuple[Fact, ...] = ()
     if preamble:
         if preamble.group("who") != "any other":
             condition = preamble.group(0).strip().rstrip(":")
+            facts = _preamble_facts(preamble.group("what"))
         clean = clean[preamble.end() :]
+    # GN 11 ch. 87 rule 42: "... (D) For any other good of subheading 8708.92: (E) ..." inside a rule
+    inner = re.search(r"\(?[A-Ha-h]\)\s*For any other good of [^:]*:\s*", clean)
+    parts = (
+        [(clean, facts, ())]
+        if inner is None
+        else [
+            (clean[: inner.start()], facts, ()),
+            (clean[inner.end() :], (), (facts,) if facts else ()),
+        ]
+    )
+    alternatives: list[Alternative] = []
+    for part, requires, unless in parts:
+        for alt in _alternatives(part, lenient, alternatives[0].target if alternatives else None):
+            alternatives.append(_with_facts(alt, requires, unless))
+    if all(a.unsupported and a.unsupported[0].startswith(UNREADABLE) for a in alternatives):
+        raise RuleSyntaxError(alternatives[0].unsupported[0][len(UNREADABLE) :])
+    return Rule(
+        text=re.sub(r"\s+", " ", text).strip(),
+        alternatives=_complements(tuple(alternatives)),
+        condition=condition,
+    )
+
+
+def _preamble_facts(what: str) -> tuple[Fact, ...]:
+    """``a good of subheading 8409.91 for use in a heavy truck`` / ``a chassis frame of ... for use in``."""
+    facts: list[Fact] = []
+    use = re.search(r"\b(?:for use in|used for|used in)\b.*$", what)
+    if use:
+        facts.append(Fact(FactKind.USE, use.group(0)))
+    head = what[: use.start()] if use else what
+    described = re.match(r"(?:an? )?(?P<desc>.+?) of (?:any of )?" + _LEVEL + r"\b", head.strip())
+    if described and not re.fullmatch(r"(?:an? )?good", described.group("desc")):
+        facts.append(Fact(FactKind.DESCRIPTION, described.group("desc")))
+    return tuple(facts)
+
+
+def _with_facts(
+    alt: Alternative, requires: tuple[Fact, ...], unless: tuple[tuple[Fact, ...], ...]
+) -> Alternative:
+    if not requires and not unless:
+        return alt
+    merged = tuple(dict.fromkeys(requires + alt.requires))
+    return replace(alt, requires=merged, unless=unless + alt.unless)
+
+
+def _complements(alternatives: tuple[Alternative, ...]) -> tuple[Alternative, ...]:
+    """``any other good of X`` excludes every good of X a sibling describes; ``other <goods> of X``
+    excludes the siblings before it that describe narrower such goods."""
+    out: list[Alternative] = []
+    for i, alt in enumerate(alternatives):
+        mark = _OTHER_GOOD.match(alt.target_text)
+        if mark is None:
+            out.append(alt)
+            continue
+        own = [f for f in alt.requires if f.kind is FactKind.DESCRIPTION]
+        own_words = {w for f in own for w in f.text.lower().split()}
+        siblings = alternatives if mark.group(0) == "any other good of " else alternatives[:i]
+        unless: list[tuple[Fact, ...]] = []
+        for other in siblings:
+            if other is alt or not _overlap(other.target, alt.target):
+                continue
+            for fact in other.requires:
+                if fact.kind is not FactKind.DESCRIPTION or fact in own or (fact,) in unless:
+                    continue
+                if mark.group(0) == "other " and not own_words <= set(fact.text.lower().split()):
+                    continue
+                unless.append((fact,))
+        out.append(replace(alt, unless=alt.unless + tuple(unless)))
+    return tuple(out)
+
+
+def _overlap(a: tuple[HsRange, ...], b: tuple[HsRange, ...]) -> bool:
+    return any(
+        x.low[: min(len(x.low), len(y.low))] <= y.high[: min(len(x.low), len(y.low))]
+        and y.low[: min(len(x.low), len(y.low))] <= x.high[: min(len(x.low), len(y.low))]
+        for x in a
+        for y in b
+    )
+
+
+def _alternatives(clean: str, lenient: bool, inherited: tuple[HsRange, ...] | None) -> list[Alternative]:
     labels = list(_LABEL.finditer(clean))
     pieces: list[tuple[str, str]] = []
     if labels:
@@ -261,16 +376,14 @@ def parse_rule(text: str, lenient: bool = False) -> Rule:
         pieces = [(chr(ord("A") + i), part) for i, part in enumerate(parts)]
     alternatives: list[Alternative] = []
     for label, body in pieces:
-        inherited = alternatives[0].target if alternatives else None
+        first = alternatives[0].target if alternatives else inherited
         try:
-            alternatives.append(_alternative(label, body, inherited, lenient))
+            alternatives.append(_alternative(label, body, first, lenient))
         except RuleSyntaxError as exc:
             if not lenient:
                 raise
             alternatives.append(_unreadable(label, body, str(exc)))
-    if all(a.unsupported and a.unsupported[0].startswith(UNREADABLE) for a in alternatives):
-        raise RuleSyntaxError(alternatives[0].unsupported[0][len(UNREADABLE) :])
-    return Rule(text=re.sub(r"\s+", " ", text).strip(), alternatives=tuple(alternatives), condition=condition)
+    return alternatives
 
 
 def _unreadable(label: str, body: str, error: str) -> Alternative:
@@ -301,7 +414,65 @@ def _strip_tail(text: str) -> str:
 
 
 def _target(text: str) -> tuple[HsRange, ...]:
-    return _codes(_GOOD_OF.sub("", text.strip()), "target")
+    return _target_facts(text)[0]
+
+
+_TARGET_EXCEPT = re.compile(r",?\s*except for a good of (?P<codes>.+)$")
+_PRODUCTION = re.compile(r"^Production of any good of (?P<target>.+?) as the result of (?P<how>.+)$")
+_PROCESS_EXCEPTION = re.compile(
+    r",?\s*except for changes resulting from the following processes performed on (?P<on>.+?) of "
+    r"(?P<codes>heading \d{4}): (?P<list>.+)$"
+)
+
+
+def _target_facts(text: str) -> tuple[tuple[HsRange, ...], tuple[Fact, ...]]:
+    """The target's codes and, when it names goods by description, that description as a fact."""
+    text = re.sub(r"\s+is required$", "", text.strip())
+    excluded: tuple[HsRange, ...] = ()
+    cut = _TARGET_EXCEPT.search(text)
+    if cut:  # GN 11 ch. 29 rule 1 (B): "subheadings 2901.10 through 2942.00, except for a good of 2916.32"
+        excluded = _codes(cut.group("codes"), "target")
+        text = text[: cut.start()]
+    stripped = _GOOD_OF.sub("", text)
+    try:
+        return _minus(_codes(stripped, "target"), excluded), ()
+    except RuleSyntaxError:
+        pass
+    for group in reversed(list(_CODE_GROUP.finditer(stripped))):
+        before = stripped[: group.start()].rstrip()
+        if not before.endswith(" of") or re.search(r"(?:for|motor) vehicles? of$", before):
+            continue  # "for vehicles of heading 8703" qualifies the good; it is not its classification
+        codes = _codes(_trim_group(group.group(0)), "target")
+        description = (before[:-3] + stripped[group.end() :]).strip(" ,")
+        description = re.sub(r"^(?:an? good of |an? |other |any other good of )", "", description)
+        return _minus(codes, excluded), (Fact(FactKind.DESCRIPTION, description),)
+    raise RuleSyntaxError(
+        f"cannot read target at {text[:60]!r} (expected HS codes such as 'heading 8501', or goods "
+        "described 'of heading 8501')"
+    )
+
+
+def _minus(codes: tuple[HsRange, ...], excluded: tuple[HsRange, ...]) -> tuple[HsRange, ...]:
+    """``codes`` without the single codes of ``excluded`` (same number of digits)."""
+    out = list(codes)
+    for ex in excluded:
+        kept: list[HsRange] = []
+        for r in out:
+            if ex.low != ex.high or len(ex.low) != len(r.low) or not (r.low <= ex.low <= r.high):
+                kept.append(r)
+                continue
+            width = len(ex.low)
+            below, above = str(int(ex.low) - 1).zfill(width), str(int(ex.low) + 1).zfill(width)
+            if r.low <= below:
+                kept.append(HsRange(r.low, below))
+            if above <= r.high:
+                kept.append(HsRange(above, r.high))
+        out = kept
+    return tuple(out)
+
+
+def _trim_group(text: str) -> str:
+    return re.sub(r"(?:,\s*|,?\s+or\s*)$", "", text.strip())
 
 
 def _alternative(
@@ -311,31 +482,57 @@ def _alternative(
     unsupported: list[str] = []
     readings: list[str] = []
     processes: list[str] = []
+    conditions: list[Condition] = []
     rvc: RvcRequirement | None = None
-    provided = _PROVIDED.search(body)
     main = body
+    process_exception = _PROCESS_EXCEPTION.search(main)
+    if process_exception:  # GN 11 ch. 73: changes from these processes on heading 7216 do not count
+        conditions.append(
+            Condition(
+                ConditionKind.ASSERTED,
+                "the change is not the result only of the following processes performed on "
+                f"{process_exception.group('on')} of {process_exception.group('codes')}: "
+                + process_exception.group("list").strip(),
+                _codes(process_exception.group("codes"), "process exception"),
+            )
+        )
+        main = main[: process_exception.start()].strip()
+    provided = _PROVIDED.search(main)
     if provided:
-        main = body[: provided.start()].strip()
-        clause = body[provided.end() :].strip()
+        clause = main[provided.end() :].strip()
+        main = main[: provided.start()].strip()
         rvc, rest = _rvc(clause)
         process = _CUT_AND_SEWN.match(rest) if rest else None
         if process:
             processes.append(CUT_AND_SEWN)  # a trailing sentence stays in the rule text
         elif rest:
-            unsupported.append("provided " + rest)
+            more, named = _conditions(rest)
+            conditions.extend(more)
+            processes.extend(named)
     main = _INCLUDING.sub("", main).strip()
     shift_match = _SHIFT.match(main)
     no_change = _NO_CHANGE.match(_WHETHER_TAIL.sub("", main))
-    if shift_match:
+    production = _PRODUCTION.match(main)
+    requires: tuple[Fact, ...] = ()
+    target_text = ""
+    if production:  # GN 11 ch. 27 rule 7 (B)-(C): production by named processes, no shift
+        target = _target(production.group("target"))
+        conditions.insert(
+            0, Condition(ConditionKind.ASSERTED, "the good is the result of " + production.group("how"))
+        )
+        shift = None
+    elif shift_match:
         if shift_match.group("target") is not None:
-            target = _target(shift_match.group("target"))
+            target_text = shift_match.group("target")
+            target, requires = _target_facts(target_text)
         elif inherited is not None:  # "A change from ..." (GN 11 ch. 81 rule 4 (B) omits the target)
             target = inherited
         else:
             raise RuleSyntaxError(f"alternative ({label}) names no good: {body!r}")
         shift = _shift(shift_match.group("rest"), target, unsupported, readings if lenient else None)
     elif no_change:
-        target = _target(no_change.group("target"))
+        target_text = no_change.group("target")
+        target, requires = _target_facts(target_text)
         shift = None
     elif _NO_CHANGE_BARE.match(main):  # no good named: the previous alternative's, else any good
         target = inherited if inherited is not None else ANY_GOOD
@@ -353,8 +550,70 @@ def _alternative(
         text=body,
         unsupported=tuple(unsupported),
         readings=tuple(readings),
-        processes=tuple(processes),
+        processes=tuple(dict.fromkeys(processes)),
+        requires=requires,
+        conditions=tuple(conditions),
+        target_text=_GOOD_OF.sub(
+            lambda m: m.group(0) if m.group(0) == "any other good of " else "", target_text.strip()
+        ),
     )
+
+
+_ORIGINATING_SHARE = re.compile(
+    r"^(?:that )?at least (?P<pct>\d+(?:\.\d+)?) percent by weight of the materials of (?P<codes>.+?) "
+    r"is originating$"
+)
+_POLYMER = re.compile(
+    r"^(?:that )?the originating polymer content of (?P<codes>.+?) is not less than (?P<pct>\d+(?:\.\d+)?) "
+    r"percent by weight of the total polymer content$"
+)
+_NON_ORIGINATING_SHARE = re.compile(
+    r"^(?:that )?the nonoriginating [\w ]*?(?:materials? )?of "
+    r"(?P<codes>(?:chapters?|headings?|subheadings?) [\d., through]+?) "
+    r"(?:constitutes? no more than|do(?:es)? not exceed) (?P<pct>\d+(?:\.\d+)?) percent by weight "
+    r"of the (?P<of>[\w ]+)$"
+)
+_CHEMICAL = re.compile(
+    r"^(?:that )?the good resulting from such change is the product of a chemical reaction$"
+)
+
+
+def _conditions(text: str) -> tuple[list[Condition], list[str]]:
+    """``provided that ...`` conditions other than RVC: shares by weight are computed from the
+    materials' weights; a chemical reaction is a process of ``good.processes``; anything else is
+    a fact of production a person asserts (``good.conditions``)."""
+    conditions: list[Condition] = []
+    processes: list[str] = []
+    for part in re.split(r"\s+and\s+(?=the nonoriginating )", text.strip().rstrip(".")):
+        part = part.strip()
+        if _CHEMICAL.match(part):
+            processes.append("chemical_reaction")
+            continue
+        share = _ORIGINATING_SHARE.match(part) or _POLYMER.match(part)
+        if share:
+            conditions.append(
+                Condition(
+                    ConditionKind.ORIGINATING_SHARE,
+                    part,
+                    _codes(share.group("codes"), "condition"),
+                    Decimal(share.group("pct")),
+                )
+            )
+            continue
+        limit = _NON_ORIGINATING_SHARE.match(part)
+        if limit:
+            conditions.append(
+                Condition(
+                    ConditionKind.NON_ORIGINATING_SHARE,
+                    part,
+                    _codes(limit.group("codes").strip(), "condition"),
+                    Decimal(limit.group("pct")),
+                    of_good=limit.group("of").strip() == "good",
+                )
+            )
+            continue
+        conditions.append(Condition(ConditionKind.ASSERTED, re.sub(r"^that\s+", "", part)))
+    return conditions, processes
 
 
 def _rvc(clause: str) -> tuple[RvcRequirement | None, str]:
@@ -362,7 +621,7 @@ def _rvc(clause: str) -> tuple[RvcRequirement | None, str]:
     head = _RVC_HEAD.search(clause)
     if head is None:
         return None, clause
-    before = re.sub(r"\b(that|there is|a|and|also)\b|,", " ", clause[: head.start()]).strip()
+    before = re.sub(r"\b(that|there is|a|and|also|the)\b|,", " ", clause[: head.start()]).strip()
     after = clause[head.end() :]
     tv: Decimal | None = None
     nc: Decimal | None = None
@@ -400,76 +659,133 @@ def _shift(
     if several:
         groups = _groups(head[several.end() :])
         if groups is None:
-            unsupported.append("from " + head[several.start() :].strip(" ,"))
+            extra = (_described_anywhere(head[several.start() :]),)
         else:
             extra = (FromCodes(tuple(r for g in groups for r in g)),)
         head = head[: several.start()]
-    sources = (_sources(head, target) if head.strip() else ()) + extra
+    sources = (_any_sources(head, target) if head.strip() else ()) + extra
     if not sources:
         sources = (FromCodes(()),)
     combination: tuple[tuple[HsRange, ...], ...] = ()
     also: tuple[Source, ...] = ()
     excepted: tuple[HsRange, ...] = ()
+    described: tuple[DescribedCodes, ...] = ()
     for i, (_, end, kind) in enumerate(markers):
         stop = markers[i + 1][0] if i + 1 < len(markers) else len(rest)
         segment = rest[end:stop].strip()
         if kind == "whether":
-            also = also + _sources(segment, target)
-        elif segment.startswith("changes resulting"):
-            unsupported.append("except " + segment)
-        else:
-            several = re.search(
-                r"(?:^|,\s*|\s*\bor\s+)(?:\w+ )?(?:assemblies incorporating )?more than one of the following",
-                segment,
-            )
-            if several:
-                groups = _groups(segment[several.end() :])
-                if groups is None:
-                    unsupported.append("except " + segment[several.start() :].strip(" ,"))
-                else:
-                    combination = combination + groups
-                segment = segment[: several.start()]
-                if not segment.strip():
-                    continue
-            if re.fullmatch(r"any " + _LEVEL + r" within that group", segment):
-                excepted = excepted + target
+            also = also + _any_sources(segment, target)
+            continue
+        several = re.search(
+            r"(?:^|,\s*|\s*\bor\s+)(?:\w+ )?(?:assemblies incorporating )?more than one of the following",
+            segment,
+        )
+        if several:
+            groups = _groups(segment[several.end() :])
+            if groups is None:
+                described = (*described, _described_anywhere(segment[several.start() :]))
             else:
-                try:
-                    excepted = excepted + _codes(segment, "except")
-                except RuleSyntaxError:
-                    if readings is None:
-                        raise
-                    codes = _described_codes(segment)
-                    excepted = excepted + codes
-                    readings.append(
-                        f"the exception names described goods ({segment}); read as all goods of "
-                        + ", ".join(str(c) for c in codes)
-                        + " (stricter than the text)"
-                    )
+                combination = combination + groups
+            segment = segment[: several.start()]
+            if not segment.strip():
+                continue
+        if re.fullmatch(r"any " + _LEVEL + r" within that group", segment):
+            excepted = excepted + target
+            continue
+        try:
+            excepted = excepted + _codes(segment, "except")
+        except RuleSyntaxError:
+            plain, named = _split_sources(segment, target, "except")
+            excepted = excepted + tuple(
+                r for s in plain for r in (s.codes if isinstance(s, FromCodes) else ())
+            )
+            described = described + named
     if not sources:
         raise RuleSyntaxError(f"no source after 'from' in {rest!r}")
-    return TariffShift(sources=sources, also=also, excepted=excepted, combination=combination)
+    return TariffShift(
+        sources=sources, also=also, excepted=excepted, combination=combination, excepted_described=described
+    )
+
+
+def _described_anywhere(text: str) -> DescribedCodes:
+    """``assemblies incorporating more than one of the following: compressor, condenser, ...``:
+    goods named by description, of the codes the text names (none named: of any code)."""
+    text = text.strip(" ,")
+    text = re.sub(r"^or\s+", "", text)
+    codes = tuple(
+        r for g in _CODE_GROUP.finditer(text) for r in _codes(_trim_group(g.group(0)), "description")
+    )
+    return DescribedCodes(text, codes)
+
+
+def _any_sources(text: str, target: tuple[HsRange, ...]) -> tuple[Source, ...]:
+    """Sources in codes, or (when goods are named by description) codes and described goods."""
+    try:
+        return _sources(text, target)
+    except RuleSyntaxError:
+        plain, named = _split_sources(text, target, "'from' clause")
+        return plain + named
+
+
+_STANDARD = re.compile(
+    r"any other good (?:of|within) |any other " + _LEVEL + r"(?: within that group)?"
+    r"|any "
+    + _LEVEL
+    + r" outside that group|(?:any other good )?within (?:that|those|these) "
+    + _LEVEL
+    + r"|\bfrom\b"
+)
+
+
+def _split_sources(
+    text: str, target: tuple[HsRange, ...], where: str
+) -> tuple[tuple[Source, ...], tuple[DescribedCodes, ...]]:
+    """A list that mixes codes and goods named by description (``heading 8501, subheading 8508.19
+    or housings of subheading 8508.70``): the plain sources and the described ones. A list the
+    grammar still cannot split is one described good of every code it names."""
+    text = re.sub(r"\([^()]*\bmeans\b[^()]*\)", "", text)  # a definition in parentheses (ch. 56 rule 2)
+    if target:
+        level = {2: "chapters", 4: "headings", 6: "subheadings", 8: "tariff items"}.get(target[0].digits, "")
+        codes = " or ".join(str(r) for r in target)
+        text = re.sub(r"\bof that (?:sub)?heading\b", f"of {level} {codes}", text)
+        # "klystrons within that subheading": the described goods of the rule's own codes
+        text = re.sub(r"(?<=\w) within (?:that|those) (?:sub)?headings?\b", f" of {level} {codes}", text)
+
+    plain: list[str] = []
+    named: list[DescribedCodes] = []
+    pos = 0
+    for group in _CODE_GROUP.finditer(text):
+        before = text[pos : group.start()]
+        pos = group.end()
+        standard = list(_STANDARD.finditer(before))
+        start = standard[-1].end() if standard else 0
+        tail = before[start:]
+        described = re.match(r"^[\s,]*(?:(?:or|and)\s+)*(?P<desc>\S.*?)[\s,]*\bof\s*$", tail)
+        if described:
+            plain.append(before[:start])
+            named.append(DescribedCodes(described.group("desc"), _codes(_trim_group(group.group(0)), where)))
+        else:
+            plain.append(before + " " + group.group(0))
+    plain.append(text[pos:])
+    try:
+        sources = _sources(" ".join(plain), target) if " ".join(plain).strip(" ,") else ()
+    except RuleSyntaxError:
+        if not named and _CODE_GROUP.search(text) is None:
+            raise  # no HS code at all: not a rule the grammar reads ("from somewhere else")
+        return (), (_described_anywhere(text),)
+    return sources, tuple(named)
 
 
 _CODE_GROUP = re.compile(
     r"(?:chapters?|headings?|subheadings?|tariff items?)\s+\d[\d.]*"
-    r"(?:(?:\s+through\s+|,\s*|,?\s+or\s+)\d[\d.]*)*"
+    r"(?:(?:\s+through\s+|,\s*|,?\s+or\s+|\s+and\s+)\d[\d.]*)*"
 )
-
-
-def _described_codes(text: str) -> tuple[HsRange, ...]:
-    """The codes of an exception that names goods by description ("moulded parts of subheading 8538.90")."""
-    codes: list[HsRange] = []
-    for group in _CODE_GROUP.finditer(text):
-        codes.extend(_codes(re.sub(r"(?:,\s*|,?\s+or\s*)$", "", group.group(0)), "except"))
-    if not codes:
-        raise RuleSyntaxError(f"no HS code in the exception {text!r}")
-    return tuple(dict.fromkeys(codes))
 
 
 def _groups(text: str) -> tuple[tuple[HsRange, ...], ...] | None:
     """``: (A) codes, (B) codes, ... or (D) codes`` as code groups; None when a group is not codes."""
-    parts = re.split(r"\(\s*(?:[A-Ha-h]|\d)\s*\)", text.strip(" :"))
+    text = re.sub(r"\b(Tariff items?|Subheadings?|Headings?|Chapters?)\b", lambda m: m.group(1).lower(), text)
+    parts = re.split(r"\(\s*(?:[A-Ha-h]|\d)\s*\)|(?<=,\s)\d\)", text.strip(" :"))
     if len(parts) < 3 or parts[0].strip(" :"):
         return None
     groups: list[tuple[HsRange, ...]] = []
@@ -500,6 +816,11 @@ def _tokens(text: str, where: str) -> list[tuple[str, str]]:
     return out
 
 
+def read_codes(text: str) -> tuple[HsRange, ...]:
+    """``subheadings 5703.20 through 5703.30`` as ranges; RuleSyntaxError if not codes."""
+    return _codes(normalize(text), "codes")
+
+
 def _level(word: str) -> Level:
     return _LEVEL_WORDS[re.sub(r"\s+", " ", word)]
 
@@ -525,6 +846,8 @@ def _code(text: str, level: Level | None, where: str) -> str:
         level is not None
         and len(digits) != level.digits
         and not (level is Level.TARIFF_ITEM and len(digits) == 10)
+        # GN 11 ch. 90 rule 33 (B) prints "subheading 9017.90.01": a tariff item, read at its digits
+        and not (level is Level.SUBHEADING and len(digits) in (8, 10))
     ):
         raise RuleSyntaxError(f"{where}: {text!r} is not a {level.word} code")
     return digits

@@ -71,7 +71,62 @@ class WithinTarget:
     """
 
 
-Source = OtherAt | OutsideGroup | FromCodes | WithinTarget
+@dataclass(frozen=True, slots=True)
+class DescribedCodes:
+    """``printed circuit assemblies of subheading 8538.90``: goods of ``codes`` named by description.
+
+    A material is within it when its HS code is within ``codes`` and its description
+    (``materials[].description``) names the goods (:func:`immex.origin.describe.names`).
+    """
+
+    description: str
+    codes: tuple[HsRange, ...]
+
+
+Source = OtherAt | OutsideGroup | FromCodes | WithinTarget | DescribedCodes
+
+
+class FactKind(Enum):
+    """What a rule states in words about the good, which a case field answers."""
+
+    DESCRIPTION = "description"  # "drive-axles with differential ... of subheading 8708.50": good.description
+    USE = "use"  # "for use in a heavy truck": good.use
+    TRADE = "trade"  # "trade between the territory of Canada and ... the United States": destination
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact the good must have for an alternative to apply (answered by a case field)."""
+
+    kind: FactKind
+    text: str
+
+
+class ConditionKind(Enum):
+    """A ``provided that ...`` condition of an alternative (besides RVC and processes)."""
+
+    ORIGINATING_SHARE = (
+        "originating_share"  # at least N % by weight of the materials of <codes> is originating
+    )
+    NON_ORIGINATING_SHARE = (
+        "non_originating_share"  # non-originating <codes> no more than N % by weight of ...
+    )
+    ASSERTED = "asserted"  # a fact of production only a person can state: good.conditions
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition of an alternative; computable ones carry their codes and percent.
+
+    ``of_good``: the share is of the good's weight (``good.weight``), else of the weight of
+    the materials of ``codes``.
+    """
+
+    kind: ConditionKind
+    text: str
+    codes: tuple[HsRange, ...] = ()
+    percent: Decimal | None = None
+    of_good: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +139,8 @@ class TariffShift:
     # "except from more than one of the following: (A) ..., (B) ...": non-originating materials of
     # two or more of these groups break the shift; materials of a single group do not
     combination: tuple[tuple[HsRange, ...], ...] = ()
+    # "except from moulded parts of subheading 8538.90": described goods of those codes
+    excepted_described: tuple[DescribedCodes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +168,12 @@ class Alternative:
     unsupported: tuple[str, ...] = ()
     readings: tuple[str, ...] = ()  # how a loose wording was read (official table only), for the explanation
     processes: tuple[str, ...] = ()  # processes the good must undergo in the territory (e.g. cut_and_sewn)
+    requires: tuple[Fact, ...] = ()  # described good, use, trade direction: when the alternative applies
+    unless: tuple[tuple[Fact, ...], ...] = ()  # "any other good": none of these (each all of its facts) holds
+    target_text: str = ""  # the target as printed, e.g. "any other good of subheading 8708.50"
+    conditions: tuple[Condition, ...] = ()  # provided-that conditions the engine computes or the case asserts
+    source: str = ""  # citation of the rule this alternative comes from, when a rule combines several
+    source_text: str = ""  # text of that rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +236,7 @@ class Material:
     net_cost: Decimal | None = None
     rule: Rule | None = None
     weight: Decimal | None = None  # for the de minimis by weight of textile goods (GN 11(e)(iv))
+    description: str = ""  # names the material where a rule names materials by description
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +248,8 @@ class Good:
     wholly_obtained: bool = False
     weight: Decimal | None = None  # total weight, for the de minimis by weight of textile goods
     processes: tuple[str, ...] = ()  # processes performed in the territory (GN 11(n)(iv)-(v))
+    use: str = ""  # the vehicle the good is for ("passenger vehicle", "light truck", "heavy truck", "other")
+    conditions: tuple[tuple[str, bool], ...] = ()  # a person's answers to asserted conditions (text, met)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +264,12 @@ class OriginCase:
     product_rule: ProductRule | None = None
     automotive: AutomotiveCase | None = None  # GN 11(k) fields (immex.origin.automotive)
     hs_edition: HsEdition | None = None  # codes of HS 2022, read as HS 2012 (immex.origin.correlation)
+    destination: str | None = (
+        None  # USMCA country the good is exported to (US, CA, MX): trade-direction rules
+    )
+    exporter: str | None = (
+        None  # USMCA country the good is exported from (default MX when destination is given)
+    )
 
 
 # --- the result -------------------------------------------------------------------------------
@@ -229,6 +301,8 @@ class AlternativeResult:
     de_minimis_share: Decimal | None = None  # percent tested (by value, or by weight for textiles)
     de_minimis_basis: str = "value"
     de_minimis_limit: Decimal | None = None
+    # what a person must decide before this alternative can be called met (empty: decided)
+    open_questions: tuple[str, ...] = ()
 
     @property
     def shift_met(self) -> bool:
@@ -250,9 +324,17 @@ class AlternativeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Undetermined:
+    """Contract version 2: one thing a person must decide (the alternative it blocks and why)."""
+
+    alternative: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Determination:
-    originating: bool
-    criterion: str | None  # "A", "B", "C", "D" or None when not originating
+    originating: bool | None  # None: undetermined (``undetermined`` says what a person must decide)
+    criterion: str | None  # "A", "B", "C", "D" or None when not originating or undetermined
     rule_text: str | None
     citation: str | None
     alternative: int | None
@@ -265,3 +347,4 @@ class Determination:
     de_minimis_limit: Decimal
     explanation: tuple[str, ...]
     alternatives: tuple[AlternativeResult, ...] = field(default=())
+    undetermined: tuple[Undetermined, ...] = field(default=())

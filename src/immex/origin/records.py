@@ -767,6 +767,7 @@ def _materials(
                     intermediate=True,
                     components=components,
                     net_cost=net_cost,
+                    description=part.description if part is not None else "",
                 )
             continue
         bought, found, said = _purchased(ledger, stock, inputs, name, qty)
@@ -793,7 +794,12 @@ def _purchased(ledger: Ledger, stock: Stock, inputs: LedgerInputs, name: str, qt
     role = MaterialRole.SHIPPING_PACKING if packing else MaterialRole.DIRECT
     value = _material_value(stock, inputs, name, qty, problems, notes)
     certified = covering(inputs.certifications.get(name, ()), stock.day) is not None
-    material = Material(name, hs, value, certified, country or None, role) if hs is not None else None
+    description = part.description if part is not None else ""  # read where a rule names goods by description
+    material = (
+        Material(name, hs, value, certified, country or None, role, description=description)
+        if hs is not None
+        else None
+    )
     result = (material, tuple(problems), tuple(notes))
     stock.memo[key] = result
     return result

@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
@@ -24,9 +25,17 @@ import yaml
 
 from immex.origin.engine import OriginError
 from immex.origin.facts import DeMinimisException, OriginFacts, ProcessRule
-from immex.origin.grammar import RuleSyntaxError, parse_rule
-from immex.origin.hs import HsCode, HsRange
-from immex.origin.model import ProductRule
+from immex.origin.grammar import RuleSyntaxError, parse_rule, read_codes
+from immex.origin.hs import HsCode, HsRange, in_any
+from immex.origin.model import (
+    Alternative,
+    ConditionKind,
+    DescribedCodes,
+    Fact,
+    FactKind,
+    ProductRule,
+    Rule,
+)
 from immex.rules import RulesError, as_date, read_yaml, require_keys
 
 _RULE_KEYS = {"id", "kind", "number", "citation", "since", "until", "scope", "text"}
@@ -92,6 +101,7 @@ def all_facts() -> dict[str, OriginFacts]:
         "accumulation",
         "automotive",
         "process_rules",
+        "negative_rules",
     }
     for name, entry in _agreements().items():
         where = f"origin.yaml:{name}"
@@ -168,6 +178,7 @@ def all_facts() -> dict[str, OriginFacts]:
             automotive_citation=str(auto["reference"]),
             rule_table=bool(entry["rule_table"]),
             process_rules=_process_rules(entry["process_rules"], where),
+            negative_rules=_process_rules(entry["negative_rules"], where),
             reference=str(entry["reference"]),
             vnm_citation=str(entry["vnm"]),
         )
@@ -194,7 +205,9 @@ def _process_rules(rows: Sequence[Any], where: str) -> tuple[ProcessRule, ...]:
 
 def process_names() -> frozenset[str]:
     """Every process name the rule data knows (for validating ``good.processes``)."""
-    return frozenset(p.process for facts in all_facts().values() for p in facts.process_rules)
+    return frozenset(
+        p.process for facts in all_facts().values() for p in (*facts.process_rules, *facts.negative_rules)
+    )
 
 
 def origin_facts(agreement: str, day: dt.date) -> OriginFacts:
@@ -365,8 +378,7 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             continue
         best = max((r.digits for r in entry.scope if r.contains(code) is True), default=0)
         if best:
-            # a rule for a described good (unreadable) or a described use (condition) ranks after the
-            # readable rule for "any other good" of the same code
+            # a rule for a described use (condition) ranks after the rule for "any other good"
             special = 1 if entry.product is None or entry.product.rule.condition else 0
             candidates.append((-best, special, entry.since, order, entry))
     if not candidates:
@@ -374,22 +386,23 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             f"unknown HS code {code}: no USMCA product-specific rule covers it on {day.isoformat()} "
             "(GN 11(o) has a rule for every HS 2012 heading; an HS 2022 code may need its HS 2012 equivalent)"
         )
-    # most specific first (GN 11(m)(v)); then readable and unconditioned; then the latest period
+    # most specific first (GN 11(m)(v)); then unconditioned; then the latest period
     candidates.sort(key=lambda c: (c[0], c[1], -c[2].toordinal(), c[3]))
     top = candidates[0]
     entry = top[4]
     if entry.product is None:
         raise OriginError(
-            f"the rule for HS {code} ({entry.citation}) names goods by description and cannot be "
-            f"applied from HS codes alone ({entry.error}); give the rule text in the case file"
+            f"the rule for HS {code} ({entry.citation}) cannot be read by the grammar ({entry.error}); "
+            "give the rule text in the case file"
         )
+    product = entry.product
+    conditioned = [c[4] for c in candidates[1:] if c[0] == top[0] and c[1] == 1 and c[4].product is not None]
+    if conditioned:
+        product = _with_uses(product, [c.product for c in conditioned if c.product is not None])
+    trade = next((t for t in trade_rules() if in_any(code, t.scope) is True), None)
+    if trade is not None:
+        product = _with_trade(product, trade)
     notes: list[str] = []
-    skipped = [c[4] for c in candidates[1:] if c[0] == top[0] and c[1] == 1]
-    for other in skipped:
-        notes.append(
-            f"{other.citation} is written for a described good or use of this code and is not applied; "
-            f"if the good is that one, give that rule's text in the case file: {other.text}"
-        )
     narrower = [e for _, e in entries if e.covers(day) and any(r.contains(code) is None for r in e.scope)]
     if narrower:
         names = ", ".join(sorted({str(r) for e in narrower for r in e.scope if r.contains(code) is None}))
@@ -397,18 +410,161 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             f"Rules for narrower codes exist ({names}); the rule of the {len(code.digits)}-digit code is "
             "applied. Give the full tariff item if the good is one of them."
         )
-    product = entry.product
     if not notes:
         return product
-    return ProductRule(
-        product.id,
-        product.rule,
-        product.citation,
-        product.since,
-        product.until,
-        product.scope,
-        (*notes, *product.notes),
+    return replace(product, notes=(*notes, *product.notes))
+
+
+def _sourced(
+    product: ProductRule, prefix: str, unless: tuple[tuple[Fact, ...], ...] = ()
+) -> list[Alternative]:
+    """The alternatives of ``product``, each naming its own rule (label, citation, text)."""
+    return [
+        replace(
+            alt,
+            label=f"{prefix}{alt.label}",
+            source=product.citation,
+            source_text=product.rule.text,
+            unless=alt.unless + unless,
+        )
+        for alt in product.rule.alternatives
+    ]
+
+
+def _with_uses(other: ProductRule, conditioned: list[ProductRule]) -> ProductRule:
+    """One rule for a code that GN 11(o) splits by use ("For a good of 8708.40 for use in a heavy
+    truck: ..." and "For any other good of 8708.40: ..."): every alternative with the facts of its
+    rule; the "any other good" alternatives apply unless the good has one of the named uses."""
+    alternatives: list[Alternative] = []
+    groups: list[tuple[Fact, ...]] = []
+    for product in conditioned:
+        alternatives.extend(_sourced(product, f"{product.id} "))
+        first = product.rule.alternatives[0]
+        facts = tuple(f for f in first.requires if f.kind in (FactKind.USE, FactKind.DESCRIPTION))
+        if facts and facts not in groups:
+            groups.append(facts)
+    alternatives.extend(_sourced(other, f"{other.id} ", tuple(groups)))
+    citations = "; ".join(p.citation for p in (*conditioned, other))
+    text = " ".join(f"[{p.id}] {p.rule.text}" for p in (*conditioned, other))
+    return replace(
+        other,
+        rule=Rule(text=text, alternatives=tuple(alternatives)),
+        citation=citations,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TradeRule:
+    """A GN 11(o) note "For the purposes of trade between the territory of X and the territory of Y of
+    goods of <codes>, the following rules of origin apply: ... For the purposes of all other trade ...":
+    ``between`` applies to trade between the two countries, ``other`` to all other trade."""
+
+    citation: str
+    parties: str
+    scope: tuple[HsRange, ...]
+    between: Rule
+    other: Rule
+
+
+_TRADE = re.compile(
+    r"^For the purposes of trade between (?P<parties>the territory of .+? and the territory of .+?) "
+    r"of goods of (?P<codes>.+?),? the following rules? of origin appl(?:y|ies): (?P<between>.+?)\s*"
+    r"For the purposes of all other trade of .+?,? the following rules? of origin appl(?:y|ies): "
+    r"(?P<other>.+)$"
+)
+
+
+@cache
+def trade_rules() -> tuple[TradeRule, ...]:
+    """The trade-direction rules of the table's notes (chapters 51, 55, 57, 58, 61)."""
+    out: list[TradeRule] = []
+    seen: set[str] = set()
+    for chapter in sorted(int(n) for n in index()["chapters"]):
+        data = _read(f"chapter_{chapter:02d}.yaml")
+        notes = list(data["notes"]) + [n for raw in data["rules"] for n in raw.get("notes", [])]
+        for note in notes:
+            if "trade" not in note or note["text"] in seen:
+                continue
+            seen.add(note["text"])
+            text = " ".join(str(note["text"]).split())
+            match = _TRADE.match(text)
+            if match is None:
+                raise RulesError(
+                    f"chapter_{chapter:02d}.yaml: trade-direction note not understood: {text[:80]!r}"
+                )
+            out.append(
+                TradeRule(
+                    str(note["citation"]),
+                    match.group("parties"),
+                    read_codes(match.group("codes")),
+                    parse_rule(match.group("between"), lenient=True),
+                    parse_rule(match.group("other"), lenient=True),
+                )
+            )
+    return tuple(out)
+
+
+def _with_trade(product: ProductRule, trade: TradeRule) -> ProductRule:
+    """The rule for trade between the note's two countries, and for all other trade (from the
+    case's ``destination`` and ``exporter``)."""
+    fact = Fact(FactKind.TRADE, f"for trade between {trade.parties}")
+    between = [
+        replace(
+            a,
+            label=f"trade {a.label}",
+            requires=(fact, *a.requires),
+            source=trade.citation,
+            source_text=trade.between.text,
+        )
+        for a in trade.between.alternatives
+    ]
+    other = [
+        replace(
+            a,
+            label=f"other trade {a.label}",
+            unless=((fact,), *a.unless),
+            source=trade.citation,
+            source_text=trade.other.text,
+        )
+        for a in trade.other.alternatives
+    ]
+    text = f"{trade.between.text} For all other trade: {trade.other.text}"
+    return replace(
+        product,
+        rule=Rule(text=text, alternatives=tuple(between + other)),
+        citation=trade.citation,
+        notes=(
+            f"{trade.citation} replaces {product.citation} for this code: the rule depends on the trade.",
+            *product.notes,
+        ),
+    )
+
+
+def coverage() -> dict[str, int]:
+    """How the grammar reads the whole table (docs/origin.md states the same numbers)."""
+    table = rule_table()
+    readable = [e.product for e in table if e.product is not None]
+
+    def count(test: Callable[[Alternative], bool]) -> int:
+        return sum(1 for p in readable if any(test(a) for a in p.rule.alternatives))
+
+    def described_material(a: Alternative) -> bool:
+        if a.shift is None:
+            return False
+        sources = (*a.shift.sources, *a.shift.also)
+        return bool(a.shift.excepted_described) or any(isinstance(s, DescribedCodes) for s in sources)
+
+    return {
+        "rules": len(table),
+        "unreadable": len(table) - len(readable),
+        "alternatives_not_read": count(lambda a: bool(a.unsupported)),
+        "described_goods": count(lambda a: any(f.kind is FactKind.DESCRIPTION for f in a.requires)),
+        "use": count(lambda a: any(f.kind is FactKind.USE for f in a.requires)),
+        "described_materials": count(described_material),
+        "weight_conditions": count(lambda a: any(c.kind is not ConditionKind.ASSERTED for c in a.conditions)),
+        "asserted_conditions": count(lambda a: any(c.kind is ConditionKind.ASSERTED for c in a.conditions)),
+        "trade_notes": len(trade_rules()),
+    }
 
 
 def unreadable_rules() -> list[TableEntry]:

@@ -195,6 +195,10 @@ class _Reader:
             self.problem(f"{w}.country", "country must be a string")
             country = None
         weight = self.decimal(raw.get("weight"), f"{w}.weight", required=False)
+        description = raw.get("description") or ""
+        if not isinstance(description, str):
+            self.problem(f"{w}.description", "description must be a string")
+            description = ""
         if mid is None or code is None or value is None:
             return None
         return Material(
@@ -209,6 +213,7 @@ class _Reader:
             net_cost,
             rule,
             weight,
+            description,
         )
 
 
@@ -268,8 +273,13 @@ def read_case(data: Any, file: str) -> OriginCase:
         if not isinstance(description, str):
             r.problem("good.description", "description must be a string")
             description = ""
+        use = good_raw.get("use") or ""
+        if not isinstance(use, str):
+            r.problem("good.use", "use must be a string (passenger vehicle, light truck, heavy truck, other)")
+            use = ""
+        answers = _answers(r, good_raw.get("conditions"))
         if code is not None and tv is not None:
-            good = Good(code, tv, nc, description, wholly, weight, tuple(processes))
+            good = Good(code, tv, nc, description, wholly, weight, tuple(processes), use, answers)
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
     automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
@@ -287,9 +297,44 @@ def read_case(data: Any, file: str) -> OriginCase:
             f"the {facts.agreement} product-specific rules are not in the rule data: give the rule "
             "text of the good (NAFTA Annex 401) in 'rule'",
         )
+    destination = _country(r, data.get("destination"), "destination")
+    exporter = _country(r, data.get("exporter"), "exporter")
     if r.problems or good is None or day is None or agreement is None:
         raise InputError(r.problems or [Problem(file, None, "", "invalid case")])
-    return OriginCase(agreement, day, good, materials, rule, automotive=automotive, hs_edition=hs_edition)
+    return OriginCase(
+        agreement,
+        day,
+        good,
+        materials,
+        rule,
+        automotive=automotive,
+        hs_edition=hs_edition,
+        destination=destination,
+        exporter=exporter,
+    )
+
+
+_COUNTRIES = {"US": "US", "USA": "US", "CA": "CA", "CAN": "CA", "MX": "MX", "MEX": "MX"}
+
+
+def _country(r: _Reader, value: Any, where: str) -> str | None:
+    """A USMCA country (US, CA, MX; USA, CAN, MEX accepted) or None when absent."""
+    if value is None or value == "":
+        return None
+    code = _COUNTRIES.get(value.strip().upper()) if isinstance(value, str) else None
+    if code is None:
+        r.problem(where, f"{value!r} is not a USMCA country (US, CA or MX)")
+    return code
+
+
+def _answers(r: _Reader, value: Any) -> tuple[tuple[str, bool], ...]:
+    """``good.conditions``: {condition text: true/false}, a person's answers to asserted conditions."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+        r.problem("good.conditions", "conditions must be an object of condition text: true or false")
+        return ()
+    return tuple((str(k), bool(v)) for k, v in value.items())
 
 
 def load_case(path: Path) -> OriginCase:
@@ -349,6 +394,7 @@ def determination_json(d: Determination) -> dict[str, Any]:
     return {
         "originating": d.originating,
         "criterion": d.criterion,
+        "undetermined": [{"alternative": u.alternative, "reason": u.reason} for u in d.undetermined],
         "rule": d.rule_text,
         "alternative": d.alternative,
         "tariff_shift": {
@@ -366,9 +412,18 @@ def determination_json(d: Determination) -> dict[str, Any]:
     }
 
 
+def verdict_text(d: Determination) -> str:
+    """ORIGINATING (criterion X) / NOT ORIGINATING / UNDETERMINED."""
+    if d.originating is None:
+        return "UNDETERMINED"
+    return f"ORIGINATING (criterion {d.criterion})" if d.originating else "NOT ORIGINATING"
+
+
 def determination_text(d: Determination) -> str:
-    verdict = f"ORIGINATING (criterion {d.criterion})" if d.originating else "NOT ORIGINATING"
-    lines = [verdict]
+    lines = [verdict_text(d)]
+    for u in d.undetermined:
+        where = f"alternative {u.alternative}" if u.alternative is not None else "the good"
+        lines.append(f"to decide ({where}): {u.reason}")
     if d.rule_text:
         lines.append(f"rule: {d.rule_text}" + (f"  [{d.citation}]" if d.citation else ""))
     if d.alternative is not None:
@@ -396,6 +451,7 @@ def sensitivity_json(s: Sensitivity) -> dict[str, Any]:
     return {
         "originating": d.originating,
         "criterion": d.criterion,
+        "undetermined": [{"alternative": u.alternative, "reason": u.reason} for u in d.undetermined],
         "alternative": d.alternative,
         "rvc": [
             {
@@ -422,7 +478,7 @@ def sensitivity_json(s: Sensitivity) -> dict[str, Any]:
 
 def sensitivity_text(s: Sensitivity) -> str:
     d = s.determination
-    lines = [f"ORIGINATING (criterion {d.criterion})" if d.originating else "NOT ORIGINATING"]
+    lines = [verdict_text(d)]
     for g in s.rvc:
         if g.value is None:
             lines.append(f"alternative {g.alternative} RVC {g.method}: not computable (no net cost)")
