@@ -139,8 +139,10 @@ def _lvc(raw: Any, where: str, report: Report) -> LaborValueContent | None:
     obj = _object(raw, where, {"material", "technology", "assembly"}, report)
     if obj is None:
         return None
+    # material is the core of the LVC and must be given; technology and assembly are credits (0 if absent)
     values = [
-        _number(obj.get(k, "0"), f"{where}.{k}", report) for k in ("material", "technology", "assembly")
+        _number(obj.get(k) if k == "material" else obj.get(k, "0"), f"{where}.{k}", report)
+        for k in ("material", "technology", "assembly")
     ]
     if any(v is None for v in values):
         return None
