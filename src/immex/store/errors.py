@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import re
 
+from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import exc as sa_exc
 
@@ -81,7 +82,7 @@ def store_message(error: BaseException) -> str | None:
     """The one-line message for ``error``, or None when it is not a store or disk error."""
     if isinstance(error, StoreError):
         return str(error)
-    if isinstance(error, CommandError):
+    if isinstance(error, CommandError | RevisionError):
         return _alembic_message(error)
     if isinstance(error, sa_exc.DBAPIError):
         return _dbapi_message(error.orig, error)
@@ -92,8 +93,9 @@ def store_message(error: BaseException) -> str | None:
     return _driver_message(error)
 
 
-def _alembic_message(error: CommandError) -> str | None:
-    found = re.search(r"Can't locate revision identified by '([^']+)'", str(error))
+def _alembic_message(error: Exception) -> str | None:
+    found = re.search(r"(?:Can't locate revision identified by|No such revision or branch) '([^']+)'",
+                      str(error))
     if found is None:
         return None
     return (f"the store's schema revision {found.group(1)!r} is unknown to this immex "
