@@ -27,6 +27,7 @@ from immex.api.problems import ApiProblem, problem_rows
 from immex.api.store import Store
 from immex.core.problems import InputError
 from immex.core.progress import Progress
+from immex.store.errors import StoreBusy, store_message
 
 log = logging.getLogger("immex.api.jobs")
 UNFINISHED = ("queued", "running")
@@ -161,20 +162,14 @@ class JobRunner:
                     "errors": problem_rows(error.problems),
                 },
             )
-        except Exception:
-            log.exception("job %s failed", job_id)
+        except Exception as error:
             self._finish(
                 job_id,
                 status="failed",
                 phase=state.phase[:200],
                 done=state.done,
                 total=state.total,
-                error={
-                    "title": "Internal Server Error",
-                    "status": 500,
-                    "detail": "the job stopped on an unexpected error; it was logged and "
-                    "its writes were rolled back",
-                },
+                error=_unexpected(job_id, error),
             )
         else:
             self._finish(
@@ -221,6 +216,23 @@ def _iso(moment: Any) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return str(moment.isoformat(timespec="seconds"))
+
+
+def _unexpected(job_id: int, error: Exception) -> dict[str, Any]:
+    """The problem document of a job stopped by an exception: a store message when it is one
+    (busy, disk full...: what to do), else only that it was logged; never the SQL or a path."""
+    known = store_message(error)
+    if isinstance(error, StoreBusy):
+        return {"title": "Conflict", "status": 409, "detail": known}
+    if known is not None:
+        log.warning("job %s failed: %s", job_id, known)
+        return {"title": "Service Unavailable", "status": 503, "detail": known}
+    log.exception("job %s failed", job_id, exc_info=error)
+    return {
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "the job stopped on an unexpected error; it was logged and its writes were rolled back",
+    }
 
 
 def fail_interrupted(store: Store) -> int:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from immex.core.problems import InputError, Problem
+from immex.store.errors import StoreBusy, store_message
 
 log = logging.getLogger("immex.api")
 MEDIA_TYPE = "application/problem+json"
@@ -84,6 +85,12 @@ def install(app: FastAPI) -> None:
         return input_error(exc)
 
     async def on_anything(request: Request, exc: Exception) -> JSONResponse:
+        known = store_message(exc)  # one line saying what to do, never the SQL or a path
+        if isinstance(exc, StoreBusy):
+            return answer(409, known or "another writer holds the company; try again", {"Retry-After": "5"})
+        if known is not None:
+            log.warning("store error on %s %s: %s", request.method, request.url.path, known)
+            return answer(503, known)
         log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return answer(500, "the server could not complete the request; it was logged")
 

@@ -324,7 +324,7 @@ def create_adjustment(
         qty: Decimal = parse_decimal(body.qty)
     except ValueError as error:
         raise InputError([Problem("", None, "qty", str(error))]) from None
-    with store_of(request).writing() as session:
+    with store_of(request).company_writer(company.code) as session:
         adjustment_id = add_adjustment(
             session, company.id, number, body.line, body.part, qty, body.reason, who.actor
         )

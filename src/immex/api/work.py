@@ -49,7 +49,7 @@ def store_upload(store: Store, company: CompanyRef, source: Path, folder: Path, 
     staged = read_ledger(source)
     if staged.problems or staged.ledger is None:
         raise InputError(_hide_folder(staged.problems, folder))
-    with store.writing() as session:
+    with store.company_writer(company.code) as session:
         counts, problems = store_ledger(session, staged.ledger, company.id)
         if problems:
             raise InputError(_hide_folder(problems, folder))  # leaving the block rolls back
@@ -102,7 +102,7 @@ def discharge_stored(
     check_method(method)
     day = as_of or dt.date.today()
     started = time.perf_counter()
-    with store.writing() as session:
+    with store.company_writer(company.code) as session:  # waits for another writer of the company
         progress.phase("loading the stored ledger")
         ledger = load_ledger(session, company.id)
         loaded = time.perf_counter()
