@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from immex import web
 from immex.api import problems, routes_cases, routes_company, routes_core
 from immex.api.jobs import JobRunner
 from immex.api.problems import ApiProblem
@@ -130,6 +131,7 @@ def create_app(
     problems.install(app)
     for module in (routes_core, routes_company, routes_cases):
         app.include_router(module.router)
+    web.install(app)  # the web pages at / (immex.web), on the same store, users and jobs
     app.add_middleware(Guard, max_upload=max_upload)
     return app
 

@@ -1,0 +1,14 @@
+"""Mount the web pages and their static files on the API's FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from immex.web import pages
+from immex.web.i18n import HERE
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)

@@ -1,0 +1,358 @@
+"""The pages: login, panel, tables with downloads, trace both ways, ledger upload, runs.
+
+Every page resolves the company with the API's own rule (``deps.company_for``: 404 when the
+user may not see it, 403 when the role may not act) and reads through the same use cases.
+Problems become HTML pages here instead of the API's JSON documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from immex.api import listing, uploads, users, work
+from immex.api.companies import CompanyRef, listed
+from immex.api.deps import Caller, company_for, jobs_of, store_of
+from immex.api.orm import JobRow
+from immex.api.problems import ApiProblem
+from immex.core.pedimento import canonical_pedimento
+from immex.core.problems import InputError, Problem
+from immex.discharge.methods import DISCHARGE_METHODS
+from immex.web import data, session
+from immex.web.i18n import LANG_COOKIE, LANGUAGES, environment, language
+
+# Pages send only same-origin scripts, styles and forms; the API's stricter default stays on JSON.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+TABLES = ("balances", "allocations", "shortfalls")
+FILTERS = {
+    "balances": ("status", "part", "pedimento"),
+    "allocations": ("export_pedimento", "import_pedimento", "part"),
+    "shortfalls": ("export_pedimento", "part"),
+}
+
+
+class Redirect(Exception):
+    def __init__(self, to: str) -> None:
+        self.to = to
+
+
+class PageRoute(APIRoute):
+    """Problems as pages: login for a missing session, the status with its message otherwise."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Redirect as go:
+                return RedirectResponse(go.to, status_code=303)
+            except ApiProblem as problem:
+                return render(request, "error.html", {"status": problem.status_code, "detail": problem.detail},
+                              problem.status_code)
+            except InputError as error:
+                return render(request, "error.html", {"status": 422, "problems": error.problems}, 422)
+
+        return route
+
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def lang_of(request: Request) -> str:
+    return language(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    lang = lang_of(request)
+    who = context.get("who") or session.current(request)
+    companies: list[dict[str, Any]] = []
+    if who is not None:
+        with store_of(request).reading() as db:
+            companies = listed(db, None if who.access.role == "admin" else set(who.access.grants))
+    html = environment(lang).get_template(template).render(
+        request=request,
+        csrf=session.csrf_token(request),
+        who=who,
+        companies=companies,
+        path=request.url.path,
+        query=request.url.query,
+        languages=LANGUAGES,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.headers["content-security-policy"] = PAGE_CSP
+    if request.query_params.get("lang") in LANGUAGES:
+        session.set_cookie(request, response, LANG_COOKIE, lang, 365 * 24 * 3600)
+    return response
+
+
+def logged_in(request: Request) -> Caller:
+    who = session.current(request)
+    if who is None:
+        raise Redirect("/login")
+    return who
+
+
+def company(request: Request, rfc: str, action: str) -> tuple[Caller, CompanyRef]:
+    who = logged_in(request)
+    return who, company_for(request, who, rfc, action)
+
+
+async def checked_form(request: Request) -> Any:
+    form = await request.form()
+    if not session.csrf_ok(request, form.get("csrf")):
+        await form.close()
+        raise ApiProblem(403, "the form expired or did not come from this site; reload the page and try again")
+    return form
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    who = logged_in(request)
+    with store_of(request).reading() as db:
+        visible = listed(db, None if who.access.role == "admin" else set(who.access.grants))
+    if len(visible) == 1:
+        return RedirectResponse(f"/c/{visible[0]['rfc']}", status_code=303)
+    return render(request, "home.html", {"who": who})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    token = request.cookies.get(session.LOGIN_COOKIE) or session.new_login_token()
+    request.cookies[session.LOGIN_COOKIE] = token  # the form below echoes it
+    response = render(request, "login.html", {"who": None})
+    session.set_cookie(request, response, session.LOGIN_COOKIE, token, 3600)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    email = users.normal_email(str(form.get("email") or ""))
+    client = request.client.host if request.client else ""
+    limiter = request.app.state.login_limiter
+    if limiter.retry_after(email, client):
+        return render(request, "login.html", {"who": None, "failed": "wait", "email": email}, 429)
+    with store_of(request).writing() as db:
+        user = users.authenticate(db, email, str(form.get("password") or ""))
+        token = None if user is None else users.issue_token(db, user)
+    if token is None:
+        limiter.failed(email, client)
+        return render(request, "login.html", {"who": None, "failed": "wrong", "email": email}, 401)
+    response = RedirectResponse("/", status_code=303)
+    session.set_cookie(request, response, session.SESSION_COOKIE, token, users.TOKEN_SECONDS)
+    response.delete_cookie(session.LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    session.log_out(request)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(session.SESSION_COOKIE, path="/")
+    return response
+
+
+def _as_of(request: Request) -> dt.date:
+    given = request.query_params.get("as_of")
+    try:
+        return dt.date.fromisoformat(given) if given else dt.date.today()
+    except ValueError:
+        raise InputError([Problem("", None, "as_of", f"{given!r} is not a YYYY-MM-DD date")]) from None
+
+
+@router.get("/c/{rfc}", response_class=HTMLResponse)
+def panel(request: Request, rfc: str) -> Response:
+    who, firm = company(request, rfc, "ledger.read")
+    as_of = _as_of(request)
+    summary = data.panel(store_of(request), firm, as_of)
+    return render(request, "panel.html", {"who": who, "firm": firm, "panel": summary, "as_of": as_of})
+
+
+def _filters(request: Request, table: str) -> dict[str, str]:
+    given = {k: request.query_params.get(k, "").strip() for k in FILTERS[table]}
+    for key in ("pedimento", "export_pedimento", "import_pedimento"):
+        if given.get(key):
+            try:
+                given[key] = canonical_pedimento(given[key])
+            except ValueError as error:
+                raise InputError([Problem("", None, key, str(error))]) from None
+    return given
+
+
+def _table(request: Request, firm: CompanyRef, table: str) -> data.Table:
+    store, filters = store_of(request), _filters(request, table)
+    if table == "balances":
+        return data.balances(store, firm, filters, _as_of(request))
+    if table == "allocations":
+        return data.allocations(store, firm, filters)
+    return data.shortfalls(store, firm, filters)
+
+
+@router.get("/c/{rfc}/t/{table}", response_class=HTMLResponse)
+def table_page(request: Request, rfc: str, table: str) -> Response:
+    if table not in TABLES:
+        raise ApiProblem(404, f"no page {table}")
+    who, firm = company(request, rfc, "ledger.read")
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    page = data.page_of(_table(request, firm, table), number)
+    context = {
+        "who": who,
+        "firm": firm,
+        "table": table,
+        "page": page,
+        "filters": _filters(request, table),
+        "as_of": request.query_params.get("as_of", ""),
+    }
+    name = "table_rows.html" if request.headers.get("hx-request") else "table.html"
+    return render(request, name, context)
+
+
+@router.get("/c/{rfc}/t/{table}/download/{fmt}")
+def table_download(request: Request, rfc: str, table: str, fmt: str) -> Response:
+    if table not in TABLES or fmt not in ("csv", "xlsx"):
+        raise ApiProblem(404, "no such download")
+    _who, firm = company(request, rfc, "ledger.read")
+    found = _table(request, firm, table)
+    response: Response = listing.download(table, found.header, found.rows, fmt)
+    return response
+
+
+def _line(pedimento: str, line: int) -> str:
+    try:
+        number = canonical_pedimento(pedimento)
+    except ValueError as error:
+        raise InputError([Problem("", None, "pedimento", str(error))]) from None
+    if not 1 <= line <= 2_147_483_647:
+        raise ApiProblem(404, f"line {line}")
+    return number
+
+
+@router.get("/c/{rfc}/exports/{pedimento}/{line}", response_class=HTMLResponse)
+def export_trace(request: Request, rfc: str, pedimento: str, line: int) -> Response:
+    who, firm = company(request, rfc, "ledger.read")
+    number = _line(pedimento, line)
+    found = data.trace_export(store_of(request), firm, number, line)
+    if found is None:
+        raise ApiProblem(404, f"export pedimento {number} line {line}")
+    context = {"who": who, "firm": firm, "kind": "export", "pedimento": number, "line": line, "trace": found}
+    return render(request, "trace.html", context)
+
+
+@router.get("/c/{rfc}/imports/{pedimento}/{line}", response_class=HTMLResponse)
+def import_trace(request: Request, rfc: str, pedimento: str, line: int) -> Response:
+    who, firm = company(request, rfc, "ledger.read")
+    number = _line(pedimento, line)
+    found = data.trace_import(store_of(request), firm, number, line)
+    if found is None:
+        raise ApiProblem(404, f"import pedimento {number} line {line}")
+    context = {"who": who, "firm": firm, "kind": "import", "pedimento": number, "line": line, "trace": found}
+    return render(request, "trace.html", context)
+
+
+@router.get("/c/{rfc}/ledger", response_class=HTMLResponse)
+def ledger_form(request: Request, rfc: str) -> Response:
+    who, firm = company(request, rfc, "ledger.upload")
+    return render(request, "ledger.html", {"who": who, "firm": firm, "files": uploads.LEDGER_FILES})
+
+
+@router.post("/c/{rfc}/ledger", response_class=HTMLResponse)
+async def ledger_upload(request: Request, rfc: str) -> Response:
+    who, firm = company(request, rfc, "ledger.upload")
+    form = await checked_form(request)
+    folder = Path(tempfile.mkdtemp(prefix="immex-web-upload-"))
+    context: dict[str, Any] = {"who": who, "firm": firm, "files": uploads.LEDGER_FILES}
+    try:
+        # Browsers send every file input, the empty ones with no name: those were not chosen.
+        chosen = [
+            (k, v) for k, v in form.multi_items() if k != "csrf" and isinstance(v, UploadFile) and v.filename
+        ]
+        source = uploads.ledger_source(chosen, folder)
+        context["counts"] = await run_in_threadpool(
+            work.store_upload, store_of(request), firm, source, folder, who.actor
+        )
+    except InputError as error:
+        context["problems"] = error.problems
+        return render(request, "ledger.html", context, 422)
+    finally:
+        await form.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return render(request, "ledger.html", context, 201)
+
+
+@router.get("/c/{rfc}/runs", response_class=HTMLResponse)
+def runs_page(request: Request, rfc: str) -> Response:
+    who, firm = company(request, rfc, "run.read")
+    job = request.query_params.get("job", "")
+    context = {
+        "who": who,
+        "firm": firm,
+        "runs": data.runs(store_of(request), firm),
+        "methods": DISCHARGE_METHODS,
+        "job": int(job) if job.isdigit() else None,
+        "may_run": who.may("run.create", who.access.role_on(firm.rfc)),
+        "today": dt.date.today(),
+    }
+    return render(request, "runs.html", context)
+
+
+@router.post("/c/{rfc}/runs")
+async def start_run(request: Request, rfc: str) -> Response:
+    who, firm = company(request, rfc, "run.create")
+    form = await checked_form(request)
+    method = str(form.get("method") or "fifo")
+    work.check_method(method)
+    given = str(form.get("as_of") or "")
+    try:
+        as_of = dt.date.fromisoformat(given) if given else None
+    except ValueError:
+        raise InputError([Problem("", None, "as_of", f"{given!r} is not a YYYY-MM-DD date")]) from None
+    store, runner = store_of(request), jobs_of(request)
+
+    def run(context: Any) -> dict[str, Any]:
+        return work.discharge_stored(store, firm, method, as_of, context.folder, context.progress, who.actor)
+
+    params = {"method": method, "as_of": as_of.isoformat() if as_of else None}
+    job_id = runner.submit(who.user_id, "run", firm.rfc, params, run, exclusive=True)
+    return RedirectResponse(f"/c/{firm.rfc}/runs?job={job_id}", status_code=303)
+
+
+@router.post("/c/{rfc}/runs/{run_id}/reverse")
+async def reverse_run(request: Request, rfc: str, run_id: int) -> Response:
+    who, firm = company(request, rfc, "run.reverse")
+    form = await checked_form(request)
+    if run_id not in {r[0] for r in data.runs(store_of(request), firm).rows}:
+        raise ApiProblem(404, f"run {run_id}")
+    work.reverse(store_of(request), firm, run_id, str(form.get("reason") or ""), who.actor)
+    return RedirectResponse(f"/c/{firm.rfc}/runs", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_status(request: Request, job_id: int) -> Response:
+    """The job's progress as a fragment htmx swaps in every half second until it ends."""
+    who = logged_in(request)
+    with store_of(request).reading() as db:
+        job = db.scalar(select(JobRow).where(JobRow.id == job_id))
+    if job is None or (job.user_id != who.user_id and who.access.role != "admin"):
+        raise ApiProblem(404, f"job {job_id}")
+    state = jobs_of(request).state_of(job)
+    return render(request, "job.html", {"who": who, "job": state})
