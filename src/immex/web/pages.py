@@ -84,16 +84,18 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     if who is not None:
         with store_of(request).reading() as db:
             companies = listed(db, None if who.access.role == "admin" else set(who.access.grants))
-    html = environment(lang).get_template(template).render(
-        request=request,
-        csrf=session.csrf_token(request),
-        who=who,
-        companies=companies,
-        path=request.url.path,
-        query=request.url.query,
-        languages=LANGUAGES,
+    values = {
+        "request": request,
+        "csrf": session.csrf_token(request),
+        "companies": companies,
+        "path": request.url.path,
+        "query": request.url.query,
+        "languages": LANGUAGES,
+        "firm": None,
         **context,
-    )
+        "who": who,
+    }
+    html = environment(lang).get_template(template).render(values)
     response = HTMLResponse(html, status_code=status)
     response.headers["content-security-policy"] = PAGE_CSP
     if request.query_params.get("lang") in LANGUAGES:
@@ -134,8 +136,7 @@ def home(request: Request) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     token = request.cookies.get(session.LOGIN_COOKIE) or session.new_login_token()
-    request.cookies[session.LOGIN_COOKIE] = token  # the form below echoes it
-    response = render(request, "login.html", {"who": None})
+    response = render(request, "login.html", {"who": None, "csrf": token})  # the form echoes the cookie
     session.set_cookie(request, response, session.LOGIN_COOKIE, token, 3600)
     return response
 
