@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +32,7 @@ from immex.duties.tariff_shipped import (
 )
 from immex.rules import RulesError
 from tests.ledger.ledger_files import bom, exp, imp, part, write_ledger
+from tests.shared_data import shared_data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "src" / "immex" / "rules" / "duties" / "tariff" / "ligie2022.csv"
@@ -53,11 +53,12 @@ def _script() -> ModuleType:
     return module
 
 
-@pytest.mark.skipif(
-    not os.environ.get("IMMEX_TIGIE_CSV"), reason="set IMMEX_TIGIE_CSV to aduanex_maestra_tigie_import.csv"
-)
+TIGIE_CSV = shared_data_file("IMMEX_TIGIE_CSV", "aduanex_maestra_tigie_import.csv")
+
+
+@pytest.mark.skipif(TIGIE_CSV is None, reason="set IMMEX_TIGIE_CSV to aduanex_maestra_tigie_import.csv")
 def test_regeneration_reproduces_the_committed_table(tmp_path: Path) -> None:
-    assert _script().main([os.environ["IMMEX_TIGIE_CSV"], "--out", str(tmp_path)]) == 0
+    assert _script().main([str(TIGIE_CSV), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "ligie2022.csv").read_bytes() == TABLE.read_bytes()
 
 

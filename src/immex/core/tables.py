@@ -107,14 +107,18 @@ def check_header_width(label: str, path: Path) -> None:
         raise _refuse(label, 1, f"the header has {separators + 1} columns; at most {MAX_COLUMNS} are read")
 
 
+def read_text(path: Path, label: str | None = None) -> tuple[str, str]:
+    """The file's text and the encoding it was read in (:func:`detect_encoding`); InputError if none fits."""
+    data = path.read_bytes()
+    encoding = detect_encoding(label or path.name, data)
+    return data.decode(encoding), encoding
+
+
 def read_csv_table(path: Path, label: str | None = None) -> Table:
     """The CSV file as a table (encoding and delimiter detected); InputError when it cannot be read."""
     label = label or path.name
     check_header_width(label, path)
-    data = path.read_bytes()
-    encoding = detect_encoding(label, data)
-    text = data.decode(encoding)
-    del data
+    text, encoding = read_text(path, label)
     delimiter = sniff_delimiter(text.split("\n", 1)[0])
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

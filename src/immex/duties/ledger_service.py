@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
+from immex.core.tables import read_text, sniff_delimiter
 from immex.discharge.methods import Allocation
 from immex.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
 from immex.duties.service import CaseError, tmec25_case_result, tmec25_json
@@ -46,10 +47,10 @@ FALSE = ("false", "no", "0", "")
 
 def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text, _encoding = read_text(path)  # UTF-8 (with or without BOM), UTF-16 or Windows-1252
     except OSError as exc:
         raise InputError([Problem(path.name, None, "", f"cannot read: {exc.strerror}")]) from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(text.split("\n", 1)[0]))
     return list(reader.fieldnames or []), list(reader)
 
 

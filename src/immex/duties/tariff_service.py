@@ -26,6 +26,7 @@ from typing import Any
 
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
+from immex.core.tables import read_text
 from immex.duties.tariff import (
     HtsRow,
     ProsecRow,
@@ -253,7 +254,7 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
         cells = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
     else:
-        text = path.read_text(encoding="utf-8-sig")
+        text, _encoding = read_text(path)  # UTF-8 (with or without BOM), UTF-16 or Windows-1252
         # Only the delimiter is sniffed: the sniffer may guess doublequote=False from a
         # sample without "" and then splits quoted cells that have one further down.
         try:
