@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from immex.core.atomic import write_bytes_atomic
 from immex.core.numbers import plain, round_half_up
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
@@ -702,8 +703,8 @@ def issue_certificate(
         pdf = render_certificate(document)
         output.mkdir(parents=True, exist_ok=True)
         pdf_path, json_path = output / f"{cert.number}.pdf", output / f"{cert.number}.json"
-        pdf_path.write_bytes(pdf)
-        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_bytes_atomic(pdf_path, pdf)  # each file whole or not at all; the JSON record last
+        write_bytes_atomic(json_path, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode())
         session.add(
             CertificateRow(
                 company_id=key,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from immex.core.atomic import output_error
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
@@ -361,11 +362,17 @@ def runs_report(db_url: str | None) -> Report:
 
 
 def write_report(report: Report, path: Path, progress: Progress = QUIET) -> int:
-    """CSV or XLSX by the file's suffix; returns the number of rows."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """CSV or XLSX by the file's suffix; returns the number of rows.
+
+    The file is replaced whole or not at all; a file-system error (full disk, no
+    permission) becomes an OutputError with one line saying what to do.
+    """
     progress.phase(f"writing {path.name}", total=len(report.rows), unit="rows")
     rows = counted(report.rows, progress)
-    if path.suffix.lower() == ".xlsx":
-        write_xlsx(path, {report.title[:31]: (report.header, rows)})
-        return len(report.rows)
-    return write_csv(path, report.header, rows)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            write_xlsx(path, {report.title[:31]: (report.header, rows)})
+            return len(report.rows)
+        return write_csv(path, report.header, rows)
+    except OSError as error:
+        raise output_error(path, error) from error
