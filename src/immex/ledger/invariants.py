@@ -6,12 +6,13 @@
 2. No requirement is allocated twice: an export line's part has active rows
    of one run only, and at most one row per import line (or one shortfall).
 
-A stored run and a reversal run :func:`check_ledger`, an adjustment
-:func:`check_allocations`, as unit-of-work checks (:mod:`immex.store.uow`); a
-violation rolls the whole transaction back and is reported as
-:class:`~immex.store.errors.InvariantViolation`. An adjustment may withdraw
-stock the stored discharge has already allocated (the next run moves that
-discharge to later lots, as before), so it is held only to the first half of rule 1.
+A stored run runs :func:`check_ledger`, an adjustment :func:`check_allocations`
+and a reversal :func:`no_new_overdraws`, as unit-of-work checks
+(:mod:`immex.store.uow`); a violation rolls the whole transaction back and is
+reported as :class:`~immex.store.errors.InvariantViolation`. An adjustment may
+withdraw stock the stored discharge has already allocated (the next run moves
+that discharge to later lots, as before), so it is held only to the first half
+of rule 1, and a reversal may not add to the lines such an adjustment left short.
 The writer lock makes these hold under concurrency; this check is the net
 beneath it (and beneath any future bug in the incremental bookkeeping).
 """
@@ -19,6 +20,7 @@ beneath it (and beneath any future bug in the incremental bookkeeping).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, select
@@ -78,8 +80,9 @@ def overdrawn_lines(
     return [
         (line_id, qty, discharged[line_id], adjusted[line_id])
         for line_id, qty in session.execute(lines)
-        if discharged[line_id] + (adjusted[line_id] if with_adjustments else 0) > qty
+        if discharged[line_id] > qty
         or adjusted[line_id] > qty
+        or (with_adjustments and discharged[line_id] + adjusted[line_id] > qty)
     ]
 
 
@@ -142,3 +145,25 @@ def _import_names(session: Session, ids: list[int]) -> dict[int, str]:
         .where(ImportLineRow.id.in_(ids))
     )
     return {i: f"pedimento {n} line {line} part {part!r}" for i, n, line, part in session.execute(query)}
+
+
+def overdrawn_ids(session: Session, company_code: str) -> set[int]:
+    """Import lines whose allocations plus adjustments exceed their quantity now."""
+    company = session.scalar(select(Company.id).where(Company.code == company_code))
+    return set() if company is None else {line for line, *_ in overdrawn_lines(session, company)}
+
+
+def no_new_overdraws(before: set[int]) -> Callable[[Session, str], None]:
+    """The check of a reversal: both rules without adjustments, and no line overdrawn that was not before."""
+
+    def check(session: Session, company_code: str) -> None:
+        check_allocations(session, company_code)
+        new = overdrawn_ids(session, company_code) - before
+        if new:
+            names = _import_names(session, sorted(new)[:_SHOWN])
+            raise InvariantViolation(
+                "refused, nothing stored: the reversal would give back allocations of stock adjusted "
+                f"away since ({'; '.join(names.values())}); reverse those adjustments first"
+            )
+
+    return check

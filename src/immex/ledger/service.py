@@ -372,7 +372,10 @@ def add_adjustment(
             session.scalars(select(AdjustmentRow.qty).where(AdjustmentRow.import_line_id == row.id)),
             Decimal(0),
         )
-        if row.qty - already - qty < 0:
+        if already + qty < 0:  # giving back more than was withdrawn would make stock from nothing
+            message = f"only {already} was withdrawn from the line: give back at most that"
+            problems.append(Problem("", None, "qty", message))
+        elif row.qty - already - qty < 0:
             problems.append(
                 Problem(
                     "",
