@@ -42,7 +42,7 @@ from immex.discharge.methods import (
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
 from immex.ledger.frames import read_ledger_frames
-from immex.ledger.invariants import active_rows_query, check_ledger
+from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
 from immex.ledger.model import Ledger
 from immex.ledger.orm import (
     AllocationReversalRow,
@@ -466,8 +466,9 @@ def _record_run(
 def reverse_run(db_url: str, run_id: int, reason: str) -> None:
     """Void the latest active run: its rows and its withdrawals of earlier rows stop counting."""
     # Under the writer lock, so a run being recorded cannot slip in after the check.
-    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+    with UnitOfWork(db_url, write=True) as uow:
         session = uow.session
+        uow.checks.append(no_new_overdraws(overdrawn_ids(session, uow.company)))
         run = session.get(DischargeRunRow, run_id)
         if run is None:
             raise InputError([Problem("", None, "run", f"run {run_id} does not exist")])
