@@ -364,7 +364,7 @@ def test_textile_de_minimis_is_by_weight() -> None:
     assert not determine(replace_good_weight(case("5208.21", "100", heavy, rule=rule), "1")).originating
     no_weight = determine(case("5208.21", "100", [mat("yarn", "5208.11", "4")], rule=rule))
     assert not no_weight.originating  # value share 4 % is not the test for textiles
-    assert any("by weight" in line for line in no_weight.explanation)
+    assert any("by the weight of the good" in line for line in no_weight.explanation)
 
 
 def replace_good_weight(c: object, weight: str) -> object:

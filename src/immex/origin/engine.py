@@ -147,6 +147,8 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
         )
         + f" ({facts.vnm_citation})."
     )
+    if good.is_set:
+        return _set(good, facts, counted_non_originating, lines)
 
     product = _product_rule(case, lookup, need=bool(counted_non_originating), facts=facts)
     if product is None:
@@ -194,9 +196,8 @@ def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Dete
     negative = _negative_rule(good, facts)
     if negative is not None:
         lines.append(
-            f"The change of classification results from the separation of materials from a man-made "
-            f"mixture and the isolated material underwent no chemical reaction in the territory: the good "
-            f"is not originating ({negative})."
+            f"The case states the process '{negative.process}': the rule's change confers no origin, the "
+            f"good is not originating ({negative.citation})."
         )
         results = tuple(replace(r, met=False, open_questions=()) for r in results)
         applicable = [r for r in results if r.applies]
@@ -390,21 +391,65 @@ def _unmatched(
     )
 
 
+def _set(good: Good, facts: OriginFacts, non_originating: list[Material], lines: list[str]) -> Determination:
+    """GN 11(i): a set for retail sale (GRI 3) is originating only if each of its goods is, or the
+    non-originating goods are at most ``sets_percent`` of the set's value; subdivision (o) does not apply."""
+    if facts.sets_percent is None:
+        raise OriginError(f"the {facts.agreement} rule for sets is not in the rule data")
+    value = sum((m.value for m in non_originating), Decimal(0))
+    share = value / good.transaction_value * HUNDRED
+    if not non_originating:
+        criterion: str | None = "C"
+        lines.append(
+            f"Every good in the set is originating ({facts.sets_citation}): criterion C ({facts.criteria['C']})."
+        )
+    elif share <= facts.sets_percent:
+        criterion = "B"
+        lines.append(
+            f"The non-originating goods of the set ({', '.join(m.id for m in non_originating)}) are "
+            f"{pct(share)}% of its value, within {plain(facts.sets_percent)}% ({facts.sets_citation}): "
+            f"criterion B ({facts.criteria['B']})."
+        )
+    else:
+        criterion = None
+        lines.append(
+            f"The non-originating goods of the set ({', '.join(m.id for m in non_originating)}) are "
+            f"{pct(share)}% of its value, more than {plain(facts.sets_percent)}%: not originating "
+            f"({facts.sets_citation})."
+        )
+    return Determination(
+        criterion is not None,
+        criterion,
+        None,
+        facts.sets_citation,
+        None,
+        False,
+        True,
+        (),
+        None,
+        False,
+        share,
+        facts.sets_percent,
+        tuple(lines),
+    )
+
+
 def _alternative_citation(rule: Rule, index: int, citation: str) -> str:
     """The citation of the rule an alternative comes from, when a rule combines several."""
     source = rule.alternatives[index - 1].source
     return source or citation
 
 
-def _negative_rule(good: Good, facts: OriginFacts) -> str | None:
-    """GN 11(n)(iv)(H): a change from separating materials from a man-made mixture confers no origin
-    unless the isolated material underwent a chemical reaction in the territory."""
+def _negative_rule(good: Good, facts: OriginFacts) -> ProcessRule | None:
+    """A process of the case that confers no origin: GN 11(n)(iv)(H) (separation from a man-made
+    mixture, unless the isolated material underwent a chemical reaction) and the non-qualifying
+    operations of GN 11(j) (mere dilution; circumvention)."""
     for rule in facts.negative_rules:
         if rule.process not in good.processes or in_any(good.hs, rule.goods) is not True:
             continue
-        if in_any(good.hs, rule.excepted) is True or "chemical_reaction" in good.processes:
+        if in_any(good.hs, rule.excepted) is True or any(p in good.processes for p in rule.unless):
             continue
-        return rule.citation
+        return rule
     return None
 
 
@@ -786,16 +831,12 @@ def _alternative(
     by_weight = _by_weight(good.hs, facts)
     if by_weight is not None and by_weight.percent is not None:
         basis, limit = "weight", by_weight.percent
-        weights = [m.weight for m in failing]
-        if good.weight and good.weight > 0 and all(w is not None for w in weights):
-            share = sum((w for w in weights if w is not None), Decimal(0)) / good.weight * HUNDRED
+        share, note = _weight_share(by_weight, good, failing, shift_materials)
+        if share is not None:
             excluded = [None if e == by_weight.citation else e for e in excluded]
         else:
-            notes = (
-                *notes,
-                f"the de minimis of this good is by weight ({by_weight.citation}): give good.weight "
-                "and the weight of each failing material to apply it",
-            )
+            share = HUNDRED
+        notes = (*notes, note)
     dm_allowed = bool(failing) and not any(excluded) and share <= limit
     conditions = [_condition(c, case, materials) for c in alt.conditions]
     conditions_met = _all([met for met, _ in conditions])
@@ -837,9 +878,42 @@ def _alternative(
 
 def _by_weight(good: HsCode, facts: OriginFacts) -> DeMinimisException | None:
     for exc in facts.de_minimis_exceptions:
-        if exc.kind == "by_weight" and in_any(good, exc.good):
+        if exc.kind in ("by_weight", "by_weight_component") and in_any(good, exc.good):
             return exc
     return None
+
+
+def _weight_share(
+    rule: DeMinimisException, good: Good, failing: list[Material], materials: list[Material]
+) -> tuple[Decimal | None, str]:
+    """The failing materials' share of the weight GN 11(e)(iv) measures: of the good (chapters 50-60,
+    heading 9619) or of the component that determines the classification (chapters 61-63); None
+    when the case lacks a weight, a failing material is outside the component, or the
+    non-originating elastomeric yarns pass their own limit (GN 11(e)(iv)(C))."""
+    component = rule.kind == "by_weight_component"
+    base = good.component_weight if component else good.weight
+    where = "the component that determines the classification" if component else "the good"
+    if not base or base <= 0 or any(m.weight is None for m in failing):
+        field = "good.component_weight" if component else "good.weight"
+        return None, (
+            f"the de minimis of this good is by the weight of {where} ({rule.citation}): give {field} and "
+            "the weight of each failing material to apply it"
+        )
+    if component and any(not m.component for m in failing):
+        outside = ", ".join(m.id for m in failing if not m.component)
+        return None, (
+            f"material(s) {outside} are not fibers or yarns of the component that determines the "
+            f"classification (materials[].component): no de minimis by weight ({rule.citation})"
+        )
+    share = sum((m.weight or Decimal(0) for m in failing), Decimal(0)) / base * HUNDRED
+    counted = [m for m in materials if m.elastomeric and (m.component or not component)]
+    elastic = sum((m.weight or Decimal(0) for m in counted), Decimal(0)) / base * HUNDRED
+    if rule.elastomeric_percent is not None and elastic > rule.elastomeric_percent:
+        return None, (
+            f"non-originating elastomeric yarns are {pct(elastic)}% of the weight of {where}, more than "
+            f"{plain(rule.elastomeric_percent)}%: no de minimis ({rule.citation})"
+        )
+    return share, f"de minimis by the weight of {where}: {pct(share)}% ({rule.citation})"
 
 
 def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:

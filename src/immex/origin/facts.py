@@ -20,8 +20,10 @@ class DeMinimisException:
     kind ``material``: a non-originating material in ``material`` used for a good in ``good``;
     kind ``same_subheading``: for a good in ``good``, a material of the good's own subheading;
     kind ``by_weight``: goods in ``good`` use a de minimis by weight (``percent`` of the good's
-    weight) instead of the value one; kind ``by_weight_component``: by the weight of a
-    component, which the engine does not compute (no de minimis).
+    weight) instead of the value one; kind ``by_weight_component``: by the weight of the
+    component that determines the classification (``good.component_weight``; the failing
+    fibers and yarns flagged ``component``). ``elastomeric_percent``: the limit on
+    non-originating elastomeric yarns (of the good's, or the component's, weight).
     """
 
     kind: str
@@ -29,6 +31,7 @@ class DeMinimisException:
     material: tuple[HsRange, ...]
     citation: str
     percent: Decimal | None = None
+    elastomeric_percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class ProcessRule:
     goods: tuple[HsRange, ...]
     excepted: tuple[HsRange, ...]
     citation: str
+    unless: tuple[str, ...] = ()  # a negative rule does not apply when one of these processes was also done
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,10 @@ class OriginFacts:
     automotive_citation: str
     rule_table: bool  # whether the product-specific rules of this agreement are in the data
     process_rules: tuple[ProcessRule, ...] = ()
-    # processes that make a good NOT originating (GN 11(n)(iv)(H)): ``process`` names the case's process
+    # processes that make a good NOT originating (GN 11(n)(iv)(H), (j)): ``process`` names the case's process
     negative_rules: tuple[ProcessRule, ...] = ()
+    sets_percent: Decimal | None = None  # GN 11(i)(B): non-originating goods of a set, percent of its value
+    sets_citation: str = ""
     reference: str = ""  # the agreement's rules-of-origin chapter and dates
     vnm_citation: str = ""  # value of non-originating materials
 

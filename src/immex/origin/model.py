@@ -237,6 +237,10 @@ class Material:
     rule: Rule | None = None
     weight: Decimal | None = None  # for the de minimis by weight of textile goods (GN 11(e)(iv))
     description: str = ""  # names the material where a rule names materials by description
+    component: bool = (
+        False  # a fiber or yarn of the component that determines an apparel good's classification
+    )
+    elastomeric: bool = False  # an elastomeric yarn (GN 11(e)(iv)(C))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,8 @@ class Good:
     processes: tuple[str, ...] = ()  # processes performed in the territory (GN 11(n)(iv)-(v))
     use: str = ""  # the vehicle the good is for ("passenger vehicle", "light truck", "heavy truck", "other")
     conditions: tuple[tuple[str, bool], ...] = ()  # a person's answers to asserted conditions (text, met)
+    is_set: bool = False  # goods put up in sets for retail sale (GRI 3): GN 11(i); materials are its goods
+    component_weight: Decimal | None = None  # weight of the component that determines the classification
 
 
 @dataclass(frozen=True, slots=True)

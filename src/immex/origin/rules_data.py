@@ -102,6 +102,7 @@ def all_facts() -> dict[str, OriginFacts]:
         "automotive",
         "process_rules",
         "negative_rules",
+        "sets",
     }
     for name, entry in _agreements().items():
         where = f"origin.yaml:{name}"
@@ -119,11 +120,11 @@ def all_facts() -> dict[str, OriginFacts]:
             require_keys(
                 exc,
                 {"kind", "material", "good", "reference"},
-                {"kind", "material", "good", "reference", "percent"},
+                {"kind", "material", "good", "reference", "percent", "elastomeric_percent"},
                 w,
             )
-            if (exc["kind"] == "by_weight") != ("percent" in exc):
-                raise RulesError(f"{w}: 'percent' is required for kind by_weight and only for it")
+            if (exc["kind"] in ("by_weight", "by_weight_component")) != ("percent" in exc):
+                raise RulesError(f"{w}: 'percent' is required for the kinds by weight and only for them")
             if exc["kind"] not in {"material", "same_subheading", "by_weight", "by_weight_component"}:
                 raise RulesError(f"{w}: unknown kind {exc['kind']!r}")
             exceptions.append(
@@ -133,6 +134,7 @@ def all_facts() -> dict[str, OriginFacts]:
                     _ranges(exc["material"], w),
                     str(exc["reference"]),
                     Decimal(str(exc["percent"])) if "percent" in exc else None,
+                    Decimal(str(exc["elastomeric_percent"])) if "elastomeric_percent" in exc else None,
                 )
             )
         d = entry["article_4_2_d"]
@@ -179,6 +181,8 @@ def all_facts() -> dict[str, OriginFacts]:
             rule_table=bool(entry["rule_table"]),
             process_rules=_process_rules(entry["process_rules"], where),
             negative_rules=_process_rules(entry["negative_rules"], where),
+            sets_percent=Decimal(str(entry["sets"]["percent"])) if entry["sets"] else None,
+            sets_citation=str(entry["sets"]["reference"]) if entry["sets"] else "",
             reference=str(entry["reference"]),
             vnm_citation=str(entry["vnm"]),
         )
@@ -190,7 +194,10 @@ def _process_rules(rows: Sequence[Any], where: str) -> tuple[ProcessRule, ...]:
     for i, row in enumerate(rows):
         w = f"{where}.process_rules[{i}]"
         require_keys(
-            row, {"process", "goods", "except", "reference"}, {"process", "goods", "except", "reference"}, w
+            row,
+            {"process", "goods", "except", "reference"},
+            {"process", "goods", "except", "reference", "unless"},
+            w,
         )
         out.append(
             ProcessRule(
@@ -198,6 +205,7 @@ def _process_rules(rows: Sequence[Any], where: str) -> tuple[ProcessRule, ...]:
                 _ranges(row["goods"], w),
                 _ranges(row["except"], w),
                 str(row["reference"]),
+                tuple(str(p) for p in row.get("unless", [])),
             )
         )
     return tuple(out)

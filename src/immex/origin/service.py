@@ -214,6 +214,8 @@ class _Reader:
             rule,
             weight,
             description,
+            self.flag(raw, "component", w),
+            self.flag(raw, "elastomeric", w),
         )
 
 
@@ -278,8 +280,24 @@ def read_case(data: Any, file: str) -> OriginCase:
             r.problem("good.use", "use must be a string (passenger vehicle, light truck, heavy truck, other)")
             use = ""
         answers = _answers(r, good_raw.get("conditions"))
+        is_set = r.flag(good_raw, "set", "good")
+        component_weight = r.decimal(
+            good_raw.get("component_weight"), "good.component_weight", positive=True, required=False
+        )
         if code is not None and tv is not None:
-            good = Good(code, tv, nc, description, wholly, weight, tuple(processes), use, answers)
+            good = Good(
+                code,
+                tv,
+                nc,
+                description,
+                wholly,
+                weight,
+                tuple(processes),
+                use,
+                answers,
+                is_set,
+                component_weight,
+            )
     rule = r.rule(data.get("rule"), "rule")
     materials = r.materials(data.get("materials"), "materials", 0)
     automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
