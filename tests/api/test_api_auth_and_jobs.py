@@ -102,6 +102,22 @@ def test_a_company_with_a_bad_rfc_is_422_and_a_second_one_409(sqlite_api: Api) -
     assert good.status_code == 201 and good.json()["rfc"] == "CIN030303AB7"
     again = sqlite_api.post("admin", "/api/v1/companies", json={"rfc": "cin030303ab7", "name": "Cinco"})
     assert again.status_code == 409
+    listed = sqlite_api.get("admin", "/api/v1/companies", params={"format": "csv"})
+    assert listed.headers["content-disposition"].startswith("attachment")
+    assert [line.split(",")[0] for line in listed.text.splitlines()] == [
+        "rfc",
+        "ACM010101AB0",
+        "BMX020202AB4",
+        "CIN030303AB7",
+    ]
+    first = sqlite_api.get("admin", "/api/v1/companies", params={"limit": 2}).json()
+    rest = sqlite_api.get("admin", "/api/v1/companies", params={"cursor": first["next_cursor"]}).json()
+    assert [c["rfc"] for c in first["items"] + rest["items"]] == [
+        "ACM010101AB0",
+        "BMX020202AB4",
+        "CIN030303AB7",
+    ]
+    assert rest["next_cursor"] is None
 
 
 def test_a_second_run_while_one_is_queued_or_running_is_409(api: Api, tmp_path: Path) -> None:

@@ -29,6 +29,17 @@ def find(session: Session, rfc: str) -> CompanyRef | None:
     return None if row is None else CompanyRef(row[0], row[1], row[2])
 
 
+COLUMNS = (
+    "rfc",
+    "name",
+    "immex_program",
+    "modality",
+    "program_valid_from",
+    "program_valid_to",
+    "certification",
+)
+
+
 def as_json(row: Company) -> dict[str, Any]:
     return {
         "rfc": row.rfc,

@@ -11,12 +11,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from immex.api import companies, users
+from immex.api import companies, listing, users
 from immex.api.deps import Caller, Id, caller, jobs_of, role, store_of
 from immex.api.orm import GrantRow, JobRow, UserRow
 from immex.api.problems import ApiProblem, not_found
 
 router = APIRouter(prefix="/api/v1")
+Limit = Annotated[int, listing.LimitQuery]
+Cursor = Annotated[str | None, listing.CursorQuery]
+Format = Annotated[str | None, listing.FormatQuery]
 Who = Annotated[Caller, Depends(caller)]
 
 
@@ -63,11 +66,16 @@ def me(who: Who) -> dict[str, Any]:
 
 
 @router.get("/companies", tags=["companies"])
-def list_companies(request: Request, who: Who) -> dict[str, Any]:
+def list_companies(
+    request: Request, who: Who, limit: Limit = 100, cursor: Cursor = None, format: Format = None
+) -> Any:
     visible = None if who.access.role == "admin" else set(who.access.grants)
     with store_of(request).reading() as session:
         items = companies.listed(session, visible)
-    return {"items": items, "next_cursor": None}
+    header = companies.COLUMNS
+    return listing.answer(
+        "companies", header, [tuple(i[h] for h in header) for i in items], limit, cursor, format
+    )
 
 
 class NewCompany(BaseModel):
@@ -138,10 +146,28 @@ def _known(call: Any) -> Any:
 
 
 @router.get("/users", tags=["users"])
-def list_users(request: Request, who: Annotated[Caller, Depends(role("user.manage"))]) -> dict[str, Any]:
+def list_users(
+    request: Request,
+    who: Annotated[Caller, Depends(role("user.manage"))],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    format: Format = None,
+) -> Any:
     with store_of(request).reading() as session:
         emails = list(session.scalars(select(UserRow.email).order_by(UserRow.email)))
-    return {"items": [_user_json(request, e) for e in emails], "next_cursor": None}
+    people = [_user_json(request, e) for e in emails]
+    header = ("email", "role", "disabled", "grants")
+    as_text = format in ("csv", "xlsx")
+    rows = [
+        (
+            p["email"],
+            p["role"],
+            p["disabled"],
+            " ".join(f"{g['company']}:{g['role']}" for g in p["grants"]) if as_text else p["grants"],
+        )
+        for p in people
+    ]
+    return listing.answer("users", header, rows, limit, cursor, format)
 
 
 @router.post("/users", status_code=201, tags=["users"])
