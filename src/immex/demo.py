@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -305,7 +306,7 @@ def run_demo(
     progress.phase("loading the stored ledger for the reports")
     ledger, result = reports.load_state(url, None)
     written = {}
-    named = (
+    named: tuple[tuple[str, Callable[[], reports.Report]], ...] = (
         ("aging", lambda: reports.aging_report(ledger, result, as_of)),
         ("expiring", lambda: reports.expiring_report(ledger, result, as_of, 90)),
         ("balances", lambda: reports.balances_report(ledger, result, as_of)),
