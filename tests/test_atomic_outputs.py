@@ -128,6 +128,29 @@ def test_a_folder_with_files_of_the_user_is_updated_in_place_and_keeps_them(tmp_
     assert complete_version(out) == "B" and leftovers(out) == []
 
 
+def test_the_current_directory_is_updated_in_place_never_swapped_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_result(out, "A")
+    monkeypatch.chdir(out)  # `--output .`: the user's shell must not end up in a deleted folder
+    inode = out.stat().st_ino
+    with atomic_folder(Path("."), OWNED) as staging:
+        write_result(staging, "B")
+    assert out.stat().st_ino == inode and complete_version(out) == "B" and leftovers(out) == []
+
+
+def test_a_folder_of_our_files_is_swapped_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_result(out, "A")
+    inode = out.stat().st_ino
+    with atomic_folder(out, OWNED) as staging:
+        write_result(staging, "B")
+    assert out.stat().st_ino != inode and complete_version(out) == "B"
+
+
 def test_a_symlinked_folder_is_replaced_where_it_points(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()

@@ -232,11 +232,19 @@ class FolderPlan:
     in_place: bool
 
 
+def _cwd() -> Path | None:
+    """The current directory (never swapped away under the user's shell), if it still exists."""
+    try:
+        return Path.cwd().resolve()
+    except OSError:
+        return None
+
+
 def _replaceable(target: Path, owned: Collection[str]) -> bool:
     """A folder may be swapped whole only when everything in it is a file this command writes."""
     if not target.exists():
         return True
-    if not target.is_dir() or os.path.ismount(target) or target == Path.cwd().resolve():
+    if not target.is_dir() or os.path.ismount(target) or target == _cwd():
         return False
     try:
         return all(entry.name in owned or entry.name.startswith(f".{PARTIAL}-") for entry in target.iterdir())
