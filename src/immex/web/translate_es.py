@@ -95,7 +95,9 @@ def fill(pot: Path, out: Path, lang: str) -> list[str]:
         elif isinstance(message.id, tuple):
             if key not in ES_PLURAL:
                 missing.append(key)
-            message.string = ES_PLURAL.get(key, ("", ""))
+            forms = ES_PLURAL.get(key, ("", ""))
+            # CLDR gives Spanish a third form (large numbers): it reads as the plural.
+            message.string = (*forms, *[forms[-1]] * (catalog.num_plurals - len(forms)))
         else:
             if key not in ES:
                 missing.append(key)

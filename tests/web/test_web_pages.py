@@ -1,0 +1,126 @@
+"""The web pages over HTTP: session cookie flags, CSRF, isolation, catalogs complete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from tests.api.ledgers import multipart, small_ledger
+from tests.web.conftest import COMPANY_A, COMPANY_B, csrf_of, log_in
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "immex" / "web"
+
+
+def test_login_sets_a_safe_session_cookie_and_logout_ends_it(web: TestClient) -> None:
+    answer = log_in(web)
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    cookie = answer.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert "immex_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie.split(",")[0]  # plain HTTP here; Secure over HTTPS
+    panel = web.get(f"/c/{COMPANY_A}")
+    assert panel.status_code == 200 and "Antigüedad de saldos abiertos" in panel.text
+    assert "script-src 'self'" in panel.headers["content-security-policy"]
+    web.post("/logout", data={"csrf": csrf_of(panel.text)})
+    assert web.get(f"/c/{COMPANY_A}", follow_redirects=False).status_code == 303
+
+
+def test_secure_flag_over_https(tmp_path: Path) -> None:
+    from tests.web.conftest import make_app
+
+    with TestClient(make_app(tmp_path), base_url="https://testserver") as client:  # type: ignore[arg-type]
+        answer = log_in(client)
+        assert "Secure" in answer.headers["set-cookie"]  # type: ignore[attr-defined]
+
+
+def test_wrong_password_is_refused_without_saying_which(web: TestClient) -> None:
+    wrong = log_in(web, password="not the password")
+    unknown = log_in(web, email="nobody@example.mx")
+    assert wrong.status_code == unknown.status_code == 401  # type: ignore[attr-defined]
+    assert "Correo o contraseña incorrectos" in wrong.text  # type: ignore[attr-defined]
+
+
+def test_forms_without_the_csrf_token_change_nothing(web: TestClient, tmp_path: Path) -> None:
+    assert web.post("/login", data={"email": "ana@example.mx", "password": "x" * 12}).status_code == 403
+    log_in(web)
+    files = multipart(small_ledger(tmp_path / "ledger"))
+    refused = web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": "forged"}, files=files)
+    assert refused.status_code == 403
+    assert "Aún sin descargo" not in refused.text
+    assert "Nada con estos filtros" in web.get(f"/c/{COMPANY_A}/t/balances").text
+    assert web.post(f"/c/{COMPANY_A}/runs", data={"method": "fifo"}).status_code == 403
+
+
+def test_another_company_is_not_found_and_a_role_that_may_not_act_is_forbidden(web: TestClient) -> None:
+    log_in(web)
+    for path in ("", "/t/balances", "/t/allocations/download/xlsx", "/runs", "/ledger"):
+        assert web.get(f"/c/{COMPANY_B}{path}").status_code == 404, path
+    assert web.get("/c/NOPE010101AAA").status_code == 404
+    web.cookies.clear()
+    log_in(web, email="audit@example.mx")
+    assert web.get(f"/c/{COMPANY_A}/ledger").status_code == 403
+    assert web.get(f"/c/{COMPANY_A}/t/balances").status_code == 200
+
+
+def test_upload_with_errors_lists_each_row_and_stores_nothing(web: TestClient, tmp_path: Path) -> None:
+    log_in(web)
+    folder = small_ledger(tmp_path / "ledger")
+    text = (folder / "imports.csv").read_text()
+    (folder / "imports.csv").write_text(text.replace(",10.5,", ",diez,"))
+    page = web.get(f"/c/{COMPANY_A}/ledger")
+    bad = web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": csrf_of(page.text)}, files=multipart(folder))
+    assert bad.status_code == 422
+    assert "imports.csv" in bad.text and "<td>qty</td>" in bad.text
+    assert "Nada con estos filtros" in web.get(f"/c/{COMPANY_A}/t/balances").text
+    (folder / "imports.csv").write_text(text)
+    good = web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": csrf_of(page.text)}, files=multipart(folder))
+    assert good.status_code == 201 and "El Anexo 24 se guardó" in good.text
+    assert "3 renglones" in web.get(f"/c/{COMPANY_A}/t/balances").text
+
+
+def test_tables_filter_and_page_on_the_server(web: TestClient, tmp_path: Path) -> None:
+    log_in(web)
+    page = web.get(f"/c/{COMPANY_A}/ledger")
+    web.post(
+        f"/c/{COMPANY_A}/ledger",
+        data={"csrf": csrf_of(page.text)},
+        files=multipart(small_ledger(tmp_path / "l")),
+    )
+    only_b = web.get(f"/c/{COMPANY_A}/t/balances?part=B&lang=en")
+    assert "1 row" in only_b.text and ">B<" in only_b.text
+    assert web.get(f"/c/{COMPANY_A}/t/balances?pedimento=12").status_code == 422
+    xlsx = web.get(f"/c/{COMPANY_A}/t/balances/download/xlsx?part=B")
+    assert xlsx.headers["content-disposition"].startswith("attachment")
+    assert xlsx.content[:2] == b"PK"
+    csv = web.get(f"/c/{COMPANY_A}/t/balances/download/csv?part=A").text.splitlines()
+    assert len(csv) == 3 and csv[0].startswith("import_pedimento")
+
+
+def _extracted(tmp_path: Path) -> set[str]:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-o", str(pot), "."],
+        cwd=WEB,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as f:
+        return {m.id[0] if isinstance(m.id, (tuple, list)) else m.id for m in read_po(f) if m.id}
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_template_string_is_translated_in_both_catalogs(lang: str, tmp_path: Path) -> None:
+    wanted = _extracted(tmp_path)
+    with (WEB / "locale" / lang / "LC_MESSAGES" / "messages.mo").open("rb") as f:
+        compiled = read_mo(f)
+    have = {m.id[0] if isinstance(m.id, (tuple, list)) else m.id: m.string for m in compiled if m.id}
+    assert wanted - set(have) == set(), "compile the catalogs again (docs/web.md)"
+    empty = [k for k, v in have.items() if not (v if isinstance(v, str) else all(v))]
+    assert empty == []
+    if lang == "es":
+        assert have["Balances"] == "Saldos"
