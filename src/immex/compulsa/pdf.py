@@ -43,22 +43,30 @@ def write_compulsa_pdf(result: CompulsaResult, path: Path, now: dt.datetime | No
     line("Compulsa: Anexo 24 ledger vs Data Stage", 15, "B", 8)
     line(f"Generated {stamp} by immex. Detail: differences.csv and compulsa.xlsx.", 8)
     pdf.ln(2)
-    period = ("none (empty Data Stage)" if result.period is None
-              else f"{result.period[0].isoformat()} to {result.period[1].isoformat()} "
-                   f"(from {result.period_source})")
+    period = (
+        "none (empty Data Stage)"
+        if result.period is None
+        else f"{result.period[0].isoformat()} to {result.period[1].isoformat()} (from {result.period_source})"
+    )
     for label, value in (
         ("Data Stage", f"{result.datastage_name}  SHA-256 {result.datastage_sha256}"),
         ("Ledger", f"{result.ledger_description}  fingerprint {result.ledger_fingerprint}"),
         ("Period compared", period),
-        ("Compared", f"{result.stage_pedimentos} Data Stage pedimentos ({result.stage_partidas} "
-                     f"partidas) with {result.ledger_pedimentos} ledger pedimentos "
-                     f"({result.ledger_rows} rows)"),
+        (
+            "Compared",
+            f"{result.stage_pedimentos} Data Stage pedimentos ({result.stage_partidas} "
+            f"partidas) with {result.ledger_pedimentos} ledger pedimentos "
+            f"({result.ledger_rows} rows)",
+        ),
     ):
         line(f"{label}: {value}", 8, height=4.2)
     pdf.ln(2)
     total = len(result.differences)
-    verdict = ("No differences: the ledger agrees with the Data Stage." if total == 0
-               else f"{total} difference(s) found.")
+    verdict = (
+        "No differences: the ledger agrees with the Data Stage."
+        if total == 0
+        else f"{total} difference(s) found."
+    )
     line(verdict, 11, "B", 6)
     pdf.ln(1)
     counts: dict[str, int] = {sheet.title: 0 for sheet in SHEETS}
@@ -82,10 +90,14 @@ def write_compulsa_pdf(result: CompulsaResult, path: Path, now: dt.datetime | No
         for warning in result.warnings[:3]:
             line(f"- {warning.file} row {warning.row}: {warning.message}", 8, height=4)
         pdf.ln(1)
-    line("Scope: every Data Stage pedimento is compared; a ledger pedimento absent from the Data "
-         "Stage is reported only if one of its rows is dated within the period above. Quantities "
-         "are compared in the declared unit (rounded half-up to 3 decimals); values in USD with a "
-         "tolerance of 1.00 USD.", 8, height=4)
+    line(
+        "Scope: every Data Stage pedimento is compared; a ledger pedimento absent from the Data "
+        "Stage is reported only if one of its rows is dated within the period above. Quantities "
+        "are compared in the declared unit (rounded half-up to 3 decimals); values in USD with a "
+        "tolerance of 1.00 USD.",
+        8,
+        height=4,
+    )
     pdf.set_y(pdf.h - 62)
     line("Sign-off", 11, "B", 6)
     pdf.ln(2)

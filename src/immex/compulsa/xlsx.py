@@ -46,9 +46,11 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
     summary.column_dimensions["A"].width = 34
     summary.column_dimensions["B"].width = 70
     summary.append(header(summary, ("Compulsa: ledger vs Data Stage", "")))
-    period = ("" if result.period is None
-              else f"{result.period[0].isoformat()} to {result.period[1].isoformat()} "
-                   f"({result.period_source})")
+    period = (
+        ""
+        if result.period is None
+        else f"{result.period[0].isoformat()} to {result.period[1].isoformat()} ({result.period_source})"
+    )
     for label, value in (
         ("Data Stage", result.datastage_name),
         ("Data Stage SHA-256", result.datastage_sha256),

@@ -18,24 +18,55 @@ from immex.duties.landed import REGIMES, RegimeCost
 from immex.duties.rounding import fixed2
 from immex.reports.tables import spreadsheet_text, xlsx_cell
 
-COLUMNS = ("scenario", "part", "regime", "available", "reason", "annual_quantity", "shipments",
-           "customs_value", "igi", "cc", "dta", "iva", "iva_forma_pago", "iva_cash_cost",
-           "art25_igi", "change_of_regime_igi", "landed_cost", "landed_cost_per_unit",
-           "savings_vs_definitive")
+COLUMNS = (
+    "scenario",
+    "part",
+    "regime",
+    "available",
+    "reason",
+    "annual_quantity",
+    "shipments",
+    "customs_value",
+    "igi",
+    "cc",
+    "dta",
+    "iva",
+    "iva_forma_pago",
+    "iva_cash_cost",
+    "art25_igi",
+    "change_of_regime_igi",
+    "landed_cost",
+    "landed_cost_per_unit",
+    "savings_vs_definitive",
+)
 
 
 def rows(costs: Sequence[RegimeCost], scenario: str) -> list[list[str | int | None]]:
     out: list[list[str | int | None]] = []
     for c in costs:
-        out.append([
-            scenario, c.part, c.regime, "yes" if c.available else "no", c.reason,
-            format(c.annual_quantity, "f"), c.shipments,
-            c.customs_value, c.igi, c.cc, c.dta, c.iva, c.iva_forma_pago,
-            fixed2(c.iva_cash_cost), c.art25_igi, c.change_of_regime_igi,
-            fixed2(c.landed_cost) if c.available else "",
-            fixed2(c.per_unit) if c.available else "",
-            "" if c.savings_vs_definitive is None else fixed2(c.savings_vs_definitive),
-        ])
+        out.append(
+            [
+                scenario,
+                c.part,
+                c.regime,
+                "yes" if c.available else "no",
+                c.reason,
+                format(c.annual_quantity, "f"),
+                c.shipments,
+                c.customs_value,
+                c.igi,
+                c.cc,
+                c.dta,
+                c.iva,
+                c.iva_forma_pago,
+                fixed2(c.iva_cash_cost),
+                c.art25_igi,
+                c.change_of_regime_igi,
+                fixed2(c.landed_cost) if c.available else "",
+                fixed2(c.per_unit) if c.available else "",
+                "" if c.savings_vs_definitive is None else fixed2(c.savings_vs_definitive),
+            ]
+        )
     return out
 
 
@@ -52,8 +83,11 @@ def write_csv(tables: Sequence[tuple[str, Sequence[RegimeCost]]], path: Path) ->
     write_bytes_atomic(path, to_csv(tables).encode("utf-8"))
 
 
-def write_xlsx(tables: Sequence[tuple[str, Sequence[RegimeCost]]],
-               savings: Sequence[tuple[str, dict[str, Fraction]]], path: Path) -> None:
+def write_xlsx(
+    tables: Sequence[tuple[str, Sequence[RegimeCost]]],
+    savings: Sequence[tuple[str, dict[str, Fraction]]],
+    path: Path,
+) -> None:
     """One sheet with every item × regime, one with the yearly savings by regime."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -65,14 +99,30 @@ def write_xlsx(tables: Sequence[tuple[str, Sequence[RegimeCost]]],
     sheet.append(list(COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    numeric = {"customs_value", "igi", "cc", "dta", "iva", "art25_igi", "change_of_regime_igi",
-               "iva_cash_cost", "landed_cost", "landed_cost_per_unit", "savings_vs_definitive"}
+    numeric = {
+        "customs_value",
+        "igi",
+        "cc",
+        "dta",
+        "iva",
+        "art25_igi",
+        "change_of_regime_igi",
+        "iva_cash_cost",
+        "landed_cost",
+        "landed_cost_per_unit",
+        "savings_vs_definitive",
+    }
     for scenario, costs in tables:
         for row in rows(costs, scenario):
-            sheet.append([
-                xlsx_cell(sheet, float(value) if COLUMNS[i] in numeric and isinstance(value, str) and value
-                          else value)
-                for i, value in enumerate(row)])
+            sheet.append(
+                [
+                    xlsx_cell(
+                        sheet,
+                        float(value) if COLUMNS[i] in numeric and isinstance(value, str) and value else value,
+                    )
+                    for i, value in enumerate(row)
+                ]
+            )
     summary = book.create_sheet("savings by regime")
     summary.append(["scenario", *REGIMES])
     for scenario, totals in savings:
@@ -81,8 +131,11 @@ def write_xlsx(tables: Sequence[tuple[str, Sequence[RegimeCost]]],
         book.save(temporary)
 
 
-def savings_chart(savings: Sequence[tuple[str, dict[str, Fraction]]], path: Path,
-                  title: str = "Yearly savings against definitive import (MXN)") -> None:
+def savings_chart(
+    savings: Sequence[tuple[str, dict[str, Fraction]]],
+    path: Path,
+    title: str = "Yearly savings against definitive import (MXN)",
+) -> None:
     """Bars of savings by regime, one group per scenario (base, what-if). PNG or SVG by
     the file suffix."""
     import matplotlib
