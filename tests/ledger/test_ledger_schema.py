@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -18,10 +20,11 @@ from immex.cli import app
 from immex.compulsa.service import read_ledger_folder
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.read import read_ledger
-from immex.ledger.schema import LEDGER_TABLES, column_accepts
+from immex.ledger.schema import LEDGER_TABLES, Column, TableSchema, column_accepts
 
 from .ledger_files import bom, exp, imp, part, write_ledger
 
+Change = tuple[str, Any, Any]  # ("cell", (file, column, text), row) or ("header", file, how)
 PED_A, PED_B, PED_X = "24 47 3456 4000123", "244734564000124", "24 47 3456 6000001"
 
 VECTOR_COLUMNS = [
@@ -32,9 +35,9 @@ VECTOR_COLUMNS = [
 ]
 
 
-def _accepted_by_parser(parse: object, cell: str) -> bool:
+def _accepted_by_parser(parse: Callable[[str], Any], cell: str) -> bool:
     try:
-        parse(cell)  # type: ignore[operator]
+        parse(cell)
     except ValueError:
         return False
     return True
@@ -43,12 +46,13 @@ def _accepted_by_parser(parse: object, cell: str) -> bool:
 @pytest.mark.parametrize(("schema", "column"), VECTOR_COLUMNS, ids=lambda c: getattr(c, "name", ""))
 @given(cell=st.one_of(st.from_regex(r"[+-]?[0-9]{0,4}(\.[0-9]{0,3})?", fullmatch=True), st.text(max_size=6)))
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_vectorized_twin_agrees_with_the_parser(schema: object, column: object, cell: str) -> None:
+def test_vectorized_twin_agrees_with_the_parser(schema: TableSchema, column: Column, cell: str) -> None:
     """The Polars expression accepts a cell exactly when the parser does (ASCII), never more."""
-    name = column.name  # type: ignore[attr-defined]
+    name = column.name
+    assert column.vector is not None
     frame = pl.DataFrame({name: [cell.strip()]})
-    vector = frame.select(column.vector(pl.col(name)).fill_null(False)).item()  # type: ignore[attr-defined]
-    parser = _accepted_by_parser(column.parse, cell.strip())  # type: ignore[attr-defined]
+    vector = frame.select(column.vector(pl.col(name)).fill_null(False)).item()
+    parser = _accepted_by_parser(column.parse, cell.strip())
     if vector:
         assert parser
     if cell.isascii():
@@ -100,10 +104,10 @@ CORRUPTIONS = [
 HEADER_CORRUPTIONS = ["space", "duplicate", "missing"]
 
 
-def _rewrite(path: Path, change: object) -> None:
+def _rewrite(path: Path, change: Callable[[list[list[str]]], None]) -> None:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    change(rows)  # type: ignore[operator]
+    change(rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
@@ -142,11 +146,11 @@ corruption = st.one_of(
 encodings = st.sampled_from([None, "cp1252", "utf-8-sig", "semicolon", "undefined"])
 
 
-def _apply(folder: Path, change: tuple[str, object, object]) -> None:
+def _apply(folder: Path, change: Change) -> None:
     kind, what, how = change
     if kind == "cell":
-        name, column, text = what  # type: ignore[misc]
-        _corrupt_cell(folder, name, column, text, int(how))  # type: ignore[arg-type]
+        name, column, text = what
+        _corrupt_cell(folder, name, column, text, int(how))
     else:
         _corrupt_header(folder, str(what), str(how))
 
@@ -165,7 +169,7 @@ def _save_parts_as(folder: Path, how: str | None) -> None:
 @given(changes=st.lists(corruption, max_size=3), saved_as=encodings)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_columns_accept_only_what_rows_accept(
-    tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[str, object, object]], saved_as: str | None
+    tmp_path_factory: pytest.TempPathFactory, changes: list[Change], saved_as: str | None
 ) -> None:
     folder = _valid_folder(tmp_path_factory.mktemp("ledger"))
     for change in changes:
@@ -190,7 +194,7 @@ def test_columns_accept_only_what_rows_accept(
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_compulsa_and_discharge_report_the_same_problems(
-    tmp_path_factory: pytest.TempPathFactory, change: tuple[str, object, object]
+    tmp_path_factory: pytest.TempPathFactory, change: Change
 ) -> None:
     """The compulsa reads through the discharge's reader: the same cells give the same problems."""
     folder = _valid_folder(tmp_path_factory.mktemp("ledger"))
@@ -208,7 +212,7 @@ def test_compulsa_and_discharge_report_the_same_problems(
 @given(changes=st.lists(corruption, max_size=2), saved_as=encodings)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_corrupted_folder_crashes_the_discharge(
-    tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[str, object, object]], saved_as: str | None
+    tmp_path_factory: pytest.TempPathFactory, changes: list[Change], saved_as: str | None
 ) -> None:
     base = tmp_path_factory.mktemp("run")
     folder = _valid_folder(base / "in")

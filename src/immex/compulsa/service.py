@@ -238,14 +238,17 @@ def _pedimentos_on_both_sides(ledger: Ledger, labels: dict[str, str], stored: bo
     first_import: dict[str, int] = {}
     for line in ledger.imports:
         first_import.setdefault(line.pedimento, line.row)
-    for line in ledger.exports:
-        row = first_import.get(line.pedimento)
+    for export in ledger.exports:
+        row = first_import.get(export.pedimento)
         if row is None:
             continue
-        staging.add(labels[EXPORTS], line.row, "pedimento",
-                    f"pedimento {line.pedimento} is stored both as an import and as an export" if stored else
-                    f"pedimento {line.pedimento} also occurs in {labels[IMPORTS]} (row {row}); "
-                    "a pedimento is an import or an export")
+        message = (
+            f"pedimento {export.pedimento} is stored both as an import and as an export"
+            if stored
+            else f"pedimento {export.pedimento} also occurs in {labels[IMPORTS]} (row {row}); "
+            "a pedimento is an import or an export"
+        )
+        staging.add(labels[EXPORTS], export.row, "pedimento", message)
 
 
 def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, list[Problem]]:
