@@ -1,0 +1,141 @@
+"""The main flows in a real browser (Playwright on the system chromium), with screenshots.
+
+Skipped only when /usr/bin/chromium is missing (.ci/run installs it); browsers are never
+downloaded. ``IMMEX_SCREENSHOTS=folder`` keeps a laptop and a phone screenshot of each page
+(docs/screenshots/ holds the committed ones).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.ledgers import small_ledger
+from tests.web.conftest import COMPANY_A, PASSWORD, Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+LAPTOP, PHONE = {"width": 1366, "height": 860}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def shoot(page: object, name: str) -> None:
+    """Laptop and phone screenshots of the page as it is, when IMMEX_SCREENSHOTS names a folder."""
+    folder = os.environ.get("IMMEX_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for label, size in (("laptop", LAPTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)  # type: ignore[attr-defined]
+        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size(LAPTOP)  # type: ignore[attr-defined]
+
+
+def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> None:
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    # Log in (Spanish by default).
+    page.goto(server.url + "/")
+    assert page.locator("h1").inner_text() == "Iniciar sesión"
+    shoot(page, "login")
+    page.fill("input[name=email]", "ana@example.mx")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"**/c/{COMPANY_A}")
+    assert page.locator("h1").first.inner_text() == "Panel"
+
+    # Upload a ledger with an error: the row-error table, nothing stored; then fixed.
+    folder = small_ledger(tmp_path / "ledger")
+    good = (folder / "imports.csv").read_text()
+    (folder / "imports.csv").write_text(good.replace(",10.5,", ",diez,"))
+    page.click("nav.menu >> text=Carga del Anexo 24")
+    for name in ("parts.csv", "imports.csv", "exports.csv", "bom.csv"):
+        page.set_input_files(f"input[name='{name}']", str(folder / name))
+    page.click("button.primary")
+    problems = page.locator("table.problems tbody tr")
+    assert problems.count() >= 1
+    assert "imports.csv" in problems.first.inner_text()
+    shoot(page, "ledger-errors")
+    (folder / "imports.csv").write_text(good)
+    for name in ("parts.csv", "imports.csv", "exports.csv", "bom.csv"):
+        page.set_input_files(f"input[name='{name}']", str(folder / name))
+    page.click("button.primary")
+    assert "El Anexo 24 se guardó" in page.locator(".alert.ok").inner_text()
+
+    # Run the discharge and watch the job finish (htmx polls the job fragment).
+    page.click("nav.menu >> text=Descargos")
+    page.fill("input[name=as_of]", "2025-12-31")
+    page.click("button.primary")
+    page.wait_for_selector("#job [data-status=done]", timeout=30_000)
+    assert "terminó" in page.locator("#job").inner_text()
+    page.reload()
+    shoot(page, "runs")
+
+    # Panel with its charts, then the tables.
+    page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31")
+    assert page.locator("svg.chart rect").count() >= 3
+    shoot(page, "panel")
+    page.goto(f"{server.url}/c/{COMPANY_A}/t/balances?as_of=2025-12-31")
+    shoot(page, "balances")
+    page.goto(f"{server.url}/c/{COMPANY_A}/t/shortfalls")
+    shoot(page, "shortfalls")
+
+    # Drill down: an export line to its lots, a lot back to its exports.
+    page.click("nav.menu >> text=Asignaciones")
+    shoot(page, "allocations")
+    page.locator("table.data a.trace[href*='/exports/']").first.click()
+    page.wait_for_url("**/exports/254734566000001/1")
+    lots = page.locator("table.data a.trace[href*='/imports/']")
+    assert lots.count() == 2  # 12 A from two lots
+    shoot(page, "trace-export")
+    lots.first.click()
+    page.wait_for_url("**/imports/254734565000001/1")
+    assert page.locator("table.data a.trace[href*='/exports/254734566000001/1']").count() == 1
+    shoot(page, "trace-import")
+
+    # Switch language: remembered on the next page.
+    page.click("a.lang")
+    assert page.locator("nav.menu").inner_text().split("\n")[0].strip() == "Panel"
+    page.goto(f"{server.url}/c/{COMPANY_A}/t/balances")
+    assert page.locator("h1").inner_text() == "Balances"
+    assert "remaining" in page.locator("table.data thead").inner_text().lower()
+
+    # Download XLSX of the filtered table.
+    page.goto(f"{server.url}/c/{COMPANY_A}/t/balances?part=A")
+    with page.expect_download() as download:
+        page.click("a.button >> text=XLSX")
+    saved = tmp_path / "balances.xlsx"
+    download.value.save_as(saved)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(saved).active
+    assert sheet is not None
+    assert [c.value for c in sheet[1]][:3] == ["import_pedimento", "import_line", "part"]
+    assert sheet.max_row == 3  # the two lots of part A
+
+    assert [e for e in errors if "Content Security Policy" in e] == []
+    context.close()
