@@ -35,9 +35,7 @@ PARTS = [part(f"P{p}") for p in range(4)]
 
 
 def _imports() -> list[dict[str, str]]:
-    return [
-        imp(f"25 47 3456 5{n:06d}", 1, f"P{n % 4}", "10", f"2025-01-{1 + n % 28:02d}") for n in range(40)
-    ]
+    return [imp(f"25 47 3456 5{n:06d}", 1, f"P{n % 4}", "10", f"2025-01-{1 + n % 28:02d}") for n in range(40)]
 
 
 def _exports(first: int, count: int) -> list[dict[str, str]]:
@@ -125,9 +123,7 @@ def test_the_same_input_twice_at_once_records_one_run(tmp_path: Path, db_url: st
 def test_a_run_and_a_reversal_at_once_leave_a_sound_store(tmp_path: Path, db_url: str) -> None:
     _run(_folder(tmp_path / "base", _exports(0, 10)), tmp_path / "o0", db_url)
     later = _folder(tmp_path / "later", _exports(0, 30))
-    results = _together(
-        lambda: _run(later, tmp_path / "o1", db_url), lambda: reverse_run(db_url, 1, "test")
-    )
+    results = _together(lambda: _run(later, tmp_path / "o1", db_url), lambda: reverse_run(db_url, 1, "test"))
     # Whichever went first, the other saw its result: the reversal of run 1 is refused once
     # run 2 exists (it is later and active), or run 2 discharges everything after it.
     assert isinstance(results[0], dict)
@@ -179,8 +175,9 @@ def test_a_writer_that_waits_too_long_fails_with_one_line(
     held.wait()
     try:
         # The API's 409: no wait at all.
-        with pytest.raises(StoreBusy, match="another immex command is writing"), UnitOfWork(
-            db_url, write=True, wait_s=0
+        with (
+            pytest.raises(StoreBusy, match="another immex command is writing"),
+            UnitOfWork(db_url, write=True, wait_s=0),
         ):
             pass
         result = CliRunner().invoke(app, ["run", "reverse", "1", "--reason", "x", "--db", db_url])

@@ -96,9 +96,7 @@ def doubled_requirements(session: Session, company: int) -> list[tuple[int, str]
     for export_id, part, import_id, run_id in session.execute(query):
         runs[(export_id, part)].add(run_id)
         lots[(export_id, part)].append(import_id)
-    return sorted(
-        key for key in runs if len(runs[key]) > 1 or len(lots[key]) != len(set(lots[key]))
-    )
+    return sorted(key for key in runs if len(runs[key]) > 1 or len(lots[key]) != len(set(lots[key])))
 
 
 def check_ledger(session: Session, company_code: str) -> None:
@@ -129,11 +127,14 @@ def _check(session: Session, company_code: str, with_adjustments: bool) -> None:
         )
     doubled = doubled_requirements(session, company)
     if doubled:
-        problems.append(f"{len(doubled)} requirement(s) would be allocated twice (export line ids "
-                        f"{', '.join(str(e) for e, _ in doubled[:_SHOWN])})")
+        problems.append(
+            f"{len(doubled)} requirement(s) would be allocated twice (export line ids "
+            f"{', '.join(str(e) for e, _ in doubled[:_SHOWN])})"
+        )
     if problems:
         raise InvariantViolation(
-            "refused, nothing stored: " + "; ".join(problems)
+            "refused, nothing stored: "
+            + "; ".join(problems)
             + ". Reverse the later runs or adjustments that conflict, then try again"
         )
 

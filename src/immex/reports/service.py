@@ -65,8 +65,7 @@ def load_state(
                         "",
                         None,
                         "db",
-                        "the store holds no ledger yet: run "
-                        "`immex discharge --db ...` or `immex demo` first",
+                        "the store holds no ledger yet: run `immex discharge --db ...` or `immex demo` first",
                     )
                 ]
             ) from None

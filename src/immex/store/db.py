@@ -89,8 +89,10 @@ def require_existing(engine: Engine) -> None:
 
 
 def _missing(url: str) -> str:
-    return (f"the store {shown_url(url)} does not exist (nothing was created): check --db or IMMEX_DB, "
-            "or create it with `immex discharge --db ...` or `immex demo`")
+    return (
+        f"the store {shown_url(url)} does not exist (nothing was created): check --db or IMMEX_DB, "
+        "or create it with `immex discharge --db ...` or `immex demo`"
+    )
 
 
 @cache
@@ -193,8 +195,10 @@ def advisory_lock(connection: Connection, key: int, wait_s: float, what: str) ->
 
 
 def busy_message(what: str, wait_s: float) -> str:
-    return (f"another immex command is writing to {what} (waited {wait_s:g} s): nothing was done; "
-            f"run this again when it has finished ({LOCK_WAIT_ENV} sets how many seconds to wait)")
+    return (
+        f"another immex command is writing to {what} (waited {wait_s:g} s): nothing was done; "
+        f"run this again when it has finished ({LOCK_WAIT_ENV} sets how many seconds to wait)"
+    )
 
 
 def open_database(url: str | None, *, must_exist: bool = False) -> Engine:

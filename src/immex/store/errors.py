@@ -46,36 +46,55 @@ class InvariantViolation(StoreError):
 
 # Driver messages (SQLite text, PostgreSQL SQLSTATE) → what the user reads.
 _SQLITE = (
-    ("database is locked", "the store is busy: another immex command is writing to it; "
-                           "try again when it has finished (IMMEX_LOCK_WAIT sets how many seconds to wait)"),
-    ("readonly database", "the store is read-only (file or folder permissions, or a read-only disk): "
-                          "nothing was stored; use a writable --db"),
-    ("database or disk is full", "the disk holding the store is full: nothing was stored; "
-                                 "free some space and run the command again"),
-    ("unable to open database file", "cannot open the store file: check that its folder exists and "
-                                     "is writable, or give another --db"),
-    ("file is not a database", "the --db file is not an immex store (not an SQLite database): "
-                               "check the path"),
-    ("disk i/o error", "the disk holding the store failed to read or write (disk I/O error): "
-                       "nothing was stored; check the disk and run the command again"),
+    (
+        "database is locked",
+        "the store is busy: another immex command is writing to it; "
+        "try again when it has finished (IMMEX_LOCK_WAIT sets how many seconds to wait)",
+    ),
+    (
+        "readonly database",
+        "the store is read-only (file or folder permissions, or a read-only disk): "
+        "nothing was stored; use a writable --db",
+    ),
+    (
+        "database or disk is full",
+        "the disk holding the store is full: nothing was stored; free some space and run the command again",
+    ),
+    (
+        "unable to open database file",
+        "cannot open the store file: check that its folder exists and is writable, or give another --db",
+    ),
+    (
+        "file is not a database",
+        "the --db file is not an immex store (not an SQLite database): check the path",
+    ),
+    (
+        "disk i/o error",
+        "the disk holding the store failed to read or write (disk I/O error): "
+        "nothing was stored; check the disk and run the command again",
+    ),
 )
 _PG_STATES = {
     "55P03": _SQLITE[0][1],  # lock_not_available (lock_timeout)
     "53100": _SQLITE[2][1],  # disk_full
     "25006": "the PostgreSQL database is read-only (a standby, or default_transaction_read_only): "
-             "nothing was stored; point --db at the primary",
+    "nothing was stored; point --db at the primary",
     "28P01": "cannot log in to PostgreSQL: password authentication failed; "
-             "check the user and password in --db or IMMEX_DB",
+    "check the user and password in --db or IMMEX_DB",
     "28000": "PostgreSQL refused the login (pg_hba.conf or role): check the user in --db or IMMEX_DB",
     "3D000": "the PostgreSQL database named in --db does not exist: create it (createdb) or fix the URL",
     "42501": "the PostgreSQL user of --db lacks a permission on the immex tables: grant it or use the owner",
     "57014": "the database cancelled the statement (statement_timeout): nothing was stored; "
-             "raise the timeout or run the command again",
+    "raise the timeout or run the command again",
 }
-_RACE = ("the store changed under this command ({what}): nothing was stored; "
-         "run the command again (another immex command was writing at the same time)")
-_NUL = ("a text value contains a NUL (0x00) character, which PostgreSQL cannot store: "
-        "nothing was stored; remove it from the input file")
+_RACE = (
+    "the store changed under this command ({what}): nothing was stored; "
+    "run the command again (another immex command was writing at the same time)"
+)
+_NUL = (
+    "a text value contains a NUL (0x00) character, which PostgreSQL cannot store: "
+    "nothing was stored; remove it from the input file"
+)
 
 
 def store_message(error: BaseException) -> str | None:
@@ -94,12 +113,15 @@ def store_message(error: BaseException) -> str | None:
 
 
 def _alembic_message(error: Exception) -> str | None:
-    found = re.search(r"(?:Can't locate revision identified by|No such revision or branch) '([^']+)'",
-                      str(error))
+    found = re.search(
+        r"(?:Can't locate revision identified by|No such revision or branch) '([^']+)'", str(error)
+    )
     if found is None:
         return None
-    return (f"the store's schema revision {found.group(1)!r} is unknown to this immex "
-            "(the store was written by a newer version): upgrade immex, or give another --db")
+    return (
+        f"the store's schema revision {found.group(1)!r} is unknown to this immex "
+        "(the store was written by a newer version): upgrade immex, or give another --db"
+    )
 
 
 def _dbapi_message(orig: BaseException | None, wrapper: sa_exc.DBAPIError) -> str | None:
@@ -143,10 +165,14 @@ def _connection_message(orig: BaseException) -> str:
         return _PG_STATES["28P01"]
     found = re.search(r'database "([^"]+)" does not exist', text)
     if found:
-        return (f"the PostgreSQL database {found.group(1)!r} does not exist: "
-                "create it (createdb) or fix the URL in --db")
-    return (f"cannot reach the PostgreSQL server of --db ({_first_line(text)}): "
-            "is it running, and are host and port right?")
+        return (
+            f"the PostgreSQL database {found.group(1)!r} does not exist: "
+            "create it (createdb) or fix the URL in --db"
+        )
+    return (
+        f"cannot reach the PostgreSQL server of --db ({_first_line(text)}): "
+        "is it running, and are host and port right?"
+    )
 
 
 def _is_nul_error(error: BaseException) -> bool:
