@@ -97,7 +97,7 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
 
     # Panel with its charts, then the tables.
     page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31")
-    assert page.locator("svg.chart rect").count() >= 3
+    assert page.locator("table.bars svg rect").count() == 2 * (5 + 3)  # track and bar: 5 ages, 3 horizons
     shoot(page, "panel")
     page.goto(f"{server.url}/c/{COMPANY_A}/t/balances?as_of=2025-12-31")
     shoot(page, "balances")

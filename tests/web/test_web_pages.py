@@ -124,3 +124,18 @@ def test_every_template_string_is_translated_in_both_catalogs(lang: str, tmp_pat
     assert empty == []
     if lang == "es":
         assert have["Balances"] == "Saldos"
+
+
+def test_audit_log_page_for_auditors_only(web: TestClient, tmp_path: Path) -> None:
+    log_in(web)
+    page = web.get(f"/c/{COMPANY_A}/ledger")
+    web.post(
+        f"/c/{COMPANY_A}/ledger",
+        data={"csrf": csrf_of(page.text)},
+        files=multipart(small_ledger(tmp_path / "l")),
+    )
+    assert web.get(f"/c/{COMPANY_A}/audit").status_code == 403  # an analyst
+    web.cookies.clear()
+    log_in(web, email="audit@example.mx")
+    log = web.get(f"/c/{COMPANY_A}/audit")
+    assert log.status_code == 200 and "ledger.upload" in log.text and "ana@example.mx" in log.text

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from immex.api import listing, uploads, users, work
+from immex.api import audit, listing, uploads, users, work
 from immex.api.companies import CompanyRef, listed
 from immex.api.deps import Caller, company_for, jobs_of, store_of
 from immex.api.orm import JobRow
@@ -38,6 +38,7 @@ PAGE_CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 TABLES = ("balances", "allocations", "shortfalls")
+AUDIT_HEADER = ("id", "at", "actor", "action", "entity", "note")
 FILTERS = {
     "balances": ("status", "part", "pedimento"),
     "allocations": ("export_pedimento", "import_pedimento", "part"),
@@ -345,6 +346,21 @@ async def reverse_run(request: Request, rfc: str, run_id: int) -> Response:
         raise ApiProblem(404, f"run {run_id}")
     work.reverse(store_of(request), firm, run_id, str(form.get("reason") or ""), who.actor)
     return RedirectResponse(f"/c/{firm.rfc}/runs", status_code=303)
+
+
+@router.get("/c/{rfc}/audit", response_class=HTMLResponse)
+def audit_page(request: Request, rfc: str) -> Response:
+    """The company's audit log, newest first (admin and auditor, as the API's /audit)."""
+    who, firm = company(request, rfc, "audit.read")
+    with store_of(request).reading() as db:
+        records = audit.company_log(db, firm.rfc)
+    rows = [(r.id, listing.json_value(r.at), r.actor, r.action, r.entity, r.note or "") for r in records]
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    page = data.page_of(data.Table(AUDIT_HEADER, rows), number)
+    return render(request, "audit.html", {"who": who, "firm": firm, "page": page})
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)

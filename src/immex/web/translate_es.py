@@ -70,6 +70,8 @@ ES = {
     "Las partidas de exportación que consumieron este lote. Un clic en una exportación muestra los lotes "
     "que consumió.",
     "Not discharged yet: run the discharge first.": "Aún sin descargo: corra el descargo primero.",
+    "Audit log": "Bitácora", "When": "Cuándo", "Who": "Quién", "Action": "Acción", "What": "Qué",
+    "Nothing recorded yet.": "Aún no hay registros.",
 }
 ES_PLURAL = {
     "%(num)d problem; nothing was stored.": (
