@@ -14,8 +14,9 @@ import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from immex.core.numbers import decimal_places, to_fixed
 from immex.discharge import fast
-from immex.discharge.fast import decimal_places, discharge_fast, fifo_columns, to_fixed, trim_scale
+from immex.discharge.fast import discharge_fast, fifo_columns, trim_scale
 from immex.discharge.methods import Allocation, DischargeResult, Shortfall, discharge
 from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
 from tests.discharge_fast.ledgers import ledgers

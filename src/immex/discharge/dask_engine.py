@@ -27,11 +27,11 @@ import polars as pl
 
 from immex.discharge.fast import ExportPlan, plan_exports
 from immex.discharge.partitioned import (
-    BUCKET_EXPORTS,
     PARTITION_ROWS,
     PartitionSummary,
     _spill_folder,
     bucket_bounds,
+    bucket_exports,
     merge,
     plan_partitions,
     run_partition,
@@ -66,7 +66,7 @@ def discharge_dask(
     as_of: dt.date,
     scheduler: str | None = None,
     rows: int = PARTITION_ROWS,
-    bucket: int = BUCKET_EXPORTS,
+    bucket: int | None = None,
     workers: int = LOCAL_WORKERS,
 ) -> dict[str, Any]:
     """The partitioned discharge with one Dask task per partition; returns the counts for run.json."""
@@ -76,7 +76,7 @@ def discharge_dask(
     spill = _spill_folder(output_dir)
     try:
         _save(frames, plan, spill)
-        bounds = bucket_bounds(plan.exports.height, bucket)
+        bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
         ranges = plan_partitions(frames, plan, rows)
         cluster = (
             None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, p
 from immex.ledger.frames import LedgerFrames
 
 PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
-PARTITION_ROWS = 4_000_000  # requirements + import lines per partition (about 1-2 GB of working memory)
-BUCKET_EXPORTS = 200_000  # export lines per merge bucket (their allocations are sorted at once)
+# requirements + import lines per partition (about 1-2 GB of working memory); IMMEX_PARTITION_ROWS overrides
+PARTITION_ROWS = int(os.environ.get("IMMEX_PARTITION_ROWS", "4000000"))
+BUCKET_ROWS = 1_000_000  # requirements (about as many allocations) per merge bucket, sorted at once
 KEYS = ["_export", "_partition", "_part"]
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 
@@ -80,7 +82,16 @@ def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int = PARTITIO
     return ranges
 
 
-def bucket_bounds(n_exports: int, size: int = BUCKET_EXPORTS) -> list[int]:
+def bucket_exports(plan: ExportPlan, rows: int = BUCKET_ROWS) -> int:
+    """Export lines per merge bucket: about ``rows`` requirements (each export line has the
+    leaves of its BOM)."""
+    counts = plan.exports["key"].value_counts()
+    requirements = sum(count * len(plan.needs[key]) for key, count in counts.iter_rows())
+    per_export = requirements / max(plan.exports.height, 1)
+    return max(1, int(rows / max(per_export, 1)))
+
+
+def bucket_bounds(n_exports: int, size: int) -> list[int]:
     """Export positions where merge buckets start (and the end)."""
     return [*range(0, n_exports, max(size, 1)), n_exports] if n_exports else [0, 0]
 
@@ -177,13 +188,13 @@ def discharge_partitioned(
     output_dir: Path,
     as_of: dt.date,
     rows: int = PARTITION_ROWS,
-    bucket: int = BUCKET_EXPORTS,
+    bucket: int | None = None,
 ) -> dict[str, Any]:
     """The whole discharge, one partition after the other in this process; the files of one run."""
     plan = plan_exports(frames)
     spill = _spill_folder(output_dir)
     try:
-        bounds = bucket_bounds(plan.exports.height, bucket)
+        bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
         jobs = [
             (frames, plan, parts, i, as_of, spill, bounds)
             for i, parts in enumerate(plan_partitions(frames, plan, rows))

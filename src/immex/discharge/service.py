@@ -57,7 +57,6 @@ from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.uow import UnitOfWork
 
-
 ENGINES = ("auto", "columnar", "partitioned", "dask")
 
 
@@ -235,10 +234,12 @@ def _run_columnar(
     with _output_folder(output_dir, None) as folder:
         if result is not None:
             summary = write_discharge_frames(folder, result, as_of)
-        elif engine == "dask":
-            summary = discharge_dask(frames, folder, as_of, scheduler)
-        else:
-            summary = discharge_partitioned(frames, folder, as_of)
+        else:  # these discharge and write together: discharge_s includes the writing
+            if engine == "dask":
+                summary = discharge_dask(frames, folder, as_of, scheduler)
+            else:
+                summary = discharge_partitioned(frames, folder, as_of)
+            discharged = time.perf_counter()
         counts = {
             "parts": frames.parts.height,
             "import_lines": frames.imports.height,
