@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -30,7 +31,7 @@ def save(upload: UploadFile, target: Path) -> Path:
     return target
 
 
-def ledger_source(fields: list[tuple[str, object]], folder: Path) -> Path:
+def ledger_source(fields: Sequence[tuple[str, object]], folder: Path) -> Path:
     """The ledger's CSV files (field name = file name) or one workbook, saved to ``folder``.
 
     Returns what ``read_ledger`` reads: the folder, or the workbook's path.
