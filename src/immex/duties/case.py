@@ -181,7 +181,7 @@ class _Reader:
         rate = self.decimal(block, "rate", where)
         if len(self.problems) > before or rate is None:
             return False, None
-        return True, Preference(cast(Program, program), rate, certificate, sector)
+        return True, Preference(program, rate, certificate, sector)
 
     def integer(self, parent: Mapping[str, Any], key: str, path: str) -> int | None:
         where = _join(path, key)
@@ -231,7 +231,7 @@ def parse_pedimento_case(data: Any) -> tuple[PedimentoCase | None, list[FieldPro
     clave: Clave | None = None
     if clave_raw is not None:
         if clave_raw in CLAVES:
-            clave = cast(Clave, clave_raw)
+            clave = clave_raw
         else:
             reader.fail("clave", f"{clave_raw!r} is not supported; expected one of {', '.join(CLAVES)}")
     date = reader.date(root, "date", "")
@@ -288,7 +288,7 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> Company | None:
     ok = True
     if raw is not None:
         if isinstance(raw, str) and raw in CERTIFICATIONS:
-            certification = cast(Certification, raw)
+            certification = raw
         else:
             reader.fail("company.certification",
                         f"must be null or one of {', '.join(CERTIFICATIONS)}, got {_show(raw)}")

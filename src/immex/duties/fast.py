@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from immex.duties.pedimento import DtaInputs
+from immex.duties.pedimento import DtaInputs, formas_de_pago
 from immex.duties.rounding import round_ratio, sum_ratio
 from immex.duties.values import DutyRules, PedimentoCase
 
@@ -63,7 +63,6 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     """The amounts of :func:`compute_pedimento`, with integer arithmetic."""
     fp = rules.catalog.formas_pago
     codes = rules.catalog.contributions
-    temporary = case.clave in ("IN", "AF")
     values = customs_values(case)
     in_base = [line.preference is None or line.preference.program != "TMEC" for line in case.lines]
     base_b = sum(va for va, b in zip(values, in_base, strict=True) if b)
@@ -96,15 +95,7 @@ def pedimento_amounts(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
         dta_fp = fp["efectivo"]
         share_total = dta_def
 
-    igi_fp = fp["temporal_no_sujeta"] if temporary else fp["efectivo"]
-    if not temporary:
-        iva_fp = fp["efectivo"]
-    elif case.company.certification is not None:
-        iva_fp = fp["credito_iva_ieps"]
-    elif case.company.iva_guarantee:
-        iva_fp = fp["garantia_iva_ieps"]
-    else:
-        iva_fp = fp["efectivo"]
+    igi_fp, iva_fp = formas_de_pago(case, rules)
 
     igis: list[int] = []
     ccs: list[int] = []

@@ -95,12 +95,30 @@ def _customs_values(case: PedimentoCase) -> list[int]:
     ]
 
 
-def dta_base_value(case: PedimentoCase) -> int:
-    """B: the customs value of the lines without a T-MEC preference (integer arithmetic,
-    equal to the exact customs values of :func:`_customs_values`)."""
-    from immex.duties.fast import customs_values
+def formas_de_pago(case: PedimentoCase, rules: DutyRules) -> tuple[int, int]:
+    """The formas de pago (Anexo 22 Apéndice 13) of the IGI and of the IVA of every partida.
 
-    values = customs_values(case)
+    A temporary import (IN, AF) does not pay its IGI; its IVA is a credit for a
+    certified company, guaranteed where the company gave a guarantee, else paid.
+    The simple and the fast engine both ask this function.
+    """
+    fp = rules.catalog.formas_pago
+    temporary = case.clave in ("IN", "AF")
+    igi_fp = fp["temporal_no_sujeta"] if temporary else fp["efectivo"]
+    if not temporary:
+        iva_fp = fp["efectivo"]
+    elif case.company.certification is not None:
+        iva_fp = fp["credito_iva_ieps"]
+    elif case.company.iva_guarantee:
+        iva_fp = fp["garantia_iva_ieps"]
+    else:
+        iva_fp = fp["efectivo"]
+    return igi_fp, iva_fp
+
+
+def dta_base_value(case: PedimentoCase) -> int:
+    """B: the customs value of the lines without a T-MEC preference."""
+    values = _customs_values(case)
     return sum(va for va, line in zip(values, case.lines, strict=True) if _in_dta_base(line))
 
 
@@ -113,7 +131,6 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     codes = rules.catalog.contributions
     fp = rules.catalog.formas_pago
     tipos = rules.catalog.tipos_tasa
-    temporary = case.clave in ("IN", "AF")
 
     values = _customs_values(case)
     base_b = sum(va for va, line in zip(values, case.lines, strict=True) if _in_dta_base(line))
@@ -173,15 +190,7 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
     igi_code, igi_abbr = codes["igi"]
     cc_code, cc_abbr = codes["cc"]
     iva_code, iva_abbr = codes["iva"]
-    igi_fp = fp["temporal_no_sujeta"] if temporary else fp["efectivo"]
-    if not temporary:
-        iva_fp = fp["efectivo"]
-    elif case.company.certification is not None:
-        iva_fp = fp["credito_iva_ieps"]
-    elif case.company.iva_guarantee:
-        iva_fp = fp["garantia_iva_ieps"]
-    else:
-        iva_fp = fp["efectivo"]
+    igi_fp, iva_fp = formas_de_pago(case, rules)
 
     lines: list[LineResult] = []
     for va, line in zip(values, case.lines, strict=True):
