@@ -401,7 +401,8 @@ def _set(good: Good, facts: OriginFacts, non_originating: list[Material], lines:
     if not non_originating:
         criterion: str | None = "C"
         lines.append(
-            f"Every good in the set is originating ({facts.sets_citation}): criterion C ({facts.criteria['C']})."
+            f"Every good in the set is originating ({facts.sets_citation}): criterion C "
+            f"({facts.criteria['C']})."
         )
     elif share <= facts.sets_percent:
         criterion = "B"
@@ -831,11 +832,10 @@ def _alternative(
     by_weight = _by_weight(good.hs, facts)
     if by_weight is not None and by_weight.percent is not None:
         basis, limit = "weight", by_weight.percent
-        share, note = _weight_share(by_weight, good, failing, shift_materials)
-        if share is not None:
+        weighed, note = _weight_share(by_weight, good, failing, shift_materials)
+        if weighed is not None:
             excluded = [None if e == by_weight.citation else e for e in excluded]
-        else:
-            share = HUNDRED
+        share = weighed if weighed is not None else HUNDRED  # no weight: no de minimis
         notes = (*notes, note)
     dm_allowed = bool(failing) and not any(excluded) and share <= limit
     conditions = [_condition(c, case, materials) for c in alt.conditions]

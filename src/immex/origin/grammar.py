@@ -334,7 +334,7 @@ def _complements(alternatives: tuple[Alternative, ...]) -> tuple[Alternative, ..
             out.append(alt)
             continue
         own = [f for f in alt.requires if f.kind is FactKind.DESCRIPTION]
-        own_words = {w for f in own for w in f.text.lower().split()}
+        own_words = {w for f in own for w in re.findall(r"[a-z0-9-]+", f.text.lower())}
         siblings = alternatives if mark.group(0) == "any other good of " else alternatives[:i]
         unless: list[tuple[Fact, ...]] = []
         for other in siblings:
@@ -343,7 +343,9 @@ def _complements(alternatives: tuple[Alternative, ...]) -> tuple[Alternative, ..
             for fact in other.requires:
                 if fact.kind is not FactKind.DESCRIPTION or fact in own or (fact,) in unless:
                     continue
-                if mark.group(0) == "other " and not own_words <= set(fact.text.lower().split()):
+                if mark.group(0) == "other " and not own_words <= set(
+                    re.findall(r"[a-z0-9-]+", fact.text.lower())
+                ):
                     continue
                 unless.append((fact,))
         out.append(replace(alt, unless=alt.unless + tuple(unless)))

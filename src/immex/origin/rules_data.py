@@ -389,6 +389,9 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             # a rule for a described use (condition) ranks after the rule for "any other good"
             special = 1 if entry.product is None or entry.product.rule.condition else 0
             candidates.append((-best, special, entry.since, order, entry))
+    trade = next((t for t in trade_rules() if in_any(code, t.scope) is True), None)
+    if not candidates and trade is not None:  # GN 11(o) ch. 57: 5703.20-5703.30 and 5704 have only the note
+        return _with_trade(None, trade)
     if not candidates:
         raise OriginError(
             f"unknown HS code {code}: no USMCA product-specific rule covers it on {day.isoformat()} "
@@ -407,7 +410,6 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
     conditioned = [c[4] for c in candidates[1:] if c[0] == top[0] and c[1] == 1 and c[4].product is not None]
     if conditioned:
         product = _with_uses(product, [c.product for c in conditioned if c.product is not None])
-    trade = next((t for t in trade_rules() if in_any(code, t.scope) is True), None)
     if trade is not None:
         product = _with_trade(product, trade)
     notes: list[str] = []
@@ -512,7 +514,7 @@ def trade_rules() -> tuple[TradeRule, ...]:
     return tuple(out)
 
 
-def _with_trade(product: ProductRule, trade: TradeRule) -> ProductRule:
+def _with_trade(product: ProductRule | None, trade: TradeRule) -> ProductRule:
     """The rule for trade between the note's two countries, and for all other trade (from the
     case's ``destination`` and ``exporter``)."""
     fact = Fact(FactKind.TRADE, f"for trade between {trade.parties}")
@@ -537,9 +539,13 @@ def _with_trade(product: ProductRule, trade: TradeRule) -> ProductRule:
         for a in trade.other.alternatives
     ]
     text = f"{trade.between.text} For all other trade: {trade.other.text}"
+    rule = Rule(text=text, alternatives=tuple(between + other))
+    if product is None:  # the note is the only rule of the code; it applies from USMCA's entry into force
+        since = all_facts()["USMCA"].since
+        return ProductRule(f"trade {trade.scope[0]}", rule, trade.citation, since, None, trade.scope)
     return replace(
         product,
-        rule=Rule(text=text, alternatives=tuple(between + other)),
+        rule=rule,
         citation=trade.citation,
         notes=(
             f"{trade.citation} replaces {product.citation} for this code: the rule depends on the trade.",
