@@ -243,3 +243,38 @@ def test_rule_command_shows_the_table_rule() -> None:
 def test_rule_command_errors_exit_2(args: list[str], message: str) -> None:
     result = run("rule", *args)
     assert result.exit_code == 2 and message in result.stderr
+
+
+UNDECIDED = {
+    "agreement": "USMCA",
+    "date": "2025-03-01",
+    "good": {"hs": "8537.10", "transaction_value": "100.00"},
+    "materials": [{"id": "part", "hs": "8538.90", "value": "60.00", "originating": False}],
+}
+
+
+def test_undetermined_json_says_what_a_person_must_decide(tmp_path: Path) -> None:
+    # contract v2: GN 11(o) ch. 85 rule 89 (A) excepts "moulded parts of subheading 8538.90"; the case
+    # does not say what the 8538.90 part is and (B) fails its RVC (40 % < 50 %)
+    result = run("qualify", "--input", str(write(tmp_path, UNDECIDED)))
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["originating"] is None and out["criterion"] is None
+    assert out["undetermined"][0]["alternative"] == 1
+    assert "materials[].description" in out["undetermined"][0]["reason"]
+    described = json.loads(json.dumps(UNDECIDED))
+    described["materials"][0]["description"] = "moulded part"
+    decided = json.loads(run("qualify", "--input", str(write(tmp_path, described))).stdout)
+    assert decided["originating"] is False and decided["undetermined"] == []
+
+
+def test_undetermined_text_leads_with_the_verdict_and_the_questions(tmp_path: Path) -> None:
+    result = run("qualify", "--input", str(write(tmp_path, UNDECIDED)), "--format", "text")
+    assert result.exit_code == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    assert first == "UNDETERMINED" and second.startswith("to decide (alternative 1): decide whether material")
+
+
+def test_bad_destination_is_refused(tmp_path: Path) -> None:
+    result = run("qualify", "--input", str(write(tmp_path, {**UNDECIDED, "destination": "FR"})))
+    assert result.exit_code == 2 and "destination: 'FR' is not a USMCA country" in result.stderr

@@ -62,9 +62,10 @@ def test_toys_rule_reads_any_of_subheadings_through() -> None:
 def test_drive_axles_are_matched_through_the_description_and_the_use() -> None:
     text = table_text("87-34")
     assert text.startswith(
-        "For any other good of subheading 8708.50: (A) A change to drive-axles with differential, whether or not "
-        "provided with other transmission components, for vehicles of heading 8703, of subheading 8708.50 from "
-        "any other heading, except from subheadings 8482.10 through 8482.80;or (B) A change to drive-axles"
+        "For any other good of subheading 8708.50: (A) A change to drive-axles with differential, "
+        "whether or not provided with other transmission components, for vehicles of heading 8703, "
+        "of subheading 8708.50 from any other heading, except from subheadings 8482.10 through "
+        "8482.80;or (B) A change to drive-axles"
     )
     bearings = [mat("bearing", "8482.10", "30")]
     axle = "drive-axles with differential for vehicles of heading 8703"
@@ -107,8 +108,9 @@ def test_a_rule_split_by_use_asks_for_the_use() -> None:
 def test_steel_rule_computes_the_originating_share_by_weight() -> None:
     text = table_text("73-subheading-4")
     assert (
-        "(b) A change to subheading 7308.10 from headings 7208, 7211, 7216, 7225 or 72.26, provided that at "
-        "least 70 percent by weight of the materials of headings 7208, 7211, 7216, 7225 and 7226 is originating"
+        "(b) A change to subheading 7308.10 from headings 7208, 7211, 7216, 7225 or 72.26, provided "
+        "that at least 70 percent by weight of the materials of headings 7208, 7211, 7216, 7225 and "
+        "7226 is originating"
     ) in text
     day = "2024-01-01"
     # 70 kg originating and 30 kg non-originating of 7208: 70 % >= 70 % -> (b) met (RVC 40 % fails (c))
@@ -211,7 +213,8 @@ def test_trade_direction_rule_follows_the_destination() -> None:
 
 def test_apparel_de_minimis_is_by_the_weight_of_the_component() -> None:
     assert table_text("61-15").startswith(
-        "A change to heading 6109 from any other chapter, except from headings 5106 through 5113, 5204 through 5212"
+        "A change to heading 6109 from any other chapter, except from headings 5106 through 5113, "
+        "5204 through 5212"
     )
     cut = ("cut_and_sewn",)
 
