@@ -125,7 +125,7 @@ def test_two_files_for_one_table_are_refused(tmp_path: Path) -> None:
 
 def _workbook(folder: Path, path: Path) -> Workbook:
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for csv_path in sorted(folder.glob("*.csv")):
         sheet = book.create_sheet(csv_path.stem)
         for row in csv.reader(csv_path.read_text(encoding="utf-8").splitlines()):
