@@ -48,7 +48,7 @@ def discharge(
         None, "--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)"
     ),
 ) -> None:
-    """Discharge the temporary imports by the exports (shared/contracts/discharge.md)."""
+    """Discharge the temporary imports by the exports (docs/ledger.md)."""
     errors_csv = output_dir / "errors.csv"
     with problems_exit(errors_csv), progress_bars() as progress:
         outcome = discharge_service.run_discharge(

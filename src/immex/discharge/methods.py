@@ -1,7 +1,7 @@
 """The discharge (descargo): exports consume the temporary-import lines of their parts.
 
 This is the simple, exact version and the specification of the fast engine in
-``immex.discharge.fast``; see ``shared/contracts/discharge.md``.
+``immex.discharge.fast``; the interface is documented in ``docs/ledger.md``.
 
 1. Each export line explodes into leaf requirements through the BOM version
    valid on its date (merma and desperdicio included, recursively), or
