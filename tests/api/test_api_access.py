@@ -27,6 +27,7 @@ CONTRACT_ROLES: dict[tuple[str, str], set[str]] = {
     ("POST", "/datastage"): {"analyst", "broker"},
     ("POST", "/compulsa"): {"analyst"},
     ("GET", "/audit"): {"auditor"},
+    ("POST", "/origin/batch"): {"analyst", "auditor"},  # batch origin: a job over the stored ledger
 }
 OTHER_ROLES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/companies"): set(),

@@ -154,3 +154,40 @@ def test_an_invalid_datastage_zip_fails_its_job_with_the_problems(sqlite_api: Ap
     job = sqlite_api.wait("analyst", started.headers["location"])
     assert job["status"] == "failed" and job["error"]["errors"]
     assert "/tmp" not in json.dumps(job) and "immex-ds-" not in json.dumps(job)
+
+
+def test_origin_batch_job_qualifies_every_good_of_the_company(sqlite_api: Api, tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from immex.api.companies import find
+    from immex.ledger.service import store_ledger
+    from tests.origin_records.origin_records_helpers import sample_ledger
+
+    with Session(sqlite_api.app.state.store.engine) as session, session.begin():
+        company = find(session, COMPANY_A)
+        assert company is not None
+        assert store_ledger(session, sample_ledger(), company.id)[1] == []
+    started = sqlite_api.post(
+        "auditor", f"{BASE}/origin/batch", json={"from": "2025-03-01", "to": "2025-04-30"}
+    )
+    assert started.status_code == 202, started.text
+    job = sqlite_api.wait("auditor", started.headers["location"])
+    assert job["status"] == "done", job
+    result = job["result"]
+    counted = sum(result[k] for k in ("originating", "not_originating", "undetermined", "errors"))
+    assert result["goods"] >= 1 and result["rows"] and counted == len(result["rows"])
+    assert {row["verdict"] for row in result["rows"]} <= {
+        "originating",
+        "not originating",
+        "undetermined",
+        "error",
+    }
+    download = sqlite_api.get("auditor", f"/api/v1/jobs/{job['id']}/files/origin.csv")
+    assert len(download.text.splitlines()) == len(result["rows"]) + 1
+    other = sqlite_api.post(
+        "other",
+        "/api/v1/companies/BMX020202AB4/origin/batch",
+        json={"from": "2025-03-01", "to": "2025-04-30"},
+    )
+    failed = sqlite_api.wait("other", other.headers["location"])
+    assert failed["status"] == "done" and failed["result"]["rows"] == []  # company A's goods stay A's

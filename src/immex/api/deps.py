@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "datastage.import": frozenset({"analyst", "broker"}),
     "compulsa.run": frozenset({"analyst"}),
     "case.compute": frozenset({"analyst", "auditor"}),
+    "origin.batch": frozenset({"analyst", "auditor"}),
     "audit.read": frozenset({"auditor"}),
     "company.create": frozenset(),
     "user.manage": frozenset(),

@@ -410,6 +410,33 @@ def start_compulsa(
     return _accepted(response, job_id)
 
 
+class OriginBatch(BaseModel):
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    method: str = "fifo"
+
+
+@router.post("/origin/batch", status_code=202, responses=ACCEPTED)
+def start_origin_batch(
+    request: Request,
+    response: Response,
+    who: Who,
+    company: Annotated[CompanyRef, Depends(allowed("origin.batch"))],
+    body: OriginBatch,
+) -> dict[str, int]:
+    """Qualify every finished good of the company over ``from``..``to`` (``immex origin batch``);
+    the result lists the verdicts, downloadable at ``/jobs/{id}/files/origin.csv``."""
+    store, runner = store_of(request), jobs_of(request)
+
+    def run(context: Any) -> dict[str, Any]:
+        return work.origin_batch(
+            store, company, body.from_, body.to, body.method, context.folder, context.progress
+        )
+
+    params = {"from": body.from_.isoformat(), "to": body.to.isoformat(), "method": body.method}
+    return _accepted(response, runner.submit(who.user_id, "origin-batch", company.rfc, params, run))
+
+
 AUDIT_HEADER = ("id", "at", "actor", "action", "company", "entity", "before", "after", "note")
 
 

@@ -233,3 +233,30 @@ def compulsa(
         "differences": [dict(zip(model.HEADER, d.as_row(), strict=True)) for d in result.differences],
         "files": ["differences.csv"],
     }
+
+
+def origin_batch(
+    store: Store,
+    company: CompanyRef,
+    start: dt.date,
+    end: dt.date,
+    method: str,
+    output: Path,
+    progress: Progress,
+) -> dict[str, Any]:
+    """``immex origin batch`` for the company: every finished good over the period; origin.csv kept."""
+    from immex.api.listing import json_value
+    from immex.origin.from_ledger import BATCH_HEADER, run_batch
+
+    result = run_batch(
+        store.url, start, end, output / "origin.csv", method, company.code, progress, workers=1
+    )
+    return {
+        "goods": result.goods,
+        "originating": result.originating,
+        "not_originating": result.not_originating,
+        "undetermined": result.undetermined,
+        "errors": result.errors,
+        "rows": [{k: json_value(v) for k, v in zip(BATCH_HEADER, row, strict=True)} for row in result.rows],
+        "files": ["origin.csv"],
+    }
