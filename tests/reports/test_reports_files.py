@@ -39,7 +39,7 @@ def test_a_full_disk_keeps_the_previous_report_and_says_so_in_one_line(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Workbook, "save", half_then_full)
-    monkeypatch.setattr("immex.reports.tables.csv_text", full)
+    monkeypatch.setattr("immex.core.table_files.csv_text", full)
     result = CliRunner().invoke(
         app, ["report", "balances", "--input", str(tmp_path / "in"), "--output", str(report)]
     )

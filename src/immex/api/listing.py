@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 
 from immex.core.numbers import plain
 from immex.core.problems import InputError, Problem
-from immex.reports.tables import Cell, write_csv, write_xlsx
+from immex.core.table_files import Cell, write_csv, write_xlsx
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stderr, stdout
+from immex.core.table_files import csv_text
 from immex.demo import DEMO_COMPANY, run_demo
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DischargeResult
@@ -21,7 +22,6 @@ from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
 from immex.reports import service as reports
-from immex.reports.tables import csv_text
 from immex.store.db import database_url
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)

@@ -4,7 +4,7 @@ Each difference row carries a plain-language explanation and a suggested fix
 (see :mod:`immex.compulsa.text`). Written in openpyxl's write-only
 mode so a large compulsa does not hold the whole workbook in memory. Every value
 is a text or number cell, never a formula, whatever the Data Stage or the ledger
-holds (``immex.reports.tables.xlsx_cell``); the file appears whole or not at all.
+holds (``immex.core.table_files.xlsx_cell``); the file appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from immex.compulsa.model import Difference
 from immex.compulsa.text import SHEETS, explain
 from immex.core.atomic import atomic_file
-from immex.reports.tables import xlsx_cell
+from immex.core.table_files import xlsx_cell
 
 if TYPE_CHECKING:
     from immex.compulsa.service import CompulsaResult

@@ -15,8 +15,8 @@ from typing import Any
 
 from immex.core.atomic import file_digests
 from immex.core.problems import Problem, problems_csv
+from immex.core.table_files import Cell, write_csv
 from immex.discharge.methods import Allocation, Balance, Shortfall
-from immex.reports.tables import Cell, write_csv
 
 RUN_JSON = "run.json"
 WARNINGS_CSV = "warnings.csv"

@@ -19,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 

@@ -1,7 +1,7 @@
 """Landed-cost tables (CSV, XLSX) and the chart of yearly savings by regime (PNG/SVG).
 
 These are reports for people: text from the data (part numbers, reasons) never
-becomes a formula (``immex.reports.tables``), and each file appears whole or
+becomes a formula (``immex.core.table_files``), and each file appears whole or
 not at all (``immex.core.atomic``).
 """
 
@@ -14,9 +14,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from immex.core.atomic import atomic_file, write_bytes_atomic
+from immex.core.table_files import spreadsheet_text, xlsx_cell
 from immex.duties.landed import REGIMES, RegimeCost
 from immex.duties.rounding import fixed2
-from immex.reports.tables import spreadsheet_text, xlsx_cell
 
 COLUMNS = (
     "scenario",

@@ -26,6 +26,7 @@ from immex.core.atomic import write_bytes_atomic
 from immex.core.numbers import plain, round_half_up
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
+from immex.core.table_files import Cell, write_csv, write_xlsx
 from immex.discharge.fast import discharge_fast
 from immex.ledger.model import Ledger
 from immex.ledger.service import DEFAULT_COMPANY, company_id, load_ledger
@@ -52,7 +53,6 @@ from immex.origin.records import (
 from immex.origin.records_service import certifications_by_part, stored_values
 from immex.origin.sensitivity import RvcGap, Sensitivity, sensitivity
 from immex.origin.service import determination_json, determination_text
-from immex.reports.tables import Cell, write_csv, write_xlsx
 from immex.store.uow import UnitOfWork
 
 

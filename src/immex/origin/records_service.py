@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
+from immex.core.table_files import Cell, write_csv, write_xlsx
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
 from immex.ledger.orm import PartRow
 from immex.ledger.service import DEFAULT_COMPANY, company_id, load_ledger
@@ -34,7 +35,6 @@ from immex.origin.records import (
     parse_certifications,
     rules,
 )
-from immex.reports.tables import Cell, write_csv, write_xlsx
 from immex.store.uow import UnitOfWork
 
 

@@ -19,6 +19,7 @@ from immex.core.atomic import output_error
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
+from immex.core.table_files import Cell, write_csv, write_xlsx
 from immex.discharge.methods import Balance, DischargeResult, balances
 from immex.discharge.outputs import (
     BALANCE_HEADER,
@@ -31,7 +32,6 @@ from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, load_ledger
-from immex.reports.tables import Cell, write_csv, write_xlsx
 from immex.store.uow import UnitOfWork
 
 # Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
