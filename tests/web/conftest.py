@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from immex.api import companies, security, users
 from immex.api.app import create_app
+from immex.store.db import open_database
 
 COMPANY_A, COMPANY_B = "ACM010101AB0", "BMX020202AB4"
 PASSWORD = "correct horse battery"
@@ -33,7 +36,17 @@ def cheap_hashes() -> Iterator[None]:
     mp.undo()
 
 
+_TEMPLATE: list[Path] = []
+
+
 def make_app(folder: Path) -> object:
+    """A store copied from one upgraded once per process (migrations take seconds)."""
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="immex-web-template-")) / "immex.db"
+        open_database(f"sqlite:///{template}").dispose()
+        _TEMPLATE.append(template)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], folder / "immex.db")
     app = create_app(f"sqlite:///{folder / 'immex.db'}", files=folder / "files")
     with Session(app.state.store.engine) as session, session.begin():
         users.add_user(session, "ana@example.mx", "analyst", PASSWORD, [COMPANY_A], "test")

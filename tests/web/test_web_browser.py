@@ -119,7 +119,9 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
 
     # Switch language: remembered on the next page.
     page.click("a.lang")
-    assert page.locator("nav.menu").inner_text().split("\n")[0].strip() == "Panel"
+    page.wait_for_url("**?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Allocations" in page.locator("nav.menu").inner_text()
     page.goto(f"{server.url}/c/{COMPANY_A}/t/balances")
     assert page.locator("h1").inner_text() == "Balances"
     assert "remaining" in page.locator("table.data thead").inner_text().lower()
@@ -139,3 +141,16 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
 
     assert [e for e in errors if "Content Security Policy" in e] == []
     context.close()
+
+    # The auditor reads the audit log of what the analyst did.
+    auditor = browser.new_context(viewport=LAPTOP)  # type: ignore[attr-defined]
+    page = auditor.new_page()
+    page.goto(server.url + "/login")
+    page.fill("input[name=email]", "audit@example.mx")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.click("nav.menu >> text=Bitácora")
+    actions = page.locator("table.data code").all_inner_texts()
+    assert actions[:2] == ["run.create", "ledger.upload"]
+    shoot(page, "audit")
+    auditor.close()

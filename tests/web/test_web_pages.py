@@ -120,7 +120,7 @@ def test_every_template_string_is_translated_in_both_catalogs(lang: str, tmp_pat
         compiled = read_mo(f)
     have = {m.id[0] if isinstance(m.id, (tuple, list)) else m.id: m.string for m in compiled if m.id}
     assert wanted - set(have) == set(), "compile the catalogs again (docs/web.md)"
-    empty = [k for k, v in have.items() if not (v if isinstance(v, str) else all(v))]
+    empty = [k for k, v in have.items() if not v or (not isinstance(v, str) and not all(v))]
     assert empty == []
     if lang == "es":
         assert have["Balances"] == "Saldos"

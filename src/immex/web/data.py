@@ -14,6 +14,7 @@ from immex.api import work
 from immex.api.companies import CompanyRef
 from immex.api.store import Store
 from immex.core.problems import InputError
+from immex.discharge.methods import Balance
 from immex.discharge.methods import balances as balances_of
 from immex.discharge.outputs import ALLOCATION_HEADER, allocation_rows
 from immex.ledger.orm import DischargeRunRow
@@ -131,28 +132,27 @@ class Panel:
     exports: int
 
 
+def _count_and_qty(rows: list[Balance]) -> tuple[int, Decimal]:
+    return len(rows), sum((r.qty_remaining for r in rows), Decimal(0))
+
+
+def _within(row: Balance, days: int) -> bool:
+    """Open, not yet overdue, and its term ends within ``days``."""
+    return row.qty_remaining > 0 and row.days_left is not None and 0 <= row.days_left <= days
+
+
 def panel(store: Store, company: CompanyRef, as_of: dt.date) -> Panel:
     ledger, result = _state(store, company)
     rows = balances_of(ledger, result.allocations, as_of)
-    by_status = [
-        (s, sum(1 for r in rows if r.status == s), sum((r.qty_remaining for r in rows if r.status == s), Decimal(0)))
-        for s in STATUSES
-    ]
-    open_rows = [r for r in rows if r.qty_remaining > 0 and r.days_left is not None and r.days_left >= 0]
-    expiring = [
-        (
-            days,
-            sum(1 for r in open_rows if r.days_left is not None and r.days_left <= days),
-            sum((r.qty_remaining for r in open_rows if r.days_left is not None and r.days_left <= days), Decimal(0)),
-        )
-        for days in HORIZONS
-    ]
+    by_status = [(s, *_count_and_qty([r for r in rows if r.status == s])) for s in STATUSES]
+    expiring = [(days, *_count_and_qty([r for r in rows if _within(r, days)])) for days in HORIZONS]
     aging = reports.aging_report(ledger, result, as_of)
     labels = [label for _, label in reports.AGE_BUCKETS] + [f">{reports.AGE_BUCKETS[-1][0]}"]
     counts = {label: Decimal(sum(1 for r in aging.rows if r[6] == label)) for label in labels}
-    value = {
-        label: sum((r[8] for r in aging.rows if r[6] == label and r[8] is not None), Decimal(0)) for label in labels
-    }
+    value: dict[str, Decimal] = {label: Decimal(0) for label in labels}
+    for r in aging.rows:
+        if isinstance(r[8], Decimal):
+            value[str(r[6])] += r[8]
     tones = ["ok", "ok", "warn", "warn", "bad"]
     history = runs(store, company).rows
     return Panel(

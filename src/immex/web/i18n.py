@@ -24,7 +24,10 @@ def language(value: str | None) -> str:
 
 
 def translations(lang: str) -> Translations:
-    return Translations.load(str(HERE / "locale"), [lang], domain="messages")
+    found = Translations.load(str(HERE / "locale"), [lang], domain="messages")
+    if not isinstance(found, Translations):  # Babel falls back to no translation silently
+        raise RuntimeError(f"the {lang} catalog is missing; compile it (docs/web.md)")
+    return found
 
 
 def number(value: Any, lang: str) -> str:

@@ -63,8 +63,12 @@ class PageRoute(APIRoute):
             except Redirect as go:
                 return RedirectResponse(go.to, status_code=303)
             except ApiProblem as problem:
-                return render(request, "error.html", {"status": problem.status_code, "detail": problem.detail},
-                              problem.status_code)
+                return render(
+                    request,
+                    "error.html",
+                    {"status": problem.status_code, "detail": problem.detail},
+                    problem.status_code,
+                )
             except InputError as error:
                 return render(request, "error.html", {"status": 422, "problems": error.problems}, 422)
 
@@ -120,7 +124,9 @@ async def checked_form(request: Request) -> Any:
     form = await request.form()
     if not session.csrf_ok(request, form.get("csrf")):
         await form.close()
-        raise ApiProblem(403, "the form expired or did not come from this site; reload the page and try again")
+        raise ApiProblem(
+            403, "the form expired or did not come from this site; reload the page and try again"
+        )
     return form
 
 

@@ -4,6 +4,8 @@ Run from this folder after ``pybabel extract`` (see docs/web.md); every msgid mu
 the tests check that no catalog entry is left untranslated.
 """
 
+# ruff: noqa: E501  -- a table of texts: one message and its translation per line reads best
+
 from __future__ import annotations
 
 import sys
@@ -12,65 +14,123 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 ES = {
-    "Menu": "Menú", "Panel": "Panel", "Ledger upload": "Carga del Anexo 24", "Runs": "Descargos",
-    "Balances": "Saldos", "Allocations": "Asignaciones", "Shortfalls": "Faltantes", "Companies": "Empresas",
-    "Log out": "Cerrar sesión", "IMMEX compliance: Anexo 24 ledger and discharge":
-    "Cumplimiento IMMEX: Anexo 24 y descargos",
+    "Menu": "Menú",
+    "Panel": "Panel",
+    "Ledger upload": "Carga del Anexo 24",
+    "Runs": "Descargos",
+    "Balances": "Saldos",
+    "Allocations": "Asignaciones",
+    "Shortfalls": "Faltantes",
+    "Companies": "Empresas",
+    "Log out": "Cerrar sesión",
+    "IMMEX compliance: Anexo 24 ledger and discharge": "Cumplimiento IMMEX: Anexo 24 y descargos",
     "Import lots this export line consumed": "Lotes de importación que consumió esta partida de exportación",
     "Export lines that consumed this lot": "Partidas de exportación que consumieron este lote",
-    "late": "tardío", "Import pedimento": "Pedimento de importación", "Import line": "Partida imp.",
-    "Part": "Parte", "Imported": "Importado", "Discharged": "Descargado", "Remaining": "Saldo",
-    "Deadline": "Vencimiento", "Days left": "Días restantes", "Status": "Estado",
-    "Export pedimento": "Pedimento de exportación", "Export line": "Partida exp.", "Product": "Producto",
-    "Quantity": "Cantidad", "Late": "Tardío", "Missing": "Faltante", "Exported on": "Exportado el",
-    "Imported on": "Importado el", "Origin": "Origen", "Unit value USD": "Valor unitario USD",
-    "Destination": "Destino", "Run": "Descargo", "Method": "Método", "As of": "Al día",
-    "Created": "Creado", "By": "Por", "Ledger fingerprint": "Huella del Anexo 24",
-    "Export lines changed": "Partidas de exportación cambiadas", "Reversed": "Revertido",
-    "Reversed by": "Revertido por", "Reason": "Motivo", "overdue": "vencido", "expiring": "por vencer",
-    "open": "abierto", "discharged": "descargado", "Problem": "Problema", "Not found": "No encontrado",
-    "Not allowed": "No permitido", "Busy": "Ocupado", "Back to the start": "Volver al inicio",
-    "No company is granted to you yet; ask an administrator.":
-    "Aún no tiene empresas asignadas; pídalo a un administrador.",
-    "Discharge run": "Descargo", "queued": "en cola", "running": "en curso", "done": "terminado",
-    "failed": "falló", "Run %(id)s finished.": "El descargo %(id)s terminó.",
-    "Refresh the list": "Actualizar la lista", "The ledger was stored.": "El Anexo 24 se guardó.",
-    "The files have problems; nothing was stored. Fix them and upload again.":
-    "Los archivos tienen problemas; no se guardó nada. Corríjalos y vuelva a cargarlos.",
+    "late": "tardío",
+    "Import pedimento": "Pedimento de importación",
+    "Import line": "Partida imp.",
+    "Part": "Parte",
+    "Imported": "Importado",
+    "Discharged": "Descargado",
+    "Remaining": "Saldo",
+    "Deadline": "Vencimiento",
+    "Days left": "Días restantes",
+    "Status": "Estado",
+    "Export pedimento": "Pedimento de exportación",
+    "Export line": "Partida exp.",
+    "Product": "Producto",
+    "Quantity": "Cantidad",
+    "Late": "Tardío",
+    "Missing": "Faltante",
+    "Exported on": "Exportado el",
+    "Imported on": "Importado el",
+    "Origin": "Origen",
+    "Unit value USD": "Valor unitario USD",
+    "Destination": "Destino",
+    "Run": "Descargo",
+    "Method": "Método",
+    "As of": "Al día",
+    "Created": "Creado",
+    "By": "Por",
+    "Ledger fingerprint": "Huella del Anexo 24",
+    "Export lines changed": "Partidas de exportación cambiadas",
+    "Reversed": "Revertido",
+    "Reversed by": "Revertido por",
+    "Reason": "Motivo",
+    "overdue": "vencido",
+    "expiring": "por vencer",
+    "open": "abierto",
+    "discharged": "descargado",
+    "Problem": "Problema",
+    "Not found": "No encontrado",
+    "Not allowed": "No permitido",
+    "Busy": "Ocupado",
+    "Back to the start": "Volver al inicio",
+    "No company is granted to you yet; ask an administrator.": "Aún no tiene empresas asignadas; pídalo a un administrador.",
+    "Discharge run": "Descargo",
+    "queued": "en cola",
+    "running": "en curso",
+    "done": "terminado",
+    "failed": "falló",
+    "Run %(id)s finished.": "El descargo %(id)s terminó.",
+    "Refresh the list": "Actualizar la lista",
+    "The ledger was stored.": "El Anexo 24 se guardó.",
+    "The files have problems; nothing was stored. Fix them and upload again.": "Los archivos tienen problemas; no se guardó nada. Corríjalos y vuelva a cargarlos.",
     "Send the CSV files of the ledger, or one Excel workbook. All or nothing: with any problem, "
     "nothing is stored.": "Envíe los archivos CSV del Anexo 24 o un libro de Excel. Todo o nada: si hay "
     "algún problema, no se guarda nada.",
-    "or one workbook (.xlsx)": "o un libro (.xlsx)", "Upload": "Cargar", "Log in": "Iniciar sesión",
-    "Anexo 24 ledger, discharge and deadlines for your IMMEX program.":
-    "Anexo 24, descargos y plazos de su programa IMMEX.",
+    "or one workbook (.xlsx)": "o un libro (.xlsx)",
+    "Upload": "Cargar",
+    "Log in": "Iniciar sesión",
+    "Anexo 24 ledger, discharge and deadlines for your IMMEX program.": "Anexo 24, descargos y plazos de su programa IMMEX.",
     "Wrong e-mail or password.": "Correo o contraseña incorrectos.",
-    "Too many failed attempts; try again in a few minutes.":
-    "Demasiados intentos fallidos; intente de nuevo en unos minutos.",
-    "E-mail": "Correo", "Password": "Contraseña", "Show": "Mostrar", "import lines": "partidas de importación",
-    "remaining": "de saldo", "units missing": "unidades faltantes",
+    "Too many failed attempts; try again in a few minutes.": "Demasiados intentos fallidos; intente de nuevo en unos minutos.",
+    "E-mail": "Correo",
+    "Password": "Contraseña",
+    "Show": "Mostrar",
+    "import lines": "partidas de importación",
+    "remaining": "de saldo",
+    "units missing": "unidades faltantes",
     "Aging of open balances": "Antigüedad de saldos abiertos",
     "Open import lines by days since import": "Partidas abiertas por días desde la importación",
-    "days": "días", "What expires": "Qué vence",
-    "Open import lines whose Art. 108 term ends within":
-    "Partidas abiertas cuyo plazo del Art. 108 termina dentro de",
-    "See the expiring lines": "Ver las partidas por vencer", "See the overdue lines": "Ver las vencidas",
-    "Last run": "Último descargo", "reversed": "revertido", "active": "activo",
-    "No discharge has been run yet.": "Aún no se ha corrido ningún descargo.", "Ledger": "Anexo 24",
-    "export lines": "partidas de exportación", "File": "Archivo", "Row": "Renglón", "Column": "Columna",
-    "Starting…": "Iniciando…", "Run the discharge": "Correr el descargo", "Reverse": "Revertir",
-    "any": "cualquiera", "Pedimento": "Pedimento", "Filter": "Filtrar",
-    "page %(n)d of %(m)d": "página %(n)d de %(m)d", "Nothing here with these filters.":
-    "Nada con estos filtros.", "Pages": "Páginas", "Previous": "Anterior", "Next": "Siguiente",
+    "days": "días",
+    "What expires": "Qué vence",
+    "Open import lines whose Art. 108 term ends within": "Partidas abiertas cuyo plazo del Art. 108 termina dentro de",
+    "See the expiring lines": "Ver las partidas por vencer",
+    "See the overdue lines": "Ver las vencidas",
+    "Last run": "Último descargo",
+    "reversed": "revertido",
+    "active": "activo",
+    "No discharge has been run yet.": "Aún no se ha corrido ningún descargo.",
+    "Ledger": "Anexo 24",
+    "export lines": "partidas de exportación",
+    "File": "Archivo",
+    "Row": "Renglón",
+    "Column": "Columna",
+    "Starting…": "Iniciando…",
+    "Run the discharge": "Correr el descargo",
+    "Reverse": "Revertir",
+    "any": "cualquiera",
+    "Pedimento": "Pedimento",
+    "Filter": "Filtrar",
+    "page %(n)d of %(m)d": "página %(n)d de %(m)d",
+    "Nothing here with these filters.": "Nada con estos filtros.",
+    "Pages": "Páginas",
+    "Previous": "Anterior",
+    "Next": "Siguiente",
     "Export %(p)s line %(l)d": "Exportación %(p)s partida %(l)d",
     "Import %(p)s line %(l)d": "Importación %(p)s partida %(l)d",
     "The import lots each part of this export line consumed. Click a lot to see every export that "
     "consumed it.": "Los lotes de importación que consumió cada parte de esta partida. Un clic en un lote "
     "muestra todas las exportaciones que lo consumieron.",
-    "The export lines that consumed this import lot. Click an export to see the lots it consumed.":
-    "Las partidas de exportación que consumieron este lote. Un clic en una exportación muestra los lotes "
+    "The export lines that consumed this import lot. Click an export to see the lots it consumed.": "Las partidas de exportación que consumieron este lote. Un clic en una exportación muestra los lotes "
     "que consumió.",
     "Not discharged yet: run the discharge first.": "Aún sin descargo: corra el descargo primero.",
-    "Audit log": "Bitácora", "When": "Cuándo", "Who": "Quién", "Action": "Acción", "What": "Qué",
+    "Audit log": "Bitácora",
+    "When": "Cuándo",
+    "Who": "Quién",
+    "Action": "Acción",
+    "What": "Qué",
     "Nothing recorded yet.": "Aún no hay registros.",
 }
 ES_PLURAL = {
@@ -91,9 +151,9 @@ def fill(pot: Path, out: Path, lang: str) -> list[str]:
     for message in catalog:
         if not message.id:
             continue
-        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        key = str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
         if lang == "en":
-            message.string = message.id if isinstance(message.id, tuple) else message.id
+            message.string = message.id
         elif isinstance(message.id, tuple):
             if key not in ES_PLURAL:
                 missing.append(key)
