@@ -46,7 +46,7 @@ from immex.origin import (
 from immex.origin.automotive_case import read_automotive
 from immex.origin.correlation_case import read_hs_edition
 from immex.origin.grammar import CUT_AND_SEWN
-from immex.origin.model import Source
+from immex.origin.model import DescribedCodes, Source
 from immex.origin.rules_data import (
     all_facts,
     canonical_agreement,
@@ -538,6 +538,8 @@ def _source_text(source: Source) -> str:
         return f"any {source.level.word} outside the group"
     if isinstance(source, FromCodes):
         return ", ".join(str(r) for r in source.codes) or "(none)"
+    if isinstance(source, DescribedCodes):
+        return f"{source.description} of {', '.join(str(r) for r in source.codes) or 'any code'}"
     return "within the target codes"
 
 
@@ -545,6 +547,12 @@ def rule_json(product: ProductRule) -> dict[str, Any]:
     """A table rule as data: citation, dates, verbatim text, notes and the parsed alternatives."""
     alternatives = []
     for i, alt in enumerate(product.rule.alternatives, start=1):
+        excepted = alt.shift.excepted_described if alt.shift is not None else ()
+        described = [
+            s
+            for s in ((*alt.shift.sources, *alt.shift.also) if alt.shift is not None else ())
+            if isinstance(s, DescribedCodes)
+        ] + list(excepted)
         shift = None
         if alt.shift is not None:
             shift = {
@@ -567,6 +575,13 @@ def rule_json(product: ProductRule) -> dict[str, Any]:
                 },
                 "requires_processes": list(alt.processes),
                 "not_tested": list(alt.unsupported),
+                "applies_if": [f"{f.kind.value}: {f.text}" for f in alt.requires],
+                "unless": [" and ".join(f"{f.kind.value}: {f.text}" for f in group) for group in alt.unless],
+                "described_materials": [
+                    ("except " if n in excepted else "") + _source_text(n) for n in described
+                ],
+                "conditions": [f"{c.kind.value}: {c.text}" for c in alt.conditions],
+                "source": alt.source or None,
                 "readings": list(alt.readings),
             }
         )
@@ -599,6 +614,14 @@ def rule_text_report(product: ProductRule) -> str:
             parts.append(f"RVC TV {alt['rvc']['TV'] or '-'} / NC {alt['rvc']['NC'] or '-'}")
         if alt["not_tested"]:
             parts.append("not tested: " + "; ".join(alt["not_tested"]))
+        if alt["applies_if"]:
+            parts.append("if " + "; ".join(alt["applies_if"]))
+        if alt["unless"]:
+            parts.append("unless " + "; ".join(alt["unless"]))
+        if alt["described_materials"]:
+            parts.append("materials named: " + "; ".join(alt["described_materials"]))
+        if alt["conditions"]:
+            parts.append("provided " + "; ".join(alt["conditions"]))
         lines.append("  " + " | ".join(parts))
     lines.extend(f"  note: {n}" for n in data["notes"])
     return "\n".join(lines)
