@@ -95,6 +95,13 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     page.reload()
     shoot(page, "runs")
 
+    # Reverse it (the latest active run), then run it again for what follows.
+    page.fill("form.reverse input[name=reason]", "prueba de reversa")
+    page.click("form.reverse button")
+    assert "prueba de reversa" in page.locator("table.data").inner_text()
+    page.click("button.primary")
+    page.wait_for_selector("#job [data-status=done]", timeout=30_000)
+
     # Panel with its charts, then the tables.
     page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31")
     assert page.locator("table.bars svg rect").count() == 2 * (5 + 3)  # track and bar: 5 ages, 3 horizons
@@ -151,6 +158,6 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     page.click("button.primary")
     page.click("nav.menu >> text=Bitácora")
     actions = page.locator("table.data code").all_inner_texts()
-    assert actions[:2] == ["run.create", "ledger.upload"]
+    assert actions[:4] == ["run.create", "run.reverse", "run.create", "ledger.upload"]
     shoot(page, "audit")
     auditor.close()

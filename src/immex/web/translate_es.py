@@ -132,6 +132,7 @@ ES = {
     "Action": "Acción",
     "What": "Qué",
     "Nothing recorded yet.": "Aún no hay registros.",
+    "Reverse run %(id)s: reason": "Revertir el descargo %(id)s: motivo",
 }
 ES_PLURAL = {
     "%(num)d problem; nothing was stored.": (
