@@ -161,3 +161,33 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     assert actions[:4] == ["run.create", "run.reverse", "run.create", "ledger.upload"]
     shoot(page, "audit")
     auditor.close()
+
+
+def test_the_administrator_manages_users(browser: object, server: Server) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from immex.api import users
+    from immex.api.orm import UserRow
+    from immex.store.db import open_database
+
+    engine = open_database(f"sqlite:///{server.folder / 'immex.db'}")
+    with Session(engine) as db, db.begin():
+        if db.scalar(select(UserRow.id).where(UserRow.email == "root@example.mx")) is None:
+            users.add_user(db, "root@example.mx", "admin", PASSWORD, [], "test")
+    engine.dispose()
+    context = browser.new_context(viewport=LAPTOP)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.url + "/login?lang=es")
+    page.fill("input[name=email]", "root@example.mx")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.click("text=Usuarios")
+    page.fill("form.adduser input[name=email]", "nuevo@example.mx")
+    page.fill("form.adduser input[name=password]", PASSWORD)
+    page.fill("form.adduser input[name=companies]", COMPANY_A)
+    page.click("form.adduser button")
+    row = page.locator("tr", has_text="nuevo@example.mx")
+    assert f"{COMPANY_A} · analyst" in row.inner_text()
+    shoot(page, "users")
+    context.close()

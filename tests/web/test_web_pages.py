@@ -139,3 +139,38 @@ def test_audit_log_page_for_auditors_only(web: TestClient, tmp_path: Path) -> No
     log_in(web, email="audit@example.mx")
     log = web.get(f"/c/{COMPANY_A}/audit")
     assert log.status_code == 200 and "ledger.upload" in log.text and "ana@example.mx" in log.text
+
+
+def test_admin_adds_grants_revokes_and_disables_users(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from immex.api import users
+    from tests.web.conftest import PASSWORD, make_app
+
+    app = make_app(tmp_path)
+    with Session(app.state.store.engine) as db, db.begin():  # type: ignore[attr-defined]
+        users.add_user(db, "root@example.mx", "admin", PASSWORD, [], "test")
+    with TestClient(app) as web:  # type: ignore[arg-type]
+        log_in(web)
+        assert web.get("/users").status_code == 403  # an analyst
+        web.cookies.clear()
+        log_in(web, email="root@example.mx")
+        token = csrf_of(web.get("/users").text)
+
+        def change(**fields: str) -> int:
+            answer = web.post("/users", data={"csrf": token, **fields}, follow_redirects=False)
+            return int(answer.status_code)
+
+        short = {"action": "add", "email": "new@example.mx", "role": "analyst", "password": "short"}
+        assert change(**short) == 422
+        assert change(**{**short, "password": PASSWORD, "companies": COMPANY_A}) == 303
+        assert change(action="grant", email="new@example.mx", company=COMPANY_B, role="auditor") == 303
+        assert f"{COMPANY_B} · auditor" in web.get("/users").text
+        assert change(action="revoke", email="new@example.mx", company=COMPANY_A) == 303
+        assert change(action="disable", email="new@example.mx") == 303
+        assert change(action="disable", email="new@example.mx", csrf="forged") == 403
+        page = web.get("/users").text
+        assert f"{COMPANY_A} · analyst" not in page.split("new@example.mx")[1].split("</tr>")[0]
+    web.cookies.clear()
+    with TestClient(app) as fresh:  # type: ignore[arg-type]
+        assert log_in(fresh, email="new@example.mx").status_code == 401  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 from immex.api import audit, listing, uploads, users, work
 from immex.api.companies import CompanyRef, listed
 from immex.api.deps import Caller, company_for, jobs_of, store_of
-from immex.api.orm import JobRow
+from immex.api.orm import GrantRow, JobRow, UserRow
 from immex.api.problems import ApiProblem
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
@@ -367,6 +367,61 @@ def audit_page(request: Request, rfc: str) -> Response:
         number = 1
     page = data.page_of(data.Table(AUDIT_HEADER, rows), number)
     return render(request, "audit.html", {"who": who, "firm": firm, "page": page})
+
+
+def admin(request: Request) -> Caller:
+    who = logged_in(request)
+    if not who.may("user.manage"):
+        raise ApiProblem(403, "only an administrator manages users")
+    return who
+
+
+def _people(request: Request) -> list[dict[str, Any]]:
+    with store_of(request).reading() as db:
+        rows = db.scalars(select(UserRow).order_by(UserRow.email)).all()
+        grants = db.scalars(select(GrantRow)).all()
+    return [
+        {
+            "email": u.email,
+            "role": u.role,
+            "active": u.active,
+            "grants": sorted((g.company_rfc, g.role or u.role) for g in grants if g.user_id == u.id),
+        }
+        for u in rows
+    ]
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request) -> Response:
+    """Users and their grants (admin): the same changes as ``immex user`` and the API's /users."""
+    who = admin(request)
+    return render(request, "users.html", {"who": who, "people": _people(request), "roles": users.ROLES})
+
+
+@router.post("/users", response_class=HTMLResponse)
+async def users_change(request: Request) -> Response:
+    who = admin(request)
+    form = await checked_form(request)
+    action, email = str(form.get("action") or ""), str(form.get("email") or "")
+    company_rfc, role = str(form.get("company") or ""), str(form.get("role") or "") or None
+    try:
+        with store_of(request).writing() as db:
+            if action == "add":
+                given = [c for c in str(form.get("companies") or "").replace(",", " ").split() if c]
+                password = str(form.get("password") or "")
+                users.add_user(db, email, role or "", password, given, who.actor)
+            elif action == "grant":
+                users.grant(db, email, company_rfc, role, who.actor)
+            elif action == "revoke":
+                users.revoke(db, email, company_rfc, who.actor)
+            elif action == "disable":
+                users.disable(db, email, who.actor)
+            else:
+                raise ApiProblem(404, f"no user action {action!r}")
+    except InputError as error:
+        context = {"who": who, "people": _people(request), "roles": users.ROLES, "problems": error.problems}
+        return render(request, "users.html", context, 422)
+    return RedirectResponse("/users", status_code=303)
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)

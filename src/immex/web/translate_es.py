@@ -133,6 +133,19 @@ ES = {
     "What": "Qué",
     "Nothing recorded yet.": "Aún no hay registros.",
     "Reverse run %(id)s: reason": "Revertir el descargo %(id)s: motivo",
+    "Users and grants": "Usuarios y permisos",
+    "Role": "Rol",
+    "Users": "Usuarios",
+    "Password (12 characters or more)": "Contraseña (12 caracteres o más)",
+    "Companies (RFC, separated by spaces)": "Empresas (RFC, separados por espacios)",
+    "Add user": "Agregar usuario",
+    "Grant a company": "Dar acceso a una empresa",
+    "disabled": "deshabilitado",
+    "Revoke": "Quitar",
+    "Company": "Empresa",
+    "its role": "su rol",
+    "Grant": "Dar acceso",
+    "Disable": "Deshabilitar",
 }
 ES_PLURAL = {
     "%(num)d problem; nothing was stored.": (
