@@ -18,7 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
+
+# Timing is measured in benchmarks/, never asserted: no per-example deadline, which a
+# loaded 2-core CI machine would turn into flaky failures.
+settings.register_profile("immex", deadline=None)
+settings.load_profile("immex")
 
 
 def _pg_bindir() -> Path | None:

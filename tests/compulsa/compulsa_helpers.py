@@ -88,7 +88,7 @@ def stage_entries(stage: Stage) -> dict[str, list[str]]:
 
 def write_stage(path: Path, stage: Stage, extra: Mapping[str, Sequence[str]] | None = None) -> Path:
     entries = stage_entries(stage)
-    entries.update(extra or {})
+    entries.update({name: list(lines) for name, lines in (extra or {}).items()})
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for tipo, lines in entries.items():
             archive.writestr(f"7300001_{tipo}.asc", "".join(lines).encode("cp1252"))

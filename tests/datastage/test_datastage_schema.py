@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import given, settings
@@ -42,7 +43,7 @@ def test_every_field_has_a_column() -> None:
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_a_line_with_a_pipe_more_or_less_is_exactly_one_field_count_error(
-        tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     lines = small_lines()
     tipo = data.draw(st.sampled_from([t for t in TYPES if len(lines[t]) > 1]))
     index = data.draw(st.integers(1, len(lines[tipo]) - 1))

@@ -16,9 +16,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.core.numbers import EXACT, plain
+from immex.core.numbers import EXACT, from_fixed, plain
 from immex.discharge import fast
-from immex.discharge.fast import discharge_frames, format_fixed, from_fixed, write_discharge_frames
+from immex.discharge.fast import discharge_frames, format_fixed, write_discharge_frames
 from immex.discharge.methods import balances, discharge
 from immex.discharge.outputs import write_discharge_outputs
 from immex.ledger.frames import read_ledger_frames

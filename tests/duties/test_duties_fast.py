@@ -62,7 +62,8 @@ def test_fast_art25_equals_the_simple_engine(
     fx = Decimal("17.2500")
     for e, mats in enumerate(exports):
         materials = tuple(Material(f"M{i}", "x", v, o, r) for i, (v, r, o) in enumerate(mats))
-        duty = None if foreign[e] is None else ForeignDuty(foreign[e], fx)
+        paid = foreign[e]
+        duty = None if paid is None else ForeignDuty(paid, fx)
         case = Tmec25Case(ExportOperation(None, dt.date(2026, 3, 1), "RT",
                                           "US"), duty, materials)
         expected.append(compute_tmec25(case, resolved, rules))

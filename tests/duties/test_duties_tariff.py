@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -322,7 +323,7 @@ def test_landed_takes_the_prosec_rate_of_a_registered_sector(tmp_path: Path) -> 
     official = tmp_path / "p.csv"
     official.write_text("Sector,Fracción,Arancel\nII,8504.40.99,5\n", encoding="utf-8")
     svc.prosec_update(official, D(2026, 1, 1), "PROSEC test", tmp_path)
-    scenario = {
+    scenario: dict[str, Any] = {
         "date": "2026-06-01",
         "exchange_rate": "20",
         "company": {"immex": False, "prosec_sectors": ["II"]},

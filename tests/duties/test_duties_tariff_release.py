@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -285,7 +286,7 @@ def test_the_lookup_raises_with_the_fraccion_date_and_text(tmp_path: Path) -> No
 
 # Dated inside the test release (from 2026-01-01): the shipped TIGIE rates start on
 # 2026-03-30, and a release loaded from an earlier date ends the day before them.
-LANDED = {
+LANDED: dict[str, Any] = {
     "date": "2026-03-05",
     "exchange_rate": "20",
     "company": {"immex": False},

@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 
 from immex.cli.duties import app
 from immex.duties import tariff_service as svc
-from immex.duties.tariff import hts_lookup, in_force, merge_release
+from immex.duties.tariff import HtsRow, TariffRow, hts_lookup, in_force, merge_release
 
 runner = CliRunner()
 
@@ -191,7 +191,7 @@ USITC_CSV_EXCERPT = (
 )
 
 
-def _by_code(path: Path) -> dict[str, svc.HtsRow]:
+def _by_code(path: Path) -> dict[str, HtsRow]:
     return {row.hts: row for row in svc.read_hts_table(path)}
 
 
@@ -320,12 +320,12 @@ def test_every_shipped_row_cites_a_listed_source() -> None:
 
 def test_a_fraccion_rate_reaches_its_nicos_unless_the_release_names_the_nico() -> None:
     day = dt.date(2026, 1, 1)
-    shipped = [svc.TariffRow("85444299", nico, text, "", None, dt.date(2020, 12, 28), None,
+    shipped = [TariffRow("85444299", nico, text, "", None, dt.date(2020, 12, 28), None,
                              "catalog")
                for nico, text in (("01", "De cobre"), ("99", "Los demás"))]
-    release = [svc.TariffRow("85444299", "", "Los demás.", "Kg", Decimal("0.10"), day, None,
+    release = [TariffRow("85444299", "", "Los demás.", "Kg", Decimal("0.10"), day, None,
                              "DOF"),
-               svc.TariffRow("85444299", "01", "De cobre", "Kg", Decimal("0.05"), day, None,
+               TariffRow("85444299", "01", "De cobre", "Kg", Decimal("0.05"), day, None,
                              "DOF")]
     merged = merge_release(shipped, release, day)
     now = {r.nico: (r.igi_rate, r.description) for r in in_force(merged, "85444299", None, day)}

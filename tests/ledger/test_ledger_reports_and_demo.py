@@ -119,7 +119,7 @@ def test_reports_from_an_input_folder(tmp_path: Path) -> None:
         ).exit_code
         == 0
     )
-    rows = list(load_workbook(expiring).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    rows = list(load_workbook(expiring).active.iter_rows(values_only=True))
     assert [r[2] for r in rows[1:]] == ["A"] and "before 2026-12-01" in str(rows[1][9])
 
 
