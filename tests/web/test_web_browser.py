@@ -146,6 +146,18 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     assert [c.value for c in sheet[1]][:3] == ["import_pedimento", "import_line", "part"]
     assert sheet.max_row == 3  # the two lots of part A
 
+    # Qualify an origin case (back in Spanish).
+    import json
+
+    from tests.origin.test_origin_cli import CONTRACT_CASE
+
+    page.goto(f"{server.url}/origin?lang=es")
+    page.fill("textarea[name=case]", json.dumps(CONTRACT_CASE, indent=2))
+    page.click("button.primary")
+    assert page.locator(".verdict .big").inner_text().strip() == "Originaria · criterio B"
+    assert page.locator("ol.reasons li").count() >= 1
+    shoot(page, "origin")
+
     assert [e for e in errors if "Content Security Policy" in e] == []
     context.close()
 

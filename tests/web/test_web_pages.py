@@ -174,3 +174,29 @@ def test_admin_adds_grants_revokes_and_disables_users(tmp_path: Path) -> None:
     web.cookies.clear()
     with TestClient(app) as fresh:  # type: ignore[arg-type]
         assert log_in(fresh, email="new@example.mx").status_code == 401  # type: ignore[attr-defined]
+
+
+def test_origin_page_gives_the_verdict_the_api_gives(web: TestClient) -> None:
+    import json
+
+    from markupsafe import escape
+
+    from tests.origin.test_origin_cli import CONTRACT_CASE
+
+    log_in(web)
+    token = csrf_of(web.get("/origin").text)
+    page = web.post("/origin?lang=en", data={"csrf": token, "case": json.dumps(CONTRACT_CASE)})
+    assert page.status_code == 200
+    from immex.origin import service
+
+    case = Path(web.app.state.jobs.files) / "case.json"  # type: ignore[attr-defined]
+    case.parent.mkdir(parents=True, exist_ok=True)
+    case.write_text(json.dumps(CONTRACT_CASE))
+    expected = service.determination_json(service.qualify_file(case))
+    verdict = "Originating" if expected["originating"] else "Not originating"
+    assert f'<p class="big">{verdict}' in page.text
+    assert expected["explanation"]
+    for line in expected["explanation"]:
+        assert str(escape(line)) in page.text
+    bad = web.post("/origin", data={"csrf": token, "case": '{"good": {}}'})
+    assert bad.status_code == 422 and "case.json" in bad.text

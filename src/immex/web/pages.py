@@ -369,6 +369,40 @@ def audit_page(request: Request, rfc: str) -> Response:
     return render(request, "audit.html", {"who": who, "firm": firm, "page": page})
 
 
+@router.get("/origin", response_class=HTMLResponse)
+def origin_form(request: Request) -> Response:
+    who = logged_in(request)
+    if not who.may("case.compute"):
+        raise ApiProblem(403, "your role may not qualify cases")
+    return render(request, "origin.html", {"who": who, "case": ""})
+
+
+@router.post("/origin", response_class=HTMLResponse)
+async def origin_qualify(request: Request) -> Response:
+    """USMCA origin of one case (the origin contract's JSON), as ``POST /api/v1/origin/qualify``."""
+    from immex.origin import service
+
+    who = logged_in(request)
+    if not who.may("case.compute"):
+        raise ApiProblem(403, "your role may not qualify cases")
+    form = await checked_form(request)
+    case = str(form.get("case") or "")
+    context: dict[str, Any] = {"who": who, "case": case}
+    with tempfile.TemporaryDirectory(prefix="immex-web-case-") as folder:
+        path = Path(folder) / "case.json"
+        path.write_text(case, encoding="utf-8")
+        try:
+            found = await run_in_threadpool(service.qualify_file, path)
+        except InputError as error:
+            context["problems"] = [
+                Problem("case.json", p.row, p.column, p.message.replace(folder + "/", ""))
+                for p in error.problems
+            ]
+            return render(request, "origin.html", context, 422)
+    context["result"] = service.determination_json(found)
+    return render(request, "origin.html", context)
+
+
 def admin(request: Request) -> Caller:
     who = logged_in(request)
     if not who.may("user.manage"):
