@@ -389,7 +389,7 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
             # a rule for a described use (condition) ranks after the rule for "any other good"
             special = 1 if entry.product is None or entry.product.rule.condition else 0
             candidates.append((-best, special, entry.since, order, entry))
-    trade = next((t for t in trade_rules() if in_any(code, t.scope) is True), None)
+    trade = next((t for t in chapter_trade_rules(int(code.chapter)) if in_any(code, t.scope) is True), None)
     if not candidates and trade is not None:  # GN 11(o) ch. 57: 5703.20-5703.30 and 5704 have only the note
         return _with_trade(None, trade)
     if not candidates:
@@ -484,12 +484,19 @@ _TRADE = re.compile(
 )
 
 
-@cache
 def trade_rules() -> tuple[TradeRule, ...]:
     """The trade-direction rules of the table's notes (chapters 51, 55, 57, 58, 61)."""
+    return tuple(
+        t for chapter in sorted(int(n) for n in index()["chapters"]) for t in chapter_trade_rules(chapter)
+    )
+
+
+@cache
+def chapter_trade_rules(chapter: int) -> tuple[TradeRule, ...]:
+    """The trade-direction rules of one chapter's notes (loaded with the chapter)."""
     out: list[TradeRule] = []
     seen: set[str] = set()
-    for chapter in sorted(int(n) for n in index()["chapters"]):
+    if chapter in {int(n) for n in index()["chapters"]}:
         data = _read(f"chapter_{chapter:02d}.yaml")
         notes = list(data["notes"]) + [n for raw in data["rules"] for n in raw.get("notes", [])]
         for note in notes:
