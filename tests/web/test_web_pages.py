@@ -200,3 +200,43 @@ def test_origin_page_gives_the_verdict_the_api_gives(web: TestClient) -> None:
         assert str(escape(line)) in page.text
     bad = web.post("/origin", data={"csrf": token, "case": '{"good": {}}'})
     assert bad.status_code == 422 and "case.json" in bad.text
+
+
+def test_datastage_import_then_compulsa_with_the_fix_of_each_difference(
+    web: TestClient, tmp_path: Path
+) -> None:
+    import time
+
+    from tests.datastage.synth import SynthSpec, write_synthetic_zip
+
+    log_in(web)
+    token = csrf_of(web.get(f"/c/{COMPANY_A}/ledger").text)
+    web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(small_ledger(tmp_path / "l")))
+    zip_path = tmp_path / "ds.zip"
+    write_synthetic_zip(zip_path, SynthSpec(partidas=12, max_partidas_per_pedimento=4))
+
+    def finished(answer: object) -> str:
+        location = answer.headers["location"]  # type: ignore[attr-defined]
+        job = location.rsplit("job=", 1)[1]
+        for _ in range(600):
+            fragment = web.get(f"/jobs/{job}").text
+            if 'data-status="done"' in fragment or 'data-status="failed"' in fragment:
+                return fragment
+            time.sleep(0.05)
+        raise AssertionError("the job did not finish")
+
+    assert web.post(f"/c/{COMPANY_A}/compulsa", data={"csrf": token}).status_code == 422  # nothing imported
+    files = {"file": ("ds.zip", zip_path.read_bytes(), "application/zip")}
+    started = web.post(f"/c/{COMPANY_A}/datastage", data={"csrf": token}, files=files, follow_redirects=False)
+    imported = finished(started)
+    assert 'data-status="done"' in imported and "551: 12" in imported
+    compared = finished(web.post(f"/c/{COMPANY_A}/compulsa", data={"csrf": token}, follow_redirects=False))
+    assert 'data-status="done"' in compared and "/files/differences.csv" in compared
+    assert compared.count("<tr>") > 1  # differences, each with its explanation and fix
+    job = compared.split("/jobs/")[1].split("/")[0]
+    download = web.get(f"/jobs/{job}/files/differences.csv")
+    assert download.status_code == 200 and download.text.startswith("pedimento,line,field")
+    web.cookies.clear()
+    log_in(web, email="audit@example.mx")
+    assert web.get(f"/jobs/{job}/files/differences.csv").status_code == 404  # not its job
+    assert web.get(f"/c/{COMPANY_A}/datastage").status_code == 403  # an auditor may do neither

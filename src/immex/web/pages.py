@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -354,6 +354,68 @@ async def reverse_run(request: Request, rfc: str, run_id: int) -> Response:
     return RedirectResponse(f"/c/{firm.rfc}/runs", status_code=303)
 
 
+@router.get("/c/{rfc}/datastage", response_class=HTMLResponse)
+def datastage_page(request: Request, rfc: str) -> Response:
+    """Data Stage import and compulsa: each starts a job whose progress the page follows."""
+    who = logged_in(request)
+    role = who.access.role_on(rfc.strip().upper())
+    may_import, may_compare = who.may("datastage.import", role), who.may("compulsa.run", role)
+    _who, firm = company(request, rfc, "compulsa.run" if may_compare else "datastage.import")
+    job = request.query_params.get("job", "")
+    context = {
+        "who": who,
+        "firm": firm,
+        "may_import": may_import,
+        "may_compare": may_compare,
+        "job": int(job) if job.isdigit() else None,
+    }
+    return render(request, "datastage.html", context)
+
+
+async def _zip_job(request: Request, rfc: str, kind: str) -> Response:
+    action = "datastage.import" if kind == "datastage" else "compulsa.run"
+    who, firm = company(request, rfc, action)
+    form = await checked_form(request)
+    store, runner = store_of(request), jobs_of(request)
+    scratch = runner.files / "uploads"
+    scratch.mkdir(parents=True, exist_ok=True)
+    upload_dir = Path(tempfile.mkdtemp(prefix=f"immex-web-{kind}-", dir=scratch))
+    try:
+        sent = form.get("file")
+        if isinstance(sent, UploadFile) and sent.filename:
+            zip_path = uploads.save(sent, upload_dir / uploads.safe_name(sent.filename, "datastage.zip"))
+        elif kind == "compulsa" and (runner.files / "companies" / firm.rfc / "datastage.zip").is_file():
+            zip_path = runner.files / "companies" / firm.rfc / "datastage.zip"  # the last one imported
+        else:
+            raise InputError([Problem("", None, "file", "choose the Data Stage ZIP")])
+    except InputError:
+        shutil.rmtree(upload_dir, ignore_errors=True)
+        raise
+    finally:
+        await form.close()
+
+    def run(context: Any) -> dict[str, Any]:
+        try:
+            if kind == "datastage":
+                return work.import_datastage(store, firm, zip_path, runner.files, context.progress, who.actor)
+            return work.compulsa(store, firm, zip_path, context.folder, context.progress, who.actor)
+        finally:
+            shutil.rmtree(upload_dir, ignore_errors=True)
+
+    job_id = runner.submit(who.user_id, kind, firm.rfc, {"zip_name": zip_path.name}, run)
+    return RedirectResponse(f"/c/{firm.rfc}/datastage?job={job_id}", status_code=303)
+
+
+@router.post("/c/{rfc}/datastage")
+async def datastage_import(request: Request, rfc: str) -> Response:
+    return await _zip_job(request, rfc, "datastage")
+
+
+@router.post("/c/{rfc}/compulsa")
+async def compulsa_start(request: Request, rfc: str) -> Response:
+    return await _zip_job(request, rfc, "compulsa")
+
+
 @router.get("/c/{rfc}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, rfc: str) -> Response:
     """The company's audit log, newest first (admin and auditor, as the API's /audit)."""
@@ -467,4 +529,29 @@ def job_status(request: Request, job_id: int) -> Response:
     if job is None or (job.user_id != who.user_id and who.access.role != "admin"):
         raise ApiProblem(404, f"job {job_id}")
     state = jobs_of(request).state_of(job)
-    return render(request, "job.html", {"who": who, "job": state})
+    return render(request, "job.html", {"who": who, "job": state, "fixes": _fixes(state)})
+
+
+def _fixes(state: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """A finished compulsa's differences with their explanation and suggested fix (first 200)."""
+    if state["kind"] != "compulsa" or state["status"] != "done" or not state["result"]:
+        return []
+    from immex.compulsa.model import Difference
+    from immex.compulsa.text import explain
+
+    rows = state["result"].get("differences", [])[:200]
+    return [(row, *explain(Difference(**row))) for row in rows]
+
+
+@router.get("/jobs/{job_id}/files/{name}")
+def job_file(request: Request, job_id: int, name: str) -> Response:
+    """A file a finished job wrote (differences.csv of a compulsa), for who started it or an admin."""
+    who = logged_in(request)
+    with store_of(request).reading() as db:
+        job = db.scalar(select(JobRow).where(JobRow.id == job_id))
+    if job is None or (job.user_id != who.user_id and who.access.role != "admin"):
+        raise ApiProblem(404, f"job {job_id}")
+    path = jobs_of(request).folder(job.id) / name
+    if job.status != "done" or Path(name).name != name or not path.is_file():
+        raise ApiProblem(404, f"file {name} of job {job_id}")
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=name)
