@@ -146,6 +146,20 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     assert [c.value for c in sheet[1]][:3] == ["import_pedimento", "import_line", "part"]
     assert sheet.max_row == 3  # the two lots of part A
 
+    # Import a Data Stage and run the compulsa: differences with what to do.
+    from tests.datastage.synth import SynthSpec, write_synthetic_zip
+
+    zip_path = tmp_path / "ds.zip"
+    write_synthetic_zip(zip_path, SynthSpec(partidas=8, max_partidas_per_pedimento=4))
+    page.goto(f"{server.url}/c/{COMPANY_A}/datastage?lang=es")
+    page.set_input_files("form[action$='/datastage'] input[name=file]", str(zip_path))
+    page.click("form[action$='/datastage'] button")
+    page.wait_for_selector("#job [data-status=done]", timeout=30_000)
+    page.click("form[action$='/compulsa'] button")
+    page.wait_for_selector("#job [data-status=done]", timeout=30_000)
+    assert page.locator("table.fixes tbody tr").count() >= 1
+    shoot(page, "compulsa")
+
     # Qualify an origin case (back in Spanish).
     import json
 
@@ -170,7 +184,14 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     page.click("button.primary")
     page.click("nav.menu >> text=Bitácora")
     actions = page.locator("table.data code").all_inner_texts()
-    assert actions[:4] == ["run.create", "run.reverse", "run.create", "ledger.upload"]
+    assert actions[:6] == [
+        "compulsa.run",
+        "datastage.import",
+        "run.create",
+        "run.reverse",
+        "run.create",
+        "ledger.upload",
+    ]
     shoot(page, "audit")
     auditor.close()
 
