@@ -94,6 +94,8 @@ def test_tables_filter_and_page_on_the_server(web: TestClient, tmp_path: Path) -
     only_b = web.get(f"/c/{COMPANY_A}/t/balances?part=B&lang=en")
     assert "1 row" in only_b.text and ">B<" in only_b.text
     assert web.get(f"/c/{COMPANY_A}/t/balances?pedimento=12").status_code == 422
+    fragment = web.get(f"/c/{COMPANY_A}/t/balances?part=B", headers={"HX-Request": "true"}).text
+    assert "<html" not in fragment and "download/xlsx?part=B" in fragment  # htmx swaps rows and links
     xlsx = web.get(f"/c/{COMPANY_A}/t/balances/download/xlsx?part=B")
     assert xlsx.headers["content-disposition"].startswith("attachment")
     assert xlsx.content[:2] == b"PK"
