@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,7 @@ from immex.api.store import Store
 from immex.core.problems import InputError, Problem
 from immex.core.progress import Progress
 from immex.discharge import service as discharge_service
-from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult, balances
-from immex.discharge.outputs import write_run_json
+from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult
 from immex.ledger.model import Ledger
 from immex.ledger.read import read_ledger
 from immex.ledger.service import load_ledger, store_ledger
@@ -101,40 +99,19 @@ def discharge_stored(
     """
     check_method(method)
     day = as_of or dt.date.today()
-    started = time.perf_counter()
     with store.company_writer(company.code) as session:  # waits for another writer of the company
-        progress.phase("loading the stored ledger")
-        ledger = load_ledger(session, company.id)
-        loaded = time.perf_counter()
-        result = discharge_service.compute(ledger, method, progress)
-        fingerprint = discharge_service._ledger_fingerprint(ledger)
-        run_id, reused = discharge_service._record_run(
-            session, company.id, ledger, result, method, day, fingerprint, progress
-        )
-        discharged = time.perf_counter()
-        progress.phase("computing balances")
-        rows = balances(ledger, result.allocations, day)
-        counts = discharge_service._write_outputs(output, result, rows, progress)
-        timings = {
-            "validate_s": loaded - started,
-            "discharge_s": discharged - loaded,
-            "total_s": time.perf_counter() - started,
-        }
-        run = discharge_service._run_summary(
-            run_id, method, day, fingerprint, ledger, result, rows, counts, timings, reused, "stored"
-        )
-        write_run_json(output, run)
+        run = discharge_service.discharge_stored(session, company.id, method, day, output, progress)
         audit.record(
             session,
             actor,
             "run.create",
             company.rfc,
-            f"run {run_id}",
+            f"run {run['run_id']}",
             None,
             {
                 "method": method,
                 "as_of": day.isoformat(),
-                "reused_existing_run": reused,
+                "reused_existing_run": run["reused_existing_run"],
                 "counts": run["counts"],
             },
         )

@@ -343,6 +343,36 @@ def _run_in_store(
     return ledger, result, run_id, reused
 
 
+def discharge_stored(
+    session: Session, company: int, method: str, as_of: dt.date, output_dir: Path, progress: Progress = QUIET
+) -> dict[str, Any]:
+    """Discharge what a company has stored, record the run and write the output files; the run.json.
+
+    Runs inside the caller's unit of work, which holds the company's writer lock (the
+    API's run job). Nothing is read from files: the ledger is the stored one.
+    """
+    started = time.perf_counter()
+    progress.phase("loading the stored ledger")
+    ledger = load_ledger(session, company)
+    loaded = time.perf_counter()
+    result = compute(ledger, method, progress)
+    fingerprint = _ledger_fingerprint(ledger)
+    run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
+    discharged = time.perf_counter()
+    progress.phase("computing balances")
+    rows = balances(ledger, result.allocations, as_of)
+    counts = _write_outputs(output_dir, result, rows, progress)
+    timings = {
+        "validate_s": loaded - started,
+        "discharge_s": discharged - loaded,
+        "total_s": time.perf_counter() - started,
+    }
+    run = _run_summary(
+        run_id, method, as_of, fingerprint, ledger, result, rows, counts, timings, reused, "stored"
+    )
+    return write_run_json(output_dir, run)
+
+
 def active_allocations(session: Session, company: int) -> list[AllocationRow]:
     """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
     query = active_rows_query(company).order_by(AllocationRow.export_line_id, AllocationRow.seq)
