@@ -85,8 +85,10 @@ def fill_ledger(draft: Path, ledger: Path, plant: float, seed: int) -> int:
     parts: dict[str, str] = {}
     planted = 0
     for name, column in (("imports.csv", "part"), ("exports.csv", "product")):
-        with (draft / name).open(encoding="utf-8", newline="") as handle, \
-                (ledger / name).open("w", encoding="utf-8", newline="") as target:
+        with (
+            (draft / name).open(encoding="utf-8", newline="") as handle,
+            (ledger / name).open("w", encoding="utf-8", newline="") as target,
+        ):
             reader = csv.DictReader(handle)
             writer = csv.DictWriter(target, fieldnames=list(reader.fieldnames or ()), lineterminator="\n")
             writer.writeheader()
@@ -111,8 +113,11 @@ def main() -> None:
     parser.add_argument("--plant", type=float, default=0.001, help="share of ledger rows given a wrong qty")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--reuse", action="store_true",
-                        help="reuse the ZIP and ledger already in --workdir (time only the compulsa)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the ZIP and ledger already in --workdir (time only the compulsa)",
+    )
     args = parser.parse_args()
     from tests.datastage.synth import SynthSpec, write_synthetic_zip
 
@@ -127,31 +132,61 @@ def main() -> None:
     else:
         t = time.perf_counter()
         stats = write_synthetic_zip(zip_path, SynthSpec(partidas=args.partidas, seed=args.seed))
-        timings.append(("generate Data Stage ZIP (datastage_synth)", time.perf_counter() - t,
-                        f"{stats.counts['551']} partidas, {stats.pedimentos} pedimentos, "
-                        f"{zip_path.stat().st_size / 2**20:.0f} MiB zipped"))
+        timings.append(
+            (
+                "generate Data Stage ZIP (datastage_synth)",
+                time.perf_counter() - t,
+                f"{stats.counts['551']} partidas, {stats.pedimentos} pedimentos, "
+                f"{zip_path.stat().st_size / 2**20:.0f} MiB zipped",
+            )
+        )
         t = time.perf_counter()
         drafted = to_ledger(zip_path, work / "draft")
-        timings.append(("to-ledger (draft imports/exports)", time.perf_counter() - t,
-                        f"{drafted.imports + drafted.exports} rows"))
+        timings.append(
+            (
+                "to-ledger (draft imports/exports)",
+                time.perf_counter() - t,
+                f"{drafted.imports + drafted.exports} rows",
+            )
+        )
         t = time.perf_counter()
         planted = fill_ledger(work / "draft", work / "ledger", args.plant, args.seed)
         (work / "planted.txt").write_text(str(planted))
-        timings.append(("fill parts + plant qty differences (bench helper)", time.perf_counter() - t,
-                        f"{planted} rows changed"))
+        timings.append(
+            (
+                "fill parts + plant qty differences (bench helper)",
+                time.perf_counter() - t,
+                f"{planted} rows changed",
+            )
+        )
     reference = reader_only(zip_path)
-    timings.append(("reference: Data Stage reader alone (read_zip + stream 551)", reference["seconds"],
-                    f"CPU {reference['cpu_s']:.0f} s, peak RSS {reference['peak_mib']:.0f} MiB"))
+    timings.append(
+        (
+            "reference: Data Stage reader alone (read_zip + stream 551)",
+            reference["seconds"],
+            f"CPU {reference['cpu_s']:.0f} s, peak RSS {reference['peak_mib']:.0f} MiB",
+        )
+    )
     plain = compulsa(zip_path, work / "ledger", work / "out", reports=False)
     assert int(plain["differences"]) == planted, (plain, planted)
-    timings.append(("compulsa, differences.csv only", plain["seconds"],
-                    f"{int(plain['differences'])} differences (= planted), CPU {plain['cpu_s']:.0f} s, "
-                    f"peak RSS {plain['peak_mib']:.0f} MiB + validating child "
-                    f"{plain['peak_child_mib']:.0f} MiB"))
+    timings.append(
+        (
+            "compulsa, differences.csv only",
+            plain["seconds"],
+            f"{int(plain['differences'])} differences (= planted), CPU {plain['cpu_s']:.0f} s, "
+            f"peak RSS {plain['peak_mib']:.0f} MiB + validating child "
+            f"{plain['peak_child_mib']:.0f} MiB",
+        )
+    )
     full = compulsa(zip_path, work / "ledger", work / "out_reports", reports=True)
-    timings.append(("compulsa with XLSX + PDF reports", full["seconds"],
-                    f"CPU {full['cpu_s']:.0f} s, peak RSS {full['peak_mib']:.0f} MiB + child "
-                    f"{full['peak_child_mib']:.0f} MiB"))
+    timings.append(
+        (
+            "compulsa with XLSX + PDF reports",
+            full["seconds"],
+            f"CPU {full['cpu_s']:.0f} s, peak RSS {full['peak_mib']:.0f} MiB + child "
+            f"{full['peak_child_mib']:.0f} MiB",
+        )
+    )
     print("| step | seconds | notes |\n| --- | ---: | --- |")
     for name, seconds, notes in timings:
         print(f"| {name} | {seconds:.1f} | {notes} |")

@@ -52,16 +52,19 @@ def _measure(step: str, zip_path: str, db: str) -> dict[str, Any]:
                         if cut < 0:
                             rest = data
                             continue
-                        rest = data[cut + 1:]
+                        rest = data[cut + 1 :]
                         for line in data[:cut].decode("latin-1").split("\n"):
                             line.split("|")
                             lines += 1
         extra["lines"] = lines
     elif step == "naive":
         with zipfile.ZipFile(zip_path) as archive:
-            tables = {info.filename: [line.split("|") for line in
-                                      archive.read(info).decode("cp1252", "replace").splitlines()]
-                      for info in archive.infolist()}
+            tables = {
+                info.filename: [
+                    line.split("|") for line in archive.read(info).decode("cp1252", "replace").splitlines()
+                ]
+                for info in archive.infolist()
+            }
         extra["lines"] = sum(len(t) for t in tables.values())
     elif step == "validate":
         from immex.datastage.read import read_zip
@@ -81,13 +84,22 @@ def _measure(step: str, zip_path: str, db: str) -> dict[str, Any]:
         result = import_datastage(zip_path, db)
         extra["lines"] = sum(result.counts.values())
         extra["replaced"] = result.replaced
-    return {"step": step, "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}
+    return {
+        "step": step,
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **extra,
+    }
 
 
 def _child(step: str, zip_path: Path, db: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", step, "--zip", str(zip_path), "--db", db],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", step, "--zip", str(zip_path), "--db", db],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -105,7 +117,7 @@ def main() -> None:
         print(json.dumps(_measure(args.child, args.zip, args.db)))
         return
 
-    sys.path.insert(0, str(ROOT))   # the synthetic generator lives in the tests package
+    sys.path.insert(0, str(ROOT))  # the synthetic generator lives in the tests package
     from tests.datastage.synth import SynthSpec, write_synthetic_zip
 
     with tempfile.TemporaryDirectory(prefix="bench-datastage-") as tmp:
@@ -113,30 +125,45 @@ def main() -> None:
         generated = ""
         if not zip_path.exists():
             start = time.perf_counter()
-            stats = write_synthetic_zip(zip_path, SynthSpec(partidas=args.partidas, seed=args.seed,
-                                                            compresslevel=1))
-            generated = (f"generated in {time.perf_counter() - start:.1f} s: {stats.pedimentos} pedimentos, "
-                         f"{sum(stats.counts.values())} lines, {stats.bytes_uncompressed / 1e6:.0f} MB of "
-                         f"text, ZIP {zip_path.stat().st_size / 1e6:.0f} MB")
+            stats = write_synthetic_zip(
+                zip_path, SynthSpec(partidas=args.partidas, seed=args.seed, compresslevel=1)
+            )
+            generated = (
+                f"generated in {time.perf_counter() - start:.1f} s: {stats.pedimentos} pedimentos, "
+                f"{sum(stats.counts.values())} lines, {stats.bytes_uncompressed / 1e6:.0f} MB of "
+                f"text, ZIP {zip_path.stat().st_size / 1e6:.0f} MB"
+            )
         db = args.pg or f"sqlite:///{Path(tmp) / 'bench.db'}"
         load_before = os.getloadavg()[0]
         steps = ["scan", *(["naive"] if args.naive else []), "validate", "import", "reimport"]
         results = [_child(step, zip_path, db) for step in steps]
-        bomb = Path(tmp) / "bomb.zip"   # built in a process of its own: its memory is not the step's
-        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from tests.datastage."
-                        "test_datastage_limits import GIB, _bomb; _bomb(Path(sys.argv[1]), GIB)", str(bomb)],
-                       check=True, cwd=ROOT)
+        bomb = Path(tmp) / "bomb.zip"  # built in a process of its own: its memory is not the step's
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from tests.datastage."
+                "test_datastage_limits import GIB, _bomb; _bomb(Path(sys.argv[1]), GIB)",
+                str(bomb),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         results.append(_child("refuse-bomb", bomb, db))
         load_after = os.getloadavg()[0]
     store = "PostgreSQL" if args.pg else "SQLite"
     print(f"# Data Stage import benchmark ({args.partidas:,} partidas, {store})\n")
-    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, load average "
-          f"{load_before:.1f} at start, {load_after:.1f} at end (other work on the machine); {generated}\n")
+    print(
+        f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{load_before:.1f} at start, {load_after:.1f} at end (other work on the machine); {generated}\n"
+    )
     print("| step | lines | wall s | CPU s | peak RSS MB | lines/s (wall) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['step']} | {r['lines']:,} | {r['seconds']:.3f} | {r['cpu_seconds']:.3f} | "
-              f"{r['peak_rss_mb']:.0f} | {r['lines'] / r['seconds']:,.0f} |")
+        print(
+            f"| {r['step']} | {r['lines']:,} | {r['seconds']:.3f} | {r['cpu_seconds']:.3f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['lines'] / r['seconds']:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -56,23 +56,35 @@ AS_OF = dt.date(2026, 11, 23)
 
 def _decimal_text(thousandths: pl.Series) -> pl.Expr:
     """Integer thousandths as a plain 3-decimal string."""
-    return pl.concat_str(pl.lit((thousandths // 1000).cast(pl.String)), pl.lit("."),
-                         pl.lit((thousandths % 1000).cast(pl.String).str.zfill(3)))
+    return pl.concat_str(
+        pl.lit((thousandths // 1000).cast(pl.String)),
+        pl.lit("."),
+        pl.lit((thousandths % 1000).cast(pl.String).str.zfill(3)),
+    )
 
 
-def _pedimentos(rng: np.random.Generator, n: int, per: int, patente: int, first_day: int,
-                days: int) -> pl.DataFrame:
+def _pedimentos(
+    rng: np.random.Generator, n: int, per: int, patente: int, first_day: int, days: int
+) -> pl.DataFrame:
     """``n`` lines on pedimentos of ``per`` partidas each, each pedimento with one random date."""
     index = np.arange(n)
     number = index // per
     day = rng.integers(first_day, first_day + days, size=int(number.max(initial=0)) + 1)[number]
-    frame = pl.DataFrame({"number": number, "line": index % per + 1,
-                          "day": pl.Series(day + (START - dt.date(1970, 1, 1)).days, dtype=pl.Int32)})
+    frame = pl.DataFrame(
+        {
+            "number": number,
+            "line": index % per + 1,
+            "day": pl.Series(day + (START - dt.date(1970, 1, 1)).days, dtype=pl.Int32),
+        }
+    )
     return frame.with_columns(
         cleared_on=pl.col("day").cast(pl.Date),
         pedimento=pl.concat_str(
-            (pl.col("day").cast(pl.Date).dt.year() % 100).cast(pl.String).str.zfill(2), pl.lit("47"),
-            pl.lit(f"{patente:04d}"), pl.col("number").cast(pl.String).str.zfill(7)),
+            (pl.col("day").cast(pl.Date).dt.year() % 100).cast(pl.String).str.zfill(2),
+            pl.lit("47"),
+            pl.lit(f"{patente:04d}"),
+            pl.col("number").cast(pl.String).str.zfill(7),
+        ),
     ).drop("day", "number")
 
 
@@ -92,9 +104,13 @@ def generate(folder: Path, n_imports: int, n_exports: int, seed: int, decimals: 
     sub = [f"S{i:04d}" for i in range(N_SUB)]
     finished = [f"F{i:04d}" for i in range(N_FINISHED)]
     kinds = ["container" if i % 50 == 7 else "raw" for i in range(N_RAW)]
-    pl.DataFrame({"part": raw + sub + finished, "uom": ["PZA"] * (N_RAW + N_SUB + N_FINISHED),
-                  "kind": kinds + ["subassembly"] * N_SUB + ["finished"] * N_FINISHED}).write_csv(
-        folder / "parts.csv")
+    pl.DataFrame(
+        {
+            "part": raw + sub + finished,
+            "uom": ["PZA"] * (N_RAW + N_SUB + N_FINISHED),
+            "kind": kinds + ["subassembly"] * N_SUB + ["finished"] * N_FINISHED,
+        }
+    ).write_csv(folder / "parts.csv")
 
     qty_per, merma, desperdicio = BOM_CHOICES[decimals]
     rows: list[tuple[str, str, str, str, str, str, str, str]] = []
@@ -102,43 +118,79 @@ def generate(folder: Path, n_imports: int, n_exports: int, seed: int, decimals: 
 
     def version(product: str, components: list[str], valid_from: str, valid_to: str) -> None:
         for component in components:
-            rows.append((product, component, str(rng.choice(qty_per)), "PZA", valid_from, valid_to,
-                         str(rng.choice(merma)), str(rng.choice(desperdicio))))
+            rows.append(
+                (
+                    product,
+                    component,
+                    str(rng.choice(qty_per)),
+                    "PZA",
+                    valid_from,
+                    valid_to,
+                    str(rng.choice(merma)),
+                    str(rng.choice(desperdicio)),
+                )
+            )
             if component.startswith("R"):
                 used_raw.add(component)
 
     for name in sub:
         version(name, list(rng.choice(raw, size=4, replace=False)), "2020-01-01", "")
     for i, name in enumerate(finished):
+
         def components() -> list[str]:
             return list(rng.choice(sub, size=2, replace=False)) + list(rng.choice(raw, size=2, replace=False))
+
         if i % 3 == 0:
             version(name, components(), "2020-01-01", "2024-06-30")
             version(name, components(), "2024-07-01", "")
         else:
             version(name, components(), "2020-01-01", "")
-    pl.DataFrame(rows, schema=["product", "component", "qty_per", "uom", "valid_from", "valid_to",
-                               "merma_pct", "desperdicio_pct"], orient="row").write_csv(folder / "bom.csv")
+    pl.DataFrame(
+        rows,
+        schema=[
+            "product",
+            "component",
+            "qty_per",
+            "uom",
+            "valid_from",
+            "valid_to",
+            "merma_pct",
+            "desperdicio_pct",
+        ],
+        orient="row",
+    ).write_csv(folder / "bom.csv")
 
     used = np.array(sorted(used_raw))
     imports = _pedimentos(rng, n_imports, 5, 3456, 0, DAYS)
-    part = np.where(rng.random(n_imports) < 0.98, rng.choice(used, size=n_imports),
-                    rng.choice(np.array(raw), size=n_imports))
+    part = np.where(
+        rng.random(n_imports) < 0.98,
+        rng.choice(used, size=n_imports),
+        rng.choice(np.array(raw), size=n_imports),
+    )
     imports.with_columns(
-        clave=pl.lit("IN"), part=pl.Series(part), uom=pl.lit("PZA"),
+        clave=pl.lit("IN"),
+        part=pl.Series(part),
+        uom=pl.lit("PZA"),
         qty=_decimal_text(pl.Series(rng.integers(50_000, 800_000, size=n_imports))),
         unit_value_usd=pl.lit("1.25"),
     ).select("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd").write_csv(
-        folder / "imports.csv")
+        folder / "imports.csv"
+    )
 
     exports = _pedimentos(rng, n_exports, 3, 7890, 30, DAYS + 60)
-    product = np.where(rng.random(n_exports) < 0.98, rng.choice(np.array(finished), size=n_exports),
-                       rng.choice(used, size=n_exports))
+    product = np.where(
+        rng.random(n_exports) < 0.98,
+        rng.choice(np.array(finished), size=n_exports),
+        rng.choice(used, size=n_exports),
+    )
     exports.with_columns(
-        clave=pl.lit("RT"), product=pl.Series(product), uom=pl.lit("PZA"),
+        clave=pl.lit("RT"),
+        product=pl.Series(product),
+        uom=pl.lit("PZA"),
         qty=pl.Series(rng.integers(1, 41, size=n_exports)).cast(pl.String),
     ).select("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom").write_csv(
-        folder / "exports.csv")
+        folder / "exports.csv"
+    )
 
 
 def generate_units(folder: Path, n_imports: int, n_exports: int, seed: int) -> None:
@@ -160,15 +212,23 @@ def generate_units(folder: Path, n_imports: int, n_exports: int, seed: int) -> N
     finished = [f"F{i:04d}" for i in range(N_FINISHED)]
     base = ["KG" if i % 3 == 0 else "M" if i % 7 == 1 else "PZA" for i in range(N_RAW)]
     kinds = ["container" if i % 50 == 7 else "raw" for i in range(N_RAW)]
-    pl.DataFrame({"part": raw + sub + finished, "uom": base + ["PZA"] * (N_SUB + N_FINISHED),
-                  "kind": kinds + ["subassembly"] * N_SUB + ["finished"] * N_FINISHED}).write_csv(
-        folder / "parts.csv")
-    own_box = {part: str(int(rng.integers(5, 200))) for part, uom in zip(raw, base, strict=True)
-               if uom == "PZA" and rng.random() < 0.3}
+    pl.DataFrame(
+        {
+            "part": raw + sub + finished,
+            "uom": base + ["PZA"] * (N_SUB + N_FINISHED),
+            "kind": kinds + ["subassembly"] * N_SUB + ["finished"] * N_FINISHED,
+        }
+    ).write_csv(folder / "parts.csv")
+    own_box = {
+        part: str(int(rng.integers(5, 200)))
+        for part, uom in zip(raw, base, strict=True)
+        if uom == "PZA" and rng.random() < 0.3
+    }
     conversions = [("LB", "KG", "0.45359237", ""), ("G", "KG", "0.001", ""), ("CJ", "PZA", "12", "")]
     conversions += [("CJ", "PZA", size, part) for part, size in own_box.items()]
     pl.DataFrame(conversions, schema=["from_uom", "to_uom", "factor", "part"], orient="row").write_csv(
-        folder / "uom_conversions.csv")
+        folder / "uom_conversions.csv"
+    )
 
     def unit_of(part: str) -> str:
         uom = base[int(part[1:])] if part.startswith("R") else "PZA"
@@ -182,55 +242,102 @@ def generate_units(folder: Path, n_imports: int, n_exports: int, seed: int) -> N
 
     def version(product: str, components: list[str], valid_from: str, valid_to: str) -> None:
         for component in components:
-            rows.append((product, component, str(rng.choice(qty_per)), unit_of(component), valid_from,
-                         valid_to, str(rng.choice(merma)), str(rng.choice(desperdicio))))
+            rows.append(
+                (
+                    product,
+                    component,
+                    str(rng.choice(qty_per)),
+                    unit_of(component),
+                    valid_from,
+                    valid_to,
+                    str(rng.choice(merma)),
+                    str(rng.choice(desperdicio)),
+                )
+            )
 
     for name in sub:
         version(name, list(rng.choice(raw, size=8, replace=False)), "2020-01-01", "")
     for i, name in enumerate(finished):
+
         def components() -> list[str]:
             return list(rng.choice(sub, size=2, replace=False)) + list(rng.choice(raw, size=6, replace=False))
+
         if i % 3 == 0:
             version(name, components(), "2020-01-01", "2024-06-30")
             version(name, components(), "2024-07-01", "")
         else:
             version(name, components(), "2020-01-01", "")
-    pl.DataFrame(rows, schema=["product", "component", "qty_per", "uom", "valid_from", "valid_to",
-                               "merma_pct", "desperdicio_pct"], orient="row").write_csv(folder / "bom.csv")
+    pl.DataFrame(
+        rows,
+        schema=[
+            "product",
+            "component",
+            "qty_per",
+            "uom",
+            "valid_from",
+            "valid_to",
+            "merma_pct",
+            "desperdicio_pct",
+        ],
+        orient="row",
+    ).write_csv(folder / "bom.csv")
 
     used = np.array(sorted({row[1] for row in rows if row[1].startswith("R")}))
     imports = _pedimentos(rng, n_imports, 5, 3456, 0, DAYS)
-    part = np.where(rng.random(n_imports) < 0.98, rng.choice(used, size=n_imports),
-                    rng.choice(np.array(raw), size=n_imports))
+    part = np.where(
+        rng.random(n_imports) < 0.98,
+        rng.choice(used, size=n_imports),
+        rng.choice(np.array(raw), size=n_imports),
+    )
     index = np.array([int(p[1:]) for p in part.tolist()])
     kg = np.array(base)[index] == "KG"
     pick = rng.integers(0, 3, size=n_imports)
     uom = np.where(kg, np.array(["LB", "G", "KG"])[pick], np.array(base)[index])
     boxed = (uom == "PZA") & (rng.random(n_imports) < 0.3)
     uom = np.where(boxed, "CJ", uom)
-    millionths = rng.integers(1, 10**6, size=n_imports)          # up to 6 decimals where the unit is weighed
+    millionths = rng.integers(1, 10**6, size=n_imports)  # up to 6 decimals where the unit is weighed
     whole = rng.integers(50, 8000, size=n_imports) * np.where(uom == "G", 1000, 1)
     weighed = (uom == "LB") | (uom == "KG") | (uom == "M")
-    text = pl.concat_str(pl.lit(pl.Series(whole).cast(pl.String)), pl.lit("."),
-                         pl.lit(pl.Series(millionths).cast(pl.String).str.zfill(6)).str.strip_chars_end("0"))
-    qty = pl.select(pl.when(pl.lit(pl.Series(weighed))).then(text.str.strip_chars_end("."))
-                    .otherwise(pl.lit(pl.Series(whole).cast(pl.String)))).to_series()
+    text = pl.concat_str(
+        pl.lit(pl.Series(whole).cast(pl.String)),
+        pl.lit("."),
+        pl.lit(pl.Series(millionths).cast(pl.String).str.zfill(6)).str.strip_chars_end("0"),
+    )
+    qty = pl.select(
+        pl.when(pl.lit(pl.Series(weighed)))
+        .then(text.str.strip_chars_end("."))
+        .otherwise(pl.lit(pl.Series(whole).cast(pl.String)))
+    ).to_series()
     imports.with_columns(
-        clave=pl.lit("IN"), part=pl.Series(part), uom=pl.Series(uom), qty=qty, unit_value_usd=pl.lit("1.25"),
+        clave=pl.lit("IN"),
+        part=pl.Series(part),
+        uom=pl.Series(uom),
+        qty=qty,
+        unit_value_usd=pl.lit("1.25"),
     ).select("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd").write_csv(
-        folder / "imports.csv")
+        folder / "imports.csv"
+    )
 
     exports = _pedimentos(rng, n_exports, 3, 7890, 30, DAYS + 60)
-    product = np.where(rng.random(n_exports) < 0.98, rng.choice(np.array(finished), size=n_exports),
-                       rng.choice(np.unique(part), size=n_exports))       # returned as imported
+    product = np.where(
+        rng.random(n_exports) < 0.98,
+        rng.choice(np.array(finished), size=n_exports),
+        rng.choice(np.unique(part), size=n_exports),
+    )  # returned as imported
     returned = np.char.startswith(product.astype(str), "R")
-    product_uom = np.where(returned, np.array(base)[np.where(returned, np.char.lstrip(
-        product.astype(str), "R"), "0").astype(int)], np.where(rng.random(n_exports) < 0.3, "CJ", "PZA"))
+    product_uom = np.where(
+        returned,
+        np.array(base)[np.where(returned, np.char.lstrip(product.astype(str), "R"), "0").astype(int)],
+        np.where(rng.random(n_exports) < 0.3, "CJ", "PZA"),
+    )
     exports.with_columns(
-        clave=pl.lit("RT"), product=pl.Series(product), uom=pl.Series(product_uom),
+        clave=pl.lit("RT"),
+        product=pl.Series(product),
+        uom=pl.Series(product_uom),
         qty=pl.Series(rng.integers(1, 41, size=n_exports)).cast(pl.String),
     ).select("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom").write_csv(
-        folder / "exports.csv")
+        folder / "exports.csv"
+    )
 
 
 # ---- variants (each runs in its own process) ----------------------------------------------------
@@ -252,6 +359,7 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
     if name == "fast":
         from immex.discharge.fast import discharge_frames, write_discharge_frames
         from immex.ledger.frames import read_ledger_frames
+
         frames = read_ledger_frames(source)
         if frames is None:
             raise SystemExit("the fast reader did not accept the generated input")
@@ -265,6 +373,7 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         from immex.discharge.methods import balances, discharge
         from immex.discharge.outputs import write_discharge_outputs
         from immex.ledger.read import read_ledger
+
         staged = read_ledger(source)
         if staged.problems or staged.ledger is None:
             raise SystemExit(f"read_ledger found problems: {staged.problems[:3]}")
@@ -278,40 +387,71 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         # The command a user runs, in its own process: interpreter start, imports, fingerprint,
         # warnings and run.json included. Peak memory is that child's.
         engine = name.partition(":")[2] or "auto"
-        immex = shutil.which("immex") or "immex"      # the installed console script
-        done = subprocess.run([immex, "discharge", "--input", str(source),
-                               "--output", str(target), "--as-of", AS_OF.isoformat(), "--engine", engine],
-                              capture_output=True, text=True, check=False)
+        immex = shutil.which("immex") or "immex"  # the installed console script
+        done = subprocess.run(
+            [
+                immex,
+                "discharge",
+                "--input",
+                str(source),
+                "--output",
+                str(target),
+                "--as-of",
+                AS_OF.isoformat(),
+                "--engine",
+                engine,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode:
             raise SystemExit(f"immex discharge failed: {done.stderr[-2000:]}")
         lap("immex discharge")
         run = json.loads((target / "run.json").read_text(encoding="utf-8"))
         counts = {**run["counts"], "engine": run["engine"]}
-        return {"variant": name, "wall_s": round(time.perf_counter() - started, 2), "phases": phases,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
-                "counts": {k: v for k, v in counts.items() if isinstance(v, int)}, "engine": run["engine"]}
+        return {
+            "variant": name,
+            "wall_s": round(time.perf_counter() - started, 2),
+            "phases": phases,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            "counts": {k: v for k, v in counts.items() if isinstance(v, int)},
+            "engine": run["engine"],
+        }
     elif name == "baseline":
-        tables = {n: pl.read_csv(source / n, infer_schema=False)
-                  for n in ("parts.csv", "imports.csv", "exports.csv", "bom.csv")}
+        tables = {
+            n: pl.read_csv(source / n, infer_schema=False)
+            for n in ("parts.csv", "imports.csv", "exports.csv", "bom.csv")
+        }
         lap("read")
         rows_out = int(json.loads((target / "rows.json").read_text())["allocations"])
         exports, imports = tables["exports.csv"], tables["imports.csv"]
         e = pl.Series(np.arange(rows_out) % max(exports.height, 1))
         i = pl.Series(np.arange(rows_out) * 7 % max(imports.height, 1))
-        pl.DataFrame({
-            "export_pedimento": exports["pedimento"].gather(e), "export_line": exports["line"].gather(e),
-            "product": exports["product"].gather(e), "part": imports["part"].gather(i),
-            "import_pedimento": imports["pedimento"].gather(i), "import_line": imports["line"].gather(i),
-            "qty": imports["qty"].gather(i), "late": pl.Series(np.arange(rows_out) % 9 == 0),
-        }).write_csv(target / "allocations.csv")
+        pl.DataFrame(
+            {
+                "export_pedimento": exports["pedimento"].gather(e),
+                "export_line": exports["line"].gather(e),
+                "product": exports["product"].gather(e),
+                "part": imports["part"].gather(i),
+                "import_pedimento": imports["pedimento"].gather(i),
+                "import_line": imports["line"].gather(i),
+                "qty": imports["qty"].gather(i),
+                "late": pl.Series(np.arange(rows_out) % 9 == 0),
+            }
+        ).write_csv(target / "allocations.csv")
         lap("write")
         counts = {"allocations": rows_out}
     else:
         raise SystemExit(f"unknown variant {name}")
-    return {"variant": name, "wall_s": round(time.perf_counter() - started, 2), "phases": phases,
-            "peak_mb_after": peaks,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "counts": {k: v for k, v in counts.items() if isinstance(v, int)}}
+    return {
+        "variant": name,
+        "wall_s": round(time.perf_counter() - started, 2),
+        "phases": phases,
+        "peak_mb_after": peaks,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "counts": {k: v for k, v in counts.items() if isinstance(v, int)},
+    }
 
 
 def _run(name: str, source: Path, target: Path, repeat: int, warmup: int) -> dict[str, Any]:
@@ -339,24 +479,42 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--imports", type=int, default=1_000_000)
     parser.add_argument("--exports", type=int, default=1_000_000)
-    parser.add_argument("--simple-fraction", type=float, default=0.1,
-                        help="run the simple path on this fraction of the input and extrapolate")
+    parser.add_argument(
+        "--simple-fraction",
+        type=float,
+        default=0.1,
+        help="run the simple path on this fraction of the input and extrapolate",
+    )
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each variant (the median is reported; the machine is noisy)")
-    parser.add_argument("--warmup", type=int, default=1,
-                        help="untimed runs of each variant first (page cache, kernel memory state)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where to generate (default: a temp folder)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each variant (the median is reported; the machine is noisy)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed runs of each variant first (page cache, kernel memory state)",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where to generate (default: a temp folder)"
+    )
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results" / "discharge.md")
-    parser.add_argument("--data", choices=("standard", "units"), default="standard",
-                        help="units: quantities written in LB/G/KG/boxes and converted (generate_units); "
-                             "runs the fast path, the CLI (auto and partitioned), the baseline and the "
-                             "simple path, all on the same folder")
+    parser.add_argument(
+        "--data",
+        choices=("standard", "units"),
+        default="standard",
+        help="units: quantities written in LB/G/KG/boxes and converted (generate_units); "
+        "runs the fast path, the CLI (auto and partitioned), the baseline and the "
+        "simple path, all on the same folder",
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -378,17 +536,20 @@ def main() -> None:
         generate(few / "in", args.imports, args.exports, args.seed, decimals="few")
         generate(part / "in", small_imports, small_exports, args.seed)
         print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
-        os.sync()      # the generated files reach the disk now, not while a variant is timed
-        runs = {"fast": _run("fast", full / "in", full / "fast", args.repeat, args.warmup),
-                "fast_few": _run("fast", few / "in", few / "fast", args.repeat, args.warmup)}
+        os.sync()  # the generated files reach the disk now, not while a variant is timed
+        runs = {
+            "fast": _run("fast", full / "in", full / "fast", args.repeat, args.warmup),
+            "fast_few": _run("fast", few / "in", few / "fast", args.repeat, args.warmup),
+        }
         (full / "baseline").mkdir()
         rows = {"allocations": runs["fast"]["counts"]["allocations"]}
         (full / "baseline" / "rows.json").write_text(json.dumps(rows))
         runs["baseline"] = _run("baseline", full / "in", full / "baseline", args.repeat, args.warmup)
         runs["fast_small"] = _run("fast", part / "in", part / "fast", args.repeat, args.warmup)
         runs["simple_small"] = _run("simple", part / "in", part / "simple", args.repeat, args.warmup)
-        runs["ledger_fast_small"] = _run("ledger_fast", part / "in", part / "ledger_fast", args.repeat,
-                                         args.warmup)
+        runs["ledger_fast_small"] = _run(
+            "ledger_fast", part / "in", part / "ledger_fast", args.repeat, args.warmup
+        )
         if not _digest(part / "fast") == _digest(part / "simple") == _digest(part / "ledger_fast"):
             raise SystemExit("the fast and simple outputs differ on the fraction")
         _write_results(args, runs, small_imports, small_exports)
@@ -404,15 +565,22 @@ def _main_units(args: argparse.Namespace) -> None:
         generate_units(work / "in", args.imports, args.exports, args.seed)
         print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
         os.sync()
-        runs = {name: _run(name, work / "in", work / name.replace(":", "_"), args.repeat, args.warmup)
-                for name in ("fast", "cli", "cli:partitioned")}
+        runs = {
+            name: _run(name, work / "in", work / name.replace(":", "_"), args.repeat, args.warmup)
+            for name in ("fast", "cli", "cli:partitioned")
+        }
         (work / "baseline").mkdir()
-        (work / "baseline" / "rows.json").write_text(json.dumps(
-            {"allocations": runs["fast"]["counts"]["allocations"]}))
+        (work / "baseline" / "rows.json").write_text(
+            json.dumps({"allocations": runs["fast"]["counts"]["allocations"]})
+        )
         runs["baseline"] = _run("baseline", work / "in", work / "baseline", args.repeat, args.warmup)
         runs["simple"] = _run("simple", work / "in", work / "simple", 1, 0)
-        same = _digest(work / "fast") == _digest(work / "simple") == _digest(work / "cli") \
+        same = (
+            _digest(work / "fast")
+            == _digest(work / "simple")
+            == _digest(work / "cli")
             == _digest(work / "cli_partitioned")
+        )
         if not same:
             raise SystemExit("the outputs differ")
         _write_units_results(args, runs)
@@ -423,15 +591,19 @@ def _main_units(args: argparse.Namespace) -> None:
 def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]]) -> None:
     size = f"{args.imports:,} × {args.exports:,}"
     simple, baseline = runs["simple"], runs["baseline"]
-    command = (f"python3 benchmarks/bench_discharge.py --data units --imports {args.imports} "
-               f"--exports {args.exports} --repeat {args.repeat} --warmup {args.warmup}")
+    command = (
+        f"python3 benchmarks/bench_discharge.py --data units --imports {args.imports} "
+        f"--exports {args.exports} --repeat {args.repeat} --warmup {args.warmup}"
+    )
 
     def row(label: str, report: dict[str, Any]) -> str:
         phases = ", ".join(f"{k} {v:.1f}" for k, v in report["phases"].items())
         walls = " / ".join(f"{wall:.1f}" for wall in report["walls"])
         wall = report["wall_s"]
-        return (f"| {label} | {wall:.1f} | {walls} | {phases} | {report['peak_rss_mb']:,} | "
-                f"{simple['wall_s'] / wall:.1f}× | {wall / baseline['wall_s']:.1f}× |")
+        return (
+            f"| {label} | {wall:.1f} | {walls} | {phases} | {report['peak_rss_mb']:,} | "
+            f"{simple['wall_s'] / wall:.1f}× | {wall / baseline['wall_s']:.1f}× |"
+        )
 
     lines = [
         f"## Ledger written in other units ({size}; `--data units`)",
@@ -443,8 +615,11 @@ def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any
         "",
         "| variant | wall s (median) | runs (s) | phases (s) | peak MB | vs simple | vs baseline |",
         "| --- | ---: | --- | --- | ---: | ---: | ---: |",
-        row("`immex discharge` (process start, fingerprint, warnings, run.json; engine "
-            f"{runs['cli'].get('engine', '?')})", runs["cli"]),
+        row(
+            "`immex discharge` (process start, fingerprint, warnings, run.json; engine "
+            f"{runs['cli'].get('engine', '?')})",
+            runs["cli"],
+        ),
         row("`immex discharge --engine partitioned`", runs["cli:partitioned"]),
         row("fast, in process: read_ledger_frames → discharge_frames → write", runs["fast"]),
         row("baseline: Polars reads the inputs, writes an allocations-sized CSV", baseline),
@@ -457,11 +632,15 @@ def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any
     print("\n".join(lines))
 
 
-def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], small_imports: int,
-                   small_exports: int) -> None:
+def _write_results(
+    args: argparse.Namespace, runs: dict[str, dict[str, Any]], small_imports: int, small_exports: int
+) -> None:
     fast, few, baseline = runs["fast"], runs["fast_few"], runs["baseline"]
-    fast_small, simple_small, ledger_fast_small = runs["fast_small"], runs["simple_small"], \
-        runs["ledger_fast_small"]
+    fast_small, simple_small, ledger_fast_small = (
+        runs["fast_small"],
+        runs["simple_small"],
+        runs["ledger_fast_small"],
+    )
     scale = (args.imports + args.exports) / (small_imports + small_exports)
     simple_wall = simple_small["wall_s"] * scale
     simple_discharge = simple_small["phases"]["discharge"] * scale
@@ -474,14 +653,18 @@ def _write_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], sm
 
     def row(label: str, at: str, report: dict[str, Any]) -> str:
         runs = " / ".join(f"{wall:.1f}" for wall in report["walls"])
-        return (f"| {label} | {at} | {report['wall_s']:.1f} | {runs} | {phases(report)} | "
-                f"{report['peak_rss_mb']:,} | {report['counts']['allocations']:,} |")
+        return (
+            f"| {label} | {at} | {report['wall_s']:.1f} | {runs} | {phases(report)} | "
+            f"{report['peak_rss_mb']:,} | {report['counts']['allocations']:,} |"
+        )
 
     full, small = size(args.imports, args.exports), size(small_imports, small_exports)
-    command = (f"python3 benchmarks/bench_discharge.py --imports {args.imports} --exports {args.exports}"
-               + (f" --simple-fraction {args.simple_fraction}" if args.simple_fraction != 0.1 else "")
-               + (f" --repeat {args.repeat}" if args.repeat != 3 else "")
-               + (f" --warmup {args.warmup}" if args.warmup != 1 else ""))
+    command = (
+        f"python3 benchmarks/bench_discharge.py --imports {args.imports} --exports {args.exports}"
+        + (f" --simple-fraction {args.simple_fraction}" if args.simple_fraction != 0.1 else "")
+        + (f" --repeat {args.repeat}" if args.repeat != 3 else "")
+        + (f" --warmup {args.warmup}" if args.warmup != 1 else "")
+    )
     end_to_end = simple_small["wall_s"] / fast_small["wall_s"]
     discharge_only = simple_small["phases"]["discharge"] / max(fast_small["phases"]["discharge"], 0.01)
     lines = [

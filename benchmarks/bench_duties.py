@@ -52,14 +52,28 @@ def make_pedimentos(n_partidas: int, per_pedimento: int, rng: random.Random) -> 
                 pref = Preference("TMEC", Decimal(0), certificate="C")
             elif roll < 0.2:
                 pref = Preference("PROSEC", Decimal("0.05"), sector="II")
-            lines.append(PedimentoLine(j + 1, "8504.40.99",
-                                       Decimal(rng.randrange(1, 10**7)) / 100,
-                                       rng.choice(RATES), pref, Decimal(0), Decimal("0.16")))
-        cases.append(PedimentoCase(
-            clave, dt.date(2026, 1, 1) + dt.timedelta(days=p % 365),  # type: ignore[arg-type]
-            Decimal(rng.randrange(160000, 210000)) / 10000,
-            Incrementables(Decimal(rng.randrange(0, 500000)) / 100), Decimal("0.16"),
-            Company(True, rng.choice([None, "AAA"]), False), tuple(lines)))
+            lines.append(
+                PedimentoLine(
+                    j + 1,
+                    "8504.40.99",
+                    Decimal(rng.randrange(1, 10**7)) / 100,
+                    rng.choice(RATES),
+                    pref,
+                    Decimal(0),
+                    Decimal("0.16"),
+                )
+            )
+        cases.append(
+            PedimentoCase(
+                clave,
+                dt.date(2026, 1, 1) + dt.timedelta(days=p % 365),  # type: ignore[arg-type]
+                Decimal(rng.randrange(160000, 210000)) / 10000,
+                Incrementables(Decimal(rng.randrange(0, 500000)) / 100),
+                Decimal("0.16"),
+                Company(True, rng.choice([None, "AAA"]), False),
+                tuple(lines),
+            )
+        )
     return cases
 
 
@@ -81,9 +95,12 @@ def bench_pedimentos(n_partidas: int, sample: int, rng: random.Random) -> list[s
         assert dta is not None
         simple.append(compute_pedimento(case, dta, rules))
     simple_s = time.perf_counter() - start
-    same = all(f.by_code == s.by_code and f.cash == s.cash and
-               f.customs_values == [ln.customs_value for ln in s.lines]
-               for f, s in zip(fast, simple, strict=False))
+    same = all(
+        f.by_code == s.by_code
+        and f.cash == s.cash
+        and f.customs_values == [ln.customs_value for ln in s.lines]
+        for f, s in zip(fast, simple, strict=False)
+    )
     sample_lines = len(picked) * 10
     per_line_simple = simple_s / sample_lines
     return [
@@ -102,15 +119,16 @@ def bench_art25(n_alloc: int, per_export: int, sample: int, rng: random.Random) 
     nprng = np.random.default_rng(rng.randrange(2**32))
     export_index = np.repeat(np.arange(n_exports, dtype=np.int64), per_export)
     value_cents = nprng.integers(0, 10**9, size=n_alloc, dtype=np.int64)
-    rate_micros = nprng.choice(np.array([0, 50_000, 100_000, 150_000, 200_000], dtype=np.int64),
-                               size=n_alloc)
+    rate_micros = nprng.choice(np.array([0, 50_000, 100_000, 150_000, 200_000], dtype=np.int64), size=n_alloc)
     originating = nprng.random(n_alloc) < 0.3
-    foreign_cents = np.where(nprng.random(n_exports) < 0.2, -1,
-                             nprng.integers(0, 10**8, size=n_exports, dtype=np.int64))
+    foreign_cents = np.where(
+        nprng.random(n_exports) < 0.2, -1, nprng.integers(0, 10**8, size=n_exports, dtype=np.int64)
+    )
     foreign_fx = nprng.integers(160000, 210000, size=n_exports, dtype=np.int64)
     start = time.perf_counter()
-    cols = art25_by_export(export_index, value_cents, rate_micros, originating, n_exports,
-                           foreign_cents, foreign_fx)
+    cols = art25_by_export(
+        export_index, value_cents, rate_micros, originating, n_exports, foreign_cents, foreign_fx
+    )
     fast_s = time.perf_counter() - start
 
     n_sample = max(1, sample // per_export)
@@ -118,19 +136,28 @@ def bench_art25(n_alloc: int, per_export: int, sample: int, rng: random.Random) 
     cases = []
     for e in range(n_sample):
         rows = range(e * per_export, (e + 1) * per_export)
-        materials = tuple(Material(i, "x", Decimal(int(value_cents[i])) / 100,
-                                   bool(originating[i]), Decimal(int(rate_micros[i])) / 10**6)
-                          for i in rows)
-        duty = (None if foreign_cents[e] < 0 else
-                ForeignDuty(Decimal(int(foreign_cents[e])) / 100,
-                            Decimal(int(foreign_fx[e])) / 10**4))
-        cases.append(Tmec25Case(ExportOperation(None, dt.date(2026, 3, 1), "RT", "US"), duty,
-                                materials))
+        materials = tuple(
+            Material(
+                i,
+                "x",
+                Decimal(int(value_cents[i])) / 100,
+                bool(originating[i]),
+                Decimal(int(rate_micros[i])) / 10**6,
+            )
+            for i in rows
+        )
+        duty = (
+            None
+            if foreign_cents[e] < 0
+            else ForeignDuty(Decimal(int(foreign_cents[e])) / 100, Decimal(int(foreign_fx[e])) / 10**4)
+        )
+        cases.append(Tmec25Case(ExportOperation(None, dt.date(2026, 3, 1), "RT", "US"), duty, materials))
     start = time.perf_counter()
     results = [compute_tmec25(case, resolved, rules) for case in cases]
     simple_s = time.perf_counter() - start
-    same = ([r.payable for r in results] == cols.payable[:n_sample].tolist()
-            and [r.mexican_igi for r in results] == cols.mexican_igi[:n_sample].tolist())
+    same = [r.payable for r in results] == cols.payable[:n_sample].tolist() and [
+        r.mexican_igi for r in results
+    ] == cols.mexican_igi[:n_sample].tolist()
     per_alloc = simple_s / (n_sample * per_export)
     return [
         f"| T-MEC Art. 2.5, NumPy fixed-point engine | {n_alloc:,} allocations "
@@ -146,12 +173,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partidas", type=int, default=100_000)
     parser.add_argument("--allocations", type=int, default=1_000_000)
-    parser.add_argument("--sample", type=int, default=20_000,
-                        help="partidas / allocations run through the simple engine")
+    parser.add_argument(
+        "--sample", type=int, default=20_000, help="partidas / allocations run through the simple engine"
+    )
     args = parser.parse_args()
     rng = random.Random(20261123)
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}, {platform.system()}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}, {platform.system()}"
+    )
     print("| what | size | time | per item |")
     print("| --- | --- | --- | --- |")
     for line in bench_pedimentos(args.partidas, args.sample, rng):

@@ -16,11 +16,17 @@ ORDER = ("discharge", "origin", "duties", "datastage", "compulsa")
 
 
 def main() -> None:
-    parts = sorted((HERE / "results").glob("*.md"), key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER
-                                                                  else len(ORDER), p.stem))
-    text = ["# Benchmark results", "",
-            "Latest run of each benchmark on the project's 2-core machine. Each section names the",
-            "command that produced it; `python3 benchmarks/merge_results.py` rebuilds this file.", ""]
+    parts = sorted(
+        (HERE / "results").glob("*.md"),
+        key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem),
+    )
+    text = [
+        "# Benchmark results",
+        "",
+        "Latest run of each benchmark on the project's 2-core machine. Each section names the",
+        "command that produced it; `python3 benchmarks/merge_results.py` rebuilds this file.",
+        "",
+    ]
     for path in parts:
         body = path.read_text(encoding="utf-8").strip()
         if body.startswith("# "):

@@ -61,19 +61,49 @@ def pg_server_url() -> Iterator[str]:
     datadir = workdir / "data"
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    subprocess.run(_as_postgres_user([str(bindir / "initdb"), "-D", str(datadir), "-U", "immex",
-                                      "--auth=trust", "-E", "UTF8", "--no-locale"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "immex",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
     opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir} -c fsync=off"
-    subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts,
-                                      "-l", str(workdir / "log"), "-w", "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                opts,
+                "-l",
+                str(workdir / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://immex@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate",
-                                          "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -60,8 +60,13 @@ def _counts(steps: list[tuple[str, int | None, str, int]]) -> dict[str, tuple[st
 
 
 def test_bars_show_sizes_counts_and_no_count_for_a_step_of_unknown_size() -> None:
-    shown = _counts([("validating", 3_000_000, "bytes", 1_500_000), ("storing", 12_000, "rows", 4_000),
-                     ("committing", None, "", 0)])
+    shown = _counts(
+        [
+            ("validating", 3_000_000, "bytes", 1_500_000),
+            ("storing", 12_000, "rows", 4_000),
+            ("committing", None, "", 0),
+        ]
+    )
     assert shown == {
         "validating": ("1.5 MB/3.0 MB", False),  # stopped half way: not drawn as complete
         "storing": ("4,000/12,000 rows", False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -47,5 +48,5 @@ def api_schema(admin_api: Api) -> schemathesis.BaseSchema:
 
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_operation_answers_500(case: schemathesis.Case, admin_api: Api) -> None:
+def test_no_operation_answers_500(case: schemathesis.Case[Any], admin_api: Api) -> None:
     case.call_and_validate(headers=admin_api.auth("admin"), checks=[not_a_server_error])

@@ -62,27 +62,70 @@ def stage_entries(stage: Stage) -> dict[str, list[str]]:
     entries: dict[str, list[str]] = {t: ["|".join(LAYOUTS[t]) + "\r\n"] for t in ("501", "506", "551")}
     for p in stage.pedimentos:
         key = {"Patente": p.patente, "Pedimento": p.pedimento, "SeccionAduanera": p.seccion}
-        entries["501"].append(_line("501", {**key, "TipoOperacion": p.tipo_operacion,
-                                            "ClaveDocumento": p.clave, "TipoPedimento": p.tipo_pedimento,
-                                            "FechaPagoReal": p.fecha_pago_real}))
+        entries["501"].append(
+            _line(
+                "501",
+                {
+                    **key,
+                    "TipoOperacion": p.tipo_operacion,
+                    "ClaveDocumento": p.clave,
+                    "TipoPedimento": p.tipo_pedimento,
+                    "FechaPagoReal": p.fecha_pago_real,
+                },
+            )
+        )
         for tipo_fecha, fecha in (("1", p.fecha_entrada), ("2", p.fecha_pago)):
             if fecha is not None:
-                entries["506"].append(_line("506", {**key, "TipoFecha": tipo_fecha, "FechaOperacion": fecha,
-                                                    "FechaValidacionPagoR": p.fecha_pago_real}))
+                entries["506"].append(
+                    _line(
+                        "506",
+                        {
+                            **key,
+                            "TipoFecha": tipo_fecha,
+                            "FechaOperacion": fecha,
+                            "FechaValidacionPagoR": p.fecha_pago_real,
+                        },
+                    )
+                )
     for q in stage.partidas:
         p = q.ped
-        entries["551"].append(_line("551", {
-            "Patente": p.patente, "Pedimento": p.pedimento, "SeccionAduanera": p.seccion,
-            "Fraccion": q.fraccion, "SecuenciaFraccion": str(q.secuencia), "SubdivisionFraccion": q.nico,
-            "DescripcionMercancia": q.descripcion, "ValorDolares": q.valor,
-            "CantidadUMComercial": q.cantidad, "UnidadMedidaComercial": q.unidad,
-            "PaisOrigenDestino": q.pais, "TipoOperacion": p.tipo_operacion, "ClaveDocumento": p.clave,
-            "FechaPagoReal": p.fecha_pago_real}))
+        entries["551"].append(
+            _line(
+                "551",
+                {
+                    "Patente": p.patente,
+                    "Pedimento": p.pedimento,
+                    "SeccionAduanera": p.seccion,
+                    "Fraccion": q.fraccion,
+                    "SecuenciaFraccion": str(q.secuencia),
+                    "SubdivisionFraccion": q.nico,
+                    "DescripcionMercancia": q.descripcion,
+                    "ValorDolares": q.valor,
+                    "CantidadUMComercial": q.cantidad,
+                    "UnidadMedidaComercial": q.unidad,
+                    "PaisOrigenDestino": q.pais,
+                    "TipoOperacion": p.tipo_operacion,
+                    "ClaveDocumento": p.clave,
+                    "FechaPagoReal": p.fecha_pago_real,
+                },
+            )
+        )
     if stage.resumen is not None:
-        entries["Resumen"] = ["|".join(LAYOUTS["Resumen"]) + "\r\n", _line("Resumen", {
-            "Folio": "7300001", "RFCoPatenteAduanal": "MAQ950101AB1", "Fecha_Inicial": stage.resumen[0],
-            "Fecha_Final": stage.resumen[1], "Fecha_Ejecucion": "2026-02-02",
-            "Total_Fracciones": str(len(stage.partidas)), "Total_Contribuciones": "0"})]
+        entries["Resumen"] = [
+            "|".join(LAYOUTS["Resumen"]) + "\r\n",
+            _line(
+                "Resumen",
+                {
+                    "Folio": "7300001",
+                    "RFCoPatenteAduanal": "MAQ950101AB1",
+                    "Fecha_Inicial": stage.resumen[0],
+                    "Fecha_Final": stage.resumen[1],
+                    "Fecha_Ejecucion": "2026-02-02",
+                    "Total_Fracciones": str(len(stage.partidas)),
+                    "Total_Contribuciones": "0",
+                },
+            ),
+        ]
     return entries
 
 
@@ -95,10 +138,30 @@ def write_stage(path: Path, stage: Stage, extra: Mapping[str, Sequence[str]] | N
     return path
 
 
-IMPORT_COLUMNS = ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd",
-                  "country_of_origin", "hs")
-EXPORT_COLUMNS = ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom", "unit_value_usd",
-                  "destination_country", "hs")
+IMPORT_COLUMNS = (
+    "pedimento",
+    "line",
+    "clave",
+    "cleared_on",
+    "part",
+    "qty",
+    "uom",
+    "unit_value_usd",
+    "country_of_origin",
+    "hs",
+)
+EXPORT_COLUMNS = (
+    "pedimento",
+    "line",
+    "clave",
+    "cleared_on",
+    "product",
+    "qty",
+    "uom",
+    "unit_value_usd",
+    "destination_country",
+    "hs",
+)
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> Path:
@@ -111,10 +174,14 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, st
     return path
 
 
-def write_ledger(folder: Path, imports: Iterable[Mapping[str, str]] = (),
-                 exports: Iterable[Mapping[str, str]] = (), parts: Iterable[Mapping[str, str]] | None = None,
-                 conversions: Iterable[Mapping[str, str]] | None = None,
-                 overrides: Iterable[Mapping[str, str]] | None = None) -> Path:
+def write_ledger(
+    folder: Path,
+    imports: Iterable[Mapping[str, str]] = (),
+    exports: Iterable[Mapping[str, str]] = (),
+    parts: Iterable[Mapping[str, str]] | None = None,
+    conversions: Iterable[Mapping[str, str]] | None = None,
+    overrides: Iterable[Mapping[str, str]] | None = None,
+) -> Path:
     write_csv(folder / "imports.csv", IMPORT_COLUMNS, imports)
     write_csv(folder / "exports.csv", EXPORT_COLUMNS, exports)
     if parts is not None:
@@ -128,10 +195,18 @@ def write_ledger(folder: Path, imports: Iterable[Mapping[str, str]] = (),
 
 def import_row(par: Par, **changes: str) -> dict[str, str]:
     """The ledger import row that matches a Data Stage partida exactly."""
-    row = {"pedimento": par.ped.number, "line": str(par.secuencia), "clave": par.ped.clave,
-           "cleared_on": (par.ped.fecha_pago or par.ped.fecha_pago_real[:10]), "part": f"P{par.secuencia}",
-           "qty": par.cantidad, "uom": par.unidad, "unit_value_usd": "", "country_of_origin": par.pais,
-           "hs": par.fraccion + par.nico}
+    row = {
+        "pedimento": par.ped.number,
+        "line": str(par.secuencia),
+        "clave": par.ped.clave,
+        "cleared_on": (par.ped.fecha_pago or par.ped.fecha_pago_real[:10]),
+        "part": f"P{par.secuencia}",
+        "qty": par.cantidad,
+        "uom": par.unidad,
+        "unit_value_usd": "",
+        "country_of_origin": par.pais,
+        "hs": par.fraccion + par.nico,
+    }
     row.update(changes)
     return row
 

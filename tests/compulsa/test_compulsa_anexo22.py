@@ -19,25 +19,33 @@ def test_valid_pedimento_numbers_pass(number: str) -> None:
     assert anexo22.validate_pedimento_number(number) is None
 
 
-@pytest.mark.parametrize(("number", "fragment"), [
-    ("24473456400012", "has 14 digits"),
-    ("2447345640001234", "has 16 digits"),
-    ("2447345640001x3", "must be digits"),
-    ("", "must be digits"),
-    ("240034564000123", "aduana 00"),
-    ("249934564000123", "aduana 99"),
-    ("244700004000123", "patente 0000"),
-    ("244734564000000", "consecutive 000000"),
-])
+@pytest.mark.parametrize(
+    ("number", "fragment"),
+    [
+        ("24473456400012", "has 14 digits"),
+        ("2447345640001234", "has 16 digits"),
+        ("2447345640001x3", "must be digits"),
+        ("", "must be digits"),
+        ("240034564000123", "aduana 00"),
+        ("249934564000123", "aduana 99"),
+        ("244700004000123", "patente 0000"),
+        ("244734564000000", "consecutive 000000"),
+    ],
+)
 def test_invalid_pedimento_numbers_say_why(number: str, fragment: str) -> None:
     message = anexo22.validate_pedimento_number(number)
     assert message is not None and fragment in message
 
 
-@given(st.sampled_from(sorted(catalogs.aduanas().entries)),
-       st.integers(1, 9999), st.integers(0, 9), st.integers(1, 999999))
-def test_every_well_formed_number_of_a_listed_aduana_is_valid(aduana: str, patente: int, year: int,
-                                                             consecutive: int) -> None:
+@given(
+    st.sampled_from(sorted(catalogs.aduanas().entries)),
+    st.integers(1, 9999),
+    st.integers(0, 9),
+    st.integers(1, 999999),
+)
+def test_every_well_formed_number_of_a_listed_aduana_is_valid(
+    aduana: str, patente: int, year: int, consecutive: int
+) -> None:
     number = f"25{aduana}{patente:04d}{year}{consecutive:06d}"
     assert anexo22.validate_pedimento_number(number) is None
 
@@ -56,8 +64,27 @@ def test_clave_outside_the_catalog_validity_is_reported() -> None:
 
 
 def test_catalog_codes_from_anexo22_reference_are_present() -> None:
-    for clave in ("IN", "AF", "RT", "V1", "V5", "F4", "F5", "A1", "A3", "BM", "BO", "H1", "H8", "I1",
-                  "K1", "CT", "R1", "F2", "F3"):
+    for clave in (
+        "IN",
+        "AF",
+        "RT",
+        "V1",
+        "V5",
+        "F4",
+        "F5",
+        "A1",
+        "A3",
+        "BM",
+        "BO",
+        "H1",
+        "H8",
+        "I1",
+        "K1",
+        "CT",
+        "R1",
+        "F2",
+        "F3",
+    ):
         assert catalogs.claves_pedimento().get(clave) is not None, clave
     assert set(catalogs.unidades().entries) == {str(n) for n in range(1, 23)}
     assert catalogs.formas_pago().get("21") is not None
@@ -108,11 +135,13 @@ def test_unit_names_follow_the_contract_table() -> None:
 
 # --------------------------------------------------------------------------- tariff and Data Stage records
 
-TARIFF = anexo22.tariff_index([
-    ("85423901", "00", dt.date(2020, 12, 28), dt.date(2022, 12, 11)),
-    ("85423999", "00", dt.date(2022, 12, 12), None),
-    ("85423999", "01", dt.date(2022, 12, 12), None),
-])
+TARIFF = anexo22.tariff_index(
+    [
+        ("85423901", "00", dt.date(2020, 12, 28), dt.date(2022, 12, 11)),
+        ("85423999", "00", dt.date(2022, 12, 12), None),
+        ("85423999", "01", dt.date(2022, 12, 12), None),
+    ]
+)
 
 
 def test_fraccion_must_be_in_the_tariff_on_the_date() -> None:
@@ -126,12 +155,12 @@ def test_fraccion_must_be_in_the_tariff_on_the_date() -> None:
 
 def test_current_catalog_codes_of_issue_14_are_present() -> None:
     """Codes a real, accepted Data Stage carries that the 2011-era lists lacked (RGCE 2024 edition)."""
-    assert catalogs.aduanas().get("85") is not None   # AIFA
+    assert catalogs.aduanas().get("85") is not None  # AIFA
     assert anexo22.validate_aduana_seccion("850") is None
     assert anexo22.validate_pedimento_number("26 85 3921 6000123") is None
     for code in ("SO", "EO", "PO", "GI", "TA", "FC", "DI", "AP"):
         assert anexo22.validate_identificador(code, DAY) is None, code
-    assert anexo22.validate_identificador("CA", dt.date(2025, 1, 2)) is not None   # added 2025-04
+    assert anexo22.validate_identificador("CA", dt.date(2025, 1, 2)) is not None  # added 2025-04
     assert anexo22.validate_identificador("CA", dt.date(2025, 6, 2)) is None
     assert anexo22.validate_clave("G9", DAY) is None
     assert anexo22.validate_contribucion("33", DAY) is None
@@ -152,8 +181,9 @@ def test_an_older_tarifa_without_end_date_never_judges_a_later_date() -> None:
     only_2020 = anexo22.tariff_index([("85423901", "00", dt.date(2020, 12, 28), None)])
     assert anexo22.validate_fraccion("85171300", "00", dt.date(2026, 1, 10), only_2020) is None
     assert anexo22.validate_fraccion("99999901", "00", dt.date(2021, 1, 10), only_2020) is not None
-    both = anexo22.tariff_index([("85423901", "00", dt.date(2020, 12, 28), None),
-                                 ("85171300", "00", dt.date(2026, 1, 1), None)])
+    both = anexo22.tariff_index(
+        [("85423901", "00", dt.date(2020, 12, 28), None), ("85171300", "00", dt.date(2026, 1, 1), None)]
+    )
     assert anexo22.validate_fraccion("85171300", "00", dt.date(2026, 1, 10), both) is None
     gone = anexo22.validate_fraccion("85423901", "00", dt.date(2026, 1, 10), both)
     assert gone is not None and "LIGIE 2022" in gone
@@ -162,11 +192,14 @@ def test_an_older_tarifa_without_end_date_never_judges_a_later_date() -> None:
     assert anexo22.validate_fraccion("85423901", "00", dt.date(2023, 6, 1), both) is None
 
 
-@given(st.sampled_from(["85171300", "85444299", "73181599"]),
-       st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)))
+@given(
+    st.sampled_from(["85171300", "85444299", "73181599"]),
+    st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)),
+)
 def test_a_fraccion_of_the_tarifa_in_force_is_never_reported(fraccion: str, day: dt.date) -> None:
-    tariff = anexo22.tariff_index([(f, "00", dt.date(2026, 1, 1), None)
-                                   for f in ("85171300", "85444299", "73181599")])
+    tariff = anexo22.tariff_index(
+        [(f, "00", dt.date(2026, 1, 1), None) for f in ("85171300", "85444299", "73181599")]
+    )
     assert anexo22.validate_fraccion(fraccion, "00", day, tariff) is None
     assert anexo22.validate_fraccion(fraccion, "", day, tariff) is None
 
@@ -179,9 +212,15 @@ def test_transit_and_global_complementario_generic_fracciones_are_understood() -
     assert anexo22.validate_fraccion("99999999", "", on, tariff, "GC") is None
     wrong = anexo22.validate_fraccion("00000000", "00", on, tariff, "IN")
     assert wrong is not None and "T3" in wrong and "clave IN" in wrong
-    transit = {"Fraccion": "00000000", "SubdivisionFraccion": "", "UnidadMedidaComercial": "1",
-               "UnidadMedidaTarifa": "", "PaisOrigenDestino": "USA", "ClaveDocumento": "T3",
-               "FechaPagoReal": "2026-01-10 10:00:00"}
+    transit = {
+        "Fraccion": "00000000",
+        "SubdivisionFraccion": "",
+        "UnidadMedidaComercial": "1",
+        "UnidadMedidaTarifa": "",
+        "PaisOrigenDestino": "USA",
+        "ClaveDocumento": "T3",
+        "FechaPagoReal": "2026-01-10 10:00:00",
+    }
     assert anexo22.check_record("551", transit, tariff) == []
 
 
@@ -193,18 +232,35 @@ def test_fraccion_not_checked_without_data_or_before_it_or_with_six_digits() -> 
 
 
 def test_data_stage_records_are_checked_field_by_field() -> None:
-    good_501 = {"Patente": "3921", "Pedimento": "6000001", "SeccionAduanera": "070",
-                "SeccionAduaneraEntrada": "070", "ClaveDocumento": "IN",
-                "FechaPagoReal": "2026-01-10 10:00:00"}
+    good_501 = {
+        "Patente": "3921",
+        "Pedimento": "6000001",
+        "SeccionAduanera": "070",
+        "SeccionAduaneraEntrada": "070",
+        "ClaveDocumento": "IN",
+        "FechaPagoReal": "2026-01-10 10:00:00",
+    }
     assert anexo22.check_record("501", good_501) == []
     bad_501 = {**good_501, "SeccionAduanera": "990", "ClaveDocumento": "ZZ", "Patente": "0"}
     assert [name for name, _ in anexo22.check_record("501", bad_501)] == [
-        "Pedimento", "SeccionAduanera", "Patente", "ClaveDocumento"]
-    partida = {"Fraccion": "85423999", "SubdivisionFraccion": "07", "UnidadMedidaComercial": "6",
-               "UnidadMedidaTarifa": "", "PaisOrigenDestino": "CHN", "PaisCompradorVendedor": "XXX",
-               "FechaPagoReal": "2026-01-10 10:00:00"}
+        "Pedimento",
+        "SeccionAduanera",
+        "Patente",
+        "ClaveDocumento",
+    ]
+    partida = {
+        "Fraccion": "85423999",
+        "SubdivisionFraccion": "07",
+        "UnidadMedidaComercial": "6",
+        "UnidadMedidaTarifa": "",
+        "PaisOrigenDestino": "CHN",
+        "PaisCompradorVendedor": "XXX",
+        "FechaPagoReal": "2026-01-10 10:00:00",
+    }
     assert [name for name, _ in anexo22.check_record("551", partida, TARIFF)] == [
-        "Fraccion", "PaisCompradorVendedor"]
+        "Fraccion",
+        "PaisCompradorVendedor",
+    ]
     contribution = {"ClaveContribucion": "6", "FormaPago": "1", "FechaPagoReal": "2026-01-10 10:00:00"}
     assert [name for name, _ in anexo22.check_record("557", contribution)] == ["FormaPago"]
     assert anexo22.check_record("507", {"ClaveCaso": "PC", "FechaValidacionPagoR": "2026-01-10"}) == []

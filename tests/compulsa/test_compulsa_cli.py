@@ -33,8 +33,19 @@ ERRORS_HEADER = "file,row,column,message"
 
 
 def compulsa(tmp_path: Path, *extra: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--input",
-                                 str(tmp_path / "ledger"), "--output", str(tmp_path / "out"), *extra])
+    result = runner.invoke(
+        app,
+        [
+            "compulsa",
+            "--datastage",
+            str(tmp_path / "ds.zip"),
+            "--input",
+            str(tmp_path / "ledger"),
+            "--output",
+            str(tmp_path / "out"),
+            *extra,
+        ],
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -51,8 +62,10 @@ def test_compulsa_writes_differences_workbook_and_pdf(tmp_path: Path) -> None:
     assert code == 0
     assert "2 differences" in out
     rows = read_differences(tmp_path / "out" / "differences.csv")
-    assert [(r["field"], r["kind"]) for r in rows] == [("qty", "mismatch"),
-                                                       ("pedimento", "missing_in_ledger")]
+    assert [(r["field"], r["kind"]) for r in rows] == [
+        ("qty", "mismatch"),
+        ("pedimento", "missing_in_ledger"),
+    ]
     book = load_workbook(tmp_path / "out" / "compulsa.xlsx", read_only=True)
     assert book.sheetnames[0] == "Summary" and "Missing in ledger" in book.sheetnames
     missing = list(book["Missing in ledger"].iter_rows(values_only=True))
@@ -94,8 +107,9 @@ def _bad_ledger_case(tmp_path: Path, case: str) -> list[tuple[str, str, str]]:
         return [("imports.csv", "", "")]
     if case == "missing column":
         write_csv(folder / "imports.csv", ("pedimento", "line", "clave", "cleared_on", "part", "qty"), [good])
-        write_csv(folder / "exports.csv",
-                  ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"), [])
+        write_csv(
+            folder / "exports.csv", ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"), []
+        )
         return [("imports.csv", "1", "uom")]
     rows = {
         "pedimento": {"pedimento": "26 07 3921 600000"},
@@ -141,11 +155,29 @@ def _bad_ledger_case(tmp_path: Path, case: str) -> list[tuple[str, str, str]]:
     return [("uom_apendice7.csv", "3", "uom")]
 
 
-LEDGER_CASES = ("missing imports.csv", "missing column", "pedimento", "line", "clave", "cleared_on", "part",
-                "qty", "unit_value_usd", "hs", "country_of_origin", "uom", "country of 4 letters",
-                "duplicate part on a partida", "pedimento in imports and exports",
-                "unknown part with parts.csv", "unit not convertible to the base unit", "bad part kind",
-                "bad conversion factor", "override code not in Apéndice 7", "override maps one name twice")
+LEDGER_CASES = (
+    "missing imports.csv",
+    "missing column",
+    "pedimento",
+    "line",
+    "clave",
+    "cleared_on",
+    "part",
+    "qty",
+    "unit_value_usd",
+    "hs",
+    "country_of_origin",
+    "uom",
+    "country of 4 letters",
+    "duplicate part on a partida",
+    "pedimento in imports and exports",
+    "unknown part with parts.csv",
+    "unit not convertible to the base unit",
+    "bad part kind",
+    "bad conversion factor",
+    "override code not in Apéndice 7",
+    "override maps one name twice",
+)
 
 
 @pytest.mark.parametrize("case", LEDGER_CASES)
@@ -226,8 +258,9 @@ def test_input_and_db_are_exclusive(tmp_path: Path) -> None:
     write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
     write_ledger(tmp_path / "ledger", [import_row(PAR)])
     assert compulsa(tmp_path, "--db", "sqlite:///x.db")[0] == 2
-    result = runner.invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--output",
-                                 str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--output", str(tmp_path / "out")]
+    )
     assert result.exit_code == 2
 
 
@@ -245,8 +278,18 @@ def test_ledger_as_xlsx_workbook(tmp_path: Path) -> None:
     exports = book.create_sheet("exports")
     exports.append(["pedimento", "line", "clave", "cleared_on", "product", "qty", "uom"])
     book.save(tmp_path / "ledger.xlsx")
-    result = runner.invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--input",
-                                 str(tmp_path / "ledger.xlsx"), "--output", str(tmp_path / "out")])
+    result = runner.invoke(
+        app,
+        [
+            "compulsa",
+            "--datastage",
+            str(tmp_path / "ds.zip"),
+            "--input",
+            str(tmp_path / "ledger.xlsx"),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert [r["field"] for r in read_differences(tmp_path / "out" / "differences.csv")] == ["qty"]
 
@@ -257,19 +300,43 @@ def test_ledger_as_xlsx_workbook(tmp_path: Path) -> None:
 def test_to_ledger_drafts_only_missing_pedimentos_with_the_part_left_to_fill(tmp_path: Path) -> None:
     other = Ped(pedimento="6000002", tipo_operacion="2", clave="RT", fecha_pago="2026-01-09")
     rect = Ped(pedimento="6000003", tipo_pedimento="2")
-    stage = Stage([PED, other, rect], [PAR, Par(other, secuencia=2, cantidad="3", valor="10.00"),
-                                       Par(rect, cantidad="0", valor="0")])
+    stage = Stage(
+        [PED, other, rect],
+        [PAR, Par(other, secuencia=2, cantidad="3", valor="10.00"), Par(rect, cantidad="0", valor="0")],
+    )
     write_stage(tmp_path / "ds.zip", stage)
     write_ledger(tmp_path / "ledger", [import_row(PAR)])
-    result = runner.invoke(app, ["to-ledger", "--datastage", str(tmp_path / "ds.zip"), "--input",
-                                 str(tmp_path / "ledger"), "--output", str(tmp_path / "draft")])
+    result = runner.invoke(
+        app,
+        [
+            "to-ledger",
+            "--datastage",
+            str(tmp_path / "ds.zip"),
+            "--input",
+            str(tmp_path / "ledger"),
+            "--output",
+            str(tmp_path / "draft"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "FILL" in result.stdout and "1 already in the ledger" in result.stdout
     exports = list(csv.DictReader((tmp_path / "draft" / "exports.csv").open(encoding="utf-8")))
-    assert exports == [{
-        "pedimento": other.number, "line": "2", "clave": "RT", "cleared_on": "2026-01-09", "product": "",
-        "qty": "3", "uom": "6", "unit_value_usd": "3.333", "destination_country": "CHN",
-        "hs": "8542390100", "datastage_description": "CIRCUITO INTEGRADO", "to_fill": "product"}]
+    assert exports == [
+        {
+            "pedimento": other.number,
+            "line": "2",
+            "clave": "RT",
+            "cleared_on": "2026-01-09",
+            "product": "",
+            "qty": "3",
+            "uom": "6",
+            "unit_value_usd": "3.333",
+            "destination_country": "CHN",
+            "hs": "8542390100",
+            "datastage_description": "CIRCUITO INTEGRADO",
+            "to_fill": "product",
+        }
+    ]
     imports = list(csv.DictReader((tmp_path / "draft" / "imports.csv").open(encoding="utf-8")))
     assert [(r["pedimento"], r["part"]) for r in imports] == [(rect.number, "")]
     assert "qty" in imports[0]["to_fill"] and "rectification" in imports[0]["to_fill"]
@@ -278,22 +345,25 @@ def test_to_ledger_drafts_only_missing_pedimentos_with_the_part_left_to_fill(tmp
 
 def test_to_ledger_without_a_ledger_drafts_everything(tmp_path: Path) -> None:
     write_stage(tmp_path / "ds.zip", Stage([PED], [PAR, Par(PED, secuencia=2)]))
-    result = runner.invoke(app, ["to-ledger", "--datastage", str(tmp_path / "ds.zip"), "--output",
-                                 str(tmp_path / "draft")])
+    result = runner.invoke(
+        app, ["to-ledger", "--datastage", str(tmp_path / "ds.zip"), "--output", str(tmp_path / "draft")]
+    )
     assert result.exit_code == 0
     header = (tmp_path / "draft" / "imports.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == ("pedimento,line,clave,cleared_on,part,qty,uom,unit_value_usd,country_of_origin,hs,"
-                      "datastage_description,to_fill")
+    assert header == (
+        "pedimento,line,clave,cleared_on,part,qty,uom,unit_value_usd,country_of_origin,hs,"
+        "datastage_description,to_fill"
+    )
     assert len((tmp_path / "draft" / "imports.csv").read_text(encoding="utf-8").splitlines()) == 3
 
 
 def test_to_ledger_invalid_zip_exits_2(tmp_path: Path) -> None:
     (tmp_path / "ds.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
-    result = runner.invoke(app, ["to-ledger", "--datastage", str(tmp_path / "ds.zip"), "--output",
-                                 str(tmp_path / "draft")])
+    result = runner.invoke(
+        app, ["to-ledger", "--datastage", str(tmp_path / "ds.zip"), "--output", str(tmp_path / "draft")]
+    )
     assert result.exit_code == 2
     assert "required entry" in result.stderr
-
 
 
 def test_ledger_file_in_windows_1252_is_read(tmp_path: Path) -> None:
@@ -321,17 +391,22 @@ def test_ledger_file_neither_utf8_nor_windows_1252_is_an_error(tmp_path: Path) -
 def test_anexo22_command_writes_findings(tmp_path: Path) -> None:
     bad = Ped(clave="ZZ")
     write_stage(tmp_path / "ds.zip", Stage([bad], [Par(bad, unidad="55", pais="XXX")]))
-    result = runner.invoke(app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output",
-                                 str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     with (tmp_path / "out" / "anexo22.csv").open(encoding="utf-8") as handle:
         found = {(r["file"], r["row"], r["column"]) for r in csv.DictReader(handle)}
-    assert {("7300001_501.asc", "2", "ClaveDocumento"), ("7300001_551.asc", "2", "UnidadMedidaComercial"),
-            ("7300001_551.asc", "2", "PaisOrigenDestino")} <= found
+    assert {
+        ("7300001_501.asc", "2", "ClaveDocumento"),
+        ("7300001_551.asc", "2", "UnidadMedidaComercial"),
+        ("7300001_551.asc", "2", "PaisOrigenDestino"),
+    } <= found
 
 
 def test_anexo22_command_invalid_zip_exits_2(tmp_path: Path) -> None:
     (tmp_path / "ds.zip").write_text("nope", encoding="utf-8")
-    result = runner.invoke(app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output",
-                                 str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["anexo22", "--datastage", str(tmp_path / "ds.zip"), "--output", str(tmp_path / "out")]
+    )
     assert result.exit_code == 2

@@ -20,8 +20,9 @@ def _stage(tmp_path: Path) -> Path:
 def test_compulsa_counts_the_partidas_compared_and_the_differences_written(tmp_path: Path) -> None:
     ledger = write_ledger(tmp_path / "ledger", [import_row(PARS[0], qty="99"), import_row(PARS[1])])
     recorder = Recorder()
-    result = run_compulsa(_stage(tmp_path), tmp_path / "out", input_dir=ledger, reports=False,
-                          progress=recorder)
+    result = run_compulsa(
+        _stage(tmp_path), tmp_path / "out", input_dir=ledger, reports=False, progress=recorder
+    )
     comparing = recorder.step("comparing the partidas")
     assert comparing.total == comparing.done == result.stage_partidas == len(PARS)
     written = recorder.step("writing differences.csv")

@@ -45,13 +45,27 @@ def test_compulsa_against_the_stored_ledger(tmp_path: Path, db_url: str) -> None
     other = Ped(pedimento="6000002")
     write_stage(tmp_path / "ds.zip", Stage([PED, other], [PAR, Par(other)]))
     parts = [{"part": "P1", "uom": "pcs", "kind": "raw", "hs": "8542.39.01", "country_of_origin": "CN"}]
-    write_ledger(tmp_path / "ledger", [import_row(PAR, uom="pcs", qty="40", hs="", country_of_origin="",
-                                                 unit_value_usd="2.5")], parts=parts)
+    write_ledger(
+        tmp_path / "ledger",
+        [import_row(PAR, uom="pcs", qty="40", hs="", country_of_origin="", unit_value_usd="2.5")],
+        parts=parts,
+    )
     store(tmp_path / "ledger", db_url)
     app = typer.Typer()
     datastage_compulsa.register(app)
-    result = CliRunner().invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--db", db_url,
-                                      "--output", str(tmp_path / "out"), "--no-reports"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compulsa",
+            "--datastage",
+            str(tmp_path / "ds.zip"),
+            "--db",
+            db_url,
+            "--output",
+            str(tmp_path / "out"),
+            "--no-reports",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = read_differences(tmp_path / "out" / "differences.csv")
     assert [(r["pedimento"], r["line"], r["field"], r["ledger"], r["datastage"]) for r in rows] == [
@@ -66,7 +80,19 @@ def test_unknown_company_is_an_input_error(tmp_path: Path, db_url: str) -> None:
     open_database(db_url).dispose()  # an existing store without that company (a missing store is refused)
     app = typer.Typer()
     datastage_compulsa.register(app)
-    result = CliRunner().invoke(app, ["compulsa", "--datastage", str(tmp_path / "ds.zip"), "--db", db_url,
-                                      "--company", "nobody", "--output", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compulsa",
+            "--datastage",
+            str(tmp_path / "ds.zip"),
+            "--db",
+            db_url,
+            "--company",
+            "nobody",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 2
     assert "company" in (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8")

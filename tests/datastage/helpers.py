@@ -19,15 +19,20 @@ def set_field(line: str, tipo: str, name: str, value: str) -> str:
     body = line.rstrip("\r\n")
     pieces = body.split("|")
     pieces[LAYOUTS[tipo].index(name)] = value
-    return "|".join(pieces) + line[len(body):]
+    return "|".join(pieces) + line[len(body) :]
 
 
 def field_of(line: str, tipo: str, name: str) -> str:
     return line.split("|")[LAYOUTS[tipo].index(name)].strip()
 
 
-def zip_of(tmp_path: Path, lines: dict[str, list[str]], name: str = "ds.zip",
-           spec: SynthSpec = SMALL, names: dict[str, str] | None = None) -> Path:
+def zip_of(
+    tmp_path: Path,
+    lines: dict[str, list[str]],
+    name: str = "ds.zip",
+    spec: SynthSpec = SMALL,
+    names: dict[str, str] | None = None,
+) -> Path:
     path = tmp_path / name
     write_zip(path, lines, spec, names)
     return path

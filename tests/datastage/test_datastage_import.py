@@ -35,8 +35,10 @@ def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
             result = {}
             for tipo, table in TABLES.items():
                 order = list(table.primary_key.columns)
-                result[tipo] = [tuple(str(v) if isinstance(v, Decimal) else v for v in row)
-                                for row in conn.execute(select(table).order_by(*order))]
+                result[tipo] = [
+                    tuple(str(v) if isinstance(v, Decimal) else v for v in row)
+                    for row in conn.execute(select(table).order_by(*order))
+                ]
             return result
     finally:
         engine.dispose()
@@ -59,9 +61,10 @@ def test_stored_pedimento_has_15_digit_number_and_fecha_de_pago(db_url: str, tmp
     engine = make_engine(db_url)
     with engine.connect() as conn:
         c = TABLES["501"].c
-        stored = {(r.patente, r.pedimento, r.seccion_aduanera): (r.numero, r.fecha_pago)
-                  for r in conn.execute(select(c.patente, c.pedimento, c.seccion_aduanera, c.numero,
-                                               c.fecha_pago))}
+        stored = {
+            (r.patente, r.pedimento, r.seccion_aduanera): (r.numero, r.fecha_pago)
+            for r in conn.execute(select(c.patente, c.pedimento, c.seccion_aduanera, c.numero, c.fecha_pago))
+        }
         usd = conn.execute(select(TABLES["551"].c.valor_dolares)).scalars().all()
     engine.dispose()
     assert stored == expected
@@ -78,9 +81,19 @@ def test_reimport_changes_nothing(db_url: str, tmp_path: Path) -> None:
     assert result.replaced == result.pedimentos
 
 
-@pytest.mark.parametrize("corruption", [
-    "truncated line", "wrong field count", "impossible date", "missing 551", "duplicated type",
-    "bad header", "unknown pedimento", "bad encoding"])
+@pytest.mark.parametrize(
+    "corruption",
+    [
+        "truncated line",
+        "wrong field count",
+        "impossible date",
+        "missing 551",
+        "duplicated type",
+        "bad header",
+        "unknown pedimento",
+        "bad encoding",
+    ],
+)
 def test_invalid_zip_leaves_the_store_unchanged(db_url: str, tmp_path: Path, corruption: str) -> None:
     good = zip_of(tmp_path, small_lines(), "good.zip")
     import_datastage(good, db_url)
@@ -141,7 +154,7 @@ def test_replace_semantics_per_pedimento_and_resumen_folio(db_url: str, tmp_path
     for tipo in TYPES:
         if tipo == "Resumen":
             continue
-        for key in kept:   # untouched
+        for key in kept:  # untouched
             assert of(after[tipo], key) == of(before[tipo], key), tipo
     assert [r[4] for r in of(after["501"], changed)] == ["A3"]
     assert len(of(after["551"], dropped_partidas)) == 1
@@ -180,8 +193,9 @@ def test_cp1252_and_utf8_zips_store_the_same_rows(db_url: str, tmp_path: Path) -
     write_synthetic_zip(tmp_path / "a.zip", SynthSpec(partidas=50, seed=8, encoding="cp1252"))
     import_datastage(tmp_path / "a.zip", db_url)
     from_cp1252 = snapshot(db_url)
-    write_synthetic_zip(tmp_path / "b.zip", SynthSpec(partidas=50, seed=8, encoding="utf-8-sig",
-                                                      line_end="\n"))
+    write_synthetic_zip(
+        tmp_path / "b.zip", SynthSpec(partidas=50, seed=8, encoding="utf-8-sig", line_end="\n")
+    )
     import_datastage(tmp_path / "b.zip", db_url)
     assert snapshot(db_url) == from_cp1252
     names = [r[TABLES["501"].c.keys().index("nombre_contribuyente")] for r in from_cp1252["501"]]
@@ -262,8 +276,9 @@ def test_blank_values_are_null_and_an_empty_resumen_folio_is_kept(db_url: str, t
     assert all(r[entidad] is None for r in stored["551"])
 
 
-def test_a_store_error_during_the_import_rolls_everything_back(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_error_during_the_import_rolls_everything_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from immex.datastage import service
 
     url = f"sqlite:///{tmp_path / 'x.db'}"

@@ -49,12 +49,14 @@ def _raw_zip(path: Path, entries: list[tuple[str, bytes, int, int]]) -> Path:
         offset, raw = out.tell(), name.encode()
         fields = (20, 0, 8, 0, 0x21, crc, len(data), size, len(raw), 0)
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields) + raw + data)
-        directory.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields, 0, 0, 0, 0, offset)
-                        + raw)
+        directory.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields, 0, 0, 0, 0, offset) + raw)
     start = out.tell()
     out.write(directory.getvalue())
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries),
-                          len(directory.getvalue()), start, 0))
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory.getvalue()), start, 0
+        )
+    )
     path.write_bytes(out.getvalue())
     return path
 
@@ -69,8 +71,9 @@ def _bomb(path: Path, size: int) -> Path:
     """A valid 501 entry and a 551 entry of ``size`` zero bytes (about 1 MB per GB)."""
     header, header_crc, header_size = _deflated("|".join(LAYOUTS["501"]) + "\r\n")
     zeros, crc = _deflated_zeros(size)
-    return _raw_zip(path, [("7300001_501.asc", header, header_crc, header_size),
-                           ("7300001_551.asc", zeros, crc, size)])
+    return _raw_zip(
+        path, [("7300001_501.asc", header, header_crc, header_size), ("7300001_551.asc", zeros, crc, size)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +82,14 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_zip_of_a_gigabyte_of_zeros_is_refused_at_once(bomb: Path) -> None:
-    assert bomb.stat().st_size < 2 << 20   # about 1 MB on disk
+    assert bomb.stat().st_size < 2 << 20  # about 1 MB on disk
     tracemalloc.start()
     start = time.perf_counter()
     read = read_zip(bomb)
     elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert elapsed < 1.0 and peak < 8 << 20   # nothing was decompressed
+    assert elapsed < 1.0 and peak < 8 << 20  # nothing was decompressed
     [problem] = read.problems
     assert problem.file == "7300001_551.asc" and problem.row is None
     assert "ZIP bomb" in problem.message and "1,073,741,824" in problem.message
@@ -120,13 +123,13 @@ def test_the_ratio_is_judged_only_above_its_floor(tmp_path: Path) -> None:
     strict = read_zip(path, limits=Limits(ratio_floor_bytes=1024, max_ratio=2))
     expected = {i.filename for i in infos if i.file_size > 2 * i.compress_size}
     assert expected and {p.file for p in strict.problems} == expected
-    assert read_zip(path).ok   # the same entries under the default floor (32 MiB)
+    assert read_zip(path).ok  # the same entries under the default floor (32 MiB)
 
 
 @pytest.mark.parametrize("where", ["header", "data"])
 def test_a_line_longer_than_the_limit_is_refused_where_it_is(tmp_path: Path, where: str) -> None:
     lines = small_lines()
-    long_line = "X" * (3 << 20)   # 3 MiB without a line end
+    long_line = "X" * (3 << 20)  # 3 MiB without a line end
     if where == "header":
         lines["503"] = [long_line]
     else:
@@ -158,8 +161,10 @@ def test_an_entry_that_lies_about_its_size_is_read_no_further(tmp_path: Path) ->
     """Declared 1 MB, really 1 GB: the ZIP layer stops at the declared size and the CRC fails."""
     header, header_crc, header_size = _deflated("|".join(LAYOUTS["501"]) + "\r\n")
     zeros, crc = _deflated_zeros(GIB)
-    path = _raw_zip(tmp_path / "liar.zip", [("7300001_501.asc", header, header_crc, header_size),
-                                            ("7300001_551.asc", zeros, crc, 1_000_000)])
+    path = _raw_zip(
+        tmp_path / "liar.zip",
+        [("7300001_501.asc", header, header_crc, header_size), ("7300001_551.asc", zeros, crc, 1_000_000)],
+    )
     tracemalloc.start()
     start = time.perf_counter()
     read = read_zip(path)
@@ -173,7 +178,7 @@ def test_an_entry_that_lies_about_its_size_is_read_no_further(tmp_path: Path) ->
 def test_a_utf16_entry_is_named_as_such_not_a_garbled_header(tmp_path: Path) -> None:
     lines = small_lines()
     path = zip_of(tmp_path, {t: v for t, v in lines.items() if t != "505"})
-    with zipfile.ZipFile(path, "a") as archive:   # with BOM, as Notepad's "Unicode" writes it
+    with zipfile.ZipFile(path, "a") as archive:  # with BOM, as Notepad's "Unicode" writes it
         archive.writestr("7300001_505.asc", "".join(lines["505"]).encode("utf-16"))
     [problem] = read_zip(path).problems
     assert (problem.file, problem.row, problem.column) == ("7300001_505.asc", 1, "")

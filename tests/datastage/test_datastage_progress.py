@@ -49,8 +49,12 @@ def test_import_counts_the_bytes_it_validates_and_stores_then_commits(tmp_path: 
     recorder = Recorder()
     result = import_datastage(path, f"sqlite:///{tmp_path / 'store.db'}", recorder)
     assert result.counts["551"] == _data_lines(("551",))
-    assert recorder.names == ["scanning ds.zip", "validating and storing ds.zip", "writing the last rows",
-                              "committing"]
+    assert recorder.names == [
+        "scanning ds.zip",
+        "validating and storing ds.zip",
+        "writing the last rows",
+        "committing",
+    ]
     size = _entry_bytes(path)
     assert [(s.total, s.done) for s in recorder.sized()] == [(size, size)] * 2
     assert recorder.unsized_advanced() == []

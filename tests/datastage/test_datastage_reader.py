@@ -40,18 +40,21 @@ def test_synthetic_zip_has_all_26_types_and_reads_without_problems(tmp_path: Pat
     assert read.warnings == ()
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("1837205_501.asc", ("1837205", "501")),
-    ("a/b/c/1837205_SEL.ASC", ("1837205", "Sel")),
-    ("x_y_resumen.asc", ("x_y", "Resumen")),
-    ("__MACOSX/._1837205_501.asc", None),
-    ("__MACOSX/sub/1837205_501.asc", None),
-    (".hidden_501.asc", None),
-    ("1837205_514.asc", None),
-    ("1837205_501.txt", None),
-    ("_501.asc", None),
-    ("dir/", None),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("1837205_501.asc", ("1837205", "501")),
+        ("a/b/c/1837205_SEL.ASC", ("1837205", "Sel")),
+        ("x_y_resumen.asc", ("x_y", "Resumen")),
+        ("__MACOSX/._1837205_501.asc", None),
+        ("__MACOSX/sub/1837205_501.asc", None),
+        (".hidden_501.asc", None),
+        ("1837205_514.asc", None),
+        ("1837205_501.txt", None),
+        ("_501.asc", None),
+        ("dir/", None),
+    ],
+)
 def test_entry_names_at_any_depth_and_ignored_entries(name: str, expected: object) -> None:
     assert entry_type(name) == expected
 
@@ -166,8 +169,8 @@ def test_empty_entry_has_a_missing_header(tmp_path: Path) -> None:
 
 def test_wrong_field_count_names_expected_and_got_and_skips_field_checks(tmp_path: Path) -> None:
     lines = small_lines()
-    lines["551"][2] = lines["551"][2].replace("|", "||", 1)        # 31 fields
-    lines["551"][3] = "|".join(lines["551"][3].split("|")[:10])    # truncated line, no CRLF needed
+    lines["551"][2] = lines["551"][2].replace("|", "||", 1)  # 31 fields
+    lines["551"][3] = "|".join(lines["551"][3].split("|")[:10])  # truncated line, no CRLF needed
     lines["551"][3] += "\r\n"
     read = read_zip(zip_of(tmp_path, lines))
     messages = [(p.row, p.column, p.message) for p in read.problems if p.file.endswith("_551.asc")]
@@ -182,30 +185,33 @@ def test_line_without_crlf_at_end_of_file_is_read(tmp_path: Path) -> None:
     assert len(list(read.lines("Resumen"))) == 1
 
 
-@pytest.mark.parametrize(("tipo", "field", "value"), [
-    ("501", "Patente", "12345"),
-    ("501", "Pedimento", "600001"),
-    ("501", "SeccionAduanera", "07"),
-    ("501", "TipoOperacion", "3"),
-    ("501", "ClaveDocumento", "I"),
-    ("501", "TipoPedimento", "0"),
-    ("501", "FechaPagoReal", ""),
-    ("501", "FechaPagoReal", "2026-02-30 10:00:00"),
-    ("501", "FechaRecepcionPedimento", "2026-01-05 25:00:00"),
-    ("501", "FechaRecepcionPedimento", "2026/01/05"),
-    ("506", "TipoFecha", "dos"),
-    ("506", "FechaOperacion", ""),
-    ("551", "SecuenciaFraccion", "0"),
-    ("551", "Fraccion", "7318150"),
-    ("551", "SubdivisionFraccion", "1"),
-    ("551", "CantidadUMComercial", "-1"),
-    ("551", "CantidadUMComercial", ""),
-    ("551", "ValorDolares", "1,200.00"),
-    ("551", "UnidadMedidaComercial", "PZA"),
-    ("557", "Patente", "ABCD"),
-    ("Sel", "FechaSeleccion", "2026-13-01"),
-    ("Resumen", "Fecha_Final", "2026-01-32"),
-])
+@pytest.mark.parametrize(
+    ("tipo", "field", "value"),
+    [
+        ("501", "Patente", "12345"),
+        ("501", "Pedimento", "600001"),
+        ("501", "SeccionAduanera", "07"),
+        ("501", "TipoOperacion", "3"),
+        ("501", "ClaveDocumento", "I"),
+        ("501", "TipoPedimento", "0"),
+        ("501", "FechaPagoReal", ""),
+        ("501", "FechaPagoReal", "2026-02-30 10:00:00"),
+        ("501", "FechaRecepcionPedimento", "2026-01-05 25:00:00"),
+        ("501", "FechaRecepcionPedimento", "2026/01/05"),
+        ("506", "TipoFecha", "dos"),
+        ("506", "FechaOperacion", ""),
+        ("551", "SecuenciaFraccion", "0"),
+        ("551", "Fraccion", "7318150"),
+        ("551", "SubdivisionFraccion", "1"),
+        ("551", "CantidadUMComercial", "-1"),
+        ("551", "CantidadUMComercial", ""),
+        ("551", "ValorDolares", "1,200.00"),
+        ("551", "UnidadMedidaComercial", "PZA"),
+        ("557", "Patente", "ABCD"),
+        ("Sel", "FechaSeleccion", "2026-13-01"),
+        ("Resumen", "Fecha_Final", "2026-01-32"),
+    ],
+)
 def test_field_errors_name_the_field(tmp_path: Path, tipo: str, field: str, value: str) -> None:
     lines = small_lines()
     lines[tipo][1] = set_field(lines[tipo][1], tipo, field, value)
@@ -225,11 +231,11 @@ def test_valid_edge_values_are_accepted(tmp_path: Path) -> None:
 
 def test_reference_errors(tmp_path: Path) -> None:
     lines = small_lines()
-    lines["501"].append(lines["501"][1])                                      # duplicate 501
-    lines["551"].append(lines["551"][1])                                      # duplicate partida
-    lines["557"][1] = set_field(lines["557"][1], "557", "SecuenciaFraccion", "999")   # no partida
-    lines["505"][1] = set_field(lines["505"][1], "505", "Pedimento", "9999999")       # no pedimento
-    lines["Sel"][1] = set_field(lines["Sel"][1], "Sel", "Pedimento", "9999999")       # not checked
+    lines["501"].append(lines["501"][1])  # duplicate 501
+    lines["551"].append(lines["551"][1])  # duplicate partida
+    lines["557"][1] = set_field(lines["557"][1], "557", "SecuenciaFraccion", "999")  # no partida
+    lines["505"][1] = set_field(lines["505"][1], "505", "Pedimento", "9999999")  # no pedimento
+    lines["Sel"][1] = set_field(lines["Sel"][1], "Sel", "Pedimento", "9999999")  # not checked
     read = read_zip(zip_of(tmp_path, lines))
     found = rows(read)
     assert ("7300001_501.asc", str(len(lines["501"])), "") in found
@@ -253,8 +259,10 @@ def test_patente_is_compared_padded(tmp_path: Path) -> None:
     key = tuple(lines["501"][target].split("|")[:3])
     for tipo in TYPES:
         if tipo != "Resumen":
-            lines[tipo] = [set_field(line, tipo, "Patente", "311") if tuple(line.split("|")[:3]) == key
-                           else line for line in lines[tipo]]
+            lines[tipo] = [
+                set_field(line, tipo, "Patente", "311") if tuple(line.split("|")[:3]) == key else line
+                for line in lines[tipo]
+            ]
     read = read_zip(zip_of(tmp_path, lines))
     assert read.ok, read.problems
     assert ("0311", key[1], key[2]) in read.keys
@@ -287,7 +295,7 @@ def test_pedimento_number_and_fecha_de_pago(tmp_path: Path) -> None:
     rect = [p for p in peds if p.tipo_pedimento == "2"]
     normal = [p for p in peds if p.tipo_pedimento == "1"]
     assert all(p.fecha_pago == p.fecha_pago_real.date() for p in normal)
-    for p in rect:   # the synthetic 506 type 2 of a rectification is the original's, earlier
+    for p in rect:  # the synthetic 506 type 2 of a rectification is the original's, earlier
         assert p.fecha_pago <= p.fecha_pago_real.date()
 
 
@@ -323,7 +331,7 @@ def test_duplicate_15_digit_numbers_are_exposed(tmp_path: Path) -> None:
     twin = set_field(first, "501", "SeccionAduanera", seccion[:2] + str((int(seccion[2]) + 1) % 10))
     lines["501"].append(twin)
     read = read_zip(zip_of(tmp_path, lines))
-    assert read.ok, read.problems          # not an import error: the triple differs
+    assert read.ok, read.problems  # not an import error: the triple differs
     found = duplicate_numbers(read)
     assert [(p.row, p.column) for p in found] == [(len(lines["501"]), "")]
 
@@ -334,8 +342,9 @@ def test_pedimento_number_layout() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), partidas_count=st.integers(1, 60))
-def test_every_synthetic_zip_is_valid_and_counts_match(tmp_path_factory: pytest.TempPathFactory,
-                                                       seed: int, partidas_count: int) -> None:
+def test_every_synthetic_zip_is_valid_and_counts_match(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, partidas_count: int
+) -> None:
     spec = SynthSpec(partidas=partidas_count, seed=seed)
     path = tmp_path_factory.mktemp("h") / "ds.zip"
     stats = write_synthetic_zip(path, spec)

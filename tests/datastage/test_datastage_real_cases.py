@@ -27,8 +27,10 @@ from .helpers import SMALL, field_of, zip_of
 
 def _tariff_in_force_2026(lines: dict[str, list[str]], data_dir: Path, extra: str = "") -> None:
     """A tariff table that vouches for 2026: every fracción + NICO the accepted records use."""
-    codes = {(field_of(line, "551", "Fraccion"), field_of(line, "551", "SubdivisionFraccion"))
-             for line in lines["551"][1:]}
+    codes = {
+        (field_of(line, "551", "Fraccion"), field_of(line, "551", "SubdivisionFraccion"))
+        for line in lines["551"][1:]
+    }
     folder = data_dir / "tariff"
     folder.mkdir(parents=True)
     out = io.StringIO()
@@ -47,8 +49,9 @@ def _findings(zip_path: Path, output: Path) -> list[list[str]]:
     return rows[1:]
 
 
-def test_accepted_records_give_no_finding_with_the_shipped_tariff(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accepted_records_give_no_finding_with_the_shipped_tariff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The shipped table (whatever edition it holds) never judges a 2026 date with an older Tarifa."""
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-updates"))
     lines = real_world_lines(SMALL)
@@ -56,7 +59,8 @@ def test_accepted_records_give_no_finding_with_the_shipped_tariff(tmp_path: Path
 
 
 def test_accepted_records_give_no_finding_with_a_tariff_that_vouches_for_2026(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = real_world_lines(SMALL)
     _tariff_in_force_2026(lines, tmp_path / "data")
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
@@ -72,7 +76,9 @@ def test_the_check_still_finds_what_is_wrong(tmp_path: Path, monkeypatch: pytest
     findings = _findings(zip_of(tmp_path, lines), tmp_path / "out")
     rows = len(lines["551"])
     assert [(f[0], f[1], f[2]) for f in findings] == [
-        ("7300001_551.asc", str(rows - 1), "Fraccion"), ("7300001_551.asc", str(rows), "Fraccion")]
+        ("7300001_551.asc", str(rows - 1), "Fraccion"),
+        ("7300001_551.asc", str(rows), "Fraccion"),
+    ]
     assert "generic code" in findings[0][3] and "not in the tariff in force on 2026-01-14" in findings[1][3]
 
 

@@ -43,7 +43,8 @@ def test_every_field_has_a_column() -> None:
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_a_line_with_a_pipe_more_or_less_is_exactly_one_field_count_error(
-        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     lines = small_lines()
     tipo = data.draw(st.sampled_from([t for t in TYPES if len(lines[t]) > 1]))
     index = data.draw(st.integers(1, len(lines[tipo]) - 1))
@@ -54,7 +55,7 @@ def test_a_line_with_a_pipe_more_or_less_is_exactly_one_field_count_error(
     else:
         cut = random.Random(data.draw(st.integers(0, 99))).randrange(line.count("|"))
         pieces = line.split("|")
-        corrupted, got = "|".join(pieces[:cut] + pieces[cut + 1:]), width - 1
+        corrupted, got = "|".join(pieces[:cut] + pieces[cut + 1 :]), width - 1
     lines[tipo][index] = corrupted + "\r\n"
     read = read_zip(zip_of(tmp_path_factory.mktemp("f"), lines))
     problems = [(p.file, p.row, p.column, p.message) for p in read.problems]

@@ -64,8 +64,12 @@ def test_zip_summary_counts_match_the_files(tmp_path: Path) -> None:
     assert sum(c.lines for c in s.contributions) == sum(len(lines[t]) - 1 for t in ("510", "557", "702"))
 
 
-FORMAS = {"0": ("EFECTIVO", "paid"), "6": ("PENDIENTE DE PAGO", "pending"),
-          "9": ("EXENTO DE PAGO", "not_due"), "21": ("CRÉDITO EN IVA E IEPS", "credited")}
+FORMAS = {
+    "0": ("EFECTIVO", "paid"),
+    "6": ("PENDIENTE DE PAGO", "pending"),
+    "9": ("EXENTO DE PAGO", "not_due"),
+    "21": ("CRÉDITO EN IVA E IEPS", "credited"),
+}
 
 
 def test_importe_pago_is_split_by_forma_de_pago_and_only_paid_formas_count_as_paid() -> None:
@@ -74,8 +78,8 @@ def test_importe_pago_is_split_by_forma_de_pago_and_only_paid_formas_count_as_pa
     b.contribution("partida", "6", "1000", "6")
     b.contribution("partida", "6", "250", "0")
     b.contribution("pedimento", "1", "462", "9")
-    b.contribution("pedimento", "1", "38", "00")   # two-digit forma, as some systems write it
-    b.contribution("partida", "3", "70", "77")     # a forma not in Apéndice 13
+    b.contribution("pedimento", "1", "38", "00")  # two-digit forma, as some systems write it
+    b.contribution("partida", "3", "70", "77")  # a forma not in Apéndice 13
     s = b.build()
     dta, iva, igi = s.contributions
     assert (igi.total, igi.paid, igi.not_paid) == (Decimal(1250), Decimal(250), Decimal(1000))
@@ -83,18 +87,33 @@ def test_importe_pago_is_split_by_forma_de_pago_and_only_paid_formas_count_as_pa
     assert (dta.total, dta.paid, dta.not_paid) == (Decimal(500), Decimal(38), Decimal(462))
     assert iva.paid == 0
     assert [(f.forma, f.settlement, f.lines, f.amount) for f in s.formas] == [
-        ("0", "paid", 2, Decimal(288)), ("6", "pending", 1, Decimal(1000)),
-        ("9", "not_due", 1, Decimal(462)), ("77", "unknown", 1, Decimal(70))]
-    assert s.by_settlement == {"paid": Decimal(288), "pending": Decimal(1000), "not_due": Decimal(462),
-                               "unknown": Decimal(70)}
+        ("0", "paid", 2, Decimal(288)),
+        ("6", "pending", 1, Decimal(1000)),
+        ("9", "not_due", 1, Decimal(462)),
+        ("77", "unknown", 1, Decimal(70)),
+    ]
+    assert s.by_settlement == {
+        "paid": Decimal(288),
+        "pending": Decimal(1000),
+        "not_due": Decimal(462),
+        "unknown": Decimal(70),
+    }
     document = s.as_json()
     assert document["contributions"][2]["by_forma_pago"] == {"0": "250", "6": "1000"}
     assert document["contributions"][2]["paid"] == "250" and document["by_settlement"]["pending"] == "1000"
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["1", "3", "6"]), st.sampled_from(["0", "5", "6", "9", "21"]),
-                          st.integers(0, 10**7)), max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["1", "3", "6"]),
+            st.sampled_from(["0", "5", "6", "9", "21"]),
+            st.integers(0, 10**7),
+        ),
+        max_size=30,
+    )
+)
 def test_forma_totals_add_up_to_the_contribution_totals(lines: list[tuple[str, str, int]]) -> None:
     b = SummaryBuilder("x", formas=FORMAS)
     for code, forma, amount in lines:
@@ -103,7 +122,8 @@ def test_forma_totals_add_up_to_the_contribution_totals(lines: list[tuple[str, s
     total = sum((c.total for c in s.contributions), Decimal(0))
     assert sum((f.amount for f in s.formas), Decimal(0)) == total
     assert sum((c.paid for c in s.contributions), Decimal(0)) == sum(
-        (Decimal(a) for _, f, a in lines if f == "0"), Decimal(0))
+        (Decimal(a) for _, f, a in lines if f == "0"), Decimal(0)
+    )
     for c in s.contributions:
         assert sum((a for _, a in c.by_forma), Decimal(0)) == c.total
 

@@ -21,36 +21,96 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) 
         writer.writerows(rows)
 
 
-def write_folder(ledger: Ledger, folder: Path, kg_factor: Decimal | None = None,
-                 spaced: bool = False) -> None:
+def write_folder(
+    ledger: Ledger, folder: Path, kg_factor: Decimal | None = None, spaced: bool = False
+) -> None:
     """parts, imports, exports, bom (+ uom_conversions when ``kg_factor``: odd import lines in KG)."""
+
     def ped(number: str) -> str:
         return f"{number[:2]} {number[2:4]} {number[4:8]} {number[8:]}" if spaced else number
 
-    _write(folder / "parts.csv", ("part", "uom", "kind", "description"),
-           ((p.part, p.uom, p.kind.upper() if i % 2 else p.kind, "x")
-            for i, p in enumerate(ledger.parts.values())))
+    _write(
+        folder / "parts.csv",
+        ("part", "uom", "kind", "description"),
+        (
+            (p.part, p.uom, p.kind.upper() if i % 2 else p.kind, "x")
+            for i, p in enumerate(ledger.parts.values())
+        ),
+    )
     imports = []
     for i, lot in enumerate(ledger.imports):
         if kg_factor is not None and i % 2:
-            imports.append((ped(lot.pedimento), lot.line, lot.clave, lot.cleared_on, lot.part,
-                            text(lot.qty / kg_factor), "KG", "1.5"))
+            imports.append(
+                (
+                    ped(lot.pedimento),
+                    lot.line,
+                    lot.clave,
+                    lot.cleared_on,
+                    lot.part,
+                    text(lot.qty / kg_factor),
+                    "KG",
+                    "1.5",
+                )
+            )
         else:
-            imports.append((ped(lot.pedimento), lot.line, lot.clave, lot.cleared_on, lot.part, text(lot.qty),
-                            ledger.parts[lot.part].uom, ""))
-    _write(folder / "imports.csv", ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom",
-                                    "unit_value_usd"), imports)
-    _write(folder / "exports.csv", ("product", "pedimento", "line", "clave", "cleared_on", "qty", "uom"),
-           ((e.product, ped(e.pedimento), e.line, e.clave, e.cleared_on, text(e.qty),
-             ledger.parts[e.product].uom) for e in ledger.exports))
-    _write(folder / "bom.csv", ("product", "component", "qty_per", "uom", "valid_from", "valid_to",
-                                "merma_pct", "desperdicio_pct"),
-           ((v.product, c.component, text(c.qty_per), ledger.parts[c.component].uom, v.valid_from,
-             v.valid_to or "", text(c.merma_pct) if c.merma_pct else "", text(c.desperdicio_pct))
-            for versions in ledger.boms.values() for v in versions for c in v.components))
+            imports.append(
+                (
+                    ped(lot.pedimento),
+                    lot.line,
+                    lot.clave,
+                    lot.cleared_on,
+                    lot.part,
+                    text(lot.qty),
+                    ledger.parts[lot.part].uom,
+                    "",
+                )
+            )
+    _write(
+        folder / "imports.csv",
+        ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd"),
+        imports,
+    )
+    _write(
+        folder / "exports.csv",
+        ("product", "pedimento", "line", "clave", "cleared_on", "qty", "uom"),
+        (
+            (
+                e.product,
+                ped(e.pedimento),
+                e.line,
+                e.clave,
+                e.cleared_on,
+                text(e.qty),
+                ledger.parts[e.product].uom,
+            )
+            for e in ledger.exports
+        ),
+    )
+    _write(
+        folder / "bom.csv",
+        ("product", "component", "qty_per", "uom", "valid_from", "valid_to", "merma_pct", "desperdicio_pct"),
+        (
+            (
+                v.product,
+                c.component,
+                text(c.qty_per),
+                ledger.parts[c.component].uom,
+                v.valid_from,
+                v.valid_to or "",
+                text(c.merma_pct) if c.merma_pct else "",
+                text(c.desperdicio_pct),
+            )
+            for versions in ledger.boms.values()
+            for v in versions
+            for c in v.components
+        ),
+    )
     if kg_factor is not None:
-        _write(folder / "uom_conversions.csv", ("from_uom", "to_uom", "factor", "part"),
-               [("KG", "PZA", text(kg_factor), ""), ("KG", "M", "3", "")])
+        _write(
+            folder / "uom_conversions.csv",
+            ("from_uom", "to_uom", "factor", "part"),
+            [("KG", "PZA", text(kg_factor), ""), ("KG", "M", "3", "")],
+        )
 
 
 # Units as plants write them: pounds (8-decimal factor), grams, boxes of 12 and a part's own box size.
@@ -74,5 +134,8 @@ def write_folder_in_units(ledger: Ledger, folder: Path) -> None:
     rewrite("imports.csv", "uom")
     rewrite("exports.csv", "uom")
     rewrite("bom.csv", "uom")
-    _write(folder / "uom_conversions.csv", ("from_uom", "to_uom", "factor", "part"),
-           [(unit, "PZA", factor, part) for unit, factor, part in UNITS])
+    _write(
+        folder / "uom_conversions.csv",
+        ("from_uom", "to_uom", "factor", "part"),
+        [(unit, "PZA", factor, part) for unit, factor, part in UNITS],
+    )

@@ -18,14 +18,18 @@ PEDIMENTOS = ("243430014000001", "243430014000002", "253430014000003", "25343001
 
 
 def decimals(max_places: int, low: int = 0, high: int = 500) -> st.SearchStrategy[Decimal]:
-    return st.builds(lambda units, places: Decimal(units).scaleb(-places),
-                     st.integers(low, high * 10**max_places), st.integers(0, max_places))
+    return st.builds(
+        lambda units, places: Decimal(units).scaleb(-places),
+        st.integers(low, high * 10**max_places),
+        st.integers(0, max_places),
+    )
 
 
 def days(width: int = 900) -> st.SearchStrategy[dt.date]:
     # Few distinct days, so that imports and exports often share a date.
-    return st.sampled_from(range(0, width, 45)).map(lambda d: START + dt.timedelta(days=d)) | \
-        st.integers(0, width).map(lambda d: START + dt.timedelta(days=d))
+    return st.sampled_from(range(0, width, 45)).map(lambda d: START + dt.timedelta(days=d)) | st.integers(
+        0, width
+    ).map(lambda d: START + dt.timedelta(days=d))
 
 
 @st.composite
@@ -36,14 +40,16 @@ def bom_versions(draw: st.DrawFn, product: str, below: tuple[str, ...]) -> tuple
     for i in range(len(cuts) - (0 if draw(st.booleans()) else 1)):
         valid_from = START + dt.timedelta(days=cuts[i])
         valid_to = None if i + 1 >= len(cuts) else START + dt.timedelta(days=cuts[i + 1] - 1)
-        if valid_to is not None and draw(st.booleans()):      # a gap before the next version
+        if valid_to is not None and draw(st.booleans()):  # a gap before the next version
             valid_to = valid_from + dt.timedelta(days=(valid_to - valid_from).days // 2)
         names = draw(st.lists(st.sampled_from(below), min_size=1, max_size=4, unique=True))
-        components = tuple(BomComponent(name, draw(decimals(3, 1, 5)), draw(decimals(2, 0, 12)),
-                                        draw(decimals(2, 0, 6))) for name in names)
+        components = tuple(
+            BomComponent(name, draw(decimals(3, 1, 5)), draw(decimals(2, 0, 12)), draw(decimals(2, 0, 6)))
+            for name in names
+        )
         versions.append(BomVersion(product, valid_from, valid_to, components))
     if draw(st.booleans()):
-        versions.reverse()                                  # the order of versions must not matter
+        versions.reverse()  # the order of versions must not matter
     return tuple(versions)
 
 
@@ -61,12 +67,34 @@ def ledgers(draw: st.DrawFn, max_imports: int = 20, max_exports: int = 10) -> Le
     for name in FINISHED:
         if versions := draw(bom_versions(name, RAW + SUB)):
             boms[name] = versions
-    imports = draw(st.lists(st.builds(
-        lambda ped, line, part, day, qty: ImportLine(ped, line, part, "IN", day, qty),
-        st.sampled_from(PEDIMENTOS), st.integers(1, 3), st.sampled_from(RAW * 3 + SUB + FINISHED), days(700),
-        decimals(6, 0, 300)), min_size=2, max_size=max_imports, unique_by=lambda lot: lot.key))
-    exports = draw(st.lists(st.builds(
-        lambda ped, line, product, day, qty: ExportLine(ped, line, product, "RT", day, qty),
-        st.sampled_from(PEDIMENTOS), st.integers(1, 3), st.sampled_from(FINISHED * 2 + SUB + RAW), days(1300),
-        decimals(3, 0, 6)), min_size=1, max_size=max_exports, unique_by=lambda e: e.key))
+    imports = draw(
+        st.lists(
+            st.builds(
+                lambda ped, line, part, day, qty: ImportLine(ped, line, part, "IN", day, qty),
+                st.sampled_from(PEDIMENTOS),
+                st.integers(1, 3),
+                st.sampled_from(RAW * 3 + SUB + FINISHED),
+                days(700),
+                decimals(6, 0, 300),
+            ),
+            min_size=2,
+            max_size=max_imports,
+            unique_by=lambda lot: lot.key,
+        )
+    )
+    exports = draw(
+        st.lists(
+            st.builds(
+                lambda ped, line, product, day, qty: ExportLine(ped, line, product, "RT", day, qty),
+                st.sampled_from(PEDIMENTOS),
+                st.integers(1, 3),
+                st.sampled_from(FINISHED * 2 + SUB + RAW),
+                days(1300),
+                decimals(3, 0, 6),
+            ),
+            min_size=1,
+            max_size=max_exports,
+            unique_by=lambda e: e.key,
+        )
+    )
     return Ledger(parts, tuple(imports), tuple(exports), boms)

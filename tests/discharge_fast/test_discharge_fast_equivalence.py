@@ -46,8 +46,11 @@ def test_lots_cleared_by_each_date_by_binary_search_equal_the_dense_count(ledger
 def test_two_ranges_of_parts_on_two_threads_equal_the_domain_fifo(ledger: Ledger, wide: bool) -> None:
     """Every ledger split into two ranges of parts (as a million requirements are), both widths."""
     bound = 1 if wide else fast.INT64_SAFE
-    with patch.object(fast, "PARALLEL_FROM", 0), patch.object(fast, "INT64_SAFE", bound), \
-            patch.object(fast, "_array", _int64):
+    with (
+        patch.object(fast, "PARALLEL_FROM", 0),
+        patch.object(fast, "INT64_SAFE", bound),
+        patch.object(fast, "_array", _int64),
+    ):
         quick = discharge_fast(ledger)
     assert quick == discharge(ledger, "fifo")
 
@@ -74,9 +77,12 @@ def _discharge_recording(ledger: Ledger) -> tuple[DischargeResult, fast.Requirem
         made.append(requirements(*args, **kwargs))
         return made[-1]
 
-    with patch.object(fast, "INT64_SAFE", 1), patch.object(fast, "_array", _int64), \
-            patch.object(fast, "_fifo_core_wide", wraps=fast._fifo_core_wide) as wide, \
-            patch.object(fast, "requirements", side_effect=recording):
+    with (
+        patch.object(fast, "INT64_SAFE", 1),
+        patch.object(fast, "_array", _int64),
+        patch.object(fast, "_fifo_core_wide", wraps=fast._fifo_core_wide) as wide,
+        patch.object(fast, "requirements", side_effect=recording),
+    ):
         result = discharge_fast(ledger)
     [req] = made
     return result, req, wide.called
@@ -100,8 +106,11 @@ def test_int128_path_equals_the_domain_fifo(ledger: Ledger) -> None:
 def test_quantities_past_float_precision_take_the_int128_path_exactly(ledger: Ledger) -> None:
     """Quantities x 10**6: positions beyond float64's 53 bits (the exact Int128 search)."""
     big = Decimal(10**6)
-    ledger = replace(ledger, imports=tuple(replace(lot, qty=lot.qty * big) for lot in ledger.imports),
-                     exports=tuple(replace(e, qty=e.qty * big) for e in ledger.exports))
+    ledger = replace(
+        ledger,
+        imports=tuple(replace(lot, qty=lot.qty * big) for lot in ledger.imports),
+        exports=tuple(replace(e, qty=e.qty * big) for e in ledger.exports),
+    )
     quick, req, wide = _discharge_recording(ledger)
     assert wide == (req.wide and len(req.qty) > 0)
     simple = discharge(ledger, "fifo")
@@ -109,19 +118,30 @@ def test_quantities_past_float_precision_take_the_int128_path_exactly(ledger: Le
     assert quick.shortfalls == simple.shortfalls
 
 
-def _ledger(imports: list[ImportLine], exports: list[ExportLine],
-            boms: Mapping[str, tuple[BomVersion, ...]] | None = None) -> Ledger:
-    parts = {"BOX": Part("BOX", "PZA", "container"), "PRESS": Part("PRESS", "PZA", "asset"),
-             "RES": Part("RES", "PZA", "raw"), "WIRE": Part("WIRE", "M", "raw"),
-             "HARNESS": Part("HARNESS", "PZA", "finished")}
+def _ledger(
+    imports: list[ImportLine],
+    exports: list[ExportLine],
+    boms: Mapping[str, tuple[BomVersion, ...]] | None = None,
+) -> Ledger:
+    parts = {
+        "BOX": Part("BOX", "PZA", "container"),
+        "PRESS": Part("PRESS", "PZA", "asset"),
+        "RES": Part("RES", "PZA", "raw"),
+        "WIRE": Part("WIRE", "M", "raw"),
+        "HARNESS": Part("HARNESS", "PZA", "finished"),
+    }
     return Ledger(parts, tuple(imports), tuple(exports), boms or {})
 
 
 def test_quantities_beyond_int64_stay_exact() -> None:
     huge = Decimal("9" * 17 + ".123456")
-    ledger = _ledger([ImportLine("243430014000001", 1, "WIRE", "IN", dt.date(2025, 1, 2), huge),
-                      ImportLine("243430014000002", 1, "WIRE", "IN", dt.date(2025, 1, 3), huge)],
-                     [ExportLine("253430014000009", 1, "WIRE", "RT", dt.date(2025, 2, 1), huge + 5)])
+    ledger = _ledger(
+        [
+            ImportLine("243430014000001", 1, "WIRE", "IN", dt.date(2025, 1, 2), huge),
+            ImportLine("243430014000002", 1, "WIRE", "IN", dt.date(2025, 1, 3), huge),
+        ],
+        [ExportLine("253430014000009", 1, "WIRE", "RT", dt.date(2025, 2, 1), huge + 5)],
+    )
     result = discharge_fast(ledger)
     assert result == discharge(ledger, "fifo")
     assert [a.qty for a in result.allocations] == [huge, Decimal(5)]
@@ -129,37 +149,57 @@ def test_quantities_beyond_int64_stay_exact() -> None:
 
 def test_late_flag_uses_the_part_kind_term_and_assets_have_none() -> None:
     day = dt.date(2024, 8, 31)
-    export_day = dt.date(2026, 3, 1)        # after raw + 18 months (2026-02-28), before box + 24
-    imports = [ImportLine("243430014000001", 1, name, "IN", day, Decimal(1))
-               for name in ("BOX", "PRESS", "RES")]
-    exports = [ExportLine("263430014000001", 1, name, "RT", export_day, Decimal(1))
-               for name in ("BOX", "PRESS", "RES")]
+    export_day = dt.date(2026, 3, 1)  # after raw + 18 months (2026-02-28), before box + 24
+    imports = [
+        ImportLine("243430014000001", 1, name, "IN", day, Decimal(1)) for name in ("BOX", "PRESS", "RES")
+    ]
+    exports = [
+        ExportLine("263430014000001", 1, name, "RT", export_day, Decimal(1))
+        for name in ("BOX", "PRESS", "RES")
+    ]
     result = discharge_fast(_ledger(imports, exports))
     assert {a.part: a.late for a in result.allocations} == {"BOX": False, "PRESS": False, "RES": True}
     assert result == discharge(_ledger(imports, exports), "fifo")
 
 
 def test_merma_and_desperdicio_requirements_with_many_decimals() -> None:
-    bom = {"HARNESS": (BomVersion("HARNESS", dt.date(2024, 1, 1), None, (
-        BomComponent("WIRE", Decimal("0.333333"), Decimal("1.37"), Decimal("0.05")),
-        BomComponent("RES", Decimal(3), Decimal("2.5")))),)}
-    imports = [ImportLine("243430014000001", 1, "WIRE", "IN", dt.date(2024, 2, 1), Decimal("1.000001")),
-               ImportLine("243430014000001", 2, "WIRE", "IN", dt.date(2024, 2, 1), Decimal("7")),
-               ImportLine("243430014000002", 1, "RES", "IN", dt.date(2024, 2, 1), Decimal("10"))]
-    exports = [ExportLine("243430014000009", 1, "HARNESS", "RT", dt.date(2024, 3, 1), Decimal("2.5")),
-               ExportLine("243430014000009", 2, "HARNESS", "RT", dt.date(2024, 3, 1), Decimal("1"))]
+    bom = {
+        "HARNESS": (
+            BomVersion(
+                "HARNESS",
+                dt.date(2024, 1, 1),
+                None,
+                (
+                    BomComponent("WIRE", Decimal("0.333333"), Decimal("1.37"), Decimal("0.05")),
+                    BomComponent("RES", Decimal(3), Decimal("2.5")),
+                ),
+            ),
+        )
+    }
+    imports = [
+        ImportLine("243430014000001", 1, "WIRE", "IN", dt.date(2024, 2, 1), Decimal("1.000001")),
+        ImportLine("243430014000001", 2, "WIRE", "IN", dt.date(2024, 2, 1), Decimal("7")),
+        ImportLine("243430014000002", 1, "RES", "IN", dt.date(2024, 2, 1), Decimal("10")),
+    ]
+    exports = [
+        ExportLine("243430014000009", 1, "HARNESS", "RT", dt.date(2024, 3, 1), Decimal("2.5")),
+        ExportLine("243430014000009", 2, "HARNESS", "RT", dt.date(2024, 3, 1), Decimal("1")),
+    ]
     ledger = _ledger(imports, exports, bom)
     result = discharge_fast(ledger)
     assert result == discharge(ledger, "fifo")
-    assert result.allocations[0] == Allocation("243430014000009", 1, "HARNESS", "RES", "243430014000002", 1,
-                                               Decimal("7.6875"), False)
+    assert result.allocations[0] == Allocation(
+        "243430014000009", 1, "HARNESS", "RES", "243430014000002", 1, Decimal("7.6875"), False
+    )
     assert result.shortfalls == (Shortfall("243430014000009", 2, "HARNESS", "RES", Decimal("0.7625")),)
 
 
 def test_an_export_before_the_import_is_cleared_is_a_shortfall_and_the_lot_serves_later_exports() -> None:
     imports = [ImportLine("243430014000001", 1, "RES", "IN", dt.date(2024, 5, 1), Decimal(5))]
-    exports = [ExportLine("243430014000009", 1, "RES", "RT", dt.date(2024, 4, 30), Decimal(2)),
-               ExportLine("243430014000009", 2, "RES", "RT", dt.date(2024, 5, 1), Decimal(3))]
+    exports = [
+        ExportLine("243430014000009", 1, "RES", "RT", dt.date(2024, 4, 30), Decimal(2)),
+        ExportLine("243430014000009", 2, "RES", "RT", dt.date(2024, 5, 1), Decimal(3)),
+    ]
     ledger = _ledger(imports, exports)
     result = discharge_fast(ledger)
     assert result == discharge(ledger, "fifo")
@@ -187,8 +227,18 @@ def test_trim_scale_drops_only_shared_trailing_zeros() -> None:
 
 def test_core_on_columns_worked_example() -> None:
     """One part, lots 5 (day 1) and 5 (day 3); needs 4 (day 1), 4 (day 2), 4 (day 3)."""
-    out = fifo_columns(np.array([0, 0]), np.array([1, 3]), np.array([5, 5]),
-                       np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([4, 4, 4]), 1)
-    assert list(zip(out.alloc_req.tolist(), out.alloc_lot.tolist(), out.alloc_qty.tolist(), strict=True)) == \
-        [(0, 0, 4), (1, 0, 1), (2, 1, 4)]
+    out = fifo_columns(
+        np.array([0, 0]),
+        np.array([1, 3]),
+        np.array([5, 5]),
+        np.array([0, 0, 0]),
+        np.array([1, 2, 3]),
+        np.array([4, 4, 4]),
+        1,
+    )
+    assert list(zip(out.alloc_req.tolist(), out.alloc_lot.tolist(), out.alloc_qty.tolist(), strict=True)) == [
+        (0, 0, 4),
+        (1, 0, 1),
+        (2, 1, 4),
+    ]
     assert out.short_req.tolist() == [1] and out.short_qty.tolist() == [3]

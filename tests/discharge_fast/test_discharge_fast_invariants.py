@@ -35,6 +35,7 @@ def test_no_import_line_is_discharged_beyond_its_quantity(ledger: Ledger) -> Non
 @given(ledgers())
 def test_imported_equals_discharged_plus_remaining(ledger: Ledger) -> None:
     from immex.discharge.methods import balances
+
     rows = balances(ledger, discharge_fast(ledger).allocations, AS_OF)
     assert len(rows) == len(ledger.imports)
     for row in rows:

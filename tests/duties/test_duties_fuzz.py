@@ -13,24 +13,55 @@ from immex.duties.service import CaseError, pedimento_from_data, tmec25_from_dat
 from .helpers import CONTRACT_PEDIMENTO, CONTRACT_TMEC25
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False)
-    | st.sampled_from(["", "0", "1.5", "-1", "1e3", "A1", "IN", "AF", "TMEC", "US", "2026-01-01",
-                       "x"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["line", "value", "program", "rate", "id", "amount", "x"]), inner,
-        max_size=3),
-    max_leaves=8)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["", "0", "1.5", "-1", "1e3", "A1", "IN", "AF", "TMEC", "US", "2026-01-01", "x"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["line", "value", "program", "rate", "id", "amount", "x"]), inner, max_size=3
+        )
+    ),
+    max_leaves=8,
+)
 
 
 def _mutate(base: dict[str, Any], draw: st.DrawFn) -> Any:
     case = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 3))):
         target: Any = case
-        key_path = draw(st.lists(st.sampled_from(
-            ["clave", "date", "exchange_rate", "incrementables", "iva_rate", "company", "lines",
-             "export", "foreign_duty", "materials", "quotas", 0, "value", "preference", "line",
-             "originating", "customs_value_mxn", "igi_rate", "destination", "amount"]),
-            min_size=1, max_size=3))
+        key_path = draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "clave",
+                        "date",
+                        "exchange_rate",
+                        "incrementables",
+                        "iva_rate",
+                        "company",
+                        "lines",
+                        "export",
+                        "foreign_duty",
+                        "materials",
+                        "quotas",
+                        0,
+                        "value",
+                        "preference",
+                        "line",
+                        "originating",
+                        "customs_value_mxn",
+                        "igi_rate",
+                        "destination",
+                        "amount",
+                    ]
+                ),
+                min_size=1,
+                max_size=3,
+            )
+        )
         for key in key_path[:-1]:
             if isinstance(target, dict) and isinstance(key, str) and key in target:
                 target = target[key]

@@ -37,13 +37,12 @@ def test_quota_with_centavos_rounds_by_r() -> None:
 
 
 def test_exact_thirds_round_on_the_exact_value() -> None:
-    assert payment_round(Fraction(1001, 2)) == 500   # 500.5 exactly
-    assert payment_round(Fraction(1502, 3)) == 501   # 500.666...
-    assert payment_round(Fraction(1501, 3)) == 500   # 500.333...
+    assert payment_round(Fraction(1001, 2)) == 500  # 500.5 exactly
+    assert payment_round(Fraction(1502, 3)) == 501  # 500.666...
+    assert payment_round(Fraction(1501, 3)) == 500  # 500.333...
 
 
-@given(st.decimals(min_value=0, max_value=10**12, places=6, allow_nan=False,
-                   allow_infinity=False))
+@given(st.decimals(min_value=0, max_value=10**12, places=6, allow_nan=False, allow_infinity=False))
 def test_r_is_half_down_to_whole_pesos(value: Decimal) -> None:
     expected = int(value.quantize(Decimal(1), rounding=ROUND_HALF_DOWN))
     assert payment_round(Fraction(value)) == expected

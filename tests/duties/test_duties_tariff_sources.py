@@ -200,13 +200,33 @@ def test_usitc_json_export_as_published(tmp_path: Path) -> None:
     source.write_text(USITC_JSON_EXCERPT, encoding="utf-8")
     assert isinstance(json.loads(USITC_JSON_EXCERPT), list)
     table = tmp_path / "us_hts.csv"
-    result = runner.invoke(app, ["hts", "import", "--file", str(source), "--table", str(table),
-                                 "--source", "USITC HTS 2026 Revision 1"])
+    result = runner.invoke(
+        app,
+        [
+            "hts",
+            "import",
+            "--file",
+            str(source),
+            "--table",
+            str(table),
+            "--source",
+            "USITC HTS 2026 Revision 1",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("9 HTS lines imported")  # the label row has no htsno
     rows = _by_code(table)
-    assert set(rows) == {"8504", "850440", "85044095", "8504409510", "8504409580", "01022940",
-                         "0102294024", "87089981", "8708998180"}
+    assert set(rows) == {
+        "8504",
+        "850440",
+        "85044095",
+        "8504409510",
+        "8504409580",
+        "01022940",
+        "0102294024",
+        "87089981",
+        "8708998180",
+    }
     # The 10-digit statistical lines take the rate printed once on their 8-digit line.
     assert rows["8504409580"].general_text == "1.5%"
     assert rows["8504409580"].general_rate == Decimal("0.015")
@@ -259,8 +279,8 @@ def test_usitc_export_kept_to_the_codes_the_company_exports(tmp_path: Path) -> N
 
 DOF_LAYOUT_CSV = (
     "CÓDIGO,DESCRIPCIÓN,UNIDAD,IMP.,EXP.\n"
-    "85,\"Máquinas, aparatos y material eléctrico, y sus partes\",,,\n"
-    "85.04,\"Transformadores eléctricos, convertidores eléctricos estáticos\",,,\n"
+    '85,"Máquinas, aparatos y material eléctrico, y sus partes",,,\n'
+    '85.04,"Transformadores eléctricos, convertidores eléctricos estáticos",,,\n'
     "8504.40,- Convertidores estáticos:,,,\n"
     "8504.40.99,Los demás.,Kg,15,Ex.\n"
     "8708.99.99,Los demás.,Kg,Ex.,Ex.\n"
@@ -272,18 +292,31 @@ def test_official_tariff_in_the_dof_layout_skips_headings(tmp_path: Path) -> Non
     source = tmp_path / "tarifa.csv"
     source.write_text(DOF_LAYOUT_CSV, encoding="utf-8")
     data = tmp_path / "data"
-    result = runner.invoke(app, ["tariff", "update", "--file", str(source), "--since",
-                                 "2026-01-01", "--source", "test release", "--data-dir",
-                                 str(data)])
+    result = runner.invoke(
+        app,
+        [
+            "tariff",
+            "update",
+            "--file",
+            str(source),
+            "--since",
+            "2026-01-01",
+            "--source",
+            "test release",
+            "--data-dir",
+            str(data),
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("2 rows read")
-    shown = runner.invoke(app, ["tariff", "show", "8504.40.99", "--date", "2026-03-01",
-                                "--data-dir", str(data), "--format", "json"])
+    shown = runner.invoke(
+        app,
+        ["tariff", "show", "8504.40.99", "--date", "2026-03-01", "--data-dir", str(data), "--format", "json"],
+    )
     assert shown.exit_code == 0, shown.stderr
     # The Tarifa's rate is by fracción: it reaches the NICO rows of the shipped catalog.
     [row] = json.loads(shown.stdout)
-    assert (row["nico"], row["igi_rate"], row["unit"], row["since"]) == (
-        "00", "0.15", "Kg", "2026-01-01")
+    assert (row["nico"], row["igi_rate"], row["unit"], row["since"]) == ("00", "0.15", "Kg", "2026-01-01")
     by_nico = svc.tariff_show("8504.40.99.00", dt.date(2026, 3, 1), data)
     assert [r.igi_rate for r in by_nico.rows] == [Decimal("0.15")]
     before = svc.tariff_show("8504.40.99", dt.date(2025, 12, 31), data)
@@ -310,8 +343,10 @@ def test_official_tariff_with_the_rate_named_on_a_second_header_row(tmp_path: Pa
 
 def test_every_shipped_row_cites_a_listed_source() -> None:
     listed = yaml.safe_load(
-        (Path(svc.__file__).parents[1] / "rules" / "duties" / "tariff" / "sources.yaml")
-        .read_text(encoding="utf-8"))
+        (Path(svc.__file__).parents[1] / "rules" / "duties" / "tariff" / "sources.yaml").read_text(
+            encoding="utf-8"
+        )
+    )
     rows = svc.read_tariff_csv(svc.shipped_tariff_text(), "ligie.csv")
     assert {row.source for row in rows} <= set(listed)
     # No shipped rate without a source that carries rates.
@@ -320,19 +355,22 @@ def test_every_shipped_row_cites_a_listed_source() -> None:
 
 def test_a_fraccion_rate_reaches_its_nicos_unless_the_release_names_the_nico() -> None:
     day = dt.date(2026, 1, 1)
-    shipped = [TariffRow("85444299", nico, text, "", None, dt.date(2020, 12, 28), None,
-                             "catalog")
-               for nico, text in (("01", "De cobre"), ("99", "Los demás"))]
-    release = [TariffRow("85444299", "", "Los demás.", "Kg", Decimal("0.10"), day, None,
-                             "DOF"),
-               TariffRow("85444299", "01", "De cobre", "Kg", Decimal("0.05"), day, None,
-                             "DOF")]
+    shipped = [
+        TariffRow("85444299", nico, text, "", None, dt.date(2020, 12, 28), None, "catalog")
+        for nico, text in (("01", "De cobre"), ("99", "Los demás"))
+    ]
+    release = [
+        TariffRow("85444299", "", "Los demás.", "Kg", Decimal("0.10"), day, None, "DOF"),
+        TariffRow("85444299", "01", "De cobre", "Kg", Decimal("0.05"), day, None, "DOF"),
+    ]
     merged = merge_release(shipped, release, day)
     now = {r.nico: (r.igi_rate, r.description) for r in in_force(merged, "85444299", None, day)}
     assert now == {"01": (Decimal("0.05"), "De cobre"), "99": (Decimal("0.10"), "Los demás")}
     before = in_force(merged, "85444299", None, dt.date(2025, 12, 31))
     assert [(r.nico, r.igi_rate, r.until) for r in before] == [
-        ("01", None, dt.date(2025, 12, 31)), ("99", None, dt.date(2025, 12, 31))]
+        ("01", None, dt.date(2025, 12, 31)),
+        ("99", None, dt.date(2025, 12, 31)),
+    ]
     # A fracción the table does not have yet comes in as it is, without NICO.
     [new] = merge_release([], release[:1], day)
     assert (new.nico, new.igi_rate) == ("", Decimal("0.10"))

@@ -142,8 +142,17 @@ def test_the_demo_reports_its_run_and_each_report_it_writes(tmp_path: Path) -> N
 def test_cli_stdout_is_unchanged_while_the_bars_go_to_stderr(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    args = ["discharge", "--input", str(folder), "--output", str(tmp_path / "out"), "--method", "lifo",
-            "--as-of", AS_OF.isoformat()]
+    args = [
+        "discharge",
+        "--input",
+        str(folder),
+        "--output",
+        str(tmp_path / "out"),
+        "--method",
+        "lifo",
+        "--as-of",
+        AS_OF.isoformat(),
+    ]
     plain = CliRunner().invoke(app, args)  # stderr is not a terminal: no bars at all
     files = {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUT_FILES}
     screen = io.StringIO()

@@ -7,6 +7,7 @@ import json
 import shutil
 import tempfile
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -116,7 +117,11 @@ def test_backdated_import_replaces_only_the_changed_export_lines(tmp_path: Path,
         runs_of_b = {r.run_id for r in active_allocations(s, company_id(s)) if r.part == "B"}
     engine.dispose()
     assert runs_of_b == {1}  # untouched export line keeps its first-run row
-    assert [(a.part, a.qty) for a in result.allocations] == [("A", 1), ("A", 2), ("B", 5)]
+    assert [(a.part, a.qty) for a in result.allocations] == [
+        ("A", Decimal(1)),
+        ("A", Decimal(2)),
+        ("B", Decimal(5)),
+    ]
     assert result.shortfalls == ()
 
 
@@ -139,7 +144,7 @@ def test_reversing_the_latest_run_restores_the_previous_state(tmp_path: Path, db
     with Session(engine) as s:
         result = stored_result(s, company_id(s))
     engine.dispose()
-    assert [(a.export_pedimento, a.qty) for a in result.allocations] == [("254734566000001", 4)]
+    assert [(a.export_pedimento, a.qty) for a in result.allocations] == [("254734566000001", Decimal(4))]
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
@@ -194,9 +199,6 @@ def test_adjustment_withdraws_quantity_from_the_next_run_and_shows_in_balances(
         rows = balances(ledger, stored_result(s, company_id(s)).allocations, dt.date(2025, 12, 31))
     engine.dispose()
     first = rows[0]
-    assert (first.qty_imported, first.qty_adjusted, first.qty_discharged, first.qty_remaining) == (
-        10,
-        3,
-        7,
-        0,
+    assert (first.qty_imported, first.qty_adjusted, first.qty_discharged, first.qty_remaining) == tuple(
+        Decimal(v) for v in (10, 3, 7, 0)
     )

@@ -42,7 +42,7 @@ def run(*args: str) -> Any:
 
 
 def variant(**changes: Any) -> dict[str, Any]:
-    data = json.loads(json.dumps(CONTRACT_CASE))
+    data: Any = json.loads(json.dumps(CONTRACT_CASE))
     for dotted, value in changes.items():
         target = data
         keys = dotted.split("__")
@@ -53,7 +53,7 @@ def variant(**changes: Any) -> dict[str, Any]:
             del target[last]
         else:
             target[int(last) if last.isdigit() else last] = value
-    return data
+    return dict(data)
 
 
 def test_qualify_json_has_exactly_the_contract_fields(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from immex.origin import MaterialRole, OriginError, determine
+from immex.origin import MaterialRole, OriginCase, OriginError, determine
 from immex.origin.sensitivity import sensitivity
 
 from .origin_helpers import case, mat
@@ -367,10 +367,10 @@ def test_textile_de_minimis_is_by_weight() -> None:
     assert any("by the weight of the good" in line for line in no_weight.explanation)
 
 
-def replace_good_weight(c: object, weight: str) -> object:
+def replace_good_weight(c: OriginCase, weight: str) -> OriginCase:
     from dataclasses import replace
 
-    return replace(c, good=replace(c.good, weight=Decimal(weight)))  # type: ignore[attr-defined,type-var]
+    return replace(c, good=replace(c.good, weight=Decimal(weight)))
 
 
 def test_chemical_reaction_confers_origin_in_chapters_28_to_40() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from immex.origin import HsCode, Material, determine
 from immex.origin.model import OriginCase
@@ -24,7 +25,7 @@ def table_text(rule_id: str) -> str:
     return next(e.text for e in rule_table() if e.id == rule_id)
 
 
-def weighed(mid: str, hs: str, value: str, kg: str, originating: bool = False, **kw: object) -> Material:
+def weighed(mid: str, hs: str, value: str, kg: str, originating: bool = False, **kw: Any) -> Material:
     return mat(mid, hs, value, originating, weight=Decimal(kg), **kw)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from immex.ledger.model import BomComponent, BomVersion, ImportLine, Ledger, Par
 from immex.origin import from_ledger as origin_ledger
 from immex.origin import records_service as origin_records
 from immex.origin.records import (
+    LedgerCase,
     LedgerCaseError,
     LedgerInputs,
     StoredValue,
@@ -43,10 +45,10 @@ def _cert(part: str, start: dt.date, end: dt.date) -> SupplierCertification:
 
 def _case(
     ledger: Ledger | None = None,
-    certs: dict[str, tuple[SupplierCertification, ...]] | None = None,
+    certs: Mapping[str, tuple[SupplierCertification, ...]] | None = None,
     day: dt.date = DAY,
     method: str = "fifo",
-):  # type: ignore[no-untyped-def]
+) -> LedgerCase:
     ledger = ledger or sample_ledger()
     inputs = LedgerInputs(certs or {}, LABEL_VALUE)
     return ledger_case(ledger, inputs, "MOTOR", day, stock_on(ledger, day, method))

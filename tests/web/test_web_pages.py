@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -217,11 +218,11 @@ def test_datastage_import_then_compulsa_with_the_fix_of_each_difference(
     zip_path = tmp_path / "ds.zip"
     write_synthetic_zip(zip_path, SynthSpec(partidas=12, max_partidas_per_pedimento=4))
 
-    def finished(answer: object) -> str:
-        location = answer.headers["location"]  # type: ignore[attr-defined]
+    def finished(answer: Any) -> str:
+        location = answer.headers["location"]
         job = location.rsplit("job=", 1)[1]
         for _ in range(600):
-            fragment = web.get(f"/jobs/{job}").text
+            fragment = str(web.get(f"/jobs/{job}").text)
             if 'data-status="done"' in fragment or 'data-status="failed"' in fragment:
                 return fragment
             time.sleep(0.05)

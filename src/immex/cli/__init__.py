@@ -15,8 +15,13 @@ from typing import Any
 import typer
 
 # Sub-command groups by name → the module whose ``app`` they are.
-AREAS = {"origin": "immex.cli.origin", "duties": "immex.cli.duties", "datastage": "immex.cli.datastage",
-         "user": "immex.cli.user", "serve": "immex.cli.serve"}
+AREAS = {
+    "origin": "immex.cli.origin",
+    "duties": "immex.cli.duties",
+    "datastage": "immex.cli.datastage",
+    "user": "immex.cli.user",
+    "serve": "immex.cli.serve",
+}
 
 
 def build_app(only: str | None = None) -> typer.Typer:

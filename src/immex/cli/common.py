@@ -29,9 +29,14 @@ def plural(count: int, noun: str) -> str:
     """``1 row``, ``2 rows``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
-DbOption = typer.Option(None, "--db", envvar="IMMEX_DB",
-                        help="Database URL, e.g. sqlite:///plant.db or postgresql+psycopg://... "
-                             "(default: IMMEX_DB, else sqlite:///immex.db)")
+
+DbOption = typer.Option(
+    None,
+    "--db",
+    envvar="IMMEX_DB",
+    help="Database URL, e.g. sqlite:///plant.db or postgresql+psycopg://... "
+    "(default: IMMEX_DB, else sqlite:///immex.db)",
+)
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -114,11 +119,13 @@ class _Bars(Progress):
 
 
 def _columns() -> tuple[rich_progress.ProgressColumn, ...]:
-    return (rich_progress.SpinnerColumn(finished_text="✓"),
-            rich_progress.TextColumn("{task.description}"),
-            rich_progress.BarColumn(),
-            _CountColumn(),
-            rich_progress.TimeElapsedColumn())
+    return (
+        rich_progress.SpinnerColumn(finished_text="✓"),
+        rich_progress.TextColumn("{task.description}"),
+        rich_progress.BarColumn(),
+        _CountColumn(),
+        rich_progress.TimeElapsedColumn(),
+    )
 
 
 @contextmanager

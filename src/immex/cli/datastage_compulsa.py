@@ -14,13 +14,16 @@ from immex.core.problems import InputError, report_problems, write_problems
 def compulsa(
     datastage: Path = typer.Option(..., "--datastage", help="Data Stage ZIP from SAT/ANAM."),
     output: Path = typer.Option(..., "--output", help="Folder for differences.csv and the reports."),
-    input_dir: Path | None = typer.Option(None, "--input",
-                                          help="Ledger folder (imports.csv, exports.csv, ...)."),
-    db: str | None = typer.Option(None, "--db", help="Compare the stored ledger at this database URL "
-                                                     "instead of a folder."),
+    input_dir: Path | None = typer.Option(
+        None, "--input", help="Ledger folder (imports.csv, exports.csv, ...)."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Compare the stored ledger at this database URL instead of a folder."
+    ),
     company: str = typer.Option("default", "--company", help="Company of the stored ledger (--db)."),
-    reports: bool = typer.Option(True, "--reports/--no-reports",
-                                 help="Also write compulsa.xlsx and compulsa.pdf."),
+    reports: bool = typer.Option(
+        True, "--reports/--no-reports", help="Also write compulsa.xlsx and compulsa.pdf."
+    ),
 ) -> None:
     """Reconcile the ledger with the Data Stage both ways; write OUTPUT/differences.csv.
 
@@ -34,8 +37,15 @@ def compulsa(
         raise typer.Exit(2)
     try:
         with progress_bars() as progress:
-            result = run_compulsa(datastage, output, input_dir=input_dir, db_url=db, company=company,
-                                  reports=reports, progress=progress)
+            result = run_compulsa(
+                datastage,
+                output,
+                input_dir=input_dir,
+                db_url=db,
+                company=company,
+                reports=reports,
+                progress=progress,
+            )
     except InputError as error:
         report_problems(error.problems, output / ERRORS_CSV)
         raise typer.Exit(2) from None
@@ -45,8 +55,10 @@ def compulsa(
     for d in result.differences:
         counts[d.kind] = counts.get(d.kind, 0) + 1
     detail = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) or "none"
-    typer.echo(f"compulsa: {result.stage_pedimentos} Data Stage pedimentos, {result.ledger_pedimentos} "
-               f"ledger pedimentos; {len(result.differences)} differences ({detail})")
+    typer.echo(
+        f"compulsa: {result.stage_pedimentos} Data Stage pedimentos, {result.ledger_pedimentos} "
+        f"ledger pedimentos; {len(result.differences)} differences ({detail})"
+    )
     for path in result.written:
         typer.echo(f"wrote {path}")
 
@@ -54,8 +66,9 @@ def compulsa(
 def to_ledger(
     datastage: Path = typer.Option(..., "--datastage", help="Data Stage ZIP from SAT/ANAM."),
     output: Path = typer.Option(..., "--output", help="Folder for the drafted imports.csv / exports.csv."),
-    input_dir: Path | None = typer.Option(None, "--input",
-                                          help="Ledger folder: only pedimentos it lacks are drafted."),
+    input_dir: Path | None = typer.Option(
+        None, "--input", help="Ledger folder: only pedimentos it lacks are drafted."
+    ),
     db: str | None = typer.Option(None, "--db", help="Or the stored ledger at this database URL."),
     company: str = typer.Option("default", "--company", help="Company of the stored ledger (--db)."),
 ) -> None:
@@ -73,15 +86,20 @@ def to_ledger(
         raise typer.Exit(2)
     try:
         with progress_bars() as progress:
-            result = run_to_ledger(datastage, output, input_dir=input_dir, db_url=db, company=company,
-                                   progress=progress)
+            result = run_to_ledger(
+                datastage, output, input_dir=input_dir, db_url=db, company=company, progress=progress
+            )
     except InputError as error:
         report_problems(error.problems, output / ERRORS_CSV)
         raise typer.Exit(2) from None
-    typer.echo(f"to-ledger: {result.pedimentos} pedimentos drafted ({result.imports} import rows, "
-               f"{result.exports} export rows); {result.already_in_ledger} already in the ledger")
-    typer.echo(f"FILL the empty 'part' column of imports.csv and 'product' column of exports.csv "
-               f"({result.to_fill} rows; see the to_fill column) before loading them.")
+    typer.echo(
+        f"to-ledger: {result.pedimentos} pedimentos drafted ({result.imports} import rows, "
+        f"{result.exports} export rows); {result.already_in_ledger} already in the ledger"
+    )
+    typer.echo(
+        f"FILL the empty 'part' column of imports.csv and 'product' column of exports.csv "
+        f"({result.to_fill} rows; see the to_fill column) before loading them."
+    )
     for path in result.written:
         typer.echo(f"wrote {path}")
 

@@ -195,7 +195,10 @@ def report_expiring(
     day = _as_of(as_of)
     _report(
         lambda ledger, result: reports.expiring_report(ledger, result, day, days, include_overdue),
-        db, input_dir, output, rows,
+        db,
+        input_dir,
+        output,
+        rows,
     )
 
 
@@ -211,7 +214,10 @@ def report_trace_export(
     """An export to the import lots it discharged (and its shortfalls)."""
     _report(
         lambda ledger, result: reports.trace_export_report(ledger, result, pedimento, line),
-        db, input_dir, output, rows,
+        db,
+        input_dir,
+        output,
+        rows,
     )
 
 
@@ -227,7 +233,10 @@ def report_trace_import(
     """An import lot to the exports that consumed it."""
     _report(
         lambda ledger, result: reports.trace_import_report(ledger, result, pedimento, line),
-        db, input_dir, output, rows,
+        db,
+        input_dir,
+        output,
+        rows,
     )
 
 

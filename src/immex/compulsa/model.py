@@ -20,8 +20,17 @@ from typing import Literal, Protocol
 from immex.core.numbers import round_half_up
 
 Field = Literal["pedimento", "partida", "clave", "date", "hs", "country", "uom", "qty", "value_usd"]
-FIELDS: tuple[Field, ...] = ("pedimento", "partida", "clave", "date", "hs", "country", "uom", "qty",
-                             "value_usd")
+FIELDS: tuple[Field, ...] = (
+    "pedimento",
+    "partida",
+    "clave",
+    "date",
+    "hs",
+    "country",
+    "uom",
+    "qty",
+    "value_usd",
+)
 _FIELD_ORDER = {name: index for index, name in enumerate(FIELDS)}
 Kind = Literal["missing_in_ledger", "missing_in_datastage", "mismatch"]
 KINDS: tuple[Kind, ...] = ("missing_in_ledger", "missing_in_datastage", "mismatch")
@@ -48,8 +57,14 @@ class Difference:
         return (self.pedimento, -1 if self.line is None else self.line, _FIELD_ORDER[self.field])
 
     def as_row(self) -> tuple[str, str, str, str, str, str]:
-        return (self.pedimento, "" if self.line is None else str(self.line), self.field, self.ledger,
-                self.datastage, self.kind)
+        return (
+            self.pedimento,
+            "" if self.line is None else str(self.line),
+            self.field,
+            self.ledger,
+            self.datastage,
+            self.kind,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +204,9 @@ def add_row(index: dict[str, dict[int, tuple[LedgerRow, ...]]], row: LedgerRow) 
     lines[row.line] = (row,) if found is None else (*found, row)
 
 
-def stage_period(pedimentos: Iterable[StagePedimento],
-                 resumen: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date] | None:
+def stage_period(
+    pedimentos: Iterable[StagePedimento], resumen: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date, dt.date] | None:
     """The Resumen period, or the first to the last Data Stage date; None for an empty Data Stage."""
     if resumen is not None:
         return resumen
@@ -198,9 +214,13 @@ def stage_period(pedimentos: Iterable[StagePedimento],
     return (min(dates), max(dates)) if dates else None
 
 
-def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartida],
-            ledger: LedgerIndex, converter: Converter,
-            period: tuple[dt.date, dt.date] | None) -> list[Difference]:
+def compare(  # noqa: C901
+    pedimentos: Sequence[StagePedimento],
+    partidas: Iterable[StagePartida],
+    ledger: LedgerIndex,
+    converter: Converter,
+    period: tuple[dt.date, dt.date] | None,
+) -> list[Difference]:
     """Every difference between the Data Stage and the ledger, in ``differences.csv`` order.
 
     ``partidas`` may be a stream (it is read once); ``pedimentos`` must hold
@@ -219,8 +239,9 @@ def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartid
     for number, ledger_lines in ledger.items():
         if number in stage_numbers:
             continue
-        if period is not None and any(start <= r.cleared_on <= end
-                                      for rs in ledger_lines.values() for r in rs):
+        if period is not None and any(
+            start <= r.cleared_on <= end for rs in ledger_lines.values() for r in rs
+        ):
             found.append(Difference(number, None, "pedimento", "", "", "missing_in_datastage"))
     seen: dict[str, set[int]] = {}  # Data Stage partida numbers of the pedimentos on both sides
     for partida in partidas:
@@ -233,8 +254,9 @@ def compare(pedimentos: Sequence[StagePedimento], partidas: Iterable[StagePartid
         lines_seen.add(partida.secuencia)
         partida_rows = rows_by_line.get(partida.secuencia)
         if partida_rows is None:
-            found.append(Difference(partida.number, partida.secuencia, "partida", "", "",
-                                    "missing_in_ledger"))
+            found.append(
+                Difference(partida.number, partida.secuencia, "partida", "", "", "missing_in_ledger")
+            )
             continue
         found.extend(compare_partida(partida, partida_rows, converter))
     for number in stage_numbers:
@@ -256,20 +278,26 @@ def _pedimento_fields(ped: StagePedimento, rows: Sequence[LedgerRow]) -> Iterato
         yield Difference(ped.number, None, "clave", _joined(claves), stage_clave, "mismatch")
     dates = {r.cleared_on for r in rows}
     if any(d != ped.fecha_pago for d in dates):
-        yield Difference(ped.number, None, "date", _joined(d.isoformat() for d in dates),
-                         ped.fecha_pago.isoformat(), "mismatch")
+        yield Difference(
+            ped.number,
+            None,
+            "date",
+            _joined(d.isoformat() for d in dates),
+            ped.fecha_pago.isoformat(),
+            "mismatch",
+        )
 
 
-def compare_partida(partida: StagePartida, rows: Sequence[LedgerRow],
-                    converter: Converter) -> Sequence[Difference]:
+def compare_partida(
+    partida: StagePartida, rows: Sequence[LedgerRow], converter: Converter
+) -> Sequence[Difference]:
     """The field differences of one partida present on both sides (hs, country, uom/qty, value)."""
     if len(rows) == 1:
         return _compare_one_row(partida, rows[0], converter)
     return compare_rows(partida, rows, converter)
 
 
-def compare_rows(partida: StagePartida, rows: Sequence[LedgerRow],
-                 converter: Converter) -> list[Difference]:
+def compare_rows(partida: StagePartida, rows: Sequence[LedgerRow], converter: Converter) -> list[Difference]:
     """The specification of :func:`compare_partida`, for any number of rows."""
     found: list[Difference] = []
     number, line = partida.number, partida.secuencia
@@ -298,19 +326,20 @@ def compare_rows(partida: StagePartida, rows: Sequence[LedgerRow],
     elif round_half_up(total, QTY_PLACES) != partida.cantidad:
         found.append(Difference(number, line, "qty", fmt_qty(total), fmt_qty(partida.cantidad), "mismatch"))
     if all(r.unit_value_usd is not None for r in rows):
-        value = sum((r.qty * r.unit_value_usd for r in rows if r.unit_value_usd is not None),
-                    Decimal(0))
+        value = sum((r.qty * r.unit_value_usd for r in rows if r.unit_value_usd is not None), Decimal(0))
         if abs(value - partida.valor_dolares) > VALUE_TOLERANCE_USD:
-            found.append(Difference(number, line, "value_usd", fmt_value(value),
-                                    fmt_value(partida.valor_dolares), "mismatch"))
+            found.append(
+                Difference(
+                    number, line, "value_usd", fmt_value(value), fmt_value(partida.valor_dolares), "mismatch"
+                )
+            )
     return found
 
 
 _NONE: tuple[Difference, ...] = ()
 
 
-def _compare_one_row(partida: StagePartida, row: LedgerRow, converter: Converter
-                     ) -> Sequence[Difference]:
+def _compare_one_row(partida: StagePartida, row: LedgerRow, converter: Converter) -> Sequence[Difference]:
     """:func:`compare_rows` for the common one-row partida (same result, less work)."""
     found: Sequence[Difference] = _NONE
     stage_hs = partida.hs
@@ -319,26 +348,47 @@ def _compare_one_row(partida: StagePartida, row: LedgerRow, converter: Converter
     if row.country:
         stage_country = partida.pais.strip().upper()
         if row.country != stage_country:
-            found = [*found, Difference(partida.number, partida.secuencia, "country", row.country,
-                                        stage_country, "mismatch")]
+            found = [
+                *found,
+                Difference(
+                    partida.number, partida.secuencia, "country", row.country, stage_country, "mismatch"
+                ),
+            ]
     unit = partida.unidad
     qty: Decimal | None = row.qty
     if row.uom_code != unit:
         factor = converter.factor(row.item, row.uom, unit)
         if factor is None:
             qty = None
-            found = [*found, Difference(partida.number, partida.secuencia, "uom", str(row.uom_code),
-                                        str(unit), "mismatch")]
+            found = [
+                *found,
+                Difference(
+                    partida.number, partida.secuencia, "uom", str(row.uom_code), str(unit), "mismatch"
+                ),
+            ]
         else:
             qty = row.qty * factor
     if qty is not None and round_half_up(qty, QTY_PLACES) != partida.cantidad:
-        found = [*found, Difference(partida.number, partida.secuencia, "qty", fmt_qty(qty),
-                                    fmt_qty(partida.cantidad), "mismatch")]
+        found = [
+            *found,
+            Difference(
+                partida.number, partida.secuencia, "qty", fmt_qty(qty), fmt_qty(partida.cantidad), "mismatch"
+            ),
+        ]
     if row.unit_value_usd is not None:
         value = row.qty * row.unit_value_usd
         if abs(value - partida.valor_dolares) > VALUE_TOLERANCE_USD:
-            found = [*found, Difference(partida.number, partida.secuencia, "value_usd", fmt_value(value),
-                                        fmt_value(partida.valor_dolares), "mismatch")]
+            found = [
+                *found,
+                Difference(
+                    partida.number,
+                    partida.secuencia,
+                    "value_usd",
+                    fmt_value(value),
+                    fmt_value(partida.valor_dolares),
+                    "mismatch",
+                ),
+            ]
     return found
 
 

@@ -68,8 +68,9 @@ def _resumen_period(read: ds.DataStageRead) -> tuple[dt.date, dt.date] | None:
     return (min(starts), max(ends)) if starts else None
 
 
-def load_stage(path: Path, progress: Progress = QUIET
-               ) -> tuple[StageData | None, list[Problem], list[Problem]]:
+def load_stage(
+    path: Path, progress: Progress = QUIET
+) -> tuple[StageData | None, list[Problem], list[Problem]]:
     """(data, problems, warnings): the Data Stage validated as ``datastage import`` does."""
     read = ds.read_zip(path, progress=progress)
     if not read.ok:
@@ -121,15 +122,20 @@ def _unit_overrides(table: Table | None, staging: _Staging) -> dict[str, int]:
             staging.add(label, number, "code", "is empty")
             continue
         if not code_text.isdigit() or catalogs.unidades().get(str(int(code_text))) is None:
-            staging.add(label, number, "code",
-                        f"{code_text!r} is not a unit number of Anexo 22 Apéndice 7 (1-21)")
+            staging.add(
+                label, number, "code", f"{code_text!r} is not a unit number of Anexo 22 Apéndice 7 (1-21)"
+            )
             continue
         if not name:
             continue
         key, code = name.lower(), int(code_text)
         if key in overrides and overrides[key] != code:
-            staging.add(label, number, "uom",
-                        f"unit {name!r} is mapped to {overrides[key]} at row {first[key]} and to {code}")
+            staging.add(
+                label,
+                number,
+                "uom",
+                f"unit {name!r} is mapped to {overrides[key]} at row {first[key]} and to {code}",
+            )
             continue
         overrides.setdefault(key, code)
         first.setdefault(key, number)
@@ -169,10 +175,12 @@ def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]
     labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS}
     if source.is_file():
         labels = {name: f"{source.name}:{name.removesuffix('.csv')}" for name in labels}
-    sources = list(staged.fingerprint_sources) + ([] if overrides_table is None or source.is_file()
-                                                  else [source / overrides_table.label])
-    return _ledger_input(staged.ledger, units, labels, f"folder {source.name}", files_fingerprint(sources),
-                         stored=False)
+    sources = list(staged.fingerprint_sources) + (
+        [] if overrides_table is None or source.is_file() else [source / overrides_table.label]
+    )
+    return _ledger_input(
+        staged.ledger, units, labels, f"folder {source.name}", files_fingerprint(sources), stored=False
+    )
 
 
 def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | None, list[Problem]]:
@@ -188,12 +196,14 @@ def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | N
         rows = (r for lines in input_.index.values() for partida in lines.values() for r in partida)
         input_.fingerprint = lines_fingerprint(
             f"{r.pedimento}|{r.line}|{r.item}|{r.qty}|{r.uom}|{r.cleared_on}"
-            for r in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item)))
+            for r in sorted(rows, key=lambda r: (r.pedimento, r.line, r.item))
+        )
     return input_, problems
 
 
-def _ledger_input(ledger: Ledger, units: UnitNames, labels: dict[str, str], description: str,
-                  fingerprint: str, stored: bool) -> tuple[LedgerInput | None, list[Problem]]:
+def _ledger_input(
+    ledger: Ledger, units: UnitNames, labels: dict[str, str], description: str, fingerprint: str, stored: bool
+) -> tuple[LedgerInput | None, list[Problem]]:
     """The ledger's lines as compulsa rows, with the compulsa's own checks."""
     staging = _Staging()
     rows: list[LedgerRow] = []
@@ -207,10 +217,15 @@ def _ledger_input(ledger: Ledger, units: UnitNames, labels: dict[str, str], desc
         country_text = line.country_of_origin if isinstance(line, ImportLine) else line.destination_country
         code = units.code(line.uom)
         if code is None:
-            staging.add(file, line.row, "uom",
-                        f"stored unit {line.uom!r} is not an Apéndice 7 unit name" if stored else
-                        f"unit {line.uom!r} is neither in {UOM_OVERRIDE_CSV} nor in the "
-                        "Anexo 22 Apéndice 7 unit names")
+            staging.add(
+                file,
+                line.row,
+                "uom",
+                f"stored unit {line.uom!r} is not an Apéndice 7 unit name"
+                if stored
+                else f"unit {line.uom!r} is neither in {UOM_OVERRIDE_CSV} nor in the "
+                "Anexo 22 Apéndice 7 unit names",
+            )
             continue
         hs = normalize_hs(line.hs)
         country = normalize_country(country_text)
@@ -222,18 +237,33 @@ def _ledger_input(ledger: Ledger, units: UnitNames, labels: dict[str, str], desc
         if is_import:
             country = country or part_country.get(item, "")
         qty = line.qty_given if line.qty_given is not None else line.qty
-        rows.append(LedgerRow(line.pedimento, line.line, item, line.clave, line.cleared_on,
-                              qty, line.uom, code, line.unit_value_usd, country, hs))
+        rows.append(
+            LedgerRow(
+                line.pedimento,
+                line.line,
+                item,
+                line.clave,
+                line.cleared_on,
+                qty,
+                line.uom,
+                code,
+                line.unit_value_usd,
+                country,
+                hs,
+            )
+        )
     _pedimentos_on_both_sides(ledger, labels, stored, staging)
     conversions = [Conversion(c.from_uom, units.code(c.to_uom), c.factor, c.part) for c in ledger.conversions]
     if staging.problems:
         return None, staging.problems
-    return LedgerInput(domain.index_rows(rows), len(rows), Converter(conversions), description,
-                       fingerprint), []
+    return LedgerInput(
+        domain.index_rows(rows), len(rows), Converter(conversions), description, fingerprint
+    ), []
 
 
-def _pedimentos_on_both_sides(ledger: Ledger, labels: dict[str, str], stored: bool,
-                              staging: _Staging) -> None:
+def _pedimentos_on_both_sides(
+    ledger: Ledger, labels: dict[str, str], stored: bool, staging: _Staging
+) -> None:
     """A pedimento is an import or an export: one that is both is an input error (at its export rows)."""
     first_import: dict[str, int] = {}
     for line in ledger.imports:
@@ -329,10 +359,11 @@ PARALLEL_MIN_ZIP_BYTES = 4 << 20
 """Validate the ZIP in a second process while the ledger is read, for ZIPs at least this big."""
 
 
-def _both_sides(datastage: Path, read_ledger: Callable[[], tuple[LedgerInput | None, list[Problem]]],
-                progress: Progress = QUIET
-                ) -> tuple[tuple[StageData | None, list[Problem], list[Problem]],
-                           tuple[LedgerInput | None, list[Problem]]]:
+def _both_sides(
+    datastage: Path,
+    read_ledger: Callable[[], tuple[LedgerInput | None, list[Problem]]],
+    progress: Progress = QUIET,
+) -> tuple[tuple[StageData | None, list[Problem], list[Problem]], tuple[LedgerInput | None, list[Problem]]]:
     """Load the Data Stage and the ledger; on a large ZIP, validate it in a child process meanwhile."""
     size = datastage.stat().st_size if datastage.is_file() else 0
     if size < PARALLEL_MIN_ZIP_BYTES or "fork" not in multiprocessing.get_all_start_methods():
@@ -348,9 +379,15 @@ def _both_sides(datastage: Path, read_ledger: Callable[[], tuple[LedgerInput | N
         return stage_future.result(), ledger_side
 
 
-def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
-                 company: str = "default", reports: bool = True,
-                 progress: Progress = QUIET) -> CompulsaResult:
+def run_compulsa(
+    datastage: Path,
+    output: Path,
+    input_dir: Path | None = None,
+    db_url: str | None = None,
+    company: str = "default",
+    reports: bool = True,
+    progress: Progress = QUIET,
+) -> CompulsaResult:
     """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
 
     On invalid input no output file is written and stale outputs of an earlier
@@ -382,13 +419,20 @@ def run_compulsa(datastage: Path, output: Path, input_dir: Path | None = None, d
     progress.phase(f"writing {DIFFERENCES_CSV}", total=len(differences), unit="rows")
     write_differences(counted(differences, progress), output / DIFFERENCES_CSV)
     result = CompulsaResult(
-        differences=tuple(differences), stage_pedimentos=len(stage.pedimentos),
-        stage_partidas=stream.count, ledger_pedimentos=len(index), ledger_rows=ledger.row_count,
+        differences=tuple(differences),
+        stage_pedimentos=len(stage.pedimentos),
+        stage_partidas=stream.count,
+        ledger_pedimentos=len(index),
+        ledger_rows=ledger.row_count,
         period=stage.period,
         period_source="Resumen" if stage.resumen_period is not None else "Data Stage dates",
-        datastage_name=datastage.name, datastage_sha256=_file_sha256(datastage),
-        ledger_description=ledger.description, ledger_fingerprint=ledger.fingerprint,
-        warnings=tuple(warnings), written=(output / DIFFERENCES_CSV,))
+        datastage_name=datastage.name,
+        datastage_sha256=_file_sha256(datastage),
+        ledger_description=ledger.description,
+        ledger_fingerprint=ledger.fingerprint,
+        warnings=tuple(warnings),
+        written=(output / DIFFERENCES_CSV,),
+    )
     if not reports:
         return result
     from immex.compulsa.pdf import write_compulsa_pdf
@@ -412,10 +456,34 @@ def _with_written(result: CompulsaResult, written: tuple[Path, ...]) -> Compulsa
 TO_FILL_COLUMN = "to_fill"
 DESCRIPTION_COLUMN = "datastage_description"
 TO_LEDGER_COLUMNS = {
-    IMPORTS: ("pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "unit_value_usd",
-              "country_of_origin", "hs", DESCRIPTION_COLUMN, TO_FILL_COLUMN),
-    EXPORTS: ("pedimento", "line", "clave", "cleared_on", "product", "qty", "uom", "unit_value_usd",
-              "destination_country", "hs", DESCRIPTION_COLUMN, TO_FILL_COLUMN),
+    IMPORTS: (
+        "pedimento",
+        "line",
+        "clave",
+        "cleared_on",
+        "part",
+        "qty",
+        "uom",
+        "unit_value_usd",
+        "country_of_origin",
+        "hs",
+        DESCRIPTION_COLUMN,
+        TO_FILL_COLUMN,
+    ),
+    EXPORTS: (
+        "pedimento",
+        "line",
+        "clave",
+        "cleared_on",
+        "product",
+        "qty",
+        "uom",
+        "unit_value_usd",
+        "destination_country",
+        "hs",
+        DESCRIPTION_COLUMN,
+        TO_FILL_COLUMN,
+    ),
 }
 
 
@@ -431,8 +499,12 @@ class ToLedgerResult:
     written: tuple[Path, ...]
 
 
-def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[[list[str]], object]],
-                 progress: Progress = QUIET) -> tuple[dict[str, int], int, int]:
+def write_drafts(
+    stage: StageData,
+    known: set[str],
+    writers: dict[str, Callable[[list[str]], object]],
+    progress: Progress = QUIET,
+) -> tuple[dict[str, int], int, int]:
     """Write ledger rows for the Data Stage pedimentos whose number is not in ``known``.
 
     Rows are streamed in Data Stage (551) order to ``writers[file]``. Returns
@@ -456,17 +528,34 @@ def write_drafts(stage: StageData, known: set[str], writers: dict[str, Callable[
             extra_fixes += 1
         if ped.tipo_pedimento == "2":
             fill.append("check: rectification (TipoPedimento 2) kept as its own pedimento")
-        writers[file]([
-            ped.number, str(partida.secuencia), ped.clave, ped.fecha_pago.isoformat(), "",
-            format(partida.cantidad, "f"), str(partida.unidad),
-            "" if unit_value is None else format(unit_value, "f"), partida.pais, partida.hs,
-            line.values[desc_i], "; ".join(fill)])
+        writers[file](
+            [
+                ped.number,
+                str(partida.secuencia),
+                ped.clave,
+                ped.fecha_pago.isoformat(),
+                "",
+                format(partida.cantidad, "f"),
+                str(partida.unidad),
+                "" if unit_value is None else format(unit_value, "f"),
+                partida.pais,
+                partida.hs,
+                line.values[desc_i],
+                "; ".join(fill),
+            ]
+        )
         counts[file] += 1
     return counts, len(wanted), extra_fixes
 
 
-def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_url: str | None = None,
-              company: str = "default", progress: Progress = QUIET) -> ToLedgerResult:
+def to_ledger(
+    datastage: Path,
+    output: Path,
+    input_dir: Path | None = None,
+    db_url: str | None = None,
+    company: str = "default",
+    progress: Progress = QUIET,
+) -> ToLedgerResult:
     """Write the Data Stage pedimentos the ledger lacks as ``imports.csv`` / ``exports.csv`` rows.
 
     With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is
@@ -489,17 +578,27 @@ def to_ledger(datastage: Path, output: Path, input_dir: Path | None = None, db_u
     known = set(ledger.index) if ledger is not None else set()
     output.mkdir(parents=True, exist_ok=True)
     paths = {file: output / file for file in TO_LEDGER_COLUMNS}
-    with paths[IMPORTS].open("w", encoding="utf-8", newline="") as imports_file, \
-            paths[EXPORTS].open("w", encoding="utf-8", newline="") as exports_file:
-        writers = {IMPORTS: csv.writer(imports_file, lineterminator="\n"),
-                   EXPORTS: csv.writer(exports_file, lineterminator="\n")}
+    with (
+        paths[IMPORTS].open("w", encoding="utf-8", newline="") as imports_file,
+        paths[EXPORTS].open("w", encoding="utf-8", newline="") as exports_file,
+    ):
+        writers = {
+            IMPORTS: csv.writer(imports_file, lineterminator="\n"),
+            EXPORTS: csv.writer(exports_file, lineterminator="\n"),
+        }
         for file, writer in writers.items():
             writer.writerow(TO_LEDGER_COLUMNS[file])
-        counts, drafted, extra = write_drafts(stage, known, {f: w.writerow for f, w in writers.items()},
-                                              progress)
-    return ToLedgerResult(drafted, counts[IMPORTS], counts[EXPORTS],
-                          len({p.number for p in stage.pedimentos} & known),
-                          counts[IMPORTS] + counts[EXPORTS] + extra, (paths[IMPORTS], paths[EXPORTS]))
+        counts, drafted, extra = write_drafts(
+            stage, known, {f: w.writerow for f, w in writers.items()}, progress
+        )
+    return ToLedgerResult(
+        drafted,
+        counts[IMPORTS],
+        counts[EXPORTS],
+        len({p.number for p in stage.pedimentos} & known),
+        counts[IMPORTS] + counts[EXPORTS] + extra,
+        (paths[IMPORTS], paths[EXPORTS]),
+    )
 
 
 # --------------------------------------------------------------------------- Anexo 22 check

@@ -45,8 +45,7 @@ def validate_pedimento_number(number: str) -> str | None:
         return f"pedimento {number!r} has {len(digits)} digits, expected {PEDIMENTO_DIGITS}"
     aduana = digits[2:4]
     if catalogs.aduanas().get(aduana) is None:
-        return (f"pedimento {number!r}: aduana {aduana} (digits 3-4) is not an aduana of "
-                "Anexo 22 Apéndice 1")
+        return f"pedimento {number!r}: aduana {aduana} (digits 3-4) is not an aduana of Anexo 22 Apéndice 1"
     if digits[4:8] == "0000":
         return f"pedimento {number!r}: patente 0000 (digits 5-8) is not a patente"
     if digits[9:] == "000000":
@@ -59,8 +58,9 @@ def _catalog_check(catalog: Catalog, code: str, on: dt.date | None, what: str) -
     if entry is None:
         return f"{what} {code!r} is not in Anexo 22 {catalog.title.split(' —')[0]} ({catalog.name})"
     if on is not None and not entry.in_force(on):
-        return (f"{what} {code!r} of Anexo 22 {catalog.title.split(' —')[0]} is not in force on "
-                f"{on.isoformat()}")
+        return (
+            f"{what} {code!r} of Anexo 22 {catalog.title.split(' —')[0]} is not in force on {on.isoformat()}"
+        )
     return None
 
 
@@ -181,7 +181,7 @@ def tariff_index(rows: Iterable[tuple[str, str, dt.date, dt.date | None]]) -> Ta
         grouped.setdefault(fraccion, []).append((nico, since, until))
         if since not in ends:
             ends[since] = until
-        elif ends[since] is not None:   # a release is open when any of its rows is
+        elif ends[since] is not None:  # a release is open when any of its rows is
             ends[since] = None if until is None else max(until, ends[since] or until)
     if not ends:
         return None
@@ -208,8 +208,9 @@ def tariff_vouches_for(tariff: TariffIndex | None, on: dt.date | None) -> bool:
     edition = _edition_on(on)
     if edition is None:
         return False
-    return any(edition.since <= since <= on and (until is None or on <= until)
-               for since, until in tariff.releases)
+    return any(
+        edition.since <= since <= on and (until is None or on <= until) for since, until in tariff.releases
+    )
 
 
 def placeholder_problem(fraccion: str, clave: str) -> str | None:
@@ -222,12 +223,15 @@ def placeholder_problem(fraccion: str, clave: str) -> str | None:
     clave = clave.strip().upper()
     if entry is None or not clave or clave in entry.claves:
         return None
-    return (f"fracción {fraccion} is the generic code Anexo 22 prescribes for claves "
-            f"{', '.join(entry.claves)} ({entry.description.lower()}), not for clave {clave}")
+    return (
+        f"fracción {fraccion} is the generic code Anexo 22 prescribes for claves "
+        f"{', '.join(entry.claves)} ({entry.description.lower()}), not for clave {clave}"
+    )
 
 
-def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None,
-                      clave: str = "") -> str | None:
+def validate_fraccion(
+    fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None, clave: str = ""
+) -> str | None:
     """The 8-digit fracción (and its 2-digit NICO, when given) must be in the Tarifa in force on ``on``.
 
     A generic code of the instructivo (``00000000`` for transit, ``99999999`` for a global
@@ -241,11 +245,15 @@ def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: Tari
         return None
     edition = _edition_on(on)
     assert edition is not None  # vouched for
-    rows = [(n, since, until) for n, since, until in tariff.rows.get(fraccion, ())
-            if edition.since <= since <= on and (until is None or on <= until)]
+    rows = [
+        (n, since, until)
+        for n, since, until in tariff.rows.get(fraccion, ())
+        if edition.since <= since <= on and (until is None or on <= until)
+    ]
     if not rows:
-        return (f"fracción {fraccion} is not in the tariff in force on {on.isoformat()} "
-                f"({edition.description})")
+        return (
+            f"fracción {fraccion} is not in the tariff in force on {on.isoformat()} ({edition.description})"
+        )
     if nico and all(n != nico for n, _, _ in rows):
         return f"NICO {nico} of fracción {fraccion} is not in the tariff in force on {on.isoformat()}"
     return None
@@ -256,13 +264,15 @@ def validate_fraccion(fraccion: str, nico: str, on: dt.date | None, tariff: Tari
 RecordCheck = Callable[[Mapping[str, str], "dt.date | None", "TariffIndex | None"], "str | None"]
 
 
-def _field(name: str, check: Callable[[str, dt.date | None], str | None],
-           optional: bool = False) -> tuple[str, RecordCheck]:
+def _field(
+    name: str, check: Callable[[str, dt.date | None], str | None], optional: bool = False
+) -> tuple[str, RecordCheck]:
     def run(record: Mapping[str, str], on: dt.date | None, _tariff: TariffIndex | None) -> str | None:
         value = record.get(name, "").strip()
         if optional and not value:
             return None
         return check(value, on)
+
     return name, run
 
 
@@ -275,28 +285,37 @@ def _number(record: Mapping[str, str], _on: dt.date | None, _tariff: TariffIndex
 
 
 def _fraccion(record: Mapping[str, str], on: dt.date | None, tariff: TariffIndex | None) -> str | None:
-    return validate_fraccion(record.get("Fraccion", ""), record.get("SubdivisionFraccion", ""), on, tariff,
-                             record.get("ClaveDocumento", ""))
+    return validate_fraccion(
+        record.get("Fraccion", ""),
+        record.get("SubdivisionFraccion", ""),
+        on,
+        tariff,
+        record.get("ClaveDocumento", ""),
+    )
 
 
 _CONTRIBUCION = _field("ClaveContribucion", validate_contribucion)
 _FORMA_PAGO = _field("FormaPago", validate_forma_pago)
 _IDENTIFICADOR = _field("ClaveCaso", validate_identificador)
 RECORD_CHECKS: dict[str, tuple[tuple[str, RecordCheck], ...]] = {
-    "501": (("Pedimento", _number),
-            _field("SeccionAduanera", lambda v, _on: validate_aduana_seccion(v)),
-            _field("SeccionAduaneraEntrada", lambda v, _on: validate_aduana_seccion(v), optional=True),
-            _field("Patente", lambda v, _on: validate_patente(v)),
-            _field("ClaveDocumento", lambda v, on: validate_clave(v, on) if on else None)),
+    "501": (
+        ("Pedimento", _number),
+        _field("SeccionAduanera", lambda v, _on: validate_aduana_seccion(v)),
+        _field("SeccionAduaneraEntrada", lambda v, _on: validate_aduana_seccion(v), optional=True),
+        _field("Patente", lambda v, _on: validate_patente(v)),
+        _field("ClaveDocumento", lambda v, on: validate_clave(v, on) if on else None),
+    ),
     "505": (_field("PaisFacturacion", lambda v, _on: validate_pais(v), optional=True),),
     "507": (_IDENTIFICADOR,),
     "509": (_CONTRIBUCION,),
     "510": (_CONTRIBUCION, _FORMA_PAGO),
-    "551": (("Fraccion", _fraccion),
-            _field("UnidadMedidaComercial", validate_unidad),
-            _field("UnidadMedidaTarifa", validate_unidad, optional=True),
-            _field("PaisOrigenDestino", lambda v, _on: validate_pais(v), optional=True),
-            _field("PaisCompradorVendedor", lambda v, _on: validate_pais(v), optional=True)),
+    "551": (
+        ("Fraccion", _fraccion),
+        _field("UnidadMedidaComercial", validate_unidad),
+        _field("UnidadMedidaTarifa", validate_unidad, optional=True),
+        _field("PaisOrigenDestino", lambda v, _on: validate_pais(v), optional=True),
+        _field("PaisCompradorVendedor", lambda v, _on: validate_pais(v), optional=True),
+    ),
     "554": (_IDENTIFICADOR,),
     "556": (_CONTRIBUCION,),
     "557": (_CONTRIBUCION, _FORMA_PAGO),
@@ -318,8 +337,9 @@ def _date_of(text: str) -> dt.date | None:
         return None
 
 
-def check_record(tipo: str, record: Mapping[str, str], tariff: TariffIndex | None = None
-                 ) -> list[tuple[str, str]]:
+def check_record(
+    tipo: str, record: Mapping[str, str], tariff: TariffIndex | None = None
+) -> list[tuple[str, str]]:
     """(field, message) for every Anexo 22 problem of one Data Stage record (a dict by field name)."""
     on = record_date(record)
     found = []

@@ -13,100 +13,189 @@ import re
 _L = str.split
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
-    "501": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|TipoOperacion|ClaveDocumento|SeccionAduaneraEntrada|"
-        "CurpContribuyente|Rfc|CurpAgenteA|TipoCambio|TotalFletes|TotalSeguros|TotalEmbalajes|"
-        "TotalIncrementables|TotalDeducibles|PesoBrutoMercancia|MedioTransporteSalida|"
-        "MedioTransporteArribo|MedioTransporteEntrada_Salida|DestinoMercancia|NombreContribuyente|"
-        "CalleContribuyente|NumInteriorContribuyente|NumExteriorContribuyente|CPContribuyente|"
-        "MunicipioContribuyente|EntidadFedContribuyente|PaisContribuyente|TipoPedimento|"
-        "FechaRecepcionPedimento|FechaPagoReal", "|")),
-    "502": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|RfcTransportista|CurpTransportista|NombreTransportista|"
-        "PaisTransporte|IdentificadorTransporte|FechaPagoReal", "|")),
+    "501": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|TipoOperacion|ClaveDocumento|SeccionAduaneraEntrada|"
+            "CurpContribuyente|Rfc|CurpAgenteA|TipoCambio|TotalFletes|TotalSeguros|TotalEmbalajes|"
+            "TotalIncrementables|TotalDeducibles|PesoBrutoMercancia|MedioTransporteSalida|"
+            "MedioTransporteArribo|MedioTransporteEntrada_Salida|DestinoMercancia|NombreContribuyente|"
+            "CalleContribuyente|NumInteriorContribuyente|NumExteriorContribuyente|CPContribuyente|"
+            "MunicipioContribuyente|EntidadFedContribuyente|PaisContribuyente|TipoPedimento|"
+            "FechaRecepcionPedimento|FechaPagoReal",
+            "|",
+        )
+    ),
+    "502": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|RfcTransportista|CurpTransportista|NombreTransportista|"
+            "PaisTransporte|IdentificadorTransporte|FechaPagoReal",
+            "|",
+        )
+    ),
     "503": tuple(_L("Patente|Pedimento|SeccionAduanera|NumeroGuia|TipoGuia|FechaPagoReal", "|")),
-    "504": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|NumContenedor|TipoContenedor|FechaPagoReal", "|")),
-    "505": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|FechaFacturacion|NumeroFactura|TerminoFacturacion|"
-        "MonedaFacturacion|ValorDolares|ValorMonedaExtranjera|PaisFacturacion|"
-        "EntidadFedFacturacion|IndentFiscalProveedor|ProveedorMercancia|CalleProveedor|"
-        "NumInteriorProveedor|NumExteriorProveedor|CpProveedor|MunicipioProveedor|FechaPagoReal",
-        "|")),
-    "506": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|TipoFecha|FechaOperacion|FechaValidacionPagoR", "|")),
-    "507": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ClaveCaso|IdentificadorCaso|TipoPedimento|"
-        "ComplementoCaso|FechaValidacionPagoR", "|")),
-    "508": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|InstitucionEmisora|NumeroCuenta|FolioConstancia|"
-        "FechaConstancia|TipoCuenta|ClaveGarantia|ValorUnitarioTitulo|TotalGarantia|"
-        "CantidadUnidades|TitulosAsignados|FechaPagoReal", "|")),
-    "509": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ClaveContribucion|TasaContribucion|TipoTasa|"
-        "TipoPedimento|FechaPagoReal", "|")),
-    "510": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ClaveContribucion|FormaPago|ImportePago|TipoPedimento|"
-        "FechaPagoReal", "|")),
-    "511": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|SecuenciaObservacion|Observaciones|TipoPedimento|"
-        "FechaValidacionPagoR", "|")),
-    "512": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|PatenteAduanalOrig|PedimentoOriginal|"
-        "SeccionAduaneraDespOrig|DocumentoOriginal|FechaOperacionOrig|FraccionOriginal|"
-        "UnidadMedida|MercanciaDescargada|TipoPedimento|FechaPagoReal", "|")),
-    "520": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|IndentFiscalDestinatario|NombreDestinatarioMercancia|"
-        "CalleDestinatario|NumInteriorDestinatario|NumExteriorDestinatario|CpDestinatario|"
-        "MunicpioDestinatario|PaisDestinatario|FechaPagoReal", "|")),
-    "551": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|SubdivisionFraccion|"
-        "DescripcionMercancia|PrecioUnitario|ValorAduana|ValorComercial|ValorDolares|"
-        "CantidadUMComercial|UnidadMedidaComercial|CantidadUMTarifa|UnidadMedidaTarifa|"
-        "ValorAgregado|ClaveVinculacion|MetodoValorizacion|CodigoMercanciaProducto|"
-        "MarcaMercanciaProducto|ModeloMercanciaProducto|PaisOrigenDestino|PaisCompradorVendedor|"
-        "EntidadFedOrigen|EntidadFedDestino|EntidadFedComprador|EntidadFedVendedor|"
-        "TipoOperacion|ClaveDocumento|FechaPagoReal", "|")),
-    "552": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|VinNumeroSerie|"
-        "KilometrajeVehiculo|FechaPagoReal", "|")),
-    "553": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClavePermiso|FirmaDescargo|"
-        "NumeroPermiso|ValorComercialDolares|CantidadMUMTarifa|FechaPagoReal", "|")),
-    "554": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveCaso|IdentificadorCaso|"
-        "ComplementoCaso|FechaPagoReal", "|")),
-    "555": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|InstitucionEmisora|"
-        "NumeroCuenta|FolioConstancia|FechaConstancia|ClaveGarantia|ValorUnitarioTitulo|"
-        "TotalGarantia|CantidadUnidadesMedida|TitulosAsignados|FechaPagoReal", "|")),
-    "556": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveContribucion|"
-        "TasaContribucion|TipoTasa|FechaPagoReal", "|")),
-    "557": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveContribucion|"
-        "FormaPago|ImportePago|FechaPagoReal", "|")),
-    "558": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|SecuenciaObservacion|"
-        "Observaciones|FechaPagoReal", "|")),
-    "701": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ClaveDocumento|FechaPago|PedimentoAnterior|"
-        "PatenteAnterior|SeccionAduaneraAnterior|DocumentoAnterior|FechaOperacionAnterior|"
-        "PedimentoOriginal|PatenteAduanalOrig|SeccionAduaneraDespOrig|FechaPagoReal", "|")),
-    "702": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ClaveContribucion|FormaPago|ImportePago|TipoPedimento|"
-        "FechaPagoReal", "|")),
-    "Sel": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ConsecutivoRemesa|NumeroSeleccion|FechaSeleccion|"
-        "HoraSeleccion|SemaforoFiscal|ClaveDocumento|TipoOperacion", "|")),
-    "Inci": tuple(_L(
-        "Patente|Pedimento|SeccionAduanera|ConsecutivoRemesa|NumeroSeleccion|"
-        "FechaInicioReconocimiento|HoraInicioReconocimiento|FechaFinReconocimiento|"
-        "HoraFinReconocimiento|Fraccion|SecuenciaFraccion|ClaveDocumento|TipoOperacion|"
-        "GradoIncidencia|FechaSeleccion", "|")),
-    "Resumen": tuple(_L(
-        "Folio|RFCoPatenteAduanal|Fecha_Inicial|Fecha_Final|Fecha_Ejecucion|Total_Fracciones|"
-        "Total_Contribuciones", "|")),
+    "504": tuple(_L("Patente|Pedimento|SeccionAduanera|NumContenedor|TipoContenedor|FechaPagoReal", "|")),
+    "505": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|FechaFacturacion|NumeroFactura|TerminoFacturacion|"
+            "MonedaFacturacion|ValorDolares|ValorMonedaExtranjera|PaisFacturacion|"
+            "EntidadFedFacturacion|IndentFiscalProveedor|ProveedorMercancia|CalleProveedor|"
+            "NumInteriorProveedor|NumExteriorProveedor|CpProveedor|MunicipioProveedor|FechaPagoReal",
+            "|",
+        )
+    ),
+    "506": tuple(_L("Patente|Pedimento|SeccionAduanera|TipoFecha|FechaOperacion|FechaValidacionPagoR", "|")),
+    "507": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ClaveCaso|IdentificadorCaso|TipoPedimento|"
+            "ComplementoCaso|FechaValidacionPagoR",
+            "|",
+        )
+    ),
+    "508": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|InstitucionEmisora|NumeroCuenta|FolioConstancia|"
+            "FechaConstancia|TipoCuenta|ClaveGarantia|ValorUnitarioTitulo|TotalGarantia|"
+            "CantidadUnidades|TitulosAsignados|FechaPagoReal",
+            "|",
+        )
+    ),
+    "509": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ClaveContribucion|TasaContribucion|TipoTasa|"
+            "TipoPedimento|FechaPagoReal",
+            "|",
+        )
+    ),
+    "510": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ClaveContribucion|FormaPago|ImportePago|TipoPedimento|"
+            "FechaPagoReal",
+            "|",
+        )
+    ),
+    "511": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|SecuenciaObservacion|Observaciones|TipoPedimento|"
+            "FechaValidacionPagoR",
+            "|",
+        )
+    ),
+    "512": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|PatenteAduanalOrig|PedimentoOriginal|"
+            "SeccionAduaneraDespOrig|DocumentoOriginal|FechaOperacionOrig|FraccionOriginal|"
+            "UnidadMedida|MercanciaDescargada|TipoPedimento|FechaPagoReal",
+            "|",
+        )
+    ),
+    "520": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|IndentFiscalDestinatario|NombreDestinatarioMercancia|"
+            "CalleDestinatario|NumInteriorDestinatario|NumExteriorDestinatario|CpDestinatario|"
+            "MunicpioDestinatario|PaisDestinatario|FechaPagoReal",
+            "|",
+        )
+    ),
+    "551": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|SubdivisionFraccion|"
+            "DescripcionMercancia|PrecioUnitario|ValorAduana|ValorComercial|ValorDolares|"
+            "CantidadUMComercial|UnidadMedidaComercial|CantidadUMTarifa|UnidadMedidaTarifa|"
+            "ValorAgregado|ClaveVinculacion|MetodoValorizacion|CodigoMercanciaProducto|"
+            "MarcaMercanciaProducto|ModeloMercanciaProducto|PaisOrigenDestino|PaisCompradorVendedor|"
+            "EntidadFedOrigen|EntidadFedDestino|EntidadFedComprador|EntidadFedVendedor|"
+            "TipoOperacion|ClaveDocumento|FechaPagoReal",
+            "|",
+        )
+    ),
+    "552": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|VinNumeroSerie|"
+            "KilometrajeVehiculo|FechaPagoReal",
+            "|",
+        )
+    ),
+    "553": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClavePermiso|FirmaDescargo|"
+            "NumeroPermiso|ValorComercialDolares|CantidadMUMTarifa|FechaPagoReal",
+            "|",
+        )
+    ),
+    "554": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveCaso|IdentificadorCaso|"
+            "ComplementoCaso|FechaPagoReal",
+            "|",
+        )
+    ),
+    "555": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|InstitucionEmisora|"
+            "NumeroCuenta|FolioConstancia|FechaConstancia|ClaveGarantia|ValorUnitarioTitulo|"
+            "TotalGarantia|CantidadUnidadesMedida|TitulosAsignados|FechaPagoReal",
+            "|",
+        )
+    ),
+    "556": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveContribucion|"
+            "TasaContribucion|TipoTasa|FechaPagoReal",
+            "|",
+        )
+    ),
+    "557": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|ClaveContribucion|"
+            "FormaPago|ImportePago|FechaPagoReal",
+            "|",
+        )
+    ),
+    "558": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|Fraccion|SecuenciaFraccion|SecuenciaObservacion|"
+            "Observaciones|FechaPagoReal",
+            "|",
+        )
+    ),
+    "701": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ClaveDocumento|FechaPago|PedimentoAnterior|"
+            "PatenteAnterior|SeccionAduaneraAnterior|DocumentoAnterior|FechaOperacionAnterior|"
+            "PedimentoOriginal|PatenteAduanalOrig|SeccionAduaneraDespOrig|FechaPagoReal",
+            "|",
+        )
+    ),
+    "702": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ClaveContribucion|FormaPago|ImportePago|TipoPedimento|"
+            "FechaPagoReal",
+            "|",
+        )
+    ),
+    "Sel": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ConsecutivoRemesa|NumeroSeleccion|FechaSeleccion|"
+            "HoraSeleccion|SemaforoFiscal|ClaveDocumento|TipoOperacion",
+            "|",
+        )
+    ),
+    "Inci": tuple(
+        _L(
+            "Patente|Pedimento|SeccionAduanera|ConsecutivoRemesa|NumeroSeleccion|"
+            "FechaInicioReconocimiento|HoraInicioReconocimiento|FechaFinReconocimiento|"
+            "HoraFinReconocimiento|Fraccion|SecuenciaFraccion|ClaveDocumento|TipoOperacion|"
+            "GradoIncidencia|FechaSeleccion",
+            "|",
+        )
+    ),
+    "Resumen": tuple(
+        _L(
+            "Folio|RFCoPatenteAduanal|Fecha_Inicial|Fecha_Final|Fecha_Ejecucion|Total_Fracciones|"
+            "Total_Contribuciones",
+            "|",
+        )
+    ),
 }
 """Field names of every record type, in file order (the header of its ``.asc`` file)."""
 
@@ -118,7 +207,8 @@ KEY_FIELDS: tuple[str, str, str] = ("Patente", "Pedimento", "SeccionAduanera")
 PEDIMENTO_TYPES: frozenset[str] = frozenset(t for t in TYPES if t != "Resumen")
 """Types whose lines carry the pedimento key (every one but Resumen)."""
 REFERENCES_501: frozenset[str] = frozenset(
-    [*(str(n) for n in range(502, 513)), "520", *(str(n) for n in range(551, 559)), "701", "702"])
+    [*(str(n) for n in range(502, 513)), "520", *(str(n) for n in range(551, 559)), "701", "702"]
+)
 """Types whose every line must name a pedimento of 501."""
 REFERENCES_551: frozenset[str] = frozenset(str(n) for n in range(552, 559))
 """Types whose every line must name a partida (pedimento, SecuenciaFraccion) of 551."""

@@ -67,9 +67,11 @@ def _table(tipo: str) -> Table:
         columns += [Column(column_name(f), String()) for f in fields if f != "Folio"]
         constraints.append(PrimaryKeyConstraint("folio", "linea", name=f"pk_{name}"))
         return Table(name, Base.metadata, *columns, *constraints, sqlite_with_rowid=False)
-    columns += [Column("patente", String(4), nullable=False),
-                Column("pedimento", String(7), nullable=False),
-                Column("seccion_aduanera", String(3), nullable=False)]
+    columns += [
+        Column("patente", String(4), nullable=False),
+        Column("pedimento", String(7), nullable=False),
+        Column("seccion_aduanera", String(3), nullable=False),
+    ]
     keyed_by_line = tipo not in ("501", "551")
     if keyed_by_line:
         columns.append(Column("linea", Integer(), nullable=False))
@@ -82,36 +84,51 @@ def _table(tipo: str) -> Table:
         else:
             columns.append(Column(column, String()))
     if tipo == "501":
-        columns += [Column("numero", String(15), nullable=False),
-                    Column("fecha_pago", Date(), nullable=False),
-                    Column("folio", String())]
+        columns += [
+            Column("numero", String(15), nullable=False),
+            Column("fecha_pago", Date(), nullable=False),
+            Column("folio", String()),
+        ]
         constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, name=f"pk_{name}"))
         constraints.append(Index(f"ix_{name}_numero", "numero"))
     elif tipo == "551":
         constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", name=f"pk_{name}"))
-        constraints.append(ForeignKeyConstraint(
-            list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+        constraints.append(
+            ForeignKeyConstraint(
+                list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"
+            )
+        )
     elif tipo in PARTIDA_TYPES:
         # The key leads with the partida, so joins to ds_partida use it. The foreign key goes to
         # ds_pedimento, not ds_partida: the reader checks that every line names a 551 partida,
         # and a foreign key to ds_partida makes PostgreSQL check 7 tables per deleted partida
         # when a pedimento is replaced (12 s for 100,000 partidas).
-        constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", "linea",
-                                                name=f"pk_{name}"))
-        constraints.append(ForeignKeyConstraint(
-            list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+        constraints.append(
+            PrimaryKeyConstraint(*KEY_COLUMNS, "secuencia_fraccion", "linea", name=f"pk_{name}")
+        )
+        constraints.append(
+            ForeignKeyConstraint(
+                list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"
+            )
+        )
     else:
         constraints.append(PrimaryKeyConstraint(*KEY_COLUMNS, "linea", name=f"pk_{name}"))
         if tipo not in UNLINKED_TYPES:
-            constraints.append(ForeignKeyConstraint(
-                list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"))
+            constraints.append(
+                ForeignKeyConstraint(
+                    list(KEY_COLUMNS), [f"ds_pedimento.{c}" for c in KEY_COLUMNS], name=f"fk_{name}_pedimento"
+                )
+            )
     return Table(name, Base.metadata, *columns, *constraints, sqlite_with_rowid=False)
 
 
 TABLES: dict[str, Table] = {tipo: _table(tipo) for tipo in TYPES}
 """The table of every record type."""
 
-DELETE_ORDER: tuple[str, ...] = (*sorted(PARTIDA_TYPES), *(t for t in TYPES if t not in PARTIDA_TYPES
-                                                            and t not in ("501", "551", "Resumen")),
-                                 "551", "501")
+DELETE_ORDER: tuple[str, ...] = (
+    *sorted(PARTIDA_TYPES),
+    *(t for t in TYPES if t not in PARTIDA_TYPES and t not in ("501", "551", "Resumen")),
+    "551",
+    "501",
+)
 """Children before parents (foreign keys)."""

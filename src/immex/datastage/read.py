@@ -145,7 +145,7 @@ def _latin1_for_undefined(exc: UnicodeError) -> tuple[str, int]:
     """cp1252 leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D undefined: read them as ISO-8859-1."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    return bytes(exc.object[exc.start:exc.end]).decode("latin-1"), exc.end
+    return bytes(exc.object[exc.start : exc.end]).decode("latin-1"), exc.end
 
 
 codecs.register_error(_FALLBACK_ERRORS, _latin1_for_undefined)
@@ -377,8 +377,12 @@ def _detect_encoding(stream: IO[bytes]) -> str:
     return "utf-8"
 
 
-def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None] | None = None,
-                 max_line: int = DEFAULT_LIMITS.max_line_bytes) -> Iterator[tuple[int, list[str]]]:
+def _text_blocks(  # noqa: C901
+    stream: IO[bytes],
+    encoding: str,
+    advance: Callable[[int], None] | None = None,
+    max_line: int = DEFAULT_LIMITS.max_line_bytes,
+) -> Iterator[tuple[int, list[str]]]:
     """(row of the first line, lines) per chunk of the entry; lines end in CRLF or LF, without it.
 
     A UTF-8 BOM at the start is dropped. ``advance`` hears the bytes of each chunk read
@@ -396,7 +400,7 @@ def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None
             break
         if advance is not None:
             advance(len(chunk))
-        if b"\0" in chunk:   # never text: UTF-16, or binary; PostgreSQL cannot store it either
+        if b"\0" in chunk:  # never text: UTF-16, or binary; PostgreSQL cannot store it either
             at = (rest + chunk).index(b"\0")
             raise _TooLarge(row + (rest + chunk).count(b"\n", 0, at), _NUL)
         data = rest + chunk if rest else chunk
@@ -406,17 +410,17 @@ def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None
             if len(rest) > max_line:
                 raise _TooLarge(row, _long_line(len(rest), max_line))
             continue
-        rest = data[cut + 1:]
+        rest = data[cut + 1 :]
         if len(rest) > max_line:
             raise _TooLarge(row + data.count(b"\n", 0, cut + 1), _long_line(len(rest), max_line))
         if first:
             first = False
-            if data.startswith(_BOM):   # also in a cp1252 entry: "ï»¿" can only be a BOM there
+            if data.startswith(_BOM):  # also in a cp1252 entry: "ï»¿" can only be a BOM there
                 data, cut = data[3:], cut - 3
-        text = decode_line_bytes(data[:cut + 1], encoding)
+        text = decode_line_bytes(data[: cut + 1], encoding)
         lines = text.replace("\r\n", "\n").split("\n")
-        lines.pop()   # the empty piece after the last "\n"
-        if len(text) > max_line:   # only then can one of its lines be too long
+        lines.pop()  # the empty piece after the last "\n"
+        if len(text) > max_line:  # only then can one of its lines be too long
             lengths = list(map(len, lines))
             longest = max(lengths, default=0)
             if longest > max_line:
@@ -430,17 +434,22 @@ def _text_blocks(stream: IO[bytes], encoding: str, advance: Callable[[int], None
         yield row, [text[:-1] if text.endswith("\r") else text]
 
 
-_NUL = ("holds a NUL byte: not Windows-1252 or UTF-8 text (a UTF-16 file? save the entry as UTF-8 or "
-        "ANSI); refused before reading further")
+_NUL = (
+    "holds a NUL byte: not Windows-1252 or UTF-8 text (a UTF-16 file? save the entry as UTF-8 or "
+    "ANSI); refused before reading further"
+)
 
 
 def _long_line(size: int, max_line: int) -> str:
-    return (f"line longer than {max_line:,} bytes (at least {size:,}): not a Data Stage line "
-            "(refused before reading further)")
+    return (
+        f"line longer than {max_line:,} bytes (at least {size:,}): not a Data Stage line "
+        "(refused before reading further)"
+    )
 
 
-def _text_lines(stream: IO[bytes], encoding: str,
-                max_line: int = DEFAULT_LIMITS.max_line_bytes) -> Iterator[tuple[int, str]]:
+def _text_lines(
+    stream: IO[bytes], encoding: str, max_line: int = DEFAULT_LIMITS.max_line_bytes
+) -> Iterator[tuple[int, str]]:
     """(row, line) for every line of an entry (see :func:`_text_blocks`)."""
     for row, lines in _text_blocks(stream, encoding, max_line=max_line):
         yield from enumerate(lines, row)
@@ -460,13 +469,19 @@ def _header_problem(entry_name: str, tipo: str, names: list[str] | None) -> Prob
     got = [n.strip().lower() for n in names]
     for position, name in enumerate(expected):
         if position >= len(got):
-            return Problem(entry_name, 1, "",
-                           f"header has {len(got)} names, {tipo} needs at least {len(expected)}"
-                           f" (missing {name})")
+            return Problem(
+                entry_name,
+                1,
+                "",
+                f"header has {len(got)} names, {tipo} needs at least {len(expected)} (missing {name})",
+            )
         if got[position] != name.lower():
-            return Problem(entry_name, 1, "",
-                           f"header name {position + 1} is {names[position].strip()!r},"
-                           f" expected {name!r}")
+            return Problem(
+                entry_name,
+                1,
+                "",
+                f"header name {position + 1} is {names[position].strip()!r}, expected {name!r}",
+            )
     return None
 
 
@@ -560,8 +575,13 @@ LineSink = Callable[[str, int, list[str], "PedimentoKey | None"], None]
 """``on_line(tipo, row, values, key)``: see :func:`read_zip`."""
 
 
-def read_zip(path: str | Path, on_line: LineSink | None = None, progress: Progress = QUIET,
-             label: str = "validating", limits: Limits = DEFAULT_LIMITS) -> DataStageRead:
+def read_zip(
+    path: str | Path,
+    on_line: LineSink | None = None,
+    progress: Progress = QUIET,
+    label: str = "validating",
+    limits: Limits = DEFAULT_LIMITS,
+) -> DataStageRead:
     """Read and validate a Data Stage ZIP (see the module docstring).
 
     ``progress`` sees two steps, both in uncompressed bytes of the entries (sizes from the
@@ -609,25 +629,46 @@ def _size_problems(zip_name: str, archive: zipfile.ZipFile, limits: Limits) -> l
         size, packed = info.file_size, max(info.compress_size, 1)
         total += size
         if size > limits.max_entry_bytes:
-            problems.append(Problem(info.filename, None, "",
-                                    f"expands to {size:,} bytes, more than the {limits.max_entry_bytes:,} "
-                                    "a Data Stage entry may have: refused without reading it"))
+            problems.append(
+                Problem(
+                    info.filename,
+                    None,
+                    "",
+                    f"expands to {size:,} bytes, more than the {limits.max_entry_bytes:,} "
+                    "a Data Stage entry may have: refused without reading it",
+                )
+            )
         elif size > limits.ratio_floor_bytes and size > limits.max_ratio * packed:
-            problems.append(Problem(info.filename, None, "",
-                                    f"expands from {packed:,} to {size:,} bytes (ratio {size // packed:,}:1, "
-                                    f"more than {limits.max_ratio}:1): refused as a likely ZIP bomb "
-                                    "without reading it; Data Stage text compresses far less"))
+            problems.append(
+                Problem(
+                    info.filename,
+                    None,
+                    "",
+                    f"expands from {packed:,} to {size:,} bytes (ratio {size // packed:,}:1, "
+                    f"more than {limits.max_ratio}:1): refused as a likely ZIP bomb "
+                    "without reading it; Data Stage text compresses far less",
+                )
+            )
     if total > limits.max_total_bytes and not problems:
-        problems.append(Problem(zip_name, None, "",
-                                f"its Data Stage entries expand to {total:,} bytes, more than the "
-                                f"{limits.max_total_bytes:,} accepted: refused without reading them"))
+        problems.append(
+            Problem(
+                zip_name,
+                None,
+                "",
+                f"its Data Stage entries expand to {total:,} bytes, more than the "
+                f"{limits.max_total_bytes:,} accepted: refused without reading them",
+            )
+        )
     return problems
 
 
 def _entries_size(archive: zipfile.ZipFile) -> int:
     """Uncompressed bytes of the recognized entries: what the encoding scan reads."""
-    return sum(info.file_size for info in archive.infolist()
-               if not info.is_dir() and entry_type(info.filename) is not None)
+    return sum(
+        info.file_size
+        for info in archive.infolist()
+        if not info.is_dir() and entry_type(info.filename) is not None
+    )
 
 
 @contextmanager
@@ -648,8 +689,9 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _structure(archive: zipfile.ZipFile, progress: Progress = QUIET,
-               limits: Limits = DEFAULT_LIMITS) -> tuple[dict[str, Entry], list[Problem]]:
+def _structure(
+    archive: zipfile.ZipFile, progress: Progress = QUIET, limits: Limits = DEFAULT_LIMITS
+) -> tuple[dict[str, Entry], list[Problem]]:
     problems: list[Problem] = []
     found: dict[str, Entry] = {}
     folios: list[str] = []
@@ -660,9 +702,11 @@ def _structure(archive: zipfile.ZipFile, progress: Progress = QUIET,
         folio, tipo = recognized
         folios.append(folio)
         if tipo in found:
-            problems.append(Problem(info.filename, None, "",
-                                    f"second entry of type {tipo} (the first is "
-                                    f"{found[tipo].name})"))
+            problems.append(
+                Problem(
+                    info.filename, None, "", f"second entry of type {tipo} (the first is {found[tipo].name})"
+                )
+            )
             continue
         names: list[str] | None = None
         try:
@@ -687,22 +731,33 @@ def _structure(archive: zipfile.ZipFile, progress: Progress = QUIET,
         found[tipo] = entry
         header = _header_problem(info.filename, tipo, names)
         if names is not None and len(names) > limits.max_fields:
-            header = Problem(info.filename, 1, "", f"header has {len(names):,} names, more than the "
-                                                   f"{limits.max_fields:,} accepted (a {tipo} line has "
-                                                   f"{len(LAYOUTS[tipo])} fields)")
+            header = Problem(
+                info.filename,
+                1,
+                "",
+                f"header has {len(names):,} names, more than the "
+                f"{limits.max_fields:,} accepted (a {tipo} line has "
+                f"{len(LAYOUTS[tipo])} fields)",
+            )
         if header is not None:
             problems.append(header)
     folio = folios[0] if folios else "*"
     for tipo in REQUIRED_TYPES:
         if tipo not in found:
-            problems.append(Problem(f"{folio}_{tipo}.asc", None, "",
-                                    f"required entry <folio>_{tipo}.asc is missing"))
+            problems.append(
+                Problem(f"{folio}_{tipo}.asc", None, "", f"required entry <folio>_{tipo}.asc is missing")
+            )
     return found, problems
 
 
-def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
-              on_line: LineSink | None, progress: Progress = QUIET,
-              limits: Limits = DEFAULT_LIMITS) -> DataStageRead:
+def _validate(
+    path: Path,
+    archive: zipfile.ZipFile,
+    entries: dict[str, Entry],
+    on_line: LineSink | None,
+    progress: Progress = QUIET,
+    limits: Limits = DEFAULT_LIMITS,
+) -> DataStageRead:
     state = _RefState()
     problems: list[tuple[int, Problem]] = []
     warnings: list[Problem] = []
@@ -714,9 +769,8 @@ def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
     for tipo in order:
         entry = entries[tipo]
         try:
-            found = _validate_entry(archive, entry, state, problems, on_line, progress,
-                                    limits.max_line_bytes)
-        except _TooLarge as exc:   # nothing after this line is read (nor the other entries)
+            found = _validate_entry(archive, entry, state, problems, on_line, progress, limits.max_line_bytes)
+        except _TooLarge as exc:  # nothing after this line is read (nor the other entries)
             problems.append((entry.position, Problem(entry.name, exc.row, "", exc.message)))
             break
         counts[tipo] = found[0]
@@ -727,8 +781,15 @@ def _validate(path: Path, archive: zipfile.ZipFile, entries: dict[str, Entry],
         folios.append(line.values[folio_index])
         warnings.extend(_resumen_warnings(entries["Resumen"].name, line, counts))
     problems.sort(key=lambda item: (item[0], item[1].row or 0))
-    return DataStageRead(path, entries, tuple(p for _, p in problems), tuple(warnings), counts,
-                         frozenset(state.ids), tuple(folios))
+    return DataStageRead(
+        path,
+        entries,
+        tuple(p for _, p in problems),
+        tuple(warnings),
+        counts,
+        frozenset(state.ids),
+        tuple(folios),
+    )
 
 
 def _resumen_warnings(name: str, line: Line, counts: dict[str, int]) -> Iterator[Problem]:
@@ -736,17 +797,23 @@ def _resumen_warnings(name: str, line: Line, counts: dict[str, int]) -> Iterator
         value = line.values[LAYOUTS["Resumen"].index(total)]
         actual = counts.get(tipo, 0)
         if not (_DIGITS.fullmatch(value) and int(value) == actual):
-            yield Problem(name, line.row, total,
-                          f"Resumen {total} is {value!r} but {tipo} has {actual} lines")
+            yield Problem(
+                name, line.row, total, f"Resumen {total} is {value!r} but {tipo} has {actual} lines"
+            )
 
 
 _KEY_CHECK_LIST = tuple((i, n, _KEY_CHECKS[n]) for i, n in enumerate(KEY_FIELDS))
 
 
-def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
-                    problems: list[tuple[int, Problem]], on_line: LineSink | None,
-                    progress: Progress = QUIET,
-                    max_line: int = DEFAULT_LIMITS.max_line_bytes) -> tuple[int, list[Line]]:
+def _validate_entry(  # noqa: C901
+    archive: zipfile.ZipFile,
+    entry: Entry,
+    state: _RefState,
+    problems: list[tuple[int, Problem]],
+    on_line: LineSink | None,
+    progress: Progress = QUIET,
+    max_line: int = DEFAULT_LIMITS.max_line_bytes,
+) -> tuple[int, list[Line]]:
     """Check every line of one entry; the hot loop of the reader (kept flat on purpose)."""
     tipo = entry.tipo
     name = entry.name
@@ -755,8 +822,9 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
     keyed = tipo in PEDIMENTO_TYPES
     # field checks other than the key and the plain date checks, which have fast paths below
     date_indexes = tuple(i for i, n, c in CHECKS[tipo] if c is _check_date)
-    other_checks = tuple((i, n, c) for i, n, c in CHECKS[tipo]
-                         if c is not _check_date and not (keyed and n in KEY_FIELDS))
+    other_checks = tuple(
+        (i, n, c) for i, n, c in CHECKS[tipo] if c is not _check_date and not (keyed and n in KEY_FIELDS)
+    )
     good_dates = state.good_dates
     position = entry.position
     is_501 = tipo == "501"
@@ -818,8 +886,9 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                             if message is not None:
                                 key_ok = False
                                 errors = errors or []
-                                errors.append((index, Problem(name, row, field_name,
-                                                              f"{field_name} {message}")))
+                                errors.append(
+                                    (index, Problem(name, row, field_name, f"{field_name} {message}"))
+                                )
                         key = pedimento_key(*raw_key)
                         pid = ids.get(key)
                         if pid is None:
@@ -837,8 +906,17 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                         if first is None:
                             first_501[pid] = row
                         else:
-                            add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} repeated in 501"
-                                                                  f" (first at row {first})")))
+                            add(
+                                (
+                                    position,
+                                    Problem(
+                                        name,
+                                        row,
+                                        "",
+                                        f"pedimento {'/'.join(key)} repeated in 501 (first at row {first})",
+                                    ),
+                                )
+                            )
                     elif needs_501 and pid not in first_501:
                         add((position, Problem(name, row, "", f"pedimento {'/'.join(key)} is not in 501")))
                     if seq_index >= 0:
@@ -850,14 +928,31 @@ def _validate_entry(archive: zipfile.ZipFile, entry: Entry, state: _RefState,
                         if first is None:
                             partida_rows[partida] = row
                         else:
-                            add((position, Problem(name, row, "",
-                                                   f"partida {values[seq_index]} of pedimento "
-                                                   f"{'/'.join(key)} repeated in 551"
-                                                   f" (first at row {first})")))
+                            add(
+                                (
+                                    position,
+                                    Problem(
+                                        name,
+                                        row,
+                                        "",
+                                        f"partida {values[seq_index]} of pedimento "
+                                        f"{'/'.join(key)} repeated in 551"
+                                        f" (first at row {first})",
+                                    ),
+                                )
+                            )
                     elif needs_551 and partida not in partida_rows:
-                        add((position, Problem(name, row, "",
-                                               f"partida {values[seq_index]} of pedimento "
-                                               f"{'/'.join(key)} is not in 551")))
+                        add(
+                            (
+                                position,
+                                Problem(
+                                    name,
+                                    row,
+                                    "",
+                                    f"partida {values[seq_index]} of pedimento {'/'.join(key)} is not in 551",
+                                ),
+                            )
+                        )
                 elif errors is not None:
                     errors.sort(key=lambda item: item[0])
                     problems.extend((position, p) for _, p in errors)
@@ -902,24 +997,27 @@ def pedimentos(read: DataStageRead) -> list[DsPedimento]:
     """Every 501 line as a :class:`DsPedimento`, in file order."""
     _require_ok(read)
     dates = payment_dates(read)
-    idx = {n: read.index("501", n) for n in ("TipoOperacion", "ClaveDocumento", "TipoPedimento",
-                                              "FechaPagoReal")}
+    idx = {
+        n: read.index("501", n) for n in ("TipoOperacion", "ClaveDocumento", "TipoPedimento", "FechaPagoReal")
+    }
     result = []
     for line in read.lines("501"):
         v = line.values
         key = pedimento_key(v[0], v[1], v[2])
         paid = parse_datetime(v[idx["FechaPagoReal"]])
         assert paid is not None  # validated
-        result.append(DsPedimento(
-            key=key,
-            number=pedimento_number(v[idx["FechaPagoReal"]], key[2], key[0], key[1]),
-            clave=v[idx["ClaveDocumento"]].upper(),
-            tipo_operacion=v[idx["TipoOperacion"]],
-            tipo_pedimento=v[idx["TipoPedimento"]],
-            fecha_pago_real=paid,
-            fecha_pago=data_stage_date(paid, dates.get(key)),
-            row=line.row,
-        ))
+        result.append(
+            DsPedimento(
+                key=key,
+                number=pedimento_number(v[idx["FechaPagoReal"]], key[2], key[0], key[1]),
+                clave=v[idx["ClaveDocumento"]].upper(),
+                tipo_operacion=v[idx["TipoOperacion"]],
+                tipo_pedimento=v[idx["TipoPedimento"]],
+                fecha_pago_real=paid,
+                fecha_pago=data_stage_date(paid, dates.get(key)),
+                row=line.row,
+            )
+        )
     return result
 
 
@@ -927,9 +1025,18 @@ def partidas(read: DataStageRead) -> Iterator[DsPartida]:
     """Stream every 551 line as a :class:`DsPartida`, in file order."""
     _require_ok(read)
     numbers = {p.key: p.number for p in pedimentos(read)}
-    idx = {n: read.index("551", n) for n in (
-        "SecuenciaFraccion", "Fraccion", "SubdivisionFraccion", "PaisOrigenDestino",
-        "UnidadMedidaComercial", "CantidadUMComercial", "ValorDolares")}
+    idx = {
+        n: read.index("551", n)
+        for n in (
+            "SecuenciaFraccion",
+            "Fraccion",
+            "SubdivisionFraccion",
+            "PaisOrigenDestino",
+            "UnidadMedidaComercial",
+            "CantidadUMComercial",
+            "ValorDolares",
+        )
+    }
     for line in read.lines("551"):
         v = line.values
         key = pedimento_key(v[0], v[1], v[2])
@@ -958,9 +1065,14 @@ def duplicate_numbers(read: DataStageRead) -> list[Problem]:
         first = seen.setdefault(ped.number, ped.row)
         if first != ped.row:
             assert entry is not None
-            found.append(Problem(entry.name, ped.row, "",
-                                 f"pedimento number {ped.number} repeated in 501"
-                                 f" (first at row {first})"))
+            found.append(
+                Problem(
+                    entry.name,
+                    ped.row,
+                    "",
+                    f"pedimento number {ped.number} repeated in 501 (first at row {first})",
+                )
+            )
     return found
 
 

@@ -63,8 +63,9 @@ def validated(zip_path: Path, progress: ProgressLike = QUIET) -> ds.DataStageRea
     return read
 
 
-def import_datastage(zip_path: str | Path, db_url: str | None,
-                     progress: ProgressLike = QUIET) -> ImportResult:
+def import_datastage(
+    zip_path: str | Path, db_url: str | None, progress: ProgressLike = QUIET
+) -> ImportResult:
     """Validate ``zip_path`` and store it (replace semantics per pedimento and per Resumen folio).
 
     One pass over the ZIP: lines are written while they are validated, inside one
@@ -97,13 +98,14 @@ def import_datastage(zip_path: str | Path, db_url: str | None,
                 raise InputError(read.problems)  # the unit of work rolls back: the store is unchanged
             progress.phase("committing")
     except InputError:
-        if new_file is not None:   # the store did not exist: leave no empty one behind
+        if new_file is not None:  # the store did not exist: leave no empty one behind
             new_file.unlink(missing_ok=True)
         raise
     counts = {tipo: writer.counts.get(tipo, 0) for tipo in read.counts}
     declared = read.counts.get("501", 0)
-    return ImportResult(zip_path.name, counts, declared, writer.replaced_501, read.warnings,
-                        len(read.keys) - declared)
+    return ImportResult(
+        zip_path.name, counts, declared, writer.replaced_501, read.warnings, len(read.keys) - declared
+    )
 
 
 def _new_sqlite_file(db_url: str | None) -> Path | None:
@@ -208,8 +210,9 @@ class _DbThread:
             for row in rows:
                 line = "\t".join(row)
                 if "\\" in line or "\r" in line or line.count("\t") != len(row) - 1:
-                    line = "\t".join(x.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r")
-                                     for x in row)
+                    line = "\t".join(
+                        x.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r") for x in row
+                    )
                 lines.append(line)
             lines.append("")
             copy.write("\n".join(lines))
@@ -223,8 +226,9 @@ class _Writer:
     folio; so the ZIP's rows replace the stored ones and nothing else is touched.
     """
 
-    def __init__(self, db: _DbThread, placeholder: str, stored: set[tuple[str, str, str]],
-                 folio_501: str) -> None:
+    def __init__(
+        self, db: _DbThread, placeholder: str, stored: set[tuple[str, str, str]], folio_501: str
+    ) -> None:
         self.db = db
         self.postgres = db.postgres
         self.ph = placeholder
@@ -255,7 +259,7 @@ class _Writer:
     def __call__(self, tipo: str, row: int, values: list[str], key: ds.PedimentoKey | None) -> None:
         if tipo != self.tipo:
             self._switch(tipo)
-        if key is not None and key is not self.last_key:   # the reader reuses one tuple per key
+        if key is not None and key is not self.last_key:  # the reader reuses one tuple per key
             self.last_key = key
             if key not in self.seen:
                 self.seen.add(key)
@@ -282,8 +286,12 @@ class _Writer:
             return
         self.counts[tipo] = 0
         layout = LAYOUTS[tipo]
-        self.build = {"501": self._row_501, "551": self._row_551, "506": self._row_506,
-                      "Resumen": self._row_resumen}.get(tipo, self._row_other)
+        self.build = {
+            "501": self._row_501,
+            "551": self._row_551,
+            "506": self._row_506,
+            "Resumen": self._row_resumen,
+        }.get(tipo, self._row_other)
         if tipo in PARTIDA_TYPES:
             self.build = self._row_partida
             self.seq_i = layout.index("SecuenciaFraccion")
@@ -292,10 +300,10 @@ class _Writer:
             self.tipo_fecha_i, self.fecha_i = layout.index("TipoFecha"), layout.index("FechaOperacion")
         table = TABLES[tipo]
         columns = ", ".join(c.name for c in table.columns)
-        if self.postgres:   # COPY text format; an empty field is NULL (ds_resumen: see _flush)
+        if self.postgres:  # COPY text format; an empty field is NULL (ds_resumen: see _flush)
             null = "" if tipo == "Resumen" else " WITH (NULL '')"
             self.sql = f"COPY {table.name} ({columns}) FROM STDIN{null}"
-        else:               # blank text is stored as NULL
+        else:  # blank text is stored as NULL
             marks = ", ".join(f"NULLIF({self.ph}, '')" if c.nullable else self.ph for c in table.columns)
             self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"
 
@@ -328,7 +336,7 @@ class _Writer:
         assert key is not None
         n = self.ordinal[key] = self.ordinal.get(key, 0) + 1
         v[0] = key[0]
-        v.insert(3, str(n))   # text: SQLite's INTEGER affinity and COPY both convert it
+        v.insert(3, str(n))  # text: SQLite's INTEGER affinity and COPY both convert it
         return v
 
     def _partida_id(self, key: tuple[str, str, str], seq: str) -> int:
@@ -343,7 +351,7 @@ class _Writer:
         assert key is not None
         seq = v[self.seq_i]
         last_key, last_seq, last_n = self.last_partida
-        if key is last_key and seq == last_seq:   # the usual case: lines of a partida are together
+        if key is last_key and seq == last_seq:  # the usual case: lines of a partida are together
             n = last_n + 1
         else:
             if last_key is not None:
@@ -351,7 +359,7 @@ class _Writer:
             n = self.partida_ordinal.get(self._partida_id(key, seq), 0) + 1
         self.last_partida = (key, seq, n)
         v[0] = key[0]
-        v.insert(3, str(n))   # text: SQLite's INTEGER affinity and COPY both convert it
+        v.insert(3, str(n))  # text: SQLite's INTEGER affinity and COPY both convert it
         return v
 
     def _row_resumen(self, v: list[str], key: ds.PedimentoKey | None) -> Sequence[Any]:
@@ -372,7 +380,7 @@ class _Writer:
         if not self.batch:
             return
         if self.postgres:
-            keep = 1 if self.tipo == "Resumen" else 0   # ds_resumen.folio is NOT NULL: "" stays ""
+            keep = 1 if self.tipo == "Resumen" else 0  # ds_resumen.folio is NOT NULL: "" stays ""
             self.db.submit(self.db.copy, self.sql, self.batch, keep)
         else:
             self.db.submit(self.db.executemany, self.sql, self.batch)
@@ -382,28 +390,40 @@ class _Writer:
     def _delete(self, keys: list[tuple[str, str, str]]) -> None:
         self.replaced += len(keys)
         ph = self.ph
-        if self.postgres:   # one set-based statement per table
+        if self.postgres:  # one set-based statement per table
             columns = [[k[i] for k in keys] for i in range(3)]
             for tipo in DELETE_ORDER:
-                self.db.submit(self.db.executemany,
-                               f"DELETE FROM {TABLE_NAMES[tipo]} t USING unnest(%s::text[], %s::text[],"
-                               " %s::text[]) AS k(p, n, s) WHERE t.patente = k.p AND t.pedimento = k.n"
-                               " AND t.seccion_aduanera = k.s", [columns])
+                self.db.submit(
+                    self.db.executemany,
+                    f"DELETE FROM {TABLE_NAMES[tipo]} t USING unnest(%s::text[], %s::text[],"
+                    " %s::text[]) AS k(p, n, s) WHERE t.patente = k.p AND t.pedimento = k.n"
+                    " AND t.seccion_aduanera = k.s",
+                    [columns],
+                )
             return
         for tipo in DELETE_ORDER:
-            self.db.submit(self.db.executemany,
-                           f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
-                           f" AND seccion_aduanera = {ph}", keys)
+            self.db.submit(
+                self.db.executemany,
+                f"DELETE FROM {TABLE_NAMES[tipo]} WHERE patente = {ph} AND pedimento = {ph}"
+                f" AND seccion_aduanera = {ph}",
+                keys,
+            )
 
     def _update_fecha_pago(self) -> None:
         """The Data Stage date is 506 TipoFecha 2 when there is one (501 was stored with FechaPagoReal)."""
-        changes = [(d if self.postgres else d.isoformat(), *key) for key, d in self.type2_dates.items()
-                   if self.paid_dates.get(key) != d]
+        changes = [
+            (d if self.postgres else d.isoformat(), *key)
+            for key, d in self.type2_dates.items()
+            if self.paid_dates.get(key) != d
+        ]
         if changes:
             ph = self.ph
-            self.db.submit(self.db.executemany,
-                           f"UPDATE {TABLE_NAMES['501']} SET fecha_pago = {ph} WHERE patente = {ph}"
-                           f" AND pedimento = {ph} AND seccion_aduanera = {ph}", changes)
+            self.db.submit(
+                self.db.executemany,
+                f"UPDATE {TABLE_NAMES['501']} SET fecha_pago = {ph} WHERE patente = {ph}"
+                f" AND pedimento = {ph} AND seccion_aduanera = {ph}",
+                changes,
+            )
 
 
 # --------------------------------------------------------------------------- summary
@@ -416,7 +436,8 @@ def _builder(source: str) -> SummaryBuilder:
     return SummaryBuilder(
         source=source,
         names={code: entry.abbreviation for code, entry in contribuciones().entries.items()},
-        formas={code: (entry.description, entry.settlement) for code, entry in formas_pago().entries.items()})
+        formas={code: (entry.description, entry.settlement) for code, entry in formas_pago().entries.items()},
+    )
 
 
 def _date_or_none(text: str | None) -> dt.date | None:

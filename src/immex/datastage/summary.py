@@ -89,9 +89,13 @@ class DataStageSummary:
     def as_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "period": None if self.period is None else {
-                "from": self.period[0].isoformat(), "to": self.period[1].isoformat(),
-                "source": self.period_from},
+            "period": None
+            if self.period is None
+            else {
+                "from": self.period[0].isoformat(),
+                "to": self.period[1].isoformat(),
+                "source": self.period_from,
+            },
             "pedimentos": self.pedimentos,
             "imports": self.imports,
             "exports": self.exports,
@@ -101,14 +105,28 @@ class DataStageSummary:
             "partidas": self.partidas,
             "value_usd": f"{self.value_usd:.2f}",
             "contributions": [
-                {"code": c.code, "name": c.name, "lines": c.lines,
-                 **{level: plain(amount) for level, amount in c.amounts}, "total": plain(c.total),
-                 "paid": plain(c.paid), "not_paid": plain(c.not_paid),
-                 "by_forma_pago": {forma: plain(amount) for forma, amount in c.by_forma}}
-                for c in self.contributions],
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "lines": c.lines,
+                    **{level: plain(amount) for level, amount in c.amounts},
+                    "total": plain(c.total),
+                    "paid": plain(c.paid),
+                    "not_paid": plain(c.not_paid),
+                    "by_forma_pago": {forma: plain(amount) for forma, amount in c.by_forma},
+                }
+                for c in self.contributions
+            ],
             "by_forma_pago": [
-                {"forma": f.forma, "name": f.name, "settlement": f.settlement, "lines": f.lines,
-                 "amount": plain(f.amount)} for f in self.formas],
+                {
+                    "forma": f.forma,
+                    "name": f.name,
+                    "settlement": f.settlement,
+                    "lines": f.lines,
+                    "amount": plain(f.amount),
+                }
+                for f in self.formas
+            ],
             "by_settlement": {kind: plain(amount) for kind, amount in self.by_settlement.items()},
             "unreadable_amounts": self.unreadable_amounts,
         }
@@ -178,8 +196,9 @@ class SummaryBuilder:
 
     def resumen(self, fecha_inicial: dt.date | None, fecha_final: dt.date | None) -> None:
         if fecha_inicial is not None:
-            self._resumen_from = fecha_inicial if self._resumen_from is None else min(
-                self._resumen_from, fecha_inicial)
+            self._resumen_from = (
+                fecha_inicial if self._resumen_from is None else min(self._resumen_from, fecha_inicial)
+            )
         if fecha_final is not None:
             self._resumen_to = fecha_final if self._resumen_to is None else max(self._resumen_to, fecha_final)
 
@@ -192,25 +211,47 @@ class SummaryBuilder:
             period, period_from = (self._first, self._last), "dates"
         contributions = tuple(self._contribution(code) for code in sorted(self._lines, key=_code_order))
         formas = tuple(
-            FormaTotal(forma, *self.formas.get(forma, ("", UNKNOWN)), self._forma_lines[forma],
-                       sum((a for (_, f), a in self._by_forma.items() if f == forma), Decimal(0)))
-            for forma in sorted(self._forma_lines, key=_code_order))
+            FormaTotal(
+                forma,
+                *self.formas.get(forma, ("", UNKNOWN)),
+                self._forma_lines[forma],
+                sum((a for (_, f), a in self._by_forma.items() if f == forma), Decimal(0)),
+            )
+            for forma in sorted(self._forma_lines, key=_code_order)
+        )
         return DataStageSummary(
-            source=self.source, period=period, period_from=period_from,
-            pedimentos=self._pedimentos, imports=self._imports, exports=self._exports,
+            source=self.source,
+            period=period,
+            period_from=period_from,
+            pedimentos=self._pedimentos,
+            imports=self._imports,
+            exports=self._exports,
             rectifications=self._rectifications,
             by_clave=tuple(sorted(self._claves.items())),
             by_month=tuple(sorted(self._months.items())),
-            partidas=self._partidas, value_usd=self._usd, contributions=contributions,
-            unreadable_amounts=self._unreadable, formas=formas)
+            partidas=self._partidas,
+            value_usd=self._usd,
+            contributions=contributions,
+            unreadable_amounts=self._unreadable,
+            formas=formas,
+        )
 
     def _contribution(self, code: str) -> ContributionTotal:
-        by_forma = tuple(sorted(((f, a) for (c, f), a in self._by_forma.items() if c == code),
-                                key=lambda item: _code_order(item[0])))
+        by_forma = tuple(
+            sorted(
+                ((f, a) for (c, f), a in self._by_forma.items() if c == code),
+                key=lambda item: _code_order(item[0]),
+            )
+        )
         paid = sum((a for f, a in by_forma if self._settlement(f) == PAID), Decimal(0))
-        return ContributionTotal(code, self.names.get(code, ""), self._lines[code],
-                                 tuple((lv, self._amounts.get((code, lv), Decimal(0))) for lv in LEVELS),
-                                 by_forma, paid)
+        return ContributionTotal(
+            code,
+            self.names.get(code, ""),
+            self._lines[code],
+            tuple((lv, self._amounts.get((code, lv), Decimal(0))) for lv in LEVELS),
+            by_forma,
+            paid,
+        )
 
     def _settlement(self, forma: str) -> str:
         return self.formas.get(forma, ("", UNKNOWN))[1]

@@ -46,4 +46,3 @@ def balance_status(remaining: Decimal, deadline_on: dt.date | None, as_of: dt.da
     if days_left <= EXPIRING_WITHIN_DAYS:
         return "expiring"
     return "open"
-

@@ -95,8 +95,8 @@ Wide = pl.Series
 Big = pl.Series
 # A quantity column: an int64 or object array, or (the Int128 tier) a Polars Int128 series.
 Qty = Any
-INT128_SAFE = 2**124     # the Int128 path keeps every running sum below this
-VALUE_SAFE = 2**62       # ... and every single quantity below this (they stay int64)
+INT128_SAFE = 2**124  # the Int128 path keeps every running sum below this
+VALUE_SAFE = 2**62  # ... and every single quantity below this (they stay int64)
 _NO_DEADLINE = np.iinfo(np.int64).max
 
 
@@ -170,8 +170,16 @@ def _lots_upto(part: Ints, day: Ints, lot_part: Ints, lot_day: Ints, n_parts: in
     return upto, part_lot, first
 
 
-def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: Ints, stop_lot: Ints,
-                   lot_qty: Ints, discharged: Ints) -> FifoColumns:
+def _lay_over_lots(
+    order: Ints,
+    need: Ints,
+    taken: Ints,
+    first_lot: Ints,
+    skip: Ints,
+    stop_lot: Ints,
+    lot_qty: Ints,
+    discharged: Ints,
+) -> FifoColumns:
     """Per-requirement results (part order) as allocations and shortfalls in output order.
 
     The requirements are independent here, so they are laid out in blocks of
@@ -184,18 +192,19 @@ def _lay_over_lots(order: Ints, need: Ints, taken: Ints, first_lot: Ints, skip: 
     count = np.where(taken > 0, stop_lot - first_lot, 0).astype(np.int64)
     short = need - taken
     source = np.empty(n, dtype=np.int64)
-    source[order] = np.arange(n, dtype=np.int64)         # output row → row in part order
+    source[order] = np.arange(n, dtype=np.int64)  # output row → row in part order
 
     def block(low: int) -> tuple[Ints, ...]:
-        rows = source[low:low + BLOCK]
+        rows = source[low : low + BLOCK]
         return _allocations(count[rows], short[rows], taken[rows], first_lot[rows], skip[rows], lot_qty, low)
 
-    req, lot, qty, missing, missing_qty = (np.concatenate(column) for column in zip(
-        *_blockwise(block, n), strict=True))
+    req, lot, qty, missing, missing_qty = (
+        np.concatenate(column) for column in zip(*_blockwise(block, n), strict=True)
+    )
     return FifoColumns(req, lot, qty, missing, missing_qty, discharged)
 
 
-BLOCK = 1 << 18      # rows handled at a time by one thread
+BLOCK = 1 << 18  # rows handled at a time by one thread
 
 
 def _blockwise(function: Callable[[int], T], count: int, size: int | None = None) -> list[T]:
@@ -210,8 +219,9 @@ def _blockwise(function: Callable[[int], T], count: int, size: int | None = None
         return list(pool.map(function, range(0, count, size or BLOCK)))
 
 
-def _allocations(count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: Ints, lot_qty: Ints,
-                 first_req: int) -> tuple[Ints, ...]:
+def _allocations(
+    count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: Ints, lot_qty: Ints, first_req: int
+) -> tuple[Ints, ...]:
     """(requirement, lot, qty) allocations and (requirement, qty) shortfalls of consecutive requirements.
 
     Requirement ``k`` takes ``taken`` from ``count`` lots from ``first_lot`` on,
@@ -228,12 +238,12 @@ def _allocations(count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: I
     lot = first_lot[req] + within
     available = lot_qty[lot]
     opens = count > 0
-    available[(np.cumsum(count) - count)[opens]] -= skip[opens]       # the first lot, from ``skip`` on
+    available[(np.cumsum(count) - count)[opens]] -= skip[opens]  # the first lot, from ``skip`` on
     given = np.cumsum(available) - available
     given -= given[row - within]
     qty = np.minimum(available, taken[req] - given)
     req += first_req
-    if not np.all(qty > 0):               # a lot of quantity zero inside an interval takes nothing
+    if not np.all(qty > 0):  # a lot of quantity zero inside an interval takes nothing
         keep = qty > 0
         req, lot, qty = req[keep], lot[keep], qty[keep]
     missing = np.flatnonzero(short > 0)
@@ -242,8 +252,14 @@ def _allocations(count: Ints, short: Ints, taken: Ints, first_lot: Ints, skip: I
 
 def _empty(lot_qty: Ints) -> FifoColumns:
     empty = np.zeros(0, dtype=np.int64)
-    return FifoColumns(empty, empty, empty.astype(lot_qty.dtype), empty, empty.astype(lot_qty.dtype),
-                       np.zeros(len(lot_qty), dtype=lot_qty.dtype))
+    return FifoColumns(
+        empty,
+        empty,
+        empty.astype(lot_qty.dtype),
+        empty,
+        empty.astype(lot_qty.dtype),
+        np.zeros(len(lot_qty), dtype=lot_qty.dtype),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,14 +270,22 @@ class _Core:
     first_lot: Ints
     skip: Qty
     stop_lot: Ints
-    discharged: Qty      # per lot
+    discharged: Qty  # per lot
 
 
 Core = Callable[[Ints, Ints, Ints, Ints, Ints, Ints, int], _Core]
 
 
-def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints | Big, req_part: Ints, req_day: Ints,
-                 req_qty: Ints | Big, n_parts: int, wide: bool = False) -> FifoColumns:
+def fifo_columns(
+    lot_part: Ints,
+    lot_day: Ints,
+    lot_qty: Ints | Big,
+    req_part: Ints,
+    req_day: Ints,
+    req_qty: Ints | Big,
+    n_parts: int,
+    wide: bool = False,
+) -> FifoColumns:
     """FIFO on columns.
 
     Lots are sorted by ``(part, cleared_on, pedimento, line)``; requirements are
@@ -278,64 +302,85 @@ def fifo_columns(lot_part: Ints, lot_day: Ints, lot_qty: Ints | Big, req_part: I
         assert isinstance(lot_qty, pl.Series)
         return _fifo_columns_int128(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
     assert isinstance(lot_qty, np.ndarray)
-    lot_qty = np.maximum(lot_qty, 0)      # an empty lot, like a negative one, is never taken
-    req_qty = np.maximum(req_qty, 0)      # nor does a requirement of zero or less take anything
+    lot_qty = np.maximum(lot_qty, 0)  # an empty lot, like a negative one, is never taken
+    req_qty = np.maximum(req_qty, 0)  # nor does a requirement of zero or less take anything
     if not len(req_qty):
         return _empty(lot_qty)
-    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part   # radix sort for small ids
-    order = np.argsort(narrow, kind="stable")                            # by part, then export order
+    narrow = req_part.astype(np.int16) if n_parts < 2**15 else req_part  # radix sort for small ids
+    order = np.argsort(narrow, kind="stable")  # by part, then export order
     part = np.repeat(np.arange(n_parts, dtype=np.int64), np.bincount(req_part, minlength=n_parts))
     need = req_qty[order]
-    core = _by_part_ranges(_fifo_core_wide if wide else _fifo_core, lot_part, lot_day, lot_qty, part,
-                           req_day[order], need, n_parts)
-    return _lay_over_lots(order, need, core.taken, core.first_lot, core.skip, core.stop_lot, lot_qty,
-                          core.discharged)
+    core = _by_part_ranges(
+        _fifo_core_wide if wide else _fifo_core,
+        lot_part,
+        lot_day,
+        lot_qty,
+        part,
+        req_day[order],
+        need,
+        n_parts,
+    )
+    return _lay_over_lots(
+        order, need, core.taken, core.first_lot, core.skip, core.stop_lot, lot_qty, core.discharged
+    )
 
 
-PARALLEL_FROM = 1 << 20   # requirements; fewer run on one thread
+PARALLEL_FROM = 1 << 20  # requirements; fewer run on one thread
 
 
-def _by_part_ranges(core: Core, lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints,
-                    need: Ints, n_parts: int) -> _Core:
+def _by_part_ranges(
+    core: Core, lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints, n_parts: int
+) -> _Core:
     """``core`` on two ranges of parts with about half the requirements each, on two threads.
 
     Under FIFO parts are independent, and a range of parts is a slice of the
     lots and of the requirements (both sorted by part): the two results, one
     after the other, are the result of the whole.
     """
-    middle = int(part[len(part) // 2]) + 1           # the parts up to the median requirement's
+    middle = int(part[len(part) // 2]) + 1  # the parts up to the median requirement's
     split = int(np.searchsorted(part, middle))
     if len(part) < PARALLEL_FROM or split == len(part):
         return core(lot_part, lot_day, lot_qty, part, day, need, n_parts)
     lots = int(np.searchsorted(lot_part, middle))
-    jobs = [(lot_part[:lots], lot_day[:lots], lot_qty[:lots], part[:split], day[:split], need[:split],
-             middle),
-            (lot_part[lots:] - middle, lot_day[lots:], lot_qty[lots:], part[split:] - middle, day[split:],
-             need[split:], n_parts - middle)]
+    jobs = [
+        (lot_part[:lots], lot_day[:lots], lot_qty[:lots], part[:split], day[:split], need[:split], middle),
+        (
+            lot_part[lots:] - middle,
+            lot_day[lots:],
+            lot_qty[lots:],
+            part[split:] - middle,
+            day[split:],
+            need[split:],
+            n_parts - middle,
+        ),
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         low, high = pool.map(lambda job: core(*job), jobs)
-    return _Core(np.concatenate((low.taken, high.taken)),
-                 np.concatenate((low.first_lot, high.first_lot + lots)),
-                 np.concatenate((low.skip, high.skip)),
-                 np.concatenate((low.stop_lot, high.stop_lot + lots)),
-                 np.concatenate((low.discharged, high.discharged)))
+    return _Core(
+        np.concatenate((low.taken, high.taken)),
+        np.concatenate((low.first_lot, high.first_lot + lots)),
+        np.concatenate((low.skip, high.skip)),
+        np.concatenate((low.stop_lot, high.stop_lot + lots)),
+        np.concatenate((low.discharged, high.discharged)),
+    )
 
 
-def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints,
-               n_parts: int) -> _Core:
+def _fifo_core(
+    lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints, n_parts: int
+) -> _Core:
     """FIFO on int64 (or Python integer) columns: requirements sorted by part (then export order),
     quantities already clipped at 0."""
-    cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))   # cum[i]: lot i starts
+    cum = np.concatenate((np.zeros(1, dtype=lot_qty.dtype), np.cumsum(lot_qty)))  # cum[i]: lot i starts
     upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     base = cum[part_lot[:-1]][part]
-    available = cum[upto] - base                                           # A_k
+    available = cum[upto] - base  # A_k
     del upto
     total = np.cumsum(need)
     segment = np.cumsum(first) - 1
-    before = (total - need)[first][segment]                                # requirements of earlier parts
-    reach = total - before                                                 # R_k
+    before = (total - need)[first][segment]  # requirements of earlier parts
+    reach = total - before  # R_k
     del total
-    offset = before + segment      # later parts sit strictly below earlier ones: the minimum restarts
+    offset = before + segment  # later parts sit strictly below earlier ones: the minimum restarts
     del before, segment
     slack = np.minimum(available - reach, 0)
     del available
@@ -344,7 +389,7 @@ def _fifo_core(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: In
     del slack
     running += offset
     del offset
-    done = reach + running                                                 # C_k
+    done = reach + running  # C_k
     del reach, running
     prev = np.empty_like(done)
     prev[1:] = done[:-1]
@@ -393,7 +438,7 @@ def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     below = np.zeros(len(tied), dtype=np.int64)
     not_above = np.zeros(len(tied), dtype=np.int64)
     active, step = np.arange(len(tied), dtype=np.int64), 0
-    while len(active):                  # the run is sorted: count its elements below / not above
+    while len(active):  # the run is sorted: count its elements below / not above
         picked, target = ordered.gather(low[tied[active]] + step), query.gather(active)
         below[active] += (picked < target).to_numpy()
         not_above[active] += (picked <= target).to_numpy()
@@ -404,8 +449,9 @@ def _search_wide(ordered: Wide, queries: Wide) -> tuple[Ints, Ints]:
     return left, right
 
 
-def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints,
-                    n_parts: int) -> _Core:
+def _fifo_core_wide(
+    lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, day: Ints, need: Ints, n_parts: int
+) -> _Core:
     """:func:`_fifo_core` for int64 quantities whose running sums need 128 bits.
 
     Every single quantity fits int64 (so do the per-requirement results: taken,
@@ -413,33 +459,33 @@ def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, da
     (cumulative sums) are Polars Int128, and those columns are built once per
     requirement with per-part values taken from small tables.
     """
-    cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()   # cum[i]: lot i starts
+    cum = _wide(np.concatenate((np.zeros(1, dtype=np.int64), lot_qty))).cum_sum()  # cum[i]: lot i starts
     upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     heads = np.flatnonzero(first)
     segment = pl.Series(np.cumsum(first) - 1)
     total = _wide(need).cum_sum()
-    before = total.gather(heads) - _wide(need[heads])        # per part: requirements of earlier parts
-    base = cum.gather(part_lot[part[heads]])                 # per part: where its lots start
-    reach = total - before.gather(segment)                   # R_k
+    before = total.gather(heads) - _wide(need[heads])  # per part: requirements of earlier parts
+    base = cum.gather(part_lot[part[heads]])  # per part: where its lots start
+    reach = total - before.gather(segment)  # R_k
     del total
-    available = cum.gather(upto) - base.gather(segment)      # A_k
+    available = cum.gather(upto) - base.gather(segment)  # A_k
     del upto
     # The running minimum restarts at each part: later parts sit strictly below earlier ones.
     offset = (before + _wide(np.arange(len(heads), dtype=np.int64))).gather(segment)
     running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
     del available, offset
-    end = reach + running + base.gather(segment)             # base + C_k
+    end = reach + running + base.gather(segment)  # base + C_k
     del reach, running
     # Differences of two positions that are below 2**62 (taken, skip) are exact in the
     # positions' low 64 bits with wrapping int64 arithmetic: no more Int128 per requirement.
     end_low = _low_words(end)
-    start_low = np.empty_like(end_low)                       # base + C_(k-1)
+    start_low = np.empty_like(end_low)  # base + C_(k-1)
     start_low[1:] = end_low[:-1]
     start_low[heads] = _low_words(base)
     taken = end_low - start_low
     stop_lot, after_end = _search_wide(cum, end)
     first_lot = np.empty(len(need), dtype=np.int64)
-    first_lot[1:] = after_end[:-1] - 1                       # start is the previous end within a part
+    first_lot[1:] = after_end[:-1] - 1  # start is the previous end within a part
     first_lot[heads] = _search_wide(cum, base)[1] - 1
     skip = start_low - _low_words(cum)[first_lot]
     del start_low, end_low
@@ -447,8 +493,9 @@ def _fifo_core_wide(lot_part: Ints, lot_day: Ints, lot_qty: Ints, part: Ints, da
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
     # Clipped at VALUE_SAFE first (every lot holds less) so the cast to int64 is exact.
-    reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0,
-                                                                           upper_bound=VALUE_SAFE)
+    reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(
+        lower_bound=0, upper_bound=VALUE_SAFE
+    )
     discharged = np.minimum(reached.cast(pl.Int64).to_numpy(), lot_qty)
     return _Core(taken, first_lot, skip, stop_lot, discharged)
 
@@ -464,8 +511,9 @@ def _part_order(req_part: Ints, n_parts: int) -> tuple[Ints, Ints]:
     return order, part
 
 
-def _fifo_columns_int128(lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: Ints, req_day: Ints,
-                         req_qty: Big, n_parts: int) -> FifoColumns:
+def _fifo_columns_int128(
+    lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: Ints, req_day: Ints, req_qty: Big, n_parts: int
+) -> FifoColumns:
     """:func:`fifo_columns` with Int128 quantities (Polars series; every sum below ``INT128_SAFE``)."""
     lot_qty = lot_qty.clip(lower_bound=0)
     req_qty = req_qty.clip(lower_bound=0)
@@ -479,30 +527,31 @@ def _fifo_columns_int128(lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: 
     return _lay_over_lots_int128(order, need, core, lot_qty)
 
 
-def _fifo_core_int128(lot_part: Ints, lot_day: Ints, lot_qty: Big, part: Ints, day: Ints, need: Big,
-                      n_parts: int) -> _Core:
+def _fifo_core_int128(
+    lot_part: Ints, lot_day: Ints, lot_qty: Big, part: Ints, day: Ints, need: Big, n_parts: int
+) -> _Core:
     """:func:`_fifo_core` on Int128 series: the same running minimum, term by term.
 
     Returns taken, skip and discharged as Int128 series (first_lot and stop_lot
     as int64 arrays).
     """
-    cum = pl.concat([_int128([0]), lot_qty]).cum_sum()                     # cum[i]: lot i starts
+    cum = pl.concat([_int128([0]), lot_qty]).cum_sum()  # cum[i]: lot i starts
     upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     heads = np.flatnonzero(first)
     segment = np.cumsum(first) - 1
     total = need.cum_sum()
-    before = total.gather(heads) - need.gather(heads)        # per part: requirements of earlier parts
-    base = cum.gather(part_lot[part[heads]])                 # per part: where its lots start
-    reach = total - before.gather(segment)                   # R_k
-    available = cum.gather(upto) - base.gather(segment)      # A_k
+    before = total.gather(heads) - need.gather(heads)  # per part: requirements of earlier parts
+    base = cum.gather(part_lot[part[heads]])  # per part: where its lots start
+    reach = total - before.gather(segment)  # R_k
+    available = cum.gather(upto) - base.gather(segment)  # A_k
     del total, upto
     # The running minimum restarts at each part: later parts sit strictly below earlier ones.
     offset = (before + _int128(np.arange(len(heads), dtype=np.int64))).gather(segment)
     running = ((available - reach).clip(upper_bound=0) - offset).cum_min() + offset
     del available, offset
-    end = reach + running + base.gather(segment)             # base + C_k
+    end = reach + running + base.gather(segment)  # base + C_k
     del reach, running
-    start = end.shift(1).scatter(heads, base)                # base + C_(k-1) (scatter: a fresh series)
+    start = end.shift(1).scatter(heads, base)  # base + C_(k-1) (scatter: a fresh series)
     taken = end - start
     stop_lot = _search_wide(cum, end)[0]
     first_lot = _search_wide(cum, start)[1] - 1
@@ -524,12 +573,12 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> 
     taken, first_lot, skip = core.taken, core.first_lot, core.skip
     n = len(order)
     source = np.empty(n, dtype=np.int64)
-    source[order] = np.arange(n, dtype=np.int64)             # output row → row in part order
+    source[order] = np.arange(n, dtype=np.int64)  # output row → row in part order
     positive = (taken > 0).to_numpy()
     count = np.where(positive, core.stop_lot - first_lot, 0).astype(np.int64)[source]
     short = (need - taken).gather(source)
     req = np.repeat(np.arange(n, dtype=np.int64), count)
-    head = np.repeat(np.cumsum(count) - count, count)        # each row's requirement's first row
+    head = np.repeat(np.cumsum(count) - count, count)  # each row's requirement's first row
     lot = first_lot[source][req] + (np.arange(len(req), dtype=np.int64) - head)
     available = lot_qty.gather(lot)
     opens = np.flatnonzero(count > 0)
@@ -540,7 +589,7 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> 
     rest = taken.gather(source).gather(req) - given
     qty = available.zip_with(available < rest, rest)
     keep = (qty > 0).to_numpy()
-    if not keep.all():                   # a lot of quantity zero inside an interval takes nothing
+    if not keep.all():  # a lot of quantity zero inside an interval takes nothing
         req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
     missing = np.flatnonzero((short > 0).to_numpy())
     return FifoColumns(req, lot, qty, missing, short.gather(missing), core.discharged)
@@ -549,8 +598,9 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
 
 
-def unit_needs(boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[str],
-               days: Sequence[dt.date]) -> list[dict[str, Decimal]]:
+def unit_needs(
+    boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[str], days: Sequence[dt.date]
+) -> list[dict[str, Decimal]]:
     """Per-unit leaf requirements of each (product, day), with the exact domain explosion."""
     stub = Ledger(parts={}, imports=(), exports=(), boms=boms)
     return [explode(stub, product, Decimal(1), day) for product, day in zip(products, days, strict=True)]
@@ -560,12 +610,12 @@ def unit_needs(boms: Mapping[str, tuple[BomVersion, ...]], products: Sequence[st
 class Requirements:
     """Leaf requirements of the export lines in output order, and the lots, at one fixed-point scale."""
 
-    export: Ints          # index of the export line (export order)
-    part: Ints            # part id
-    qty: Ints | Big       # at ``scale``
-    lot_qty: Ints | Big   # the lots' quantities at ``scale``
+    export: Ints  # index of the export line (export order)
+    part: Ints  # part id
+    qty: Ints | Big  # at ``scale``
+    lot_qty: Ints | Big  # the lots' quantities at ``scale``
     scale: int
-    wide: bool            # int64 quantities whose running sums need 128 bits
+    wide: bool  # int64 quantities whose running sums need 128 bits
     width: str = "int64"  # "int64", "wide" (that case), "int128" (qty, lot_qty: Int128 series), "object"
 
 
@@ -576,9 +626,15 @@ def _float_sum(values: Ints) -> float:
         return float("inf")
 
 
-def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
-                 needs: Sequence[Mapping[str, Decimal]], part_id: Mapping[str, int], lot_qty: Ints,
-                 lot_scale: int) -> Requirements:
+def requirements(
+    export_key: Ints,
+    export_qty: Ints,
+    export_scale: int,
+    needs: Sequence[Mapping[str, Decimal]],
+    part_id: Mapping[str, int],
+    lot_qty: Ints,
+    lot_scale: int,
+) -> Requirements:
     """``export_qty x needs[export_key]`` per leaf part in part order, and the lots, exact.
 
     The width is the narrowest that provably holds every value and cumulative
@@ -596,45 +652,70 @@ def requirements(export_key: Ints, export_qty: Ints, export_scale: int,
 
     export_qty, export_scale = trim_scale(export_qty, export_scale)
     lot_qty, lot_scale = trim_scale(lot_qty, lot_scale)
-    export_qty, lot_qty = _array(export_qty), _array(lot_qty)     # int64 again when they fit
+    export_qty, lot_qty = _array(export_qty), _array(lot_qty)  # int64 again when they fit
     req_scale = export_scale + unit_scale
     scale = max(lot_scale, req_scale)
     lot_factor, req_factor = 10 ** (scale - lot_scale), 10 ** (scale - req_scale)
-    key_units = np.array([float(sum(abs(units[i]) for i in range(s, s + z))) for s, z in zip(
-        starts.tolist(), sizes.tolist(), strict=True)], dtype=np.float64)
+    key_units = np.array(
+        [
+            float(sum(abs(units[i]) for i in range(s, s + z)))
+            for s, z in zip(starts.tolist(), sizes.tolist(), strict=True)
+        ],
+        dtype=np.float64,
+    )
     key_of = key_units[export_key] if len(export_key) else np.zeros(0)
     try:
         req_bound = float(np.dot(np.abs(export_qty).astype(np.float64), key_of)) * req_factor
     except OverflowError:
         req_bound = float("inf")
-    bound = 2 * max(req_bound, _float_sum(lot_qty) * lot_factor) + 2 * n_req    # the offsets add < n_req
-    narrow_inputs = export_qty.dtype != object and lot_qty.dtype != object and \
-        max((abs(u) for u in units), default=0) < 2**63
-    narrow = narrow_inputs and bound < INT128_SAFE and \
-        _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE
-    big = not narrow and bound < INT128_SAFE and max((abs(u) for u in units), default=0) < INT128_SAFE \
+    bound = 2 * max(req_bound, _float_sum(lot_qty) * lot_factor) + 2 * n_req  # the offsets add < n_req
+    narrow_inputs = (
+        export_qty.dtype != object
+        and lot_qty.dtype != object
+        and max((abs(u) for u in units), default=0) < 2**63
+    )
+    narrow = (
+        narrow_inputs
+        and bound < INT128_SAFE
+        and _largest(export_qty, units, req_factor, lot_qty, lot_factor) < VALUE_SAFE
+    )
+    big = (
+        not narrow
+        and bound < INT128_SAFE
+        and max((abs(u) for u in units), default=0) < INT128_SAFE
         and _largest(export_qty, units, req_factor, lot_qty, lot_factor) < INT128_SAFE
+    )
     if not narrow:
         export_qty, lot_qty = export_qty.astype(object), lot_qty.astype(object)
     unit_values = np.array(units, dtype=np.int64 if narrow else object)
     if big:
-        return _requirements_int128(export_key, export_qty, units, req_factor, lot_qty, lot_factor, scale,
-                                    sizes, starts, leaf_part)
+        return _requirements_int128(
+            export_key, export_qty, units, req_factor, lot_qty, lot_factor, scale, sizes, starts, leaf_part
+        )
 
     def block(low: int) -> tuple[Ints, ...]:
         """The requirements of the exports from ``low`` on (a block of them)."""
-        keys = export_key[low:low + BLOCK]
+        keys = export_key[low : low + BLOCK]
         count = sizes[keys]
         export = np.repeat(np.arange(low, low + len(keys), dtype=np.int64), count)
         within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
         leaf = np.repeat(starts[keys], count) + within
         return export, leaf_part[leaf], export_qty[export] * unit_values[leaf] * req_factor
 
-    export, part, qty = (np.concatenate(column) for column in zip(
-        *_blockwise(block, len(export_key)), strict=True)) if len(export_key) else (
-        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=unit_values.dtype))
-    return Requirements(export, part, qty, lot_qty * lot_factor, scale, narrow and bound >= INT64_SAFE,
-                        "int64" if narrow and bound < INT64_SAFE else "wide" if narrow else "object")
+    export, part, qty = (
+        (np.concatenate(column) for column in zip(*_blockwise(block, len(export_key)), strict=True))
+        if len(export_key)
+        else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=unit_values.dtype))
+    )
+    return Requirements(
+        export,
+        part,
+        qty,
+        lot_qty * lot_factor,
+        scale,
+        narrow and bound >= INT64_SAFE,
+        "int64" if narrow and bound < INT64_SAFE else "wide" if narrow else "object",
+    )
 
 
 def _int128(values: Sequence[int] | Ints) -> Big:
@@ -645,21 +726,32 @@ def _times(values: Big, factor: int) -> Big:
     return values if factor == 1 else values * _int128([factor])
 
 
-def _requirements_int128(export_key: Ints, export_qty: Ints, units: Sequence[int], req_factor: int,
-                         lot_qty: Ints, lot_factor: int, scale: int, sizes: Ints, starts: Ints,
-                         leaf_part: Ints) -> Requirements:
+def _requirements_int128(
+    export_key: Ints,
+    export_qty: Ints,
+    units: Sequence[int],
+    req_factor: int,
+    lot_qty: Ints,
+    lot_factor: int,
+    scale: int,
+    sizes: Ints,
+    starts: Ints,
+    leaf_part: Ints,
+) -> Requirements:
     """The requirements as Polars Int128 series (every value and sum proved below ``INT128_SAFE``)."""
     count = sizes[export_key]
     export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
     within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     leaf = np.repeat(starts[export_key], count) + within
     qty = _times(_int128(export_qty).gather(export) * _int128(units).gather(leaf), req_factor)
-    return Requirements(export, leaf_part[leaf], qty, _times(_int128(lot_qty), lot_factor), scale, False,
-                        "int128")
+    return Requirements(
+        export, leaf_part[leaf], qty, _times(_int128(lot_qty), lot_factor), scale, False, "int128"
+    )
 
 
-def _largest(export_qty: Ints, units: Sequence[int], req_factor: int, lot_qty: Ints,
-             lot_factor: int) -> float:
+def _largest(
+    export_qty: Ints, units: Sequence[int], req_factor: int, lot_qty: Ints, lot_factor: int
+) -> float:
     """An upper bound (float, with a margin for rounding) of any single requirement or lot quantity."""
     biggest_export = float(np.abs(export_qty).max(initial=0))
     biggest_unit = float(max((abs(u) for u in units), default=0))
@@ -695,20 +787,28 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
             firsts.append((export.product, export.cleared_on))
         export_key[i] = key
     needs = unit_needs(ledger.boms, [p for p, _ in firsts], [d for _, d in firsts])
-    names = sorted(set(ledger.parts) | {lot.part for lot in ledger.imports}
-                   | {leaf for need in needs for leaf in need})
+    names = sorted(
+        set(ledger.parts) | {lot.part for lot in ledger.imports} | {leaf for need in needs for leaf in need}
+    )
     part_id = {name: i for i, name in enumerate(names)}
     lots = sorted(ledger.imports, key=lambda lot: (part_id[lot.part], lot.fifo_key))
     lot_values, lot_scale = to_fixed([lot.qty for lot in lots])
     export_values, export_scale = to_fixed([e.qty for e in exports])
-    req = requirements(export_key, _array(export_values), export_scale, needs, part_id, _array(lot_values),
-                       lot_scale)
+    req = requirements(
+        export_key, _array(export_values), export_scale, needs, part_id, _array(lot_values), lot_scale
+    )
     scale = req.scale
     export_day = np.array([e.cleared_on.toordinal() for e in exports], dtype=np.int64)
-    result = fifo_columns(np.array([part_id[lot.part] for lot in lots], dtype=np.int64),
-                          np.array([lot.cleared_on.toordinal() for lot in lots], dtype=np.int64),
-                          req.lot_qty, req.part, export_day[req.export] if len(req.export) else req.export,
-                          req.qty, len(names), req.wide)
+    result = fifo_columns(
+        np.array([part_id[lot.part] for lot in lots], dtype=np.int64),
+        np.array([lot.cleared_on.toordinal() for lot in lots], dtype=np.int64),
+        req.lot_qty,
+        req.part,
+        export_day[req.export] if len(req.export) else req.export,
+        req.qty,
+        len(names),
+        req.wide,
+    )
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     used = np.unique(result.alloc_lot)
     due = np.full(len(lots), _NO_DEADLINE, dtype=np.int64)
@@ -716,19 +816,37 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     late = export_day[req.export[result.alloc_req]] > due[result.alloc_lot]
     req_export, req_part = req.export.tolist(), req.part.tolist()
     collecting = gc.isenabled()
-    gc.disable()    # millions of new acyclic objects: the cycle collector would rescan them again and again
+    gc.disable()  # millions of new acyclic objects: the cycle collector would rescan them again and again
     try:
         allocations = []
-        for r, i, qty, is_late in zip(result.alloc_req.tolist(), result.alloc_lot.tolist(),
-                                      _to_list(result.alloc_qty), late.tolist(), strict=True):
+        for r, i, qty, is_late in zip(
+            result.alloc_req.tolist(),
+            result.alloc_lot.tolist(),
+            _to_list(result.alloc_qty),
+            late.tolist(),
+            strict=True,
+        ):
             export, lot = exports[req_export[r]], lots[i]
-            allocations.append(Allocation(export.pedimento, export.line, export.product, lot.part,
-                                          lot.pedimento, lot.line, from_fixed(qty, scale), bool(is_late)))
+            allocations.append(
+                Allocation(
+                    export.pedimento,
+                    export.line,
+                    export.product,
+                    lot.part,
+                    lot.pedimento,
+                    lot.line,
+                    from_fixed(qty, scale),
+                    bool(is_late),
+                )
+            )
         shortfalls = []
         for r, qty in zip(result.short_req.tolist(), _to_list(result.short_qty), strict=True):
             export = exports[req_export[r]]
-            shortfalls.append(Shortfall(export.pedimento, export.line, export.product, names[req_part[r]],
-                                        from_fixed(qty, scale)))
+            shortfalls.append(
+                Shortfall(
+                    export.pedimento, export.line, export.product, names[req_part[r]], from_fixed(qty, scale)
+                )
+            )
     finally:
         if collecting:
             gc.enable()
@@ -738,23 +856,31 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
 # ---- columns in, columns out ----------------------------------------------------------------------
 
 
-
 def format_fixed(values: Ints, scale: int) -> pl.Series:
     """Fixed-point integers as exact decimal text without exponent or trailing zeros (as ``plain``).
 
     Millions of values are formatted in blocks on two threads (Polars releases the GIL).
     """
-    if isinstance(values, pl.Series):        # Int128: below 2**124 < 10**38, so Decimal(38) holds it
+    if isinstance(values, pl.Series):  # Int128: below 2**124 < 10**38, so Decimal(38) holds it
         if scale > 37:
             return _format_int128(values, scale)
-        return _format_series(values, scale) if len(values) <= 4 * BLOCK else pl.concat(_blockwise(
-            lambda low: _format_series(values.slice(low, 4 * BLOCK), scale), len(values), 4 * BLOCK),
-            rechunk=False)
+        return (
+            _format_series(values, scale)
+            if len(values) <= 4 * BLOCK
+            else pl.concat(
+                _blockwise(
+                    lambda low: _format_series(values.slice(low, 4 * BLOCK), scale), len(values), 4 * BLOCK
+                ),
+                rechunk=False,
+            )
+        )
     if values.dtype == object or scale > 37:
         return pl.Series([plain(from_fixed(int(v), scale)) for v in values.tolist()], dtype=pl.String)
     if len(values) <= 4 * BLOCK:
         return _format_int64(values, scale)
-    blocks = _blockwise(lambda low: _format_int64(values[low:low + 4 * BLOCK], scale), len(values), 4 * BLOCK)
+    blocks = _blockwise(
+        lambda low: _format_int64(values[low : low + 4 * BLOCK], scale), len(values), 4 * BLOCK
+    )
     return pl.concat(blocks, rechunk=False)
 
 
@@ -848,27 +974,40 @@ def plan_exports(frames: LedgerFrames) -> ExportPlan:
     exports = frames.exports.sort(["cleared_on", _pedimento_key(frames.exports), "line", "product"])
     period = export_periods(exports["cleared_on"], frames.boms)
     products = sorted(exports["product"].unique().to_list())
-    product_id = exports["product"].replace_strict({p: i for i, p in enumerate(products)},
-                                                   return_dtype=pl.Int64).to_numpy()
+    product_id = (
+        exports["product"]
+        .replace_strict({p: i for i, p in enumerate(products)}, return_dtype=pl.Int64)
+        .to_numpy()
+    )
     combined = product_id * (int(period.max(initial=0)) + 1) + period
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")          # keys in order of first export, as the domain explodes
+    order = np.argsort(first, kind="stable")  # keys in order of first export, as the domain explodes
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     firsts = first[order].tolist()
-    needs = unit_needs(frames.boms, exports["product"].gather(firsts).to_list(),
-                       exports["cleared_on"].gather(firsts).to_list())
+    needs = unit_needs(
+        frames.boms,
+        exports["product"].gather(firsts).to_list(),
+        exports["cleared_on"].gather(firsts).to_list(),
+    )
     return ExportPlan(exports.with_columns(key=pl.Series(rank[inverse.reshape(-1)], dtype=pl.Int64)), needs)
 
 
 def part_names(frames: LedgerFrames, plan: ExportPlan) -> list[str]:
     """Every part the discharge can meet, in name order (the order of parts within an export line)."""
-    return sorted(set(frames.parts["part"].to_list()) | set(frames.imports["part"].unique().to_list())
-                  | {leaf for need in plan.needs for leaf in need})
+    return sorted(
+        set(frames.parts["part"].to_list())
+        | set(frames.imports["part"].unique().to_list())
+        | {leaf for need in plan.needs for leaf in need}
+    )
 
 
-def discharge_frames(frames: LedgerFrames, plan: ExportPlan | None = None,
-                     parts: Collection[str] | None = None, keys: bool = False) -> FramesResult:
+def discharge_frames(
+    frames: LedgerFrames,
+    plan: ExportPlan | None = None,
+    parts: Collection[str] | None = None,
+    keys: bool = False,
+) -> FramesResult:
     """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order.
 
     With ``parts``, only the requirements and lots of those parts (parts are
@@ -891,16 +1030,25 @@ def discharge_frames(frames: LedgerFrames, plan: ExportPlan | None = None,
         needs = [{p: u for p, u in need.items() if p in wanted} for need in needs]
         imports = imports.filter(pl.col("part").is_in(names))
     part_id = {name: i for i, name in enumerate(names)}
-    lots = (imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64))
-            .sort(["pid", "cleared_on", _pedimento_key(imports), "line"]))
-    req = requirements(export_key, _ints_of(exports["qty"]), frames.exports_scale, needs, part_id,
-                       _ints_of(lots["qty"]), frames.imports_scale)
+    lots = imports.with_columns(pid=pl.col("part").replace_strict(part_id, return_dtype=pl.Int64)).sort(
+        ["pid", "cleared_on", _pedimento_key(imports), "line"]
+    )
+    req = requirements(
+        export_key,
+        _ints_of(exports["qty"]),
+        frames.exports_scale,
+        needs,
+        part_id,
+        _ints_of(lots["qty"]),
+        frames.imports_scale,
+    )
     scale = req.scale
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int32)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
-    out = fifo_columns(lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names),
-                       req.wide)
+    out = fifo_columns(
+        lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names), req.wide
+    )
 
     kinds = sorted(set(kind_of.values()) | {"raw"})
     code = np.array([kinds.index(kind_of.get(name, "raw")) for name in names], dtype=np.int64)
@@ -908,32 +1056,60 @@ def discharge_frames(frames: LedgerFrames, plan: ExportPlan | None = None,
     alloc_export = req.export[out.alloc_req]
     late = export_day[alloc_export] > due[out.alloc_lot]
     # One select per source frame: Polars gathers the columns in parallel.
-    allocations = pl.concat([
-        exports.select(pl.col("pedimento").alias("export_pedimento"), pl.col("line").alias("export_line"),
-                       "product").select(pl.all().gather(alloc_export)),
-        lots.select("part", pl.col("pedimento").alias("import_pedimento"),
-                    pl.col("line").alias("import_line")).select(pl.all().gather(out.alloc_lot)),
-        pl.DataFrame({"qty": format_fixed(out.alloc_qty, scale), "late": pl.Series(late, dtype=pl.Boolean)}),
-    ], how="horizontal")
+    allocations = pl.concat(
+        [
+            exports.select(
+                pl.col("pedimento").alias("export_pedimento"), pl.col("line").alias("export_line"), "product"
+            ).select(pl.all().gather(alloc_export)),
+            lots.select(
+                "part", pl.col("pedimento").alias("import_pedimento"), pl.col("line").alias("import_line")
+            ).select(pl.all().gather(out.alloc_lot)),
+            pl.DataFrame(
+                {"qty": format_fixed(out.alloc_qty, scale), "late": pl.Series(late, dtype=pl.Boolean)}
+            ),
+        ],
+        how="horizontal",
+    )
     if keys:
-        allocations = allocations.with_columns(_export=pl.Series(alloc_export, dtype=pl.Int64),
-                                               _part=pl.Series(req.part[out.alloc_req], dtype=pl.Int64))
+        allocations = allocations.with_columns(
+            _export=pl.Series(alloc_export, dtype=pl.Int64),
+            _part=pl.Series(req.part[out.alloc_req], dtype=pl.Int64),
+        )
     short_export = req.export[out.short_req]
-    shortfalls = pl.concat([
-        exports.select(pl.col("pedimento").alias("export_pedimento"), pl.col("line").alias("export_line"),
-                       "product").select(pl.all().gather(short_export)),
-        pl.DataFrame({"part": pl.Series(names, dtype=pl.String).gather(req.part[out.short_req]),
-                      "qty_missing": format_fixed(out.short_qty, scale)}),
-    ], how="horizontal")
+    shortfalls = pl.concat(
+        [
+            exports.select(
+                pl.col("pedimento").alias("export_pedimento"), pl.col("line").alias("export_line"), "product"
+            ).select(pl.all().gather(short_export)),
+            pl.DataFrame(
+                {
+                    "part": pl.Series(names, dtype=pl.String).gather(req.part[out.short_req]),
+                    "qty_missing": format_fixed(out.short_qty, scale),
+                }
+            ),
+        ],
+        how="horizontal",
+    )
     if keys:
-        shortfalls = shortfalls.with_columns(_export=pl.Series(short_export, dtype=pl.Int64),
-                                             _part=pl.Series(req.part[out.short_req], dtype=pl.Int64))
+        shortfalls = shortfalls.with_columns(
+            _export=pl.Series(short_export, dtype=pl.Int64),
+            _part=pl.Series(req.part[out.short_req], dtype=pl.Int64),
+        )
     deadline_column = pl.Series("deadline", np.where(due == _NO_DEADLINE, -1, due), dtype=pl.Int64)
     lot_frame = lots.select("pedimento", "line", "part", "cleared_on").with_columns(
-        pl.when(deadline_column >= 0).then(deadline_column).cast(pl.Int32).cast(pl.Date).alias("deadline"))
-    return FramesResult(allocations, shortfalls, lot_frame, req.lot_qty, out.lot_discharged, scale,
-                        int(late.sum()), from_fixed(_total(out.alloc_qty), scale),
-                        from_fixed(_total(out.short_qty), scale))
+        pl.when(deadline_column >= 0).then(deadline_column).cast(pl.Int32).cast(pl.Date).alias("deadline")
+    )
+    return FramesResult(
+        allocations,
+        shortfalls,
+        lot_frame,
+        req.lot_qty,
+        out.lot_discharged,
+        scale,
+        int(late.sum()),
+        from_fixed(_total(out.alloc_qty), scale),
+        from_fixed(_total(out.short_qty), scale),
+    )
 
 
 def _total(values: Ints) -> int:
@@ -950,18 +1126,25 @@ def balances_frame(result: FramesResult, as_of: dt.date) -> pl.DataFrame:
     remaining = result.lot_qty - result.lot_discharged
     empty = pl.Series(remaining == 0, dtype=pl.Boolean)
     days_left = pl.col("deadline").cast(pl.Int32).cast(pl.Int64) - (as_of - EPOCH).days
-    return (result.lots.select(
-        import_pedimento="pedimento", import_line="line", part="part",
+    return result.lots.select(
+        import_pedimento="pedimento",
+        import_line="line",
+        part="part",
         qty_imported=format_fixed(result.lot_qty, result.scale),
         qty_discharged=format_fixed(result.lot_discharged, result.scale),
         qty_remaining=format_fixed(remaining, result.scale),
-        deadline="deadline", days_left=days_left,
-        status=pl.when(empty).then(pl.lit("discharged"))
-        .when(pl.col("deadline").is_null()).then(pl.lit("open"))
-        .when(days_left < 0).then(pl.lit("overdue"))
-        .when(days_left <= EXPIRING_WITHIN_DAYS).then(pl.lit("expiring"))
-        .otherwise(pl.lit("open")))
-        .sort(["import_pedimento", "import_line", "part"]))
+        deadline="deadline",
+        days_left=days_left,
+        status=pl.when(empty)
+        .then(pl.lit("discharged"))
+        .when(pl.col("deadline").is_null())
+        .then(pl.lit("open"))
+        .when(days_left < 0)
+        .then(pl.lit("overdue"))
+        .when(days_left <= EXPIRING_WITHIN_DAYS)
+        .then(pl.lit("expiring"))
+        .otherwise(pl.lit("open")),
+    ).sort(["import_pedimento", "import_line", "part"])
 
 
 def write_discharge_frames(folder: Path, result: FramesResult, as_of: dt.date) -> dict[str, Any]:
@@ -974,12 +1157,17 @@ def write_discharge_frames(folder: Path, result: FramesResult, as_of: dt.date) -
         rows.write_csv(folder / "balances.csv", line_terminator="\n")
         return rows
 
-    with ThreadPoolExecutor(max_workers=2) as pool:     # the big file is written while the rest is built
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the big file is written while the rest is built
         rest = pool.submit(the_rest)
         result.allocations.write_csv(folder / "allocations.csv", line_terminator="\n")
         balances = rest.result()
     by_status = dict(balances.group_by("status").len().sort("status").iter_rows())
-    return {"allocations": result.allocations.height, "shortfalls": result.shortfalls.height,
-            "balances": balances.height, "late_allocations": result.late,
-            "balances_by_status": by_status,
-            "qty_allocated": plain(result.total_allocated), "qty_missing": plain(result.total_missing)}
+    return {
+        "allocations": result.allocations.height,
+        "shortfalls": result.shortfalls.height,
+        "balances": balances.height,
+        "late_allocations": result.late,
+        "balances_by_status": by_status,
+        "qty_allocated": plain(result.total_allocated),
+        "qty_missing": plain(result.total_missing),
+    }

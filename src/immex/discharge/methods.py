@@ -29,6 +29,7 @@ from immex.ledger.model import ExportLine, ImportLine, Ledger
 
 __all__ = ["EXACT", "BomCycleError", "explode"]  # re-exported: the domain's names since v0.1
 
+
 # Requirements multiply quantities, factors and percentages through several BOM
 # levels; this precision keeps every product exact for realistic inputs.
 @dataclass(frozen=True, slots=True)
@@ -140,9 +141,18 @@ def discharge(ledger: Ledger, method: str = "fifo", progress: Progress = QUIET) 
                 for lot, qty in stock.take(indices, need):
                     need = EXACT.subtract(need, qty)
                     due = deadline(kinds.get(part, "raw"), lot.cleared_on)
-                    allocations.append(Allocation(
-                        export.pedimento, export.line, export.product, part, lot.pedimento, lot.line,
-                        qty, late=due is not None and export.cleared_on > due))
+                    allocations.append(
+                        Allocation(
+                            export.pedimento,
+                            export.line,
+                            export.product,
+                            part,
+                            lot.pedimento,
+                            lot.line,
+                            qty,
+                            late=due is not None and export.cleared_on > due,
+                        )
+                    )
             if need > 0:
                 shortfalls.append(Shortfall(export.pedimento, export.line, export.product, part, need))
     return DischargeResult(tuple(allocations), tuple(shortfalls))
@@ -160,7 +170,18 @@ def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) 
         due = deadline(kind, lot.cleared_on)
         discharged = used.get(lot.key, Decimal(0))
         left = EXACT.subtract(lot.qty, discharged)
-        rows.append(Balance(lot.pedimento, lot.line, lot.part, EXACT.add(lot.qty, lot.adjusted), discharged,
-                            left, due, None if due is None else (due - as_of).days,
-                            balance_status(left, due, as_of), lot.adjusted))
+        rows.append(
+            Balance(
+                lot.pedimento,
+                lot.line,
+                lot.part,
+                EXACT.add(lot.qty, lot.adjusted),
+                discharged,
+                left,
+                due,
+                None if due is None else (due - as_of).days,
+                balance_status(left, due, as_of),
+                lot.adjusted,
+            )
+        )
     return rows

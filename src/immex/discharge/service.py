@@ -110,8 +110,9 @@ def run_discharge(
     """
     progress = as_progress(progress)
     if engine not in ENGINES:
-        raise InputError([Problem("", None, "engine", f"unknown engine {engine!r}; use one of "
-                                  f"{', '.join(ENGINES)}")])
+        raise InputError(
+            [Problem("", None, "engine", f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")]
+        )
     if method not in DISCHARGE_METHODS:
         raise InputError(
             [
@@ -124,9 +125,15 @@ def run_discharge(
             ]
         )
     as_of = as_of or dt.date.today()
-    why = "--db: the stored path" if db_url is not None else (
-        f"the {method} method has no vectorized engine" if method != "fifo" else
-        "the columnar reader could not prove the folder valid (the per-row reader checks it)")
+    why = (
+        "--db: the stored path"
+        if db_url is not None
+        else (
+            f"the {method} method has no vectorized engine"
+            if method != "fifo"
+            else "the columnar reader could not prove the folder valid (the per-row reader checks it)"
+        )
+    )
     if db_url is None and method == "fifo":
         fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler)
         if fast is not None:

@@ -69,9 +69,17 @@ class _Reader:
             return None
         return value
 
-    def decimal(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True,
-                minimum: Decimal | None = Decimal(0), strict_minimum: bool = False,
-                default: Decimal | None = None) -> Decimal | None:
+    def decimal(
+        self,
+        parent: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        minimum: Decimal | None = Decimal(0),
+        strict_minimum: bool = False,
+        default: Decimal | None = None,
+    ) -> Decimal | None:
         where = _join(path, key)
         if key not in parent or (parent[key] is None and not required):
             if required:
@@ -79,11 +87,13 @@ class _Reader:
             return default
         raw = parent[key]
         if not isinstance(raw, str):
-            self.fail(where, f"must be a decimal string such as \"12.50\", got {_kind(raw)}")
+            self.fail(where, f'must be a decimal string such as "12.50", got {_kind(raw)}')
             return None
         if not _DECIMAL.match(raw):
-            self.fail(where, f"{raw!r} is not a plain decimal number (digits and one point; "
-                             "no exponent, comma or spaces)")
+            self.fail(
+                where,
+                f"{raw!r} is not a plain decimal number (digits and one point; no exponent, comma or spaces)",
+            )
             return None
         number = Decimal(raw)
         if minimum is not None:
@@ -95,8 +105,15 @@ class _Reader:
                 return None
         return number
 
-    def text(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = True,
-             non_empty: bool = False) -> str | None:
+    def text(
+        self,
+        parent: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        non_empty: bool = False,
+    ) -> str | None:
         where = _join(path, key)
         if key not in parent or parent[key] is None:
             if required:
@@ -111,8 +128,9 @@ class _Reader:
             return None
         return raw
 
-    def boolean(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-                default: bool = False) -> bool | None:
+    def boolean(
+        self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False, default: bool = False
+    ) -> bool | None:
         where = _join(path, key)
         if key not in parent or (parent[key] is None and not required):
             if required:
@@ -152,8 +170,9 @@ class _Reader:
             dta_v=self.decimal(block, "dta_v", "quotas", required=False),
         )
 
-    def preference(self, parent: Mapping[str, Any], path: str, *,
-                   allowed: tuple[Program, ...]) -> tuple[bool, Preference | None]:
+    def preference(
+        self, parent: Mapping[str, Any], path: str, *, allowed: tuple[Program, ...]
+    ) -> tuple[bool, Preference | None]:
         """(ok, preference); ok is False when the preference was present and bad."""
         where = _join(path, "preference")
         if "preference" not in parent or parent["preference"] is None:
@@ -164,14 +183,15 @@ class _Reader:
         before = len(self.problems)
         program = block.get("program")
         if not isinstance(program, str) or program not in ("TMEC", "PROSEC", "R8"):
-            self.fail(_join(where, "program"),
-                      f"must be one of {', '.join(allowed)}, got {_show(program)}")
+            self.fail(_join(where, "program"), f"must be one of {', '.join(allowed)}, got {_show(program)}")
             return False, None
         if program not in allowed:
-            self.fail(_join(where, "program"),
-                      f"{program} is not allowed here (an originating material says "
-                      "\"originating\": true)" if program == "TMEC"
-                      else f"{program} is not allowed here")
+            self.fail(
+                _join(where, "program"),
+                f'{program} is not allowed here (an originating material says "originating": true)'
+                if program == "TMEC"
+                else f"{program} is not allowed here",
+            )
             return False, None
         certificate = sector = None
         if program == "TMEC":
@@ -252,8 +272,9 @@ def parse_pedimento_case(data: Any) -> tuple[PedimentoCase | None, list[FieldPro
     assert incrementables is not None and iva_rate is not None and company is not None
     assert lines is not None
     currency = root.get("currency") if isinstance(root.get("currency"), str) else None
-    return PedimentoCase(clave, date, exchange_rate, incrementables, iva_rate, company,
-                         lines, quotas, currency), []
+    return PedimentoCase(
+        clave, date, exchange_rate, incrementables, iva_rate, company, lines, quotas, currency
+    ), []
 
 
 def _incrementables(reader: _Reader, root: Mapping[str, Any]) -> Incrementables | None:
@@ -264,11 +285,15 @@ def _incrementables(reader: _Reader, root: Mapping[str, Any]) -> Incrementables 
         return None
     for key in block:
         if key not in INCREMENTABLE_KEYS:
-            reader.fail(f"incrementables.{key}",
-                        f"unknown incrementable; expected one of {', '.join(INCREMENTABLE_KEYS)}")
+            reader.fail(
+                f"incrementables.{key}",
+                f"unknown incrementable; expected one of {', '.join(INCREMENTABLE_KEYS)}",
+            )
     zero = Decimal(0)
-    values = [reader.decimal(block, key, "incrementables", required=False, default=zero)
-              for key in INCREMENTABLE_KEYS]
+    values = [
+        reader.decimal(block, key, "incrementables", required=False, default=zero)
+        for key in INCREMENTABLE_KEYS
+    ]
     if any(v is None for v in values):
         return None
     freight, insurance, packing, other = (cast(Decimal, v) for v in values)
@@ -290,16 +315,19 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> Company | None:
         if isinstance(raw, str) and raw in CERTIFICATIONS:
             certification = raw
         else:
-            reader.fail("company.certification",
-                        f"must be null or one of {', '.join(CERTIFICATIONS)}, got {_show(raw)}")
+            reader.fail(
+                "company.certification",
+                f"must be null or one of {', '.join(CERTIFICATIONS)}, got {_show(raw)}",
+            )
             ok = False
     if immex is None or guarantee is None or not ok:
         return None
     return Company(immex, certification, guarantee)
 
 
-def _lines(reader: _Reader, root: Mapping[str, Any], clave: Clave | None,
-           default_iva: Decimal | None) -> tuple[PedimentoLine, ...] | None:
+def _lines(
+    reader: _Reader, root: Mapping[str, Any], clave: Clave | None, default_iva: Decimal | None
+) -> tuple[PedimentoLine, ...] | None:
     if "lines" not in root or root["lines"] is None:
         reader.fail("lines", "is required (at least one line)")
         return None
@@ -332,8 +360,9 @@ def _lines(reader: _Reader, root: Mapping[str, Any], clave: Clave | None,
         _, preference = reader.preference(block, path, allowed=("TMEC", "PROSEC", "R8"))
         cc_rate = reader.decimal(block, "cc_rate", path, required=False, default=Decimal(0))
         if cc_rate is not None and cc_rate > 0 and clave in TEMPORARY_CLAVES:
-            reader.fail(f"{path}.cc_rate",
-                        f"cuotas compensatorias are not allowed on clave {clave} (A1 only)")
+            reader.fail(
+                f"{path}.cc_rate", f"cuotas compensatorias are not allowed on clave {clave} (A1 only)"
+            )
         iva_rate = reader.decimal(block, "iva_rate", path, required=False, default=default_iva)
         if len(reader.problems) > before or iva_rate is None:
             # iva_rate is None without a problem of its own when the pedimento-level rate
@@ -381,9 +410,10 @@ def _export(reader: _Reader, root: Mapping[str, Any]) -> ExportOperation | None:
     clave = reader.text(block, "clave", "export", required=False)
     destination = block.get("destination")
     if destination not in DESTINATIONS:
-        reader.fail("export.destination",
-                    f"must be US or CA (T-MEC Art. 2.5 covers exports to another Party), "
-                    f"got {_show(destination)}")
+        reader.fail(
+            "export.destination",
+            f"must be US or CA (T-MEC Art. 2.5 covers exports to another Party), got {_show(destination)}",
+        )
     same = reader.boolean(block, "same_condition", "export")
     if len(reader.problems) > before:
         return None

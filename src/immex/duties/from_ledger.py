@@ -43,7 +43,7 @@ class MaterialTerms:
     prosec_sector: str | None = None
     prosec_rate: Decimal | None = None
     r8_rate: Decimal | None = None
-    no_rate_reason: str = ""   # why igi_rate is None (e.g. the tariff's duty is not ad valorem)
+    no_rate_reason: str = ""  # why igi_rate is None (e.g. the tariff's duty is not ad valorem)
 
     def preference(self) -> Preference | None:
         if self.r8_rate is not None:
@@ -75,14 +75,16 @@ class LedgerCase:
     sources: tuple[MaterialSource, ...]
 
 
-def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
-                 terms: Mapping[str, MaterialTerms],
-                 import_rate: Callable[[ImportLine], Decimal | None],
-                 export_rate: Callable[[ExportLine], Decimal | None],
-                 us_rate: Mapping[str, Decimal],
-                 period: tuple[dt.date | None, dt.date | None] = (None, None),
-                 only_allocated: bool = False,
-                 ) -> tuple[list[LedgerCase], list[FieldProblem]]:
+def export_cases(  # noqa: C901
+    ledger: Ledger,
+    allocations: Iterable[Allocation],
+    terms: Mapping[str, MaterialTerms],
+    import_rate: Callable[[ImportLine], Decimal | None],
+    export_rate: Callable[[ExportLine], Decimal | None],
+    us_rate: Mapping[str, Decimal],
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+    only_allocated: bool = False,
+) -> tuple[list[LedgerCase], list[FieldProblem]]:
     """One Art. 2.5 case per export pedimento to the US/Canada in the period (with
     ``only_allocated``, only the exports that have allocations among those given).
 
@@ -111,11 +113,11 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
         materials: list[Material] = []
         sources: list[MaterialSource] = []
         same_condition = True
-        for allocation in sorted(by_export.get(pedimento, []),
-                                 key=lambda a: (a.export_line, a.import_pedimento,
-                                                a.import_line, a.part)):
-            imp = imports.get((allocation.import_pedimento, allocation.import_line,
-                               allocation.part))
+        for allocation in sorted(
+            by_export.get(pedimento, []),
+            key=lambda a: (a.export_line, a.import_pedimento, a.import_line, a.part),
+        ):
+            imp = imports.get((allocation.import_pedimento, allocation.import_line, allocation.part))
             export_line = exports.get((pedimento, allocation.export_line, allocation.product))
             if export_line is not None and allocation.part != export_line.product:
                 same_condition = False
@@ -125,28 +127,43 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
                 continue
             term = terms.get(imp.part)
             if term is not None and term.igi_rate is None and term.no_rate_reason:
-                problems.append(FieldProblem(at, f"no IGI rate: {term.no_rate_reason}; give "
-                                                 "the part's igi_rate explicitly in the "
-                                                 "material terms (--terms)"))
+                problems.append(
+                    FieldProblem(
+                        at,
+                        f"no IGI rate: {term.no_rate_reason}; give "
+                        "the part's igi_rate explicitly in the "
+                        "material terms (--terms)",
+                    )
+                )
                 continue
             if term is None or term.igi_rate is None:
-                problems.append(FieldProblem(at, "no IGI rate: add the part to the material "
-                                                 "terms (or the tariff table)"))
+                problems.append(
+                    FieldProblem(at, "no IGI rate: add the part to the material terms (or the tariff table)")
+                )
                 continue
             rate = import_rate(imp)
             if rate is None:
-                problems.append(FieldProblem(at, f"no exchange rate for the import of "
-                                                 f"{imp.cleared_on.isoformat()}"))
+                problems.append(
+                    FieldProblem(at, f"no exchange rate for the import of {imp.cleared_on.isoformat()}")
+                )
                 continue
             if imp.unit_value_usd is None:
                 problems.append(FieldProblem(at, "the import line has no unit value"))
                 continue
-            value = (Fraction(allocation.qty) * Fraction(imp.unit_value_usd) * Fraction(rate))
-            materials.append(Material(f"{imp.pedimento}:{imp.line}:{imp.part}:"
-                                      f"{allocation.export_line}", imp.hs, value,
-                                      term.originating, term.igi_rate, term.preference()))
-            sources.append(MaterialSource(imp.pedimento, imp.line, imp.part, allocation.qty,
-                                          allocation.export_line))
+            value = Fraction(allocation.qty) * Fraction(imp.unit_value_usd) * Fraction(rate)
+            materials.append(
+                Material(
+                    f"{imp.pedimento}:{imp.line}:{imp.part}:{allocation.export_line}",
+                    imp.hs,
+                    value,
+                    term.originating,
+                    term.igi_rate,
+                    term.preference(),
+                )
+            )
+            sources.append(
+                MaterialSource(imp.pedimento, imp.line, imp.part, allocation.qty, allocation.export_line)
+            )
         if not materials:
             same_condition = False
         foreign: ForeignDuty | None = None
@@ -154,17 +171,34 @@ def export_cases(ledger: Ledger, allocations: Iterable[Allocation],
             fx = export_rate(lines[0])
             values = [line.unit_value_usd for line in lines]
             if fx is None:
-                problems.append(FieldProblem(where, f"no exchange rate for the export of "
-                                                    f"{day.isoformat()}"))
+                problems.append(FieldProblem(where, f"no exchange rate for the export of {day.isoformat()}"))
             elif any(v is None for v in values):
-                problems.append(FieldProblem(where, "an export line has no unit value, so the "
-                                                    "US/CA duty cannot be computed"))
+                problems.append(
+                    FieldProblem(
+                        where, "an export line has no unit value, so the US/CA duty cannot be computed"
+                    )
+                )
             else:
-                duty = sum((Fraction(line.qty) * Fraction(line.unit_value_usd or 0)
-                            * Fraction(us_rate[line.product]) for line in lines), Fraction(0))
+                duty = sum(
+                    (
+                        Fraction(line.qty)
+                        * Fraction(line.unit_value_usd or 0)
+                        * Fraction(us_rate[line.product])
+                        for line in lines
+                    ),
+                    Fraction(0),
+                )
                 foreign = ForeignDuty(duty, fx, "USD")
         operation = ExportOperation(pedimento, day, lines[0].clave, destination, same_condition)
-        cases.append(LedgerCase(pedimento, day, lines[0].clave, destination,
-                                tuple(line.line for line in lines),
-                                Tmec25Case(operation, foreign, tuple(materials)), tuple(sources)))
+        cases.append(
+            LedgerCase(
+                pedimento,
+                day,
+                lines[0].clave,
+                destination,
+                tuple(line.line for line in lines),
+                Tmec25Case(operation, foreign, tuple(materials)),
+                tuple(sources),
+            )
+        )
     return cases, problems

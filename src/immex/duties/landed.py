@@ -52,7 +52,7 @@ class LandedItem:
     fraccion: str
     supplier_country: str
     originating: bool
-    unit_value: Decimal            # in the scenario currency
+    unit_value: Decimal  # in the scenario currency
     freight_per_unit: Decimal
     insurance_per_unit: Decimal
     annual_quantity: Decimal
@@ -61,8 +61,8 @@ class LandedItem:
     prosec_sector: str | None
     prosec_rate: Decimal | None
     tmec_rate: Decimal
-    exported_share: Decimal        # 0..1 of the quantity leaving to the US/Canada
-    us_duty_per_unit: Decimal      # US/CA duty attributable to one unit, in the currency
+    exported_share: Decimal  # 0..1 of the quantity leaving to the US/Canada
+    us_duty_per_unit: Decimal  # US/CA duty attributable to one unit, in the currency
     cc_rate: Decimal = Decimal(0)
 
 
@@ -105,35 +105,67 @@ class RegimeCost:
         return self.landed_cost / qty if qty else Fraction(0)
 
 
-def _shipment_case(scn: LandedScenario, item: LandedItem, clave: str,
-                   preference: Preference | None) -> PedimentoCase:
+def _shipment_case(
+    scn: LandedScenario, item: LandedItem, clave: str, preference: Preference | None
+) -> PedimentoCase:
     qty = exact(item.annual_quantity) / item.shipments_per_year
     value = exact(item.unit_value) * qty
     freight = exact(item.freight_per_unit) * qty
     insurance = exact(item.insurance_per_unit) * qty
-    line = PedimentoLine(1, item.fraccion, value, item.igi_rate, preference,
-                         item.cc_rate if clave == "A1" else Decimal(0), scn.iva_rate)
+    line = PedimentoLine(
+        1,
+        item.fraccion,
+        value,
+        item.igi_rate,
+        preference,
+        item.cc_rate if clave == "A1" else Decimal(0),
+        scn.iva_rate,
+    )
     company = replace(scn.company, immex=True) if clave == "IN" else scn.company
-    return PedimentoCase(clave, scn.date, scn.exchange_rate,  # type: ignore[arg-type]
-                         Incrementables(freight, insurance), scn.iva_rate, company, (line,))
+    return PedimentoCase(
+        clave,  # type: ignore[arg-type]
+        scn.date,
+        scn.exchange_rate,
+        Incrementables(freight, insurance),
+        scn.iva_rate,
+        company,
+        (line,),
+    )
 
 
 def _iva_cost(scn: LandedScenario, iva: int, forma_pago: int, rules: DutyRules) -> Fraction:
     fp = rules.catalog.formas_pago
     if forma_pago == fp["efectivo"]:
-        return (iva * exact(scn.cost_of_money) * Fraction(scn.iva_recovery_days, DAYS_PER_YEAR))
+        return iva * exact(scn.cost_of_money) * Fraction(scn.iva_recovery_days, DAYS_PER_YEAR)
     if forma_pago == fp["garantia_iva_ieps"]:
         return iva * exact(scn.guarantee_fee)
     return Fraction(0)
 
 
-def regime_cost(scn: LandedScenario, item: LandedItem, regime: str, dta: DtaInputs,
-                rules: DutyRules) -> RegimeCost:
+def regime_cost(
+    scn: LandedScenario, item: LandedItem, regime: str, dta: DtaInputs, rules: DutyRules
+) -> RegimeCost:
     """The yearly cost of importing ``item`` under ``regime`` (see module doc)."""
     unavailable = _why_unavailable(scn, item, regime)
-    empty = RegimeCost(item.part, regime, False, unavailable or "", item.annual_quantity,
-                       item.shipments_per_year, 0, 0, 0, 0, 0, None, Fraction(0), 0, 0,
-                       Fraction(0), None)
+    empty = RegimeCost(
+        item.part,
+        regime,
+        False,
+        unavailable or "",
+        item.annual_quantity,
+        item.shipments_per_year,
+        0,
+        0,
+        0,
+        0,
+        0,
+        None,
+        Fraction(0),
+        0,
+        0,
+        Fraction(0),
+        None,
+    )
     if unavailable:
         return empty
     preference: Preference | None = None
@@ -161,12 +193,28 @@ def regime_cost(scn: LandedScenario, item: LandedItem, regime: str, dta: DtaInpu
     art25 = change = 0
     if regime == "immex":
         art25, change = _immex_igi(scn, item, line.customs_value, rules)
-    landed = (Fraction(line.customs_value + igi_paid + cc + result.dta.amount + art25 + change)
-              + iva_cost) * n
-    return RegimeCost(item.part, regime, True, "", item.annual_quantity, n,
-                      line.customs_value * n, igi_paid * n, cc * n, result.dta.amount * n,
-                      iva_row.amount * n, iva_row.forma_pago, iva_cost * n, art25 * n,
-                      change * n, landed, None)
+    landed = (
+        Fraction(line.customs_value + igi_paid + cc + result.dta.amount + art25 + change) + iva_cost
+    ) * n
+    return RegimeCost(
+        item.part,
+        regime,
+        True,
+        "",
+        item.annual_quantity,
+        n,
+        line.customs_value * n,
+        igi_paid * n,
+        cc * n,
+        result.dta.amount * n,
+        iva_row.amount * n,
+        iva_row.forma_pago,
+        iva_cost * n,
+        art25 * n,
+        change * n,
+        landed,
+        None,
+    )
 
 
 def _best_rate(scn: LandedScenario, item: LandedItem) -> tuple[Decimal, str]:
@@ -176,8 +224,9 @@ def _best_rate(scn: LandedScenario, item: LandedItem) -> tuple[Decimal, str]:
     return item.igi_rate, "TIGIE"
 
 
-def _immex_igi(scn: LandedScenario, item: LandedItem, customs_value: int,
-               rules: DutyRules) -> tuple[int, int]:
+def _immex_igi(
+    scn: LandedScenario, item: LandedItem, customs_value: int, rules: DutyRules
+) -> tuple[int, int]:
     """(Art. 2.5 IGI of the exported share, IGI of the share changed to definitive), per
     shipment."""
     share = exact(item.exported_share)
@@ -185,10 +234,10 @@ def _immex_igi(scn: LandedScenario, item: LandedItem, customs_value: int,
     exported_value = Fraction(customs_value) * share
     art25 = 0
     if share > 0:
-        preference = (Preference("PROSEC", rate, sector=item.prosec_sector)
-                      if source == "PROSEC" else None)
-        material = Material(item.part, item.fraccion, exported_value, item.originating,
-                            item.igi_rate, preference)
+        preference = Preference("PROSEC", rate, sector=item.prosec_sector) if source == "PROSEC" else None
+        material = Material(
+            item.part, item.fraccion, exported_value, item.originating, item.igi_rate, preference
+        )
         qty = exact(item.annual_quantity) / item.shipments_per_year * share
         us_duty = exact(item.us_duty_per_unit) * qty
         foreign = ForeignDuty(us_duty, scn.exchange_rate)
@@ -225,8 +274,9 @@ def landed_costs(scn: LandedScenario, dta: DtaInputs, rules: DutyRules) -> list[
     for item in scn.items:
         costs = [regime_cost(scn, item, regime, dta, rules) for regime in REGIMES]
         base = costs[0].landed_cost
-        out.extend(replace(c, savings_vs_definitive=base - c.landed_cost) if c.available else c
-                   for c in costs)
+        out.extend(
+            replace(c, savings_vs_definitive=base - c.landed_cost) if c.available else c for c in costs
+        )
     return out
 
 
@@ -240,10 +290,12 @@ def savings_by_regime(costs: list[RegimeCost]) -> dict[str, Fraction]:
     return totals
 
 
-def required_dta(scn: LandedScenario, rules: DutyRules) -> tuple[DtaInputs | None,
-                                                                list[FieldProblem]]:
+def required_dta(scn: LandedScenario, rules: DutyRules) -> tuple[DtaInputs | None, list[FieldProblem]]:
     row = rules.dta.row_on(scn.date)
     if row is None or row.fr_i_rate.value is None or row.fr_iii_quota.value is None:
-        return None, [FieldProblem("date", f"no LFD Art. 49 fr. I rate and fr. III quota in "
-                                           f"force on {scn.date.isoformat()}")]
+        return None, [
+            FieldProblem(
+                "date", f"no LFD Art. 49 fr. I rate and fr. III quota in force on {scn.date.isoformat()}"
+            )
+        ]
     return DtaInputs(row.fr_i_rate.value, row.fr_ii_rate.value, row.fr_iii_quota.value), []

@@ -132,7 +132,7 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozens
     return (Company(bool(immex), cast(Certification | None, cert), bool(guarantee)), frozenset(sectors))
 
 
-def _items(
+def _items(  # noqa: C901
     reader: _Reader,
     root: Mapping[str, Any],
     date: str | None,

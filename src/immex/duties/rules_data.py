@@ -69,8 +69,7 @@ def parse_dta_table(data: Any, where: str = "dta.yaml") -> DtaTable:
         raise RulesError(f"{where}: expected a mapping")
     require_keys(data, {"dta"}, {"dta"}, where)
     block = data["dta"]
-    require_keys(block, {"description", "reference", "rows"},
-                 {"description", "reference", "rows"}, "dta")
+    require_keys(block, {"description", "reference", "rows"}, {"description", "reference", "rows"}, "dta")
     _reference(block, "dta")
     rows: list[DtaRow] = []
     for index, row in enumerate(block["rows"]):
@@ -100,8 +99,9 @@ def _catalog(data: Any) -> Catalog:
     _reference(data, where)
     contributions: dict[str, tuple[int, str]] = {}
     for name, entry in data["contributions"].items():
-        require_keys(entry, {"code", "abbr", "reference"}, {"code", "abbr", "reference"},
-                     f"contributions.{name}")
+        require_keys(
+            entry, {"code", "abbr", "reference"}, {"code", "abbr", "reference"}, f"contributions.{name}"
+        )
         _reference(entry, f"contributions.{name}")
         contributions[name] = (int(entry["code"]), str(entry["abbr"]))
     codes: dict[str, dict[str, int]] = {}
@@ -112,33 +112,41 @@ def _catalog(data: Any) -> Catalog:
             _reference(entry, f"{section}.{name}")
             codes[section][name] = int(entry["code"])
     art25 = data["identificadores"]["art25"]
-    require_keys(art25, {"clave", "reference", "complementos"},
-                 {"clave", "reference", "complementos"}, "identificadores.art25")
+    require_keys(
+        art25,
+        {"clave", "reference", "complementos"},
+        {"clave", "reference", "complementos"},
+        "identificadores.art25",
+    )
     complementos: dict[str, str] = {}
     for name, entry in art25["complementos"].items():
-        require_keys(entry, {"code", "reference"}, {"code", "reference"},
-                     f"identificadores.art25.complementos.{name}")
+        require_keys(
+            entry, {"code", "reference"}, {"code", "reference"}, f"identificadores.art25.complementos.{name}"
+        )
         complementos[name] = str(entry["code"])
     needed = {
         "contributions": ({"dta", "cc", "iva", "igi", "art25"}, contributions.keys()),
-        "formas_pago": ({"efectivo", "temporal_no_sujeta", "exento", "credito_iva_ieps",
-                         "garantia_iva_ieps"}, codes["formas_pago"].keys()),
+        "formas_pago": (
+            {"efectivo", "temporal_no_sujeta", "exento", "credito_iva_ieps", "garantia_iva_ieps"},
+            codes["formas_pago"].keys(),
+        ),
         "tipos_tasa": ({"minima", "cuota_fija", "al_millar"}, codes["tipos_tasa"].keys()),
         "complementos": ({"complementario", "on_return", "not_applicable"}, complementos.keys()),
     }
     for section, (want, have) in needed.items():
         if want - set(have):
             raise RulesError(f"{where}: {section} lacks {sorted(want - set(have))}")
-    return Catalog(contributions, codes["formas_pago"], codes["tipos_tasa"], str(art25["clave"]),
-                   complementos)
+    return Catalog(
+        contributions, codes["formas_pago"], codes["tipos_tasa"], str(art25["clave"]), complementos
+    )
 
 
 def _evidence_terms(data: Any) -> tuple[EvidenceTerm, ...]:
-    require_keys(data, {"evidence_term", "tmec_parties"}, {"evidence_term", "tmec_parties"},
-                 "tmec25.yaml")
+    require_keys(data, {"evidence_term", "tmec_parties"}, {"evidence_term", "tmec_parties"}, "tmec25.yaml")
     block = data["evidence_term"]
-    require_keys(block, {"description", "reference", "rows"},
-                 {"description", "reference", "rows"}, "evidence_term")
+    require_keys(
+        block, {"description", "reference", "rows"}, {"description", "reference", "rows"}, "evidence_term"
+    )
     series = build_series("evidence_term", block["rows"], "days")
     terms = []
     for period in series.periods:
@@ -169,15 +177,15 @@ def iva_rates() -> EffectiveSeries[Decimal]:
     data = read_duties_yaml("iva.yaml")
     require_keys(data, {"iva_rate"}, {"iva_rate"}, "iva.yaml")
     block = data["iva_rate"]
-    require_keys(block, {"description", "reference", "rows"},
-                 {"description", "reference", "rows"}, "iva_rate")
+    require_keys(
+        block, {"description", "reference", "rows"}, {"description", "reference", "rows"}, "iva_rate"
+    )
     series = build_series("iva_rate", block["rows"], "rate")
     periods = []
     for period in series.periods:
         if not isinstance(period.value, str) or not _DECIMAL.match(period.value):
             raise RulesError(f"iva_rate: {period.value!r} must be a quoted plain decimal")
-        periods.append(Period(period.since, period.until, Decimal(period.value),
-                              period.reference))
+        periods.append(Period(period.since, period.until, Decimal(period.value), period.reference))
     return EffectiveSeries("iva_rate", tuple(periods))
 
 
@@ -185,9 +193,13 @@ def iva_rates() -> EffectiveSeries[Decimal]:
 def tmec_parties() -> EffectiveSeries[frozenset[str]]:
     """Countries (Anexo 22 Apéndice 4 codes) that are T-MEC Parties, by period."""
     block = read_duties_yaml("tmec25.yaml")["tmec_parties"]
-    require_keys(block, {"description", "reference", "rows"},
-                 {"description", "reference", "rows"}, "tmec_parties")
+    require_keys(
+        block, {"description", "reference", "rows"}, {"description", "reference", "rows"}, "tmec_parties"
+    )
     series = build_series("tmec_parties", block["rows"], "countries")
-    return EffectiveSeries("tmec_parties", tuple(
-        Period(p.since, p.until, frozenset(str(c) for c in p.value), p.reference)
-        for p in series.periods))
+    return EffectiveSeries(
+        "tmec_parties",
+        tuple(
+            Period(p.since, p.until, frozenset(str(c) for c in p.value), p.reference) for p in series.periods
+        ),
+    )

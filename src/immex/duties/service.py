@@ -48,8 +48,9 @@ def load_case_json(path: Path) -> Any:
     try:
         return json.loads(text, parse_float=JsonNumber, parse_constant=JsonNumber)
     except json.JSONDecodeError as exc:
-        raise CaseError([FieldProblem(
-            "input", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from exc
+        raise CaseError(
+            [FieldProblem("input", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+        ) from exc
     except RecursionError as exc:
         raise CaseError([FieldProblem("input", "JSON nested too deeply")]) from exc
 
@@ -69,8 +70,12 @@ def pedimento_json(result: PedimentoResult) -> dict[str, Any]:
         "clave": result.clave,
         "date": result.date.isoformat(),
         "lines": [
-            {"line": line.line, "fraccion": line.fraccion, "customs_value": line.customs_value,
-             "contributions": [_row_json(row) for row in line.contributions]}
+            {
+                "line": line.line,
+                "fraccion": line.fraccion,
+                "customs_value": line.customs_value,
+                "contributions": [_row_json(row) for row in line.contributions],
+            }
             for line in result.lines
         ],
         "pedimento_contributions": [_row_json(result.dta, with_tipo=True)],
@@ -87,18 +92,25 @@ def tmec25_json(result: Tmec25Result) -> dict[str, Any]:
         "command": "tmec25",
         "applies": result.applies,
         "materials": [
-            {"id": m.id, "included": m.included, "rate": format(m.rate, "f"),
-             "rate_source": m.rate_source, "igi": m.igi}
+            {
+                "id": m.id,
+                "included": m.included,
+                "rate": format(m.rate, "f"),
+                "rate_source": m.rate_source,
+                "igi": m.igi,
+            }
             for m in result.materials
         ],
         "mexican_igi": result.mexican_igi,
         "foreign_duty_mxn": result.foreign_duty_mxn,
         "exemption": result.exemption,
         "payable": result.payable,
-        "contribution": {"code": result.contribution_code, "abbr": result.contribution_abbr,
-                         "forma_pago": result.contribution_forma_pago},
-        "identificador": {"clave": result.identificador_clave,
-                          "complemento": result.complemento},
+        "contribution": {
+            "code": result.contribution_code,
+            "abbr": result.contribution_abbr,
+            "forma_pago": result.contribution_forma_pago,
+        },
+        "identificador": {"clave": result.identificador_clave, "complemento": result.complemento},
         "due_date": result.due_date.isoformat() if result.due_date else None,
         "dta_complementario": result.dta_complementario,
     }
@@ -142,15 +154,21 @@ def run_tmec25(path: Path) -> Tmec25Result:
 
 def pedimento_text(result: PedimentoResult) -> str:
     out = [f"Pedimento {result.clave} of {result.date.isoformat()}"]
-    out.append(f"{'line':>5} {'fraccion':<14} {'code':>4} {'abbr':<8} {'base':>16} "
-               f"{'rate':>10} {'amount':>12} {'FP':>3}")
+    out.append(
+        f"{'line':>5} {'fraccion':<14} {'code':>4} {'abbr':<8} {'base':>16} "
+        f"{'rate':>10} {'amount':>12} {'FP':>3}"
+    )
     for line in result.lines:
         for row in line.contributions:
-            out.append(f"{line.line:>5} {line.fraccion:<14} {row.code:>4} {row.abbr:<8} "
-                       f"{row.base:>16} {row.rate:>10} {row.amount:>12} {row.forma_pago:>3}")
+            out.append(
+                f"{line.line:>5} {line.fraccion:<14} {row.code:>4} {row.abbr:<8} "
+                f"{row.base:>16} {row.rate:>10} {row.amount:>12} {row.forma_pago:>3}"
+            )
     dta = result.dta
-    out.append(f"{'':>5} {'(pedimento)':<14} {dta.code:>4} {dta.abbr:<8} {dta.base:>16} "
-               f"{dta.rate:>10} {dta.amount:>12} {dta.forma_pago:>3}")
+    out.append(
+        f"{'':>5} {'(pedimento)':<14} {dta.code:>4} {dta.abbr:<8} {dta.base:>16} "
+        f"{dta.rate:>10} {dta.amount:>12} {dta.forma_pago:>3}"
+    )
     out.append(f"customs value {result.customs_value}")
     for code, amount in result.by_code.items():
         out.append(f"  code {code:>2}: {amount}")
@@ -162,8 +180,9 @@ def tmec25_text(result: Tmec25Result) -> str:
     out = [f"T-MEC Art. 2.5 applies: {'yes' if result.applies else 'no'}"]
     for m in result.materials:
         mark = "included" if m.included else "excluded"
-        out.append(f"  {m.id!s:<12} {mark:<9} {m.rate_source:<7} rate {format(m.rate, 'f'):>8} "
-                   f"IGI {m.igi:>14}")
+        out.append(
+            f"  {m.id!s:<12} {mark:<9} {m.rate_source:<7} rate {format(m.rate, 'f'):>8} IGI {m.igi:>14}"
+        )
     out.append(f"Mexican IGI (M):       {result.mexican_igi}")
     foreign = "-" if result.foreign_duty_mxn is None else str(result.foreign_duty_mxn)
     out.append(f"US/CA duty in MXN (U): {foreign}")

@@ -278,7 +278,7 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
     )
 
 
-def read_official_tariff(
+def read_official_tariff(  # noqa: C901
     path: Path, since: dt.date, source: str, *, non_ad_valorem: str = "reject"
 ) -> list[TariffRow]:
     """Rows of an official tariff file (SNICE/SIAVI/DOF export as CSV or XLSX).
@@ -602,7 +602,7 @@ _HTS_CSV = {
 }
 
 
-def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> list[HtsRow]:
+def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> list[HtsRow]:  # noqa: C901
     """Rows of a USITC HTS export (JSON list of objects with ``htsno``/``description``/
     ``general``, or the CSV with ``HTS Number``/``Description``/``General Rate of Duty``).
 

@@ -40,11 +40,13 @@ def mexican_igi_exact(materials: tuple[Material, ...] | list[Material]) -> Fract
     return total
 
 
-def resolve_tmec25(case: Tmec25Case, rules: DutyRules) -> tuple[dict[str, Decimal | int],
-                                                                list[FieldProblem]]:
+def resolve_tmec25(case: Tmec25Case, rules: DutyRules) -> tuple[dict[str, Decimal | int], list[FieldProblem]]:
     """The fr. V quota and the evidence term the case needs, or the problems."""
-    needs = (not case.export.same_condition and case.foreign_duty is not None
-             and payment_round(mexican_igi_exact(case.materials)) > 0)
+    needs = (
+        not case.export.same_condition
+        and case.foreign_duty is not None
+        and payment_round(mexican_igi_exact(case.materials)) > 0
+    )
     found: dict[str, Decimal | int] = {}
     if not needs:
         return found, []
@@ -55,22 +57,26 @@ def resolve_tmec25(case: Tmec25Case, rules: DutyRules) -> tuple[dict[str, Decima
         row = rules.dta.row_on(day)
         quota = row.fr_v_quota.value if row is not None else None
     if quota is None:
-        problems.append(FieldProblem(
-            "export.date", f"no LFD Art. 49 fr. V quota in force on {day.isoformat()} in the DTA "
-                           "table; give it as quotas.dta_v"))
+        problems.append(
+            FieldProblem(
+                "export.date",
+                f"no LFD Art. 49 fr. V quota in force on {day.isoformat()} in the DTA "
+                "table; give it as quotas.dta_v",
+            )
+        )
     else:
         found["dta_v"] = quota
     days = rules.evidence_days_on(day)
     if days is None:
-        problems.append(FieldProblem(
-            "export.date", f"no T-MEC Art. 2.5 evidence term in force on {day.isoformat()}"))
+        problems.append(
+            FieldProblem("export.date", f"no T-MEC Art. 2.5 evidence term in force on {day.isoformat()}")
+        )
     else:
         found["days"] = days
     return found, problems
 
 
-def compute_tmec25(case: Tmec25Case, resolved: dict[str, Decimal | int],
-                   rules: DutyRules) -> Tmec25Result:
+def compute_tmec25(case: Tmec25Case, resolved: dict[str, Decimal | int], rules: DutyRules) -> Tmec25Result:
     catalog = rules.catalog
     code, abbr = catalog.contributions["art25"]
     cash = catalog.formas_pago["efectivo"]
@@ -86,25 +92,51 @@ def compute_tmec25(case: Tmec25Case, resolved: dict[str, Decimal | int],
         results.append(MaterialResult(material.id, included, rate, source, fixed2(igi)))
 
     if not applies:
-        return Tmec25Result(False, tuple(results), 0, None, 0, 0, code, abbr, cash, ident,
-                            compl["not_applicable"], None, 0)
+        return Tmec25Result(
+            False, tuple(results), 0, None, 0, 0, code, abbr, cash, ident, compl["not_applicable"], None, 0
+        )
 
     mexican = payment_round(mexican_igi_exact(case.materials))
     foreign: int | None = None
     if case.foreign_duty is not None:
-        foreign = payment_round(exact(case.foreign_duty.amount)
-                                * exact(case.foreign_duty.exchange_rate))
+        foreign = payment_round(exact(case.foreign_duty.amount) * exact(case.foreign_duty.exchange_rate))
     if mexican == 0:
-        return Tmec25Result(True, tuple(results), 0, foreign, 0, 0, code, abbr, cash, ident,
-                            compl["not_applicable"], None, 0)
+        return Tmec25Result(
+            True, tuple(results), 0, foreign, 0, 0, code, abbr, cash, ident, compl["not_applicable"], None, 0
+        )
     if foreign is not None:
         exemption = min(mexican, foreign)
         days = int(resolved["days"])
         dta_v = resolved["dta_v"]
         assert isinstance(dta_v, Decimal)
         due = case.export.date + dt.timedelta(days=days)
-        return Tmec25Result(True, tuple(results), mexican, foreign, exemption, mexican - exemption,
-                            code, abbr, cash, ident, compl["complementario"], due,
-                            payment_round(exact(dta_v)))
-    return Tmec25Result(True, tuple(results), mexican, None, 0, mexican, code, abbr, cash, ident,
-                        compl["on_return"], case.export.date, 0)
+        return Tmec25Result(
+            True,
+            tuple(results),
+            mexican,
+            foreign,
+            exemption,
+            mexican - exemption,
+            code,
+            abbr,
+            cash,
+            ident,
+            compl["complementario"],
+            due,
+            payment_round(exact(dta_v)),
+        )
+    return Tmec25Result(
+        True,
+        tuple(results),
+        mexican,
+        None,
+        0,
+        mexican,
+        code,
+        abbr,
+        cash,
+        ident,
+        compl["on_return"],
+        case.export.date,
+        0,
+    )

@@ -97,8 +97,9 @@ class Incrementables:
     other: Exact = Decimal(0)
 
     def total(self) -> Fraction:
-        return (Fraction(self.freight) + Fraction(self.insurance) + Fraction(self.packing)
-                + Fraction(self.other))
+        return (
+            Fraction(self.freight) + Fraction(self.insurance) + Fraction(self.packing) + Fraction(self.other)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,8 +169,9 @@ class AllocationRow(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("discharge_run.id"), index=True)
     export_line_id: Mapped[int] = mapped_column(ForeignKey("export_line.id"), index=True)
     part: Mapped[str] = mapped_column(String(80))
-    import_line_id: Mapped[int | None] = mapped_column(ForeignKey("import_line.id"), nullable=True,
-                                                       index=True)
+    import_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_line.id"), nullable=True, index=True
+    )
     qty: Mapped[Decimal] = mapped_column(ExactDecimal())
     late: Mapped[bool] = mapped_column(default=False)
     seq: Mapped[int] = mapped_column(Integer)

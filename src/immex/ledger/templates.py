@@ -66,9 +66,13 @@ def write_templates(folder: Path) -> list[Path]:
 
 
 def _columns_markdown() -> str:
-    lines = ["# Ledger input columns", "",
-             "Required columns are **bold**; columns may come in any order; extra columns are ignored.",
-             "The XLSX workbook takes the same tables, one sheet per file (sheet name = file name).", ""]
+    lines = [
+        "# Ledger input columns",
+        "",
+        "Required columns are **bold**; columns may come in any order; extra columns are ignored.",
+        "The XLSX workbook takes the same tables, one sheet per file (sheet name = file name).",
+        "",
+    ]
     for name, (required, optional) in COLUMNS.items():
         lines += [f"## {name}", "", "| column | meaning |", "| --- | --- |"]
         lines += [f"| **{c}** | {COLUMN_HELP[c]} |" for c in required]

@@ -89,7 +89,7 @@ class Certificate:
         return retention_until(self.signed_on)
 
 
-def certificate_problems(cert: Certificate) -> list[tuple[str, str]]:
+def certificate_problems(cert: Certificate) -> list[tuple[str, str]]:  # noqa: C901
     """Every reason the certificate cannot be issued, as (field, message)."""
     table = rules()
     out: list[tuple[str, str]] = []

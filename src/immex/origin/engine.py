@@ -82,7 +82,7 @@ def determine(
     return _determine(case, facts, lookup)
 
 
-def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Determination:
+def _determine(case: OriginCase, facts: OriginFacts, lookup: RuleLookup) -> Determination:  # noqa: C901
     if case.hs_edition is not None:
         from immex.origin.correlation import decide_in_hs2012  # HS 2022 codes read as HS 2012 (GN 11(o))
 
@@ -916,7 +916,7 @@ def _weight_share(
     return share, f"de minimis by the weight of {where}: {pct(share)}% ({rule.citation})"
 
 
-def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:
+def _describe(res: AlternativeResult, alt: Alternative, facts: OriginFacts, good: Good) -> list[str]:  # noqa: C901
     head = f"Alternative {res.index} ({alt.label})"
     out: list[str] = []
     if alt.unsupported and alt.unsupported[0].startswith(UNREADABLE):

@@ -900,7 +900,7 @@ def _code_run(tokens: list[tuple[str, str]], start: int, where: str) -> tuple[tu
     return tuple(ranges), last_good
 
 
-def _sources(text: str, target: tuple[HsRange, ...]) -> tuple[Source, ...]:
+def _sources(text: str, target: tuple[HsRange, ...]) -> tuple[Source, ...]:  # noqa: C901
     tokens = _tokens(text, "'from' clause")
     sources: list[Source] = []
     i = 0

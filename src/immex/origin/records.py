@@ -188,7 +188,7 @@ def _date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a YYYY-MM-DD date") from exc
 
 
-def parse_certifications(
+def parse_certifications(  # noqa: C901
     label: str,
     header: Sequence[str],
     rows: Iterable[tuple[int, Mapping[str, str]]],

@@ -54,7 +54,8 @@ class Sensitivity:
 
     @property
     def originating(self) -> bool:
-        return self.determination.originating
+        """Originating for certain (an undetermined good is not)."""
+        return self.determination.originating is True
 
 
 def _base(case: OriginCase, facts: OriginFacts | None, lookup: RuleLookup | None) -> Determination:
@@ -69,7 +70,7 @@ def _flip(case: OriginCase, ids: set[str]) -> OriginCase:
     return replace(case, materials=materials)
 
 
-def sensitivity(
+def sensitivity(  # noqa: C901
     case: OriginCase, facts: OriginFacts | None = None, lookup: RuleLookup | None = None
 ) -> Sensitivity:
     """How far ``case`` is from qualifying (or from losing its origin)."""

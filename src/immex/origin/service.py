@@ -219,7 +219,7 @@ class _Reader:
         )
 
 
-def read_case(data: Any, file: str) -> OriginCase:
+def read_case(data: Any, file: str) -> OriginCase:  # noqa: C901
     """Validate parsed JSON into an OriginCase; InputError lists every problem."""
     r = _Reader(file)
     if not isinstance(data, dict):

@@ -103,7 +103,13 @@ def temporary_import_terms() -> dict[str, EffectiveSeries[int | None]]:
     data = read_yaml("terms.yaml")
     require_keys(data, {"temporary_import_term"}, {"temporary_import_term"}, "terms.yaml")
     term = data["temporary_import_term"]
-    require_keys(term, {"description", "reference", "by_kind"},
-                 {"description", "reference", "by_kind"}, "temporary_import_term")
-    return {kind: build_series(f"temporary_import_term.{kind}", rows, "months")
-            for kind, rows in term["by_kind"].items()}
+    require_keys(
+        term,
+        {"description", "reference", "by_kind"},
+        {"description", "reference", "by_kind"},
+        "temporary_import_term",
+    )
+    return {
+        kind: build_series(f"temporary_import_term.{kind}", rows, "months")
+        for kind, rows in term["by_kind"].items()
+    }

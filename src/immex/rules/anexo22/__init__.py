@@ -71,8 +71,11 @@ def _read(name: str) -> Any:
     return yaml.safe_load(text)
 
 
-def load_catalog(file_name: str, extra_entry_keys: frozenset[str] = frozenset(),
-                 extra_header_keys: frozenset[str] = frozenset()) -> tuple[Catalog, dict[str, Any]]:
+def load_catalog(
+    file_name: str,
+    extra_entry_keys: frozenset[str] = frozenset(),
+    extra_header_keys: frozenset[str] = frozenset(),
+) -> tuple[Catalog, dict[str, Any]]:
     """Load ``rules/anexo22/<file_name>`` strictly; returns the catalog and any extra header data."""
     data = _read(file_name)
     if not isinstance(data, dict):
@@ -102,12 +105,20 @@ def load_catalog(file_name: str, extra_entry_keys: frozenset[str] = frozenset(),
             raise RulesError(f"{where}: until {until} before since {since}")
         names = tuple(str(n).strip().lower() for n in row.get("names", ()))
         claves = tuple(str(c).strip().upper() for c in row.get("claves", ()))
-        entries[code] = CatalogEntry(code, str(row["description"]), since, until, names,
-                                     str(row.get("abbreviation", "")), str(row.get("settlement", "")),
-                                     claves)
+        entries[code] = CatalogEntry(
+            code,
+            str(row["description"]),
+            since,
+            until,
+            names,
+            str(row.get("abbreviation", "")),
+            str(row.get("settlement", "")),
+            claves,
+        )
     extra = {key: data[key] for key in extra_header_keys if key in data}
-    catalog = Catalog(str(data["catalog"]), str(data["title"]), str(data["reference"]),
-                      str(data["source"]), entries)
+    catalog = Catalog(
+        str(data["catalog"]), str(data["title"]), str(data["reference"]), str(data["source"]), entries
+    )
     return catalog, extra
 
 
@@ -149,8 +160,9 @@ def unidades() -> Catalog:
             raise RulesError(f"apendice_07_unidades.yaml: code {entry.code} has no names")
         for name in entry.names:
             if name in seen and seen[name] != entry.code:
-                raise RulesError(f"apendice_07_unidades.yaml: name {name!r} maps to "
-                                 f"{seen[name]} and {entry.code}")
+                raise RulesError(
+                    f"apendice_07_unidades.yaml: name {name!r} maps to {seen[name]} and {entry.code}"
+                )
             seen[name] = entry.code
     return catalog
 
@@ -170,8 +182,7 @@ def identificadores() -> Catalog:
 @cache
 def contribuciones() -> Catalog:
     """Apéndice 12: contribution codes."""
-    return load_catalog("apendice_12_contribuciones.yaml",
-                        extra_entry_keys=frozenset({"abbreviation"}))[0]
+    return load_catalog("apendice_12_contribuciones.yaml", extra_entry_keys=frozenset({"abbreviation"}))[0]
 
 
 @cache
@@ -180,8 +191,10 @@ def formas_pago() -> Catalog:
     catalog = load_catalog("apendice_13_formas_pago.yaml", extra_entry_keys=frozenset({"settlement"}))[0]
     for entry in catalog.entries.values():
         if entry.settlement not in SETTLEMENTS:
-            raise RulesError(f"apendice_13_formas_pago.yaml: forma {entry.code} has settlement "
-                             f"{entry.settlement!r}, expected one of {', '.join(SETTLEMENTS)}")
+            raise RulesError(
+                f"apendice_13_formas_pago.yaml: forma {entry.code} has settlement "
+                f"{entry.settlement!r}, expected one of {', '.join(SETTLEMENTS)}"
+            )
     return catalog
 
 
