@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from immex.api import users
 from immex.cli.common import DbOption, problems_exit, stdout
 from immex.ledger.service import current_user
-from immex.store.db import open_database
+from immex.store.uow import UnitOfWork
 
 app = typer.Typer(
     help="Users of the web application and API, their roles and company grants.", no_args_is_help=True
@@ -24,13 +24,8 @@ RoleHelp = "admin, analyst, auditor or broker"
 
 def _in_store(db: str | None, change: Callable[[Session, str], T]) -> T:
     """Run one change in its own transaction; problems exit 2 with nothing stored."""
-    with problems_exit():
-        engine = open_database(db)
-        try:
-            with Session(engine) as session, session.begin():
-                return change(session, f"cli:{current_user()}")
-        finally:
-            engine.dispose()
+    with problems_exit(), UnitOfWork(db, write=True) as uow:  # creates the store on first use
+        return change(uow.session, f"cli:{current_user()}")
 
 
 def _read_password(from_stdin: bool) -> str:
