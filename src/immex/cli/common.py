@@ -22,7 +22,8 @@ from immex.store.errors import store_message
 
 # soft_wrap: a message is one line however narrow the terminal or file (a pipe would cut at 80).
 stderr = Console(stderr=True, soft_wrap=True)
-stdout = Console(soft_wrap=True)
+# A table on a pipe or in a file is as wide as it needs (up to 200 columns), never cut to 80.
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def plural(count: int, noun: str) -> str:

@@ -6,7 +6,7 @@
 - :func:`determination_json` / :func:`determination_text` and the ``sensitivity_*``
   renderers — the contract's output shapes.
 
-The case file is the contract's (``shared/contracts/origin.md``) plus optional fields
+The case file is the one documented in ``docs/origin.md`` plus optional fields
 documented in ``docs/origin.md``: ``good.wholly_obtained``; per material ``indirect``,
 ``packing``, ``retail_packaging``, ``accessory``, ``weight`` (and ``good.weight``, ``good.processes``),
 ``intermediate`` with ``materials`` (components), ``net_cost`` and ``rule``. Fields the
