@@ -340,6 +340,43 @@ def _lines(
         yield row, qty
 
 
+def _import_line(row: ParsedRow, qty: Decimal) -> ImportLine:
+    v = row.values
+    return ImportLine(
+        v["pedimento"],
+        v["line"],
+        v["part"],
+        v["clave"],
+        v["cleared_on"],
+        qty,
+        v["uom"],
+        v["qty"],
+        v["unit_value_usd"],
+        v["country_of_origin"] or "",
+        row.text.get("hs", ""),  # kept as written; the schema checked it is 6, 8 or 10 digits
+        row.row,
+    )
+
+
+def _export_line(row: ParsedRow, qty: Decimal) -> ExportLine:
+    v = row.values
+    return ExportLine(
+        v["pedimento"],
+        v["line"],
+        v["product"],
+        v["clave"],
+        v["cleared_on"],
+        qty,
+        v["uom"],
+        v["qty"],
+        v["unit_value_usd"],
+        v["destination_country"] or "",
+        row.text.get("hs", ""),
+        v["import_pedimento"] or "",
+        row.row,
+    )
+
+
 def _imports(
     table: Table,
     parts: Mapping[str, Part] | None,
@@ -347,24 +384,8 @@ def _imports(
     problems: list[Problem],
     progress: Progress = QUIET,
 ) -> tuple[ImportLine, ...]:
-    return tuple(
-        ImportLine(
-            v["pedimento"],
-            v["line"],
-            v["part"],
-            v["clave"],
-            v["cleared_on"],
-            qty,
-            v["uom"],
-            v["qty"],
-            v["unit_value_usd"],
-            v["country_of_origin"] or "",
-            row.text.get("hs", ""),
-            row.row,
-        )
-        for row, qty in _lines(IMPORTS, table, "part", parts, units, problems, progress)
-        for v in (row.values,)
-    )
+    lines = _lines(IMPORTS, table, "part", parts, units, problems, progress)
+    return tuple(_import_line(row, qty) for row, qty in lines)
 
 
 def _exports(
@@ -374,25 +395,8 @@ def _exports(
     problems: list[Problem],
     progress: Progress = QUIET,
 ) -> tuple[ExportLine, ...]:
-    return tuple(
-        ExportLine(
-            v["pedimento"],
-            v["line"],
-            v["product"],
-            v["clave"],
-            v["cleared_on"],
-            qty,
-            v["uom"],
-            v["qty"],
-            v["unit_value_usd"],
-            v["destination_country"] or "",
-            row.text.get("hs", ""),
-            v["import_pedimento"] or "",
-            row.row,
-        )
-        for row, qty in _lines(EXPORTS, table, "product", parts, units, problems, progress)
-        for v in (row.values,)
-    )
+    lines = _lines(EXPORTS, table, "product", parts, units, problems, progress)
+    return tuple(_export_line(row, qty) for row, qty in lines)
 
 
 _VersionRows = list[tuple[int, dt.date | None, BomComponent]]
