@@ -26,9 +26,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
 from openpyxl import load_workbook
 
@@ -171,13 +173,22 @@ def read_workbook_tables(path: Path, wanted: frozenset[str] | None = None) -> di
         book.close()
 
 
-def _check_sheet_names(path: Path, sheets: list[object]) -> None:
+class _Sheet(Protocol):
+    """What is read of an openpyxl worksheet."""
+
+    title: str
+    sheet_state: str
+
+    def iter_rows(self) -> Iterator[tuple[Any, ...]]: ...
+
+
+def _check_sheet_names(path: Path, sheets: list[_Sheet]) -> None:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for sheet in sheets:
-        title = str(getattr(sheet, "title", ""))
+        title = sheet.title
         label = f"{path.name}:{title}"
-        if getattr(sheet, "sheet_state", "visible") != "visible":
+        if sheet.sheet_state != "visible":
             problems.append(Problem(label, None, "", f"sheet {title!r} is hidden: unhide it or delete it"))
         name = table_name(title)
         if name in seen:
@@ -189,10 +200,10 @@ def _check_sheet_names(path: Path, sheets: list[object]) -> None:
         raise InputError(problems)
 
 
-def _sheet_table(path: Path, sheet: object) -> Table:
-    title = str(getattr(sheet, "title", ""))
+def _sheet_table(path: Path, sheet: _Sheet) -> Table:
+    title = sheet.title
     label = f"{path.name}:{title}"
-    lines = sheet.iter_rows()  # type: ignore[attr-defined]
+    lines = sheet.iter_rows()
     formulas: list[Problem] = []
     header_cells = next(lines, ())
     header = tuple(_cell_text(c.value) for c in header_cells)
