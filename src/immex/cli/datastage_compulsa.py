@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from immex.cli.common import progress_bars
-from immex.core.problems import InputError, report_problems, write_problems
+from immex.cli.common import problems_exit, progress_bars
+from immex.core.problems import InputError, problems_csv, write_problems
+
+
+@contextmanager
+def _exits(output: Path) -> Iterator[None]:
+    """Invalid input: the problems on stderr and in OUTPUT/errors.csv (replaced whole), exit 2.
+
+    A disk, permission or store error is one line and exit 1 (``problems_exit``),
+    also when errors.csv itself cannot be written (the problems are on stderr).
+    """
+    from immex.compulsa.service import write_errors
+
+    with problems_exit():
+        try:
+            yield
+        except InputError as error:
+            text = problems_csv(error.problems)
+            sys.stderr.write(text)
+            write_errors(output, text)
+            raise typer.Exit(2) from None
 
 
 def compulsa(
@@ -30,25 +51,21 @@ def compulsa(
     Exit 0 when the run completed (whatever the differences), 2 on invalid input
     (problems on stderr and in OUTPUT/errors.csv, no differences.csv).
     """
-    from immex.compulsa.service import ERRORS_CSV, run_compulsa
+    from immex.compulsa.service import run_compulsa
 
     if (input_dir is None) == (db is None):
         typer.echo("give exactly one of --input DIR or --db URL", err=True)
         raise typer.Exit(2)
-    try:
-        with progress_bars() as progress:
-            result = run_compulsa(
-                datastage,
-                output,
-                input_dir=input_dir,
-                db_url=db,
-                company=company,
-                reports=reports,
-                progress=progress,
-            )
-    except InputError as error:
-        report_problems(error.problems, output / ERRORS_CSV)
-        raise typer.Exit(2) from None
+    with _exits(output), progress_bars() as progress:
+        result = run_compulsa(
+            datastage,
+            output,
+            input_dir=input_dir,
+            db_url=db,
+            company=company,
+            reports=reports,
+            progress=progress,
+        )
     if result.warnings:
         write_problems(result.warnings, sys.stderr)
     counts: dict[str, int] = {}
@@ -78,20 +95,15 @@ def to_ledger(
     part numbers. Fill it (the to_fill column says what each row needs) before
     adding the rows to the ledger. Without --input or --db every pedimento is drafted.
     """
-    from immex.compulsa.service import ERRORS_CSV
     from immex.compulsa.service import to_ledger as run_to_ledger
 
     if input_dir is not None and db is not None:
         typer.echo("give at most one of --input DIR or --db URL", err=True)
         raise typer.Exit(2)
-    try:
-        with progress_bars() as progress:
-            result = run_to_ledger(
-                datastage, output, input_dir=input_dir, db_url=db, company=company, progress=progress
-            )
-    except InputError as error:
-        report_problems(error.problems, output / ERRORS_CSV)
-        raise typer.Exit(2) from None
+    with _exits(output), progress_bars() as progress:
+        result = run_to_ledger(
+            datastage, output, input_dir=input_dir, db_url=db, company=company, progress=progress
+        )
     typer.echo(
         f"to-ledger: {result.pedimentos} pedimentos drafted ({result.imports} import rows, "
         f"{result.exports} export rows); {result.already_in_ledger} already in the ledger"
@@ -116,14 +128,10 @@ def anexo22(
     fracción/NICO in the tariff on the payment date. Exit 0 when the check ran
     (findings are results), 2 when the ZIP is invalid.
     """
-    from immex.compulsa.service import ERRORS_CSV, anexo22_check
+    from immex.compulsa.service import anexo22_check
 
-    try:
-        with progress_bars() as progress:
-            result = anexo22_check(datastage, output, progress)
-    except InputError as error:
-        report_problems(error.problems, output / ERRORS_CSV)
-        raise typer.Exit(2) from None
+    with _exits(output), progress_bars() as progress:
+        result = anexo22_check(datastage, output, progress)
     typer.echo(f"anexo22: {result.records} records checked, {len(result.problems)} findings")
     typer.echo(f"wrote {result.written}")
 

@@ -16,13 +16,15 @@ import csv
 import datetime as dt
 import hashlib
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from immex.compulsa import model as domain
 from immex.compulsa.model import Conversion, Converter, Difference, LedgerRow, UnitNames
+from immex.core.atomic import atomic_folder, output_error, write_bytes_atomic
 from immex.core.fingerprint import files_fingerprint, lines_fingerprint
 from immex.core.parse import normalize_country, normalize_hs
 from immex.core.problems import InputError, Problem
@@ -39,6 +41,39 @@ REPORT_XLSX = "compulsa.xlsx"
 REPORT_PDF = "compulsa.pdf"
 UOM_OVERRIDE_CSV = "uom_apendice7.csv"
 IMPORTS, EXPORTS, PARTS, CONVERSIONS = "imports.csv", "exports.csv", "parts.csv", "uom_conversions.csv"
+ANEXO22_CSV = "anexo22.csv"
+COMPULSA_OUTPUTS = (DIFFERENCES_CSV, REPORT_XLSX, REPORT_PDF, ERRORS_CSV)
+"""Every file ``compulsa`` writes in its output folder (a folder of only these may be swapped whole)."""
+TO_LEDGER_OUTPUTS = (IMPORTS, EXPORTS, ERRORS_CSV)
+ANEXO22_OUTPUTS = (ANEXO22_CSV, ERRORS_CSV)
+
+
+@contextmanager
+def output_folder(output: Path, owned: Collection[str], last: str) -> Iterator[Path]:
+    """A folder to write the command's files into; on success it becomes ``output`` whole.
+
+    ``immex.core.atomic.atomic_folder``: a temporary sibling renamed into place,
+    or, when ``output`` holds files of the user, the files replaced one by one
+    with ``last`` removed first and put back last (a folder without it is visibly
+    incomplete). Files of ``owned`` the new result lacks are removed (a stale
+    ``errors.csv``). A file-system error (full disk, no permission) leaves
+    ``output`` as it was and becomes an OutputError with one line for the user.
+    """
+    try:
+        with atomic_folder(output, owned, last) as folder:
+            yield folder
+    except OSError as error:
+        raise output_error(output, error) from error
+
+
+def write_errors(output: Path, text: str) -> Path:
+    """``output/errors.csv`` replaced whole or not at all; OutputError on a file-system error."""
+    path = output / ERRORS_CSV
+    try:
+        write_bytes_atomic(path, text.encode("utf-8"))
+    except OSError as error:
+        raise output_error(path, error) from error
+    return path
 
 
 # --------------------------------------------------------------------------- Data Stage side
@@ -329,12 +364,6 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _remove(paths: Iterable[Path]) -> None:
-    for path in paths:
-        if path.is_file():
-            path.unlink()
-
-
 def write_differences(differences: Iterable[Difference], path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -390,14 +419,14 @@ def run_compulsa(
 ) -> CompulsaResult:
     """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
 
-    On invalid input no output file is written and stale outputs of an earlier
-    run in ``output`` are removed, so a ``differences.csv`` there is always
-    the result of the last run. ``progress``: the reader's bytes, then partidas compared
-    and differences written.
+    The folder is written whole or not at all (:func:`output_folder`; a disk or
+    permission error is an OutputError). On invalid input no output file is
+    written and stale outputs of an earlier run in ``output`` are removed, so a
+    ``differences.csv`` there is always the result of the last run.
+    ``progress``: the reader's bytes, then partidas compared and differences written.
     """
     if (input_dir is None) == (db_url is None):
         raise ValueError("give exactly one of input_dir or db_url")
-    outputs = [output / DIFFERENCES_CSV, output / REPORT_XLSX, output / REPORT_PDF]
 
     def read_ledger() -> tuple[LedgerInput | None, list[Problem]]:
         if input_dir is not None:
@@ -408,47 +437,56 @@ def run_compulsa(
     (stage, problems, warnings), (ledger, ledger_problems) = _both_sides(datastage, read_ledger, progress)
     problems += ledger_problems
     if problems or stage is None or ledger is None:
-        _remove(outputs)
+        _clear_outputs(output)
         raise InputError(problems)
     index = ledger.index
     progress.phase("comparing the partidas", total=stage.read.counts.get("551", 0), unit="partidas")
     stream = _CountingStream(counted(stage.partidas(), progress))
     differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period)
-    output.mkdir(parents=True, exist_ok=True)
-    _remove([output / ERRORS_CSV])
-    progress.phase(f"writing {DIFFERENCES_CSV}", total=len(differences), unit="rows")
-    write_differences(counted(differences, progress), output / DIFFERENCES_CSV)
-    result = CompulsaResult(
-        differences=tuple(differences),
-        stage_pedimentos=len(stage.pedimentos),
-        stage_partidas=stream.count,
-        ledger_pedimentos=len(index),
-        ledger_rows=ledger.row_count,
-        period=stage.period,
-        period_source="Resumen" if stage.resumen_period is not None else "Data Stage dates",
-        datastage_name=datastage.name,
-        datastage_sha256=_file_sha256(datastage),
-        ledger_description=ledger.description,
-        ledger_fingerprint=ledger.fingerprint,
-        warnings=tuple(warnings),
-        written=(output / DIFFERENCES_CSV,),
-    )
-    if not reports:
-        return result
+    names = [DIFFERENCES_CSV, REPORT_XLSX, REPORT_PDF] if reports else [DIFFERENCES_CSV]
+    # differences.csv goes last: in a folder updated file by file it vouches for the reports beside it.
+    with output_folder(output, COMPULSA_OUTPUTS, last=DIFFERENCES_CSV) as folder:
+        progress.phase(f"writing {DIFFERENCES_CSV}", total=len(differences), unit="rows")
+        write_differences(counted(differences, progress), folder / DIFFERENCES_CSV)
+        result = CompulsaResult(
+            differences=tuple(differences),
+            stage_pedimentos=len(stage.pedimentos),
+            stage_partidas=stream.count,
+            ledger_pedimentos=len(index),
+            ledger_rows=ledger.row_count,
+            period=stage.period,
+            period_source="Resumen" if stage.resumen_period is not None else "Data Stage dates",
+            datastage_name=datastage.name,
+            datastage_sha256=_file_sha256(datastage),
+            ledger_description=ledger.description,
+            ledger_fingerprint=ledger.fingerprint,
+            warnings=tuple(warnings),
+            written=tuple(output / name for name in names),
+        )
+        if reports:
+            _write_reports(result, folder, progress)
+    return result
+
+
+def _write_reports(result: CompulsaResult, folder: Path, progress: Progress) -> None:
     from immex.compulsa.pdf import write_compulsa_pdf
     from immex.compulsa.xlsx import write_compulsa_xlsx
 
     progress.phase(f"writing {REPORT_XLSX}")
-    write_compulsa_xlsx(result, output / REPORT_XLSX)
+    write_compulsa_xlsx(result, folder / REPORT_XLSX)
     progress.phase(f"writing {REPORT_PDF}")
-    write_compulsa_pdf(result, output / REPORT_PDF)
-    return _with_written(result, tuple(outputs))
+    write_compulsa_pdf(result, folder / REPORT_PDF)
 
 
-def _with_written(result: CompulsaResult, written: tuple[Path, ...]) -> CompulsaResult:
-    from dataclasses import replace
+def _clear_outputs(output: Path) -> None:
+    """Invalid input: no result of an earlier run may stay in ``output`` to be taken for this one's.
 
-    return replace(result, written=written)
+    The stale files go in one step (the folder swapped for an empty one, or
+    ``differences.csv`` removed first when the folder holds files of the user).
+    """
+    if output.is_dir() and any((output / name).exists() for name in COMPULSA_OUTPUTS):
+        with output_folder(output, COMPULSA_OUTPUTS, last=DIFFERENCES_CSV):
+            pass
 
 
 # --------------------------------------------------------------------------- to-ledger
@@ -576,11 +614,12 @@ def to_ledger(
     if problems or stage is None:
         raise InputError(problems)
     known = set(ledger.index) if ledger is not None else set()
-    output.mkdir(parents=True, exist_ok=True)
     paths = {file: output / file for file in TO_LEDGER_COLUMNS}
+    # imports.csv is removed first and put back last when the folder is updated file by file.
     with (
-        paths[IMPORTS].open("w", encoding="utf-8", newline="") as imports_file,
-        paths[EXPORTS].open("w", encoding="utf-8", newline="") as exports_file,
+        output_folder(output, TO_LEDGER_OUTPUTS, last=IMPORTS) as folder,
+        (folder / IMPORTS).open("w", encoding="utf-8", newline="") as imports_file,
+        (folder / EXPORTS).open("w", encoding="utf-8", newline="") as exports_file,
     ):
         writers = {
             IMPORTS: csv.writer(imports_file, lineterminator="\n"),
@@ -602,8 +641,6 @@ def to_ledger(
 
 
 # --------------------------------------------------------------------------- Anexo 22 check
-
-ANEXO22_CSV = "anexo22.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,8 +679,9 @@ def anexo22_check(datastage: Path, output: Path, progress: Progress = QUIET) -> 
             records += 1
             for column, message in anexo22.check_record(tipo, record, tariff):
                 found.append(Problem(entry.name, int(record["_row"]), column, message))
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / ANEXO22_CSV
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with (
+        output_folder(output, ANEXO22_OUTPUTS, last=ANEXO22_CSV) as folder,
+        (folder / ANEXO22_CSV).open("w", encoding="utf-8", newline="") as handle,
+    ):
         write_problems(found, handle)
-    return Anexo22Result(tuple(found), records, len(rows), path)
+    return Anexo22Result(tuple(found), records, len(rows), output / ANEXO22_CSV)
