@@ -1,0 +1,387 @@
+"""Load test of the REST API on loopback: p50/p95/p99 of the balances list and an export trace.
+
+    python3 benchmarks/bench_api.py [--lines 10000 100000] [--users 20] [--requests 200]
+                                    [--time-limit 120] [--pg-url URL] [--write benchmarks/results/api.md]
+
+For each ledger size the script, all on 127.0.0.1:
+
+1. starts a throw-away PostgreSQL cluster with the Debian binaries, as the tests do
+   (the helpers of ``tests/conftest.py``), or uses ``--pg-url`` (a server URL; a fresh
+   database is created on it for each size);
+2. generates a FIFO ledger with ``generate()`` of ``bench_discharge.py`` (``--lines`` counts
+   import lines + export lines, half each; seed 20261123), creates the company and stores
+   the ledger through the API's own use cases (``companies.create``, ``work.store_upload``:
+   the company's unit of work and invariants), then discharges it with
+   ``work.discharge_stored`` (what ``POST /runs`` runs), so balances and traces have a run;
+3. creates an analyst with ``immex user add --password-stdin``, starts ``immex serve`` in a
+   subprocess and logs in over HTTP;
+4. runs a bounded asyncio client (httpx.AsyncClient): ``--users`` concurrent users share
+   ``--requests`` requests per endpoint (a fixed list, the trace ones on export lines drawn
+   with the seed), each with its own timeout, the whole phase under ``--time-limit``
+   seconds; requests not finished by then are counted as unfinished, never dropped silently.
+
+Endpoints: ``GET /companies/{rfc}/balances?limit=100`` (first page) and
+``GET /companies/{rfc}/exports/{pedimento}/{line}/trace``. The table gives the latency
+percentiles of the requests that finished with 200, and every other outcome by kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]  # bench_discharge's generator; the tests' PostgreSQL helpers
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+RFC = "ACM010101AB0"
+EMAIL = "bench@example.mx"
+PASSWORD = "load-test password 2026"
+AS_OF = dt.date(2026, 11, 23)
+SEED = 20261123
+
+
+# ---- PostgreSQL and the stored ledger ---------------------------------------------------------
+
+
+@contextmanager
+def postgres(given: str | None) -> Iterator[str]:
+    """A PostgreSQL server URL on loopback: ``given``, or a throw-away cluster stopped at the end."""
+    if given:
+        yield given
+        return
+    from tests.conftest import _as_postgres_user, _free_port, _pg_bindir
+
+    bindir = _pg_bindir()
+    if bindir is None:
+        sys.exit("PostgreSQL binaries not found: install postgresql (see .ci/run)")
+    workdir = Path(tempfile.mkdtemp(prefix="immex-bench-pg-"))
+    datadir = workdir / "data"
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    initdb = [str(bindir / "initdb"), "-D", str(datadir), "-U", "immex", "--auth=trust", "-E", "UTF8"]
+    subprocess.run(_as_postgres_user([*initdb, "--no-locale"]), check=True, capture_output=True)
+    port = _free_port()
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir}"
+    ctl = [str(bindir / "pg_ctl"), "-D", str(datadir)]
+    start = [*ctl, "-o", opts, "-l", str(workdir / "log"), "-w", "start"]
+    subprocess.run(_as_postgres_user(start), check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://immex@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres_user([*ctl, "-m", "fast", "stop"]), capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def fresh_database(server: str) -> str:
+    name = f"bench_api_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{server.rpartition('/')[0]}/{name}"
+
+
+@dataclass
+class Loaded:
+    db_url: str
+    exports: list[tuple[str, int]]
+    timings: dict[str, float] = field(default_factory=dict)
+    allocations: int = 0
+
+
+def _drop_unimported_returns(folder: Path) -> None:
+    """Drop the returns of raw parts the generator never imported (few, on small ledgers).
+
+    ``generate()`` draws returned raw parts from every raw part; at a few thousand import
+    lines some were never imported, which the intake rightly refuses.
+    """
+    import polars as pl
+
+    imported = pl.read_csv(folder / "imports.csv", infer_schema=False)["part"].unique()
+    exports = pl.read_csv(folder / "exports.csv", infer_schema=False)
+    raw = pl.col("product").str.starts_with("R")
+    exports.filter(~raw | pl.col("product").is_in(imported.implode())).write_csv(folder / "exports.csv")
+
+
+def load_ledger(db_url: str, lines: int, work: Path) -> Loaded:
+    """Generate the ledger, store it for the company and discharge it through the API's use cases."""
+    from bench_discharge import generate
+
+    from immex.api import companies
+    from immex.api import work as api_work
+    from immex.api.store import Store
+    from immex.core.progress import Progress
+
+    loaded = Loaded(db_url, [])
+    t = time.perf_counter()
+    generate(work / "ledger", lines // 2, lines - lines // 2, SEED)
+    _drop_unimported_returns(work / "ledger")
+    loaded.timings["generate"] = time.perf_counter() - t
+    with (work / "ledger" / "exports.csv").open(encoding="utf-8", newline="") as handle:
+        loaded.exports = [(row["pedimento"], int(row["line"])) for row in csv.DictReader(handle)]
+    store = Store(db_url)
+    try:
+        with store.writing() as session:
+            companies.create(session, {"rfc": RFC, "name": "Bench Maquila"}, "bench")
+            company = companies.find(session, RFC)
+        assert company is not None
+        t = time.perf_counter()
+        api_work.store_upload(store, company, work / "ledger", work / "ledger", "bench")
+        loaded.timings["store"] = time.perf_counter() - t
+        t = time.perf_counter()
+        run = api_work.discharge_stored(store, company, "fifo", AS_OF, work / "run", Progress(), "bench")
+        loaded.timings["discharge"] = time.perf_counter() - t
+        loaded.allocations = int(run.get("counts", {}).get("allocations", 0) or 0)
+    finally:
+        store.close()
+    return loaded
+
+
+# ---- the server ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def server(db_url: str, files: Path) -> Iterator[str]:
+    """``immex user add`` then ``immex serve`` on 127.0.0.1; yields the base URL once healthy."""
+    env = {**os.environ, "IMMEX_DB": db_url, "IMMEX_FILES": str(files)}
+    add = ["immex", "user", "add", EMAIL, "--role", "analyst", "--company", RFC, "--password-stdin"]
+    subprocess.run(add, input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    log = (files / "serve.log").open("w")
+    process = subprocess.Popen(
+        ["immex", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"immex serve did not start; see {files / 'serve.log'}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+# ---- the client ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)  # seconds, answers with status 200
+    errors: dict[str, int] = field(default_factory=dict)  # status code or exception name → count
+    unfinished: int = 0
+    wall: float = 0.0
+
+
+async def _drive(
+    base: str, token: str, paths: list[str], users: int, timeout: float, limit: float
+) -> Outcome:
+    outcome = Outcome()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+
+    async def user(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            path = queue.get_nowait()
+            start = time.perf_counter()
+            try:
+                response = await client.get(path, headers=headers)
+            except httpx.HTTPError as error:
+                key = type(error).__name__
+                outcome.errors[key] = outcome.errors.get(key, 0) + 1
+                continue
+            if response.status_code == 200:
+                outcome.latencies.append(time.perf_counter() - start)
+            else:
+                key = str(response.status_code)
+                outcome.errors[key] = outcome.errors.get(key, 0) + 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
+        start = time.perf_counter()
+        tasks = [asyncio.create_task(user(client)) for _ in range(users)]
+        _done, pending = await asyncio.wait(tasks, timeout=limit)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        outcome.wall = time.perf_counter() - start
+    finished = len(outcome.latencies) + sum(outcome.errors.values())
+    outcome.unfinished = len(paths) - finished
+    return outcome
+
+
+def login(base: str) -> str:
+    response = httpx.post(f"{base}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (the value below which p % of the answers fall)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def endpoint_paths(kind: str, loaded: Loaded, count: int) -> list[str]:
+    if kind == "balances":
+        return [f"/api/v1/companies/{RFC}/balances?limit=100&as_of={AS_OF}"] * count
+    rng = random.Random(SEED)
+    picks = [rng.choice(loaded.exports) for _ in range(count)]
+    return [f"/api/v1/companies/{RFC}/exports/{ped}/{line}/trace" for ped, line in picks]
+
+
+@dataclass
+class Row:
+    lines: int
+    endpoint: str
+    users: int
+    requests: int
+    outcome: Outcome
+
+
+def measure(base: str, loaded: Loaded, args: argparse.Namespace) -> list[Row]:
+    token = login(base)
+    rows = []
+    for kind in ("balances", "trace"):
+        # one warm-up request per endpoint, unmeasured (first import paths, connection pool)
+        httpx.get(
+            base + endpoint_paths(kind, loaded, 1)[0],
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=args.timeout,
+        )
+        # one user first: the cost of one request with nothing queued before it
+        for users, count in ((1, args.single), (args.users, args.requests)):
+            if count <= 0:
+                continue
+            paths = endpoint_paths(kind, loaded, count)
+            outcome = asyncio.run(_drive(base, token, paths, users, args.timeout, args.time_limit))
+            rows.append(Row(0, kind, users, len(paths), outcome))
+            print(kind, users, summary(outcome), flush=True)
+    return rows
+
+
+def summary(outcome: Outcome) -> str:
+    ok = outcome.latencies
+    if not ok:
+        return f"no answer with 200; errors {outcome.errors}, unfinished {outcome.unfinished}"
+    ms = [1000 * v for v in ok]
+    return (
+        f"{len(ok)} ok, p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
+        f"p99 {percentile(ms, 99):.0f} ms, errors {outcome.errors}, unfinished {outcome.unfinished}"
+    )
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+
+def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, command: str) -> str:
+    out = [
+        "# REST API load test (PostgreSQL, loopback)",
+        "",
+        f"Command: `{command}` (seed {SEED}; as of {AS_OF}).",
+        "",
+        f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; server and client on the same "
+        f"machine; `immex serve` with 1 worker process; {args.users} concurrent users (asyncio, httpx) "
+        f"sharing {args.requests} requests per endpoint and size, after {args.single} requests by one "
+        "user alone (the cost of one request with nothing queued before it); "
+        f"per-request timeout {args.timeout:.0f} s, "
+        f"hard limit {args.time_limit:.0f} s per endpoint phase. Latency = request sent to answer read, "
+        "over the answers with status 200; `balances` is the first page (`limit=100`), `trace` is "
+        "`exports/{pedimento}/{line}/trace` on export lines drawn at random.",
+        "",
+        "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
+        "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        o = row.outcome
+        ms = [1000 * v for v in o.latencies]
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(o.errors.items())) or "0"
+        cells = [f"{percentile(ms, p):,.0f}" for p in (50, 95, 99)] + [f"{max(ms):,.0f}"] if ms else ["—"] * 4
+        rate = len(ms) / o.wall if o.wall else 0.0
+        out.append(
+            f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
+            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} |"
+        )
+    out += ["", "Loading each ledger (not part of the latencies):", ""]
+    for lines, loaded in loads.items():
+        t = loaded.timings
+        out.append(
+            f"- {lines:,} lines: generate {t['generate']:.1f} s, store through the unit of work "
+            f"{t['store']:.1f} s, discharge run {t['discharge']:.1f} s ({loaded.allocations:,} allocations)."
+        )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    out += ["", f"Load average at the end: {' '.join(load)}.", ""]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint and size")
+    parser.add_argument("--single", type=int, default=5, help="requests by one user first, per endpoint")
+    parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="per endpoint phase, seconds")
+    parser.add_argument("--pg-url", default=None, help="an existing PostgreSQL server URL (loopback)")
+    parser.add_argument("--write", type=Path, default=None, help="write the table here (markdown)")
+    args = parser.parse_args()
+    command = "python3 benchmarks/bench_api.py " + " ".join(sys.argv[1:])
+    rows: list[Row] = []
+    loads: dict[int, Loaded] = {}
+    with postgres(args.pg_url) as pg:
+        for lines in args.lines:
+            work = Path(tempfile.mkdtemp(prefix=f"bench-api-{lines}-"))
+            try:
+                loaded = load_ledger(fresh_database(pg), lines, work)
+                loads[lines] = loaded
+                print(f"{lines} lines loaded: {loaded.timings}", flush=True)
+                (work / "files").mkdir()
+                with server(loaded.db_url, work / "files") as base:
+                    for row in measure(base, loaded, args):
+                        row.lines = lines
+                        rows.append(row)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    text_out = table(rows, loads, args, command)
+    print(text_out)
+    if args.write:
+        args.write.write_text(text_out, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
