@@ -77,7 +77,7 @@ from immex.discharge.deadlines import EXPIRING_WITHIN_DAYS, deadline
 from immex.discharge.methods import Allocation, DischargeResult, Shortfall
 from immex.ledger.bom import bom_breakpoints, explode
 from immex.ledger.frames import EPOCH, export_periods
-from immex.ledger.model import BomVersion, Ledger
+from immex.ledger.model import BomVersion, ExportLine, ImportLine, Ledger
 
 if TYPE_CHECKING:
     from immex.ledger.frames import LedgerFrames
@@ -772,8 +772,38 @@ def _deadlines(kind_of_lot: Sequence[str], lot_days: Sequence[dt.date]) -> Ints:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerColumns:
+    """A domain ledger as the engines' columns: exports in discharge order, lots by (part, FIFO)."""
+
+    exports: list[ExportLine]
+    lots: list[ImportLine]
+    names: list[str]  # part names; a part id is the rank in this list
+    req: Requirements
+    export_day: Ints  # day ordinal per export (discharge order)
+    lot_part: Ints
+    lot_day: Ints
+
+
 def discharge_fast(ledger: Ledger) -> DischargeResult:
     """Exactly ``immex.discharge.methods.discharge(ledger, "fifo")``, vectorized."""
+    columns = ledger_columns(ledger)
+    req = columns.req
+    result = fifo_columns(
+        columns.lot_part,
+        columns.lot_day,
+        req.lot_qty,
+        req.part,
+        columns.export_day[req.export] if len(req.export) else req.export,
+        req.qty,
+        len(columns.names),
+        req.wide,
+    )
+    return domain_result(ledger, columns, result)
+
+
+def ledger_columns(ledger: Ledger) -> LedgerColumns:
+    """Sort, number and explode ``ledger`` once (each product and BOM period) at one fixed-point scale."""
     exports = sorted(ledger.exports, key=lambda e: e.order_key)
     breaks = bom_breakpoints(ledger.boms)
     keys: dict[tuple[str, int], int] = {}
@@ -797,18 +827,21 @@ def discharge_fast(ledger: Ledger) -> DischargeResult:
     req = requirements(
         export_key, _array(export_values), export_scale, needs, part_id, _array(lot_values), lot_scale
     )
-    scale = req.scale
-    export_day = np.array([e.cleared_on.toordinal() for e in exports], dtype=np.int64)
-    result = fifo_columns(
+    return LedgerColumns(
+        exports,
+        lots,
+        names,
+        req,
+        np.array([e.cleared_on.toordinal() for e in exports], dtype=np.int64),
         np.array([part_id[lot.part] for lot in lots], dtype=np.int64),
         np.array([lot.cleared_on.toordinal() for lot in lots], dtype=np.int64),
-        req.lot_qty,
-        req.part,
-        export_day[req.export] if len(req.export) else req.export,
-        req.qty,
-        len(names),
-        req.wide,
     )
+
+
+def domain_result(ledger: Ledger, columns: LedgerColumns, result: FifoColumns) -> DischargeResult:
+    """Allocations and shortfalls given as (requirement, lot) indices, as the domain's values."""
+    exports, lots, names, req = columns.exports, columns.lots, columns.names, columns.req
+    scale, export_day = req.scale, columns.export_day
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     used = np.unique(result.alloc_lot)
     due = np.full(len(lots), _NO_DEADLINE, dtype=np.int64)

@@ -29,6 +29,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.discharge.dask_engine import discharge_dask
 from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.fast_methods import VECTORIZED_METHODS, discharge_fast_method
 from immex.discharge.methods import (
     DISCHARGE_METHODS,
     Allocation,
@@ -76,13 +77,9 @@ def _ledger_fingerprint(ledger: Ledger) -> str:
 
 def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> DischargeResult:
     """The fast engine where it exists for the method, else the exact domain version."""
-    if method == "fifo":
-        try:
-            from immex.discharge.fast import discharge_fast
-        except ImportError:  # the vectorized engine is optional at import time
-            return _discharge_by_row(ledger, method, progress)
+    if method in VECTORIZED_METHODS:
         progress.phase("discharging (vectorized)")  # whole columns at once: no row count to show
-        return discharge_fast(ledger)
+        return discharge_fast_method(ledger, method)
     return _discharge_by_row(ledger, method, progress)
 
 
@@ -105,8 +102,10 @@ def run_discharge(
 
     ``engine``: ``auto`` (columnar; partitioned for big folders), ``columnar``,
     ``partitioned`` or ``dask`` (``scheduler``: a Dask scheduler address, else a
-    local cluster). The per-row engine runs when these cannot (``--db``, LIFO,
-    directed, a folder the columnar reader cannot prove valid): run.json says why.
+    local cluster). The per-row reader runs when these cannot (``--db``, LIFO,
+    directed, a folder the columnar reader cannot prove valid; the discharge
+    itself is then still vectorized, except for a method without a fast
+    engine): run.json says why.
     """
     progress = as_progress(progress)
     if engine not in ENGINES:
@@ -129,7 +128,8 @@ def run_discharge(
         "--db: the stored path"
         if db_url is not None
         else (
-            f"the {method} method has no vectorized engine"
+            f"the columnar reader serves FIFO only: the per-row reader validated the folder,"
+            f" then the {method} discharge ran vectorized"
             if method != "fifo"
             else "the columnar reader could not prove the folder valid (the per-row reader checks it)"
         )
