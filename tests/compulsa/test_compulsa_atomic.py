@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from immex.cli import datastage_compulsa
 from immex.compulsa import service
+from tests import test_atomic_outputs as atomic_outputs
 
 from .compulsa_helpers import Par, Ped, Stage, import_row, write_ledger, write_stage
 
@@ -322,3 +323,18 @@ def test_differences_csv_bytes_are_the_contracts(tmp_path: Path) -> None:
         header = next(csv.reader(handle))
     assert data.startswith(",".join(header).encode() + b"\n")
     assert result.written == (tmp_path / "again" / "differences.csv",)
+
+
+tiny_disk = atomic_outputs.tiny_disk  # a 256 KiB tmpfs (root only), always unmounted
+
+
+def test_a_really_full_disk_gives_one_line_and_leaves_nothing_behind(tmp_path: Path, tiny_disk: Path) -> None:
+    peds = [Ped(pedimento=f"{6000000 + i}") for i in range(9000)]  # 420 KB of differences.csv
+    write_stage(tmp_path / "ds.zip", Stage(peds, [Par(p) for p in peds]))
+    write_ledger(tmp_path / "ledger", [])
+    out = tiny_disk / "out"
+    result = runner.invoke(app, args(tmp_path, "compulsa", out, "--no-reports"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"cannot write {out}: no space left on device")
+    assert result.stderr.count("\n") == 1
+    assert list(tiny_disk.iterdir()) == []  # no half-written folder, no temporary left
