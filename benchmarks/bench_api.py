@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
+import math
 import os
 import random
 import shutil
@@ -249,6 +250,10 @@ def login(base: str) -> str:
     return str(response.json()["access_token"])
 
 
+def _ms(value: float) -> str:
+    return "fail" if math.isinf(value) else f"{value:,.0f}"
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (the value below which p % of the answers fall)."""
     ordered = sorted(values)
@@ -320,7 +325,9 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         "user alone (the cost of one request with nothing queued before it); "
         f"per-request timeout {args.timeout:.0f} s, "
         f"hard limit {args.time_limit:.0f} s per endpoint phase. Latency = request sent to answer read, "
-        "over the answers with status 200; `balances` is the first page (`limit=100`), `trace` is "
+        "percentiles over every request of the phase, where one without a 200 (error, timeout, "
+        "unfinished at the limit) ranks slower than any answer and shows as `fail`; `balances` is "
+        "the first page (`limit=100`), `trace` is "
         "`exports/{pedimento}/{line}/trace` on export lines drawn at random.",
         "",
         "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
@@ -330,8 +337,10 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
     for row in rows:
         o = row.outcome
         ms = [1000 * v for v in o.latencies]
+        # every request of the phase counts: one without a 200 is slower than any answer
+        ranked = ms + [math.inf] * (row.requests - len(ms))
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(o.errors.items())) or "0"
-        cells = [f"{percentile(ms, p):,.0f}" for p in (50, 95, 99)] + [f"{max(ms):,.0f}"] if ms else ["—"] * 4
+        cells = [_ms(percentile(ranked, p)) for p in (50, 95, 99)] + [_ms(max(ranked))]
         rate = len(ms) / o.wall if o.wall else 0.0
         out.append(
             f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
