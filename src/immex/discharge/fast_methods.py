@@ -118,9 +118,12 @@ def _lifo(
     stacks: list[list[int]] = [[] for _ in pushed]
     out = _Taken()
     for r, (p, top, need) in enumerate(zip(part, hi, needs, strict=True)):
+        if need <= 0:
+            continue
         stack = stacks[p]
-        stack.extend(i for i in range(pushed[p], top) if left[i] > 0)  # empty lots are never taken
-        pushed[p] = max(pushed[p], top)
+        if top > pushed[p]:  # lots newly cleared by this export date (empty ones are never taken)
+            stack.extend([i for i in range(pushed[p], top) if left[i] > 0])
+            pushed[p] = top
         while need > 0 and stack:
             i = stack[-1]
             qty = min(left[i], need)
@@ -163,18 +166,16 @@ def _directed(
     position = [0] * n
     for k, i in enumerate(grouped):
         position[i] = k
-    group_end: dict[tuple[int, str], int] = {}
-    group_start: dict[tuple[int, str], int] = {}
+    group: dict[tuple[int, str], list[int]] = {}  # (part, pedimento) -> [first, one past last] position
     for k, i in enumerate(grouped):
-        key = (lot_part[i], lots[i].pedimento)
-        group_start.setdefault(key, k)
-        group_end[key] = k + 1
+        group.setdefault((lot_part[i], lots[i].pedimento), [k, k])[1] = k + 1
     left = [max(q, 0) for q in lot_qty]  # an empty (or negative) lot is never taken
     # following[i] = i while lot i has something left; else points further on (sentinel at n).
     by_lot = [i if left[i] > 0 else i + 1 for i in range(n)] + [n]
     by_group = [k if left[grouped[k]] > 0 else k + 1 for k in range(n)] + [n]
     starts = _part_starts(columns)
-    export_of = columns.req.export.tolist()
+    named_of_export = [export.import_pedimento for export in columns.exports]
+    named_of = [named_of_export[e] for e in columns.req.export.tolist()]
     out = _Taken()
 
     def take(r: int, i: int, need: int) -> int:
@@ -188,17 +189,17 @@ def _directed(
             by_group[position[i]] = position[i] + 1
         return need - qty
 
-    for r, (p, top, need) in enumerate(zip(part, hi, needs, strict=True)):
-        named = columns.exports[export_of[r]].import_pedimento
+    for r, (p, top, need, named) in enumerate(zip(part, hi, needs, named_of, strict=True)):
+        if need <= 0:
+            continue
         if not named:
             i = _find(by_lot, starts[p])
             while need > 0 and i < top:
                 need = take(r, i, need)
                 i = _find(by_lot, i)
-        elif (p, named) in group_start:
-            end = group_end[(p, named)]
-            k = _find(by_group, group_start[(p, named)])
-            while need > 0 and k < end and grouped[k] < top:
+        elif (span := group.get((p, named))) is not None:
+            k = _find(by_group, span[0])
+            while need > 0 and k < span[1] and grouped[k] < top:
                 need = take(r, grouped[k], need)
                 k = _find(by_group, k)
         if need > 0:
