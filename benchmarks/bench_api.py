@@ -385,6 +385,11 @@ def main() -> None:
                         row.lines = lines
                         rows.append(row)
             finally:
+                log = work / "files" / "serve.log"
+                if log.exists():  # kept: the server's own account of any 500 or dropped connection
+                    kept = Path(tempfile.mkdtemp(prefix="bench-api-log-")) / f"serve-{lines}.log"
+                    shutil.move(log, kept)
+                    print(f"server log: {kept}", flush=True)
                 shutil.rmtree(work, ignore_errors=True)
     text_out = table(rows, loads, args, command)
     print(text_out)
