@@ -123,7 +123,7 @@ def test_lifo_takes_the_newest_lot_cleared_by_the_export_date_first() -> None:
     ledger = _one_part(
         [(P1, 1, 0, "10"), (P1, 2, 5, "10"), (P2, 1, 20, "10")], [(10, "15", ""), (20, "8", "")]
     )
-    assert _taken(ledger, "lifo") == [(1, P1, 2, 10), (1, P1, 1, 5), (2, P2, 1, 8)]
+    assert _taken(ledger, "lifo") == [(1, P1, 2, Decimal(10)), (1, P1, 1, Decimal(5)), (2, P2, 1, Decimal(8))]
 
 
 def test_directed_takes_only_the_named_pedimento_and_fifo_when_none_is_named() -> None:
@@ -131,9 +131,9 @@ def test_directed_takes_only_the_named_pedimento_and_fifo_when_none_is_named() -
         [(P1, 1, 0, "10"), (P2, 1, 1, "10.5")],
         [(3, "12", P2), (4, "4", ""), (5, "1", "209999990000001")],
     )
-    assert _taken(ledger, "directed") == [(1, P2, 1, Decimal("10.5")), (2, P1, 1, 4)]
+    assert _taken(ledger, "directed") == [(1, P2, 1, Decimal("10.5")), (2, P1, 1, Decimal(4))]
     shortfalls = discharge_fast_method(ledger, "directed").shortfalls
-    assert [(s.export_line, s.qty_missing) for s in shortfalls] == [(1, Decimal("1.5")), (3, 1)]
+    assert [(s.export_line, s.qty_missing) for s in shortfalls] == [(1, Decimal("1.5")), (3, Decimal(1))]
 
 
 @pytest.mark.parametrize("method", ["lifo", "directed"])
