@@ -78,8 +78,11 @@ def _ledger_fingerprint(ledger: Ledger) -> str:
 def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> DischargeResult:
     """The fast engine where it exists for the method, else the exact domain version."""
     if method in VECTORIZED_METHODS:
-        progress.phase("discharging (vectorized)")  # whole columns at once: no row count to show
-        return discharge_fast_method(ledger, method)
+        # whole columns at once: the export lines are counted done when the engine returns
+        progress.phase("discharging", total=len(ledger.exports), unit="export lines")
+        result = discharge_fast_method(ledger, method)
+        progress.advance(len(ledger.exports))
+        return result
     return _discharge_by_row(ledger, method, progress)
 
 
