@@ -1,4 +1,5 @@
-"""Official source files the project parses but does not commit (HTSUS GN 11, the TIGIE table).
+"""Official source files the project parses but does not commit (HTSUS GN 11, the TIGIE table, the
+Uniform Regulations XML SOR/2020-155, the UNSD HS 2022-HS 2012 correlation workbook).
 
 A test that regenerates committed data from one of them finds it through its
 environment variable, or else in ``../shared/data`` beside the repository (where

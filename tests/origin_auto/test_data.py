@@ -1,16 +1,20 @@
 """The automotive and HS-correlation data: counts as published, strict loading, and regeneration
-byte for byte from the official source files when they are at hand.
+byte for byte from the official source files.
 
-- ``IMMEX_UR_XML``: Canada's Uniform Regulations SOR/2020-155, English XML
+The regeneration tests find each file through its environment variable, or else in
+``../shared/data`` beside the checkout (``tests/shared_data.py``), as the GN 11 and TIGIE tests do:
+
+- ``IMMEX_UR_XML`` / ``SOR-2020-155.xml``: Canada's Uniform Regulations SOR/2020-155, English XML
   (``eng/regulations/SOR-2020-155.xml`` of the public repository ``justicecanada/laws-lois-xml``);
-- ``IMMEX_HS_CORRELATION_XLSX``: UNSD ``HS2022toHS2012ConversionAndCorrelationTables.xlsx``
-  (``data-raw/`` of the public repository ``insongkim/concordance``).
+- ``IMMEX_HS_CORRELATION_XLSX`` / ``HS2022toHS2012ConversionAndCorrelationTables.xlsx``: the UNSD
+  workbook (``data-raw/`` of the public repository ``insongkim/concordance``).
+
+``docs/origin_automotive.md`` says where each comes from and its SHA-256.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +24,12 @@ import pytest
 from immex.rules import RulesError
 from immex.rules.usmca import automotive_data as auto_module
 from immex.rules.usmca.automotive_data import automotive_data, step_on
+from tests.shared_data import shared_data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "src" / "immex" / "rules" / "usmca"
+UR_XML = shared_data_file("IMMEX_UR_XML", "SOR-2020-155.xml")
+HS_XLSX = shared_data_file("IMMEX_HS_CORRELATION_XLSX", "HS2022toHS2012ConversionAndCorrelationTables.xlsx")
 
 
 def test_tables_hold_the_appendix_rows() -> None:
@@ -115,23 +122,24 @@ def _regenerates(tmp_path: Path, script: str, source: str, committed: Path) -> N
     assert out.read_bytes() == committed.read_bytes()
 
 
-@pytest.mark.skipif(not os.environ.get("IMMEX_UR_XML"), reason="IMMEX_UR_XML not set")
+@pytest.mark.skipif(UR_XML is None, reason="set IMMEX_UR_XML, or put SOR-2020-155.xml in ../shared/data")
 def test_automotive_tables_regenerate_byte_for_byte(tmp_path: Path) -> None:
+    assert UR_XML is not None
     _regenerates(
-        tmp_path,
-        "scripts/regenerate_automotive_tables.py",
-        os.environ["IMMEX_UR_XML"],
-        RULES / "automotive_tables.yaml",
+        tmp_path, "scripts/regenerate_automotive_tables.py", str(UR_XML), RULES / "automotive_tables.yaml"
     )
 
 
 @pytest.mark.skipif(
-    not os.environ.get("IMMEX_HS_CORRELATION_XLSX"), reason="IMMEX_HS_CORRELATION_XLSX not set"
+    HS_XLSX is None,
+    reason="set IMMEX_HS_CORRELATION_XLSX, or put HS2022toHS2012ConversionAndCorrelationTables.xlsx "
+    "in ../shared/data",
 )
 def test_hs_correlation_regenerates_byte_for_byte(tmp_path: Path) -> None:
+    assert HS_XLSX is not None
     _regenerates(
         tmp_path,
         "scripts/regenerate_hs_correlation.py",
-        os.environ["IMMEX_HS_CORRELATION_XLSX"],
+        str(HS_XLSX),
         RULES / "hs_correlation_2022_2012.csv",
     )
