@@ -1,0 +1,620 @@
+"""The stored reports answered in SQL, one page at a time: balances, allocations, shortfalls, traces.
+
+The builders of :mod:`immex.reports.service` load a company's whole ledger and discharge
+and compute every row; a page of a plant's ledger (a million lines) cannot wait for that.
+These functions ask the database for one page in key order (keyset paging: the page after
+a row's key), with the filters in the query, and give rows of the same header, values
+and order as the files the CLI writes for the same store:
+
+- ``balances.csv`` — per import line, ordered by (import pedimento, line, part); imported,
+  discharged (the active allocations), remaining (minus adjustments), Art. 108 deadline,
+  days left and status as of a day;
+- ``allocations.csv`` and ``shortfalls.csv`` — the active rows in the order of the stored
+  discharge (export clearance date, export pedimento, line, product, sequence);
+- the trace of an export line (the lots each part consumed, then its shortfalls) and of an
+  import line (the export lines that consumed it), as ``immex report trace-*``.
+
+Quantities stay exact: PostgreSQL sums NUMERIC; on SQLite, where the ledger's decimals are
+text, the sums and differences are done by small Python functions registered on the
+connection (:func:`_sqlite_decimals`), never by SQLite's floating point. Deadlines depend on
+legal data (``rules/terms.yaml``), so the status filters become ranges of clearance dates per
+part kind, computed from those terms (:func:`deadline_range`); the deadline of each row of a
+page is computed by the same function as the CLI's.
+
+Balances are never stored (the ledger's rule): every page sums the active allocations and
+adjustments of its lines, through the indexes of revision ``api_0002``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import Session, aliased
+
+from immex.core.numbers import EXACT
+from immex.core.table_files import Cell
+from immex.discharge.deadlines import EXPIRING_WITHIN_DAYS, add_months, balance_status, deadline
+from immex.discharge.outputs import ALLOCATION_HEADER, BALANCE_HEADER, SHORTFALL_HEADER
+from immex.ledger.orm import (
+    AdjustmentRow,
+    AllocationReversalRow,
+    AllocationRow,
+    ExportLineRow,
+    ImportLineRow,
+    PartRow,
+    PedimentoRow,
+    RunReversalRow,
+)
+from immex.rules import temporary_import_terms
+from immex.store.types import ExactDecimal
+
+__all__ = [
+    "ALLOCATION_HEADER",
+    "BALANCE_HEADER",
+    "KEY_TYPES",
+    "SHORTFALL_HEADER",
+    "TRACE_EXPORT_HEADER",
+    "TRACE_IMPORT_HEADER",
+    "BalanceFilter",
+    "Page",
+    "allocations_page",
+    "balances_page",
+    "deadline_range",
+    "every_row",
+    "export_line_exists",
+    "import_line_exists",
+    "parse_key",
+    "shortfalls_page",
+    "trace_export_page",
+    "trace_import_page",
+]
+
+Key = tuple[Any, ...]
+Query = Select[*tuple[Any, ...]]  # a select of any columns
+
+TRACE_EXPORT_HEADER = (
+    "export_pedimento",
+    "export_line",
+    "product",
+    "export_cleared_on",
+    "part",
+    "import_pedimento",
+    "import_line",
+    "import_cleared_on",
+    "qty",
+    "late",
+    "country_of_origin",
+    "unit_value_usd",
+)
+TRACE_IMPORT_HEADER = (
+    "import_pedimento",
+    "import_line",
+    "part",
+    "import_cleared_on",
+    "export_pedimento",
+    "export_line",
+    "product",
+    "export_cleared_on",
+    "qty",
+    "late",
+    "destination_country",
+)
+# The types of each report's key, in order (a cursor carries them as JSON).
+KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "balances": (str, int, str),
+    "allocations": (dt.date, str, int, str, int, int),
+    "shortfalls": (dt.date, str, int, str, int, int),
+    "trace-export": (int, dt.date, str, int, int),
+    "trace-import": (dt.date, str, int, str, int, int),
+}
+SHORTFALL_MARK = "SHORTFALL"  # the import pedimento of a shortfall row in an export's trace
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Rows of one page and the key of its last row when more rows follow (else None)."""
+
+    rows: list[tuple[Cell, ...]]
+    next_key: Key | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceFilter:
+    """The filters of the balances list (None: not filtered). ``pedimento`` is the 15-digit number."""
+
+    status: str | None = None
+    part: str | None = None
+    pedimento: str | None = None
+    expiring_within_days: int | None = None
+
+
+def parse_key(report: str, values: Sequence[Any]) -> Key:
+    """A key read back from a cursor: each value of the report's type, else ValueError."""
+    kinds = KEY_TYPES[report]
+    if len(values) != len(kinds):
+        raise ValueError("the key has the wrong length")
+    key: list[Any] = []
+    for kind, value in zip(kinds, values, strict=True):
+        if kind is dt.date:
+            key.append(dt.date.fromisoformat(str(value)))
+        elif isinstance(value, kind) and not isinstance(value, bool):
+            key.append(value)
+        else:
+            raise ValueError(f"{value!r} is not a {kind.__name__}")
+    return tuple(key)
+
+
+# ---- exact decimals on both stores ---------------------------------------------------------------
+
+
+class _DecimalSum:
+    """SQLite aggregate: the exact sum of decimal texts (NULL when there are no rows)."""
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: str | None) -> None:
+        if value is not None:
+            self.total = EXACT.add(self.total or Decimal(0), Decimal(value))
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else format(self.total, "f")
+
+
+def _decimal_remaining(qty: str, adjusted: str | None, discharged: str | None) -> str:
+    left = EXACT.subtract(Decimal(qty), Decimal(adjusted or 0))
+    return format(EXACT.subtract(left, Decimal(discharged or 0)), "f")
+
+
+def _decimal_sign(value: str | None) -> int | None:
+    if value is None:
+        return None
+    number = Decimal(value)
+    return (number > 0) - (number < 0)
+
+
+def _sqlite_decimals(session: Session) -> None:
+    """Register the exact decimal functions on the session's SQLite connection (idempotent)."""
+    raw = session.connection().connection.dbapi_connection
+    if raw is None:
+        return
+    raw.create_aggregate("immex_dsum", 1, _DecimalSum)
+    raw.create_function("immex_dremaining", 3, _decimal_remaining, deterministic=True)
+    raw.create_function("immex_dsign", 1, _decimal_sign, deterministic=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Math:
+    """Exact decimal arithmetic in SQL for the session's store."""
+
+    sqlite: bool
+
+    @staticmethod
+    def of(session: Session) -> _Math:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_decimals(session)
+        return _Math(sqlite)
+
+    def total(self, column: Any) -> ColumnElement[Decimal]:
+        if self.sqlite:
+            return func.immex_dsum(column, type_=ExactDecimal())
+        return func.sum(column, type_=ExactDecimal())
+
+    def remaining(self, qty: Any, adjusted: Any, discharged: Any) -> ColumnElement[Decimal]:
+        if self.sqlite:
+            return func.immex_dremaining(qty, adjusted, discharged, type_=ExactDecimal())
+        result: ColumnElement[Decimal] = qty - func.coalesce(adjusted, 0) - func.coalesce(discharged, 0)
+        return result
+
+    def sign(self, value: Any) -> ColumnElement[int]:
+        if self.sqlite:
+            return func.immex_dsign(value)
+        return func.sign(value)
+
+
+# ---- what is active --------------------------------------------------------------------------
+
+
+def _active(row: Any) -> ColumnElement[bool]:
+    """An allocation row counts: its run is not reversed, nor is it withdrawn by a run that is not.
+
+    The same rule as :func:`immex.ledger.invariants.active_rows_query`, as a condition.
+    """
+    reversed_runs = select(RunReversalRow.run_id)
+    withdrawal = aliased(AllocationReversalRow)
+    return and_(
+        row.run_id.not_in(reversed_runs),
+        ~exists().where(withdrawal.allocation_id == row.id, withdrawal.run_id.not_in(reversed_runs)),
+    )
+
+
+def _after(columns: Sequence[Any], key: Key | None) -> ColumnElement[bool]:
+    """Rows after ``key`` in the order of ``columns`` (a row-value comparison, both stores)."""
+    if key is None:
+        return true()
+    return tuple_(*columns) > tuple_(*(literal(v, c.type) for v, c in zip(key, columns, strict=True)))
+
+
+def _page(rows: list[Any], limit: int, shape: Callable[[Any], tuple[Cell, ...]], key_size: int) -> Page:
+    """The first ``limit`` rows shaped; the key of the last when one more row was found."""
+    more = len(rows) > limit
+    kept = rows[:limit]
+    next_key = tuple(kept[-1][-key_size:]) if more and kept else None
+    return Page([shape(r) for r in kept], next_key)
+
+
+# ---- deadlines as ranges of clearance dates ------------------------------------------------------
+
+
+def _first_day(since: dt.date, until: dt.date, test: Callable[[dt.date], bool]) -> dt.date | None:
+    """The first day of ``since..until`` where ``test`` holds (``test`` must be monotone)."""
+    lo, hi = since.toordinal(), until.toordinal()
+    if not test(until):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(dt.date.fromordinal(mid)):
+            hi = mid
+        else:
+            lo = mid + 1
+    return dt.date.fromordinal(lo)
+
+
+_LAST_DAY = dt.date(9000, 12, 31)  # far beyond any ledger, with room for the longest term
+
+
+def deadline_range(
+    since: dt.date, until: dt.date | None, months: int, lo: dt.date | None, hi: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """The clearance dates in ``since..until`` whose deadline (``months`` later) is in ``lo..hi``.
+
+    A later clearance never has an earlier deadline, so the answer is one range (or None).
+    """
+    end = until or _LAST_DAY
+    first = since if lo is None else _first_day(since, end, lambda day: add_months(day, months) >= lo)
+    if first is None:
+        return None
+    if hi is None:
+        return first, end
+    after = _first_day(since, end, lambda day: add_months(day, months) > hi)
+    last = end if after is None else after - dt.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _kind_column() -> ColumnElement[str]:
+    return func.coalesce(PartRow.kind, "raw")  # a part without a row is raw, as in balances()
+
+
+def _deadline_within(lo: dt.date | None, hi: dt.date | None) -> ColumnElement[bool]:
+    """The line has a deadline in ``lo..hi`` (either end open when None)."""
+    kind, cleared = _kind_column(), ImportLineRow.cleared_on
+    terms: list[ColumnElement[bool]] = []
+    for name, series in temporary_import_terms().items():
+        for period in series.periods:
+            if period.value is None:
+                continue
+            found = deadline_range(period.since, period.until, period.value, lo, hi)
+            if found is not None:
+                terms.append(and_(kind == name, cleared.between(*found)))
+    return or_(false(), *terms)
+
+
+def _no_deadline() -> ColumnElement[bool]:
+    """The line stays as long as the program (no Art. 108 term in months)."""
+    kind, cleared = _kind_column(), ImportLineRow.cleared_on
+    terms: list[ColumnElement[bool]] = []
+    for name, series in temporary_import_terms().items():
+        for period in series.periods:
+            if period.value is None:
+                end = period.until or _LAST_DAY
+                terms.append(and_(kind == name, cleared.between(period.since, end)))
+    return or_(false(), *terms)
+
+
+# ---- balances ----------------------------------------------------------------------------------
+
+
+def _status_condition(status: str, sign: ColumnElement[int], as_of: dt.date) -> ColumnElement[bool]:
+    """balance_status() as a condition on the sign of what remains and the deadline."""
+    day = dt.timedelta(days=1)
+    if status == "discharged":
+        return sign == 0
+    if status == "overdue":
+        return and_(sign != 0, _deadline_within(None, as_of - day))
+    if status == "expiring":
+        return and_(sign != 0, _deadline_within(as_of, as_of + EXPIRING_WITHIN_DAYS * day))
+    if status == "open":
+        later = _deadline_within(as_of + (EXPIRING_WITHIN_DAYS + 1) * day, None)
+        return and_(sign != 0, or_(_no_deadline(), later))
+    return false()  # no row has another status
+
+
+def _balance_query(math: _Math, company: int) -> Query:
+    allocation = aliased(AllocationRow)
+    discharged = (
+        select(math.total(allocation.qty))
+        .where(allocation.import_line_id == ImportLineRow.id, _active(allocation))
+        .scalar_subquery()
+    )
+    adjusted = (
+        select(math.total(AdjustmentRow.qty))
+        .where(AdjustmentRow.import_line_id == ImportLineRow.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            PedimentoRow.number,
+            ImportLineRow.line,
+            ImportLineRow.part,
+            ImportLineRow.qty,
+            ImportLineRow.cleared_on,
+            _kind_column().label("kind"),
+            adjusted.label("adjusted"),
+            discharged.label("discharged"),
+        )
+        .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
+        .outerjoin(
+            PartRow, and_(PartRow.company_id == ImportLineRow.company_id, PartRow.part == ImportLineRow.part)
+        )
+        .where(ImportLineRow.company_id == company)
+    )
+
+
+def _balance_filters(query: Query, math: _Math, wanted: BalanceFilter, as_of: dt.date) -> Query:
+    if wanted.part is not None:
+        query = query.where(ImportLineRow.part == wanted.part)
+    if wanted.pedimento is not None:
+        query = query.where(PedimentoRow.number == wanted.pedimento)
+    if wanted.status is None and wanted.expiring_within_days is None:
+        return query
+    columns = query.selected_columns
+    sign = math.sign(math.remaining(ImportLineRow.qty, columns.adjusted, columns.discharged))
+    if wanted.status is not None:
+        query = query.where(_status_condition(wanted.status, sign, as_of))
+    if wanted.expiring_within_days is not None:
+        last = as_of + dt.timedelta(days=wanted.expiring_within_days)
+        query = query.where(sign > 0, _deadline_within(None, last))
+    return query
+
+
+def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
+    def shape(row: Any) -> tuple[Cell, ...]:
+        number, line, part, qty, cleared_on, kind, adjusted, discharged = row[:8]
+        adjusted = adjusted or Decimal(0)
+        discharged = discharged or Decimal(0)
+        usable = qty - adjusted  # as the ledger's loader nets adjustments
+        left = EXACT.subtract(usable, discharged)
+        due = deadline(kind, cleared_on)
+        days = None if due is None else (due - as_of).days
+        status = balance_status(left, due, as_of)
+        return (number, line, part, EXACT.add(usable, adjusted), discharged, left, due, days, status)
+
+    return shape
+
+
+def balances_page(
+    session: Session,
+    company: int,
+    as_of: dt.date,
+    wanted: BalanceFilter = BalanceFilter(),
+    after: Key | None = None,
+    limit: int = 100,
+) -> Page:
+    """One page of ``balances.csv`` as of ``as_of``: the lines after ``after`` that pass ``wanted``."""
+    math = _Math.of(session)
+    query = _balance_filters(_balance_query(math, company), math, wanted, as_of)
+    order = (PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
+    if after is not None:  # lets the planner start the pedimento index at the key
+        query = query.where(PedimentoRow.number >= after[0], _after(order, after))
+    query = query.add_columns(*order).order_by(*order).limit(limit + 1)
+    return _page(list(session.execute(query)), limit, _balance_row(as_of), len(order))
+
+
+# ---- allocations and shortfalls ----------------------------------------------------------------
+
+_Export = aliased(ExportLineRow, name="export")
+_ExportPedimento = aliased(PedimentoRow, name="export_pedimento")
+_Import = aliased(ImportLineRow, name="lot")
+_ImportPedimento = aliased(PedimentoRow, name="lot_pedimento")
+_Allocation = aliased(AllocationRow, name="allocation")
+# The stored discharge's order (immex.discharge.service.stored_result), the id last.
+_RESULT_ORDER = (
+    _Export.cleared_on,
+    _ExportPedimento.number,
+    _Export.line,
+    _Export.product,
+    _Allocation.seq,
+    _Allocation.id,
+)
+
+
+def _active_rows(company: int) -> Query:
+    return (
+        select()
+        .select_from(_Allocation)
+        .join(_Export, _Export.id == _Allocation.export_line_id)
+        .join(_ExportPedimento, _ExportPedimento.id == _Export.pedimento_id)
+        .where(_Export.company_id == company, _active(_Allocation))
+    )
+
+
+def _with_lots(query: Query) -> Query:
+    return query.join(_Import, _Import.id == _Allocation.import_line_id).join(
+        _ImportPedimento, _ImportPedimento.id == _Import.pedimento_id
+    )
+
+
+def _ordered_page(
+    session: Session,
+    query: Query,
+    order: Sequence[Any],
+    after: Key | None,
+    limit: int,
+    shape: Callable[[Any], tuple[Cell, ...]],
+) -> Page:
+    query = query.where(_after(order, after)).add_columns(*order).order_by(*order).limit(limit + 1)
+    return _page(list(session.execute(query)), limit, shape, len(order))
+
+
+def allocations_page(
+    session: Session,
+    company: int,
+    export_pedimento: str | None = None,
+    import_pedimento: str | None = None,
+    part: str | None = None,
+    after: Key | None = None,
+    limit: int = 100,
+) -> Page:
+    """One page of ``allocations.csv`` of the active discharge, filtered."""
+    query = _with_lots(_active_rows(company)).add_columns(
+        _ExportPedimento.number,
+        _Export.line,
+        _Export.product,
+        _Allocation.part,
+        _ImportPedimento.number,
+        _Import.line,
+        _Allocation.qty,
+        _Allocation.late,
+    )
+    if export_pedimento is not None:
+        query = query.where(_ExportPedimento.number == export_pedimento)
+    if import_pedimento is not None:
+        query = query.where(_ImportPedimento.number == import_pedimento)
+    if part is not None:
+        query = query.where(_Allocation.part == part)
+    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:8]))
+
+
+def shortfalls_page(session: Session, company: int, after: Key | None = None, limit: int = 100) -> Page:
+    """One page of ``shortfalls.csv``: requirements of the active discharge no lot covered."""
+    query = (
+        _active_rows(company)
+        .where(_Allocation.import_line_id.is_(None))
+        .add_columns(
+            _ExportPedimento.number, _Export.line, _Export.product, _Allocation.part, _Allocation.qty
+        )
+    )
+    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:5]))
+
+
+# ---- traces ------------------------------------------------------------------------------------
+
+
+def export_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
+    query = (
+        select(ExportLineRow.id)
+        .join(PedimentoRow, PedimentoRow.id == ExportLineRow.pedimento_id)
+        .where(
+            ExportLineRow.company_id == company,
+            PedimentoRow.number == pedimento,
+            PedimentoRow.operation == "export",
+            ExportLineRow.line == line,
+        )
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def import_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
+    query = (
+        select(ImportLineRow.id)
+        .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
+        .where(
+            ImportLineRow.company_id == company,
+            PedimentoRow.number == pedimento,
+            PedimentoRow.operation == "import",
+            ImportLineRow.line == line,
+        )
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def _trace_export_row(row: Any) -> tuple[Cell, ...]:
+    ped, line, product, cleared, part, lot_ped, lot_line, lot_cleared, qty, late, country, value = row[:12]
+    if lot_line is None:  # a shortfall: what the export line still needed of the part
+        return (ped, line, product, cleared, part, SHORTFALL_MARK, None, None, qty, None, None, None)
+    return (ped, line, product, cleared, part, lot_ped, lot_line, lot_cleared, qty, late, country, value)
+
+
+def trace_export_page(
+    session: Session, company: int, pedimento: str, line: int, after: Key | None = None, limit: int = 100
+) -> Page:
+    """The import lots each part of one export line consumed, then its shortfalls (the CLI's order)."""
+    shortfall = case((_Allocation.import_line_id.is_(None), 1), else_=0)
+    query = (
+        _active_rows(company)
+        .outerjoin(_Import, _Import.id == _Allocation.import_line_id)
+        .outerjoin(_ImportPedimento, _ImportPedimento.id == _Import.pedimento_id)
+        .where(_ExportPedimento.number == pedimento, _Export.line == line)
+        .add_columns(
+            _ExportPedimento.number,
+            _Export.line,
+            _Export.product,
+            _Export.cleared_on,
+            _Allocation.part,
+            _ImportPedimento.number,
+            _Import.line,
+            _Import.cleared_on,
+            _Allocation.qty,
+            _Allocation.late,
+            _Import.country_of_origin,
+            _Import.unit_value_usd,
+        )
+    )
+    order = (shortfall, _Export.cleared_on, _Export.product, _Allocation.seq, _Allocation.id)
+    return _ordered_page(session, query, order, after, limit, _trace_export_row)
+
+
+def trace_import_page(
+    session: Session, company: int, pedimento: str, line: int, after: Key | None = None, limit: int = 100
+) -> Page:
+    """The export lines that consumed one import line (every part of it), in the discharge's order."""
+    query = (
+        _with_lots(_active_rows(company))
+        .where(_ImportPedimento.number == pedimento, _Import.line == line)
+        .add_columns(
+            _ImportPedimento.number,
+            _Import.line,
+            _Allocation.part,
+            _Import.cleared_on,
+            _ExportPedimento.number,
+            _Export.line,
+            _Export.product,
+            _Export.cleared_on,
+            _Allocation.qty,
+            _Allocation.late,
+            _Export.destination_country,
+        )
+    )
+    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:11]))
+
+
+def every_row(fetch: Callable[[Key | None, int], Page], chunk: int = 5000) -> Iterator[tuple[Cell, ...]]:
+    """Every row of a paged report, page after page (downloads of a whole list)."""
+    after: Key | None = None
+    while True:
+        page = fetch(after, chunk)
+        yield from page.rows
+        if page.next_key is None:
+            return
+        after = page.next_key
