@@ -7,12 +7,14 @@ import datetime as dt
 import io
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stderr, stdout
+from immex.core.problems import InputError, Problem
 from immex.core.table_files import csv_text
 from immex.demo import DEMO_COMPANY, run_demo
 from immex.discharge import service as discharge_service
@@ -22,6 +24,8 @@ from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
 from immex.reports import service as reports
+from immex.reports.labels import Lang, parse_lang
+from immex.reports.signing import Signature
 from immex.store.db import database_url
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
@@ -101,18 +105,54 @@ OutputOption = typer.Option(
 )
 AsOfOption = typer.Option(None, "--as-of", help="Date for balances and deadlines (default today)")
 RowsOption = typer.Option(40, "--rows", help="Rows to show on screen")
+LangOption = typer.Option(
+    "es", "--lang", help="Language of the headings of an XLSX or PDF: es (default) or en; CSV keeps its keys"
+)
 
 
 Build = Callable[[Ledger, DischargeResult], reports.Report]
 
 
-def _report(build: Build, db: str | None, input_dir: Path | None, output: Path | None, rows: int) -> None:
-    """Load (or discharge) the ledger, build one report and write it, with bars on stderr; then show it."""
+@dataclass(frozen=True, slots=True)
+class Sign:
+    """What the header block of a report file says besides its source: its name and date(s)."""
+
+    name: str
+    lang: str
+    as_of: dt.date | None = None
+    period: tuple[dt.date, dt.date] | None = None
+
+    def language(self) -> Lang:
+        try:
+            return parse_lang(self.lang)
+        except ValueError as error:
+            raise InputError([Problem("", None, "lang", str(error))]) from None
+
+
+def _report(
+    build: Build,
+    db: str | None,
+    input_dir: Path | None,
+    output: Path | None,
+    rows: int,
+    *,
+    sign: Sign = Sign("", "es"),
+) -> None:
+    """Load (or discharge) the ledger, build one report and write it, with bars on stderr; then show it.
+
+    A file gets the header block of ``sign``: company, RFC, as-of date, run, input fingerprint.
+    """
     with problems_exit(), progress_bars() as progress:
-        ledger, result = reports.load_state(db, input_dir, progress=progress)
+        lang = sign.language()
+        state = reports.load_sourced(db, input_dir, progress=progress)
         progress.phase("building the report")
-        report = build(ledger, result)
-        written = None if output is None else reports.write_report(report, output, progress)
+        report = build(state.ledger, state.result)
+        signature = Signature(sign.name, state.source, as_of=sign.as_of, period=sign.period)
+        written = (
+            None
+            if output is None
+            else reports.write_report(report, output, progress, signature=signature, lang=lang)
+        )
     _emit(report, output, rows, written)
 
 
@@ -160,10 +200,18 @@ def report_balances(
     as_of: str | None = AsOfOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """Imported, discharged and remaining per pedimento and partida, with deadline and status."""
     day = _as_of(as_of)
-    _report(lambda ledger, result: reports.balances_report(ledger, result, day), db, input_dir, output, rows)
+    _report(
+        lambda ledger, result: reports.balances_report(ledger, result, day),
+        db,
+        input_dir,
+        output,
+        rows,
+        sign=Sign("balances", lang, day),
+    )
 
 
 @report_app.command("aging")
@@ -173,10 +221,18 @@ def report_aging(
     as_of: str | None = AsOfOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """Open lots by age, with value, Art. 108 deadline and status, soonest deadline first."""
     day = _as_of(as_of)
-    _report(lambda ledger, result: reports.aging_report(ledger, result, day), db, input_dir, output, rows)
+    _report(
+        lambda ledger, result: reports.aging_report(ledger, result, day),
+        db,
+        input_dir,
+        output,
+        rows,
+        sign=Sign("aging", lang, day),
+    )
 
 
 @report_app.command("expiring")
@@ -190,6 +246,7 @@ def report_expiring(
     as_of: str | None = AsOfOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
     day = _as_of(as_of)
@@ -199,6 +256,7 @@ def report_expiring(
         input_dir,
         output,
         rows,
+        sign=Sign("expiring", lang, day),
     )
 
 
@@ -210,6 +268,7 @@ def report_trace_export(
     input_dir: Path | None = InputOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """An export to the import lots it discharged (and its shortfalls)."""
     _report(
@@ -218,6 +277,7 @@ def report_trace_export(
         input_dir,
         output,
         rows,
+        sign=Sign("trace-export", lang),
     )
 
 
@@ -229,6 +289,7 @@ def report_trace_import(
     input_dir: Path | None = InputOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """An import lot to the exports that consumed it."""
     _report(
@@ -237,6 +298,7 @@ def report_trace_import(
         input_dir,
         output,
         rows,
+        sign=Sign("trace-import", lang),
     )
 
 
@@ -246,18 +308,35 @@ def report_shortfalls(
     input_dir: Path | None = InputOption,
     output: Path | None = OutputOption,
     rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """Requirements no import lot could cover."""
-    _report(lambda _ledger, result: reports.shortfalls_report(result), db, input_dir, output, rows)
+    _report(
+        lambda _ledger, result: reports.shortfalls_report(result),
+        db,
+        input_dir,
+        output,
+        rows,
+        sign=Sign("shortfalls", lang),
+    )
 
 
 @report_app.command("runs")
 def report_runs(
-    db: str | None = DbOption, output: Path | None = OutputOption, rows: int = RowsOption
+    db: str | None = DbOption,
+    output: Path | None = OutputOption,
+    rows: int = RowsOption,
+    lang: str = LangOption,
 ) -> None:
     """Every stored discharge run: who, when, method, input fingerprint, reversal."""
     with problems_exit():
-        _emit(reports.runs_report(db), output, rows)
+        language = Sign("runs", lang).language()
+        report = reports.runs_report(db)
+        written = None
+        if output is not None:
+            signature = Signature("runs", reports.store_source(db))
+            written = reports.write_report(report, output, signature=signature, lang=language)
+        _emit(report, output, rows, written)
 
 
 def demo(

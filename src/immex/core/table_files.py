@@ -22,16 +22,14 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell import Cell as XlsxCell
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from immex.core.atomic import atomic_file
 from immex.core.numbers import plain
+
+if TYPE_CHECKING:  # openpyxl is imported when an xlsx is written (commands start faster without it)
+    from openpyxl.cell import Cell as XlsxCell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Cell = str | int | Decimal | dt.date | bool | None
 
@@ -98,6 +96,8 @@ def xlsx_cell(sheet: Worksheet | object, value: object) -> XlsxCell:
     type is forced back to text, and formula-like text is quote-prefixed so
     Excel keeps it as text when the user edits the cell.
     """
+    from openpyxl.cell import WriteOnlyCell
+
     cell: XlsxCell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
@@ -106,28 +106,80 @@ def xlsx_cell(sheet: Worksheet | object, value: object) -> XlsxCell:
     return cell
 
 
-def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]) -> None:
-    """One sheet per table: bold frozen header, filter, readable column widths, ISO dates."""
+# Number formats of the kinds of column a report declares (values stay numbers and dates).
+NUMBER_FORMATS: dict[str, str] = {
+    "id": "0",
+    "count": "#,##0",
+    "qty": "#,##0.000###",
+    "money": "#,##0.00",
+    "pct": "0.00",
+    "date": "yyyy-mm-dd",
+}
+
+Sheets = dict[str, tuple[Sequence[str], Iterable[Sequence[Cell]]]]
+
+
+def write_xlsx(
+    path: Path,
+    sheets: Sheets,
+    *,
+    preamble: Sequence[tuple[str, str]] = (),
+    formats: dict[str, Sequence[str]] | None = None,
+) -> None:
+    """One sheet per table: bold frozen header, filter, readable column widths, ISO dates.
+
+    ``preamble`` (label, value) pairs go above each table, a blank row between: the header
+    block that says whose report it is. ``formats`` gives, per sheet title, a kind of
+    ``NUMBER_FORMATS`` (or "") per column: thousands separators and fixed decimals for
+    people, while the cells keep their numbers.
+    """
+    from openpyxl import Workbook
+
     book = Workbook(write_only=False)
     book.remove(book.active)
     for title, (header, rows) in sheets.items():
         sheet = book.create_sheet(title[:31])
-        sheet.append([xlsx_cell(sheet, h) for h in header])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        widths = [len(h) for h in header]
-        for row in rows:
-            sheet.append([xlsx_cell(sheet, _xlsx_value(v)) for v in row])
-            for i, value in enumerate(row):
-                widths[i] = max(widths[i], len(csv_text(value)))
-        for i, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = min(60, width + 2)
-            for cell in sheet.iter_cols(min_col=i, max_col=i, min_row=2):
-                for c in cell:
-                    if isinstance(c.value, dt.date):
-                        c.number_format = "yyyy-mm-dd"
-        sheet.freeze_panes = "A2"
-        if sheet.max_row > 1:
-            sheet.auto_filter.ref = sheet.dimensions
+        _write_preamble(sheet, preamble)
+        kinds = list((formats or {}).get(title, ())) + [""] * len(header)
+        _write_table(sheet, header, rows, kinds, len(preamble) + 1 if preamble else 0)
     with atomic_file(path) as temporary:
         book.save(temporary)
+
+
+def _write_preamble(sheet: Worksheet, preamble: Sequence[tuple[str, str]]) -> None:
+    from openpyxl.styles import Font
+
+    for label, value in preamble:
+        sheet.append([xlsx_cell(sheet, label), xlsx_cell(sheet, value)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    if preamble:
+        sheet.append([])
+
+
+def _write_table(
+    sheet: Worksheet, header: Sequence[str], rows: Iterable[Sequence[Cell]], kinds: list[str], above: int
+) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    first = above + 1  # the table's header row
+    sheet.append([xlsx_cell(sheet, h) for h in header])
+    for cell in sheet[first]:
+        cell.font = Font(bold=True)
+    widths = [len(h) for h in header]
+    for row in rows:
+        sheet.append([xlsx_cell(sheet, _xlsx_value(v)) for v in row])
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(csv_text(value)) + (len(csv_text(value)) // 3 if kinds[i] else 0))
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, width + 2)
+        number_format = NUMBER_FORMATS.get(kinds[i - 1], "")
+        for column in sheet.iter_cols(min_col=i, max_col=i, min_row=first + 1):
+            for c in column:
+                if number_format and isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    c.number_format = number_format
+                elif isinstance(c.value, dt.date):
+                    c.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = f"A{first + 1}"
+    if sheet.max_row > first:
+        sheet.auto_filter.ref = f"A{first}:{get_column_letter(max(1, len(header)))}{sheet.max_row}"

@@ -32,6 +32,18 @@ from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, load_ledger
+from immex.reports.labels import Lang
+from immex.reports.pdf import write_pdf
+from immex.reports.signing import (
+    Signature,
+    Source,
+    folder_source,
+    headings,
+    kinds,
+    person_rows,
+    preamble,
+    stored_source,
+)
 from immex.store.uow import UnitOfWork
 
 # Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
@@ -43,17 +55,37 @@ class Report:
     title: str
     header: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
+    notes: tuple[str, ...] = ()
+    """Lines a person must read with the table (under it in a PDF, in the header block of an XLSX)."""
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What a report is built from, and whose it is (for the header block)."""
+
+    ledger: Ledger
+    result: DischargeResult
+    source: Source
 
 
 def load_state(
     db_url: str | None, input_dir: Path | None, method: str = "fifo", progress: Progress = QUIET
 ) -> tuple[Ledger, DischargeResult]:
     """The ledger and discharge to report on: stored, or an input folder discharged in memory."""
+    state = load_sourced(db_url, input_dir, method, progress)
+    return state.ledger, state.result
+
+
+def load_sourced(
+    db_url: str | None, input_dir: Path | None, method: str = "fifo", progress: Progress = QUIET
+) -> State:
+    """:func:`load_state` with the company, run and input fingerprint the header block shows."""
     if input_dir is not None:
         staged = read_ledger(input_dir, progress=progress)
         if staged.problems or staged.ledger is None:
             raise InputError(staged.problems)
-        return staged.ledger, compute(staged.ledger, method, progress)
+        result = compute(staged.ledger, method, progress)
+        return State(staged.ledger, result, folder_source(staged.fingerprint_sources))
     progress.phase("loading the stored ledger and allocations")
     with UnitOfWork(db_url) as uow:  # an existing store only: a mistyped --db is an error
         try:
@@ -69,7 +101,11 @@ def load_state(
                     )
                 ]
             ) from None
-        return load_ledger(uow.session, company), stored_result(uow.session, company)
+        return State(
+            load_ledger(uow.session, company),
+            stored_result(uow.session, company),
+            stored_source(uow.session, company),
+        )
 
 
 def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Report:
@@ -336,6 +372,16 @@ RUNS_HEADER = (
 )
 
 
+def store_source(db_url: str | None) -> Source:
+    """The stored company profile and latest active run (an empty source for a store without a ledger)."""
+    with UnitOfWork(db_url) as uow:
+        try:
+            company = company_id(uow.session, uow.company, create=False)
+        except LookupError:
+            return Source()
+        return stored_source(uow.session, company)
+
+
 def runs_report(db_url: str | None) -> Report:
     with UnitOfWork(db_url) as uow:
         session = uow.session
@@ -360,17 +406,39 @@ def runs_report(db_url: str | None) -> Report:
     return Report("discharge runs", RUNS_HEADER, rows)
 
 
-def write_report(report: Report, path: Path, progress: Progress = QUIET) -> int:
-    """CSV or XLSX by the file's suffix; returns the number of rows.
+def write_report(
+    report: Report,
+    path: Path,
+    progress: Progress = QUIET,
+    *,
+    signature: Signature | None = None,
+    lang: Lang = "es",
+) -> int:
+    """CSV, XLSX or PDF by the file's suffix; returns the number of rows.
 
+    CSV is raw (column keys, plain decimals). XLSX and PDF are for people: the header block
+    of ``signature`` (when given), headings in ``lang``, formatted numbers, spaced pedimentos.
     The file is replaced whole or not at all; a file-system error (full disk, no
     permission) becomes an OutputError with one line saying what to do.
     """
     progress.phase(f"writing {path.name}", total=len(report.rows), unit="rows")
     rows = counted(report.rows, progress)
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() == ".xlsx":
-            write_xlsx(path, {report.title[:31]: (report.header, rows)})
+        if suffix == ".xlsx":
+            lines = [] if signature is None else preamble(signature, lang, report.title)
+            lines += [("", note) for note in report.notes]
+            sheet = report.title[:31]
+            write_xlsx(
+                path,
+                {sheet: (headings(report.header, lang), person_rows(report.header, rows, lang))},
+                preamble=lines,
+                formats={sheet: kinds(report.header)},
+            )
+            return len(report.rows)
+        if suffix == ".pdf":
+            signed = signature or Signature("", Source())
+            write_pdf(path, signed, report.header, list(rows), lang, report.notes)
             return len(report.rows)
         return write_csv(path, report.header, rows)
     except OSError as error:

@@ -1,0 +1,93 @@
+"""The catalog of what a person reads in a report: headings, header block and titles in es/en.
+
+Data in ``labels.yaml`` beside this module (one entry per column key, with its kind of
+number format), loaded strictly once. A column key the catalog does not know is shown
+as written, as text: a new column never breaks a report, and a test lists the keys of
+every report against the catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+Lang = Literal["es", "en"]
+LANGUAGES: tuple[Lang, ...] = ("es", "en")
+KINDS = frozenset({"text", "code", "pedimento", "id", "count", "qty", "money", "pct", "date", "bool"})
+
+
+class CatalogError(ValueError):
+    """labels.yaml is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    kind: str
+    es: str
+    en: str
+
+    def label(self, lang: Lang) -> str:
+        return self.es if lang == "es" else self.en
+
+
+def _texts(entry: Any, where: str) -> dict[str, str]:
+    if not isinstance(entry, dict):
+        raise CatalogError(f"labels.yaml: {where} must be a mapping")
+    missing = [lang for lang in LANGUAGES if not str(entry.get(lang, "")).strip()]
+    if missing:
+        raise CatalogError(f"labels.yaml: {where} has no text for {', '.join(missing)}")
+    return {lang: str(entry[lang]) for lang in LANGUAGES}
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    text = resources.files(__package__ or "immex.reports").joinpath("labels.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if set(data) != {"languages", "columns", "block", "titles"}:
+        raise CatalogError(f"labels.yaml: sections {sorted(data)} are not languages, columns, block, titles")
+    columns: dict[str, Column] = {}
+    for key, entry in data["columns"].items():
+        texts = _texts(entry, f"columns.{key}")
+        if entry.get("kind") not in KINDS:
+            raise CatalogError(
+                f"labels.yaml: columns.{key}.kind {entry.get('kind')!r} is not one of {sorted(KINDS)}"
+            )
+        columns[key] = Column(key, entry["kind"], texts["es"], texts["en"])
+    block = {key: _texts(entry, f"block.{key}") for key, entry in data["block"].items()}
+    titles = {key: _texts(entry, f"titles.{key}") for key, entry in data["titles"].items()}
+    return {"columns": columns, "block": block, "titles": titles}
+
+
+def column(key: str) -> Column:
+    """The catalog entry of a column key (an unknown key is its own label, as text)."""
+    known: dict[str, Column] = _catalog()["columns"]
+    return known.get(key) or Column(key, "text", key, key)
+
+
+def known_columns() -> frozenset[str]:
+    return frozenset(_catalog()["columns"])
+
+
+def block_text(key: str, lang: Lang) -> str:
+    block: dict[str, dict[str, str]] = _catalog()["block"]
+    return block[key][lang]
+
+
+def title(name: str, lang: Lang, fallback: str = "") -> str:
+    """A report's title by its command name (``balances``, ``anexo24`` ...)."""
+    titles: dict[str, dict[str, str]] = _catalog()["titles"]
+    return titles[name][lang] if name in titles else fallback or name
+
+
+def parse_lang(value: str) -> Lang:
+    """``es`` or ``en`` (case-insensitive); ValueError naming both otherwise."""
+    lowered = value.strip().lower()
+    for lang in LANGUAGES:
+        if lowered == lang:
+            return lang
+    raise ValueError(f"{value!r} is not a language of the reports: use es or en")

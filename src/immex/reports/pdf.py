@@ -1,0 +1,102 @@
+"""A report as a PDF an auditor signs (fpdf2): header block, the table on as many pages as it
+needs (headings repeated on each), notes, and signature lines.
+
+Landscape Letter; the core PDF fonts are Latin-1, so the few other characters the reports
+use (dashes, quotes) are replaced by their plain equivalents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from immex.core.atomic import write_bytes_atomic
+from immex.core.table_files import Cell
+from immex.reports.labels import Lang, block_text
+from immex.reports.signing import Signature, headings, kinds, person_text, preamble
+
+_SWAPS = {"—": "-", "–": "-", "’": "'", "“": '"', "”": '"', "…": "...", "≥": ">=", "≤": "<="}
+_RIGHT = frozenset({"qty", "money", "pct", "count", "id"})
+
+
+def latin1(text: str) -> str:
+    for old, new in _SWAPS.items():
+        text = text.replace(old, new)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _widths(header: Sequence[str], texts: list[list[str]]) -> list[float]:
+    """Column widths proportional to their longest text (heading counted at half, it wraps)."""
+    longest = [max(4, len(h) // 2) for h in header]
+    for row in texts:
+        for i, text in enumerate(row):
+            longest[i] = max(longest[i], min(len(text), 40))
+    return [float(n) for n in longest]
+
+
+def write_pdf(
+    path: Path,
+    signature: Signature,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    lang: Lang,
+    notes: Sequence[str] = (),
+) -> None:
+    """The whole report in one PDF, written atomically."""
+    pdf = FPDF(orientation="landscape", format="Letter")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_margins(10, 10, 10)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    lines = preamble(signature, lang)
+    pdf.set_font("helvetica", "B", 13)
+    pdf.multi_cell(width, 7, latin1(lines[0][1]), new_x="LMARGIN", new_y="NEXT")
+    for label, value in lines[1:]:
+        pdf.set_font("helvetica", "B", 8)
+        pdf.cell(55, 4.5, latin1(label))
+        pdf.set_font("helvetica", "", 8)
+        pdf.cell(width - 55, 4.5, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    column_kinds = kinds(header)
+    texts = [
+        [latin1(person_text(v, k, lang)) for v, k in zip(row, column_kinds, strict=False)] for row in rows
+    ]
+    size = 7 if len(header) <= 10 else 5.5
+    pdf.set_font("helvetica", "", size)
+    aligns = tuple("RIGHT" if k in _RIGHT else "LEFT" for k in column_kinds)
+    with pdf.table(
+        col_widths=_widths(header, texts),
+        text_align=aligns,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        line_height=size * 0.55,
+        width=width,
+    ) as table:
+        heading = table.row()
+        for text in headings(header, lang):
+            heading.cell(latin1(text))
+        for row_texts in texts:
+            line = table.row()
+            for text in row_texts:
+                line.cell(text)
+    pdf.ln(3)
+    pdf.set_font("helvetica", "", 8)
+    for note in notes:
+        pdf.multi_cell(width, 4, latin1(note), new_x="LMARGIN", new_y="NEXT")
+    _signature_lines(pdf, width, lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, bytes(pdf.output()))
+
+
+def _signature_lines(pdf: FPDF, width: float, lang: Lang) -> None:
+    if pdf.get_y() > pdf.h - 45:
+        pdf.add_page()
+    pdf.ln(8)
+    pdf.set_font("helvetica", "", 9)
+    for role in ("prepared_by", "reviewed_by"):
+        pdf.cell(width * 0.45, 10, latin1(block_text(role, lang)) + ":", border="B")
+        pdf.cell(width * 0.1, 10, "")
+        pdf.cell(width * 0.45, 10, latin1(block_text("signature_date", lang)) + ":", border="B")
+        pdf.ln(14)
