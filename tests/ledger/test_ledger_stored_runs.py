@@ -186,9 +186,12 @@ def test_adjustment_withdraws_quantity_from_the_next_run_and_shows_in_balances(
     assert refused.exit_code == 2 and "left to adjust" in refused.stderr
     no_reason = runner.invoke(app, [*base, "--qty", "1", "--reason", " "])
     assert no_reason.exit_code == 2 and "reason" in no_reason.stderr
-    assert runner.invoke(app, [*base, "--qty", "3", "--reason", "destroyed (acta 12)"]).exit_code == 0
+    adjusted = runner.invoke(app, [*base, "--qty", "3", "--reason", "destroyed (acta 12)"])
+    assert adjusted.exit_code == 0
+    # Lot 1 was wholly discharged: the adjustment re-discharged at once (run 2), never a negative balance.
+    assert "run 2 moved 1 export line to other lots" in adjusted.stdout
     run = discharge(folder, tmp_path / "o2", db_url)
-    assert run["run_id"] == 2
+    assert run["run_id"] == 2 and run["reused_existing_run"]
     assert [(r["import_pedimento"][-1], r["qty"]) for r in read_csv(tmp_path / "o2" / "allocations.csv")] == [
         ("1", "7"),
         ("2", "5"),

@@ -20,11 +20,12 @@ from typer.testing import CliRunner
 
 from immex.cli import app
 from immex.datastage.service import import_datastage
+from immex.discharge.adjust import record_adjustment
 from immex.discharge.methods import discharge
 from immex.discharge.service import reverse_run, run_discharge, stored_result
 from immex.ledger.invariants import doubled_requirements, overdrawn_lines
 from immex.ledger.orm import DischargeRunRow
-from immex.ledger.service import company_id, load_ledger, record_adjustment
+from immex.ledger.service import company_id, load_ledger
 from immex.store.errors import StoreBusy
 from immex.store.uow import UnitOfWork
 from tests.datastage.helpers import small_lines, zip_of
@@ -109,13 +110,17 @@ def test_the_same_input_twice_at_once_records_one_run(tmp_path: Path, db_url: st
     _run(folder, tmp_path / "o0", db_url)
     if change == "reverse":
         reverse_run(db_url, 1, "wrong input")
+        expected_reuse = [False, True]  # one of the two records run 2, the other reuses it
     else:
-        record_adjustment(db_url, "25 47 3456 5000000", 1, "P0", "2", "destroyed")  # the oldest lot
+        # The oldest lot is allocated: the adjustment re-discharges at once (run 2), so both reuse it.
+        repaired = record_adjustment(db_url, "25 47 3456 5000000", 1, "P0", "2", "destroyed")
+        assert repaired.rerun_id == 2
+        expected_reuse = [True, True]
     results = _together(
         lambda: _run(folder, tmp_path / "o1", db_url), lambda: _run(folder, tmp_path / "o2", db_url)
     )
     assert all(isinstance(r, dict) for r in results), results
-    assert sorted(r["reused_existing_run"] for r in results) == [False, True]
+    assert sorted(r["reused_existing_run"] for r in results) == expected_reuse
     assert _runs(db_url) == 2
     assert_store_sound(db_url)
 

@@ -24,9 +24,9 @@ from immex.api.problems import not_found
 from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
+from immex.discharge.adjust import adjust_stock
 from immex.discharge.outputs import ALLOCATION_HEADER, allocation_rows
 from immex.ledger.orm import DischargeRunRow
-from immex.ledger.service import add_adjustment
 from immex.reports import service as reports
 
 router = APIRouter(prefix="/api/v1/companies/{rfc}", tags=["company"])
@@ -325,9 +325,10 @@ def create_adjustment(
     except ValueError as error:
         raise InputError([Problem("", None, "qty", str(error))]) from None
     with store_of(request).company_writer(company.code) as session:
-        adjustment_id = add_adjustment(
-            session, company.id, number, body.line, body.part, qty, body.reason, who.actor
+        outcome = adjust_stock(
+            session, company.code, number, body.line, body.part, qty, body.reason, who.actor
         )
+        adjustment_id = outcome.adjustment_id
         after = {
             "pedimento": number,
             "line": body.line,

@@ -6,13 +6,13 @@
 2. No requirement is allocated twice: an export line's part has active rows
    of one run only, and at most one row per import line (or one shortfall).
 
-A stored run runs :func:`check_ledger`, an adjustment :func:`check_allocations`
-and a reversal :func:`no_new_overdraws`, as unit-of-work checks
-(:mod:`immex.store.uow`); a violation rolls the whole transaction back and is
-reported as :class:`~immex.store.errors.InvariantViolation`. An adjustment may
-withdraw stock the stored discharge has already allocated (the next run moves
-that discharge to later lots, as before), so it is held only to the first half
-of rule 1, and a reversal may not add to the lines such an adjustment left short.
+A stored run and an adjustment run :func:`check_ledger`, and a reversal
+:func:`no_new_overdraws`, as unit-of-work checks (:mod:`immex.store.uow`); a
+violation rolls the whole transaction back and is reported as
+:class:`~immex.store.errors.InvariantViolation`. An adjustment that withdraws
+stock the stored discharge had allocated re-discharges in its own transaction
+(:mod:`immex.discharge.adjust`), so it meets the whole of rule 1; a reversal
+may not give back allocations of stock adjusted away since.
 The writer lock makes these hold under concurrency; this check is the net
 beneath it (and beneath any future bug in the incremental bookkeeping).
 """

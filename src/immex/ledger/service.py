@@ -19,11 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from immex.core.numbers import parse_decimal
-from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress
-from immex.ledger.invariants import check_allocations
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -45,7 +42,6 @@ from immex.ledger.orm import (
     UomConversionRow,
 )
 from immex.store.uow import DEFAULT_COMPANY as DEFAULT_COMPANY  # re-exported: features import it here
-from immex.store.uow import UnitOfWork
 
 _BATCH = 5000
 
@@ -463,19 +459,6 @@ def ledger_fingerprint_rows(ledger: Ledger) -> Iterable[str]:
                     f"B|{product}|{v.valid_from}|{v.valid_to}|{c.component}|{c.qty_per.normalize()}|"
                     f"{c.merma_pct.normalize()}|{c.desperdicio_pct.normalize()}"
                 )
-
-
-def record_adjustment(db_url: str, pedimento: str, line: int, part: str, qty: str, reason: str) -> int:
-    """Validate and store one manual adjustment in its own transaction."""
-    try:
-        number, amount = canonical_pedimento(pedimento), parse_decimal(qty)
-    except ValueError as error:
-        raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
-    with UnitOfWork(db_url, write=True, checks=[check_allocations]) as uow:
-        session = uow.session
-        return add_adjustment(
-            session, company_id(session, uow.company), number, line, part, amount, reason, current_user()
-        )
 
 
 def current_user() -> str:

@@ -1,0 +1,89 @@
+"""The adjustment use case: withdraw (or give back) stock of an import line, never below zero.
+
+An adjustment may withdraw stock the stored discharge already allocated: a
+destruction certificate or a physical count can name any lot. Left alone, the
+lot's balance would then be negative until the next stored run moved that
+discharge to later lots. Instead, in the same transaction, the stored ledger
+is discharged again with the adjustment counted (the method of the latest
+active run), and only the export lines whose discharge changed get new rows,
+exactly as a stored run records them. So after any sequence of runs,
+reversals and adjustments, no balance is negative, and the store's check at
+commit (:func:`~immex.ledger.invariants.check_ledger`) holds every time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from immex.core.numbers import parse_decimal
+from immex.core.pedimento import canonical_pedimento
+from immex.core.problems import InputError, Problem
+from immex.discharge.service import record_stored_discharge
+from immex.ledger.invariants import check_ledger, overdrawn_ids
+from immex.ledger.orm import DischargeRunRow, RunReversalRow
+from immex.ledger.service import add_adjustment, company_id, current_user
+from immex.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentOutcome:
+    adjustment_id: int
+    rerun_id: int | None = None
+    """The run that moved the discharge off the withdrawn stock, when one was needed."""
+    export_lines_moved: int = 0
+
+
+def adjust_stock(
+    session: Session,
+    company_code: str,
+    pedimento: str,
+    line: int,
+    part: str,
+    qty: Decimal,
+    reason: str,
+    user: str,
+    as_of: dt.date | None = None,
+) -> AdjustmentOutcome:
+    """Store the adjustment; re-discharge at once when it withdrew allocated stock.
+
+    Runs in the caller's writing unit of work (it holds the company's lock).
+    """
+    company = company_id(session, company_code)
+    adjustment_id = add_adjustment(session, company, pedimento, line, part, qty, reason, user)
+    if not overdrawn_ids(session, company_code):
+        return AdjustmentOutcome(adjustment_id)
+    run_id, moved = record_stored_discharge(
+        session, company, _latest_method(session, company), as_of or dt.date.today(), user
+    )
+    return AdjustmentOutcome(adjustment_id, run_id, moved)
+
+
+def _latest_method(session: Session, company: int) -> str:
+    """The method of the company's latest active run (the allocations being repaired)."""
+    method = session.scalar(
+        select(DischargeRunRow.method)
+        .where(
+            DischargeRunRow.company_id == company,
+            DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
+        )
+        .order_by(DischargeRunRow.id.desc())
+        .limit(1)
+    )
+    return method or "fifo"
+
+
+def record_adjustment(
+    db_url: str, pedimento: str, line: int, part: str, qty: str, reason: str
+) -> AdjustmentOutcome:
+    """The use case of ``immex adjust``: validate, store and repair the discharge in one transaction."""
+    try:
+        number, amount = canonical_pedimento(pedimento), parse_decimal(qty)
+    except ValueError as error:
+        raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
+    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+        return adjust_stock(uow.session, uow.company, number, line, part, amount, reason, current_user())
