@@ -23,7 +23,16 @@ WARNINGS_CSV = "warnings.csv"
 ERRORS_CSV = "errors.csv"
 # Every file `immex discharge` may leave in its output folder (a folder holding only
 # these may be replaced whole by the next run).
-OUTPUT_FILES = ("allocations.csv", "shortfalls.csv", "balances.csv", RUN_JSON, WARNINGS_CSV, ERRORS_CSV)
+OUTPUT_FILES = (
+    "allocations.csv",
+    "shortfalls.csv",
+    "balances.csv",
+    RUN_JSON,
+    WARNINGS_CSV,
+    ERRORS_CSV,
+    "submaquila.csv",  # sub-maquila and waste (immex.discharge.movements), when due
+    "waste.csv",
+)
 
 ALLOCATION_HEADER = (
     "export_pedimento",

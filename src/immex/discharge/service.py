@@ -39,11 +39,21 @@ from immex.discharge.methods import (
     balances,
     discharge,
 )
+from immex.discharge.movements import (
+    MovementOutputs,
+    folder_movement_outputs,
+    movement_outputs,
+    read_movements,
+    read_movements_beside_frames,
+    stored_movement_outputs,
+    write_movement_outputs,
+)
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
 from immex.ledger.model import Ledger
+from immex.ledger.movements import Movements
 from immex.ledger.orm import (
     AllocationReversalRow,
     AllocationRow,
@@ -144,24 +154,27 @@ def run_discharge(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     staged = read_ledger(input_dir, progress=progress)
-    if staged.problems or staged.ledger is None:
-        raise InputError(staged.problems)
-    fingerprint = input_fingerprint(staged.fingerprint_sources)
+    moves = read_movements(input_dir, staged.ledger)  # submaquila.csv, waste.csv (issue 13)
+    if staged.problems or moves.problems or staged.ledger is None:
+        raise InputError([*staged.problems, *moves.problems])
+    fingerprint = input_fingerprint((*staged.fingerprint_sources, *moves.sources))
     timings["validate_s"] = time.perf_counter() - started
     if db_url is None:
         ledger = staged.ledger
         result = compute(ledger, method, progress)
+        moved = movement_outputs(ledger, result.allocations, moves.movements, as_of)
         run_id: int | str = f"{fingerprint[:12]}-{method}"
         reused = False
     else:
-        ledger, result, run_id, reused = _run_in_store(
-            db_url, staged.ledger, method, as_of, fingerprint, progress
+        ledger, result, run_id, reused, moved = _run_in_store(
+            db_url, staged.ledger, method, as_of, fingerprint, progress, moves.movements
         )
     timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
     progress.phase("computing balances")
     rows = balances(ledger, result.allocations, as_of)
     with _output_folder(output_dir, None if db_url is None else f"run {run_id}") as folder:
         counts = _write_outputs(folder, result, rows, progress)
+        counts.update(write_movement_outputs(folder, moved))
         timings["total_s"] = time.perf_counter() - started
         run = _run_summary(
             run_id,
@@ -230,7 +243,10 @@ def _run_columnar(
     frames = read_ledger_frames(input_dir)
     if frames is None or find_bom_cycle(frames.boms) is not None:
         return None
-    fingerprint = input_fingerprint(frames.sources)
+    moves = read_movements_beside_frames(input_dir)
+    if moves is None:
+        return None  # a problem in submaquila.csv or waste.csv: the per-row path reports it
+    fingerprint = input_fingerprint((*frames.sources, *moves.sources))
     validated = time.perf_counter()
     if engine == "auto":
         lines = frames.imports.height + frames.exports.height
@@ -258,6 +274,10 @@ def _run_columnar(
                 for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
             },
         }
+        # waste from the allocations.csv just written; disposing of too much raises before publishing
+        counts.update(
+            write_movement_outputs(folder, folder_movement_outputs(folder, frames, moves.movements, as_of))
+        )
         totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
         timings = {
             "validate_s": validated - started,
@@ -336,8 +356,14 @@ AllocationKey = tuple[str, str | None, int | None, Any, bool]  # part, import pe
 
 
 def _run_in_store(
-    db_url: str, staged: Ledger, method: str, as_of: dt.date, fingerprint: str, progress: Progress
-) -> tuple[Ledger, DischargeResult, int, bool]:
+    db_url: str,
+    staged: Ledger,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    progress: Progress,
+    movements: Movements | None = None,
+) -> tuple[Ledger, DischargeResult, int, bool, MovementOutputs]:
     # The company's writer lock is taken first: everything below reads what the previous
     # writer committed, so two runs at once never allocate the same stock twice.
     with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
@@ -349,8 +375,10 @@ def _run_in_store(
         progress.phase("loading the stored ledger")
         ledger = load_ledger(session, company)
         result = compute(ledger, method, progress)
+        # sub-maquila and waste stored in the same transaction; disposing of too much rolls back
+        moved = stored_movement_outputs(session, company, movements or Movements(), ledger, result, as_of)
         run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
-    return ledger, result, run_id, reused
+    return ledger, result, run_id, reused, moved
 
 
 def discharge_stored(
@@ -366,12 +394,14 @@ def discharge_stored(
     ledger = load_ledger(session, company)
     loaded = time.perf_counter()
     result = compute(ledger, method, progress)
+    moved = stored_movement_outputs(session, company, Movements(), ledger, result, as_of)
     fingerprint = _ledger_fingerprint(ledger)
     run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
     discharged = time.perf_counter()
     progress.phase("computing balances")
     rows = balances(ledger, result.allocations, as_of)
     counts = _write_outputs(output_dir, result, rows, progress)
+    counts.update(write_movement_outputs(output_dir, moved))
     timings = {
         "validate_s": loaded - started,
         "discharge_s": discharged - loaded,
@@ -381,23 +411,6 @@ def discharge_stored(
         run_id, method, as_of, fingerprint, ledger, result, rows, counts, timings, reused, "stored"
     )
     return write_run_json(output_dir, run)
-
-
-def record_stored_discharge(
-    session: Session, company: int, method: str, as_of: dt.date, created_by: str
-) -> tuple[int, int]:
-    """Discharge the stored ledger again and record what changed: (run id, export lines changed).
-
-    Inside the caller's writing unit of work (an adjustment's repair); no files are written.
-    """
-    ledger = load_ledger(session, company)
-    result = compute(ledger, method)
-    run_id, reused = _record_run(
-        session, company, ledger, result, method, as_of, _ledger_fingerprint(ledger), created_by=created_by
-    )
-    run = session.get(DischargeRunRow, run_id)
-    changed = 0 if reused or run is None else int(str(run.summary.get("export_lines_changed", 0)))
-    return run_id, changed
 
 
 def active_allocations(session: Session, company: int) -> list[AllocationRow]:
@@ -471,12 +484,8 @@ def _record_run(
     as_of: dt.date,
     fingerprint: str,
     progress: Progress = QUIET,
-    created_by: str | None = None,
 ) -> tuple[int, bool]:
-    """Append the run's changes; reuse the latest run when nothing changed.
-
-    ``created_by``: who started the run (the API's user); the OS user by default.
-    """
+    """Append the run's changes; reuse the latest run when nothing changed."""
     progress.phase("comparing with the stored allocations")
     export_ids, import_ids = _line_ids(session, company)
     wanted = _new_rows(result, export_ids, import_ids)
@@ -506,7 +515,7 @@ def _record_run(
         as_of=as_of,
         input_fingerprint=fingerprint,
         ledger_fingerprint=_ledger_fingerprint(ledger),
-        created_by=created_by or current_user(),
+        created_by=current_user(),
         summary={"export_lines_changed": len(changed)},
     )
     session.add(run)
