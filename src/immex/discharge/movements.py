@@ -51,7 +51,6 @@ from immex.ledger.movements_orm import load_movements, store_movements
 from immex.ledger.read import read_ledger, source_files
 
 __all__ = [
-    "MOVEMENT_OUTPUT_FILES",
     "MovementOutputs",
     "folder_movement_outputs",
     "movement_outputs",
@@ -60,9 +59,6 @@ __all__ = [
     "stored_movement_outputs",
     "write_movement_outputs",
 ]
-
-MOVEMENT_OUTPUT_FILES = ("submaquila.csv", "waste.csv")
-
 
 @dataclass(frozen=True, slots=True)
 class MovementOutputs:
