@@ -32,8 +32,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from openpyxl import load_workbook
-
 from immex.core.problems import InputError, Problem
 
 MAX_COLUMNS = 1_000
@@ -164,6 +162,8 @@ def read_workbook_tables(path: Path, wanted: frozenset[str] | None = None) -> di
     one and the file holds another); a formula cell is refused, since the value
     Excel last showed may be stale or missing in the file.
     """
+    from openpyxl import load_workbook  # here: a CSV folder never pays for importing openpyxl
+
     book = load_workbook(path, read_only=True, data_only=False)
     try:
         sheets = [s for s in book.worksheets if wanted is None or table_name(s.title) in wanted]

@@ -38,6 +38,7 @@ from immex.core.numbers import to_fixed
 from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
 from immex.core.problems import InputError
 from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
+from immex.ledger.anexo22_frames import may_warn
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
@@ -68,7 +69,8 @@ class LedgerFrames:
     sources: tuple[Path, ...] = ()
     encodings: Mapping[str, str] = field(default_factory=dict)
     pedimento_rows: tuple[tuple[str, int, str, str, dt.date], ...] = ()
-    """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave."""
+    """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave that
+    the Anexo 22 checks may warn about (``anexo22_frames.may_warn``; the others pass)."""
 
 
 EPOCH = dt.date(1970, 1, 1)  # Polars dates are days since this day
@@ -171,6 +173,7 @@ def _pedimento_rows(label: str, table: pl.DataFrame) -> tuple[tuple[str, int, st
         pl.col("clave").str.to_uppercase(),
         pl.col("cleared_on").str.to_date("%Y-%m-%d"),
     ).unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
+    distinct = may_warn(distinct)  # the rows that pass give no warning: not handed to Python
     return tuple((label, row, ped, clave, day) for row, ped, clave, day in distinct.iter_rows())
 
 

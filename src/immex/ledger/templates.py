@@ -5,10 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-
 from immex.ledger.read import COLUMNS
 
 COLUMN_HELP: dict[str, str] = {
@@ -27,6 +23,7 @@ COLUMN_HELP: dict[str, str] = {
     "product": "Exported product (a part of parts.csv)",
     "destination_country": "ISO 3166 code of the country of destination",
     "import_pedimento": "For the directed method: the import pedimento this export line consumes",
+    "import_line": "regularizations.csv: the partida of import_pedimento that the A3 line discharges",
     "component": "Component part consumed by one base unit of the product",
     "qty_per": "Component quantity per one base unit of the product, in the row's uom",
     "valid_from": "First day the BOM version applies, YYYY-MM-DD",
@@ -43,6 +40,10 @@ def write_templates(folder: Path) -> list[Path]:
     """Write one header-only CSV per input file, ledger-template.xlsx and COLUMNS.md into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    from openpyxl import Workbook  # here: other commands never pay for importing openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for name, (required, optional) in COLUMNS.items():

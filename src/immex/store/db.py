@@ -9,15 +9,15 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 
 from immex.store.errors import StoreBusy, StoreMissing
+
+if TYPE_CHECKING:  # Alembic is imported when a store is opened (a command without --db never loads it)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 DEFAULT_DB = "sqlite:///immex.db"
 LOCK_WAIT_ENV = "IMMEX_LOCK_WAIT"
@@ -101,6 +101,8 @@ def _alembic_config_path() -> Path:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config(str(_alembic_config_path()))
     config.set_main_option("script_location", str(_alembic_config_path().parent / "migrations"))
     return config
@@ -108,10 +110,14 @@ def _alembic_config() -> Config:
 
 @cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config())
 
 
 def _current_heads(engine: Engine) -> frozenset[str]:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return frozenset(MigrationContext.configure(connection).get_current_heads())
 
@@ -121,6 +127,8 @@ def is_current(engine: Engine) -> bool:
 
     An unknown revision in the store is "not current": the upgrade then says so.
     """
+    from alembic.util.exc import CommandError
+
     script, current = _script(), _current_heads(engine)
     try:
         applied = {rev.revision for rev in script.iterate_revisions(tuple(current), "base")}
@@ -141,6 +149,8 @@ def upgrade(engine: Engine) -> None:
     """
     if is_current(engine):
         return
+    from alembic import command
+
     config = _alembic_config()
     with engine.begin() as connection:
         schema_lock(connection, lock_wait_s())

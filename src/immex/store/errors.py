@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import errno
 import re
+import sys
 
-from alembic.script.revision import RevisionError
-from alembic.util.exc import CommandError
 from sqlalchemy import exc as sa_exc
 
 from immex.core.problems import InputError, Problem
@@ -101,7 +100,7 @@ def store_message(error: BaseException) -> str | None:
     """The one-line message for ``error``, or None when it is not a store or disk error."""
     if isinstance(error, StoreError):
         return str(error)
-    if isinstance(error, CommandError | RevisionError):
+    if _is_alembic_error(error):
         return _alembic_message(error)
     if isinstance(error, sa_exc.DBAPIError):
         return _dbapi_message(error.orig, error)
@@ -112,7 +111,18 @@ def store_message(error: BaseException) -> str | None:
     return _driver_message(error)
 
 
-def _alembic_message(error: Exception) -> str | None:
+def _is_alembic_error(error: BaseException) -> bool:
+    # Alembic is imported only by the code that upgrades a store: a command that never loaded
+    # it (the in-memory discharge) cannot have met one of its errors, and does not pay for it.
+    if "alembic" not in sys.modules:
+        return False
+    from alembic.script.revision import RevisionError
+    from alembic.util.exc import CommandError
+
+    return isinstance(error, CommandError | RevisionError)
+
+
+def _alembic_message(error: BaseException) -> str | None:
     found = re.search(
         r"(?:Can't locate revision identified by|No such revision or branch) '([^']+)'", str(error)
     )
