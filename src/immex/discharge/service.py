@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from immex.core.atomic import atomic_folder, output_error
 from immex.core.fingerprint import files_fingerprint, lines_fingerprint
-from immex.core.numbers import plain
+from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.discharge.dask_engine import discharge_dask
@@ -343,10 +343,11 @@ def _run_summary(
         "late_allocations": sum(1 for a in result.allocations if a.late),
         "balances_by_status": dict(sorted(by_status.items())),
     }
-    totals = {
-        "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
-        "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
-    }
+    with localcontext(EXACT):  # exact sums: the default context rounds to 28 digits
+        totals = {
+            "qty_allocated": plain(sum((a.qty for a in result.allocations), start=Decimal(0))),
+            "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
+        }
     return _run_record(run_id, method, as_of, fingerprint, engine, all_counts, totals, timings, reused)
 
 
