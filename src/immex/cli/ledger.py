@@ -18,8 +18,8 @@ from immex.core.problems import InputError, Problem
 from immex.core.table_files import csv_text
 from immex.demo import DEMO_COMPANY, run_demo
 from immex.discharge import service as discharge_service
-from immex.discharge.adjust import record_adjustment
 from immex.discharge.methods import DischargeResult
+from immex.ledger import service as ledger_service
 from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
@@ -383,14 +383,8 @@ def adjust(
 ) -> None:
     """Record a manual adjustment of an import line's balance, with reason, user and time."""
     with problems_exit():
-        outcome = record_adjustment(database_url(db), pedimento, line, part, qty, reason)
-    stdout.print(f"adjustment {outcome.adjustment_id} stored")
-    if outcome.rerun_id is not None:
-        lines = plural(outcome.export_lines_moved, "export line")
-        stdout.print(
-            f"it withdrew stock already discharged: run {outcome.rerun_id} moved {lines} to other lots "
-            "(or to shortfalls); no balance is negative"
-        )
+        adjustment = ledger_service.record_adjustment(database_url(db), pedimento, line, part, qty, reason)
+    stdout.print(f"adjustment {adjustment} stored; the next `immex discharge --db` run counts it")
 
 
 company_app = typer.Typer(help="The IMMEX company whose ledger the store keeps.", no_args_is_help=True)
@@ -430,4 +424,6 @@ def register(app: typer.Typer) -> None:
     app.command("adjust")(adjust)
     app.add_typer(run_app, name="run")
     app.add_typer(company_app, name="company")
+    from immex.cli import ledger_reports  # noqa: F401  (attaches anexo24, annual, ivacredit, template)
+
     app.add_typer(report_app, name="report")

@@ -114,7 +114,7 @@ class ImportLineRow(Base):
 
 
 class ExportLineRow(Base):
-    """One product on one partida of an export or return."""
+    """One product on one partida of an export or return, or one A3 regularization (its part)."""
 
     __tablename__ = "export_line"
     __table_args__ = (UniqueConstraint("pedimento_id", "line", "product"),)
@@ -132,6 +132,8 @@ class ExportLineRow(Base):
     destination_country: Mapped[str] = mapped_column(String(3), default="")
     hs: Mapped[str] = mapped_column(String(20), default="")
     import_pedimento: Mapped[str] = mapped_column(String(15), default="")
+    import_line: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    """A3 regularizations only (clave A3): the partida of ``import_pedimento`` they discharge."""
 
 
 class DischargeRunRow(Base):

@@ -15,7 +15,7 @@ taken as zero in silence.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -23,11 +23,12 @@ from typing import Any
 
 from immex.core.pedimento import display_pedimento
 from immex.core.problems import InputError, Problem
-from immex.ledger.model import ExportLine, Ledger
+from immex.ledger.claves import clave_class
+from immex.ledger.model import ExportLine
 from immex.rules import EffectiveSeries, RulesError, build_series, read_yaml, require_keys
 
 CENT = Decimal("0.01")
-_BLOCKS = {"export_commitment", "annual_report", "counted_exports"}
+_BLOCKS = {"export_commitment", "annual_report", "counted_exports", "anexo24_report"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def _decimal(value: Any, where: str) -> Decimal:
 
 
 @cache
-def _program_rules() -> dict[str, Any]:
+def program_rules() -> dict[str, Any]:
     data = read_yaml("immex_program.yaml")
     require_keys(data, _BLOCKS, _BLOCKS, "immex_program.yaml")
     for name in _BLOCKS:
@@ -71,7 +72,7 @@ def _program_rules() -> dict[str, Any]:
 @cache
 def commitment_thresholds() -> EffectiveSeries[Thresholds]:
     """The export commitment's thresholds by period (strict: a bad file fails at load time)."""
-    block = _program_rules()["export_commitment"]
+    block = program_rules()["export_commitment"]
     keys = {"description", "reference", "rows"}
     require_keys(block, keys, keys, "export_commitment")
     rows: list[dict[str, Any]] = []
@@ -90,7 +91,7 @@ def commitment_thresholds() -> EffectiveSeries[Thresholds]:
 
 @cache
 def counted_exports() -> CountedExports:
-    block = _program_rules()["counted_exports"]
+    block = program_rules()["counted_exports"]
     keys = {"description", "reference", "classes", "claves"}
     require_keys(block, keys, keys, "counted_exports")
     return CountedExports(frozenset(block["classes"]), frozenset(block["claves"]), str(block["reference"]))
@@ -170,9 +171,6 @@ class AnnualExports:
         return sum(t.lines for t in self.by_class if t.counted)
 
 
-ClaveClass = Callable[[str], str | None]
-
-
 def export_value(line: ExportLine) -> Decimal | None:
     """USD value of an export line (unit value per unit as written × quantity as written)."""
     if line.unit_value_usd is None:
@@ -181,17 +179,18 @@ def export_value(line: ExportLine) -> Decimal | None:
     return line.unit_value_usd * given
 
 
-def annual_exports(ledger: Ledger, year: int, clave_class: ClaveClass) -> AnnualExports:
-    """Totals of the export lines cleared in ``year``, by class of clave ("unclassified" if none)."""
+def annual_exports(lines: Iterable[ExportLine], year: int) -> AnnualExports:
+    """Totals of the outgoing lines cleared in ``year``, by class of clave ("unclassified" if none)."""
     rule = counted_exports()
     totals: dict[str, list[Any]] = {}
     missing: list[ExportLine] = []
     exports = Decimal(0)
-    for line in sorted(ledger.exports, key=lambda e: e.order_key):
+    for line in sorted(lines, key=lambda e: e.order_key):
         if line.cleared_on.year != year:
             continue
-        group = clave_class(line.clave) or "unclassified"
-        counted = rule.counts(line.clave, clave_class(line.clave))
+        known = clave_class(line.clave, line.cleared_on)
+        group = known or "unclassified"
+        counted = rule.counts(line.clave, known)
         entry = totals.setdefault(f"{group}:{counted}", [group, counted, 0, Decimal(0), 0])
         entry[2] += 1
         value = export_value(line)

@@ -1,8 +1,9 @@
 """A report as a PDF an auditor signs (fpdf2): header block, the table on as many pages as it
 needs (headings repeated on each), notes, and signature lines.
 
-Landscape Letter; the core PDF fonts are Latin-1, so the few other characters the reports
-use (dashes, quotes) are replaced by their plain equivalents.
+Landscape Letter (Legal for a table of more than 12 columns); the core PDF fonts are
+Latin-1, so the few other characters the reports use (dashes, quotes) are replaced by
+their plain equivalents.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def _widths(header: Sequence[str], texts: list[list[str]]) -> list[float]:
-    """Column widths proportional to their longest text (heading counted at half, it wraps)."""
-    longest = [max(4, len(h) // 2) for h in header]
+def _widths(pdf: FPDF, header: Sequence[str], texts: list[list[str]]) -> list[float]:
+    """Column widths (mm, at the current font) by their longest text up to 45 mm, or heading word."""
+    widths = [max(pdf.get_string_width(word) for word in f"{h} x".split()) for h in header]
     for row in texts:
         for i, text in enumerate(row):
-            longest[i] = max(longest[i], min(len(text), 40))
-    return [float(n) for n in longest]
+            widths[i] = max(widths[i], min(pdf.get_string_width(text), 45.0))
+    return [w + 2.5 for w in widths]
 
 
 def write_pdf(
@@ -46,7 +47,8 @@ def write_pdf(
     notes: Sequence[str] = (),
 ) -> None:
     """The whole report in one PDF, written atomically."""
-    pdf = FPDF(orientation="landscape", format="Letter")
+    wide = len(header) > 12  # the full Anexo 24 layout needs a Legal page to keep codes whole
+    pdf = FPDF(orientation="landscape", format="Legal" if wide else "Letter")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.set_margins(10, 10, 10)
     pdf.add_page()
@@ -64,11 +66,11 @@ def write_pdf(
     texts = [
         [latin1(person_text(v, k, lang)) for v, k in zip(row, column_kinds, strict=False)] for row in rows
     ]
-    size = 7 if len(header) <= 10 else 5.5
+    size = 6 if wide else 7
     pdf.set_font("helvetica", "", size)
     aligns = tuple("RIGHT" if k in _RIGHT else "LEFT" for k in column_kinds)
     with pdf.table(
-        col_widths=_widths(header, texts),
+        col_widths=_widths(pdf, headings(header, lang), texts),
         text_align=aligns,
         headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
         line_height=size * 0.55,

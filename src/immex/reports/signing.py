@@ -62,7 +62,8 @@ class Signature:
 
 def stored_source(session: Session, company: int) -> Source:
     """The stored profile and the latest active discharge run of ``company``."""
-    row = session.get(Company, company)
+    found = session.get(Company, company)
+    row = found if found is not None and found.rfc else None  # no RFC: the profile was never set
     reversed_runs = select(RunReversalRow.run_id)
     run = session.scalars(
         select(DischargeRunRow)
