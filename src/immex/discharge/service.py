@@ -19,7 +19,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from immex.core.atomic import atomic_folder, output_error
@@ -67,6 +67,7 @@ from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.uow import UnitOfWork
 
+from immex.store.copy import bulk_insert
 ENGINES = ("auto", "columnar", "partitioned", "dask")
 
 
@@ -527,10 +528,7 @@ def _record_run(
     ]
     progress.phase("recording the run", total=len(withdrawn) + len(fresh), unit="rows")
     for table, rows in ((AllocationReversalRow, withdrawn), (AllocationRow, fresh)):
-        for start in range(0, len(rows), 5000):
-            chunk = rows[start : start + 5000]
-            session.execute(insert(table), chunk)
-            progress.advance(len(chunk))
+        bulk_insert(session, table, rows, progress)  # COPY on PostgreSQL, executemany on SQLite
     return run.id, False
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from immex.core.problems import InputError, Problem
@@ -43,8 +43,7 @@ from immex.ledger.orm import (
 )
 from immex.store.uow import DEFAULT_COMPANY as DEFAULT_COMPANY  # re-exported: features import it here
 
-_BATCH = 5000
-
+from immex.store.copy import bulk_insert
 
 def company_id(session: Session, code: str = DEFAULT_COMPANY, create: bool = True) -> int:
     found = session.scalar(select(Company.id).where(Company.code == code))
@@ -271,10 +270,7 @@ def _store_lines(
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], progress: Progress = QUIET) -> None:
-    for start in range(0, len(rows), _BATCH):
-        chunk = rows[start : start + _BATCH]
-        session.execute(insert(model), chunk)
-        progress.advance(len(chunk))
+    bulk_insert(session, model, rows, progress)  # COPY on PostgreSQL, executemany on SQLite
 
 
 def load_ledger(session: Session, company: int) -> Ledger:
