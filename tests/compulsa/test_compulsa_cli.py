@@ -133,7 +133,7 @@ def _bad_ledger_case(tmp_path: Path, case: str) -> list[tuple[str, str, str]]:
         write_ledger(folder, [good, good])
         return [("imports.csv", "3", "part")]
     if case == "pedimento in imports and exports":
-        write_ledger(folder, [good], [import_row(PAR, product="FG")])
+        write_ledger(folder, [good], [import_row(PAR, product="FG", clave="RT")])
         return [("exports.csv", "2", "pedimento")]
     if case == "unknown part with parts.csv":
         write_ledger(folder, [good], parts=[{"part": "OTHER", "uom": "6", "kind": "raw"}])

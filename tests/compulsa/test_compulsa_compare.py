@@ -262,7 +262,8 @@ def test_output_is_the_same_on_every_run(tmp_path: Path) -> None:
 
 def test_pedimento_in_imports_and_exports_is_an_input_error(tmp_path: Path) -> None:
     zip_path = write_stage(tmp_path / "ds.zip", Stage([PED], [PAR]))
-    folder = write_ledger(tmp_path / "ledger", [import_row(PAR)], [import_row(PAR, product="FG", line="2")])
+    export = import_row(PAR, product="FG", line="2", clave="RT")
+    folder = write_ledger(tmp_path / "ledger", [import_row(PAR)], [export])
     with pytest.raises(InputError) as caught:
         run_compulsa(zip_path, tmp_path / "out", input_dir=folder, reports=False)
     assert [(p.file, p.row, p.column) for p in caught.value.problems] == [("exports.csv", 2, "pedimento")]

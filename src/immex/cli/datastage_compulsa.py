@@ -45,16 +45,25 @@ def compulsa(
     reports: bool = typer.Option(
         True, "--reports/--no-reports", help="Also write compulsa.xlsx and compulsa.pdf."
     ),
+    scope: str = typer.Option(
+        "anexo24",
+        "--scope",
+        help="anexo24: leave out Data Stage pedimentos that are no Anexo 24 movement (A1, T3, BM ...) "
+        "and not in the ledger (counted, not differences); all: compare every pedimento.",
+    ),
 ) -> None:
     """Reconcile the ledger with the Data Stage both ways; write OUTPUT/differences.csv.
 
     Exit 0 when the run completed (whatever the differences), 2 on invalid input
     (problems on stderr and in OUTPUT/errors.csv, no differences.csv).
     """
-    from immex.compulsa.service import run_compulsa
+    from immex.compulsa.service import SCOPES, run_compulsa
 
     if (input_dir is None) == (db is None):
         typer.echo("give exactly one of --input DIR or --db URL", err=True)
+        raise typer.Exit(2)
+    if scope not in SCOPES:
+        typer.echo(f"--scope must be one of: {', '.join(SCOPES)}", err=True)
         raise typer.Exit(2)
     with _exits(output), progress_bars() as progress:
         result = run_compulsa(
@@ -65,6 +74,7 @@ def compulsa(
             company=company,
             reports=reports,
             progress=progress,
+            scope=scope,
         )
     if result.warnings:
         write_problems(result.warnings, sys.stderr)
@@ -76,6 +86,12 @@ def compulsa(
         f"compulsa: {result.stage_pedimentos} Data Stage pedimentos, {result.ledger_pedimentos} "
         f"ledger pedimentos; {len(result.differences)} differences ({detail})"
     )
+    if result.out_of_scope:
+        listed = ", ".join(f"{clave} {count}" for clave, count in result.out_of_scope)
+        typer.echo(
+            f"out of scope: {result.out_of_scope_total} Data Stage pedimentos are no Anexo 24 movement "
+            f"and not in the ledger ({listed}); --scope all compares them"
+        )
     for path in result.written:
         typer.echo(f"wrote {path}")
 

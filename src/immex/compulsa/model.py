@@ -12,7 +12,7 @@ already normalized); the Data Stage side is any objects with the attributes of
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -214,24 +214,32 @@ def stage_period(
     return (min(dates), max(dates)) if dates else None
 
 
+InScope = Callable[[StagePedimento], bool]
+"""Whether a Data Stage pedimento is a movement the Anexo 24 ledger must hold (by its clave)."""
+
+
 def compare(  # noqa: C901
     pedimentos: Sequence[StagePedimento],
     partidas: Iterable[StagePartida],
     ledger: LedgerIndex,
     converter: Converter,
     period: tuple[dt.date, dt.date] | None,
+    in_scope: InScope | None = None,
 ) -> list[Difference]:
     """Every difference between the Data Stage and the ledger, in ``differences.csv`` order.
 
     ``partidas`` may be a stream (it is read once); ``pedimentos`` must hold
-    distinct numbers (two 501 lines with one number are an input error).
+    distinct numbers (two 501 lines with one number are an input error). With
+    ``in_scope``, a Data Stage pedimento outside it that the ledger does not hold
+    is no difference (see :func:`out_of_scope`); one the ledger holds is compared.
     """
     found: list[Difference] = []
     stage_numbers = {p.number for p in pedimentos}
     for ped in pedimentos:
         rows = ledger.get(ped.number)
         if rows is None:
-            found.append(Difference(ped.number, None, "pedimento", "", "", "missing_in_ledger"))
+            if in_scope is None or in_scope(ped):
+                found.append(Difference(ped.number, None, "pedimento", "", "", "missing_in_ledger"))
             continue
         found.extend(_pedimento_fields(ped, [r for partida in rows.values() for r in partida]))
     if period is not None:
@@ -269,6 +277,18 @@ def compare(  # noqa: C901
                 found.append(Difference(number, line, "partida", "", "", "missing_in_datastage"))
     found.sort(key=lambda d: d.sort_key)
     return found
+
+
+def out_of_scope(
+    pedimentos: Iterable[StagePedimento], ledger: LedgerIndex, in_scope: InScope
+) -> dict[str, int]:
+    """Data Stage pedimentos left out by ``in_scope`` (not in the ledger either), counted by clave."""
+    counts: dict[str, int] = {}
+    for ped in pedimentos:
+        if ped.number not in ledger and not in_scope(ped):
+            clave = ped.clave.strip().upper() or "(none)"
+            counts[clave] = counts.get(clave, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _pedimento_fields(ped: StagePedimento, rows: Sequence[LedgerRow]) -> Iterator[Difference]:

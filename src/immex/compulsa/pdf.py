@@ -90,8 +90,17 @@ def write_compulsa_pdf(result: CompulsaResult, path: Path, now: dt.datetime | No
         for warning in result.warnings[:3]:
             line(f"- {warning.file} row {warning.row}: {warning.message}", 8, height=4)
         pdf.ln(1)
+    if result.scope == "all":
+        scope = "every Data Stage pedimento is compared"
+    else:
+        listed = ", ".join(f"{clave} {count}" for clave, count in result.out_of_scope) or "none"
+        scope = (
+            "the Data Stage pedimentos that are Anexo 24 movements (temporary imports, returns, "
+            "virtual transfers, changes of regime, A3) and those the ledger holds are compared; "
+            f"{result.out_of_scope_total} others are left out ({listed})"
+        )
     line(
-        "Scope: every Data Stage pedimento is compared; a ledger pedimento absent from the Data "
+        f"Scope: {scope}; a ledger pedimento absent from the Data "
         "Stage is reported only if one of its rows is dated within the period above. Quantities "
         "are compared in the declared unit (rounded half-up to 3 decimals); values in USD with a "
         "tolerance of 1.00 USD.",

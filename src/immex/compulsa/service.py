@@ -31,6 +31,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table
 from immex.datastage import read as ds
+from immex.ledger import claves
 from immex.ledger import read as ledger_read
 from immex.ledger.model import ExportLine, ImportLine, Ledger
 from immex.rules import anexo22 as catalogs
@@ -41,6 +42,7 @@ REPORT_XLSX = "compulsa.xlsx"
 REPORT_PDF = "compulsa.pdf"
 UOM_OVERRIDE_CSV = "uom_apendice7.csv"
 IMPORTS, EXPORTS, PARTS, CONVERSIONS = "imports.csv", "exports.csv", "parts.csv", "uom_conversions.csv"
+REGULARIZATIONS = "regularizations.csv"
 ANEXO22_CSV = "anexo22.csv"
 COMPULSA_OUTPUTS = (DIFFERENCES_CSV, REPORT_XLSX, REPORT_PDF, ERRORS_CSV)
 """Every file ``compulsa`` writes in its output folder (a folder of only these may be swapped whole)."""
@@ -177,7 +179,7 @@ def _unit_overrides(table: Table | None, staging: _Staging) -> dict[str, int]:
     return overrides
 
 
-COMPULSA_FILES = (PARTS, IMPORTS, EXPORTS, CONVERSIONS)
+COMPULSA_FILES = (PARTS, IMPORTS, EXPORTS, CONVERSIONS, REGULARIZATIONS)
 
 
 def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]:
@@ -207,7 +209,7 @@ def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]
     units = UnitNames(catalogs.unit_names(), _unit_overrides(overrides_table, staging))
     if staging.problems:
         return None, staging.problems
-    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS}
+    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS, REGULARIZATIONS: REGULARIZATIONS}
     if source.is_file():
         labels = {name: f"{source.name}:{name.removesuffix('.csv')}" for name in labels}
     sources = list(staged.fingerprint_sources) + (
@@ -225,7 +227,7 @@ def ledger_input_from_store(ledger: Ledger, label: str) -> tuple[LedgerInput | N
     hs, country and unit names are normalized as for a folder, and a value that
     cannot be is a problem named after the stored table.
     """
-    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS}
+    labels = {IMPORTS: IMPORTS, EXPORTS: EXPORTS, REGULARIZATIONS: REGULARIZATIONS}
     input_, problems = _ledger_input(ledger, UnitNames(catalogs.unit_names()), labels, label, "", stored=True)
     if input_ is not None:
         rows = (r for lines in input_.index.values() for partida in lines.values() for r in partida)
@@ -244,10 +246,15 @@ def _ledger_input(
     rows: list[LedgerRow] = []
     part_hs = {name: normalize_hs(p.hs) or "" for name, p in ledger.parts.items()}
     part_country = {name: normalize_country(p.country_of_origin) or "" for name, p in ledger.parts.items()}
+    # Every line the Anexo 24 ledger holds: the non-discharging exports (A1, BM, BO) and the
+    # A3 regularizations are pedimentos of the Data Stage too.
     lines: list[tuple[str, ImportLine | ExportLine]] = [(labels[IMPORTS], x) for x in ledger.imports]
-    lines += [(labels[EXPORTS], x) for x in ledger.exports]
+    exports = sorted([*ledger.exports, *ledger.not_discharging], key=lambda e: e.row)
+    lines += [(labels[EXPORTS], x) for x in exports]
+    lines += [(labels[REGULARIZATIONS], x) for x in ledger.regularizations]
     for file, line in lines:
-        is_import = isinstance(line, ImportLine)
+        # an A3 is a definitive import: its country is the part's origin, like an import's
+        is_import = isinstance(line, ImportLine) or file == labels[REGULARIZATIONS]
         item = line.part if isinstance(line, ImportLine) else line.product
         country_text = line.country_of_origin if isinstance(line, ImportLine) else line.destination_country
         code = units.code(line.uom)
@@ -303,7 +310,7 @@ def _pedimentos_on_both_sides(
     first_import: dict[str, int] = {}
     for line in ledger.imports:
         first_import.setdefault(line.pedimento, line.row)
-    for export in ledger.exports:
+    for export in sorted([*ledger.exports, *ledger.not_discharging], key=lambda e: e.row):
         row = first_import.get(export.pedimento)
         if row is None:
             continue
@@ -331,6 +338,34 @@ def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, l
     return ledger_input_from_store(ledger, f"stored ledger of company {company}")
 
 
+# --------------------------------------------------------------------------- scope
+
+SCOPES = ("anexo24", "all")
+"""``anexo24``: only the movements the Anexo 24 ledger holds; ``all``: every Data Stage pedimento."""
+ANEXO24_CLASSES = frozenset({"return", "change_of_regime", "regularization"})
+
+
+def is_anexo24_movement(clave: str, day: dt.date) -> bool:
+    """A temporary import (IN, AF, V1 ...), a return or virtual transfer, a change of regime or an
+    A3: the pedimentos the Anexo 24 ledger holds (clave classes of ``immex.ledger.claves``).
+
+    A definitive import or export (A1), a temporary export (BM, BO), a transit (T3) or any
+    clave the ledger does not know (F2, F3 ...) is not an Anexo 24 movement.
+    """
+    key = clave.strip().upper()
+    return claves.is_temporary_import(key, day) or claves.clave_class(key, day) in ANEXO24_CLASSES
+
+
+def anexo24_scope(ped: domain.StagePedimento) -> bool:
+    return is_anexo24_movement(ped.clave, ped.fecha_pago)
+
+
+def scope_predicate(scope: str) -> domain.InScope | None:
+    if scope not in SCOPES:
+        raise ValueError(f"scope {scope!r} is not one of {SCOPES}")
+    return anexo24_scope if scope == "anexo24" else None
+
+
 # --------------------------------------------------------------------------- use cases
 
 
@@ -351,6 +386,13 @@ class CompulsaResult:
     ledger_fingerprint: str
     warnings: tuple[Problem, ...]
     written: tuple[Path, ...]
+    scope: str = "anexo24"
+    out_of_scope: tuple[tuple[str, int], ...] = ()
+    """Data Stage pedimentos that are not Anexo 24 movements (and not in the ledger), by clave."""
+
+    @property
+    def out_of_scope_total(self) -> int:
+        return sum(count for _, count in self.out_of_scope)
 
 
 def _file_sha256(path: Path) -> str:
@@ -416,6 +458,7 @@ def run_compulsa(
     company: str = "default",
     reports: bool = True,
     progress: Progress = QUIET,
+    scope: str = "anexo24",
 ) -> CompulsaResult:
     """Compare, write ``differences.csv`` (and the XLSX/PDF reports); raise InputError on bad input.
 
@@ -424,9 +467,13 @@ def run_compulsa(
     written and stale outputs of an earlier run in ``output`` are removed, so a
     ``differences.csv`` there is always the result of the last run.
     ``progress``: the reader's bytes, then partidas compared and differences written.
+    ``scope``: ``anexo24`` leaves out the Data Stage pedimentos that are no Anexo 24
+    movement and that the ledger does not hold (counted in ``out_of_scope``), ``all``
+    compares every one.
     """
     if (input_dir is None) == (db_url is None):
         raise ValueError("give exactly one of input_dir or db_url")
+    in_scope = scope_predicate(scope)
 
     def read_ledger() -> tuple[LedgerInput | None, list[Problem]]:
         if input_dir is not None:
@@ -442,7 +489,8 @@ def run_compulsa(
     index = ledger.index
     progress.phase("comparing the partidas", total=stage.read.counts.get("551", 0), unit="partidas")
     stream = _CountingStream(counted(stage.partidas(), progress))
-    differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period)
+    differences = domain.compare(stage.pedimentos, stream, index, ledger.converter, stage.period, in_scope)
+    left_out = domain.out_of_scope(stage.pedimentos, index, in_scope) if in_scope is not None else {}
     names = [DIFFERENCES_CSV, REPORT_XLSX, REPORT_PDF] if reports else [DIFFERENCES_CSV]
     # differences.csv goes last: in a folder updated file by file it vouches for the reports beside it.
     with output_folder(output, COMPULSA_OUTPUTS, last=DIFFERENCES_CSV) as folder:
@@ -462,6 +510,8 @@ def run_compulsa(
             ledger_fingerprint=ledger.fingerprint,
             warnings=tuple(warnings),
             written=tuple(output / name for name in names),
+            scope=scope,
+            out_of_scope=tuple(left_out.items()),
         )
         if reports:
             _write_reports(result, folder, progress)

@@ -27,6 +27,16 @@ COLUMNS = ("pedimento", "line", "field", "ledger", "datastage", "kind", "explana
 WIDTHS = (18, 7, 11, 24, 18, 22, 80, 80)
 
 
+def _scope_text(result: CompulsaResult) -> str:
+    if result.scope == "all":
+        return "every Data Stage pedimento"
+    listed = ", ".join(f"{clave} {count}" for clave, count in result.out_of_scope) or "none"
+    return (
+        f"Anexo 24 movements; {result.out_of_scope_total} Data Stage pedimentos left out as no Anexo 24 "
+        f"movement ({listed})"
+    )
+
+
 def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -60,6 +70,7 @@ def write_compulsa_xlsx(result: CompulsaResult, path: Path) -> None:
         ("Data Stage pedimentos / partidas", f"{result.stage_pedimentos} / {result.stage_partidas}"),
         ("Ledger pedimentos / rows", f"{result.ledger_pedimentos} / {result.ledger_rows}"),
         ("Differences", str(len(result.differences))),
+        ("Scope", _scope_text(result)),
     ):
         summary.append(row(summary, (label, value)))
     summary.append([])
