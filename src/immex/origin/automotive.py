@@ -26,9 +26,10 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
 from immex.core.numbers import plain, round_half_up
-from immex.origin.automotive_case import AutomotiveCase, CorePart
+from immex.origin.automotive_case import AutomotiveCase, CorePart, LaborValueContent
 from immex.origin.engine import OriginError
 from immex.origin.facts import OriginFacts
+from immex.origin.grammar import parse_rule
 from immex.origin.hs import HsCode, HsRange, in_any
 from immex.origin.model import (
     Alternative,
@@ -40,10 +41,13 @@ from immex.origin.model import (
     Rule,
     RvcRequirement,
     TariffShift,
+    Undetermined,
 )
 from immex.rules import RulesError
 from immex.rules.usmca.automotive_data import (
+    AlternativeStaging,
     AutomotiveData,
+    LvcStep,
     OtherVehicleParts,
     Range,
     RvcStep,
@@ -219,26 +223,194 @@ def _vehicle(
     kind = _vehicle_kind(good.hs, auto, data)
     before = [f"The good is a {_WORDS[kind]} ({data.vehicles[kind][1]})."]
     if kind == "other_vehicle":
-        before.append(
-            f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles[kind][1]})."
+        return _other_vehicle(case, auto, facts, lookup, base, data, before)
+    if auto.new_plant is not None:
+        raise OriginError(
+            f"automotive.new_plant: the 50 percent of a new plant or refit is for the other motor vehicles "
+            f"of GN 11(k)(ix)(A)-(B), not a {_WORDS[kind]} ({data.new_plant.reference.split(' (')[0]})"
         )
-        before.extend(f"Not applied by the engine: {item}." for item in data.not_applied if "(ix)" in item)
-        return _with_lines(base(_for_base(case, None), facts, lookup), before)
+    staging = _staging_on(case.date, kind, auto, data, before)
     key = "heavy_truck" if kind == "heavy_truck" else "passenger_vehicle_light_truck"
     steps, reference = data.rvc[key]
-    step = _step(steps, case.date)
-    product = _vehicle_rule(good.hs, kind, step, reference, case.date, data)
+    step = staging.rvc if staging is not None else _step(steps, case.date)
+    if staging is not None:
+        reference = staging.reference
     before.append(
         f"Regional value content required on {case.date.isoformat()}: {plain(step.nc)}% under the net cost "
         f"method ({cite(step.citation)}; {reference}), in place of the GN 11(o) threshold."
     )
+    if kind == "heavy_truck":
+        step = _with_lvc_credit(step, case.date, auto.lvc, data, before)
+    product = _vehicle_rule(good.hs, kind, step, reference, case.date, data)
     decided = base(_for_base(case, None, product), facts, lookup)
+    plan = auto.alternative_staging
+    if plan is not None and plan.nafta_until is not None and case.date <= plan.nafta_until:
+        return _nafta_transition(decided, before, plan.nafta_until, data.alternative_staging)
+    return _combine(decided, before, _vehicle_checks(case, kind, auto, data, lookup, staging), data)
+
+
+def _vehicle_checks(
+    case: OriginCase,
+    kind: str,
+    auto: AutomotiveCase,
+    data: AutomotiveData,
+    lookup: Lookup,
+    staging: AlternativeStaging | None,
+) -> list[Check]:
+    """The requirements of GN 11(k) beside the rule: core parts, LVC, steel and aluminum."""
     checks = []
     if kind in ("passenger_vehicle", "light_truck"):
-        checks.append(_core_parts(case, auto, data, lookup))
-    checks.append(_lvc(case.date, kind, auto, data))
-    checks.extend(_metal(case.date, metal, auto, data) for metal in ("steel", "aluminum"))
-    return _combine(decided, before, checks, data)
+        if staging is not None:
+            checks.append(Check(True, (f"Core parts: not required ({staging.core_parts}).",)))
+        else:
+            checks.append(_core_parts(case, auto, data, lookup))
+    checks.append(_lvc(case.date, kind, auto, data, staging.lvc if staging is not None else None))
+    plan = auto.alternative_staging
+    if staging is not None and plan is not None and plan.steel_aluminum_exempt:
+        line = (
+            f"Steel and aluminum purchases: the producer's approved plan exempts them "
+            f"({staging.steel_aluminum})."
+        )
+        checks.append(Check(True, (line,)))
+    else:
+        checks.extend(_metal(case.date, metal, auto, data) for metal in ("steel", "aluminum"))
+    return checks
+
+
+def _staging_on(
+    day: dt.date,
+    kind: str,
+    auto: AutomotiveCase,
+    data: AutomotiveData,
+    before: list[str],
+    what: str = "GN 11(k)(iii)(A), (G)-(I), (v) and (vi)",
+) -> AlternativeStaging | None:
+    """The alternative staging regime's requirements when the case's plan covers ``day``."""
+    plan = auto.alternative_staging
+    if plan is None:
+        return None
+    staging = data.alternative_staging
+    if kind not in staging.vehicles:
+        raise OriginError(
+            f"automotive.alternative_staging: the alternative staging regime is for passenger vehicles and "
+            f"light trucks (and their parts), not a {_WORDS[kind]} ({staging.reference})"
+        )
+    since, until = plan.since or staging.since, plan.until or staging.until
+    period = f"{since.isoformat()} to {until.isoformat()}"
+    if not since <= day <= until:
+        before.append(
+            f"The producer's alternative staging regime ({period}) does not cover {day.isoformat()}: the "
+            "requirements of GN 11(k) apply as for any vehicle."
+        )
+        return None
+    before.append(
+        f"The producer's approved alternative staging regime covers {day.isoformat()} ({period}; "
+        f"{staging.reference}): its requirements replace those of {what}."
+    )
+    return staging
+
+
+def _nafta_transition(
+    decided: Determination, before: list[str], until: dt.date, staging: AlternativeStaging
+) -> Determination:
+    reason = (
+        f"the vehicle still uses its NAFTA Art. 403.6 regime until {until.isoformat()} "
+        f"({staging.nafta_transition}); "
+        "the NAFTA rules and regulations in effect before 2020-07-01 are not in the rule data: decide it "
+        "under them"
+    )
+    after = [f"Undetermined: {reason}."]
+    return replace(
+        _with_lines(decided, before, after),
+        originating=None,
+        criterion=None,
+        undetermined=(Undetermined(None, reason),),
+    )
+
+
+def _with_lvc_credit(
+    step: RvcStep, day: dt.date, lvc: LaborValueContent | None, data: AutomotiveData, before: list[str]
+) -> RvcStep:
+    """GN 11(k)(vi)(F): a heavy truck's LVC points above 30 of material (and above 45 in all) lower
+    its RVC requirement, not below 60 percent, until July 1, 2027."""
+    credit = data.heavy_truck_lvc_credit
+    if lvc is None or day >= credit.before:
+        return step
+    lvc_step = lvc_on(data.lvc["heavy_truck"][0], day)
+    total = _counted(lvc, lvc_step)
+    points = min(lvc.material - credit.material_above, total - credit.lvc_above)
+    if points <= 0:
+        return step
+    lowered = max(step.nc - points, credit.rvc_floor)
+    before.append(
+        f"LVC credit: {plain(points)} points of high-wage material and manufacturing above "
+        f"{plain(credit.material_above)} (LVC {plain(total)} above {plain(credit.lvc_above)}) count towards "
+        f"the regional value content, which must still be at least {plain(credit.rvc_floor)}%: required "
+        f"{plain(lowered)}% in place of {plain(step.nc)}% ({credit.reference.split(' (')[0]}; "
+        f"{credit.reference.rsplit('; ', 1)[-1]})."
+    )
+    return replace(step, nc=lowered, citation=f"{step.citation} with the LVC credit of (k)(vi)(F)")
+
+
+def _other_vehicle(
+    case: OriginCase,
+    auto: AutomotiveCase,
+    facts: OriginFacts,
+    lookup: Lookup,
+    base: Base,
+    data: AutomotiveData,
+    before: list[str],
+) -> Determination:
+    if auto.alternative_staging is not None:
+        raise OriginError(
+            "automotive.alternative_staging: the alternative staging regime is for passenger vehicles and "
+            f"light trucks ({data.alternative_staging.reference})"
+        )
+    before.append(
+        f"Its regional value content is the one of its GN 11(o) rule ({data.vehicles['other_vehicle'][1]})."
+    )
+    product = _new_plant_rule(case, auto, data, lookup, before)
+    before.extend(f"Not applied by the engine: {item}." for item in data.not_applied if "(ix)" in item)
+    return _with_lines(base(_for_base(case, None, product), facts, lookup), before)
+
+
+def _new_plant_rule(
+    case: OriginCase, auto: AutomotiveCase, data: AutomotiveData, lookup: Lookup, before: list[str]
+) -> ProductRule | None:
+    """GN 11(k)(ix)(F): 50 percent (net cost) for the years after the first prototype of a new
+    plant or a refit, in place of the RVC of the vehicle's rule; None outside that period."""
+    plant = auto.new_plant
+    if plant is None:
+        return None
+    rule = data.new_plant
+    years = rule.years[plant.kind]
+    first = plant.first_prototype
+    end = _years_after(first, years)
+    last = (end - dt.timedelta(days=1)).isoformat()
+    words = "new plant" if plant.kind == "new_building" else "plant after a refit"
+    if not first <= case.date < end:
+        before.append(
+            f"The {words} rate of {cite(rule.cite[plant.kind])} runs {years} years from the first prototype "
+            f"({first.isoformat()} to {last}): it does not cover "
+            f"{case.date.isoformat()}."
+        )
+        return None
+    product = lookup(case.good.hs, case)
+    group = OtherVehicleParts(rule.nc, (), False, (), f"{cite(rule.cite[plant.kind])} ({words})")
+    before.append(
+        f"Produced in a {words} whose first motor vehicle prototype dates from {first.isoformat()}: regional "
+        f"value content {plain(rule.nc)}% under the net cost method until {last} "
+        f"({rule.reference.split(' (')[0]}; {rule.reference.rsplit('; ', 1)[-1]})."
+    )
+    return _other_staged(product, group)
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (a 29 February ends on 1 March of a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
 
 
 def _vehicle_rule(
@@ -356,12 +528,22 @@ def _rule_has_tv(hs: HsCode, case: OriginCase, lookup: Lookup, kind: str) -> boo
     return any(a.rvc is not None and a.rvc.tv is not None for a in product.rule.alternatives)
 
 
-def _lvc(day: dt.date, kind: str, auto: AutomotiveCase, data: AutomotiveData) -> Check:
+def _counted(lvc: LaborValueContent, step: LvcStep) -> Decimal:
+    """The LVC points counted: material, with technology and assembly up to their caps."""
+    return lvc.material + min(lvc.technology, step.technology_max) + min(lvc.assembly, step.assembly_max)
+
+
+def _lvc(
+    day: dt.date, kind: str, auto: AutomotiveCase, data: AutomotiveData, override: LvcStep | None = None
+) -> Check:
     steps, reference = data.lvc[kind]
-    try:
-        step = lvc_on(steps, day)
-    except RulesError as exc:
-        raise OriginError(str(exc)) from exc
+    if override is not None:
+        step = override
+    else:
+        try:
+            step = lvc_on(steps, day)
+        except RulesError as exc:
+            raise OriginError(str(exc)) from exc
     if auto.lvc is None:
         return Check(
             None,
@@ -371,7 +553,7 @@ def _lvc(day: dt.date, kind: str, auto: AutomotiveCase, data: AutomotiveData) ->
     lvc = auto.lvc
     technology = min(lvc.technology, step.technology_max)
     assembly = min(lvc.assembly, step.assembly_max)
-    total = lvc.material + technology + assembly
+    total = _counted(lvc, step)
     met = lvc.material >= step.material_min and total >= step.total
     line = (
         f"Labor value content: {plain(total)} points counted (high-wage material and manufacturing "
@@ -422,7 +604,10 @@ def _part(
     if product is None:
         product = lookup(hs, case)
         before.append(f"GN 11(o) has no rule written for this use of {hs}; its rule for the code applies.")
-    if listing is not None:
+    staging = _staging_on(case.date, use, auto, data, before, "parts of Table A.1 for use in it")
+    if listing is not None and listing[0] == "A.1" and staging is not None:
+        product = _staging_part(product, hs, data, staging, before)
+    elif listing is not None:
         key, row = listing
         steps, reference = data.rvc[_RVC_OF_TABLE[key]]
         step = _step(steps, case.date)
@@ -453,6 +638,25 @@ def _part(
     described = listing[1].description if listing is not None and auto.listed else ""
     decided = base(_for_base(case, use, product, described), facts, lookup)
     return _with_lines(decided, before)
+
+
+def _staging_part(
+    product: ProductRule, hs: HsCode, data: AutomotiveData, staging: AlternativeStaging, before: list[str]
+) -> ProductRule:
+    """A Table A.1 part for use in a vehicle under an alternative staging regime: the RVC of
+    Uniform Regulations s. 19(4)(b)(i)-(ii), required of every alternative; a lithium-ion battery
+    of 8507.60 the change of s. 19(4)(b)(iii) instead."""
+    if in_any(hs, ranges(staging.battery_goods)) is True:
+        rule = parse_rule(staging.battery_text)
+        before.append(f"As a lithium-ion battery it needs only the change of {staging.battery_reference}.")
+        return replace(product, rule=rule, citation=staging.battery_reference.split(" (")[0])
+    step = staging.table_a1
+    tv = f" or {plain(step.tv)}% transaction value (where its rule has that method)" if step.tv else ""
+    before.append(
+        f"Table A.1 part: regional value content {plain(step.nc)}% net cost{tv}, required of every "
+        f"alternative ({cite(step.citation)})."
+    )
+    return _staged(product, step, True, data)
 
 
 def _other_group(hs: HsCode, auto: AutomotiveCase, data: AutomotiveData) -> OtherVehicleParts | None:

@@ -10,7 +10,9 @@ The case file's optional object ``automotive`` (documented in ``docs/origin_auto
       "super_core": false,
       "lvc": {"material": "27", "technology": "8", "assembly": "5"},
       "steel": {"purchases": "1000000", "originating": "780000"},
-      "aluminum": {"purchases": "200000", "originating": "150000"}
+      "aluminum": {"purchases": "200000", "originating": "150000"},
+      "alternative_staging": {"until": "2025-06-30", "steel_aluminum_exempt": false},
+      "new_plant": {"kind": "new_building", "first_prototype": "2022-03-01"}
     }
 
 Only values here (no rules): :mod:`immex.origin.automotive` decides with them.
@@ -18,6 +20,7 @@ Only values here (no rules): :mod:`immex.origin.automotive` decides with them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -63,6 +66,26 @@ class LaborValueContent:
 
 
 @dataclass(frozen=True, slots=True)
+class StagingPlan:
+    """The producer's approved alternative staging regime (GN 11(k)(viii)): its period (None: the
+    default of the rule data), whether the plan exempts it from the steel and aluminum requirement,
+    and the last day of a NAFTA Art. 403.6 regime it still used (Uniform Regulations s. 19(7))."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    steel_aluminum_exempt: bool = False
+    nafta_until: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlantCase:
+    """GN 11(k)(ix)(F): ``kind`` "new_building" or "refit", and the first motor vehicle prototype's date."""
+
+    kind: str
+    first_prototype: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class AutomotiveCase:
     vehicle: str | None = None
     for_use_in: str | None = None
@@ -73,6 +96,8 @@ class AutomotiveCase:
     steel: Purchases | None = None
     aluminum: Purchases | None = None
     other_vehicle_group: str | None = None  # "A" or "B" of GN 11(k)(ix), for a part of another vehicle
+    alternative_staging: StagingPlan | None = None
+    new_plant: NewPlantCase | None = None
 
 
 _KEYS = {
@@ -85,7 +110,10 @@ _KEYS = {
     "steel",
     "aluminum",
     "other_vehicle_group",
+    "alternative_staging",
+    "new_plant",
 }
+NEW_PLANT_KINDS = ("new_building", "refit")
 
 
 def _number(raw: Any, where: str, report: Report, required: bool = True) -> Decimal | None:
@@ -148,6 +176,46 @@ def _lvc(raw: Any, where: str, report: Report) -> LaborValueContent | None:
         return None
     material, technology, assembly = (v if v is not None else Decimal(0) for v in values)
     return LaborValueContent(material, technology, assembly)
+
+
+def _date(raw: Any, where: str, report: Report) -> dt.date | None:
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        report(where, f"{raw!r} is not a date YYYY-MM-DD")
+        return None
+
+
+def _staging(raw: Any, where: str, report: Report) -> StagingPlan | None:
+    obj = _object(raw, where, {"since", "until", "steel_aluminum_exempt", "nafta_until"}, report)
+    if obj is None:
+        return None
+    exempt = obj.get("steel_aluminum_exempt", False)
+    if not isinstance(exempt, bool):
+        report(f"{where}.steel_aluminum_exempt", f"{exempt!r} is not true or false")
+        exempt = False
+    since = _date(obj.get("since"), f"{where}.since", report)
+    until = _date(obj.get("until"), f"{where}.until", report)
+    if since is not None and until is not None and until < since:
+        report(f"{where}.until", "is before since")
+    return StagingPlan(since, until, exempt, _date(obj.get("nafta_until"), f"{where}.nafta_until", report))
+
+
+def _new_plant(raw: Any, where: str, report: Report) -> NewPlantCase | None:
+    obj = _object(raw, where, {"kind", "first_prototype"}, report)
+    if obj is None:
+        return None
+    kind = obj.get("kind")
+    if kind not in NEW_PLANT_KINDS:
+        report(f"{where}.kind", f"{kind!r} is not one of {', '.join(NEW_PLANT_KINDS)}")
+    first = _date(obj.get("first_prototype"), f"{where}.first_prototype", report)
+    if obj.get("first_prototype") is None:
+        report(f"{where}.first_prototype", "missing date of the first motor vehicle prototype")
+    if kind not in NEW_PLANT_KINDS or first is None:
+        return None
+    return NewPlantCase(str(kind), first)
 
 
 def _core_part(raw: Any, where: str, report: Report) -> CorePart | None:
@@ -230,4 +298,6 @@ def read_automotive(raw: Any, report: Report, where: str = "automotive") -> Auto
         _purchases(obj.get("steel"), f"{where}.steel", report),
         _purchases(obj.get("aluminum"), f"{where}.aluminum", report),
         group,
+        _staging(obj.get("alternative_staging"), f"{where}.alternative_staging", report),
+        _new_plant(obj.get("new_plant"), f"{where}.new_plant", report),
     )

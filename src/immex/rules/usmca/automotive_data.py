@@ -70,6 +70,46 @@ class OtherVehicleParts:
 
 
 @dataclass(frozen=True, slots=True)
+class LvcCredit:
+    """GN 11(k)(vi)(F): the heavy-truck LVC points usable as a credit towards the RVC."""
+
+    before: dt.date
+    lvc_above: Decimal
+    material_above: Decimal
+    rvc_floor: Decimal
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlant:
+    """GN 11(k)(ix)(F): the RVC of another motor vehicle from a new plant or after a refit."""
+
+    nc: Decimal
+    years: dict[str, int]  # "new_building" / "refit" -> years after the first prototype
+    cite: dict[str, str]
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlternativeStaging:
+    """GN 11(k)(viii), Appendix Art. 8, Uniform Regulations s. 19: an eligible vehicle's requirements."""
+
+    vehicles: tuple[str, ...]
+    since: dt.date
+    until: dt.date
+    reference: str
+    rvc: RvcStep
+    table_a1: RvcStep
+    battery_goods: tuple[Range, ...]
+    battery_text: str
+    battery_reference: str
+    steel_aluminum: str
+    lvc: LvcStep
+    core_parts: str
+    nafta_transition: str
+
+
+@dataclass(frozen=True, slots=True)
 class AutomotiveData:
     source: str
     vehicles: dict[str, tuple[tuple[Range, ...], str]]
@@ -86,6 +126,9 @@ class AutomotiveData:
     melt_and_pour_since: dt.date
     melt_and_pour_reference: str
     lvc: dict[str, tuple[tuple[LvcStep, ...], str]]
+    heavy_truck_lvc_credit: LvcCredit
+    new_plant: NewPlant
+    alternative_staging: AlternativeStaging
     not_applied: tuple[str, ...]
     tables: dict[str, tuple[str, tuple[TableRow, ...]]]
     tables_source: str
@@ -159,6 +202,81 @@ def _lvc(raw: Any, where: str) -> tuple[tuple[LvcStep, ...], str]:
     return tuple(steps), _text(raw["reference"], where)
 
 
+def _credit(raw: Any) -> LvcCredit:
+    where = "automotive.yaml:heavy_truck_lvc_credit"
+    keys = {"before", "lvc_above", "material_above", "rvc_floor", "reference"}
+    require_keys(raw, keys, keys, where)
+    return LvcCredit(
+        as_date(raw["before"], where),
+        _decimal(raw["lvc_above"], where),
+        _decimal(raw["material_above"], where),
+        _decimal(raw["rvc_floor"], where),
+        _text(raw["reference"], where),
+    )
+
+
+def _new_plant(raw: Any) -> NewPlant:
+    where = "automotive.yaml:new_plant"
+    require_keys(raw, {"nc", "years", "cite", "reference"}, {"nc", "years", "cite", "reference"}, where)
+    kinds = {"new_building", "refit"}
+    if set(raw["years"]) != kinds or set(raw["cite"]) != kinds:
+        raise RulesError(f"{where}: years and cite must name exactly new_building and refit")
+    years = {k: int(v) for k, v in raw["years"].items()}
+    if any(v <= 0 for v in years.values()):
+        raise RulesError(f"{where}: years must be positive")
+    cites = {k: _text(v, f"{where}.cite.{k}") for k, v in raw["cite"].items()}
+    return NewPlant(_decimal(raw["nc"], where), years, cites, _text(raw["reference"], where))
+
+
+def _one_rvc(raw: Any, where: str) -> RvcStep:
+    return _rvc({"reference": "-", "steps": [raw]}, where)[0][0]
+
+
+def _one_lvc(raw: Any, where: str) -> LvcStep:
+    return _lvc({"reference": "-", "steps": [raw]}, where)[0][0]
+
+
+def _staging(raw: Any) -> AlternativeStaging:
+    where = "automotive.yaml:alternative_staging"
+    keys = {
+        "vehicles",
+        "since",
+        "until",
+        "reference",
+        "rvc",
+        "table_a1",
+        "battery",
+        "steel_aluminum",
+        "lvc",
+        "core_parts",
+        "nafta_transition",
+    }
+    require_keys(raw, keys, keys, where)
+    since, until = as_date(raw["since"], where), as_date(raw["until"], where)
+    if until < since:
+        raise RulesError(f"{where}: until is before since")
+    vehicles = tuple(str(v) for v in raw["vehicles"])
+    if not set(vehicles) <= set(KINDS):
+        raise RulesError(f"{where}: vehicles must be among {', '.join(KINDS)}")
+    battery = raw["battery"]
+    require_keys(battery, {"goods", "text", "reference"}, {"goods", "text", "reference"}, f"{where}.battery")
+    return AlternativeStaging(
+        vehicles,
+        since,
+        until,
+        _text(raw["reference"], where),
+        _one_rvc(raw["rvc"], f"{where}.rvc"),
+        _one_rvc(raw["table_a1"], f"{where}.table_a1"),
+        _ranges(battery["goods"], f"{where}.battery"),
+        _text(battery["text"], f"{where}.battery"),
+        _text(battery["reference"], f"{where}.battery"),
+        _text(raw["steel_aluminum"], f"{where}.steel_aluminum"),
+        _one_lvc(raw["lvc"], f"{where}.lvc"),
+        _text(raw["core_parts"], f"{where}.core_parts"),
+        _text(raw["nafta_transition"], f"{where}.nafta_transition"),
+    )
+
+
 def _goods(raw: Any, where: str) -> tuple[tuple[Range, ...], str]:
     require_keys(raw, {"goods", "reference"}, {"goods", "reference"}, where)
     return _ranges(raw["goods"], where), _text(raw["reference"], where)
@@ -220,6 +338,9 @@ def automotive_data() -> AutomotiveData:
         "core_parts",
         "steel_aluminum",
         "lvc",
+        "heavy_truck_lvc_credit",
+        "new_plant",
+        "alternative_staging",
         "not_applied",
     }
     require_keys(raw, keys, keys, "automotive.yaml")
@@ -252,6 +373,9 @@ def automotive_data() -> AutomotiveData:
         melt_and_pour_since=as_date(steel["melt_and_pour_since"], "automotive.yaml:steel_aluminum"),
         melt_and_pour_reference=_text(steel["melt_and_pour_reference"], "automotive.yaml:steel_aluminum"),
         lvc={k: _lvc(v, f"automotive.yaml:lvc.{k}") for k, v in raw["lvc"].items()},
+        heavy_truck_lvc_credit=_credit(raw["heavy_truck_lvc_credit"]),
+        new_plant=_new_plant(raw["new_plant"]),
+        alternative_staging=_staging(raw["alternative_staging"]),
         not_applied=tuple(str(x) for x in raw["not_applied"]),
         tables=tables,
         tables_source=tables_source,
