@@ -284,9 +284,9 @@ def chapter_rules(chapter: int) -> tuple[TableEntry, ...]:
     """The rules of one chapter file, in text order (loaded on first use)."""
     entries: list[TableEntry] = []
     corrections = errata()
-    if chapter not in {int(n) for n in index()["chapters"]}:
+    if chapter not in _chapters():
         return ()
-    data = _read(f"chapter_{chapter:02d}.yaml")
+    data = _chapter_file(chapter)
     require_keys(
         data,
         {"chapter", "source", "numbered_rules", "other_rules", "notes", "rules"},
@@ -339,8 +339,20 @@ def chapter_rules(chapter: int) -> tuple[TableEntry, ...]:
     return tuple(entries)
 
 
+@cache
+def _chapters() -> frozenset[int]:
+    """The chapters of the table (computed once: :func:`valid_chapter` runs on every look-up)."""
+    return frozenset(int(n) for n in index()["chapters"])
+
+
+@cache
+def _chapter_file(chapter: int) -> Any:
+    """One chapter file as read (shared by the rules and the trade notes: parsed once)."""
+    return _read(f"chapter_{chapter:02d}.yaml")
+
+
 def valid_chapter(code: HsCode) -> bool:
-    return int(code.chapter) in {int(n) for n in index()["chapters"]}
+    return int(code.chapter) in _chapters()
 
 
 @cache
@@ -377,18 +389,38 @@ def find_rule_scan(code: HsCode, day: dt.date) -> ProductRule:
     return _find_rule(code, day, tuple(enumerate(rule_table())))
 
 
-def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry], ...]) -> ProductRule:
-    if not valid_chapter(code):
-        raise OriginError(f"unknown HS code {code}: chapter {code.chapter} is not an HS chapter")
-    candidates: list[tuple[int, int, dt.date, int, TableEntry]] = []
+Candidate = tuple[int, int, dt.date, int, TableEntry]
+
+
+def _candidates(
+    code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry], ...]
+) -> tuple[list[Candidate], set[HsRange]]:
+    """The rules in force whose scope contains ``code`` (with their sort keys), and the ranges at
+    more digits than the code that may hold it. One pass, each range tested once: this loop is
+    the look-up's cost."""
+    candidates: list[Candidate] = []
+    narrower: set[HsRange] = set()
     for order, entry in entries:
         if not entry.covers(day):
             continue
-        best = max((r.digits for r in entry.scope if r.contains(code) is True), default=0)
+        best = 0
+        for r in entry.scope:
+            found = r.contains(code)
+            if found:
+                best = max(best, len(r.low))
+            elif found is None:
+                narrower.add(r)
         if best:
             # a rule for a described use (condition) ranks after the rule for "any other good"
             special = 1 if entry.product is None or entry.product.rule.condition else 0
             candidates.append((-best, special, entry.since, order, entry))
+    return candidates, narrower
+
+
+def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry], ...]) -> ProductRule:
+    if not valid_chapter(code):
+        raise OriginError(f"unknown HS code {code}: chapter {code.chapter} is not an HS chapter")
+    candidates, narrower = _candidates(code, day, entries)
     trade = next((t for t in chapter_trade_rules(int(code.chapter)) if in_any(code, t.scope) is True), None)
     if not candidates and trade is not None:  # GN 11(o) ch. 57: 5703.20-5703.30 and 5704 have only the note
         return _with_trade(None, trade)
@@ -412,17 +444,14 @@ def _find_rule(code: HsCode, day: dt.date, entries: tuple[tuple[int, TableEntry]
         product = _with_uses(product, [c.product for c in conditioned if c.product is not None])
     if trade is not None:
         product = _with_trade(product, trade)
-    notes: list[str] = []
-    narrower = [e for _, e in entries if e.covers(day) and any(r.contains(code) is None for r in e.scope)]
-    if narrower:
-        names = ", ".join(sorted({str(r) for e in narrower for r in e.scope if r.contains(code) is None}))
-        notes.append(
-            f"Rules for narrower codes exist ({names}); the rule of the {len(code.digits)}-digit code is "
-            "applied. Give the full tariff item if the good is one of them."
-        )
-    if not notes:
+    if not narrower:
         return product
-    return replace(product, notes=(*notes, *product.notes))
+    names = ", ".join(sorted({str(r) for r in narrower}))
+    note = (
+        f"Rules for narrower codes exist ({names}); the rule of the {len(code.digits)}-digit code is "
+        "applied. Give the full tariff item if the good is one of them."
+    )
+    return replace(product, notes=(note, *product.notes))
 
 
 def _sourced(
@@ -496,8 +525,8 @@ def chapter_trade_rules(chapter: int) -> tuple[TradeRule, ...]:
     """The trade-direction rules of one chapter's notes (loaded with the chapter)."""
     out: list[TradeRule] = []
     seen: set[str] = set()
-    if chapter in {int(n) for n in index()["chapters"]}:
-        data = _read(f"chapter_{chapter:02d}.yaml")
+    if chapter in _chapters():
+        data = _chapter_file(chapter)
         notes = list(data["notes"]) + [n for raw in data["rules"] for n in raw.get("notes", [])]
         for note in notes:
             if "trade" not in note or note["text"] in seen:
