@@ -65,9 +65,9 @@ from immex.ledger.orm import (
 )
 from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
+from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
 
-from immex.store.copy import bulk_insert
 ENGINES = ("auto", "columnar", "partitioned", "dask")
 
 

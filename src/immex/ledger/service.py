@@ -41,9 +41,9 @@ from immex.ledger.orm import (
     PedimentoRow,
     UomConversionRow,
 )
+from immex.store.copy import bulk_insert
 from immex.store.uow import DEFAULT_COMPANY as DEFAULT_COMPANY  # re-exported: features import it here
 
-from immex.store.copy import bulk_insert
 
 def company_id(session: Session, code: str = DEFAULT_COMPANY, create: bool = True) -> int:
     found = session.scalar(select(Company.id).where(Company.code == code))
