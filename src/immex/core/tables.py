@@ -59,8 +59,8 @@ def _refuse(label: str, row: int | None, message: str) -> InputError:
     return InputError([Problem(label, row, "", message)])
 
 
-def detect_encoding(label: str, data: bytes) -> str:
-    """The codec to read ``data`` with, or InputError saying why none fits."""
+def detect_encoding(label: str, data: bytes, save_as: str = "UTF-8 CSV") -> str:
+    """The codec to read ``data`` with, or InputError saying why none fits (and to save it ``save_as``)."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -68,7 +68,7 @@ def detect_encoding(label: str, data: bytes) -> str:
     nul = data.find(b"\0")
     if nul >= 0:
         hint = " (it looks like UTF-16 without a byte order mark)" if nul <= 1 else ""
-        raise _refuse(label, None, f"has a NUL byte at byte offset {nul}{hint}: save it as UTF-8 CSV")
+        raise _refuse(label, None, f"has a NUL byte at byte offset {nul}{hint}: save it as {save_as}")
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -81,7 +81,7 @@ def detect_encoding(label: str, data: bytes) -> str:
             label,
             None,
             f"is neither UTF-8 (invalid byte at byte offset {bad_utf8}) nor Windows-1252 "
-            f"(undefined byte 0x{data[undefined]:02X} at byte offset {undefined}): save it as UTF-8 CSV",
+            f"(undefined byte 0x{data[undefined]:02X} at byte offset {undefined}): save it as {save_as}",
         )
     return "cp1252"
 

@@ -7,11 +7,11 @@ carrying every ``PATH: message``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from immex.core.jsonfile import JsonFileError, read_json
 from immex.duties.case import JsonNumber, parse_pedimento_case, parse_tmec25_case
 from immex.duties.pedimento import compute_pedimento, resolve_dta
 from immex.duties.rules_data import duty_rules
@@ -40,19 +40,9 @@ class CaseError(Exception):
 def load_case_json(path: Path) -> Any:
     """Parse a case file; a missing or unreadable file is a problem at path ``input``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CaseError([FieldProblem("input", f"cannot read {path.name}: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise CaseError([FieldProblem("input", f"{path.name} is not UTF-8 text")]) from exc
-    try:
-        return json.loads(text, parse_float=JsonNumber, parse_constant=JsonNumber)
-    except json.JSONDecodeError as exc:
-        raise CaseError(
-            [FieldProblem("input", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
-        ) from exc
-    except RecursionError as exc:
-        raise CaseError([FieldProblem("input", "JSON nested too deeply")]) from exc
+        return read_json(path, parse_float=JsonNumber, parse_constant=JsonNumber)
+    except JsonFileError as exc:
+        raise CaseError([FieldProblem("input", str(exc))]) from exc
 
 
 def _row_json(row: ContributionRow, *, with_tipo: bool = False) -> dict[str, Any]:

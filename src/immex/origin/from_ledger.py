@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from immex.core.atomic import write_bytes_atomic
+from immex.core.jsonfile import JsonFileError, read_json
 from immex.core.numbers import plain, round_half_up
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
@@ -528,13 +529,9 @@ def read_parties(path: Path) -> tuple[dict[str, Party | None], str, str]:
     """The parties file: certifier, exporter, producer (or a note), importer, signed_by."""
     name = path.name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError([Problem(name, None, "", f"cannot read {name}: {exc.strerror}")]) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [Problem(name, None, "", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
-        ) from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise InputError([Problem(name, None, "", str(exc))]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(name, None, "", "the parties file must hold a JSON object")])
     problems = [Problem(name, None, key, "unknown field") for key in sorted(set(data) - _PARTIES_KEYS)]

@@ -17,12 +17,12 @@ exported from other systems can be read as is.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from immex.core.jsonfile import JsonFileError, read_json
 from immex.core.numbers import parse_decimal, plain, round_half_up
 from immex.core.problems import InputError, Problem
 from immex.origin import (
@@ -359,21 +359,9 @@ def load_case(path: Path) -> OriginCase:
     """Read and validate one case file."""
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError([Problem(name, None, "input", f"cannot read {path}: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, "input", "the case file is not UTF-8 text")]) from exc
-    try:
-        data = json.loads(text, parse_float=str)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [
-                Problem(
-                    name, None, "input", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-                )
-            ]
-        ) from exc
+        data = read_json(path, parse_float=str)
+    except JsonFileError as exc:
+        raise InputError([Problem(name, None, "input", str(exc))]) from exc
     return read_case(data, name)
 
 
