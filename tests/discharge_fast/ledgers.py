@@ -55,7 +55,8 @@ def bom_versions(draw: st.DrawFn, product: str, below: tuple[str, ...]) -> tuple
 
 @st.composite
 def ledgers(draw: st.DrawFn, max_imports: int = 20, max_exports: int = 10) -> Ledger:
-    choices: tuple[PartKind, ...] = ("raw", "raw", "container", "asset")
+    # no "asset": an asset is never a BOM component (operations contract rule 3; tests/operations)
+    choices: tuple[PartKind, ...] = ("raw", "raw", "container")
     kinds = {name: draw(st.sampled_from(choices)) for name in RAW}
     parts = {name: Part(name, "PZA", kind) for name, kind in kinds.items()}
     parts |= {name: Part(name, "PZA", "subassembly") for name in SUB}

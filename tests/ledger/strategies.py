@@ -32,7 +32,8 @@ def components(draw: st.DrawFn, choices: tuple[str, ...]) -> tuple[BomComponent,
 @st.composite
 def ledgers(draw: st.DrawFn) -> Ledger:
     parts = {p: Part(p, "pcs", "raw") for p in RAWS}
-    parts["R4"] = Part("R4", "pcs", draw(st.sampled_from(["raw", "container", "asset"])))
+    # not "asset": an asset is never a BOM component (operations contract rule 3; tests/operations)
+    parts["R4"] = Part("R4", "pcs", draw(st.sampled_from(["raw", "container"])))
     parts |= {p: Part(p, "pcs", "subassembly") for p in SUBS}
     parts |= {p: Part(p, "pcs", "finished") for p in FINISHED}
     boms: dict[str, tuple[BomVersion, ...]] = {}

@@ -29,9 +29,10 @@ def term_months(kind: str, cleared_on: dt.date) -> int | None:
     return temporary_import_terms()[kind].on(cleared_on)
 
 
-def deadline(kind: str, cleared_on: dt.date) -> dt.date | None:
+def deadline(kind: str, cleared_on: dt.date, program_valid_to: dt.date | None = None) -> dt.date | None:
+    """``cleared_on`` + the Art. 108 term; for a term of "program validity" (assets) its end, if known."""
     months = term_months(kind, cleared_on)
-    return None if months is None else add_months(cleared_on, months)
+    return program_valid_to if months is None else add_months(cleared_on, months)
 
 
 def balance_status(remaining: Decimal, deadline_on: dt.date | None, as_of: dt.date) -> BalanceStatus:

@@ -759,14 +759,19 @@ def _largest(
     return 1.001 * max(biggest_export * biggest_unit * req_factor, biggest_lot * lot_factor)
 
 
-def _deadlines(kind_of_lot: Sequence[str], lot_days: Sequence[dt.date]) -> Ints:
-    """Deadline (as a day ordinal; none = never late) of each lot, computed once per (kind, day)."""
+def _deadlines(
+    kind_of_lot: Sequence[str], lot_days: Sequence[dt.date], program_valid_to: dt.date | None = None
+) -> Ints:
+    """Deadline (as a day ordinal; none = never late) of each lot, computed once per (kind, day).
+
+    ``program_valid_to``: the end of the company's program, the deadline of assets (when known).
+    """
     cache: dict[tuple[str, dt.date], int] = {}
     out = np.empty(len(lot_days), dtype=np.int64)
     for i, (kind, day) in enumerate(zip(kind_of_lot, lot_days, strict=True)):
         found = cache.get((kind, day))
         if found is None:
-            due = deadline(kind, day)
+            due = deadline(kind, day, program_valid_to)
             found = cache[(kind, day)] = _NO_DEADLINE if due is None else due.toordinal()
         out[i] = found
     return out
@@ -845,7 +850,11 @@ def domain_result(ledger: Ledger, columns: LedgerColumns, result: FifoColumns) -
     kinds = {name: part.kind for name, part in ledger.parts.items()}
     used = np.unique(result.alloc_lot)
     due = np.full(len(lots), _NO_DEADLINE, dtype=np.int64)
-    due[used] = _deadlines([kinds.get(lots[i].part, "raw") for i in used], [lots[i].cleared_on for i in used])
+    due[used] = _deadlines(
+        [kinds.get(lots[i].part, "raw") for i in used],
+        [lots[i].cleared_on for i in used],
+        ledger.program_valid_to,
+    )
     late = export_day[req.export[result.alloc_req]] > due[result.alloc_lot]
     req_export, req_part = req.export.tolist(), req.part.tolist()
     collecting = gc.isenabled()

@@ -10,6 +10,9 @@ This is the simple, exact version and the specification of the fast engine in
    order; each leaf part is taken from that part's import lines cleared on or
    before the export date, in the order the method gives (FIFO by default).
 3. What cannot be covered is a :class:`Shortfall`, not an error.
+4. A regularization (A3) discharges its named import line as is, on its date,
+   before the export lines of that date; asking more than the line has left
+   then is an input error (:class:`~immex.core.problems.InputError`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from immex.core.numbers import EXACT
+from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.discharge.deadlines import BalanceStatus, balance_status, deadline
 from immex.ledger.bom import BomCycleError, explode
@@ -120,42 +124,77 @@ class _PartStock:
             self.first_open += 1
 
 
-def discharge(ledger: Ledger, method: str = "fifo", progress: Progress = QUIET) -> DischargeResult:
-    """Run the discharge of every export line of ``ledger`` (``progress`` advances by export line)."""
-    order = DISCHARGE_METHODS[method]
-    kinds = {name: part.kind for name, part in ledger.parts.items()}
-    by_part: dict[str, list[ImportLine]] = defaultdict(list)
-    for lot in sorted(ledger.imports, key=lambda lot: lot.fifo_key):
-        by_part[lot.part].append(lot)
-    stocks = {part: _PartStock(lots) for part, lots in by_part.items()}
-    allocations: list[Allocation] = []
-    shortfalls: list[Shortfall] = []
-    for export in counted(sorted(ledger.exports, key=lambda e: e.order_key), progress):
-        needs = explode(ledger, export.product, export.qty, export.cleared_on)
+REGULARIZATIONS_FILE = "regularizations.csv"
+
+
+class _Discharge:
+    """One run: each part's stock, and the rows and problems found so far."""
+
+    def __init__(self, ledger: Ledger, method: str) -> None:
+        self.ledger = ledger
+        self.order = DISCHARGE_METHODS[method]
+        self.kinds = {name: part.kind for name, part in ledger.parts.items()}
+        by_part: dict[str, list[ImportLine]] = defaultdict(list)
+        for lot in sorted(ledger.imports, key=lambda lot: lot.fifo_key):
+            by_part[lot.part].append(lot)
+        self.stocks = {part: _PartStock(lots) for part, lots in by_part.items()}
+        self.allocations: list[Allocation] = []
+        self.shortfalls: list[Shortfall] = []
+        self.problems: list[Problem] = []
+
+    def allocate(self, line: ExportLine, lot: ImportLine, qty: Decimal) -> None:
+        due = deadline(self.kinds.get(lot.part, "raw"), lot.cleared_on, self.ledger.program_valid_to)
+        late = due is not None and line.cleared_on > due
+        self.allocations.append(
+            Allocation(line.pedimento, line.line, line.product, lot.part, lot.pedimento, lot.line, qty, late)
+        )
+
+    def export(self, export: ExportLine) -> None:
+        needs = explode(self.ledger, export.product, export.qty, export.cleared_on)
         for part in sorted(needs):
             need = needs[part]
-            stock = stocks.get(part)
+            stock = self.stocks.get(part)
             if stock is not None:
                 hi = bisect.bisect_right(stock.dates, export.cleared_on)
-                indices = order(export, stock.lots, stock.first_open, hi)
-                for lot, qty in stock.take(indices, need):
+                for lot, qty in stock.take(self.order(export, stock.lots, stock.first_open, hi), need):
                     need = EXACT.subtract(need, qty)
-                    due = deadline(kinds.get(part, "raw"), lot.cleared_on)
-                    allocations.append(
-                        Allocation(
-                            export.pedimento,
-                            export.line,
-                            export.product,
-                            part,
-                            lot.pedimento,
-                            lot.line,
-                            qty,
-                            late=due is not None and export.cleared_on > due,
-                        )
-                    )
+                    self.allocate(export, lot, qty)
             if need > 0:
-                shortfalls.append(Shortfall(export.pedimento, export.line, export.product, part, need))
-    return DischargeResult(tuple(allocations), tuple(shortfalls))
+                self.shortfalls.append(Shortfall(export.pedimento, export.line, export.product, part, need))
+
+    def regularize(self, line: ExportLine) -> None:
+        """Discharge the named import line as is; a problem when it has not that much left."""
+        stock = self.stocks.get(line.product)
+        found = [i for i, lot in enumerate(stock.lots) if lot.key == line.lot_key] if stock else []
+        left = stock.left[found[0]] if stock and found else Decimal(0)
+        if stock is None or not found or left < line.qty:
+            named = f"import pedimento {line.import_pedimento} line {line.import_line} ({line.product!r})"
+            message = f"asks {line.qty} of {named}, which has {left} left on {line.cleared_on}"
+            self.problems.append(Problem(REGULARIZATIONS_FILE, line.row or None, "qty", message))
+            return
+        for lot, qty in stock.take(found, line.qty):
+            self.allocate(line, lot, qty)
+
+
+def discharge(ledger: Ledger, method: str = "fifo", progress: Progress = QUIET) -> DischargeResult:
+    """Run the discharge of every export line of ``ledger`` (``progress`` advances by export line).
+
+    Regularizations run before the export lines of their date. Raises
+    :class:`~immex.core.problems.InputError` when one asks more than its line has left.
+    """
+    run = _Discharge(ledger, method)
+    pending = sorted(ledger.regularizations, key=lambda r: r.order_key)
+    done = 0
+    for export in counted(sorted(ledger.exports, key=lambda e: e.order_key), progress):
+        while done < len(pending) and pending[done].cleared_on <= export.cleared_on:
+            run.regularize(pending[done])
+            done += 1
+        run.export(export)
+    for line in pending[done:]:
+        run.regularize(line)
+    if run.problems:
+        raise InputError(run.problems)
+    return DischargeResult(tuple(run.allocations), tuple(run.shortfalls))
 
 
 def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) -> list[Balance]:
@@ -167,7 +206,7 @@ def balances(ledger: Ledger, allocations: Iterable[Allocation], as_of: dt.date) 
     rows = []
     for lot in sorted(ledger.imports, key=lambda lot: (lot.pedimento, lot.line, lot.part)):
         kind = ledger.parts[lot.part].kind if lot.part in ledger.parts else "raw"
-        due = deadline(kind, lot.cleared_on)
+        due = deadline(kind, lot.cleared_on, ledger.program_valid_to)
         discharged = used.get(lot.key, Decimal(0))
         left = EXACT.subtract(lot.qty, discharged)
         rows.append(

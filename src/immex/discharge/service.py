@@ -9,6 +9,7 @@ reversed, never updated): re-running the same input adds nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections import defaultdict
@@ -50,6 +51,7 @@ from immex.discharge.movements import (
 )
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
+from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
 from immex.ledger.model import Ledger
@@ -91,7 +93,7 @@ def compute(ledger: Ledger, method: str, progress: Progress = QUIET) -> Discharg
     if method in VECTORIZED_METHODS:
         # whole columns at once: the export lines are counted done when the engine returns
         progress.phase("discharging", total=len(ledger.exports), unit="export lines")
-        result = discharge_fast_method(ledger, method)
+        result = discharge_regularized(ledger, method, discharge_fast_method)  # A3 parts: exact path
         progress.advance(len(ledger.exports))
         return result
     return _discharge_by_row(ledger, method, progress)
@@ -192,6 +194,8 @@ def run_discharge(
         )
         run["encodings"] = staged.encodings
         run["why"] = why
+        if ledger.regularizations and method in VECTORIZED_METHODS:
+            run["notes"] = [EXACT_PATH_NOTE]
         write_warnings(folder, staged.warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
@@ -341,6 +345,7 @@ def _run_summary(
         "import_lines": len(ledger.imports),
         "export_lines": len(ledger.exports),
         **counts,
+        **_operation_counts(ledger),
         "late_allocations": sum(1 for a in result.allocations if a.late),
         "balances_by_status": dict(sorted(by_status.items())),
     }
@@ -350,6 +355,11 @@ def _run_summary(
             "qty_missing": plain(sum((s.qty_missing for s in result.shortfalls), start=Decimal(0))),
         }
     return _run_record(run_id, method, as_of, fingerprint, engine, all_counts, totals, timings, reused)
+
+
+def _operation_counts(ledger: Ledger) -> dict[str, int]:
+    """Lines of the operations contract: not-discharging export lines and regularizations."""
+    return {"not_discharging": len(ledger.not_discharging), "regularizations": len(ledger.regularizations)}
 
 
 # ---- the stored path ---------------------------------------------------------------------------
@@ -375,12 +385,23 @@ def _run_in_store(
         if problems:
             raise InputError(problems)  # rolls the transaction back: nothing stored
         progress.phase("loading the stored ledger")
-        ledger = load_ledger(session, company)
-        result = compute(ledger, method, progress)
+        ledger = _as_staged(load_ledger(session, company), staged)
+        result = compute(ledger, method, progress)  # an A3 asking too much raises: rolled back
         # sub-maquila and waste stored in the same transaction; disposing of too much rolls back
         moved = stored_movement_outputs(session, company, movements or Movements(), ledger, result, as_of)
         run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
     return ledger, result, run_id, reused, moved
+
+
+def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:
+    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)
+    and the input's not-discharging lines (never stored: counted and listed in warnings.csv)."""
+    rows = {line.key: line.row for line in staged.regularizations}
+    regularizations = tuple(
+        dataclasses.replace(line, row=rows.get(line.key, 0)) for line in ledger.regularizations
+    )
+    held = staged.not_discharging
+    return dataclasses.replace(ledger, regularizations=regularizations, not_discharging=held)
 
 
 def discharge_stored(

@@ -67,7 +67,12 @@ class ImportLine:
 
 @dataclass(frozen=True, slots=True)
 class ExportLine:
-    """One product on one partida of an export / return pedimento."""
+    """One product on one partida of an export / return pedimento.
+
+    A regularization (A3, ``regularizations.csv``) is an ``ExportLine`` too: its
+    ``product`` is the part regularized and ``import_pedimento``/``import_line``
+    name the one import line it discharges as is.
+    """
 
     pedimento: str
     line: int
@@ -82,10 +87,17 @@ class ExportLine:
     hs: str = ""
     import_pedimento: str = ""
     row: int = 0
+    import_line: int | None = None
+    """Regularizations only: the partida of ``import_pedimento`` discharged."""
 
     @property
     def key(self) -> tuple[str, int, str]:
         return (self.pedimento, self.line, self.product)
+
+    @property
+    def lot_key(self) -> tuple[str, int, str]:
+        """Regularizations only: the key of the import line discharged."""
+        return (self.import_pedimento, self.import_line or 0, self.product)
 
     @property
     def order_key(self) -> tuple[dt.date, str, int, str]:
@@ -132,6 +144,12 @@ class Ledger:
     exports: tuple[ExportLine, ...]
     boms: Mapping[str, tuple[BomVersion, ...]] = field(default_factory=dict)
     conversions: tuple[UomConversion, ...] = ()
+    regularizations: tuple[ExportLine, ...] = ()
+    """A3 lines (``regularizations.csv``): each discharges its named import line as is."""
+    not_discharging: tuple[ExportLine, ...] = ()
+    """Export lines whose clave does not discharge (A1, BM, BO): kept for the record, never discharged."""
+    program_valid_to: dt.date | None = None
+    """End of the company's IMMEX program (stored profile): the deadline of ``asset`` lots."""
 
     def bom_on(self, product: str, day: dt.date) -> BomVersion | None:
         for version in self.boms.get(product, ()):

@@ -27,6 +27,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
+from immex.ledger.claves import clave_class
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -43,6 +44,7 @@ from immex.ledger.schema import (
     IMPORTS,
     LEDGER_TABLES,
     PARTS,
+    REGULARIZATIONS,
     UOM_CONVERSIONS,
     ParsedRow,
     TableSchema,
@@ -57,6 +59,7 @@ __all__ = [
     "UnitConverter",
     "find_bom_cycle",
     "load_tables",
+    "non_discharging_warnings",
     "non_negative_decimal",
     "parse_iso_date",
     "pedimento_warnings",
@@ -178,6 +181,9 @@ def read_ledger(
     encodings = {name: table.encoding for name, table in sorted(tables.items())}
     progress.phase("checking pedimentos and claves against Anexo 22")
     warnings = [] if problems else anexo22_warnings(ledger, tables)
+    if not problems:
+        label = tables[EXPORTS.name].label if EXPORTS.name in tables else EXPORTS.name
+        warnings += non_discharging_warnings((label, e.row, e.clave) for e in ledger.not_discharging)
     return LedgerRead(None if problems else ledger, problems, warnings, sources, encodings)
 
 
@@ -187,7 +193,8 @@ def anexo22_warnings(ledger: Ledger, tables: Mapping[str, Table]) -> list[Proble
     The discharge contract accepts any 15-digit number, so these never stop a run,
     but a broker would reject such a pedimento and an auditor will ask about it.
     """
-    lines: list[ImportLine | ExportLine] = [*ledger.imports, *ledger.exports]
+    exports = sorted([*ledger.exports, *ledger.not_discharging], key=lambda e: e.row)  # as in the file
+    lines: list[ImportLine | ExportLine] = [*ledger.imports, *exports]
     return pedimento_warnings(
         (
             tables["imports.csv" if isinstance(line, ImportLine) else "exports.csv"].label,
@@ -198,6 +205,16 @@ def anexo22_warnings(ledger: Ledger, tables: Mapping[str, Table]) -> list[Proble
         )
         for line in lines
     )
+
+
+def non_discharging_warnings(rows: Iterable[tuple[str, int, str]]) -> list[Problem]:
+    """One warning per export line (file, row, clave) whose clave does not discharge (A1, BM, BO)."""
+    return [
+        Problem(
+            label, row, "clave", f"clave {clave} does not discharge temporary imports: line not discharged"
+        )
+        for label, row, clave in rows
+    ]
 
 
 def pedimento_warnings(rows: Iterable[tuple[str, int, str, str, dt.date]]) -> list[Problem]:
@@ -231,9 +248,13 @@ def _validate(tables: dict[str, Table], problems: list[Problem], progress: Progr
     imports = _imports(tables.get(IMPORTS.name, _empty(IMPORTS)), parts, units, problems, progress)
     boms = _boms(tables.get(BOM.name, _empty(BOM)), parts or {}, units, problems)
     progress.advance(len(tables["bom.csv"].rows) if "bom.csv" in tables else 0)
-    exports = _exports(tables.get(EXPORTS.name, _empty(EXPORTS)), parts, units, problems, progress)
-    ledger = Ledger(parts or {}, imports, exports, boms, conversions)
+    exports_table = tables.get(EXPORTS.name, _empty(EXPORTS))
+    exports = _exports(exports_table, parts, units, problems, progress)
+    exports, held = classify_exports(exports, exports_table.label, problems)
+    regularizations = _regularizations(tables.get(REGULARIZATIONS.name), parts, units, imports, problems)
+    ledger = Ledger(parts or {}, imports, exports, boms, conversions, regularizations, held)
     if BOM.name in tables:
+        check_assets(ledger, tables[BOM.name].label, problems)
         progress.phase("exploding every export through its BOM")
         _check_exports_explode(ledger, tables.get(EXPORTS.name), tables[BOM.name], problems)
     return ledger
@@ -397,6 +418,105 @@ def _exports(
 ) -> tuple[ExportLine, ...]:
     lines = _lines(EXPORTS, table, "product", parts, units, problems, progress)
     return tuple(_export_line(row, qty) for row, qty in lines)
+
+
+def classify_exports(
+    exports: Iterable[ExportLine], label: str, problems: list[Problem]
+) -> tuple[tuple[ExportLine, ...], tuple[ExportLine, ...]]:
+    """(lines that discharge, lines whose clave does not); a clave of no outgoing class is a problem.
+
+    The classes are rule data (:mod:`immex.ledger.claves`), looked up on each line's date.
+    """
+    discharging: list[ExportLine] = []
+    held: list[ExportLine] = []
+    for export in exports:
+        kind = clave_class(export.clave, export.cleared_on)
+        if kind in ("return", "change_of_regime"):
+            discharging.append(export)
+        elif kind == "not_discharging":
+            held.append(export)
+        else:
+            problems.append(Problem(label, export.row, "clave", _clave_message(export.clave, kind)))
+    return tuple(discharging), tuple(held)
+
+
+def _clave_message(clave: str, kind: str | None) -> str:
+    if kind == "regularization":
+        return f"clave {clave} is a regularization: list the line in regularizations.csv"
+    what = "a temporary-import clave" if kind == "import" else "not a clave the ledger knows on that date"
+    return (
+        f"clave {clave} is {what}: an export line needs a return (RT, H1, V1, V5 ...), "
+        "change-of-regime (F4, F5) or not-discharging (A1, BM, BO) clave"
+    )
+
+
+def _regularizations(
+    table: Table | None,
+    parts: Mapping[str, Part] | None,
+    units: UnitConverter,
+    imports: Iterable[ImportLine],
+    problems: list[Problem],
+) -> tuple[ExportLine, ...]:
+    """regularizations.csv: A3 lines, each naming an import line of its part cleared on or before it.
+
+    Whether the line still has the quantity on that day depends on the discharge
+    before it: the discharge checks that (:func:`immex.discharge.methods.discharge`).
+    """
+    if table is None:
+        return ()
+    lots = {lot.key: lot for lot in imports}
+    parts_of: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for pedimento, line, part in lots:
+        parts_of[(pedimento, line)].add(part)
+    found = []
+    for row, qty in _lines(REGULARIZATIONS, table, "part", parts, units, problems, QUIET):
+        v = row.values
+        regularization = ExportLine(
+            v["pedimento"], v["line"], v["part"], v["clave"], v["cleared_on"], qty, v["uom"], v["qty"],
+            import_pedimento=v["import_pedimento"], row=row.row, import_line=v["import_line"],
+        )  # fmt: skip
+        problem = _regularization_problem(regularization, lots, parts_of)
+        if problem is not None:
+            problems.append(Problem(table.label, row.row, *problem))
+            continue
+        found.append(regularization)
+    return tuple(found)
+
+
+def _regularization_problem(
+    line: ExportLine,
+    lots: Mapping[tuple[str, int, str], ImportLine],
+    parts_of: Mapping[tuple[str, int], set[str]],
+) -> tuple[str, str] | None:
+    """(column, message) of what is wrong with one A3 line, or None."""
+    kind = clave_class(line.clave, line.cleared_on)
+    if kind != "regularization":
+        return "clave", f"clave {line.clave} is not a regularization clave (A3)"
+    named = f"import pedimento {line.import_pedimento} line {line.import_line}"
+    carried = parts_of.get((line.import_pedimento, line.import_line or 0))
+    if not carried:
+        return "import_line", f"{named} is not in imports.csv"
+    lot = lots.get(line.lot_key)
+    if lot is None:
+        listed = ", ".join(repr(p) for p in sorted(carried))
+        return "part", f"{named} carries {listed}, not {line.product!r}"
+    if line.cleared_on < lot.cleared_on:
+        return "cleared_on", f"{line.cleared_on} is before {named} cleared ({lot.cleared_on})"
+    return None
+
+
+def check_assets(ledger: Ledger, label: str, problems: list[Problem]) -> None:
+    """A fixed asset (kind ``asset``) has no BOM of its own and is never a component: only returned as is."""
+    kind = {name: part.kind for name, part in ledger.parts.items()}
+    for product, versions in sorted(ledger.boms.items()):
+        for version in versions:
+            if kind.get(product) == "asset":
+                message = f"{product!r} is a fixed asset (kind asset): it has no BOM, it is returned as is"
+                problems.append(Problem(label, version.components[0].row or None, "product", message))
+            for component in version.components:
+                if kind.get(component.component) == "asset":
+                    message = f"{component.component!r} is a fixed asset (kind asset): never a BOM component"
+                    problems.append(Problem(label, component.row or None, "component", message))
 
 
 _VersionRows = list[tuple[int, dt.date | None, BomComponent]]

@@ -180,8 +180,24 @@ UOM_CONVERSIONS = TableSchema(
     ),
 )
 
+# Optional file of the operations contract (rule 2): A3 regularizations of named import lines.
+REGULARIZATIONS = TableSchema(
+    "regularizations.csv",
+    (
+        PEDIMENTO,
+        LINE,
+        CLAVE,
+        CLEARED_ON,
+        Column("part"),
+        QTY,
+        UOM,
+        Column("import_pedimento", canonical_pedimento),
+        Column("import_line", parse_positive_int, vector=_positive_int),
+    ),
+)
+
 LEDGER_TABLES: dict[str, TableSchema] = {
-    schema.name: schema for schema in (PARTS, IMPORTS, EXPORTS, BOM, UOM_CONVERSIONS)
+    schema.name: schema for schema in (PARTS, IMPORTS, EXPORTS, BOM, UOM_CONVERSIONS, REGULARIZATIONS)
 }
 DISCHARGE_FILES = frozenset({"parts.csv", "imports.csv", "exports.csv", "bom.csv"})
 

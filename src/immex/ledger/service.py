@@ -9,6 +9,7 @@ allocations may already point at it.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress
+from immex.ledger.claves import clave_class
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -90,7 +92,7 @@ def store_ledger(
     problems: list[Problem] = []
     versions_given = sum(len(v) for v in ledger.boms.values())
     small = len(ledger.parts) + len(ledger.conversions) + versions_given
-    total = small + len(ledger.imports) + len(ledger.exports)
+    total = small + len(ledger.imports) + len(ledger.exports) + len(ledger.regularizations)
     progress.phase("storing the input", total=total, unit="rows")
     parts = _store_parts(session, ledger.parts.values(), company, problems)
     conversions = _store_conversions(session, ledger.conversions, company, problems)
@@ -98,6 +100,10 @@ def store_ledger(
     progress.advance(small)  # parts, conversions and BOMs: few rows, counted at once
     imports = _store_lines(session, ledger.imports, company, "import", problems, progress)
     exports = _store_lines(session, ledger.exports, company, "export", problems, progress)
+    # A3 regularizations are stored as export lines (clave A3, import_pedimento + import_line):
+    # their allocation rows then share the append-only run machinery and its invariants.
+    if ledger.regularizations:
+        exports += _store_lines(session, ledger.regularizations, company, "export", problems, progress)
     return StoreCounts(parts, conversions, versions, imports, exports), problems
 
 
@@ -204,6 +210,7 @@ _LINE_FIELDS = {
         "destination_country",
         "hs",
         "import_pedimento",
+        "import_line",
     ),
 }
 
@@ -258,7 +265,7 @@ def _store_lines(
         elif differ := _same(existing, line, fields):
             problems.append(
                 _conflict(
-                    f"{operation}s.csv",
+                    _file_of(line, operation),
                     line.row,
                     f"pedimento {line.pedimento} line {line.line} {line.key[2]!r}",
                     differ,
@@ -267,6 +274,12 @@ def _store_lines(
     progress.advance(len(lines) - len(new))  # rows already stored: handled, nothing to insert
     _insert(session, model, new, progress)
     return len(new)
+
+
+def _file_of(line: ImportLine | ExportLine, operation: str) -> str:
+    if isinstance(line, ExportLine) and line.import_line is not None:
+        return "regularizations.csv"
+    return f"{operation}s.csv"
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]], progress: Progress = QUIET) -> None:
@@ -287,12 +300,21 @@ def load_ledger(session: Session, company: int) -> Ledger:
             .order_by(UomConversionRow.id)
         )
     )
+    exports = load_exports(session, company)
+    regularizations = tuple(
+        dataclasses.replace(e, row=0)  # errors name the input's rows, not store ids
+        for e in exports
+        if clave_class(e.clave, e.cleared_on) == "regularization"
+    )
+    company_row = session.get(Company, company)
     return Ledger(
         parts,
         load_imports(session, company),
-        load_exports(session, company),
+        tuple(e for e in exports if clave_class(e.clave, e.cleared_on) != "regularization"),
         _load_boms(session, company),
         conversions,
+        regularizations,
+        program_valid_to=None if company_row is None else company_row.program_valid_to,
     )
 
 
@@ -410,6 +432,7 @@ def load_exports(session: Session, company: int) -> tuple[ExportLine, ...]:
             r.hs,
             r.import_pedimento,
             row=r.id,
+            import_line=r.import_line,
         )
         for r, number in session.execute(query)
     )
@@ -447,6 +470,11 @@ def ledger_fingerprint_rows(ledger: Ledger) -> Iterable[str]:
         yield (
             f"E|{exp.pedimento}|{exp.line}|{exp.product}|{exp.cleared_on}|{exp.qty.normalize()}|"
             f"{exp.import_pedimento}"
+        )
+    for reg in sorted(ledger.regularizations, key=lambda x: x.key):  # none: the text of before
+        yield (
+            f"R|{reg.pedimento}|{reg.line}|{reg.product}|{reg.cleared_on}|{reg.qty.normalize()}|"
+            f"{reg.import_pedimento}|{reg.import_line}"
         )
     for product in sorted(ledger.boms):
         for v in ledger.boms[product]:

@@ -1,0 +1,98 @@
+"""Regularizations (A3) beside a fast engine: the parts they name go through the exact domain path.
+
+Under FIFO (and LIFO and directed alike) parts are independent: what one part's
+lots give never depends on another part. So a ledger with regularizations is
+split by part. The parts some regularization names (usually a handful) run
+through :func:`immex.discharge.methods.discharge`, the specification, which
+processes each A3 before the export lines of its date; every other part runs
+through the fast engine given, unchanged. The two results are merged in the
+contract's order (discharge order of the lines, then part name), so the output
+is exactly the domain engine's on the whole ledger (tested on random ledgers in
+``tests/operations``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import heapq
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import TypeVar
+
+from immex.discharge.methods import Allocation, DischargeResult, Shortfall, discharge
+from immex.ledger.bom import bom_breakpoints, explode
+from immex.ledger.model import ExportLine, Ledger
+
+Engine = Callable[[Ledger, str], DischargeResult]
+Row = TypeVar("Row", Allocation, Shortfall)
+
+EXACT_PATH_NOTE = (
+    "the parts named in regularizations.csv were discharged by the exact per-part path"
+    " (the domain engine), every other part by the vectorized engine"
+)
+
+
+def discharge_regularized(ledger: Ledger, method: str, engine: Engine) -> DischargeResult:
+    """``discharge(ledger, method)`` with ``engine`` for every part no regularization names."""
+    if not ledger.regularizations:
+        return engine(ledger, method)
+    named = {line.product for line in ledger.regularizations}
+    touching = _exports_touching(ledger, named)
+    exact = discharge(
+        dataclasses.replace(
+            ledger, imports=tuple(lot for lot in ledger.imports if lot.part in named), exports=touching
+        ),
+        method,
+    )
+    fast = engine(
+        dataclasses.replace(
+            ledger, imports=tuple(lot for lot in ledger.imports if lot.part not in named), regularizations=()
+        ),
+        method,
+    )
+    position = _positions(ledger)
+    return DischargeResult(
+        _merge(fast.allocations, exact.allocations, named, position),
+        _merge(fast.shortfalls, exact.shortfalls, named, position),
+    )
+
+
+def _exports_touching(ledger: Ledger, parts: set[str]) -> tuple[ExportLine, ...]:
+    """The export lines whose leaf requirements include one of ``parts`` (one explosion per BOM period)."""
+    breaks = bom_breakpoints(ledger.boms)
+    touches: dict[tuple[str, int], bool] = {}
+    found = []
+    for export in ledger.exports:
+        key = (export.product, bisect.bisect_right(breaks, export.cleared_on))
+        if key not in touches:
+            leaves = explode(ledger, export.product, Decimal(1), export.cleared_on)
+            touches[key] = not parts.isdisjoint(leaves)
+        if touches[key]:
+            found.append(export)
+    return tuple(found)
+
+
+def _positions(ledger: Ledger) -> dict[tuple[str, int, str], int]:
+    """Discharge order of every line: by date, regularizations before the export lines of that date."""
+    events = [((e.cleared_on, 1, *e.key), e.key) for e in ledger.exports]
+    events += [((r.cleared_on, 0, *r.key), r.key) for r in ledger.regularizations]
+    events.sort(key=lambda event: event[0])
+    return {key: rank for rank, (_, key) in enumerate(events)}
+
+
+def _merge(
+    fast: Iterable[Row], exact: Iterable[Row], named: set[str], position: dict[tuple[str, int, str], int]
+) -> tuple[Row, ...]:
+    """Rows of the named parts from ``exact``, the others from ``fast``, in (line order, part) order.
+
+    Within one line and part every row comes from one side, already in its order;
+    ``heapq.merge`` is stable, so that order is kept.
+    """
+
+    def key(row: Row) -> tuple[int, str]:
+        return (position[(row.export_pedimento, row.export_line, row.product)], row.part)
+
+    mine = (row for row in exact if row.part in named)
+    theirs = (row for row in fast if row.part not in named)
+    return tuple(heapq.merge(theirs, mine, key=key))
