@@ -3,6 +3,12 @@
 The digests were taken from ``immex demo --as-of 2026-06-30`` at commit 99394d7, before the
 source was re-laid out by feature. A change of output must be deliberate: update the digest
 in the same commit and say why.
+
+Workbook digests changed once on purpose (issue 13 point 2, reports a person can sign):
+Spanish column headings from the reports' catalog, pedimentos written as the authority
+writes them (``24 47 3456 5005150``); the values of every cell are those of before. The
+header block above a table (company, RFC, run, generated at: it carries the time) is left
+out of the digest.
 """
 
 from __future__ import annotations
@@ -23,18 +29,26 @@ FILES = {
 }
 # SHA-256 of repr() of every row of every sheet (cell values, not the zip bytes, which carry times)
 WORKBOOKS = {
-    "reports/aging.xlsx": "826f519b2a75a0508a253e87fcd38620086abb68e87d5aeb4df19812c4138cdc",
-    "reports/balances.xlsx": "eebae2b24da729536e1bffe65695ba134201c19a7ac0cc4371d967bd955aa6f8",
-    "reports/expiring.xlsx": "0aa1698dd3aad1bcae7bea092f47344139ad41672aa2c34c7b760960ac5d9f33",
-    "reports/shortfalls.xlsx": "e83fe3383d6c3c3637fc2b17895d13935f9d68276574f34427cc5c722edccb93",
+    "reports/aging.xlsx": "6900155ea59848d53e03992a96cfa27ee34168b1fe0fe768be5f0e366021145e",
+    "reports/balances.xlsx": "3baebafda75da9237efa64f828b651cbb95568e9c1fe2de979e31bb87e7d73b1",
+    "reports/expiring.xlsx": "5d2f99b74ebb8d41f660095bc22b2d57d7309cbed54b556ffd7462b7faf259a4",
+    "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
 }
+
+
+def _table_rows(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """The rows of the table, without the header block (it ends at the first empty row)."""
+    if rows and rows[0][0] in ("Reporte", "Report"):
+        blank = next(i for i, row in enumerate(rows) if all(v is None for v in row))
+        return rows[blank + 1 :]
+    return rows
 
 
 def _cells_digest(path: Path) -> str:
     digest = hashlib.sha256()
     book = load_workbook(path)
     for sheet in book.worksheets:
-        for row in sheet.iter_rows(values_only=True):
+        for row in _table_rows(list(sheet.iter_rows(values_only=True))):
             digest.update(repr(row).encode())
     return digest.hexdigest()
 

@@ -165,9 +165,7 @@ def template_list() -> None:
     with problems_exit():
         for template in list_templates():
             origin = "built-in" if template.builtin else f"saved {template.saved_at}"
-            stdout.print(
-                f"{template.name}\t{origin}\t{','.join(template.columns)}", markup=False, highlight=False
-            )
+            typer.echo(f"{template.name}\t{origin}\t{','.join(template.columns)}")
 
 
 @template_app.command("show")
@@ -176,7 +174,7 @@ def template_show(name: str = typer.Argument(..., help="Template name")) -> None
     with problems_exit():
         template = get_template(name)
     for column in template.columns:
-        stdout.print(column, markup=False, highlight=False)
+        typer.echo(column)
 
 
 @template_app.command("delete")
