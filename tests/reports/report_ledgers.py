@@ -6,6 +6,10 @@
 - 25 47 3456 6000001: 100 HARNESS returned (RT) on 2025-03-05 at USD 120 → 1,200 m of wire:
   the first lot whole (1,000 m) and 200 m of the second (FIFO);
 - 25 47 3456 6000002: 50 HARNESS returned (RT) on 2025-04-05 at USD 120 → 600 m of the second.
+
+With ``operations``: 10 HARNESS exported definitively (A1, national goods: discharges nothing)
+on 2025-05-02 at USD 100, and 300 m of the second lot regularized (A3, 25 47 3456 7000001)
+on 2025-05-10.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ FIRST_IMPORT, SECOND_IMPORT = "254734565000001", "254734565000002"
 FIRST_RETURN, SECOND_RETURN = "254734566000001", "254734566000002"
 
 
-def harness_folder(folder: Path) -> Path:
-    return write_ledger(
+A1_EXPORT, A3_REGULARIZATION = "254734566000003", "254734567000001"
+
+
+def harness_folder(folder: Path, operations: bool = False) -> Path:
+    extra = [exp("25 47 3456 6000003", 1, "HARNESS", "10", "2025-05-02", clave="A1", unit_value_usd="100")]
+    written = write_ledger(
         folder,
         parts=[
             part("HARNESS", kind="finished", description="Arnés eléctrico"),
@@ -36,6 +44,7 @@ def harness_folder(folder: Path) -> Path:
         exports=[
             exp("25 47 3456 6000001", 1, "HARNESS", "100", "2025-03-05", unit_value_usd="120"),
             exp("25 47 3456 6000002", 1, "HARNESS", "50", "2025-04-05", unit_value_usd="120"),
+            *(extra if operations else []),
         ],
         bom=[
             {
@@ -47,6 +56,13 @@ def harness_folder(folder: Path) -> Path:
             }
         ],
     )
+    if operations:
+        (folder / "regularizations.csv").write_text(
+            "pedimento,line,clave,cleared_on,part,qty,uom,import_pedimento,import_line\n"
+            "25 47 3456 7000001,1,A3,2025-05-10,WIRE,300,m,25 47 3456 5000002,1\n",
+            encoding="utf-8",
+        )
+    return written
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -54,13 +70,21 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def harness_store(tmp: Path, certification: str | None = "AA") -> str:
+def harness_store(tmp: Path, certification: str | None = "AA", operations: bool = False) -> str:
     """Discharge the example into a new SQLite store; with a company profile unless None."""
     url = f"sqlite:///{tmp / 'plant.db'}"
+    folder = harness_folder(tmp / "in", operations)
     code, _, err = invoke(
-        "discharge", "--input", str(harness_folder(tmp / "in")), "--output", str(tmp / "out"), "--db", url,
-        "--as-of", "2025-06-30",
-    )  # fmt: skip
+        "discharge",
+        "--input",
+        str(folder),
+        "--output",
+        str(tmp / "out"),
+        "--db",
+        url,
+        "--as-of",
+        "2025-06-30",
+    )
     assert code == 0, err
     if certification is not None:
         code, _, err = invoke(

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.reports.report_ledgers import (
+    A1_EXPORT,
+    A3_REGULARIZATION,
     FIRST_IMPORT,
     FIRST_RETURN,
     SECOND_IMPORT,
     SECOND_RETURN,
+    harness_folder,
     harness_store,
     invoke,
 )
@@ -152,3 +155,29 @@ def test_a_period_that_ends_before_it_starts_is_an_input_error(store: str, tmp_p
     code, _, err = anexo24(store, tmp_path / "x.csv", "2025-03-31", "2025-01-01")
     assert code == 2
     assert "--to 2025-01-01 is before --from 2025-03-31" in err
+
+
+def test_a_definitive_export_and_a_regularization_appear_with_their_class(tmp_path: Path) -> None:
+    folder = harness_folder(tmp_path / "in", operations=True)  # the store keeps no A1 line: read the folder
+    out = tmp_path / "may.csv"
+    code, _, err = invoke(
+        "report",
+        "anexo24",
+        "--input",
+        str(folder),
+        "--from",
+        "2025-05-01",
+        "--to",
+        "2025-05-31",
+        "--output",
+        str(out),
+    )
+    assert code == 0, err
+    listed = [(r["movement"], r["pedimento"], r["clave"], r["qty"], r["import_pedimento"]) for r in rows(out)]
+    assert listed == [
+        ("not_discharging", A1_EXPORT, "A1", "10", ""),
+        ("regularization", A3_REGULARIZATION, "A3", "300", SECOND_IMPORT),
+        ("discharge", A3_REGULARIZATION, "A3", "300", SECOND_IMPORT),
+        ("balance", SECOND_IMPORT, "IN", "", ""),
+    ]
+    assert rows(out)[-1]["qty_remaining"] == "900"  # 2,000 - 200 - 600 - 300

@@ -152,3 +152,12 @@ def test_cancelled_share_is_between_zero_and_the_credit(
     credit: Decimal, left: Decimal, imported: Decimal
 ) -> None:
     assert Decimal(0) <= cancelled_share(credit, left, imported) <= credit
+
+
+def test_a_regularization_cancels_credit_and_a_definitive_export_does_not(tmp_path: Path) -> None:
+    rows = ivacredit(
+        harness_store(tmp_path, operations=True), tmp_path / "iva.csv", "2025-05-01", "2025-05-31"
+    )
+    (may,) = [r for r in rows if r["import_pedimento"] == SECOND_IMPORT]
+    assert (may["qty_discharged_month"], may["iva_cancelled"]) == ("300", "26.4")  # A3: 300 of 2,000 m of 176
+    assert may["iva_balance"] == "79.2"  # 176 x (1 - 1,100 / 2,000)

@@ -51,11 +51,7 @@ def check_period(start: dt.date, end: dt.date) -> None:
 
 def outgoing_lines(ledger: Ledger) -> tuple[ExportLine, ...]:
     """Every line that leaves the ledger: exports, changes of regime, regularizations, A1/BM/BO."""
-    # regularizations / not_discharging arrive with the A3 work (issue 13 §1-2); older ledgers have none
-    extra: tuple[ExportLine, ...] = getattr(ledger, "regularizations", ()) + getattr(
-        ledger, "not_discharging", ()
-    )
-    return ledger.exports + extra
+    return ledger.exports + ledger.regularizations + ledger.not_discharging
 
 
 def _declared(line: ImportLine | ExportLine) -> tuple[Decimal, Decimal | None]:
