@@ -78,7 +78,7 @@ if stop == "pdf":  # differences.csv and compulsa.xlsx are written; the PDF is b
 if stop == "drafts":  # half of the drafted rows are on disk
     import immex.compulsa.service as service
     real = service.write_drafts
-    def drafts(stage, known, writers, progress):
+    def drafts(stage, known, writers, progress, *rest):
         written = []
         def wrap(write):
             def row(values):
@@ -87,7 +87,7 @@ if stop == "drafts":  # half of the drafted rows are on disk
                 if len(written) == 6:
                     halt()
             return row
-        return real(stage, known, {k: wrap(w) for k, w in writers.items()}, progress)
+        return real(stage, known, {k: wrap(w) for k, w in writers.items()}, progress, *rest)
     service.write_drafts = drafts
 if stop == "anexo22":  # anexo22.csv is being written
     import immex.core.problems as problems

@@ -337,10 +337,12 @@ def test_to_ledger_drafts_only_missing_pedimentos_with_the_part_left_to_fill(tmp
             "to_fill": "product",
         }
     ]
-    imports = list(csv.DictReader((tmp_path / "draft" / "imports.csv").open(encoding="utf-8")))
-    assert [(r["pedimento"], r["part"]) for r in imports] == [(rect.number, "")]
-    assert "qty" in imports[0]["to_fill"] and "rectification" in imports[0]["to_fill"]
-    assert imports[0]["unit_value_usd"] == ""
+    # A declared quantity of 0 is refused by the ledger reader: not drafted, listed with the reason.
+    assert list(csv.DictReader((tmp_path / "draft" / "imports.csv").open(encoding="utf-8"))) == []
+    skipped = list(csv.DictReader((tmp_path / "draft" / "not_drafted.csv").open(encoding="utf-8")))
+    assert [(r["pedimento"], r["line"], r["clave"]) for r in skipped] == [(rect.number, "1", "IN")]
+    assert skipped[0]["reason"] == "qty: '0' must be greater than 0 (Data Stage value '0')"
+    assert "not drafted: 1 rows in not_drafted.csv" in result.stdout
 
 
 def test_to_ledger_without_a_ledger_drafts_everything(tmp_path: Path) -> None:

@@ -105,11 +105,14 @@ def to_ledger(
     db: str | None = typer.Option(None, "--db", help="Or the stored ledger at this database URL."),
     company: str = typer.Option("default", "--company", help="Company of the stored ledger (--db)."),
 ) -> None:
-    """Draft ledger rows (imports.csv / exports.csv) for the Data Stage pedimentos the ledger lacks.
+    """Draft ledger rows for the Data Stage pedimentos the ledger lacks (Anexo 24 movements only).
 
-    The part / product column is left EMPTY: the Data Stage lists fracciones, not
-    part numbers. Fill it (the to_fill column says what each row needs) before
-    adding the rows to the ledger. Without --input or --db every pedimento is drafted.
+    Temporary imports go to imports.csv, returns / transfers / changes of regime to
+    exports.csv, A3 regularizations to regularizations.csv; other claves (A1, T3 ...)
+    and partidas the ledger reader would refuse are listed in not_drafted.csv. The
+    part / product column is left EMPTY: the Data Stage lists fracciones, not part
+    numbers. Fill what the to_fill column names before adding the rows to the
+    ledger. Without --input or --db every pedimento is drafted.
     """
     from immex.compulsa.service import to_ledger as run_to_ledger
 
@@ -122,11 +125,20 @@ def to_ledger(
         )
     typer.echo(
         f"to-ledger: {result.pedimentos} pedimentos drafted ({result.imports} import rows, "
-        f"{result.exports} export rows); {result.already_in_ledger} already in the ledger"
+        f"{result.exports} export rows, {result.regularizations} regularization rows); "
+        f"{result.already_in_ledger} already in the ledger"
     )
+    if result.not_drafted:
+        listed = ", ".join(f"{clave} {count}" for clave, count in result.out_of_scope) or "none"
+        typer.echo(
+            f"not drafted: {result.not_drafted} rows in not_drafted.csv (pedimentos of no Anexo 24 "
+            f"movement: {listed}; partidas the ledger reader would refuse: "
+            f"{result.not_drafted - sum(c for _, c in result.out_of_scope)})"
+        )
     typer.echo(
-        f"FILL the empty 'part' column of imports.csv and 'product' column of exports.csv "
-        f"({result.to_fill} rows; see the to_fill column) before loading them."
+        f"FILL what the to_fill column names ({result.to_fill} cells: the empty 'part' / 'product' "
+        "columns, and for regularizations the import pedimento / line the Data Stage cannot name) "
+        "before loading the rows."
     )
     for path in result.written:
         typer.echo(f"wrote {path}")

@@ -18,10 +18,12 @@ import hashlib
 import multiprocessing
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
+from immex.compulsa import drafts
 from immex.compulsa import model as domain
 from immex.compulsa.model import Conversion, Converter, Difference, LedgerRow, UnitNames
 from immex.core.atomic import atomic_folder, output_error, write_bytes_atomic
@@ -46,7 +48,7 @@ REGULARIZATIONS = "regularizations.csv"
 ANEXO22_CSV = "anexo22.csv"
 COMPULSA_OUTPUTS = (DIFFERENCES_CSV, REPORT_XLSX, REPORT_PDF, ERRORS_CSV)
 """Every file ``compulsa`` writes in its output folder (a folder of only these may be swapped whole)."""
-TO_LEDGER_OUTPUTS = (IMPORTS, EXPORTS, ERRORS_CSV)
+TO_LEDGER_OUTPUTS = (IMPORTS, EXPORTS, "regularizations.csv", "not_drafted.csv", ERRORS_CSV)
 ANEXO22_OUTPUTS = (ANEXO22_CSV, ERRORS_CSV)
 
 
@@ -541,38 +543,11 @@ def _clear_outputs(output: Path) -> None:
 
 # --------------------------------------------------------------------------- to-ledger
 
-TO_FILL_COLUMN = "to_fill"
-DESCRIPTION_COLUMN = "datastage_description"
-TO_LEDGER_COLUMNS = {
-    IMPORTS: (
-        "pedimento",
-        "line",
-        "clave",
-        "cleared_on",
-        "part",
-        "qty",
-        "uom",
-        "unit_value_usd",
-        "country_of_origin",
-        "hs",
-        DESCRIPTION_COLUMN,
-        TO_FILL_COLUMN,
-    ),
-    EXPORTS: (
-        "pedimento",
-        "line",
-        "clave",
-        "cleared_on",
-        "product",
-        "qty",
-        "uom",
-        "unit_value_usd",
-        "destination_country",
-        "hs",
-        DESCRIPTION_COLUMN,
-        TO_FILL_COLUMN,
-    ),
-}
+TO_FILL_COLUMN = drafts.TO_FILL_COLUMN
+DESCRIPTION_COLUMN = drafts.DESCRIPTION_COLUMN
+NOT_DRAFTED = drafts.NOT_DRAFTED
+TO_LEDGER_COLUMNS = drafts.COLUMNS
+"""Columns of each file ``to-ledger`` writes (imports, exports, regularizations, not_drafted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +560,19 @@ class ToLedgerResult:
     already_in_ledger: int
     to_fill: int
     written: tuple[Path, ...]
+    regularizations: int = 0
+    not_drafted: int = 0
+    """Rows of ``not_drafted.csv``: partidas the ledger reader would refuse, pedimentos out of scope."""
+    out_of_scope: tuple[tuple[str, int], ...] = ()
+    """Pedimentos whose clave is no Anexo 24 movement, by clave (listed in ``not_drafted.csv``)."""
+
+
+@dataclass
+class _DraftCounts:
+    rows: dict[str, int] = field(default_factory=lambda: {f: 0 for f in TO_LEDGER_COLUMNS})
+    out_of_scope: dict[str, int] = field(default_factory=dict)
+    drafted: set[str] = field(default_factory=set)
+    to_fill: int = 0
 
 
 def write_drafts(
@@ -592,48 +580,60 @@ def write_drafts(
     known: set[str],
     writers: dict[str, Callable[[list[str]], object]],
     progress: Progress = QUIET,
-) -> tuple[dict[str, int], int, int]:
+    ledger: dict[str, dict[int, tuple[LedgerRow, ...]]] | None = None,
+) -> _DraftCounts:
     """Write ledger rows for the Data Stage pedimentos whose number is not in ``known``.
 
-    Rows are streamed in Data Stage (551) order to ``writers[file]``. Returns
-    (rows per file, pedimentos drafted, rows needing more than the part number).
+    Rows are streamed in Data Stage (551) order to ``writers[file]`` (see
+    :mod:`immex.compulsa.drafts`); pedimentos out of scope and partidas the ledger
+    reader would refuse go to ``writers[not_drafted.csv]``.
     """
-    wanted = {p.key: p for p in stage.pedimentos if p.number not in known}
+    counts = _DraftCounts()
+    wanted: dict[ds.PedimentoKey, ds.DsPedimento] = {}
+    for ped in stage.pedimentos:
+        if ped.number in known:
+            continue
+        if drafts.target_file(ped) is None:
+            clave = ped.clave.strip().upper() or "(none)"
+            counts.out_of_scope[clave] = counts.out_of_scope.get(clave, 0) + 1
+            writers[NOT_DRAFTED](drafts.not_drafted_row(ped, None, drafts.out_of_scope_reason(ped)))
+            counts.rows[NOT_DRAFTED] += 1
+            continue
+        wanted[ped.key] = ped
+    descargos = (
+        drafts.originals(stage.read)
+        if any(drafts.target_file(p) == drafts.REGULARIZATIONS for p in wanted.values())
+        else {}
+    )
     desc_i = stage.read.index("551", "DescripcionMercancia")
-    counts = {IMPORTS: 0, EXPORTS: 0}
-    extra_fixes = 0
     progress.phase("drafting ledger rows", total=stage.read.counts.get("551", 0), unit="partidas")
     for partida, line in counted(zip(stage.partidas(), stage.read.lines("551"), strict=True), progress):
-        ped = wanted.get(partida.key)
-        if ped is None:
+        found = wanted.get(partida.key)
+        if found is None:
             continue
-        file = IMPORTS if ped.tipo_operacion == "1" else EXPORTS
-        item_column = "part" if file == IMPORTS else "product"
+        ped = found
         unit_value = domain.unit_value_for(partida.valor_dolares, partida.cantidad)
-        fill = [item_column]
-        if partida.cantidad == 0:
-            fill.append("qty (0 in the Data Stage; the ledger needs a positive quantity)")
-            extra_fixes += 1
-        if ped.tipo_pedimento == "2":
-            fill.append("check: rectification (TipoPedimento 2) kept as its own pedimento")
-        writers[file](
-            [
-                ped.number,
-                str(partida.secuencia),
-                ped.clave,
-                ped.fecha_pago.isoformat(),
-                "",
-                format(partida.cantidad, "f"),
-                str(partida.unidad),
-                "" if unit_value is None else format(unit_value, "f"),
-                partida.pais,
-                partida.hs,
-                line.values[desc_i],
-                "; ".join(fill),
-            ]
+        row = drafts.drafts_of(
+            ped,
+            partida,
+            line.values[desc_i],
+            "" if unit_value is None else format(unit_value, "f"),
+            descargos,
+            ledger,
         )
-        counts[file] += 1
-    return counts, len(wanted), extra_fixes
+        if row.not_drafted:
+            writers[NOT_DRAFTED](drafts.not_drafted_row(ped, partida.secuencia, row.not_drafted))
+            counts.rows[NOT_DRAFTED] += 1
+            continue
+        writers[row.file](list(row.cells))
+        counts.rows[row.file] += 1
+        counts.to_fill += row.fill_count
+        counts.drafted.add(ped.number)
+    return counts
+
+
+def _text_out(path: Path) -> TextIO:
+    return path.open("w", encoding="utf-8", newline="")
 
 
 def to_ledger(
@@ -644,12 +644,14 @@ def to_ledger(
     company: str = "default",
     progress: Progress = QUIET,
 ) -> ToLedgerResult:
-    """Write the Data Stage pedimentos the ledger lacks as ``imports.csv`` / ``exports.csv`` rows.
+    """Write the Data Stage pedimentos the ledger lacks as ledger rows to review and complete.
 
-    With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is
-    drafted. The ``part`` / ``product`` column is left empty: the Data Stage
-    lists fracciones, not part numbers; the ``to_fill`` column names what the
-    user must fill before loading the rows. Rows follow the Data Stage's order.
+    With neither ``input_dir`` nor ``db_url`` every Data Stage pedimento is drafted.
+    Only Anexo 24 movements are drafted, each into its file (``imports.csv``,
+    ``exports.csv``, ``regularizations.csv``); the rest is listed in
+    ``not_drafted.csv``. The ``part`` / ``product`` column is left empty (the Data
+    Stage lists fracciones, not part numbers) and the ``to_fill`` column names what
+    the user must fill before loading the rows. Rows follow the Data Stage's order.
     """
 
     def read_ledger() -> tuple[LedgerInput | None, list[Problem]]:
@@ -664,29 +666,32 @@ def to_ledger(
     if problems or stage is None:
         raise InputError(problems)
     known = set(ledger.index) if ledger is not None else set()
-    paths = {file: output / file for file in TO_LEDGER_COLUMNS}
+    files = tuple(TO_LEDGER_COLUMNS)
     # imports.csv is removed first and put back last when the folder is updated file by file.
-    with (
-        output_folder(output, TO_LEDGER_OUTPUTS, last=IMPORTS) as folder,
-        (folder / IMPORTS).open("w", encoding="utf-8", newline="") as imports_file,
-        (folder / EXPORTS).open("w", encoding="utf-8", newline="") as exports_file,
-    ):
+    with output_folder(output, TO_LEDGER_OUTPUTS, last=IMPORTS) as folder, ExitStack() as stack:
         writers = {
-            IMPORTS: csv.writer(imports_file, lineterminator="\n"),
-            EXPORTS: csv.writer(exports_file, lineterminator="\n"),
+            name: csv.writer(stack.enter_context(_text_out(folder / name)), lineterminator="\n")
+            for name in files
         }
-        for file, writer in writers.items():
-            writer.writerow(TO_LEDGER_COLUMNS[file])
-        counts, drafted, extra = write_drafts(
-            stage, known, {f: w.writerow for f, w in writers.items()}, progress
+        for name, writer in writers.items():
+            writer.writerow(TO_LEDGER_COLUMNS[name])
+        counts = write_drafts(
+            stage,
+            known,
+            {f: w.writerow for f, w in writers.items()},
+            progress,
+            ledger.index if ledger is not None else None,
         )
     return ToLedgerResult(
-        drafted,
-        counts[IMPORTS],
-        counts[EXPORTS],
+        len(counts.drafted),
+        counts.rows[IMPORTS],
+        counts.rows[EXPORTS],
         len({p.number for p in stage.pedimentos} & known),
-        counts[IMPORTS] + counts[EXPORTS] + extra,
-        (paths[IMPORTS], paths[EXPORTS]),
+        counts.to_fill,
+        tuple(output / name for name in files),
+        regularizations=counts.rows[REGULARIZATIONS],
+        not_drafted=counts.rows[NOT_DRAFTED],
+        out_of_scope=tuple(sorted(counts.out_of_scope.items())),
     )
 
 
@@ -709,14 +714,14 @@ def anexo22_check(datastage: Path, output: Path, progress: Progress = QUIET) -> 
     """
     from immex.core import anexo22
     from immex.core.problems import write_problems
-    from immex.duties.tariff_service import tariff_rows
+    from immex.duties.tariff_service import nomenclature_evidence, tariff_rows
 
     read = ds.read_zip(datastage, progress=progress)
     if not read.ok:
         raise InputError(read.problems)
     progress.phase("loading the tariff")
     rows = tariff_rows()
-    tariff = anexo22.tariff_index((r.fraccion, r.nico, r.since, r.until) for r in rows)
+    tariff = anexo22.tariff_index(nomenclature_evidence(rows))  # only dates the data vouches for
     found: list[Problem] = []
     records = 0
     total = sum(read.counts.get(tipo, 0) for tipo in anexo22.RECORD_CHECKS if tipo in read.entries)
