@@ -218,7 +218,7 @@ def annual_problems(exports: AnnualExports) -> list[Problem]:
                 None,
                 "year",
                 f"the ledger has no export counted for the commitment in {exports.year} "
-                f"(claves of classes {', '.join(sorted(counted_exports().classes))} or "
+                f"(lines of class {', '.join(sorted(counted_exports().classes))}, or with clave "
                 f"{', '.join(sorted(counted_exports().claves))})",
             )
         ]

@@ -17,7 +17,7 @@ import yaml
 
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en")
-KINDS = frozenset({"text", "code", "pedimento", "id", "count", "qty", "money", "pct", "date", "bool"})
+KINDS = frozenset({"text", "code", "pedimento", "id", "count", "qty", "money", "pct", "date", "bool", "term"})
 
 
 class CatalogError(ValueError):
@@ -48,8 +48,10 @@ def _texts(entry: Any, where: str) -> dict[str, str]:
 def _catalog() -> dict[str, Any]:
     text = resources.files(__package__ or "immex.reports").joinpath("labels.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
-    if set(data) != {"languages", "columns", "block", "titles"}:
-        raise CatalogError(f"labels.yaml: sections {sorted(data)} are not languages, columns, block, titles")
+    if set(data) != {"languages", "columns", "block", "terms", "titles"}:
+        raise CatalogError(
+            f"labels.yaml: sections {sorted(data)} are not languages, columns, block, terms, titles"
+        )
     columns: dict[str, Column] = {}
     for key, entry in data["columns"].items():
         texts = _texts(entry, f"columns.{key}")
@@ -60,7 +62,8 @@ def _catalog() -> dict[str, Any]:
         columns[key] = Column(key, entry["kind"], texts["es"], texts["en"])
     block = {key: _texts(entry, f"block.{key}") for key, entry in data["block"].items()}
     titles = {key: _texts(entry, f"titles.{key}") for key, entry in data["titles"].items()}
-    return {"columns": columns, "block": block, "titles": titles}
+    terms = {key: _texts(entry, f"terms.{key}") for key, entry in data["terms"].items()}
+    return {"columns": columns, "block": block, "terms": terms, "titles": titles}
 
 
 def column(key: str) -> Column:
@@ -76,6 +79,12 @@ def known_columns() -> frozenset[str]:
 def block_text(key: str, lang: Lang) -> str:
     block: dict[str, dict[str, str]] = _catalog()["block"]
     return block[key][lang]
+
+
+def term(word: str, lang: Lang) -> str:
+    """A word of the ledger (``overdue``, ``return`` ...) as a person reads it; unknown words as written."""
+    terms: dict[str, dict[str, str]] = _catalog()["terms"]
+    return terms[word][lang] if word in terms else word
 
 
 def title(name: str, lang: Lang, fallback: str = "") -> str:

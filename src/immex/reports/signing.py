@@ -24,7 +24,7 @@ from immex.core.fingerprint import files_fingerprint
 from immex.core.pedimento import display_pedimento
 from immex.core.table_files import Cell
 from immex.ledger.orm import Company, DischargeRunRow, RunReversalRow
-from immex.reports.labels import Lang, block_text, column, title
+from immex.reports.labels import Lang, block_text, column, term, title
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,8 @@ def person_cell(value: Cell, kind: str, lang: Lang) -> Cell:
         return display_pedimento(value)
     if isinstance(value, bool):
         return block_text("yes" if value else "no", lang)
+    if kind == "term" and isinstance(value, str):
+        return term(value, lang)
     return value
 
 
