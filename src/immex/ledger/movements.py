@@ -200,9 +200,11 @@ def _submaquila(
     if table is None:
         return ()
     moves: dict[tuple[str, str, dt.date, str], SubmaquilaMove] = {}
+    refused: set[str] = set()  # shipments with a refused row: their balance would be a false alarm
     for row in parse_rows(SUBMAQUILA, table, problems):
         qty = _base_qty(row, table.label, parts, units, problems)
         if not row.ok or qty is None:
+            refused.add(row.text.get("shipment", ""))
             continue
         v = row.values
         move = SubmaquilaMove(
@@ -221,7 +223,7 @@ def _submaquila(
             continue
         moves[move.key] = move
     ordered = tuple(sorted(moves.values(), key=lambda m: m.row))
-    problems += received_before_sent(ordered, table.label)
+    problems += received_before_sent([m for m in ordered if m.shipment not in refused], table.label)
     problems += _one_rfc_per_shipment(ordered, table.label)
     return ordered
 
