@@ -81,7 +81,7 @@ def test_upload_with_errors_lists_each_row_and_stores_nothing(web: TestClient, t
     (folder / "imports.csv").write_text(text)
     good = web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": csrf_of(page.text)}, files=multipart(folder))
     assert good.status_code == 201 and "El Anexo 24 se guardó" in good.text
-    assert "3 renglones" in web.get(f"/c/{COMPANY_A}/t/balances").text
+    assert "renglones 1 a 3" in web.get(f"/c/{COMPANY_A}/t/balances").text
 
 
 def test_tables_filter_and_page_on_the_server(web: TestClient, tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_tables_filter_and_page_on_the_server(web: TestClient, tmp_path: Path) -
         files=multipart(small_ledger(tmp_path / "l")),
     )
     only_b = web.get(f"/c/{COMPANY_A}/t/balances?part=B&lang=en")
-    assert "1 row" in only_b.text and ">B<" in only_b.text
+    assert "rows 1 to 1" in only_b.text and ">B<" in only_b.text
     assert web.get(f"/c/{COMPANY_A}/t/balances?pedimento=12").status_code == 422
     fragment = web.get(f"/c/{COMPANY_A}/t/balances?part=B", headers={"HX-Request": "true"}).text
     assert "<html" not in fragment and "download/xlsx?part=B" in fragment  # htmx swaps rows and links
@@ -243,3 +243,60 @@ def test_datastage_import_then_compulsa_with_the_fix_of_each_difference(
     log_in(web, email="audit@example.mx")
     assert web.get(f"/jobs/{job}/files/differences.csv").status_code == 404  # not its job
     assert web.get(f"/c/{COMPANY_A}/datastage").status_code == 403  # an auditor may do neither
+
+
+def _discharged(web: TestClient, folder: Path) -> None:
+    """Upload the ledger and run the discharge as of 2025-12-31 through the pages."""
+    import time
+
+    token = csrf_of(web.get(f"/c/{COMPANY_A}/ledger").text)
+    assert (
+        web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(folder)).status_code == 201
+    )
+    started = web.post(
+        f"/c/{COMPANY_A}/runs",
+        data={"csrf": token, "method": "fifo", "as_of": "2025-12-31"},
+        follow_redirects=False,
+    )
+    job = started.headers["location"].rsplit("job=", 1)[1]
+    for _ in range(600):
+        if 'data-status="done"' in web.get(f"/jobs/{job}").text:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the discharge did not finish")
+
+
+def _pages(web: TestClient, first: str) -> list[int]:
+    """Rows on each page, following the Next links from ``first``."""
+    import re
+
+    counts, url = [], first
+    while url:
+        html = web.get(url).text
+        counts.append(
+            html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr>") if "<tbody>" in html else 0
+        )
+        found = re.search(r'<a class="next" href="([^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else ""
+    return counts
+
+
+def test_tables_are_read_a_page_at_a_time_by_key(web: TestClient, tmp_path: Path) -> None:
+    from tests.ledger.ledger_files import exp, imp, part, write_ledger
+
+    imports = [imp(f"25 47 3456 5{n:06d}", 1, f"P{n % 3}", "1", "2025-01-02") for n in range(1, 121)]
+    exports = [exp("25 47 3456 6000001", 1, "P0", "45", "2025-06-01")]  # 40 lots of P0: 5 short
+    log_in(web)
+    _discharged(web, write_ledger(tmp_path / "l", [part("P0"), part("P1"), part("P2")], imports, exports))
+    assert _pages(web, f"/c/{COMPANY_A}/t/balances?as_of=2025-12-31") == [50, 50, 20]
+    second = web.get(f"/c/{COMPANY_A}/t/balances").text.split('<a class="next" href="')[1].split('"')[0]
+    assert "renglones 51 a 100" in web.get(second.replace("&amp;", "&")).text
+    csv = web.get(f"/c/{COMPANY_A}/t/balances/download/csv").text.splitlines()
+    assert len(csv) == 1 + 120  # the download is the whole filtered table, not a page
+    assert _pages(web, f"/c/{COMPANY_A}/t/balances?part=P1") == [40]
+    assert _pages(web, f"/c/{COMPANY_A}/t/balances?status=discharged&as_of=2025-12-31") == [40]
+    assert _pages(web, f"/c/{COMPANY_A}/t/allocations") == [40]
+    assert _pages(web, f"/c/{COMPANY_A}/t/shortfalls?part=P0") == [1]
+    assert _pages(web, f"/c/{COMPANY_A}/t/shortfalls?part=P1") == [0]
+    assert web.get(f"/c/{COMPANY_A}/t/balances?after=bm90IGEga2V5").status_code == 422  # not a cursor we gave
+    assert web.get(f"/c/{COMPANY_A}/t/balances?status=late").status_code == 422

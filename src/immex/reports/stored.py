@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Numeric,
     Select,
     and_,
     case,
@@ -46,6 +47,7 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -222,8 +224,11 @@ class _Math:
     def remaining(self, qty: Any, adjusted: Any, discharged: Any) -> ColumnElement[Decimal]:
         if self.sqlite:
             return func.immex_dremaining(qty, adjusted, discharged, type_=ExactDecimal())
-        result: ColumnElement[Decimal] = qty - func.coalesce(adjusted, 0) - func.coalesce(discharged, 0)
-        return result
+
+        def number(value: Any) -> ColumnElement[Decimal]:  # NUMERIC arithmetic, exact
+            return type_coerce(func.coalesce(value, 0), Numeric())
+
+        return number(qty) - number(adjusted) - number(discharged)
 
     def sign(self, value: Any) -> ColumnElement[int]:
         if self.sqlite:
@@ -504,7 +509,15 @@ def allocations_page(
     return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:8]))
 
 
-def shortfalls_page(session: Session, company: int, after: Key | None = None, limit: int = 100) -> Page:
+def shortfalls_page(
+    session: Session,
+    company: int,
+    after: Key | None = None,
+    limit: int = 100,
+    *,
+    export_pedimento: str | None = None,
+    part: str | None = None,
+) -> Page:
     """One page of ``shortfalls.csv``: requirements of the active discharge no lot covered."""
     query = (
         _active_rows(company)
@@ -513,6 +526,10 @@ def shortfalls_page(session: Session, company: int, after: Key | None = None, li
             _ExportPedimento.number, _Export.line, _Export.product, _Allocation.part, _Allocation.qty
         )
     )
+    if export_pedimento is not None:  # the web page's filters (as allocations_page has)
+        query = query.where(_ExportPedimento.number == export_pedimento)
+    if part is not None:
+        query = query.where(_Allocation.part == part)
     return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:5]))
 
 

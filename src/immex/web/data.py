@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from immex.api import work
 from immex.api.companies import CompanyRef
 from immex.api.store import Store
-from immex.core.problems import InputError
+from immex.core.problems import InputError, Problem
 from immex.discharge.methods import Balance
 from immex.discharge.methods import balances as balances_of
-from immex.discharge.outputs import ALLOCATION_HEADER, allocation_rows
 from immex.ledger.orm import DischargeRunRow
 from immex.reports import service as reports
+from immex.reports import stored
 from immex.web.charts import Bar, bars
 
 PAGE_SIZE = 50
@@ -53,58 +56,117 @@ def _state(store: Store, company: CompanyRef) -> Any:
         return work.stored_state(session, company)
 
 
-def balances(store: Store, company: CompanyRef, filters: dict[str, str], as_of: dt.date) -> Table:
-    ledger, result = _state(store, company)
-    report = reports.balances_report(ledger, result, as_of)
-    col = {name: i for i, name in enumerate(report.header)}
-    keep = _matcher(col, filters, {"status": "status", "part": "part", "pedimento": "import_pedimento"})
-    return Table(report.header, [r for r in report.rows if keep(r)])
+@dataclass(frozen=True, slots=True)
+class KeyPage:
+    """One page of a stored report read by key: its rows, the number of its first row, and
+    the cursor of the next page (None on the last)."""
+
+    header: Sequence[str]
+    rows: list[tuple[Any, ...]]
+    start: int
+    next_cursor: str | None
 
 
-def allocations(store: Store, company: CompanyRef, filters: dict[str, str]) -> Table:
-    _ledger, result = _state(store, company)
-    col = {name: i for i, name in enumerate(ALLOCATION_HEADER)}
-    keep = _matcher(
-        col,
-        filters,
-        {"export_pedimento": "export_pedimento", "import_pedimento": "import_pedimento", "part": "part"},
+HEADERS = {
+    "balances": stored.BALANCE_HEADER,
+    "allocations": stored.ALLOCATION_HEADER,
+    "shortfalls": stored.SHORTFALL_HEADER,
+}
+
+
+def _status(filters: dict[str, str]) -> str | None:
+    status = filters.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise InputError([Problem("", None, "status", f"{status!r} is not one of {', '.join(STATUSES)}")])
+    return status
+
+
+def _fetch(
+    session: Session, company: CompanyRef, table: str, filters: dict[str, str], as_of: dt.date
+) -> Callable[[stored.Key | None, int], stored.Page]:
+    """The SQL page reader of a table with its filters (no whole ledger is loaded)."""
+    given = {k: v for k, v in filters.items() if v}
+    if table == "balances":
+        wanted = stored.BalanceFilter(_status(given), given.get("part"), given.get("pedimento"))
+        return lambda after, n: stored.balances_page(session, company.id, as_of, wanted, after, n)
+    if table == "allocations":
+        return lambda after, n: stored.allocations_page(
+            session,
+            company.id,
+            given.get("export_pedimento"),
+            given.get("import_pedimento"),
+            given.get("part"),
+            after,
+            n,
+        )
+    return lambda after, n: stored.shortfalls_page(
+        session, company.id, after, n, export_pedimento=given.get("export_pedimento"), part=given.get("part")
     )
-    return Table(ALLOCATION_HEADER, [r for r in allocation_rows(result.allocations) if keep(r)])
 
 
-def shortfalls(store: Store, company: CompanyRef, filters: dict[str, str]) -> Table:
-    _ledger, result = _state(store, company)
-    report = reports.shortfalls_report(result)
-    col = {name: i for i, name in enumerate(report.header)}
-    keep = _matcher(col, filters, {"export_pedimento": "export_pedimento", "part": "part"})
-    return Table(report.header, [r for r in report.rows if keep(r)])
+def cursor_of(table: str, key: stored.Key) -> str:
+    values = [v.isoformat() if isinstance(v, dt.date) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps([table, values]).encode()).decode().rstrip("=")
 
 
-def _matcher(
-    col: dict[str, int], filters: dict[str, str], columns: dict[str, str]
-) -> Callable[[tuple[Any, ...]], bool]:
-    wanted = [(col[columns[k]], v) for k, v in filters.items() if v and k in columns]
-    return lambda row: all(str(row[i]) == v for i, v in wanted)
+def key_of(table: str, cursor: str) -> stored.Key | None:
+    """The key a cursor of this table carries; a cursor this server did not give is an input error."""
+    if not cursor:
+        return None
+    try:
+        name, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if name != table or not isinstance(values, list):
+            raise ValueError
+        return stored.parse_key(table, values)
+    except (ValueError, TypeError):
+        raise InputError([Problem("", None, "after", "this page link is not one the server gave")]) from None
+
+
+def table_page(
+    store: Store,
+    company: CompanyRef,
+    table: str,
+    filters: dict[str, str],
+    as_of: dt.date,
+    cursor: str = "",
+    start: int = 1,
+) -> KeyPage:
+    """One page of balances, allocations or shortfalls, filtered and paged in SQL."""
+    after = key_of(table, cursor)
+    with store.reading() as session:
+        page = _fetch(session, company, table, filters, as_of)(after, PAGE_SIZE)
+    following = None if page.next_key is None else cursor_of(table, page.next_key)
+    return KeyPage(HEADERS[table], list(page.rows), max(1, start), following)
+
+
+def table_rows(
+    store: Store, company: CompanyRef, table: str, filters: dict[str, str], as_of: dt.date
+) -> Table:
+    """The whole filtered table (downloads), read from SQL in chunks."""
+    with store.reading() as session:
+        rows = list(stored.every_row(_fetch(session, company, table, filters, as_of)))
+    return Table(HEADERS[table], rows)
 
 
 def trace_export(store: Store, company: CompanyRef, pedimento: str, line: int) -> Table | None:
     """None when the company has no such export line; no rows when it is not discharged yet."""
-    ledger, result = _state(store, company)
-    if not any(e.pedimento == pedimento and e.line == line for e in ledger.exports):
-        return None
-    try:
-        report = reports.trace_export_report(ledger, result, pedimento, line)
-    except InputError:  # stored but not discharged yet
-        return Table(reports.TRACE_EXPORT_HEADER, [])
-    return Table(report.header, list(report.rows))
+    with store.reading() as session:
+        if not stored.export_line_exists(session, company.id, pedimento, line):
+            return None
+        rows = stored.every_row(
+            lambda after, n: stored.trace_export_page(session, company.id, pedimento, line, after, n)
+        )
+        return Table(stored.TRACE_EXPORT_HEADER, list(rows))
 
 
 def trace_import(store: Store, company: CompanyRef, pedimento: str, line: int) -> Table | None:
-    ledger, result = _state(store, company)
-    if not any(lot.pedimento == pedimento and lot.line == line for lot in ledger.imports):
-        return None
-    report = reports.trace_import_report(ledger, result, pedimento, line)
-    return Table(report.header, list(report.rows))
+    with store.reading() as session:
+        if not stored.import_line_exists(session, company.id, pedimento, line):
+            return None
+        rows = stored.every_row(
+            lambda after, n: stored.trace_import_page(session, company.id, pedimento, line, after, n)
+        )
+        return Table(stored.TRACE_IMPORT_HEADER, list(rows))
 
 
 def runs(store: Store, company: CompanyRef) -> Table:

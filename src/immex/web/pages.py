@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -204,32 +205,35 @@ def _filters(request: Request, table: str) -> dict[str, str]:
     return given
 
 
-def _table(request: Request, firm: CompanyRef, table: str) -> data.Table:
-    store, filters = store_of(request), _filters(request, table)
-    if table == "balances":
-        return data.balances(store, firm, filters, _as_of(request))
-    if table == "allocations":
-        return data.allocations(store, firm, filters)
-    return data.shortfalls(store, firm, filters)
+def _table_as_of(request: Request, table: str) -> dt.date:
+    return _as_of(request) if table == "balances" else dt.date.today()  # only balances age
 
 
 @router.get("/c/{rfc}/t/{table}", response_class=HTMLResponse)
 def table_page(request: Request, rfc: str, table: str) -> Response:
+    """One page of a table, filtered and paged in SQL (``after``: the cursor of the next page)."""
     if table not in TABLES:
         raise ApiProblem(404, f"no page {table}")
     who, firm = company(request, rfc, "ledger.read")
-    try:
-        number = int(request.query_params.get("page", "1"))
-    except ValueError:
-        number = 1
-    page = data.page_of(_table(request, firm, table), number)
+    start = request.query_params.get("start", "1")
+    filters, as_of = _filters(request, table), request.query_params.get("as_of", "")
+    page = data.table_page(
+        store_of(request),
+        firm,
+        table,
+        filters,
+        _table_as_of(request, table),
+        request.query_params.get("after", ""),
+        int(start) if start.isdigit() else 1,
+    )
     context = {
         "who": who,
         "firm": firm,
         "table": table,
         "page": page,
-        "filters": _filters(request, table),
-        "as_of": request.query_params.get("as_of", ""),
+        "filters": filters,
+        "as_of": as_of,
+        "filter_query": urlencode([(k, v) for k, v in (*filters.items(), ("as_of", as_of)) if v]),
     }
     name = "table_rows.html" if request.headers.get("hx-request") else "table.html"
     return render(request, name, context)
@@ -240,7 +244,8 @@ def table_download(request: Request, rfc: str, table: str, fmt: str) -> Response
     if table not in TABLES or fmt not in ("csv", "xlsx"):
         raise ApiProblem(404, "no such download")
     _who, firm = company(request, rfc, "ledger.read")
-    found = _table(request, firm, table)
+    filters = _filters(request, table)
+    found = data.table_rows(store_of(request), firm, table, filters, _table_as_of(request, table))
     response: Response = listing.download(table, found.header, found.rows, fmt)
     return response
 

@@ -180,6 +180,9 @@ ES = {
     "its role": "su rol",
     "Grant": "Dar acceso",
     "Disable": "Deshabilitar",
+    "rows %(a)s to %(b)s": "renglones %(a)s a %(b)s",
+    "more on the next page": "hay más en la página siguiente",
+    "First page": "Primera página",
     # Duty calculators
     "Duties": "Contribuciones",
     "Fracción": "Fracción",
