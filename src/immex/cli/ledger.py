@@ -247,11 +247,23 @@ def report_expiring(
     output: Path | None = OutputOption,
     rows: int = RowsOption,
     lang: str = LangOption,
+    exchange_rates: Path | None = typer.Option(
+        None, "--exchange-rates", help="CSV date|pedimento,exchange_rate (MXN per USD) to cost each choice"
+    ),
+    exchange_rate: str | None = typer.Option(None, "--exchange-rate", help="One MXN-per-USD rate for all"),
+    terms: Path | None = typer.Option(
+        None, "--terms", help="CSV part,igi_rate,originating[,prosec_sector,prosec_rate,r8_rate]"
+    ),
 ) -> None:
-    """Lots whose Art. 108 deadline falls within N days (and overdue ones), with what to do."""
+    """Lots whose Art. 108 deadline falls within N days (and overdue ones): what can be done with
+    each (return, virtual transfer, change of regime F4/F5, regularization A3) and what it costs."""
+    from immex.reports.options import cost_sources
+
     day = _as_of(as_of)
     _report(
-        lambda ledger, result: reports.expiring_report(ledger, result, day, days, include_overdue),
+        lambda ledger, result: reports.expiring_report(
+            ledger, result, day, days, include_overdue, cost_sources(exchange_rates, exchange_rate, terms)
+        ),
         db,
         input_dir,
         output,

@@ -20,7 +20,7 @@ from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.table_files import Cell, write_csv, write_xlsx
-from immex.discharge.methods import Balance, DischargeResult, balances
+from immex.discharge.methods import DischargeResult, balances
 from immex.discharge.outputs import (
     BALANCE_HEADER,
     SHORTFALL_HEADER,
@@ -32,6 +32,7 @@ from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, load_ledger
+from immex.reports import options
 from immex.reports.labels import Lang
 from immex.reports.pdf import write_pdf
 from immex.reports.signing import (
@@ -186,24 +187,21 @@ EXPIRING_HEADER = (
     "qty_remaining",
     "value_remaining_usd",
     "what_to_do",
+    *options.OPTION_COLUMNS,
 )
 
 
-def _advice(row: Balance) -> str:
-    if row.status == "overdue":
-        return (
-            "overdue: regularize (clave A3, pay IGI + penalties) or change regime to definitive "
-            "(F4/F5) now; the Art. 108 term has passed"
-        )
-    return (
-        f"export or return before {row.deadline}, transfer virtually (V1/V5) to another IMMEX, "
-        "or change regime to definitive (F4/F5)"
-    )
-
-
 def expiring_report(
-    ledger: Ledger, result: DischargeResult, as_of: dt.date, days: int, include_overdue: bool = True
+    ledger: Ledger,
+    result: DischargeResult,
+    as_of: dt.date,
+    days: int,
+    include_overdue: bool = True,
+    sources: options.CostSources | None = None,
 ) -> Report:
+    """Lots that expire within ``days`` (and overdue ones), what can be done with each and its cost
+    (:mod:`immex.reports.options`; ``sources`` default: shipped rules and tariff, no exchange rate)."""
+    sources = sources or options.default_sources()
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
     for row in balances(ledger, result.allocations, as_of):
@@ -212,6 +210,9 @@ def expiring_report(
         if row.days_left > days or (row.days_left < 0 and not include_overdue):
             continue
         lot = lots[(row.import_pedimento, row.import_line, row.part)]
+        part = ledger.parts.get(row.part)
+        hs = lot.hs or (part.hs if part is not None else "")
+        choice = options.lot_options(lot, row, part.kind if part else "", hs, as_of, sources)
         rows.append(
             (
                 row.import_pedimento,
@@ -223,11 +224,12 @@ def expiring_report(
                 row.status,
                 row.qty_remaining,
                 _value(lot, row.qty_remaining),
-                _advice(row),
+                options.advice(row, choice),
+                *options.option_cells(choice),
             )
         )
     rows.sort(key=lambda r: (r[5], r[0], r[1], r[2]))
-    return Report(f"expiring within {days} days", EXPIRING_HEADER, rows)
+    return Report(f"expiring within {days} days", EXPIRING_HEADER, rows, options.report_notes(sources.rules))
 
 
 TRACE_EXPORT_HEADER = (

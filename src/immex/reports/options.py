@@ -1,0 +1,524 @@
+"""What to do with a lot that expires or has expired, and what each choice would cost.
+
+For an open temporary-import lot the company can return it (``RT``/``H1``), transfer
+it virtually (``V1``/``V5``) or change it to definitive import (``F4``, ``F5`` for a
+fixed asset) before its Ley Aduanera Art. 108 deadline; after it, only a
+regularization (``A3``) is open. Returns and transfers pay no contributions; a change
+of regime and a regularization pay those of a definitive import of what remains (IGI,
+DTA, IVA, by the duty engine of :mod:`immex.duties.pedimento`), with the rates, quotas
+and exchange rate of the temporary import's date; a regularization adds recargos (CFF
+Art. 21) from the month the goods entered. Every legal fact is in
+``rules/lot_options.yaml`` with its citation.
+
+A cost that cannot be computed is never 0: :attr:`LotOptions.missing` says what is
+missing (the value, the fracción, the exchange rate, the IGI rate on that date ...).
+Pure: values in, values out (the tariff, exchange rates and material terms are given).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from immex.discharge.methods import Balance
+from immex.duties.from_ledger import MaterialTerms
+from immex.duties.pedimento import compute_pedimento, resolve_dta
+from immex.duties.rounding import exact, payment_round
+from immex.duties.rules_data import iva_rates
+from immex.duties.tariff import NicoNeeded, NoAdValoremRate, TariffIndex, igi_rate_on, split_fraccion
+from immex.duties.values import (
+    Company,
+    DutyRules,
+    Incrementables,
+    PedimentoCase,
+    PedimentoLine,
+    Preference,
+)
+from immex.ledger.model import ImportLine
+from immex.rules import EffectiveSeries, Period, RulesError, build_series, read_yaml, require_keys
+
+RULES_FILE = "lot_options.yaml"
+OPTION_NAMES = ("return", "virtual_transfer", "change_of_regime", "regularization")
+OPENS = ("before_deadline", "after_deadline")
+
+
+# --------------------------------------------------------------------------- legal data
+
+
+@dataclass(frozen=True, slots=True)
+class OptionRule:
+    name: str
+    claves: tuple[str, ...]
+    open: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotOptionRules:
+    """``rules/lot_options.yaml``, checked."""
+
+    options: dict[str, OptionRule]
+    change_of_regime_clave: dict[str, str]
+    """``asset`` → F5, ``other`` → F4."""
+    mora_increase: Decimal
+    prorroga_rate: EffectiveSeries[Decimal]
+    not_included: dict[str, str]
+    tmec_originating_rate: Decimal
+    date_basis: str
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if not isinstance(value, str):
+        raise RulesError(f"{where}: {value!r} must be a quoted decimal")
+    try:
+        return Decimal(value)
+    except ArithmeticError as exc:
+        raise RulesError(f"{where}: {value!r} is not a decimal") from exc
+
+
+def _option(name: str, entry: Mapping[str, Any]) -> tuple[OptionRule, dict[str, str]]:
+    keys = {"description", "claves", "open", "reference"}
+    require_keys(entry, keys, keys, f"options.{name}")
+    if entry["open"] not in OPENS or not str(entry["reference"]).strip():
+        raise RulesError(f"options.{name}: open must be one of {OPENS} and reference non-empty")
+    claves = entry["claves"]
+    by_kind: dict[str, str] = {}
+    if isinstance(claves, dict):
+        require_keys(claves, {"asset", "other"}, {"asset", "other"}, f"options.{name}.claves")
+        by_kind = {str(k): str(v) for k, v in claves.items()}
+        claves = [by_kind["other"], by_kind["asset"]]
+    return OptionRule(name, tuple(str(c) for c in claves), entry["open"], str(entry["reference"])), by_kind
+
+
+def parse_rules(data: Any) -> LotOptionRules:
+    """The checked content of ``rules/lot_options.yaml`` (RulesError on anything off)."""
+    top = {"definitive_import_date", "options", "recargos", "not_included", "tmec_originating_rate"}
+    require_keys(data, top, top, RULES_FILE)
+    basis = data["definitive_import_date"]
+    require_keys(basis, {"description", "reference", "value"}, {"description", "reference", "value"}, "date")
+    if basis["value"] != "temporary_import":
+        raise RulesError(f"definitive_import_date: {basis['value']!r} is not supported")
+    require_keys(data["options"], set(OPTION_NAMES), set(OPTION_NAMES), "options")
+    options: dict[str, OptionRule] = {}
+    regime: dict[str, str] = {}
+    for name in OPTION_NAMES:
+        options[name], by_kind = _option(name, data["options"][name])
+        regime = by_kind or regime
+    recargos = data["recargos"]
+    keys = {"description", "reference", "mora_increase", "mora_increase_reference", "prorroga_monthly_rate"}
+    require_keys(recargos, keys, keys, "recargos")
+    series = build_series("recargos.prorroga_monthly_rate", recargos["prorroga_monthly_rate"], "rate")
+    prorroga = EffectiveSeries(
+        series.name,
+        tuple(
+            Period(p.since, p.until, _decimal(p.value, f"{series.name} {p.since}"), p.reference)
+            for p in series.periods
+        ),
+    )
+    tmec = data["tmec_originating_rate"]
+    require_keys(tmec, {"rate", "reference"}, {"rate", "reference"}, "tmec_originating_rate")
+    not_included = data["not_included"]
+    require_keys(
+        not_included, {"actualizacion", "fines", "incrementables"}, set(not_included), "not_included"
+    )
+    return LotOptionRules(
+        options,
+        regime,
+        _decimal(recargos["mora_increase"], "recargos.mora_increase"),
+        prorroga,
+        {str(k): " ".join(str(v).split()) for k, v in not_included.items()},
+        _decimal(tmec["rate"], "tmec_originating_rate.rate"),
+        str(basis["value"]),
+    )
+
+
+@cache
+def lot_option_rules() -> LotOptionRules:
+    return parse_rules(read_yaml(RULES_FILE))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+ExchangeRate = Callable[[str, dt.date], Decimal | None]
+"""(import pedimento, its date) → MXN per USD, or None when not known."""
+
+
+@dataclass(frozen=True, slots=True)
+class CostSources:
+    """What the costs are computed from, besides the ledger."""
+
+    duty_rules: DutyRules
+    tariff: TariffIndex | None
+    exchange_rate: ExchangeRate
+    terms: Mapping[str, MaterialTerms]
+    rules: LotOptionRules
+    exchange_rate_hint: str = "give --exchange-rates FILE or --exchange-rate MXN_PER_USD"
+
+
+def no_exchange_rate(_pedimento: str, _day: dt.date) -> Decimal | None:
+    return None
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Definitive:
+    """Contributions of a definitive import of what remains of a lot (whole pesos)."""
+
+    exchange_rate: Decimal
+    customs_value: int
+    igi_rate: Decimal
+    rate_source: str
+    igi: int
+    dta: int
+    iva: int
+
+    @property
+    def total(self) -> int:
+        return self.igi + self.dta + self.iva
+
+
+@dataclass(frozen=True, slots=True)
+class LotOptions:
+    """The choices for one lot and their cost; ``missing`` says why a cost is empty."""
+
+    open_before_deadline: bool
+    change_of_regime_clave: str
+    definitive: Definitive | None
+    regularization_on: dt.date
+    recargos: int | None
+    recargos_months: int
+    missing: tuple[str, ...]
+
+    @property
+    def change_of_regime_cost(self) -> int | None:
+        return self.definitive.total if self.definitive is not None and self.open_before_deadline else None
+
+    @property
+    def regularization_cost(self) -> int | None:
+        if self.definitive is None or self.recargos is None:
+            return None
+        return self.definitive.total + self.recargos
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months (the 31st becomes the month's last day)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+def months_or_fraction(start: dt.date, end: dt.date) -> int:
+    """Months from ``start`` to ``end``, a started month counting whole (CFF Art. 21 "mes o fracción")."""
+    if end <= start:
+        return 0
+    whole = (end.year - start.year) * 12 + end.month - start.month
+    while whole > 0 and add_months(start, whole) > end:
+        whole -= 1
+    return whole + (1 if add_months(start, whole) < end else 0)
+
+
+def recargos_rate(start: dt.date, months: int, rules: LotOptionRules) -> tuple[Fraction | None, str]:
+    """Σ of the monthly mora rates (Ley de Ingresos rate × 1.5) of each month from ``start``."""
+    total = Fraction(0)
+    factor = 1 + exact(rules.mora_increase)
+    for k in range(months):
+        month = add_months(start, k)
+        try:
+            total += exact(rules.prorroga_rate.on(month)) * factor
+        except RulesError:
+            return None, (
+                f"recargos rate for {month.strftime('%Y-%m')} (rules/{RULES_FILE} has "
+                f"{_span(rules.prorroga_rate)})"
+            )
+    return total, ""
+
+
+def _span(series: EffectiveSeries[Decimal]) -> str:
+    periods = series.periods
+    end = periods[-1].until.isoformat() if periods[-1].until else "on"
+    return f"rates {periods[0].since.isoformat()} to {end}"
+
+
+# --------------------------------------------------------------------------- the definitive import
+
+
+def remaining_value_usd(lot: ImportLine, remaining: Decimal) -> Fraction | None:
+    """Exact USD value of what remains (unit_value_usd is per unit as written)."""
+    imported = lot.qty + lot.adjusted
+    if lot.unit_value_usd is None or imported == 0:
+        return None
+    given = imported if lot.qty_given is None else lot.qty_given
+    return exact(lot.unit_value_usd) * exact(given) * exact(remaining) / exact(imported)
+
+
+def _igi_rate(
+    lot: ImportLine, fraccion: str, nico: str | None, sources: CostSources
+) -> tuple[Decimal | None, Preference | None, str, str]:
+    """(rate, preference, where the rate comes from, what is missing)."""
+    term = sources.terms.get(lot.part)
+    if term is not None and term.originating:
+        tmec = sources.rules.tmec_originating_rate
+        return tmec, Preference("TMEC", tmec), "T-MEC (originating, material terms)", ""
+    if term is not None and term.igi_rate is not None:
+        preference = term.preference()
+        source = "material terms" if preference is None else f"{preference.program} (material terms)"
+        return term.igi_rate, preference, source, ""
+    if sources.tariff is None:
+        return None, None, "", "IGI rate of the part (no tariff table; give --terms FILE)"
+    day = lot.cleared_on.isoformat()
+    try:
+        rate: Decimal | None = igi_rate_on(sources.tariff, fraccion, nico, lot.cleared_on)
+    except (NoAdValoremRate, NicoNeeded) as exc:
+        return None, None, "", f"IGI rate: {exc}"
+    if rate is None:
+        return (
+            None,
+            None,
+            "",
+            (
+                f"IGI rate of fracción {fraccion} on {day} (the tariff table in use has none for that "
+                "date; load the Tarifa then in force with `immex duties tariff update`, or give the "
+                "part's igi_rate in --terms FILE)"
+            ),
+        )
+    return rate, None, "LIGIE", ""
+
+
+def definitive_cost(
+    lot: ImportLine, remaining: Decimal, hs: str, sources: CostSources
+) -> tuple[Definitive | None, list[str]]:
+    """IGI, DTA and IVA of a definitive import (A1 contributions) of what remains of ``lot``.
+
+    Rates, quotas and the exchange rate are those of the temporary import's date
+    (rules/lot_options.yaml ``definitive_import_date``); the customs value is the
+    commercial value (the ledger has no incrementables).
+    """
+    missing: list[str] = []
+    value = remaining_value_usd(lot, remaining)
+    if value is None:
+        missing.append("unit_value_usd of the import line")
+    fraccion, nico = "", None
+    try:
+        fraccion, nico = split_fraccion(hs)
+    except ValueError as exc:
+        missing.append(
+            f"fracción of the part ({exc})" if hs else "fracción (hs) of the import line or its part"
+        )
+    rate = sources.exchange_rate(lot.pedimento, lot.cleared_on)
+    if rate is None:
+        missing.append(f"exchange rate of {lot.cleared_on.isoformat()} ({sources.exchange_rate_hint})")
+    igi_rate, preference, rate_source, why = (None, None, "", "")
+    if fraccion:
+        igi_rate, preference, rate_source, why = _igi_rate(lot, fraccion, nico, sources)
+        if why:
+            missing.append(why)
+    try:
+        iva_rate = iva_rates().on(lot.cleared_on)
+    except RulesError as exc:
+        missing.append(f"IVA rate: {exc}")
+    if missing or value is None or rate is None or igi_rate is None:
+        return None, missing
+    line = PedimentoLine(1, fraccion, value, igi_rate, preference, Decimal(0), iva_rate)
+    case = PedimentoCase("A1", lot.cleared_on, rate, Incrementables(), iva_rate, Company(immex=True), (line,))
+    dta, problems = resolve_dta(case, sources.duty_rules)
+    if dta is None:
+        return None, [f"DTA: {p.message}" for p in problems]
+    result = compute_pedimento(case, dta, sources.duty_rules)
+    codes = sources.duty_rules.catalog.contributions
+    by_code = result.by_code
+    return (
+        Definitive(
+            rate,
+            result.customs_value,
+            igi_rate if preference is None else preference.rate,
+            rate_source,
+            by_code.get(codes["igi"][0], 0),
+            by_code.get(codes["dta"][0], 0),
+            by_code.get(codes["iva"][0], 0),
+        ),
+        [],
+    )
+
+
+def lot_options(
+    lot: ImportLine, balance: Balance, kind: str, hs: str, as_of: dt.date, sources: CostSources
+) -> LotOptions:
+    """The choices for ``lot`` on ``as_of`` and what each costs.
+
+    A regularization is costed on ``as_of`` for an overdue lot, else on the first
+    day after the deadline (what letting it expire would cost).
+    """
+    rules = sources.rules
+    before = balance.status != "overdue"
+    clave = rules.change_of_regime_clave["asset" if kind == "asset" else "other"]
+    definitive, missing = definitive_cost(lot, balance.qty_remaining, hs, sources)
+    deadline = balance.deadline
+    pay_on = as_of if not before or deadline is None else max(as_of, deadline + dt.timedelta(days=1))
+    months = months_or_fraction(lot.cleared_on, pay_on)
+    recargos: int | None = None
+    rate, why = recargos_rate(lot.cleared_on, months, rules)
+    if why:
+        missing.append(why)
+    elif definitive is not None and rate is not None:
+        recargos = payment_round(Fraction(definitive.total) * rate)
+    return LotOptions(before, clave, definitive, pay_on, recargos, months, tuple(missing))
+
+
+def not_included_text(rules: LotOptionRules, start: dt.date) -> str:
+    """What no cost of the report includes (said on every row that has a cost)."""
+    notes = rules.not_included
+    return (
+        f"{notes['actualizacion']} ({start.strftime('%Y-%m')}); {notes['fines']}; {notes['incrementables']}"
+    )
+
+
+def advice(balance: Balance, options: LotOptions) -> str:
+    """One sentence for the manager: the choices open today, cheapest first."""
+    regular = options.regularization_cost
+    a3 = "A3 cost unknown" if regular is None else f"A3 {regular:,} MXN"
+    if not options.open_before_deadline:
+        return (
+            f"overdue since {balance.deadline}: regularize with clave A3 ({a3}, recargos for "
+            f"{options.recargos_months} months included); return or change of regime are no longer open "
+            "(Ley Aduanera Art. 108: the goods are illegally in the country)"
+        )
+    change = options.change_of_regime_cost
+    f4 = (
+        f"{options.change_of_regime_clave} cost unknown"
+        if change is None
+        else (f"{options.change_of_regime_clave} {change:,} MXN")
+    )
+    return (
+        f"before {balance.deadline}: return (RT/H1, no contributions) or transfer virtually "
+        f"(V1/V5, no contributions); or change to definitive ({f4}); "
+        f"if it expires, regularization on {options.regularization_on} ({a3})"
+    )
+
+
+# --------------------------------------------------------------------------- report cells
+
+OPTION_COLUMNS = (
+    "exchange_rate",
+    "customs_value_mxn",
+    "igi_rate_pct",
+    "igi_rate_source",
+    "igi_mxn",
+    "dta_mxn",
+    "iva_mxn",
+    "return_mxn",
+    "change_of_regime_clave",
+    "change_of_regime_mxn",
+    "regularization_on",
+    "recargos_months",
+    "recargos_mxn",
+    "regularization_mxn",
+    "cost_missing",
+)
+"""Columns the expiring report adds after ``what_to_do`` (amounts in whole pesos)."""
+
+Cell = str | int | Decimal | dt.date | None
+
+
+def option_cells(options: LotOptions) -> tuple[Cell, ...]:
+    """The :data:`OPTION_COLUMNS` of one lot; an amount that cannot be computed is empty, never 0."""
+    d = options.definitive
+    before = options.open_before_deadline
+    return (
+        None if d is None else d.exchange_rate,
+        None if d is None else d.customs_value,
+        None if d is None else d.igi_rate * 100,
+        None if d is None else d.rate_source,
+        None if d is None else d.igi,
+        None if d is None else d.dta,
+        None if d is None else d.iva,
+        0 if before else None,
+        options.change_of_regime_clave if before else None,
+        options.change_of_regime_cost,
+        options.regularization_on,
+        options.recargos_months,
+        options.recargos,
+        options.regularization_cost,
+        "; ".join(options.missing),
+    )
+
+
+def report_notes(rules: LotOptionRules) -> tuple[str, ...]:
+    """What every cost of the report leaves out, and where the law for each option is cited."""
+    notes = rules.not_included
+    return (
+        "Costs in whole MXN: IGI, DTA and IVA of a definitive import of what remains, with the rates, "
+        "quotas and exchange rate of the temporary import's date (Ley Aduanera Art. 56 fr. I; "
+        "Reglamento Art. 140 fr. III); regularization adds recargos (CFF Art. 21, RGCE 2.5.2); "
+        "return and virtual transfer pay no contributions (LFD Art. 49). IVA is included although "
+        "it is creditable. An empty amount is one that cannot be computed: cost_missing says why.",
+        f"Not included: {notes['actualizacion']}; {notes['fines']}; {notes['incrementables']}.",
+        f"Legal data and citations: src/immex/rules/{RULES_FILE}.",
+    )
+
+
+def default_sources(
+    exchange_rate: ExchangeRate = no_exchange_rate,
+    terms: Mapping[str, MaterialTerms] | None = None,
+    tariff: TariffIndex | None = None,
+) -> CostSources:
+    """The shipped duty rules and tariff table, with what the user gave."""
+    from immex.duties.rules_data import duty_rules
+    from immex.duties.tariff_service import tariff_index
+
+    return CostSources(
+        duty_rules(),
+        tariff if tariff is not None else tariff_index(),
+        exchange_rate,
+        terms or {},
+        lot_option_rules(),
+    )
+
+
+# --------------------------------------------------------------------------- adapters (files)
+
+
+def cost_sources(
+    exchange_rates: Path | None = None, exchange_rate: str | None = None, terms: Path | None = None
+) -> CostSources:
+    """Sources from the files a user gives (``--exchange-rates``, ``--exchange-rate``, ``--terms``).
+
+    Bad input raises InputError naming the file, row and column (exit 2, nothing stored).
+    """
+    from immex.core.numbers import parse_decimal
+    from immex.core.problems import InputError, Problem
+    from immex.duties.ledger_service import read_exchange_rates, read_material_terms
+
+    if exchange_rates is not None and exchange_rate is not None:
+        both = "give either --exchange-rates FILE or --exchange-rate MXN_PER_USD, not both"
+        raise InputError([Problem("", None, "--exchange-rate", both)])
+    rate_of: ExchangeRate = no_exchange_rate
+    if exchange_rates is not None:
+        table = read_exchange_rates(exchange_rates)
+        rate_of = table.on
+    elif exchange_rate is not None:
+        try:
+            fixed = parse_decimal(exchange_rate)
+        except ValueError as exc:
+            raise InputError([Problem("", None, "--exchange-rate", str(exc))]) from None
+        if fixed <= 0:
+            raise InputError([Problem("", None, "--exchange-rate", f"{exchange_rate!r} must be > 0")])
+        rate_of = lambda _pedimento, _day: fixed  # noqa: E731
+    return default_sources(rate_of, read_material_terms(terms) if terms is not None else None)

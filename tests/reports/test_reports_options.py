@@ -1,0 +1,237 @@
+"""What to do with each expiring or overdue lot, and what each choice costs (immex.reports.options).
+
+Worked examples a compliance manager can redo by hand: the definitive-import contributions
+(IGI, DTA, IVA) with the rates, quotas and exchange rate of the temporary import's date,
+recargos month by month (CFF Art. 21), and every cost that cannot be computed left empty
+with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from immex.cli import app
+from immex.discharge.methods import DischargeResult, balances
+from immex.duties.from_ledger import MaterialTerms
+from immex.ledger.model import ImportLine, Ledger, Part
+from immex.reports import options
+from immex.reports.service import EXPIRING_HEADER, expiring_report
+from immex.rules import RulesError, read_yaml
+
+D = Decimal
+NOTHING_EXPORTED = DischargeResult((), ())
+COLUMNS = list(EXPIRING_HEADER)
+
+
+def _ledger(*lots: ImportLine, kind: str = "raw") -> Ledger:
+    parts = {lot.part: Part(lot.part, "pcs", kind, hs="85444999") for lot in lots}  # type: ignore[arg-type]
+    return Ledger(parts, lots, ())
+
+
+def _lot(cleared: dt.date, value: str | None = "10", part: str = "CABLE") -> ImportLine:
+    return ImportLine(
+        "254734565000001", 1, part, "IN", cleared, D(100), "pcs", D(100), None if value is None else D(value)
+    )
+
+
+def _row(ledger: Ledger, as_of: dt.date, sources: options.CostSources) -> dict[str, object]:
+    report = expiring_report(ledger, NOTHING_EXPORTED, as_of, 90, True, sources)
+    (row,) = report.rows
+    return dict(zip(COLUMNS, row, strict=True))
+
+
+def _sources(rate: str | None = "20", terms: dict[str, MaterialTerms] | None = None) -> options.CostSources:
+    fixed = None if rate is None else D(rate)
+    return options.default_sources(lambda _p, _d: fixed, terms)
+
+
+def test_overdue_lot_costs_a_regularization_with_recargos_from_the_month_it_entered() -> None:
+    """1,000 USD at 20 MXN, IGI 5 % (material terms), entered 2025-03-01, regularized 2026-10-15.
+
+    customs value 20,000; IGI 1,000; DTA 2025 = max(8 al millar = 160, fr. III 445) = 445;
+    IVA 16 % of 21,445 = 3,431.20 → 3,431; contributions 4,876. Recargos: 20 months (19 and
+    a fraction): 10 of 2025 at 0.98 % × 1.5 and 10 of 2026 at 1.38 % × 1.5 = 35.4 % →
+    R(1,726.10) = 1,726. A3 = 6,602.
+    """
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    row = _row(_ledger(_lot(dt.date(2025, 3, 1))), dt.date(2026, 10, 15), _sources("20", terms))
+    assert row["status"] == "overdue"
+    assert (row["customs_value_mxn"], row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (
+        20000,
+        1000,
+        445,
+        3431,
+    )
+    assert (row["recargos_months"], row["recargos_mxn"], row["regularization_mxn"]) == (20, 1726, 6602)
+    assert row["regularization_on"] == dt.date(2026, 10, 15)
+    # Once the term has passed neither a return nor a change of regime is open: no amount, not 0.
+    assert row["return_mxn"] is None and row["change_of_regime_mxn"] is None
+    assert row["change_of_regime_clave"] is None
+    assert row["cost_missing"] == ""
+    assert "regularize with clave A3 (A3 6,602 MXN" in str(row["what_to_do"])
+
+
+def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> None:
+    """8544.49.99 pays 5 % in the shipped LIGIE on 2026-04-15; 1,000 USD at 18.50.
+
+    customs value 18,500; IGI 925; DTA 2026 = max(148, 461.61) → R = 462; IVA 16 % of 19,887
+    = 3,181.92 → 3,182; F4 = 4,569. A regularization on the day after the deadline
+    (2027-10-16) needs the recargos rates of 2027, which rules/ does not have: said, not 0.
+    """
+    row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("18.50"))
+    assert row["status"] == "expiring" and row["deadline"] == dt.date(2027, 10, 15)
+    assert (row["igi_rate_pct"], row["igi_rate_source"]) == (D("5.00"), "LIGIE")
+    assert (row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (925, 462, 3182)
+    assert (row["return_mxn"], row["change_of_regime_clave"], row["change_of_regime_mxn"]) == (0, "F4", 4569)
+    assert row["regularization_on"] == dt.date(2027, 10, 16)
+    assert row["recargos_mxn"] is None and row["regularization_mxn"] is None
+    assert str(row["cost_missing"]).startswith("recargos rate for 2027-01 (rules/lot_options.yaml has rates")
+    assert "change to definitive (F4 4,569 MXN)" in str(row["what_to_do"])
+
+
+def test_what_is_missing_is_said_instead_of_a_zero() -> None:
+    no_value = _row(_ledger(_lot(dt.date(2026, 4, 15), value=None)), dt.date(2027, 9, 1), _sources(None))
+    assert no_value["cost_missing"] == (
+        "unit_value_usd of the import line; exchange rate of 2026-04-15 (give --exchange-rates FILE or "
+        "--exchange-rate MXN_PER_USD); recargos rate for 2027-01 (rules/lot_options.yaml has rates "
+        "2018-01-01 to 2026-12-31)"
+    )
+    for column in ("customs_value_mxn", "igi_mxn", "dta_mxn", "iva_mxn", "change_of_regime_mxn"):
+        assert no_value[column] is None
+    assert "F4 cost unknown" in str(no_value["what_to_do"])
+    old = _row(_ledger(_lot(dt.date(2025, 6, 2))), dt.date(2026, 11, 1), _sources("20"))
+    assert str(old["cost_missing"]).startswith(
+        "IGI rate of fracción 85444999 on 2025-06-02 (the tariff table in use has none for that date"
+    )
+    assert old["regularization_mxn"] is None and old["igi_mxn"] is None
+
+
+def test_originating_goods_pay_no_igi_and_no_dta_under_t_mec() -> None:
+    terms = {"CABLE": MaterialTerms(D("0.05"), True)}
+    row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("20", terms))
+    assert (row["igi_rate_pct"], row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (D(0), 0, 0, 3200)
+    assert row["igi_rate_source"] == "T-MEC (originating, material terms)"
+
+
+def test_a_prosec_rate_of_the_material_terms_is_used() -> None:
+    terms = {"CABLE": MaterialTerms(D("0.05"), False, "II", D("0"))}
+    row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("20", terms))
+    assert (row["igi_rate_pct"], row["igi_mxn"]) == (D(0), 0)
+    assert row["igi_rate_source"] == "PROSEC (material terms)"
+
+
+def test_a_fixed_asset_changes_regime_with_f5() -> None:
+    lot = _lot(dt.date(2026, 4, 15), part="PRESS")
+    balance = balances(_ledger(lot), (), dt.date(2027, 9, 1))[0]
+    choice = options.lot_options(lot, balance, "asset", "84771001", dt.date(2027, 9, 1), _sources())
+    assert choice.change_of_regime_clave == "F5"
+
+
+@given(st.dates(dt.date(2018, 1, 1), dt.date(2030, 12, 31)), st.integers(0, 60), st.integers(0, 27))
+def test_months_or_fraction_counts_a_started_month_whole(start: dt.date, months: int, extra: int) -> None:
+    later = options.add_months(start, months)
+    assert options.months_or_fraction(start, later) == months
+    if extra and start.day <= 28:
+        within = later + dt.timedelta(days=min(extra, 27))
+        if within < options.add_months(start, months + 1):
+            assert options.months_or_fraction(start, within) == months + 1
+
+
+def test_the_rules_file_is_loaded_strictly() -> None:
+    data = read_yaml(options.RULES_FILE)
+    assert options.parse_rules(data).change_of_regime_clave == {"asset": "F5", "other": "F4"}
+    with pytest.raises(RulesError, match="unknown keys"):
+        options.parse_rules({**data, "surprise": 1})
+    broken = {
+        **data,
+        "options": {**data["options"], "return": {**data["options"]["return"], "reference": " "}},
+    }
+    with pytest.raises(RulesError, match="reference non-empty"):
+        options.parse_rules(broken)
+    rates = data["recargos"]["prorroga_monthly_rate"]
+    overlapping = {
+        **data,
+        "recargos": {
+            **data["recargos"],
+            "prorroga_monthly_rate": [rates[0], {**rates[1], "since": "2025-06-01"}],
+        },
+    }
+    with pytest.raises(RulesError, match="overlap"):
+        options.parse_rules(overlapping)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "parts.csv").write_text("part,uom,kind,hs\nCABLE,pcs,raw,85444999\n", encoding="utf-8")
+    (folder / "imports.csv").write_text(
+        "pedimento,line,clave,cleared_on,part,qty,uom,unit_value_usd\n"
+        "25 47 3456 5000001,1,IN,2025-03-01,CABLE,100,pcs,10\n",
+        encoding="utf-8",
+    )
+    (folder / "exports.csv").write_text("pedimento,line,clave,cleared_on,product,qty,uom\n", encoding="utf-8")
+    (folder / "bom.csv").write_text("product,component,qty_per,uom,valid_from\n", encoding="utf-8")
+    (folder / "terms.csv").write_text("part,igi_rate,originating\nCABLE,0.05,false\n", encoding="utf-8")
+    return folder
+
+
+def _expiring(folder: Path, *extra: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        app,
+        ["report", "expiring", "--input", str(folder), "--as-of", "2026-10-15", "--days", "30", *extra],
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_command_writes_the_costs(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "expiring.csv"
+    code, stdout, _ = _expiring(
+        folder, "--exchange-rate", "20", "--terms", str(folder / "terms.csv"), "--output", str(out)
+    )
+    assert code == 0, stdout
+    rows = [r for r in csv.reader(out.open(encoding="utf-8")) if r]
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "import_pedimento")
+    found = dict(zip(rows[header_at], rows[header_at + 1], strict=True))
+    assert (found["regularization_mxn"], found["recargos_mxn"], found["cost_missing"]) == ("6602", "1726", "")
+
+
+def test_exchange_rates_by_date_from_a_file(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "rates.csv").write_text("date,exchange_rate\n2025-02-28,20\n", encoding="utf-8")
+    out = tmp_path / "expiring.csv"
+    args = ["--exchange-rates", str(folder / "rates.csv"), "--terms", str(folder / "terms.csv")]
+    assert _expiring(folder, *args, "--output", str(out))[0] == 0
+    assert "6602" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--exchange-rate", "veinte"], "--exchange-rate"),
+        (["--exchange-rate", "-3"], "must be > 0"),
+        (["--exchange-rate", "20", "--exchange-rates", "x.csv"], "not both"),
+    ],
+)
+def test_a_bad_rate_option_exits_2_with_the_reason(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, stderr = _expiring(_folder(tmp_path), *args)
+    assert code == 2 and message in stderr
+
+
+def test_a_bad_terms_file_exits_2_naming_file_row_and_column(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "terms.csv").write_text("part,igi_rate,originating\nCABLE,cinco,maybe\n", encoding="utf-8")
+    code, _, stderr = _expiring(folder, "--terms", str(folder / "terms.csv"))
+    assert code == 2
+    assert "terms.csv,2,originating," in stderr and "terms.csv,2,igi_rate," in stderr
