@@ -32,15 +32,18 @@ def bulk_insert(
     if not rows:
         return
     table: Table = model.__table__
+    session.flush()  # pending ORM rows (a run these rows reference) reach the database first
     connection = session.connection()
     columns = _copy_columns(table, rows)
     if connection.dialect.name != "postgresql" or columns is None:
+        # Core's executemany on the session's connection: the ORM's bulk insert would first
+        # turn every dict into mapper state (four times slower on SQLite, profiled).
+        statement = insert(table)
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
-            session.execute(insert(model), chunk)
+            connection.execute(statement, chunk)
             progress.advance(len(chunk))
         return
-    session.flush()  # pending ORM rows (a run this one references) reach the database first
     _copy(connection, table, columns, rows, progress)
 
 
