@@ -300,3 +300,37 @@ def test_tables_are_read_a_page_at_a_time_by_key(web: TestClient, tmp_path: Path
     assert _pages(web, f"/c/{COMPANY_A}/t/shortfalls?part=P1") == [0]
     assert web.get(f"/c/{COMPANY_A}/t/balances?after=bm90IGEga2V5").status_code == 422  # not a cursor we gave
     assert web.get(f"/c/{COMPANY_A}/t/balances?status=late").status_code == 422
+
+
+def test_panel_shows_the_exports_of_the_year_against_the_export_commitment(
+    web: TestClient, tmp_path: Path
+) -> None:
+    from tests.ledger.ledger_files import exp, imp, part, write_ledger
+
+    imports = [imp("25 47 3456 5000001", 1, "A", "1000", "2025-01-02")]
+    exports = [
+        exp("25 47 3456 6000001", 1, "A", "300", "2025-05-01", unit_value_usd="1000"),  # 300,000 USD
+        exp("25 47 3456 6000001", 2, "A", "100", "2025-06-01"),  # no unit value: listed, not counted
+        exp("24 47 3456 6000002", 1, "A", "100", "2024-06-01", unit_value_usd="9000"),  # another year
+    ]
+    log_in(web)
+    token = csrf_of(web.get(f"/c/{COMPANY_A}/ledger").text)
+    folder = write_ledger(tmp_path / "l", [part("A")], imports, exports)
+    assert (
+        web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(folder)).status_code == 201
+    )
+    panel = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&lang=en")
+    assert "Export commitment 2025" in panel.text and 'id="exports-usd">300,000 USD<' in panel.text
+    assert "1 export line without a unit value is not counted" in panel.text
+    assert 'id="verdict"' not in panel.text  # below 500,000 and no total sales given: no verdict
+    met = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=2,000,000&lang=en").text
+    assert ">15 %<" in met and ">commitment met<" in met  # 15 % of sales >= 10 %
+    short = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=4000000&lang=en").text
+    assert ">7.5 %<" in short and "commitment not met yet" in short
+    low = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=1000&lang=en")
+    assert (
+        low.status_code == 422
+        and 'id="e-total_sales_usd"' in low.text
+        and "less than the exports" in low.text
+    )
+    assert web.get(f"/c/{COMPANY_A}?total_sales_usd=mucho").status_code == 422

@@ -22,6 +22,15 @@ from immex.discharge.methods import balances as balances_of
 from immex.ledger.orm import DischargeRunRow
 from immex.reports import service as reports
 from immex.reports import stored
+from immex.reports.anexo24 import outgoing_lines
+from immex.reports.annual import (
+    AnnualExports,
+    ExportCommitment,
+    Thresholds,
+    annual_exports,
+    commitment_thresholds,
+    export_commitment,
+)
 from immex.web.charts import Bar, bars
 
 PAGE_SIZE = 50
@@ -192,6 +201,7 @@ class Panel:
     last_run: tuple[Any, ...] | None
     lots: int
     exports: int
+    commitment: Commitment | None = None
 
 
 def _count_and_qty(rows: list[Balance]) -> tuple[int, Decimal]:
@@ -203,7 +213,7 @@ def _within(row: Balance, days: int) -> bool:
     return row.qty_remaining > 0 and row.days_left is not None and 0 <= row.days_left <= days
 
 
-def panel(store: Store, company: CompanyRef, as_of: dt.date) -> Panel:
+def panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None = None) -> Panel:
     ledger, result = _state(store, company)
     rows = balances_of(ledger, result.allocations, as_of)
     by_status = [(s, *_count_and_qty([r for r in rows if r.status == s])) for s in STATUSES]
@@ -229,4 +239,47 @@ def panel(store: Store, company: CompanyRef, as_of: dt.date) -> Panel:
         history[0] if history else None,
         len(ledger.imports),
         len(ledger.exports),
+        commitment(ledger, as_of.year, total_sales_usd),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """The year's exports against the Decreto IMMEX export commitment (Art. 24 fr. VI), for the
+    panel: the amount threshold always; the share of total sales and the verdict when the
+    analyst gives the year's total sales (the ledger does not hold them)."""
+
+    year: int
+    exports: AnnualExports
+    thresholds: Thresholds
+    exports_bar: float  # 0..100 of the chart's width
+    threshold_at: float  # where the amount threshold's mark sits, 0..100
+    verdict: ExportCommitment | None
+    share_bar: float  # the share of sales, 0..100 of the chart (when the verdict is known)
+    share_at: float  # where the share threshold's mark sits
+
+
+def _scaled(value: Decimal, top: Decimal) -> float:
+    return float(min(value, top) * 100 / top) if top > 0 else 0.0
+
+
+def commitment(ledger: Any, year: int, total_sales_usd: Decimal | None) -> Commitment:
+    """Exports counted for the commitment in ``year`` (reports.annual, as ``immex report annual``)."""
+    exports = annual_exports(outgoing_lines(ledger), year)
+    thresholds = commitment_thresholds().on(dt.date(year, 12, 31))
+    top = max(exports.exports_usd, thresholds.minimum_exports_usd) * Decimal("1.15")
+    verdict = None
+    if total_sales_usd is not None:
+        verdict = export_commitment(exports.exports_usd, total_sales_usd, year)  # InputError if < exports
+    share_top = Decimal(100)
+    share = verdict.export_share_pct if verdict else Decimal(0)
+    return Commitment(
+        year,
+        exports,
+        thresholds,
+        _scaled(exports.exports_usd, top),
+        _scaled(thresholds.minimum_exports_usd, top),
+        verdict,
+        _scaled(share, share_top),
+        _scaled(thresholds.minimum_export_share_pct, share_top),
     )

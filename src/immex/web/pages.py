@@ -11,6 +11,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -190,8 +191,27 @@ def _as_of(request: Request) -> dt.date:
 def panel(request: Request, rfc: str) -> Response:
     who, firm = company(request, rfc, "ledger.read")
     as_of = _as_of(request)
-    summary = data.panel(store_of(request), firm, as_of)
-    return render(request, "panel.html", {"who": who, "firm": firm, "panel": summary, "as_of": as_of})
+    given = request.query_params.get("total_sales_usd", "").strip()
+    errors: dict[str, list[str]] = {}
+    total = _amount(given) if given else None
+    if given and total is None:
+        errors["total_sales_usd"] = [f"{given!r} is not an amount in USD (digits and one point)"]
+    try:
+        summary = data.panel(store_of(request), firm, as_of, total)
+    except InputError as error:  # total sales below the exports of the year
+        errors["total_sales_usd"] = [p.message for p in error.problems]
+        summary = data.panel(store_of(request), firm, as_of, None)
+    context = {"who": who, "firm": firm, "panel": summary, "as_of": as_of, "total_sales_usd": given}
+    return render(request, "panel.html", {**context, "errors": errors}, 422 if errors else 200)
+
+
+def _amount(text: str) -> Decimal | None:
+    """A plain decimal amount (thousands commas allowed, as people write them), else None."""
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 def _filters(request: Request, table: str) -> dict[str, str]:

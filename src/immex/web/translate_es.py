@@ -183,6 +183,18 @@ ES = {
     "rows %(a)s to %(b)s": "renglones %(a)s a %(b)s",
     "more on the next page": "hay más en la página siguiente",
     "First page": "Primera página",
+    # Export commitment
+    "Export commitment %(year)d": "Compromiso de exportación %(year)d",
+    "Decreto IMMEX Art. 24 fr. VI: exports of at least %(usd)s USD in the year, or at least %(pct)s%% of total sales.": "Decreto IMMEX Art. 24 fr. VI: exportaciones de al menos %(usd)s USD en el año, o de al menos el %(pct)s%% de las ventas totales.",
+    "Exports against the export commitment": "Exportaciones frente al compromiso de exportación",
+    "Exports counted": "Exportaciones contadas",
+    "Share of total sales": "Proporción de las ventas totales",
+    "commitment met": "compromiso cumplido",
+    "commitment not met yet": "compromiso aún no cumplido",
+    "commitment met by the amount": "compromiso cumplido por el monto",
+    "Below the amount so far; give the year's total sales to check the share.": "Por debajo del monto hasta ahora; indique las ventas totales del año para revisar la proporción.",
+    "Total sales of the year, USD": "Ventas totales del año, USD",
+    "Check": "Revisar",
     # Duty calculators
     "Duties": "Contribuciones",
     "Fracción": "Fracción",
@@ -308,6 +320,10 @@ ES = {
     "DTA of the pedimento complementario": "DTA del pedimento complementario",
 }
 ES_PLURAL = {
+    "%(num)d export line without a unit value is not counted": (
+        "%(num)d partida de exportación sin valor unitario no se cuenta",
+        "%(num)d partidas de exportación sin valor unitario no se cuentan",
+    ),
     "%(num)d problem in the form; nothing was computed. Each one is shown beside its field.": (
         "%(num)d problema en el formulario; no se calculó nada. Cada uno se muestra junto a su campo.",
         "%(num)d problemas en el formulario; no se calculó nada. Cada uno se muestra junto a su campo.",
