@@ -170,11 +170,11 @@ def tariff_show(
         _problems(error)
         return
     if not answer.rows:
-        sys.stderr.write(
-            f"FRACCION: {dotted(answer.fraccion)}"
-            f"{'.' + answer.nico if answer.nico else ''} is not in the tariff in "
-            f"force on {day.isoformat()}\n"
-        )
+        code = f"{dotted(answer.fraccion)}{'.' + answer.nico if answer.nico else ''}"
+        if answer.unverifiable:  # not a "no": the data cannot say what existed on that date
+            sys.stderr.write(f"FRACCION: {code} is not in the tariff data, and {answer.unverifiable}\n")
+        else:
+            sys.stderr.write(f"FRACCION: {code} is not in the tariff in force on {day.isoformat()}\n")
         raise typer.Exit(1)
     if format is OutputFormat.json:
         sys.stdout.write(
@@ -190,6 +190,7 @@ def tariff_show(
                         "since": r.since.isoformat(),
                         "until": r.until.isoformat() if r.until else None,
                         "source": r.source,
+                        "nomenclature_unverifiable": answer.unverifiable,
                         "prosec": [
                             {
                                 "sector": p.sector,
@@ -222,6 +223,8 @@ def tariff_show(
         sys.stdout.write(
             f"PROSEC sector {p.sector}: {format_rate(p.rate)} since {p.since.isoformat()} [{p.source}]\n"
         )
+    if answer.unverifiable:
+        sys.stdout.write(f"note: {answer.unverifiable}\n")
 
 
 @tariff_app.command("update")

@@ -229,20 +229,29 @@ def placeholder_problem(fraccion: str, clave: str) -> str | None:
     )
 
 
-def validate_fraccion(
-    fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None, clave: str = ""
-) -> str | None:
-    """The 8-digit fracción (and its 2-digit NICO, when given) must be in the Tarifa in force on ``on``.
+FRACCION_STATUSES = ("valid", "invalid", "unverifiable", "generic", "not_checked")
 
-    A generic code of the instructivo (``00000000`` for transit, ``99999999`` for a global
-    complementario) is understood: only its clave is checked (see :func:`placeholder_problem`).
-    Not checked (None): a 6-digit code, or a date the tariff data cannot vouch for
-    (:func:`tariff_vouches_for`), so that nothing valid on its date is ever reported.
+
+def fraccion_status(
+    fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None, clave: str = ""
+) -> tuple[str, str | None]:
+    """The status of a declared fracción on ``on`` (one of :data:`FRACCION_STATUSES`) and the
+    finding, if any.
+
+    - ``generic``: a code of the instructivo (``00000000`` transit, ``99999999`` global
+      complementario): only its clave is checked (:func:`placeholder_problem`);
+    - ``not_checked``: not an 8-digit fracción, or no date;
+    - ``unverifiable``: the tariff data cannot vouch for the nomenclature on that date
+      (:func:`tariff_vouches_for`; for example 2023, when the project has the LIGIE 2022 only
+      as published in 2026): never a finding, either way;
+    - ``invalid`` (with the finding) or ``valid``: judged against the Tarifa in force then.
     """
     if catalogs.fraccion_placeholders().get(fraccion) is not None:
-        return placeholder_problem(fraccion, clave)
-    if len(fraccion) != 8 or tariff is None or on is None or not tariff_vouches_for(tariff, on):
-        return None
+        return "generic", placeholder_problem(fraccion, clave)
+    if len(fraccion) != 8 or on is None:
+        return "not_checked", None
+    if tariff is None or not tariff_vouches_for(tariff, on):
+        return "unverifiable", None
     edition = _edition_on(on)
     assert edition is not None  # vouched for
     rows = [
@@ -251,12 +260,24 @@ def validate_fraccion(
         if edition.since <= since <= on and (until is None or on <= until)
     ]
     if not rows:
-        return (
+        return "invalid", (
             f"fracción {fraccion} is not in the tariff in force on {on.isoformat()} ({edition.description})"
         )
     if nico and all(n != nico for n, _, _ in rows):
-        return f"NICO {nico} of fracción {fraccion} is not in the tariff in force on {on.isoformat()}"
-    return None
+        return (
+            "invalid",
+            f"NICO {nico} of fracción {fraccion} is not in the tariff in force on {on.isoformat()}",
+        )
+    return "valid", None
+
+
+def validate_fraccion(
+    fraccion: str, nico: str, on: dt.date | None, tariff: TariffIndex | None, clave: str = ""
+) -> str | None:
+    """The finding of :func:`fraccion_status`, if any: the 8-digit fracción (and its NICO, when
+    given) must be in the Tarifa in force on ``on``; nothing is reported on a date the tariff
+    data cannot vouch for, so that nothing valid on its date is ever reported."""
+    return fraccion_status(fraccion, nico, on, tariff, clave)[1]
 
 
 # --------------------------------------------------------------------------- Data Stage records

@@ -44,7 +44,8 @@ from immex.duties.tariff import (
     prosec_in_force,
     split_fraccion,
 )
-from immex.duties.tariff_shipped import compose_shipped
+from immex.duties.tariff_shipped import cited_sources, compose_shipped
+from immex.rules import as_date
 
 TARIFF_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "since", "until", "source")
 # Added for duties that are not ad valorem (the Tarifa's text, igi_rate empty). A table
@@ -233,6 +234,8 @@ class TariffAnswer:
     day: dt.date
     rows: list[TariffRow]
     prosec: list[ProsecRow]
+    unverifiable: str | None = None
+    """Why the data cannot say which fracciones exist on ``day`` (None when it can)."""
 
 
 def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None) -> TariffAnswer:
@@ -241,7 +244,73 @@ def tariff_show(fraccion_text: str, day: dt.date, directory: Path | None = None)
     except ValueError as exc:
         raise InputError([Problem("", None, "FRACCION", str(exc))]) from exc
     rows = in_force(tariff_rows(directory), fraccion, nico, day)
-    return TariffAnswer(fraccion, nico, day, rows, prosec_in_force(prosec_rows(directory), fraccion, day))
+    prosec = prosec_in_force(prosec_rows(directory), fraccion, day)
+    return TariffAnswer(
+        fraccion, nico, day, rows, prosec, nomenclature_unverifiable(_periods(directory), day)
+    )
+
+
+@cache
+def _shipped_periods() -> tuple[TariffRow, ...]:
+    return tuple({(r.source, r.since, r.until): r for r in _shipped_rows()}.values())
+
+
+def _periods(directory: Path | None) -> Sequence[TariffRow]:
+    """One row of each (source, since, until) of the table in use: enough to tell which dates
+    its releases vouch for (computed once for the shipped table)."""
+    if (data_dir(directory) / "tariff" / "ligie.csv").exists():
+        return tariff_rows(directory)
+    return _shipped_periods()
+
+
+@cache
+def _vouches_from() -> dict[str, dt.date]:
+    """Shipped source id -> the first date its rows are evidence of the nomenclature
+    (``vouches_from`` in ``rules/duties/tariff/sources.yaml``); sources without it vouch
+    for every date their rows carry."""
+    out: dict[str, dt.date] = {}
+    for key, entry in cited_sources().items():
+        if entry.get("vouches_from") is not None:
+            out[str(key)] = as_date(entry["vouches_from"], f"tariff/sources.yaml: {key}.vouches_from")
+    return out
+
+
+def nomenclature_evidence(rows: Iterable[TariffRow]) -> list[tuple[str, str, dt.date, dt.date | None]]:
+    """``(fraccion, nico, since, until)`` of each row over the dates its source vouches for:
+    the LIGIE 2022 list as published in 2026 says nothing of 2022-12-12..2026-03-29, so its
+    rows of those dates are left out (the Anexo 22 check then judges no fracción on them)."""
+    limits = _vouches_from()
+    out: list[tuple[str, str, dt.date, dt.date | None]] = []
+    for row in rows:
+        since = max(row.since, limits.get(row.source, row.since))
+        if row.until is None or since <= row.until:
+            out.append((row.fraccion, row.nico, since, row.until))
+    return out
+
+
+def nomenclature_unverifiable(rows: Sequence[TariffRow], day: dt.date) -> str | None:
+    """Why the tariff data cannot say which fracciones exist on ``day``, or None when it can
+    (:func:`immex.core.anexo22.tariff_vouches_for` over :func:`nomenclature_evidence`)."""
+    from immex.core.anexo22 import tariff_index as evidence_index
+    from immex.core.anexo22 import tariff_vouches_for
+
+    # whether the data vouches depends only on the dates of the releases: one row of each will do
+    periods = {(r.source, r.since, r.until): r for r in rows}
+    if tariff_vouches_for(evidence_index(nomenclature_evidence(periods.values())), day):
+        return None
+    limits = _vouches_from()
+    sources = sorted({r.source for r in periods.values() if r.covers(day) and r.source in limits})
+    what = (
+        "the rows in force come from "
+        + ", ".join(f"{s} (evidence from {limits[s].isoformat()})" for s in sources)
+        if sources
+        else "no release of the Tarifa in force covers it"
+    )
+    return (
+        f"the tariff data cannot vouch for the nomenclature on {day.isoformat()}: {what}; a fracción "
+        "created or deleted before that date is not told apart (load the official release of the date "
+        "with `immex duties tariff update` to check it)"
+    )
 
 
 def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
