@@ -10,6 +10,10 @@ writes them (``24 47 3456 5005150``), statuses and part kinds in Spanish (``venc
 ``materia prima``); every number and date is the one of before. The
 header block above a table (company, RFC, run, generated at: it carries the time) is left
 out of the digest.
+
+The expiring workbook changed again on purpose (issue 13 point 4): what to do with each lot
+says what each choice costs, and the option columns (IGI, DTA, IVA, recargos, cost_missing)
+follow ``what_to_do``; the first ten columns are those of before.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "8c7d04dcf518ea4159a2e1326c8bf21e607e74cf46e5d62a252d49c79c861113",
     "reports/balances.xlsx": "c7b2706911c703ce70d41ef15e09a2947286511d9c4f2f7cf47b2abfcf1d9a5d",
-    "reports/expiring.xlsx": "9a97ce7c386bc68cb349b7d852a4783c24f280e3aff55401766aacb3c09b40fb",
+    "reports/expiring.xlsx": "a1761af4d4a8750e4235f50548feb174b30a73f2a36f7c2fd784390476708f70",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
 }
 
