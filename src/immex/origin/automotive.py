@@ -11,7 +11,10 @@ an ``automotive`` object; it builds the rule the Appendix sets and lets the ordi
 - **parts** (``automotive.for_use_in``): the GN 11(o) rule written for that use, with the RVC of
   the part's table (A.1, B, C for passenger vehicles and light trucks; D, E for heavy trucks) in
   force on the date; Table A.1 parts, and engines, gear boxes and chassis for heavy trucks, must
-  meet that RVC ((k)(iii)(C), (M)).
+  meet that RVC ((k)(iii)(C), (M));
+- **the producer's provisions**: an approved alternative staging regime ((k)(viii), Uniform
+  Regulations s. 19; its NAFTA Art. 403.6 transition, s. 19(7), is undetermined), the heavy-truck
+  LVC credit ((k)(vi)(F)) and the 50 percent of a new plant or refit ((k)(ix)(F)).
 
 Every threshold and date comes from ``rules/usmca/automotive.yaml``; the tables from
 ``automotive_tables.yaml``. A requirement the case gives no data for is an error naming the
