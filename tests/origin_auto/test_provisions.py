@@ -5,9 +5,12 @@ heavy-truck LVC credit ((k)(vi)(F), s. 18(22)) and the new-plant rate of other m
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from immex.core.problems import InputError
 from immex.origin import OriginError
@@ -229,3 +232,29 @@ def test_bad_provision_fields_are_all_reported() -> None:
         "automotive.new_plant.kind",
         "automotive.new_plant.first_prototype",
     } <= columns
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    vnm=st.integers(30000, 45000),
+    material=st.integers(25, 45),
+    technology=st.integers(0, 12),
+    day=st.sampled_from(["2023-01-01", "2024-07-01", "2026-12-31", "2027-07-01"]),
+)
+def test_lvc_credit_only_ever_helps_and_never_below_60_percent(
+    vnm: int, material: int, technology: int, day: str
+) -> None:
+    # (k)(vi)(F): a credit towards the RVC "provided that the regional value content percentage is
+    # not below 60 percent"; without the LVC figures' surplus the requirement is the plain one
+    truck = case(HEAVY_TRUCK, date=day)
+    truck["materials"][0]["value"] = str(vnm)
+    truck["automotive"]["lvc"] = {"material": str(material), "technology": str(technology), "assembly": "5"}
+    answer = qualify(truck)
+    plain = qualify(case(truck, automotive__lvc={"material": "30", "technology": "10", "assembly": "5"}))
+    rvc = Decimal(answer["rvc"]["value"])
+    assert Decimal(answer["rvc"]["required"]) <= Decimal(plain["rvc"]["required"])
+    assert Decimal(answer["rvc"]["required"]) >= 60
+    if answer["originating"]:
+        assert rvc >= 60
+    if plain["originating"] and material + min(technology, 10) + 5 >= 45:
+        assert answer["originating"]
