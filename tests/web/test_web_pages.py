@@ -334,3 +334,31 @@ def test_panel_shows_the_exports_of_the_year_against_the_export_commitment(
         and "less than the exports" in low.text
     )
     assert web.get(f"/c/{COMPANY_A}?total_sales_usd=mucho").status_code == 422
+
+
+def test_reports_for_the_authority_download_as_the_cli_writes_them(web: TestClient, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    log_in(web)
+    token = csrf_of(web.get(f"/c/{COMPANY_A}/ledger").text)
+    web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(small_ledger(tmp_path / "l")))
+    base = f"/c/{COMPANY_A}/reports"
+    assert "Anexo 24" in web.get(base).text
+    anexo24 = web.get(f"{base}?report=anexo24&from=2025-01-01&to=2025-12-31&format=xlsx")
+    assert anexo24.headers["content-disposition"] == 'attachment; filename="anexo24.xlsx"'
+    sheet = load_workbook(io.BytesIO(anexo24.content)).active
+    assert sheet is not None and any(COMPANY_A in str(c.value) for row in sheet.iter_rows() for c in row)
+    raw = web.get(f"{base}?report=anexo24&from=2025-01-01&to=2025-12-31&format=csv").text
+    assert len(list(csv.reader(io.StringIO(raw)))) > 3  # three lots, their discharges, balances
+    backwards = web.get(f"{base}?report=anexo24&from=2025-12-31&to=2025-01-01&format=csv&lang=en")
+    assert backwards.status_code == 422 and 'id="e-to"' in backwards.text
+    no_sales = web.get(f"{base}?report=annual&year=2025&total_sales_usd=&format=csv")
+    assert no_sales.status_code == 422 and 'id="e-total_sales_usd"' in no_sales.text
+    assert web.get(f"{base}?report=annual&year=2025&total_sales_usd=1000&format=csv").status_code in (
+        200,
+        422,
+    )
+    assert web.get(f"/c/{COMPANY_B}/reports").status_code == 404

@@ -60,7 +60,7 @@ def page_of(table: Table, number: int) -> Page:
     return Page(table.header, table.rows[start : start + PAGE_SIZE], number, pages, len(table.rows))
 
 
-def _state(store: Store, company: CompanyRef) -> Any:
+def stored_state(store: Store, company: CompanyRef) -> Any:
     with store.reading() as session:
         return work.stored_state(session, company)
 
@@ -214,7 +214,7 @@ def _within(row: Balance, days: int) -> bool:
 
 
 def panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None = None) -> Panel:
-    ledger, result = _state(store, company)
+    ledger, result = stored_state(store, company)
     rows = balances_of(ledger, result.allocations, as_of)
     by_status = [(s, *_count_and_qty([r for r in rows if r.status == s])) for s in STATUSES]
     expiring = [(days, *_count_and_qty([r for r in rows if _within(r, days)])) for days in HORIZONS]
