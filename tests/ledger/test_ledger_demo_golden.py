@@ -36,7 +36,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "8c7d04dcf518ea4159a2e1326c8bf21e607e74cf46e5d62a252d49c79c861113",
     "reports/balances.xlsx": "c7b2706911c703ce70d41ef15e09a2947286511d9c4f2f7cf47b2abfcf1d9a5d",
-    "reports/expiring.xlsx": "a1761af4d4a8750e4235f50548feb174b30a73f2a36f7c2fd784390476708f70",
+    "reports/expiring.xlsx": "f2a1d431571ac1aa6588adb5f46b5538fe761ed912a608e11088067866e5bf10",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
 }
 
