@@ -5,11 +5,7 @@ hundred purchased parts, subassemblies and finished goods with effective-dated
 BOMs (merma and desperdicio included), fourteen months of weekly temporary
 imports and returns of finished goods, slow movers that age towards their
 Art. 108 deadline, and a few parts bought short so the discharge finds
-shortfalls. The other IMMEX movements of issue 13 are there too (see
-``docs/demo.md``): virtual transfers in (V1) and out (V1, V5), a change of
-regime of a slow mover (F4) and of a fixed asset (F5), a regularization (A3) of
-an overdue lot, a sub-maquila shipment out and partly back, and waste disposals.
-Everything is derived from a seed, so the demo is reproducible.
+shortfalls. Everything is derived from a seed, so the demo is reproducible.
 """
 
 from __future__ import annotations
@@ -52,9 +48,6 @@ SUPPLIER_COUNTRIES = ("CN", "CN", "US", "US", "JP", "KR", "DE", "TW", "MY")
 UNITS = ("pcs", "pcs", "pcs", "kg", "m")
 AGENCIA = "47"  # aduana of the demo pedimentos (Anexo 22 Apéndice 1: AICM)
 PATENTE = "3456"
-SUBMAQUILADOR_RFC = "SMN050505AB9"  # made up, with a valid check digit
-TRANSFER_WEEKS = {7: "V1", 3: "V5"}  # week % 10 → clave of that week's virtual transfer out
-VIRTUAL_IMPORT_WEEK = 12  # that week's temporary imports arrive as V1 (virtual transfer in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,20 +146,18 @@ def build_demo_folder(folder: Path, as_of: dt.date, seed: int = 2026, size: Demo
     exports: list[dict[str, Any]] = []
     for week in range(4, size.weeks):
         day = start + dt.timedelta(weeks=week, days=3)
-        # most weeks return finished goods to the US (RT); some transfer them virtually in Mexico
-        clave = TRANSFER_WEEKS.get(week % 10, "RT")
         for line, product in enumerate(sorted(rnd.sample(finished, rnd.randint(6, 14))), start=1):
             exports.append(
                 {
                     "pedimento": _pedimento(day, 1000 + week, 6),
                     "line": line,
-                    "clave": clave,
+                    "clave": "RT",
                     "cleared_on": day,
                     "product": product,
                     "qty": rnd.randint(20, 400),
                     "uom": "pcs",
                     "unit_value_usd": f"{rnd.randint(40, 900)}.00",
-                    "destination_country": "US" if clave == "RT" else "MX",
+                    "destination_country": "US",
                 }
             )
     ledger = Ledger(parts, (), (), boms)
@@ -177,8 +168,6 @@ def build_demo_folder(folder: Path, as_of: dt.date, seed: int = 2026, size: Demo
             need[(part, week)] += qty
     imports = _imports(rnd, parts, need, start, size)
     _write(folder, parts, boms, imports, exports)
-    _operations(folder, as_of, parts, imports, exports, Ledger(parts, (), (), boms))
-    _cost_inputs(folder, as_of, parts)
     return folder
 
 
@@ -214,7 +203,7 @@ def _imports(
                         "part": part,
                         "qty": qty,
                         "uom": info.uom,
-                        "clave": _import_clave(info.kind, week),
+                        "clave": "AF" if info.kind == "asset" else "IN",
                         "cleared_on": day,
                         "unit_value_usd": f"{rnd.randint(1, 4000) / 100:.2f}",
                         "country_of_origin": info.country_of_origin,
@@ -222,210 +211,6 @@ def _imports(
                     }
                 )
     return rows
-
-
-def _import_clave(kind: str, week: int) -> str:
-    if kind == "asset":
-        return "AF"
-    return "V1" if week == VIRTUAL_IMPORT_WEEK else "IN"
-
-
-OPERATION_COLUMNS = [
-    "pedimento",
-    "line",
-    "clave",
-    "cleared_on",
-    "product",
-    "qty",
-    "uom",
-    "unit_value_usd",
-    "destination_country",
-]
-
-
-def _operations(
-    folder: Path,
-    as_of: dt.date,
-    parts: dict[str, Part],
-    imports: list[dict[str, object]],
-    exports: list[dict[str, object]],
-    ledger: Ledger,
-) -> None:
-    """The movements beyond returns: F4, F5, A3, sub-maquila and waste (files of the operations contract)."""
-    slow = sorted(
-        (row for row in imports if str(row["part"]) in _slow_movers(parts)),
-        key=lambda r: (str(r["cleared_on"]), str(r["pedimento"]), str(r["line"])),
-    )
-    overdue = next(r for r in slow if _add_months(r["cleared_on"], 18) < as_of - dt.timedelta(days=3))
-    in_term = next(
-        r for r in slow if r["part"] != overdue["part"] and _add_months(r["cleared_on"], 18) > as_of
-    )
-    asset = next(r for r in imports if parts[str(r["part"])].kind == "asset")
-    changes = [
-        _change_of_regime(
-            "F4", 9001, in_term, as_of - dt.timedelta(days=20), Decimal(str(in_term["qty"])) // 2
-        ),
-        _change_of_regime("F5", 9002, asset, as_of - dt.timedelta(days=30), Decimal(1)),
-    ]
-    _append_csv(
-        folder / "exports.csv", OPERATION_COLUMNS, [[row[c] for c in OPERATION_COLUMNS] for row in changes]
-    )
-    a3_day = as_of - dt.timedelta(days=3)
-    _csv(
-        folder / "regularizations.csv",
-        ["pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "import_pedimento", "import_line"],
-        [
-            [
-                _pedimento(a3_day, 9003, 6),
-                1,
-                "A3",
-                a3_day,
-                overdue["part"],
-                overdue["qty"],
-                overdue["uom"],
-                overdue["pedimento"],
-                overdue["line"],
-            ]
-        ],
-    )
-    _submaquila(folder, as_of, parts)
-    _waste(folder, as_of, parts, exports, ledger)
-
-
-def _slow_movers(parts: dict[str, Part]) -> set[str]:
-    raws = [p for p, v in parts.items() if v.kind == "raw"]
-    return set(raws[int(len(raws) * 0.9) :])
-
-
-def _add_months(day: object, months: int) -> dt.date:
-    assert isinstance(day, dt.date)
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, 28))
-
-
-def _change_of_regime(
-    clave: str, serial: int, lot: dict[str, object], day: dt.date, qty: Decimal
-) -> dict[str, object]:
-    """An F4 / F5 line: the part itself leaves the temporary regime as is (no BOM)."""
-    return {
-        "pedimento": _pedimento(day, serial, 6),
-        "line": 1,
-        "clave": clave,
-        "cleared_on": day,
-        "product": lot["part"],
-        "qty": max(qty, Decimal(1)),
-        "uom": lot["uom"],
-        "unit_value_usd": lot["unit_value_usd"],
-        "destination_country": "MX",
-    }
-
-
-def _submaquila(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
-    """Goods sent to a sub-maquiladora: one shipment partly back, one still out."""
-    raws = [p for p, v in parts.items() if v.kind == "raw"]
-    first, second = raws[0], raws[1]
-    out_day, back_day, late_day = (as_of - dt.timedelta(days=d) for d in (70, 55, 12))
-    _csv(
-        folder / "submaquila.csv",
-        ["shipment", "direction", "date", "part", "qty", "uom", "submaquilador_rfc"],
-        [
-            ["SM-0001", "out", out_day, first, 120, parts[first].uom, SUBMAQUILADOR_RFC],
-            ["SM-0001", "in", back_day, first, 90, parts[first].uom, SUBMAQUILADOR_RFC],
-            ["SM-0002", "out", late_day, second, 40, parts[second].uom, SUBMAQUILADOR_RFC],
-        ],
-    )
-
-
-def _waste(
-    folder: Path, as_of: dt.date, parts: dict[str, Part], exports: list[dict[str, object]], ledger: Ledger
-) -> None:
-    """Disposals of half the desperdicio the first months of exports generated, for three parts.
-
-    Waste of a line = R - R0 (requirement with and without desperdicio) when the line is
-    fully allocated, which it is for every part not bought short; the parts chosen are among
-    the busy raws whose lots always cover the exports.
-    """
-    plain = Ledger(
-        ledger.parts,
-        (),
-        (),
-        {
-            product: tuple(
-                BomVersion(
-                    v.product,
-                    v.valid_from,
-                    v.valid_to,
-                    tuple(
-                        BomComponent(c.component, c.qty_per, c.merma_pct, Decimal(0)) for c in v.components
-                    ),
-                )
-                for v in versions
-            )
-            for product, versions in ledger.boms.items()
-        },
-    )
-    day = min(e["cleared_on"] for e in exports) + dt.timedelta(weeks=12)  # type: ignore[type-var, operator]
-    generated: dict[str, Decimal] = defaultdict(Decimal)
-    for row in exports:
-        if row["cleared_on"] > day:  # type: ignore[operator]
-            continue
-        product, qty, when = str(row["product"]), Decimal(str(row["qty"])), row["cleared_on"]
-        assert isinstance(when, dt.date)
-        base = explode(plain, product, qty, when)
-        for part, need in explode(ledger, product, qty, when).items():
-            generated[part] += need - base.get(part, Decimal(0))
-    chosen = [p for p in sorted(generated) if generated[p] >= 2][:3]
-    dispositions = ("destroyed", "donated", "returned")
-    _csv(
-        folder / "waste.csv",
-        ["date", "part", "qty", "uom", "disposition", "document"],
-        [
-            [
-                day,
-                part,
-                (generated[part] / 2).quantize(Decimal("0.001"), rounding="ROUND_DOWN"),
-                parts[part].uom,
-                disposition,
-                f"ACTA-{index:03d}",
-            ]
-            for index, (part, disposition) in enumerate(zip(chosen, dispositions, strict=False), start=1)
-        ],
-    )
-
-
-def _cost_inputs(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
-    """Made-up monthly exchange rates and the company's material terms (IGI rate, T-MEC, PROSEC).
-
-    They cost the choices of the expiring report (``immex report expiring --exchange-rates
-    --terms``); neither is a ledger file.
-    """
-    first = _add_months(as_of, -30).replace(day=1)
-    months = [_add_months(first, k) for k in range(31)]
-    _csv(
-        folder / "exchange_rates.csv",
-        ["date", "exchange_rate"],
-        [
-            [month, f"{Decimal('17.20') + Decimal(k % 7) * Decimal('0.15'):.4f}"]
-            for k, month in enumerate(months)
-        ],
-    )
-    rows: list[list[object]] = []
-    for index, (name, part) in enumerate(p for p in parts.items() if p[1].kind == "raw"):
-        originating = part.country_of_origin == "US" and index % 3 == 0
-        prosec = ["II", "0"] if index % 5 == 0 and not originating else ["", ""]
-        rows.append([name, ("0", "0.05", "0.10", "0.15")[index % 4], str(originating).lower(), *prosec])
-    _csv(
-        folder / "material_terms.csv",
-        ["part", "igi_rate", "originating", "prosec_sector", "prosec_rate"],
-        rows,
-    )
-
-
-def _append_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
 
 
 def _write(
