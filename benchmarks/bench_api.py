@@ -1,28 +1,33 @@
 """Load test of the REST API on loopback: p50/p95/p99 of the balances list and an export trace.
 
     python3 benchmarks/bench_api.py [--lines 10000 100000] [--users 20] [--requests 200]
-                                    [--time-limit 120] [--pg-url URL] [--write benchmarks/results/api.md]
+                                    [--time-limit 120] [--workers 2] [--endpoints balances trace ...]
+                                    [--pg-url URL [--keep]] [--write benchmarks/results/api.md]
 
 For each ledger size the script, all on 127.0.0.1:
 
 1. starts a throw-away PostgreSQL cluster with the Debian binaries, as the tests do
    (the helpers of ``tests/conftest.py``), or uses ``--pg-url`` (a server URL; a fresh
-   database is created on it for each size);
+   database is created on it for each size; with ``--keep`` the database ``bench_api_LINES``
+   is kept and a later run reuses it instead of loading again: a million lines take long to
+   store and discharge);
 2. generates a FIFO ledger with ``generate()`` of ``bench_discharge.py`` (``--lines`` counts
    import lines + export lines, half each; seed 20261123), creates the company and stores
    the ledger through the API's own use cases (``companies.create``, ``work.store_upload``:
    the company's unit of work and invariants), then discharges it with
    ``work.discharge_stored`` (what ``POST /runs`` runs), so balances and traces have a run;
-3. creates an analyst with ``immex user add --password-stdin``, starts ``immex serve`` in a
-   subprocess and logs in over HTTP;
+3. creates an analyst with ``immex user add --password-stdin``, starts
+   ``immex serve --workers N`` in a subprocess and logs in over HTTP;
 4. runs a bounded asyncio client (httpx.AsyncClient): ``--users`` concurrent users share
    ``--requests`` requests per endpoint (a fixed list, the trace ones on export lines drawn
    with the seed), each with its own timeout, the whole phase under ``--time-limit``
    seconds; requests not finished by then are counted as unfinished, never dropped silently.
 
-Endpoints: ``GET /companies/{rfc}/balances?limit=100`` (first page) and
-``GET /companies/{rfc}/exports/{pedimento}/{line}/trace``. The table gives the latency
-percentiles of the requests that finished with 200, and every other outcome by kind.
+Endpoints (``--endpoints``, see ``ENDPOINTS``): the first page of ``GET .../balances``, a
+page after a random import line's key, the first page with ``status=open``, and the traces
+``GET .../exports/{pedimento}/{line}/trace`` and ``.../imports/{pedimento}/{line}/trace`` of
+random lines. The table gives the latency percentiles over every request of a phase, every
+outcome other than 200 by kind, and the machine's load average when the phase ended.
 """
 
 from __future__ import annotations
@@ -91,13 +96,43 @@ def postgres(given: str | None) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def fresh_database(server: str) -> str:
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
+def fresh_database(server: str, name: str | None = None) -> tuple[str, bool]:
+    """A new database on the server; with ``name``, that one if it exists (True: reused)."""
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = (
+            name is not None
+            and conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        )
+        name = name or f"bench_api_{uuid.uuid4().hex[:8]}"
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return f"{server.rpartition('/')[0]}/{name}"
+    return f"{server.rpartition('/')[0]}/{name}", bool(exists)
+
+
+def stored_exports(db_url: str) -> list[tuple[str, int]]:
+    """The export lines of a database loaded earlier (``--keep``), to draw traces from."""
+    engine = create_engine(db_url)
+    query = (
+        "SELECT p.number, e.line FROM export_line e JOIN pedimento p ON p.id = e.pedimento_id ORDER BY e.id"
+    )
+    with engine.connect() as conn:
+        found = [(str(n), int(line)) for n, line in conn.execute(text(query))]
+    engine.dispose()
+    return found
+
+
+def stored_imports(db_url: str) -> list[tuple[str, int, str]]:
+    engine = create_engine(db_url)
+    query = (
+        "SELECT p.number, i.line, i.part FROM import_line i JOIN pedimento p ON p.id = i.pedimento_id "
+        "ORDER BY i.id"
+    )
+    with engine.connect() as conn:
+        found = [(str(n), int(line), str(part)) for n, line, part in conn.execute(text(query))]
+    engine.dispose()
+    return found
 
 
 @dataclass
@@ -106,6 +141,8 @@ class Loaded:
     exports: list[tuple[str, int]]
     timings: dict[str, float] = field(default_factory=dict)
     allocations: int = 0
+    reused: bool = False
+    imports: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def _drop_unimported_returns(folder: Path) -> None:
@@ -160,17 +197,24 @@ def load_ledger(db_url: str, lines: int, work: Path) -> Loaded:
 
 
 @contextmanager
-def server(db_url: str, files: Path) -> Iterator[str]:
+def server(db_url: str, files: Path, workers: int = 1) -> Iterator[str]:
     """``immex user add`` then ``immex serve`` on 127.0.0.1; yields the base URL once healthy."""
     env = {**os.environ, "IMMEX_DB": db_url, "IMMEX_FILES": str(files)}
     add = ["immex", "user", "add", EMAIL, "--role", "analyst", "--company", RFC, "--password-stdin"]
-    subprocess.run(add, input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
+    added = subprocess.run(add, input=PASSWORD + "\n", text=True, env=env, capture_output=True)
+    if added.returncode not in (0, 2) or (
+        added.returncode == 2 and "exists" not in added.stderr + added.stdout
+    ):
+        raise SystemExit(f"immex user add failed: {added.stderr or added.stdout}")
     from tests.conftest import _free_port
 
     port = _free_port()
     log = (files / "serve.log").open("w")
     process = subprocess.Popen(
-        ["immex", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log
+        ["immex", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -203,6 +247,7 @@ class Outcome:
     errors: dict[str, int] = field(default_factory=dict)  # status code or exception name → count
     unfinished: int = 0
     wall: float = 0.0
+    load: str = ""  # the machine's load average (1, 5, 15 min) when the phase ended
 
 
 async def _drive(
@@ -241,6 +286,7 @@ async def _drive(
         outcome.wall = time.perf_counter() - start
     finished = len(outcome.latencies) + sum(outcome.errors.values())
     outcome.unfinished = len(paths) - finished
+    outcome.load = _loadavg()
     return outcome
 
 
@@ -261,12 +307,33 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+ENDPOINTS = {
+    "balances": "first page of balances (limit=100)",
+    "balances-page": "a page of balances after a random import line (a cursor of that line's key)",
+    "balances-open": "first page of balances with status=open",
+    "trace": "exports/{pedimento}/{line}/trace of a random export line",
+    "trace-import": "imports/{pedimento}/{line}/trace of a random import line",
+}
+
+
 def endpoint_paths(kind: str, loaded: Loaded, count: int) -> list[str]:
-    if kind == "balances":
-        return [f"/api/v1/companies/{RFC}/balances?limit=100&as_of={AS_OF}"] * count
+    company = f"/api/v1/companies/{RFC}"
     rng = random.Random(SEED)
+    if kind == "balances":
+        return [f"{company}/balances?limit=100&as_of={AS_OF}"] * count
+    if kind == "balances-open":
+        return [f"{company}/balances?limit=100&as_of={AS_OF}&status=open"] * count
+    if kind == "balances-page":
+        from immex.api.listing import key_cursor
+
+        keys = [rng.choice(loaded.imports) for _ in range(count)]
+        cursors = [key_cursor("balances", key) for key in keys]
+        return [f"{company}/balances?limit=100&as_of={AS_OF}&cursor={c}" for c in cursors]
+    if kind == "trace-import":
+        lots = [rng.choice(loaded.imports) for _ in range(count)]
+        return [f"{company}/imports/{ped}/{line}/trace" for ped, line, _part in lots]
     picks = [rng.choice(loaded.exports) for _ in range(count)]
-    return [f"/api/v1/companies/{RFC}/exports/{ped}/{line}/trace" for ped, line in picks]
+    return [f"{company}/exports/{ped}/{line}/trace" for ped, line in picks]
 
 
 @dataclass
@@ -281,7 +348,7 @@ class Row:
 def measure(base: str, loaded: Loaded, args: argparse.Namespace) -> list[Row]:
     token = login(base)
     rows = []
-    for kind in ("balances", "trace"):
+    for kind in args.endpoints:
         # one warm-up request per endpoint, unmeasured (first import paths, connection pool)
         httpx.get(
             base + endpoint_paths(kind, loaded, 1)[0],
@@ -313,26 +380,30 @@ def summary(outcome: Outcome) -> str:
 # ---- the table ----------------------------------------------------------------------------------
 
 
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, command: str) -> str:
     out = [
         "# REST API load test (PostgreSQL, loopback)",
         "",
         f"Command: `{command}` (seed {SEED}; as of {AS_OF}).",
         "",
-        f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; server and client on the same "
-        f"machine; `immex serve` with 1 worker process; {args.users} concurrent users (asyncio, httpx) "
-        f"sharing {args.requests} requests per endpoint and size, after {args.single} requests by one "
-        "user alone (the cost of one request with nothing queued before it); "
-        f"per-request timeout {args.timeout:.0f} s, "
-        f"hard limit {args.time_limit:.0f} s per endpoint phase. Latency = request sent to answer read, "
-        "percentiles over every request of the phase, where one without a 200 (error, timeout, "
-        "unfinished at the limit) ranks slower than any answer and shows as `fail`; `balances` is "
-        "the first page (`limit=100`), `trace` is "
-        "`exports/{pedimento}/{line}/trace` on export lines drawn at random.",
+        f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; PostgreSQL, server and "
+        f"client on the same machine; `immex serve --workers {args.workers}`; {args.users} concurrent "
+        f"users (asyncio, httpx) sharing {args.requests} requests per endpoint and size, after "
+        f"{args.single} requests by one user alone (the cost of one request with nothing queued "
+        f"before it); per-request timeout {args.timeout:.0f} s, hard limit {args.time_limit:.0f} s per "
+        "endpoint phase. Latency = request sent to answer read, percentiles over every request of the "
+        "phase, where one without a 200 (error, timeout, unfinished at the limit) ranks slower than "
+        "any answer and shows as `fail`. Endpoints:",
+        "",
+        *(f"- `{name}`: {what}" for name, what in ENDPOINTS.items() if name in args.endpoints),
         "",
         "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
-        "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s |",
-        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s | load average |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         o = row.outcome
@@ -344,21 +415,34 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         rate = len(ms) / o.wall if o.wall else 0.0
         out.append(
             f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
-            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} |"
+            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {o.load} |"
         )
     out += ["", "Loading each ledger (not part of the latencies):", ""]
     for lines, loaded in loads.items():
         t = loaded.timings
+        if loaded.reused:
+            out.append(f"- {lines:,} lines: loaded by an earlier run with `--keep` (database reused).")
+            continue
         out.append(
             f"- {lines:,} lines: generate {t['generate']:.1f} s, store through the unit of work "
             f"{t['store']:.1f} s, discharge run {t['discharge']:.1f} s ({loaded.allocations:,} allocations)."
         )
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    out += ["", f"Load average at the end: {' '.join(load)}.", ""]
+    out += ["", f"Load average at the end: {_loadavg()}.", ""]
     return "\n".join(out)
 
 
-def main() -> None:
+def prepare(pg: str, lines: int, work: Path, keep: bool) -> Loaded:
+    """The ledger of ``lines`` lines in a database: loaded now, or (``keep``) reused from before."""
+    db_url, reused = fresh_database(pg, f"bench_api_{lines}" if keep else None)
+    if reused:
+        loaded = Loaded(db_url, stored_exports(db_url), reused=True)
+    else:
+        loaded = load_ledger(db_url, lines, work)
+    loaded.imports = stored_imports(db_url)
+    return loaded
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--users", type=int, default=20)
@@ -366,9 +450,22 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=5, help="requests by one user first, per endpoint")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
     parser.add_argument("--time-limit", type=float, default=120.0, help="per endpoint phase, seconds")
+    parser.add_argument("--workers", type=int, default=2, help="immex serve --workers")
+    parser.add_argument(
+        "--endpoints", nargs="+", choices=sorted(ENDPOINTS), default=["balances", "trace"], help="phases"
+    )
     parser.add_argument("--pg-url", default=None, help="an existing PostgreSQL server URL (loopback)")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --pg-url: keep each ledger's database (bench_api_LINES) and reuse it when it exists",
+    )
     parser.add_argument("--write", type=Path, default=None, help="write the table here (markdown)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     command = "python3 benchmarks/bench_api.py " + " ".join(sys.argv[1:])
     rows: list[Row] = []
     loads: dict[int, Loaded] = {}
@@ -376,11 +473,11 @@ def main() -> None:
         for lines in args.lines:
             work = Path(tempfile.mkdtemp(prefix=f"bench-api-{lines}-"))
             try:
-                loaded = load_ledger(fresh_database(pg), lines, work)
+                loaded = prepare(pg, lines, work, args.keep and args.pg_url is not None)
                 loads[lines] = loaded
-                print(f"{lines} lines loaded: {loaded.timings}", flush=True)
+                print(f"{lines} lines ready: {loaded.timings or 'reused'}", flush=True)
                 (work / "files").mkdir()
-                with server(loaded.db_url, work / "files") as base:
+                with server(loaded.db_url, work / "files", args.workers) as base:
                     for row in measure(base, loaded, args):
                         row.lines = lines
                         rows.append(row)

@@ -127,7 +127,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.store, app.state.jobs, app.state.login_limiter = store, runner, LoginLimiter()
+    app.state.store, app.state.jobs, app.state.login_limiter = store, runner, LoginLimiter(store)
     problems.install(app)
     for module in (routes_core, routes_company, routes_cases):
         app.include_router(module.router)

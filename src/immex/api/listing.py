@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from starlette.background import BackgroundTask
 from immex.core.numbers import plain
 from immex.core.problems import InputError, Problem
 from immex.core.table_files import Cell, write_csv, write_xlsx
+from immex.reports.stored import Key, Page, every_row, parse_key
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -73,7 +74,47 @@ def answer(
     return {"items": items, "next_cursor": _cursor(start + limit) if more else None}
 
 
-def download(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]], fmt: str) -> FileResponse:
+def _bad_cursor() -> InputError:
+    return InputError([Problem("", None, "cursor", "the cursor is not one this server gave")])
+
+
+def key_of(report: str, cursor: str | None) -> Key | None:
+    """The key of the last row of the previous page, read back from its opaque cursor."""
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+        if not isinstance(data, dict) or data.get("r") != report or not isinstance(data.get("k"), list):
+            raise ValueError
+        return parse_key(report, data["k"])
+    except (ValueError, TypeError):
+        raise _bad_cursor() from None
+
+
+def key_cursor(report: str, key: Key) -> str:
+    values = [v.isoformat() if isinstance(v, dt.date) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps({"r": report, "k": values}).encode()).decode().rstrip("=")
+
+
+def keyset_answer(
+    report: str,
+    title: str,
+    header: Sequence[str],
+    fetch: Callable[[Key | None, int], Page],
+    limit: int,
+    cursor: str | None,
+    fmt: str | None,
+) -> Any:
+    """One page read by key (``fetch(after, limit)``), or the whole list as an attachment."""
+    if fmt in ("csv", "xlsx"):
+        return download(title, header, every_row(fetch), fmt)
+    page = fetch(key_of(report, cursor), limit)
+    items = [{name: json_value(v) for name, v in zip(header, row, strict=True)} for row in page.rows]
+    after = page.next_key
+    return {"items": items, "next_cursor": None if after is None else key_cursor(report, after)}
+
+
+def download(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], fmt: str) -> FileResponse:
     folder = Path(tempfile.mkdtemp(prefix="immex-download-"))
     name = f"{title}.{fmt}"
     path = folder / name

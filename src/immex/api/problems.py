@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from immex.core.problems import InputError, Problem
@@ -22,6 +23,9 @@ from immex.store.errors import StoreBusy, store_message
 
 log = logging.getLogger("immex.api")
 MEDIA_TYPE = "application/problem+json"
+# A busy or unreachable database is temporary: clients are told when to try again.
+RETRY_AFTER_S = "2"
+POOL_EXHAUSTED = "the server is busy: every database connection of this server is in use; try again shortly"
 
 
 class ApiProblem(HTTPException):
@@ -85,16 +89,31 @@ def install(app: FastAPI) -> None:
         return input_error(exc)
 
     async def on_anything(request: Request, exc: Exception) -> JSONResponse:
-        known = store_message(exc)  # one line saying what to do, never the SQL or a path
-        if isinstance(exc, StoreBusy):
-            return answer(409, known or "another writer holds the company; try again", {"Retry-After": "5"})
-        if known is not None:
-            log.warning("store error on %s %s: %s", request.method, request.url.path, known)
-            return answer(503, known)
-        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return answer(500, "the server could not complete the request; it was logged")
+        return store_answer(request, exc)
+
+    async def on_store(request: Request, exc: Exception) -> JSONResponse:
+        return store_answer(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(InputError, on_input)
+    # Store errors by their own classes too: Starlette hands these to the handler and is done,
+    # while the catch-all ``Exception`` handler answers and then lets the error surface again.
+    app.add_exception_handler(sa_exc.TimeoutError, on_store)
+    app.add_exception_handler(sa_exc.DBAPIError, on_store)
     app.add_exception_handler(Exception, on_anything)
+
+
+def store_answer(request: Request, exc: Exception) -> JSONResponse:
+    """409 for a held writer lock, 503 + Retry-After for a busy or unreachable database, else 500."""
+    if isinstance(exc, sa_exc.TimeoutError):  # the connection pool stayed exhausted
+        log.warning("connection pool exhausted on %s %s", request.method, request.url.path)
+        return answer(503, POOL_EXHAUSTED, {"Retry-After": RETRY_AFTER_S})
+    known = store_message(exc)  # one line saying what to do, never the SQL or a path
+    if isinstance(exc, StoreBusy):
+        return answer(409, known or "another writer holds the company; try again", {"Retry-After": "5"})
+    if known is not None:
+        log.warning("store error on %s %s: %s", request.method, request.url.path, known)
+        return answer(503, known, {"Retry-After": RETRY_AFTER_S})
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return answer(500, "the server could not complete the request; it was logged")

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from immex.api import audit, listing, uploads, work
@@ -25,9 +27,10 @@ from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.discharge.adjust import adjust_stock
-from immex.discharge.outputs import ALLOCATION_HEADER, allocation_rows
 from immex.ledger.orm import DischargeRunRow
 from immex.reports import service as reports
+from immex.reports import stored
+from immex.reports.stored import Key
 
 router = APIRouter(prefix="/api/v1/companies/{rfc}", tags=["company"])
 Who = Annotated[Caller, Depends(caller)]
@@ -175,9 +178,14 @@ def reverse_run(
     return {"run_id": run_id, "reversed": True}
 
 
-def _state(request: Request, company: CompanyRef) -> Any:
-    with store_of(request).reading() as session:
-        return work.stored_state(session, company)
+def _reader(request: Request, fetch: Callable[[Session, Key | None, int], stored.Page]) -> Any:
+    """``fetch`` on a session of its own per page (a download reads page after page)."""
+
+    def read(after: Key | None, limit: int) -> stored.Page:
+        with store_of(request).reading() as session:
+            return fetch(session, after, limit)
+
+    return read
 
 
 @router.get("/balances")
@@ -188,33 +196,19 @@ def list_balances(
     status: str | None = None,
     part: str | None = None,
     pedimento: str | None = None,
-    expiring_within_days: Annotated[int | None, Query(ge=0)] = None,
+    expiring_within_days: Annotated[int | None, Query(ge=0, le=100_000)] = None,
     as_of: dt.date | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
     format: Format = None,
 ) -> Any:
     """Rows of balances.csv (imported, discharged, remaining, deadline, status) per import line."""
-    number = None if pedimento is None else _pedimento(pedimento)
-    ledger, result = _state(request, company)
-    report = reports.balances_report(ledger, result, as_of or dt.date.today())
-    header = report.header
-    col = {name: i for i, name in enumerate(header)}
-
-    def keep(row: tuple[Any, ...]) -> bool:
-        if status is not None and row[col["status"]] != status:
-            return False
-        if part is not None and row[col["part"]] != part:
-            return False
-        if number is not None and row[col["import_pedimento"]] != number:
-            return False
-        if expiring_within_days is not None:
-            left = row[col["days_left"]]
-            return left is not None and left <= expiring_within_days and row[col["qty_remaining"]] > 0
-        return True
-
-    rows = [r for r in report.rows if keep(r)]
-    return listing.answer("balances", header, rows, limit, cursor, format)
+    wanted = stored.BalanceFilter(
+        status, part, None if pedimento is None else _pedimento(pedimento), expiring_within_days
+    )
+    day = as_of or dt.date.today()
+    fetch = _reader(request, lambda s, after, n: stored.balances_page(s, company.id, day, wanted, after, n))
+    return listing.keyset_answer("balances", "balances", stored.BALANCE_HEADER, fetch, limit, cursor, format)
 
 
 @router.get("/allocations")
@@ -232,13 +226,11 @@ def list_allocations(
     """Rows of allocations.csv of the active discharge."""
     exp = None if export_pedimento is None else _pedimento(export_pedimento, "export_pedimento")
     imp = None if import_pedimento is None else _pedimento(import_pedimento, "import_pedimento")
-    _ledger, result = _state(request, company)
-    rows = [
-        r
-        for r in allocation_rows(result.allocations)
-        if (exp is None or r[0] == exp) and (imp is None or r[4] == imp) and (part is None or r[3] == part)
-    ]
-    return listing.answer("allocations", ALLOCATION_HEADER, rows, limit, cursor, format)
+    fetch = _reader(
+        request, lambda s, after, n: stored.allocations_page(s, company.id, exp, imp, part, after, n)
+    )
+    header = stored.ALLOCATION_HEADER
+    return listing.keyset_answer("allocations", "allocations", header, fetch, limit, cursor, format)
 
 
 @router.get("/shortfalls")
@@ -251,9 +243,9 @@ def list_shortfalls(
     format: Format = None,
 ) -> Any:
     """Rows of shortfalls.csv: requirements no import lot could cover."""
-    _ledger, result = _state(request, company)
-    report = reports.shortfalls_report(result)
-    return listing.answer("shortfalls", report.header, report.rows, limit, cursor, format)
+    fetch = _reader(request, lambda s, after, n: stored.shortfalls_page(s, company.id, after, n))
+    header = stored.SHORTFALL_HEADER
+    return listing.keyset_answer("shortfalls", "shortfalls", header, fetch, limit, cursor, format)
 
 
 @router.get("/exports/{pedimento}/{line}/trace")
@@ -269,16 +261,14 @@ def trace_export(
 ) -> Any:
     """The import lots each part of this export line consumed (and its shortfalls)."""
     number = _pedimento(pedimento)
-    ledger, result = _state(request, company)
-    if not any(e.pedimento == number and e.line == line for e in ledger.exports):
-        raise not_found(f"export pedimento {number} line {line}")
-    try:
-        rows = reports.trace_export_report(ledger, result, number, line).rows
-    except InputError:  # stored but not discharged yet
-        rows = []
-    return listing.answer(
-        f"trace-export-{number}-{line}", reports.TRACE_EXPORT_HEADER, rows, limit, cursor, format
+    with store_of(request).reading() as session:
+        if not stored.export_line_exists(session, company.id, number, line):
+            raise not_found(f"export pedimento {number} line {line}")
+    fetch = _reader(
+        request, lambda s, after, n: stored.trace_export_page(s, company.id, number, line, after, n)
     )
+    title, header = f"trace-export-{number}-{line}", stored.TRACE_EXPORT_HEADER
+    return listing.keyset_answer("trace-export", title, header, fetch, limit, cursor, format)
 
 
 @router.get("/imports/{pedimento}/{line}/trace")
@@ -294,13 +284,14 @@ def trace_import(
 ) -> Any:
     """The export lines that consumed this import line."""
     number = _pedimento(pedimento)
-    ledger, result = _state(request, company)
-    if not any(lot.pedimento == number and lot.line == line for lot in ledger.imports):
-        raise not_found(f"import pedimento {number} line {line}")
-    rows = reports.trace_import_report(ledger, result, number, line).rows
-    return listing.answer(
-        f"trace-import-{number}-{line}", reports.TRACE_IMPORT_HEADER, rows, limit, cursor, format
+    with store_of(request).reading() as session:
+        if not stored.import_line_exists(session, company.id, number, line):
+            raise not_found(f"import pedimento {number} line {line}")
+    fetch = _reader(
+        request, lambda s, after, n: stored.trace_import_page(s, company.id, number, line, after, n)
     )
+    title, header = f"trace-import-{number}-{line}", stored.TRACE_IMPORT_HEADER
+    return listing.keyset_answer("trace-import", title, header, fetch, limit, cursor, format)
 
 
 class Adjustment(BaseModel):

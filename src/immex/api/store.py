@@ -4,25 +4,74 @@
 tokens, jobs, audit) that commits on success and rolls back on any error; ``company_writer``
 is the store's :class:`~immex.store.uow.UnitOfWork` on the server's engine: the company's
 writer lock (the same one the CLI takes) and the ledger's invariants checked at commit.
+
+On PostgreSQL the engine's connection pool is sized for the server (:func:`pool_settings`):
+every server process keeps at most ``IMMEX_DB_POOL_SIZE`` connections (default: 60 shared
+by the ``immex serve --workers`` processes, at most 20 each), and a request waits at most
+``IMMEX_DB_POOL_TIMEOUT`` seconds (default 10) for one; then it answers 503 with
+``Retry-After`` (:mod:`immex.api.problems`). SQLite keeps SQLAlchemy's default pool.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session
 
 from immex.ledger.invariants import check_ledger
-from immex.store.db import database_url, open_database
+from immex.store.db import database_url, open_database, upgrade
 from immex.store.uow import UnitOfWork
+
+POOL_SIZE_ENV, POOL_TIMEOUT_ENV, WORKERS_ENV = "IMMEX_DB_POOL_SIZE", "IMMEX_DB_POOL_TIMEOUT", "IMMEX_WORKERS"
+# PostgreSQL allows 100 connections by default: the server's processes share 60 of them,
+# leaving the rest to CLI commands, other servers and the administrator.
+SERVER_CONNECTIONS = 60
+MAX_PER_PROCESS = 20  # about the requests one process serves at once on 2 cores, with room
+DEFAULT_POOL_TIMEOUT_S = 10.0
+
+
+def _positive(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def pool_settings(workers: int | None = None) -> dict[str, Any]:
+    """Pool of one server process: ``IMMEX_DB_POOL_SIZE``, else 60 // workers (at most 20, at least 2)."""
+    count = workers or int(_positive(WORKERS_ENV, 1))
+    size = int(_positive(POOL_SIZE_ENV, max(2, min(MAX_PER_PROCESS, SERVER_CONNECTIONS // count))))
+    return {
+        "pool_size": size,
+        "max_overflow": 0,  # the size is the limit: PostgreSQL's connections are counted above
+        "pool_timeout": _positive(POOL_TIMEOUT_ENV, DEFAULT_POOL_TIMEOUT_S),
+        "pool_pre_ping": True,  # a connection broken by a database restart is replaced, not used
+    }
+
+
+def server_engine(url: str) -> Engine:
+    """The engine of a server process, its schema upgraded (the pool above on PostgreSQL)."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return open_database(url)
+    engine = create_engine(url, **pool_settings())
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 class Store:
     def __init__(self, url: str | None) -> None:
         self.url = database_url(url)
-        self.engine: Engine = open_database(self.url)
+        self.engine: Engine = server_engine(self.url)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

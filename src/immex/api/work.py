@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from immex.api import audit
@@ -24,6 +25,7 @@ from immex.core.progress import Progress
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult
 from immex.ledger.model import Ledger
+from immex.ledger.orm import DischargeRunRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import load_ledger, store_ledger
 
@@ -101,6 +103,9 @@ def discharge_stored(
     day = as_of or dt.date.today()
     with store.company_writer(company.code) as session:  # waits for another writer of the company
         run = discharge_service.discharge_stored(session, company.id, method, day, output, progress)
+        if not run["reused_existing_run"]:  # the run's author is the API user, not the server's OS user
+            author = update(DischargeRunRow).where(DischargeRunRow.id == run["run_id"])
+            session.execute(author.values(created_by=actor[:80]))
         audit.record(
             session,
             actor,

@@ -30,6 +30,7 @@ def serve(
     if failed:
         stderr.print(f"{failed} job(s) interrupted by the previous stop marked failed")
     os.environ["IMMEX_DB"] = store.url  # the workers build their app from the environment
+    os.environ["IMMEX_WORKERS"] = str(workers)  # each sizes its database pool by the count
     uvicorn.run(
         "immex.api.app:app_from_environment",
         factory=True,
