@@ -65,7 +65,7 @@ from immex.ledger.orm import (
     PedimentoRow,
     RunReversalRow,
 )
-from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
+from immex.ledger.read import find_bom_cycle, non_discharging_warnings, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
@@ -194,8 +194,9 @@ def run_discharge(
         )
         run["encodings"] = staged.encodings
         run["why"] = why
-        if ledger.regularizations and method in VECTORIZED_METHODS:
-            run["notes"] = [EXACT_PATH_NOTE]
+        if staged.ledger.regularizations and method in VECTORIZED_METHODS:
+            first = why if db_url is not None else "regularizations.csv is read by the per-row reader"
+            run["why"] = f"{first}; {EXACT_PATH_NOTE}"
         write_warnings(folder, staged.warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
@@ -260,7 +261,7 @@ def _run_columnar(
     result = discharge_frames(frames) if engine == "columnar" else None
     discharged = time.perf_counter()
     progress("writing the output folder")
-    warnings = pedimento_warnings(frames.pedimento_rows)
+    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
     with _output_folder(output_dir, None) as folder:
         if result is not None:
             summary = write_discharge_frames(folder, result, as_of)
@@ -274,6 +275,8 @@ def _run_columnar(
             "parts": frames.parts.height,
             "import_lines": frames.imports.height,
             "export_lines": frames.exports.height,
+            "not_discharging": len(frames.not_discharging),
+            "regularizations": 0,  # a folder with regularizations.csv takes the per-row path
             **{
                 k: summary[k]
                 for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")

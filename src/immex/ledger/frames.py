@@ -40,9 +40,10 @@ from immex.core.problems import InputError
 from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
 from immex.ledger.anexo22_frames import may_warn
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
+from immex.ledger.claves import clave_class
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
-from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, TableSchema, column_accepts
+from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, REGULARIZATIONS, TableSchema, column_accepts
 
 _MAX_PLACES = 12
 _MAX_DIGITS = 18  # integer digits + decimals of one written quantity (fits int64)
@@ -69,6 +70,8 @@ class LedgerFrames:
     sources: tuple[Path, ...] = ()
     encodings: Mapping[str, str] = field(default_factory=dict)
     pedimento_rows: tuple[tuple[str, int, str, str, dt.date], ...] = ()
+    not_discharging: tuple[tuple[str, int, str], ...] = ()
+    """(file, row, clave) of each export line whose clave does not discharge: filtered out of ``exports``."""
     """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave that
     the Anexo 22 checks may warn about (``anexo22_frames.may_warn``; the others pass)."""
 
@@ -138,13 +141,19 @@ def _read(folder: Path) -> LedgerFrames:
     for name, path in paths.items():
         tables[name], encodings[name] = _table(path, LEDGER_TABLES[name])
     _require(tables.keys() >= DISCHARGE_FILES, "a required file is missing")
+    _require(
+        REGULARIZATIONS.name not in tables, "regularizations.csv: A3 lines are read by the per-row reader"
+    )
     for name, frame in tables.items():
         _require(column_accepts(LEDGER_TABLES[name], frame), f"{name}: a column or a cell is refused")
     parts = _parts(tables["parts.csv"])
     units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
     imports, imports_scale = _lines(tables["imports.csv"], "part", parts, units)
     exports, exports_scale = _lines(tables["exports.csv"], "product", parts, units)
+    held = _not_discharging(tables["exports.csv"])
+    exports = exports.filter(~held)
     boms = _boms(tables["bom.csv"], parts, units)
+    _require(not _asset_in_bom(boms, parts), "bom.csv: a fixed asset in a BOM")
     _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
     frame = pl.DataFrame(
         {"part": list(parts), "kind": [p.kind for p in parts.values()]},
@@ -152,6 +161,8 @@ def _read(folder: Path) -> LedgerFrames:
     )
     pedimentos = _pedimento_rows(paths["imports.csv"].name, tables["imports.csv"])
     pedimentos += _pedimento_rows(paths["exports.csv"].name, tables["exports.csv"])
+    held_rows = tables["exports.csv"].filter(held).select(pl.col(ROW).cast(pl.Int64), pl.col("clave"))
+    label = paths["exports.csv"].name
     return LedgerFrames(
         frame,
         imports,
@@ -162,6 +173,34 @@ def _read(folder: Path) -> LedgerFrames:
         tuple(sorted(paths.values())),
         dict(sorted(encodings.items())),
         pedimentos,
+        tuple((label, row, clave.upper()) for row, clave in held_rows.iter_rows()),
+    )
+
+
+def _not_discharging(table: pl.DataFrame) -> pl.Series:
+    """True for each export row whose clave does not discharge (A1, BM, BO); any clave of no
+    outgoing class (unknown, an import or A3 clave) is left to the per-row reader to report."""
+    keyed = table.select(
+        clave=pl.col("clave").str.to_uppercase(), day=pl.col("cleared_on").str.to_date("%Y-%m-%d")
+    )
+    pairs = keyed.unique(maintain_order=True)  # a few (clave, day) pairs for many rows
+    kinds = [clave_class(clave, day) for clave, day in pairs.iter_rows()]
+    allowed = ("return", "change_of_regime", "not_discharging")
+    _require(all(kind in allowed for kind in kinds), "exports.csv: a clave of no outgoing class")
+    held = pairs.filter(pl.Series([kind == "not_discharging" for kind in kinds], dtype=pl.Boolean))
+    marked = keyed.join(
+        held.with_columns(held=pl.lit(True)), on=["clave", "day"], how="left", maintain_order="left"
+    )
+    return marked["held"].fill_null(False)
+
+
+def _asset_in_bom(boms: Mapping[str, tuple[BomVersion, ...]], parts: Mapping[str, Part]) -> bool:
+    """A fixed asset as a BOM's product or component (the per-row reader says which row)."""
+    assets = {name for name, part in parts.items() if part.kind == "asset"}
+    return any(
+        product in assets or any(c.component in assets for c in version.components)
+        for product, versions in boms.items()
+        for version in versions
     )
 
 
