@@ -253,7 +253,7 @@ def trace_export_report(
 ) -> Report:
     """An export line (or a whole export pedimento) to the import lots it consumed, and its shortfalls."""
     number = _pedimento_argument(pedimento)
-    exports = {e.key: e for e in ledger.exports}
+    exports = {e.key: e for e in (*ledger.exports, *ledger.regularizations)}  # an A3 discharges too
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
     for a in result.allocations:
@@ -317,7 +317,7 @@ def trace_import_report(
 ) -> Report:
     """An import lot (or pedimento) to the export lines that consumed it."""
     number = _pedimento_argument(pedimento)
-    exports = {e.key: e for e in ledger.exports}
+    exports = {e.key: e for e in (*ledger.exports, *ledger.regularizations)}  # an A3 discharges too
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
     for a in result.allocations:
