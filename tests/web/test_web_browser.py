@@ -52,6 +52,14 @@ def shoot(page: object, name: str) -> None:
     page.set_viewport_size(LAPTOP)  # type: ignore[attr-defined]
 
 
+def fits_a_phone(page: object) -> None:
+    """At a phone's width the page scrolls down only: nothing is wider than the screen."""
+    page.set_viewport_size(PHONE)  # type: ignore[attr-defined]
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    page.set_viewport_size(LAPTOP)  # type: ignore[attr-defined]
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide on a phone"  # type: ignore[attr-defined]
+
+
 def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> None:
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True)  # type: ignore[attr-defined]
     page = context.new_page()
@@ -104,7 +112,9 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
 
     # Panel with its charts, then the tables.
     page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31")
-    assert page.locator("table.bars svg rect").count() == 2 * (5 + 3)  # track and bar: 5 ages, 3 horizons
+    # Track and bar: 5 ages, 3 horizons, and the year's exports against the export commitment.
+    assert page.locator("table.bars svg rect").count() == 2 * (5 + 3 + 1)
+    assert page.locator("#commitment line.mark").count() == 1
     shoot(page, "panel")
     page.goto(f"{server.url}/c/{COMPANY_A}/t/balances?as_of=2025-12-31")
     shoot(page, "balances")
@@ -223,4 +233,96 @@ def test_the_administrator_manages_users(browser: object, server: Server) -> Non
     row = page.locator("tr", has_text="nuevo@example.mx")
     assert f"{COMPANY_A} · analyst" in row.inner_text()
     shoot(page, "users")
+    context.close()
+
+
+def _fill(page: object, fields: list[tuple[str, str]]) -> None:
+    """Type each field of a case into the form (selects chosen, inputs typed)."""
+    for name, value in fields:
+        found = page.locator(f"[name='{name}']")  # type: ignore[attr-defined]
+        if found.evaluate("e => e.tagName") == "SELECT":
+            found.select_option(value)
+        else:
+            found.fill(value)
+
+
+def test_the_duty_pages(browser: object, server: Server, tmp_path: Path) -> None:
+    import json
+
+    from openpyxl import load_workbook
+
+    from tests.web.test_web_duties import EXAMPLES, TMEC25_CASE, flatten, pedimento_form
+
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/login?lang=es")
+    page.fill("input[name=email]", "ana@example.mx")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"**/c/{COMPANY_A}")
+
+    # A pedimento's contributions: a typo first (shown beside its field), then the right value.
+    page.click("text=Contribuciones")
+    page.wait_for_url("**/duties/pedimento")
+    case = json.loads((EXAMPLES / "pedimento-minimum-dta.json").read_text())
+    _fill(page, pedimento_form(case))
+    page.fill("input[name=exchange_rate]", "18,00")
+    page.click("button[value=compute]")
+    assert "18,00" in page.locator("label.invalid .error").inner_text()
+    assert page.locator("[aria-invalid=true]").count() == 1
+    shoot(page, "duties-errors")
+    fits_a_phone(page)
+    page.fill("input[name=exchange_rate]", "18.0000")
+    page.click("button[value=compute]")
+    assert page.locator("#cash").inner_text() == "11,469"
+    assert page.locator("table.contributions tbody tr").count() == 7  # IGI and IVA of 3 partidas, DTA
+    shoot(page, "duties-pedimento")
+    fits_a_phone(page)
+    with page.expect_download() as download:
+        page.click("button[value=xlsx]")
+    saved = tmp_path / "pedimento.xlsx"
+    download.value.save_as(saved)
+    assert load_workbook(saved).sheetnames == ["contributions", "totals"]
+
+    # T-MEC Art. 2.5 of an export, in English.
+    page.goto(server.url + "/duties/tmec25?lang=en")
+    assert page.locator("h1").inner_text() == "T-MEC Art. 2.5 on an export"
+    _fill(page, flatten(TMEC25_CASE))
+    page.click("button[value=compute]")
+    assert page.locator(".error").all_inner_texts() == []
+    assert page.locator("#payable").inner_text() == "0"
+    shoot(page, "duties-tmec25")
+    fits_a_phone(page)
+
+    # Landed cost with a what-if, its savings chart.
+    page.goto(server.url + "/duties/landed?lang=es")
+    _fill(page, flatten(json.loads((EXAMPLES / "landed-shipped-rate.json").read_text())))
+    page.fill("textarea[name=what_if]", "items.H-100.supplier_country=USA")
+    page.click("button[value=compute]")
+    assert page.locator("table.savings svg").count() >= 3
+    assert page.locator("table.landed").count() == 2  # base and what-if
+    shoot(page, "duties-landed")
+    fits_a_phone(page)
+    with page.expect_download() as download:
+        page.click("button[value=csv]")
+    assert download.value.suggested_filename == "landed.csv"
+
+    # The tariff on the shipped LIGIE.
+    page.click("nav.tabs >> text=Tarifa")
+    page.fill("input[name=fraccion]", "8544.42.99")
+    page.fill("input[name=date]", "2026-06-01")
+    page.click("form#lookup button")
+    assert "tigie-2026-03-30" in page.locator("table.tariff-rows").inner_text()
+    shoot(page, "duties-tariff")
+    fits_a_phone(page)
+
+    # Reports for the authority and the panel's export commitment.
+    page.goto(f"{server.url}/c/{COMPANY_A}/reports")
+    shoot(page, "reports")
+    fits_a_phone(page)
+    page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=1000000")
+    assert page.locator("#commitment svg line.mark").count() >= 1
+    assert [e for e in errors if "Content Security Policy" in e] == []
     context.close()

@@ -283,6 +283,7 @@ ES = {
     "Packing": "Embalajes",
     "Other": "Otros",
     "Partidas": "Partidas",
+    "Partida": "Partida",
     "Value": "Valor",
     "Preference": "Preferencia",
     "T-MEC certificate": "Certificado T-MEC",
