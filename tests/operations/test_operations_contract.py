@@ -9,9 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from immex.cli import app
+from immex.discharge.service import stored_result
+from immex.ledger.service import company_id
+from immex.store.db import open_database
 from tests.ledger.ledger_files import bom, exp, imp, part, read_csv, write_ledger
 from tests.operations.helpers import (
     E1,
@@ -293,3 +297,18 @@ def test_an_asset_is_due_at_the_end_of_the_stored_program(tmp_path: Path) -> Non
         ("1", "1", "0", "2025-01-31", "-150", "discharged"),
         ("2", "0", "2", "2025-01-31", "-150", "overdue"),
     ]
+
+
+def test_the_stored_result_keeps_the_discharge_order_of_regularizations(tmp_path: Path) -> None:
+    plant_with_regularizations(tmp_path)
+    out = ok(tmp_path, *path_args(tmp_path, "stored"))
+    engine = open_database(f"sqlite:///{tmp_path / 'plant.db'}")
+    try:
+        with Session(engine) as session:
+            result = stored_result(session, company_id(session, create=False))
+    finally:
+        engine.dispose()
+    written = [(r[0], r[1], r[4], r[6]) for r in rows(out, "allocations.csv")]
+    assert [
+        (a.export_pedimento, str(a.export_line), a.import_pedimento, str(a.qty)) for a in result.allocations
+    ] == written

@@ -586,8 +586,9 @@ def reverse_run(db_url: str, run_id: int, reason: str) -> None:
 
 def stored_result(session: Session, company: int) -> DischargeResult:
     """The active allocations and shortfalls of the store as domain values, in output order."""
-    exports = {
-        r.id: (n, r.line, r.product, r.cleared_on) for r, n in _numbered(session, ExportLineRow, company)
+    exports = {  # an A3 (it names an import line) comes before the export lines of its date
+        r.id: (n, r.line, r.product, (r.cleared_on, r.import_line is None))
+        for r, n in _numbered(session, ExportLineRow, company)
     }
     imports = {r.id: (n, r.line) for r, n in _numbered(session, ImportLineRow, company)}
     rows = active_allocations(session, company)
