@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from sqlalchemy import create_engine, insert
 
 from immex.datastage.orm import TABLES
@@ -161,3 +162,48 @@ def test_a_regularization_cancels_credit_and_a_definitive_export_does_not(tmp_pa
     (may,) = [r for r in rows if r["import_pedimento"] == SECOND_IMPORT]
     assert (may["qty_discharged_month"], may["iva_cancelled"]) == ("300", "26.4")  # A3: 300 of 2,000 m of 176
     assert may["iva_balance"] == "79.2"  # 176 x (1 - 1,100 / 2,000)
+
+
+def test_with_an_exchange_rate_and_a_rate_the_duty_engine_computes_the_credit_in_pesos(
+    tmp_path: Path,
+) -> None:
+    store = harness_store(tmp_path)
+    terms = tmp_path / "terms.csv"
+    terms.write_text("part,igi_rate,originating\nWIRE,0.05,false\n", encoding="utf-8")
+    out = tmp_path / "iva.csv"
+    period = ("--from", "2025-03-01", "--to", "2025-03-31")
+    code, _, err = invoke(
+        "report", "ivacredit", "--db", store, *period, "--output", str(out),
+        "--exchange-rate", "20", "--terms", str(terms),
+    )  # fmt: skip
+    assert code == 0, err
+    with out.open(encoding="utf-8") as handle:
+        first = next(r for r in csv.DictReader(handle) if r["import_pedimento"] == FIRST_IMPORT)
+    credit = Decimal(first["iva_credit"])
+    # USD 500 x 20 = MXN 10,000 of value, IGI 5 % = 500, plus the DTA: IVA above 16 % of 10,500
+    assert first["source"] == "computed" and credit > Decimal("1680") and credit == credit.to_integral_value()
+    assert (first["iva_cancelled"], first["iva_balance"]) == (
+        first["iva_credit"],
+        "0",
+    )  # all returned in March
+
+
+def test_without_an_exchange_rate_the_estimate_says_what_was_missing(tmp_path: Path) -> None:
+    out = tmp_path / "iva.xlsx"
+    store = harness_store(tmp_path)
+    code, _, err = invoke(
+        "report",
+        "ivacredit",
+        "--db",
+        store,
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-01-31",
+        "--output",
+        str(out),
+    )
+    assert code == 0, err
+    texts = [str(c) for row in load_workbook(out).worksheets[0].iter_rows(values_only=True) for c in row if c]
+    assert "computed_usd: 2 line(s) without exchange rate" in texts
+    assert "calculado en USD (estimado)" in texts  # the source, in Spanish

@@ -21,6 +21,7 @@ from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report, check_period
 from immex.reports.annual_service import annual_report
 from immex.reports.ivacredit_service import ivacredit_report
+from immex.reports.options import cost_sources
 from immex.reports.signing import Signature
 from immex.reports.templates import (
     ANEXO24_COLUMNS,
@@ -129,13 +130,24 @@ def report_ivacredit(
     output: Path | None = PdfOutputOption,
     rows: int = RowsOption,
     lang: str = LangOption,
+    exchange_rates: Path | None = typer.Option(
+        None,
+        "--exchange-rates",
+        help="CSV date|pedimento,exchange_rate (MXN per USD) for lines without Data Stage",
+    ),
+    exchange_rate: str | None = typer.Option(None, "--exchange-rate", help="One MXN-per-USD rate for all"),
+    terms: Path | None = typer.Option(
+        None, "--terms", help="Material terms CSV (IGI rate, PROSEC, Regla 8a)"
+    ),
 ) -> None:
     """IVA/IEPS credit of each temporary import, cancelled as its lots leave; month-end balances."""
     with problems_exit():
         sign = Sign("ivacredit", lang, period=_period(start, end))
         language = sign.language()
         assert sign.period is not None
-        report, signature = ivacredit_report(db, *sign.period)
+        given = exchange_rates is not None or exchange_rate is not None or terms is not None
+        sources = cost_sources(exchange_rates, exchange_rate, terms) if given else None
+        report, signature = ivacredit_report(db, *sign.period, sources)
         written = (
             None
             if output is None

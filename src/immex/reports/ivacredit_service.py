@@ -9,11 +9,15 @@ The credit a temporary import took is read, in this order:
    whole pesos. A partida shared by several ledger lines (parts) is split by declared
    value (by quantity when a value is missing). A partida of a stored pedimento with no
    such contribution took no credit (paid or guaranteed) and is not listed.
-2. **Computed** — otherwise: the IVA rate in force on the clearance date
-   (``rules/duties/iva.yaml``) × the line's declared value in USD, labelled
-   ``computed_usd``: the ledger holds no exchange rate, IGI, DTA or IEPS of a definitive
-   import (the base of LIVA Art. 27, second paragraph), so this is an estimate in USD to
-   be replaced by the Data Stage; no IEPS is computed.
+2. **Computed** (``computed``) — otherwise, by the duty engine: the IVA of a definitive
+   import of the whole line on its clearance date (LIVA Art. 27, second paragraph: the
+   value plus the contributions that a definitive import would pay), in whole pesos, with
+   the exchange rate the user gives (``--exchange-rates`` / ``--exchange-rate``), the
+   LIGIE rate of the line's fracción (or ``--terms``) and the DTA of that date
+   (:func:`immex.reports.options.definitive_cost`). No IEPS is computed.
+3. **Estimate** (``computed_usd``) — when the engine lacks an input (no exchange rate,
+   no fracción, no LIGIE rate): the IVA rate × the declared value in USD, an estimate in
+   USD, never presented as pesos; the notes say what was missing.
 
 What leaves a lot: its allocations to returns and virtual transfers, changes of regime and
 regularizations (every discharging class of ``immex.ledger.claves``), on the outgoing
@@ -23,6 +27,7 @@ line's date. Manual adjustments (``immex adjust``) do not cancel credit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -40,13 +45,15 @@ from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.service import company_id, load_ledger
 from immex.reports.anexo24 import check_period, outgoing_lines
 from immex.reports.ivacredit import IVACREDIT_HEADER, CreditLot, Departure, credit_rows, split_credit
+from immex.reports.options import CostSources, default_sources, definitive_cost
 from immex.reports.service import Report
 from immex.reports.signing import Signature, Source, stored_source
 from immex.rules.anexo22 import contribuciones, formas_pago
 from immex.store.uow import UnitOfWork
 
 DATASTAGE = "datastage"
-COMPUTED = "computed_usd"
+COMPUTED = "computed"
+ESTIMATED = "computed_usd"
 CERTIFIED = ("A", "AA", "AAA")
 Partida = tuple[str, int]  # (15-digit pedimento, secuencia de la partida)
 
@@ -98,10 +105,40 @@ def datastage_credits(session: Session) -> tuple[set[str], dict[Partida, dict[st
     return numbers, dict(credits)
 
 
+class Computer:
+    """The credit of a line without Data Stage: the duty engine, else an estimate in USD."""
+
+    def __init__(self, ledger: Ledger, sources: CostSources | None) -> None:
+        self.ledger = ledger
+        self._sources = sources
+        self.missing: dict[str, int] = defaultdict(int)
+
+    def sources(self) -> CostSources:
+        if self._sources is None:  # the tariff is loaded only when a line needs it
+            self._sources = default_sources()
+        return self._sources
+
+    def lot(self, line: ImportLine) -> CreditLot:
+        part = self.ledger.parts.get(line.part)
+        hs = line.hs or (part.hs if part is not None else "")
+        definitive, missing = definitive_cost(line, _imported(line), hs, self.sources())
+        if definitive is not None:
+            return CreditLot(
+                line.key, line.cleared_on, _imported(line), Decimal(definitive.iva), Decimal(0), COMPUTED
+            )
+        for reason in missing:  # "exchange rate of 2025-01-15 (...)" → "exchange rate"
+            self.missing[re.split(r" of |: | \(", reason, maxsplit=1)[0]] += 1
+        return _estimated_lot(line)
+
+
 def credit_lots(
-    ledger: Ledger, stored: set[str], credits: dict[Partida, dict[str, Decimal]]
+    ledger: Ledger,
+    stored: set[str],
+    credits: dict[Partida, dict[str, Decimal]],
+    computer: Computer | None = None,
 ) -> list[CreditLot]:
-    """One lot per temporary-import line with credit (Data Stage first, computed otherwise)."""
+    """One lot per temporary-import line with credit (Data Stage, else the duty engine, else USD)."""
+    compute = computer or Computer(ledger, None)
     by_partida: dict[Partida, list[ImportLine]] = defaultdict(list)
     for lot in ledger.imports:
         if is_temporary_import(lot.clave, lot.cleared_on):
@@ -111,7 +148,7 @@ def credit_lots(
         if partida[0] in stored:
             lots += _declared_lots(lines, credits.get(partida))
         else:
-            lots += [_computed_lot(line) for line in lines]
+            lots += [compute.lot(line) for line in lines]
     return [lot for lot in lots if lot.iva > 0 or lot.ieps > 0]
 
 
@@ -135,11 +172,11 @@ def _declared_lots(lines: list[ImportLine], credit: dict[str, Decimal] | None) -
     ]
 
 
-def _computed_lot(line: ImportLine) -> CreditLot:
+def _estimated_lot(line: ImportLine) -> CreditLot:
     given = line.qty if line.qty_given is None else line.qty_given
     value = Decimal(0) if line.unit_value_usd is None else line.unit_value_usd * given
     iva = (value * iva_rates().on(line.cleared_on)).quantize(Decimal("0.01"))
-    return CreditLot(line.key, line.cleared_on, _imported(line), iva, Decimal(0), COMPUTED)
+    return CreditLot(line.key, line.cleared_on, _imported(line), iva, Decimal(0), ESTIMATED)
 
 
 def departures(ledger: Ledger, result: DischargeResult) -> list[Departure]:
@@ -186,7 +223,9 @@ def require_certified(source: Source) -> None:
         )
 
 
-def ivacredit_report(db_url: str | None, start: dt.date, end: dt.date) -> tuple[Report, Signature]:
+def ivacredit_report(
+    db_url: str | None, start: dt.date, end: dt.date, sources: CostSources | None = None
+) -> tuple[Report, Signature]:
     """The use case: stored ledger, discharge, profile and Data Stage → the month-end credit ledger."""
     check_period(start, end)
     with UnitOfWork(db_url) as uow:
@@ -205,17 +244,21 @@ def ivacredit_report(db_url: str | None, start: dt.date, end: dt.date) -> tuple[
         ledger = load_ledger(uow.session, company)
         result = stored_result(uow.session, company)
         stored, credits = datastage_credits(uow.session)
-    lots = credit_lots(ledger, stored, credits)
+    computer = Computer(ledger, sources)
+    lots = credit_lots(ledger, stored, credits, computer)
     rows = credit_rows(lots, departures(ledger, result), start, end)
-    sources = sorted({lot.source for lot in lots})
-    notes = tuple(_SOURCE_NOTES[s] for s in sources)
-    report = Report(f"ivacredit {start.isoformat()} to {end.isoformat()}", IVACREDIT_HEADER, rows, notes)
+    notes = [_SOURCE_NOTES[s] for s in sorted({lot.source for lot in lots})]
+    notes += [f"{ESTIMATED}: {n} line(s) without {reason}" for reason, n in sorted(computer.missing.items())]
+    title = f"ivacredit {start.isoformat()} to {end.isoformat()}"
+    report = Report(title, IVACREDIT_HEADER, rows, tuple(notes))
     return report, Signature("ivacredit", source, period=(start, end))
 
 
 _SOURCE_NOTES = {
     DATASTAGE: "datastage: IVA/IEPS declared with forma de pago 21 (credit in IVA and IEPS) in the stored "
     "Data Stage, MXN",
-    COMPUTED: "computed_usd: IVA rate x declared value in USD (no Data Stage for the pedimento; IGI, DTA and "
-    "IEPS of a definitive import not included): an estimate in USD, not MXN",
+    COMPUTED: "computed: IVA of a definitive import of the line on its date by the duty engine "
+    "(LIVA Art. 27, 2nd paragraph), whole MXN; no Data Stage for the pedimento; IEPS not computed",
+    ESTIMATED: "computed_usd: IVA rate x declared value in USD, an estimate in USD (not MXN): the duty "
+    "engine lacked an input (below); give --exchange-rates, or load the Data Stage",
 }
