@@ -83,13 +83,18 @@ def test_an_unreachable_database_answers_503_with_retry_after(api: Api, tmp_path
     assert "Traceback" not in answer.text and str(tmp_path) not in answer.text
 
 
-def test_a_run_started_over_the_api_is_recorded_as_its_user(api: Api, tmp_path: Path) -> None:
+def test_a_run_and_its_reversal_over_the_api_are_recorded_as_its_user(api: Api, tmp_path: Path) -> None:
     uploaded = api.post("analyst", f"{BASE}/ledger", files=multipart(small_ledger(tmp_path / "in")))
     assert uploaded.status_code == 201
     started = api.post("analyst", f"{BASE}/runs", json={"method": "fifo", "as_of": AS_OF})
     assert api.wait("analyst", started.headers["location"])["status"] == "done"
     runs = api.get("auditor", f"{BASE}/runs").json()["items"]
     assert [r["created_by"] for r in runs] == ["analyst@example.mx"]
+    run_id = runs[0]["run_id"]
+    reversed_ = api.post("analyst", f"{BASE}/runs/{run_id}/reverse", json={"reason": "wrong as_of"})
+    assert reversed_.status_code == 200, reversed_.text
+    runs = api.get("auditor", f"{BASE}/runs").json()["items"]
+    assert [(r["reversed_by"], r["reversal_reason"]) for r in runs] == [("analyst@example.mx", "wrong as_of")]
 
 
 def test_two_server_processes_on_one_store_share_the_login_limit(api: Api, tmp_path: Path) -> None:

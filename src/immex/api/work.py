@@ -25,7 +25,7 @@ from immex.core.progress import Progress
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult
 from immex.ledger.model import Ledger
-from immex.ledger.orm import DischargeRunRow
+from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import load_ledger, store_ledger
 
@@ -131,6 +131,8 @@ def reverse(store: Store, company: CompanyRef, run_id: int, reason: str, actor: 
         )
     discharge_service.reverse_run(store.url, run_id, reason)
     with store.writing() as session:
+        who = update(RunReversalRow).where(RunReversalRow.run_id == run_id)
+        session.execute(who.values(reversed_by=actor[:80]))  # the API user, not the server's OS user
         audit.record(
             session,
             actor,
