@@ -312,3 +312,14 @@ def test_the_stored_result_keeps_the_discharge_order_of_regularizations(tmp_path
     assert [
         (a.export_pedimento, str(a.export_line), a.import_pedimento, str(a.qty)) for a in result.allocations
     ] == written
+
+
+def test_held_lines_are_stored_for_the_reports_and_never_allocated(tmp_path: Path) -> None:
+    plant_with_held_lines(tmp_path)
+    db = path_args(tmp_path, "stored")
+    first = run_json(ok(tmp_path, *db))
+    assert store_counts(tmp_path / "plant.db") == (1, 4, 1, 1)  # 4 outgoing lines, 1 allocation
+    again = run_json(ok(tmp_path, *db, out="again"))
+    assert again["reused_existing_run"] and again["counts"]["not_discharging"] == 3
+    assert store_counts(tmp_path / "plant.db") == (1, 4, 1, 1)
+    assert first["counts"] == again["counts"]

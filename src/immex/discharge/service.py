@@ -397,14 +397,12 @@ def _run_in_store(
 
 
 def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:
-    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)
-    and the input's not-discharging lines (never stored: counted and listed in warnings.csv)."""
+    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)."""
     rows = {line.key: line.row for line in staged.regularizations}
     regularizations = tuple(
         dataclasses.replace(line, row=rows.get(line.key, 0)) for line in ledger.regularizations
     )
-    held = staged.not_discharging
-    return dataclasses.replace(ledger, regularizations=regularizations, not_discharging=held)
+    return dataclasses.replace(ledger, regularizations=regularizations)
 
 
 def discharge_stored(

@@ -92,7 +92,8 @@ def store_ledger(
     problems: list[Problem] = []
     versions_given = sum(len(v) for v in ledger.boms.values())
     small = len(ledger.parts) + len(ledger.conversions) + versions_given
-    total = small + len(ledger.imports) + len(ledger.exports) + len(ledger.regularizations)
+    outgoing = len(ledger.exports) + len(ledger.regularizations) + len(ledger.not_discharging)
+    total = small + len(ledger.imports) + outgoing
     progress.phase("storing the input", total=total, unit="rows")
     parts = _store_parts(session, ledger.parts.values(), company, problems)
     conversions = _store_conversions(session, ledger.conversions, company, problems)
@@ -102,8 +103,10 @@ def store_ledger(
     exports = _store_lines(session, ledger.exports, company, "export", problems, progress)
     # A3 regularizations are stored as export lines (clave A3, import_pedimento + import_line):
     # their allocation rows then share the append-only run machinery and its invariants.
-    if ledger.regularizations:
-        exports += _store_lines(session, ledger.regularizations, company, "export", problems, progress)
+    # A1/BM/BO lines are stored too (the Anexo 24 and annual reports list them); they never discharge.
+    if ledger.regularizations or ledger.not_discharging:
+        others = (*ledger.regularizations, *ledger.not_discharging)
+        exports += _store_lines(session, others, company, "export", problems, progress)
     return StoreCounts(parts, conversions, versions, imports, exports), problems
 
 
@@ -300,22 +303,39 @@ def load_ledger(session: Session, company: int) -> Ledger:
             .order_by(UomConversionRow.id)
         )
     )
-    exports = load_exports(session, company)
-    regularizations = tuple(
-        dataclasses.replace(e, row=0)  # errors name the input's rows, not store ids
-        for e in exports
-        if clave_class(e.clave, e.cleared_on) == "regularization"
-    )
+    exports, regularizations, held = _split_outgoing(load_exports(session, company))
     company_row = session.get(Company, company)
     return Ledger(
         parts,
         load_imports(session, company),
-        tuple(e for e in exports if clave_class(e.clave, e.cleared_on) != "regularization"),
+        exports,
         _load_boms(session, company),
         conversions,
         regularizations,
+        held,
         program_valid_to=None if company_row is None else company_row.program_valid_to,
     )
+
+
+Outgoing = tuple[ExportLine, ...]
+
+
+def _split_outgoing(lines: Iterable[ExportLine]) -> tuple[Outgoing, Outgoing, Outgoing]:
+    """Stored outgoing lines by clave class: (export lines, A3 regularizations, not discharging).
+
+    A line stored before the classes existed whose clave has none keeps discharging, as it did.
+    """
+    kinds: dict[tuple[str, Any], str | None] = {}
+    split: dict[str | None, list[ExportLine]] = {"regularization": [], "not_discharging": [], None: []}
+    for line in lines:
+        key = (line.clave, line.cleared_on)
+        if key not in kinds:
+            kinds[key] = clave_class(line.clave, line.cleared_on)
+        kind = kinds[key]
+        if kind == "regularization":
+            line = dataclasses.replace(line, row=0)  # errors name the input's rows, not store ids
+        split[kind if kind in ("regularization", "not_discharging") else None].append(line)
+    return tuple(split[None]), tuple(split["regularization"]), tuple(split["not_discharging"])
 
 
 def load_imports(session: Session, company: int) -> tuple[ImportLine, ...]:
@@ -470,6 +490,11 @@ def ledger_fingerprint_rows(ledger: Ledger) -> Iterable[str]:
         yield (
             f"E|{exp.pedimento}|{exp.line}|{exp.product}|{exp.cleared_on}|{exp.qty.normalize()}|"
             f"{exp.import_pedimento}"
+        )
+    for held in sorted(ledger.not_discharging, key=lambda x: x.key):  # none: the text of before
+        yield (
+            f"N|{held.pedimento}|{held.line}|{held.product}|{held.clave}|{held.cleared_on}|"
+            f"{held.qty.normalize()}"
         )
     for reg in sorted(ledger.regularizations, key=lambda x: x.key):  # none: the text of before
         yield (
