@@ -82,7 +82,8 @@ def main() -> None:
         runs = {"in memory (no --db)": _immex(work / "in", work / "memory", None)}
         print(_line("in memory", runs["in memory (no --db)"]), flush=True)
         with postgres(args.pg) as server:
-            url = fresh_database(server)
+            made = fresh_database(server)  # (url, reused) in newer bench_api
+            url = made[0] if isinstance(made, tuple) else made
             for label in ("PostgreSQL, first run (COPY)", "PostgreSQL, same input again"):
                 runs[label] = _immex(work / "in", work / label.split(",")[1].strip().replace(" ", "_"), url)
                 print(_line(label, runs[label]), flush=True)

@@ -117,12 +117,13 @@ def test_run_json_names_the_engine_and_why_the_per_row_one_ran(tmp_path: Path) -
     folder.mkdir()
     write_folder_in_units(ledger, folder)
     runs = {}
-    for engine, method in (("auto", "fifo"), ("partitioned", "fifo"), ("auto", "lifo")):
+    for engine, method in (("auto", "fifo"), ("partitioned", "fifo"), ("auto", "lifo"), ("auto", "directed")):
         out = tmp_path / f"{engine}-{method}"
         run_discharge(folder, out, method, AS_OF, engine=engine)
         runs[(engine, method)] = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert runs[("auto", "fifo")]["engine"] == "columnar" and "why" not in runs[("auto", "fifo")]
     assert runs[("partitioned", "fifo")]["engine"] == "partitioned"
     _same(tmp_path / "auto-fifo", tmp_path / "partitioned-fifo")
-    assert runs[("auto", "lifo")]["engine"] == "per-row"
-    assert runs[("auto", "lifo")]["why"].endswith("the lifo discharge ran vectorized")
+    assert runs[("auto", "lifo")]["engine"] == "columnar" and "why" not in runs[("auto", "lifo")]
+    assert runs[("auto", "directed")]["engine"] == "per-row"
+    assert runs[("auto", "directed")]["why"].endswith("the directed discharge ran vectorized")

@@ -1049,8 +1049,12 @@ def discharge_frames(
     plan: ExportPlan | None = None,
     parts: Collection[str] | None = None,
     keys: bool = False,
+    consume: Callable[..., FifoColumns] = fifo_columns,
 ) -> FramesResult:
     """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order.
+
+    ``consume`` takes the requirements from the lots (``fifo_columns``' signature); LIFO passes
+    :func:`immex.discharge.fast_lifo.lifo_columns`.
 
     With ``parts``, only the requirements and lots of those parts (parts are
     independent under FIFO, so the rows are exactly those of the whole run;
@@ -1088,7 +1092,7 @@ def discharge_frames(
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int32)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
-    out = fifo_columns(
+    out = consume(
         lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names), req.wide
     )
 

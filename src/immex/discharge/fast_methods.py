@@ -56,33 +56,40 @@ def discharge_fast_method(ledger: Ledger, method: str) -> DischargeResult:
     lot_qty = _to_list(columns.req.lot_qty)
     part = columns.req.part.tolist()
     if method == "lifo":
-        taken = _lifo(part, hi.tolist(), needs, lot_qty, _part_starts(columns))
+        starts = part_starts(columns.lot_part, len(columns.names))
+        out, _left = lifo(part, hi.tolist(), needs, lot_qty, starts)
+        taken = out.columns(len(lot_qty))
     else:
         taken = _directed(columns, part, hi.tolist(), needs, lot_qty)
     return domain_result(ledger, columns, taken)
 
 
-def _part_starts(columns: LedgerColumns) -> list[int]:
+def part_starts(lot_part: Ints, n_parts: int) -> list[int]:
     """Index of each part's first lot (lots are sorted by part id), one more at the end."""
-    edges = np.searchsorted(columns.lot_part, np.arange(len(columns.names) + 1), side="left")
+    edges = np.searchsorted(lot_part, np.arange(n_parts + 1), side="left")
     return [int(v) for v in edges.tolist()]
 
 
 def _lots_cleared(columns: LedgerColumns) -> Ints:
-    """Per requirement: one past the last lot of its part cleared on or before its export date."""
     req = columns.req
-    if not len(req.part):
+    return lots_cleared(columns.lot_part, columns.lot_day, req.part, columns.export_day[req.export])
+
+
+def lots_cleared(lot_part: Ints, lot_day: Ints, req_part: Ints, day: Ints) -> Ints:
+    """Per requirement: one past the last lot of its part cleared on or before its export date
+    (lots sorted by part, then date)."""
+    if not len(req_part):
         return np.zeros(0, dtype=np.int64)
-    day = columns.export_day[req.export]
-    low = int(min(day.min(), columns.lot_day.min(initial=int(day.min()))))
-    high = int(max(day.max(), columns.lot_day.max(initial=int(day.max()))))
+    low = int(min(day.min(), lot_day.min(initial=int(day.min()))))
+    high = int(max(day.max(), lot_day.max(initial=int(day.max()))))
     span = high - low + 1
-    lot_cell = columns.lot_part * span + (columns.lot_day - low)
-    cleared: Ints = np.searchsorted(lot_cell, req.part * span + (day - low), side="right")
+    lot_cell = lot_part.astype(np.int64) * span + (lot_day.astype(np.int64) - low)
+    wanted = req_part.astype(np.int64) * span + (day.astype(np.int64) - low)
+    cleared: Ints = np.searchsorted(lot_cell, wanted, side="right")
     return cleared
 
 
-class _Taken:
+class Taken:
     """Allocations (requirement, lot, qty) and shortfalls (requirement, qty) in output order."""
 
     def __init__(self) -> None:
@@ -109,14 +116,17 @@ class _Taken:
         )
 
 
-def _lifo(
+def lifo(
     part: Sequence[int], hi: Sequence[int], needs: Sequence[int], lot_qty: Sequence[int], starts: list[int]
-) -> FifoColumns:
-    """Newest first among the part's lots ``[start, hi)`` with something left (a stack per part)."""
+) -> tuple[Taken, list[int]]:
+    """Newest first among the part's lots ``[start, hi)`` with something left (a stack per part).
+
+    Returns what was taken and what each lot has left.
+    """
     left = list(lot_qty)
     pushed = starts[:-1]  # per part: the next lot not yet on its stack
     stacks: list[list[int]] = [[] for _ in pushed]
-    out = _Taken()
+    out = Taken()
     for r, (p, top, need) in enumerate(zip(part, hi, needs, strict=True)):
         if need <= 0:
             continue
@@ -137,7 +147,7 @@ def _lifo(
         if need > 0:
             out.short_req.append(r)
             out.short_qty.append(need)
-    return out.columns(len(lot_qty))
+    return out, left
 
 
 def _find(following: list[int], i: int) -> int:
@@ -173,10 +183,10 @@ def _directed(
     # following[i] = i while lot i has something left; else points further on (sentinel at n).
     by_lot = [i if left[i] > 0 else i + 1 for i in range(n)] + [n]
     by_group = [k if left[grouped[k]] > 0 else k + 1 for k in range(n)] + [n]
-    starts = _part_starts(columns)
+    starts = part_starts(columns.lot_part, len(columns.names))
     named_of_export = [export.import_pedimento for export in columns.exports]
     named_of = [named_of_export[e] for e in columns.req.export.tolist()]
-    out = _Taken()
+    out = Taken()
 
     def take(r: int, i: int, need: int) -> int:
         qty = min(left[i], need)

@@ -29,7 +29,8 @@ from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.discharge.dask_engine import discharge_dask
-from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.fast import discharge_frames, fifo_columns, write_discharge_frames
+from immex.discharge.fast_lifo import lifo_columns
 from immex.discharge.fast_methods import VECTORIZED_METHODS, discharge_fast_method
 from immex.discharge.methods import (
     DISCHARGE_METHODS,
@@ -65,7 +66,7 @@ from immex.ledger.orm import (
     PedimentoRow,
     RunReversalRow,
 )
-from immex.ledger.read import find_bom_cycle, non_discharging_warnings, pedimento_warnings, read_ledger
+from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
@@ -144,14 +145,14 @@ def run_discharge(
         "--db: the stored path"
         if db_url is not None
         else (
-            f"the columnar reader serves FIFO only: the per-row reader validated the folder,"
-            f" then the {method} discharge ran vectorized"
-            if method != "fifo"
+            f"the columnar path serves FIFO (and LIFO on the columnar engine): the per-row reader"
+            f" validated the folder, then the {method} discharge ran vectorized"
+            if not _columnar_serves(method, engine)
             else "the columnar reader could not prove the folder valid (the per-row reader checks it)"
         )
     )
-    if db_url is None and method == "fifo":
-        fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler)
+    if db_url is None and _columnar_serves(method, engine):
+        fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler, method)
         if fast is not None:
             return fast
     timings: dict[str, float] = {}
@@ -194,9 +195,8 @@ def run_discharge(
         )
         run["encodings"] = staged.encodings
         run["why"] = why
-        if staged.ledger.regularizations and method in VECTORIZED_METHODS:
-            first = why if db_url is not None else "regularizations.csv is read by the per-row reader"
-            run["why"] = f"{first}; {EXACT_PATH_NOTE}"
+        if ledger.regularizations and method in VECTORIZED_METHODS:
+            run["notes"] = [EXACT_PATH_NOTE]
         write_warnings(folder, staged.warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
@@ -237,8 +237,12 @@ def _run_columnar(
     progress: Progress,
     engine: str = "auto",
     scheduler: str | None = None,
+    method: str = "fifo",
 ) -> DischargeOutcome | None:
     """The batch path for big folders: Polars columns end to end, the same output files.
+
+    LIFO runs on the columnar engine only (its consumption step is ``lifo_columns``); the
+    partitioned and Dask engines are FIFO's.
 
     ``read_ledger_frames`` accepts only a folder it can prove valid with the
     per-row reader's checks; otherwise this returns None and the per-row path
@@ -256,12 +260,14 @@ def _run_columnar(
     validated = time.perf_counter()
     if engine == "auto":
         lines = frames.imports.height + frames.exports.height
-        engine = "partitioned" if lines >= PARTITION_FROM_LINES else "columnar"
+        big = lines >= PARTITION_FROM_LINES and method == "fifo"
+        engine = "partitioned" if big else "columnar"
     progress(f"discharging (vectorized, {engine})")
-    result = discharge_frames(frames) if engine == "columnar" else None
+    consume = lifo_columns if method == "lifo" else fifo_columns
+    result = discharge_frames(frames, consume=consume) if engine == "columnar" else None
     discharged = time.perf_counter()
     progress("writing the output folder")
-    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
+    warnings = pedimento_warnings(frames.pedimento_rows)
     with _output_folder(output_dir, None) as folder:
         if result is not None:
             summary = write_discharge_frames(folder, result, as_of)
@@ -275,8 +281,6 @@ def _run_columnar(
             "parts": frames.parts.height,
             "import_lines": frames.imports.height,
             "export_lines": frames.exports.height,
-            "not_discharging": len(frames.not_discharging),
-            "regularizations": 0,  # a folder with regularizations.csv takes the per-row path
             **{
                 k: summary[k]
                 for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
@@ -293,13 +297,19 @@ def _run_columnar(
             "total_s": time.perf_counter() - started,
         }
         run = _run_record(
-            f"{fingerprint[:12]}-fifo", "fifo", as_of, fingerprint, engine, counts, totals, timings
+            f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
         )
         run.update({k: summary[k] for k in ("partitions", "scheduler") if k in summary})
         run["encodings"] = dict(frames.encodings)
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _columnar_serves(method: str, engine: str) -> bool:
+    """FIFO on every engine; LIFO on the columnar one (parts are independent under both, but
+    the partitioned and Dask engines run FIFO's consumption)."""
+    return method == "fifo" or (method == "lifo" and engine in ("auto", "columnar"))
 
 
 def _run_record(
@@ -397,12 +407,14 @@ def _run_in_store(
 
 
 def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:
-    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)."""
+    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)
+    and the input's not-discharging lines (never stored: counted and listed in warnings.csv)."""
     rows = {line.key: line.row for line in staged.regularizations}
     regularizations = tuple(
         dataclasses.replace(line, row=rows.get(line.key, 0)) for line in ledger.regularizations
     )
-    return dataclasses.replace(ledger, regularizations=regularizations)
+    held = staged.not_discharging
+    return dataclasses.replace(ledger, regularizations=regularizations, not_discharging=held)
 
 
 def discharge_stored(
@@ -584,9 +596,8 @@ def reverse_run(db_url: str, run_id: int, reason: str) -> None:
 
 def stored_result(session: Session, company: int) -> DischargeResult:
     """The active allocations and shortfalls of the store as domain values, in output order."""
-    exports = {  # an A3 (it names an import line) comes before the export lines of its date
-        r.id: (n, r.line, r.product, (r.cleared_on, r.import_line is None))
-        for r, n in _numbered(session, ExportLineRow, company)
+    exports = {
+        r.id: (n, r.line, r.product, r.cleared_on) for r, n in _numbered(session, ExportLineRow, company)
     }
     imports = {r.id: (n, r.line) for r, n in _numbered(session, ImportLineRow, company)}
     rows = active_allocations(session, company)
