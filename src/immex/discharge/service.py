@@ -66,7 +66,7 @@ from immex.ledger.orm import (
     PedimentoRow,
     RunReversalRow,
 )
-from immex.ledger.read import find_bom_cycle, pedimento_warnings, read_ledger
+from immex.ledger.read import find_bom_cycle, non_discharging_warnings, pedimento_warnings, read_ledger
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
@@ -195,8 +195,9 @@ def run_discharge(
         )
         run["encodings"] = staged.encodings
         run["why"] = why
-        if ledger.regularizations and method in VECTORIZED_METHODS:
-            run["notes"] = [EXACT_PATH_NOTE]
+        if staged.ledger.regularizations and method in VECTORIZED_METHODS:
+            first = why if db_url is not None else "regularizations.csv is read by the per-row reader"
+            run["why"] = f"{first}; {EXACT_PATH_NOTE}"
         write_warnings(folder, staged.warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, result, rows, staged.warnings)
@@ -267,7 +268,7 @@ def _run_columnar(
     result = discharge_frames(frames, consume=consume) if engine == "columnar" else None
     discharged = time.perf_counter()
     progress("writing the output folder")
-    warnings = pedimento_warnings(frames.pedimento_rows)
+    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
     with _output_folder(output_dir, None) as folder:
         if result is not None:
             summary = write_discharge_frames(folder, result, as_of)
@@ -281,6 +282,8 @@ def _run_columnar(
             "parts": frames.parts.height,
             "import_lines": frames.imports.height,
             "export_lines": frames.exports.height,
+            "not_discharging": len(frames.not_discharging),
+            "regularizations": 0,  # a folder with regularizations.csv takes the per-row path
             **{
                 k: summary[k]
                 for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
@@ -407,14 +410,12 @@ def _run_in_store(
 
 
 def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:
-    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)
-    and the input's not-discharging lines (never stored: counted and listed in warnings.csv)."""
+    """The stored ledger with the input's row numbers on its regularizations (for errors.csv)."""
     rows = {line.key: line.row for line in staged.regularizations}
     regularizations = tuple(
         dataclasses.replace(line, row=rows.get(line.key, 0)) for line in ledger.regularizations
     )
-    held = staged.not_discharging
-    return dataclasses.replace(ledger, regularizations=regularizations, not_discharging=held)
+    return dataclasses.replace(ledger, regularizations=regularizations)
 
 
 def discharge_stored(
@@ -596,8 +597,9 @@ def reverse_run(db_url: str, run_id: int, reason: str) -> None:
 
 def stored_result(session: Session, company: int) -> DischargeResult:
     """The active allocations and shortfalls of the store as domain values, in output order."""
-    exports = {
-        r.id: (n, r.line, r.product, r.cleared_on) for r, n in _numbered(session, ExportLineRow, company)
+    exports = {  # an A3 (it names an import line) comes before the export lines of its date
+        r.id: (n, r.line, r.product, (r.cleared_on, r.import_line is None))
+        for r, n in _numbered(session, ExportLineRow, company)
     }
     imports = {r.id: (n, r.line) for r, n in _numbered(session, ImportLineRow, company)}
     rows = active_allocations(session, company)
