@@ -259,6 +259,7 @@ def test_a_fixed_asset_in_a_bom_is_an_input_error(
     found = errors(tmp_path, *path_args(tmp_path, path))
     assert [(f, r, c) for f, r, c, _ in found] == [("bom.csv", "3", column)]
     assert "'PRESS' is a fixed asset (kind asset)" in found[0][3]
+    assert store_counts(tmp_path / "plant.db")[:2] == (0, 0)  # nothing stored
 
 
 def plant_with_a_press(tmp_path: Path) -> None:
