@@ -5,7 +5,11 @@ hundred purchased parts, subassemblies and finished goods with effective-dated
 BOMs (merma and desperdicio included), fourteen months of weekly temporary
 imports and returns of finished goods, slow movers that age towards their
 Art. 108 deadline, and a few parts bought short so the discharge finds
-shortfalls. Everything is derived from a seed, so the demo is reproducible.
+shortfalls. The other IMMEX movements of issue 13 are there too (see
+``docs/demo.md``): virtual transfers in (V1) and out (V1, V5), a change of
+regime of a slow mover (F4) and of a fixed asset (F5), a regularization (A3) of
+an overdue lot, a sub-maquila shipment out and partly back, and waste disposals.
+Everything is derived from a seed, so the demo is reproducible.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ from immex.discharge.service import DischargeOutcome, run_discharge
 from immex.ledger.company import CompanyProfile, store_company
 from immex.ledger.model import BomComponent, BomVersion, Ledger, Part
 from immex.reports import service as reports
-from immex.reports.signing import Signature
+from immex.reports.anexo24 import anexo24_report, outgoing_lines
+from immex.reports.annual import annual_exports
+from immex.reports.annual_service import build_annual
+from immex.reports.ivacredit_service import ivacredit_report
+from immex.reports.options import cost_sources
+from immex.reports.signing import Signature, Source
+from immex.reports.templates import default_template
 
 FRACCIONES = (
     "85444999",
@@ -48,6 +58,9 @@ SUPPLIER_COUNTRIES = ("CN", "CN", "US", "US", "JP", "KR", "DE", "TW", "MY")
 UNITS = ("pcs", "pcs", "pcs", "kg", "m")
 AGENCIA = "47"  # aduana of the demo pedimentos (Anexo 22 Apéndice 1: AICM)
 PATENTE = "3456"
+SUBMAQUILADOR_RFC = "SMN050505AB9"  # made up, with a valid check digit
+TRANSFER_WEEKS = {7: "V1", 3: "V5"}  # week % 10 → clave of that week's virtual transfer out
+VIRTUAL_IMPORT_WEEK = 12  # that week's temporary imports arrive as V1 (virtual transfer in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,18 +159,20 @@ def build_demo_folder(folder: Path, as_of: dt.date, seed: int = 2026, size: Demo
     exports: list[dict[str, Any]] = []
     for week in range(4, size.weeks):
         day = start + dt.timedelta(weeks=week, days=3)
+        # most weeks return finished goods to the US (RT); some transfer them virtually in Mexico
+        clave = TRANSFER_WEEKS.get(week % 10, "RT")
         for line, product in enumerate(sorted(rnd.sample(finished, rnd.randint(6, 14))), start=1):
             exports.append(
                 {
                     "pedimento": _pedimento(day, 1000 + week, 6),
                     "line": line,
-                    "clave": "RT",
+                    "clave": clave,
                     "cleared_on": day,
                     "product": product,
                     "qty": rnd.randint(20, 400),
                     "uom": "pcs",
                     "unit_value_usd": f"{rnd.randint(40, 900)}.00",
-                    "destination_country": "US",
+                    "destination_country": "US" if clave == "RT" else "MX",
                 }
             )
     ledger = Ledger(parts, (), (), boms)
@@ -168,6 +183,8 @@ def build_demo_folder(folder: Path, as_of: dt.date, seed: int = 2026, size: Demo
             need[(part, week)] += qty
     imports = _imports(rnd, parts, need, start, size)
     _write(folder, parts, boms, imports, exports)
+    _operations(folder, as_of, parts, imports, exports, Ledger(parts, (), (), boms))
+    _cost_inputs(folder, as_of, parts)
     return folder
 
 
@@ -203,7 +220,7 @@ def _imports(
                         "part": part,
                         "qty": qty,
                         "uom": info.uom,
-                        "clave": "AF" if info.kind == "asset" else "IN",
+                        "clave": _import_clave(info.kind, week),
                         "cleared_on": day,
                         "unit_value_usd": f"{rnd.randint(1, 4000) / 100:.2f}",
                         "country_of_origin": info.country_of_origin,
@@ -211,6 +228,210 @@ def _imports(
                     }
                 )
     return rows
+
+
+def _import_clave(kind: str, week: int) -> str:
+    if kind == "asset":
+        return "AF"
+    return "V1" if week == VIRTUAL_IMPORT_WEEK else "IN"
+
+
+OPERATION_COLUMNS = [
+    "pedimento",
+    "line",
+    "clave",
+    "cleared_on",
+    "product",
+    "qty",
+    "uom",
+    "unit_value_usd",
+    "destination_country",
+]
+
+
+def _operations(
+    folder: Path,
+    as_of: dt.date,
+    parts: dict[str, Part],
+    imports: list[dict[str, object]],
+    exports: list[dict[str, object]],
+    ledger: Ledger,
+) -> None:
+    """The movements beyond returns: F4, F5, A3, sub-maquila and waste (files of the operations contract)."""
+    slow = sorted(
+        (row for row in imports if str(row["part"]) in _slow_movers(parts)),
+        key=lambda r: (str(r["cleared_on"]), str(r["pedimento"]), str(r["line"])),
+    )
+    overdue = next(r for r in slow if _add_months(r["cleared_on"], 18) < as_of - dt.timedelta(days=3))
+    in_term = next(
+        r for r in slow if r["part"] != overdue["part"] and _add_months(r["cleared_on"], 18) > as_of
+    )
+    asset = next(r for r in imports if parts[str(r["part"])].kind == "asset")
+    changes = [
+        _change_of_regime(
+            "F4", 9001, in_term, as_of - dt.timedelta(days=20), Decimal(str(in_term["qty"])) // 2
+        ),
+        _change_of_regime("F5", 9002, asset, as_of - dt.timedelta(days=30), Decimal(1)),
+    ]
+    _append_csv(
+        folder / "exports.csv", OPERATION_COLUMNS, [[row[c] for c in OPERATION_COLUMNS] for row in changes]
+    )
+    a3_day = as_of - dt.timedelta(days=3)
+    _csv(
+        folder / "regularizations.csv",
+        ["pedimento", "line", "clave", "cleared_on", "part", "qty", "uom", "import_pedimento", "import_line"],
+        [
+            [
+                _pedimento(a3_day, 9003, 6),
+                1,
+                "A3",
+                a3_day,
+                overdue["part"],
+                overdue["qty"],
+                overdue["uom"],
+                overdue["pedimento"],
+                overdue["line"],
+            ]
+        ],
+    )
+    _submaquila(folder, as_of, parts)
+    _waste(folder, as_of, parts, exports, ledger)
+
+
+def _slow_movers(parts: dict[str, Part]) -> set[str]:
+    raws = [p for p, v in parts.items() if v.kind == "raw"]
+    return set(raws[int(len(raws) * 0.9) :])
+
+
+def _add_months(day: object, months: int) -> dt.date:
+    assert isinstance(day, dt.date)
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, 28))
+
+
+def _change_of_regime(
+    clave: str, serial: int, lot: dict[str, object], day: dt.date, qty: Decimal
+) -> dict[str, object]:
+    """An F4 / F5 line: the part itself leaves the temporary regime as is (no BOM)."""
+    return {
+        "pedimento": _pedimento(day, serial, 6),
+        "line": 1,
+        "clave": clave,
+        "cleared_on": day,
+        "product": lot["part"],
+        "qty": max(qty, Decimal(1)),
+        "uom": lot["uom"],
+        "unit_value_usd": lot["unit_value_usd"],
+        "destination_country": "MX",
+    }
+
+
+def _submaquila(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
+    """Goods sent to a sub-maquiladora: one shipment partly back, one still out."""
+    raws = [p for p, v in parts.items() if v.kind == "raw"]
+    first, second = raws[0], raws[1]
+    out_day, back_day, late_day = (as_of - dt.timedelta(days=d) for d in (70, 55, 12))
+    _csv(
+        folder / "submaquila.csv",
+        ["shipment", "direction", "date", "part", "qty", "uom", "submaquilador_rfc"],
+        [
+            ["SM-0001", "out", out_day, first, 120, parts[first].uom, SUBMAQUILADOR_RFC],
+            ["SM-0001", "in", back_day, first, 90, parts[first].uom, SUBMAQUILADOR_RFC],
+            ["SM-0002", "out", late_day, second, 40, parts[second].uom, SUBMAQUILADOR_RFC],
+        ],
+    )
+
+
+def _waste(
+    folder: Path, as_of: dt.date, parts: dict[str, Part], exports: list[dict[str, object]], ledger: Ledger
+) -> None:
+    """Disposals of half the desperdicio the first months of exports generated, for three parts.
+
+    Waste of a line = R - R0 (requirement with and without desperdicio) when the line is
+    fully allocated, which it is for every part not bought short; the parts chosen are among
+    the busy raws whose lots always cover the exports.
+    """
+    plain = Ledger(
+        ledger.parts,
+        (),
+        (),
+        {
+            product: tuple(
+                BomVersion(
+                    v.product,
+                    v.valid_from,
+                    v.valid_to,
+                    tuple(
+                        BomComponent(c.component, c.qty_per, c.merma_pct, Decimal(0)) for c in v.components
+                    ),
+                )
+                for v in versions
+            )
+            for product, versions in ledger.boms.items()
+        },
+    )
+    day = min(e["cleared_on"] for e in exports) + dt.timedelta(weeks=12)  # type: ignore[type-var, operator]
+    generated: dict[str, Decimal] = defaultdict(Decimal)
+    for row in exports:
+        if row["cleared_on"] > day:  # type: ignore[operator]
+            continue
+        product, qty, when = str(row["product"]), Decimal(str(row["qty"])), row["cleared_on"]
+        assert isinstance(when, dt.date)
+        base = explode(plain, product, qty, when)
+        for part, need in explode(ledger, product, qty, when).items():
+            generated[part] += need - base.get(part, Decimal(0))
+    chosen = [p for p in sorted(generated) if generated[p] >= 2][:3]
+    dispositions = ("destroyed", "donated", "returned")
+    _csv(
+        folder / "waste.csv",
+        ["date", "part", "qty", "uom", "disposition", "document"],
+        [
+            [
+                day,
+                part,
+                (generated[part] / 2).quantize(Decimal("0.001"), rounding="ROUND_DOWN"),
+                parts[part].uom,
+                disposition,
+                f"ACTA-{index:03d}",
+            ]
+            for index, (part, disposition) in enumerate(zip(chosen, dispositions, strict=False), start=1)
+        ],
+    )
+
+
+def _cost_inputs(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
+    """Made-up monthly exchange rates and the company's material terms (IGI rate, T-MEC, PROSEC).
+
+    They cost the choices of the expiring report (``immex report expiring --exchange-rates
+    --terms``); neither is a ledger file.
+    """
+    first = _add_months(as_of, -30).replace(day=1)
+    months = [_add_months(first, k) for k in range(31)]
+    _csv(
+        folder / "exchange_rates.csv",
+        ["date", "exchange_rate"],
+        [
+            [month, f"{Decimal('17.20') + Decimal(k % 7) * Decimal('0.15'):.4f}"]
+            for k, month in enumerate(months)
+        ],
+    )
+    rows: list[list[object]] = []
+    for index, (name, part) in enumerate(p for p in parts.items() if p[1].kind == "raw"):
+        originating = part.country_of_origin == "US" and index % 3 == 0
+        prosec = ["II", "0"] if index % 5 == 0 and not originating else ["", ""]
+        rows.append([name, ("0", "0.05", "0.10", "0.15")[index % 4], str(originating).lower(), *prosec])
+    _csv(
+        folder / "material_terms.csv",
+        ["part", "igi_rate", "originating", "prosec_sector", "prosec_rate"],
+        rows,
+    )
+
+
+def _append_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
 
 
 def _write(
@@ -307,18 +528,38 @@ def run_demo(
     progress.phase("loading the stored ledger for the reports")
     state = reports.load_sourced(url, None)
     ledger, result = state.ledger, state.result
+    month_start = as_of.replace(day=1)  # the month's Anexo 24 and IVA credit: a year's would take long
+    sources = cost_sources(folder / "exchange_rates.csv", None, folder / "material_terms.csv")
     written = {}
-    named: tuple[tuple[str, Callable[[], reports.Report]], ...] = (
-        ("aging", lambda: reports.aging_report(ledger, result, as_of)),
-        ("expiring", lambda: reports.expiring_report(ledger, result, as_of, 90)),
-        ("balances", lambda: reports.balances_report(ledger, result, as_of)),
-        ("shortfalls", lambda: reports.shortfalls_report(result)),
+    named: tuple[tuple[str, Callable[[], tuple[reports.Report, Signature]]], ...] = (
+        ("aging", lambda: _signed("aging", reports.aging_report(ledger, result, as_of), state, as_of)),
+        (
+            "expiring",
+            lambda: _signed(
+                "expiring", reports.expiring_report(ledger, result, as_of, 90, True, sources), state, as_of
+            ),
+        ),
+        (
+            "balances",
+            lambda: _signed("balances", reports.balances_report(ledger, result, as_of), state, as_of),
+        ),
+        ("shortfalls", lambda: _signed("shortfalls", reports.shortfalls_report(result), state, as_of)),
+        (
+            "anexo24",
+            lambda: (
+                anexo24_report(ledger, result, month_start, as_of, default_template()),
+                Signature("anexo24", state.source, period=(month_start, as_of)),
+            ),
+        ),
+        ("annual", lambda: _annual(ledger, state.source, as_of.year)),
+        ("ivacredit", lambda: ivacredit_report(url, month_start, as_of)),
     )
     first_export = result.allocations[0].export_pedimento if result.allocations else None
     progress.phase("writing the reports", total=len(named) + bool(first_export), unit="reports")
     for name, build in named:  # built one at a time so the bar moves with each report
         path = workdir / "reports" / f"{name}.xlsx"
-        reports.write_report(build(), path, signature=Signature(name, state.source, as_of=as_of))
+        report, signature = build()
+        reports.write_report(report, path, signature=signature)
         written[name] = path
         progress.advance()
     if first_export:
@@ -327,3 +568,39 @@ def run_demo(
         written["trace"] = path
         progress.advance()
     return outcome, written
+
+
+def _signed(
+    name: str, report: reports.Report, state: reports.State, as_of: dt.date
+) -> tuple[reports.Report, Signature]:
+    return report, Signature(name, state.source, as_of=as_of)
+
+
+def _annual(ledger: Ledger, source: Source, year: int) -> tuple[reports.Report, Signature]:
+    """The year's export commitment; total sales made up as the exports plus a quarter (sold in Mexico)."""
+    exports = annual_exports(outgoing_lines(ledger), year).exports_usd
+    outcome = build_annual(ledger, source, year, (exports * Decimal("1.25")).quantize(Decimal("0.01")))
+    return outcome.report, outcome.signature
+
+
+def operations_summary(workdir: Path) -> list[tuple[str, int]]:
+    """What the demo company did beyond returns, counted from its input folder (for the CLI)."""
+    folder = workdir / "input"
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    exports = rows("exports.csv")
+    by_clave: dict[str, set[str]] = defaultdict(set)
+    for row in exports:
+        by_clave[row["clave"]].add(row["pedimento"])
+    imports_v1 = {r["pedimento"] for r in rows("imports.csv") if r["clave"] == "V1"}
+    return [
+        ("virtual transfers in (V1 pedimentos)", len(imports_v1)),
+        ("virtual transfers out (V1 / V5 pedimentos)", len(by_clave["V1"] | by_clave["V5"])),
+        ("changes of regime (F4 insumo, F5 asset)", len(by_clave["F4"] | by_clave["F5"])),
+        ("regularizations (A3 lines)", len(rows("regularizations.csv"))),
+        ("sub-maquila shipments", len({r["shipment"] for r in rows("submaquila.csv")})),
+        ("waste disposals", len(rows("waste.csv"))),
+    ]

@@ -14,6 +14,14 @@ out of the digest.
 The expiring workbook changed again on purpose (issue 13 point 4): what to do with each lot
 says what each choice costs, and the option columns (IGI, DTA, IVA, recargos, cost_missing)
 follow ``what_to_do``; the first ten columns are those of before.
+
+The demo company changed on purpose (issue 13 point 5): some weeks' returns are virtual
+transfers (V1, V5) and one week's imports a virtual transfer in (V1); an F4 of half a
+slow-mover lot, an F5 of a press, an A3 of an overdue lot, two sub-maquila shipments and
+three waste disposals were added. So allocations, balances, aging and expiring changed
+(shortfalls and the first export's trace did not), and the new outputs are pinned too:
+the discharge's submaquila.csv and waste.csv, the month's anexo24 and ivacredit and the
+year's annual workbooks.
 """
 
 from __future__ import annotations
@@ -27,17 +35,22 @@ from openpyxl import load_workbook
 from immex.demo import run_demo
 
 FILES = {
-    "discharge/allocations.csv": "d637053f8cd4fce48b45a080a487e8a6d8d90a89ffa826f2e5aa52d9d5a985cd",
-    "discharge/balances.csv": "d00bb6582eb162fab475618c60acb6bc586fc20da10916530a140944fdf94d97",
+    "discharge/allocations.csv": "5174e2e3ae316d74e8db9fb4be74eba9975b153e7756774ad518b7ec4340ef6f",
+    "discharge/balances.csv": "f678b0d18a811400964e7cb6f133aafad2e45efa7893c3d6124417f3df5e2ec3",
     "discharge/shortfalls.csv": "88a5d3bab9a3cbeebfb77d41f296a85480272cf140d113194f90dfc3c36fd67f",
+    "discharge/submaquila.csv": "553e9aac1462ca5ab5f691932ce13d049fa5bd93d915fccee1265b3b6693f340",
+    "discharge/waste.csv": "75222a83fef6dab55a9a73d62e60ab03317cb0f4c630fabdcc1b1296036bd33b",
     "reports/trace-first-export.csv": "53951a4438dbe7fd8a61a2bebc1ddfc23a92dbf3cf7311d36c4c189a9e312fd4",
 }
 # SHA-256 of repr() of every row of every sheet (cell values, not the zip bytes, which carry times)
 WORKBOOKS = {
-    "reports/aging.xlsx": "8c7d04dcf518ea4159a2e1326c8bf21e607e74cf46e5d62a252d49c79c861113",
-    "reports/balances.xlsx": "c7b2706911c703ce70d41ef15e09a2947286511d9c4f2f7cf47b2abfcf1d9a5d",
-    "reports/expiring.xlsx": "f2a1d431571ac1aa6588adb5f46b5538fe761ed912a608e11088067866e5bf10",
+    "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
+    "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
+    "reports/expiring.xlsx": "11c34e50100e24128e39d1f02dbb46480ee2e4afa2b420d6dfd00466426d5bb9",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
+    "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
+    "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",
+    "reports/ivacredit.xlsx": "34de93bbdcfd54b4bb4c84ea18ba2f54e76d33455ca1b628dd498203d274d2dd",
 }
 
 

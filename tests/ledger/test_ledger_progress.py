@@ -135,7 +135,7 @@ def test_the_demo_reports_its_run_and_each_report_it_writes(tmp_path: Path) -> N
     storing = recorder.step("storing the input")
     assert storing.done == storing.total > outcome.run["counts"]["import_lines"]
     writing = recorder.step("writing the reports")
-    assert writing.total == writing.done == len(written) == 5
+    assert writing.total == writing.done == len(written) == 8  # 7 XLSX reports + the trace
     assert recorder.unsized_advanced() == []
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stderr, stdout
 from immex.core.problems import InputError, Problem
 from immex.core.table_files import csv_text
-from immex.demo import DEMO_COMPANY, run_demo
+from immex.demo import DEMO_COMPANY, operations_summary, run_demo
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DischargeResult
 from immex.ledger import service as ledger_service
@@ -367,11 +367,12 @@ def demo(
     for label, value in (
         ("parts", counts["parts"]),
         ("import lines (temporary imports)", counts["import_lines"]),
-        ("export lines (returns of finished goods)", counts["export_lines"]),
+        ("export lines (returns, virtual transfers, changes of regime)", counts["export_lines"]),
         ("allocations (discharge, FIFO)", counts["allocations"]),
         ("late allocations (after the Art. 108 deadline)", counts["late_allocations"]),
         ("shortfalls", counts["shortfalls"]),
         *((f"import lines {k}", v) for k, v in counts["balances_by_status"].items()),
+        *operations_summary(workdir),
     ):
         table.add_row(label, str(value))
     stdout.print(table)
