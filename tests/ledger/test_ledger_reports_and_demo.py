@@ -19,6 +19,7 @@ from immex.ledger.company import CompanyProfile, set_company
 from immex.ledger.read import COLUMNS, read_ledger
 from immex.store.db import open_database
 from tests.ledger.ledger_files import bom, exp, imp, part, read_csv, write_ledger
+from tests.reports.report_ledgers import xlsx_table
 
 I1, I2 = "25 47 3456 5000001", "25 47 3456 5000002"
 E1 = "25 47 3456 6000001"
@@ -109,17 +110,15 @@ def test_reports_from_an_input_folder(tmp_path: Path) -> None:
         runner.invoke(app, ["report", "expiring", "--days", "30", *args, "--output", str(expiring)]).exit_code
         == 0
     )
-    sheet = load_workbook(expiring).active
-    assert sheet is not None
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "import_pedimento" and len(rows) == 1  # deadline 2026-12-01 is 169 days away
+    rows = xlsx_table(expiring)  # the table under the signed header block
+    assert rows[0][0] == "Pedimento de importación" and len(rows) == 1  # deadline 2026-12-01 is 169 days away
     assert (
         runner.invoke(
             app, ["report", "expiring", "--days", "200", *args, "--output", str(expiring)]
         ).exit_code
         == 0
     )
-    rows = list(load_workbook(expiring).active.iter_rows(values_only=True))
+    rows = xlsx_table(expiring)
     assert [r[2] for r in rows[1:]] == ["A"] and "before 2026-12-01" in str(rows[1][9])
 
 

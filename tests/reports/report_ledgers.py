@@ -93,3 +93,12 @@ def harness_store(tmp: Path, certification: str | None = "AA", operations: bool 
         )  # fmt: skip
         assert code == 0, err
     return url
+
+
+def xlsx_table(path: Path) -> list[tuple[object, ...]]:
+    """The rows of a signed report's table: headings first, the header block above left out."""
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    blank = next((i for i, row in enumerate(rows) if all(v is None for v in row)), -1)
+    return rows[blank + 1 :]
