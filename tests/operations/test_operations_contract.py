@@ -324,3 +324,12 @@ def test_held_lines_are_stored_for_the_reports_and_never_allocated(tmp_path: Pat
     assert again["reused_existing_run"] and again["counts"]["not_discharging"] == 3
     assert store_counts(tmp_path / "plant.db") == (1, 4, 1, 1)
     assert first["counts"] == again["counts"]
+
+
+def test_the_partitioned_engine_leaves_held_lines_out_too(tmp_path: Path) -> None:
+    plant_with_held_lines(tmp_path)
+    columnar = ok(tmp_path)
+    partitioned = ok(tmp_path, "--engine", "partitioned", out="partitioned")
+    for name in ("allocations.csv", "shortfalls.csv", "balances.csv", "warnings.csv"):
+        assert (partitioned / name).read_bytes() == (columnar / name).read_bytes(), name
+    assert run_json(partitioned)["counts"]["not_discharging"] == 3
