@@ -7,9 +7,12 @@ A real Data Stage of an IMMEX company also lists its definitive imports (A1) and
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from immex.cli.datastage import app
@@ -137,3 +140,45 @@ def test_an_a3_of_regularizations_csv_matches_its_data_stage_pedimento(tmp_path:
     _regularization(folder, A3, IN)
     result = run_compulsa(zip_path, tmp_path / "out", input_dir=folder, reports=False)
     assert [(d.pedimento, d.field) for d in result.differences] == [(IN.number, "qty")]
+
+
+# --------------------------------------------------------------------------- invariant
+
+CLAVES = ("IN", "AF", "V1", "RT", "F4", "A3", "A1", "T3", "BM", "F2")
+
+
+@st.composite
+def scoped_cases(draw: st.DrawFn) -> tuple[Stage, list[dict[str, str]]]:
+    peds = [
+        Ped(
+            pedimento=f"6{index:06d}",
+            clave=draw(st.sampled_from(CLAVES)),
+            tipo_operacion=draw(st.sampled_from(("1", "2"))),
+        )
+        for index in range(draw(st.integers(1, 6)))
+    ]
+    partidas = [Par(p) for p in peds]
+    held = draw(st.lists(st.sampled_from(partidas), unique=True))
+    rows = [import_row(par, qty=draw(st.sampled_from((par.cantidad, "7")))) for par in held]
+    return Stage(peds, partidas), rows
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scoped_cases())
+def test_the_scope_only_removes_missing_pedimentos_of_no_anexo24_movement(
+    case: tuple[Stage, list[dict[str, str]]],
+) -> None:
+    """differences(anexo24) = differences(all) minus the pedimentos counted out of scope."""
+    stage, rows = case
+    with tempfile.TemporaryDirectory() as name:
+        work = Path(name)
+        zip_path = write_stage(work / "ds.zip", stage)
+        folder = write_ledger(work / "ledger", rows)
+        scoped = run_compulsa(zip_path, work / "a", input_dir=folder, reports=False)
+        every = run_compulsa(zip_path, work / "b", input_dir=folder, reports=False, scope="all")
+    left_out = [d for d in every.differences if d not in scoped.differences]
+    assert set(scoped.differences) <= set(every.differences)
+    assert all(d.field == "pedimento" and d.kind == "missing_in_ledger" for d in left_out)
+    by_number = {p.number: p for p in stage.pedimentos}
+    assert all(not is_anexo24_movement(by_number[d.pedimento].clave, DAY) for d in left_out)
+    assert len(left_out) == scoped.out_of_scope_total
