@@ -368,7 +368,7 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         lap("discharge")
         counts = write_discharge_frames(target, result, AS_OF)
         lap("write")
-    elif name in ("simple", "ledger_fast"):
+    elif name in ("simple", "ledger_fast", "simple:lifo"):
         from immex.discharge.fast import discharge_fast
         from immex.discharge.methods import balances, discharge
         from immex.discharge.outputs import write_discharge_outputs
@@ -378,7 +378,10 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
         if staged.problems or staged.ledger is None:
             raise SystemExit(f"read_ledger found problems: {staged.problems[:3]}")
         lap("read+validate")
-        outcome = discharge(staged.ledger, "fifo") if name == "simple" else discharge_fast(staged.ledger)
+        if name == "ledger_fast":
+            outcome = discharge_fast(staged.ledger)
+        else:
+            outcome = discharge(staged.ledger, "lifo" if name == "simple:lifo" else "fifo")
         lap("discharge")
         rows = balances(staged.ledger, outcome.allocations, AS_OF)
         counts = write_discharge_outputs(target, outcome.allocations, outcome.shortfalls, rows)
@@ -386,7 +389,8 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
     elif name.startswith("cli"):
         # The command a user runs, in its own process: interpreter start, imports, fingerprint,
         # warnings and run.json included. Peak memory is that child's.
-        engine = name.partition(":")[2] or "auto"
+        option = name.partition(":")[2] or "auto"
+        engine, method = ("auto", option) if option in ("lifo", "directed") else (option, "fifo")
         immex = shutil.which("immex") or "immex"  # the installed console script
         done = subprocess.run(
             [
@@ -400,6 +404,8 @@ def _variant(name: str, source: Path, target: Path) -> dict[str, Any]:
                 AS_OF.isoformat(),
                 "--engine",
                 engine,
+                "--method",
+                method,
             ],
             capture_output=True,
             text=True,
@@ -463,8 +469,10 @@ def _run(name: str, source: Path, target: Path, repeat: int, warmup: int) -> dic
         subprocess.run(command, check=True, capture_output=True, text=True)
     reports = []
     for _ in range(repeat):
+        started = time.perf_counter()
         done = subprocess.run(command, check=True, capture_output=True, text=True)
         reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        reports[-1]["process_s"] = round(time.perf_counter() - started, 2)  # with interpreter start
         print(f"  {name:12s} {reports[-1]}", flush=True)
     reports.sort(key=lambda report: report["wall_s"])
     median: dict[str, Any] = reports[len(reports) // 2]
@@ -515,6 +523,11 @@ def main() -> None:
         "runs the fast path, the CLI (auto and partitioned), the baseline and the "
         "simple path, all on the same folder",
     )
+    parser.add_argument(
+        "--lifo",
+        action="store_true",
+        help="units: also immex discharge --method lifo and the simple LIFO path",
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -558,74 +571,123 @@ def main() -> None:
 
 
 def _main_units(args: argparse.Namespace) -> None:
-    """Every variant on one folder written in other units (the simple path at full size too)."""
+    """Every variant on one folder written in other units; the simple path at full size or on a fraction.
+
+    With ``--simple-fraction`` below 1 the simple path runs on a smaller folder of the same
+    generator (with the fast path and the command on it too, all byte-compared there) and is
+    extrapolated linearly to the full size, as in the standard benchmark.
+    """
     work = Path(tempfile.mkdtemp(prefix="bench_discharge_units_", dir=args.workdir))
     try:
         started = time.perf_counter()
         generate_units(work / "in", args.imports, args.exports, args.seed)
+        fraction = min(args.simple_fraction, 1.0)
+        small = work if fraction >= 1 else work / "fraction"
+        if fraction < 1:
+            small_imports = max(1, round(args.imports * fraction))
+            generate_units(small / "in", small_imports, max(1, round(args.exports * fraction)), args.seed)
         print(f"generated in {time.perf_counter() - started:.1f}s under {work}", flush=True)
         os.sync()
+        names = (
+            ("fast", "cli", "cli:lifo", "cli:partitioned")
+            if args.lifo
+            else ("fast", "cli", "cli:partitioned")
+        )
         runs = {
             name: _run(name, work / "in", work / name.replace(":", "_"), args.repeat, args.warmup)
-            for name in ("fast", "cli", "cli:partitioned")
+            for name in names
         }
         (work / "baseline").mkdir()
         (work / "baseline" / "rows.json").write_text(
             json.dumps({"allocations": runs["fast"]["counts"]["allocations"]})
         )
         runs["baseline"] = _run("baseline", work / "in", work / "baseline", args.repeat, args.warmup)
-        runs["simple"] = _run("simple", work / "in", work / "simple", 1, 0)
-        same = (
-            _digest(work / "fast")
-            == _digest(work / "simple")
-            == _digest(work / "cli")
-            == _digest(work / "cli_partitioned")
-        )
-        if not same:
+        runs["simple"] = _run("simple", small / "in", small / "simple", 1, 0)
+        if fraction < 1:
+            runs["cli_small"] = _run("cli", small / "in", small / "cli", 1, 0)
+            same_small = _digest(small / "simple") == _digest(small / "cli")
+            if not same_small:
+                raise SystemExit("the simple and command outputs differ on the fraction")
+        fifo_folders = [work / "fast", work / "cli", work / "cli_partitioned"]
+        fifo_folders += [work / "simple"] if fraction >= 1 else []
+        if len({json.dumps(_digest(folder)) for folder in fifo_folders}) != 1:
             raise SystemExit("the outputs differ")
-        _write_units_results(args, runs)
+        if args.lifo:
+            runs["simple_lifo"] = _run("simple:lifo", small / "in", small / "simple_lifo", 1, 0)
+            small_lifo = small / ("cli_lifo" if fraction >= 1 else "cli_lifo_small")
+            if fraction < 1:
+                runs["cli_lifo_small"] = _run("cli:lifo", small / "in", small_lifo, 1, 0)
+            if _digest(small / "simple_lifo") != _digest(small_lifo):
+                raise SystemExit("the simple and command LIFO outputs differ")
+        _write_units_results(args, runs, fraction)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]]) -> None:
+def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], fraction: float) -> None:
     size = f"{args.imports:,} × {args.exports:,}"
+    scale = 1 / fraction
     simple, baseline = runs["simple"], runs["baseline"]
+    simple_wall = simple["wall_s"] * scale
+    floor = baseline["process_s"]  # the floor as a command: interpreter start and imports included
     command = (
         f"python3 benchmarks/bench_discharge.py --data units --imports {args.imports} "
         f"--exports {args.exports} --repeat {args.repeat} --warmup {args.warmup}"
+        + (f" --simple-fraction {args.simple_fraction}" if fraction < 1 else " --simple-fraction 1")
+        + (" --lifo" if args.lifo else "")
     )
 
-    def row(label: str, report: dict[str, Any]) -> str:
+    def row(label: str, report: dict[str, Any], reference: float = simple_wall) -> str:
         phases = ", ".join(f"{k} {v:.1f}" for k, v in report["phases"].items())
         walls = " / ".join(f"{wall:.1f}" for wall in report["walls"])
         wall = report["wall_s"]
         return (
             f"| {label} | {wall:.1f} | {walls} | {phases} | {report['peak_rss_mb']:,} | "
-            f"{simple['wall_s'] / wall:.1f}× | {wall / baseline['wall_s']:.1f}× |"
+            f"{reference / wall:.1f}× | {wall / floor:.1f}× |"
         )
 
+    simple_label = (
+        "simple: read_ledger → discharge(ledger, 'fifo') → write_discharge_outputs (full size)"
+        if fraction >= 1
+        else f"simple (as above), **extrapolated** ×{scale:.0f} from {simple['wall_s']:.1f} s on a "
+        f"{fraction:g} fraction"
+    )
     lines = [
         f"## Ledger written in other units ({size}; `--data units`)",
         "",
         f"Command: `{command}` (seed {args.seed}). Machine: {os.cpu_count()} cores shared with other jobs "
-        f"(load average {os.getloadavg()[0]:.0f} when written), Python {platform.python_version()}, "
+        f"(load average {os.getloadavg()[0]:.1f} when written), Python {platform.python_version()}, "
         f"Polars {pl.__version__}. All variants on the same generated folder, in the same run; the "
-        "output folders of fast, simple and both CLI runs are byte-identical (checked).",
+        "output folders of fast, the commands (auto and partitioned) and simple are byte-identical "
+        "(checked; with a fraction, simple and the command are compared on the fraction folder). "
+        "Wall of `immex discharge` rows = the whole process (interpreter start, imports, input "
+        f"fingerprint, Anexo 22 warnings, run.json); 'vs floor' divides by the floor's process wall "
+        f"({floor:.1f} s: Python start, Polars and NumPy imports, read the inputs, write an "
+        "allocations-sized CSV).",
         "",
-        "| variant | wall s (median) | runs (s) | phases (s) | peak MB | vs simple | vs baseline |",
+        "| variant | wall s (median) | runs (s) | phases (s) | peak MB | vs simple | vs floor |",
         "| --- | ---: | --- | --- | ---: | ---: | ---: |",
         row(
-            "`immex discharge` (process start, fingerprint, warnings, run.json; engine "
-            f"{runs['cli'].get('engine', '?')})",
+            f"`immex discharge` (FIFO; engine {runs['cli'].get('engine', '?')})",
             runs["cli"],
         ),
         row("`immex discharge --engine partitioned`", runs["cli:partitioned"]),
         row("fast, in process: read_ledger_frames → discharge_frames → write", runs["fast"]),
-        row("baseline: Polars reads the inputs, writes an allocations-sized CSV", baseline),
-        row("simple: read_ledger → discharge(ledger, 'fifo') → write_discharge_outputs (full size)", simple),
-        "",
+        row("floor: Polars reads the inputs, writes an allocations-sized CSV (in process)", baseline),
+        f"| {simple_label} | {simple_wall:.1f} | | | {simple['peak_rss_mb']:,} | 1.0× | "
+        f"{simple_wall / floor:.1f}× |",
     ]
+    if "cli:lifo" in runs:
+        lifo_simple = runs["simple_lifo"]["wall_s"] * scale
+        lines.append(
+            row(
+                f"`immex discharge --method lifo` (engine {runs['cli:lifo'].get('engine', '?')}; "
+                f"vs the simple LIFO path, {lifo_simple:.0f} s)",
+                runs["cli:lifo"],
+                lifo_simple,
+            )
+        )
+    lines.append("")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     target = args.results.with_name("discharge_units.md")
     target.write_text("\n".join(lines), encoding="utf-8")
