@@ -116,6 +116,7 @@ def test_the_analyst_flow(browser: object, server: Server, tmp_path: Path) -> No
     assert page.locator("table.bars svg rect").count() == 2 * (5 + 3 + 1)
     assert page.locator("#commitment line.mark").count() == 1
     shoot(page, "panel")
+    fits_a_phone(page)
     page.goto(f"{server.url}/c/{COMPANY_A}/t/balances?as_of=2025-12-31")
     shoot(page, "balances")
     page.goto(f"{server.url}/c/{COMPANY_A}/t/shortfalls")
@@ -233,6 +234,7 @@ def test_the_administrator_manages_users(browser: object, server: Server) -> Non
     row = page.locator("tr", has_text="nuevo@example.mx")
     assert f"{COMPANY_A} · analyst" in row.inner_text()
     shoot(page, "users")
+    fits_a_phone(page)
     context.close()
 
 
