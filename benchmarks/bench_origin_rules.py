@@ -4,13 +4,23 @@ Phases, timed separately (one process, warm imports):
 
 1. ``load``    — read the 96 chapter files and parse all 1,089 rules with the grammar
    (cold :func:`immex.origin.rules_data.rule_table`; a single look-up loads only its chapter);
-2. ``lookup``  — :func:`find_rule` (chapter index) against the reference
+2. ``lookup``  — after the heading index and the trade-direction notes are built (once per
+   process), :func:`find_rule` (chapter index) against the reference
    :func:`find_rule_scan` (whole table) on the same random codes; both must agree;
    (the memo of :func:`find_rule` is bypassed here);
 3. ``determine`` — :func:`immex.origin.determine` on synthetic cases with the
    packaged rules (no memoisation of look-ups), and with the rule text given in the case.
 
 Run: ``python3 benchmarks/bench_origin_rules.py --lookups 2000 --cases 2000``
+
+Deterministic count (instructions, whatever the machine's load): ``--phase lookup`` loads the
+table, builds the indexes and runs only the ``--lookups`` indexed look-ups; the difference of
+two callgrind runs (``--lookups 2000`` and ``--lookups 0``) divided by 2000 is the count per
+look-up::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$(python3 -c 'import sys; print(sys.executable)')" \
+        benchmarks/bench_origin_rules.py --phase lookup --lookups 2000
 """
 
 from __future__ import annotations
@@ -59,11 +69,14 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--materials", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--phase", choices=("all", "lookup"), default="all")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     table, load_s = timed(usmca.rule_table)
-    _, index_s = timed(lambda: [usmca.heading_index(int(n)) for n in usmca.index()["chapters"]])
+    chapters = [int(n) for n in usmca.index()["chapters"]]
+    # the heading index and the trade-direction notes are built once per chapter and process
+    _, index_s = timed(lambda: [(usmca.heading_index(n), usmca.chapter_trade_rules(n)) for n in chapters])
     readable = [e for e in table if e.product is not None]
     codes = sorted({(r.low + "0000")[:6] for e in readable for r in e.scope})
     sample = [HsCode.parse(rng.choice(codes)) for _ in range(args.lookups)]
@@ -78,6 +91,9 @@ def main() -> None:
         return out
 
     fast, fast_s = timed(lambda: run(usmca.find_rule.__wrapped__))
+    if args.phase == "lookup":
+        print(f"{len(sample)} indexed look-ups in {fast_s:.3f} s")
+        return
     slow, slow_s = timed(lambda: run(usmca.find_rule_scan))
     assert fast == slow, "indexed and scanning look-ups disagree"
 
@@ -121,7 +137,7 @@ def main() -> None:
             load_s,
             f"{load_s / len(table) * 1e3:.3f} ms",
         ),
-        ("build heading index", f"{len(table)} rules", index_s, ""),
+        ("build heading index and trade notes", f"{len(table)} rules", index_s, ""),
         (
             "find_rule_scan (reference, whole table)",
             str(len(sample)),
