@@ -322,6 +322,9 @@ def test_panel_shows_the_exports_of_the_year_against_the_export_commitment(
     panel = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&lang=en")
     assert "Export commitment 2025" in panel.text and 'id="exports-usd">300,000 USD<' in panel.text
     assert "1 export line without a unit value is not counted" in panel.text
+    by_class = panel.text.split('class="data by-class"')[1].split("</table>")[0]
+    assert "returns and virtual transfers" in by_class and by_class.count("<tr>") == 2  # header, RT
+    assert '"Lines" class="n">2<' in by_class  # the two RT lines of 2025, not the 2024 one
     assert 'id="verdict"' not in panel.text  # below 500,000 and no total sales given: no verdict
     met = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=2,000,000&lang=en").text
     assert ">15 %<" in met and ">commitment met<" in met  # 15 % of sales >= 10 %
