@@ -236,3 +236,9 @@ def test_every_declared_field_is_on_its_form(web: TestClient) -> None:
         html = web.get(f"/duties/{name}").text
         named = {forms.pattern_of(forms.split_path(n) or []) for n in re.findall(r'name="([^"]+)"', html)}
         assert set(fields) <= named, name
+
+
+def test_a_form_shows_at_most_max_rows_rows() -> None:
+    assert forms.row_count({}, "lines", 10_000) == forms.MAX_ROWS
+    assert forms.row_count({"lines[7].value": "1"}, "lines", 0, 3) == 8
+    assert forms.split_path(f"lines[{forms.MAX_ROWS}].value") is None  # a row the form never has

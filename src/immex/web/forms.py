@@ -16,7 +16,8 @@ from typing import Any
 
 # ``lines[2].preference.rate`` → ("lines", 2, "preference", "rate")
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d{1,3})\])?")
-MAX_ROWS = 200  # a pedimento has at most a few hundred partidas; a form never more
+# Rows a form shows at most: 100 partidas of 9 fields stay under the 1,000 fields Starlette reads.
+MAX_ROWS = 100
 
 # How a field becomes JSON, by its path with the row numbers taken out (``lines.value``).
 TEXT, BOOLEAN, INTEGER, WORDS = "text", "boolean", "integer", "words"
