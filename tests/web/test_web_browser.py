@@ -253,7 +253,8 @@ def test_the_duty_pages(browser: object, server: Server, tmp_path: Path) -> None
 
     from openpyxl import load_workbook
 
-    from tests.web.test_web_duties import EXAMPLES, TMEC25_CASE, flatten, pedimento_form
+    from immex.web.forms import flatten
+    from tests.web.test_web_duties import EXAMPLES, TMEC25_CASE, pedimento_form
 
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True)  # type: ignore[attr-defined]
     page = context.new_page()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from immex.duties import landed_service, service
 from immex.web import forms
 from immex.web.calculators import LANDED_FIELDS, PEDIMENTO_FIELDS, TMEC25_FIELDS
+from immex.web.forms import flatten
 from tests.web.conftest import csrf_of, log_in
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "duties"
@@ -48,19 +49,6 @@ TMEC25_CASE: dict[str, Any] = {
         },
     ],
 }
-
-
-def flatten(value: Any, path: str = "") -> list[tuple[str, str]]:
-    """A case as the form posts it: one field per leaf, named by its path."""
-    if isinstance(value, dict):
-        return [pair for k, v in value.items() for pair in flatten(v, f"{path}.{k}" if path else k)]
-    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        return [pair for i, v in enumerate(value) for pair in flatten(v, f"{path}[{i}]")]
-    if isinstance(value, list):
-        return [(path, ",".join(value))]
-    if isinstance(value, bool):
-        return [(path, "true" if value else "false")]
-    return [] if value is None else [(path, str(value))]
 
 
 def pedimento_form(case: dict[str, Any]) -> list[tuple[str, str]]:
@@ -242,3 +230,27 @@ def test_a_form_shows_at_most_max_rows_rows() -> None:
     assert forms.row_count({}, "lines", 10_000) == forms.MAX_ROWS
     assert forms.row_count({"lines[7].value": "1"}, "lines", 0, 3) == 8
     assert forms.split_path(f"lines[{forms.MAX_ROWS}].value") is None  # a row the form never has
+
+
+def test_a_case_file_of_the_cli_fills_the_form(web: TestClient) -> None:
+    log_in(web)
+    token = csrf_of(web.get("/duties/pedimento").text)
+    example = (EXAMPLES / "pedimento-dta-by-rate.json").read_bytes()
+    loaded = web.post(
+        "/duties/pedimento",
+        data={"csrf": token, "do": "load"},
+        files={"case_file": ("case.json", example, "application/json")},
+    )
+    assert loaded.status_code == 200 and 'id="cash"' not in loaded.text  # filled, not computed
+    case = json.loads(example)
+    for name, value in pedimento_form(case):
+        assert re.search(
+            rf'name="{re.escape(name)}"[^>]*value="{re.escape(value)}"', loaded.text
+        ) or re.search(rf'<option value="{re.escape(value)}" selected>', loaded.text), name
+    bad = web.post(
+        "/duties/pedimento",
+        data={"csrf": token, "do": "load"},
+        files={"case_file": ("case.json", b"[1, 2", "application/json")},
+    )
+    assert bad.status_code == 422 and 'id="e-case_file">case.json: ' in bad.text
+    assert web.post("/duties/tmec25", data={"csrf": token, "do": "load"}).status_code == 422

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from immex.api.deps import Caller
 from immex.api.problems import ApiProblem
@@ -32,6 +34,7 @@ from immex.web.pages import PageRoute, checked_form, logged_in, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 DOWNLOADS = ("csv", "xlsx", "json")
+CASE_FILE_LIMIT = 1_000_000  # bytes
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -139,6 +142,9 @@ async def calculator_compute(request: Request, name: str) -> Response:
     shown = str(form.get("rows") or "0")
     context: dict[str, Any] = {"who": who, "values": forms.values_of(pairs), **extra}
     context["wanted"] = int(shown) if shown.isdigit() else 0
+    if do == "load":  # a case file of the CLI fills the form; nothing computed yet
+        context["values"], context["errors"] = await _loaded(form.get("case_file"), calc)
+        return _page(request, calc, context, 422 if context["errors"] else 200)
     if do == "add":  # one more row, nothing computed yet
         values = context["values"]
         context["wanted"] = forms.row_count(values, calc.rows, context["wanted"], calc.least) + 1
@@ -157,6 +163,24 @@ async def calculator_compute(request: Request, name: str) -> Response:
     if calc.name == "landed":
         context["bars"] = _savings_chart(answer.json)
     return _page(request, calc, context)
+
+
+async def _loaded(sent: object, calc: Calculator) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The form's values from a case file (``--input CASE.json``), or the problem with it."""
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return _defaults(calc.name), {"case_file": ["choose the case file (JSON)"]}
+    raw = await sent.read(CASE_FILE_LIMIT + 1)
+    try:
+        if len(raw) > CASE_FILE_LIMIT:
+            raise ValueError(f"larger than {CASE_FILE_LIMIT // 1000} kB; a case file is much smaller")
+        case = json.loads(raw.decode("utf-8-sig"), parse_float=str)
+        if not isinstance(case, dict):
+            raise ValueError("a case file holds one JSON object")
+    except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError
+        return _defaults(calc.name), {"case_file": [f"{sent.filename}: {error}"]}
+    # A partida's number is its row on the form, so the file's numbers are not carried over.
+    pairs = [(k, v) for k, v in forms.flatten(case) if not re.fullmatch(r"lines\[\d+\]\.line", k)]
+    return forms.values_of(pairs), {}
 
 
 def _savings_chart(answer: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:

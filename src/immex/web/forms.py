@@ -137,3 +137,17 @@ def row_count(values: Mapping[str, str], prefix: str, wanted: int, least: int = 
         if (m := re.match(re.escape(prefix) + r"\[(\d+)\]", name)) and values[name].strip()
     ]
     return max(least, min(MAX_ROWS, max(wanted, max(used, default=-1) + 1)))
+
+
+def flatten(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """A case as its form posts it (the inverse of :func:`nest`): one field per leaf, named by
+    its path; true/false as the selects send them, a list of words joined by commas."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in flatten(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return [pair for i, v in enumerate(value) for pair in flatten(v, f"{path}[{i}]")]
+    if isinstance(value, list):
+        return [(path, ",".join(str(v) for v in value))]
+    if isinstance(value, bool):
+        return [(path, "true" if value else "false")]
+    return [] if value is None else [(path, str(value))]

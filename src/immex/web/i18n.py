@@ -47,6 +47,16 @@ def cell(value: Any, lang: str) -> str:
     return number(value, lang)
 
 
+def money(value: Any, lang: str) -> str:
+    """An amount the engine wrote as a decimal string ("9159151.86"), as the reader writes numbers."""
+    if isinstance(value, str) and value:
+        try:
+            return number(Decimal(value), lang)
+        except ArithmeticError:
+            return value
+    return number(value, lang)
+
+
 @cache
 def environment(lang: str) -> Environment:
     """One Jinja2 environment per language (translations are installed once, never per request)."""
@@ -62,4 +72,5 @@ def environment(lang: str) -> Environment:
     env.globals["zip"] = zip
     env.filters["num"] = lambda v: number(v, lang)
     env.filters["cell"] = lambda v: cell(v, lang)
+    env.filters["money"] = lambda v: money(v, lang)
     return env

@@ -274,6 +274,8 @@ ES = {
     "by country": "según el país",
     "What if (one change a line, PATH=VALUE, as immex duties landed --set)": "¿Y si…? (un cambio por renglón, RUTA=VALOR, como immex duties landed --set)",
     "Compute": "Calcular",
+    "Or load a case file (JSON, as for --input)": "O cargue un archivo de caso (JSON, como para --input)",
+    "Load": "Cargar",
     "Add a part": "Agregar una parte",
     "Yearly savings against definitive import": "Ahorro anual frente a la importación definitiva",
     "what-if": "¿y si…?",
