@@ -70,9 +70,11 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def harness_store(tmp: Path, certification: str | None = "AA", operations: bool = False) -> str:
-    """Discharge the example into a new SQLite store; with a company profile unless None."""
-    url = f"sqlite:///{tmp / 'plant.db'}"
+def harness_store(
+    tmp: Path, certification: str | None = "AA", operations: bool = False, url: str | None = None
+) -> str:
+    """Discharge the example into a new store (SQLite in ``tmp`` unless ``url``); a profile unless None."""
+    url = url or f"sqlite:///{tmp / 'plant.db'}"
     folder = harness_folder(tmp / "in", operations)
     code, _, err = invoke(
         "discharge",

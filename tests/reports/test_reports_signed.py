@@ -164,3 +164,58 @@ def test_an_empty_period_gives_an_empty_table_not_an_error(tmp_path: Path) -> No
         staged.ledger, result, dt.date(2020, 1, 1), dt.date(2020, 12, 31), default_template()
     )
     assert report.rows == []
+
+
+def test_the_reports_for_the_authority_read_the_same_on_sqlite_and_postgresql(
+    db_url: str, tmp_path: Path
+) -> None:
+    store = harness_store(tmp_path, url=db_url)
+    anexo = tmp_path / "anexo24.csv"
+    code, _, err = invoke(
+        "report",
+        "anexo24",
+        "--db",
+        store,
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+        "--output",
+        str(anexo),
+    )
+    assert code == 0, err
+    with anexo.open(encoding="utf-8") as handle:
+        movements = [(r["movement"], r["qty"] or r["qty_remaining"]) for r in csv.DictReader(handle)]
+    assert movements == [
+        ("import", "1000"),
+        ("import", "2000"),
+        ("return", "100"),
+        ("discharge", "1000"),
+        ("discharge", "200"),
+        ("return", "50"),
+        ("discharge", "600"),
+        ("balance", "0"),
+        ("balance", "1200"),
+    ]
+    code, stdout, err = invoke(
+        "report", "annual", "--db", store, "--year", "2025", "--total-sales-usd", "90000", "--format", "json"
+    )
+    assert code == 0, err
+    assert '"export_share_pct": 20.0' in stdout
+    iva = tmp_path / "iva.csv"
+    code, _, err = invoke(
+        "report",
+        "ivacredit",
+        "--db",
+        store,
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2025-04-30",
+        "--output",
+        str(iva),
+    )
+    assert code == 0, err
+    with iva.open(encoding="utf-8") as handle:
+        (april,) = list(csv.DictReader(handle))
+    assert (april["iva_cancelled"], april["iva_balance"]) == ("52.8", "105.6")
