@@ -24,27 +24,29 @@ exactly the files it got before.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
+from immex.core.numbers import EXACT
 from immex.core.problems import InputError
 from immex.discharge.methods import Allocation, DischargeResult
 from immex.discharge.submaquila import ShipmentPart, shipment_parts, write_submaquila_csv
 from immex.discharge.waste import (
     AllocatedQty,
+    GeneratedWaste,
     WasteRatios,
     WasteRow,
     generated_waste,
     waste_rows,
     write_waste_csv,
 )
-from immex.ledger.frames import LedgerFrames
+from immex.ledger.frames import LedgerFrames, export_periods
 from immex.ledger.model import Ledger
 from immex.ledger.movements import MOVEMENT_TABLES, Movements, MovementsRead, read_movements
 from immex.ledger.movements_orm import load_movements, store_movements
@@ -59,6 +61,7 @@ __all__ = [
     "stored_movement_outputs",
     "write_movement_outputs",
 ]
+
 
 @dataclass(frozen=True, slots=True)
 class MovementOutputs:
@@ -106,15 +109,16 @@ def movement_outputs(
 ) -> MovementOutputs:
     """The movement outputs of a discharge held in memory; InputError when disposing of too much."""
     ratios = WasteRatios(ledger.boms)
-    generated = generated_waste(ratios, _allocated(ledger, allocations)) if ratios.any else {}
+    dated = {d.part for d in movements.disposals}  # only these need the waste by export date
+    generated = (
+        generated_waste(ratios, _allocated(ledger, allocations), dated) if ratios.any else GeneratedWaste()
+    )
     return _outputs(generated, movements, as_of)
 
 
-def _outputs(
-    generated: Mapping[tuple[str, dt.date], Fraction], movements: Movements, as_of: dt.date
-) -> MovementOutputs:
+def _outputs(generated: GeneratedWaste, movements: Movements, as_of: dt.date) -> MovementOutputs:
     waste = None
-    if generated or movements.waste_given:
+    if generated.parts or movements.waste_given:
         rows = waste_rows(generated, movements.disposals)
         if movements.waste_given or any(r.generated > 0 for r in rows):
             waste = rows
@@ -147,36 +151,79 @@ def folder_movement_outputs(
 ) -> MovementOutputs:
     """The movement outputs of a vectorized run, from the ``allocations.csv`` it wrote in ``folder``."""
     ratios = WasteRatios(frames.boms)
-    if not ratios.any:
-        return _outputs({}, movements, as_of)
-    return _outputs(generated_waste(ratios, _allocated_in_csv(folder, frames, ratios)), movements, as_of)
+    dated = {d.part for d in movements.disposals}
+    generated = _generated_in_csv(folder, frames, ratios, dated) if ratios.any else GeneratedWaste()
+    return _outputs(generated, movements, as_of)
 
 
-def _allocated_in_csv(folder: Path, frames: LedgerFrames, ratios: WasteRatios) -> Iterator[AllocatedQty]:
-    """The allocations of ``allocations.csv`` to (product, date) pairs that can have waste."""
+def _generated_in_csv(
+    folder: Path, frames: LedgerFrames, ratios: WasteRatios, dated: set[str]
+) -> GeneratedWaste:
+    """The waste of ``allocations.csv``: Polars joins, exact sums per part and ratio (and date)."""
+    generated = GeneratedWaste(ratios.values, dated)
     exports = frames.exports.select(
         pl.col("pedimento").alias("export_pedimento"),
         pl.col("line").alias("export_line"),
         "product",
         "cleared_on",
+        pl.Series("period", export_periods(frames.exports["cleared_on"], frames.boms)),
     )
-    pairs = exports.select("product", "cleared_on").unique()
-    wasteful = [(p, d) for p, d in pairs.iter_rows() if ratios.of(p, d)]
-    if not wasteful:
-        return
-    keys = pl.DataFrame(
-        {"product": [p for p, _ in wasteful], "cleared_on": [d for _, d in wasteful]},
-        schema={"product": pl.String, "cleared_on": pl.Date},
-    )
+    keys = []  # the ratio depends only on (product, BOM period, part): a small table
+    pairs = exports.group_by("product", "period").agg(pl.col("cleared_on").first())
+    for product, period, day in pairs.iter_rows():
+        keys += [(product, period, part, ratio) for part, ratio in ratios.of(product, day).items()]
+    if not keys:
+        return generated
+    schema = {"product": pl.String, "period": pl.Int64, "part": pl.String, "ratio": pl.Int64}
+    table = pl.DataFrame(keys, schema=schema, orient="row")
     allocations = pl.read_csv(
         folder / "allocations.csv",
         infer_schema=False,
         columns=["export_pedimento", "export_line", "product", "part", "qty"],
     ).with_columns(pl.col("export_line").cast(pl.Int64))
-    dated = allocations.join(exports, on=["export_pedimento", "export_line", "product"], how="inner")
-    dated = dated.join(keys, on=["product", "cleared_on"], how="semi")
-    for product, day, part, qty in dated.select("product", "cleared_on", "part", "qty").iter_rows():
-        yield product, day, part, Decimal(qty)
+    found = allocations.join(
+        exports.with_columns(pl.col("period").cast(pl.Int64)),
+        on=["export_pedimento", "export_line", "product"],
+    )
+    found = found.join(table, on=["product", "period", "part"])
+    by_date = pl.col("part").is_in(list(dated))
+    for part, ratio, day, qty in exact_sums(found.filter(by_date), ["part", "ratio", "cleared_on"]):
+        generated.add(part, ratio, day, qty)
+    for part, ratio, qty in exact_sums(found.filter(~by_date), ["part", "ratio"]):
+        generated.add(part, ratio, dt.date.min, qty)  # not checked by date: one bucket
+    return generated
+
+
+_SUM_DIGITS = 30  # digits of one fixed-point quantity: Int128 sums of 10**8 rows stay exact
+
+
+def exact_sums(frame: pl.DataFrame, by: list[str]) -> Iterator[tuple[Any, ...]]:
+    """``(*key, sum of qty)`` per group of ``by``; ``qty`` is plain decimal text, summed exactly.
+
+    Fixed-point Int128 in Polars at the scale of the longest fraction; in Python
+    Decimals when a quantity is too long for that (never rounded either way).
+    """
+    split = frame["qty"].str.split_exact(".", 1).struct.rename_fields(["int", "frac"]).struct.unnest()
+    fraction = split["frac"].fill_null("")
+    scale = int(fraction.str.len_chars().max() or 0)  # type: ignore[arg-type]
+    digits = int(split["int"].str.len_chars().max() or 0)  # type: ignore[arg-type]
+    if scale + digits > _SUM_DIGITS:
+        for *key, values in frame.group_by(by).agg(pl.col("qty")).iter_rows():
+            yield (*key, _decimal_sum(values))
+        return
+    whole = split["int"].replace("", "0").cast(pl.Int128)
+    part = fraction.str.pad_end(scale, "0").replace("", "0").cast(pl.Int128)
+    fixed = whole * pl.Series([10**scale], dtype=pl.Int128) + part
+    grouped = frame.select(*by, fixed.alias("fixed")).group_by(by).agg(pl.col("fixed").sum())
+    for *key, total in grouped.iter_rows():
+        yield (*key, EXACT.scaleb(Decimal(total), -scale))
+
+
+def _decimal_sum(values: Iterable[str]) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, Decimal(value))
+    return total
 
 
 def write_movement_outputs(folder: Path, outputs: MovementOutputs) -> dict[str, int]:
