@@ -219,3 +219,28 @@ def test_the_reports_for_the_authority_read_the_same_on_sqlite_and_postgresql(
     with iva.open(encoding="utf-8") as handle:
         (april,) = list(csv.DictReader(handle))
     assert (april["iva_cancelled"], april["iva_balance"]) == ("52.8", "105.6")
+
+
+@pytest.mark.parametrize(
+    ("args", "dated"),
+    [
+        (("balances", "--as-of", "2025-06-30"), "Fecha de corte"),
+        (("aging", "--as-of", "2025-06-30"), "Fecha de corte"),
+        (("expiring", "--days", "900", "--as-of", "2025-06-30"), "Fecha de corte"),
+        (("trace-export", "25 47 3456 6000001"), None),
+        (("trace-import", "25 47 3456 5000002"), None),
+        (("shortfalls",), None),
+        (("runs",), None),
+        (("anexo24", "--from", "2025-01-01", "--to", "2025-06-30"), "Periodo"),
+        (("ivacredit", "--from", "2025-01-01", "--to", "2025-06-30"), "Periodo"),
+    ],
+)
+def test_every_report_file_carries_the_header_block(
+    store: str, tmp_path: Path, args: tuple[str, ...], dated: str | None
+) -> None:
+    out = tmp_path / "report.xlsx"
+    code, _, err = invoke("report", *args, "--db", store, "--output", str(out))
+    assert code == 0, err
+    header = block(out)
+    assert header["RFC"] == RFC and header["Corrida de descargo"] == "1"
+    assert dated is None or dated in header
