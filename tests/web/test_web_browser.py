@@ -289,6 +289,13 @@ def test_the_duty_pages(browser: object, server: Server, tmp_path: Path) -> None
     download.value.save_as(saved)
     assert load_workbook(saved).sheetnames == ["contributions", "totals"]
 
+    # A case file of the command line loads into the form, then computes.
+    page.set_input_files("input[name=case_file]", str(EXAMPLES / "pedimento-dta-by-rate.json"))
+    page.click("button[value=load]")
+    assert page.locator("select[name=clave]").input_value() == "IN"
+    page.click("button[value=compute]")
+    assert page.locator("#cash").inner_text() == "462"  # IN: only the DTA's fixed quota is paid
+
     # T-MEC Art. 2.5 of an export, in English.
     page.goto(server.url + "/duties/tmec25?lang=en")
     assert page.locator("h1").inner_text() == "T-MEC Art. 2.5 on an export"
