@@ -95,6 +95,8 @@ def _print_summary(s: DataStageSummary) -> None:
         ("rectifications", str(s.rectifications)),
         ("partidas", str(s.partidas)),
         ("value USD (551)", f"{s.value_usd:,.2f}"),
+        ("Anexo 24 movements", str(s.anexo24_movements)),
+        ("not Anexo 24 (by clave)", ", ".join(f"{c} {n}" for c, n in s.not_anexo24) or "none"),
     ):
         head.add_row(label, value)
     stdout.print(head)

@@ -33,7 +33,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table
 from immex.datastage import read as ds
-from immex.ledger import claves
+from immex.datastage.summary import is_anexo24_movement
 from immex.ledger import read as ledger_read
 from immex.ledger.model import ExportLine, ImportLine, Ledger
 from immex.rules import anexo22 as catalogs
@@ -344,18 +344,6 @@ def load_stored_ledger(db_url: str, company: str) -> tuple[LedgerInput | None, l
 
 SCOPES = ("anexo24", "all")
 """``anexo24``: only the movements the Anexo 24 ledger holds; ``all``: every Data Stage pedimento."""
-ANEXO24_CLASSES = frozenset({"return", "change_of_regime", "regularization"})
-
-
-def is_anexo24_movement(clave: str, day: dt.date) -> bool:
-    """A temporary import (IN, AF, V1 ...), a return or virtual transfer, a change of regime or an
-    A3: the pedimentos the Anexo 24 ledger holds (clave classes of ``immex.ledger.claves``).
-
-    A definitive import or export (A1), a temporary export (BM, BO), a transit (T3) or any
-    clave the ledger does not know (F2, F3 ...) is not an Anexo 24 movement.
-    """
-    key = clave.strip().upper()
-    return claves.is_temporary_import(key, day) or claves.clave_class(key, day) in ANEXO24_CLASSES
 
 
 def anexo24_scope(ped: domain.StagePedimento) -> bool:

@@ -15,6 +15,21 @@ from decimal import Decimal
 from typing import Any
 
 from immex.core.numbers import parse_decimal, plain
+from immex.ledger import claves
+
+ANEXO24_CLASSES = frozenset({"return", "change_of_regime", "regularization"})
+
+
+def is_anexo24_movement(clave: str, day: dt.date) -> bool:
+    """A temporary import (IN, AF, V1 ...), a return or virtual transfer, a change of regime or an
+    A3 on ``day``: a pedimento the Anexo 24 ledger holds (clave classes of ``immex.ledger.claves``).
+
+    A definitive import or export (A1), a temporary export (BM, BO), a transit (T3) or any
+    clave the ledger does not know (F2, F3 ...) is not an Anexo 24 movement.
+    """
+    key = clave.strip().upper()
+    return claves.is_temporary_import(key, day) or claves.clave_class(key, day) in ANEXO24_CLASSES
+
 
 LEVELS = ("pedimento", "partida", "rectificacion")
 """Contribution levels: 510 (pedimento), 557 (partida), 702 (differences of rectifications)."""
@@ -77,6 +92,10 @@ class DataStageSummary:
     """Contribution lines whose ``ImportePago`` is not a plain decimal (left out of the sums)."""
     formas: tuple[FormaTotal, ...] = ()
     """``ImportePago`` by forma de pago, formas in numeric order."""
+    anexo24_movements: int = 0
+    """Pedimentos whose clave is an Anexo 24 movement (:func:`is_anexo24_movement`)."""
+    not_anexo24: tuple[tuple[str, int], ...] = ()
+    """The other pedimentos (A1, T3, BM ...), by clave: what the compulsa leaves out."""
 
     @property
     def by_settlement(self) -> dict[str, Decimal]:
@@ -129,6 +148,10 @@ class DataStageSummary:
             ],
             "by_settlement": {kind: plain(amount) for kind, amount in self.by_settlement.items()},
             "unreadable_amounts": self.unreadable_amounts,
+            "anexo24": {
+                "movements": self.anexo24_movements,
+                "not_movements_by_clave": dict(self.not_anexo24),
+            },
         }
 
 
@@ -161,6 +184,8 @@ class SummaryBuilder:
     _unreadable: int = 0
     _resumen_from: dt.date | None = None
     _resumen_to: dt.date | None = None
+    _movements: int = 0
+    _not_anexo24: Counter[str] = field(default_factory=Counter)
 
     def pedimento(self, clave: str, fecha_pago: dt.date, tipo_operacion: str, tipo_pedimento: str) -> None:
         self._pedimentos += 1
@@ -169,6 +194,10 @@ class SummaryBuilder:
         self._imports += tipo_operacion == "1"
         self._exports += tipo_operacion == "2"
         self._rectifications += tipo_pedimento == "2"
+        if is_anexo24_movement(clave, fecha_pago):
+            self._movements += 1
+        else:
+            self._not_anexo24[clave.strip().upper() or "(none)"] += 1
         self._first = fecha_pago if self._first is None else min(self._first, fecha_pago)
         self._last = fecha_pago if self._last is None else max(self._last, fecha_pago)
 
@@ -234,6 +263,8 @@ class SummaryBuilder:
             contributions=contributions,
             unreadable_amounts=self._unreadable,
             formas=formas,
+            anexo24_movements=self._movements,
+            not_anexo24=tuple(sorted(self._not_anexo24.items())),
         )
 
     def _contribution(self, code: str) -> ContributionTotal:
