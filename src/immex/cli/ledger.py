@@ -381,8 +381,9 @@ def demo(
     for name, path in written.items():
         stdout.print(f"report {name}: {path}")
     stdout.print(
-        f"next: immex report expiring --days 60 --db sqlite:///{workdir / 'demo.db'} "
-        f"--as-of {day}   ({time.perf_counter() - started:.1f} s)"
+        f"next: immex report expiring --days 60 --db sqlite:///{workdir / 'demo.db'} --as-of {day} "
+        f"--exchange-rates {workdir / 'input' / 'exchange_rates.csv'} "
+        f"--terms {workdir / 'input' / 'material_terms.csv'}   ({time.perf_counter() - started:.1f} s)"
     )
 
 
