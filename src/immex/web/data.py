@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from immex.api import work
+from immex.api import listing, work
 from immex.api.companies import CompanyRef
 from immex.api.store import Store
 from immex.core.problems import InputError, Problem
@@ -113,24 +111,6 @@ def _fetch(
     )
 
 
-def cursor_of(table: str, key: stored.Key) -> str:
-    values = [v.isoformat() if isinstance(v, dt.date) else v for v in key]
-    return base64.urlsafe_b64encode(json.dumps([table, values]).encode()).decode().rstrip("=")
-
-
-def key_of(table: str, cursor: str) -> stored.Key | None:
-    """The key a cursor of this table carries; a cursor this server did not give is an input error."""
-    if not cursor:
-        return None
-    try:
-        name, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if name != table or not isinstance(values, list):
-            raise ValueError
-        return stored.parse_key(table, values)
-    except (ValueError, TypeError):
-        raise InputError([Problem("", None, "after", "this page link is not one the server gave")]) from None
-
-
 def table_page(
     store: Store,
     company: CompanyRef,
@@ -141,10 +121,10 @@ def table_page(
     start: int = 1,
 ) -> KeyPage:
     """One page of balances, allocations or shortfalls, filtered and paged in SQL."""
-    after = key_of(table, cursor)
+    after = listing.key_of(table, cursor)  # the API's opaque cursors: the same key, the same check
     with store.reading() as session:
         page = _fetch(session, company, table, filters, as_of)(after, PAGE_SIZE)
-    following = None if page.next_key is None else cursor_of(table, page.next_key)
+    following = None if page.next_key is None else listing.key_cursor(table, page.next_key)
     return KeyPage(HEADERS[table], list(page.rows), max(1, start), following)
 
 
