@@ -689,9 +689,16 @@ def _write_units_results(args: argparse.Namespace, runs: dict[str, dict[str, Any
         )
     lines.append("")
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    target = args.results.with_name("discharge_units.md")
+    target = args.results.with_name(f"discharge_units_{_size_label(args.imports)}.md")  # one file per size
     target.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+
+
+def _size_label(lines: int) -> str:
+    """200000 -> 200k, 1000000 -> 1m (results file names)."""
+    if lines % 1_000_000 == 0:
+        return f"{lines // 1_000_000}m"
+    return f"{lines // 1000}k" if lines % 1000 == 0 else str(lines)
 
 
 def _write_results(
