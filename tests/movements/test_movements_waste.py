@@ -193,6 +193,29 @@ def test_returns_and_changes_of_regime_generate_waste_alike(tmp_path: Path, clav
     assert waste(tmp_path / "out") == [("CABLE", "10", "0", "10")]
 
 
+@pytest.mark.parametrize("clave", ["A1", "BM", "BO"])
+def test_a_line_that_does_not_discharge_generates_no_waste(tmp_path: Path, clave: str) -> None:
+    harness_ledger(tmp_path / "in", exports=[exp(EXPORT, 1, "HARNESS", "100", "2025-03-01", clave=clave)])
+    code, problems, _ = discharge(tmp_path / "in", tmp_path / "out")
+    assert code == 0, problems
+    assert not (tmp_path / "out" / "waste.csv").exists()
+
+
+def test_a_regularization_as_is_generates_no_waste(tmp_path: Path) -> None:
+    folder = harness_ledger(tmp_path / "in")
+    (folder / "regularizations.csv").write_text(
+        "pedimento,line,clave,cleared_on,part,qty,uom,import_pedimento,import_line\n"
+        f"25 47 3456 7000001,1,A3,2025-04-01,CABLE,50,m,{IMPORT},1\n",
+        encoding="utf-8",
+    )
+    code, problems, _ = discharge(folder, tmp_path / "out")
+    assert code == 0, problems
+    assert any(
+        r["export_pedimento"] == "254734567000001" for r in read_rows(tmp_path / "out" / "allocations.csv")
+    )
+    assert waste(tmp_path / "out") == [("CABLE", "10", "0", "10")]  # the export's only
+
+
 def test_a_return_as_is_generates_no_waste(tmp_path: Path) -> None:
     harness_ledger(tmp_path / "in", exports=[exp(EXPORT, 1, "CABLE", "30", "2025-03-01", "m")])
     code, problems, _ = discharge(tmp_path / "in", tmp_path / "out")
