@@ -377,7 +377,10 @@ def demo(
         table.add_row(label, str(value))
     stdout.print(table)
     stdout.print(f"store: {workdir / 'demo.db'} (run {run['run_id']})")
-    stdout.print(f"contract output: {workdir / 'discharge'} (allocations.csv, shortfalls.csv, balances.csv)")
+    stdout.print(
+        f"contract output: {workdir / 'discharge'} (allocations.csv, shortfalls.csv, balances.csv, "
+        "submaquila.csv, waste.csv)"
+    )
     for name, path in written.items():
         stdout.print(f"report {name}: {path}")
     stdout.print(

@@ -160,6 +160,13 @@ class CostSources:
     terms: Mapping[str, MaterialTerms]
     rules: LotOptionRules
     exchange_rate_hint: str = "give --exchange-rates FILE or --exchange-rate MXN_PER_USD"
+    load_tariff: Callable[[], TariffIndex] | None = None
+    """Loads the tariff table on the first lot that needs it (when ``tariff`` is None)."""
+
+    def tariff_table(self) -> TariffIndex | None:
+        if self.tariff is None and self.load_tariff is not None:
+            return self.load_tariff()  # the shipped table is cached by tariff_service
+        return self.tariff
 
 
 def no_exchange_rate(_pedimento: str, _day: dt.date) -> Decimal | None:
@@ -281,11 +288,12 @@ def _igi_rate(
         preference = term.preference()
         source = "material terms" if preference is None else f"{preference.program} (material terms)"
         return term.igi_rate, preference, source, ""
-    if sources.tariff is None:
+    table = sources.tariff_table()
+    if table is None:
         return None, None, "", "IGI rate of the part (no tariff table; give --terms FILE)"
     day = lot.cleared_on.isoformat()
     try:
-        rate: Decimal | None = igi_rate_on(sources.tariff, fraccion, nico, lot.cleared_on)
+        rate: Decimal | None = igi_rate_on(table, fraccion, nico, lot.cleared_on)
     except (NoAdValoremRate, NicoNeeded) as exc:
         return None, None, "", f"IGI rate: {exc}"
     if rate is None:
@@ -485,10 +493,11 @@ def default_sources(
 
     return CostSources(
         duty_rules(),
-        tariff if tariff is not None else tariff_index(),
+        tariff,
         exchange_rate,
         terms or {},
         lot_option_rules(),
+        load_tariff=tariff_index if tariff is None else None,
     )
 
 
