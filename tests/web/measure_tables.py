@@ -110,6 +110,7 @@ def _urls(client: TestClient, rfc: str, as_of: str, app: Any) -> list[tuple[str,
         ("shortfalls, first page", f"{base}/t/shortfalls"),
         ("export line → lots", f"{base}/exports/{out.number}/{out.line}"),
         ("lot → export lines", f"{base}/imports/{lot.number}/{lot.line}"),
+        ("panel (builds from the whole ledger)", f"{base}?as_of={as_of}"),
     ]
 
 

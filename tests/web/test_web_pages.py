@@ -364,4 +364,13 @@ def test_reports_for_the_authority_download_as_the_cli_writes_them(web: TestClie
         200,
         422,
     )
+    expiring = f"{base}?report=expiring&as_of=2026-06-15&days=60&format=csv"
+    lots = list(csv.DictReader(io.StringIO(web.get(f"{expiring}&exchange_rate=18").text)))
+    assert [(r["import_line"], r["part"], r["days_left"]) for r in lots] == [
+        ("1", "A", "16")
+    ]  # due 2026-07-01
+    assert "exchange rate of" not in lots[0]["cost_missing"]  # given: only the ledger's gaps remain
+    without = list(csv.DictReader(io.StringIO(web.get(f"{expiring}&exchange_rate=").text)))
+    assert "exchange rate of 2025-01-01" in without[0]["cost_missing"]
+    assert web.get(f"{base}?report=expiring&as_of=2026-06-15&days=muchos&format=csv").status_code == 422
     assert web.get(f"/c/{COMPANY_B}/reports").status_code == 404

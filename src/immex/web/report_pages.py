@@ -1,6 +1,7 @@
-"""The reports the authority asks for, downloaded from the browser: Anexo 24 of a period and the
-annual report (exports and the export commitment), as ``immex report anexo24|annual`` write them
-(the same builders, the same signed XLSX/PDF and raw CSV), for the company of the page.
+"""Reports downloaded from the browser: Anexo 24 of a period, the annual report (exports and the
+export commitment) and the expiring lots with what can be done with each and its cost, as
+``immex report anexo24|annual|expiring`` write them (the same builders, the same signed
+XLSX/PDF and raw CSV), for the company of the page.
 
 The forms are GETs (a report changes nothing); a form with a problem comes back with the
 problem beside its field (422). Who may: whoever may read the company's ledger.
@@ -26,6 +27,7 @@ from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report
 from immex.reports.annual_service import build_annual
 from immex.reports.labels import Lang
+from immex.reports.options import cost_sources
 from immex.reports.service import Report
 from immex.reports.signing import Signature, stored_source
 from immex.reports.templates import get_template
@@ -58,6 +60,9 @@ def _defaults() -> dict[str, str]:
         "year": str(today.year - 1),
         "total_sales_usd": "",
         "format": "xlsx",
+        "as_of": today.isoformat(),
+        "days": "60",
+        "exchange_rate": "",
     }
 
 
@@ -74,6 +79,11 @@ def _built(
         start, end = dt.date.fromisoformat(values["from"]), dt.date.fromisoformat(values["to"])
         report = anexo24_report(ledger, result, start, end, get_template(None))
         return report, Signature("anexo24", source, period=(start, end))
+    if which == "expiring":  # without an exchange rate the costs stay empty, saying what is missing
+        day, rate = dt.date.fromisoformat(values["as_of"]), values["exchange_rate"] or None
+        sources = cost_sources(None, rate, None)
+        report = reports.expiring_report(ledger, result, day, int(values["days"]), True, sources)
+        return report, Signature("expiring", source, as_of=day)
     year, total = int(values["year"]), Decimal(values["total_sales_usd"].replace(",", ""))
     outcome = build_annual(ledger, source, year, total, lang)
     return outcome.report, outcome.signature
@@ -87,6 +97,11 @@ def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
         _date(values, "from", errors)
         _date(values, "to", errors)
         return errors
+    if which == "expiring":
+        _date(values, "as_of", errors)
+        if not values["days"].isdigit() or int(values["days"]) > 3660:
+            errors["days"] = [f"{values['days']!r} is not a number of days (0 to 3660)"]
+        return errors
     if not values["year"].isdigit() or not 1900 < int(values["year"]) < 3000:
         errors["year"] = [f"{values['year']!r} is not a year"]
     try:
@@ -98,12 +113,12 @@ def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
 
 @router.get("/c/{rfc}/reports", response_class=HTMLResponse)
 def reports_page(request: Request, rfc: str) -> Response:
-    """The forms; with ``report=anexo24|annual`` the report itself, as a file."""
+    """The forms; with ``report=anexo24|annual|expiring`` the report itself, as a file."""
     who, firm = company(request, rfc, "ledger.read")
     which = request.query_params.get("report", "")
     values = {**_defaults(), **{k: v.strip() for k, v in request.query_params.items()}}
     context: dict[str, Any] = {"who": who, "firm": firm, "values": values, "which": which, "errors": {}}
-    if which not in ("anexo24", "annual"):
+    if which not in ("anexo24", "annual", "expiring"):
         return render(request, "reports.html", context)
     context["errors"] = _checked(which, values)
     if not context["errors"]:
