@@ -222,6 +222,7 @@ ES = {
     "Expiring lots and what to do": "Lotes por vencer y qué hacer",
     "Open lots whose Art. 108 term ends within the days given, and the overdue ones: return, virtual transfer, change of regime (F4/F5) or regularization (A3), with what each costs at the exchange rate given.": "Lotes abiertos cuyo plazo del Art. 108 termina dentro de los días indicados, y los vencidos: retorno, transferencia virtual, cambio de régimen (F4/F5) o regularización (A3), con lo que cuesta cada opción al tipo de cambio indicado.",
     "Within days": "Dentro de (días)",
+    "What to do with each, and its cost": "Qué hacer con cada uno, y su costo",
     "Exchange rate (MXN per USD)": "Tipo de cambio (MXN por USD)",
     # Duty calculators
     "Duties": "Contribuciones",
