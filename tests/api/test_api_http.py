@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from immex.api import work
 from immex.api.app import create_app
 from immex.cli import app as cli
+from immex.reports import stored
 from tests.api.conftest import COMPANY_A, Api
 from tests.api.ledgers import multipart, small_ledger
 from tests.datastage.synth import SynthSpec, write_synthetic_zip
@@ -62,7 +62,7 @@ def test_an_unexpected_error_answers_500_without_trace_sql_or_path(
     def broken(*_args: Any) -> Any:
         raise RuntimeError('(psycopg.errors) SELECT * FROM "secret" -- File "/srv/immex/store.py", line 3')
 
-    monkeypatch.setattr(work, "stored_state", broken)
+    monkeypatch.setattr(stored, "balances_page", broken)  # what GET .../balances reads
     with TestClient(sqlite_api.app, raise_server_exceptions=False) as client:
         answer = client.get(f"{BASE}/balances", headers=sqlite_api.auth("analyst"))
     assert answer.status_code == 500

@@ -4,7 +4,10 @@ server processes on one store share."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +116,30 @@ def test_two_server_processes_on_one_store_share_the_login_limit(api: Api, tmp_p
             blocked = login(client, "broker", PASSWORD)  # even the right password waits now
             assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
         assert login(second, "analyst", PASSWORD).status_code == 200
+
+
+def test_balance_pages_over_http_concatenated_equal_the_runs_balances_csv(api: Api, tmp_path: Path) -> None:
+    uploaded = api.post("analyst", f"{BASE}/ledger", files=multipart(small_ledger(tmp_path / "in")))
+    assert uploaded.status_code == 201
+    started = api.post("analyst", f"{BASE}/runs", json={"method": "fifo", "as_of": AS_OF})
+    job = api.wait("analyst", started.headers["location"])
+    written = api.get("analyst", f"/api/v1/jobs/{job['id']}/files/balances.csv")
+    assert written.status_code == 200
+    expected = list(csv.DictReader(io.StringIO(written.text)))
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {"limit": 1, "as_of": AS_OF, **({"cursor": cursor} if cursor else {})}
+        page = api.get("auditor", f"{BASE}/balances", params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(items) == len(expected) == 3
+    for mine, theirs in zip(items, expected, strict=True):
+        for name, value in theirs.items():
+            got = "" if mine[name] is None else str(mine[name])
+            if name.startswith("qty_"):
+                assert Decimal(got) == Decimal(value), name
+            else:
+                assert got == value, name

@@ -90,8 +90,13 @@ def company_for(request: Request, who: Caller, rfc: str, action: str) -> Company
     role = who.access.role_on(wanted)
     if role is None:
         raise not_found(f"company {wanted}")
-    with store_of(request).reading() as session:
-        found = companies.find(session, wanted)
+    store = store_of(request)
+    found = store.companies.get(wanted)
+    if found is None:
+        with store.reading() as session:
+            found = companies.find(session, wanted)
+        if found is not None:
+            store.companies[wanted] = found
     if found is None:
         raise not_found(f"company {wanted}")
     if not who.may(action, role):

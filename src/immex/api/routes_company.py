@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -261,14 +262,19 @@ def trace_export(
 ) -> Any:
     """The import lots each part of this export line consumed (and its shortfalls)."""
     number = _pedimento(pedimento)
-    with store_of(request).reading() as session:
+
+    def fetch(session: Session, after: Key | None, n: int) -> stored.Page:
+        return stored.trace_export_page(session, company.id, number, line, after, n)
+
+    title, header = f"trace-export-{number}-{line}", stored.TRACE_EXPORT_HEADER
+    with store_of(request).reading() as session:  # one session for the check and the page
         if not stored.export_line_exists(session, company.id, number, line):
             raise not_found(f"export pedimento {number} line {line}")
-    fetch = _reader(
-        request, lambda s, after, n: stored.trace_export_page(s, company.id, number, line, after, n)
-    )
-    title, header = f"trace-export-{number}-{line}", stored.TRACE_EXPORT_HEADER
-    return listing.keyset_answer("trace-export", title, header, fetch, limit, cursor, format)
+        if format is None:
+            page = partial(fetch, session)
+            return listing.keyset_answer("trace-export", title, header, page, limit, cursor, format)
+    whole = _reader(request, fetch)  # a download reads page after page, a session each
+    return listing.keyset_answer("trace-export", title, header, whole, limit, cursor, format)
 
 
 @router.get("/imports/{pedimento}/{line}/trace")
@@ -284,14 +290,19 @@ def trace_import(
 ) -> Any:
     """The export lines that consumed this import line."""
     number = _pedimento(pedimento)
-    with store_of(request).reading() as session:
+
+    def fetch(session: Session, after: Key | None, n: int) -> stored.Page:
+        return stored.trace_import_page(session, company.id, number, line, after, n)
+
+    title, header = f"trace-import-{number}-{line}", stored.TRACE_IMPORT_HEADER
+    with store_of(request).reading() as session:  # one session for the check and the page
         if not stored.import_line_exists(session, company.id, number, line):
             raise not_found(f"import pedimento {number} line {line}")
-    fetch = _reader(
-        request, lambda s, after, n: stored.trace_import_page(s, company.id, number, line, after, n)
-    )
-    title, header = f"trace-import-{number}-{line}", stored.TRACE_IMPORT_HEADER
-    return listing.keyset_answer("trace-import", title, header, fetch, limit, cursor, format)
+        if format is None:
+            page = partial(fetch, session)
+            return listing.keyset_answer("trace-import", title, header, page, limit, cursor, format)
+    whole = _reader(request, fetch)  # a download reads page after page, a session each
+    return listing.keyset_answer("trace-import", title, header, whole, limit, cursor, format)
 
 
 class Adjustment(BaseModel):

@@ -9,7 +9,10 @@ On PostgreSQL the engine's connection pool is sized for the server (:func:`pool_
 every server process keeps at most ``IMMEX_DB_POOL_SIZE`` connections (default: 60 shared
 by the ``immex serve --workers`` processes, at most 20 each), and a request waits at most
 ``IMMEX_DB_POOL_TIMEOUT`` seconds (default 10) for one; then it answers 503 with
-``Retry-After`` (:mod:`immex.api.problems`). SQLite keeps SQLAlchemy's default pool.
+``Retry-After`` (:mod:`immex.api.problems`). Connections are not pinged before use (a round
+trip on every request): after a database restart the first request on a stale connection
+answers 503 and SQLAlchemy replaces the pool's connections. SQLite keeps SQLAlchemy's
+default pool.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session
@@ -25,6 +28,9 @@ from sqlalchemy.orm import Session
 from immex.ledger.invariants import check_ledger
 from immex.store.db import database_url, open_database, upgrade
 from immex.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from immex.api.companies import CompanyRef
 
 POOL_SIZE_ENV, POOL_TIMEOUT_ENV, WORKERS_ENV = "IMMEX_DB_POOL_SIZE", "IMMEX_DB_POOL_TIMEOUT", "IMMEX_WORKERS"
 # PostgreSQL allows 100 connections by default: the server's processes share 60 of them,
@@ -51,7 +57,6 @@ def pool_settings(workers: int | None = None) -> dict[str, Any]:
         "pool_size": size,
         "max_overflow": 0,  # the size is the limit: PostgreSQL's connections are counted above
         "pool_timeout": _positive(POOL_TIMEOUT_ENV, DEFAULT_POOL_TIMEOUT_S),
-        "pool_pre_ping": True,  # a connection broken by a database restart is replaced, not used
     }
 
 
@@ -72,6 +77,9 @@ class Store:
     def __init__(self, url: str | None) -> None:
         self.url = database_url(url)
         self.engine: Engine = server_engine(self.url)
+        # Companies found by RFC: a company is never renamed nor deleted, so a found one is kept
+        # (a lookup less per request); one not found is asked again next time.
+        self.companies: dict[str, CompanyRef] = {}
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
