@@ -34,7 +34,6 @@ from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, load_ledger
 from immex.reports import options
 from immex.reports.labels import Lang
-from immex.reports.pdf import write_pdf
 from immex.reports.signing import (
     Signature,
     Source,
@@ -439,6 +438,8 @@ def write_report(
             )
             return len(report.rows)
         if suffix == ".pdf":
+            from immex.reports.pdf import write_pdf  # here: fpdf is imported only to write a PDF
+
             signed = signature or Signature("", Source())
             write_pdf(path, signed, report.header, list(rows), lang, report.notes)
             return len(report.rows)
