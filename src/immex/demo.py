@@ -401,7 +401,8 @@ def _waste(
 
 
 def _cost_inputs(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
-    """Made-up monthly exchange rates and the company's material terms (IGI rate, T-MEC, PROSEC).
+    """Made-up monthly exchange rates and the company's material terms (IGI rate, T-MEC, PROSEC)
+    of every imported part.
 
     They cost the choices of the expiring report (``immex report expiring --exchange-rates
     --terms``); neither is a ledger file.
@@ -417,7 +418,8 @@ def _cost_inputs(folder: Path, as_of: dt.date, parts: dict[str, Part]) -> None:
         ],
     )
     rows: list[list[object]] = []
-    for index, (name, part) in enumerate(p for p in parts.items() if p[1].kind == "raw"):
+    imported = ("raw", "container", "asset")
+    for index, (name, part) in enumerate(p for p in parts.items() if p[1].kind in imported):
         originating = part.country_of_origin == "US" and index % 3 == 0
         prosec = ["II", "0"] if index % 5 == 0 and not originating else ["", ""]
         rows.append([name, ("0", "0.05", "0.10", "0.15")[index % 4], str(originating).lower(), *prosec])

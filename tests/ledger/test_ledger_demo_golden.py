@@ -46,7 +46,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
     "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
-    "reports/expiring.xlsx": "11c34e50100e24128e39d1f02dbb46480ee2e4afa2b420d6dfd00466426d5bb9",
+    "reports/expiring.xlsx": "199b395a008ecaea37f89ea954416c515bb591163cf31108a27405ba898c4860",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
     "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
     "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",
