@@ -190,7 +190,16 @@ def load_ledger(db_url: str, lines: int, work: Path) -> Loaded:
         loaded.allocations = int(run.get("counts", {}).get("allocations", 0) or 0)
     finally:
         store.close()
+    analyze(db_url)
     return loaded
+
+
+def analyze(db_url: str) -> None:
+    """Table statistics after the bulk load (what autovacuum does soon after one), for the planner."""
+    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 # ---- the server ---------------------------------------------------------------------------------

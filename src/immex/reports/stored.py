@@ -491,6 +491,11 @@ _RESULT_ORDER = (
 )
 
 
+def _numbered(pedimento: Any, company: int, number: str) -> ColumnElement[bool]:
+    """The company's pedimento of that number (the company too: the index is (company, number, ...))."""
+    return and_(pedimento.company_id == company, pedimento.number == number)
+
+
 def _active_rows(company: int) -> Query:
     return (
         select()
@@ -540,9 +545,9 @@ def allocations_page(
         _Allocation.late,
     )
     if export_pedimento is not None:
-        query = query.where(_ExportPedimento.number == export_pedimento)
+        query = query.where(_numbered(_ExportPedimento, company, export_pedimento))
     if import_pedimento is not None:
-        query = query.where(_ImportPedimento.number == import_pedimento)
+        query = query.where(_numbered(_ImportPedimento, company, import_pedimento))
     if part is not None:
         query = query.where(_Allocation.part == part)
     return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:8]))
@@ -566,7 +571,7 @@ def shortfalls_page(
         )
     )
     if export_pedimento is not None:  # the web page's filters (as allocations_page has)
-        query = query.where(_ExportPedimento.number == export_pedimento)
+        query = query.where(_numbered(_ExportPedimento, company, export_pedimento))
     if part is not None:
         query = query.where(_Allocation.part == part)
     return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:5]))
@@ -581,6 +586,7 @@ def export_line_exists(session: Session, company: int, pedimento: str, line: int
         .join(PedimentoRow, PedimentoRow.id == ExportLineRow.pedimento_id)
         .where(
             ExportLineRow.company_id == company,
+            PedimentoRow.company_id == company,  # the pedimento index: (company, number, operation)
             PedimentoRow.number == pedimento,
             PedimentoRow.operation == "export",
             ExportLineRow.line == line,
@@ -596,6 +602,7 @@ def import_line_exists(session: Session, company: int, pedimento: str, line: int
         .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
         .where(
             ImportLineRow.company_id == company,
+            PedimentoRow.company_id == company,
             PedimentoRow.number == pedimento,
             PedimentoRow.operation == "import",
             ImportLineRow.line == line,
@@ -621,7 +628,7 @@ def trace_export_page(
         _active_rows(company)
         .outerjoin(_Import, _Import.id == _Allocation.import_line_id)
         .outerjoin(_ImportPedimento, _ImportPedimento.id == _Import.pedimento_id)
-        .where(_ExportPedimento.number == pedimento, _Export.line == line)
+        .where(_numbered(_ExportPedimento, company, pedimento), _Export.line == line)
         .add_columns(
             _ExportPedimento.number,
             _Export.line,
@@ -647,7 +654,7 @@ def trace_import_page(
     """The export lines that consumed one import line (every part of it), in the discharge's order."""
     query = (
         _with_lots(_active_rows(company))
-        .where(_ImportPedimento.number == pedimento, _Import.line == line)
+        .where(_numbered(_ImportPedimento, company, pedimento), _Import.line == line)
         .add_columns(
             _ImportPedimento.number,
             _Import.line,
