@@ -390,33 +390,31 @@ def lot_options(
     return LotOptions(before, clave, definitive, pay_on, recargos, months, tuple(missing))
 
 
-def not_included_text(rules: LotOptionRules, start: dt.date) -> str:
-    """What no cost of the report includes (said on every row that has a cost)."""
-    notes = rules.not_included
-    return (
-        f"{notes['actualizacion']} ({start.strftime('%Y-%m')}); {notes['fines']}; {notes['incrementables']}"
-    )
+def advice(balance: Balance, options: LotOptions, rules: LotOptionRules | None = None) -> str:
+    """One sentence for the manager: the choices open today and what each costs.
 
+    The claves come from ``rules/lot_options.yaml`` (an option's claves, joined with ``/``).
+    """
+    rules = rules or lot_option_rules()
 
-def advice(balance: Balance, options: LotOptions) -> str:
-    """One sentence for the manager: the choices open today, cheapest first."""
+    def claves(option: str) -> str:
+        return "/".join(rules.options[option].claves)
+
+    regularize = claves("regularization")
     regular = options.regularization_cost
-    a3 = "A3 cost unknown" if regular is None else f"A3 {regular:,} MXN"
+    a3 = f"{regularize} cost unknown" if regular is None else f"{regularize} {regular:,} MXN"
     if not options.open_before_deadline:
         return (
-            f"overdue since {balance.deadline}: regularize with clave A3 ({a3}, recargos for "
+            f"overdue since {balance.deadline}: regularize with clave {regularize} ({a3}, recargos for "
             f"{options.recargos_months} months included); return or change of regime are no longer open "
             "(Ley Aduanera Art. 108: the goods are illegally in the country)"
         )
     change = options.change_of_regime_cost
-    f4 = (
-        f"{options.change_of_regime_clave} cost unknown"
-        if change is None
-        else (f"{options.change_of_regime_clave} {change:,} MXN")
-    )
+    clave = options.change_of_regime_clave
+    f4 = f"{clave} cost unknown" if change is None else f"{clave} {change:,} MXN"
     return (
-        f"before {balance.deadline}: return (RT/H1, no contributions) or transfer virtually "
-        f"(V1/V5, no contributions); or change to definitive ({f4}); "
+        f"before {balance.deadline}: return ({claves('return')}, no contributions) or transfer virtually "
+        f"({claves('virtual_transfer')}, no contributions); or change to definitive ({f4}); "
         f"if it expires, regularization on {options.regularization_on} ({a3})"
     )
 
