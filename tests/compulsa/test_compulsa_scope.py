@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from immex.cli.datastage import app
-from immex.compulsa.service import is_anexo24_movement, run_compulsa
+from immex.compulsa.service import run_compulsa
+from immex.datastage.summary import is_anexo24_movement
 
 from .compulsa_helpers import Par, Ped, Stage, import_row, read_differences, write_ledger, write_stage
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.compulsa.service import is_anexo24_movement, to_ledger
+from immex.compulsa.service import to_ledger
+from immex.datastage.summary import is_anexo24_movement
 from immex.ledger.read import read_ledger
 
 from .synth import SynthSpec, real_world_lines, write_synthetic_zip, write_zip
