@@ -52,8 +52,8 @@ def _where(d: Difference) -> str:
 _TEXTS: dict[tuple[str, str], Callable[[Difference], tuple[str, str]]] = {
     ("pedimento", "missing_in_ledger"): lambda d: (
         f"Pedimento {display_pedimento(d.pedimento)} is in the Data Stage but not in the ledger.",
-        "Load it: run `immex datastage to-ledger`, fill the part numbers in the drafted rows and add "
-        "them to imports.csv / exports.csv.",
+        "Load it: run `immex datastage to-ledger`, fill what the to_fill column names in the drafted "
+        "rows and add them to imports.csv / exports.csv / regularizations.csv.",
     ),
     ("pedimento", "missing_in_datastage"): lambda d: (
         f"Pedimento {display_pedimento(d.pedimento)} is in the ledger, dated within the Data Stage "
