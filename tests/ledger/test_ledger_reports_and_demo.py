@@ -17,6 +17,7 @@ from immex.core.problems import InputError
 from immex.demo import build_demo_folder
 from immex.ledger.company import CompanyProfile, set_company
 from immex.ledger.read import COLUMNS, read_ledger
+from immex.ledger.templates import TABLES
 from immex.store.db import open_database
 from tests.ledger.ledger_files import bom, exp, imp, part, read_csv, write_ledger
 from tests.reports.report_ledgers import xlsx_table
@@ -47,7 +48,8 @@ def test_template_writes_every_file_with_documented_columns(tmp_path: Path) -> N
         with (tmp_path / "t" / name).open() as handle:
             assert next(csv.reader(handle)) == [*required, *optional]
     book = load_workbook(tmp_path / "t" / "ledger-template.xlsx")
-    assert book.sheetnames == [n.removesuffix(".csv") for n in COLUMNS]
+    assert book.sheetnames == [n.removesuffix(".csv") for n in TABLES]  # the ledger's, then movements
+    assert list(COLUMNS) == list(TABLES)[: len(COLUMNS)]
     assert book["imports"]["A1"].comment is not None
     assert "cleared_on" in (tmp_path / "t" / "COLUMNS.md").read_text()
 

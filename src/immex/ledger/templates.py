@@ -5,7 +5,17 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from immex.ledger.movements import MOVEMENT_TABLES
 from immex.ledger.read import COLUMNS
+
+# the ledger's tables, then sub-maquila and waste (read beside them: immex.ledger.movements)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    **COLUMNS,
+    **{
+        name: (schema.required, tuple(c.name for c in schema.columns if not c.required))
+        for name, schema in MOVEMENT_TABLES.items()
+    },
+}
 
 COLUMN_HELP: dict[str, str] = {
     "part": "Part number, as on the commercial invoice and the BOM",
@@ -33,6 +43,12 @@ COLUMN_HELP: dict[str, str] = {
     "from_uom": "Unit converted from",
     "to_uom": "Unit converted to (the part's base unit)",
     "factor": "qty_in_to = qty_in_from * factor",
+    "shipment": "submaquila.csv: the shipment to the sub-maquiladora (its own number or document)",
+    "direction": "submaquila.csv: out (sent to the sub-maquiladora) or in (received back)",
+    "date": "Day of the shipment (submaquila.csv) or of the disposal (waste.csv), YYYY-MM-DD",
+    "submaquilador_rfc": "RFC of the sub-maquiladora (12 or 13 characters, check digit verified)",
+    "disposition": "waste.csv: destroyed, donated, returned or definitive",
+    "document": "waste.csv: the acta or pedimento of the disposal (optional)",
 }
 
 
@@ -46,7 +62,7 @@ def write_templates(folder: Path) -> list[Path]:
 
     book = Workbook()
     book.remove(book.active)
-    for name, (required, optional) in COLUMNS.items():
+    for name, (required, optional) in TABLES.items():
         path = folder / name
         with path.open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle, lineterminator="\n").writerow([*required, *optional])
@@ -74,7 +90,7 @@ def _columns_markdown() -> str:
         "The XLSX workbook takes the same tables, one sheet per file (sheet name = file name).",
         "",
     ]
-    for name, (required, optional) in COLUMNS.items():
+    for name, (required, optional) in TABLES.items():
         lines += [f"## {name}", "", "| column | meaning |", "| --- | --- |"]
         lines += [f"| **{c}** | {COLUMN_HELP[c]} |" for c in required]
         lines += [f"| {c} | {COLUMN_HELP[c]} |" for c in optional]
