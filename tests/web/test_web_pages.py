@@ -374,3 +374,33 @@ def test_reports_for_the_authority_download_as_the_cli_writes_them(web: TestClie
     assert "exchange rate of 2025-01-01" in without[0]["cost_missing"]
     assert web.get(f"{base}?report=expiring&as_of=2026-06-15&days=muchos&format=csv").status_code == 422
     assert web.get(f"/c/{COMPANY_B}/reports").status_code == 404
+
+
+def test_the_panel_is_built_once_and_again_when_the_ledger_changes(
+    web: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immex.web import data
+    from tests.ledger.ledger_files import imp, part, write_ledger
+
+    built: list[int] = []
+    real = data._panel
+
+    def counted(*args: Any) -> data.Panel:
+        built.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(data, "_panel", counted)
+    log_in(web)
+    token = csrf_of(web.get(f"/c/{COMPANY_A}/ledger").text)
+    web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(small_ledger(tmp_path / "l")))
+    first = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&lang=en").text
+    again = web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&lang=en").text
+    assert len(built) == 1 and first == again and "Ledger: 3 import lines" in first
+    more = write_ledger(
+        tmp_path / "m", [part("A")], [imp("25 47 3456 5000009", 1, "A", "4", "2025-05-05")], []
+    )
+    assert web.post(f"/c/{COMPANY_A}/ledger", data={"csrf": token}, files=multipart(more)).status_code == 201
+    assert "Ledger: 4 import lines" in web.get(f"/c/{COMPANY_A}?as_of=2025-12-31&lang=en").text
+    assert len(built) == 2
+    web.get(f"/c/{COMPANY_A}?as_of=2025-06-30&lang=en")  # another day is another panel
+    assert len(built) == 3

@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from immex.api import listing, work
 from immex.api.companies import CompanyRef
+from immex.api.orm import AuditRow
 from immex.api.store import Store
 from immex.core.problems import InputError, Problem
 from immex.discharge.methods import Balance
 from immex.discharge.methods import balances as balances_of
-from immex.ledger.orm import DischargeRunRow
+from immex.ledger.orm import (
+    AdjustmentRow,
+    DischargeRunRow,
+    ExportLineRow,
+    ImportLineRow,
+    RunReversalRow,
+)
 from immex.reports import service as reports
 from immex.reports import stored
 from immex.reports.anexo24 import outgoing_lines
@@ -193,7 +200,43 @@ def _within(row: Balance, days: int) -> bool:
     return row.qty_remaining > 0 and row.days_left is not None and 0 <= row.days_left <= days
 
 
+_PANELS: dict[tuple[Any, ...], Panel] = {}
+_PANELS_KEPT = 32
+
+
+def data_version(store: Store, company: CompanyRef) -> tuple[Any, ...]:
+    """What changes whenever the company's ledger or discharge does: the last audit record (every
+    change through the API or the pages), and the last line, run, reversal and adjustment stored
+    (changes by the CLI on the same store). Index lookups only."""
+    firm = company.id
+    lines = [
+        select(func.count(row.id), func.max(row.id)).where(row.company_id == firm)
+        for row in (ImportLineRow, ExportLineRow)
+    ]
+    with store.reading() as session:
+        return (
+            session.scalar(select(func.max(AuditRow.id))),
+            session.scalar(
+                select(func.max(DischargeRunRow.id)).where(DischargeRunRow.company_id == company.id)
+            ),
+            session.scalar(select(func.max(RunReversalRow.id))),
+            session.scalar(select(func.max(AdjustmentRow.id)).where(AdjustmentRow.company_id == firm)),
+            *(tuple(session.execute(query).one()) for query in lines),
+        )
+
+
 def panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None = None) -> Panel:
+    """The panel; built from the whole ledger once, then kept until the company's data changes
+    (a plant's ledger takes long to load, and the panel is every user's first page)."""
+    key = (store.url, company.id, as_of, total_sales_usd, data_version(store, company))
+    if key not in _PANELS:
+        while len(_PANELS) >= _PANELS_KEPT:
+            _PANELS.pop(next(iter(_PANELS)))
+        _PANELS[key] = _panel(store, company, as_of, total_sales_usd)
+    return _PANELS[key]
+
+
+def _panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None) -> Panel:
     ledger, result = stored_state(store, company)
     rows = balances_of(ledger, result.allocations, as_of)
     by_status = [(s, *_count_and_qty([r for r in rows if r.status == s])) for s in STATUSES]
