@@ -450,6 +450,25 @@ def discharge_stored(
     return write_run_json(output_dir, run)
 
 
+def record_stored_discharge(
+    session: Session, company: int, method: str, as_of: dt.date, created_by: str
+) -> tuple[int, int]:
+    """Discharge the stored ledger again and record what changed: (run id, export lines changed).
+
+    Inside the caller's writing unit of work (an adjustment's repair); no files are written.
+    """
+    ledger = load_ledger(session, company)
+    result = compute(ledger, method)
+    # the stored waste disposals still fit the waste the new discharge generates (else: refused)
+    stored_movement_outputs(session, company, Movements(), ledger, result, as_of)
+    run_id, reused = _record_run(
+        session, company, ledger, result, method, as_of, _ledger_fingerprint(ledger), created_by=created_by
+    )
+    run = session.get(DischargeRunRow, run_id)
+    changed = 0 if reused or run is None else int(str(run.summary.get("export_lines_changed", 0)))
+    return run_id, changed
+
+
 def active_allocations(session: Session, company: int) -> list[AllocationRow]:
     """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
     query = active_rows_query(company).order_by(AllocationRow.export_line_id, AllocationRow.seq)
@@ -521,8 +540,12 @@ def _record_run(
     as_of: dt.date,
     fingerprint: str,
     progress: Progress = QUIET,
+    created_by: str | None = None,
 ) -> tuple[int, bool]:
-    """Append the run's changes; reuse the latest run when nothing changed."""
+    """Append the run's changes; reuse the latest run when nothing changed.
+
+    ``created_by``: who started the run (the API's user); the OS user by default.
+    """
     progress.phase("comparing with the stored allocations")
     export_ids, import_ids = _line_ids(session, company)
     wanted = _new_rows(result, export_ids, import_ids)
@@ -552,7 +575,7 @@ def _record_run(
         as_of=as_of,
         input_fingerprint=fingerprint,
         ledger_fingerprint=_ledger_fingerprint(ledger),
-        created_by=current_user(),
+        created_by=created_by or current_user(),
         summary={"export_lines_changed": len(changed)},
     )
     session.add(run)
