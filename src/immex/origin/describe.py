@@ -20,6 +20,7 @@ must decide, and the determination is undetermined unless another alternative de
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _STOP = frozenset(
     {
@@ -116,6 +117,7 @@ def split_description(phrase: str) -> tuple[str, str]:
     return text[:cut].strip(" ,"), text[cut:].strip(" ,")
 
 
+@lru_cache(maxsize=8192)  # pure; a batch asks the same few phrases of the same descriptions
 def names(given: str, phrase: str) -> bool | None:
     """Whether the text ``given`` names the goods ``phrase`` describes; None when it cannot tell."""
     if not given.strip():

@@ -640,15 +640,19 @@ def _material_ok(alt: Alternative, m: Material, good: HsCode) -> bool | None:
     shift = alt.shift
     if shift is None:
         return True
-    verdicts = [
-        _described(s, m) if isinstance(s, DescribedCodes) else _matches(s, m.hs, good, alt.target)
-        for s in shift.sources + shift.also
-    ]
-    allowed: bool | None = True if any(v is True for v in verdicts) else None
-    if allowed is None and not any(
-        isinstance(s, DescribedCodes) and v is None
-        for s, v in zip(shift.sources + shift.also, verdicts, strict=True)
-    ):
+    allowed: bool | None = False
+    for source in (*shift.sources, *shift.also):  # the first allowed source decides: no need to read on
+        if isinstance(source, DescribedCodes):
+            verdict = _described(source, m)
+            if verdict is None:
+                allowed = None
+                continue
+        else:
+            verdict = _matches(source, m.hs, good, alt.target)
+        if verdict is True:
+            allowed = True
+            break
+    if allowed is False:
         return False
     if shift.excepted and in_any(m.hs, shift.excepted) is True:
         return False
@@ -792,7 +796,7 @@ def _alternative(
     in_target = in_any(good.hs, alt.target) is True
     fits = _applies(alt, case, questions) if in_target else False
     applies = in_target and fits is not False
-    verdicts = {m.id: _material_ok(alt, m, good.hs) for m in shift_materials}
+    verdicts = _shift_verdicts(alt, shift_materials, good.hs)
     failing = [m for m in shift_materials if verdicts[m.id] is False]
     for m in shift_materials:
         if verdicts[m.id] is None and alt.shift is not None:
@@ -811,21 +815,15 @@ def _alternative(
         if sum(1 for group in hit if group) >= 2:  # materials of more than one of the listed groups
             combined = {m.id for group in hit for m in group}
             failing = [m for m in shift_materials if m in failing or m.id in combined]
-    notes = tuple(
-        f"material {m.id!r} ({m.hs}) is read at {len(m.hs.digits)} digits: taken as outside the "
-        f"tariff items named by the rule; give its full tariff item if it is one of them"
-        for m in shift_materials
-        if alt.shift is not None
-        and any(
-            in_any(m.hs, codes) is None
-            for codes in [alt.shift.excepted]
-            + [s.codes for s in alt.shift.sources + alt.shift.also if isinstance(s, FromCodes)]
-        )
-    )
+    notes = _short_code_notes(alt, shift_materials)
     failing_value = sum((m.value for m in failing), Decimal(0))
     rvc = _rvc(alt, good, vnm)
     rvc_met = not rvc or any(r.met for r in rvc)
-    excluded = [_de_minimis_excluded(m.hs, good.hs, facts) for m in failing]
+    excluded_by_code: dict[str, str | None] = {}
+    for m in failing:  # one answer per code: materials often share a fraccion
+        if m.hs.digits not in excluded_by_code:
+            excluded_by_code[m.hs.digits] = _de_minimis_excluded(m.hs, good.hs, facts)
+    excluded = [excluded_by_code[m.hs.digits] for m in failing]
     share = failing_value / good.transaction_value * HUNDRED
     limit = facts.de_minimis_limit
     basis = "value"
@@ -874,6 +872,48 @@ def _alternative(
         limit,
         open_questions,
     )
+
+
+def _shift_verdicts(alt: Alternative, materials: list[Material], good: HsCode) -> dict[str, bool | None]:
+    """``_material_ok`` of each material by id, computed once per HS code when the rule names no
+    goods by description (then the code alone decides, and a BOM's materials share few codes)."""
+    shift = alt.shift
+    described = shift is not None and (
+        bool(shift.excepted_described)
+        or any(isinstance(s, DescribedCodes) for s in (*shift.sources, *shift.also))
+    )
+    if described:
+        return {m.id: _material_ok(alt, m, good) for m in materials}
+    by_code: dict[str, bool | None] = {}  # keyed by the digits: a str hashes faster than an HsCode
+    out: dict[str, bool | None] = {}
+    for m in materials:
+        code = m.hs.digits
+        if code not in by_code:
+            by_code[code] = _material_ok(alt, m, good)
+        out[m.id] = by_code[code]
+    return out
+
+
+def _short_code_notes(alt: Alternative, materials: list[Material]) -> tuple[str, ...]:
+    """A note for each material whose code is too short to tell whether it is within the tariff
+    items an ``except`` or ``from`` list names."""
+    if alt.shift is None:
+        return ()
+    lists = [alt.shift.excepted] + [
+        s.codes for s in alt.shift.sources + alt.shift.also if isinstance(s, FromCodes)
+    ]
+    short: dict[str, bool] = {}
+    notes = []
+    for m in materials:
+        code = m.hs.digits
+        if code not in short:
+            short[code] = any(in_any(m.hs, codes) is None for codes in lists)
+        if short[code]:
+            notes.append(
+                f"material {m.id!r} ({m.hs}) is read at {len(m.hs.digits)} digits: taken as outside the "
+                f"tariff items named by the rule; give its full tariff item if it is one of them"
+            )
+    return tuple(notes)
 
 
 def _by_weight(good: HsCode, facts: OriginFacts) -> DeMinimisException | None:
