@@ -10,8 +10,11 @@ from pathlib import Path
 from starlette.datastructures import UploadFile
 
 from immex.core.problems import InputError, Problem
+from immex.ledger.movements import MOVEMENT_TABLES
+from immex.ledger.schema import LEDGER_TABLES
 
-LEDGER_FILES = ("parts.csv", "imports.csv", "exports.csv", "bom.csv", "uom_conversions.csv")
+# An input folder's files: the discharge contract's and the movements' (A3, sub-maquila, waste).
+LEDGER_FILES = (*LEDGER_TABLES, *MOVEMENT_TABLES)
 WORKBOOK = "workbook"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -25,6 +25,8 @@ from immex.core.progress import Progress
 from immex.discharge import service as discharge_service
 from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult
 from immex.ledger.model import Ledger
+from immex.ledger.movements import read_movements
+from immex.ledger.movements_orm import store_movements
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import load_ledger, store_ledger
@@ -47,13 +49,21 @@ def _hide_folder(problems: list[Problem], folder: Path) -> list[Problem]:
 def store_upload(store: Store, company: CompanyRef, source: Path, folder: Path, actor: str) -> dict[str, int]:
     """Validate the uploaded ledger files and merge them into the company's ledger, all or nothing."""
     staged = read_ledger(source)
-    if staged.problems or staged.ledger is None:
-        raise InputError(_hide_folder(staged.problems, folder))
+    moves = read_movements(source, staged.ledger)  # submaquila.csv, waste.csv
+    if staged.problems or moves.problems or staged.ledger is None:
+        raise InputError(_hide_folder([*staged.problems, *moves.problems], folder))
     with store.company_writer(company.code) as session:
         counts, problems = store_ledger(session, staged.ledger, company.id)
+        # disposals are checked against the waste generated when the company's next run discharges
+        problems += store_movements(session, moves.movements, company.id)
         if problems:
             raise InputError(_hide_folder(problems, folder))  # leaving the block rolls back
         stored = asdict(counts)
+        if moves.movements.submaquila_given or moves.movements.waste_given:
+            stored |= {
+                "submaquila": len(moves.movements.submaquila),
+                "disposals": len(moves.movements.disposals),
+            }
         audit.record(
             session,
             actor,
