@@ -244,3 +244,22 @@ def test_every_report_file_carries_the_header_block(
     header = block(out)
     assert header["RFC"] == RFC and header["Corrida de descargo"] == "1"
     assert dated is None or dated in header
+
+
+def test_a_long_pdf_repeats_the_headings_on_every_page_and_keeps_every_row(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from immex.reports.pdf import write_pdf
+    from immex.reports.signing import Signature, Source
+
+    rows = [(f"2547345650{i:05d}", 1, f"PART-{i}", Decimal(i) + Decimal("0.5"), None) for i in range(400)]
+    header = ("import_pedimento", "import_line", "part", "qty_remaining", "deadline")
+    out = tmp_path / "long.pdf"
+    write_pdf(out, Signature("balances", Source(rfc=RFC, company="X")), header, rows, "en")
+    pages = [page.extract_text() for page in PdfReader(out).pages]
+    assert len(pages) > 3
+    assert all(
+        "Import pedimento" in text for text in pages if "PART-" in text
+    )  # headings on every table page
+    text = "\n".join(pages)
+    assert "25 47 3456 5000000" in text and "25 47 3456 5000399" in text and "399.500" in text

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.enums import MethodReturnValue
 
 from immex.core.atomic import write_bytes_atomic
 from immex.core.table_files import Cell
@@ -36,6 +36,70 @@ def _widths(pdf: FPDF, header: Sequence[str], texts: list[list[str]]) -> list[fl
         for i, text in enumerate(row):
             widths[i] = max(widths[i], min(pdf.get_string_width(text), 45.0))
     return [w + 2.5 for w in widths]
+
+
+def _fit(widths: list[float], width: float) -> list[float]:
+    """The columns scaled to the printable width (narrowed columns wrap their text)."""
+    total = sum(widths)
+    return [w * width / total for w in widths]
+
+
+class _Table:
+    """Rows drawn cell by cell: one line where the text fits (most cells), wrapped where not.
+
+    fpdf2's ``table()`` wraps every cell, which costs about 0.1 s a row on a loaded machine; a
+    year of a plant's Anexo 24 has thousands of rows. Headings are repeated on every page.
+    """
+
+    def __init__(self, pdf: FPDF, widths: list[float], aligns: list[str], line: float) -> None:
+        self.pdf, self.widths, self.aligns, self.line = pdf, widths, aligns, line
+        self.room = [w - 2 * pdf.c_margin for w in widths]
+
+    def _lines(self, text: str, i: int) -> int:
+        if self.pdf.get_string_width(text) <= self.room[i]:
+            return 1
+        wrapped = self.pdf.multi_cell(
+            self.widths[i], self.line, text, dry_run=True, output=MethodReturnValue.LINES
+        )
+        return max(1, len(wrapped)) if isinstance(wrapped, list) else 1
+
+    def _row(self, texts: Sequence[str], counts: list[int], fill: bool = False) -> None:
+        pdf = self.pdf
+        height = max(counts, default=1) * self.line
+        x, top = pdf.l_margin, pdf.get_y()
+        for i, text in enumerate(texts):
+            pdf.rect(x, top, self.widths[i], height, style="DF" if fill else "D")
+            pdf.set_xy(x, top)
+            if counts[i] == 1:
+                pdf.cell(self.widths[i], self.line, text, align=self.aligns[i])
+            else:
+                pdf.multi_cell(self.widths[i], self.line, text, align=self.aligns[i])
+            x += self.widths[i]
+        pdf.set_xy(pdf.l_margin, top + height)
+
+    def draw(self, titles: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """The headings, then every row; a row that does not fit goes to a new page under headings."""
+        pdf = self.pdf
+        pdf.set_auto_page_break(auto=False)  # pages are broken here, between rows
+        pdf.set_fill_color(230, 230, 230)
+        style = pdf.font_style
+        pdf.set_font(style="B")
+        heading = [self._lines(t, i) for i, t in enumerate(titles)]
+        pdf.set_font(style=style)
+
+        def headings() -> None:
+            pdf.set_font(style="B")
+            self._row(titles, heading, fill=True)
+            pdf.set_font(style=style)
+
+        headings()
+        for texts in rows:
+            counts = [self._lines(t, i) for i, t in enumerate(texts)]
+            if pdf.get_y() + max(counts, default=1) * self.line > pdf.h - pdf.b_margin:
+                pdf.add_page()
+                headings()
+            self._row(texts, counts)
+        pdf.set_auto_page_break(auto=True, margin=pdf.b_margin)
 
 
 def write_pdf(
@@ -68,21 +132,10 @@ def write_pdf(
     ]
     size = 6 if wide else 7
     pdf.set_font("helvetica", "", size)
-    aligns = tuple("RIGHT" if k in _RIGHT else "LEFT" for k in column_kinds)
-    with pdf.table(
-        col_widths=_widths(pdf, headings(header, lang), texts),
-        text_align=aligns,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-        line_height=size * 0.55,
-        width=width,
-    ) as table:
-        heading = table.row()
-        for text in headings(header, lang):
-            heading.cell(latin1(text))
-        for row_texts in texts:
-            line = table.row()
-            for text in row_texts:
-                line.cell(text)
+    aligns = ["R" if k in _RIGHT else "L" for k in column_kinds]
+    titles = [latin1(h) for h in headings(header, lang)]
+    widths = _fit(_widths(pdf, titles, texts), width)
+    _Table(pdf, widths, aligns, size * 0.55).draw(titles, texts)
     pdf.ln(3)
     pdf.set_font("helvetica", "", 8)
     for note in notes:
