@@ -70,7 +70,7 @@ def caller(request: Request, token: str | None = Depends(bearer)) -> Caller:
     """The user holding the bearer token, looked up on every request (disabled: 401 at once)."""
     if not token:
         raise unauthorized()
-    with store_of(request).reading() as session:
+    with store_of(request).looking_up() as session:
         user = users.user_for_token(session, token)
         if user is None:
             raise unauthorized("the token is not valid (expired, revoked, or its user is disabled)")
@@ -93,7 +93,7 @@ def company_for(request: Request, who: Caller, rfc: str, action: str) -> Company
     store = store_of(request)
     found = store.companies.get(wanted)
     if found is None:
-        with store.reading() as session:
+        with store.looking_up() as session:
             found = companies.find(session, wanted)
         if found is not None:
             store.companies[wanted] = found

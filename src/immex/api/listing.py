@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 
 from immex.core.numbers import plain
@@ -111,7 +111,8 @@ def keyset_answer(
     page = fetch(key_of(report, cursor), limit)
     items = [{name: json_value(v) for name, v in zip(header, row, strict=True)} for row in page.rows]
     after = page.next_key
-    return {"items": items, "next_cursor": None if after is None else key_cursor(report, after)}
+    body = {"items": items, "next_cursor": None if after is None else key_cursor(report, after)}
+    return JSONResponse(body)  # plain JSON values already: FastAPI's encoder would walk them again
 
 
 def download(title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], fmt: str) -> FileResponse:

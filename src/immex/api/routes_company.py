@@ -183,7 +183,7 @@ def _reader(request: Request, fetch: Callable[[Session, Key | None, int], stored
     """``fetch`` on a session of its own per page (a download reads page after page)."""
 
     def read(after: Key | None, limit: int) -> stored.Page:
-        with store_of(request).reading() as session:
+        with store_of(request).looking_up() as session:
             return fetch(session, after, limit)
 
     return read
@@ -267,7 +267,7 @@ def trace_export(
         return stored.trace_export_page(session, company.id, number, line, after, n)
 
     title, header = f"trace-export-{number}-{line}", stored.TRACE_EXPORT_HEADER
-    with store_of(request).reading() as session:  # one session for the check and the page
+    with store_of(request).looking_up() as session:  # one session for the check and the page
         if not stored.export_line_exists(session, company.id, number, line):
             raise not_found(f"export pedimento {number} line {line}")
         if format is None:
@@ -295,7 +295,7 @@ def trace_import(
         return stored.trace_import_page(session, company.id, number, line, after, n)
 
     title, header = f"trace-import-{number}-{line}", stored.TRACE_IMPORT_HEADER
-    with store_of(request).reading() as session:  # one session for the check and the page
+    with store_of(request).looking_up() as session:  # one session for the check and the page
         if not stored.import_line_exists(session, company.id, number, line):
             raise not_found(f"import pedimento {number} line {line}")
         if format is None:

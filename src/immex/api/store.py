@@ -77,6 +77,7 @@ class Store:
     def __init__(self, url: str | None) -> None:
         self.url = database_url(url)
         self.engine: Engine = server_engine(self.url)
+        self._autocommit: tuple[Engine, Engine] | None = None
         # Companies found by RFC: a company is never renamed nor deleted, so a found one is kept
         # (a lookup less per request); one not found is asked again next time.
         self.companies: dict[str, CompanyRef] = {}
@@ -84,6 +85,21 @@ class Store:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @property
+    def autocommit(self) -> Engine:
+        """The engine without transactions (its pool is the engine's), made once per engine."""
+        if self._autocommit is None or self._autocommit[0] is not self.engine:
+            self._autocommit = (self.engine, self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        return self._autocommit[1]
+
+    @contextmanager
+    def looking_up(self) -> Iterator[Session]:
+        """A session without a transaction (no BEGIN and ROLLBACK round trips): each statement
+        sees the data committed when it runs. For the reads of one statement each that every
+        request makes (its token, its company) and for list pages (each page is one query)."""
+        with Session(self.autocommit, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
