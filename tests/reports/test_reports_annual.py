@@ -57,17 +57,27 @@ def test_the_same_exports_are_under_10_percent_of_sales_of_one_million_and_fail(
     assert data["export_share_pct"] == 1.8 and data["commitment_met"] is False
 
 
-def test_a_year_with_no_exports_is_an_input_error(store: str) -> None:
-    code, _, err = invoke("report", "annual", "--db", store, "--year", "2024", "--total-sales-usd", "5000")
-    assert code == 2
-    assert "the ledger has no export counted for the commitment in 2024" in err
+def test_a_year_with_no_exports_does_not_meet_the_commitment_and_says_why(store: str) -> None:
+    data = annual_json(store, "5000", year="2024")
+    assert (data["exports_usd"], data["export_share_pct"], data["commitment_met"]) == (0.0, 0.0, False)
+    assert data["notes"] == ["The ledger has no export counted for the commitment in the year: exports are 0"]
+
+
+def test_exports_above_the_total_sales_are_a_note_not_an_error(store: str) -> None:
+    # A maquila may invoice only its service while its export pedimentos carry the customer's materials.
+    data = annual_json(store, "1000")
+    notes = data["notes"]
+    assert data["commitment_met"] is True and float(str(data["export_share_pct"])) > 100
+    assert isinstance(notes, list) and notes[0].startswith("The exports exceed the total sales given")
+    code, stdout, _ = invoke("report", "annual", "--db", store, "--year", "2025", "--total-sales-usd", "1000")
+    assert code == 0 and "note: The exports exceed the total sales given" in stdout
 
 
 @pytest.mark.parametrize(
     ("total", "message"),
     [
         ("0", "must be more than 0"),
-        ("1000", "is less than the exports of the year"),
+        ("-5", "must be more than 0"),
         ("lots", "not an amount"),
     ],
 )

@@ -25,6 +25,7 @@ from immex.core.pedimento import display_pedimento
 from immex.core.problems import InputError, Problem
 from immex.ledger.claves import clave_class
 from immex.ledger.model import ExportLine
+from immex.reports.labels import Lang, block_text
 from immex.rules import EffectiveSeries, RulesError, build_series, read_yaml, require_keys
 
 CENT = Decimal("0.01")
@@ -108,12 +109,18 @@ class ExportCommitment:
     commitment_met: bool
     thresholds: Thresholds
 
+    @property
+    def exports_exceed_sales(self) -> bool:
+        """Possible, not an error: export pedimentos carry the customer's materials, which a
+        maquila does not invoice (its sales may be only its service), so the share can pass 100 %."""
+        return self.exports_usd > self.total_sales_usd
+
 
 def export_commitment(exports_usd: Decimal, total_sales_usd: Decimal, year: int) -> ExportCommitment:
     """Whether ``exports_usd`` of ``year`` meet the Decreto IMMEX commitment, with the share of sales.
 
     The thresholds are those in force on 31 December of the year. ``total_sales_usd`` must be
-    positive and at least the exports (they are part of the sales); otherwise InputError.
+    positive (InputError otherwise); it may be less than the exports (see ``exports_exceed_sales``).
     The share is rounded half-up to 2 decimals for display; the verdict uses the exact share.
     """
     problems = _sales_problems(exports_usd, total_sales_usd)
@@ -135,16 +142,6 @@ def export_commitment(exports_usd: Decimal, total_sales_usd: Decimal, year: int)
 def _sales_problems(exports_usd: Decimal, total_sales_usd: Decimal) -> list[Problem]:
     if total_sales_usd <= 0:
         return [Problem("", None, "total_sales_usd", f"{total_sales_usd} must be more than 0")]
-    if total_sales_usd < exports_usd:
-        return [
-            Problem(
-                "",
-                None,
-                "total_sales_usd",
-                f"{total_sales_usd} is less than the exports of the year in the ledger "
-                f"({exports_usd.quantize(CENT)} USD): total sales include the exports",
-            )
-        ]
     return []
 
 
@@ -209,20 +206,11 @@ def annual_exports(lines: Iterable[ExportLine], year: int) -> AnnualExports:
     return AnnualExports(year, by_class, exports.quantize(CENT, rounding=ROUND_HALF_UP), tuple(missing))
 
 
-def annual_problems(exports: AnnualExports) -> list[Problem]:
-    """A year with no export line to count is an error: the report would say nothing."""
-    if exports.counted_lines == 0:
-        return [
-            Problem(
-                "",
-                None,
-                "year",
-                f"the ledger has no export counted for the commitment in {exports.year} "
-                f"(lines of class {', '.join(sorted(counted_exports().classes))}, or with clave "
-                f"{', '.join(sorted(counted_exports().claves))})",
-            )
-        ]
-    return []
+def annual_notes(exports: AnnualExports, verdict: ExportCommitment, lang: Lang = "en") -> list[str]:
+    """What a reader must know beside the verdict: nothing exported, or exports above the sales given."""
+    keys = ["no_exports"] if exports.counted_lines == 0 else []
+    keys += ["exports_exceed_sales"] if verdict.exports_exceed_sales else []
+    return [block_text(key, lang) for key in keys]
 
 
 def annual_json(
@@ -235,6 +223,7 @@ def annual_json(
         "export_share_pct": float(verdict.export_share_pct),
         "commitment_met": verdict.commitment_met,
         "year": exports.year,
+        "notes": annual_notes(exports, verdict),
         "company": dict(company),
         "thresholds": {
             "minimum_exports_usd": float(verdict.thresholds.minimum_exports_usd),

@@ -17,7 +17,7 @@ from immex.reports.annual import (
     ExportCommitment,
     annual_exports,
     annual_json,
-    annual_problems,
+    annual_notes,
     export_commitment,
 )
 from immex.reports.labels import Lang, block_text
@@ -53,6 +53,7 @@ class AnnualOutcome:
             f"{v.thresholds.minimum_exports_usd:,.0f} or at least {v.thresholds.minimum_export_share_pct}% "
             f"of total sales ({v.thresholds.reference})",
         ]
+        lines += [f"note: {note}" for note in annual_notes(self.exports, v)]
         for line in self.exports.without_value:
             lines.append(
                 f"not counted, no unit_value_usd: pedimento {display_pedimento(line.pedimento)} "
@@ -76,6 +77,7 @@ def _notes(exports: AnnualExports, verdict: ExportCommitment, lang: Lang) -> tup
         f"{block_text('thresholds', lang)}: USD {t.minimum_exports_usd:,.0f} {block_text('or', lang)} "
         f"{t.minimum_export_share_pct} % ({t.reference})",
     ]
+    notes += annual_notes(exports, verdict, lang)
     for line in exports.without_value:
         where = f"{display_pedimento(line.pedimento)} / {line.line} / {line.product} / {line.clave}"
         notes.append(f"{block_text('no_unit_value', lang)}: {where}")
@@ -85,11 +87,8 @@ def _notes(exports: AnnualExports, verdict: ExportCommitment, lang: Lang) -> tup
 def build_annual(
     ledger: Ledger, source: Source, year: int, total_sales_usd: Decimal, lang: Lang = "es"
 ) -> AnnualOutcome:
-    """Pure: the outcome from a ledger (InputError for a year with no exports or bad total sales)."""
+    """Pure: the outcome from a ledger (InputError for total sales that are not a positive amount)."""
     exports = annual_exports(outgoing_lines(ledger), year)
-    problems = annual_problems(exports)
-    if problems:
-        raise InputError(problems)
     verdict = export_commitment(exports.exports_usd, total_sales_usd, year)
     rows = [(t.clave_class, t.counted, t.lines, t.value_usd, t.without_value) for t in exports.by_class]
     report = Report(f"annual {year}", ANNUAL_HEADER, list(rows), _notes(exports, verdict, lang))
