@@ -6,8 +6,9 @@ Generates the ledger of ``benchmarks/bench_discharge.py`` (generate: raw parts, 
 levels), stores it through the API's own use case into a new SQLite store (or a database
 on a throw-away local PostgreSQL cluster, as the benchmarks start it), discharges it
 (FIFO), then asks the pages for the first page, the next page and filtered pages of each
-table and both traces, each several times over HTTP (the ASGI app in process, as
-``immex serve`` runs it), and prints the median and the slowest answer of each.
+table, both traces and the panel, each several times over HTTP (the ASGI app in process, as
+``immex serve`` runs it), and prints the median and the slowest answer of each; the panel
+twice: as kept between answers, and built afresh each time (its cache emptied).
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def _timed(client: TestClient, url: str, times: int) -> tuple[float, float, str]:
+def _timed(client: TestClient, url: str, times: int, fresh: bool = False) -> tuple[float, float, str]:
+    """Median and slowest of ``times`` answers; ``fresh``: the panel's cache emptied before each."""
+    from immex.web import data
+
     seconds, text = [], ""
     for _ in range(times):
+        if fresh:
+            data._PANELS.clear()
         started = time.perf_counter()
         answer = client.get(url)
         seconds.append(time.perf_counter() - started)
@@ -110,8 +116,11 @@ def _urls(client: TestClient, rfc: str, as_of: str, app: Any) -> list[tuple[str,
         ("shortfalls, first page", f"{base}/t/shortfalls"),
         ("export line → lots", f"{base}/exports/{out.number}/{out.line}"),
         ("lot → export lines", f"{base}/imports/{lot.number}/{lot.line}"),
-        ("panel (builds from the whole ledger)", f"{base}?as_of={as_of}"),
+        ("panel, kept (the second answer on)", f"{base}?as_of={as_of}"),
     ]
+
+
+FRESH = "panel, built (its cache emptied before each answer)"
 
 
 def main() -> None:
@@ -145,6 +154,8 @@ def main() -> None:
             for label, url in _urls(client, rfc, as_of, app):
                 median, slowest, _ = _timed(client, url, args.times)
                 print(f"| {label} | {median:.3f} | {slowest:.3f} |", flush=True)
+            median, slowest, _ = _timed(client, f"/c/{rfc}?as_of={as_of}", args.times, fresh=True)
+            print(f"| {FRESH} | {median:.3f} | {slowest:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

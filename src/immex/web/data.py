@@ -16,8 +16,6 @@ from immex.api.companies import CompanyRef
 from immex.api.orm import AuditRow
 from immex.api.store import Store
 from immex.core.problems import InputError, Problem
-from immex.discharge.methods import Balance
-from immex.discharge.methods import balances as balances_of
 from immex.ledger.orm import (
     AdjustmentRow,
     DischargeRunRow,
@@ -27,15 +25,14 @@ from immex.ledger.orm import (
 )
 from immex.reports import service as reports
 from immex.reports import stored
-from immex.reports.anexo24 import outgoing_lines
 from immex.reports.annual import (
     AnnualExports,
     ExportCommitment,
     Thresholds,
-    annual_exports,
     commitment_thresholds,
     export_commitment,
 )
+from immex.reports.panel import AGE_LABELS, panel_totals
 from immex.web.charts import Bar, bars
 
 PAGE_SIZE = 50
@@ -191,15 +188,6 @@ class Panel:
     commitment: Commitment | None = None
 
 
-def _count_and_qty(rows: list[Balance]) -> tuple[int, Decimal]:
-    return len(rows), sum((r.qty_remaining for r in rows), Decimal(0))
-
-
-def _within(row: Balance, days: int) -> bool:
-    """Open, not yet overdue, and its term ends within ``days``."""
-    return row.qty_remaining > 0 and row.days_left is not None and 0 <= row.days_left <= days
-
-
 _PANELS: dict[tuple[Any, ...], Panel] = {}
 _PANELS_KEPT = 32
 
@@ -226,8 +214,8 @@ def data_version(store: Store, company: CompanyRef) -> tuple[Any, ...]:
 
 
 def panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None = None) -> Panel:
-    """The panel; built from the whole ledger once, then kept until the company's data changes
-    (a plant's ledger takes long to load, and the panel is every user's first page)."""
+    """The panel; built from grouped SQL, then kept until the company's data changes (the panel
+    is every user's first page, and a plant's totals still take a few seconds to sum)."""
     key = (store.url, company.id, as_of, total_sales_usd, data_version(store, company))
     if key not in _PANELS:
         while len(_PANELS) >= _PANELS_KEPT:
@@ -237,33 +225,34 @@ def panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: De
 
 
 def _panel(store: Store, company: CompanyRef, as_of: dt.date, total_sales_usd: Decimal | None) -> Panel:
-    ledger, result = stored_state(store, company)
-    rows = balances_of(ledger, result.allocations, as_of)
-    by_status = [(s, *_count_and_qty([r for r in rows if r.status == s])) for s in STATUSES]
-    expiring = [(days, *_count_and_qty([r for r in rows if _within(r, days)])) for days in HORIZONS]
-    aging = reports.aging_report(ledger, result, as_of)
-    labels = [label for _, label in reports.AGE_BUCKETS] + [f">{reports.AGE_BUCKETS[-1][0]}"]
-    counts = {label: Decimal(sum(1 for r in aging.rows if r[6] == label)) for label in labels}
-    value: dict[str, Decimal] = {label: Decimal(0) for label in labels}
-    for r in aging.rows:
-        if isinstance(r[8], Decimal):
-            value[str(r[6])] += r[8]
-    tones = ["ok", "ok", "warn", "warn", "bad"]
+    """The panel from grouped SQL (:mod:`immex.reports.panel`): no ledger is loaded."""
+    with store.reading() as session:
+        totals = panel_totals(session, company.id, as_of, HORIZONS)
+    lines = totals.balances
+    by_status = [(s, lines.by_status[s].lines, lines.by_status[s].amount) for s in STATUSES]
+    expiring = [(days, lines.expiring[days].lines, lines.expiring[days].amount) for days in HORIZONS]
+    aging = [
+        (label, Decimal(lines.aging[label].lines), tone)
+        for label, tone in zip(AGE_LABELS, _TONES, strict=True)
+    ]
     history = runs(store, company).rows
     return Panel(
         by_status,
         expiring,
         by_status[0][1],
-        bars([(label, counts[label], tones[i]) for i, label in enumerate(labels)]),
-        value,
+        bars(aging),
+        {label: lines.aging[label].amount for label in AGE_LABELS},
         bars([(str(d), Decimal(n), "warn") for d, n, _ in expiring]),
-        len(result.shortfalls),
-        sum((s.qty_missing for s in result.shortfalls), Decimal(0)),
+        totals.shortfalls.lines,
+        totals.shortfalls.amount,
         history[0] if history else None,
-        len(ledger.imports),
-        len(ledger.exports),
-        commitment(ledger, as_of.year, total_sales_usd),
+        lines.lines,
+        totals.export_lines,
+        commitment(totals.year, total_sales_usd),
     )
+
+
+_TONES = ("ok", "ok", "warn", "warn", "bad")  # of the age buckets, youngest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,9 +275,9 @@ def _scaled(value: Decimal, top: Decimal) -> float:
     return float(min(value, top) * 100 / top) if top > 0 else 0.0
 
 
-def commitment(ledger: Any, year: int, total_sales_usd: Decimal | None) -> Commitment:
-    """Exports counted for the commitment in ``year`` (reports.annual, as ``immex report annual``)."""
-    exports = annual_exports(outgoing_lines(ledger), year)
+def commitment(exports: AnnualExports, total_sales_usd: Decimal | None) -> Commitment:
+    """Exports counted for the commitment in their year (reports.annual, as ``immex report annual``)."""
+    year = exports.year
     thresholds = commitment_thresholds().on(dt.date(year, 12, 31))
     top = max(exports.exports_usd, thresholds.minimum_exports_usd) * Decimal("1.15")
     verdict = None
