@@ -18,8 +18,8 @@ from immex.core.problems import InputError, Problem
 from immex.core.table_files import csv_text
 from immex.demo import DEMO_COMPANY, operations_summary, run_demo
 from immex.discharge import service as discharge_service
+from immex.discharge.adjust import record_adjustment
 from immex.discharge.methods import DischargeResult
-from immex.ledger import service as ledger_service
 from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
@@ -61,7 +61,8 @@ def discharge(
     errors_csv.unlink(missing_ok=True)
     warnings_csv = output_dir / "warnings.csv"  # written with the folder, listed in run.json
     if outcome.warnings:
-        stderr.print(f"{len(outcome.warnings)} Anexo 22 warning(s) (the run went ahead): {warnings_csv}")
+        # Anexo 22 checks and export lines whose clave does not discharge: the run went ahead
+        stderr.print(f"{plural(len(outcome.warnings), 'warning')} (the run went ahead): {warnings_csv}")
     run = outcome.run
     counts = run["counts"]
     statuses = ", ".join(f"{n} {status}" for status, n in counts["balances_by_status"].items())
@@ -400,8 +401,14 @@ def adjust(
 ) -> None:
     """Record a manual adjustment of an import line's balance, with reason, user and time."""
     with problems_exit():
-        adjustment = ledger_service.record_adjustment(database_url(db), pedimento, line, part, qty, reason)
-    stdout.print(f"adjustment {adjustment} stored; the next `immex discharge --db` run counts it")
+        outcome = record_adjustment(database_url(db), pedimento, line, part, qty, reason)
+    stdout.print(f"adjustment {outcome.adjustment_id} stored")
+    if outcome.rerun_id is not None:
+        lines = plural(outcome.export_lines_moved, "export line")
+        stdout.print(
+            f"it withdrew stock already discharged: run {outcome.rerun_id} moved {lines} to other lots "
+            "(or to shortfalls); no balance is negative"
+        )
 
 
 company_app = typer.Typer(help="The IMMEX company whose ledger the store keeps.", no_args_is_help=True)
