@@ -70,6 +70,7 @@ def report_anexo24(
     with problems_exit(), progress_bars() as progress:
         sign = Sign("anexo24", lang, period=_period(start, end))
         language = sign.language()
+        reports.check_output(output)
         chosen = get_template(template)
         assert sign.period is not None
         state = reports.load_sourced(db, input_dir, progress=progress)
@@ -110,6 +111,7 @@ def report_annual(
         raise typer.BadParameter(f"{output_format!r}: use text or json", param_hint="--format")
     with problems_exit():
         language = Sign("annual", lang).language()
+        reports.check_output(output)
         outcome = annual_report(db, year, _money(total_sales_usd, "total_sales_usd"), language)
         if output is not None:
             reports.write_report(outcome.report, output, signature=outcome.signature, lang=language)
@@ -144,6 +146,7 @@ def report_ivacredit(
     with problems_exit():
         sign = Sign("ivacredit", lang, period=_period(start, end))
         language = sign.language()
+        reports.check_output(output)
         assert sign.period is not None
         given = exchange_rates is not None or exchange_rate is not None or terms is not None
         sources = cost_sources(exchange_rates, exchange_rate, terms) if given else None

@@ -21,9 +21,8 @@ from immex.reports.annual import (
     export_commitment,
 )
 from immex.reports.labels import Lang, block_text
-from immex.reports.service import Report
+from immex.reports.service import Report, open_store
 from immex.reports.signing import Signature, Source, stored_source
-from immex.store.uow import UnitOfWork
 
 ANNUAL_HEADER = ("clave_class", "counted", "lines", "value_usd", "lines_without_value")
 
@@ -102,7 +101,7 @@ def annual_report(
     db_url: str | None, year: int, total_sales_usd: Decimal, lang: Lang = "es"
 ) -> AnnualOutcome:
     """The use case: read the stored ledger and profile, then :func:`build_annual`."""
-    with UnitOfWork(db_url) as uow:
+    with open_store(db_url) as uow:  # a mistyped --db is one input error
         try:
             company = company_id(uow.session, uow.company, create=False)
         except LookupError:

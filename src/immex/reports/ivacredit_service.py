@@ -46,10 +46,9 @@ from immex.ledger.service import company_id, load_ledger
 from immex.reports.anexo24 import check_period, outgoing_lines
 from immex.reports.ivacredit import IVACREDIT_HEADER, CreditLot, Departure, credit_rows, split_credit
 from immex.reports.options import CostSources, default_sources, definitive_cost
-from immex.reports.service import Report
+from immex.reports.service import Report, open_store
 from immex.reports.signing import Signature, Source, stored_source
 from immex.rules.anexo22 import contribuciones, formas_pago
-from immex.store.uow import UnitOfWork
 
 DATASTAGE = "datastage"
 COMPUTED = "computed"
@@ -228,7 +227,7 @@ def ivacredit_report(
 ) -> tuple[Report, Signature]:
     """The use case: stored ledger, discharge, profile and Data Stage → the month-end credit ledger."""
     check_period(start, end)
-    with UnitOfWork(db_url) as uow:
+    with open_store(db_url) as uow:  # a mistyped --db is one input error
         try:
             company = company_id(uow.session, uow.company, create=False)
         except LookupError:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import make_url, select
 
 from immex.core.atomic import output_error
 from immex.core.pedimento import canonical_pedimento
@@ -44,6 +45,7 @@ from immex.reports.signing import (
     preamble,
     stored_source,
 )
+from immex.store.db import database_url
 from immex.store.uow import UnitOfWork
 
 # Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
@@ -68,6 +70,52 @@ class State:
     source: Source
 
 
+# The stores immex keeps its ledger in (SQLAlchemy backend names of a --db URL).
+STORE_BACKENDS = ("sqlite", "postgresql")
+OUTPUT_SUFFIXES = (".csv", ".xlsx", ".pdf")
+
+
+def check_db_url(db_url: str | None) -> None:
+    """InputError naming ``--db`` when the URL (or IMMEX_DB) is not one of a store immex keeps.
+
+    SQLAlchemy would raise on a typo (``sqlite:/x.db``, ``sqllite://``, ``mysql://``) deep in
+    the first query; the user gets one line with the forms that work instead.
+    """
+    url = database_url(db_url)
+    forms = "write sqlite:///FILE.db (a file here), sqlite:////ABSOLUTE/FILE.db or postgresql+psycopg://USER@HOST/DB"
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError):
+        raise InputError([Problem("", None, "db", f"{url!r} is not a database URL: {forms}")]) from None
+    backend = parsed.get_backend_name()
+    if backend not in STORE_BACKENDS:
+        message = f"{url!r}: immex keeps its ledger in SQLite or PostgreSQL, not {backend}: {forms}"
+        raise InputError([Problem("", None, "db", message)])
+    if backend == "sqlite" and parsed.host:
+        message = f"{url!r} names a host; an SQLite store is a file: {forms}"
+        raise InputError([Problem("", None, "db", message)])
+
+
+def open_store(db_url: str | None) -> UnitOfWork:
+    """A unit of work on an existing store, after :func:`check_db_url`."""
+    check_db_url(db_url)
+    return UnitOfWork(db_url)
+
+
+def check_output(path: Path | None) -> None:
+    """InputError naming ``--output`` unless it ends in .csv, .xlsx or .pdf (checked before any work).
+
+    Any other name used to get a CSV under it (``report.docx``), which the program the
+    name promises cannot open.
+    """
+    if path is None or path.suffix.lower() in OUTPUT_SUFFIXES:
+        return
+    what = f"ends in {path.suffix!r}" if path.suffix else "has no extension"
+    message = f"{str(path)!r} {what}: name a FILE.csv, FILE.xlsx or FILE.pdf"
+    raise InputError([Problem("", None, "output", message)])
+
+
 def load_state(
     db_url: str | None, input_dir: Path | None, method: str = "fifo", progress: Progress = QUIET
 ) -> tuple[Ledger, DischargeResult]:
@@ -87,7 +135,7 @@ def load_sourced(
         result = compute(staged.ledger, method, progress)
         return State(staged.ledger, result, folder_source(staged.fingerprint_sources))
     progress.phase("loading the stored ledger and allocations")
-    with UnitOfWork(db_url) as uow:  # an existing store only: a mistyped --db is an error
+    with open_store(db_url) as uow:  # an existing store only: a mistyped --db is an error
         try:
             company = company_id(uow.session, uow.company, create=False)
         except LookupError:
@@ -375,7 +423,7 @@ RUNS_HEADER = (
 
 def store_source(db_url: str | None) -> Source:
     """The stored company profile and latest active run (an empty source for a store without a ledger)."""
-    with UnitOfWork(db_url) as uow:
+    with open_store(db_url) as uow:
         try:
             company = company_id(uow.session, uow.company, create=False)
         except LookupError:
@@ -384,7 +432,7 @@ def store_source(db_url: str | None) -> Source:
 
 
 def runs_report(db_url: str | None) -> Report:
-    with UnitOfWork(db_url) as uow:
+    with open_store(db_url) as uow:
         session = uow.session
         reversals = {r.run_id: r for r in session.scalars(select(RunReversalRow))}
         rows: list[tuple[Cell, ...]] = []
@@ -422,6 +470,7 @@ def write_report(
     The file is replaced whole or not at all; a file-system error (full disk, no
     permission) becomes an OutputError with one line saying what to do.
     """
+    check_output(path)
     progress.phase(f"writing {path.name}", total=len(report.rows), unit="rows")
     rows = counted(report.rows, progress)
     suffix = path.suffix.lower()

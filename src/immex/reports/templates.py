@@ -17,17 +17,22 @@ import datetime as dt
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from immex.core.atomic import atomic_file, output_error
+from immex.core.atomic import OutputError, atomic_file, describe_os_error, output_error
 from immex.core.problems import InputError, Problem
 from immex.reports.annual import program_rules
 
 DEFAULT = "default"
 FILE_NAME = "report-templates.json"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+# A letter or digit of any script first (a Spanish name keeps its accents and ñ), then those,
+# '_', '.' or '-': no spaces or slashes, which a shell or a file name would split.
+_NAME = re.compile(r"^[^\W_][\w.-]{0,39}$")
+FILE_VERSION = 1
+"""The layout of ``report-templates.json`` this immex writes (a newer one is refused, not rewritten)."""
 ANEXO24_COLUMNS: tuple[str, ...] = (
     "movement",
     "date",
@@ -93,18 +98,39 @@ def _problem(column: str, message: str) -> InputError:
 
 def _read() -> dict[str, Any]:
     path = templates_file()
-    if not path.exists():
-        return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if not path.exists():
+            return {}
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:  # a folder of that name, no permission: the environment, exit 1
+        raise OutputError(
+            f"cannot read {path}: {describe_os_error(error)}; fix it or set IMMEX_CONFIG_DIR"
+        ) from None
+    try:
+        data = json.loads(text)
         saved = data["templates"]
         if not isinstance(saved, dict):
             raise TypeError
-        return saved
     except (ValueError, KeyError, TypeError):
         raise _problem(
             "file", "is not a templates file immex wrote (JSON with 'templates'): fix it or delete it"
         ) from None
+    _check_version(data.get("version", FILE_VERSION))
+    return saved
+
+
+def _check_version(version: object) -> None:
+    """A file of a newer immex is refused: saving into it would drop what this version cannot read."""
+    if version == FILE_VERSION:
+        return
+    if isinstance(version, int) and not isinstance(version, bool) and version > FILE_VERSION:
+        message = (
+            f"was written by a newer immex (file version {version}, this one reads {FILE_VERSION}): "
+            "upgrade immex, or set IMMEX_CONFIG_DIR to another folder"
+        )
+    else:
+        message = f"has version {version!r}, not one immex writes: fix it or delete it"
+    raise _problem("file", message)
 
 
 def _write(saved: dict[str, Any]) -> None:
@@ -112,7 +138,7 @@ def _write(saved: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(path) as temporary:
-            text = json.dumps({"version": 1, "templates": saved}, indent=2, ensure_ascii=False)
+            text = json.dumps({"version": FILE_VERSION, "templates": saved}, indent=2, ensure_ascii=False)
             temporary.write_text(text + "\n", encoding="utf-8")
     except OSError as error:
         raise output_error(path, error) from error
@@ -140,6 +166,7 @@ def parse_columns(values: list[str]) -> list[str]:
 def save_template(name: str, columns: list[str], now: dt.datetime | None = None) -> Template:
     """Save (or replace) a template; InputError for a bad name or column, naming the valid ones."""
     problems: list[Problem] = []
+    name = unicodedata.normalize("NFC", name)  # "año" typed or pasted is one name
     if name == DEFAULT:
         problems.append(
             Problem("", None, "name", f"{DEFAULT!r} is the built-in template: choose another name")
@@ -150,7 +177,8 @@ def save_template(name: str, columns: list[str], now: dt.datetime | None = None)
                 "",
                 None,
                 "name",
-                f"{name!r}: use 1-40 letters, digits, '.', '_' or '-' (a letter or digit first)",
+                f"{name!r}: use 1-40 letters (accents allowed), digits, '.', '_' or '-', "
+                "a letter or digit first; no spaces or slashes",
             )
         )
     problems += _check_columns(columns)
@@ -181,6 +209,7 @@ def get_template(name: str | None) -> Template:
     if name is None or name == DEFAULT:
         return default_template()
     saved = _read()
+    name = unicodedata.normalize("NFC", name)
     if name not in saved:
         known = ", ".join([DEFAULT, *sorted(saved)])
         raise _problem(
@@ -193,6 +222,7 @@ def delete_template(name: str) -> None:
     if name == DEFAULT:
         raise _problem("template", f"{DEFAULT!r} is the built-in template and cannot be deleted")
     saved = _read()
+    name = unicodedata.normalize("NFC", name)
     if name not in saved:
         get_template(name)  # raises, naming the known templates
     del saved[name]
