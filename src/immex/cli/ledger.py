@@ -105,7 +105,7 @@ OutputOption = typer.Option(
     None, "--output", help="Write the report to FILE.csv or FILE.xlsx (default: a table on screen)"
 )
 AsOfOption = typer.Option(None, "--as-of", help="Date for balances and deadlines (default today)")
-RowsOption = typer.Option(40, "--rows", help="Rows to show on screen")
+RowsOption = typer.Option(40, "--rows", min=0, help="Rows to show on screen")
 LangOption = typer.Option(
     "es", "--lang", help="Language of the headings of an XLSX or PDF: es (default) or en; CSV keeps its keys"
 )
@@ -145,6 +145,7 @@ def _report(
     """
     with problems_exit(), progress_bars() as progress:
         lang = sign.language()
+        reports.check_output(output)  # before the work: a wrong name costs no discharge
         state = reports.load_sourced(db, input_dir, progress=progress)
         progress.phase("building the report")
         report = build(state.ledger, state.result)
@@ -238,7 +239,7 @@ def report_aging(
 
 @report_app.command("expiring")
 def report_expiring(
-    days: int = typer.Option(60, "--days", help="Deadline within this many days"),
+    days: int = typer.Option(60, "--days", min=0, help="Deadline within this many days"),
     include_overdue: bool = typer.Option(
         True, "--overdue/--no-overdue", help="Also list lots already overdue"
     ),
@@ -276,7 +277,7 @@ def report_expiring(
 @report_app.command("trace-export")
 def report_trace_export(
     pedimento: str = typer.Argument(..., help="Export pedimento (15 digits)"),
-    line: int | None = typer.Option(None, "--line", help="Only this partida"),
+    line: int | None = typer.Option(None, "--line", min=1, help="Only this partida (numbered from 1)"),
     db: str | None = DbOption,
     input_dir: Path | None = InputOption,
     output: Path | None = OutputOption,
@@ -297,7 +298,7 @@ def report_trace_export(
 @report_app.command("trace-import")
 def report_trace_import(
     pedimento: str = typer.Argument(..., help="Import pedimento (15 digits)"),
-    line: int | None = typer.Option(None, "--line", help="Only this partida"),
+    line: int | None = typer.Option(None, "--line", min=1, help="Only this partida (numbered from 1)"),
     db: str | None = DbOption,
     input_dir: Path | None = InputOption,
     output: Path | None = OutputOption,
@@ -344,6 +345,7 @@ def report_runs(
     """Every stored discharge run: who, when, method, input fingerprint, reversal."""
     with problems_exit():
         language = Sign("runs", lang).language()
+        reports.check_output(output)
         report = reports.runs_report(db)
         written = None
         if output is not None:
