@@ -1,0 +1,232 @@
+"""Report, template and store options as a new user or an auditor types them: one clear line, never a
+traceback, nothing written when the answer is an error."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from immex.core.problems import InputError
+from immex.reports import service as reports
+from tests.reports.report_ledgers import FIRST_IMPORT, harness_folder, harness_store, invoke
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return harness_store(tmp_path_factory.mktemp("messy"))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return harness_folder(tmp_path_factory.mktemp("messy-in") / "in")
+
+
+def one_problem(err: str, column: str) -> str:
+    """The single problem line of ``err`` (CSV: file,row,column,message), checked to name ``column``."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[0] == "file,row,column,message", err
+    assert len(lines) == 2, err
+    assert lines[1].startswith(f",,{column},"), err
+    return lines[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite:/plant.db", "is not a database URL"),  # one slash: SQLAlchemy cannot parse it
+        ("plant.db", "is not a database URL"),  # a bare path
+        ("sqllite:///plant.db", "is not a database URL"),  # a typo in the scheme
+        ("mysql://user@host/plant", "not mysql"),  # a real database immex does not keep
+        ("sqlite://plant.db", "names a host"),  # two slashes: "plant.db" is read as a host
+    ],
+)
+def test_a_mistyped_db_url_is_one_input_error_naming_db(tmp_path: Path, url: str, reason: str) -> None:
+    for command in (["report", "runs"], ["report", "balances"], ["report", "annual", "--year", "2025",
+                    "--total-sales-usd", "1"], ["report", "ivacredit", "--from", "2025-01-01", "--to",
+                    "2025-01-31"]):  # fmt: skip
+        code, out, err = invoke(*command, "--db", url)
+        assert code == 2, (command, err)
+        assert reason in one_problem(err, "db")
+        assert "Traceback" not in out + err
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+@pytest.mark.parametrize("name", ["report.docx", "report", "report.txt", "report.xls"])
+def test_an_output_that_is_not_csv_xlsx_or_pdf_is_refused_before_any_work(
+    folder: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    code, _, err = invoke("report", "shortfalls", "--input", str(folder), "--output", str(out))
+    assert code == 2
+    assert "FILE.csv, FILE.xlsx or FILE.pdf" in one_problem(err, "output")
+    assert not out.exists()
+
+
+def test_output_extensions_are_read_in_any_case(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "Balances.XLSX"
+    code, _, err = invoke(
+        "report", "balances", "--input", str(folder), "--output", str(out), "--as-of", "2025-06-30"
+    )
+    assert code == 0, err
+    assert out.read_bytes()[:2] == b"PK"  # a workbook, not a CSV under an xlsx name
+
+
+def test_the_annual_report_refuses_an_unknown_output_before_reading_the_store(
+    store: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "annual.docx"
+    code, _, err = invoke(
+        "report",
+        "annual",
+        "--year",
+        "2025",
+        "--total-sales-usd",
+        "100000",
+        "--db",
+        store,
+        "--output",
+        str(out),
+    )
+    assert code == 2
+    one_problem(err, "output")
+    assert not out.exists()
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", max_size=5))
+def test_check_output_accepts_exactly_csv_xlsx_and_pdf(suffix: str) -> None:
+    path = Path(f"report.{suffix}") if suffix else Path("report")
+    known = path.suffix.lower() in (".csv", ".xlsx", ".pdf")
+    try:
+        reports.check_output(path)
+        accepted = True
+    except InputError:
+        accepted = False
+    assert accepted is known
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["report", "expiring", "--days", "-5"], "--days"),  # "within -5 days" listed some overdue lots
+        (["report", "trace-import", FIRST_IMPORT, "--line", "0"], "--line"),
+        (["report", "trace-export", FIRST_IMPORT, "--line", "-1"], "--line"),
+        (["report", "balances", "--rows", "-1"], "--rows"),  # rows[:-1] hid the last row
+    ],
+)
+def test_negative_days_partida_zero_and_negative_rows_are_refused(
+    folder: Path, args: list[str], option: str
+) -> None:
+    code, out, err = invoke(*args, "--input", str(folder))
+    assert code == 2
+    assert option in err
+    assert "Traceback" not in out + err
+
+
+def test_days_far_beyond_any_deadline_list_every_open_lot_with_a_deadline(folder: Path) -> None:
+    code, out, err = invoke(
+        "report", "expiring", "--days", "99999999999", "--input", str(folder), "--as-of", "2025-06-30"
+    )
+    assert code == 0, err
+    assert out.startswith("# expiring within 99999999999 days (1 row)")  # 1,200 m of the second lot
+
+
+def test_a_report_from_an_input_folder_with_a_windows_1252_semicolon_csv_equals_the_utf8_one(
+    folder: Path, tmp_path: Path
+) -> None:
+    """Excel on a Spanish Windows saves "CSV" as Windows-1252 with ';' and a BOM-less header."""
+    excel = tmp_path / "excel"
+    excel.mkdir()
+    for source in folder.glob("*.csv"):
+        text = source.read_text(encoding="utf-8")
+        (excel / source.name).write_bytes(text.replace(",", ";").replace("\n", "\r\n").encode("cp1252"))
+    args = ("report", "balances", "--as-of", "2025-06-30")
+    plain, excel_run = invoke(*args, "--input", str(folder)), invoke(*args, "--input", str(excel))
+    assert excel_run[0] == 0, excel_run[2]
+    assert excel_run[1] == plain[1]
+
+
+def test_a_bom_input_folder_reads_like_the_plain_one(folder: Path, tmp_path: Path) -> None:
+    bom = tmp_path / "bom"
+    bom.mkdir()
+    for source in folder.glob("*.csv"):
+        (bom / source.name).write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    args = ("report", "aging", "--as-of", "2025-06-30")
+    assert invoke(*args, "--input", str(bom))[1] == invoke(*args, "--input", str(folder))[1]
+
+
+# Templates: the user's config folder, broken in the ways a real one is.
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("IMMEX_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path / "config" / "report-templates.json"
+
+
+def test_a_templates_file_of_a_newer_version_is_refused_and_left_as_it_was(config: Path) -> None:
+    config.parent.mkdir()
+    newer = json.dumps({"version": 2, "templates": {"x": {"columns": ["movement"], "layout": "v2"}}})
+    config.write_text(newer, encoding="utf-8")
+    for args in (["list"], ["save", "mine", "--columns", "movement"], ["show", "x"], ["delete", "x"]):
+        code, _, err = invoke("report", "template", *args)
+        assert code == 2, args
+        assert "newer immex (file version 2" in err
+    assert config.read_text(encoding="utf-8") == newer
+
+
+def test_a_templates_file_without_version_is_read_as_version_1(config: Path) -> None:
+    config.parent.mkdir()
+    config.write_text(json.dumps({"templates": {"old": {"columns": ["movement", "qty"]}}}), encoding="utf-8")
+    code, out, err = invoke("report", "template", "show", "old")
+    assert (code, out) == (0, "movement\nqty\n"), err
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1, 2]", '{"version": "uno", "templates": {}}', "\ufffe{"])
+def test_a_corrupted_or_empty_templates_file_is_one_input_error_naming_it(config: Path, text: str) -> None:
+    config.parent.mkdir()
+    config.write_text(text, encoding="utf-8")
+    code, out, err = invoke("report", "template", "save", "mine", "--columns", "movement")
+    assert code == 2
+    assert err.splitlines()[1].startswith(f"{config},,file,")
+    assert "Traceback" not in out + err
+    assert config.read_text(encoding="utf-8") == text
+
+
+def test_a_templates_path_that_is_a_folder_is_one_line_and_exit_1(config: Path) -> None:
+    config.mkdir(parents=True)
+    for args in (["list"], ["save", "mine", "--columns", "movement"]):
+        code, out, err = invoke("report", "template", *args)
+        assert code == 1
+        assert err.strip() == f"cannot read {config}: is a directory; fix it or set IMMEX_CONFIG_DIR"
+        assert "Traceback" not in out
+
+
+def test_an_unwritable_config_dir_is_one_line_and_exit_1(config: Path) -> None:
+    config.parent.parent.joinpath("config").write_text("a file where the folder should be", encoding="utf-8")
+    code, out, err = invoke("report", "template", "save", "mine", "--columns", "movement")
+    assert code == 1
+    assert err.startswith("cannot ")
+    assert "Traceback" not in out + err
+
+
+def test_a_template_name_keeps_its_accents_however_they_were_typed(config: Path) -> None:
+    composed, decomposed = "año-2025", unicodedata.normalize("NFD", "año-2025")
+    assert composed != decomposed
+    assert invoke("report", "template", "save", decomposed, "--columns", "movement,date")[0] == 0
+    code, out, _ = invoke("report", "template", "show", composed)
+    assert (code, out) == (0, "movement\ndate\n")
+    assert "año-2025" in json.loads(config.read_text(encoding="utf-8"))["templates"]
+    assert invoke("report", "template", "delete", decomposed)[0] == 0
+
+
+@pytest.mark.parametrize("name", ["mi plantilla", "a/b", "../x", ".x", "_x", ""])
+def test_template_names_with_spaces_slashes_or_a_leading_mark_are_refused(config: Path, name: str) -> None:
+    code, _, err = invoke("report", "template", "save", name, "--columns", "movement")
+    assert code == 2
+    assert "no spaces or slashes" in one_problem(err, "name")
+    assert not config.exists()
