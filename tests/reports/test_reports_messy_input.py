@@ -230,3 +230,42 @@ def test_template_names_with_spaces_slashes_or_a_leading_mark_are_refused(config
     assert code == 2
     assert "no spaces or slashes" in one_problem(err, "name")
     assert not config.exists()
+
+
+# immex company set: the header block of every signed report comes from it.
+
+
+def test_a_blank_company_name_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'plant.db'}"
+    code, _, err = invoke("company", "set", "--name", "  \n", "--rfc", "DMA010101AB7", "--db", url)
+    assert code == 2
+    assert "razón social" in one_problem(err, "name")
+    assert not (tmp_path / "plant.db").exists()
+
+
+def test_company_set_refuses_a_mistyped_db_without_creating_anything(tmp_path: Path) -> None:
+    code, _, err = invoke(
+        "company", "set", "--name", "X", "--rfc", "DMA010101AB7", "--db", str(tmp_path / "p.db")
+    )
+    assert code == 2
+    one_problem(err, "db")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_profile_pasted_with_stray_spaces_is_stored_clean(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'plant.db'}"
+    code, out, err = invoke(
+        "company", "set", "--name", " Arneses  del Norte,\n S.A. de C.V. ", "--rfc", " dma010101ab7 ",
+        "--modality", " Industrial", "--certification", " aa", "--program", " IMMEX 2006-0042 ", "--db", url,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "company Arneses del Norte, S.A. de C.V. (RFC DMA010101AB7) stored" in out
+    with create_engine(url).connect() as connection:
+        row = connection.execute(
+            text("SELECT name, rfc, modality, certification, immex_program FROM company")
+        )
+        assert list(row) == [
+            ("Arneses del Norte, S.A. de C.V.", "DMA010101AB7", "industrial", "AA", "IMMEX 2006-0042")
+        ]

@@ -429,15 +429,19 @@ def company_set(
 ) -> None:
     """Store the company's profile (RFC, program, modality, validity, certification)."""
     profile = CompanyProfile(
-        name,
+        " ".join(name.split()),  # pasted from a PDF: no stray spaces or line breaks in the header block
         rfc.strip().upper(),
-        program,
-        modality,
+        program.strip(),
+        modality.strip().lower(),
         parse_date(valid_from, "--valid-from"),
         parse_date(valid_to, "--valid-to"),
-        certification.upper(),
+        certification.strip().upper(),
     )
     with problems_exit():
+        if not profile.name:  # every signed report shows it: an empty razón social is a mistake
+            message = "give the razón social (--name) as it is in the RFC"
+            raise InputError([Problem("", None, "name", message)])
+        reports.check_db_url(db)
         store_company(db, profile)
     stdout.print(f"company {profile.name} (RFC {profile.rfc}) stored")
 
