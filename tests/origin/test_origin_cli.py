@@ -171,7 +171,7 @@ ERRORS: list[tuple[str, Any, str]] = [
         variant(rule="A change to heading 94.01 from any other chapter"),
         "does not cover",
     ),
-    ("bad date", variant(date="2025-02-30"), "not a YYYY-MM-DD date"),
+    ("bad date", variant(date="2025-02-30"), "is not a real calendar date"),
     ("missing date", variant(date=...), "date: missing value"),
     ("USMCA before entry into force", variant(date="2019-05-01"), "USMCA is not in force on 2019-05-01"),
     ("NAFTA after termination", variant(agreement="NAFTA"), "NAFTA is not in force"),

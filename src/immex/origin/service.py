@@ -17,6 +17,7 @@ exported from other systems can be read as is.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from immex.core.jsonfile import JsonFileError, read_json
 from immex.core.numbers import parse_decimal, plain, round_half_up
+from immex.core.parse import parse_iso_date
 from immex.core.problems import InputError, Problem
 from immex.origin import (
     Determination,
@@ -65,6 +67,33 @@ _ROLE_FLAGS = {
 }
 
 
+# the fields the reader reads; another field is ignored (exports from other systems carry units,
+# suppliers, ...) unless its name is close to one of these: then it is most likely a typo that would
+# change the answer unseen ("net_cots" for "net_cost", "is_set" for "set"), and it is refused
+CASE_FIELDS = frozenset(
+    {"agreement", "date", "good", "materials", "rule", "automotive", "hs_version", "hs_2012"}
+    | {"destination", "exporter"}
+)
+GOOD_FIELDS = frozenset(
+    {"hs", "transaction_value", "net_cost", "description", "wholly_obtained", "weight", "processes"}
+    | {"use", "conditions", "set", "component_weight"}
+)
+MATERIAL_FIELDS = frozenset(
+    {"id", "hs", "value", "originating", "country", "weight", "description", "component", "elastomeric"}
+    | {"intermediate", "materials", "net_cost", "rule"}
+    | set(_ROLE_FLAGS)
+)
+
+
+# Decimal arithmetic keeps 28 significant digits: a value / transaction value * 100 stays exact
+# for amounts of up to 15 integer digits and 22 digits in all; longer ones would be rounded unseen
+MAX_INTEGER_DIGITS = 15
+MAX_DIGITS = 22
+
+
+_ROLE_HINT = "a material's role is one of the flags indirect, packing, retail_packaging, accessory: true"
+
+
 class _Reader:
     """Collects problems while reading one case file."""
 
@@ -74,6 +103,18 @@ class _Reader:
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, None, column, message))
+
+    def known(self, raw: Mapping[str, Any], fields: frozenset[str], where: str) -> None:
+        """One problem per unknown field whose name is close to a known one (a likely typo)."""
+        for key in raw:
+            if key in fields:
+                continue
+            if key == "role" and "indirect" in fields:
+                self.problem(f"{where}{key}", f"unknown field; {_ROLE_HINT}")
+                continue
+            close = difflib.get_close_matches(str(key).lower(), sorted(fields), n=1)
+            if close:
+                self.problem(f"{where}{key}", f"unknown field; did you mean '{close[0]}'?")
 
     def decimal(
         self, value: Any, where: str, *, positive: bool = False, required: bool = True
@@ -92,6 +133,14 @@ class _Reader:
             return None
         if number < 0:
             self.problem(where, f"negative value {plain(number)}")
+            return None
+        if number.adjusted() >= MAX_INTEGER_DIGITS or len(number.as_tuple().digits) > MAX_DIGITS:
+            self.problem(
+                where,
+                f"{value!r} is too large or too long (at most {MAX_INTEGER_DIGITS} digits before the "
+                f"point and {MAX_DIGITS} in all): the shares and RVC are computed with {MAX_DIGITS + 6} "
+                "significant digits",
+            )
             return None
         if positive and number == 0:
             self.problem(where, "must be greater than zero")
@@ -155,6 +204,7 @@ class _Reader:
         return tuple(out)
 
     def material(self, raw: Mapping[str, Any], w: str, depth: int) -> Material | None:
+        self.known(raw, MATERIAL_FIELDS, f"{w}.")
         mid = raw.get("id")
         if not isinstance(mid, str) or not mid.strip():
             self.problem(f"{w}.id", "missing material id")
@@ -224,15 +274,16 @@ def read_case(data: Any, file: str) -> OriginCase:  # noqa: C901
     r = _Reader(file)
     if not isinstance(data, dict):
         raise InputError([Problem(file, None, "", "the case file must hold a JSON object")])
+    r.known(data, CASE_FIELDS, "")
     day: dt.date | None = None
     raw_date = data.get("date")
     if raw_date is None:
         r.problem("date", "missing value (YYYY-MM-DD)")
     else:
         try:
-            day = dt.date.fromisoformat(str(raw_date))
-        except ValueError:
-            r.problem("date", f"{raw_date!r} is not a YYYY-MM-DD date")
+            day = parse_iso_date(raw_date if isinstance(raw_date, str) else repr(raw_date))
+        except ValueError as exc:
+            r.problem("date", str(exc))
     agreement: str | None = None
     raw_agreement = data.get("agreement")
     if raw_agreement is None:
@@ -258,6 +309,7 @@ def read_case(data: Any, file: str) -> OriginCase:  # noqa: C901
     if not isinstance(good_raw, dict):
         r.problem("good", "missing object 'good' (hs, transaction_value, net_cost?)")
     else:
+        r.known(good_raw, GOOD_FIELDS, "good.")
         code = r.hs(good_raw.get("hs"), "good.hs")
         tv = r.decimal(good_raw.get("transaction_value"), "good.transaction_value", positive=True)
         nc = r.decimal(good_raw.get("net_cost"), "good.net_cost", positive=True, required=False)
