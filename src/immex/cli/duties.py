@@ -386,6 +386,10 @@ def landed(
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         sys.stderr.write("--chart: the file must end in .png or .svg\n")
         raise typer.Exit(2)
+    for out in (csv_out, xlsx_out, chart):
+        if out is not None and out.is_dir():
+            sys.stderr.write(f"error: {out}: is a directory; give a file name\n")
+            raise typer.Exit(2)
     try:
         volumes = None
         if db is not None:
@@ -401,7 +405,11 @@ def landed(
     except service.CaseError as error:
         _fail(error)
         return
-    landed_service.write_outputs(result, csv_out, xlsx_out, chart)
+    try:
+        landed_service.write_outputs(result, csv_out, xlsx_out, chart)
+    except OSError as exc:  # a directory, a missing folder, no permission: say which file, no traceback
+        sys.stderr.write(f"error: {exc.filename or 'output'}: cannot write: {exc.strerror or exc}\n")
+        raise typer.Exit(2) from None
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps(landed_service.landed_json(result), ensure_ascii=False) + "\n")
     else:

@@ -54,6 +54,11 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+# Decimal arithmetic keeps 28 significant digits: longer amounts would be rounded unseen
+MAX_INTEGER_DIGITS = 15
+MAX_DIGITS = 22
+
+
 class _Reader:
     """Reads fields of a JSON object tree, recording a problem for each bad one."""
 
@@ -96,6 +101,13 @@ class _Reader:
             )
             return None
         number = Decimal(raw)
+        if number.adjusted() >= MAX_INTEGER_DIGITS or len(number.as_tuple().digits) > MAX_DIGITS:
+            self.fail(
+                where,
+                f"{raw!r} is too large or too long (at most {MAX_INTEGER_DIGITS} digits before the point "
+                f"and {MAX_DIGITS} in all; amounts are computed with 28 significant digits)",
+            )
+            return None
         if minimum is not None:
             if strict_minimum and number <= minimum:
                 self.fail(where, f"must be greater than {minimum}, got {raw}")

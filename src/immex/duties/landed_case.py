@@ -205,6 +205,10 @@ def _items(  # noqa: C901
         originating = reader.boolean(block, "originating", path, default=default_orig)
         if len(reader.problems) > before:
             continue
+        if igi is None:  # an explicit null, or no date to look the rate up on (reported with the date)
+            if date:
+                reader.fail(f"{path}.igi_rate", "missing rate (a fraction such as 0.05)")
+            continue
         assert part is not None and fraccion is not None and country is not None
         assert unit_value is not None and freight is not None and insurance is not None
         assert quantity is not None and igi is not None and tmec_rate is not None
