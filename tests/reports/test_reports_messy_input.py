@@ -269,3 +269,68 @@ def test_a_profile_pasted_with_stray_spaces_is_stored_clean(tmp_path: Path) -> N
         assert list(row) == [
             ("Arneses del Norte, S.A. de C.V.", "DMA010101AB7", "industrial", "AA", "IMMEX 2006-0042")
         ]
+
+
+# A store whose only run was reversed shows every lot whole and no shortfall: true, and easy to misread.
+
+
+@pytest.fixture(scope="module")
+def reversed_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = harness_store(tmp_path_factory.mktemp("reversed"))
+    code, _, err = invoke("run", "reverse", "1", "--reason", "wrong BOM", "--db", url)
+    assert code == 0, err
+    return url
+
+
+NO_RUN = "note: the store has no active discharge run"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "balances", "--as-of", "2025-06-30"],
+        ["report", "shortfalls"],
+        ["report", "anexo24", "--from", "2025-01-01", "--to", "2025-06-30"],
+        ["report", "ivacredit", "--from", "2025-01-01", "--to", "2025-06-30"],
+    ],
+)
+def test_a_store_whose_last_run_was_reversed_says_nothing_counts_as_discharged(
+    reversed_store: str, args: list[str]
+) -> None:
+    code, _, err = invoke(*args, "--db", reversed_store)
+    assert code == 0, err
+    assert err.startswith(NO_RUN)
+
+
+def test_the_balances_of_a_reversed_store_discharge_nothing_and_its_file_says_so(
+    reversed_store: str, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    code, out, _ = invoke("report", "balances", "--as-of", "2025-06-30", "--db", reversed_store)
+    assert code == 0
+    lines = out.splitlines()[2:]
+    assert [line.split(",")[4] for line in lines] == ["0", "0"]  # qty_discharged of both lots
+    xlsx = tmp_path / "balances.xlsx"
+    invoke(
+        "report",
+        "balances",
+        "--as-of",
+        "2025-06-30",
+        "--db",
+        reversed_store,
+        "--output",
+        str(xlsx),
+        "--lang",
+        "en",
+    )
+    block = {
+        row[0]: row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(max_row=9, values_only=True)
+    }
+    assert block["Discharge run"] == "none: nothing discharged (no run yet, or the last one was reversed)"
+
+
+def test_a_store_with_an_active_run_has_no_such_note(store: str) -> None:
+    code, _, err = invoke("report", "shortfalls", "--db", store)
+    assert code == 0
+    assert NO_RUN not in err

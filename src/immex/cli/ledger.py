@@ -25,7 +25,7 @@ from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
 from immex.reports import service as reports
 from immex.reports.labels import Lang, parse_lang
-from immex.reports.signing import Signature
+from immex.reports.signing import Signature, Source, no_run_note
 from immex.store.db import database_url
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
@@ -147,6 +147,7 @@ def _report(
         lang = sign.language()
         reports.check_output(output)  # before the work: a wrong name costs no discharge
         state = reports.load_sourced(db, input_dir, progress=progress)
+        _note_no_run(state.source)
         progress.phase("building the report")
         report = build(state.ledger, state.result)
         signature = Signature(sign.name, state.source, as_of=sign.as_of, period=sign.period)
@@ -156,6 +157,12 @@ def _report(
             else reports.write_report(report, output, progress, signature=signature, lang=lang)
         )
     _emit(report, output, rows, written)
+
+
+def _note_no_run(source: Source) -> None:
+    """Say on stderr when a stored report counts no discharge (the file's header block says it too)."""
+    if (note := no_run_note(source)) is not None:
+        typer.echo(note, err=True)
 
 
 def _emit(report: reports.Report, output: Path | None, rows: int, written: int | None = None) -> None:

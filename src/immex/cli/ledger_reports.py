@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stdout
-from immex.cli.ledger import InputOption, LangOption, RowsOption, Sign, _emit, report_app
+from immex.cli.ledger import InputOption, LangOption, RowsOption, Sign, _emit, _note_no_run, report_app
 from immex.core.problems import InputError, Problem
 from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report, check_period
@@ -74,6 +74,7 @@ def report_anexo24(
         chosen = get_template(template)
         assert sign.period is not None
         state = reports.load_sourced(db, input_dir, progress=progress)
+        _note_no_run(state.source)
         progress.phase("building the report")
         report = anexo24_report(state.ledger, state.result, *sign.period, chosen)
         signature = Signature("anexo24", state.source, period=sign.period)
@@ -151,6 +152,7 @@ def report_ivacredit(
         given = exchange_rates is not None or exchange_rate is not None or terms is not None
         sources = cost_sources(exchange_rates, exchange_rate, terms) if given else None
         report, signature = ivacredit_report(db, *sign.period, sources)
+        _note_no_run(signature.source)
         written = (
             None
             if output is None

@@ -82,6 +82,20 @@ def stored_source(session: Session, company: int) -> Source:
     )
 
 
+def no_run_note(source: Source) -> str | None:
+    """The line a person must read when a stored report counts no discharge at all (None otherwise).
+
+    After ``immex run reverse`` of the only run, or before the first ``immex discharge --db``,
+    every lot shows whole and no shortfall exists: true of the store, easy to misread as a result.
+    """
+    if source.in_memory or source.run_id is not None:
+        return None
+    return (
+        "note: the store has no active discharge run (none yet, or the last one was reversed): "
+        "nothing counts as discharged; run `immex discharge --db ...` to discharge the ledger"
+    )
+
+
 def folder_source(paths: Iterable[Path]) -> Source:
     """An input folder discharged in memory: no profile, no run, the fingerprint of its files."""
     return Source(input_fingerprint=files_fingerprint(paths), in_memory=True)
@@ -94,7 +108,7 @@ def preamble(signature: Signature, lang: Lang, fallback_title: str = "") -> list
     if source.in_memory:
         run = block_text("in_memory", lang)
     else:
-        run = str(source.run_id) if source.run_id is not None else block_text("no_run", lang)
+        run = str(source.run_id) if source.run_id is not None else block_text("no_active_run", lang)
     lines = [
         (block_text("report", lang), title(signature.name, lang, fallback_title)),
         (block_text("company", lang), source.company or not_set),
