@@ -334,3 +334,11 @@ def test_a_store_with_an_active_run_has_no_such_note(store: str) -> None:
     code, _, err = invoke("report", "shortfalls", "--db", store)
     assert code == 0
     assert NO_RUN not in err
+
+
+def test_aging_as_of_before_a_lots_clearance_does_not_call_it_0_to_90_days_old(folder: Path) -> None:
+    """--as-of is not a cut-off: a lot cleared after it is listed, with a negative age and its own bucket."""
+    code, out, err = invoke("report", "aging", "--as-of", "1990-01-01", "--input", str(folder))
+    assert code == 0, err
+    rows = [line.split(",") for line in out.splitlines()[2:]]
+    assert rows and all(int(row[5]) < 0 and row[6] == "cleared after as-of" for row in rows)

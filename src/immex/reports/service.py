@@ -161,6 +161,8 @@ def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> 
 
 
 def _age_bucket(days: int) -> str:
+    if days < 0:  # --as-of is not a cut-off (discharge contract): a lot cleared after it is not "0-90"
+        return "cleared after as-of"
     for limit, label in AGE_BUCKETS:
         if days <= limit:
             return label
