@@ -342,3 +342,35 @@ def test_aging_as_of_before_a_lots_clearance_does_not_call_it_0_to_90_days_old(f
     assert code == 0, err
     rows = [line.split(",") for line in out.splitlines()[2:]]
     assert rows and all(int(row[5]) < 0 and row[6] == "cleared after as-of" for row in rows)
+
+
+def test_a_workbook_saved_by_excel_reads_like_the_folder(folder: Path, tmp_path: Path) -> None:
+    """Dates as date cells, numbers as numbers, an extra column, a hidden and an empty sheet."""
+    import csv
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    def cell(text: str) -> object:
+        try:
+            return dt.datetime.fromisoformat(text) if len(text) == 10 and text[4] == "-" else float(text)
+        except ValueError:
+            return text
+
+    book = Workbook()
+    book.remove(book.active)
+    for source in sorted(folder.glob("*.csv")):
+        sheet = book.create_sheet(source.stem)
+        header, *rows = list(csv.reader(source.open(encoding="utf-8")))
+        sheet.append([*header, "notas"])
+        for row in rows:
+            sheet.append([*(cell(value) if name not in ("pedimento", "hs") else value
+                            for name, value in zip(header, row, strict=True)), "revisado"])  # fmt: skip
+    book.create_sheet("notas").sheet_state = "hidden"
+    book.create_sheet("vacía")
+    workbook = tmp_path / "ledger.xlsx"
+    book.save(workbook)
+    args = ("report", "balances", "--as-of", "2025-06-30")
+    from_book, from_folder = invoke(*args, "--input", str(workbook)), invoke(*args, "--input", str(folder))
+    assert from_book[0] == 0, from_book[2]
+    assert from_book[1] == from_folder[1]
