@@ -83,3 +83,51 @@ def test_tmec25_customs_value_longer_than_the_arithmetic_is_refused(tmp_path: Pa
     result = runner.invoke(app, ["duties", "tmec25", "--input", _file(tmp_path, case)])
     _clean(result)
     assert "materials[0].customs_value_mxn:" in result.output
+
+
+@pytest.mark.parametrize("fraccion", ["8516.60", "851660999", "85166099999"])
+def test_pedimento_fraccion_of_the_wrong_length_is_refused(tmp_path: Path, fraccion: str) -> None:
+    case = pedimento_case()
+    case["lines"][0]["fraccion"] = fraccion
+    result = runner.invoke(app, ["duties", "pedimento", "--input", _file(tmp_path, case)])
+    _clean(result)
+    assert f"lines[0].fraccion: {fraccion!r} is not a fraccion" in result.output
+
+
+def test_pedimento_iva_rate_written_as_a_percentage_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["duties", "pedimento", "--input", _file(tmp_path, pedimento_case(iva_rate="16"))]
+    )
+    _clean(result)
+    assert "iva_rate: '16' is more than 1" in result.output
+
+
+def test_tmec25_malformed_pedimento_number_is_refused(tmp_path: Path) -> None:
+    case = tmec25_case()
+    case["export"]["pedimento"] = "123"
+    result = runner.invoke(app, ["duties", "tmec25", "--input", _file(tmp_path, case)])
+    _clean(result)
+    assert "export.pedimento: pedimento '123' has 3 digits, expected 15" in result.output
+
+
+@pytest.mark.parametrize("written", ["usa", "US", " Usa "])
+def test_landed_supplier_country_in_any_case_is_the_party(tmp_path: Path, written: str) -> None:
+    """'usa' was compared as written with the Parties (USA, CAN, MEX): silently not T-MEC."""
+    data = _landed()
+    data["items"][0]["supplier_country"] = written
+    same = _landed()
+    same["items"][0]["supplier_country"] = "USA"
+    given = runner.invoke(app, ["duties", "landed", "--input", _file(tmp_path, data), "--format", "json"])
+    path = tmp_path / "same.json"
+    path.write_text(json.dumps(same), encoding="utf-8")
+    expected = runner.invoke(app, ["duties", "landed", "--input", str(path), "--format", "json"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output) == json.loads(expected.output)
+
+
+def test_landed_supplier_country_not_a_code_is_refused(tmp_path: Path) -> None:
+    data = _landed()
+    data["items"][0]["supplier_country"] = "China"
+    result = runner.invoke(app, ["duties", "landed", "--input", _file(tmp_path, data)])
+    _clean(result)
+    assert "items[0].supplier_country: 'China' is not an ISO 3166-1 country code" in result.output

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+from immex.core.parse import normalize_country, normalize_hs
+from immex.core.pedimento import canonical_pedimento
 from immex.duties.values import (
     Certification,
     Clave,
@@ -57,6 +59,8 @@ def _join(path: str, key: str) -> str:
 # Decimal arithmetic keeps 28 significant digits: longer amounts would be rounded unseen
 MAX_INTEGER_DIGITS = 15
 MAX_DIGITS = 22
+# rates that are a share of a value and never above 100 % (IGI rates may be: some tariff lines exceed it)
+FRACTION_KEYS = frozenset({"iva_rate", "exported_share"})
 
 
 class _Reader:
@@ -108,6 +112,9 @@ class _Reader:
                 f"and {MAX_DIGITS} in all; amounts are computed with 28 significant digits)",
             )
             return None
+        if key in FRACTION_KEYS and number > 1:  # "16" for 16 % would be a 1,600 % rate
+            self.fail(where, f"{raw!r} is more than 1: write the rate as a fraction (0.16 for 16 %)")
+            return None
         if minimum is not None:
             if strict_minimum and number <= minimum:
                 self.fail(where, f"must be greater than {minimum}, got {raw}")
@@ -139,6 +146,26 @@ class _Reader:
             self.fail(where, "must not be empty")
             return None
         return raw
+
+    def fraccion(self, parent: Mapping[str, Any], key: str, path: str) -> str | None:
+        """A fraccion as written, checked: 8 digits, or 10 with the NICO (dots and spaces allowed)."""
+        raw = self.text(parent, key, path)
+        if raw is not None and len(normalize_hs(raw) or "") not in (8, 10):
+            self.fail(
+                _join(path, key), f"{raw!r} is not a fraccion: 8 digits, or 10 with the NICO (8544.42.99)"
+            )
+            return None
+        return raw
+
+    def country(self, parent: Mapping[str, Any], key: str, path: str) -> str | None:
+        """A country as ISO 3166-1 alpha-3 (the T-MEC Parties' form): alpha-2 and lower case accepted."""
+        raw = self.text(parent, key, path)
+        code = normalize_country(raw) if raw is not None else None
+        if raw is not None and not code:
+            self.fail(
+                _join(path, key), f"{raw!r} is not an ISO 3166-1 country code (CHN, USA, MEX; or CN, US)"
+            )
+        return code or None
 
     def boolean(
         self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False, default: bool = False
@@ -366,7 +393,7 @@ def _lines(
                 reader.fail(f"{path}.line", f"line {number} repeats lines[{seen[number]}]")
             else:
                 seen[number] = index
-        fraccion = reader.text(block, "fraccion", path)
+        fraccion = reader.fraccion(block, "fraccion", path)
         value = reader.decimal(block, "value", path)
         igi_rate = reader.decimal(block, "igi_rate", path)
         _, preference = reader.preference(block, path, allowed=("TMEC", "PROSEC", "R8"))
@@ -418,6 +445,11 @@ def _export(reader: _Reader, root: Mapping[str, Any]) -> ExportOperation | None:
         return None
     before = len(reader.problems)
     pedimento = reader.text(block, "pedimento", "export", required=False)
+    if pedimento is not None:
+        try:
+            canonical_pedimento(pedimento)
+        except ValueError as exc:
+            reader.fail("export.pedimento", str(exc))
     date = reader.date(block, "date", "export")
     clave = reader.text(block, "clave", "export", required=False)
     destination = block.get("destination")
@@ -479,7 +511,7 @@ def _materials(reader: _Reader, root: Mapping[str, Any]) -> tuple[Material, ...]
             reader.fail(f"{path}.id", f"id {ident!r} repeats materials[{seen[ident]}]")
         else:
             seen[ident] = index
-        fraccion = reader.text(block, "fraccion", path)
+        fraccion = reader.fraccion(block, "fraccion", path)
         value = reader.decimal(block, "customs_value_mxn", path)
         originating = reader.boolean(block, "originating", path, required=True)
         igi_rate = reader.decimal(block, "igi_rate", path)

@@ -157,8 +157,8 @@ def _items(  # noqa: C901
             reader.fail(f"{path}.part", f"part {part!r} repeats")
         if part is not None:
             parts.add(part)
-        fraccion = reader.text(block, "fraccion", path)
-        country = reader.text(block, "supplier_country", path)
+        fraccion = reader.fraccion(block, "fraccion", path)
+        country = reader.country(block, "supplier_country", path)  # "usa" / "US" is the Party USA
         unit_value = reader.decimal(block, "unit_value", path)
         freight = reader.decimal(block, "freight_per_unit", path, required=False, default=Decimal(0))
         insurance = reader.decimal(block, "insurance_per_unit", path, required=False, default=Decimal(0))
