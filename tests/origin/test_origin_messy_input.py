@@ -96,3 +96,12 @@ def test_rule_of_a_malformed_code_is_one_line(code: str) -> None:
     result = runner.invoke(app, ["origin", "rule", "--hs", code])
     assert result.exit_code == 2
     assert result.output.startswith("error: arguments: --hs:")
+
+
+@pytest.mark.parametrize("command", [["certs", "load"], ["values", "load"]])
+def test_loading_a_directory_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    result = runner.invoke(app, ["origin", *command, str(tmp_path), "--db", db])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2
+    assert "is a directory, not a CSV or XLSX file" in result.output

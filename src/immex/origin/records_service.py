@@ -42,12 +42,21 @@ def read_table(path: Path) -> Table:
     """A CSV file, or the first sheet of an XLSX workbook."""
     if not path.exists():
         raise InputError([Problem(path.name, None, "", f"file {path.name!r} does not exist")])
-    if path.suffix.lower() == ".xlsx":
-        tables = list(read_workbook_tables(path).values())
-        if not tables:
-            raise InputError([Problem(path.name, None, "", "the workbook has no sheet")])
-        return tables[0]
-    return read_csv_table(path)
+    if not path.is_file():
+        raise InputError(
+            [Problem(path.name, None, "", f"{path.name!r} is a directory, not a CSV or XLSX file")]
+        )
+    try:
+        if path.suffix.lower() == ".xlsx":
+            tables = list(read_workbook_tables(path).values())
+            if not tables:
+                raise InputError([Problem(path.name, None, "", "the workbook has no sheet")])
+            return tables[0]
+        return read_csv_table(path)
+    except OSError as exc:  # unreadable: permissions, a device, ...
+        raise InputError(
+            [Problem(path.name, None, "", f"cannot read {path.name!r}: {exc.strerror}")]
+        ) from None
 
 
 def _certs(session: Session, company: int) -> list[SupplierCertification]:
