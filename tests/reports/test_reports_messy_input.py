@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,30 @@ def test_a_workbook_saved_by_excel_reads_like_the_folder(folder: Path, tmp_path:
     from_book, from_folder = invoke(*args, "--input", str(workbook)), invoke(*args, "--input", str(folder))
     assert from_book[0] == 0, from_book[2]
     assert from_book[1] == from_folder[1]
+
+
+@pytest.mark.parametrize("total", ["1.000,50", "1.000.000,50", "1,00", "1e6", "USD 5"])
+def test_total_sales_with_a_decimal_comma_are_refused_not_read_as_another_amount(
+    store: str, total: str
+) -> None:
+    """'1.000,50' used to become 1.00050 (its comma dropped): a verdict on the wrong total."""
+    code, _, err = invoke("report", "annual", "--db", store, "--year", "2025", "--total-sales-usd", total)
+    assert code == 2
+    assert "write 1000000.50 or 1,000,000.50" in one_problem(err, "total_sales_usd")
+
+
+@pytest.mark.parametrize(("total", "read"), [("1,000,000.50", "1000000.50"), (" 2,500.5 ", "2500.5")])
+def test_total_sales_with_thousands_commas_are_read(store: str, total: str, read: str) -> None:
+    code, out, err = invoke(
+        "report", "annual", "--db", store, "--year", "2025", "--total-sales-usd", total, "--format", "json"
+    )
+    assert code == 0, err
+    assert json.loads(out, parse_float=Decimal)["total_sales_usd"] == Decimal(read)
+
+
+@pytest.mark.parametrize("year", ["0", "99999", "-2025"])
+def test_a_year_out_of_range_is_refused_as_an_option(store: str, year: str) -> None:
+    code, out, err = invoke("report", "annual", "--db", store, "--year", year, "--total-sales-usd", "5")
+    assert code == 2
+    assert "--year" in err
+    assert "Traceback" not in out + err

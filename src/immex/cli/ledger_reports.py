@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -86,19 +87,25 @@ def report_anexo24(
     _emit(report, output, rows, written)
 
 
+# An amount with a point for decimals, commas only between groups of three digits (1,000,000.50):
+# "1.000,50" (a decimal comma) used to become 1.00050 once its comma was dropped.
+_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
 def _money(text: str, option: str) -> Decimal:
+    message = f"{text!r} is not an amount in USD: write 1000000.50 or 1,000,000.50"
+    if _AMOUNT.fullmatch(text.strip()) is None:
+        raise InputError([Problem("", None, option, message)])
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise InputError([Problem("", None, option, f"{text!r} is not an amount in USD")]) from None
-    if not value.is_finite():
-        raise InputError([Problem("", None, option, f"{text!r} is not an amount in USD")])
+        raise InputError([Problem("", None, option, message)]) from None
     return value
 
 
 @report_app.command("annual")
 def report_annual(
-    year: int = typer.Option(..., "--year", help="The calendar year"),
+    year: int = typer.Option(..., "--year", min=1900, max=2999, help="The calendar year"),
     total_sales_usd: str = typer.Option(..., "--total-sales-usd", help="Total sales of the year in USD"),
     db: str | None = DbOption,
     output_format: str = typer.Option("text", "--format", help="text (default) or json"),
