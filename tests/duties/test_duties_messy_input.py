@@ -131,3 +131,17 @@ def test_landed_supplier_country_not_a_code_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["duties", "landed", "--input", _file(tmp_path, data)])
     _clean(result)
     assert "items[0].supplier_country: 'China' is not an ISO 3166-1 country code" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tariff", "update", "--since", "2026-01-01", "--source", "test"],
+        ["hts", "import", "--table", "hts.csv", "--source", "test"],
+    ],
+)
+def test_a_directory_given_as_the_file_is_one_line(tmp_path: Path, args: list[str]) -> None:
+    extra = ["--data-dir", str(tmp_path / "data")] if args[0] == "tariff" else []
+    result = runner.invoke(app, ["duties", *args, *extra, "--file", str(tmp_path)])
+    _clean(result)
+    assert f"--file: {tmp_path} is a directory" in result.output

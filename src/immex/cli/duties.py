@@ -281,8 +281,8 @@ def tariff_update(
         raise typer.Exit(2)
     path = file if file is not None else satcfdi_db
     assert path is not None
-    if not path.exists():
-        sys.stderr.write(f"--file: {path} does not exist\n")
+    if not path.is_file():
+        sys.stderr.write(f"--file: {path} {'is a directory' if path.is_dir() else 'does not exist'}\n")
         raise typer.Exit(2)
     try:
         if kind == "prosec":
@@ -322,8 +322,8 @@ def hts_import(
     code: list[str] = typer.Option([], "--code", help="Keep only these HTS numbers (repeatable)."),
 ) -> None:
     """Import general (column 1) rates from the USITC HTS export into the company table."""
-    if not file.exists():
-        sys.stderr.write(f"--file: {file} does not exist\n")
+    if not file.is_file():
+        sys.stderr.write(f"--file: {file} {'is a directory' if file.is_dir() else 'does not exist'}\n")
         raise typer.Exit(2)
     try:
         count = tariff_service.hts_import(file, table, source, code)
