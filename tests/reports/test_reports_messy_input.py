@@ -402,3 +402,19 @@ def test_a_year_out_of_range_is_refused_as_an_option(store: str, year: str) -> N
     assert code == 2
     assert "--year" in err
     assert "Traceback" not in out + err
+
+
+def test_a_profile_without_program_says_the_program_is_missing_not_the_profile(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    url = harness_store(tmp_path, certification=None)
+    assert (
+        invoke("company", "set", "--name", "Arneses del Norte", "--rfc", "DMA010101AB7", "--db", url)[0] == 0
+    )
+    xlsx = tmp_path / "runs.xlsx"
+    assert invoke("report", "runs", "--db", url, "--output", str(xlsx), "--lang", "en")[0] == 0
+    block = {
+        row[0]: row[1] for row in load_workbook(xlsx).worksheets[0].iter_rows(max_row=8, values_only=True)
+    }
+    assert block["Company"] == "Arneses del Norte"
+    assert block["IMMEX program"] == "(not given: immex company set --program)"

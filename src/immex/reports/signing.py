@@ -105,6 +105,7 @@ def preamble(signature: Signature, lang: Lang, fallback_title: str = "") -> list
     """The (label, value) lines of the header block."""
     source = signature.source
     not_set = block_text("not_set", lang)
+    no_program = block_text("no_program", lang)
     if source.in_memory:
         run = block_text("in_memory", lang)
     else:
@@ -113,7 +114,11 @@ def preamble(signature: Signature, lang: Lang, fallback_title: str = "") -> list
         (block_text("report", lang), title(signature.name, lang, fallback_title)),
         (block_text("company", lang), source.company or not_set),
         (block_text("rfc", lang), source.rfc or not_set),
-        (block_text("immex_program", lang), source.immex_program or not_set),
+        # a profile set without --program is not "no profile": the signer must see which one is missing
+        (
+            block_text("immex_program", lang),
+            source.immex_program or (no_program if source.has_profile else not_set),
+        ),
     ]
     if signature.period is not None:
         start, end = signature.period
