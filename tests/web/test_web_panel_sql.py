@@ -74,7 +74,7 @@ def reference_panel(store: Store, company: CompanyRef, as_of: dt.date, sales: De
     counts = {label: Decimal(sum(1 for r in aging.rows if r[6] == label)) for label in labels}
     value: dict[str, Decimal] = {label: Decimal(0) for label in labels}
     for r in aging.rows:
-        if isinstance(r[8], Decimal):
+        if isinstance(r[8], Decimal) and r[6] in value:  # not the lots cleared after the as-of day
             value[str(r[6])] += r[8]
     tones = ["ok", "ok", "warn", "warn", "bad"]
     history = data.runs(store, company).rows

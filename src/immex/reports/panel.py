@@ -182,7 +182,9 @@ def _count_line(totals: BalanceTotals, line: LineTotal, due: dt.date | None, as_
     lot = ImportLine(
         "", 0, "", "", cleared_on, usable, "", qty_given, unit_value, adjusted=adjusted or Decimal(0)
     )
-    totals.aging[_age_bucket((as_of - cleared_on).days)].add(_value(lot, left))
+    bucket = totals.aging.get(_age_bucket((as_of - cleared_on).days))
+    if bucket is not None:  # a lot cleared after the as-of day has no age: not in the chart
+        bucket.add(_value(lot, left))
 
 
 def shortfall_totals(session: Session, company: int) -> Count:
