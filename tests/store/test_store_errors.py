@@ -139,3 +139,45 @@ def test_an_unreachable_server_is_one_line() -> None:
 def test_other_errors_are_not_ours() -> None:
     assert store_message(ValueError("a bug")) is None
     assert store_message(KeyError("x")) is None
+
+
+@pytest.mark.parametrize("url", ["plant.db", "sqllite:///x.db", "mysql://u@h/x", "sqlite://plant.db"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "reverse", "1", "--reason", "x"],
+        [
+            "adjust",
+            "--pedimento",
+            "25 47 3456 5000001",
+            "--line",
+            "1",
+            "--part",
+            "A",
+            "--qty",
+            "1",
+            "--reason",
+            "x",
+        ],
+        ["datastage", "summary"],
+        ["company", "set", "--name", "X", "--rfc", "EKU9003173C9"],
+        ["report", "runs"],
+    ],
+)
+def test_a_mistyped_db_url_is_one_input_error_in_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, [*command, "--db", url])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr and ",,db," in result.stderr
+    assert "sqlite:///FILE.db" in result.stderr
+    assert os.listdir(tmp_path) == []  # nothing created
+
+
+def test_a_mistyped_db_url_in_discharge_writes_errors_csv_and_stores_nothing(tmp_path: Path) -> None:
+    args = ["discharge", "--input", str(_ledger(tmp_path)), "--output", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "--db", "sqllite:///plant.db"])
+    assert result.exit_code == 2
+    assert (tmp_path / "out" / "errors.csv").read_text().startswith("file,row,column,message\n,,db,")
+    assert not (tmp_path / "plant.db").exists()

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 
 from immex.core.atomic import output_error
 from immex.core.pedimento import canonical_pedimento
@@ -45,7 +44,7 @@ from immex.reports.signing import (
     preamble,
     stored_source,
 )
-from immex.store.db import database_url
+from immex.store.db import check_database_url, database_url
 from immex.store.uow import UnitOfWork
 
 # Age buckets of the aging report, in days since the fecha de pago (presentation, not law).
@@ -71,30 +70,12 @@ class State:
 
 
 # The stores immex keeps its ledger in (SQLAlchemy backend names of a --db URL).
-STORE_BACKENDS = ("sqlite", "postgresql")
 OUTPUT_SUFFIXES = (".csv", ".xlsx", ".pdf")
 
 
 def check_db_url(db_url: str | None) -> None:
-    """InputError naming ``--db`` when the URL (or IMMEX_DB) is not one of a store immex keeps.
-
-    SQLAlchemy would raise on a typo (``sqlite:/x.db``, ``sqllite://``, ``mysql://``) deep in
-    the first query; the user gets one line with the forms that work instead.
-    """
-    url = database_url(db_url)
-    forms = "write sqlite:///FILE.db (a file here), sqlite:////ABSOLUTE/FILE.db or postgresql+psycopg://USER@HOST/DB"
-    try:
-        parsed = make_url(url)
-        parsed.get_dialect()
-    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError):
-        raise InputError([Problem("", None, "db", f"{url!r} is not a database URL: {forms}")]) from None
-    backend = parsed.get_backend_name()
-    if backend not in STORE_BACKENDS:
-        message = f"{url!r}: immex keeps its ledger in SQLite or PostgreSQL, not {backend}: {forms}"
-        raise InputError([Problem("", None, "db", message)])
-    if backend == "sqlite" and parsed.host:
-        message = f"{url!r} names a host; an SQLite store is a file: {forms}"
-        raise InputError([Problem("", None, "db", message)])
+    """InputError naming ``--db`` when the URL (or IMMEX_DB) is not one of a store immex keeps."""
+    check_database_url(database_url(db_url))
 
 
 def open_store(db_url: str | None) -> UnitOfWork:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import exc as sa_exc
 
+from immex.core.problems import InputError, Problem
 from immex.store.errors import StoreBusy, StoreMissing
 
 if TYPE_CHECKING:  # Alembic is imported when a store is opened (a command without --db never loads it)
@@ -47,8 +49,35 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ign
     cursor.close()
 
 
+STORE_BACKENDS = ("sqlite", "postgresql")
+_URL_FORMS = (
+    "write sqlite:///FILE.db (a file here), sqlite:////ABSOLUTE/FILE.db or postgresql+psycopg://USER@HOST/DB"
+)
+
+
+def check_database_url(url: str) -> None:
+    """InputError naming ``db`` unless ``url`` is a store immex keeps (an SQLite file or PostgreSQL).
+
+    SQLAlchemy would raise on a typo (``plant.db``, ``sqlite:/x.db``, ``sqllite://``,
+    ``mysql://``) with a traceback; every command gets one line with the forms that work instead.
+    """
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError):
+        raise InputError([Problem("", None, "db", f"{url!r} is not a database URL: {_URL_FORMS}")]) from None
+    backend = parsed.get_backend_name()
+    if backend not in STORE_BACKENDS:
+        message = f"{url!r}: immex keeps its ledger in SQLite or PostgreSQL, not {backend}: {_URL_FORMS}"
+        raise InputError([Problem("", None, "db", message)])
+    if backend == "sqlite" and parsed.host:
+        message = f"{url!r} names a host; an SQLite store is a file: {_URL_FORMS}"
+        raise InputError([Problem("", None, "db", message)])
+
+
 def make_engine(url: str) -> Engine:
     """An engine; on SQLite every statement waits up to the lock wait for a busy file (busy timeout)."""
+    check_database_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": lock_wait_s()})
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
