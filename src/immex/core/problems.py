@@ -30,7 +30,8 @@ class InputError(Exception):
     """Raised by services when validation found problems; nothing was stored."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
+        # Readers that share a source report its failure each (a missing folder): list it once.
+        self.problems = list(dict.fromkeys(problems))
         super().__init__(f"{len(self.problems)} input problem(s)")
 
 

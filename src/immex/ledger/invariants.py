@@ -74,15 +74,19 @@ def overdrawn_lines(
     query = select(AdjustmentRow.import_line_id, AdjustmentRow.qty).where(AdjustmentRow.company_id == company)
     for line_id, qty in session.execute(query):
         adjusted[line_id] += qty
-    lines = select(ImportLineRow.id, ImportLineRow.qty).where(
-        ImportLineRow.company_id == company, ImportLineRow.id.in_(set(discharged) | set(adjusted))
-    )
+    # Every line of the company, filtered here: an IN list of the ids used would pass
+    # PostgreSQL's 65,535 parameters on a plant's ledger.
+    lines = select(ImportLineRow.id, ImportLineRow.qty).where(ImportLineRow.company_id == company)
+    used = discharged.keys() | adjusted.keys()
+
+    def overdrawn(line_id: int, qty: Decimal) -> bool:
+        out, adj = discharged[line_id], adjusted[line_id]
+        return out > qty or adj > qty or (with_adjustments and out + adj > qty)
+
     return [
         (line_id, qty, discharged[line_id], adjusted[line_id])
         for line_id, qty in session.execute(lines)
-        if discharged[line_id] > qty
-        or adjusted[line_id] > qty
-        or (with_adjustments and discharged[line_id] + adjusted[line_id] > qty)
+        if line_id in used and overdrawn(line_id, qty)
     ]
 
 
