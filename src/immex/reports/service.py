@@ -44,6 +44,10 @@ from immex.reports.signing import (
     preamble,
     stored_source,
 )
+
+# The trace headers are declared once, with the SQL pages that answer the same rows (re-exported).
+from immex.reports.stored import TRACE_EXPORT_HEADER as TRACE_EXPORT_HEADER
+from immex.reports.stored import TRACE_IMPORT_HEADER as TRACE_IMPORT_HEADER
 from immex.store.db import check_database_url, database_url
 from immex.store.uow import UnitOfWork
 
@@ -262,22 +266,6 @@ def expiring_report(
     return Report(f"expiring within {days} days", EXPIRING_HEADER, rows, options.report_notes(sources.rules))
 
 
-TRACE_EXPORT_HEADER = (
-    "export_pedimento",
-    "export_line",
-    "product",
-    "export_cleared_on",
-    "part",
-    "import_pedimento",
-    "import_line",
-    "import_cleared_on",
-    "qty",
-    "late",
-    "country_of_origin",
-    "unit_value_usd",
-)
-
-
 def trace_export_report(
     ledger: Ledger, result: DischargeResult, pedimento: str, line: int | None = None
 ) -> Report:
@@ -325,21 +313,6 @@ def trace_export_report(
             )
     _require(rows, f"export pedimento {number}" + ("" if line is None else f" line {line}"))
     return Report(f"trace of export {number}", TRACE_EXPORT_HEADER, rows)
-
-
-TRACE_IMPORT_HEADER = (
-    "import_pedimento",
-    "import_line",
-    "part",
-    "import_cleared_on",
-    "export_pedimento",
-    "export_line",
-    "product",
-    "export_cleared_on",
-    "qty",
-    "late",
-    "destination_country",
-)
 
 
 def trace_import_report(
