@@ -17,15 +17,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
-from immex.discharge.service import record_stored_discharge
+from immex.discharge.service import latest_active_run, record_stored_discharge
 from immex.ledger.invariants import check_ledger, overdrawn_ids
-from immex.ledger.orm import DischargeRunRow, RunReversalRow
 from immex.ledger.service import add_adjustment, company_id, current_user
 from immex.store.uow import UnitOfWork
 
@@ -65,16 +63,8 @@ def adjust_stock(
 
 def _latest_method(session: Session, company: int) -> str:
     """The method of the company's latest active run (the allocations being repaired)."""
-    method = session.scalar(
-        select(DischargeRunRow.method)
-        .where(
-            DischargeRunRow.company_id == company,
-            DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
-        )
-        .order_by(DischargeRunRow.id.desc())
-        .limit(1)
-    )
-    return method or "fifo"
+    latest = latest_active_run(session, company)
+    return "fifo" if latest is None else latest.method
 
 
 def record_adjustment(

@@ -469,6 +469,19 @@ def record_stored_discharge(
     return run_id, changed
 
 
+def latest_active_run(session: Session, company: int) -> DischargeRunRow | None:
+    """The company's newest run that is not reversed (the one whose allocations count)."""
+    return session.scalar(
+        select(DischargeRunRow)
+        .where(
+            DischargeRunRow.company_id == company,
+            DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
+        )
+        .order_by(DischargeRunRow.id.desc())
+        .limit(1)
+    )
+
+
 def active_allocations(session: Session, company: int) -> list[AllocationRow]:
     """Rows of runs not reversed and not withdrawn by a later run that is not reversed."""
     query = active_rows_query(company).order_by(AllocationRow.export_line_id, AllocationRow.seq)
@@ -558,17 +571,9 @@ def _record_run(
         if _signature(wanted.get(e, ())) != _signature(current.get(e, ()))
     )
     if not changed:
-        latest = session.scalar(
-            select(DischargeRunRow.id)
-            .where(
-                DischargeRunRow.company_id == company,
-                DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
-            )
-            .order_by(DischargeRunRow.id.desc())
-            .limit(1)
-        )
+        latest = latest_active_run(session, company)
         if latest is not None:
-            return latest, True
+            return latest.id, True
     run = DischargeRunRow(
         company_id=company,
         method=method,
