@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+from immex.core.fields import likely_typos
 from immex.core.parse import normalize_country, normalize_hs
 from immex.core.pedimento import canonical_pedimento
+from immex.duties import codes
 from immex.duties.values import (
     Certification,
     Clave,
@@ -44,6 +46,22 @@ DESTINATIONS = ("US", "CA")
 INCREMENTABLE_KEYS = ("freight", "insurance", "packing", "other")
 QUOTA_KEYS = ("dta_iii", "dta_v")
 
+# The fields each object of a case file may hold. Other fields are ignored (files exported from
+# other systems carry descriptions, suppliers, units), except one whose name is close to a
+# field listed here: most likely a typo that would change the answer unseen ("igi_rte" read as
+# a missing rate), so it is refused naming the field meant (immex.core.fields).
+PEDIMENTO_FIELDS = frozenset(
+    {"clave", "date", "currency", "exchange_rate", "incoterm", "incrementables", "iva_rate"}
+    | {"company", "lines", "quotas"}
+)
+COMPANY_FIELDS = frozenset({"immex", "certification", "iva_guarantee"})
+LINE_FIELDS = frozenset({"line", "fraccion", "value", "igi_rate", "preference", "cc_rate", "iva_rate"})
+PREFERENCE_FIELDS = frozenset({"program", "certificate", "sector", "rate"})
+TMEC25_FIELDS = frozenset({"export", "foreign_duty", "materials", "quotas"})
+EXPORT_FIELDS = frozenset({"pedimento", "date", "clave", "destination", "same_condition"})
+FOREIGN_DUTY_FIELDS = frozenset({"amount", "currency", "exchange_rate"})
+MATERIAL_FIELDS = frozenset({"id", "fraccion", "customs_value_mxn", "originating", "igi_rate", "preference"})
+
 
 @dataclass(frozen=True, slots=True)
 class JsonNumber:
@@ -66,11 +84,17 @@ FRACTION_KEYS = frozenset({"iva_rate", "exported_share"})
 class _Reader:
     """Reads fields of a JSON object tree, recording a problem for each bad one."""
 
-    def __init__(self) -> None:
+    def __init__(self, file: str | None = None) -> None:
         self.problems: list[FieldProblem] = []
+        self.file = file  # the case file's name, for the messages that name it
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(FieldProblem(path, message))
+
+    def known(self, block: Mapping[str, Any], fields: frozenset[str], path: str) -> None:
+        """A problem for each unknown field whose name is close to a known one (a likely typo)."""
+        for typo in likely_typos(block, fields):
+            self.fail(_join(path, typo.field), typo.message(self.file))
 
     def obj(self, value: Any, path: str) -> Mapping[str, Any] | None:
         if not isinstance(value, dict):
@@ -167,6 +191,17 @@ class _Reader:
             )
         return code or None
 
+    def code(self, parent: Mapping[str, Any], key: str, path: str, kind: str) -> str | None:
+        """An optional code checked against its list (immex.duties.codes), in canonical form."""
+        raw = self.text(parent, key, path, required=False)
+        if raw is None or not raw.strip():  # blank as absent: these fields are optional
+            return None
+        check = {"currency": codes.currency, "incoterm": codes.incoterm, "prosec_sector": codes.prosec_sector}
+        found = check[kind](raw)
+        if found is None:
+            self.fail(_join(path, key), codes.unknown_message(kind, raw))
+        return found
+
     def boolean(
         self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False, default: bool = False
     ) -> bool | None:
@@ -220,6 +255,7 @@ class _Reader:
         if block is None:
             return False, None
         before = len(self.problems)
+        self.known(block, PREFERENCE_FIELDS, where)
         program = block.get("program")
         if not isinstance(program, str) or program not in ("TMEC", "PROSEC", "R8"):
             self.fail(_join(where, "program"), f"must be one of {', '.join(allowed)}, got {_show(program)}")
@@ -237,6 +273,8 @@ class _Reader:
             certificate = self.text(block, "certificate", where, non_empty=True)
         if program == "PROSEC":
             sector = self.text(block, "sector", where, non_empty=True)
+            if sector is not None and sector.strip():
+                sector = self.code(block, "sector", where, "prosec_sector")
         rate = self.decimal(block, "rate", where)
         if len(self.problems) > before or rate is None:
             return False, None
@@ -279,12 +317,15 @@ def _show(value: Any) -> str:
     return "nothing" if value is None else repr(value)
 
 
-def parse_pedimento_case(data: Any) -> tuple[PedimentoCase | None, list[FieldProblem]]:
-    """The case of ``immex duties pedimento``, or every problem found in it."""
-    reader = _Reader()
+def parse_pedimento_case(
+    data: Any, file: str | None = None
+) -> tuple[PedimentoCase | None, list[FieldProblem]]:
+    """The case of ``immex duties pedimento`` (read from ``file``), or every problem found in it."""
+    reader = _Reader(file)
     root = reader.obj(data, "input")
     if root is None:
         return None, reader.problems
+    reader.known(root, PEDIMENTO_FIELDS, "")
 
     clave_raw = reader.text(root, "clave", "")
     clave: Clave | None = None
@@ -294,8 +335,8 @@ def parse_pedimento_case(data: Any) -> tuple[PedimentoCase | None, list[FieldPro
         else:
             reader.fail("clave", f"{clave_raw!r} is not supported; expected one of {', '.join(CLAVES)}")
     date = reader.date(root, "date", "")
-    if "currency" in root and root["currency"] is not None and not isinstance(root["currency"], str):
-        reader.fail("currency", f"must be a string, got {_kind(root['currency'])}")
+    currency = reader.code(root, "currency", "", "currency")  # informational, but a typo is caught
+    reader.code(root, "incoterm", "", "incoterm")
     exchange_rate = reader.decimal(root, "exchange_rate", "", strict_minimum=True)
     incrementables = _incrementables(reader, root)
     iva_rate = reader.decimal(root, "iva_rate", "")
@@ -310,7 +351,6 @@ def parse_pedimento_case(data: Any) -> tuple[PedimentoCase | None, list[FieldPro
     assert clave is not None and date is not None and exchange_rate is not None
     assert incrementables is not None and iva_rate is not None and company is not None
     assert lines is not None
-    currency = root.get("currency") if isinstance(root.get("currency"), str) else None
     return PedimentoCase(
         clave, date, exchange_rate, incrementables, iva_rate, company, lines, quotas, currency
     ), []
@@ -345,6 +385,7 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> Company | None:
     block = reader.obj(root["company"], "company")
     if block is None:
         return None
+    reader.known(block, COMPANY_FIELDS, "company")
     immex = reader.boolean(block, "immex", "company")
     guarantee = reader.boolean(block, "iva_guarantee", "company")
     certification: Certification | None = None
@@ -387,6 +428,7 @@ def _lines(
             ok = False
             continue
         before = len(reader.problems)
+        reader.known(block, LINE_FIELDS, path)
         number = reader.integer(block, "line", path)
         if number is not None:
             if number in seen:
@@ -419,12 +461,13 @@ def _lines(
     return tuple(parsed)
 
 
-def parse_tmec25_case(data: Any) -> tuple[Tmec25Case | None, list[FieldProblem]]:
-    """The case of ``immex duties tmec25``, or every problem found in it."""
-    reader = _Reader()
+def parse_tmec25_case(data: Any, file: str | None = None) -> tuple[Tmec25Case | None, list[FieldProblem]]:
+    """The case of ``immex duties tmec25`` (read from ``file``), or every problem found in it."""
+    reader = _Reader(file)
     root = reader.obj(data, "input")
     if root is None:
         return None, reader.problems
+    reader.known(root, TMEC25_FIELDS, "")
 
     export = _export(reader, root)
     foreign = _foreign_duty(reader, root)
@@ -444,6 +487,7 @@ def _export(reader: _Reader, root: Mapping[str, Any]) -> ExportOperation | None:
     if block is None:
         return None
     before = len(reader.problems)
+    reader.known(block, EXPORT_FIELDS, "export")
     pedimento = reader.text(block, "pedimento", "export", required=False)
     if pedimento is not None:
         try:
@@ -471,12 +515,10 @@ def _foreign_duty(reader: _Reader, root: Mapping[str, Any]) -> ForeignDuty | Non
     block = reader.obj(root["foreign_duty"], "foreign_duty")
     if block is None:
         return None
+    reader.known(block, FOREIGN_DUTY_FIELDS, "foreign_duty")
     amount = reader.decimal(block, "amount", "foreign_duty")
     rate = reader.decimal(block, "exchange_rate", "foreign_duty", strict_minimum=True)
-    currency = block.get("currency")
-    if currency is not None and not isinstance(currency, str):
-        reader.fail("foreign_duty.currency", f"must be a string, got {_kind(currency)}")
-        currency = None
+    currency = reader.code(block, "currency", "foreign_duty", "currency")
     if amount is None or rate is None:
         return None
     return ForeignDuty(amount, rate, currency)
@@ -500,6 +542,7 @@ def _materials(reader: _Reader, root: Mapping[str, Any]) -> tuple[Material, ...]
             ok = False
             continue
         before = len(reader.problems)
+        reader.known(block, MATERIAL_FIELDS, path)
         ident = block.get("id")
         if ident is None:
             reader.fail(f"{path}.id", "is required")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
+from immex.duties import codes
 from immex.duties.case import CERTIFICATIONS, _Reader
 from immex.duties.landed import LandedItem, LandedScenario
 from immex.duties.values import Certification, Company, FieldProblem
@@ -20,6 +21,20 @@ RateLookup = Callable[[str], Decimal | None]
 
 INT_FIELDS = ("shipments_per_year", "iva_recovery_days")
 LIST_FIELDS = ("prosec_sectors",)
+
+# The fields a scenario reads; a field close to one of these is refused as a likely typo
+# (immex.core.fields), any other is ignored
+SCENARIO_FIELDS = frozenset(
+    {"date", "exchange_rate", "iva_rate", "cost_of_money", "guarantee_fee", "iva_recovery_days"}
+    | {"company", "items"}
+)
+LANDED_COMPANY_FIELDS = frozenset({"immex", "iva_guarantee", "certification", "prosec_sectors"})
+ITEM_FIELDS = frozenset(
+    {"part", "fraccion", "supplier_country", "unit_value", "freight_per_unit", "insurance_per_unit"}
+    | {"annual_quantity", "shipments_per_year", "igi_rate", "prosec", "tmec_rate", "exported_share"}
+    | {"us_duty_per_unit", "cc_rate", "originating"}
+)
+PROSEC_FIELDS = frozenset({"sector", "rate"})
 
 
 def apply_what_if(data: Any, edits: Sequence[str]) -> tuple[Any, list[FieldProblem]]:
@@ -71,15 +86,17 @@ def parse_landed_scenario(
     igi_rate_of: Callable[[str, str], Decimal | None],
     parties_on: Callable[[str], frozenset[str] | None],
     prosec_of: Callable[[str, str, frozenset[str]], tuple[str, Decimal] | None] = lambda *_: None,
+    file: str | None = None,
 ) -> tuple[LandedScenario | None, list[FieldProblem]]:
     """The scenario, with IVA, IGI and PROSEC rates from the legal data where the file omits
     them (``prosec_of(fraccion, date, registered sectors)`` gives the lowest PROSEC rate;
     ``igi_rate_of`` gives None when the tariff has no rate and raises ValueError with the
-    reason when its duty is not ad valorem)."""
-    reader = _Reader()
+    reason when its duty is not ad valorem). ``file`` names the scenario file in messages."""
+    reader = _Reader(file)
     root = reader.obj(data, "input")
     if root is None:
         return None, reader.problems
+    reader.known(root, SCENARIO_FIELDS, "")
     date = reader.date(root, "date", "")
     exchange_rate = reader.decimal(root, "exchange_rate", "", strict_minimum=True)
     iva_rate = reader.decimal(root, "iva_rate", "", required=False)
@@ -119,6 +136,7 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozens
     if not isinstance(block, dict):
         reader.fail("company", "must be a JSON object")
         return Company(), frozenset()
+    reader.known(block, LANDED_COMPANY_FIELDS, "company")
     immex = reader.boolean(block, "immex", "company")
     guarantee = reader.boolean(block, "iva_guarantee", "company")
     cert = block.get("certification")
@@ -127,8 +145,14 @@ def _company(reader: _Reader, root: Mapping[str, Any]) -> tuple[Company, frozens
         cert = None
     sectors = block.get("prosec_sectors", [])
     if not isinstance(sectors, list) or not all(isinstance(s, str) for s in sectors):
-        reader.fail("company.prosec_sectors", "must be a list of sector names")
+        reader.fail("company.prosec_sectors", "must be a list of sector numbers (II, XIX)")
         sectors = []
+    checked = [codes.prosec_sector(s) for s in sectors]
+    for index, (raw, sector) in enumerate(zip(sectors, checked, strict=True)):
+        if sector is None:
+            reader.fail(f"company.prosec_sectors[{index}]", codes.unknown_message("prosec_sector", raw))
+    # a company registers in a sector's program (Decreto PROSEC Art. 3), whatever the inciso
+    sectors = [codes.sector_number(s) for s in checked if s is not None]
     return (Company(bool(immex), cast(Certification | None, cert), bool(guarantee)), frozenset(sectors))
 
 
@@ -152,6 +176,7 @@ def _items(  # noqa: C901
         if block is None:
             continue
         before = len(reader.problems)
+        reader.known(block, ITEM_FIELDS, path)
         part = reader.text(block, "part", path, non_empty=True)
         if part is not None and part in parts:
             reader.fail(f"{path}.part", f"part {part!r} repeats")
@@ -189,7 +214,10 @@ def _items(  # noqa: C901
         if prosec is not None:
             pblock = reader.obj(prosec, f"{path}.prosec")
             if pblock is not None:
+                reader.known(pblock, PROSEC_FIELDS, f"{path}.prosec")
                 sector = reader.text(pblock, "sector", f"{path}.prosec", non_empty=True)
+                if sector is not None and sector.strip():
+                    sector = reader.code(pblock, "sector", f"{path}.prosec", "prosec_sector")
                 prosec_rate = reader.decimal(pblock, "rate", f"{path}.prosec")
         elif "prosec" not in block and fraccion is not None and date:
             found = prosec_of(fraccion, date)

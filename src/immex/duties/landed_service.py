@@ -79,13 +79,14 @@ def _prosec(data_dir: Path | None) -> Any:
     return lookup
 
 
-def scenario_from_data(data: Any, data_dir: Path | None = None) -> LandedScenario:
+def scenario_from_data(data: Any, data_dir: Path | None = None, file: str | None = None) -> LandedScenario:
     scenario, problems = parse_landed_scenario(
         data,
         iva_rate_on=_iva_on,
         igi_rate_of=_tariff_rate(data_dir),
         parties_on=_parties_on,
         prosec_of=_prosec(data_dir),
+        file=file,
     )
     if scenario is None:
         raise CaseError(problems)
@@ -105,12 +106,13 @@ def run_landed(
     what_if: Sequence[str] = (),
     data_dir: Path | None = None,
     volumes: Mapping[str, Decimal] | None = None,
+    file: str | None = None,
 ) -> LandedResult:
     """Base scenario and, when edits are given, the what-if scenario beside it.
 
     ``volumes`` (part → annual quantity, e.g. from the stored ledger) replaces the
     quantities of the file for the parts it names."""
-    base = scenario_from_data(data, data_dir)
+    base = scenario_from_data(data, data_dir, file)
     if volumes:
         base = replace(
             base,
@@ -124,7 +126,7 @@ def run_landed(
         changed, problems = apply_what_if(data, what_if)
         if problems:
             raise CaseError(problems)
-        scenario = scenario_from_data(changed, data_dir)
+        scenario = scenario_from_data(changed, data_dir, file)
         if volumes:
             edited = {
                 e.split("=", 1)[0].split(".")[1]
@@ -150,7 +152,7 @@ def run_landed_file(
     data_dir: Path | None = None,
     volumes: Mapping[str, Decimal] | None = None,
 ) -> LandedResult:
-    return run_landed(load_case_json(path), what_if, data_dir, volumes)
+    return run_landed(load_case_json(path), what_if, data_dir, volumes, path.name)
 
 
 def landed_json(result: LandedResult) -> dict[str, Any]:

@@ -95,7 +95,7 @@ def parse_dta_table(data: Any, where: str = "dta.yaml") -> DtaTable:
 def _catalog(data: Any) -> Catalog:
     where = "catalogs.yaml"
     keys = {"reference", "contributions", "formas_pago", "tipos_tasa", "identificadores"}
-    require_keys(data, keys, keys, where)
+    require_keys(data, keys, keys | {"input_codes"}, where)  # input_codes: immex.duties.codes
     _reference(data, where)
     contributions: dict[str, tuple[int, str]] = {}
     for name, entry in data["contributions"].items():

@@ -106,10 +106,12 @@ def tmec25_json(result: Tmec25Result) -> dict[str, Any]:
     }
 
 
-def pedimento_from_data(data: Any, rules: DutyRules | None = None) -> PedimentoResult:
-    """Contributions of a parsed case; raises :class:`CaseError` with every problem."""
+def pedimento_from_data(
+    data: Any, rules: DutyRules | None = None, file: str | None = None
+) -> PedimentoResult:
+    """Contributions of a parsed case (from ``file``); raises :class:`CaseError` with every problem."""
     rules = rules or duty_rules()
-    case, problems = parse_pedimento_case(data)
+    case, problems = parse_pedimento_case(data, file)
     if case is None:
         raise CaseError(problems)
     dta, problems = resolve_dta(case, rules)
@@ -126,20 +128,20 @@ def tmec25_case_result(case: Tmec25Case, rules: DutyRules | None = None) -> Tmec
     return compute_tmec25(case, resolved, rules)
 
 
-def tmec25_from_data(data: Any, rules: DutyRules | None = None) -> Tmec25Result:
-    """Art. 2.5 amounts of a parsed case; raises :class:`CaseError` with every problem."""
-    case, problems = parse_tmec25_case(data)
+def tmec25_from_data(data: Any, rules: DutyRules | None = None, file: str | None = None) -> Tmec25Result:
+    """Art. 2.5 amounts of a parsed case (from ``file``); raises :class:`CaseError` with every problem."""
+    case, problems = parse_tmec25_case(data, file)
     if case is None:
         raise CaseError(problems)
     return tmec25_case_result(case, rules)
 
 
 def run_pedimento(path: Path) -> PedimentoResult:
-    return pedimento_from_data(load_case_json(path))
+    return pedimento_from_data(load_case_json(path), file=path.name)
 
 
 def run_tmec25(path: Path) -> Tmec25Result:
-    return tmec25_from_data(load_case_json(path))
+    return tmec25_from_data(load_case_json(path), file=path.name)
 
 
 def pedimento_text(result: PedimentoResult) -> str:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TypeVar
 
+from immex.duties.codes import prosec_sector, sector_number
+
 K = TypeVar("K")
 
 _DIGITS = re.compile(r"^\d+$")
@@ -358,16 +360,28 @@ class ProsecRow:
         return self.since <= day and (self.until is None or day <= self.until)
 
 
+def _sector_key(sector: str) -> str:
+    return prosec_sector(sector) or sector  # a name in a user's table stays as written
+
+
+def _program(sector: str) -> str | None:
+    checked = prosec_sector(sector)
+    return sector_number(checked) if checked else None
+
+
 def prosec_in_force(
     rows: Iterable[ProsecRow], fraccion: str, day: dt.date, sectors: Iterable[str] | None = None
 ) -> list[ProsecRow]:
-    """PROSEC rows of a fracción in force on ``day`` (only ``sectors`` when given)."""
-    wanted = None if sectors is None else set(sectors)
+    """PROSEC rows of a fracción in force on ``day`` (only ``sectors`` when given; a sector
+    written "xix" or "Sector XIX" is XIX, and a row of an inciso, "XX b", is of program XX)."""
+    wanted = None if sectors is None else {_sector_key(s) for s in sectors}
     return sorted(
         (
             row
             for row in rows
-            if row.fraccion == fraccion and row.covers(day) and (wanted is None or row.sector in wanted)
+            if row.fraccion == fraccion
+            and row.covers(day)
+            and (wanted is None or _sector_key(row.sector) in wanted or _program(row.sector) in wanted)
         ),
         key=lambda r: (r.rate, r.sector),
     )

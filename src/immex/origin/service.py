@@ -17,12 +17,12 @@ exported from other systems can be read as is.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from immex.core.fields import likely_typos
 from immex.core.jsonfile import JsonFileError, read_json
 from immex.core.numbers import parse_decimal, plain, round_half_up
 from immex.core.parse import parse_iso_date
@@ -106,15 +106,11 @@ class _Reader:
 
     def known(self, raw: Mapping[str, Any], fields: frozenset[str], where: str) -> None:
         """One problem per unknown field whose name is close to a known one (a likely typo)."""
-        for key in raw:
-            if key in fields:
-                continue
-            if key == "role" and "indirect" in fields:
-                self.problem(f"{where}{key}", f"unknown field; {_ROLE_HINT}")
-                continue
-            close = difflib.get_close_matches(str(key).lower(), sorted(fields), n=1)
-            if close:
-                self.problem(f"{where}{key}", f"unknown field; did you mean '{close[0]}'?")
+        role_hint = "role" in raw and "indirect" in fields
+        if role_hint:
+            self.problem(f"{where}role", f"unknown field; {_ROLE_HINT}")
+        for typo in likely_typos((key for key in raw if not (role_hint and key == "role")), fields):
+            self.problem(f"{where}{typo.field}", typo.message())
 
     def decimal(
         self, value: Any, where: str, *, positive: bool = False, required: bool = True
