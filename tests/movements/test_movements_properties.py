@@ -170,14 +170,19 @@ def test_waste_is_the_same_whichever_engine_discharged(ledger: Ledger, rows: int
         assert frames is not None
         moves = Movements(waste_given=True)
         _per_row(folder, root / "per-row")
-        write_discharge_frames(root / "columnar", discharge_frames(frames), AS_OF)
+        result = discharge_frames(frames)
+        write_discharge_frames(root / "columnar", result, AS_OF)
         discharge_partitioned(frames, root / "partitioned", AS_OF, rows=rows, bucket=bucket)
-        for engine in ("columnar", "partitioned"):
+        for engine in ("columnar", "partitioned"):  # from allocations.csv read back
             write_movement_outputs(
                 root / engine, folder_movement_outputs(root / engine, frames, moves, AS_OF)
             )
+        (root / "in-memory").mkdir()  # from the columnar run's integer columns
+        write_movement_outputs(
+            root / "in-memory", folder_movement_outputs(root / "columnar", frames, moves, AS_OF, result)
+        )
         expected = (root / "per-row" / "waste.csv").read_bytes()
-        for engine in ("columnar", "partitioned"):
+        for engine in ("columnar", "partitioned", "in-memory"):
             assert (root / engine / "waste.csv").read_bytes() == expected, engine
         run_discharge(folder, root / "service", "fifo", AS_OF, engine="partitioned")
         assert (root / "service" / "waste.csv").read_bytes() == expected

@@ -994,6 +994,23 @@ class FramesResult:
     late: int
     total_allocated: Decimal
     total_missing: Decimal
+    allocated: AllocatedColumns | None = None
+
+
+@dataclass(frozen=True)
+class AllocatedColumns:
+    """Each allocation as integers, for the waste pass (:mod:`immex.discharge.movements`).
+
+    ``export`` is the export line's row in ``plan.exports`` (its ``key`` names the
+    per-unit needs), ``part`` the part's rank in ``names``, ``qty`` the fixed-point
+    quantity at the result's scale (the width of the run: int64, Int128 or Python ints).
+    """
+
+    plan: ExportPlan
+    names: list[str]
+    export: Ints
+    part: Ints
+    qty: Qty
 
 
 def _pedimento_key(frame: pl.DataFrame) -> pl.Expr:
@@ -1099,7 +1116,7 @@ def discharge_frames(
     kinds = sorted(set(kind_of.values()) | {"raw"})
     code = np.array([kinds.index(kind_of.get(name, "raw")) for name in names], dtype=np.int64)
     due = _deadline_days(kinds, code[lot_part] if len(lot_part) else lot_part, lot_day)
-    alloc_export = req.export[out.alloc_req]
+    alloc_export, alloc_part = req.export[out.alloc_req], req.part[out.alloc_req]
     late = export_day[alloc_export] > due[out.alloc_lot]
     # One select per source frame: Polars gathers the columns in parallel.
     allocations = pl.concat(
@@ -1119,7 +1136,7 @@ def discharge_frames(
     if keys:
         allocations = allocations.with_columns(
             _export=pl.Series(alloc_export, dtype=pl.Int64),
-            _part=pl.Series(req.part[out.alloc_req], dtype=pl.Int64),
+            _part=pl.Series(alloc_part, dtype=pl.Int64),
         )
     short_export = req.export[out.short_req]
     shortfalls = pl.concat(
@@ -1155,6 +1172,7 @@ def discharge_frames(
         int(late.sum()),
         from_fixed(_total(out.alloc_qty), scale),
         from_fixed(_total(out.short_qty), scale),
+        AllocatedColumns(plan, names, alloc_export, alloc_part, out.alloc_qty),
     )
 
 

@@ -24,17 +24,21 @@ exactly the files it got before.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 from sqlalchemy.orm import Session
 
-from immex.core.numbers import EXACT
+from immex.core.numbers import EXACT, from_fixed
 from immex.core.problems import InputError
+from immex.discharge.fast import AllocatedColumns, ExportPlan, FramesResult
 from immex.discharge.methods import Allocation, DischargeResult
 from immex.discharge.submaquila import ShipmentPart, shipment_parts, write_submaquila_csv
 from immex.discharge.waste import (
@@ -46,7 +50,7 @@ from immex.discharge.waste import (
     waste_rows,
     write_waste_csv,
 )
-from immex.ledger.frames import LedgerFrames, export_periods
+from immex.ledger.frames import EPOCH, LedgerFrames, export_periods
 from immex.ledger.model import Ledger
 from immex.ledger.movements import MOVEMENT_TABLES, Movements, MovementsRead, read_movements
 from immex.ledger.movements_orm import load_movements, store_movements
@@ -147,13 +151,95 @@ def stored_movement_outputs(
 
 
 def folder_movement_outputs(
-    folder: Path, frames: LedgerFrames, movements: Movements, as_of: dt.date
+    folder: Path,
+    frames: LedgerFrames,
+    movements: Movements,
+    as_of: dt.date,
+    result: FramesResult | None = None,
 ) -> MovementOutputs:
-    """The movement outputs of a vectorized run, from the ``allocations.csv`` it wrote in ``folder``."""
+    """The movement outputs of a vectorized run: from its allocation columns (``result``, when
+    the run kept them in memory), else from the ``allocations.csv`` it wrote in ``folder``."""
     ratios = WasteRatios(frames.boms)
     dated = {d.part for d in movements.disposals}
-    generated = _generated_in_csv(folder, frames, ratios, dated) if ratios.any else GeneratedWaste()
+    if not ratios.any:
+        generated = GeneratedWaste()
+    elif result is not None and result.allocated is not None:
+        generated = _generated_in_columns(result.allocated, result.scale, ratios, dated)
+    else:
+        generated = _generated_in_csv(folder, frames, ratios, dated)
     return _outputs(generated, movements, as_of)
+
+
+def _generated_in_columns(
+    allocated: AllocatedColumns, scale: int, ratios: WasteRatios, dated: set[str]
+) -> GeneratedWaste:
+    """The waste of allocations held as integer columns: exact fixed-point sums per part and ratio.
+
+    The ratio depends only on the export's per-unit needs (``key``: product and BOM
+    period) and the part, so it comes from a small table of (key, part) codes, looked
+    up for every allocation by binary search; the sums are Int128 (every sum of
+    allocations is below the engine's proven bound) or Python integers (object tier).
+    """
+    generated = GeneratedWaste(ratios.values, dated)
+    plan, names = allocated.plan, allocated.names
+    table_codes, table_ratios = _ratio_table(plan, names, ratios)
+    if not len(table_codes):
+        return generated
+    export_key = plan.exports["key"].to_numpy()
+    code = export_key[allocated.export] * len(names) + allocated.part
+    at = np.minimum(np.searchsorted(table_codes, code), len(table_codes) - 1)
+    hit = table_codes[at] == code
+    rows = np.flatnonzero(hit)
+    part, ratio = allocated.part[rows], table_ratios[at[rows]]
+    day = (
+        plan.exports["cleared_on"].to_physical().to_numpy()[allocated.export[rows]]
+        if dated
+        else np.zeros(len(rows), dtype=np.int32)
+    )
+    dated_ids = np.array(sorted(i for i, name in enumerate(names) if name in dated), dtype=np.int64)
+    by_date = np.isin(part, dated_ids)
+    sums = _fixed_sums(part, ratio, np.where(by_date, day, np.iinfo(np.int32).min), allocated.qty, rows)
+    for part_id, ratio_id, day_number, total in sums:
+        when = dt.date.min if day_number == np.iinfo(np.int32).min else EPOCH + dt.timedelta(days=day_number)
+        generated.add(names[part_id], ratio_id, when, from_fixed(total, scale))
+    return generated
+
+
+def _ratio_table(
+    plan: ExportPlan, names: list[str], ratios: WasteRatios
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted codes ``key * len(names) + part`` of the (needs, part) pairs with waste, and their ratio ids."""
+    part_id = {name: i for i, name in enumerate(names)}
+    firsts = plan.exports.group_by("key").agg(pl.col("product").first(), pl.col("cleared_on").first())
+    pairs: dict[int, int] = {}
+    for key, product, day in firsts.iter_rows():
+        for part, ratio in ratios.of(product, day, plan.needs[key]).items():
+            if part in part_id:  # a partition's run holds only its own parts
+                pairs[key * len(names) + part_id[part]] = ratio
+    codes = np.array(sorted(pairs), dtype=np.int64)
+    return codes, np.array([pairs[c] for c in codes.tolist()], dtype=np.int64)
+
+
+def _fixed_sums(
+    part: npt.NDArray[np.int64],
+    ratio: npt.NDArray[np.int64],
+    day: npt.NDArray[Any],
+    qty: Any,
+    rows: npt.NDArray[np.int64],
+) -> Iterator[tuple[int, int, int, int]]:
+    """``(part, ratio, day, sum of qty[rows])`` per group, exact (Int128 in Polars, or Python ints)."""
+    if isinstance(qty, np.ndarray) and qty.dtype == object:
+        totals: dict[tuple[int, int, int], int] = defaultdict(int)
+        for key in zip(part.tolist(), ratio.tolist(), day.tolist(), qty[rows].tolist(), strict=True):
+            totals[key[:3]] += key[3]
+        yield from ((p, r, d, total) for (p, r, d), total in totals.items())
+        return
+    values = qty.gather(rows) if isinstance(qty, pl.Series) else pl.Series(qty[rows])
+    frame = pl.DataFrame(
+        {"part": part, "ratio": ratio, "day": day.astype(np.int32), "qty": values.cast(pl.Int128)}
+    )
+    grouped = frame.group_by("part", "ratio", "day").agg(pl.col("qty").sum())
+    yield from grouped.iter_rows()
 
 
 def _generated_in_csv(

@@ -291,7 +291,9 @@ def _run_columnar(
         }
         # waste from the allocations.csv just written; disposing of too much raises before publishing
         counts.update(
-            write_movement_outputs(folder, folder_movement_outputs(folder, frames, moves.movements, as_of))
+            write_movement_outputs(
+                folder, folder_movement_outputs(folder, frames, moves.movements, as_of, result)
+            )
         )
         totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
         timings = {

@@ -85,14 +85,19 @@ class WasteRatios:
         """The BOM period of ``day``: every product's BOM is fixed within one."""
         return bisect.bisect_right(self.breaks, day)
 
-    def of(self, product: str, day: dt.date) -> dict[str, int]:
-        """Part → ratio id for an export of ``product`` on ``day``."""
+    def of(self, product: str, day: dt.date, gross: Mapping[str, Decimal] | None = None) -> dict[str, int]:
+        """Part → ratio id for an export of ``product`` on ``day``.
+
+        ``gross``: the per-unit leaf needs of that export when the caller has them
+        (the vectorized engine explodes them once per product and BOM period).
+        """
         if not self.any:
             return {}
         key = (product, self.period(day))
         found = self._memo.get(key)
         if found is None:
-            gross = explode(self.with_waste, product, Decimal(1), day)
+            if gross is None:
+                gross = explode(self.with_waste, product, Decimal(1), day)
             net = explode(self.without, product, Decimal(1), day)
             found = {
                 part: self._id(Fraction(r - net[part]) / Fraction(r))
