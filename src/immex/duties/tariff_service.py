@@ -677,9 +677,11 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
 
     A 10-digit statistical line with an empty general rate takes the rate of its 8-digit
     line (the HTS prints the rate once). ``codes`` keeps only those lines (and the
-    headings above them), for the goods the company actually exports.
+    headings above them), for the goods the company actually exports. The CSV may be
+    UTF-8, UTF-16 or Windows-1252, separated by commas, or by semicolons as Excel saves it
+    in a Spanish (or other decimal-comma) locale, where a rate may read ``2,5%``.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    text, _encoding = read_text(path)  # UTF-8 (with or without BOM), UTF-16 or Windows-1252
     records: list[tuple[str, str, str]] = []
     if path.suffix.lower() == ".json":
         try:
@@ -698,8 +700,9 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
                     )
                 )
     else:
-        reader = csv.reader(io.StringIO(text))
-        header = [_norm(h) for h in next(reader, [])]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_hts_delimiter(text))
+        written = next(reader, [])
+        header = [_norm(h) for h in written]
         index: dict[str, int] = {}
         for field, aliases in _HTS_CSV.items():
             for i, name in enumerate(header):
@@ -707,11 +710,17 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
                     index[field] = i
                     break
         missing = [f for f in _HTS_CSV if f not in index]
-        if missing:
+        if missing:  # one line: the header as read says more than one line per column
             raise InputError(
                 [
-                    Problem(path.name, 1, m, "column not found (USITC CSV export headers expected)")
-                    for m in missing
+                    Problem(
+                        path.name,
+                        1,
+                        "",
+                        f"no {' / '.join(_HTS_HEADERS[m] for m in missing)} column in the header "
+                        f"{' | '.join(written[:6]) or '(empty)'} (the USITC CSV export's headers, "
+                        "separated by commas or semicolons, are expected)",
+                    )
                 ]
             )
         for cells in reader:
@@ -730,9 +739,9 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
         try:
             digits = hts_digits(number)
         except ValueError as exc:
-            problems.append(Problem(path.name, position, "htsno", str(exc)))
+            problems.append(Problem(path.name, position, "htsno", f"{exc}{_spreadsheet_hint(number)}"))
             continue
-        general = general.strip()
+        general = _decimal_point(general.strip())
         if general:
             last_rate = (digits, general)
         elif len(digits) == 10 and last_rate is not None and digits.startswith(last_rate[0]):
@@ -743,6 +752,39 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
     if problems:
         raise InputError(problems)
     return rows
+
+
+_HTS_HEADERS = {"number": "HTS Number", "description": "Description", "general": "General Rate of Duty"}
+
+
+def _hts_delimiter(text: str) -> str:
+    """Comma, or semicolon when the header has more of them (Excel in a decimal-comma locale)."""
+    header = text.split("\n", 1)[0]
+    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _decimal_point(rate: str) -> str:
+    """``2,5%`` (a decimal comma, as a Spanish-locale spreadsheet writes it) → ``2.5%``."""
+    if rate.endswith("%") and rate.count(",") == 1 and "." not in rate:
+        return rate.replace(",", ".")
+    return rate
+
+
+def _spreadsheet_hint(number: str) -> str:
+    """Why an HTS number is malformed when a spreadsheet changed it, else nothing."""
+    digits = number.replace(".", "").replace(",", "").strip()
+    if "," in number:
+        return (
+            " (a spreadsheet read it as a number with a decimal comma: format the column as text "
+            "before saving, or export it again)"
+        )
+    if digits.isdigit() and len(digits) in (3, 5, 7, 9):
+        return (
+            " (a spreadsheet dropped its leading zero, 0101 became 101: format the column as text "
+            "before saving, or export it again)"
+        )
+    return ""
 
 
 def read_hts_table(path: Path) -> list[HtsRow]:
