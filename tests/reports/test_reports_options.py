@@ -53,30 +53,63 @@ def _sources(rate: str | None = "20", terms: dict[str, MaterialTerms] | None = N
     return options.default_sources(lambda _p, _d: fixed, terms)
 
 
-def test_overdue_lot_costs_a_regularization_with_recargos_from_the_month_it_entered() -> None:
-    """1,000 USD at 20 MXN, IGI 5 % (material terms), entered 2025-03-01, regularized 2026-10-15.
+def test_overdue_lot_costs_a_regularization_with_actualizacion_and_recargos() -> None:
+    """1,000 USD at 20 MXN, IGI 5 % (material terms), entered 2023-10-02, regularized 2025-06-10.
 
-    customs value 20,000; IGI 1,000; DTA 2025 = max(8 al millar = 160, fr. III 445) = 445;
-    IVA 16 % of 21,445 = 3,431.20 → 3,431; contributions 4,876. Recargos: 20 months (19 and
-    a fraction): 10 of 2025 at 0.98 % × 1.5 and 10 of 2026 at 1.38 % × 1.5 = 35.4 % →
-    R(1,726.10) = 1,726. A3 = 6,602.
+    Contributions: customs value 20,000; IGI 1,000; DTA 2023 = max(8 al millar = 160, fr. III
+    408) = 408; IVA 16 % of 21,408 = 3,425.28 → 3,425; total 4,833.
+    Actualización (CFF Art. 17-A): INPC May 2025 (the month before payment) 140.012 ÷ INPC
+    Sep 2023 (the month before the goods entered) 130.120 = 1.07602… → 1.0760 (to the
+    ten-thousandth); 4,833 × 1.0760 = 5,200.308 → R = 5,200, actualización 367.
+    Recargos (CFF Art. 21, on the actualized amount): 21 months (20 and a fraction) at
+    0.98 % × 1.5 = 30.87 %; 5,200.308 × 0.3087 = 1,605.34 → 1,605. A3 = 4,833 + 367 + 1,605
+    = 6,805.
     """
     terms = {"CABLE": MaterialTerms(D("0.05"), False)}
-    row = _row(_ledger(_lot(dt.date(2025, 3, 1))), dt.date(2026, 10, 15), _sources("20", terms))
+    row = _row(_ledger(_lot(dt.date(2023, 10, 2))), dt.date(2025, 6, 10), _sources("20", terms))
     assert row["status"] == "overdue"
     assert (row["customs_value_mxn"], row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (
         20000,
         1000,
-        445,
-        3431,
+        408,
+        3425,
     )
-    assert (row["recargos_months"], row["recargos_mxn"], row["regularization_mxn"]) == (20, 1726, 6602)
-    assert row["regularization_on"] == dt.date(2026, 10, 15)
+    assert (row["actualizacion_factor"], row["actualizacion_mxn"]) == (D("1.0760"), 367)
+    assert (row["recargos_months"], row["recargos_mxn"], row["regularization_mxn"]) == (21, 1605, 6805)
+    assert row["regularization_on"] == dt.date(2025, 6, 10)
     # Once the term has passed neither a return nor a change of regime is open: no amount, not 0.
     assert row["return_mxn"] is None and row["change_of_regime_mxn"] is None
     assert row["change_of_regime_clave"] is None
     assert row["cost_missing"] == ""
-    assert "regularize with clave A3 (A3 6,602 MXN" in str(row["what_to_do"])
+    assert "regularizar con clave A3 (A3 6,805 MXN, con actualización y recargos de 21 meses)" in str(
+        row["what_to_do"]
+    )
+
+
+def test_a_month_the_inpc_table_lacks_leaves_the_regularization_empty_and_names_it() -> None:
+    """Entered 2025-03-01 (the month before, 2025-02, is not in rules/inpc.yaml) and paid
+    2026-10-15 (2026-09 neither): the contributions are computed, the A3 is not, and why is said."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    row = _row(_ledger(_lot(dt.date(2025, 3, 1))), dt.date(2026, 10, 15), _sources("20", terms))
+    assert (row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (1000, 445, 3431)
+    assert row["actualizacion_mxn"] is None and row["regularization_mxn"] is None
+    assert row["recargos_mxn"] is None
+    assert str(row["cost_missing"]).startswith(
+        "INPC of 2025-02 and 2026-09 for the actualización (CFF Art. 17-A; rules/inpc.yaml has "
+    )
+
+
+def test_what_to_do_is_in_english_with_lang_en() -> None:
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    ledger = _ledger(_lot(dt.date(2023, 10, 2)))
+    report = expiring_report(
+        ledger, NOTHING_EXPORTED, dt.date(2025, 6, 10), 90, True, _sources("20", terms), "en"
+    )
+    row = dict(zip(COLUMNS, report.rows[0], strict=True))
+    assert str(row["what_to_do"]).startswith(
+        "overdue since 2025-04-02: regularize with clave A3 (A3 6,805 MXN, actualización and recargos for "
+        "21 months included)"
+    )
 
 
 def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> None:
@@ -84,7 +117,8 @@ def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> No
 
     customs value 18,500; IGI 925; DTA 2026 = max(148, 461.61) → R = 462; IVA 16 % of 19,887
     = 3,181.92 → 3,182; F4 = 4,569. A regularization on the day after the deadline
-    (2027-10-16) needs the recargos rates of 2027, which rules/ does not have: said, not 0.
+    (2027-10-16) needs the recargos rates of 2027 (the LIF 2027 was not found) and INPC months
+    rules/inpc.yaml does not have: said, not 0.
     """
     row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("18.50"))
     assert row["status"] == "expiring" and row["deadline"] == dt.date(2027, 10, 15)
@@ -93,20 +127,23 @@ def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> No
     assert (row["return_mxn"], row["change_of_regime_clave"], row["change_of_regime_mxn"]) == (0, "F4", 4569)
     assert row["regularization_on"] == dt.date(2027, 10, 16)
     assert row["recargos_mxn"] is None and row["regularization_mxn"] is None
-    assert str(row["cost_missing"]).startswith("recargos rate for 2027-01 (rules/lot_options.yaml has rates")
-    assert "change to definitive (F4 4,569 MXN)" in str(row["what_to_do"])
+    assert (
+        "recargos rate for 2027-01 (Ley de Ingresos de la Federación 2027 rate not found (searched "
+        "2026-12-07); rules/lot_options.yaml has rates 2018-01-01 to 2026-12-31)"
+    ) in str(row["cost_missing"])
+    assert "INPC of 2026-03 and 2027-09 for the actualización" in str(row["cost_missing"])
+    assert "cambiar a importación definitiva (F4 4,569 MXN)" in str(row["what_to_do"])
 
 
 def test_what_is_missing_is_said_instead_of_a_zero() -> None:
     no_value = _row(_ledger(_lot(dt.date(2026, 4, 15), value=None)), dt.date(2027, 9, 1), _sources(None))
-    assert no_value["cost_missing"] == (
+    assert str(no_value["cost_missing"]).startswith(
         "unit_value_usd of the import line; exchange rate of 2026-04-15 (give --exchange-rates FILE or "
-        "--exchange-rate MXN_PER_USD); recargos rate for 2027-01 (rules/lot_options.yaml has rates "
-        "2018-01-01 to 2026-12-31)"
+        "--exchange-rate MXN_PER_USD); INPC of 2026-03 and 2027-09 for the actualización"
     )
     for column in ("customs_value_mxn", "igi_mxn", "dta_mxn", "iva_mxn", "change_of_regime_mxn"):
         assert no_value[column] is None
-    assert "F4 cost unknown" in str(no_value["what_to_do"])
+    assert "F4: costo no calculable" in str(no_value["what_to_do"])
     old = _row(_ledger(_lot(dt.date(2025, 6, 2))), dt.date(2026, 11, 1), _sources("20"))
     assert str(old["cost_missing"]).startswith(
         "IGI rate of fracción 85444999 on 2025-06-02 (the tariff table in use has none for that date"
@@ -177,7 +214,7 @@ def _folder(tmp_path: Path) -> Path:
     (folder / "parts.csv").write_text("part,uom,kind,hs\nCABLE,pcs,raw,85444999\n", encoding="utf-8")
     (folder / "imports.csv").write_text(
         "pedimento,line,clave,cleared_on,part,qty,uom,unit_value_usd\n"
-        "25 47 3456 5000001,1,IN,2025-03-01,CABLE,100,pcs,10\n",
+        "23 47 3456 5000001,1,IN,2023-10-02,CABLE,100,pcs,10\n",
         encoding="utf-8",
     )
     (folder / "exports.csv").write_text("pedimento,line,clave,cleared_on,product,qty,uom\n", encoding="utf-8")
@@ -189,7 +226,7 @@ def _folder(tmp_path: Path) -> Path:
 def _expiring(folder: Path, *extra: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(
         app,
-        ["report", "expiring", "--input", str(folder), "--as-of", "2026-10-15", "--days", "30", *extra],
+        ["report", "expiring", "--input", str(folder), "--as-of", "2025-06-10", "--days", "30", *extra],
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -204,16 +241,36 @@ def test_the_command_writes_the_costs(tmp_path: Path) -> None:
     rows = [r for r in csv.reader(out.open(encoding="utf-8")) if r]
     header_at = next(i for i, r in enumerate(rows) if r and r[0] == "import_pedimento")
     found = dict(zip(rows[header_at], rows[header_at + 1], strict=True))
-    assert (found["regularization_mxn"], found["recargos_mxn"], found["cost_missing"]) == ("6602", "1726", "")
+    assert (found["regularization_mxn"], found["actualizacion_mxn"], found["recargos_mxn"]) == (
+        "6805",
+        "367",
+        "1605",
+    )
+    assert found["cost_missing"] == "" and found["what_to_do"].startswith("vencido desde 2025-04-02")
+    code, _, _ = _expiring(
+        folder,
+        "--exchange-rate",
+        "20",
+        "--terms",
+        str(folder / "terms.csv"),
+        "--output",
+        str(out),
+        "--lang",
+        "en",
+    )
+    rows = [r for r in csv.reader(out.open(encoding="utf-8")) if r]
+    assert code == 0 and any(
+        r[COLUMNS.index("what_to_do")].startswith("overdue since") for r in rows if len(r) > 10
+    )
 
 
 def test_exchange_rates_by_date_from_a_file(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
-    (folder / "rates.csv").write_text("date,exchange_rate\n2025-02-28,20\n", encoding="utf-8")
+    (folder / "rates.csv").write_text("date,exchange_rate\n2023-09-29,20\n", encoding="utf-8")
     out = tmp_path / "expiring.csv"
     args = ["--exchange-rates", str(folder / "rates.csv"), "--terms", str(folder / "terms.csv")]
     assert _expiring(folder, *args, "--output", str(out))[0] == 0
-    assert "6602" in out.read_text(encoding="utf-8")
+    assert "6805" in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -9,24 +9,37 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stderr, stdout
+from immex.cli.common import (
+    DbOption,
+    lazy_module,
+    parse_date,
+    plural,
+    problems_exit,
+    progress_bars,
+    stderr,
+    stdout,
+)
 from immex.core.problems import InputError, Problem
 from immex.core.table_files import csv_text
-from immex.demo import DEMO_COMPANY, operations_summary, run_demo
 from immex.discharge import service as discharge_service
 from immex.discharge.adjust import record_adjustment
 from immex.discharge.methods import DischargeResult
 from immex.ledger.company import MODALITIES, CompanyProfile, store_company
 from immex.ledger.model import Ledger
 from immex.ledger.templates import write_templates
-from immex.reports import service as reports
 from immex.reports.labels import Lang, parse_lang
 from immex.reports.signing import Signature, Source, no_run_note
 from immex.store.db import database_url
+
+if TYPE_CHECKING:
+    from immex.reports import service as reports
+else:  # loaded by the first report command: ``immex discharge`` does not need it (0.1 s)
+    reports = lazy_module("immex.reports.service")
 
 run_app = typer.Typer(help="Discharge runs stored in the database.", no_args_is_help=True)
 
@@ -46,7 +59,7 @@ def discharge(
         None, "--db", help="Persist intake and run in this database (without it nothing is stored)"
     ),
     engine: str = typer.Option(
-        "auto", "--engine", help="auto, columnar, partitioned (bounded memory) or dask (a cluster)"
+        "auto", "--engine", help="auto, columnar, partitioned (bounded memory), dask (a cluster) or per-row (the specification)"
     ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)"
@@ -111,7 +124,7 @@ LangOption = typer.Option(
 )
 
 
-Build = Callable[[Ledger, DischargeResult], reports.Report]
+Build = Callable[[Ledger, DischargeResult], "reports.Report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,15 +282,23 @@ def report_expiring(
     from immex.reports.options import cost_sources
 
     day = _as_of(as_of)
+    sign = Sign("expiring", lang, day)
+    language = sign.language()  # what_to_do is written in it, in CSV and on screen too
     _report(
         lambda ledger, result: reports.expiring_report(
-            ledger, result, day, days, include_overdue, cost_sources(exchange_rates, exchange_rate, terms)
+            ledger,
+            result,
+            day,
+            days,
+            include_overdue,
+            cost_sources(exchange_rates, exchange_rate, terms),
+            language,
         ),
         db,
         input_dir,
         output,
         rows,
-        sign=Sign("expiring", lang, day),
+        sign=sign,
     )
 
 
@@ -366,6 +387,8 @@ def demo(
     as_of: str | None = AsOfOption,
 ) -> None:
     """Create a realistic IMMEX company in the embedded store, discharge it and write its reports."""
+    from immex.demo import DEMO_COMPANY, operations_summary, run_demo  # 0.1 s: only for this command
+
     day = _as_of(as_of)
     started = time.perf_counter()
     with problems_exit(), progress_bars() as progress:

@@ -8,6 +8,7 @@ every report against the catalog.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -48,9 +49,10 @@ def _texts(entry: Any, where: str) -> dict[str, str]:
 def _catalog() -> dict[str, Any]:
     text = resources.files(__package__ or "immex.reports").joinpath("labels.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
-    if set(data) != {"languages", "columns", "block", "terms", "titles"}:
+    if set(data) != {"languages", "columns", "block", "terms", "titles", "sentences"}:
         raise CatalogError(
-            f"labels.yaml: sections {sorted(data)} are not languages, columns, block, terms, titles"
+            f"labels.yaml: sections {sorted(data)} are not languages, columns, block, terms, titles, "
+            "sentences"
         )
     columns: dict[str, Column] = {}
     for key, entry in data["columns"].items():
@@ -63,7 +65,19 @@ def _catalog() -> dict[str, Any]:
     block = {key: _texts(entry, f"block.{key}") for key, entry in data["block"].items()}
     titles = {key: _texts(entry, f"titles.{key}") for key, entry in data["titles"].items()}
     terms = {key: _texts(entry, f"terms.{key}") for key, entry in data["terms"].items()}
-    return {"columns": columns, "block": block, "terms": terms, "titles": titles}
+    sentences = {key: _sentence(entry, key) for key, entry in data["sentences"].items()}
+    return {"columns": columns, "block": block, "terms": terms, "titles": titles, "sentences": sentences}
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _sentence(entry: Any, key: str) -> dict[str, str]:
+    texts = {lang: " ".join(text.split()) for lang, text in _texts(entry, f"sentences.{key}").items()}
+    if _fields(texts["es"]) != _fields(texts["en"]):
+        raise CatalogError(f"labels.yaml: sentences.{key} has other placeholders in es than in en")
+    return texts
 
 
 def column(key: str) -> Column:
@@ -91,6 +105,12 @@ def title(name: str, lang: Lang, fallback: str = "") -> str:
     """A report's title by its command name (``balances``, ``anexo24`` ...)."""
     titles: dict[str, dict[str, str]] = _catalog()["titles"]
     return titles[name][lang] if name in titles else fallback or name
+
+
+def sentence(key: str, lang: Lang, **values: object) -> str:
+    """A sentence of the catalog in ``lang`` with its placeholders filled (KeyError on an unknown key)."""
+    sentences: dict[str, dict[str, str]] = _catalog()["sentences"]
+    return sentences[key][lang].format(**values)
 
 
 def parse_lang(value: str) -> Lang:

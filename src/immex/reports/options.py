@@ -6,9 +6,10 @@ fixed asset) before its Ley Aduanera Art. 108 deadline; after it, only a
 regularization (``A3``) is open. Returns and transfers pay no contributions; a change
 of regime and a regularization pay those of a definitive import of what remains (IGI,
 DTA, IVA, by the duty engine of :mod:`immex.duties.pedimento`), with the rates, quotas
-and exchange rate of the temporary import's date; a regularization adds recargos (CFF
-Art. 21) from the month the goods entered. Every legal fact is in
-``rules/lot_options.yaml`` with its citation.
+and exchange rate of the temporary import's date; a regularization adds the actualización
+(CFF Art. 17-A, INPC factor from the month the goods entered, :mod:`immex.reports.actualizacion`)
+and recargos (CFF Art. 21) on the actualized amount. Every legal fact is in
+``rules/lot_options.yaml`` and ``rules/inpc.yaml`` with its citation.
 
 A cost that cannot be computed is never 0: :attr:`LotOptions.missing` says what is
 missing (the value, the fracción, the exchange rate, the IGI rate on that date ...).
@@ -41,6 +42,8 @@ from immex.duties.values import (
     Preference,
 )
 from immex.ledger.model import ImportLine
+from immex.reports.actualizacion import InpcTable, inpc_table, update_factor
+from immex.reports.labels import Lang, sentence
 from immex.rules import EffectiveSeries, Period, RulesError, build_series, read_yaml, require_keys
 
 RULES_FILE = "lot_options.yaml"
@@ -71,6 +74,8 @@ class LotOptionRules:
     not_included: dict[str, str]
     tmec_originating_rate: Decimal
     date_basis: str
+    rate_not_found: dict[int, str]
+    """Year → why its Ley de Ingresos rate is not in the data (said on every cost that needs it)."""
 
 
 def _decimal(value: Any, where: str) -> Decimal:
@@ -112,7 +117,12 @@ def parse_rules(data: Any) -> LotOptionRules:
         regime = by_kind or regime
     recargos = data["recargos"]
     keys = {"description", "reference", "mora_increase", "mora_increase_reference", "prorroga_monthly_rate"}
-    require_keys(recargos, keys, keys, "recargos")
+    require_keys(recargos, keys, keys | {"not_found"}, "recargos")
+    not_found = recargos.get("not_found") or {}
+    if not isinstance(not_found, dict) or not all(
+        isinstance(year, int) and str(why).strip() for year, why in not_found.items()
+    ):
+        raise RulesError("recargos.not_found: a mapping of year to a non-empty reason")
     series = build_series("recargos.prorroga_monthly_rate", recargos["prorroga_monthly_rate"], "rate")
     prorroga = EffectiveSeries(
         series.name,
@@ -135,6 +145,7 @@ def parse_rules(data: Any) -> LotOptionRules:
         {str(k): " ".join(str(v).split()) for k, v in not_included.items()},
         _decimal(tmec["rate"], "tmec_originating_rate.rate"),
         str(basis["value"]),
+        {int(year): " ".join(str(why).split()) for year, why in not_found.items()},
     )
 
 
@@ -162,6 +173,11 @@ class CostSources:
     exchange_rate_hint: str = "give --exchange-rates FILE or --exchange-rate MXN_PER_USD"
     load_tariff: Callable[[], TariffIndex] | None = None
     """Loads the tariff table on the first lot that needs it (when ``tariff`` is None)."""
+    inpc: InpcTable | None = None
+    """The INPC table of the actualización (None: the shipped ``rules/inpc.yaml``)."""
+
+    def inpc_table(self) -> InpcTable:
+        return self.inpc if self.inpc is not None else inpc_table()
 
     def tariff_table(self) -> TariffIndex | None:
         if self.tariff is None and self.load_tariff is not None:
@@ -204,6 +220,9 @@ class LotOptions:
     recargos: int | None
     recargos_months: int
     missing: tuple[str, ...]
+    actualizacion_factor: Decimal | None = None
+    actualizacion: int | None = None
+    """R(contributions × factor) − contributions, whole pesos (CFF Art. 17-A)."""
 
     @property
     def change_of_regime_cost(self) -> int | None:
@@ -211,9 +230,9 @@ class LotOptions:
 
     @property
     def regularization_cost(self) -> int | None:
-        if self.definitive is None or self.recargos is None:
+        if self.definitive is None or self.recargos is None or self.actualizacion is None:
             return None
-        return self.definitive.total + self.recargos
+        return self.definitive.total + self.actualizacion + self.recargos
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -251,8 +270,10 @@ def recargos_rate(start: dt.date, months: int, rules: LotOptionRules) -> tuple[F
         try:
             total += exact(rules.prorroga_rate.on(month)) * factor
         except RulesError:
+            why = rules.rate_not_found.get(month.year)
+            said = f"{why}; " if why else ""
             return None, (
-                f"recargos rate for {month.strftime('%Y-%m')} (rules/{RULES_FILE} has "
+                f"recargos rate for {month.strftime('%Y-%m')} ({said}rules/{RULES_FILE} has "
                 f"{_span(rules.prorroga_rate)})"
             )
     return total, ""
@@ -381,41 +402,63 @@ def lot_options(
     deadline = balance.deadline
     pay_on = as_of if not before or deadline is None else max(as_of, deadline + dt.timedelta(days=1))
     months = months_or_fraction(lot.cleared_on, pay_on)
+    factor, why_factor = update_factor(lot.cleared_on, pay_on, sources.inpc_table())
+    if why_factor:
+        missing.append(why_factor)
+    rate, why_rate = recargos_rate(lot.cleared_on, months, rules)
+    if why_rate:
+        missing.append(why_rate)
+    actualizacion: int | None = None
     recargos: int | None = None
-    rate, why = recargos_rate(lot.cleared_on, months, rules)
-    if why:
-        missing.append(why)
-    elif definitive is not None and rate is not None:
-        recargos = payment_round(Fraction(definitive.total) * rate)
-    return LotOptions(before, clave, definitive, pay_on, recargos, months, tuple(missing))
+    if definitive is not None and factor is not None:
+        updated = Fraction(definitive.total) * exact(factor)  # CFF Art. 21: recargos on the updated amount
+        actualizacion = payment_round(updated) - definitive.total
+        if rate is not None:
+            recargos = payment_round(updated * rate)
+    return LotOptions(
+        before, clave, definitive, pay_on, recargos, months, tuple(missing), factor, actualizacion
+    )
 
 
-def advice(balance: Balance, options: LotOptions, rules: LotOptionRules | None = None) -> str:
-    """One sentence for the manager: the choices open today and what each costs.
+def advice(
+    balance: Balance, options: LotOptions, rules: LotOptionRules | None = None, lang: Lang = "es"
+) -> str:
+    """One sentence for the manager: the choices open today and what each costs, in ``lang``.
 
-    The claves come from ``rules/lot_options.yaml`` (an option's claves, joined with ``/``).
+    The sentences are those of the report label catalog (``reports/labels.yaml``,
+    ``sentences``); the claves come from ``rules/lot_options.yaml`` (an option's claves,
+    joined with ``/``).
     """
     rules = rules or lot_option_rules()
 
     def claves(option: str) -> str:
         return "/".join(rules.options[option].claves)
 
+    def cost(clave: str, amount: int | None) -> str:
+        if amount is None:
+            return sentence("cost_unknown", lang, clave=clave)
+        return sentence("cost", lang, clave=clave, amount=f"{amount:,}")
+
     regularize = claves("regularization")
-    regular = options.regularization_cost
-    a3 = f"{regularize} cost unknown" if regular is None else f"{regularize} {regular:,} MXN"
+    a3 = cost(regularize, options.regularization_cost)
     if not options.open_before_deadline:
-        return (
-            f"overdue since {balance.deadline}: regularize with clave {regularize} ({a3}, recargos for "
-            f"{options.recargos_months} months included); return or change of regime are no longer open "
-            "(Ley Aduanera Art. 108: the goods are illegally in the country)"
+        return sentence(
+            "advice_overdue",
+            lang,
+            deadline=balance.deadline,
+            clave=regularize,
+            cost=a3,
+            months=options.recargos_months,
         )
-    change = options.change_of_regime_cost
-    clave = options.change_of_regime_clave
-    f4 = f"{clave} cost unknown" if change is None else f"{clave} {change:,} MXN"
-    return (
-        f"before {balance.deadline}: return ({claves('return')}, no contributions) or transfer virtually "
-        f"({claves('virtual_transfer')}, no contributions); or change to definitive ({f4}); "
-        f"if it expires, regularization on {options.regularization_on} ({a3})"
+    return sentence(
+        "advice_open",
+        lang,
+        deadline=balance.deadline,
+        returns=claves("return"),
+        transfers=claves("virtual_transfer"),
+        change=cost(options.change_of_regime_clave, options.change_of_regime_cost),
+        regularization_on=options.regularization_on,
+        cost=a3,
     )
 
 
@@ -433,6 +476,8 @@ OPTION_COLUMNS = (
     "change_of_regime_clave",
     "change_of_regime_mxn",
     "regularization_on",
+    "actualizacion_factor",
+    "actualizacion_mxn",
     "recargos_months",
     "recargos_mxn",
     "regularization_mxn",
@@ -459,6 +504,8 @@ def option_cells(options: LotOptions) -> tuple[Cell, ...]:
         options.change_of_regime_clave if before else None,
         options.change_of_regime_cost,
         options.regularization_on,
+        options.actualizacion_factor,
+        options.actualizacion,
         options.recargos_months,
         options.recargos,
         options.regularization_cost,

@@ -232,9 +232,11 @@ def expiring_report(
     days: int,
     include_overdue: bool = True,
     sources: options.CostSources | None = None,
+    lang: Lang = "es",
 ) -> Report:
     """Lots that expire within ``days`` (and overdue ones), what can be done with each and its cost
-    (:mod:`immex.reports.options`; ``sources`` default: shipped rules and tariff, no exchange rate)."""
+    (:mod:`immex.reports.options`; ``sources`` default: shipped rules and tariff, no exchange rate);
+    ``what_to_do`` in ``lang``."""
     sources = sources or options.default_sources()
     lots = {lot.key: lot for lot in ledger.imports}
     rows: list[tuple[Cell, ...]] = []
@@ -258,7 +260,7 @@ def expiring_report(
                 row.status,
                 row.qty_remaining,
                 _value(lot, row.qty_remaining),
-                options.advice(row, choice),
+                options.advice(row, choice, sources.rules, lang),
                 *options.option_cells(choice),
             )
         )
