@@ -207,3 +207,38 @@ def test_without_an_exchange_rate_the_estimate_says_what_was_missing(tmp_path: P
     texts = [str(c) for row in load_workbook(out).worksheets[0].iter_rows(values_only=True) for c in row if c]
     assert "computed_usd: 2 line(s) without exchange rate" in texts
     assert "calculado en USD (estimado)" in texts  # the source, in Spanish
+
+
+def test_the_ieps_of_a_part_s_category_is_computed_and_credited_when_there_is_no_data_stage(
+    tmp_path: Path,
+) -> None:
+    """The wire's material terms name LIEPS Art. 2 fr. I inciso B) (alcohol, 50 %): a made-up
+    category for the example. USD 500 x 20 = 10,000; IGI 5 % = 500; DTA 2025 = max(80, 445) = 445;
+    IEPS base (LIEPS Art. 14) 10,945 x 50 % = 5,472.50 -> R = 5,472; IVA 16 % of 10,945 + 5,472
+    = 16,417 -> 2,626.72 -> 2,627 (without the IEPS it would be 1,751)."""
+    store = harness_store(tmp_path)
+    terms = tmp_path / "terms.csv"
+    terms.write_text("part,igi_rate,originating,ieps_category\nWIRE,0.05,false,B_alcohol\n", encoding="utf-8")
+    out = tmp_path / "iva.csv"
+    period = ("--from", "2025-03-01", "--to", "2025-03-31")
+    code, _, err = invoke(
+        "report", "ivacredit", "--db", store, *period, "--output", str(out),
+        "--exchange-rate", "20", "--terms", str(terms),
+    )  # fmt: skip
+    assert code == 0, err
+    with out.open(encoding="utf-8") as handle:
+        first = next(r for r in csv.DictReader(handle) if r["import_pedimento"] == FIRST_IMPORT)
+    assert (first["source"], first["ieps_credit"], first["iva_credit"]) == ("computed", "5472", "2627")
+    assert (first["ieps_cancelled"], first["ieps_balance"]) == ("5472", "0")  # all returned in March
+
+
+def test_an_unknown_ieps_category_in_the_terms_is_an_input_error(tmp_path: Path) -> None:
+    store = harness_store(tmp_path)
+    terms = tmp_path / "terms.csv"
+    terms.write_text("part,igi_rate,originating,ieps_category\nWIRE,0.05,false,cerveza\n", encoding="utf-8")
+    code, _, err = invoke(
+        "report", "ivacredit", "--db", store, "--from", "2025-03-01", "--to", "2025-03-31",
+        "--exchange-rate", "20", "--terms", str(terms),
+    )  # fmt: skip
+    assert code == 2
+    assert "terms.csv,2,ieps_category," in err and "B_alcohol" in err

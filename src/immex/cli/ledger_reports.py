@@ -147,7 +147,7 @@ def report_ivacredit(
     ),
     exchange_rate: str | None = typer.Option(None, "--exchange-rate", help="One MXN-per-USD rate for all"),
     terms: Path | None = typer.Option(
-        None, "--terms", help="Material terms CSV (IGI rate, PROSEC, Regla 8a)"
+        None, "--terms", help="Material terms CSV (IGI rate, PROSEC, Regla 8a, ieps_category)"
     ),
 ) -> None:
     """IVA/IEPS credit of each temporary import, cancelled as its lots leave; month-end balances."""

@@ -44,6 +44,7 @@ class MaterialTerms:
     prosec_rate: Decimal | None = None
     r8_rate: Decimal | None = None
     no_rate_reason: str = ""  # why igi_rate is None (e.g. the tariff's duty is not ad valorem)
+    ieps_category: str | None = None  # LIEPS Art. 2 fr. I category of rules/duties/ieps.yaml
 
     def preference(self) -> Preference | None:
         if self.r8_rate is not None:

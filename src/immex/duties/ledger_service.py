@@ -27,6 +27,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.tables import read_text, sniff_delimiter
 from immex.discharge.methods import Allocation
 from immex.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
+from immex.duties.ieps import ieps_categories
 from immex.duties.service import CaseError, tmec25_case_result, tmec25_json
 from immex.duties.tariff import (
     NoAdValoremRate,
@@ -65,8 +66,8 @@ def _dec(raw: str, file: str, row: int, column: str, problems: list[Problem]) ->
 
 
 def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
-    """CSV ``part,igi_rate,originating[,prosec_sector,prosec_rate,r8_rate]`` (rates as
-    fractions: 0.15 = 15 %)."""
+    """CSV ``part,igi_rate,originating[,prosec_sector,prosec_rate,r8_rate,ieps_category]`` (rates
+    as fractions: 0.15 = 15 %; ``ieps_category`` a category of ``rules/duties/ieps.yaml``)."""
     header, rows = _csv(path)
     problems: list[Problem] = []
     for needed in ("part", "igi_rate", "originating"):
@@ -87,7 +88,13 @@ def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
         r8 = _dec(row.get("r8_rate") or "", path.name, number, "r8_rate", problems)
         if part in terms:
             problems.append(Problem(path.name, number, "part", f"{part} repeats"))
-        terms[part] = MaterialTerms(rate, flag in TRUE, (row.get("prosec_sector") or None), prosec, r8)
+        ieps = (row.get("ieps_category") or "").strip() or None
+        if ieps is not None and ieps not in ieps_categories():
+            known = ", ".join(sorted(ieps_categories()))
+            problems.append(Problem(path.name, number, "ieps_category", f"{ieps!r} is not one of {known}"))
+        terms[part] = MaterialTerms(
+            rate, flag in TRUE, (row.get("prosec_sector") or None), prosec, r8, ieps_category=ieps
+        )
     if problems:
         raise InputError(problems)
     return terms

@@ -206,10 +206,13 @@ def compute_pedimento(case: PedimentoCase, dta: DtaInputs, rules: DutyRules) -> 
                 )
             )
         share = _dta_share(share_total, va, base_b, base_n, share_by_value, _in_dta_base(line))
-        iva_base = va + igi + cc + share
+        # LIEPS Art. 14: IEPS on the IGI value plus the import contributions except IVA;
+        # LIVA Art. 27: the IEPS is then part of the IVA base. 0 for every contract case.
+        ieps = payment_round((va + igi + cc + share) * exact(line.ieps_rate)) if line.ieps_rate else 0
+        iva_base = va + igi + cc + share + ieps
         iva = payment_round(iva_base * exact(line.iva_rate))
         rows.append(ContributionRow(iva_code, iva_abbr, fixed2(iva_base), _plain(line.iva_rate), iva, iva_fp))
-        lines.append(LineResult(line.line, line.fraccion, va, tuple(rows)))
+        lines.append(LineResult(line.line, line.fraccion, va, tuple(rows), ieps))
 
     by_code: dict[int, int] = {}
     cash = 0

@@ -118,6 +118,9 @@ class PedimentoLine:
     preference: Preference | None
     cc_rate: Decimal
     iva_rate: Decimal
+    ieps_rate: Decimal = Decimal(0)
+    """Ad valorem IEPS (LIEPS Art. 2 fr. I); 0 = none. Not read from a contract case file
+    (contracts/duties.md: IEPS is not in this version): set by the ledger's costs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,8 @@ class LineResult:
     fraccion: str
     customs_value: int
     contributions: tuple[ContributionRow, ...]
+    ieps: int = 0
+    """IEPS of the line (whole pesos), in the IVA base; not a contribution row of the contract output."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,10 @@ The credit a temporary import took is read, in this order:
    value plus the contributions that a definitive import would pay), in whole pesos, with
    the exchange rate the user gives (``--exchange-rates`` / ``--exchange-rate``), the
    LIGIE rate of the line's fracción (or ``--terms``) and the DTA of that date
-   (:func:`immex.reports.options.definitive_cost`). No IEPS is computed.
+   (:func:`immex.reports.options.definitive_cost`). The IEPS is computed for a part whose
+   material terms name an ad valorem category of LIEPS Art. 2 fr. I (``ieps_category``,
+   ``rules/duties/ieps.yaml``), on the base of LIEPS Art. 14, and is then in the IVA base;
+   a part without a category has no computed IEPS (0).
 3. **Estimate** (``computed_usd``) — when the engine lacks an input (no exchange rate,
    no fracción, no LIGIE rate): the IVA rate × the declared value in USD, an estimate in
    USD, never presented as pesos; the notes say what was missing.
@@ -123,7 +126,12 @@ class Computer:
         definitive, missing = definitive_cost(line, _imported(line), hs, self.sources())
         if definitive is not None:
             return CreditLot(
-                line.key, line.cleared_on, _imported(line), Decimal(definitive.iva), Decimal(0), COMPUTED
+                line.key,
+                line.cleared_on,
+                _imported(line),
+                Decimal(definitive.iva),
+                Decimal(definitive.ieps),
+                COMPUTED,
             )
         for reason in missing:  # "exchange rate of 2025-01-15 (...)" → "exchange rate"
             self.missing[re.split(r" of |: | \(", reason, maxsplit=1)[0]] += 1
@@ -257,7 +265,8 @@ _SOURCE_NOTES = {
     DATASTAGE: "datastage: IVA/IEPS declared with forma de pago 21 (credit in IVA and IEPS) in the stored "
     "Data Stage, MXN",
     COMPUTED: "computed: IVA of a definitive import of the line on its date by the duty engine "
-    "(LIVA Art. 27, 2nd paragraph), whole MXN; no Data Stage for the pedimento; IEPS not computed",
+    "(LIVA Art. 27, 2nd paragraph), whole MXN; no Data Stage for the pedimento; IEPS only for parts whose "
+    "material terms name an ieps_category (LIEPS Art. 2 fr. I, rules/duties/ieps.yaml), else 0",
     ESTIMATED: "computed_usd: IVA rate x declared value in USD, an estimate in USD (not MXN): the duty "
     "engine lacked an input (below); give --exchange-rates, or load the Data Stage",
 }

@@ -29,6 +29,7 @@ from typing import Any
 
 from immex.discharge.methods import Balance
 from immex.duties.from_ledger import MaterialTerms
+from immex.duties.ieps import ieps_rate_on
 from immex.duties.pedimento import compute_pedimento, resolve_dta
 from immex.duties.rounding import exact, payment_round
 from immex.duties.rules_data import iva_rates
@@ -203,10 +204,12 @@ class Definitive:
     igi: int
     dta: int
     iva: int
+    ieps: int = 0
+    """Ad valorem IEPS of the part's category (material terms ``ieps_category``), in the IVA base."""
 
     @property
     def total(self) -> int:
-        return self.igi + self.dta + self.iva
+        return self.igi + self.dta + self.iva + self.ieps
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,9 +366,10 @@ def definitive_cost(
         iva_rate = iva_rates().on(lot.cleared_on)
     except RulesError as exc:
         missing.append(f"IVA rate: {exc}")
+    ieps_rate = _ieps_rate(lot, sources, missing)
     if missing or value is None or rate is None or igi_rate is None:
         return None, missing
-    line = PedimentoLine(1, fraccion, value, igi_rate, preference, Decimal(0), iva_rate)
+    line = PedimentoLine(1, fraccion, value, igi_rate, preference, Decimal(0), iva_rate, ieps_rate)
     case = PedimentoCase("A1", lot.cleared_on, rate, Incrementables(), iva_rate, Company(immex=True), (line,))
     dta, problems = resolve_dta(case, sources.duty_rules)
     if dta is None:
@@ -382,9 +386,22 @@ def definitive_cost(
             by_code.get(codes["igi"][0], 0),
             by_code.get(codes["dta"][0], 0),
             by_code.get(codes["iva"][0], 0),
+            sum(line.ieps for line in result.lines),
         ),
         [],
     )
+
+
+def _ieps_rate(lot: ImportLine, sources: CostSources, missing: list[str]) -> Decimal:
+    """The IEPS rate of the part's category on the import date (0 when the terms name none)."""
+    term = sources.terms.get(lot.part)
+    if term is None or term.ieps_category is None:
+        return Decimal(0)
+    rate, why = ieps_rate_on(term.ieps_category, lot.cleared_on)
+    if rate is None:
+        missing.append(why)
+        return Decimal(0)
+    return rate
 
 
 def lot_options(
@@ -472,6 +489,7 @@ OPTION_COLUMNS = (
     "igi_mxn",
     "dta_mxn",
     "iva_mxn",
+    "ieps_mxn",
     "return_mxn",
     "change_of_regime_clave",
     "change_of_regime_mxn",
@@ -500,6 +518,7 @@ def option_cells(options: LotOptions) -> tuple[Cell, ...]:
         None if d is None else d.igi,
         None if d is None else d.dta,
         None if d is None else d.iva,
+        None if d is None else d.ieps,
         0 if before else None,
         options.change_of_regime_clave if before else None,
         options.change_of_regime_cost,
