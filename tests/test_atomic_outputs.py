@@ -337,8 +337,8 @@ def test_immex_discharge_killed_while_writing_leaves_the_previous_complete_folde
     previous = snapshot(out)
     assert vouched(out)
     immex = [sys.executable, "-c", "from immex.cli import main; main()"]
-    # directed runs the per-row path, whose row-by-row writing leaves a wide window to kill in.
-    child = subprocess.Popen([*immex, *discharge_args(tmp_path, out, "2026-12-01", "--method", "directed")])
+    # the per-row path writes row by row, which leaves a wide window to kill in.
+    child = subprocess.Popen([*immex, *discharge_args(tmp_path, out, "2026-12-01", "--engine", "per-row")])
     deadline = time.monotonic() + 300
     staging: list[Path] = []
     while time.monotonic() < deadline and child.poll() is None:
@@ -351,7 +351,7 @@ def test_immex_discharge_killed_while_writing_leaves_the_previous_complete_folde
     child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     assert snapshot(out) == previous  # the old folder, whole: no truncated allocations.csv
-    result = runner.invoke(app, discharge_args(tmp_path, out, "2026-12-01", "--method", "directed"))
+    result = runner.invoke(app, discharge_args(tmp_path, out, "2026-12-01", "--engine", "per-row"))
     assert result.exit_code == 0, result.output
     assert vouched(out) and snapshot(out) != previous
     assert [p.name for p in tmp_path.iterdir() if "immex-" in p.name] == []

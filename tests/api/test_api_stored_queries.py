@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from immex.core.problems import InputError
 from immex.discharge import service as discharge_service
 from immex.discharge.outputs import allocation_rows
-from immex.ledger.model import Ledger
-from immex.ledger.orm import DischargeRunRow, RunReversalRow
+from immex.ledger.model import ImportLine, Ledger, Part
+from immex.ledger.orm import Company, DischargeRunRow, RunReversalRow
 from immex.ledger.service import add_adjustment, company_id, load_ledger, store_ledger
 from immex.reports import service as reports
 from immex.reports import stored
@@ -170,3 +170,51 @@ def _as_decimals(row: tuple[Any, ...]) -> tuple[Any, ...]:
         except ArithmeticError:
             out.append(text)
     return tuple(out)
+
+
+# ---- fixed assets: their deadline is the end of the company's program ----------------------------
+
+ASSET_DAYS = st.integers(min_value=0, max_value=900)
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    cleared=st.lists(ASSET_DAYS, min_size=1, max_size=6),
+    program_end=st.none() | ASSET_DAYS,
+    as_of=st.integers(min_value=300, max_value=1200),
+)
+def test_an_asset_is_due_at_the_programs_end_as_in_balances_csv(
+    engine: Engine, cleared: list[int], program_end: int | None, as_of: int
+) -> None:
+    """A fixed asset's deadline, days left and status follow the program's end (the profile's
+    ``program_valid_to``), in every page and filter, as the CLI's balances report gives them."""
+    parts = {"M1": Part("M1", "pcs", "asset"), "R1": Part("R1", "pcs", "raw")}
+    imports = tuple(
+        ImportLine(
+            f"2447345{i:08d}", 1, "M1" if i % 3 else "R1", "IN", START + dt.timedelta(days=d), Decimal(5)
+        )
+        for i, d in enumerate(cleared)
+    )
+    ledger = Ledger(parts, imports, ())
+    day = START + dt.timedelta(days=as_of)
+    end = None if program_end is None else START + dt.timedelta(days=program_end)
+    with Session(engine) as session, session.begin():
+        company = company_id(session, f"asset{next(_companies)}")
+        _counts, problems = store_ledger(session, ledger, company)
+        assert not problems
+        profile = session.get(Company, company)
+        assert profile is not None
+        profile.program_valid_to = end
+        session.flush()
+        state = load_ledger(session, company), discharge_service.stored_result(session, company)
+        assert state[0].program_valid_to == end
+        rows = reports.balances_report(*state, day).rows
+        due = {row[0] for row in rows if row[2] == "M1"}  # import pedimentos of assets
+        deadline_of = {row[0]: row[stored.BALANCE_HEADER.index("deadline")] for row in rows}
+        assert all(deadline_of[p] == end for p in due)  # the reference itself: the program's end
+        filters = [BalanceFilter(status=s) for s in STATUSES]
+        filters += [BalanceFilter(expiring_within_days=n) for n in (0, 30, 400)]
+        filters += [BalanceFilter(), BalanceFilter(part="M1", status="open")]
+        for wanted in filters:
+            mine = _all(partial(stored.balances_page, session, company, day, wanted), 2)
+            assert mine == _cli_balances(rows, wanted), (wanted, end, day)

@@ -145,10 +145,7 @@ def test_immex_discharge_runs_the_method_on_the_vectorized_engine(tmp_path: Path
     run_discharge(folder, tmp_path / "out", method, DAY)
     run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert run["method"] == method
-    if method == "lifo":  # the columnar reader and engine (fast_lifo)
-        assert run["engine"] == "columnar"
-    else:  # the per-row reader, then the vectorized directed discharge
-        assert run["engine"] == "per-row" and "vectorized" in run["why"]
+    assert run["engine"] == "columnar"  # the columnar reader and engine (fast_lifo, fast_directed)
     lines = (tmp_path / "out" / "allocations.csv").read_text(encoding="utf-8").splitlines()
     first = P2 if method == "lifo" else P1  # directed with no pedimento named is FIFO
     assert lines[1].split(",")[4] == first

@@ -54,7 +54,7 @@ def test_per_row_discharge_reports_its_steps_in_order_with_counts_that_add_up(
     folder: Path, tmp_path: Path
 ) -> None:
     recorder = Recorder()
-    run_discharge(folder, tmp_path / "out", "directed", AS_OF, None, recorder)  # the per-row path
+    run_discharge(folder, tmp_path / "out", "directed", AS_OF, None, recorder, engine="per-row")
     assert recorder.names == [
         "reading in",
         "validating the input",
@@ -149,7 +149,9 @@ def test_cli_stdout_is_unchanged_while_the_bars_go_to_stderr(
         "--output",
         str(tmp_path / "out"),
         "--method",
-        "directed",  # the per-row path (LIFO reads columns now)
+        "directed",
+        "--engine",
+        "per-row",
         "--as-of",
         AS_OF.isoformat(),
     ]

@@ -23,7 +23,7 @@ R1 = "25 47 3456 5000901"  # A3 pedimentos (a regularization is a definitive imp
 R2 = "26 47 3456 6000902"
 
 # How each way of running the discharge is asked for: the columnar reader (FIFO without --db),
-# the per-row reader (the directed method takes it), the stored path.
+# the per-row reader (--engine per-row), the stored path.
 PATHS = ("columnar", "per-row", "stored")
 
 
@@ -51,7 +51,7 @@ def write_regularizations(folder: Path, rows: Rows) -> None:
 def path_args(tmp_path: Path, path: str) -> list[str]:
     if path == "stored":
         return ["--db", f"sqlite:///{tmp_path / 'plant.db'}"]
-    return ["--method", "directed"] if path == "per-row" else []  # no line names one: FIFO
+    return ["--engine", "per-row"] if path == "per-row" else []
 
 
 def discharge(tmp_path: Path, *args: str, folder: str = "in", out: str = "out") -> tuple[Result, Path]:

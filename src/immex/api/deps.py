@@ -70,11 +70,11 @@ def caller(request: Request, token: str | None = Depends(bearer)) -> Caller:
     """The user holding the bearer token, looked up on every request (disabled: 401 at once)."""
     if not token:
         raise unauthorized()
-    with store_of(request).looking_up() as session:
-        user = users.user_for_token(session, token)
-        if user is None:
-            raise unauthorized("the token is not valid (expired, revoked, or its user is disabled)")
-        return Caller(user.id, users.access_of(session, user))
+    with store_of(request).autocommit.connect() as connection:  # one statement: no transaction
+        found = users.access_for_token(connection, token)
+    if found is None:
+        raise unauthorized("the token is not valid (expired, revoked, or its user is disabled)")
+    return Caller(*found)
 
 
 def require(who: Caller, action: str) -> None:

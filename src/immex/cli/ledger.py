@@ -59,7 +59,9 @@ def discharge(
         None, "--db", help="Persist intake and run in this database (without it nothing is stored)"
     ),
     engine: str = typer.Option(
-        "auto", "--engine", help="auto, columnar, partitioned (bounded memory), dask (a cluster) or per-row (the specification)"
+        "auto",
+        "--engine",
+        help="auto, columnar, partitioned (bounded memory), dask (a cluster) or per-row (the specification)",
     ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)"

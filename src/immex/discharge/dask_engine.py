@@ -49,7 +49,7 @@ def _save(frames: LedgerFrames, plan: ExportPlan, spill: Path) -> None:
 
 
 def _partition_task(
-    spill: str, parts: list[str], index: int, as_of: dt.date, bounds: list[int]
+    spill: str, parts: list[str], index: int, as_of: dt.date, bounds: list[int], method: str = "fifo"
 ) -> PartitionSummary:
     """One partition on a worker: its parts' import lines only, the export lines, the rest of the ledger."""
     folder = Path(spill)
@@ -57,7 +57,7 @@ def _partition_task(
     imports = pl.scan_parquet(folder / "imports.parquet").filter(pl.col("part").is_in(parts)).collect()
     exports = pl.read_parquet(folder / "exports.parquet")
     frames = replace(rest, imports=imports, exports=exports)
-    return run_partition(frames, ExportPlan(exports, needs), parts, index, as_of, folder, bounds)
+    return run_partition(frames, ExportPlan(exports, needs), parts, index, as_of, folder, bounds, method)
 
 
 def discharge_dask(
@@ -68,6 +68,7 @@ def discharge_dask(
     rows: int = PARTITION_ROWS,
     bucket: int | None = None,
     workers: int = LOCAL_WORKERS,
+    method: str = "fifo",
 ) -> dict[str, Any]:
     """The partitioned discharge with one Dask task per partition; returns the counts for run.json."""
     from dask.distributed import Client, LocalCluster  # imported here: only this engine needs Dask
@@ -88,7 +89,9 @@ def discharge_dask(
         try:
             with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
                 futures = [
-                    client.submit(_partition_task, str(spill.resolve()), parts, i, as_of, bounds, pure=False)
+                    client.submit(
+                        _partition_task, str(spill.resolve()), parts, i, as_of, bounds, method, pure=False
+                    )
                     for i, parts in enumerate(ranges)
                 ]
                 summaries: list[PartitionSummary] = client.gather(futures)

@@ -1067,11 +1067,14 @@ def discharge_frames(
     parts: Collection[str] | None = None,
     keys: bool = False,
     consume: Callable[..., FifoColumns] = fifo_columns,
+    pedimentos: bool = False,
 ) -> FramesResult:
     """FIFO on a columnar ledger: the rows ``discharge(ledger, "fifo")`` gives, in the same order.
 
     ``consume`` takes the requirements from the lots (``fifo_columns``' signature); LIFO passes
-    :func:`immex.discharge.fast_lifo.lifo_columns`.
+    :func:`immex.discharge.fast_lifo.lifo_columns`. ``pedimentos`` also hands it the lots'
+    pedimentos and each requirement's named import pedimento (``lot_pedimento``,
+    ``req_named``: the directed discharge, :func:`immex.discharge.fast_directed.directed_columns`).
 
     With ``parts``, only the requirements and lots of those parts (parts are
     independent under FIFO, so the rows are exactly those of the whole run;
@@ -1109,8 +1112,21 @@ def discharge_frames(
     export_day = exports["cleared_on"].to_physical().to_numpy().astype(np.int32)
     lot_part = lots["pid"].to_numpy()
     lot_day = lots["cleared_on"].to_physical().to_numpy().astype(np.int64)
+    named = (
+        {"lot_pedimento": lots["pedimento"], "req_named": exports["import_pedimento"].gather(req.export)}
+        if pedimentos
+        else {}
+    )
     out = consume(
-        lot_part, lot_day, req.lot_qty, req.part, export_day[req.export], req.qty, len(names), req.wide
+        lot_part,
+        lot_day,
+        req.lot_qty,
+        req.part,
+        export_day[req.export],
+        req.qty,
+        len(names),
+        req.wide,
+        **named,
     )
 
     kinds = sorted(set(kind_of.values()) | {"raw"})

@@ -25,7 +25,7 @@ under these methods a requirement's lots depend on what earlier ones left:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -168,24 +168,43 @@ def _directed(
     lot_qty: Sequence[int],
 ) -> FifoColumns:
     """FIFO within the named pedimento's lots of the part, or over all of them when none is named."""
-    lots = columns.lots
-    n = len(lots)
-    lot_part = columns.lot_part.tolist()
-    # Lots grouped by (part, pedimento), FIFO within a group: positions in ``grouped``.
-    grouped = sorted(range(n), key=lambda i: (lot_part[i], lots[i].pedimento, i))
-    position = [0] * n
-    for k, i in enumerate(grouped):
-        position[i] = k
-    group: dict[tuple[int, str], list[int]] = {}  # (part, pedimento) -> [first, one past last] position
-    for k, i in enumerate(grouped):
-        group.setdefault((lot_part[i], lots[i].pedimento), [k, k])[1] = k + 1
+    named_of_export = [export.import_pedimento for export in columns.exports]
+    taken, _left = directed(
+        part,
+        hi,
+        needs,
+        lot_qty,
+        columns.lot_part.tolist(),
+        [lot.pedimento for lot in columns.lots],
+        [named_of_export[e] for e in columns.req.export.tolist()],
+        part_starts(columns.lot_part, len(columns.names)),
+    )
+    return taken.columns(len(lot_qty))
+
+
+def directed(
+    part: Sequence[int],
+    hi: Sequence[int],
+    needs: Sequence[int],
+    lot_qty: Sequence[int],
+    lot_part: Sequence[int],
+    lot_pedimento: Sequence[Hashable],
+    named: Sequence[Hashable],
+    starts: list[int],
+) -> tuple[Taken, list[int]]:
+    """The directed consumption, requirements in discharge order, lots sorted by part (FIFO within).
+
+    A requirement takes its part's lots ``[start, hi)`` whose pedimento is ``named`` (FIFO
+    among them), or all of them when ``named`` is falsy (no pedimento named). Pedimentos are
+    any hashable values (text, or integer codes with 0 for none); a named pedimento with no
+    lot of the part leaves the requirement short. Returns what was taken and what each lot has left.
+    """
+    n = len(lot_qty)
+    grouped, group, position = _lot_groups(lot_part, lot_pedimento)
     left = [max(q, 0) for q in lot_qty]  # an empty (or negative) lot is never taken
     # following[i] = i while lot i has something left; else points further on (sentinel at n).
     by_lot = [i if left[i] > 0 else i + 1 for i in range(n)] + [n]
     by_group = [k if left[grouped[k]] > 0 else k + 1 for k in range(n)] + [n]
-    starts = part_starts(columns.lot_part, len(columns.names))
-    named_of_export = [export.import_pedimento for export in columns.exports]
-    named_of = [named_of_export[e] for e in columns.req.export.tolist()]
     out = Taken()
 
     def take(r: int, i: int, need: int) -> int:
@@ -199,15 +218,15 @@ def _directed(
             by_group[position[i]] = position[i] + 1
         return need - qty
 
-    for r, (p, top, need, named) in enumerate(zip(part, hi, needs, named_of, strict=True)):
+    for r, (p, top, need, name) in enumerate(zip(part, hi, needs, named, strict=True)):
         if need <= 0:
             continue
-        if not named:
+        if not name:
             i = _find(by_lot, starts[p])
             while need > 0 and i < top:
                 need = take(r, i, need)
                 i = _find(by_lot, i)
-        elif (span := group.get((p, named))) is not None:
+        elif (span := group.get((p, name))) is not None:
             k = _find(by_group, span[0])
             while need > 0 and k < span[1] and grouped[k] < top:
                 need = take(r, grouped[k], need)
@@ -215,4 +234,23 @@ def _directed(
         if need > 0:
             out.short_req.append(r)
             out.short_qty.append(need)
-    return out.columns(n)
+    return out, left
+
+
+def _lot_groups(
+    lot_part: Sequence[int], lot_pedimento: Sequence[Hashable]
+) -> tuple[list[int], dict[tuple[int, Hashable], tuple[int, int]], list[int]]:
+    """The lots grouped by (part, pedimento), FIFO within a group: the lots in group order, each
+    group's [first, one past last] position in it, and each lot's position."""
+    members: dict[tuple[int, Hashable], list[int]] = {}
+    for i, key in enumerate(zip(lot_part, lot_pedimento, strict=True)):
+        members.setdefault(key, []).append(i)
+    grouped: list[int] = []
+    group: dict[tuple[int, Hashable], tuple[int, int]] = {}
+    for key, lots in members.items():
+        group[key] = (len(grouped), len(grouped) + len(lots))
+        grouped.extend(lots)
+    position = [0] * len(grouped)
+    for k, i in enumerate(grouped):
+        position[i] = k
+    return grouped, group, position

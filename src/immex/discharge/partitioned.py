@@ -39,6 +39,7 @@ import polars as pl
 
 from immex.core.numbers import EXACT, plain
 from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, part_names, plan_exports
+from immex.discharge.fast_directed import consumption
 from immex.ledger.frames import LedgerFrames
 
 PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
@@ -104,9 +105,10 @@ def run_partition(
     as_of: dt.date,
     spill: Path,
     bounds: Sequence[int],
+    method: str = "fifo",
 ) -> PartitionSummary:
     """Discharge the parts of one partition and write its rows to ``spill`` (Parquet)."""
-    result = discharge_frames(frames, plan, parts, keys=True)
+    result = discharge_frames(frames, plan, parts, keys=True, **consumption(method))
     tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
         frame = frame.with_columns(tag)
@@ -189,6 +191,7 @@ def discharge_partitioned(
     as_of: dt.date,
     rows: int = PARTITION_ROWS,
     bucket: int | None = None,
+    method: str = "fifo",
 ) -> dict[str, Any]:
     """The whole discharge, one partition after the other in this process; the files of one run."""
     plan = plan_exports(frames)
@@ -196,7 +199,7 @@ def discharge_partitioned(
     try:
         bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
         jobs = [
-            (frames, plan, parts, i, as_of, spill, bounds)
+            (frames, plan, parts, i, as_of, spill, bounds, method)
             for i, parts in enumerate(plan_partitions(frames, plan, rows))
         ]
         summaries = _in_process(run_partition, jobs)

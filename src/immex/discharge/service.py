@@ -29,8 +29,8 @@ from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.discharge.dask_engine import discharge_dask
-from immex.discharge.fast import discharge_frames, fifo_columns, write_discharge_frames
-from immex.discharge.fast_lifo import lifo_columns
+from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.fast_directed import consumption
 from immex.discharge.fast_methods import VECTORIZED_METHODS, discharge_fast_method
 from immex.discharge.methods import (
     DISCHARGE_METHODS,
@@ -71,7 +71,7 @@ from immex.ledger.service import company_id, current_user, ledger_fingerprint_ro
 from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
 
-ENGINES = ("auto", "columnar", "partitioned", "dask")
+ENGINES = ("auto", "columnar", "partitioned", "dask", "per-row")
 
 
 @dataclass
@@ -144,14 +144,16 @@ def run_discharge(
     why = (
         "--db: the stored path"
         if db_url is not None
+        else "--engine per-row: the per-row reader validated the folder"
+        if engine == "per-row"
         else (
-            f"the columnar path serves FIFO (and LIFO on the columnar engine): the per-row reader"
-            f" validated the folder, then the {method} discharge ran vectorized"
+            f"the columnar path serves FIFO, LIFO and directed: the per-row reader"
+            f" validated the folder, then the {method} discharge ran"
             if not _columnar_serves(method, engine)
             else "the columnar reader could not prove the folder valid (the per-row reader checks it)"
         )
     )
-    if db_url is None and _columnar_serves(method, engine):
+    if db_url is None and engine != "per-row" and _columnar_serves(method, engine):
         fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler, method)
         if fast is not None:
             return fast
@@ -242,8 +244,8 @@ def _run_columnar(
 ) -> DischargeOutcome | None:
     """The batch path for big folders: Polars columns end to end, the same output files.
 
-    LIFO runs on the columnar engine only (its consumption step is ``lifo_columns``); the
-    partitioned and Dask engines are FIFO's.
+    FIFO, LIFO and directed run on every engine (only the consumption step differs,
+    :func:`immex.discharge.fast_directed.consumption`; parts are independent under all three).
 
     ``read_ledger_frames`` accepts only a folder it can prove valid with the
     per-row reader's checks; otherwise this returns None and the per-row path
@@ -261,11 +263,10 @@ def _run_columnar(
     validated = time.perf_counter()
     if engine == "auto":
         lines = frames.imports.height + frames.exports.height
-        big = lines >= PARTITION_FROM_LINES and method == "fifo"
+        big = lines >= PARTITION_FROM_LINES
         engine = "partitioned" if big else "columnar"
     progress(f"discharging (vectorized, {engine})")
-    consume = lifo_columns if method == "lifo" else fifo_columns
-    result = discharge_frames(frames, consume=consume) if engine == "columnar" else None
+    result = discharge_frames(frames, **consumption(method)) if engine == "columnar" else None
     discharged = time.perf_counter()
     progress("writing the output folder")
     warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
@@ -274,9 +275,9 @@ def _run_columnar(
             summary = write_discharge_frames(folder, result, as_of)
         else:  # these discharge and write together: discharge_s includes the writing
             if engine == "dask":
-                summary = discharge_dask(frames, folder, as_of, scheduler)
+                summary = discharge_dask(frames, folder, as_of, scheduler, method=method)
             else:
-                summary = discharge_partitioned(frames, folder, as_of)
+                summary = discharge_partitioned(frames, folder, as_of, method=method)
             discharged = time.perf_counter()
         counts = {
             "parts": frames.parts.height,
@@ -312,9 +313,9 @@ def _run_columnar(
 
 
 def _columnar_serves(method: str, engine: str) -> bool:
-    """FIFO on every engine; LIFO on the columnar one (parts are independent under both, but
-    the partitioned and Dask engines run FIFO's consumption)."""
-    return method == "fifo" or (method == "lifo" and engine in ("auto", "columnar"))
+    """FIFO, LIFO and directed on every engine (``engine`` kept for methods that may not be)."""
+    del engine
+    return method in VECTORIZED_METHODS
 
 
 def _run_record(

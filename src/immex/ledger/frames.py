@@ -56,7 +56,8 @@ class LedgerFrames:
 
     ``imports``: pedimento (15 digits), line (Int64), part, cleared_on (Date),
     qty (Int64, ``qty / 10**imports_scale`` base units); ``exports`` the same
-    with ``product``; ``parts``: part, kind; ``boms`` as in the domain ledger;
+    with ``product`` and ``import_pedimento`` (the pedimento a directed discharge
+    takes from, 15 digits, or ""); ``parts``: part, kind; ``boms`` as in the domain ledger;
     ``sources``: the input files read (for the input fingerprint);
     ``encodings``: the encoding each file was read in.
     """
@@ -270,6 +271,7 @@ def _lines(
         pl.col("cleared_on").str.to_date("%Y-%m-%d", strict=False),
         pl.col("uom"),
         pl.col("qty"),
+        *_named_pedimento(table, item),
     )
     _require(
         frame.select((pl.col("line") > 0) & (pl.col("cleared_on").dt.year() >= 1)).to_series(),
@@ -292,6 +294,15 @@ def _lines(
     if any(f != 1 for f in factors.values()):
         frame, scale = _convert(frame, item, factors, scale)
     return frame.drop("uom"), scale
+
+
+def _named_pedimento(table: pl.DataFrame, item: str) -> list[pl.Expr]:
+    """exports.csv: the import pedimento a line names for the directed discharge ("" when none)."""
+    if item != "product":
+        return []
+    if "import_pedimento" not in table.columns:
+        return [pl.lit("", dtype=pl.String).alias("import_pedimento")]
+    return [pl.col("import_pedimento").str.replace_all(" ", "")]
 
 
 def _convert(

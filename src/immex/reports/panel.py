@@ -49,7 +49,7 @@ from immex.ledger.orm import (
 from immex.ledger.service import _split_outgoing
 from immex.reports.annual import AnnualExports, annual_exports
 from immex.reports.service import AGE_BUCKETS, _age_bucket, _value
-from immex.reports.stored import _active, _kind_column, _Math
+from immex.reports.stored import ExactMath, active_allocation, part_kind
 
 __all__ = ["AGE_LABELS", "STATUSES", "Count", "PanelTotals", "line_totals", "panel_totals", "tally"]
 
@@ -98,12 +98,14 @@ LineTotal = tuple[str, dt.date, Decimal, Decimal | None, Decimal | None, Decimal
 
 def line_totals(session: Session, company: int) -> Iterator[LineTotal]:
     """Every import line of the company with its sums, streamed (one grouped query)."""
-    math = _Math.of(session)
+    math = ExactMath.of(session)
     runs = select(DischargeRunRow.id).where(DischargeRunRow.company_id == company)
     discharged = (
         select(AllocationRow.import_line_id.label("line_id"), math.total(AllocationRow.qty).label("qty"))
         .where(
-            AllocationRow.run_id.in_(runs), AllocationRow.import_line_id.is_not(None), _active(AllocationRow)
+            AllocationRow.run_id.in_(runs),
+            AllocationRow.import_line_id.is_not(None),
+            active_allocation(AllocationRow),
         )
         .group_by(AllocationRow.import_line_id)
         .subquery()
@@ -116,7 +118,7 @@ def line_totals(session: Session, company: int) -> Iterator[LineTotal]:
     )
     query = (
         select(
-            _kind_column(),
+            part_kind(),
             ImportLineRow.cleared_on,
             ImportLineRow.qty,
             adjusted.c.qty,
@@ -189,10 +191,12 @@ def _count_line(totals: BalanceTotals, line: LineTotal, due: dt.date | None, as_
 
 def shortfall_totals(session: Session, company: int) -> Count:
     """How many active shortfall rows the company's discharge has, and the quantity missing."""
-    math = _Math.of(session)
+    math = ExactMath.of(session)
     runs = select(DischargeRunRow.id).where(DischargeRunRow.company_id == company)
     query = select(func.count(AllocationRow.id), math.total(AllocationRow.qty)).where(
-        AllocationRow.run_id.in_(runs), AllocationRow.import_line_id.is_(None), _active(AllocationRow)
+        AllocationRow.run_id.in_(runs),
+        AllocationRow.import_line_id.is_(None),
+        active_allocation(AllocationRow),
     )
     lines, missing = session.execute(query).one()
     return Count(int(lines), missing or Decimal(0))

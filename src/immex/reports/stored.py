@@ -23,28 +23,36 @@ page is computed by the same function as the CLI's.
 
 Balances are never stored (the ledger's rule): every page sums the active allocations and
 adjustments of its lines, through the indexes of revision ``api_0002``.
+
+Each statement is built once (per store kind, filters and day) with bound parameters for the
+company, the key after which a page starts and its size, and kept (:func:`functools.lru_cache`):
+SQLAlchemy then finds its compiled SQL in its cache, so a request pays neither the statement's
+construction nor its compilation (they were about half of a page's Python time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Numeric,
+    ScalarSelect,
     Select,
+    String,
     and_,
     any_,
+    bindparam,
     case,
     exists,
     false,
     func,
-    literal,
     or_,
     select,
     true,
@@ -62,6 +70,7 @@ from immex.ledger.orm import (
     AdjustmentRow,
     AllocationReversalRow,
     AllocationRow,
+    Company,
     ExportLineRow,
     ImportLineRow,
     PartRow,
@@ -79,7 +88,9 @@ __all__ = [
     "TRACE_EXPORT_HEADER",
     "TRACE_IMPORT_HEADER",
     "BalanceFilter",
+    "ExactMath",
     "Page",
+    "active_allocation",
     "allocations_page",
     "balances_page",
     "deadline_range",
@@ -87,6 +98,7 @@ __all__ = [
     "export_line_exists",
     "import_line_exists",
     "parse_key",
+    "part_kind",
     "shortfalls_page",
     "trace_export_page",
     "trace_import_page",
@@ -207,17 +219,17 @@ def _sqlite_decimals(session: Session) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Math:
-    """Exact decimal arithmetic in SQL for the session's store."""
+class ExactMath:
+    """Exact decimal arithmetic in SQL for the session's store (shared with :mod:`immex.reports.panel`)."""
 
     sqlite: bool
 
     @staticmethod
-    def of(session: Session) -> _Math:
+    def of(session: Session) -> ExactMath:
         sqlite = session.get_bind().dialect.name == "sqlite"
         if sqlite:
             _sqlite_decimals(session)
-        return _Math(sqlite)
+        return ExactMath(sqlite)
 
     def total(self, column: Any) -> ColumnElement[Decimal]:
         if self.sqlite:
@@ -233,11 +245,12 @@ class _Math:
 
         return number(qty) - number(adjusted) - number(discharged)
 
-    def among(self, column: Any, values: Sequence[int]) -> ColumnElement[bool]:
-        """``column IN values``; one array parameter on PostgreSQL (a short statement its driver caches)."""
+    def among(self, column: Any, name: str) -> ColumnElement[bool]:
+        """``column IN`` the ids of the parameter ``name``; one array parameter on PostgreSQL
+        (a short statement its driver prepares once), an expanding one on SQLite."""
         if self.sqlite:
-            return column.in_(values)  # type: ignore[no-any-return]
-        return column == any_(literal(list(values), ARRAY(Integer)))  # type: ignore[no-any-return]
+            return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))  # type: ignore[no-any-return]
 
     def sign(self, value: Any) -> ColumnElement[int]:
         if self.sqlite:
@@ -248,7 +261,7 @@ class _Math:
 # ---- what is active --------------------------------------------------------------------------
 
 
-def _active(row: Any) -> ColumnElement[bool]:
+def active_allocation(row: Any) -> ColumnElement[bool]:
     """An allocation row counts: its run is not reversed, nor is it withdrawn by a run that is not.
 
     The same rule as :func:`immex.ledger.invariants.active_rows_query`, as a condition.
@@ -261,11 +274,16 @@ def _active(row: Any) -> ColumnElement[bool]:
     )
 
 
-def _after(columns: Sequence[Any], key: Key | None) -> ColumnElement[bool]:
-    """Rows after ``key`` in the order of ``columns`` (a row-value comparison, both stores)."""
-    if key is None:
+def _after(columns: Sequence[Any], keyed: bool) -> ColumnElement[bool]:
+    """Rows after the key given as parameters ``k0``, ``k1``... in the order of ``columns``
+    (a row-value comparison, both stores); every row when not ``keyed``."""
+    if not keyed:
         return true()
-    return tuple_(*columns) > tuple_(*(literal(v, c.type) for v, c in zip(key, columns, strict=True)))
+    return tuple_(*columns) > tuple_(*(bindparam(f"k{i}", type_=c.type) for i, c in enumerate(columns)))
+
+
+def _key_params(key: Key | None) -> dict[str, Any]:
+    return {} if key is None else {f"k{i}": value for i, value in enumerate(key)}
 
 
 def _page(rows: list[Any], limit: int, shape: Callable[[Any], tuple[Cell, ...]], key_size: int) -> Page:
@@ -314,13 +332,30 @@ def deadline_range(
     return (first, last) if first <= last else None
 
 
-def _kind_column() -> ColumnElement[str]:
-    return func.coalesce(PartRow.kind, "raw")  # a part without a row is raw, as in balances()
+def part_kind() -> ColumnElement[str]:
+    """The kind of the line's part (a part without a row is raw, as in balances())."""
+    return func.coalesce(PartRow.kind, "raw")
+
+
+def _program_end() -> ScalarSelect[dt.date | None]:
+    """The end of the company's IMMEX program (parameter ``company``): the deadline of the lines
+    whose term is "as long as the program" (assets), when the profile gives it."""
+    return select(Company.program_valid_to).where(Company.id == bindparam("company")).scalar_subquery()
+
+
+def _program_terms() -> Iterator[ColumnElement[bool]]:
+    """The line's term is the program's validity (no term in months), per kind and period."""
+    kind, cleared = part_kind(), ImportLineRow.cleared_on
+    for name, series in temporary_import_terms().items():
+        for period in series.periods:
+            if period.value is None:
+                yield and_(kind == name, cleared.between(period.since, period.until or _LAST_DAY))
 
 
 def _deadline_within(lo: dt.date | None, hi: dt.date | None) -> ColumnElement[bool]:
-    """The line has a deadline in ``lo..hi`` (either end open when None)."""
-    kind, cleared = _kind_column(), ImportLineRow.cleared_on
+    """The line has a deadline in ``lo..hi`` (either end open when None): its term in months
+    after its clearance, or the program's end for a term of program validity (as deadline())."""
+    kind, cleared = part_kind(), ImportLineRow.cleared_on
     terms: list[ColumnElement[bool]] = []
     for name, series in temporary_import_terms().items():
         for period in series.periods:
@@ -329,19 +364,15 @@ def _deadline_within(lo: dt.date | None, hi: dt.date | None) -> ColumnElement[bo
             found = deadline_range(period.since, period.until, period.value, lo, hi)
             if found is not None:
                 terms.append(and_(kind == name, cleared.between(*found)))
+    end = _program_end()
+    within = and_(end.is_not(None), true() if lo is None else end >= lo, true() if hi is None else end <= hi)
+    terms += [and_(term, within) for term in _program_terms()]
     return or_(false(), *terms)
 
 
 def _no_deadline() -> ColumnElement[bool]:
-    """The line stays as long as the program (no Art. 108 term in months)."""
-    kind, cleared = _kind_column(), ImportLineRow.cleared_on
-    terms: list[ColumnElement[bool]] = []
-    for name, series in temporary_import_terms().items():
-        for period in series.periods:
-            if period.value is None:
-                end = period.until or _LAST_DAY
-                terms.append(and_(kind == name, cleared.between(period.since, end)))
-    return or_(false(), *terms)
+    """The line stays as long as the program, whose end the company's profile does not give."""
+    return and_(_program_end().is_(None), or_(false(), *_program_terms()))
 
 
 # ---- balances ----------------------------------------------------------------------------------
@@ -362,11 +393,11 @@ def _status_condition(status: str, sign: ColumnElement[int], as_of: dt.date) -> 
     return false()  # no row has another status
 
 
-def _balance_query(math: _Math, company: int) -> Query:
+def _balance_query(math: ExactMath) -> Query:
     allocation = aliased(AllocationRow)
     discharged = (
         select(math.total(allocation.qty))
-        .where(allocation.import_line_id == ImportLineRow.id, _active(allocation))
+        .where(allocation.import_line_id == ImportLineRow.id, active_allocation(allocation))
         .scalar_subquery()
     )
     adjusted = (
@@ -381,23 +412,24 @@ def _balance_query(math: _Math, company: int) -> Query:
             ImportLineRow.part,
             ImportLineRow.qty,
             ImportLineRow.cleared_on,
-            _kind_column().label("kind"),
+            part_kind().label("kind"),
             adjusted.label("adjusted"),
             discharged.label("discharged"),
+            _program_end().label("program_end"),
         )
         .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
         .outerjoin(
             PartRow, and_(PartRow.company_id == ImportLineRow.company_id, PartRow.part == ImportLineRow.part)
         )
-        .where(ImportLineRow.company_id == company)
+        .where(ImportLineRow.company_id == bindparam("company"))
     )
 
 
-def _balance_filters(query: Query, math: _Math, wanted: BalanceFilter, as_of: dt.date) -> Query:
+def _balance_filters(query: Query, math: ExactMath, wanted: BalanceFilter, as_of: dt.date) -> Query:
     if wanted.part is not None:
-        query = query.where(ImportLineRow.part == wanted.part)
+        query = query.where(ImportLineRow.part == bindparam("part"))
     if wanted.pedimento is not None:
-        query = query.where(PedimentoRow.number == wanted.pedimento)
+        query = query.where(PedimentoRow.number == bindparam("pedimento"))
     if wanted.status is None and wanted.expiring_within_days is None:
         return query
     columns = query.selected_columns
@@ -412,12 +444,12 @@ def _balance_filters(query: Query, math: _Math, wanted: BalanceFilter, as_of: dt
 
 def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
     def shape(row: Any) -> tuple[Cell, ...]:
-        number, line, part, qty, cleared_on, kind, adjusted, discharged = row[:8]
+        number, line, part, qty, cleared_on, kind, adjusted, discharged, program_end = row[:9]
         adjusted = adjusted or Decimal(0)
         discharged = discharged or Decimal(0)
         usable = qty - adjusted  # as the ledger's loader nets adjustments
         left = EXACT.subtract(usable, discharged)
-        due = deadline(kind, cleared_on)
+        due = deadline(kind, cleared_on, program_end)
         days = None if due is None else (due - as_of).days
         status = balance_status(left, due, as_of)
         return (number, line, part, EXACT.add(usable, adjusted), discharged, left, due, days, status)
@@ -425,15 +457,40 @@ def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
     return shape
 
 
-def _next_pedimentos(session: Session, company: int, low: str | None, strict: bool, count: int) -> list[Any]:
-    """(id, number) of the next ``count`` pedimentos with import lines, from ``low`` on, by number."""
+@lru_cache(maxsize=8)
+def _next_pedimentos_query(low: bool, strict: bool) -> Query:
     query = select(PedimentoRow.id, PedimentoRow.number).where(
-        PedimentoRow.company_id == company,
+        PedimentoRow.company_id == bindparam("company"),
         exists().where(ImportLineRow.pedimento_id == PedimentoRow.id),
     )
-    if low is not None:
-        query = query.where(PedimentoRow.number > low if strict else PedimentoRow.number >= low)
-    return list(session.execute(query.order_by(PedimentoRow.number).limit(count)))
+    if low:
+        number, start = PedimentoRow.number, bindparam("low", type_=String())
+        query = query.where(number > start if strict else number >= start)
+    return query.order_by(PedimentoRow.number).limit(bindparam("count"))
+
+
+def _next_pedimentos(session: Session, company: int, low: str | None, strict: bool, count: int) -> list[Any]:
+    """(id, number) of the next ``count`` pedimentos with import lines, from ``low`` on, by number."""
+    query = _next_pedimentos_query(low is not None, strict)
+    return list(session.execute(query, {"company": company, "low": low, "count": count}))
+
+
+_BALANCE_ORDER = (PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
+
+
+@lru_cache(maxsize=256)
+def _balance_statement(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, keyed: bool) -> Query:
+    """The page's query for one batch of pedimentos (parameter ``ids``), built once per shape.
+
+    ``wanted`` and ``as_of`` shape it (a status filter is a range of clearance dates as of the
+    day); the filter values, the company, the key and the size are parameters.
+    """
+    order = _BALANCE_ORDER
+    query = _balance_filters(_balance_query(math), math, wanted, as_of)
+    query = query.where(_after(order, keyed)).add_columns(*order).order_by(*order)
+    # the batch named on both sides of the join: both use their index
+    scope = query.where(math.among(ImportLineRow.pedimento_id, "ids"), math.among(PedimentoRow.id, "ids"))
+    return scope.limit(bindparam("count"))
 
 
 def balances_page(
@@ -451,23 +508,22 @@ def balances_page(
     page are computed for about ``limit`` lines, not for the company's whole ledger, whatever
     plan the database would pick for one query over every line.
     """
-    math = _Math.of(session)
-    order = (PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
-    query = _balance_filters(_balance_query(math, company), math, wanted, as_of)
-    query = query.where(_after(order, after)).add_columns(*order).order_by(*order)
+    math = ExactMath.of(session)
+    statement = _balance_statement(math, wanted, as_of, after is not None)
+    params: dict[str, Any] = {"company": company, "part": wanted.part, "pedimento": wanted.pedimento}
+    params |= _key_params(after)
     rows: list[Any] = []
     low, strict, span = (None if after is None else after[0]), False, limit + 1
     while len(rows) <= limit:
         batch = _next_pedimentos(session, company, low, strict, span)
         if not batch:
             break
-        ids = [ped_id for ped_id, _ in batch]  # on both sides of the join: both use their index
-        scope = query.where(math.among(ImportLineRow.pedimento_id, ids), math.among(PedimentoRow.id, ids))
-        rows += session.execute(scope.limit(limit + 1 - len(rows))).all()
+        ids = [ped_id for ped_id, _ in batch]
+        rows += session.execute(statement, {**params, "ids": ids, "count": limit + 1 - len(rows)}).all()
         if len(batch) < span:
             break
         low, strict, span = batch[-1][1], True, min(span * 4, _MAX_SPAN)
-    return _page(rows, limit, _balance_row(as_of), len(order))
+    return _page(rows, limit, _balance_row(as_of), len(_BALANCE_ORDER))
 
 
 _MAX_SPAN = 10_000  # pedimentos per step of a filtered page that finds few lines
@@ -491,18 +547,20 @@ _RESULT_ORDER = (
 )
 
 
-def _numbered(pedimento: Any, company: int, number: str) -> ColumnElement[bool]:
-    """The company's pedimento of that number (the company too: the index is (company, number, ...))."""
-    return and_(pedimento.company_id == company, pedimento.number == number)
+def _numbered(pedimento: Any, number: str) -> ColumnElement[bool]:
+    """The company's pedimento of the number in parameter ``number`` (the company too: the index
+    is (company, number, ...))."""
+    return and_(pedimento.company_id == bindparam("company"), pedimento.number == bindparam(number))
 
 
-def _active_rows(company: int) -> Query:
+def _active_rows() -> Query:
+    """The active allocation rows of the company of parameter ``company``, with their export line."""
     return (
         select()
         .select_from(_Allocation)
         .join(_Export, _Export.id == _Allocation.export_line_id)
         .join(_ExportPedimento, _ExportPedimento.id == _Export.pedimento_id)
-        .where(_Export.company_id == company, _active(_Allocation))
+        .where(_Export.company_id == bindparam("company"), active_allocation(_Allocation))
     )
 
 
@@ -512,16 +570,44 @@ def _with_lots(query: Query) -> Query:
     )
 
 
+def _ordered(query: Query, order: Sequence[Any], keyed: bool) -> Query:
+    """``query`` in ``order`` after the key parameters (when ``keyed``), ``count`` rows."""
+    return query.where(_after(order, keyed)).add_columns(*order).order_by(*order).limit(bindparam("count"))
+
+
 def _ordered_page(
     session: Session,
     query: Query,
-    order: Sequence[Any],
+    params: Mapping[str, Any],
     after: Key | None,
     limit: int,
     shape: Callable[[Any], tuple[Cell, ...]],
+    key_size: int,
 ) -> Page:
-    query = query.where(_after(order, after)).add_columns(*order).order_by(*order).limit(limit + 1)
-    return _page(list(session.execute(query)), limit, shape, len(order))
+    """One page of a statement built by :func:`_ordered`: ``limit`` rows after ``after``."""
+    given = {**params, **_key_params(after), "count": limit + 1}
+    return _page(list(session.execute(query, given)), limit, shape, key_size)
+
+
+@lru_cache(maxsize=32)
+def _allocations_statement(export: bool, lot: bool, part: bool, keyed: bool) -> Query:
+    query = _with_lots(_active_rows()).add_columns(
+        _ExportPedimento.number,
+        _Export.line,
+        _Export.product,
+        _Allocation.part,
+        _ImportPedimento.number,
+        _Import.line,
+        _Allocation.qty,
+        _Allocation.late,
+    )
+    if export:
+        query = query.where(_numbered(_ExportPedimento, "export_pedimento"))
+    if lot:
+        query = query.where(_numbered(_ImportPedimento, "import_pedimento"))
+    if part:
+        query = query.where(_Allocation.part == bindparam("part"))
+    return _ordered(query, _RESULT_ORDER, keyed)
 
 
 def allocations_page(
@@ -534,23 +620,32 @@ def allocations_page(
     limit: int = 100,
 ) -> Page:
     """One page of ``allocations.csv`` of the active discharge, filtered."""
-    query = _with_lots(_active_rows(company)).add_columns(
-        _ExportPedimento.number,
-        _Export.line,
-        _Export.product,
-        _Allocation.part,
-        _ImportPedimento.number,
-        _Import.line,
-        _Allocation.qty,
-        _Allocation.late,
+    query = _allocations_statement(
+        export_pedimento is not None, import_pedimento is not None, part is not None, after is not None
     )
-    if export_pedimento is not None:
-        query = query.where(_numbered(_ExportPedimento, company, export_pedimento))
-    if import_pedimento is not None:
-        query = query.where(_numbered(_ImportPedimento, company, import_pedimento))
-    if part is not None:
-        query = query.where(_Allocation.part == part)
-    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:8]))
+    params = {
+        "company": company,
+        "export_pedimento": export_pedimento,
+        "import_pedimento": import_pedimento,
+        "part": part,
+    }
+    return _ordered_page(session, query, params, after, limit, lambda r: tuple(r[:8]), len(_RESULT_ORDER))
+
+
+@lru_cache(maxsize=16)
+def _shortfalls_statement(export: bool, part: bool, keyed: bool) -> Query:
+    query = (
+        _active_rows()
+        .where(_Allocation.import_line_id.is_(None))
+        .add_columns(
+            _ExportPedimento.number, _Export.line, _Export.product, _Allocation.part, _Allocation.qty
+        )
+    )
+    if export:  # the web page's filters (as allocations_page has)
+        query = query.where(_numbered(_ExportPedimento, "export_pedimento"))
+    if part:
+        query = query.where(_Allocation.part == bindparam("part"))
+    return _ordered(query, _RESULT_ORDER, keyed)
 
 
 def shortfalls_page(
@@ -563,53 +658,42 @@ def shortfalls_page(
     part: str | None = None,
 ) -> Page:
     """One page of ``shortfalls.csv``: requirements of the active discharge no lot covered."""
-    query = (
-        _active_rows(company)
-        .where(_Allocation.import_line_id.is_(None))
-        .add_columns(
-            _ExportPedimento.number, _Export.line, _Export.product, _Allocation.part, _Allocation.qty
-        )
-    )
-    if export_pedimento is not None:  # the web page's filters (as allocations_page has)
-        query = query.where(_numbered(_ExportPedimento, company, export_pedimento))
-    if part is not None:
-        query = query.where(_Allocation.part == part)
-    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:5]))
+    query = _shortfalls_statement(export_pedimento is not None, part is not None, after is not None)
+    params = {"company": company, "export_pedimento": export_pedimento, "part": part}
+    return _ordered_page(session, query, params, after, limit, lambda r: tuple(r[:5]), len(_RESULT_ORDER))
 
 
 # ---- traces ------------------------------------------------------------------------------------
 
 
-def export_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
-    query = (
-        select(ExportLineRow.id)
-        .join(PedimentoRow, PedimentoRow.id == ExportLineRow.pedimento_id)
+def _line_query(row: Any, operation: str) -> Query:
+    company = bindparam("company", type_=Integer())
+    return (
+        select(row.id)
+        .join(PedimentoRow, PedimentoRow.id == row.pedimento_id)
         .where(
-            ExportLineRow.company_id == company,
+            row.company_id == company,
             PedimentoRow.company_id == company,  # the pedimento index: (company, number, operation)
-            PedimentoRow.number == pedimento,
-            PedimentoRow.operation == "export",
-            ExportLineRow.line == line,
+            PedimentoRow.number == bindparam("pedimento"),
+            PedimentoRow.operation == operation,
+            row.line == bindparam("line"),
         )
         .limit(1)
     )
-    return session.scalar(query) is not None
+
+
+_EXPORT_LINE = _line_query(ExportLineRow, "export")
+_IMPORT_LINE = _line_query(ImportLineRow, "import")
+
+
+def export_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
+    params = {"company": company, "pedimento": pedimento, "line": line}
+    return session.scalar(_EXPORT_LINE, params) is not None
 
 
 def import_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
-    query = (
-        select(ImportLineRow.id)
-        .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
-        .where(
-            ImportLineRow.company_id == company,
-            PedimentoRow.company_id == company,
-            PedimentoRow.number == pedimento,
-            PedimentoRow.operation == "import",
-            ImportLineRow.line == line,
-        )
-        .limit(1)
-    )
-    return session.scalar(query) is not None
+    params = {"company": company, "pedimento": pedimento, "line": line}
+    return session.scalar(_IMPORT_LINE, params) is not None
 
 
 def _trace_export_row(row: Any) -> tuple[Cell, ...]:
@@ -619,16 +703,14 @@ def _trace_export_row(row: Any) -> tuple[Cell, ...]:
     return (ped, line, product, cleared, part, lot_ped, lot_line, lot_cleared, qty, late, country, value)
 
 
-def trace_export_page(
-    session: Session, company: int, pedimento: str, line: int, after: Key | None = None, limit: int = 100
-) -> Page:
-    """The import lots each part of one export line consumed, then its shortfalls (the CLI's order)."""
+@lru_cache(maxsize=4)
+def _trace_export_statement(keyed: bool) -> Query:
     shortfall = case((_Allocation.import_line_id.is_(None), 1), else_=0)
     query = (
-        _active_rows(company)
+        _active_rows()
         .outerjoin(_Import, _Import.id == _Allocation.import_line_id)
         .outerjoin(_ImportPedimento, _ImportPedimento.id == _Import.pedimento_id)
-        .where(_numbered(_ExportPedimento, company, pedimento), _Export.line == line)
+        .where(_numbered(_ExportPedimento, "pedimento"), _Export.line == bindparam("line"))
         .add_columns(
             _ExportPedimento.number,
             _Export.line,
@@ -645,16 +727,23 @@ def trace_export_page(
         )
     )
     order = (shortfall, _Export.cleared_on, _Export.product, _Allocation.seq, _Allocation.id)
-    return _ordered_page(session, query, order, after, limit, _trace_export_row)
+    return _ordered(query, order, keyed)
 
 
-def trace_import_page(
+def trace_export_page(
     session: Session, company: int, pedimento: str, line: int, after: Key | None = None, limit: int = 100
 ) -> Page:
-    """The export lines that consumed one import line (every part of it), in the discharge's order."""
+    """The import lots each part of one export line consumed, then its shortfalls (the CLI's order)."""
+    query = _trace_export_statement(after is not None)
+    params = {"company": company, "pedimento": pedimento, "line": line}
+    return _ordered_page(session, query, params, after, limit, _trace_export_row, 5)
+
+
+@lru_cache(maxsize=4)
+def _trace_import_statement(keyed: bool) -> Query:
     query = (
-        _with_lots(_active_rows(company))
-        .where(_numbered(_ImportPedimento, company, pedimento), _Import.line == line)
+        _with_lots(_active_rows())
+        .where(_numbered(_ImportPedimento, "pedimento"), _Import.line == bindparam("line"))
         .add_columns(
             _ImportPedimento.number,
             _Import.line,
@@ -669,7 +758,16 @@ def trace_import_page(
             _Export.destination_country,
         )
     )
-    return _ordered_page(session, query, _RESULT_ORDER, after, limit, lambda r: tuple(r[:11]))
+    return _ordered(query, _RESULT_ORDER, keyed)
+
+
+def trace_import_page(
+    session: Session, company: int, pedimento: str, line: int, after: Key | None = None, limit: int = 100
+) -> Page:
+    """The export lines that consumed one import line (every part of it), in the discharge's order."""
+    query = _trace_import_statement(after is not None)
+    params = {"company": company, "pedimento": pedimento, "line": line}
+    return _ordered_page(session, query, params, after, limit, lambda r: tuple(r[:11]), len(_RESULT_ORDER))
 
 
 def every_row(fetch: Callable[[Key | None, int], Page], chunk: int = 5000) -> Iterator[tuple[Cell, ...]]:
