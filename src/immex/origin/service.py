@@ -49,6 +49,7 @@ from immex.origin.automotive_case import read_automotive
 from immex.origin.correlation_case import read_hs_edition
 from immex.origin.grammar import CUT_AND_SEWN
 from immex.origin.model import DescribedCodes, Source
+from immex.origin.nomenclature import editions_of, unknown_code
 from immex.origin.rules_data import (
     all_facts,
     canonical_agreement,
@@ -100,6 +101,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.codes: list[tuple[str, HsCode]] = []  # every HS code read, checked once the edition is known
 
     def problem(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, None, column, message))
@@ -155,7 +157,16 @@ class _Reader:
         if not valid_chapter(code):
             self.problem(where, f"unknown HS code {value!r}: chapter {code.chapter} is not an HS chapter")
             return None
+        self.codes.append((where, code))
         return code
+
+    def nomenclature(self, hs_version: str | None) -> None:
+        """A problem for each code whose heading or subheading is in no HS edition the case may use."""
+        editions = editions_of(hs_version)
+        for where, code in self.codes:
+            why = unknown_code(code, editions)
+            if why is not None:
+                self.problem(where, f"unknown HS code {code}: {why}")
 
     def rule(self, value: Any, where: str) -> Rule | None:
         if value is None:
@@ -350,6 +361,7 @@ def read_case(data: Any, file: str) -> OriginCase:  # noqa: C901
     materials = r.materials(data.get("materials"), "materials", 0)
     automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
     hs_edition = read_hs_edition(data, r.problem)  # HS 2022 codes (hs_version, hs_2012)
+    r.nomenclature(None if data.get("hs_version") is None else str(data.get("hs_version")))
     if (
         facts is not None
         and not facts.rule_table
