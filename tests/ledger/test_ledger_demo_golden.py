@@ -15,9 +15,10 @@ The expiring workbook changed again on purpose (issue 13 point 4): what to do wi
 says what each choice costs, and the option columns (IGI, DTA, IVA, recargos, cost_missing)
 follow ``what_to_do``; the first ten columns are those of before.
 And once more (issue 13 gaps): ``what_to_do`` is written in Spanish by default (the
-catalog's sentences), and a regularization carries its actualización (CFF Art. 17-A, two new
-columns) from rules/inpc.yaml; the demo's dates need INPC months the table does not hold,
-so its A3 costs are empty and cost_missing names the months.
+catalog's sentences), a regularization carries its actualización (CFF Art. 17-A, two new
+columns) from rules/inpc.yaml, and an ieps_mxn column follows iva_mxn (0 for the demo's
+parts); the demo's dates need INPC months the table does not hold, so its A3 costs are
+empty and cost_missing names the months.
 
 The demo company changed on purpose (issue 13 point 5): some weeks' returns are virtual
 transfers (V1, V5) and one week's imports a virtual transfer in (V1); an F4 of half a
@@ -50,7 +51,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
     "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
-    "reports/expiring.xlsx": "4fb525355aee1ea47ffd89765aaa665e671b20e871ce17c12a5469476358af66",
+    "reports/expiring.xlsx": "1c59c737f9de8ddd0151738c6ce2e8f5778667a4315de49db34547b0b5e98525",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
     "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
     "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",
