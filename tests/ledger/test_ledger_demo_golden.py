@@ -18,7 +18,8 @@ And once more (issue 13 gaps): ``what_to_do`` is written in Spanish by default (
 catalog's sentences), a regularization carries its actualización (CFF Art. 17-A, two new
 columns) from rules/inpc.yaml, and an ieps_mxn column follows iva_mxn (0 for the demo's
 parts); the demo's dates need INPC months the table does not hold, so its A3 costs are
-empty and cost_missing names the months.
+empty and cost_missing names the months (and the table's span: adding an INPC month to
+rules/inpc.yaml changes this digest).
 
 The demo company changed on purpose (issue 13 point 5): some weeks' returns are virtual
 transfers (V1, V5) and one week's imports a virtual transfer in (V1); an F4 of half a
@@ -51,7 +52,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
     "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
-    "reports/expiring.xlsx": "1c59c737f9de8ddd0151738c6ce2e8f5778667a4315de49db34547b0b5e98525",
+    "reports/expiring.xlsx": "c3b2b45e908f1359c51bc5fe81c31a8d124610ac9267eb9b4e20bf1c903be2ed",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
     "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
     "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",
