@@ -99,6 +99,18 @@ def test_a_month_the_inpc_table_lacks_leaves_the_regularization_empty_and_names_
     )
 
 
+def test_a_part_with_an_ieps_category_pays_its_ieps_in_the_regularization() -> None:
+    """The example above, the part being alcohol (LIEPS Art. 2 fr. I inciso B, 50 %, a made-up
+    category for the example): IEPS 50 % of 20,000 + 1,000 + 408 = 10,704; IVA 16 % of 21,408
+    + 10,704 = 32,112 → 5,137.92 → 5,138; contributions 1,000 + 408 + 5,138 + 10,704 = 17,250;
+    × 1.0760 = 18,561 → actualización 1,311; recargos 30.87 % of 18,561 = 5,729.78 → 5,730;
+    A3 = 24,291."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False, ieps_category="B_alcohol")}
+    row = _row(_ledger(_lot(dt.date(2023, 10, 2))), dt.date(2025, 6, 10), _sources("20", terms))
+    assert (row["iva_mxn"], row["ieps_mxn"]) == (5138, 10704)
+    assert (row["actualizacion_mxn"], row["recargos_mxn"], row["regularization_mxn"]) == (1311, 5730, 24291)
+
+
 def test_what_to_do_is_in_english_with_lang_en() -> None:
     terms = {"CABLE": MaterialTerms(D("0.05"), False)}
     ledger = _ledger(_lot(dt.date(2023, 10, 2)))
