@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TypeVar
 
+from immex.core.problems import InputError, Problem
 from immex.discharge.methods import Allocation, DischargeResult, Shortfall, discharge
 from immex.ledger.bom import bom_breakpoints, explode
 from immex.ledger.model import ExportLine, Ledger
+from immex.ledger.read import LedgerRead
 
 Engine = Callable[[Ledger, str], DischargeResult]
 Row = TypeVar("Row", Allocation, Shortfall)
@@ -107,3 +109,52 @@ def _merge(
         done = at
     merged += theirs[done:]
     return tuple(merged)
+
+
+UNSURE_NOTE = (
+    " (at most: the other lots and exports of this part are counted once the other problems"
+    " are fixed, and leave less)"
+)
+
+
+def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> list[Problem]:
+    """The A3 lines asking more than their lot has left, found beside the other input problems.
+
+    Run when the input has problems, so one errors.csv lists these too. A refused
+    export row can only leave a lot more, never less, so the discharge of the rows
+    that were read finds no overdraw the fixed input would not have, as long as
+    every lot of the A3's part and every BOM row was read. For a part some refused
+    import row names, for every part when a BOM row was refused, and on the stored
+    path (the stored lots and exports are read only once the input is valid), the
+    A3 lines of a lot are checked against that lot alone: more than it holds after
+    the A3 lines before them is an error whatever the rest is.
+    """
+    ledger = read.partial
+    if ledger is None or not ledger.regularizations:
+        return []
+    named = {line.product for line in ledger.regularizations}
+    unsure = named if stored or read.unsure_parts is None else named & read.unsure_parts
+    sure = named - unsure
+    problems = _overdraws(ledger, sure, method, with_exports=True)
+    problems += [
+        dataclasses.replace(p, message=p.message + UNSURE_NOTE)
+        for p in _overdraws(ledger, unsure, method, with_exports=False)
+    ]
+    return sorted(problems, key=lambda p: p.row or 0)
+
+
+def _overdraws(ledger: Ledger, parts: set[str], method: str, with_exports: bool) -> list[Problem]:
+    """The discharge's A3 problems on the lots of ``parts`` (with the exports that need them)."""
+    if not parts:
+        return []
+    only = dataclasses.replace(
+        ledger,
+        imports=tuple(lot for lot in ledger.imports if lot.part in parts),
+        exports=_exports_touching(ledger, parts) if with_exports else (),
+        regularizations=tuple(r for r in ledger.regularizations if r.product in parts),
+    )
+    try:
+        discharge(only, method)
+    except InputError as error:
+        return error.problems
+    return []

@@ -52,7 +52,7 @@ from immex.discharge.movements import (
 )
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
-from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized
+from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, overdraw_problems
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
 from immex.ledger.model import Ledger
@@ -66,7 +66,13 @@ from immex.ledger.orm import (
     PedimentoRow,
     RunReversalRow,
 )
-from immex.ledger.read import find_bom_cycle, non_discharging_warnings, pedimento_warnings, read_ledger
+from immex.ledger.read import (
+    find_bom_cycle,
+    named_as_read,
+    non_discharging_warnings,
+    pedimento_warnings,
+    read_ledger,
+)
 from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
 from immex.store.copy import bulk_insert
 from immex.store.uow import UnitOfWork
@@ -161,20 +167,25 @@ def run_discharge(
     started = time.perf_counter()
     staged = read_ledger(input_dir, progress=progress)
     moves = read_movements(input_dir, staged.ledger)  # submaquila.csv, waste.csv (issue 13)
+    labels = {**staged.labels, **moves.labels}  # a sheet is named as the workbook has it
     if staged.problems or moves.problems or staged.ledger is None:
-        raise InputError([*staged.problems, *moves.problems])
+        overdrawn = overdraw_problems(staged, method, stored=db_url is not None)  # one errors.csv
+        raise InputError(named_as_read([*staged.problems, *moves.problems, *overdrawn], labels))
     fingerprint = input_fingerprint((*staged.fingerprint_sources, *moves.sources))
     timings["validate_s"] = time.perf_counter() - started
-    if db_url is None:
-        ledger = staged.ledger
-        result = compute(ledger, method, progress)
-        moved = movement_outputs(ledger, result.allocations, moves.movements, as_of)
-        run_id: int | str = f"{fingerprint[:12]}-{method}"
-        reused = False
-    else:
-        ledger, result, run_id, reused, moved = _run_in_store(
-            db_url, staged.ledger, method, as_of, fingerprint, progress, moves.movements
-        )
+    try:  # an A3 or a disposal asking too much, a stored row that differs: named as read
+        if db_url is None:
+            ledger = staged.ledger
+            result = compute(ledger, method, progress)
+            moved = movement_outputs(ledger, result.allocations, moves.movements, as_of)
+            run_id: int | str = f"{fingerprint[:12]}-{method}"
+            reused = False
+        else:
+            ledger, result, run_id, reused, moved = _run_in_store(
+                db_url, staged.ledger, method, as_of, fingerprint, progress, moves.movements
+            )
+    except InputError as error:
+        raise InputError(named_as_read(error.problems, labels)) from None
     timings["discharge_s"] = time.perf_counter() - started - timings["validate_s"]
     progress.phase("computing balances")
     rows = balances(ledger, result.allocations, as_of)

@@ -19,12 +19,13 @@ reports problems itself, so the messages stay the same on both paths.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +41,7 @@ from immex.core.problems import InputError
 from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
 from immex.ledger.anexo22_frames import may_warn
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
-from immex.ledger.claves import clave_class
+from immex.ledger.claves import clave_class, is_temporary_import
 from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
 from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, REGULARIZATIONS, TableSchema, column_accepts
@@ -85,12 +86,17 @@ class _Invalid(Exception):
     """Something the fast reader cannot prove valid: use the per-row reader."""
 
 
-def read_ledger_frames(folder: Path) -> LedgerFrames | None:
-    """The folder's ledger as columns, or None: then use ``read_ledger`` (it reports the problems)."""
+def read_ledger_frames(folder: Path, batch_rows: int | None = None) -> LedgerFrames | None:
+    """The folder's ledger as columns, or None: then use ``read_ledger`` (it reports the problems).
+
+    With ``batch_rows``, imports.csv and exports.csv (when plain UTF-8) are read and checked
+    ``batch_rows`` rows at a time (a Polars streaming scan), so the reader holds one batch of
+    text and the checked columns, never the whole files' text: the same frames, bounded work.
+    """
     if not folder.is_dir():
         return None
     try:
-        return _read(folder)
+        return _read(folder) if batch_rows is None else _read_streamed(folder, batch_rows)
     except (_Invalid, pl.exceptions.PolarsError, ValueError, OverflowError):
         return None
 
@@ -149,9 +155,8 @@ def _read(folder: Path) -> LedgerFrames:
         _require(column_accepts(LEDGER_TABLES[name], frame), f"{name}: a column or a cell is refused")
     parts = _parts(tables["parts.csv"])
     units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
-    imports, imports_scale = _lines(tables["imports.csv"], "part", parts, units)
-    exports, exports_scale = _lines(tables["exports.csv"], "product", parts, units)
-    held = _not_discharging(tables["exports.csv"])
+    imports, imports_scale = _import_rows(tables["imports.csv"], parts, units)
+    exports, exports_scale, held = _export_rows(tables["exports.csv"], parts, units)
     exports = exports.filter(~held)
     boms = _boms(tables["bom.csv"], parts, units)
     _require(not _asset_in_bom(boms, parts), "bom.csv: a fixed asset in a BOM")
@@ -176,6 +181,31 @@ def _read(folder: Path) -> LedgerFrames:
         pedimentos,
         tuple((label, row, clave.upper()) for row, clave in held_rows.iter_rows()),
     )
+
+
+def _import_rows(
+    table: pl.DataFrame, parts: Mapping[str, Part], units: UnitConverter
+) -> tuple[pl.DataFrame, int]:
+    """imports.csv's rows (a whole file or one batch of it) checked and in base units."""
+    _require(_all_lots(table), "imports.csv: a clave that is no temporary import")
+    return _lines(table, "part", parts, units)
+
+
+def _export_rows(
+    table: pl.DataFrame, parts: Mapping[str, Part], units: UnitConverter
+) -> tuple[pl.DataFrame, int, pl.Series]:
+    """exports.csv's rows (a whole file or one batch of it) checked and in base units, and which
+    of them do not discharge (A1, BM, BO)."""
+    exports, scale = _lines(table, "product", parts, units)
+    return exports, scale, _not_discharging(table)
+
+
+def _all_lots(table: pl.DataFrame) -> bool:
+    """Every import row's clave is a temporary import on its date (else the per-row reader says why)."""
+    keyed = table.select(
+        clave=pl.col("clave").str.to_uppercase(), day=pl.col("cleared_on").str.to_date("%Y-%m-%d")
+    )
+    return all(is_temporary_import(clave, day) for clave, day in keyed.unique().iter_rows())
 
 
 def _not_discharging(table: pl.DataFrame) -> pl.Series:
@@ -205,14 +235,22 @@ def _asset_in_bom(boms: Mapping[str, tuple[BomVersion, ...]], parts: Mapping[str
     )
 
 
-def _pedimento_rows(label: str, table: pl.DataFrame) -> tuple[tuple[str, int, str, str, dt.date], ...]:
-    """The first row of each (pedimento, clave): what the Anexo 22 warnings look at."""
-    distinct = table.select(
+def _first_of_pairs(table: pl.DataFrame) -> pl.DataFrame:
+    """The first row of each (pedimento, clave): row, pedimento, clave, date."""
+    return table.select(
         pl.col(ROW).cast(pl.Int64),
         pl.col("pedimento").str.replace_all(" ", ""),
         pl.col("clave").str.to_uppercase(),
         pl.col("cleared_on").str.to_date("%Y-%m-%d"),
     ).unique(subset=["pedimento", "clave"], keep="first", maintain_order=True)
+
+
+def _pedimento_rows(label: str, table: pl.DataFrame) -> tuple[tuple[str, int, str, str, dt.date], ...]:
+    """The first row of each (pedimento, clave): what the Anexo 22 warnings look at."""
+    return _warnable(label, _first_of_pairs(table))
+
+
+def _warnable(label: str, distinct: pl.DataFrame) -> tuple[tuple[str, int, str, str, dt.date], ...]:
     distinct = may_warn(distinct)  # the rows that pass give no warning: not handed to Python
     return tuple((label, row, ped, clave, day) for row, ped, clave, day in distinct.iter_rows())
 
@@ -388,3 +426,195 @@ def export_periods(days: pl.Series, boms: Mapping[str, tuple[BomVersion, ...]]) 
     """Index of the BOM period of each date (every product's BOM is fixed within one period)."""
     breaks = np.array([(b - EPOCH).days for b in bom_breakpoints(boms)], dtype=np.int64)
     return np.searchsorted(breaks, days.to_physical().to_numpy().astype(np.int64), side="right")
+
+
+# ---- the streamed reader (``batch_rows``): the big files a batch at a time ----------------------
+
+_LINE_FILES = ("imports.csv", "exports.csv")
+_PROBE_BYTES = 1 << 24  # the UTF-8 check reads the file in pieces of this size
+
+
+def _read_streamed(folder: Path, batch_rows: int) -> LedgerFrames:
+    """:func:`_read` with imports.csv and exports.csv checked ``batch_rows`` rows at a time.
+
+    Every check of :func:`_read` that looks at one row at a time runs per batch (the same
+    functions); what spans rows runs on the checked columns: a (pedimento, line, item) twice
+    (not-discharging export lines included), the quantities brought to one fixed-point scale,
+    the first row of each (pedimento, clave) for the Anexo 22 warnings.
+    """
+    paths, problems = source_files(folder, LEDGER_TABLES)
+    _require(not problems, "two files stand for one table")
+    _require(paths.keys() >= DISCHARGE_FILES, "a required file is missing")
+    _require(
+        REGULARIZATIONS.name not in paths, "regularizations.csv: A3 lines are read by the per-row reader"
+    )
+    tables: dict[str, pl.DataFrame] = {}
+    encodings: dict[str, str] = {}
+    for name, path in paths.items():
+        if name not in _LINE_FILES:
+            tables[name], encodings[name] = _table(path, LEDGER_TABLES[name])
+            _require(
+                column_accepts(LEDGER_TABLES[name], tables[name]), f"{name}: a column or a cell is refused"
+            )
+    parts = _parts(tables["parts.csv"])
+    units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
+    imports = _Stack("part")
+    batches, encodings["imports.csv"] = _batches("imports.csv", paths["imports.csv"], batch_rows)
+    for batch in batches:
+        _require(
+            column_accepts(LEDGER_TABLES["imports.csv"], batch), "imports.csv: a column or a cell is refused"
+        )
+        imports.add(*_import_rows(batch, parts, units), _first_of_pairs(batch))
+    exports = _Stack("product")
+    held_rows: list[pl.DataFrame] = []
+    batches, encodings["exports.csv"] = _batches("exports.csv", paths["exports.csv"], batch_rows)
+    for batch in batches:
+        _require(
+            column_accepts(LEDGER_TABLES["exports.csv"], batch), "exports.csv: a column or a cell is refused"
+        )
+        rows, scale, held = _export_rows(batch, parts, units)
+        exports.add(rows.filter(~held), scale, _first_of_pairs(batch), rows.filter(held))
+        held_rows.append(batch.filter(held).select(pl.col(ROW).cast(pl.Int64), pl.col("clave")))
+    import_frame, imports_scale = imports.whole()
+    export_frame, exports_scale = exports.whole()
+    boms = _boms(tables["bom.csv"], parts, units)
+    _require(not _asset_in_bom(boms, parts), "bom.csv: a fixed asset in a BOM")
+    _check_exports_explode(export_frame, set(import_frame["part"].unique().to_list()), boms)
+    label = paths["exports.csv"].name
+    held_all = pl.concat(held_rows) if held_rows else pl.DataFrame(schema={ROW: pl.Int64, "clave": pl.String})
+    return LedgerFrames(
+        pl.DataFrame(
+            {"part": list(parts), "kind": [p.kind for p in parts.values()]},
+            schema={"part": pl.String, "kind": pl.String},
+        ),
+        import_frame,
+        export_frame,
+        boms,
+        imports_scale,
+        exports_scale,
+        tuple(sorted(paths.values())),
+        dict(sorted(encodings.items())),
+        imports.pedimento_rows(paths["imports.csv"].name) + exports.pedimento_rows(label),
+        tuple((label, row, clave.upper()) for row, clave in held_all.iter_rows()),
+    )
+
+
+class _Stack:
+    """The checked batches of one line file, put together as :func:`_lines` gives the whole file."""
+
+    def __init__(self, item: str) -> None:
+        self.item = item
+        self.frames: list[pl.DataFrame] = []
+        self.scales: list[int] = []
+        self.firsts: list[pl.DataFrame] = []
+        self.keys: list[pl.DataFrame] = []  # keys of rows not kept (not-discharging export lines)
+
+    def add(
+        self, frame: pl.DataFrame, scale: int, firsts: pl.DataFrame, dropped: pl.DataFrame | None = None
+    ) -> None:
+        self.frames.append(frame)
+        self.scales.append(scale)
+        self.firsts.append(firsts)
+        if dropped is not None and dropped.height:
+            self.keys.append(dropped.select("pedimento", "line", self.item))
+
+    def whole(self) -> tuple[pl.DataFrame, int]:
+        """The rows at one scale (the largest of the batches'), each (pedimento, line, item) once."""
+        _require(bool(self.frames), "a line file without rows")  # read whole instead (see _batches)
+        scale = max(self.scales)
+        frames = [self._at(frame, scale - own) for frame, own in zip(self.frames, self.scales, strict=True)]
+        whole = pl.concat(frames, how="vertical_relaxed")
+        keys = pl.concat([whole.select("pedimento", "line", self.item), *self.keys])
+        _require(keys.select(pl.struct(pl.all()).is_unique()).to_series(), "a line appears twice")
+        if whole["qty"].dtype == pl.Int128 and _largest(whole["qty"]) < 2**62:
+            whole = whole.with_columns(pl.col("qty").cast(pl.Int64))
+        return whole, scale
+
+    @staticmethod
+    def _at(frame: pl.DataFrame, shift: int) -> pl.DataFrame:
+        """``frame``'s quantities ``shift`` decimal places further (Int128, exact; refused if too long)."""
+        if not shift:
+            return frame
+        _require(_largest(frame["qty"]) * 10**shift < 2**126, "a quantity too long for Int128")
+        factor = pl.Series([10**shift], dtype=pl.Int128)
+        return frame.with_columns(qty=frame["qty"].cast(pl.Int128) * factor)
+
+    def pedimento_rows(self, label: str) -> tuple[tuple[str, int, str, str, dt.date], ...]:
+        if not self.firsts:
+            return ()
+        firsts = pl.concat(self.firsts).unique(
+            subset=["pedimento", "clave"], keep="first", maintain_order=True
+        )
+        return _warnable(label, firsts)
+
+
+def _batches(name: str, path: Path, batch_rows: int) -> tuple[Iterator[pl.DataFrame], str]:
+    """The file's rows as :func:`_table` gives them, ``batch_rows`` at a time, and its encoding.
+
+    Only a plain UTF-8 file (no byte order mark) is scanned in batches; any other (Windows-1252,
+    UTF-8 with BOM, UTF-16 ...) and a file with no data rows are read whole by :func:`_table`.
+    """
+    schema = LEDGER_TABLES[name]
+    if not _plain_utf8(path):
+        return _whole(name, path)
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8").rstrip("\r\n")
+    delimiter = sniff_delimiter(header)
+    written = [name.strip() for name in next(csv.reader([header], delimiter=delimiter), [])]
+    known = [name for name in written if name in {c.name for c in schema.columns}]
+    _require(len(set(known)) == len(known), f"{path.name}: a column name appears twice")
+    lazy = pl.scan_csv(
+        path, infer_schema=False, truncate_ragged_lines=True, separator=delimiter, quote_char='"'
+    )
+    names = lazy.collect_schema().names()
+    stripped = [name.strip() for name in names]
+    _require(len(set(stripped)) == len(stripped) and bool(names), f"{path.name}: a column name appears twice")
+    lazy = (
+        lazy.rename(dict(zip(names, stripped, strict=True)))
+        .with_columns(pl.all().fill_null("").str.strip_chars())
+        .with_row_index(ROW, offset=2)
+        .filter(pl.any_horizontal(pl.col(stripped) != ""))
+    )
+    return _or_whole(lazy.collect_batches(chunk_size=batch_rows), name, path), "utf-8"
+
+
+def _whole(name: str, path: Path) -> tuple[Iterator[pl.DataFrame], str]:
+    frame, encoding = _table(path, LEDGER_TABLES[name])
+    return iter([frame]), encoding
+
+
+def _or_whole(batches: Iterable[pl.DataFrame], name: str, path: Path) -> Iterator[pl.DataFrame]:
+    """The batches; the file read whole when the scan gives none (no data rows: the frame's
+    column types then come from :func:`_table`)."""
+    given = False
+    for batch in batches:
+        given = True
+        yield batch.with_columns(pl.col(ROW).cast(pl.UInt32))
+    if not given:
+        yield from _whole(name, path)[0]
+
+
+def _plain_utf8(path: Path) -> bool:
+    """UTF-8 without a byte order mark and without NUL bytes, checked a piece at a time."""
+    try:
+        check_header_width(path.name, path)
+    except InputError as error:
+        raise _Invalid(str(error)) from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        first = True
+        while piece := handle.read(_PROBE_BYTES):
+            if first and piece.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return False
+            first = False
+            if b"\0" in piece:
+                return False
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError:
+                return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -143,6 +143,8 @@ class MovementsRead:
     problems: list[Problem] = field(default_factory=list)
     sources: tuple[Path, ...] = ()
     encodings: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    """What each file was called in the input (``book.xlsx:waste`` for a sheet)."""
 
 
 def read_movements(source: Path, ledger: Ledger | None) -> MovementsRead:
@@ -154,10 +156,11 @@ def read_movements(source: Path, ledger: Ledger | None) -> MovementsRead:
     tables, problems = load_tables(source, MOVEMENT_TABLES)
     if problems:
         return MovementsRead(Movements(), problems)
+    labels = {name: table.label for name, table in tables.items()}
     for name, table in tables.items():
         problems += header_problems(MOVEMENT_TABLES[name], table)
     if problems:
-        return MovementsRead(Movements(), problems)
+        return MovementsRead(Movements(), problems, labels=labels)
     parts = None if ledger is None else ledger.parts
     units = UnitConverter(parts or {}, () if ledger is None else ledger.conversions)
     moves = _submaquila(tables.get(SUBMAQUILA.name), parts, units, problems)
@@ -165,7 +168,7 @@ def read_movements(source: Path, ledger: Ledger | None) -> MovementsRead:
     movements = Movements(moves, disposals, WASTE.name in tables, SUBMAQUILA.name in tables)
     sources = tuple(sorted(source / t.label for t in tables.values())) if source.is_dir() else ()
     encodings = {name: table.encoding for name, table in sorted(tables.items())}
-    return MovementsRead(movements, problems, sources, encodings)
+    return MovementsRead(movements, problems, sources, encodings, labels)
 
 
 def _base_qty(

@@ -13,6 +13,7 @@ cycles). Nothing here touches a store.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict
@@ -27,7 +28,7 @@ from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
 from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
-from immex.ledger.claves import clave_class
+from immex.ledger.claves import clave_class, import_clave_problem
 from immex.ledger.model import (
     BomComponent,
     BomVersion,
@@ -59,6 +60,7 @@ __all__ = [
     "UnitConverter",
     "find_bom_cycle",
     "load_tables",
+    "named_as_read",
     "non_discharging_warnings",
     "non_negative_decimal",
     "parse_iso_date",
@@ -83,6 +85,14 @@ class LedgerRead:
     warnings: list[Problem] = field(default_factory=list)
     fingerprint_sources: tuple[Path, ...] = ()
     encodings: dict[str, str] = field(default_factory=dict)
+    partial: Ledger | None = None
+    """The rows read without a problem, also when other rows have one: the checks that need
+    the discharge (an A3 asking more than its lot has left) run on it, so one pass lists them all."""
+    unsure_parts: frozenset[str] | None = frozenset()
+    """Parts some refused ``imports.csv`` row names (their lots are not all known); None: any
+    part (a ``bom.csv`` row was refused, or an import row whose part cannot be read)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """What each table was called in the input (``Imports.csv``, ``book.xlsx:imports``)."""
 
 
 def unit_key(uom: str) -> str:
@@ -174,9 +184,10 @@ def read_ledger(
     problems += [_missing(source, name) for name in sorted(set(required) - tables.keys())]
     for name, table in tables.items():
         problems += header_problems(LEDGER_TABLES[name], table)
+    labels = {name: table.label for name, table in tables.items()}
     if problems:
-        return LedgerRead(None, problems)
-    ledger = _validate(tables, problems, progress)
+        return LedgerRead(None, problems, labels=labels)
+    ledger, unsure = _validate(tables, problems, progress)
     sources = tuple(sorted(source / t.label for t in tables.values())) if source.is_dir() else (source,)
     encodings = {name: table.encoding for name, table in sorted(tables.items())}
     progress.phase("checking pedimentos and claves against Anexo 22")
@@ -184,7 +195,16 @@ def read_ledger(
     if not problems:
         label = tables[EXPORTS.name].label if EXPORTS.name in tables else EXPORTS.name
         warnings += non_discharging_warnings((label, e.row, e.clave) for e in ledger.not_discharging)
-    return LedgerRead(None if problems else ledger, problems, warnings, sources, encodings)
+    return LedgerRead(
+        None if problems else ledger, problems, warnings, sources, encodings, ledger, unsure, labels
+    )
+
+
+def named_as_read(problems: Iterable[Problem], labels: Mapping[str, str]) -> list[Problem]:
+    """``problems`` with each table's contract name (``regularizations.csv``) replaced by what
+    the input called it (``book.xlsx:regularizations``): the discharge and the store name
+    tables by their contract names, the user looks for their sheet."""
+    return [dataclasses.replace(p, file=labels.get(p.file, p.file)) for p in problems]
 
 
 def anexo22_warnings(ledger: Ledger, tables: Mapping[str, Table]) -> list[Problem]:
@@ -238,14 +258,19 @@ def _empty(schema: TableSchema) -> Table:
     return Table(schema.name, (), ())
 
 
-def _validate(tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET) -> Ledger:
+def _validate(
+    tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET
+) -> tuple[Ledger, frozenset[str] | None]:
+    """The ledger of the rows without a problem, and the parts it may lack lots of (see LedgerRead)."""
     progress.phase("validating the input", total=sum(len(t.rows) for t in tables.values()), unit="rows")
     parts = _parts(tables.get("parts.csv"), problems)
     conversions = _conversions(tables.get(UOM_CONVERSIONS.name, _empty(UOM_CONVERSIONS)), parts, problems)
     # parts, conversions and BOMs are small: counted at once; the lines are counted row by row
     progress.advance(sum(len(tables[n].rows) for n in ("parts.csv", "uom_conversions.csv") if n in tables))
     units = UnitConverter(parts or {}, conversions)
-    imports = _imports(tables.get(IMPORTS.name, _empty(IMPORTS)), parts, units, problems, progress)
+    refused: set[str] = set()
+    imports = _imports(tables.get(IMPORTS.name, _empty(IMPORTS)), parts, units, problems, progress, refused)
+    bom_problems = len(problems)
     boms = _boms(tables.get(BOM.name, _empty(BOM)), parts or {}, units, problems)
     progress.advance(len(tables["bom.csv"].rows) if "bom.csv" in tables else 0)
     exports_table = tables.get(EXPORTS.name, _empty(EXPORTS))
@@ -257,7 +282,9 @@ def _validate(tables: dict[str, Table], problems: list[Problem], progress: Progr
         check_assets(ledger, tables[BOM.name].label, problems)
         progress.phase("exploding every export through its BOM")
         _check_exports_explode(ledger, tables.get(EXPORTS.name), tables[BOM.name], problems)
-    return ledger
+    bom_label = tables[BOM.name].label if BOM.name in tables else BOM.name
+    bom_refused = any(p.file == bom_label for p in problems[bom_problems:])
+    return ledger, None if bom_refused or "" in refused else frozenset(refused)
 
 
 def _parts(table: Table | None, problems: list[Problem]) -> dict[str, Part] | None:
@@ -339,10 +366,12 @@ def _lines(
     units: UnitConverter,
     problems: list[Problem],
     progress: Progress,
+    refused: set[str] | None = None,
 ) -> Iterable[tuple[ParsedRow, Decimal]]:
     """The rows of imports.csv / exports.csv with no problem, with their base quantity.
 
-    ``(pedimento, line, item)`` must be unique in the file.
+    ``(pedimento, line, item)`` must be unique in the file. ``refused`` collects the
+    item (as written) of each row left out.
     """
     seen: set[tuple[str, int, str]] = set()
     label = table.label
@@ -351,11 +380,15 @@ def _lines(
         known = _known(row, item_column, parts, label, problems)
         qty = _base_quantity(row, label, parts, units, values[item_column], "qty", problems)
         if not (row.ok and known and qty is not None):
+            if refused is not None:
+                refused.add(row.text.get(item_column, "").strip())
             continue
         key = (values["pedimento"], values["line"], values[item_column])
         if key in seen:
             message = f"pedimento {key[0]} line {key[1]} lists {item_column} {key[2]!r} twice"
             problems.append(Problem(label, row.row, item_column, message))
+            if refused is not None:
+                refused.add(key[2])
             continue
         seen.add(key)
         yield row, qty
@@ -404,9 +437,19 @@ def _imports(
     units: UnitConverter,
     problems: list[Problem],
     progress: Progress = QUIET,
+    refused: set[str] | None = None,
 ) -> tuple[ImportLine, ...]:
-    lines = _lines(IMPORTS, table, "part", parts, units, problems, progress)
-    return tuple(_import_line(row, qty) for row, qty in lines)
+    lots = []
+    for row, qty in _lines(IMPORTS, table, "part", parts, units, problems, progress, refused):
+        line = _import_line(row, qty)
+        message = import_clave_problem(line.clave, line.cleared_on)
+        if message is None:
+            lots.append(line)
+            continue
+        problems.append(Problem(table.label, row.row, "clave", message))
+        if refused is not None:
+            refused.add(line.part)
+    return tuple(lots)
 
 
 def _exports(

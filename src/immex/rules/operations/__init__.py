@@ -29,9 +29,9 @@ OUTGOING_CLASSES: tuple[OutgoingClass, ...] = (
     "not_discharging",
     "regularization",
 )
-INCOMING_CLASSES = ("temporary_import",)
+INCOMING_CLASSES = ("temporary_import", "definitive_import")
 
-_HEADER = {"catalog", "title", "reference", "since", "classes", "claves"}
+_HEADER = {"catalog", "title", "reference", "since", "classes", "imports_reference", "claves"}
 _ENTRY = {"clave", "outgoing", "incoming", "reference", "since", "until"}
 
 
@@ -110,3 +110,13 @@ def clave_rule(clave: str, day: dt.date) -> ClaveRule | None:
         if rule.covers(day):
             return rule
     return None
+
+
+@cache
+def imports_reference() -> str:
+    """Why ``imports.csv`` holds temporary imports only: the citation its clave errors give."""
+    clave_rules()  # the file is checked whole first
+    reference = str(_read()["imports_reference"]).strip()
+    if not reference:
+        raise RulesError("claves.yaml: empty imports_reference")
+    return reference
