@@ -35,13 +35,17 @@ def test_stored_runs_write_the_in_memory_bytes_and_store_every_row(
     tmp_path: Path, db_url: str, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copied: list[str] = []
-    real_copy = store_copy._copy
 
-    def spy(connection: Any, table: Any, *args: Any) -> None:
-        copied.append(table.name)
-        real_copy(connection, table, *args)
+    def spying(real: Any) -> Any:
+        def spy(connection: Any, table: Any, *args: Any) -> None:
+            copied.append(table.name)
+            real(connection, table, *args)
 
-    monkeypatch.setattr(store_copy, "_copy", spy)
+        return spy
+
+    # rows as dicts (parts, BOMs) and whole frames (the lines and the run's rows)
+    monkeypatch.setattr(store_copy, "_copy", spying(store_copy._copy))
+    monkeypatch.setattr(store_copy, "_copy_frame", spying(store_copy._copy_frame))
     folder = tmp_path / "in"
     write_units_folder(folder, 90, 60, seed=7)
     memory = run_discharge(folder, tmp_path / "memory", method)
@@ -62,4 +66,4 @@ def test_stored_runs_write_the_in_memory_bytes_and_store_every_row(
     assert _bytes(tmp_path / "again") == _bytes(tmp_path / "memory")
     assert _count(db_url, AllocationRow) == counts["allocations"] + counts["shortfalls"]
     run = json.loads((tmp_path / "stored" / "run.json").read_text(encoding="utf-8"))
-    assert run["engine"] == "stored"
+    assert run["engine"] == "stored" and "on columns" in run["why"]

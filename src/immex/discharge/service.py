@@ -20,7 +20,8 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import polars as pl
+from sqlalchemy import Integer, cast, select
 from sqlalchemy.orm import Session
 
 from immex.core.atomic import atomic_folder, output_error
@@ -29,8 +30,9 @@ from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
 from immex.discharge.dask_engine import discharge_dask
-from immex.discharge.fast import discharge_frames, write_discharge_frames
+from immex.discharge.fast import FramesResult, discharge_frames, fifo_columns, write_discharge_frames
 from immex.discharge.fast_directed import consumption
+from immex.discharge.fast_lifo import lifo_columns
 from immex.discharge.fast_methods import VECTORIZED_METHODS, discharge_fast_method
 from immex.discharge.methods import (
     DISCHARGE_METHODS,
@@ -53,13 +55,23 @@ from immex.discharge.movements import (
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
 from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, overdraw_problems
-from immex.ledger.frames import read_ledger_frames
+from immex.discharge.stored_frames import (
+    CURRENT_SCHEMA,
+    changed_export_lines,
+    ledger_fingerprint,
+    wanted_rows,
+)
+from immex.ledger.frames import LedgerFrames, read_ledger_frames
+from immex.ledger.frames import _table as text_table
 from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
 from immex.ledger.model import Ledger
-from immex.ledger.movements import Movements
+from immex.ledger.movements import MOVEMENT_TABLES, Movements
+from immex.ledger.movements_orm import load_movements
 from immex.ledger.orm import (
+    AdjustmentRow,
     AllocationReversalRow,
     AllocationRow,
+    Company,
     DischargeRunRow,
     ExportLineRow,
     ImportLineRow,
@@ -67,14 +79,33 @@ from immex.ledger.orm import (
     RunReversalRow,
 )
 from immex.ledger.read import (
+    UnitConverter,
     find_bom_cycle,
     named_as_read,
     non_discharging_warnings,
     pedimento_warnings,
     read_ledger,
+    source_files,
 )
-from immex.ledger.service import company_id, current_user, ledger_fingerprint_rows, load_ledger, store_ledger
-from immex.store.copy import bulk_insert
+from immex.ledger.schema import EXPORTS, IMPORTS
+from immex.ledger.service import (
+    company_id,
+    current_user,
+    ledger_fingerprint_rows,
+    load_ledger,
+    load_reference_data,
+    store_ledger,
+    store_reference_data,
+)
+from immex.ledger.store_frames import (
+    StoredConflict,
+    StoredLedger,
+    clave_kinds,
+    line_frame,
+    load_ledger_frames,
+    store_line_frame,
+)
+from immex.store.copy import bulk_insert, insert_frame, read_frame
 from immex.store.uow import UnitOfWork
 
 ENGINES = ("auto", "columnar", "partitioned", "dask", "per-row")
@@ -163,6 +194,11 @@ def run_discharge(
         fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler, method)
         if fast is not None:
             return fast
+    if db_url is not None and method in STORED_COLUMNAR_METHODS:
+        stored = _run_stored_columnar(input_dir, output_dir, db_url, method, as_of, progress)
+        if isinstance(stored, DischargeOutcome):
+            return stored
+        why = f"--db: the stored path on domain values ({stored})"
     timings: dict[str, float] = {}
     started = time.perf_counter()
     staged = read_ledger(input_dir, progress=progress)
@@ -421,6 +457,175 @@ def _run_in_store(
         moved = stored_movement_outputs(session, company, movements or Movements(), ledger, result, as_of)
         run_id, reused = _record_run(session, company, ledger, result, method, as_of, fingerprint, progress)
     return ledger, result, run_id, reused, moved
+
+
+STORED_COLUMNAR_METHODS = ("fifo", "lifo")
+
+
+class _PerRow(Exception):
+    """The columnar stored path cannot serve this run (the reason): the transaction rolls back."""
+
+
+def _run_stored_columnar(
+    input_dir: Path, output_dir: Path, db_url: str, method: str, as_of: dt.date, progress: Progress
+) -> DischargeOutcome | str:
+    """``--db`` on columns: COPY the new lines in, discharge the stored ledger vectorized, COPY the rows.
+
+    Returns why not when the per-row stored path must run instead (a folder the
+    columnar reader cannot prove valid: its errors are the per-row reader's; an
+    input line stored with other values; sub-maquila or waste; A3 lines,
+    adjustments or a program end date in the store). Nothing is stored then.
+    """
+    started = time.perf_counter()
+    progress("reading and validating the input (columnar)")
+    read = _read_for_store(input_dir)
+    if isinstance(read, str):
+        return read
+    frames, small, imports, exports = read
+    fingerprint = input_fingerprint(frames.sources)
+    validated = time.perf_counter()
+    try:
+        with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+            session = uow.session
+            company = company_id(session, uow.company)
+            _columnar_store_serves(session, company)
+            if store_reference_data(session, dataclasses.replace(small, boms=frames.boms), company):
+                raise _PerRow("a part, conversion or BOM is stored with other values")
+            progress("storing the input (COPY)")
+            held = clave_kinds(exports) == "not_discharging"
+            for operation, lines in (
+                ("import", imports),
+                ("export", exports.filter(~held)),
+                ("export", exports.filter(held)),
+            ):
+                store_line_frame(session, company, operation, lines)
+            progress("loading the stored ledger (columns)")
+            parts, boms = load_reference_data(session, company)
+            stored = load_ledger_frames(session, company, parts, boms)
+            progress("discharging (vectorized, stored ledger)")
+            consume = lifo_columns if method == "lifo" else fifo_columns
+            result = discharge_frames(stored.frames, consume=consume)
+            run_id, reused = _record_run_frames(
+                session, company, stored, result, method, as_of, fingerprint, progress
+            )
+    except (_PerRow, StoredConflict) as reason:
+        return str(reason)
+    discharged = time.perf_counter()
+    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
+    with _output_folder(output_dir, f"run {run_id}") as folder:
+        summary = write_discharge_frames(folder, result, as_of)
+        counts = {
+            "parts": len(parts),
+            "import_lines": stored.frames.imports.height,
+            "export_lines": stored.frames.exports.height,
+            "not_discharging": stored.held.height,
+            "regularizations": 0,
+            **{
+                k: summary[k]
+                for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
+            },
+        }
+        counts.update(
+            write_movement_outputs(folder, folder_movement_outputs(folder, stored.frames, Movements(), as_of))
+        )
+        totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+        timings = {
+            "validate_s": validated - started,
+            "discharge_s": discharged - validated,
+            "total_s": time.perf_counter() - started,
+        }
+        run = _run_record(run_id, method, as_of, fingerprint, "stored", counts, totals, timings, reused)
+        run["encodings"] = dict(frames.encodings)
+        run["why"] = (
+            "--db: the stored path on columns (the new lines and the run's rows streamed with COPY on"
+            " PostgreSQL, the stored ledger discharged vectorized)"
+        )
+        write_warnings(folder, warnings)
+        run = write_run_json(folder, run)
+    return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _read_for_store(
+    input_dir: Path,
+) -> tuple[LedgerFrames, Ledger, pl.DataFrame, pl.DataFrame] | str:
+    """The folder as columns for the stored path, or why the per-row path must read it."""
+    frames = read_ledger_frames(input_dir)
+    if frames is None or find_bom_cycle(frames.boms) is not None:
+        return "the columnar reader could not prove the folder valid (the per-row reader checks it)"
+    present, problems = source_files(input_dir, MOVEMENT_TABLES)
+    if present or problems:
+        return "submaquila.csv or waste.csv are stored by the per-row path"
+    small = read_ledger(input_dir, required=(), files=("parts.csv", "uom_conversions.csv"))
+    if small.problems or small.ledger is None:
+        return "the per-row reader refused parts.csv or uom_conversions.csv"
+    units = UnitConverter(small.ledger.parts, small.ledger.conversions)
+    paths, _ = source_files(input_dir, ("imports.csv", "exports.csv"))
+    imports = line_frame(text_table(paths["imports.csv"], IMPORTS)[0], "import", units)
+    exports = line_frame(text_table(paths["exports.csv"], EXPORTS)[0], "export", units)
+    return frames, small.ledger, imports, exports
+
+
+def _columnar_store_serves(session: Session, company: int) -> None:
+    """Raise _PerRow when the store holds what only the per-row stored path handles."""
+    if session.scalar(select(AdjustmentRow.id).where(AdjustmentRow.company_id == company).limit(1)):
+        raise _PerRow("the store holds adjustments")
+    row = session.get(Company, company)
+    if row is not None and row.program_valid_to is not None:
+        raise _PerRow("the company's program end date sets the deadline of fixed assets")
+    if load_movements(session, company) != Movements():
+        raise _PerRow("the store holds sub-maquila or waste movements")
+
+
+def _record_run_frames(
+    session: Session,
+    company: int,
+    stored: StoredLedger,
+    result: FramesResult,
+    method: str,
+    as_of: dt.date,
+    fingerprint: str,
+    progress: Progress = QUIET,
+) -> tuple[int, bool]:
+    """``_record_run`` on columns: the same rows appended, the same reuse when nothing changed."""
+    progress("comparing with the stored allocations")
+    wanted = wanted_rows(stored, result)
+    query = active_rows_query(company).with_only_columns(
+        AllocationRow.id,
+        AllocationRow.export_line_id,
+        AllocationRow.part,
+        AllocationRow.import_line_id,
+        AllocationRow.qty,
+        cast(AllocationRow.late, Integer),
+    )
+    current = read_frame(session, query, CURRENT_SCHEMA)
+    changed = changed_export_lines(wanted, current)
+    if changed.is_empty():
+        latest = latest_active_run(session, company)
+        if latest is not None:
+            return latest.id, True
+    run = DischargeRunRow(
+        company_id=company,
+        method=method,
+        as_of=as_of,
+        input_fingerprint=fingerprint,
+        ledger_fingerprint=ledger_fingerprint(stored, stored.frames.boms),
+        created_by=current_user(),
+        summary={"export_lines_changed": changed.len()},
+    )
+    session.add(run)
+    session.flush()
+    withdrawn = current.filter(pl.col("export_line_id").is_in(changed.implode())).select(
+        allocation_id="id", run_id=pl.lit(run.id, dtype=pl.Int64)
+    )
+    fresh = (
+        wanted.filter(pl.col("export_line_id").is_in(changed.implode()))
+        .sort("export_line_id", "seq", maintain_order=True)
+        .with_columns(run_id=pl.lit(run.id, dtype=pl.Int64))
+    )
+    progress("recording the run (COPY)")
+    insert_frame(session, AllocationReversalRow, withdrawn)
+    insert_frame(session, AllocationRow, fresh)
+    return run.id, False
 
 
 def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Numeric, Text, and_, cast, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from immex.ledger.orm import (
@@ -64,7 +64,18 @@ def overdrawn_lines(
     """(import line id, qty, discharged, adjusted) of every line whose use exceeds its quantity.
 
     Use is the active allocations, plus the adjustments when ``with_adjustments``.
+    PostgreSQL sums in SQL (NUMERIC is exact; a plant's ledger has tens of millions of
+    allocation rows, too many to bring over); SQLite keeps decimals as text, so its
+    sums are exact only in Python.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        return _overdrawn_in_sql(session, company, with_adjustments)
+    return _overdrawn_in_python(session, company, with_adjustments)
+
+
+def _overdrawn_in_python(
+    session: Session, company: int, with_adjustments: bool
+) -> list[tuple[int, Decimal, Decimal, Decimal]]:
     discharged: dict[int, Decimal] = defaultdict(Decimal)
     rows = active_rows_query(company).with_only_columns(AllocationRow.import_line_id, AllocationRow.qty)
     for line_id, qty in session.execute(rows):
@@ -76,7 +87,11 @@ def overdrawn_lines(
         adjusted[line_id] += qty
     # Every line of the company, filtered here: an IN list of the ids used would pass
     # PostgreSQL's 65,535 parameters on a plant's ledger.
-    lines = select(ImportLineRow.id, ImportLineRow.qty).where(ImportLineRow.company_id == company)
+    lines = (
+        select(ImportLineRow.id, ImportLineRow.qty)
+        .where(ImportLineRow.company_id == company)
+        .order_by(ImportLineRow.id)
+    )
     used = discharged.keys() | adjusted.keys()
 
     def overdrawn(line_id: int, qty: Decimal) -> bool:
@@ -90,17 +105,67 @@ def overdrawn_lines(
     ]
 
 
-def doubled_requirements(session: Session, company: int) -> list[tuple[int, str]]:
-    """(export line id, part) of requirements with active rows of two runs, or two rows for one lot."""
-    runs: dict[tuple[int, str], set[int]] = defaultdict(set)
-    lots: dict[tuple[int, str], list[int | None]] = defaultdict(list)
-    query = active_rows_query(company).with_only_columns(
-        AllocationRow.export_line_id, AllocationRow.part, AllocationRow.import_line_id, AllocationRow.run_id
+def _overdrawn_in_sql(
+    session: Session, company: int, with_adjustments: bool
+) -> list[tuple[int, Decimal, Decimal, Decimal]]:
+    """``overdrawn_lines`` as one grouped query: only the overdrawn lines leave the database."""
+    active = (
+        active_rows_query(company)
+        .with_only_columns(AllocationRow.import_line_id.label("line_id"), AllocationRow.qty.label("qty"))
+        .where(AllocationRow.import_line_id.is_not(None))
+        .subquery()
     )
-    for export_id, part, import_id, run_id in session.execute(query):
-        runs[(export_id, part)].add(run_id)
-        lots[(export_id, part)].append(import_id)
-    return sorted(key for key in runs if len(runs[key]) > 1 or len(lots[key]) != len(set(lots[key])))
+    used = (
+        select(active.c.line_id, func.sum(active.c.qty).label("total")).group_by(active.c.line_id).subquery()
+    )
+    adjustments = (
+        select(AdjustmentRow.import_line_id.label("line_id"), func.sum(AdjustmentRow.qty).label("total"))
+        .where(AdjustmentRow.company_id == company)
+        .group_by(AdjustmentRow.import_line_id)
+        .subquery()
+    )
+    # NUMERIC arithmetic: the column type is text-based (SQLite), so "+" would concatenate
+    out = cast(func.coalesce(used.c.total, 0), Numeric)
+    adj = cast(func.coalesce(adjustments.c.total, 0), Numeric)
+    qty = cast(ImportLineRow.qty, Numeric)
+    over = or_(out > qty, adj > qty, and_(literal(with_adjustments), out + adj > qty))
+    query = (
+        select(ImportLineRow.id, cast(qty, Text), cast(out, Text), cast(adj, Text))
+        .outerjoin(used, used.c.line_id == ImportLineRow.id)
+        .outerjoin(adjustments, adjustments.c.line_id == ImportLineRow.id)
+        .where(ImportLineRow.company_id == company, over)
+        .order_by(ImportLineRow.id)
+    )
+    return [(line_id, Decimal(q), Decimal(o), Decimal(a)) for line_id, q, o, a in session.execute(query)]
+
+
+def doubled_requirements(session: Session, company: int) -> list[tuple[int, str]]:
+    """(export line id, part) of requirements with active rows of two runs, or two rows for one lot.
+
+    Grouped in the database (two shortfalls of one requirement count as two rows for one lot).
+    """
+    active = (
+        active_rows_query(company)
+        .with_only_columns(
+            AllocationRow.export_line_id,
+            AllocationRow.part,
+            func.coalesce(AllocationRow.import_line_id, 0).label("lot"),
+            AllocationRow.run_id,
+        )
+        .subquery()
+    )
+    two_runs = (
+        select(active.c.export_line_id, active.c.part)
+        .group_by(active.c.export_line_id, active.c.part)
+        .having(func.min(active.c.run_id) != func.max(active.c.run_id))
+    )
+    one_lot_twice = (
+        select(active.c.export_line_id, active.c.part)
+        .group_by(active.c.export_line_id, active.c.part, active.c.lot)
+        .having(func.count() > 1)
+    )
+    found = session.execute(union(two_runs, one_lot_twice))
+    return sorted((int(export_id), str(part)) for export_id, part in found)
 
 
 def check_ledger(session: Session, company_code: str) -> None:

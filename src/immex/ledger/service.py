@@ -110,6 +110,26 @@ def store_ledger(
     return StoreCounts(parts, conversions, versions, imports, exports), problems
 
 
+def store_reference_data(session: Session, ledger: Ledger, company: int) -> list[Problem]:
+    """Parts, unit conversions and BOMs of ``ledger`` (small tables) into the store; the conflicts."""
+    problems: list[Problem] = []
+    _store_parts(session, ledger.parts.values(), company, problems)
+    _store_conversions(session, ledger.conversions, company, problems)
+    _store_boms(session, ledger.boms, company, problems)
+    return problems
+
+
+def load_reference_data(
+    session: Session, company: int
+) -> tuple[dict[str, Part], dict[str, tuple[BomVersion, ...]]]:
+    """The company's stored parts and BOMs as domain values (what ``load_ledger`` gives)."""
+    parts = {
+        r.part: Part(r.part, r.uom, r.kind, r.description, r.hs, r.country_of_origin)  # type: ignore[arg-type]
+        for r in session.scalars(select(PartRow).where(PartRow.company_id == company))
+    }
+    return parts, _load_boms(session, company)
+
+
 def _store_parts(session: Session, parts: Iterable[Part], company: int, problems: list[Problem]) -> int:
     stored = {row.part: row for row in session.scalars(select(PartRow).where(PartRow.company_id == company))}
     new = []
@@ -291,10 +311,7 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]], progress: 
 
 def load_ledger(session: Session, company: int) -> Ledger:
     """The company's whole stored ledger as domain values."""
-    parts = {
-        r.part: Part(r.part, r.uom, r.kind, r.description, r.hs, r.country_of_origin)  # type: ignore[arg-type]
-        for r in session.scalars(select(PartRow).where(PartRow.company_id == company))
-    }
+    parts, boms = load_reference_data(session, company)
     conversions = tuple(
         UomConversion(r.from_uom, r.to_uom, r.factor, r.part)
         for r in session.scalars(
@@ -309,7 +326,7 @@ def load_ledger(session: Session, company: int) -> Ledger:
         parts,
         load_imports(session, company),
         exports,
-        _load_boms(session, company),
+        boms,
         conversions,
         regularizations,
         held,

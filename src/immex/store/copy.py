@@ -14,10 +14,12 @@ Values go through each column type's bind processor, as an INSERT would.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, insert
+import polars as pl
+from sqlalchemy import Column, Select, Table, insert
 from sqlalchemy.orm import Session
 
 from immex.core.progress import QUIET, Progress
@@ -94,3 +96,83 @@ def _getter(column: Column[Any], dialect: Any) -> Callable[[dict[str, Any]], Any
     if process is None:
         return lambda row: row.get(key, default)
     return lambda row: process(row.get(key, default))
+
+
+# ---- whole columns: a Polars frame in, a Polars frame out -----------------------------------------
+
+FRAME_BLOCK = 200_000  # rows per CSV block handed to COPY (bounds the text held at once)
+
+
+def insert_frame(session: Session, model: Any, frame: pl.DataFrame, progress: Progress = QUIET) -> None:
+    """Insert a frame whose columns are named as ``model``'s and hold the stored values.
+
+    Decimal columns hold their exact text (``1.50``), dates are dates, booleans
+    booleans. PostgreSQL receives the rows as one COPY stream in CSV (a null is an
+    unquoted empty field, an empty text a quoted one); SQLite gets executemany of
+    tuples, no Python object per cell beyond what the driver needs.
+    """
+    if frame.height == 0:
+        return
+    table: Table = model.__table__
+    session.flush()  # pending ORM rows (a run these rows reference) reach the database first
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_frame(connection, table, frame, progress)
+        return
+    _executemany_frame(connection, table, frame, progress)
+
+
+def _copy_frame(connection: Any, table: Table, frame: pl.DataFrame, progress: Progress) -> None:
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(table.c[name].name) for name in frame.columns)
+    statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+    driver = connection.connection.driver_connection  # psycopg 3, inside the session's transaction
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for block in frame.iter_slices(FRAME_BLOCK):
+            copy.write(block.write_csv(include_header=False, quote_style="non_numeric").encode())
+            progress.advance(block.height)
+
+
+def _executemany_frame(connection: Any, table: Table, frame: pl.DataFrame, progress: Progress) -> None:
+    # SQLite keeps dates as ISO text and booleans as 0/1 (what SQLAlchemy's types would send)
+    frame = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"), pl.col(pl.Boolean).cast(pl.Int64))
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(table.c[name].name) for name in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    statement = f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({marks})"
+    for block in frame.iter_slices(BATCH):
+        connection.exec_driver_sql(statement, block.rows())
+        progress.advance(block.height)
+
+
+def read_frame(
+    session: Session, query: Select[*tuple[Any, ...]], schema: dict[str, Any]
+) -> pl.DataFrame:
+    """The rows of ``query`` as a frame of ``schema`` (its columns in the query's order).
+
+    Integers come as Int64, dates as Date, everything else as the database's text
+    (a decimal's exact digits): select booleans cast to integers. PostgreSQL streams
+    the rows with ``COPY (query) TO STDOUT`` as CSV; SQLite returns the raw tuples.
+    """
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    raw = {name: pl.Int64 if dtype == pl.Int64 else pl.String for name, dtype in schema.items()}
+    if connection.dialect.name != "postgresql":
+        frame = pl.DataFrame(connection.exec_driver_sql(sql).all(), schema=raw, orient="row")
+    else:
+        frame = _copy_out(connection, sql, raw)
+    dates = [name for name, dtype in schema.items() if dtype == pl.Date]
+    return frame.with_columns(pl.col(name).str.to_date("%Y-%m-%d") for name in dates)
+
+
+def _copy_out(connection: Any, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+    buffer = io.BytesIO()
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for data in copy:
+            buffer.write(data)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    # a quoted "" stays an empty text; an unquoted empty field is a null
+    return pl.read_csv(buffer, has_header=False, schema=schema)

@@ -169,8 +169,24 @@ def _driver_message(orig: BaseException) -> str | None:
     return None
 
 
+# libpq's words for a server it could not reach, and for a connection that went away after
+_UNREACHABLE = re.compile(
+    r"connection refused|could not connect|could not translate host name|name or service not known|"
+    r"no route to host|timeout expired|timed out|network is unreachable|no such file or directory|"
+    r"connection to server .* failed",
+    re.IGNORECASE,
+)
+_LOST = re.compile(
+    r"server closed the connection|connection (is|was|has been) (closed|lost|terminated)|"
+    r"terminating connection|consuming input failed|ssl syscall|connection reset",
+    re.IGNORECASE,
+)
+
+
 def _connection_message(orig: BaseException) -> str:
+    """A psycopg OperationalError (or SQLSTATE class 08): only a failed connection says "cannot reach"."""
     text = str(orig)
+    line = _first_line(text)
     if "password authentication failed" in text:
         return _PG_STATES["28P01"]
     found = re.search(r'database "([^"]+)" does not exist', text)
@@ -179,9 +195,17 @@ def _connection_message(orig: BaseException) -> str:
             f"the PostgreSQL database {found.group(1)!r} does not exist: "
             "create it (createdb) or fix the URL in --db"
         )
+    if _LOST.search(text):
+        return (
+            f"the connection to the PostgreSQL server of --db was lost ({line}): the transaction was "
+            "not committed; check the server and run the command again"
+        )
+    if _UNREACHABLE.search(text):
+        where = f"cannot reach the PostgreSQL server of --db ({line})"
+        return f"{where}: is it running, and are host and port right?"
     return (
-        f"cannot reach the PostgreSQL server of --db ({_first_line(text)}): "
-        "is it running, and are host and port right?"
+        f"the PostgreSQL server of --db reported an operational error ({line}): the command stopped and "
+        "its transaction was not committed; run it again, or set IMMEX_DEBUG=1 to see the details"
     )
 
 

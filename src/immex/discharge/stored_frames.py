@@ -1,0 +1,110 @@
+"""The stored run on columns: which allocation rows a run adds, and the fingerprint of what it saw.
+
+The columnar twins of the per-row bookkeeping of :mod:`immex.discharge.service`
+(``_new_rows``, ``_signature``, ``_ledger_fingerprint``): the same rows, the
+same comparison with the active allocations, the same fingerprint text, with
+no Python object per allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+
+import polars as pl
+
+from immex.core.fingerprint import lines_fingerprint
+from immex.discharge.fast import FramesResult
+from immex.ledger.model import BomVersion, Part
+from immex.ledger.store_frames import StoredLedger, same_number
+
+ALLOCATION_COLUMNS = ("export_line_id", "part", "import_line_id", "qty", "late")
+CURRENT_SCHEMA = {
+    "id": pl.Int64,
+    "export_line_id": pl.Int64,
+    "part": pl.String,
+    "import_line_id": pl.Int64,
+    "qty": pl.String,
+    "late": pl.Int64,
+}
+
+
+def wanted_rows(stored: StoredLedger, result: FramesResult) -> pl.DataFrame:
+    """The run's allocation and shortfall rows with the store's line ids and each export line's ``seq``.
+
+    Within an export line: its allocations in output order, then its shortfalls (as ``_new_rows``).
+    """
+    keys = ["export_pedimento", "export_line", "product"]
+    allocations = result.allocations.join(stored.export_ids, on=keys, how="left", maintain_order="left").join(
+        stored.import_ids, on=["import_pedimento", "import_line", "part"], how="left", maintain_order="left"
+    )
+    shortfalls = result.shortfalls.join(stored.export_ids, on=keys, how="left", maintain_order="left")
+    rows = pl.concat(
+        [
+            allocations.select(ALLOCATION_COLUMNS),
+            shortfalls.select(
+                "export_line_id",
+                "part",
+                pl.lit(None, dtype=pl.Int64).alias("import_line_id"),
+                pl.col("qty_missing").alias("qty"),
+                pl.lit(False).alias("late"),
+            ),
+        ]
+    )
+    return rows.with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int64).over("export_line_id"))
+
+
+def changed_export_lines(wanted: pl.DataFrame, current: pl.DataFrame) -> pl.Series:
+    """Export line ids whose rows (multisets of part, import line, qty, late) differ from the active ones."""
+    key = ["export_line_id", "part", "import_line_id", "qty", "late"]
+
+    def signature(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.select(
+                "export_line_id",
+                "part",
+                pl.col("import_line_id").fill_null(0),
+                same_number(pl.col("qty")),
+                pl.col("late").cast(pl.Int64),
+            )
+            .group_by(key)
+            .len()
+        )
+
+    joined = signature(wanted).join(signature(current), on=key, how="full", coalesce=True, suffix="_now")
+    return joined.filter(pl.col("len").ne_missing(pl.col("len_now")))["export_line_id"].unique().sort()
+
+
+def ledger_fingerprint(stored: StoredLedger, boms: Mapping[str, tuple[BomVersion, ...]]) -> str:
+    """``lines_fingerprint(ledger_fingerprint_rows(ledger))`` of the stored ledger, from its columns."""
+    return lines_fingerprint(_fingerprint_rows(stored, stored.parts, boms))
+
+
+def _fingerprint_rows(
+    stored: StoredLedger, parts: Mapping[str, Part], boms: Mapping[str, tuple[BomVersion, ...]]
+) -> Iterator[str]:
+    normal: dict[str, str] = {}
+
+    def norm(text: str) -> str:  # Decimal.normalize() in the default context, as the domain text
+        found = normal.get(text)
+        if found is None:
+            found = normal[text] = str(Decimal(text).normalize())
+        return found
+
+    for part in sorted(parts.values(), key=lambda p: p.part):
+        yield f"P|{part.part}|{part.uom}|{part.kind}"
+    imports = stored.imports_text.sort(["pedimento", "line", "part"])
+    for ped, line, part_name, day, qty in imports.iter_rows():
+        yield f"I|{ped}|{line}|{part_name}|{day}|{norm(qty)}"
+    exports = stored.exports_text.sort(["pedimento", "line", "product"])
+    for ped, line, product, day, qty, import_ped in exports.iter_rows():
+        yield f"E|{ped}|{line}|{product}|{day}|{norm(qty)}|{import_ped}"
+    for ped, line, product, clave, day, qty in stored.held.sort(["pedimento", "line", "product"]).iter_rows():
+        yield f"N|{ped}|{line}|{product}|{clave}|{day}|{norm(qty)}"
+    for product in sorted(boms):
+        for v in boms[product]:
+            for c in v.components:
+                yield (
+                    f"B|{product}|{v.valid_from}|{v.valid_to}|{c.component}|{c.qty_per.normalize()}|"
+                    f"{c.merma_pct.normalize()}|{c.desperdicio_pct.normalize()}"
+                )
