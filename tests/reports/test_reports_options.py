@@ -304,3 +304,8 @@ def test_a_bad_terms_file_exits_2_naming_file_row_and_column(tmp_path: Path) -> 
     code, _, stderr = _expiring(folder, "--terms", str(folder / "terms.csv"))
     assert code == 2
     assert "terms.csv,2,originating," in stderr and "terms.csv,2,igi_rate," in stderr
+
+
+def test_an_unknown_language_exits_2_naming_lang(tmp_path: Path) -> None:
+    code, _, stderr = _expiring(_folder(tmp_path), "--lang", "fr")
+    assert code == 2 and ",,lang,'fr' is not a language of the reports" in stderr

@@ -285,7 +285,6 @@ def report_expiring(
 
     day = _as_of(as_of)
     sign = Sign("expiring", lang, day)
-    language = sign.language()  # what_to_do is written in it, in CSV and on screen too
     _report(
         lambda ledger, result: reports.expiring_report(
             ledger,
@@ -294,7 +293,7 @@ def report_expiring(
             days,
             include_overdue,
             cost_sources(exchange_rates, exchange_rate, terms),
-            language,
+            sign.language(),  # what_to_do is written in it, in CSV and on screen too
         ),
         db,
         input_dir,
