@@ -170,6 +170,9 @@ def folder_movement_outputs(
     return _outputs(generated, movements, as_of)
 
 
+_UNDATED = -(2**31)  # the day of a part summed over every date (int32 days since EPOCH)
+
+
 def _generated_in_columns(
     allocated: AllocatedColumns, scale: int, ratios: WasteRatios, dated: set[str]
 ) -> GeneratedWaste:
@@ -198,9 +201,9 @@ def _generated_in_columns(
     )
     dated_ids = np.array(sorted(i for i, name in enumerate(names) if name in dated), dtype=np.int64)
     by_date = np.isin(part, dated_ids)
-    sums = _fixed_sums(part, ratio, np.where(by_date, day, np.iinfo(np.int32).min), allocated.qty, rows)
+    sums = _fixed_sums(part, ratio, np.where(by_date, day, _UNDATED), allocated.qty, rows)
     for part_id, ratio_id, day_number, total in sums:
-        when = dt.date.min if day_number == np.iinfo(np.int32).min else EPOCH + dt.timedelta(days=day_number)
+        when = dt.date.min if day_number == _UNDATED else EPOCH + dt.timedelta(days=day_number)
         generated.add(names[part_id], ratio_id, when, from_fixed(total, scale))
     return generated
 
@@ -210,9 +213,15 @@ def _ratio_table(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Sorted codes ``key * len(names) + part`` of the (needs, part) pairs with waste, and their ratio ids."""
     part_id = {name: i for i, name in enumerate(names)}
-    firsts = plan.exports.group_by("key").agg(pl.col("product").first(), pl.col("cleared_on").first())
+    keys, first = np.unique(plan.exports["key"].to_numpy(), return_index=True)
+    firsts = zip(
+        keys.tolist(),
+        plan.exports["product"].gather(first).to_list(),
+        plan.exports["cleared_on"].gather(first).to_list(),
+        strict=True,
+    )
     pairs: dict[int, int] = {}
-    for key, product, day in firsts.iter_rows():
+    for key, product, day in firsts:
         for part, ratio in ratios.of(product, day, plan.needs[key]).items():
             if part in part_id:  # a partition's run holds only its own parts
                 pairs[key * len(names) + part_id[part]] = ratio

@@ -80,6 +80,7 @@ class WasteRatios:
         self.values: list[Fraction] = []
         self._ids: dict[Fraction, int] = {}
         self._memo: dict[tuple[str, int], dict[str, int]] = {}
+        self._pairs: dict[tuple[Decimal, Decimal], int] = {}
 
     def period(self, day: dt.date) -> int:
         """The BOM period of ``day``: every product's BOM is fixed within one."""
@@ -99,12 +100,18 @@ class WasteRatios:
             if gross is None:
                 gross = explode(self.with_waste, product, Decimal(1), day)
             net = explode(self.without, product, Decimal(1), day)
-            found = {
-                part: self._id(Fraction(r - net[part]) / Fraction(r))
-                for part, r in gross.items()
-                if r != net[part]
-            }
+            found = {part: self._pair_id(r, net[part]) for part, r in gross.items() if r != net[part]}
             self._memo[key] = found
+        return found
+
+    def _pair_id(self, gross: Decimal, net: Decimal) -> int:
+        """The id of ``(gross − net) / gross``: one Fraction per distinct pair (they repeat by period)."""
+        found = self._pairs.get((gross, net))
+        if found is None:
+            # EXACT: the default context would round a difference of more than 28 digits
+            found = self._pairs[(gross, net)] = self._id(
+                Fraction(EXACT.subtract(gross, net)) / Fraction(gross)
+            )
         return found
 
     def _id(self, ratio: Fraction) -> int:
