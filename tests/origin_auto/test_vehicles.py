@@ -214,15 +214,18 @@ def test_bad_automotive_fields_exit_with_every_problem() -> None:
     assert "automotive.colour" in columns
 
 
-def test_nafta_vehicle_is_still_not_supported() -> None:
+def test_nafta_vehicle_is_undetermined_not_an_error() -> None:
+    """NAFTA Art. 403 (traced RVC) is not in the data: the answer says what a person decides with
+    (tests/origin_auto/test_nafta_vehicles.py works the other answers)."""
     data = case(
         PASSENGER_CAR,
         agreement="NAFTA",
         date="2019-03-01",
         rule="A change to subheading 8703.23 from any other heading.",
     )
-    with pytest.raises(OriginError, match="NAFTA automotive rules are not in the rule data"):
-        qualify(data)
+    answer = qualify(data)
+    assert (answer["originating"], answer["criterion"]) == (None, None)
+    assert "Annex 403.1" in answer["undetermined"][0]["reason"]
 
 
 def test_decimal_thresholds_come_from_the_data() -> None:

@@ -36,6 +36,7 @@ from immex.origin.grammar import parse_rule
 from immex.origin.hs import HsCode, HsRange, in_any
 from immex.origin.model import (
     Alternative,
+    AlternativeResult,
     Determination,
     Level,
     OriginCase,
@@ -112,10 +113,7 @@ def decide(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> 
     vehicle = in_any(case.good.hs, facts.automotive_unsupported) is True
     if facts.agreement != "USMCA":
         if vehicle:
-            raise OriginError(
-                f"good {case.good.hs} is an automotive good under {facts.automotive_citation}; "
-                f"the {facts.agreement} automotive rules are not in the rule data"
-            )
+            return _vehicle_without_rules(case, facts, lookup, base)
         return base(_for_base(case, None), facts, lookup)
     data = _data()
     plain_facts = replace(facts, automotive_unsupported=())
@@ -311,6 +309,82 @@ def _staging_on(
         f"{staging.reference}): its requirements replace those of {what}."
     )
     return staging
+
+
+def _vehicle_without_rules(case: OriginCase, facts: OriginFacts, lookup: Lookup, base: Base) -> Determination:
+    """A vehicle under an agreement whose automotive rules are not in the data (NAFTA Art. 403).
+
+    Criteria A and C do not depend on them (no non-originating material counts), so the engine
+    still gives them; any other answer needs the Art. 403 regional value content with traced
+    materials, so it is undetermined, saying what a person decides with."""
+    plain_facts = replace(facts, automotive_unsupported=())
+    try:
+        decided: Determination | None = base(_for_base(case, None), plain_facts, lookup)
+    except OriginError:  # no rule text in the case (NAFTA Annex 401 is not in the data)
+        decided = None
+    if decided is not None and decided.criterion in ("A", "C"):
+        return _with_lines(
+            decided,
+            [
+                f"Good {case.good.hs} is a vehicle under {facts.automotive_citation}; its regional value "
+                f"content rules do not matter here: criterion {decided.criterion} needs none."
+            ],
+        )
+    if decided is not None and decided.alternatives and all(_fails_on_shift(a) for a in decided.alternatives):
+        return _with_lines(
+            decided,
+            [],
+            [
+                f"Good {case.good.hs} is a vehicle under {facts.automotive_citation}: its traced regional "
+                "value content does not matter here, the tariff shift of every alternative fails."
+            ],
+        )
+    reason = f"good {case.good.hs} is a vehicle ({facts.automotive_citation}): {facts.automotive_to_decide}"
+    lines = [*(decided.explanation[:1] if decided else ()), f"Undetermined: {reason}."]
+    if decided is not None and decided.rvc is not None and decided.rvc.value is not None:
+        lines.append(
+            f"The rule given in the case, with every non-originating material counted, gives an RVC of "
+            f"{pct(decided.rvc.value)}% ({decided.rvc.method}); tracing counts only the listed materials, "
+            "so the traced RVC is not lower."
+        )
+    if decided is None:
+        return Determination(
+            None,
+            None,
+            None,
+            facts.automotive_citation,
+            None,
+            False,
+            False,
+            (),
+            None,
+            False,
+            Decimal(0),
+            facts.de_minimis_limit,
+            tuple(lines),
+            (),
+            (Undetermined(None, reason),),
+        )
+    return replace(
+        decided,
+        originating=None,
+        criterion=None,
+        explanation=tuple(lines),
+        undetermined=(Undetermined(None, reason),),
+    )
+
+
+def _fails_on_shift(result: AlternativeResult) -> bool:
+    """The alternative fails whatever its RVC: a material fails its shift beyond any de minimis."""
+    if not result.applies:
+        return True
+    saved = (
+        result.de_minimis_allowed
+        and result.de_minimis_share is not None
+        and result.de_minimis_limit is not None
+        and result.de_minimis_share <= result.de_minimis_limit
+    )
+    return result.shift_required and bool(result.failing_materials) and not saved
 
 
 def _nafta_transition(

@@ -11,7 +11,8 @@ The order of decisions, each one written to the explanation with its reference:
    alternative is met, else B by a process of the Section VI/VII notes
    (GN 11(n)(iv)-(v)), else Art. 4.2(d) / GN 11(b)(iv) (criterion D).
 
-Automotive vehicles (headings in ``facts.automotive_unsupported``) raise OriginError.
+Automotive vehicles (headings in ``facts.automotive_unsupported``) are decided by
+``immex.origin.automotive`` (GN 11(k); a NAFTA vehicle is undetermined, Art. 403 not being in the data).
 """
 
 from __future__ import annotations

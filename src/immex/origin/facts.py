@@ -76,6 +76,8 @@ class OriginFacts:
     sets_citation: str = ""
     reference: str = ""  # the agreement's rules-of-origin chapter and dates
     vnm_citation: str = ""  # value of non-originating materials
+    # what a person decides for a vehicle whose automotive rules are not in the data (NAFTA)
+    automotive_to_decide: str = ""
 
     def covers(self, day: dt.date) -> bool:
         return self.since <= day and (self.until is None or day <= self.until)

@@ -155,7 +155,7 @@ def all_facts() -> dict[str, OriginFacts]:
         require_keys(
             auto,
             {"unsupported_goods", "reference"},
-            {"unsupported_goods", "reference"},
+            {"unsupported_goods", "reference", "to_decide"},
             f"{where}.automotive",
         )
         out[name] = OriginFacts(
@@ -178,6 +178,7 @@ def all_facts() -> dict[str, OriginFacts]:
             accumulation_citation=str(entry["accumulation"]),
             automotive_unsupported=_ranges(auto["unsupported_goods"], where),
             automotive_citation=str(auto["reference"]),
+            automotive_to_decide=" ".join(str(auto.get("to_decide") or "").split()),
             rule_table=bool(entry["rule_table"]),
             process_rules=_process_rules(entry["process_rules"], where),
             negative_rules=_process_rules(entry["negative_rules"], where),

@@ -48,6 +48,7 @@ from immex.origin import (
 from immex.origin.automotive_case import read_automotive
 from immex.origin.correlation_case import read_hs_edition
 from immex.origin.grammar import CUT_AND_SEWN
+from immex.origin.hs import in_any
 from immex.origin.model import DescribedCodes, Source
 from immex.origin.nomenclature import editions_of, unknown_code
 from immex.origin.rules_data import (
@@ -362,12 +363,20 @@ def read_case(data: Any, file: str) -> OriginCase:  # noqa: C901
     automotive = read_automotive(data.get("automotive"), r.problem)  # GN 11(k) fields
     hs_edition = read_hs_edition(data, r.problem)  # HS 2022 codes (hs_version, hs_2012)
     r.nomenclature(None if data.get("hs_version") is None else str(data.get("hs_version")))
+    # a vehicle whose automotive rules are not in the data is undetermined, with or without rule text
+    vehicle_to_decide = (
+        facts is not None
+        and good is not None
+        and bool(facts.automotive_to_decide)
+        and in_any(good.hs, facts.automotive_unsupported) is True
+    )
     if (
         facts is not None
         and not facts.rule_table
         and rule is None
         and good is not None
         and not good.wholly_obtained
+        and not vehicle_to_decide
         and any(not m.originating or m.components for m in materials)
     ):
         r.problem(
