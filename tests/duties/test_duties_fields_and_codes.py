@@ -207,3 +207,31 @@ def test_prosec_rows_match_a_registration_written_another_way() -> None:
     assert [r.sector for r in prosec_in_force(rows, "52081101", day, ["xx"])] == ["XX b"]
     assert [r.sector for r in prosec_in_force(rows, "85423101", day, ["Sector II"])] == ["II"]
     assert [r.sector for r in prosec_in_force(rows, "85423101", day, ["Electrónica"])] == ["Electrónica"]
+
+
+# --- the material terms CSV of `tmec25 --db` -------------------------------------------------
+
+
+def test_terms_csv_with_a_misspelt_column_or_an_unknown_sector_is_refused(tmp_path: Path) -> None:
+    from immex.core.problems import InputError
+    from immex.duties.ledger_service import read_material_terms
+
+    misspelt = tmp_path / "terms.csv"
+    misspelt.write_text(
+        "part,igi_rate,originating,prosec_sectr,prosec_rate\nP1,0.1,false,II,0\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as info:
+        read_material_terms(misspelt)
+    assert [(p.row, p.column, p.message) for p in info.value.problems] == [
+        (1, "prosec_sectr", "unknown field; did you mean 'prosec_sector'?")
+    ]
+    bad_sector = tmp_path / "terms2.csv"
+    bad_sector.write_text(
+        "part;igi_rate;originating;prosec_sector;prosec_rate\nP1;0.1;false;XIX;0\nP2;0.1;false;2;0\n",
+        encoding="cp1252",
+    )
+    with pytest.raises(InputError) as info:
+        read_material_terms(bad_sector)
+    [problem] = info.value.problems
+    assert (problem.row, problem.column) == (3, "prosec_sector")
+    assert problem.message.startswith("'2' is not a PROSEC sector")

@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from immex.core.fields import likely_typos
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
 from immex.core.tables import read_text, sniff_delimiter
 from immex.discharge.methods import Allocation
+from immex.duties import codes
 from immex.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
 from immex.duties.ieps import ieps_categories
 from immex.duties.service import CaseError, tmec25_case_result, tmec25_json
@@ -65,6 +67,12 @@ def _dec(raw: str, file: str, row: int, column: str, problems: list[Problem]) ->
         return None
 
 
+# the columns read_material_terms reads; a header close to one of them is a likely typo
+TERMS_COLUMNS = frozenset(
+    {"part", "igi_rate", "originating", "prosec_sector", "prosec_rate", "r8_rate", "ieps_category"}
+)
+
+
 def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
     """CSV ``part,igi_rate,originating[,prosec_sector,prosec_rate,r8_rate,ieps_category]`` (rates
     as fractions: 0.15 = 15 %; ``ieps_category`` a category of ``rules/duties/ieps.yaml``)."""
@@ -73,6 +81,8 @@ def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
     for needed in ("part", "igi_rate", "originating"):
         if needed not in header:
             problems.append(Problem(path.name, 1, needed, "column missing"))
+    for typo in likely_typos(header, TERMS_COLUMNS):  # "prosec_sectr" would drop every PROSEC rate unseen
+        problems.append(Problem(path.name, 1, typo.field, typo.message()))
     if problems:
         raise InputError(problems)
     terms: dict[str, MaterialTerms] = {}
@@ -92,9 +102,12 @@ def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
         if ieps is not None and ieps not in ieps_categories():
             known = ", ".join(sorted(ieps_categories()))
             problems.append(Problem(path.name, number, "ieps_category", f"{ieps!r} is not one of {known}"))
-        terms[part] = MaterialTerms(
-            rate, flag in TRUE, (row.get("prosec_sector") or None), prosec, r8, ieps_category=ieps
-        )
+        sector = (row.get("prosec_sector") or "").strip() or None
+        if sector is not None and codes.prosec_sector(sector) is None:
+            problems.append(
+                Problem(path.name, number, "prosec_sector", codes.unknown_message("prosec_sector", sector))
+            )
+        terms[part] = MaterialTerms(rate, flag in TRUE, sector, prosec, r8, ieps_category=ieps)
     if problems:
         raise InputError(problems)
     return terms
