@@ -320,7 +320,7 @@ def load_ledger(session: Session, company: int) -> Ledger:
             .order_by(UomConversionRow.id)
         )
     )
-    exports, regularizations, held = _split_outgoing(load_exports(session, company))
+    exports, regularizations, held = split_outgoing(load_exports(session, company))
     company_row = session.get(Company, company)
     return Ledger(
         parts,
@@ -337,7 +337,7 @@ def load_ledger(session: Session, company: int) -> Ledger:
 Outgoing = tuple[ExportLine, ...]
 
 
-def _split_outgoing(lines: Iterable[ExportLine]) -> tuple[Outgoing, Outgoing, Outgoing]:
+def split_outgoing(lines: Iterable[ExportLine]) -> tuple[Outgoing, Outgoing, Outgoing]:
     """Stored outgoing lines by clave class: (export lines, A3 regularizations, not discharging).
 
     A line stored before the classes existed whose clave has none keeps discharging, as it did.

@@ -46,9 +46,9 @@ from immex.ledger.orm import (
     PartRow,
     PedimentoRow,
 )
-from immex.ledger.service import _split_outgoing
+from immex.ledger.service import split_outgoing
 from immex.reports.annual import AnnualExports, annual_exports
-from immex.reports.service import AGE_BUCKETS, _age_bucket, _value
+from immex.reports.service import AGE_BUCKETS, age_bucket, value_left
 from immex.reports.stored import ExactMath, active_allocation, part_kind
 
 __all__ = ["AGE_LABELS", "STATUSES", "Count", "PanelTotals", "line_totals", "panel_totals", "tally"]
@@ -184,9 +184,9 @@ def _count_line(totals: BalanceTotals, line: LineTotal, due: dt.date | None, as_
     lot = ImportLine(
         "", 0, "", "", cleared_on, usable, "", qty_given, unit_value, adjusted=adjusted or Decimal(0)
     )
-    bucket = totals.aging.get(_age_bucket((as_of - cleared_on).days))
+    bucket = totals.aging.get(age_bucket((as_of - cleared_on).days))
     if bucket is not None:  # a lot cleared after the as-of day has no age: not in the chart
-        bucket.add(_value(lot, left))
+        bucket.add(value_left(lot, left))
 
 
 def shortfall_totals(session: Session, company: int) -> Count:
@@ -225,7 +225,7 @@ def year_exports(session: Session, company: int, year: int) -> AnnualExports:
         .order_by(ExportLineRow.id)
     )
     lines = (_export_line(tuple(row)) for row in session.execute(query))
-    exports, regularizations, held = _split_outgoing(lines)
+    exports, regularizations, held = split_outgoing(lines)
     return annual_exports(exports + regularizations + held, year)  # the order of outgoing_lines()
 
 

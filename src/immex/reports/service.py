@@ -145,7 +145,8 @@ def balances_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> 
     return Report("balances", BALANCE_HEADER, list(balance_rows(balances(ledger, result.allocations, as_of))))
 
 
-def _age_bucket(days: int) -> str:
+def age_bucket(days: int) -> str:
+    """The aging label of a lot cleared ``days`` before the as-of day (shared with the panel)."""
     if days < 0:  # --as-of is not a cut-off (discharge contract): a lot cleared after it is not "0-90"
         return "cleared after as-of"
     for limit, label in AGE_BUCKETS:
@@ -154,7 +155,7 @@ def _age_bucket(days: int) -> str:
     return f">{AGE_BUCKETS[-1][0]}"
 
 
-def _value(lot: ImportLine, remaining: Decimal) -> Decimal | None:
+def value_left(lot: ImportLine, remaining: Decimal) -> Decimal | None:
     """USD value of what remains: unit_value_usd is per unit as written, so prorate the line."""
     imported = lot.qty + lot.adjusted
     if lot.unit_value_usd is None or imported == 0:
@@ -197,9 +198,9 @@ def aging_report(ledger: Ledger, result: DischargeResult, as_of: dt.date) -> Rep
                 kind,
                 lot.cleared_on,
                 age,
-                _age_bucket(age),
+                age_bucket(age),
                 row.qty_remaining,
-                _value(lot, row.qty_remaining),
+                value_left(lot, row.qty_remaining),
                 row.deadline,
                 row.days_left,
                 row.status,
@@ -259,7 +260,7 @@ def expiring_report(
                 row.days_left,
                 row.status,
                 row.qty_remaining,
-                _value(lot, row.qty_remaining),
+                value_left(lot, row.qty_remaining),
                 options.advice(row, choice, sources.rules, lang),
                 *options.option_cells(choice),
             )
