@@ -27,7 +27,6 @@ import polars as pl
 
 from immex.discharge.fast import ExportPlan, plan_exports
 from immex.discharge.partitioned import (
-    PARTITION_ROWS,
     PartitionSummary,
     _spill_folder,
     bucket_bounds,
@@ -65,7 +64,7 @@ def discharge_dask(
     output_dir: Path,
     as_of: dt.date,
     scheduler: str | None = None,
-    rows: int = PARTITION_ROWS,
+    rows: int | None = None,
     bucket: int | None = None,
     workers: int = LOCAL_WORKERS,
     method: str = "fifo",

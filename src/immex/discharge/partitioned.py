@@ -46,6 +46,10 @@ PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine 
 # requirements + import lines per partition (about 1-2 GB of working memory); IMMEX_PARTITION_ROWS overrides
 PARTITION_ROWS = int(os.environ.get("IMMEX_PARTITION_ROWS", "4000000"))
 BUCKET_ROWS = 1_000_000  # requirements (about as many allocations) per merge bucket, sorted at once
+# The reader of a partitioned run checks imports.csv and exports.csv this many rows at a time
+# (``read_ledger_frames(folder, batch_rows)``); IMMEX_READ_BATCH_ROWS overrides.
+READ_BATCH_ROWS = int(os.environ.get("IMMEX_READ_BATCH_ROWS", "500000"))
+STREAM_FROM_BYTES = 200 * 2**20  # imports.csv + exports.csv from which ``auto`` reads in batches
 KEYS = ["_export", "_partition", "_part"]
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 
@@ -62,8 +66,23 @@ class PartitionSummary:
     qty_missing: str
 
 
-def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int = PARTITION_ROWS) -> list[list[str]]:
+def read_batch_rows(folder: Path, engine: str) -> int | None:
+    """Rows per batch for the reader: the partitioned and Dask engines (and ``auto`` on big
+    files, which it will partition) read the line files in batches; None: whole."""
+    if engine in ("partitioned", "dask"):
+        return READ_BATCH_ROWS
+    if engine != "auto":
+        return None
+    sizes = sum(path.stat().st_size for path in folder.glob("*") if path.name.lower() in _LINE_FILES)
+    return READ_BATCH_ROWS if sizes >= STREAM_FROM_BYTES else None
+
+
+_LINE_FILES = ("imports.csv", "exports.csv")
+
+
+def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int | None = None) -> list[list[str]]:
     """Contiguous ranges of part names with at most about ``rows`` requirements + import lines each."""
+    rows = rows or PARTITION_ROWS
     names = part_names(frames, plan)
     weight = dict.fromkeys(names, 0)
     for part, count in frames.imports.group_by("part").len().iter_rows():
@@ -83,9 +102,10 @@ def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int = PARTITIO
     return ranges
 
 
-def bucket_exports(plan: ExportPlan, rows: int = BUCKET_ROWS) -> int:
+def bucket_exports(plan: ExportPlan, rows: int | None = None) -> int:
     """Export lines per merge bucket: about ``rows`` requirements (each export line has the
     leaves of its BOM)."""
+    rows = rows or BUCKET_ROWS
     counts = plan.exports["key"].value_counts()
     requirements = sum(count * len(plan.needs[key]) for key, count in counts.iter_rows())
     per_export = requirements / max(plan.exports.height, 1)
@@ -189,7 +209,7 @@ def discharge_partitioned(
     frames: LedgerFrames,
     output_dir: Path,
     as_of: dt.date,
-    rows: int = PARTITION_ROWS,
+    rows: int | None = None,
     bucket: int | None = None,
     method: str = "fifo",
 ) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from immex.discharge.movements import (
     write_movement_outputs,
 )
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
-from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned
+from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned, read_batch_rows
 from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, overdraw_problems
 from immex.discharge.stored_frames import (
     CURRENT_SCHEMA,
@@ -300,7 +300,7 @@ def _run_columnar(
     """
     started = time.perf_counter()
     progress("reading and validating the input (columnar)")
-    frames = read_ledger_frames(input_dir)
+    frames = read_ledger_frames(input_dir, read_batch_rows(input_dir, engine))
     if frames is None or find_bom_cycle(frames.boms) is not None:
         return None
     moves = read_movements_beside_frames(input_dir)
