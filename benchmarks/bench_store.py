@@ -38,11 +38,44 @@ from bench_api import fresh_database, postgres  # noqa: E402
 from bench_discharge import AS_OF, OUTPUTS, generate_units  # noqa: E402
 
 
+def _server_cpu(url: str | None) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster, its live processes and the
+    backends it has reaped (a backend ends with its connection: its time moves to cutime/cstime)."""
+    if url is None or not url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            datadir = str(connection.scalar(text("SHOW data_directory")))
+    finally:
+        engine.dispose()
+    postmaster = int((Path(datadir) / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(postmaster)
+    total = sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = fields(int(entry.name))
+            except OSError:
+                continue
+            if int(stat[1]) == postmaster:  # ppid
+                total += int(stat[11]) + int(stat[12])
+    return total / tick
+
+
 def _immex(folder: Path, out: Path, db: str | None) -> dict[str, Any]:
-    """One ``immex discharge`` process: wall, peak RSS (its own), run.json."""
+    """One ``immex discharge`` process: wall, peak RSS (its own), run.json; the server's CPU."""
     command = [shutil.which("immex") or "immex", "discharge", "--input", str(folder), "--output", str(out)]
     command += ["--as-of", AS_OF.isoformat(), *(["--db", db] if db else [])]
     load = os.getloadavg()[0]
+    server_before = _server_cpu(db)
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(child.pid, 0)
@@ -51,7 +84,10 @@ def _immex(folder: Path, out: Path, db: str | None) -> dict[str, Any]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"immex discharge failed: {stderr[-2000:]}")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    server = _server_cpu(db) - server_before
+    postgresql = db is not None and db.startswith("postgresql")
     return {
+        "server_cpu_s": f"{server:.1f}" if postgresql else "-",
         "wall_s": round(wall, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mb": round(usage.ru_maxrss / 1024),
@@ -103,7 +139,12 @@ def main() -> None:
 
 def _line(label: str, report: dict[str, Any]) -> str:
     timings = report["run"]["timings"]
-    return f"{label}: {report['wall_s']} s wall, {report['peak_mb']} MB, load {report['load']}, {timings}"
+    phases = report["run"].get("stored_phases", {})
+    return (
+        f"{label}: {report['wall_s']} s wall, {report['cpu_s']} s CPU, "
+        f"server {report['server_cpu_s']} s CPU, {report['peak_mb']} MB, load {report['load']}, "
+        f"{timings} {phases}"
+    )
 
 
 def _write(args: argparse.Namespace, runs: dict[str, dict[str, Any]]) -> None:
@@ -117,18 +158,22 @@ def _write(args: argparse.Namespace, runs: dict[str, dict[str, Any]]) -> None:
         f"{counts['allocations']:,} allocations, {counts['shortfalls']:,} shortfalls). Machine: "
         f"{os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}. Each row is "
         "one `immex` process; peak MB is that process's maximum resident set (the database server's "
-        "memory is not included); load = the 1-minute load average at start or end, whichever was higher. "
+        "memory is not included; server CPU s is the PostgreSQL server's CPU during that process, from "
+        "/proc: the postmaster, its processes and the backends it reaped); load = the 1-minute load "
+        "average at start or end, whichever was higher. "
         "Every stored run wrote the in-memory run's three files byte for byte (checked).",
         "",
-        "| run | wall s | CPU s | peak MB | load | run.json timings (s) | engine |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "| run | wall s | CPU s | server CPU s | peak MB | load | run.json timings (s) | stored phases (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for label, report in runs.items():
         timings = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in report["run"]["timings"].items())
         reused = " (reused the stored run)" if report["run"].get("reused_existing_run") else ""
+        phases = report["run"].get("stored_phases", {})
+        parts = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in phases.items()) or "-"
         lines.append(
-            f"| {label} | {report['wall_s']:.1f} | {report['cpu_s']:.1f} | {report['peak_mb']:,} | "
-            f"{report['load']} | {timings} | {report['run']['engine']}{reused} |"
+            f"| {label}{reused} | {report['wall_s']:.1f} | {report['cpu_s']:.1f} | "
+            f"{report['server_cpu_s']} | {report['peak_mb']:,} | {report['load']} | {timings} | {parts} |"
         )
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text("\n".join([*lines, ""]), encoding="utf-8")

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
@@ -53,7 +53,12 @@ from immex.discharge.movements import (
     write_movement_outputs,
 )
 from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
-from immex.discharge.partitioned import PARTITION_FROM_LINES, discharge_partitioned, read_batch_rows
+from immex.discharge.partitioned import (
+    PARTITION_FROM_LINES,
+    WasteAsked,
+    discharge_partitioned,
+    read_batch_rows,
+)
 from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, overdraw_problems
 from immex.discharge.stored_frames import (
     CURRENT_SCHEMA,
@@ -61,6 +66,7 @@ from immex.discharge.stored_frames import (
     ledger_fingerprint,
     wanted_rows,
 )
+from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames, read_ledger_frames
 from immex.ledger.frames import _table as text_table
 from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
@@ -321,10 +327,11 @@ def _run_columnar(
         if result is not None:
             summary = write_discharge_frames(folder, result, as_of)
         else:  # these discharge and write together: discharge_s includes the writing
+            asked = WasteAsked(WasteRatios(frames.boms), frozenset(d.part for d in moves.movements.disposals))
             if engine == "dask":
-                summary = discharge_dask(frames, folder, as_of, scheduler, method=method)
+                summary = discharge_dask(frames, folder, as_of, scheduler, method=method, waste=asked)
             else:
-                summary = discharge_partitioned(frames, folder, as_of, method=method)
+                summary = discharge_partitioned(frames, folder, as_of, method=method, waste=asked)
             discharged = time.perf_counter()
         counts = {
             "parts": frames.parts.height,
@@ -340,7 +347,10 @@ def _run_columnar(
         # waste from the allocations.csv just written; disposing of too much raises before publishing
         counts.update(
             write_movement_outputs(
-                folder, folder_movement_outputs(folder, frames, moves.movements, as_of, result)
+                folder,
+                folder_movement_outputs(
+                    folder, frames, moves.movements, as_of, result, summary.get("generated_waste")
+                ),
             )
         )
         totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
@@ -484,6 +494,8 @@ def _run_stored_columnar(
     frames, small, imports, exports = read
     fingerprint = input_fingerprint(frames.sources)
     validated = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = _phase_clock(phases)
     try:
         with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
             session = uow.session
@@ -499,15 +511,21 @@ def _run_stored_columnar(
                 ("export", exports.filter(held)),
             ):
                 store_line_frame(session, company, operation, lines)
+            mark("store_s")
             progress("loading the stored ledger (columns)")
             parts, boms = load_reference_data(session, company)
             stored = load_ledger_frames(session, company, parts, boms)
+            mark("load_s")
             progress("discharging (vectorized, stored ledger)")
             consume = lifo_columns if method == "lifo" else fifo_columns
             result = discharge_frames(stored.frames, consume=consume)
+            mark("compute_s")
             run_id, reused = _record_run_frames(
                 session, company, stored, result, method, as_of, fingerprint, progress
             )
+            mark("record_s")
+            progress("checking the stored ledger and committing")
+        mark("check_and_commit_s")
     except (_PerRow, StoredConflict) as reason:
         return str(reason)
     discharged = time.perf_counter()
@@ -540,9 +558,22 @@ def _run_stored_columnar(
             "--db: the stored path on columns (the new lines and the run's rows streamed with COPY on"
             " PostgreSQL, the stored ledger discharged vectorized)"
         )
+        run["stored_phases"] = {k: round(v, 3) for k, v in phases.items()}  # parts of discharge_s
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _phase_clock(phases: dict[str, float]) -> Callable[[str], None]:
+    """Records into ``phases`` the seconds since the previous call (or since it was made)."""
+    last = [time.perf_counter()]
+
+    def mark(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = now - last[0]
+        last[0] = now
+
+    return mark
 
 
 def _read_for_store(
