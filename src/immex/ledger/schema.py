@@ -93,6 +93,11 @@ def _positive_int(column: pl.Expr) -> pl.Expr:
     return column.str.contains(r"^[0-9]+$") & (column.str.replace_all("0", "") != "")
 
 
+def _pedimento(column: pl.Expr) -> pl.Expr:
+    """15 ASCII digits, spaces allowed (other scripts' digits, which ``\\d`` takes, go row by row)."""
+    return column.str.contains(r"^[0-9 ]+$") & (column.str.replace_all(" ", "").str.len_bytes() == 15)
+
+
 @dataclass(frozen=True, slots=True)
 class TableSchema:
     name: str
@@ -106,7 +111,7 @@ class TableSchema:
         return next(c for c in self.columns if c.name == name)
 
 
-PEDIMENTO = Column("pedimento", canonical_pedimento)
+PEDIMENTO = Column("pedimento", canonical_pedimento, vector=_pedimento)
 LINE = Column("line", parse_positive_int, vector=_positive_int)
 CLAVE = Column("clave", upper)
 CLEARED_ON = Column("cleared_on", parse_iso_date)
@@ -154,7 +159,7 @@ EXPORTS = TableSchema(
         UNIT_VALUE,
         Column("destination_country", parse_country, required=False),
         HS,
-        Column("import_pedimento", canonical_pedimento, required=False),
+        Column("import_pedimento", canonical_pedimento, required=False, vector=_pedimento),
     ),
 )
 BOM = TableSchema(
