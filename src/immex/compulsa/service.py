@@ -193,7 +193,9 @@ def read_ledger_folder(source: Path) -> tuple[LedgerInput | None, list[Problem]]
     every unit is an Apéndice 7 unit (``uom_apendice7.csv`` may name them) and a
     pedimento is an import or an export, not both.
     """
-    staged = ledger_read.read_ledger(source, required=(IMPORTS, EXPORTS), files=COMPULSA_FILES)
+    staged = ledger_read.read_ledger(
+        source, required=(IMPORTS, EXPORTS), files=COMPULSA_FILES, lots_only=False
+    )  # a clave that is no temporary import is a difference to report, not an input error
     if staged.problems or staged.ledger is None:
         return None, staged.problems
     staging = _Staging()

@@ -35,9 +35,30 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HS_LENGTHS = (6, 8, 10)
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (its 1900-02-29 skipped)
+
+
+def _excel_date_hint(text: str) -> str:
+    """What Excel did to a date it saved in its own format, and how to write it (or "")."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", text):
+        return f": write the date alone ({text[:10]})"
+    if re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", text):
+        year, month, day = text.split("/")
+        return f": write it {year}-{int(month):02d}-{int(day):02d}"
+    if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", text):
+        return (
+            ": Excel wrote it in a local format, where day and month cannot be told apart;"
+            " format the column as yyyy-mm-dd before saving"
+        )
+    if re.fullmatch(r"\d{5}", text) and 61 <= int(text) <= 2958465:
+        serial = EXCEL_EPOCH + dt.timedelta(days=int(text))
+        return f": if it is an Excel date serial number it is {serial}; format the column as yyyy-mm-dd"
+    return ""
+
+
 def parse_iso_date(text: str) -> dt.date:
     if not ISO_DATE.match(text) or not text.isascii():
-        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
+        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form{_excel_date_hint(text)}")
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

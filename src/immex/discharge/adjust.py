@@ -76,4 +76,7 @@ def record_adjustment(
     except ValueError as error:
         raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
     with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
-        return adjust_stock(uow.session, uow.company, number, line, part, amount, reason, current_user())
+        # the part as the reader keeps it: without the spaces a paste from a sheet brings along
+        return adjust_stock(
+            uow.session, uow.company, number, line, part.strip(), amount, reason, current_user()
+        )

@@ -17,13 +17,13 @@ import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from immex.core.anexo22 import validate_clave, validate_pedimento_number
-from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
+from immex.core.parse import canonical_pedimento, non_negative_decimal, parse_iso_date, positive_decimal
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
@@ -171,11 +171,14 @@ def read_ledger(
     required: Iterable[str] = DISCHARGE_FILES,
     progress: Progress = QUIET,
     files: Iterable[str] = LEDGER_TABLES,
+    lots_only: bool = True,
 ) -> LedgerRead:
     """Stage and validate every ledger table found at ``source`` (``progress``: rows validated).
 
     ``files`` are the tables read (the compulsa does not read ``bom.csv``);
-    ``required`` those that must be there.
+    ``required`` those that must be there. ``lots_only``: an ``imports.csv`` clave that is
+    no temporary import is an input error (the discharge); the compulsa reads it as written,
+    since a wrong clave in the ledger is one of the differences it reports.
     """
     progress.phase(f"reading {source.name}")
     tables, problems = load_tables(source, files)
@@ -187,7 +190,7 @@ def read_ledger(
     labels = {name: table.label for name, table in tables.items()}
     if problems:
         return LedgerRead(None, problems, labels=labels)
-    ledger, unsure = _validate(tables, problems, progress)
+    ledger, unsure = _validate(tables, problems, progress, lots_only)
     sources = tuple(sorted(source / t.label for t in tables.values())) if source.is_dir() else (source,)
     encodings = {name: table.encoding for name, table in sorted(tables.items())}
     progress.phase("checking pedimentos and claves against Anexo 22")
@@ -259,7 +262,7 @@ def _empty(schema: TableSchema) -> Table:
 
 
 def _validate(
-    tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET
+    tables: dict[str, Table], problems: list[Problem], progress: Progress = QUIET, lots_only: bool = True
 ) -> tuple[Ledger, frozenset[str] | None]:
     """The ledger of the rows without a problem, and the parts it may lack lots of (see LedgerRead)."""
     progress.phase("validating the input", total=sum(len(t.rows) for t in tables.values()), unit="rows")
@@ -269,14 +272,18 @@ def _validate(
     progress.advance(sum(len(tables[n].rows) for n in ("parts.csv", "uom_conversions.csv") if n in tables))
     units = UnitConverter(parts or {}, conversions)
     refused: set[str] = set()
-    imports = _imports(tables.get(IMPORTS.name, _empty(IMPORTS)), parts, units, problems, progress, refused)
+    imports_table = tables.get(IMPORTS.name, _empty(IMPORTS))
+    imports = _imports(imports_table, parts, units, problems, progress, refused, lots_only)
     bom_problems = len(problems)
     boms = _boms(tables.get(BOM.name, _empty(BOM)), parts or {}, units, problems)
     progress.advance(len(tables["bom.csv"].rows) if "bom.csv" in tables else 0)
     exports_table = tables.get(EXPORTS.name, _empty(EXPORTS))
     exports = _exports(exports_table, parts, units, problems, progress)
     exports, held = classify_exports(exports, exports_table.label, problems)
-    regularizations = _regularizations(tables.get(REGULARIZATIONS.name), parts, units, imports, problems)
+    unread = _refused_lines(imports_table, problems)
+    regularizations = _regularizations(
+        tables.get(REGULARIZATIONS.name), parts, units, imports, problems, unread
+    )
     ledger = Ledger(parts or {}, imports, exports, boms, conversions, regularizations, held)
     if BOM.name in tables:
         check_assets(ledger, tables[BOM.name].label, problems)
@@ -438,11 +445,12 @@ def _imports(
     problems: list[Problem],
     progress: Progress = QUIET,
     refused: set[str] | None = None,
+    lots_only: bool = True,
 ) -> tuple[ImportLine, ...]:
     lots = []
     for row, qty in _lines(IMPORTS, table, "part", parts, units, problems, progress, refused):
         line = _import_line(row, qty)
-        message = import_clave_problem(line.clave, line.cleared_on)
+        message = import_clave_problem(line.clave, line.cleared_on) if lots_only else None
         if message is None:
             lots.append(line)
             continue
@@ -493,12 +501,26 @@ def _clave_message(clave: str, kind: str | None) -> str:
     )
 
 
+def _refused_lines(table: Table, problems: Iterable[Problem]) -> set[tuple[str, int]]:
+    """(pedimento, line) of each imports.csv row refused with a problem, where both can be read."""
+    rows = {p.row for p in problems if p.file == table.label}
+    found = set()
+    for number, cells in table.rows:
+        if number in rows:
+            try:
+                found.add((canonical_pedimento(cells.get("pedimento", "")), int(cells.get("line", ""))))
+            except ValueError:
+                continue  # that row's own problems say what is wrong with it
+    return found
+
+
 def _regularizations(
     table: Table | None,
     parts: Mapping[str, Part] | None,
     units: UnitConverter,
     imports: Iterable[ImportLine],
     problems: list[Problem],
+    unread: Collection[tuple[str, int]] = (),
 ) -> tuple[ExportLine, ...]:
     """regularizations.csv: A3 lines, each naming an import line of its part cleared on or before it.
 
@@ -519,6 +541,8 @@ def _regularizations(
             import_pedimento=v["import_pedimento"], row=row.row, import_line=v["import_line"],
         )  # fmt: skip
         problem = _regularization_problem(regularization, lots, parts_of)
+        if problem is not None and (regularization.import_pedimento, regularization.import_line) in unread:
+            continue  # its lot's row was refused: that row's problem is listed; the A3 is checked once fixed
         if problem is not None:
             problems.append(Problem(table.label, row.row, *problem))
             continue

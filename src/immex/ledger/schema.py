@@ -259,6 +259,11 @@ def parse_rows(schema: TableSchema, table: Table, problems: list[Problem]) -> It
     columns = [(c.name, c.required, _Memo(c.parse)) for c in schema.columns]
     label = table.label
     for number, cells in table.rows:
+        if _repeats_header(cells):
+            message = "repeats the header row (two files pasted into one?): delete this row"
+            problems.append(Problem(label, number, "", message))
+            yield ParsedRow(number, dict.fromkeys(c.name for c in schema.columns), cells, False)
+            continue
         values: dict[str, Any] = {}
         ok = True
         for name, required, parse in columns:
@@ -277,6 +282,12 @@ def parse_rows(schema: TableSchema, table: Table, problems: list[Problem]) -> It
                 values[name] = None
                 ok = False
         yield ParsedRow(number, values, cells, ok)
+
+
+def _repeats_header(cells: Mapping[str, str]) -> bool:
+    """Every named cell holds its own column name (any case): the header again, not data."""
+    named = [(name, cell) for name, cell in cells.items() if name]
+    return bool(named) and all(cell.strip().lower() == name.strip().lower() for name, cell in named)
 
 
 def column_accepts(schema: TableSchema, frame: pl.DataFrame) -> bool:

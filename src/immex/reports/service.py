@@ -27,10 +27,11 @@ from immex.discharge.outputs import (
     balance_rows,
     shortfall_rows,
 )
+from immex.discharge.regularize import overdraw_problems
 from immex.discharge.service import compute, stored_result
 from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
-from immex.ledger.read import read_ledger
+from immex.ledger.read import named_as_read, read_ledger
 from immex.ledger.service import company_id, load_ledger
 from immex.reports import options
 from immex.reports.labels import Lang
@@ -115,9 +116,13 @@ def load_sourced(
     """:func:`load_state` with the company, run and input fingerprint the header block shows."""
     if input_dir is not None:
         staged = read_ledger(input_dir, progress=progress)
-        if staged.problems or staged.ledger is None:
-            raise InputError(staged.problems)
-        result = compute(staged.ledger, method, progress)
+        if staged.problems or staged.ledger is None:  # an A3 beyond its lot listed with the rest
+            overdrawn = overdraw_problems(staged, method)
+            raise InputError(named_as_read([*staged.problems, *overdrawn], staged.labels))
+        try:
+            result = compute(staged.ledger, method, progress)
+        except InputError as error:  # a workbook's sheet named as the workbook has it
+            raise InputError(named_as_read(error.problems, staged.labels)) from None
         return State(staged.ledger, result, folder_source(staged.fingerprint_sources))
     progress.phase("loading the stored ledger and allocations")
     with open_store(db_url) as uow:  # an existing store only: a mistyped --db is an error
