@@ -9,6 +9,7 @@ by tests and ``--help``) has every area.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -46,7 +47,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+# Polars' allocator (jemalloc) gives freed pages back to the kernel after 10 s instead of its
+# default, so a batch command reuses them instead of faulting in fresh zeroed pages for every
+# large column (at 200,000 + 200,000 lines: 620,000 -> 410,000 page faults, 0.4 s less system
+# time). Read when Polars first allocates, so set before it is imported; a user's value wins.
+JEMALLOC_CONF = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:10000,muzzy_decay_ms:10000")
+
+
 def main() -> None:
+    os.environ.setdefault(*JEMALLOC_CONF)
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     wants_everything = not args or "--help" in sys.argv[1:2] or "--install-completion" in sys.argv
     try:
