@@ -28,13 +28,16 @@ import polars as pl
 from immex.discharge.fast import ExportPlan, plan_exports
 from immex.discharge.partitioned import (
     PartitionSummary,
+    WasteAsked,
     _spill_folder,
     bucket_bounds,
     bucket_exports,
     merge,
+    merged_waste,
     plan_partitions,
     run_partition,
 )
+from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames
 
 LOCAL_WORKERS = 2
@@ -48,15 +51,24 @@ def _save(frames: LedgerFrames, plan: ExportPlan, spill: Path) -> None:
 
 
 def _partition_task(
-    spill: str, parts: list[str], index: int, as_of: dt.date, bounds: list[int], method: str = "fifo"
+    spill: str,
+    parts: list[str],
+    index: int,
+    as_of: dt.date,
+    bounds: list[int],
+    method: str = "fifo",
+    dated: frozenset[str] | None = None,
 ) -> PartitionSummary:
-    """One partition on a worker: its parts' import lines only, the export lines, the rest of the ledger."""
+    """One partition on a worker: its parts' import lines only, the export lines, the rest of the
+    ledger; with ``dated`` (the waste pass asked) also its waste sums."""
     folder = Path(spill)
     rest, needs = pickle.loads((folder / "ledger.pickle").read_bytes())
     imports = pl.scan_parquet(folder / "imports.parquet").filter(pl.col("part").is_in(parts)).collect()
     exports = pl.read_parquet(folder / "exports.parquet")
     frames = replace(rest, imports=imports, exports=exports)
-    return run_partition(frames, ExportPlan(exports, needs), parts, index, as_of, folder, bounds, method)
+    waste = None if dated is None else WasteAsked(WasteRatios(rest.boms), dated)
+    plan = ExportPlan(exports, needs)
+    return run_partition(frames, plan, parts, index, as_of, folder, bounds, method, waste)
 
 
 def discharge_dask(
@@ -68,8 +80,10 @@ def discharge_dask(
     bucket: int | None = None,
     workers: int = LOCAL_WORKERS,
     method: str = "fifo",
+    waste: WasteAsked | None = None,
 ) -> dict[str, Any]:
-    """The partitioned discharge with one Dask task per partition; returns the counts for run.json."""
+    """The partitioned discharge with one Dask task per partition; returns the counts for run.json
+    (and, with ``waste``, ``"generated_waste"``, each worker summing its partition's)."""
     from dask.distributed import Client, LocalCluster  # imported here: only this engine needs Dask
 
     plan = plan_exports(frames)
@@ -89,7 +103,15 @@ def discharge_dask(
             with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
                 futures = [
                     client.submit(
-                        _partition_task, str(spill.resolve()), parts, i, as_of, bounds, method, pure=False
+                        _partition_task,
+                        str(spill.resolve()),
+                        parts,
+                        i,
+                        as_of,
+                        bounds,
+                        method,
+                        None if waste is None else waste.dated,
+                        pure=False,
                     )
                     for i, parts in enumerate(ranges)
                 ]
@@ -98,6 +120,8 @@ def discharge_dask(
             if cluster is not None:
                 cluster.close()
         counts = merge(spill, bounds, output_dir, summaries)
+        if waste is not None:
+            counts["generated_waste"] = merged_waste(summaries, waste)
         return {**counts, "scheduler": scheduler or f"LocalCluster({workers} workers)"}
     finally:
         shutil.rmtree(spill, ignore_errors=True)

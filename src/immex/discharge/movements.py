@@ -156,24 +156,32 @@ def folder_movement_outputs(
     movements: Movements,
     as_of: dt.date,
     result: FramesResult | None = None,
+    generated: GeneratedWaste | None = None,
 ) -> MovementOutputs:
     """The movement outputs of a vectorized run: from its allocation columns (``result``, when
-    the run kept them in memory), else from the ``allocations.csv`` it wrote in ``folder``."""
+    the run kept them in memory), or the waste the partitions summed (``generated``), else from
+    the ``allocations.csv`` it wrote in ``folder``."""
+    if generated is None:
+        generated = _generated(folder, frames, movements, result)
+    return _outputs(generated, movements, as_of)
+
+
+def _generated(
+    folder: Path, frames: LedgerFrames, movements: Movements, result: FramesResult | None
+) -> GeneratedWaste:
     ratios = WasteRatios(frames.boms)
     dated = {d.part for d in movements.disposals}
     if not ratios.any:
-        generated = GeneratedWaste()
-    elif result is not None and result.allocated is not None:
-        generated = _generated_in_columns(result.allocated, result.scale, ratios, dated)
-    else:
-        generated = _generated_in_csv(folder, frames, ratios, dated)
-    return _outputs(generated, movements, as_of)
+        return GeneratedWaste()
+    if result is not None and result.allocated is not None:
+        return generated_in_columns(result.allocated, result.scale, ratios, dated)
+    return _generated_in_csv(folder, frames, ratios, dated)
 
 
 _UNDATED = -(2**31)  # the day of a part summed over every date (int32 days since EPOCH)
 
 
-def _generated_in_columns(
+def generated_in_columns(
     allocated: AllocatedColumns, scale: int, ratios: WasteRatios, dated: set[str]
 ) -> GeneratedWaste:
     """The waste of allocations held as integer columns: exact fixed-point sums per part and ratio.

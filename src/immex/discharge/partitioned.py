@@ -31,6 +31,7 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,17 @@ import numpy as np
 import polars as pl
 
 from immex.core.numbers import EXACT, plain
-from immex.discharge.fast import ExportPlan, balances_frame, discharge_frames, part_names, plan_exports
+from immex.discharge.fast import (
+    ExportPlan,
+    FramesResult,
+    balances_frame,
+    discharge_frames,
+    part_names,
+    plan_exports,
+)
 from immex.discharge.fast_directed import consumption
+from immex.discharge.movements import generated_in_columns
+from immex.discharge.waste import GeneratedWaste, WasteRatios
 from immex.ledger.frames import LedgerFrames
 
 PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
@@ -64,6 +74,18 @@ class PartitionSummary:
     late: int
     qty_allocated: str
     qty_missing: str
+    waste: tuple[tuple[str, Fraction, dt.date, str], ...] = ()
+    """(part, waste ratio, export date or ``date.min``, quantity): the waste sums of its parts
+    (the ratio itself: ratio ids are numbered per process, a Dask worker's are its own)."""
+
+
+@dataclass(frozen=True)
+class WasteAsked:
+    """What the waste pass needs from each partition: the BOM's waste ratios and the parts
+    summed by export date (those with disposals to check)."""
+
+    ratios: WasteRatios
+    dated: frozenset[str]
 
 
 def read_batch_rows(folder: Path, engine: str) -> int | None:
@@ -126,8 +148,10 @@ def run_partition(
     spill: Path,
     bounds: Sequence[int],
     method: str = "fifo",
+    waste: WasteAsked | None = None,
 ) -> PartitionSummary:
-    """Discharge the parts of one partition and write its rows to ``spill`` (Parquet)."""
+    """Discharge the parts of one partition and write its rows to ``spill`` (Parquet); sum the
+    waste of its allocations while they are in memory (parts are in one partition only)."""
     result = discharge_frames(frames, plan, parts, keys=True, **consumption(method))
     tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
@@ -149,7 +173,41 @@ def run_partition(
         result.late,
         plain(result.total_allocated),
         plain(result.total_missing),
+        _waste_sums(result, waste),
     )
+
+
+def _waste_sums(
+    result: FramesResult, asked: WasteAsked | None
+) -> tuple[tuple[str, Fraction, dt.date, str], ...]:
+    """The partition's waste sums as plain values (they travel back from Dask workers)."""
+    if asked is None or not asked.ratios.any or result.allocated is None:
+        return ()
+    generated = generated_in_columns(result.allocated, result.scale, asked.ratios, set(asked.dated))
+    sums: list[tuple[str, Fraction, dt.date, str]] = []
+    for part, totals in generated.totals.items():
+        for ratio, total in totals.items():
+            value = asked.ratios.values[ratio]
+            if part in generated.dated:
+                days = generated.by_day[part][ratio].items()
+                sums += [(part, value, day, str(qty)) for day, qty in days]
+            else:
+                sums.append((part, value, dt.date.min, str(total)))
+    return tuple(sums)
+
+
+def merged_waste(summaries: Iterable[PartitionSummary], asked: WasteAsked) -> GeneratedWaste:
+    """The partitions' waste sums as one run's (each part's sums come from one partition)."""
+    values: list[Fraction] = []
+    ids: dict[Fraction, int] = {}
+    generated = GeneratedWaste(values, asked.dated)
+    for summary in summaries:
+        for part, ratio, day, qty in summary.waste:
+            if ratio not in ids:
+                ids[ratio] = len(values)
+                values.append(ratio)
+            generated.add(part, ids[ratio], day, Decimal(qty))
+    return generated
 
 
 def merge(
@@ -212,18 +270,24 @@ def discharge_partitioned(
     rows: int | None = None,
     bucket: int | None = None,
     method: str = "fifo",
+    waste: WasteAsked | None = None,
 ) -> dict[str, Any]:
-    """The whole discharge, one partition after the other in this process; the files of one run."""
+    """The whole discharge, one partition after the other in this process; the files of one run.
+
+    With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`)."""
     plan = plan_exports(frames)
     spill = _spill_folder(output_dir)
     try:
         bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
         jobs = [
-            (frames, plan, parts, i, as_of, spill, bounds, method)
+            (frames, plan, parts, i, as_of, spill, bounds, method, waste)
             for i, parts in enumerate(plan_partitions(frames, plan, rows))
         ]
         summaries = _in_process(run_partition, jobs)
-        return merge(spill, bounds, output_dir, summaries)
+        counts = merge(spill, bounds, output_dir, summaries)
+        if waste is not None:
+            counts["generated_waste"] = merged_waste(summaries, waste)
+        return counts
     finally:
         shutil.rmtree(spill, ignore_errors=True)
 
