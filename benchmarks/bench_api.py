@@ -2,7 +2,14 @@
 
     python3 benchmarks/bench_api.py [--lines 10000 100000] [--users 20] [--requests 200]
                                     [--time-limit 120] [--workers 2] [--endpoints balances trace ...]
-                                    [--pg-url URL [--keep]] [--write benchmarks/results/api.md]
+                                    [--pg-url URL [--keep] | --cluster DIR]
+                                    [--write benchmarks/results/api.md]
+
+The figures of record, in one command (the first run loads the ledgers, about half an hour
+for the million lines on 2 cores; later runs reuse them):
+
+    python3 benchmarks/bench_api.py --cluster /var/tmp/immex-bench-pg --lines 10000 100000 1000000 \
+        --endpoints balances balances-page trace trace-import --write benchmarks/results/api.md
 
 For each ledger size the script, all on 127.0.0.1:
 
@@ -10,7 +17,8 @@ For each ledger size the script, all on 127.0.0.1:
    (the helpers of ``tests/conftest.py``), or uses ``--pg-url`` (a server URL; a fresh
    database is created on it for each size; with ``--keep`` the database ``bench_api_LINES``
    is kept and a later run reuses it instead of loading again: a million lines take long to
-   store and discharge);
+   store and discharge), or ``--cluster DIR``: a cluster of its own kept in DIR, created the
+   first time and started for the run, whose databases are kept and reused as with ``--keep``;
 2. generates a FIFO ledger with ``generate()`` of ``bench_discharge.py`` (``--lines`` counts
    import lines + export lines, half each; seed 20261123), creates the company and stores
    the ledger through the API's own use cases (``companies.create``, ``work.store_upload``:
@@ -27,7 +35,10 @@ Endpoints (``--endpoints``, see ``ENDPOINTS``): the first page of ``GET .../bala
 page after a random import line's key, the first page with ``status=open``, and the traces
 ``GET .../exports/{pedimento}/{line}/trace`` and ``.../imports/{pedimento}/{line}/trace`` of
 random lines. The table gives the latency percentiles over every request of a phase, every
-outcome other than 200 by kind, and the machine's load average when the phase ended.
+outcome other than 200 by kind, the server's CPU time per request (every ``immex serve``
+process, from ``/proc``: what a request costs whatever the machine's load) and the machine's
+load average when the phase ended. The last line says whether the goal (p95 under 200 ms
+with 20 users) is met at the largest size.
 """
 
 from __future__ import annotations
@@ -67,9 +78,16 @@ SEED = 20261123
 # ---- PostgreSQL and the stored ledger ---------------------------------------------------------
 
 
+# The cluster's settings for a read-only measurement on a machine of a few GB (the loads write
+# much: no fsync, as the tests' clusters).
+PG_SETTINGS = "-c shared_buffers=1GB -c fsync=off -c synchronous_commit=off -c max_connections=200"
+
+
 @contextmanager
-def postgres(given: str | None) -> Iterator[str]:
-    """A PostgreSQL server URL on loopback: ``given``, or a throw-away cluster stopped at the end."""
+def postgres(given: str | None, kept: Path | None = None) -> Iterator[str]:
+    """A PostgreSQL server URL on loopback: ``given``; or the cluster kept in ``kept`` (created
+    when absent), started for the run; or a throw-away cluster. A cluster started here stops
+    at the end."""
     if given:
         yield given
         return
@@ -78,14 +96,16 @@ def postgres(given: str | None) -> Iterator[str]:
     bindir = _pg_bindir()
     if bindir is None:
         sys.exit("PostgreSQL binaries not found: install postgresql (see .ci/run)")
-    workdir = Path(tempfile.mkdtemp(prefix="immex-bench-pg-"))
+    workdir = kept or Path(tempfile.mkdtemp(prefix="immex-bench-pg-"))
     datadir = workdir / "data"
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres", "postgres")
-    initdb = [str(bindir / "initdb"), "-D", str(datadir), "-U", "immex", "--auth=trust", "-E", "UTF8"]
-    subprocess.run(_as_postgres_user([*initdb, "--no-locale"]), check=True, capture_output=True)
+    if not datadir.exists():
+        workdir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(workdir, "postgres", "postgres")
+        initdb = [str(bindir / "initdb"), "-D", str(datadir), "-U", "immex", "--auth=trust", "-E", "UTF8"]
+        subprocess.run(_as_postgres_user([*initdb, "--no-locale"]), check=True, capture_output=True)
     port = _free_port()
-    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir}"
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir} {PG_SETTINGS}"
     ctl = [str(bindir / "pg_ctl"), "-D", str(datadir)]
     start = [*ctl, "-o", opts, "-l", str(workdir / "log"), "-w", "start"]
     subprocess.run(_as_postgres_user(start), check=True, capture_output=True)
@@ -93,7 +113,8 @@ def postgres(given: str | None) -> Iterator[str]:
         yield f"postgresql+psycopg://immex@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_postgres_user([*ctl, "-m", "fast", "stop"]), capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if kept is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def fresh_database(server: str, name: str | None = None) -> tuple[str, bool]:
@@ -206,7 +227,7 @@ def analyze(db_url: str) -> None:
 
 
 @contextmanager
-def server(db_url: str, files: Path, workers: int = 1) -> Iterator[str]:
+def server(db_url: str, files: Path, workers: int | None = None) -> Iterator[tuple[str, int]]:
     """``immex user add`` then ``immex serve`` on 127.0.0.1; yields the base URL once healthy."""
     env = {**os.environ, "IMMEX_DB": db_url, "IMMEX_FILES": str(files)}
     add = ["immex", "user", "add", EMAIL, "--role", "analyst", "--company", RFC, "--password-stdin"]
@@ -220,7 +241,8 @@ def server(db_url: str, files: Path, workers: int = 1) -> Iterator[str]:
     port = _free_port()
     log = (files / "serve.log").open("w")
     process = subprocess.Popen(
-        ["immex", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        ["immex", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + ([] if workers is None else ["--workers", str(workers)]),
         env=env,
         stdout=log,
         stderr=log,
@@ -237,7 +259,7 @@ def server(db_url: str, files: Path, workers: int = 1) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"immex serve did not start; see {files / 'serve.log'}")
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -250,6 +272,36 @@ def server(db_url: str, files: Path, workers: int = 1) -> Iterator[str]:
 # ---- the client ---------------------------------------------------------------------------------
 
 
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it (uvicorn's workers are children of its supervisor)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += parents.get(pid, [])
+    return found
+
+
+def server_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by the server's processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _descendants(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @dataclass
 class Outcome:
     latencies: list[float] = field(default_factory=list)  # seconds, answers with status 200
@@ -257,6 +309,7 @@ class Outcome:
     unfinished: int = 0
     wall: float = 0.0
     load: str = ""  # the machine's load average (1, 5, 15 min) when the phase ended
+    cpu: float = 0.0  # CPU seconds the server's processes used during the phase
 
 
 async def _drive(
@@ -354,7 +407,7 @@ class Row:
     outcome: Outcome
 
 
-def measure(base: str, loaded: Loaded, args: argparse.Namespace) -> list[Row]:
+def measure(base: str, pid: int, loaded: Loaded, args: argparse.Namespace) -> list[Row]:
     token = login(base)
     rows = []
     for kind in args.endpoints:
@@ -369,7 +422,9 @@ def measure(base: str, loaded: Loaded, args: argparse.Namespace) -> list[Row]:
             if count <= 0:
                 continue
             paths = endpoint_paths(kind, loaded, count)
+            before = server_cpu(pid)
             outcome = asyncio.run(_drive(base, token, paths, users, args.timeout, args.time_limit))
+            outcome.cpu = server_cpu(pid) - before
             rows.append(Row(0, kind, users, len(paths), outcome))
             print(kind, users, summary(outcome), flush=True)
     return rows
@@ -382,8 +437,14 @@ def summary(outcome: Outcome) -> str:
     ms = [1000 * v for v in ok]
     return (
         f"{len(ok)} ok, p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
-        f"p99 {percentile(ms, 99):.0f} ms, errors {outcome.errors}, unfinished {outcome.unfinished}"
+        f"p99 {percentile(ms, 99):.0f} ms, errors {outcome.errors}, unfinished {outcome.unfinished}, "
+        f"server CPU {_cpu_per_request(outcome)} ms/request"
     )
+
+
+def _cpu_per_request(outcome: Outcome) -> str:
+    answered = len(outcome.latencies) + sum(outcome.errors.values())
+    return f"{1000 * outcome.cpu / answered:.1f}" if answered else "-"
 
 
 # ---- the table ----------------------------------------------------------------------------------
@@ -393,6 +454,12 @@ def _loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def _workers(args: argparse.Namespace) -> str:
+    if args.workers is not None:
+        return f"--workers {args.workers}"
+    return f"(its default on PostgreSQL: {os.cpu_count()} worker processes, one per core)"
+
+
 def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, command: str) -> str:
     out = [
         "# REST API load test (PostgreSQL, loopback)",
@@ -400,7 +467,7 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         f"Command: `{command}` (seed {SEED}; as of {AS_OF}).",
         "",
         f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; PostgreSQL, server and "
-        f"client on the same machine; `immex serve --workers {args.workers}`; {args.users} concurrent "
+        f"client on the same machine; `immex serve {_workers(args)}`; {args.users} concurrent "
         f"users (asyncio, httpx) sharing {args.requests} requests per endpoint and size, after "
         f"{args.single} requests by one user alone (the cost of one request with nothing queued "
         f"before it); per-request timeout {args.timeout:.0f} s, hard limit {args.time_limit:.0f} s per "
@@ -411,8 +478,9 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         *(f"- `{name}`: {what}" for name, what in ENDPOINTS.items() if name in args.endpoints),
         "",
         "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
-        "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s | load average |",
-        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s "
+        "| server CPU ms/request | load average |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         o = row.outcome
@@ -424,7 +492,7 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         rate = len(ms) / o.wall if o.wall else 0.0
         out.append(
             f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
-            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {o.load} |"
+            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {_cpu_per_request(o)} | {o.load} |"
         )
     out += ["", "Loading each ledger (not part of the latencies):", ""]
     for lines, loaded in loads.items():
@@ -436,8 +504,33 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
             f"- {lines:,} lines: generate {t['generate']:.1f} s, store through the unit of work "
             f"{t['store']:.1f} s, discharge run {t['discharge']:.1f} s ({loaded.allocations:,} allocations)."
         )
-    out += ["", f"Load average at the end: {_loadavg()}.", ""]
+    out += ["", f"Load average at the end: {_loadavg()}.", "", verdict(rows, args.users), ""]
     return "\n".join(out)
+
+
+GOAL_MS = 200.0  # issue 12: p95 under 200 ms with 20 concurrent users on a 1M-line ledger
+
+
+def p95(row: Row) -> float:
+    ranked = [1000 * v for v in row.outcome.latencies] + [math.inf] * (
+        row.requests - len(row.outcome.latencies)
+    )
+    return percentile(ranked, 95)
+
+
+def verdict(rows: list[Row], users: int) -> str:
+    """The p95 of each endpoint with ``users`` users at the largest size, against the goal."""
+    crowd = [r for r in rows if r.users == users]
+    if not crowd:
+        return "No phase with several users: no verdict."
+    largest = max(r.lines for r in crowd)
+    at = [r for r in crowd if r.lines == largest]
+    figures = ", ".join(f"{r.endpoint} {_ms(p95(r))} ms" for r in at)
+    met = all(p95(r) < GOAL_MS for r in at)
+    return (
+        f"p95 with {users} users at {largest:,} lines: {figures}; goal p95 < {GOAL_MS:.0f} ms: "
+        f"{'met' if met else 'NOT met'}."
+    )
 
 
 def prepare(pg: str, lines: int, work: Path, keep: bool) -> Loaded:
@@ -459,7 +552,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--single", type=int, default=5, help="requests by one user first, per endpoint")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
     parser.add_argument("--time-limit", type=float, default=120.0, help="per endpoint phase, seconds")
-    parser.add_argument("--workers", type=int, default=2, help="immex serve --workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="immex serve --workers (default: the server's, a process per core)",
+    )
     parser.add_argument(
         "--endpoints", nargs="+", choices=sorted(ENDPOINTS), default=["balances", "trace"], help="phases"
     )
@@ -468,6 +566,13 @@ def parse_args() -> argparse.Namespace:
         "--keep",
         action="store_true",
         help="with --pg-url: keep each ledger's database (bench_api_LINES) and reuse it when it exists",
+    )
+    parser.add_argument(
+        "--cluster",
+        type=Path,
+        default=None,
+        help="a PostgreSQL cluster of this script kept in this folder (created if absent); its "
+        "databases are kept and reused, as with --keep",
     )
     parser.add_argument("--write", type=Path, default=None, help="write the table here (markdown)")
     return parser.parse_args()
@@ -478,16 +583,17 @@ def main() -> None:
     command = "python3 benchmarks/bench_api.py " + " ".join(sys.argv[1:])
     rows: list[Row] = []
     loads: dict[int, Loaded] = {}
-    with postgres(args.pg_url) as pg:
+    keep = args.cluster is not None or (args.keep and args.pg_url is not None)
+    with postgres(args.pg_url, args.cluster) as pg:
         for lines in args.lines:
             work = Path(tempfile.mkdtemp(prefix=f"bench-api-{lines}-"))
             try:
-                loaded = prepare(pg, lines, work, args.keep and args.pg_url is not None)
+                loaded = prepare(pg, lines, work, keep)
                 loads[lines] = loaded
                 print(f"{lines} lines ready: {loaded.timings or 'reused'}", flush=True)
                 (work / "files").mkdir()
-                with server(loaded.db_url, work / "files", args.workers) as base:
-                    for row in measure(base, loaded, args):
+                with server(loaded.db_url, work / "files", args.workers) as (base, pid):
+                    for row in measure(base, pid, loaded, args):
                         row.lines = lines
                         rows.append(row)
             finally:

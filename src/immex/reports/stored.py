@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     Numeric,
     ScalarSelect,
@@ -282,6 +283,12 @@ def _after(columns: Sequence[Any], keyed: bool) -> ColumnElement[bool]:
     return tuple_(*columns) > tuple_(*(bindparam(f"k{i}", type_=c.type) for i, c in enumerate(columns)))
 
 
+def _core(session: Session) -> Connection:
+    """The session's connection: the pages select columns, never entities, so they skip the ORM's
+    row loading (a tenth of a page's Python time) and read plain rows of the same values."""
+    return session.connection()
+
+
 def _key_params(key: Key | None) -> dict[str, Any]:
     return {} if key is None else {f"k{i}": value for i, value in enumerate(key)}
 
@@ -442,6 +449,10 @@ def _balance_filters(query: Query, math: ExactMath, wanted: BalanceFilter, as_of
     return query
 
 
+# deadline() per (kind, clearance day, program end): a page's lines share few of them
+_deadline = lru_cache(maxsize=4096)(deadline)
+
+
 def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
     def shape(row: Any) -> tuple[Cell, ...]:
         number, line, part, qty, cleared_on, kind, adjusted, discharged, program_end = row[:9]
@@ -449,7 +460,7 @@ def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
         discharged = discharged or Decimal(0)
         usable = qty - adjusted  # as the ledger's loader nets adjustments
         left = EXACT.subtract(usable, discharged)
-        due = deadline(kind, cleared_on, program_end)
+        due = _deadline(kind, cleared_on, program_end)
         days = None if due is None else (due - as_of).days
         status = balance_status(left, due, as_of)
         return (number, line, part, EXACT.add(usable, adjusted), discharged, left, due, days, status)
@@ -472,7 +483,7 @@ def _next_pedimentos_query(low: bool, strict: bool) -> Query:
 def _next_pedimentos(session: Session, company: int, low: str | None, strict: bool, count: int) -> list[Any]:
     """(id, number) of the next ``count`` pedimentos with import lines, from ``low`` on, by number."""
     query = _next_pedimentos_query(low is not None, strict)
-    return list(session.execute(query, {"company": company, "low": low, "count": count}))
+    return list(_core(session).execute(query, {"company": company, "low": low, "count": count}))
 
 
 _BALANCE_ORDER = (PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
@@ -519,7 +530,9 @@ def balances_page(
         if not batch:
             break
         ids = [ped_id for ped_id, _ in batch]
-        rows += session.execute(statement, {**params, "ids": ids, "count": limit + 1 - len(rows)}).all()
+        rows += (
+            _core(session).execute(statement, {**params, "ids": ids, "count": limit + 1 - len(rows)}).all()
+        )
         if len(batch) < span:
             break
         low, strict, span = batch[-1][1], True, min(span * 4, _MAX_SPAN)
@@ -586,7 +599,7 @@ def _ordered_page(
 ) -> Page:
     """One page of a statement built by :func:`_ordered`: ``limit`` rows after ``after``."""
     given = {**params, **_key_params(after), "count": limit + 1}
-    return _page(list(session.execute(query, given)), limit, shape, key_size)
+    return _page(list(_core(session).execute(query, given)), limit, shape, key_size)
 
 
 @lru_cache(maxsize=32)
@@ -688,12 +701,12 @@ _IMPORT_LINE = _line_query(ImportLineRow, "import")
 
 def export_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
     params = {"company": company, "pedimento": pedimento, "line": line}
-    return session.scalar(_EXPORT_LINE, params) is not None
+    return _core(session).scalar(_EXPORT_LINE, params) is not None
 
 
 def import_line_exists(session: Session, company: int, pedimento: str, line: int) -> bool:
     params = {"company": company, "pedimento": pedimento, "line": line}
-    return session.scalar(_IMPORT_LINE, params) is not None
+    return _core(session).scalar(_IMPORT_LINE, params) is not None
 
 
 def _trace_export_row(row: Any) -> tuple[Cell, ...]:
