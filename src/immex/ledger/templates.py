@@ -26,7 +26,11 @@ COLUMN_HELP: dict[str, str] = {
     "country_of_origin": "ISO 3166 code, 2 or 3 letters",
     "pedimento": "15-digit pedimento number, with or without spaces (24 47 3456 4000123)",
     "line": "Partida number (positive integer)",
-    "clave": "Clave de pedimento (Anexo 22 Apéndice 2), e.g. IN, AF, RT, V1",
+    "clave": (
+        "Clave de pedimento (Anexo 22 Apéndice 2): imports IN, AF or V1 (temporary imports only);"
+        " exports RT, H1, V1, V5, F4, F5 ... (discharge) or A1, BM, BO (listed, not discharged);"
+        " regularizations A3"
+    ),
     "cleared_on": "Fecha de pago of the pedimento, YYYY-MM-DD",
     "qty": "Quantity, plain decimal with up to 6 decimals (no thousands separator)",
     "unit_value_usd": "Value per unit in US dollars",
