@@ -344,42 +344,82 @@ def part_kind() -> ColumnElement[str]:
     return func.coalesce(PartRow.kind, "raw")
 
 
+def _line_kind() -> ColumnElement[str]:
+    """The kind of the import line's part, looked up per line (a part without a row is raw).
+
+    Not a join: as a condition on the line alone, the database tests it while it reads the
+    lines, before the much dearer sums of a line (a status filter that few lines pass then
+    sums those few lines, not every line of the batch)."""
+    kind = select(PartRow.kind).where(
+        PartRow.company_id == ImportLineRow.company_id, PartRow.part == ImportLineRow.part
+    )
+    return func.coalesce(kind.scalar_subquery(), "raw")
+
+
 def _program_end() -> ScalarSelect[dt.date | None]:
     """The end of the company's IMMEX program (parameter ``company``): the deadline of the lines
     whose term is "as long as the program" (assets), when the profile gives it."""
     return select(Company.program_valid_to).where(Company.id == bindparam("company")).scalar_subquery()
 
 
-def _program_terms() -> Iterator[ColumnElement[bool]]:
-    """The line's term is the program's validity (no term in months), per kind and period."""
-    kind, cleared = part_kind(), ImportLineRow.cleared_on
+def _program_periods() -> Iterator[tuple[str, dt.date, dt.date]]:
+    """(kind, since, until) of the periods whose term is the program's validity (no months)."""
     for name, series in temporary_import_terms().items():
         for period in series.periods:
             if period.value is None:
-                yield and_(kind == name, cleared.between(period.since, period.until or _LAST_DAY))
+                yield name, period.since, period.until or _LAST_DAY
 
 
-def _deadline_within(lo: dt.date | None, hi: dt.date | None) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """A condition on an import line's deadline as (kind, condition on the line) terms."""
+
+    terms: tuple[tuple[str, ColumnElement[bool]], ...]
+
+    def __or__(self, other: _Terms) -> _Terms:
+        return _Terms(self.terms + other.terms)
+
+    def condition(self) -> ColumnElement[bool]:
+        """Any of the terms, on the import line alone (see :func:`_line_kind`): ``CASE kind WHEN
+        ... THEN ...``, so the line's kind is looked up once, whatever the number of terms."""
+        by_kind: dict[str, list[ColumnElement[bool]]] = {}
+        for name, condition in self.terms:
+            by_kind.setdefault(name, []).append(condition)
+        if not by_kind:
+            return false()
+        whens = {name: or_(*conditions) for name, conditions in by_kind.items()}
+        return case(whens, value=_line_kind(), else_=false())
+
+
+def _deadline_within(lo: dt.date | None, hi: dt.date | None) -> _Terms:
     """The line has a deadline in ``lo..hi`` (either end open when None): its term in months
     after its clearance, or the program's end for a term of program validity (as deadline())."""
-    kind, cleared = part_kind(), ImportLineRow.cleared_on
-    terms: list[ColumnElement[bool]] = []
+    cleared = ImportLineRow.cleared_on
+    terms: list[tuple[str, ColumnElement[bool]]] = []
     for name, series in temporary_import_terms().items():
         for period in series.periods:
             if period.value is None:
                 continue
             found = deadline_range(period.since, period.until, period.value, lo, hi)
             if found is not None:
-                terms.append(and_(kind == name, cleared.between(*found)))
+                terms.append((name, cleared.between(*found)))
     end = _program_end()
     within = and_(end.is_not(None), true() if lo is None else end >= lo, true() if hi is None else end <= hi)
-    terms += [and_(term, within) for term in _program_terms()]
-    return or_(false(), *terms)
+    terms += [
+        (name, and_(cleared.between(since, until), within)) for name, since, until in _program_periods()
+    ]
+    return _Terms(tuple(terms))
 
 
-def _no_deadline() -> ColumnElement[bool]:
+def _no_deadline() -> _Terms:
     """The line stays as long as the program, whose end the company's profile does not give."""
-    return and_(_program_end().is_(None), or_(false(), *_program_terms()))
+    unknown = _program_end().is_(None)
+    cleared = ImportLineRow.cleared_on
+    return _Terms(
+        tuple(
+            (name, and_(cleared.between(since, until), unknown)) for name, since, until in _program_periods()
+        )
+    )
 
 
 # ---- balances ----------------------------------------------------------------------------------
@@ -391,12 +431,12 @@ def _status_condition(status: str, sign: ColumnElement[int], as_of: dt.date) -> 
     if status == "discharged":
         return sign == 0
     if status == "overdue":
-        return and_(sign != 0, _deadline_within(None, as_of - day))
+        return and_(_deadline_within(None, as_of - day).condition(), sign != 0)
     if status == "expiring":
-        return and_(sign != 0, _deadline_within(as_of, as_of + EXPIRING_WITHIN_DAYS * day))
+        return and_(_deadline_within(as_of, as_of + EXPIRING_WITHIN_DAYS * day).condition(), sign != 0)
     if status == "open":
         later = _deadline_within(as_of + (EXPIRING_WITHIN_DAYS + 1) * day, None)
-        return and_(sign != 0, or_(_no_deadline(), later))
+        return and_((_no_deadline() | later).condition(), sign != 0)
     return false()  # no row has another status
 
 
@@ -419,15 +459,12 @@ def _balance_query(math: ExactMath) -> Query:
             ImportLineRow.part,
             ImportLineRow.qty,
             ImportLineRow.cleared_on,
-            part_kind().label("kind"),
+            _line_kind().label("kind"),
             adjusted.label("adjusted"),
             discharged.label("discharged"),
             _program_end().label("program_end"),
         )
         .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
-        .outerjoin(
-            PartRow, and_(PartRow.company_id == ImportLineRow.company_id, PartRow.part == ImportLineRow.part)
-        )
         .where(ImportLineRow.company_id == bindparam("company"))
     )
 
@@ -445,7 +482,7 @@ def _balance_filters(query: Query, math: ExactMath, wanted: BalanceFilter, as_of
         query = query.where(_status_condition(wanted.status, sign, as_of))
     if wanted.expiring_within_days is not None:
         last = as_of + dt.timedelta(days=wanted.expiring_within_days)
-        query = query.where(sign > 0, _deadline_within(None, last))
+        query = query.where(_deadline_within(None, last).condition(), sign > 0)
     return query
 
 
