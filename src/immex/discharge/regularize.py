@@ -121,13 +121,18 @@ def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> li
     """The A3 lines asking more than their lot has left, found beside the other input problems.
 
     Run when the input has problems, so one errors.csv lists these too. A refused
-    export row can only leave a lot more, never less, so the discharge of the rows
-    that were read finds no overdraw the fixed input would not have, as long as
-    every lot of the A3's part and every BOM row was read. For a part some refused
-    import row names, for every part when a BOM row was refused, and on the stored
-    path (the stored lots and exports are read only once the input is valid), the
-    A3 lines of a lot are checked against that lot alone: more than it holds after
-    the A3 lines before them is an error whatever the rest is.
+    export row can only take more from the lots once fixed, never less, so an A3
+    of a part that the discharge of the rows read finds overdrawn is overdrawn in
+    the fixed input too, or an A3 of the same part before it is (an overdrawn A3
+    is skipped, which leaves its lot more for the next one). So only the first
+    overdrawn A3 of each part is reported, and when A3 lines of that part come
+    before it the message says that one of them may be the one to fix (the
+    property tests of ``tests/operations`` check this on random ledgers).
+
+    This needs every lot of the part and every BOM row read. For a part some
+    refused import row names, for every part when a BOM row was refused, and on
+    the stored path (the stored lots and exports are read only once the input is
+    valid), the A3 lines of a lot are checked against that lot alone.
     """
     ledger = read.partial
     if ledger is None or not ledger.regularizations:
@@ -140,7 +145,26 @@ def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> li
         dataclasses.replace(p, message=p.message + UNSURE_NOTE)
         for p in _overdraws(ledger, unsure, method, with_exports=False)
     ]
-    return sorted(problems, key=lambda p: p.row or 0)
+    return _first_of_each_part(ledger.regularizations, problems)
+
+
+EARLIER_NOTE = " (or an A3 line of this part before it asks too much: the first to fix is among them)"
+
+
+def _first_of_each_part(lines: Iterable[ExportLine], problems: list[Problem]) -> list[Problem]:
+    """The first problem of each part's A3 lines in discharge order; noted when A3s precede it."""
+    by_row = {p.row: p for p in problems}
+    seen: set[str] = set()
+    found: list[Problem] = []
+    earlier: set[str] = set()
+    for line in sorted(lines, key=lambda r: r.order_key):
+        problem = by_row.get(line.row or None)
+        if problem is not None and line.product not in seen:
+            seen.add(line.product)
+            note = EARLIER_NOTE if line.product in earlier else ""
+            found.append(dataclasses.replace(problem, message=problem.message + note))
+        earlier.add(line.product)
+    return sorted(found, key=lambda p: p.row or 0)
 
 
 def _overdraws(ledger: Ledger, parts: set[str], method: str, with_exports: bool) -> list[Problem]:
