@@ -639,6 +639,26 @@ def _ordered_page(
     return _page(list(_core(session).execute(query, given)), limit, shape, key_size)
 
 
+def _of_lots(line: bool) -> ColumnElement[bool]:
+    """The allocation is of the import pedimento of parameter ``import_pedimento`` (and of its
+    line ``line`` when ``line``): the allocations found from the lot's pedimento and line by
+    their indexes, whichever table the database would rather start from. SQLite, without
+    statistics, started from every export line of the company (3.5-15 s at 100,000 lines)."""
+    lots = (
+        select(AllocationRow.id)
+        .join(ImportLineRow, ImportLineRow.id == AllocationRow.import_line_id)
+        .join(PedimentoRow, PedimentoRow.id == ImportLineRow.pedimento_id)
+        .where(
+            PedimentoRow.company_id == bindparam("company"),
+            PedimentoRow.number == bindparam("import_pedimento"),
+            PedimentoRow.operation == "import",
+        )
+    )
+    if line:
+        lots = lots.where(ImportLineRow.line == bindparam("line"))
+    return _Allocation.id.in_(lots)
+
+
 @lru_cache(maxsize=32)
 def _allocations_statement(export: bool, lot: bool, part: bool, keyed: bool) -> Query:
     query = _with_lots(_active_rows()).add_columns(
@@ -654,7 +674,7 @@ def _allocations_statement(export: bool, lot: bool, part: bool, keyed: bool) -> 
     if export:
         query = query.where(_numbered(_ExportPedimento, "export_pedimento"))
     if lot:
-        query = query.where(_numbered(_ImportPedimento, "import_pedimento"))
+        query = query.where(_numbered(_ImportPedimento, "import_pedimento"), _of_lots(False))
     if part:
         query = query.where(_Allocation.part == bindparam("part"))
     return _ordered(query, _RESULT_ORDER, keyed)
@@ -793,7 +813,9 @@ def trace_export_page(
 def _trace_import_statement(keyed: bool) -> Query:
     query = (
         _with_lots(_active_rows())
-        .where(_numbered(_ImportPedimento, "pedimento"), _Import.line == bindparam("line"))
+        .where(
+            _numbered(_ImportPedimento, "import_pedimento"), _Import.line == bindparam("line"), _of_lots(True)
+        )
         .add_columns(
             _ImportPedimento.number,
             _Import.line,
@@ -816,7 +838,7 @@ def trace_import_page(
 ) -> Page:
     """The export lines that consumed one import line (every part of it), in the discharge's order."""
     query = _trace_import_statement(after is not None)
-    params = {"company": company, "pedimento": pedimento, "line": line}
+    params = {"company": company, "import_pedimento": pedimento, "line": line}
     return _ordered_page(session, query, params, after, limit, lambda r: tuple(r[:11]), len(_RESULT_ORDER))
 
 
