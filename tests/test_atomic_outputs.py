@@ -370,7 +370,8 @@ def test_full_disk_after_the_run_is_stored_says_so_and_how_to_rewrite_the_files(
     def full(*_args: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("immex.discharge.outputs._raw_csv", full)
+    monkeypatch.setattr("immex.discharge.outputs._raw_csv", full)  # the per-row stored path
+    monkeypatch.setattr("immex.discharge.service.write_discharge_frames", full)  # the columnar one
     result = runner.invoke(app, discharge_args(tmp_path, out, "2025-04-01", "--db", db))
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -76,7 +76,7 @@ def test_stored_discharge_counts_the_rows_it_stores_and_the_rows_it_records(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     first = Recorder()
-    run_discharge(folder, tmp_path / "out", "lifo", AS_OF, url, first)
+    run_discharge(folder, tmp_path / "out", "directed", AS_OF, url, first)  # the per-row stored path
     assert first.names[4:9] == [
         "storing the input",
         "loading the stored ledger",
@@ -86,18 +86,47 @@ def test_stored_discharge_counts_the_rows_it_stores_and_the_rows_it_records(
     ]
     versions = 1  # the BOM is stored as versions, not rows
     assert first.step("storing the input").total == len(PARTS) + len(IMPORTS) + len(EXPORTS) + versions
-    engine = open_database(url)
-    with Session(engine) as session:
-        stored = session.scalar(select(func.count()).select_from(AllocationRow))
-    engine.dispose()
-    assert stored and first.step("recording the run").total == stored
+    assert stored_allocations(url) and first.step("recording the run").total == stored_allocations(url)
     assert all(s.done == s.total for s in first.sized()), first.steps
 
     again = Recorder()  # the same input again: every row is found already stored, nothing recorded
+    run_discharge(folder, tmp_path / "out", "directed", AS_OF, url, again)
+    storing = again.step("storing the input")
+    assert storing.done == storing.total == first.step("storing the input").total
+    assert "recording the run" not in again.names
+
+
+def test_stored_discharge_on_columns_counts_the_lines_it_stores_and_the_rows_it_records(
+    folder: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first = Recorder()
+    run_discharge(folder, tmp_path / "out", "lifo", AS_OF, url, first)  # FIFO/LIFO: the columnar stored path
+    assert [name for name in first.names if name != "reading and validating the input (columnar)"][:6] == [
+        "storing the input",
+        "loading the stored ledger",
+        "discharging",
+        "comparing with the stored allocations",
+        "recording the run",
+        "checking the stored ledger and committing",
+    ]
+    assert first.step("storing the input").total == len(IMPORTS) + len(EXPORTS)
+    assert stored_allocations(url) and first.step("recording the run").total == stored_allocations(url)
+    assert all(s.done == s.total for s in first.sized()), first.steps
+
+    again = Recorder()
     run_discharge(folder, tmp_path / "out", "lifo", AS_OF, url, again)
     storing = again.step("storing the input")
     assert storing.done == storing.total == first.step("storing the input").total
     assert "recording the run" not in again.names
+
+
+def stored_allocations(url: str) -> int:
+    engine = open_database(url)
+    with Session(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(AllocationRow)) or 0
+    engine.dispose()
+    return stored
 
 
 def test_watching_the_progress_changes_nothing_in_the_output_files(folder: Path, tmp_path: Path) -> None:

@@ -503,7 +503,7 @@ def _run_stored_columnar(
             _columnar_store_serves(session, company)
             if store_reference_data(session, dataclasses.replace(small, boms=frames.boms), company):
                 raise _PerRow("a part, conversion or BOM is stored with other values")
-            progress("storing the input (COPY)")
+            progress.phase("storing the input", total=imports.height + exports.height, unit="lines")
             held = clave_kinds(exports) == "not_discharging"
             for operation, lines in (
                 ("import", imports),
@@ -511,12 +511,13 @@ def _run_stored_columnar(
                 ("export", exports.filter(held)),
             ):
                 store_line_frame(session, company, operation, lines)
+                progress.advance(lines.height)
             mark("store_s")
-            progress("loading the stored ledger (columns)")
+            progress("loading the stored ledger")
             parts, boms = load_reference_data(session, company)
             stored = load_ledger_frames(session, company, parts, boms)
             mark("load_s")
-            progress("discharging (vectorized, stored ledger)")
+            progress("discharging")
             consume = lifo_columns if method == "lifo" else fifo_columns
             result = discharge_frames(stored.frames, consume=consume)
             mark("compute_s")
@@ -653,9 +654,11 @@ def _record_run_frames(
         .sort("export_line_id", "seq", maintain_order=True)
         .with_columns(run_id=pl.lit(run.id, dtype=pl.Int64))
     )
-    progress("recording the run (COPY)")
+    progress.phase("recording the run", total=withdrawn.height + fresh.height, unit="rows")
     insert_frame(session, AllocationReversalRow, withdrawn)
+    progress.advance(withdrawn.height)
     insert_frame(session, AllocationRow, fresh)
+    progress.advance(fresh.height)
     return run.id, False
 
 

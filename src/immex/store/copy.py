@@ -145,9 +145,7 @@ def _executemany_frame(connection: Any, table: Table, frame: pl.DataFrame, progr
         progress.advance(block.height)
 
 
-def read_frame(
-    session: Session, query: Select[*tuple[Any, ...]], schema: dict[str, Any]
-) -> pl.DataFrame:
+def read_frame(session: Session, query: Select[*tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
     """The rows of ``query`` as a frame of ``schema`` (its columns in the query's order).
 
     Integers come as Int64, dates as Date, everything else as the database's text
