@@ -608,6 +608,25 @@ def _columnar_store_serves(session: Session, company: int) -> None:
         raise _PerRow("the store holds sub-maquila or waste movements")
 
 
+def _new_run(
+    session: Session, company: int, what: tuple[str, dt.date, str, str], created_by: str, changed: int
+) -> DischargeRunRow:
+    """A new stored run (``what``: method, as-of date, input and ledger fingerprints), flushed for its id."""
+    method, as_of, input_fingerprint, ledger_fp = what
+    run = DischargeRunRow(
+        company_id=company,
+        method=method,
+        as_of=as_of,
+        input_fingerprint=input_fingerprint,
+        ledger_fingerprint=ledger_fp,
+        created_by=created_by,
+        summary={"export_lines_changed": changed},
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
 def _record_run_frames(
     session: Session,
     company: int,
@@ -631,21 +650,15 @@ def _record_run_frames(
     )
     current = read_frame(session, query, CURRENT_SCHEMA)
     changed = changed_export_lines(wanted, current)
-    if changed.is_empty():
-        latest = latest_active_run(session, company)
-        if latest is not None:
-            return latest.id, True
-    run = DischargeRunRow(
-        company_id=company,
-        method=method,
-        as_of=as_of,
-        input_fingerprint=fingerprint,
-        ledger_fingerprint=ledger_fingerprint(stored, stored.frames.boms),
-        created_by=current_user(),
-        summary={"export_lines_changed": changed.len()},
+    if changed.is_empty() and (latest := latest_active_run(session, company)) is not None:
+        return latest.id, True
+    run = _new_run(
+        session,
+        company,
+        (method, as_of, fingerprint, ledger_fingerprint(stored, stored.frames.boms)),
+        current_user(),
+        changed.len(),
     )
-    session.add(run)
-    session.flush()
     withdrawn = current.filter(pl.col("export_line_id").is_in(changed.implode())).select(
         allocation_id="id", run_id=pl.lit(run.id, dtype=pl.Int64)
     )
@@ -823,21 +836,15 @@ def _record_run(
         for e in set(wanted) | set(current)
         if _signature(wanted.get(e, ())) != _signature(current.get(e, ()))
     )
-    if not changed:
-        latest = latest_active_run(session, company)
-        if latest is not None:
-            return latest.id, True
-    run = DischargeRunRow(
-        company_id=company,
-        method=method,
-        as_of=as_of,
-        input_fingerprint=fingerprint,
-        ledger_fingerprint=_ledger_fingerprint(ledger),
-        created_by=created_by or current_user(),
-        summary={"export_lines_changed": len(changed)},
+    if not changed and (latest := latest_active_run(session, company)) is not None:
+        return latest.id, True
+    run = _new_run(
+        session,
+        company,
+        (method, as_of, fingerprint, _ledger_fingerprint(ledger)),
+        created_by or current_user(),
+        len(changed),
     )
-    session.add(run)
-    session.flush()
     withdrawn = [{"allocation_id": row.id, "run_id": run.id} for e in changed for row in current.get(e, ())]
     fresh = [
         {**row, "run_id": run.id, "seq": seq} for e in changed for seq, row in enumerate(wanted.get(e, ()))

@@ -199,3 +199,20 @@ class AdjustmentRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+# The stored values of a line that must match when the same line (pedimento, line, item) comes
+# in again: a difference is a conflict, never an overwrite (both stored paths compare these).
+STORED_LINE_FIELDS = {
+    "import": ("clave", "cleared_on", "qty", "unit_value_usd", "country_of_origin", "hs"),
+    "export": (
+        "clave",
+        "cleared_on",
+        "qty",
+        "unit_value_usd",
+        "destination_country",
+        "hs",
+        "import_pedimento",
+        "import_line",
+    ),
+}

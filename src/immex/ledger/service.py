@@ -33,6 +33,7 @@ from immex.ledger.model import (
     UomConversion,
 )
 from immex.ledger.orm import (
+    STORED_LINE_FIELDS,
     AdjustmentRow,
     BomComponentRow,
     BomVersionRow,
@@ -223,21 +224,6 @@ def _store_boms(session: Session, boms: Any, company: int, problems: list[Proble
     return count
 
 
-_LINE_FIELDS = {
-    "import": ("clave", "cleared_on", "qty", "unit_value_usd", "country_of_origin", "hs"),
-    "export": (
-        "clave",
-        "cleared_on",
-        "qty",
-        "unit_value_usd",
-        "destination_country",
-        "hs",
-        "import_pedimento",
-        "import_line",
-    ),
-}
-
-
 def _pedimento_ids(session: Session, numbers: set[str], company: int, operation: str) -> dict[str, int]:
     query = select(PedimentoRow).where(
         PedimentoRow.company_id == company, PedimentoRow.operation == operation
@@ -269,7 +255,7 @@ def _store_lines(
         for r in session.scalars(select(model).where(model.company_id == company))
     }
     new = []
-    fields = _LINE_FIELDS[operation]
+    fields = STORED_LINE_FIELDS[operation]
     for line in lines:
         existing = stored.get(line.key)
         if existing is None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from immex.ledger.claves import clave_class
 from immex.ledger.frames import LedgerFrames
 from immex.ledger.model import BomVersion, Part
-from immex.ledger.orm import ExportLineRow, ImportLineRow, PedimentoRow
+from immex.ledger.orm import STORED_LINE_FIELDS, ExportLineRow, ImportLineRow, PedimentoRow
 from immex.ledger.read import UnitConverter
 from immex.store.copy import insert_frame, read_frame
 
@@ -176,26 +176,13 @@ def store_line_frame(session: Session, company: int, operation: str, lines: pl.D
     return new.height
 
 
-_COMPARED = {
-    "import": ("clave", "cleared_on", "qty", "unit_value_usd", "country_of_origin", "hs"),
-    "export": (
-        "clave",
-        "cleared_on",
-        "qty",
-        "unit_value_usd",
-        "destination_country",
-        "hs",
-        "import_pedimento",
-        "import_line",
-    ),
-}
 _NUMBERS = ("qty", "unit_value_usd")
 
 
 def _differ(found: pl.DataFrame, operation: str) -> pl.Series:
     """True for each input line whose stored twin differs in a field the per-row path compares."""
     tests = []
-    for name in _COMPARED[operation]:
+    for name in STORED_LINE_FIELDS[operation]:
         given, stored = pl.col(name), pl.col(f"{name}_stored")
         if name in _NUMBERS:
             given, stored = same_number(given), same_number(stored)
@@ -227,7 +214,7 @@ def _pedimento_ids(session: Session, company: int, operation: str, numbers: pl.S
 def _stored_lines(session: Session, company: int, operation: str) -> pl.DataFrame:
     model: Any = ImportLineRow if operation == "import" else ExportLineRow
     item = ITEM[operation]
-    compared = _COMPARED[operation]
+    compared = STORED_LINE_FIELDS[operation]
     query = (
         select(
             PedimentoRow.number,
