@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from immex.rules import EffectiveSeries, Period, RulesError, build_series, read_yaml, require_keys
+from immex.rules import EffectiveSeries, Period, RulesError, as_decimal, build_series, read_yaml, require_keys
 
 RULES_FILE = "duties/ieps.yaml"
 
@@ -25,18 +25,6 @@ class IepsCategory:
     rates: EffectiveSeries[Decimal]
 
 
-def _rate(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise RulesError(f"{where}: {value!r} must be a quoted decimal")
-    try:
-        rate = Decimal(value)
-    except ArithmeticError as exc:
-        raise RulesError(f"{where}: {value!r} is not a decimal") from exc
-    if not rate.is_finite() or rate < 0:
-        raise RulesError(f"{where}: {value!r} must be >= 0")
-    return rate
-
-
 def parse_categories(data: Any) -> dict[str, IepsCategory]:
     """The checked content of ``rules/duties/ieps.yaml`` (RulesError on anything off)."""
     top = {"description", "reference", "categories"}
@@ -46,7 +34,12 @@ def parse_categories(data: Any) -> dict[str, IepsCategory]:
         require_keys(entry, {"description", "rows"}, {"description", "rows"}, f"categories.{name}")
         series = build_series(f"ieps {name}", entry["rows"], "rate")
         periods = tuple(
-            Period(p.since, p.until, _rate(p.value, f"{series.name} {p.since}"), p.reference)
+            Period(
+                p.since,
+                p.until,
+                as_decimal(p.value, f"{series.name} {p.since}", Decimal(0), or_equal=True),
+                p.reference,
+            )
             for p in series.periods
         )
         categories[str(name)] = IepsCategory(

@@ -18,7 +18,7 @@ from decimal import ROUND_DOWN, Decimal
 from functools import cache
 from typing import Any
 
-from immex.rules import RulesError, read_yaml, require_keys
+from immex.rules import RulesError, as_decimal, read_yaml, require_keys
 
 RULES_FILE = "inpc.yaml"
 Month = tuple[int, int]
@@ -52,18 +52,6 @@ def _month(value: Any, where: str) -> Month:
     return day.year, day.month
 
 
-def _positive(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise RulesError(f"{where}: {value!r} must be a quoted decimal")
-    try:
-        number = Decimal(value)
-    except ArithmeticError as exc:
-        raise RulesError(f"{where}: {value!r} is not a decimal") from exc
-    if not number.is_finite() or number <= 0:
-        raise RulesError(f"{where}: {value!r} must be > 0")
-    return number
-
-
 def parse_table(data: Any) -> InpcTable:
     """The checked content of ``rules/inpc.yaml`` (RulesError on anything off)."""
     top = {"description", "reference", "base", "months", "factor"}
@@ -77,14 +65,14 @@ def parse_table(data: Any) -> InpcTable:
         month = _month(row["month"], where)
         if month in values:
             raise RulesError(f"{where}: {_name(month)} is given twice")
-        values[month] = _positive(row["value"], where)
+        values[month] = as_decimal(row["value"], where, Decimal(0))
     factor = data["factor"]
     keys = {"minimum", "minimum_reference", "decimals", "decimals_reference", "unpublished_reference"}
     require_keys(factor, keys, keys, f"{RULES_FILE} factor")
     decimals = factor["decimals"]
     if not isinstance(decimals, int) or not 0 <= decimals <= 10:
         raise RulesError(f"{RULES_FILE} factor.decimals: {decimals!r} must be a whole number 0..10")
-    return InpcTable(values, _positive(factor["minimum"], "factor.minimum"), decimals)
+    return InpcTable(values, as_decimal(factor["minimum"], "factor.minimum", Decimal(0)), decimals)
 
 
 @cache

@@ -26,7 +26,7 @@ from immex.core.problems import InputError, Problem
 from immex.ledger.claves import clave_class
 from immex.ledger.model import ExportLine
 from immex.reports.labels import Lang, block_text
-from immex.rules import EffectiveSeries, RulesError, build_series, read_yaml, require_keys
+from immex.rules import EffectiveSeries, RulesError, as_decimal, build_series, read_yaml, require_keys
 
 CENT = Decimal("0.01")
 _BLOCKS = {"export_commitment", "annual_report", "counted_exports", "anexo24_report"}
@@ -53,12 +53,6 @@ class CountedExports:
         return clave in self.claves or (clave_class is not None and clave_class in self.classes)
 
 
-def _decimal(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise RulesError(f"{where}: {value!r} must be a quoted plain decimal")
-    return Decimal(value)
-
-
 @cache
 def program_rules() -> dict[str, Any]:
     data = read_yaml("immex_program.yaml")
@@ -82,8 +76,8 @@ def commitment_thresholds() -> EffectiveSeries[Thresholds]:
         fields = {"since", "until", "minimum_exports_usd", "minimum_export_share_pct", "reference"}
         require_keys(row, fields - {"until"}, fields, where)
         value = Thresholds(
-            _decimal(row["minimum_exports_usd"], where),
-            _decimal(row["minimum_export_share_pct"], where),
+            as_decimal(row["minimum_exports_usd"], where),
+            as_decimal(row["minimum_export_share_pct"], where),
             str(row["reference"]),
         )
         rows.append({k: row[k] for k in ("since", "until", "reference") if k in row} | {"value": value})

@@ -45,7 +45,7 @@ from immex.duties.values import (
 from immex.ledger.model import ImportLine
 from immex.reports.actualizacion import InpcTable, inpc_table, update_factor
 from immex.reports.labels import Lang, sentence
-from immex.rules import EffectiveSeries, Period, RulesError, build_series, read_yaml, require_keys
+from immex.rules import EffectiveSeries, Period, RulesError, as_decimal, build_series, read_yaml, require_keys
 
 RULES_FILE = "lot_options.yaml"
 OPTION_NAMES = ("return", "virtual_transfer", "change_of_regime", "regularization")
@@ -77,15 +77,6 @@ class LotOptionRules:
     date_basis: str
     rate_not_found: dict[int, str]
     """Year → why its Ley de Ingresos rate is not in the data (said on every cost that needs it)."""
-
-
-def _decimal(value: Any, where: str) -> Decimal:
-    if not isinstance(value, str):
-        raise RulesError(f"{where}: {value!r} must be a quoted decimal")
-    try:
-        return Decimal(value)
-    except ArithmeticError as exc:
-        raise RulesError(f"{where}: {value!r} is not a decimal") from exc
 
 
 def _option(name: str, entry: Mapping[str, Any]) -> tuple[OptionRule, dict[str, str]]:
@@ -128,7 +119,7 @@ def parse_rules(data: Any) -> LotOptionRules:
     prorroga = EffectiveSeries(
         series.name,
         tuple(
-            Period(p.since, p.until, _decimal(p.value, f"{series.name} {p.since}"), p.reference)
+            Period(p.since, p.until, as_decimal(p.value, f"{series.name} {p.since}"), p.reference)
             for p in series.periods
         ),
     )
@@ -141,10 +132,10 @@ def parse_rules(data: Any) -> LotOptionRules:
     return LotOptionRules(
         options,
         regime,
-        _decimal(recargos["mora_increase"], "recargos.mora_increase"),
+        as_decimal(recargos["mora_increase"], "recargos.mora_increase"),
         prorroga,
         {str(k): " ".join(str(v).split()) for k, v in not_included.items()},
-        _decimal(tmec["rate"], "tmec_originating_rate.rate"),
+        as_decimal(tmec["rate"], "tmec_originating_rate.rate"),
         str(basis["value"]),
         {int(year): " ".join(str(why).split()) for year, why in not_found.items()},
     )

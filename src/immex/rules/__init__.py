@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any, Generic, TypeVar
@@ -68,6 +69,22 @@ def as_date(value: Any, where: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
         raise RulesError(f"{where}: {value!r} is not a YYYY-MM-DD date") from exc
+
+
+def as_decimal(value: Any, where: str, above: Decimal | None = None, or_equal: bool = False) -> Decimal:
+    """A decimal written as a quoted string (YAML would read 0.1 as a float), finite when bounded.
+
+    ``above``: the value must be greater than it (``or_equal``: greater or equal).
+    """
+    if not isinstance(value, str):
+        raise RulesError(f"{where}: {value!r} must be a quoted decimal")
+    try:
+        number = Decimal(value)
+    except ArithmeticError as exc:
+        raise RulesError(f"{where}: {value!r} is not a decimal") from exc
+    if above is not None and not (number.is_finite() and (number >= above if or_equal else number > above)):
+        raise RulesError(f"{where}: {value!r} must be {'>=' if or_equal else '>'} {above}")
+    return number
 
 
 def require_keys(entry: Mapping[str, Any], required: set[str], allowed: set[str], where: str) -> None:
