@@ -27,6 +27,11 @@ R2 = "26 47 3456 6000902"
 PATHS = ("columnar", "per-row", "stored")
 
 
+def digits(pedimento: str) -> str:
+    """A pedimento as the outputs write it (the authority's spacing removed)."""
+    return pedimento.replace(" ", "")
+
+
 def reg(
     ped: str, line: int, part: str, qty: str, on: str, lot: str, lot_line: int, **extra: str
 ) -> dict[str, str]:

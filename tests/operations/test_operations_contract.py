@@ -25,6 +25,7 @@ from tests.operations.helpers import (
     PATHS,
     R1,
     R2,
+    digits,
     errors,
     ok,
     path_args,
@@ -34,11 +35,6 @@ from tests.operations.helpers import (
     store_counts,
     write_regularizations,
 )
-
-
-def digits(pedimento: str) -> str:
-    return pedimento.replace(" ", "")
-
 
 # ---- rule 1: what an export line does depends on its clave ----------------------------------
 

@@ -34,6 +34,7 @@ from tests.operations.helpers import (
     PATHS,
     R1,
     R2,
+    digits,
     errors,
     ok,
     path_args,
@@ -41,11 +42,6 @@ from tests.operations.helpers import (
     store_counts,
     write_regularizations,
 )
-
-
-def digits(pedimento: str) -> str:
-    return pedimento.replace(" ", "")
-
 
 OVERDRAWN = f"asks 5 of import pedimento {digits(I1)} line 1 ('CU'), which has 3 left on 2025-03-01"
 

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from immex.origin import Good, HsCode, Material, MaterialRole, OriginCase, parse_rule
+
+# A small USMCA case file (JSON), as a user writes it for `immex origin qualify`.
+CASE: dict[str, Any] = {
+    "agreement": "USMCA",
+    "date": "2025-03-01",
+    "good": {"hs": "8501.10", "transaction_value": "100.00", "net_cost": "85.00"},
+    "materials": [
+        {"id": "rotor", "hs": "8503.00", "value": "30.00", "originating": False, "country": "CN"},
+        {"id": "housing", "hs": "7616.99", "value": "10.00", "originating": True, "country": "MX"},
+    ],
+}
 
 
 def mat(

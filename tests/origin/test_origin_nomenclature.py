@@ -17,18 +17,9 @@ from typer.testing import CliRunner
 from immex.cli import app
 from immex.origin.hs import HsCode
 from immex.origin.nomenclature import hs_subheadings, ligie_2022_subheadings, unknown_code
+from tests.origin.origin_helpers import CASE
 
 runner = CliRunner()
-
-CASE: dict[str, Any] = {
-    "agreement": "USMCA",
-    "date": "2025-03-01",
-    "good": {"hs": "8501.10", "transaction_value": "100.00", "net_cost": "85.00"},
-    "materials": [
-        {"id": "rotor", "hs": "8503.00", "value": "30.00", "originating": False, "country": "CN"},
-        {"id": "housing", "hs": "7616.99", "value": "10.00", "originating": True, "country": "MX"},
-    ],
-}
 
 
 def _run(tmp_path: Path, data: dict[str, Any]) -> Any:
