@@ -25,6 +25,15 @@ def safe_name(name: str | None, default: str) -> str:
     return cleaned or default
 
 
+def workbook_name(sent: str | None) -> str:
+    """The workbook's file name as sent (``plant.xlsx``), made safe; ``ledger.xlsx`` without one.
+
+    The reader names each problem ``<name>:<sheet>``, so a person sees the book they sent.
+    """
+    name = safe_name(sent, "ledger.xlsx")
+    return name if name.lower().endswith(".xlsx") else f"{Path(name).stem or 'ledger'}.xlsx"
+
+
 def save(upload: UploadFile, target: Path) -> Path:
     """Copy the spooled upload to ``target`` in blocks."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,8 +76,8 @@ def ledger_source(fields: Sequence[tuple[str, object]], folder: Path) -> Path:
         )
     if problems:
         raise InputError(problems)
-    if WORKBOOK in files:
-        return save(files[WORKBOOK], folder / "ledger.xlsx")
+    if WORKBOOK in files:  # saved under the name it was sent with: errors name the user's book
+        return save(files[WORKBOOK], folder / workbook_name(files[WORKBOOK].filename))
     for name, upload in files.items():
         save(upload, folder / name)
     return folder

@@ -28,7 +28,7 @@ from immex.ledger.model import Ledger
 from immex.ledger.movements import read_movements
 from immex.ledger.movements_orm import store_movements
 from immex.ledger.orm import DischargeRunRow, RunReversalRow
-from immex.ledger.read import read_ledger
+from immex.ledger.read import named_as_read, read_ledger
 from immex.ledger.service import load_ledger, store_ledger
 
 
@@ -52,12 +52,13 @@ def store_upload(store: Store, company: CompanyRef, source: Path, folder: Path, 
     moves = read_movements(source, staged.ledger)  # submaquila.csv, waste.csv
     if staged.problems or moves.problems or staged.ledger is None:
         raise InputError(_hide_folder([*staged.problems, *moves.problems], folder))
+    labels = {**staged.labels, **moves.labels}  # a stored row that differs names its sheet, as read
     with store.company_writer(company.code) as session:
         counts, problems = store_ledger(session, staged.ledger, company.id)
         # disposals are checked against the waste generated when the company's next run discharges
         problems += store_movements(session, moves.movements, company.id)
-        if problems:
-            raise InputError(_hide_folder(problems, folder))  # leaving the block rolls back
+        if problems:  # leaving the block rolls back
+            raise InputError(_hide_folder(named_as_read(problems, labels), folder))
         stored = asdict(counts)
         if moves.movements.submaquila_given or moves.movements.waste_given:
             stored |= {
