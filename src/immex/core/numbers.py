@@ -12,6 +12,7 @@ EXACT = decimal.Context(
     prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.Inexact, decimal.InvalidOperation]
 )
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -21,6 +22,11 @@ def parse_decimal(text: str) -> Decimal:
     """
     cleaned = text.strip()
     if not _PLAIN_DECIMAL.match(cleaned):
+        if _DECIMAL_COMMA.fullmatch(cleaned):
+            # what a Spanish-locale Excel writes: say so instead of "not a number"
+            raise ValueError(
+                f"{text!r} has a decimal comma; write decimals with a point ({cleaned.replace(',', '.')})"
+            )
         raise ValueError(f"{text!r} is not a plain decimal number")
     return Decimal(cleaned)
 

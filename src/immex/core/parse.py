@@ -73,15 +73,7 @@ def parse_positive_int(text: str) -> int:
 
 def _decimal_at_least(minimum: Decimal, strict: bool) -> Callable[[str], Decimal]:
     def parse(text: str) -> Decimal:
-        try:
-            value = parse_decimal(text)
-        except ValueError:
-            if re.fullmatch(r"[+-]?\d+,\d+", text.strip()):
-                # what a Spanish-locale Excel writes: say so instead of "not a number"
-                raise ValueError(
-                    f"{text!r} has a decimal comma; write decimals with a point ({text.replace(',', '.')})"
-                ) from None
-            raise
+        value = parse_decimal(text)
         if value < minimum or (strict and value == minimum):
             raise ValueError(f"{text!r} must be {'greater than' if strict else 'at least'} {minimum}")
         return value
