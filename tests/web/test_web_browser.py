@@ -330,6 +330,8 @@ def test_the_duty_pages(browser: object, server: Server, tmp_path: Path) -> None
 
     # Reports for the authority and the panel's export commitment.
     page.goto(f"{server.url}/c/{COMPANY_A}/reports")
+    assert page.locator("form.report").count() == 4  # anexo24, annual, expiring, ivacredit
+    assert "IVA" in page.locator("form#ivacredit h2").inner_text()
     shoot(page, "reports")
     fits_a_phone(page)
     page.goto(f"{server.url}/c/{COMPANY_A}?as_of=2025-12-31&total_sales_usd=1000000")

@@ -246,11 +246,19 @@ def ivacredit_report(
                     )
                 ]
             ) from None
-        source = stored_source(uow.session, company)
-        require_certified(source)
-        ledger = load_ledger(uow.session, company)
-        result = stored_result(uow.session, company)
-        stored, credits = datastage_credits(uow.session)
+        return stored_ivacredit(uow.session, company, start, end, sources)
+
+
+def stored_ivacredit(
+    session: Session, company: int, start: dt.date, end: dt.date, sources: CostSources | None = None
+) -> tuple[Report, Signature]:
+    """The credit ledger of one stored company (the CLI's and the web's reports page)."""
+    check_period(start, end)
+    source = stored_source(session, company)
+    require_certified(source)
+    ledger = load_ledger(session, company)
+    result = stored_result(session, company)
+    stored, credits = datastage_credits(session)
     computer = Computer(ledger, sources)
     lots = credit_lots(ledger, stored, credits, computer)
     rows = credit_rows(lots, departures(ledger, result), start, end)

@@ -1,7 +1,7 @@
 """Reports downloaded from the browser: Anexo 24 of a period, the annual report (exports and the
-export commitment) and the expiring lots with what can be done with each and its cost, as
-``immex report anexo24|annual|expiring`` write them (the same builders, the same signed
-XLSX/PDF and raw CSV), for the company of the page.
+export commitment), the expiring lots with what can be done with each and its cost, and the
+IVA/IEPS credit ledger of a certified company, as ``immex report anexo24|annual|expiring|ivacredit``
+write them (the same builders, the same signed XLSX/PDF and raw CSV), for the company of the page.
 
 The forms are GETs (a report changes nothing); a form with a problem comes back with the
 problem beside its field (422). Who may: whoever may read the company's ledger.
@@ -22,10 +22,11 @@ from starlette.background import BackgroundTask
 
 from immex.api.companies import CompanyRef
 from immex.api.deps import store_of
-from immex.core.problems import InputError
+from immex.core.problems import InputError, Problem
 from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report
 from immex.reports.annual_service import build_annual
+from immex.reports.ivacredit_service import stored_ivacredit
 from immex.reports.labels import Lang
 from immex.reports.options import cost_sources
 from immex.reports.service import Report
@@ -36,6 +37,8 @@ from immex.web.pages import PageRoute, company, lang_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FORMATS = ("xlsx", "pdf", "csv")
+REPORTS = ("anexo24", "annual", "expiring", "ivacredit")
+PERIODIC = ("anexo24", "ivacredit")  # a period from/to
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
@@ -79,6 +82,11 @@ def _built(
         start, end = dt.date.fromisoformat(values["from"]), dt.date.fromisoformat(values["to"])
         report = anexo24_report(ledger, result, start, end, get_template(None))
         return report, Signature("anexo24", source, period=(start, end))
+    if which == "ivacredit":  # lines without Data Stage: computed at the rate given, else in USD
+        start, end = dt.date.fromisoformat(values["from"]), dt.date.fromisoformat(values["to"])
+        rate = values["exchange_rate"] or None
+        with store.reading() as session:
+            return stored_ivacredit(session, firm.id, start, end, cost_sources(None, rate, None))
     if which == "expiring":  # without an exchange rate the costs stay empty, saying what is missing
         day, rate = dt.date.fromisoformat(values["as_of"]), values["exchange_rate"] or None
         sources = cost_sources(None, rate, None)
@@ -93,7 +101,7 @@ def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if values["format"] not in FORMATS:
         errors["format"] = [f"{values['format']!r} is not one of {', '.join(FORMATS)}"]
-    if which == "anexo24":
+    if which in PERIODIC:
         _date(values, "from", errors)
         _date(values, "to", errors)
         return errors
@@ -113,22 +121,41 @@ def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
 
 @router.get("/c/{rfc}/reports", response_class=HTMLResponse)
 def reports_page(request: Request, rfc: str) -> Response:
-    """The forms; with ``report=anexo24|annual|expiring`` the report itself, as a file."""
+    """The forms; with ``report=anexo24|annual|expiring|ivacredit`` the report itself, as a file."""
     who, firm = company(request, rfc, "ledger.read")
     which = request.query_params.get("report", "")
     values = {**_defaults(), **{k: v.strip() for k, v in request.query_params.items()}}
     context: dict[str, Any] = {"who": who, "firm": firm, "values": values, "which": which, "errors": {}}
-    if which not in ("anexo24", "annual", "expiring"):
+    if which not in REPORTS:
         return render(request, "reports.html", context)
     context["errors"] = _checked(which, values)
     if not context["errors"]:
         try:
             report, signature = _built(firm, request, which, values)
         except InputError as error:  # a period backwards, a year without exports, sales < exports
-            context["errors"] = {p.column or "": [p.message] for p in error.problems}
+            context["errors"] = _by_field(which, error.problems)
         else:
             return _file(report, signature, values["format"], cast(Lang, lang_of(request)), which)
     return render(request, "reports.html", context, 422)
+
+
+FIELDS = {
+    "anexo24": ("from", "to"),
+    "annual": ("year", "total_sales_usd"),
+    "expiring": ("as_of", "days", "exchange_rate"),
+    "ivacredit": ("from", "to", "exchange_rate"),
+}
+
+
+def _by_field(which: str, problems: list[Problem]) -> dict[str, list[str]]:
+    """Each problem beside the field it names; one about no field (the company's certification,
+    a store without a ledger) above the forms."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        named = (problem.column or "").lstrip("-").replace("-", "_")  # --exchange-rate: exchange_rate
+        field = named if named in FIELDS[which] else ""
+        errors.setdefault(field, []).append(problem.message)
+    return errors
 
 
 def _file(report: Report, signature: Signature, fmt: str, lang: Lang, which: str) -> Response:

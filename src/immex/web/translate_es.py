@@ -220,6 +220,8 @@ ES = {
     "The year's exports by class of clave and the export commitment (Decreto IMMEX Arts. 24 and 25).": "Las exportaciones del año por clase de clave y el compromiso de exportación (Decreto IMMEX Arts. 24 y 25).",
     "Year": "Año",
     "Expiring lots and what to do": "Lotes por vencer y qué hacer",
+    "IVA and IEPS credit": "Crédito fiscal de IVA e IEPS",
+    "For companies certified A, AA or AAA: the IVA and IEPS credited on each temporary import (LIVA Art. 28-A, LIEPS Art. 15-A), cancelled as its lots are returned, changed to definitive or regularized, and the balance per pedimento and partida at the end of each month. Pedimentos without Data Stage are computed at the exchange rate given.": "Para empresas certificadas A, AA o AAA: el IVA y el IEPS acreditados en cada importación temporal (LIVA Art. 28-A, LIEPS Art. 15-A), cancelados conforme sus lotes se retornan, cambian a definitiva o se regularizan, y el saldo por pedimento y partida al cierre de cada mes. Los pedimentos sin Data Stage se calculan con el tipo de cambio indicado.",
     "Open lots whose Art. 108 term ends within the days given, and the overdue ones: return, virtual transfer, change of regime (F4/F5) or regularization (A3), with what each costs at the exchange rate given.": "Lotes abiertos cuyo plazo del Art. 108 termina dentro de los días indicados, y los vencidos: retorno, transferencia virtual, cambio de régimen (F4/F5) o regularización (A3), con lo que cuesta cada opción al tipo de cambio indicado.",
     "Within days": "Dentro de (días)",
     "What to do with each, and its cost": "Qué hacer con cada uno, y su costo",
