@@ -26,7 +26,9 @@ For each ledger size the script, all on 127.0.0.1:
    ``work.discharge_stored`` (what ``POST /runs`` runs), so balances and traces have a run;
 3. creates an analyst with ``immex user add --password-stdin``, starts
    ``immex serve --workers N`` in a subprocess and logs in over HTTP;
-4. runs a bounded asyncio client (httpx.AsyncClient): ``--users`` concurrent users share
+4. runs a bounded asyncio client: ``--users`` concurrent users, each on its own kept-alive
+   HTTP/1.1 connection, answers read by ``httptools`` on ``uvloop`` (``--client httpx``:
+   httpx.AsyncClient, several times the client's CPU per request), share
    ``--requests`` requests per endpoint (a fixed list, the trace ones on export lines drawn
    with the seed), each with its own timeout, the whole phase under ``--time-limit``
    seconds; requests not finished by then are counted as unfinished, never dropped silently.
@@ -36,7 +38,8 @@ page after a random import line's key, the first page with ``status=open``, and 
 ``GET .../exports/{pedimento}/{line}/trace`` and ``.../imports/{pedimento}/{line}/trace`` of
 random lines. The table gives the latency percentiles over every request of a phase, every
 outcome other than 200 by kind, the server's CPU time per request (every ``immex serve``
-process, from ``/proc``: what a request costs whatever the machine's load) and the machine's
+process, from ``/proc``: what a request costs whatever the machine's load), the client's own
+CPU time per request (it shares the cores with the server and PostgreSQL) and the machine's
 load average when the phase ended. The last line says whether the goal (p95 under 200 ms
 with 20 users) is met at the largest size.
 """
@@ -56,10 +59,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -310,37 +314,105 @@ class Outcome:
     wall: float = 0.0
     load: str = ""  # the machine's load average (1, 5, 15 min) when the phase ended
     cpu: float = 0.0  # CPU seconds the server's processes used during the phase
+    client_cpu: float = 0.0  # CPU seconds this client used during the phase (it shares the cores)
+
+
+class _Answer:
+    """httptools' callbacks for one response on a kept-alive connection: the status, the
+    body's length, whether it is complete (the body itself is not kept: it is not checked)."""
+
+    def __init__(self) -> None:
+        self.complete = False
+        self.length = 0
+
+    def on_body(self, body: bytes) -> None:
+        self.length += len(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+async def _lean_user(
+    host: str, port: int, request_head: bytes, queue: asyncio.Queue[str], outcome: Outcome, timeout: float
+) -> None:
+    """One user on one kept-alive HTTP/1.1 connection: send, read the answer with httptools
+    (the C parser uvicorn uses), send the next. About a tenth of httpx's CPU per request:
+    the client shares the machine's cores with the server and PostgreSQL."""
+    import httptools
+
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while not queue.empty():
+            path = queue.get_nowait()
+            answer = _Answer()
+            parser = httptools.HttpResponseParser(answer)
+            start = time.perf_counter()
+            try:
+                writer.write(b"GET " + path.encode() + request_head)
+                async with asyncio.timeout(timeout):
+                    while not answer.complete:
+                        data = await reader.read(65536)
+                        if not data:
+                            raise ConnectionResetError("the server closed the connection")
+                        parser.feed_data(data)
+            except (OSError, TimeoutError, httptools.HttpParserError) as error:
+                key = type(error).__name__
+                outcome.errors[key] = outcome.errors.get(key, 0) + 1
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)  # a fresh connection
+                continue
+            status = parser.get_status_code()
+            if status == 200:
+                outcome.latencies.append(time.perf_counter() - start)
+            else:
+                outcome.errors[str(status)] = outcome.errors.get(str(status), 0) + 1
+            if not parser.should_keep_alive():
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+    finally:
+        writer.close()
+
+
+async def _httpx_user(
+    client: httpx.AsyncClient, headers: dict[str, str], queue: asyncio.Queue[str], outcome: Outcome
+) -> None:
+    while not queue.empty():
+        path = queue.get_nowait()
+        start = time.perf_counter()
+        try:
+            response = await client.get(path, headers=headers)
+        except httpx.HTTPError as error:
+            key = type(error).__name__
+            outcome.errors[key] = outcome.errors.get(key, 0) + 1
+            continue
+        if response.status_code == 200:
+            outcome.latencies.append(time.perf_counter() - start)
+        else:
+            key = str(response.status_code)
+            outcome.errors[key] = outcome.errors.get(key, 0) + 1
 
 
 async def _drive(
-    base: str, token: str, paths: list[str], users: int, timeout: float, limit: float
+    base: str, token: str, paths: list[str], users: int, timeout: float, limit: float, lean: bool = True
 ) -> Outcome:
+    """``users`` closed-loop users share ``paths`` (each sends its next request when its answer
+    is read), the phase bounded by ``limit`` seconds."""
     outcome = Outcome()
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in paths:
         queue.put_nowait(path)
-    headers = {"Authorization": f"Bearer {token}"}
+    url = httpx.URL(base)
+    host, port = url.host, url.port or 80
+    head = f" HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-
-    async def user(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            path = queue.get_nowait()
-            start = time.perf_counter()
-            try:
-                response = await client.get(path, headers=headers)
-            except httpx.HTTPError as error:
-                key = type(error).__name__
-                outcome.errors[key] = outcome.errors.get(key, 0) + 1
-                continue
-            if response.status_code == 200:
-                outcome.latencies.append(time.perf_counter() - start)
-            else:
-                key = str(response.status_code)
-                outcome.errors[key] = outcome.errors.get(key, 0) + 1
-
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as client:
         start = time.perf_counter()
-        tasks = [asyncio.create_task(user(client)) for _ in range(users)]
+        if lean:
+            work = [_lean_user(host, port, head, queue, outcome, timeout) for _ in range(users)]
+        else:
+            headers = {"Authorization": f"Bearer {token}"}
+            work = [_httpx_user(client, headers, queue, outcome) for _ in range(users)]
+        tasks = [asyncio.create_task(w) for w in work]
         _done, pending = await asyncio.wait(tasks, timeout=limit)
         for task in pending:
             task.cancel()
@@ -350,6 +422,13 @@ async def _drive(
     outcome.unfinished = len(paths) - finished
     outcome.load = _loadavg()
     return outcome
+
+
+def _run(drive: Coroutine[Any, Any, Outcome]) -> Outcome:
+    """The phase on uvloop (the event loop ``immex serve`` uses, cheaper than asyncio's own)."""
+    import uvloop
+
+    return uvloop.run(drive)
 
 
 def login(base: str) -> str:
@@ -423,7 +502,10 @@ def measure(base: str, pid: int, loaded: Loaded, args: argparse.Namespace) -> li
                 continue
             paths = endpoint_paths(kind, loaded, count)
             before = server_cpu(pid)
-            outcome = asyncio.run(_drive(base, token, paths, users, args.timeout, args.time_limit))
+            mine = time.process_time()
+            drive = _drive(base, token, paths, users, args.timeout, args.time_limit, args.client == "lean")
+            outcome = _run(drive)
+            outcome.client_cpu = time.process_time() - mine
             outcome.cpu = server_cpu(pid) - before
             rows.append(Row(0, kind, users, len(paths), outcome))
             print(kind, users, summary(outcome), flush=True)
@@ -438,13 +520,15 @@ def summary(outcome: Outcome) -> str:
     return (
         f"{len(ok)} ok, p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
         f"p99 {percentile(ms, 99):.0f} ms, errors {outcome.errors}, unfinished {outcome.unfinished}, "
-        f"server CPU {_cpu_per_request(outcome)} ms/request"
+        f"server CPU {_cpu_per_request(outcome)} ms/request, "
+        f"client CPU {_cpu_per_request(outcome, outcome.client_cpu)} ms/request"
     )
 
 
-def _cpu_per_request(outcome: Outcome) -> str:
+def _cpu_per_request(outcome: Outcome, cpu: float | None = None) -> str:
     answered = len(outcome.latencies) + sum(outcome.errors.values())
-    return f"{1000 * outcome.cpu / answered:.1f}" if answered else "-"
+    spent = outcome.cpu if cpu is None else cpu
+    return f"{1000 * spent / answered:.1f}" if answered else "-"
 
 
 # ---- the table ----------------------------------------------------------------------------------
@@ -468,7 +552,8 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         "",
         f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; PostgreSQL, server and "
         f"client on the same machine; `immex serve {_workers(args)}`; {args.users} concurrent "
-        f"users (asyncio, httpx) sharing {args.requests} requests per endpoint and size, after "
+        f"users (asyncio, `--client {args.client}`) sharing {args.requests} requests per endpoint "
+        f"and size, after "
         f"{args.single} requests by one user alone (the cost of one request with nothing queued "
         f"before it); per-request timeout {args.timeout:.0f} s, hard limit {args.time_limit:.0f} s per "
         "endpoint phase. Latency = request sent to answer read, percentiles over every request of the "
@@ -479,8 +564,9 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         "",
         "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
         "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s "
-        "| server CPU ms/request | load average |",
-        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| server CPU ms/request | client CPU ms/request | load average |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | --- |",
     ]
     for row in rows:
         o = row.outcome
@@ -492,7 +578,8 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         rate = len(ms) / o.wall if o.wall else 0.0
         out.append(
             f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
-            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {_cpu_per_request(o)} | {o.load} |"
+            f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {_cpu_per_request(o)} "
+            f"| {_cpu_per_request(o, o.client_cpu)} | {o.load} |"
         )
     out += ["", "Loading each ledger (not part of the latencies):", ""]
     for lines, loaded in loads.items():
@@ -573,6 +660,13 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="a PostgreSQL cluster of this script kept in this folder (created if absent); its "
         "databases are kept and reused, as with --keep",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="lean: one kept-alive connection per user, answers read by httptools on uvloop "
+        "(the default: the least CPU taken from the server's cores); httpx: httpx.AsyncClient",
     )
     parser.add_argument("--write", type=Path, default=None, help="write the table here (markdown)")
     return parser.parse_args()
