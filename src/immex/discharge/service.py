@@ -63,13 +63,20 @@ from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, o
 from immex.discharge.stored_frames import (
     CURRENT_SCHEMA,
     changed_export_lines,
+    compact_rows,
     ledger_fingerprint,
     wanted_rows,
 )
 from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames, read_ledger_frames
 from immex.ledger.frames import _table as text_table
-from immex.ledger.invariants import active_rows_query, check_ledger, no_new_overdraws, overdrawn_ids
+from immex.ledger.invariants import (
+    active_rows_query,
+    check_ledger,
+    no_new_overdraws,
+    note_new_run,
+    overdrawn_ids,
+)
 from immex.ledger.model import Ledger
 from immex.ledger.movements import MOVEMENT_TABLES, Movements
 from immex.ledger.movements_orm import load_movements
@@ -111,7 +118,7 @@ from immex.ledger.store_frames import (
     load_ledger_frames,
     store_line_frame,
 )
-from immex.store.copy import bulk_insert, insert_frame, read_frame
+from immex.store.copy import bulk_insert, insert_frame, read_frame_blocks
 from immex.store.uow import UnitOfWork
 
 ENGINES = ("auto", "columnar", "partitioned", "dask", "per-row")
@@ -624,6 +631,7 @@ def _new_run(
     )
     session.add(run)
     session.flush()
+    note_new_run(session, run.id)  # its rows' references are checked at commit (no foreign keys)
     return run
 
 
@@ -648,8 +656,8 @@ def _record_run_frames(
         AllocationRow.qty,
         cast(AllocationRow.late, Integer),
     )
-    current = read_frame(session, query, CURRENT_SCHEMA)
-    changed = changed_export_lines(wanted, current)
+    current = read_frame_blocks(session, query, CURRENT_SCHEMA, compact_rows)  # never all the text
+    changed = changed_export_lines(compact_rows(wanted), current)
     if changed.is_empty() and (latest := latest_active_run(session, company)) is not None:
         return latest.id, True
     run = _new_run(

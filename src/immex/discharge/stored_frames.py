@@ -16,7 +16,7 @@ import polars as pl
 from immex.core.fingerprint import lines_fingerprint
 from immex.discharge.fast import FramesResult
 from immex.ledger.model import BomVersion, Part
-from immex.ledger.store_frames import StoredLedger, same_number
+from immex.ledger.store_frames import StoredConflict, StoredLedger, same_number
 
 ALLOCATION_COLUMNS = ("export_line_id", "part", "import_line_id", "qty", "late")
 CURRENT_SCHEMA = {
@@ -54,22 +54,43 @@ def wanted_rows(stored: StoredLedger, result: FramesResult) -> pl.DataFrame:
     return rows.with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int64).over("export_line_id"))
 
 
+COMPARED = ("export_line_id", "part", "import_line_id", "digits", "exponent", "late")
+
+
+def compact_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Allocation rows (``id`` kept if present) with their comparison key in integers.
+
+    Equal quantities get equal (``digits``, ``exponent``): the text without trailing
+    fractional zeros, read as an Int128 and its number of decimals. The part is a
+    Categorical, a shortfall's import line 0. A stored row takes some 40 bytes instead
+    of its text (21.9 M active rows on a 1 M x 1 M ledger). Raises StoredConflict
+    (the per-row stored path runs) for a quantity wider than Int128.
+    """
+    qty = same_number(pl.col("qty"))
+    fraction = qty.str.split(".").list.get(1, null_on_oob=True).fill_null("")
+    compact = frame.select(
+        *(["id"] if "id" in frame.columns else []),
+        "export_line_id",
+        pl.col("part").cast(pl.Categorical),
+        pl.col("import_line_id").fill_null(0),
+        digits=qty.str.replace(".", "", literal=True).cast(pl.Int128, strict=False),
+        exponent=fraction.str.len_chars().cast(pl.Int16),
+        late=pl.col("late").cast(pl.Int8),
+    )
+    if compact["digits"].null_count():
+        raise StoredConflict("an allocation quantity wider than 38 digits")
+    return compact
+
+
 def changed_export_lines(wanted: pl.DataFrame, current: pl.DataFrame) -> pl.Series:
-    """Export line ids whose rows (multisets of part, import line, qty, late) differ from the active ones."""
-    key = ["export_line_id", "part", "import_line_id", "qty", "late"]
+    """Export line ids whose rows (multisets of part, import line, qty, late) differ from the active ones.
+
+    Both frames are :func:`compact_rows` frames.
+    """
+    key = list(COMPARED)
 
     def signature(frame: pl.DataFrame) -> pl.DataFrame:
-        return (
-            frame.select(
-                "export_line_id",
-                "part",
-                pl.col("import_line_id").fill_null(0),
-                same_number(pl.col("qty")),
-                pl.col("late").cast(pl.Int64),
-            )
-            .group_by(key)
-            .len()
-        )
+        return frame.group_by(key).len()
 
     joined = signature(wanted).join(signature(current), on=key, how="full", coalesce=True, suffix="_now")
     return joined.filter(pl.col("len").ne_missing(pl.col("len_now")))["export_line_id"].unique().sort()

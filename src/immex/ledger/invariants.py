@@ -5,6 +5,11 @@
    they plus the line's adjustments do not either.
 2. No requirement is allocated twice: an export line's part has active rows
    of one run only, and at most one row per import line (or one shortfall).
+3. Every reference of the rows a transaction adds is whole: an allocation names
+   an export line (and an import line, unless a shortfall) of the run's company,
+   a withdrawal an allocation of the company. The allocation tables carry no
+   foreign-key constraints (migration ``ledger_0003``: PostgreSQL would check
+   tens of millions of COPYed rows one by one); this is their set-based check.
 
 A stored run and an adjustment run :func:`check_ledger`, and a reversal
 :func:`no_new_overdraws`, as unit-of-work checks (:mod:`immex.store.uow`); a
@@ -23,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqlalchemy import Numeric, Text, and_, cast, exists, func, literal, or_, select, union
+from sqlalchemy import Numeric, Text, and_, cast, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from immex.ledger.orm import (
@@ -32,6 +37,7 @@ from immex.ledger.orm import (
     AllocationRow,
     Company,
     DischargeRunRow,
+    ExportLineRow,
     ImportLineRow,
     PedimentoRow,
     RunReversalRow,
@@ -39,6 +45,12 @@ from immex.ledger.orm import (
 from immex.store.errors import InvariantViolation
 
 _SHOWN = 3  # lines named in the message; the count says how many more
+NEW_RUNS = "immex.new_runs"  # Session.info key: ids of the runs this transaction added
+
+
+def note_new_run(session: Session, run_id: int) -> None:
+    """Remember that this transaction added run ``run_id`` (its rows are checked at commit)."""
+    session.info.setdefault(NEW_RUNS, set()).add(run_id)
 
 
 def active_rows_query(company: int):  # type: ignore[no-untyped-def]
@@ -194,6 +206,7 @@ def _check(session: Session, company_code: str, with_adjustments: bool) -> None:
         problems.append(
             f"{len(over)} import line(s) would be discharged beyond their quantity ({shown}{more})"
         )
+    problems.extend(dangling_references(session, company, sorted(session.info.get(NEW_RUNS, ()))))
     doubled = doubled_requirements(session, company)
     if doubled:
         problems.append(
@@ -206,6 +219,56 @@ def _check(session: Session, company_code: str, with_adjustments: bool) -> None:
             + "; ".join(problems)
             + ". Reverse the later runs or adjustments that conflict, then try again"
         )
+
+
+def dangling_references(session: Session, company: int, runs: list[int]) -> list[str]:
+    """What the rows of ``runs`` name that is not the company's: one message per kind of row.
+
+    One query, set-based (anti-joins with the lines and the company's allocations):
+    the rows were COPYed without foreign-key checks. An allocation must name an
+    export line of ``company`` and, unless it is a shortfall, an import line of it;
+    a withdrawal an allocation of one of the company's runs.
+    """
+    if not runs:
+        return []
+    allocations = (
+        select(literal("allocation").label("kind"), AllocationRow.id.label("row_id"))
+        .outerjoin(
+            ExportLineRow,
+            and_(ExportLineRow.id == AllocationRow.export_line_id, ExportLineRow.company_id == company),
+        )
+        .outerjoin(
+            ImportLineRow,
+            and_(ImportLineRow.id == AllocationRow.import_line_id, ImportLineRow.company_id == company),
+        )
+        .where(
+            AllocationRow.run_id.in_(runs),
+            or_(
+                ExportLineRow.id.is_(None),
+                and_(AllocationRow.import_line_id.is_not(None), ImportLineRow.id.is_(None)),
+            ),
+        )
+    )
+    withdrawn = aliased(AllocationRow)
+    withdrawals = (
+        select(literal("withdrawal").label("kind"), AllocationReversalRow.id.label("row_id"))
+        .outerjoin(withdrawn, withdrawn.id == AllocationReversalRow.allocation_id)
+        .outerjoin(
+            DischargeRunRow,
+            and_(DischargeRunRow.id == withdrawn.run_id, DischargeRunRow.company_id == company),
+        )
+        .where(AllocationReversalRow.run_id.in_(runs), DischargeRunRow.id.is_(None))
+    )
+    found = union_all(allocations, withdrawals).subquery()
+    query = select(found.c.kind, func.count(), func.min(found.c.row_id)).group_by(found.c.kind)
+    what = {
+        "allocation": "allocation row(s) name an export or import line that is not the company's",
+        "withdrawal": "withdrawal row(s) name an allocation that is not the company's",
+    }
+    return [
+        f"{count} {what[kind]} (run(s) {', '.join(map(str, runs))}; first row id {first})"
+        for kind, count, first in sorted(session.execute(query).all())
+    ]
 
 
 def _import_names(session: Session, ids: list[int]) -> dict[int, str]:

@@ -163,29 +163,32 @@ class RunReversalRow(Base):
 class AllocationRow(Base):
     """Append-only: a quantity of an import line consumed by an export line, or a shortfall.
 
-    A shortfall row has no import line.
+    A shortfall row has no import line. Its references (``discharge_run``, ``export_line``,
+    ``import_line``) carry no foreign-key constraint: the commit checks them as a set
+    (``immex.ledger.invariants.dangling_references``; migration ``ledger_0003`` says why).
     """
 
     __tablename__ = "allocation"
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("discharge_run.id"), index=True)
-    export_line_id: Mapped[int] = mapped_column(ForeignKey("export_line.id"), index=True)
+    run_id: Mapped[int] = mapped_column(index=True)
+    export_line_id: Mapped[int] = mapped_column(index=True)
     part: Mapped[str] = mapped_column(String(80))
-    import_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_line.id"), nullable=True, index=True
-    )
+    import_line_id: Mapped[int | None] = mapped_column(nullable=True, index=True)
     qty: Mapped[Decimal] = mapped_column(ExactDecimal())
     late: Mapped[bool] = mapped_column(default=False)
     seq: Mapped[int] = mapped_column(Integer)
 
 
 class AllocationReversalRow(Base):
-    """A later run withdrew an allocation row (its export line's discharge changed)."""
+    """A later run withdrew an allocation row (its export line's discharge changed).
+
+    References checked at commit as the allocation's are (no foreign-key constraint).
+    """
 
     __tablename__ = "allocation_reversal"
     id: Mapped[int] = mapped_column(primary_key=True)
-    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), index=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("discharge_run.id"), index=True)
+    allocation_id: Mapped[int] = mapped_column(index=True)
+    run_id: Mapped[int] = mapped_column(index=True)
 
 
 class AdjustmentRow(Base):

@@ -15,7 +15,7 @@ Values go through each column type's bind processor, as an INSERT would.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -173,4 +173,51 @@ def _copy_out(connection: Any, sql: str, schema: dict[str, Any]) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     buffer.seek(0)
     # a quoted "" stays an empty text; an unquoted empty field is a null
+    return pl.read_csv(buffer, has_header=False, schema=schema)
+
+
+READ_BLOCK_BYTES = 64 << 20  # CSV text parsed at once by read_frame_blocks
+READ_BLOCK_ROWS = 500_000  # rows fetched at once from SQLite by read_frame_blocks
+
+
+def read_frame_blocks(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    schema: dict[str, Any],
+    convert: Callable[[pl.DataFrame], pl.DataFrame],
+) -> pl.DataFrame:
+    """``read_frame`` block by block, each block passed through ``convert`` before the next is read.
+
+    For big results kept in a compact form (integers instead of text): the text of
+    the whole result is never held at once. ``schema`` holds Int64 and String
+    columns only; the result is the concatenation of the converted blocks.
+    """
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    blocks = [convert(block) for block in _raw_blocks(connection, sql, schema)]
+    if not blocks:
+        return convert(pl.DataFrame(schema=schema))
+    return pl.concat(blocks, rechunk=True)
+
+
+def _raw_blocks(connection: Any, sql: str, schema: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    if connection.dialect.name != "postgresql":
+        cursor = connection.exec_driver_sql(sql)
+        while rows := cursor.fetchmany(READ_BLOCK_ROWS):
+            yield pl.DataFrame(rows, schema=schema, orient="row")
+        return
+    buffer = io.BytesIO()
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for data in copy:  # the server sends one CopyData message per row: a block ends on a row
+            buffer.write(data)
+            if buffer.tell() >= READ_BLOCK_BYTES:
+                yield _parsed(buffer, schema)
+                buffer = io.BytesIO()
+    if buffer.tell():
+        yield _parsed(buffer, schema)
+
+
+def _parsed(buffer: io.BytesIO, schema: dict[str, Any]) -> pl.DataFrame:
+    buffer.seek(0)
     return pl.read_csv(buffer, has_header=False, schema=schema)
