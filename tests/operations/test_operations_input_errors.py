@@ -129,16 +129,16 @@ def test_a_refused_import_row_of_the_part_leaves_only_what_the_lot_alone_decides
     )
 
 
-def test_on_the_stored_path_the_a3s_of_a_lot_are_checked_against_the_lot(tmp_path: Path) -> None:
-    """With --db the stored lots and exports are read once the input is valid; beside other
-    problems an A3 is checked against its lot alone (12 of 10), and nothing is stored."""
-    folder = plant(tmp_path, [exp(E2, 1, "AL", "1", "2025-02-31")])
-    write_regularizations(folder, [reg(R1, 1, "CU", "12", "2025-03-01", I1, 1)])
-    db = path_args(tmp_path, "stored")
-    found = errors(tmp_path, *db)
-    assert [e[:3] for e in found] == [("exports.csv", "3", "cleared_on"), ("regularizations.csv", "2", "qty")]
-    assert "which has 10 left on 2025-03-01 (at most:" in found[1][3]
-    assert store_counts(tmp_path / "plant.db") == (0, 0, 0, 0)
+def test_on_the_stored_path_a_new_store_checks_the_a3_as_exactly_as_in_memory(tmp_path: Path) -> None:
+    """With --db and nothing stored yet, the rows read are the whole ledger: the A3 of 5 finds the
+    3 the return left (not the lot's 10), as the in-memory path says; no store is created."""
+    plant(tmp_path, [exp(E2, 1, "AL", "1", "2025-02-31")])
+    found = errors(tmp_path, *path_args(tmp_path, "stored"))
+    assert found == [
+        ("exports.csv", "3", "cleared_on", "'2025-02-31' is not a real calendar date"),
+        ("regularizations.csv", "2", "qty", OVERDRAWN),
+    ]
+    assert not (tmp_path / "plant.db").exists()
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -23,7 +23,7 @@ from typing import TypeVar
 from immex.core.problems import InputError, Problem
 from immex.discharge.methods import Allocation, DischargeResult, Shortfall, discharge
 from immex.ledger.bom import bom_breakpoints, explode
-from immex.ledger.model import ExportLine, Ledger
+from immex.ledger.model import BomVersion, ExportLine, ImportLine, Ledger
 from immex.ledger.read import LedgerRead
 
 Engine = Callable[[Ledger, str], DischargeResult]
@@ -117,7 +117,7 @@ UNSURE_NOTE = (
 )
 
 
-def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> list[Problem]:
+def overdraw_problems(read: LedgerRead, method: str, stored: Ledger | None = None) -> list[Problem]:
     """The A3 lines asking more than their lot has left, found beside the other input problems.
 
     Run when the input has problems, so one errors.csv lists these too. A refused
@@ -130,15 +130,18 @@ def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> li
     property tests of ``tests/operations`` check this on random ledgers).
 
     This needs every lot of the part and every BOM row read. For a part some
-    refused import row names, for every part when a BOM row was refused, and on
-    the stored path (the stored lots and exports are read only once the input is
-    valid), the A3 lines of a lot are checked against that lot alone.
+    refused import row names, and for every part when a BOM row was refused, the
+    A3 lines of a lot are checked against that lot alone. On the stored path
+    (``--db``) ``stored`` is the company's stored ledger (:func:`stored_ledger`):
+    the rows read are checked with it, as the run would discharge them once stored;
+    :data:`STORE_UNREAD` (a store that could not be read) checks each A3 against its lot alone.
     """
-    ledger = read.partial
+    ledger = read.partial if stored is None or read.partial is None else with_stored(read.partial, stored)
     if ledger is None or not ledger.regularizations:
         return []
     named = {line.product for line in ledger.regularizations}
-    unsure = named if stored or read.unsure_parts is None else named & read.unsure_parts
+    unread = stored is STORE_UNREAD or read.unsure_parts is None
+    unsure = named if unread else named & (read.unsure_parts or set())
     sure = named - unsure
     problems = _overdraws(ledger, sure, method, with_exports=True)
     problems += [
@@ -146,6 +149,69 @@ def overdraw_problems(read: LedgerRead, method: str, stored: bool = False) -> li
         for p in _overdraws(ledger, unsure, method, with_exports=False)
     ]
     return _first_of_each_part(ledger.regularizations, problems)
+
+
+Line = TypeVar("Line", ImportLine, ExportLine)
+
+
+def with_stored(read: Ledger, stored: Ledger) -> Ledger:
+    """The ledger the stored path would discharge once ``read`` is stored: the stored lines, and the
+    lines read that are not stored yet; an A3 carries the row it was read from (for errors.csv).
+
+    A line both stored and read keeps its stored values (and adjustments): a read line that
+    differs is a store conflict, reported once the read problems are fixed.
+    """
+    rows = {line.key: line.row for line in read.regularizations}
+
+    def union(mine: Iterable[Line], theirs: Iterable[Line]) -> tuple[Line, ...]:
+        kept: dict[tuple[str, int, str], Line] = {line.key: line for line in theirs}
+        merged = list(kept.values())
+        merged.extend(line for line in mine if line.key not in kept)
+        return tuple(merged)
+
+    def versions(product: str) -> tuple[BomVersion, ...]:
+        by_start = {v.valid_from: v for v in (*read.boms.get(product, ()), *stored.boms.get(product, ()))}
+        return tuple(by_start[day] for day in sorted(by_start))
+
+    boms = {product: versions(product) for product in {*read.boms, *stored.boms}}
+    regularizations = union(read.regularizations, stored.regularizations)
+    return dataclasses.replace(
+        read,
+        parts={**read.parts, **stored.parts},
+        imports=union(read.imports, stored.imports),
+        exports=union(read.exports, stored.exports),
+        boms=boms,
+        conversions=(*stored.conversions, *(c for c in read.conversions if c not in stored.conversions)),
+        regularizations=tuple(dataclasses.replace(r, row=rows.get(r.key, 0)) for r in regularizations),
+        not_discharging=(),
+    )
+
+
+STORE_UNREAD = Ledger({}, (), ())
+"""What :func:`stored_ledger` gives for a store it could not read (compared by identity)."""
+
+
+def stored_ledger(db_url: str) -> Ledger:
+    """The stored ledger of the store's company, read only; empty when the store or its company does
+    not exist yet (nothing stored: the rows read are the whole ledger); :data:`STORE_UNREAD` when
+    it cannot be read (the A3s are then checked against their lots alone, and the message says so).
+    """
+    from sqlalchemy.exc import SQLAlchemyError  # only on --db with read problems
+
+    from immex.ledger.service import company_id, load_ledger
+    from immex.store.errors import StoreError, StoreMissing
+    from immex.store.uow import UnitOfWork
+
+    try:
+        with UnitOfWork(db_url) as uow:
+            try:
+                return load_ledger(uow.session, company_id(uow.session, uow.company, create=False))
+            except LookupError:
+                return Ledger({}, (), ())
+    except StoreMissing:
+        return Ledger({}, (), ())
+    except (StoreError, SQLAlchemyError):  # not a store, unreachable: the run says so once it opens it
+        return STORE_UNREAD
 
 
 EARLIER_NOTE = " (or an A3 line of this part before it asks too much: the first to fix is among them)"

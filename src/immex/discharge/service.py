@@ -59,7 +59,12 @@ from immex.discharge.partitioned import (
     discharge_partitioned,
     read_batch_rows,
 )
-from immex.discharge.regularize import EXACT_PATH_NOTE, discharge_regularized, overdraw_problems
+from immex.discharge.regularize import (
+    EXACT_PATH_NOTE,
+    discharge_regularized,
+    overdraw_problems,
+    stored_ledger,
+)
 from immex.discharge.stored_frames import (
     CURRENT_SCHEMA,
     changed_export_lines,
@@ -218,7 +223,8 @@ def run_discharge(
     moves = read_movements(input_dir, staged.ledger)  # submaquila.csv, waste.csv (issue 13)
     labels = {**staged.labels, **moves.labels}  # a sheet is named as the workbook has it
     if staged.problems or moves.problems or staged.ledger is None:
-        overdrawn = overdraw_problems(staged, method, stored=db_url is not None)  # one errors.csv
+        in_store = None if db_url is None else stored_ledger(db_url)  # read only: A3s checked with it
+        overdrawn = overdraw_problems(staged, method, in_store)  # one errors.csv
         raise InputError(named_as_read([*staged.problems, *moves.problems, *overdrawn], labels))
     fingerprint = input_fingerprint((*staged.fingerprint_sources, *moves.sources))
     timings["validate_s"] = time.perf_counter() - started
