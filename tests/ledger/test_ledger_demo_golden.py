@@ -20,6 +20,13 @@ columns) from rules/inpc.yaml, and an ieps_mxn column follows iva_mxn (0 for the
 parts); the demo's dates need INPC months the table does not hold, so its A3 costs are
 empty and cost_missing names the months (and the table's span: adding an INPC month to
 rules/inpc.yaml changes this digest).
+And again (issue 13, session 6: the law behind the reports): two columns,
+``change_of_regime_actualizacion_mxn`` and ``actualizacion_inpc``; the change of regime is
+updated from the month of entry (Reglamento de la Ley Aduanera Art. 140 fr. III), so an F4
+whose entry month's INPC is missing is no longer costed; a regularization after the table's
+last month uses its last index (CFF Art. 17-A second paragraph), so the demo's expiring lots
+of December 2024 to January 2025 now show their A3 cost; cost_missing names only the month
+truly missing.
 
 The demo company changed on purpose (issue 13 point 5): some weeks' returns are virtual
 transfers (V1, V5) and one week's imports a virtual transfer in (V1); an F4 of half a
@@ -52,7 +59,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
     "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
-    "reports/expiring.xlsx": "c3b2b45e908f1359c51bc5fe81c31a8d124610ac9267eb9b4e20bf1c903be2ed",
+    "reports/expiring.xlsx": "1b45baa64b9d6587ba348faf5dac8e563c65d6d0a8365de9e02554c8660e0b58",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
     "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
     "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",

@@ -15,7 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from immex.reports.actualizacion import InpcTable, inpc_table, month_before, parse_table, update_factor
+from immex.reports.actualizacion import (
+    InpcTable,
+    factor_for,
+    inpc_table,
+    month_before,
+    parse_table,
+    update_factor,
+)
 from immex.rules import RulesError, read_yaml
 
 D = Decimal
@@ -52,13 +59,60 @@ def test_the_factor_is_cut_at_the_ten_thousandth_not_rounded_up() -> None:
     assert update_factor(dt.date(2025, 2, 1), dt.date(2025, 4, 1), table)[0] == D("1.0345")
 
 
-def test_a_missing_month_is_named_never_guessed() -> None:
-    table = _table({(2025, 1): "138.343"})
+def test_a_month_missing_inside_the_table_is_named_never_guessed() -> None:
+    """A gap (June 2025 between January and December) was published: it is missing, not replaced."""
+    table = _table({(2025, 1): "138.343", (2025, 12): "143.042"})
     factor, why = update_factor(dt.date(2025, 2, 1), dt.date(2025, 7, 1), table)
     assert factor is None
     assert why == (
-        "INPC of 2025-06 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 1 months from "
-        "2025-01 to 2025-01)"
+        "INPC of 2025-06 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 2 months from "
+        "2025-01 to 2025-12)"
+    )
+
+
+def test_the_month_before_the_goods_entered_is_never_replaced() -> None:
+    """Goods entered in March 2025 need February 2025, which the shipped table lacks; a later
+    entry month beyond the table (2026-04 needs 2026-03) is missing too, and only it is named."""
+    _, why = factor_for(dt.date(2025, 3, 1), dt.date(2026, 10, 15), inpc_table())
+    assert why.startswith("INPC of 2025-02 for the actualización")
+    _, why = factor_for(dt.date(2026, 4, 15), dt.date(2026, 12, 7), inpc_table())
+    assert why.startswith("INPC of 2026-03 for the actualización")
+
+
+def test_the_last_published_index_is_used_for_a_later_month() -> None:
+    """CFF Art. 17-A second paragraph: the index of the month before the latest month of the
+    period not yet published, the last published one applies. Goods entered in April 2025
+    (INPC March 2025 139.161), paid on 2026-10-15: September 2026 is later than the table's
+    last month, February 2026 (144.307), which is used: 144.307 ÷ 139.161 = 1.03697… → 1.0369,
+    and the factor says which months it took."""
+    factor, why = factor_for(dt.date(2025, 4, 2), dt.date(2026, 10, 15), inpc_table())
+    assert why == "" and factor is not None
+    assert (factor.value, factor.latest, factor.oldest, factor.wanted) == (
+        D("1.0369"),
+        (2026, 2),
+        (2025, 3),
+        (2026, 9),
+    )
+    assert factor.last_published
+    assert factor.indexes() == (
+        "INPC 2026-02 / INPC 2025-03 (2026-02: the last published index in rules/inpc.yaml, used "
+        "for 2026-09, CFF Art. 17-A second paragraph)"
+    )
+    inside, _ = factor_for(dt.date(2023, 10, 2), dt.date(2025, 6, 10), inpc_table())
+    assert inside is not None and not inside.last_published
+    assert inside.indexes() == "INPC 2025-05 / INPC 2023-09"
+
+
+@given(st.integers(0, 40))
+def test_past_the_table_the_factor_is_that_of_its_last_month(months_after: int) -> None:
+    """Every payment month after the table's last one gives the same factor as paying in the
+    month after the last (the numerator is frozen at the last published index)."""
+    table = inpc_table()
+    last = max(table.values)
+    first_after = dt.date(last[0] + last[1] // 12, last[1] % 12 + 1, 10)
+    paid = first_after + dt.timedelta(days=31 * months_after)
+    assert update_factor(dt.date(2025, 4, 2), paid, table) == update_factor(
+        dt.date(2025, 4, 2), first_after, table
     )
 
 

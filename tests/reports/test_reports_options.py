@@ -88,14 +88,81 @@ def test_overdue_lot_costs_a_regularization_with_actualizacion_and_recargos() ->
 
 def test_a_month_the_inpc_table_lacks_leaves_the_regularization_empty_and_names_it() -> None:
     """Entered 2025-03-01 (the month before, 2025-02, is not in rules/inpc.yaml) and paid
-    2026-10-15 (2026-09 neither): the contributions are computed, the A3 is not, and why is said."""
+    2026-10-15: the contributions are computed, the A3 is not, and why is said. (2026-09, the
+    month before the payment, is later than the table: the last published index would serve.)"""
     terms = {"CABLE": MaterialTerms(D("0.05"), False)}
     row = _row(_ledger(_lot(dt.date(2025, 3, 1))), dt.date(2026, 10, 15), _sources("20", terms))
     assert (row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (1000, 445, 3431)
     assert row["actualizacion_mxn"] is None and row["regularization_mxn"] is None
-    assert row["recargos_mxn"] is None
-    assert str(row["cost_missing"]).startswith(
-        "INPC of 2025-02 and 2026-09 for the actualización (CFF Art. 17-A; rules/inpc.yaml has "
+    assert row["recargos_mxn"] is None and row["actualizacion_inpc"] is None
+    assert row["cost_missing"] == (
+        "INPC of 2025-02 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 24 months from "
+        "2019-04 to 2026-02)"
+    )
+
+
+def test_a_regularization_after_the_last_inpc_uses_the_last_published_index() -> None:
+    """Entered 2025-04-02, regularized 2026-10-15. Contributions: IGI 1,000; DTA 2025 445; IVA
+    16 % of 21,445 = 3,431.20 → 3,431; total 4,876.
+    Actualización: INPC September 2026 is not in the table; CFF Art. 17-A second paragraph: the
+    last published index, February 2026 144.307 ÷ March 2025 139.161 = 1.03697… → 1.0369;
+    4,876 × 1.0369 = 5,055.92 → 5,056, actualización 180.
+    Recargos: 19 months (18 and a fraction): April–December 2025 at 0.98 % × 1.5 (9 months) and
+    January–October 2026 at 1.38 % × 1.5 (10 months) = 13.23 % + 20.70 % = 33.93 %;
+    5,055.9244 × 0.3393 = 1,715.48 → 1,715. A3 = 4,876 + 180 + 1,715 = 6,771."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    row = _row(_ledger(_lot(dt.date(2025, 4, 2))), dt.date(2026, 10, 15), _sources("20", terms))
+    assert (row["actualizacion_factor"], row["actualizacion_mxn"]) == (D("1.0369"), 180)
+    assert (row["recargos_months"], row["recargos_mxn"], row["regularization_mxn"]) == (19, 1715, 6771)
+    assert row["actualizacion_inpc"] == (
+        "A3: INPC 2026-02 / INPC 2025-03 (2026-02: the last published index in rules/inpc.yaml, "
+        "used for 2026-09, CFF Art. 17-A second paragraph)"
+    )
+    assert row["cost_missing"] == ""
+
+
+def test_a_change_of_regime_is_updated_from_the_month_of_entry() -> None:
+    """Reglamento de la Ley Aduanera Art. 140 fr. III: the contributions of an F4 are updated
+    (CFF Art. 17-A) from the month the goods entered to the change. Entered 2025-04-02, costed
+    2025-06-10: INPC May 2025 140.012 ÷ March 2025 139.161 = 1.00611… → 1.0061;
+    4,876 × 1.0061 = 4,905.74 → 4,906: actualización 30, F4 4,906 (no recargos)."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    ledger = _ledger(_lot(dt.date(2025, 4, 2)))
+    report = expiring_report(ledger, NOTHING_EXPORTED, dt.date(2025, 6, 10), 600, True, _sources("20", terms))
+    row = dict(zip(COLUMNS, report.rows[0], strict=True))
+    assert row["status"] != "overdue"
+    assert (row["change_of_regime_actualizacion_mxn"], row["change_of_regime_mxn"]) == (30, 4906)
+    assert str(row["actualizacion_inpc"]).startswith("F4: INPC 2025-05 / INPC 2025-03; A3: INPC 2026-02")
+    assert "F4 4,906 MXN" in str(row["what_to_do"])
+
+
+def test_a_change_of_regime_without_its_inpc_has_no_cost() -> None:
+    """Entered 2026-04-15: the month before (March 2026) is not in the table, so neither the F4
+    nor the A3 can be updated: both amounts are empty (never the contributions alone)."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    ledger = _ledger(_lot(dt.date(2026, 4, 15)))
+    report = expiring_report(ledger, NOTHING_EXPORTED, dt.date(2026, 12, 7), 600, True, _sources("20", terms))
+    row = dict(zip(COLUMNS, report.rows[0], strict=True))
+    assert row["iva_mxn"] == 3434 and row["change_of_regime_mxn"] is None
+    assert row["change_of_regime_actualizacion_mxn"] is None and row["regularization_mxn"] is None
+    assert str(row["cost_missing"]).startswith("F4: INPC of 2026-03 for the actualización")
+
+
+def test_recargos_of_a_year_without_its_ley_de_ingresos_take_the_last_rate_and_say_so() -> None:
+    """Entered 2026-01-05, regularized 2027-07-10: 19 months, the 7 of 2027 at the LIF 2026 rate
+    (the LIF 2027 was not found): 19 × 1.38 % × 1.5 = 39.33 %. DTA 2026 462; IVA 16 % of 21,462
+    = 3,433.92 → 3,434; total 4,896; factor 144.307 ÷ 143.042 → 1.0088; 4,896 × 1.0088 =
+    4,939.08 → actualización 43; recargos 4,939.0848 × 0.3933 = 1,942.54 → 1,943."""
+    terms = {"CABLE": MaterialTerms(D("0.05"), False)}
+    ledger = _ledger(_lot(dt.date(2026, 1, 5)))
+    report = expiring_report(ledger, NOTHING_EXPORTED, dt.date(2027, 7, 10), 90, True, _sources("20", terms))
+    row = dict(zip(COLUMNS, report.rows[0], strict=True))
+    assert (row["actualizacion_mxn"], row["recargos_months"], row["recargos_mxn"]) == (43, 19, 1943)
+    assert row["regularization_mxn"] == 4896 + 43 + 1943
+    assert any(
+        note.startswith("Recargos of months after 2026-12-31 use the last Ley de Ingresos rate known, 1.38 %")
+        and "2027: Ley de Ingresos de la Federación 2027 rate not found" in note
+        for note in report.notes
     )
 
 
@@ -128,30 +195,30 @@ def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> No
     """8544.49.99 pays 5 % in the shipped LIGIE on 2026-04-15; 1,000 USD at 18.50.
 
     customs value 18,500; IGI 925; DTA 2026 = max(148, 461.61) → R = 462; IVA 16 % of 19,887
-    = 3,181.92 → 3,182; F4 = 4,569. A regularization on the day after the deadline
-    (2027-10-16) needs the recargos rates of 2027 (the LIF 2027 was not found) and INPC months
-    rules/inpc.yaml does not have: said, not 0.
+    = 3,181.92 → 3,182: contributions 4,569. The F4 updates them from the month before the
+    goods entered (March 2026), which rules/inpc.yaml does not have, so the F4 and the A3 on
+    the day after the deadline (2027-10-16) are not costed: said, not 0 and not 4,569.
     """
     row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("18.50"))
     assert row["status"] == "expiring" and row["deadline"] == dt.date(2027, 10, 15)
     assert (row["igi_rate_pct"], row["igi_rate_source"]) == (D("5.00"), "LIGIE")
     assert (row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (925, 462, 3182)
-    assert (row["return_mxn"], row["change_of_regime_clave"], row["change_of_regime_mxn"]) == (0, "F4", 4569)
+    assert (row["return_mxn"], row["change_of_regime_clave"], row["change_of_regime_mxn"]) == (0, "F4", None)
     assert row["regularization_on"] == dt.date(2027, 10, 16)
     assert row["recargos_mxn"] is None and row["regularization_mxn"] is None
-    assert (
-        "recargos rate for 2027-01 (Ley de Ingresos de la Federación 2027 rate not found (searched "
-        "2026-12-07); rules/lot_options.yaml has rates 2018-01-01 to 2026-12-31)"
-    ) in str(row["cost_missing"])
-    assert "INPC of 2026-03 and 2027-09 for the actualización" in str(row["cost_missing"])
-    assert "cambiar a importación definitiva (F4 4,569 MXN)" in str(row["what_to_do"])
+    assert row["cost_missing"] == (
+        "F4: INPC of 2026-03 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 24 months "
+        "from 2019-04 to 2026-02); INPC of 2026-03 for the actualización (CFF Art. 17-A; "
+        "rules/inpc.yaml has 24 months from 2019-04 to 2026-02)"
+    )
+    assert "cambiar a importación definitiva (F4: costo no calculable)" in str(row["what_to_do"])
 
 
 def test_what_is_missing_is_said_instead_of_a_zero() -> None:
     no_value = _row(_ledger(_lot(dt.date(2026, 4, 15), value=None)), dt.date(2027, 9, 1), _sources(None))
     assert str(no_value["cost_missing"]).startswith(
         "unit_value_usd of the import line; exchange rate of 2026-04-15 (give --exchange-rates FILE or "
-        "--exchange-rate MXN_PER_USD); INPC of 2026-03 and 2027-09 for the actualización"
+        "--exchange-rate MXN_PER_USD); F4: INPC of 2026-03 for the actualización"
     )
     for column in ("customs_value_mxn", "igi_mxn", "dta_mxn", "iva_mxn", "change_of_regime_mxn"):
         assert no_value[column] is None

@@ -3,8 +3,17 @@
 factor = INPC of the month before the latest month of the period ÷ INPC of the month
 before the oldest month of the period, computed to the ten-thousandth (truncated), never
 below 1. For a regularization the period runs from the month the goods entered (RGCE
-2.5.2) to the month of payment. A month the table lacks is never guessed: the factor is
-None and the reason names the month (the report's ``cost_missing``).
+2.5.2) to the month of payment; for a change of regime, to the month of the change (RLA
+Art. 140 fr. III).
+
+When the index of the month before the latest month is later than the last month of the
+table, the last index of the table is used: CFF Art. 17-A second paragraph ("en los casos
+en que el INPC del mes anterior al más reciente del periodo no haya sido publicado ... se
+realizará aplicando el último índice mensual publicado"). The table holds the months read
+in a published source, so its last month is the last published index this project knows;
+:attr:`Factor.indexes` says which months were used, so a reader sees when it applied. Any
+other month the table lacks (a gap, or the month before the goods entered) is never
+guessed: there is no factor and the reason names the month (the report's ``cost_missing``).
 
 Pure: the table is data; :func:`inpc_table` loads the shipped one once.
 """
@@ -84,17 +93,54 @@ def month_before(day: dt.date) -> Month:
     return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
 
 
-def update_factor(due: dt.date, paid: dt.date, table: InpcTable) -> tuple[Decimal | None, str]:
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A CFF Art. 17-A factor and the INPC months it was computed from."""
+
+    value: Decimal
+    latest: Month
+    """The month whose index is the numerator (the last published one when ``wanted`` is not)."""
+    oldest: Month
+    wanted: Month
+    """The month before the latest month of the period (what the first paragraph asks for)."""
+
+    @property
+    def last_published(self) -> bool:
+        """True when the second paragraph applied: ``wanted`` is later than every month known."""
+        return self.latest != self.wanted
+
+    def indexes(self) -> str:
+        """``INPC 2026-02 / INPC 2025-03`` and, when it applied, why the numerator is not ``wanted``."""
+        text = f"INPC {_name(self.latest)} / INPC {_name(self.oldest)}"
+        if self.last_published:
+            text += (
+                f" ({_name(self.latest)}: the last published index in rules/{RULES_FILE}, used for "
+                f"{_name(self.wanted)}, CFF Art. 17-A second paragraph)"
+            )
+        return text
+
+
+def factor_for(due: dt.date, paid: dt.date, table: InpcTable) -> tuple[Factor | None, str]:
     """(factor, "") for an amount due in ``due``'s month and paid on ``paid``; (None, what is missing)."""
     if paid < due:
         raise ValueError(f"payment {paid.isoformat()} before the due date {due.isoformat()}")
-    latest, oldest = month_before(paid), month_before(due)
-    missing = [m for m in (oldest, latest) if m not in table.values]
+    wanted, oldest = month_before(paid), month_before(due)
+    last = max(table.values, default=None)
+    latest = last if last is not None and wanted > last else wanted
+    missing = [oldest] if oldest not in table.values else []
+    if latest not in table.values:  # a gap inside the table (or no table at all)
+        missing.append(wanted)
     if missing:
         months = " and ".join(_name(m) for m in dict.fromkeys(missing))
         return None, (
             f"INPC of {months} for the actualización (CFF Art. 17-A; rules/{RULES_FILE} has {table.span()})"
         )
     quotient = table.values[latest] / table.values[oldest]
-    factor = quotient.quantize(Decimal(1).scaleb(-table.decimals), rounding=ROUND_DOWN)
-    return max(factor, table.minimum_factor), ""
+    value = quotient.quantize(Decimal(1).scaleb(-table.decimals), rounding=ROUND_DOWN)
+    return Factor(max(value, table.minimum_factor), latest, oldest, wanted), ""
+
+
+def update_factor(due: dt.date, paid: dt.date, table: InpcTable) -> tuple[Decimal | None, str]:
+    """The factor's value alone (see :func:`factor_for`)."""
+    factor, why = factor_for(due, paid, table)
+    return (None if factor is None else factor.value), why

@@ -6,9 +6,12 @@ fixed asset) before its Ley Aduanera Art. 108 deadline; after it, only a
 regularization (``A3``) is open. Returns and transfers pay no contributions; a change
 of regime and a regularization pay those of a definitive import of what remains (IGI,
 DTA, IVA, by the duty engine of :mod:`immex.duties.pedimento`), with the rates, quotas
-and exchange rate of the temporary import's date; a regularization adds the actualización
-(CFF Art. 17-A, INPC factor from the month the goods entered, :mod:`immex.reports.actualizacion`)
-and recargos (CFF Art. 21) on the actualized amount. Every legal fact is in
+and exchange rate of the temporary import's date, updated by the actualización (CFF Art.
+17-A, INPC factor from the month the goods entered, :mod:`immex.reports.actualizacion`):
+a change of regime up to the month of the change (Reglamento de la Ley Aduanera Art. 140
+fr. III), a regularization up to the payment, plus recargos (CFF Art. 21) on the
+actualized amount. A month whose Ley de Ingresos rate is not in the data takes the last
+rate known, and the report's notes say so. Every legal fact is in
 ``rules/lot_options.yaml`` and ``rules/inpc.yaml`` with its citation.
 
 A cost that cannot be computed is never 0: :attr:`LotOptions.missing` says what is
@@ -43,7 +46,7 @@ from immex.duties.values import (
     Preference,
 )
 from immex.ledger.model import ImportLine
-from immex.reports.actualizacion import InpcTable, inpc_table, update_factor
+from immex.reports.actualizacion import InpcTable, factor_for, inpc_table
 from immex.reports.labels import Lang, sentence
 from immex.rules import EffectiveSeries, Period, RulesError, as_decimal, build_series, read_yaml, require_keys
 
@@ -76,7 +79,7 @@ class LotOptionRules:
     tmec_originating_rate: Decimal
     date_basis: str
     rate_not_found: dict[int, str]
-    """Year → why its Ley de Ingresos rate is not in the data (said on every cost that needs it)."""
+    """Year → why its Ley de Ingresos rate is not in the data (the last rate known is used, and said)."""
 
 
 def _option(name: str, entry: Mapping[str, Any]) -> tuple[OptionRule, dict[str, str]]:
@@ -217,10 +220,18 @@ class LotOptions:
     actualizacion_factor: Decimal | None = None
     actualizacion: int | None = None
     """R(contributions × factor) − contributions, whole pesos (CFF Art. 17-A)."""
+    inpc_used: str = ""
+    """The INPC months of each factor, by clave (``F4: INPC 2026-02 / INPC 2025-03; A3: ...``)."""
+    change_of_regime_actualizacion: int | None = None
+    """The actualización of a change of regime on the as-of date (RLA Art. 140 fr. III)."""
 
     @property
     def change_of_regime_cost(self) -> int | None:
-        return self.definitive.total if self.definitive is not None and self.open_before_deadline else None
+        if self.definitive is None or not self.open_before_deadline:
+            return None
+        if self.change_of_regime_actualizacion is None:
+            return None
+        return self.definitive.total + self.change_of_regime_actualizacion
 
     @property
     def regularization_cost(self) -> int | None:
@@ -256,21 +267,49 @@ def months_or_fraction(start: dt.date, end: dt.date) -> int:
 
 
 def recargos_rate(start: dt.date, months: int, rules: LotOptionRules) -> tuple[Fraction | None, str]:
-    """Σ of the monthly mora rates (Ley de Ingresos rate × 1.5) of each month from ``start``."""
+    """Σ of the monthly mora rates (Ley de Ingresos rate × 1.5) of each month from ``start``.
+
+    A month after the last period of the data takes the last period's rate (the Ley de
+    Ingresos of that year was not found; :func:`report_notes` says so); a month before the
+    first period has no rate.
+    """
     total = Fraction(0)
     factor = 1 + exact(rules.mora_increase)
     for k in range(months):
         month = add_months(start, k)
-        try:
-            total += exact(rules.prorroga_rate.on(month)) * factor
-        except RulesError:
-            why = rules.rate_not_found.get(month.year)
-            said = f"{why}; " if why else ""
+        rate = _monthly_rate(month, rules)
+        if rate is None:
             return None, (
-                f"recargos rate for {month.strftime('%Y-%m')} ({said}rules/{RULES_FILE} has "
+                f"recargos rate for {month.strftime('%Y-%m')} (rules/{RULES_FILE} has "
                 f"{_span(rules.prorroga_rate)})"
             )
+        total += exact(rate) * factor
     return total, ""
+
+
+def _monthly_rate(month: dt.date, rules: LotOptionRules) -> Decimal | None:
+    """The Ley de Ingresos prórroga rate of ``month``; after the data's last period, the last one."""
+    try:
+        return rules.prorroga_rate.on(month)
+    except RulesError:
+        last = rules.prorroga_rate.periods[-1]
+        if last.until is not None and month > last.until:
+            return last.value
+        return None
+
+
+def carried_over_note(rules: LotOptionRules) -> str:
+    """What the report says about the years whose Ley de Ingresos rate is not in the data."""
+    last = rules.prorroga_rate.periods[-1]
+    if last.until is None:
+        return ""
+    reasons = "; ".join(f"{year}: {why}" for year, why in sorted(rules.rate_not_found.items()))
+    return (
+        f"Recargos of months after {last.until.isoformat()} use the last Ley de Ingresos rate known, "
+        f"{format((last.value * 100).normalize(), 'f')} % a month from {last.since.isoformat()} "
+        f"({reasons or 'not found'}); "
+        "the amount changes when that year's rate is added to rules/lot_options.yaml."
+    )
 
 
 def _span(series: EffectiveSeries[Decimal]) -> str:
@@ -410,22 +449,47 @@ def lot_options(
     deadline = balance.deadline
     pay_on = as_of if not before or deadline is None else max(as_of, deadline + dt.timedelta(days=1))
     months = months_or_fraction(lot.cleared_on, pay_on)
-    factor, why_factor = update_factor(lot.cleared_on, pay_on, sources.inpc_table())
-    if why_factor:
+    table = sources.inpc_table()
+    used: list[str] = []
+    change_update: int | None = None
+    if before:  # RLA Art. 140 fr. III: updated from the month of entry to the change (today)
+        change, why_change = factor_for(lot.cleared_on, max(as_of, lot.cleared_on), table)
+        if change is None:
+            missing.append(f"{clave}: {why_change}")
+        else:
+            used.append(f"{clave}: {change.indexes()}")
+            change_update = _updated(definitive, change.value)[0]
+    factor, why_factor = factor_for(lot.cleared_on, pay_on, table)
+    if factor is None:
         missing.append(why_factor)
+    else:
+        used.append(f"{'/'.join(rules.options['regularization'].claves)}: {factor.indexes()}")
     rate, why_rate = recargos_rate(lot.cleared_on, months, rules)
     if why_rate:
         missing.append(why_rate)
-    actualizacion: int | None = None
-    recargos: int | None = None
-    if definitive is not None and factor is not None:
-        updated = Fraction(definitive.total) * exact(factor)  # CFF Art. 21: recargos on the updated amount
-        actualizacion = payment_round(updated) - definitive.total
-        if rate is not None:
-            recargos = payment_round(updated * rate)
+    actualizacion, updated = _updated(definitive, None if factor is None else factor.value)
+    recargos = None if updated is None or rate is None else payment_round(updated * rate)
     return LotOptions(
-        before, clave, definitive, pay_on, recargos, months, tuple(missing), factor, actualizacion
+        before,
+        clave,
+        definitive,
+        pay_on,
+        recargos,
+        months,
+        tuple(missing),
+        None if factor is None else factor.value,
+        actualizacion,
+        "; ".join(used),
+        change_update,
     )
+
+
+def _updated(definitive: Definitive | None, factor: Decimal | None) -> tuple[int | None, Fraction | None]:
+    """(actualización in whole pesos, the exact updated amount) of the contributions, or Nones."""
+    if definitive is None or factor is None:
+        return None, None
+    updated = Fraction(definitive.total) * exact(factor)  # CFF Art. 21: recargos on the updated amount
+    return payment_round(updated) - definitive.total, updated
 
 
 def advice(
@@ -483,9 +547,11 @@ OPTION_COLUMNS = (
     "ieps_mxn",
     "return_mxn",
     "change_of_regime_clave",
+    "change_of_regime_actualizacion_mxn",
     "change_of_regime_mxn",
     "regularization_on",
     "actualizacion_factor",
+    "actualizacion_inpc",
     "actualizacion_mxn",
     "recargos_months",
     "recargos_mxn",
@@ -512,9 +578,11 @@ def option_cells(options: LotOptions) -> tuple[Cell, ...]:
         None if d is None else d.ieps,
         0 if before else None,
         options.change_of_regime_clave if before else None,
+        options.change_of_regime_actualizacion if before else None,
         options.change_of_regime_cost,
         options.regularization_on,
         options.actualizacion_factor,
+        options.inpc_used or None,
         options.actualizacion,
         options.recargos_months,
         options.recargos,
@@ -526,14 +594,19 @@ def option_cells(options: LotOptions) -> tuple[Cell, ...]:
 def report_notes(rules: LotOptionRules) -> tuple[str, ...]:
     """What every cost of the report leaves out, and where the law for each option is cited."""
     notes = rules.not_included
+    carried = carried_over_note(rules)
     return (
         "Costs in whole MXN: IGI, DTA and IVA of a definitive import of what remains, with the rates, "
-        "quotas and exchange rate of the temporary import's date (Ley Aduanera Art. 56 fr. I; "
-        "Reglamento Art. 140 fr. III); regularization adds recargos (CFF Art. 21, RGCE 2.5.2); "
-        "return and virtual transfer pay no contributions (LFD Art. 49). IVA is included although "
-        "it is creditable. An empty amount is one that cannot be computed: cost_missing says why.",
+        "quotas and exchange rate of the temporary import's date (Ley Aduanera Art. 56 fr. I), "
+        "updated by the actualización (CFF Art. 17-A) from the month the goods entered: a change of "
+        "regime up to the as-of date (Reglamento de la Ley Aduanera Art. 140 fr. III), a "
+        "regularization up to its date, plus recargos on the updated amount (CFF Art. 21, RGCE 2.5.2); "
+        "actualizacion_inpc names the INPC months of each factor. Return and virtual transfer pay no "
+        "contributions (LFD Art. 49). IVA is included although it is creditable. An empty amount is "
+        "one that cannot be computed: cost_missing says why.",
+        *((carried,) if carried else ()),
         f"Not included: {notes['actualizacion']}; {notes['fines']}; {notes['incrementables']}.",
-        f"Legal data and citations: src/immex/rules/{RULES_FILE}.",
+        f"Legal data and citations: src/immex/rules/{RULES_FILE} and src/immex/rules/inpc.yaml.",
     )
 
 
