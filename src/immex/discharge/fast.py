@@ -515,8 +515,9 @@ def _fifo_columns_int128(
     lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: Ints, req_day: Ints, req_qty: Big, n_parts: int
 ) -> FifoColumns:
     """:func:`fifo_columns` with Int128 quantities (Polars series; every sum below ``INT128_SAFE``)."""
-    lot_qty = lot_qty.clip(lower_bound=0)
-    req_qty = req_qty.clip(lower_bound=0)
+    # One chunk each: Polars gathers from a many-chunk series about three times slower.
+    lot_qty = lot_qty.clip(lower_bound=0).rechunk()
+    req_qty = req_qty.clip(lower_bound=0).rechunk()
     if not len(req_qty):
         empty = np.zeros(0, dtype=np.int64)
         none = _int128([])
@@ -524,17 +525,26 @@ def _fifo_columns_int128(
     order, part = _part_order(req_part, n_parts)
     need = req_qty.gather(order)
     core = _fifo_core_int128(lot_part, lot_day, lot_qty, part, req_day[order], need, n_parts)
-    return _lay_over_lots_int128(order, need, core, lot_qty)
+    return _lay_over_lots_int128(order, need, core)
+
+
+@dataclass(frozen=True, slots=True)
+class _Intervals:
+    """The Int128 core's result: each requirement's interval ``[start, end)`` of its part's lot
+    stream (positions on ``cum``, part order), the lots it meets and what each lot gave."""
+
+    cum: Big  # cum[i]: where lot i starts on the stream of all lots
+    start: Big
+    end: Big
+    first_lot: Ints
+    stop_lot: Ints
+    discharged: Big  # per lot
 
 
 def _fifo_core_int128(
     lot_part: Ints, lot_day: Ints, lot_qty: Big, part: Ints, day: Ints, need: Big, n_parts: int
-) -> _Core:
-    """:func:`_fifo_core` on Int128 series: the same running minimum, term by term.
-
-    Returns taken, skip and discharged as Int128 series (first_lot and stop_lot
-    as int64 arrays).
-    """
+) -> _Intervals:
+    """:func:`_fifo_core` on Int128 series: the same running minimum, term by term."""
     cum = pl.concat([_int128([0]), lot_qty]).cum_sum()  # cum[i]: lot i starts
     upto, part_lot, first = _lots_upto(part, day, lot_part, lot_day, n_parts)
     heads = np.flatnonzero(first)
@@ -552,42 +562,41 @@ def _fifo_core_int128(
     end = reach + running + base.gather(segment)  # base + C_k
     del reach, running
     start = end.shift(1).scatter(heads, base)  # base + C_(k-1) (scatter: a fresh series)
-    taken = end - start
-    stop_lot = _search_wide(cum, end)[0]
-    first_lot = _search_wide(cum, start)[1] - 1
-    skip = start - cum.gather(first_lot)
+    stop_lot, after_end = _search_wide(cum, end)
+    first_lot = np.empty(len(need), dtype=np.int64)  # one search: start is the previous end in a part
+    first_lot[1:] = after_end[:-1] - 1
+    first_lot[heads] = _search_wide(cum, base)[1] - 1
     last = np.flatnonzero(np.append(first[1:], True))
     consumed = cum.gather(part_lot[:-1]).scatter(part[last], end.gather(last))
     reached = (consumed.gather(lot_part) - cum.slice(0, len(lot_qty))).clip(lower_bound=0)
     discharged = reached.zip_with(reached < lot_qty, lot_qty)
-    return _Core(taken, first_lot, skip, stop_lot, discharged)
+    return _Intervals(cum, start, end, first_lot, stop_lot, discharged)
 
 
-def _lay_over_lots_int128(order: Ints, need: Big, core: _Core, lot_qty: Big) -> FifoColumns:
+def _lay_over_lots_int128(order: Ints, need: Big, core: _Intervals) -> FifoColumns:
     """:func:`_lay_over_lots` and :func:`_allocations` in one pass on Int128 series.
 
-    The running sum of what a requirement's earlier lots gave is a cumulative
-    sum over all rows, which may wrap around in Int128; differences within one
-    requirement are below ``INT128_SAFE`` and so exact in wrapping arithmetic.
+    Requirement ``k`` takes the interval ``[start_k, end_k)`` of the lot stream, so
+    what it takes from lot ``l`` is the overlap with the lot's own interval
+    ``[cum_l, cum_(l+1))``: ``min(cum_(l+1), end_k) - max(cum_l, start_k)``, exact and
+    without a running sum over the rows.
     """
-    taken, first_lot, skip = core.taken, core.first_lot, core.skip
+    taken = core.end - core.start
     n = len(order)
     source = np.empty(n, dtype=np.int64)
     source[order] = np.arange(n, dtype=np.int64)  # output row → row in part order
     positive = (taken > 0).to_numpy()
-    count = np.where(positive, core.stop_lot - first_lot, 0).astype(np.int64)[source]
+    count = np.where(positive, core.stop_lot - core.first_lot, 0).astype(np.int64)[source]
     short = (need - taken).gather(source)
     req = np.repeat(np.arange(n, dtype=np.int64), count)
     head = np.repeat(np.cumsum(count) - count, count)  # each row's requirement's first row
-    lot = first_lot[source][req] + (np.arange(len(req), dtype=np.int64) - head)
-    available = lot_qty.gather(lot)
-    opens = np.flatnonzero(count > 0)
-    starts = (np.cumsum(count) - count)[opens]
-    available = available.scatter(starts, available.gather(starts) - skip.gather(source[opens]))
-    given = available.cum_sum() - available
-    given = given - given.gather(head)
-    rest = taken.gather(source).gather(req) - given
-    qty = available.zip_with(available < rest, rest)
+    within = source[req]  # each row's requirement, in part order
+    lot = core.first_lot[within] + (np.arange(len(req), dtype=np.int64) - head)
+    del head
+    qty = pl.select(
+        pl.min_horizontal(pl.lit(core.cum.gather(lot + 1)), pl.lit(core.end.gather(within)))
+        - pl.max_horizontal(pl.lit(core.cum.gather(lot)), pl.lit(core.start.gather(within)))
+    ).to_series()
     keep = (qty > 0).to_numpy()
     if not keep.all():  # a lot of quantity zero inside an interval takes nothing
         req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
