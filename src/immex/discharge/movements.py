@@ -23,6 +23,7 @@ exactly the files it got before.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -37,29 +38,32 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from immex.core.numbers import EXACT, from_fixed
-from immex.core.problems import InputError
+from immex.core.problems import InputError, Problem
 from immex.discharge.fast import AllocatedColumns, ExportPlan, FramesResult
-from immex.discharge.methods import Allocation, DischargeResult
+from immex.discharge.methods import Allocation, DischargeResult, discharge
+from immex.discharge.regularize import STORE_UNREAD, exports_touching, with_stored
 from immex.discharge.submaquila import ShipmentPart, shipment_parts, write_submaquila_csv
 from immex.discharge.waste import (
     AllocatedQty,
     GeneratedWaste,
     WasteRatios,
     WasteRow,
+    disposed_too_much,
     generated_waste,
     waste_rows,
     write_waste_csv,
 )
 from immex.ledger.frames import EPOCH, LedgerFrames, export_periods
 from immex.ledger.model import Ledger
-from immex.ledger.movements import MOVEMENT_TABLES, Movements, MovementsRead, read_movements
+from immex.ledger.movements import MOVEMENT_TABLES, WASTE, Movements, MovementsRead, read_movements
 from immex.ledger.movements_orm import load_movements, store_movements
-from immex.ledger.read import read_ledger, source_files
+from immex.ledger.read import LedgerRead, read_ledger, source_files
 
 __all__ = [
     "MovementOutputs",
     "folder_movement_outputs",
     "movement_outputs",
+    "overdisposal_problems",
     "read_movements",
     "read_movements_beside_frames",
     "stored_movement_outputs",
@@ -118,6 +122,58 @@ def movement_outputs(
         generated_waste(ratios, _allocated(ledger, allocations), dated) if ratios.any else GeneratedWaste()
     )
     return _outputs(generated, movements, as_of)
+
+
+# A refused row of these files, once fixed, can only leave the waste generated as it is or make it
+# smaller (an A3 takes lots from later exports) and the disposals as they are or larger: an excess
+# found on the rows read is an excess of the fixed input. A refused imports.csv row adds lots to its
+# part only (parts are independent), so the other parts are decided too.
+_WASTE_KEPT_BY = frozenset({"regularizations.csv", "imports.csv"})
+BESIDE_NOTE = (
+    " (found beside the other problems, on the rows read: once those are fixed the excess is as"
+    " large or larger)"
+)
+
+
+def overdisposal_problems(
+    source: Path, read: LedgerRead, method: str, stored: Ledger | None = None
+) -> list[Problem]:
+    """Disposals beyond the waste generated, found beside the other input problems (one errors.csv).
+
+    As :func:`immex.discharge.regularize.overdraw_problems` for the A3s: the rows read are
+    discharged (with the stored ledger on ``--db``, ``stored``), and only where that decides
+    it: no refused row in ``exports.csv``, ``bom.csv``, ``parts.csv`` or ``uom_conversions.csv``
+    (fixed, each can change the waste of any part), no refused import row of the part, no A3
+    asking too much (the discharge stops on it), a store that could be read. The disposals
+    stored before are not counted, which can only make a real excess larger.
+    """
+    partial = read.partial
+    if partial is None or stored is STORE_UNREAD or read.unsure_parts is None:
+        return []
+    names = {label: name for name, label in read.labels.items()}
+    if any(p.row is None or names.get(p.file, p.file) not in _WASTE_KEPT_BY for p in read.problems):
+        return []
+    disposals = [
+        d for d in read_movements(source, partial).movements.disposals if d.part not in read.unsure_parts
+    ]
+    if not disposals:
+        return []
+    ledger = partial if stored is None else with_stored(partial, stored)
+    parts = {d.part for d in disposals}
+    only = dataclasses.replace(
+        ledger,
+        imports=tuple(lot for lot in ledger.imports if lot.part in parts),
+        exports=exports_touching(ledger, parts),
+        regularizations=tuple(r for r in ledger.regularizations if r.product in parts),
+    )
+    try:
+        result = discharge(only, method)
+    except InputError:  # an A3 of these parts asks too much: listed by overdraw_problems
+        return []
+    ratios = WasteRatios(ledger.boms)
+    generated = generated_waste(ratios, _allocated(only, result.allocations), parts)
+    problems = disposed_too_much(generated, disposals, WASTE.name)
+    return [dataclasses.replace(p, message=p.message + BESIDE_NOTE) for p in problems]
 
 
 def _outputs(generated: GeneratedWaste, movements: Movements, as_of: dt.date) -> MovementOutputs:

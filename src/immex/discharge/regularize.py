@@ -40,7 +40,7 @@ def discharge_regularized(ledger: Ledger, method: str, engine: Engine) -> Discha
     if not ledger.regularizations:
         return engine(ledger, method)
     named = {line.product for line in ledger.regularizations}
-    touching = _exports_touching(ledger, named)
+    touching = exports_touching(ledger, named)
     exact = discharge(
         dataclasses.replace(
             ledger, imports=tuple(lot for lot in ledger.imports if lot.part in named), exports=touching
@@ -60,7 +60,7 @@ def discharge_regularized(ledger: Ledger, method: str, engine: Engine) -> Discha
     )
 
 
-def _exports_touching(ledger: Ledger, parts: set[str]) -> tuple[ExportLine, ...]:
+def exports_touching(ledger: Ledger, parts: set[str]) -> tuple[ExportLine, ...]:
     """The export lines whose leaf requirements include one of ``parts`` (one explosion per BOM period)."""
     breaks = bom_breakpoints(ledger.boms)
     touches: dict[tuple[str, int], bool] = {}
@@ -240,7 +240,7 @@ def _overdraws(ledger: Ledger, parts: set[str], method: str, with_exports: bool)
     only = dataclasses.replace(
         ledger,
         imports=tuple(lot for lot in ledger.imports if lot.part in parts),
-        exports=_exports_touching(ledger, parts) if with_exports else (),
+        exports=exports_touching(ledger, parts) if with_exports else (),
         regularizations=tuple(r for r in ledger.regularizations if r.product in parts),
     )
     try:

@@ -47,6 +47,7 @@ from immex.discharge.movements import (
     MovementOutputs,
     folder_movement_outputs,
     movement_outputs,
+    overdisposal_problems,
     read_movements,
     read_movements_beside_frames,
     stored_movement_outputs,
@@ -225,6 +226,7 @@ def run_discharge(
     if staged.problems or moves.problems or staged.ledger is None:
         in_store = None if db_url is None else stored_ledger(db_url)  # read only: A3s checked with it
         overdrawn = overdraw_problems(staged, method, in_store)  # one errors.csv
+        overdrawn += overdisposal_problems(input_dir, staged, method, in_store)  # waste disposed of
         raise InputError(named_as_read([*staged.problems, *moves.problems, *overdrawn], labels))
     fingerprint = input_fingerprint((*staged.fingerprint_sources, *moves.sources))
     timings["validate_s"] = time.perf_counter() - started
