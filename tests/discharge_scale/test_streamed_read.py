@@ -28,6 +28,7 @@ from immex.discharge.partitioned import discharge_partitioned
 from immex.discharge.service import run_discharge
 from immex.ledger.frames import LedgerFrames, read_ledger_frames
 from immex.ledger.model import Ledger
+from immex.ledger.spilled import read_spilled_ledger
 from tests.discharge_fast.folders import write_folder_in_units
 from tests.discharge_fast.test_discharge_fast_methods import directed_ledgers
 from tests.discharge_fast.test_fast_directed import name_pedimentos
@@ -49,6 +50,11 @@ def assert_same_frames(whole: LedgerFrames, streamed: LedgerFrames) -> None:
         assert one.drop("qty").equals(other.drop("qty")), name
         scales = (getattr(whole, f"{name}_scale"), getattr(streamed, f"{name}_scale"))
         assert _quantities(one, scales[0]) == _quantities(other, scales[1]), name
+    assert_same_header(whole, streamed)
+
+
+def assert_same_header(whole: LedgerFrames, streamed: LedgerFrames) -> None:
+    """What a reader gives besides the line rows."""
     assert whole.parts.equals(streamed.parts) and whole.boms == streamed.boms
     assert (whole.sources, whole.encodings) == (streamed.sources, streamed.encodings)
     assert whole.pedimento_rows == streamed.pedimento_rows
@@ -79,6 +85,13 @@ def test_batches_read_the_frames_of_the_whole_reader_and_partitions_write_its_by
         for name in FILES:
             assert (Path(tmp) / "one" / name).read_bytes() == (Path(tmp) / "parted" / name).read_bytes()
         assert {k: parted[k] for k in one} == one
+        (Path(tmp) / "spill").mkdir()
+        spilled = read_spilled_ledger(folder, batch, Path(tmp) / "spill")  # the same checks, on disk
+        assert spilled is not None
+        assert_same_header(whole, spilled.header())
+        discharge_partitioned(spilled, Path(tmp) / "spilled", AS_OF, rows, 2, method, merge_rows=3)
+        for name in FILES:
+            assert (Path(tmp) / "one" / name).read_bytes() == (Path(tmp) / "spilled" / name).read_bytes()
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -99,6 +112,7 @@ def test_a_line_twice_in_two_batches_is_refused_as_by_the_whole_reader(tmp_path:
     _rewrite(tmp_path / name, rows)
     assert read_ledger_frames(tmp_path) is None
     assert read_ledger_frames(tmp_path, 3) is None
+    assert read_spilled_ledger(tmp_path, 3, _folder(tmp_path / "spill")) is None
 
 
 def test_a_not_discharging_line_that_repeats_a_key_is_refused_too(tmp_path: Path) -> None:
@@ -110,6 +124,12 @@ def test_a_not_discharging_line_that_repeats_a_key_is_refused_too(tmp_path: Path
     _rewrite(tmp_path / "exports.csv", [*rows, again])
     assert read_ledger_frames(tmp_path) is None
     assert read_ledger_frames(tmp_path, 4) is None
+    assert read_spilled_ledger(tmp_path, 4, _folder(tmp_path / "spill")) is None
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
 
 
 def test_a_windows_1252_file_is_read_whole_and_its_encoding_recorded(tmp_path: Path) -> None:

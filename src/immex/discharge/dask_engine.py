@@ -1,12 +1,12 @@
 """The partitioned FIFO discharge on a Dask distributed cluster (``immex discharge --engine dask``).
 
 The client (the machine running ``immex``) reads and validates the input
-folder once, then writes what the partitions need to a spill folder next to
-the outputs, which must be on storage every worker reads and writes (NFS,
-SMB, a mounted bucket): the import lines (Parquet), the export lines in
-discharge order (Parquet) and the rest of the ledger (parts, BOMs, scales;
-pickled). Each task reads only its own parts' import lines, discharges
-them (:func:`immex.discharge.partitioned.run_partition`) and writes its rows
+folder once, in batches, into a spill folder beside the outputs, which must
+be on storage every worker reads and writes (NFS, SMB, a mounted bucket):
+the import lines by part bucket and the export lines in discharge order
+(Parquet; :mod:`immex.discharge.partitioned`). Each task reads only its own
+parts' import lines and the export lines that need them, discharges them
+(:func:`immex.discharge.partitioned.run_partition`) and writes its rows
 back as Parquet; the client merges them into the contract's CSV files. The
 bytes are those of the single-process run (tested on a ``LocalCluster``).
 
@@ -17,16 +17,14 @@ machine is started and stopped. See ``docs/discharge_scale.md``.
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from immex.discharge.fast import ExportPlan, plan_exports
 from immex.discharge.partitioned import (
+    PARTITION_ROWS,
+    OrderedExports,
     PartitionSummary,
     WasteAsked,
     _spill_folder,
@@ -34,45 +32,36 @@ from immex.discharge.partitioned import (
     bucket_exports,
     merge,
     merged_waste,
-    plan_partitions,
+    order_exports,
+    plan_spilled_partitions,
     run_partition,
 )
 from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames
+from immex.ledger.spilled import SpilledLedger, spilled_from_frames
 
 LOCAL_WORKERS = 2
 
 
-def _save(frames: LedgerFrames, plan: ExportPlan, spill: Path) -> None:
-    frames.imports.write_parquet(spill / "imports.parquet")
-    plan.exports.write_parquet(spill / "exports.parquet")
-    rest = replace(frames, imports=frames.imports.clear(), exports=frames.exports.clear())
-    (spill / "ledger.pickle").write_bytes(pickle.dumps((rest, plan.needs)))
-
-
 def _partition_task(
-    spill: str,
+    ledger: SpilledLedger,
+    ordered: OrderedExports,
     parts: list[str],
     index: int,
     as_of: dt.date,
+    spill: str,
     bounds: list[int],
     method: str = "fifo",
     dated: frozenset[str] | None = None,
 ) -> PartitionSummary:
-    """One partition on a worker: its parts' import lines only, the export lines, the rest of the
-    ledger; with ``dated`` (the waste pass asked) also its waste sums."""
-    folder = Path(spill)
-    rest, needs = pickle.loads((folder / "ledger.pickle").read_bytes())
-    imports = pl.scan_parquet(folder / "imports.parquet").filter(pl.col("part").is_in(parts)).collect()
-    exports = pl.read_parquet(folder / "exports.parquet")
-    frames = replace(rest, imports=imports, exports=exports)
-    waste = None if dated is None else WasteAsked(WasteRatios(rest.boms), dated)
-    plan = ExportPlan(exports, needs)
-    return run_partition(frames, plan, parts, index, as_of, folder, bounds, method, waste)
+    """One partition on a worker; with ``dated`` (the waste pass asked) also its waste sums
+    (the ratios numbered on the worker, from the BOMs)."""
+    waste = None if dated is None else WasteAsked(WasteRatios(ledger.boms), dated)
+    return run_partition(ledger, ordered, parts, index, as_of, Path(spill), bounds, method, waste)
 
 
 def discharge_dask(
-    frames: LedgerFrames,
+    frames: LedgerFrames | SpilledLedger,
     output_dir: Path,
     as_of: dt.date,
     scheduler: str | None = None,
@@ -86,12 +75,13 @@ def discharge_dask(
     (and, with ``waste``, ``"generated_waste"``, each worker summing its partition's)."""
     from dask.distributed import Client, LocalCluster  # imported here: only this engine needs Dask
 
-    plan = plan_exports(frames)
-    spill = _spill_folder(output_dir)
+    spill = _spill_folder(output_dir).resolve()
     try:
-        _save(frames, plan, spill)
-        bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
-        ranges = plan_partitions(frames, plan, rows)
+        ledger = frames if isinstance(frames, SpilledLedger) else spilled_from_frames(frames, spill)
+        ledger = replace(ledger, folder=ledger.folder.resolve())
+        ordered = order_exports(ledger, spill)
+        bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
+        ranges = plan_spilled_partitions(ledger, ordered, rows)
         cluster = (
             None
             if scheduler
@@ -101,13 +91,15 @@ def discharge_dask(
         )
         try:
             with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
+                shared = client.scatter([ledger, ordered], broadcast=True)
                 futures = [
                     client.submit(
                         _partition_task,
-                        str(spill.resolve()),
+                        *shared,
                         parts,
                         i,
                         as_of,
+                        str(spill),
                         bounds,
                         method,
                         None if waste is None else waste.dated,
@@ -120,6 +112,7 @@ def discharge_dask(
             if cluster is not None:
                 cluster.close()
         counts = merge(spill, bounds, output_dir, summaries)
+        counts["partition_rows"] = rows or PARTITION_ROWS
         if waste is not None:
             counts["generated_waste"] = merged_waste(summaries, waste)
         return {**counts, "scheduler": scheduler or f"LocalCluster({workers} workers)"}

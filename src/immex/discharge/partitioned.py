@@ -1,23 +1,35 @@
 """The FIFO discharge in partitions of parts: memory set by the partition, the same bytes as one run.
 
-Under FIFO the parts are independent: an import line is consumed only by
-requirements of its own part. So the parts (in name order) are cut into
-contiguous ranges of about ``rows`` requirements + import lines each, and
-each range is discharged alone with
+Under FIFO (LIFO, directed) the parts are independent: an import line is
+consumed only by requirements of its own part. So the parts (in name order)
+are cut into contiguous ranges of about ``rows`` requirements + import lines
+each, and each range is discharged alone with
 :func:`immex.discharge.fast.discharge_frames` (which then also picks the
 fixed-point scale and integer width for that range only). Every row of the
 whole run belongs to exactly one range.
 
-Each partition writes its rows to Parquet files in a spill folder,
-allocations and shortfalls cut into buckets of export lines
-(``_export`` ranges), balances whole. The merge then reads one bucket at a
-time from every partition, sorts it by (export line, partition, part) —
-partitions are name ranges in order, so that is the contract's order, and
-the sort is stable, so each requirement's lots stay in FIFO order — and
-appends it to the output CSV. Peak memory is one partition's work or one
-bucket, not the ledger's allocations.
+Nothing the size of the ledger is held in memory
+(:class:`immex.ledger.spilled.SpilledLedger`):
 
-The same functions are the unit of work of the Dask engine
+- the reader leaves the import lines in Parquet files by part bucket and
+  the export lines in sorted runs (one per read batch);
+- :func:`order_exports` merges the runs (a k-way merge that holds a slice of
+  each run, :func:`merge_runs`) into numbered chunks in discharge order and
+  names each line's per-unit needs (``key``) as it goes, as
+  :func:`~immex.discharge.fast.plan_exports` does;
+- each partition reads its parts' import lines and, chunk by chunk, only the
+  export lines whose BOM reaches one of its parts (with their position in the
+  whole order), discharges them, and writes its rows as Parquet: allocations
+  and shortfalls cut into buckets of export positions, balances as one run
+  sorted by import line;
+- the merge reads one bucket at a time from every partition, sorts it by
+  (export line, partition, part) — partitions are name ranges in order, so
+  that is the contract's order, and the sort is stable, so each requirement's
+  lots stay in FIFO order — and appends it to the CSV; balances.csv is the
+  k-way merge of the partitions' runs.
+
+Peak memory is one partition's work, one bucket or one merge window, not the
+ledger. The same functions are the unit of work of the Dask engine
 (:mod:`immex.discharge.dask_engine`): a partition needs only the spill
 folder, on storage every worker can read.
 """
@@ -28,7 +40,9 @@ import datetime as dt
 import functools
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -45,12 +59,22 @@ from immex.discharge.fast import (
     balances_frame,
     discharge_frames,
     part_names,
-    plan_exports,
+    unit_needs,
 )
 from immex.discharge.fast_directed import consumption
 from immex.discharge.movements import generated_in_columns
 from immex.discharge.waste import GeneratedWaste, WasteRatios
-from immex.ledger.frames import LedgerFrames
+from immex.ledger.frames import LedgerFrames, export_periods, read_ledger_frames
+from immex.ledger.spilled import (
+    EXPORT_ORDER,
+    RUN_ROW_GROUP,
+    SpilledFile,
+    SpilledLedger,
+    at_scale,
+    narrowed,
+    read_spilled_ledger,
+    spilled_from_frames,
+)
 
 PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
 # requirements + import lines per partition (about 1-2 GB of working memory); IMMEX_PARTITION_ROWS overrides
@@ -60,6 +84,10 @@ BUCKET_ROWS = 1_000_000  # requirements (about as many allocations) per merge bu
 # (``read_ledger_frames(folder, batch_rows)``); IMMEX_READ_BATCH_ROWS overrides.
 READ_BATCH_ROWS = int(os.environ.get("IMMEX_READ_BATCH_ROWS", "500000"))
 STREAM_FROM_BYTES = 200 * 2**20  # imports.csv + exports.csv from which ``auto`` reads in batches
+# ... and from which ``auto`` spills them to disk and partitions (about 4 M lines of a plant's ledger)
+SPILL_FROM_BYTES = 400 * 2**20
+# rows a k-way merge holds (a slice of each sorted run); IMMEX_MERGE_ROWS overrides
+MERGE_ROWS = int(os.environ.get("IMMEX_MERGE_ROWS", "1000000"))
 KEYS = ["_export", "_partition", "_part"]
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 
@@ -77,6 +105,8 @@ class PartitionSummary:
     waste: tuple[tuple[str, Fraction, dt.date, str], ...] = ()
     """(part, waste ratio, export date or ``date.min``, quantity): the waste sums of its parts
     (the ratio itself: ratio ids are numbered per process, a Dask worker's are its own)."""
+    balances: int = 0
+    """Rows of its balances run (its import lines)."""
 
 
 @dataclass(frozen=True)
@@ -95,23 +125,208 @@ def read_batch_rows(folder: Path, engine: str) -> int | None:
         return READ_BATCH_ROWS
     if engine != "auto":
         return None
-    sizes = sum(path.stat().st_size for path in folder.glob("*") if path.name.lower() in _LINE_FILES)
-    return READ_BATCH_ROWS if sizes >= STREAM_FROM_BYTES else None
+    return READ_BATCH_ROWS if _line_bytes(folder) >= STREAM_FROM_BYTES else None
+
+
+def spills(folder: Path, engine: str) -> bool:
+    """Whether the run reads the line files into a spill folder (:func:`read_spilled`): the
+    partitioned and Dask engines, and ``auto`` on line files of :data:`SPILL_FROM_BYTES` or more."""
+    return engine in ("partitioned", "dask") or (engine == "auto" and _line_bytes(folder) >= SPILL_FROM_BYTES)
+
+
+def _line_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.glob("*") if path.name.lower() in _LINE_FILES)
 
 
 _LINE_FILES = ("imports.csv", "exports.csv")
 
 
+def read_columnar(
+    folder: Path, output_dir: Path, engine: str
+) -> tuple[LedgerFrames | None, SpilledLedger | None]:
+    """The columnar reader for ``engine``: the whole frames, or (:func:`spills`) the line files
+    spilled beside ``output_dir`` with the frames of the rest (no line rows: see
+    :meth:`~immex.ledger.spilled.SpilledLedger.header`). (None, None): the per-row reader must
+    report the problems."""
+    if not spills(folder, engine):
+        return read_ledger_frames(folder, read_batch_rows(folder, engine)), None
+    ledger = read_spilled(folder, output_dir)
+    return (None, None) if ledger is None else (ledger.header(), ledger)
+
+
+def read_spilled(folder: Path, output_dir: Path) -> SpilledLedger | None:
+    """The folder read in batches into a spill folder beside ``output_dir`` (the same storage:
+    shared with the workers of a cluster), or None (the per-row reader reports the problems;
+    the spill folder is then removed). Remove ``ledger.folder`` when done."""
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    spill = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.immex-spill-", dir=output_dir.parent))
+    ledger = read_spilled_ledger(folder, READ_BATCH_ROWS, spill.resolve())
+    if ledger is None:
+        shutil.rmtree(spill, ignore_errors=True)
+    else:  # removed with the ledger (when the run lets go of it, or at exit)
+        weakref.finalize(ledger, shutil.rmtree, spill, True)
+    return ledger
+
+
+# ---- the export lines in discharge order ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderedExports:
+    """The export lines in discharge order as Parquet chunks, and the per-unit needs of each key.
+
+    ``chunks``: (file, position of its first line in the whole order); each file has the
+    columns of ``LedgerFrames.exports`` at the ledger's ``exports_scale`` and ``key``, the
+    index in ``needs`` of the line's (product, BOM period) (numbered in order of first
+    export, as :func:`~immex.discharge.fast.plan_exports` does). ``key_lines``: export lines
+    per key.
+    """
+
+    chunks: tuple[tuple[Path, int], ...]
+    needs: list[dict[str, Decimal]]
+    key_lines: tuple[int, ...]
+    lines: int
+
+
+def merge_runs(
+    runs: Sequence[SpilledFile], keys: Sequence[str], rows: int | None = None, target_scale: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """The rows of ``runs`` (Parquet files each sorted by ``keys``, which are unique) in one
+    sorted stream, a window at a time: a slice of each run (``rows`` in all) is held; the rows
+    up to the smallest last key among the runs not yet read to the end are sorted and given.
+    With ``target_scale`` each run's ``qty`` is brought to that scale."""
+    per_run = max(1, (rows or MERGE_ROWS) // max(len(runs), 1))
+    readers = [_RunReader(run, per_run, target_scale) for run in runs if run.rows]
+    while readers:
+        for reader in readers:
+            reader.fill()
+        pending = [reader.last(keys) for reader in readers if not reader.read_all]
+        bound = min(pending) if pending else None
+        window = [reader.take(keys, bound) for reader in readers]
+        readers = [reader for reader in readers if not reader.done]
+        given = pl.concat([w for w in window if w.height], how="vertical_relaxed") if window else None
+        if given is not None and given.height:
+            yield given.sort(list(keys))
+
+
+class _RunReader:
+    """One sorted run read a slice at a time."""
+
+    def __init__(self, run: SpilledFile, rows: int, target_scale: int | None) -> None:
+        self.run, self.rows, self.target = run, rows, target_scale
+        self.offset = 0
+        self.buffer: pl.DataFrame | None = None
+
+    @property
+    def read_all(self) -> bool:
+        return self.offset >= self.run.rows
+
+    @property
+    def done(self) -> bool:
+        return self.read_all and (self.buffer is None or not self.buffer.height)
+
+    def fill(self) -> None:
+        if (self.buffer is None or not self.buffer.height) and not self.read_all:
+            frame = pl.scan_parquet(self.run.path).slice(self.offset, self.rows).collect()
+            self.offset += self.rows
+            if self.target is not None:
+                frame = at_scale(frame, self.run.scale, self.target)
+            self.buffer = frame
+
+    def last(self, keys: Sequence[str]) -> tuple[Any, ...]:
+        assert self.buffer is not None
+        return self.buffer.select(keys).row(self.buffer.height - 1)
+
+    def take(self, keys: Sequence[str], bound: tuple[Any, ...] | None) -> pl.DataFrame:
+        """The buffered rows with keys up to ``bound`` (all when None); the rest stay."""
+        assert self.buffer is not None
+        if bound is None:
+            given, self.buffer = self.buffer, self.buffer.clear()
+            return given
+        count = int(self.buffer.select(_at_most(keys, bound).sum()).item())
+        given, self.buffer = self.buffer.head(count), self.buffer.slice(count)
+        return given
+
+
+def _at_most(keys: Sequence[str], bound: tuple[Any, ...]) -> pl.Expr:
+    """Rows whose ``keys`` are at most ``bound`` in lexicographic order."""
+    expr = pl.lit(True)
+    for name, value in reversed(list(zip(keys, bound, strict=False))):
+        expr = (pl.col(name) < value) | ((pl.col(name) == value) & expr)
+    return expr
+
+
+def order_exports(ledger: SpilledLedger, folder: Path, merge_rows: int | None = None) -> OrderedExports:
+    """Merge the ledger's sorted export runs into chunks in discharge order, keyed as
+    :func:`~immex.discharge.fast.plan_exports` keys them."""
+    known = pl.DataFrame(schema={"product": pl.String, "_period": pl.Int64, "key": pl.Int64})
+    firsts: list[tuple[str, dt.date]] = []
+    key_lines = np.zeros(0, dtype=np.int64)
+    chunks: list[tuple[Path, int]] = []
+    position = 0
+    for window in merge_runs(ledger.export_runs, EXPORT_ORDER, merge_rows, ledger.exports_scale):
+        period = pl.Series("_period", export_periods(window["cleared_on"], ledger.boms), dtype=pl.Int64)
+        window = window.with_columns(period)
+        new = (
+            window.select("product", "_period", "cleared_on")
+            .unique(subset=["product", "_period"], keep="first", maintain_order=True)
+            .join(known, on=["product", "_period"], how="anti", maintain_order="left")
+        )
+        if new.height:
+            firsts += new.select("product", "cleared_on").iter_rows()
+            numbered = new.select(
+                "product", "_period", key=pl.int_range(len(known), len(known) + new.height, dtype=pl.Int64)
+            )
+            known = pl.concat([known, numbered])
+        keyed = window.join(known, on=["product", "_period"], how="left", maintain_order="left")
+        numbers = keyed["key"].to_numpy()
+        key_lines = np.bincount(numbers, minlength=len(firsts)) + np.pad(
+            key_lines, (0, len(firsts) - len(key_lines))
+        )
+        path = folder / f"exports-{len(chunks):06d}.parquet"
+        keyed.drop("_period").write_parquet(path)
+        chunks.append((path, position))
+        position += window.height
+    needs = unit_needs(ledger.boms, [f[0] for f in firsts], [f[1] for f in firsts])
+    return OrderedExports(tuple(chunks), needs, tuple(key_lines.tolist()), position)
+
+
+# ---- partitions ----------------------------------------------------------------------------------
+
+
 def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int | None = None) -> list[list[str]]:
     """Contiguous ranges of part names with at most about ``rows`` requirements + import lines each."""
-    rows = rows or PARTITION_ROWS
     names = part_names(frames, plan)
+    counts = frames.imports.group_by("part").len().iter_rows()
+    key_lines = dict(plan.exports["key"].value_counts().iter_rows())
+    return _ranges(names, dict(counts), plan.needs, key_lines, rows)
+
+
+def plan_spilled_partitions(
+    ledger: SpilledLedger, ordered: OrderedExports, rows: int | None = None
+) -> list[list[str]]:
+    """:func:`plan_partitions` from the counts the spilled reader kept."""
+    names = sorted(
+        set(ledger.parts["part"].to_list())
+        | set(ledger.imports_per_part)
+        | {leaf for need in ordered.needs for leaf in need}
+    )
+    return _ranges(names, ledger.imports_per_part, ordered.needs, dict(enumerate(ordered.key_lines)), rows)
+
+
+def _ranges(
+    names: list[str],
+    imports_per_part: dict[str, int] | Any,
+    needs: list[dict[str, Decimal]],
+    key_lines: dict[int, int],
+    rows: int | None,
+) -> list[list[str]]:
+    rows = rows or PARTITION_ROWS
     weight = dict.fromkeys(names, 0)
-    for part, count in frames.imports.group_by("part").len().iter_rows():
+    for part, count in imports_per_part.items():
         weight[part] += count
-    key_counts = plan.exports["key"].value_counts()
-    for key, count in key_counts.iter_rows():
-        for part in plan.needs[key]:
+    for key, count in key_lines.items():
+        for part in needs[key]:
             weight[part] += count
     ranges: list[list[str]] = [[]]
     filled = 0
@@ -124,13 +339,12 @@ def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int | None = N
     return ranges
 
 
-def bucket_exports(plan: ExportPlan, rows: int | None = None) -> int:
+def bucket_exports(ordered: OrderedExports, rows: int | None = None) -> int:
     """Export lines per merge bucket: about ``rows`` requirements (each export line has the
     leaves of its BOM)."""
     rows = rows or BUCKET_ROWS
-    counts = plan.exports["key"].value_counts()
-    requirements = sum(count * len(plan.needs[key]) for key, count in counts.iter_rows())
-    per_export = requirements / max(plan.exports.height, 1)
+    requirements = sum(count * len(ordered.needs[key]) for key, count in enumerate(ordered.key_lines))
+    per_export = requirements / max(ordered.lines, 1)
     return max(1, int(rows / max(per_export, 1)))
 
 
@@ -139,9 +353,51 @@ def bucket_bounds(n_exports: int, size: int) -> list[int]:
     return [*range(0, n_exports, max(size, 1)), n_exports] if n_exports else [0, 0]
 
 
+def partition_frames(
+    ledger: SpilledLedger, ordered: OrderedExports, parts: Sequence[str]
+) -> tuple[LedgerFrames, ExportPlan, np.ndarray[Any, np.dtype[np.int64]]]:
+    """One partition's ledger: its parts' import lines and the export lines whose BOM reaches
+    one of its parts, as a plan of its own, and each of those lines' position in the whole order."""
+    wanted = set(parts)
+    keys = [key for key, need in enumerate(ordered.needs) if not wanted.isdisjoint(need)]
+    pieces = [
+        pl.scan_parquet(path)
+        .with_row_index("_pos")
+        .filter(pl.col("key").is_in(keys))
+        .with_columns(pl.col("_pos").cast(pl.Int64) + first)
+        .collect()
+        for path, first in ordered.chunks
+    ]
+    exports = (
+        narrowed(pl.concat(pieces, how="vertical_relaxed"))
+        if pieces
+        else pl.DataFrame(
+            schema={
+                "_pos": pl.Int64,
+                "pedimento": pl.String,
+                "line": pl.Int64,
+                "product": pl.String,
+                "cleared_on": pl.Date,
+                "qty": pl.Int64,
+                "import_pedimento": pl.String,
+                "key": pl.Int64,
+            }
+        )
+    )
+    frames = LedgerFrames(
+        ledger.parts,
+        ledger.imports_of(sorted(parts)),
+        exports.drop("_pos", "key"),
+        ledger.boms,
+        ledger.imports_scale,
+        ledger.exports_scale,
+    )
+    return frames, ExportPlan(exports.drop("_pos"), ordered.needs), exports["_pos"].to_numpy()
+
+
 def run_partition(
-    frames: LedgerFrames,
-    plan: ExportPlan,
+    ledger: SpilledLedger,
+    ordered: OrderedExports,
     parts: Sequence[str],
     index: int,
     as_of: dt.date,
@@ -152,10 +408,12 @@ def run_partition(
 ) -> PartitionSummary:
     """Discharge the parts of one partition and write its rows to ``spill`` (Parquet); sum the
     waste of its allocations while they are in memory (parts are in one partition only)."""
+    frames, plan, positions = partition_frames(ledger, ordered, parts)
     result = discharge_frames(frames, plan, parts, keys=True, **consumption(method))
     tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
+    where = pl.Series(positions, dtype=pl.Int64)
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
-        frame = frame.with_columns(tag)
+        frame = frame.with_columns(tag, _export=where.gather(frame["_export"]))
         cut = np.searchsorted(
             np.asarray(bounds[1:-1], dtype=np.int64), frame["_export"].to_numpy(), side="right"
         )
@@ -165,7 +423,8 @@ def run_partition(
             .items()
         ):
             rows.drop("_bucket").write_parquet(spill / f"{name}-{int(bucket[0]):06d}-{index:06d}.parquet")
-    balances_frame(result, as_of).write_parquet(spill / f"balances-{index:06d}.parquet")
+    balances = balances_frame(result, as_of)
+    balances.write_parquet(spill / f"balances-{index:06d}.parquet", row_group_size=RUN_ROW_GROUP)
     return PartitionSummary(
         index,
         result.allocations.height,
@@ -174,6 +433,7 @@ def run_partition(
         plain(result.total_allocated),
         plain(result.total_missing),
         _waste_sums(result, waste),
+        balances.height,
     )
 
 
@@ -211,10 +471,15 @@ def merged_waste(summaries: Iterable[PartitionSummary], asked: WasteAsked) -> Ge
 
 
 def merge(
-    spill: Path, bounds: Sequence[int], output_dir: Path, summaries: Iterable[PartitionSummary]
+    spill: Path,
+    bounds: Sequence[int],
+    output_dir: Path,
+    summaries: Iterable[PartitionSummary],
+    merge_rows: int | None = None,
 ) -> dict[str, Any]:
-    """Write allocations.csv, shortfalls.csv and balances.csv from the partitions' files, bucket by bucket;
-    return the counts and totals for run.json (as :func:`~immex.discharge.fast.write_discharge_frames`)."""
+    """Write allocations.csv, shortfalls.csv and balances.csv from the partitions' files, bucket
+    by bucket (balances: a k-way merge of the partitions' sorted runs); return the counts and
+    totals for run.json (as :func:`~immex.discharge.fast.write_discharge_frames`)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     heads = {
         "allocations": [
@@ -237,19 +502,44 @@ def merge(
                 if files:
                     rows = pl.read_parquet(files).sort(KEYS, maintain_order=True).select(columns)
                     rows.write_csv(handle, include_header=False, line_terminator="\n")
-    balances = pl.read_parquet(sorted(spill.glob("balances-*.parquet"))).sort(BALANCE_ORDER)
-    balances.write_csv(output_dir / "balances.csv", line_terminator="\n")
-    done = list(summaries)
+    done = sorted(summaries, key=lambda s: s.index)
+    runs = [SpilledFile(spill / f"balances-{s.index:06d}.parquet", 0, s.balances) for s in done]
+    by_status = _merge_balances(runs, output_dir / "balances.csv", merge_rows)
     return {
         "allocations": sum(s.allocations for s in done),
         "shortfalls": sum(s.shortfalls for s in done),
-        "balances": balances.height,
+        "balances": sum(by_status.values()),
         "late_allocations": sum(s.late for s in done),
-        "balances_by_status": dict(balances.group_by("status").len().sort("status").iter_rows()),
+        "balances_by_status": dict(sorted(by_status.items())),
         "qty_allocated": plain(_exact_sum(Decimal(s.qty_allocated) for s in done)),
         "qty_missing": plain(_exact_sum(Decimal(s.qty_missing) for s in done)),
         "partitions": len(done),
     }
+
+
+def _merge_balances(runs: Sequence[SpilledFile], path: Path, merge_rows: int | None) -> dict[str, int]:
+    """balances.csv from the partitions' runs (each sorted by import line), a window at a time."""
+    by_status: dict[str, int] = {}
+    with path.open("wb") as handle:
+        handle.write((",".join(BALANCE_COLUMNS) + "\n").encode())
+        for window in merge_runs(runs, BALANCE_ORDER, merge_rows):
+            window.write_csv(handle, include_header=False, line_terminator="\n")
+            for status, count in window.group_by("status").len().iter_rows():
+                by_status[status] = by_status.get(status, 0) + count
+    return by_status
+
+
+BALANCE_COLUMNS = (
+    "import_pedimento",
+    "import_line",
+    "part",
+    "qty_imported",
+    "qty_discharged",
+    "qty_remaining",
+    "deadline",
+    "days_left",
+    "status",
+)
 
 
 def _exact_sum(values: Iterable[Decimal]) -> Decimal:
@@ -264,27 +554,31 @@ def _in_process(
 
 
 def discharge_partitioned(
-    frames: LedgerFrames,
+    frames: LedgerFrames | SpilledLedger,
     output_dir: Path,
     as_of: dt.date,
     rows: int | None = None,
     bucket: int | None = None,
     method: str = "fifo",
     waste: WasteAsked | None = None,
+    merge_rows: int | None = None,
 ) -> dict[str, Any]:
     """The whole discharge, one partition after the other in this process; the files of one run.
 
-    With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`)."""
-    plan = plan_exports(frames)
+    ``frames`` in memory are first written to the spill folder as the spilled reader writes
+    a folder. With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`)."""
     spill = _spill_folder(output_dir)
     try:
-        bounds = bucket_bounds(plan.exports.height, bucket or bucket_exports(plan))
+        ledger = frames if isinstance(frames, SpilledLedger) else spilled_from_frames(frames, spill)
+        ordered = order_exports(ledger, spill, merge_rows)
+        bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
+        ranges = plan_spilled_partitions(ledger, ordered, rows)
         jobs = [
-            (frames, plan, parts, i, as_of, spill, bounds, method, waste)
-            for i, parts in enumerate(plan_partitions(frames, plan, rows))
+            (ledger, ordered, parts, i, as_of, spill, bounds, method, waste) for i, parts in enumerate(ranges)
         ]
         summaries = _in_process(run_partition, jobs)
-        counts = merge(spill, bounds, output_dir, summaries)
+        counts = merge(spill, bounds, output_dir, summaries, merge_rows)
+        counts["partition_rows"] = rows or PARTITION_ROWS
         if waste is not None:
             counts["generated_waste"] = merged_waste(summaries, waste)
         return counts

@@ -25,11 +25,11 @@ import datetime as dt
 import io
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -442,6 +442,54 @@ def _read_streamed(folder: Path, batch_rows: int) -> LedgerFrames:
     (not-discharging export lines included), the quantities brought to one fixed-point scale,
     the first row of each (pedimento, clave) for the Anexo 22 warnings.
     """
+    imports, exports = _Stack("part"), _Stack("product")
+    read = stream_line_files(folder, batch_rows, imports, exports)
+    import_frame, imports_scale = imports.whole()
+    export_frame, exports_scale = exports.whole()
+    return LedgerFrames(
+        read.parts,
+        import_frame,
+        export_frame,
+        read.boms,
+        imports_scale,
+        exports_scale,
+        read.sources,
+        read.encodings,
+        read.pedimento_rows,
+        read.not_discharging,
+    )
+
+
+class LineSink(Protocol):
+    """Where :func:`stream_line_files` puts the checked batches of one line file."""
+
+    def begin(self, parts: Collection[str]) -> None:
+        """Called once before the first batch, with the part names of parts.csv."""
+
+    def add(
+        self, frame: pl.DataFrame, scale: int, firsts: pl.DataFrame, dropped: pl.DataFrame | None = None
+    ) -> None: ...
+
+    def pedimento_rows(self, label: str) -> tuple[tuple[str, int, str, str, dt.date], ...]: ...
+
+
+@dataclass(frozen=True)
+class StreamedRead:
+    """What :func:`stream_line_files` checked besides the line files' rows (which its sinks hold)."""
+
+    parts: pl.DataFrame
+    boms: Mapping[str, tuple[BomVersion, ...]]
+    sources: tuple[Path, ...]
+    encodings: dict[str, str]
+    pedimento_rows: tuple[tuple[str, int, str, str, dt.date], ...]
+    not_discharging: tuple[tuple[str, int, str], ...]
+
+
+def stream_line_files(folder: Path, batch_rows: int, imports: LineSink, exports: LineSink) -> StreamedRead:
+    """Check the folder with imports.csv and exports.csv read ``batch_rows`` rows at a time, each
+    checked batch handed to its sink (which also checks what spans batches: keys twice, scales).
+
+    Raises :class:`_Invalid` for anything the per-row reader must report."""
     paths, problems = source_files(folder, LEDGER_TABLES)
     _require(not problems, "two files stand for one table")
     _require(paths.keys() >= DISCHARGE_FILES, "a required file is missing")
@@ -458,40 +506,40 @@ def _read_streamed(folder: Path, batch_rows: int) -> LedgerFrames:
             )
     parts = _parts(tables["parts.csv"])
     units = UnitConverter(parts, _conversions(tables.get("uom_conversions.csv"), parts))
-    imports = _Stack("part")
+    imports.begin(parts)
+    exports.begin(parts)
+    imported: set[str] = set()
     batches, encodings["imports.csv"] = _batches("imports.csv", paths["imports.csv"], batch_rows)
     for batch in batches:
         _require(
             column_accepts(LEDGER_TABLES["imports.csv"], batch), "imports.csv: a column or a cell is refused"
         )
-        imports.add(*_import_rows(batch, parts, units), _first_of_pairs(batch))
-    exports = _Stack("product")
+        rows, scale = _import_rows(batch, parts, units)
+        imported.update(rows["part"].unique().to_list())
+        imports.add(rows, scale, _first_of_pairs(batch))
     held_rows: list[pl.DataFrame] = []
+    products_on: list[pl.DataFrame] = []  # the distinct (product, date) pairs: what must explode
     batches, encodings["exports.csv"] = _batches("exports.csv", paths["exports.csv"], batch_rows)
     for batch in batches:
         _require(
             column_accepts(LEDGER_TABLES["exports.csv"], batch), "exports.csv: a column or a cell is refused"
         )
         rows, scale, held = _export_rows(batch, parts, units)
-        exports.add(rows.filter(~held), scale, _first_of_pairs(batch), rows.filter(held))
+        kept = rows.filter(~held)
+        products_on.append(kept.select("product", "cleared_on").unique())
+        exports.add(kept, scale, _first_of_pairs(batch), rows.filter(held))
         held_rows.append(batch.filter(held).select(pl.col(ROW).cast(pl.Int64), pl.col("clave")))
-    import_frame, imports_scale = imports.whole()
-    export_frame, exports_scale = exports.whole()
     boms = _boms(tables["bom.csv"], parts, units)
     _require(not _asset_in_bom(boms, parts), "bom.csv: a fixed asset in a BOM")
-    _check_exports_explode(export_frame, set(import_frame["part"].unique().to_list()), boms)
+    _check_exports_explode(pl.concat(products_on).unique(), imported, boms)
     label = paths["exports.csv"].name
     held_all = pl.concat(held_rows) if held_rows else pl.DataFrame(schema={ROW: pl.Int64, "clave": pl.String})
-    return LedgerFrames(
+    return StreamedRead(
         pl.DataFrame(
             {"part": list(parts), "kind": [p.kind for p in parts.values()]},
             schema={"part": pl.String, "kind": pl.String},
         ),
-        import_frame,
-        export_frame,
         boms,
-        imports_scale,
-        exports_scale,
         tuple(sorted(paths.values())),
         dict(sorted(encodings.items())),
         imports.pedimento_rows(paths["imports.csv"].name) + exports.pedimento_rows(label),
@@ -508,6 +556,9 @@ class _Stack:
         self.scales: list[int] = []
         self.firsts: list[pl.DataFrame] = []
         self.keys: list[pl.DataFrame] = []  # keys of rows not kept (not-discharging export lines)
+
+    def begin(self, parts: Collection[str]) -> None:
+        del parts  # the whole frames need no part names
 
     def add(
         self, frame: pl.DataFrame, scale: int, firsts: pl.DataFrame, dropped: pl.DataFrame | None = None
