@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from immex.api.orm import AuditRow
+from immex.api.jobs import INTERRUPTED
+from immex.api.orm import AuditRow, JobRow
 from immex.cli import app as cli
 from immex.ledger.orm import AllocationRow, DischargeRunRow
 from immex.store.db import open_database
@@ -71,7 +72,7 @@ def server(db: str, files: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            process.wait(30)
+            process.wait(60)  # its jobs stop at their next step: seconds, whatever their size
         log.close()
 
 
@@ -133,6 +134,18 @@ def test_a_run_interrupted_by_a_hard_stop_is_failed_and_left_nothing(tmp_path: P
         assert job["status"] == "failed" and "rolled back" in job["error"]["detail"]
         again = httpx.post(f"{base}/api/v1/companies/{COMPANY_A}/runs", json={"method": "fifo"}, headers=ana)
         assert again.status_code == 202  # the interrupted run no longer blocks the company
+        second = base + again.headers["location"]
+        while (job := httpx.get(second, headers=ana).json())["status"] == "queued":
+            time.sleep(0.01)
+        assert job["status"] == "running", job
+    # SIGTERM mid-run: the server stopped without waiting for the run (server() waits for the
+    # process), which rolled back and is failed as a restart would find it
+    assert _count(db, DischargeRunRow) == 0 and _count(db, AllocationRow) == 0
+    engine = open_database(db)
+    with Session(engine) as session:
+        stopped = session.get(JobRow, int(second.rsplit("/", 1)[1]))
+        assert stopped is not None and stopped.status == "failed" and stopped.error == INTERRUPTED
+    engine.dispose()
     assert _count(db, AuditRow) >= 3
 
 

@@ -5,6 +5,12 @@ every job that did not finish and marks it failed (:func:`fail_interrupted`); th
 own writes happen in one transaction that an interrupted process never committed.
 A discharge run takes the company's ``active_key``: a unique column, so a second run of
 the same company (from any server process) fails to insert and answers 409.
+
+A server that stops (``immex serve`` on SIGTERM or Ctrl-C) does not wait for its jobs to
+finish, which at plant size can take many minutes: a running job stops at its next step of
+progress (:class:`JobStopped`), its transaction rolls back and it is marked failed, as a
+restart would mark it (the contract: jobs a restart interrupted are failed, their writes
+rolled back); jobs still queued are marked failed without starting.
 """
 
 from __future__ import annotations
@@ -41,26 +47,54 @@ class LiveState:
     total: int | None = None
 
 
+# What a job that a stopped server interrupted says (at the stop, or found by the next start).
+INTERRUPTED: dict[str, Any] = {
+    "title": "Interrupted",
+    "status": 500,
+    "detail": "the server stopped before the job finished; its writes were rolled back: start it again",
+}
+
+
+class JobStopped(BaseException):
+    """Raised in a job's thread at its next step of progress once the server is stopping.
+
+    A BaseException, as asyncio's CancelledError: the work's own ``except Exception``
+    handlers do not take it for a failure of theirs, and every transaction it passes
+    through rolls back (they roll back on any exception).
+    """
+
+
 class JobProgress(Progress):
     """Keeps the job's current step in memory (what GET answers in this process) and, on a
     server store, saves it to the job row at most once a second for other processes.
+    Each step first checks that the server is not stopping (else :class:`JobStopped`).
 
     SQLite allows one writer: the job's own transaction holds it, so the row is not updated
     there while the job runs (the in-memory state is what a one-process server answers).
     """
 
-    def __init__(self, store: Store, job_id: int, state: LiveState) -> None:
+    def __init__(
+        self, store: Store, job_id: int, state: LiveState, stopping: threading.Event | None = None
+    ) -> None:
         self.store, self.job_id, self.state = store, job_id, state
+        self.stopping = stopping or threading.Event()
         self.saved_at = 0.0
         self.shared = store.engine.dialect.name != "sqlite"
 
     def phase(self, name: str, total: int | None = None, unit: str = "") -> None:
+        self.go_on()
         self.state.phase, self.state.done, self.state.total = name, 0, total
         self._save(force=True)
 
     def advance(self, n: int = 1) -> None:
+        self.go_on()
         self.state.done += n
         self._save()
+
+    def go_on(self) -> None:
+        """Raise :class:`JobStopped` once the server is stopping."""
+        if self.stopping.is_set():
+            raise JobStopped
 
     def _save(self, force: bool = False) -> None:
         if not self.shared or (not force and time.monotonic() - self.saved_at < SAVE_EVERY_S):
@@ -98,6 +132,7 @@ class JobRunner:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="immex-job")
         self.live: dict[int, LiveState] = {}
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
 
     def folder(self, job_id: int) -> Path:
         return self.files / "jobs" / str(job_id)
@@ -145,9 +180,13 @@ class JobRunner:
     def _run(self, job_id: int, work: Work) -> None:
         state = self.live[job_id]
         self._mark_running(job_id)
-        context = JobContext(job_id, self.folder(job_id), JobProgress(self.store, job_id, state))
+        progress = JobProgress(self.store, job_id, state, self.stopping)
+        context = JobContext(job_id, self.folder(job_id), progress)
         try:
+            progress.go_on()  # a job the stop caught before it began does not begin
             result = work(context)
+        except JobStopped:
+            self._finish(job_id, status="failed", phase=state.phase[:200], error=INTERRUPTED)
         except InputError as error:
             self._finish(
                 job_id,
@@ -207,7 +246,15 @@ class JobRunner:
         }
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        """Stop: running jobs stop at their next step and roll back, queued ones never start;
+        every one of them is marked failed (:data:`INTERRUPTED`)."""
+        self.stopping.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        with self.lock:
+            never_started = list(self.live)  # a job that ran left ``live`` when it ended
+            self.live.clear()
+        for job_id in never_started:
+            self._finish(job_id, status="failed", error=INTERRUPTED)
 
 
 def _iso(moment: Any) -> str:
@@ -245,12 +292,7 @@ def fail_interrupted(store: Store) -> int:
                 status="failed",
                 active_key=None,
                 updated_at=now(),
-                error={
-                    "title": "Interrupted",
-                    "status": 500,
-                    "detail": "the server stopped before the job finished; its writes were rolled "
-                    "back: start it again",
-                },
+                error=INTERRUPTED,
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
