@@ -337,11 +337,10 @@ def _by_part_ranges(
     lots and of the requirements (both sorted by part): the two results, one
     after the other, are the result of the whole.
     """
-    middle = int(part[len(part) // 2]) + 1  # the parts up to the median requirement's
-    split = int(np.searchsorted(part, middle))
-    if len(part) < PARALLEL_FROM or split == len(part):
+    halves = _two_part_ranges(part, lot_part)
+    if halves is None:
         return core(lot_part, lot_day, lot_qty, part, day, need, n_parts)
-    lots = int(np.searchsorted(lot_part, middle))
+    middle, split, lots = halves
     jobs = [
         (lot_part[:lots], lot_day[:lots], lot_qty[:lots], part[:split], day[:split], need[:split], middle),
         (
@@ -363,6 +362,17 @@ def _by_part_ranges(
         np.concatenate((low.stop_lot, high.stop_lot + lots)),
         np.concatenate((low.discharged, high.discharged)),
     )
+
+
+def _two_part_ranges(part: Ints, lot_part: Ints) -> tuple[int, int, int] | None:
+    """Where to cut parts (sorted ids, requirements and lots) into two ranges of about half the
+    requirements each: (first part of the second range, its first requirement, its first lot);
+    None when there are too few requirements to be worth two threads or one part holds most."""
+    middle = int(part[len(part) // 2]) + 1  # the parts up to the median requirement's
+    split = int(np.searchsorted(part, middle))
+    if len(part) < PARALLEL_FROM or split == len(part):
+        return None
+    return middle, split, int(np.searchsorted(lot_part, middle))
 
 
 def _fifo_core(
@@ -524,8 +534,53 @@ def _fifo_columns_int128(
         return FifoColumns(empty, empty, none, empty, none, lot_qty.clip(upper_bound=0))
     order, part = _part_order(req_part, n_parts)
     need = req_qty.gather(order)
-    core = _fifo_core_int128(lot_part, lot_day, lot_qty, part, req_day[order], need, n_parts)
+    core = _int128_by_part_ranges(lot_part, lot_day, lot_qty, part, req_day[order], need, n_parts)
     return _lay_over_lots_int128(order, need, core)
+
+
+def _int128_by_part_ranges(
+    lot_part: Ints, lot_day: Ints, lot_qty: Big, part: Ints, day: Ints, need: Big, n_parts: int
+) -> _Intervals:
+    """:func:`_fifo_core_int128` on two ranges of parts on two threads (as :func:`_by_part_ranges`).
+
+    The second range's positions start at 0 on its own lots; shifted by the first
+    range's total they are the positions of one run over all parts.
+    """
+    halves = _two_part_ranges(part, lot_part)
+    if halves is None:
+        return _fifo_core_int128(lot_part, lot_day, lot_qty, part, day, need, n_parts)
+    middle, split, lots = halves
+    jobs = [
+        (
+            lot_part[:lots],
+            lot_day[:lots],
+            lot_qty.slice(0, lots),
+            part[:split],
+            day[:split],
+            need.slice(0, split),
+            middle,
+        ),
+        (
+            lot_part[lots:] - middle,
+            lot_day[lots:],
+            lot_qty.slice(lots),
+            part[split:] - middle,
+            day[split:],
+            need.slice(split),
+            n_parts - middle,
+        ),
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        low, high = pool.map(lambda job: _fifo_core_int128(*job), jobs)
+    shift = low.cum.slice(lots, 1)  # the first range's lots in all
+    return _Intervals(
+        pl.concat([low.cum, high.cum.slice(1) + shift]),
+        pl.concat([low.start, high.start + shift]),
+        pl.concat([low.end, high.end + shift]),
+        np.concatenate((low.first_lot, high.first_lot + lots)),
+        np.concatenate((low.stop_lot, high.stop_lot + lots)),
+        pl.concat([low.discharged, high.discharged]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,12 +629,12 @@ def _fifo_core_int128(
 
 
 def _lay_over_lots_int128(order: Ints, need: Big, core: _Intervals) -> FifoColumns:
-    """:func:`_lay_over_lots` and :func:`_allocations` in one pass on Int128 series.
+    """:func:`_lay_over_lots` and :func:`_allocations` on Int128 series, in blocks on two threads.
 
     Requirement ``k`` takes the interval ``[start_k, end_k)`` of the lot stream, so
     what it takes from lot ``l`` is the overlap with the lot's own interval
     ``[cum_l, cum_(l+1))``: ``min(cum_(l+1), end_k) - max(cum_l, start_k)``, exact and
-    without a running sum over the rows.
+    without a running sum over the rows (so blocks of requirements are independent).
     """
     taken = core.end - core.start
     n = len(order)
@@ -588,20 +643,32 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Intervals) -> FifoColum
     positive = (taken > 0).to_numpy()
     count = np.where(positive, core.stop_lot - core.first_lot, 0).astype(np.int64)[source]
     short = (need - taken).gather(source)
-    req = np.repeat(np.arange(n, dtype=np.int64), count)
-    head = np.repeat(np.cumsum(count) - count, count)  # each row's requirement's first row
-    within = source[req]  # each row's requirement, in part order
-    lot = core.first_lot[within] + (np.arange(len(req), dtype=np.int64) - head)
-    del head
-    qty = pl.select(
-        pl.min_horizontal(pl.lit(core.cum.gather(lot + 1)), pl.lit(core.end.gather(within)))
-        - pl.max_horizontal(pl.lit(core.cum.gather(lot)), pl.lit(core.start.gather(within)))
-    ).to_series()
-    keep = (qty > 0).to_numpy()
-    if not keep.all():  # a lot of quantity zero inside an interval takes nothing
-        req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
+
+    def block(low: int) -> tuple[Ints, Ints, Big]:
+        rows, counts = source[low : low + BLOCK], count[low : low + BLOCK]
+        req = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+        head = np.repeat(np.cumsum(counts) - counts, counts)  # each row's requirement's first row
+        within = rows[req]  # each row's requirement, in part order
+        lot = core.first_lot[within] + (np.arange(len(req), dtype=np.int64) - head)
+        qty = pl.select(
+            pl.min_horizontal(pl.lit(core.cum.gather(lot + 1)), pl.lit(core.end.gather(within)))
+            - pl.max_horizontal(pl.lit(core.cum.gather(lot)), pl.lit(core.start.gather(within)))
+        ).to_series()
+        keep = (qty > 0).to_numpy()
+        if not keep.all():  # a lot of quantity zero inside an interval takes nothing
+            req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
+        return req + low, lot, qty
+
+    reqs, lots, qtys = zip(*_blockwise(block, n), strict=True)
     missing = np.flatnonzero((short > 0).to_numpy())
-    return FifoColumns(req, lot, qty, missing, short.gather(missing), core.discharged)
+    return FifoColumns(
+        np.concatenate(reqs),
+        np.concatenate(lots),
+        pl.concat(qtys),
+        missing,
+        short.gather(missing),
+        core.discharged,
+    )
 
 
 # ---- requirements: explode once per product and BOM period ---------------------------------------
@@ -694,13 +761,13 @@ def requirements(
         and max((abs(u) for u in units), default=0) < INT128_SAFE
         and _largest(export_qty, units, req_factor, lot_qty, lot_factor) < INT128_SAFE
     )
-    if not narrow:
-        export_qty, lot_qty = export_qty.astype(object), lot_qty.astype(object)
-    unit_values = np.array(units, dtype=np.int64 if narrow else object)
     if big:
         return _requirements_int128(
             export_key, export_qty, units, req_factor, lot_qty, lot_factor, scale, sizes, starts, leaf_part
         )
+    if not narrow:
+        export_qty, lot_qty = export_qty.astype(object), lot_qty.astype(object)
+    unit_values = np.array(units, dtype=np.int64 if narrow else object)
 
     def block(low: int) -> tuple[Ints, ...]:
         """The requirements of the exports from ``low`` on (a block of them)."""
@@ -728,6 +795,8 @@ def requirements(
 
 
 def _int128(values: Sequence[int] | Ints) -> Big:
+    if isinstance(values, np.ndarray) and values.dtype == np.int64:  # no Python ints on the way
+        return pl.Series(values, dtype=pl.Int64).cast(pl.Int128)
     return pl.Series(values.tolist() if isinstance(values, np.ndarray) else list(values), dtype=pl.Int128)
 
 
@@ -752,7 +821,7 @@ def _requirements_int128(
     export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
     within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     leaf = np.repeat(starts[export_key], count) + within
-    qty = _times(_int128(export_qty).gather(export) * _int128(units).gather(leaf), req_factor)
+    qty = _int128(export_qty).gather(export) * _times(_int128(units), req_factor).gather(leaf)
     return Requirements(
         export, leaf_part[leaf], qty, _times(_int128(lot_qty), lot_factor), scale, False, "int128"
     )
