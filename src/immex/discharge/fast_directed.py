@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 
-from immex.discharge.fast import Big, FifoColumns, Ints, _to_list, fifo_columns
-from immex.discharge.fast_lifo import _width_of, lifo_columns
-from immex.discharge.fast_methods import directed, lots_cleared, part_starts
+from immex.discharge.fast import Big, FifoColumns, Ints, fifo_columns
+from immex.discharge.fast_lifo import lifo_columns
+from immex.discharge.fast_methods import directed, part_starts, walked_columns
 
 
 def directed_columns(
@@ -47,26 +46,17 @@ def directed_columns(
     line; ``req_named``: the import pedimento each requirement's export line names, "" for none)."""
     del wide  # no running sums here: every value is at most a lot's or a requirement's quantity
     lot_codes, named_codes = _codes(lot_pedimento, req_named)
-    hi = lots_cleared(lot_part, lot_day, req_part, req_day)
-    quantities = _to_list(lot_qty)
-    taken, left = directed(
-        req_part.tolist(),
-        hi.tolist(),
-        _to_list(req_qty),
-        quantities,
-        lot_part.tolist(),
-        lot_codes,
-        named_codes,
-        part_starts(lot_part, n_parts),
-    )
-    like = _width_of(req_qty)
-    return FifoColumns(
-        np.array(taken.req, dtype=np.int64),
-        np.array(taken.lot, dtype=np.int64),
-        like(taken.qty),
-        np.array(taken.short_req, dtype=np.int64),
-        like(taken.short_qty),
-        _width_of(lot_qty)([q - rest for q, rest in zip(quantities, left, strict=True)]),
+    part, lots_of_part, starts = req_part.tolist(), lot_part.tolist(), part_starts(lot_part, n_parts)
+    return walked_columns(
+        lambda hi, needs, quantities: directed(
+            part, hi, needs, quantities, lots_of_part, lot_codes, named_codes, starts
+        ),
+        lot_part,
+        lot_day,
+        lot_qty,
+        req_part,
+        req_day,
+        req_qty,
     )
 
 

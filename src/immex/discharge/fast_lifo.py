@@ -19,13 +19,8 @@ ledgers read from CSV in pounds, grams and boxes through several BOM levels
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
-import polars as pl
-
-from immex.discharge.fast import Big, FifoColumns, Ints, _to_list
-from immex.discharge.fast_methods import lifo, lots_cleared, part_starts
+from immex.discharge.fast import Big, FifoColumns, Ints
+from immex.discharge.fast_methods import lifo, part_starts, walked_columns
 
 
 def lifo_columns(
@@ -40,25 +35,13 @@ def lifo_columns(
 ) -> FifoColumns:
     """LIFO allocations and shortfalls of the requirements (lots sorted by part, date, pedimento, line)."""
     del wide  # no running sums here: every value is at most a lot's or a requirement's quantity
-    hi = lots_cleared(lot_part, lot_day, req_part, req_day)
-    quantities = _to_list(lot_qty)
-    taken, left = lifo(
-        req_part.tolist(), hi.tolist(), _to_list(req_qty), quantities, part_starts(lot_part, n_parts)
+    part, starts = req_part.tolist(), part_starts(lot_part, n_parts)
+    return walked_columns(
+        lambda hi, needs, quantities: lifo(part, hi, needs, quantities, starts),
+        lot_part,
+        lot_day,
+        lot_qty,
+        req_part,
+        req_day,
+        req_qty,
     )
-    like = _width_of(req_qty)
-    return FifoColumns(
-        np.array(taken.req, dtype=np.int64),
-        np.array(taken.lot, dtype=np.int64),
-        like(taken.qty),
-        np.array(taken.short_req, dtype=np.int64),
-        like(taken.short_qty),
-        _width_of(lot_qty)([q - rest for q, rest in zip(quantities, left, strict=True)]),
-    )
-
-
-def _width_of(values: Ints | Big) -> Callable[[list[int]], Ints | Big]:
-    """A maker of columns of the same integer width as ``values`` (the FIFO engine's formats)."""
-    if isinstance(values, pl.Series):
-        return lambda ints: pl.Series(ints, dtype=pl.Int128)
-    dtype = object if values.dtype == object else np.int64
-    return lambda ints: np.array(ints, dtype=dtype)

@@ -25,11 +25,13 @@ under these methods a requirement's lots depend on what earlier ones left:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
+import polars as pl
 
 from immex.discharge.fast import (
+    Big,
     FifoColumns,
     Ints,
     LedgerColumns,
@@ -114,6 +116,45 @@ class Taken:
             quantities(self.short_qty),
             np.zeros(lots, dtype=np.int64),  # per-lot totals: the caller computes balances itself
         )
+
+
+# A sequential consumption on plain integers: (lots cleared per requirement, requirement
+# quantities, lot quantities) -> what was taken and what each lot has left.
+Walk = Callable[[list[int], list[int], list[int]], tuple[Taken, list[int]]]
+
+
+def walked_columns(
+    walk: Walk,
+    lot_part: Ints,
+    lot_day: Ints,
+    lot_qty: Ints | Big,
+    req_part: Ints,
+    req_day: Ints,
+    req_qty: Ints | Big,
+) -> FifoColumns:
+    """The columns of :func:`immex.discharge.fast.fifo_columns` from a sequential consumption
+    (:func:`lifo`, :func:`directed`), quantities in the inputs' own integer width (int64 arrays,
+    Int128 series or Python integers), so formatting, totals and balances are the FIFO engine's."""
+    hi = lots_cleared(lot_part, lot_day, req_part, req_day)
+    quantities = _to_list(lot_qty)
+    taken, left = walk(hi.tolist(), _to_list(req_qty), quantities)
+    like = _width_of(req_qty)
+    return FifoColumns(
+        np.array(taken.req, dtype=np.int64),
+        np.array(taken.lot, dtype=np.int64),
+        like(taken.qty),
+        np.array(taken.short_req, dtype=np.int64),
+        like(taken.short_qty),
+        _width_of(lot_qty)([q - rest for q, rest in zip(quantities, left, strict=True)]),
+    )
+
+
+def _width_of(values: Ints | Big) -> Callable[[list[int]], Ints | Big]:
+    """A maker of columns of the same integer width as ``values`` (the FIFO engine's formats)."""
+    if isinstance(values, pl.Series):
+        return lambda ints: pl.Series(ints, dtype=pl.Int128)
+    dtype = object if values.dtype == object else np.int64
+    return lambda ints: np.array(ints, dtype=dtype)
 
 
 def lifo(
