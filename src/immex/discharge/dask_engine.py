@@ -33,7 +33,7 @@ from immex.discharge.partitioned import (
     merge,
     merged_waste,
     order_exports,
-    plan_spilled_partitions,
+    plan_partitions,
     run_partition,
 )
 from immex.discharge.waste import WasteRatios
@@ -81,7 +81,7 @@ def discharge_dask(
         ledger = replace(ledger, folder=ledger.folder.resolve())
         ordered = order_exports(ledger, spill)
         bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
-        ranges = plan_spilled_partitions(ledger, ordered, rows)
+        ranges = plan_partitions(ledger, ordered, rows)
         cluster = (
             None
             if scheduler

@@ -42,7 +42,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -58,7 +58,6 @@ from immex.discharge.fast import (
     FramesResult,
     balances_frame,
     discharge_frames,
-    part_names,
     unit_needs,
 )
 from immex.discharge.fast_directed import consumption
@@ -294,18 +293,11 @@ def order_exports(ledger: SpilledLedger, folder: Path, merge_rows: int | None = 
 # ---- partitions ----------------------------------------------------------------------------------
 
 
-def plan_partitions(frames: LedgerFrames, plan: ExportPlan, rows: int | None = None) -> list[list[str]]:
-    """Contiguous ranges of part names with at most about ``rows`` requirements + import lines each."""
-    names = part_names(frames, plan)
-    counts = frames.imports.group_by("part").len().iter_rows()
-    key_lines = dict(plan.exports["key"].value_counts().iter_rows())
-    return _ranges(names, dict(counts), plan.needs, key_lines, rows)
-
-
-def plan_spilled_partitions(
+def plan_partitions(
     ledger: SpilledLedger, ordered: OrderedExports, rows: int | None = None
 ) -> list[list[str]]:
-    """:func:`plan_partitions` from the counts the spilled reader kept."""
+    """Contiguous ranges of part names with at most about ``rows`` requirements + import lines
+    each (from the counts the spilled reader kept and the export lines per key)."""
     names = sorted(
         set(ledger.parts["part"].to_list())
         | set(ledger.imports_per_part)
@@ -316,7 +308,7 @@ def plan_spilled_partitions(
 
 def _ranges(
     names: list[str],
-    imports_per_part: dict[str, int] | Any,
+    imports_per_part: Mapping[str, int],
     needs: list[dict[str, Decimal]],
     key_lines: dict[int, int],
     rows: int | None,
@@ -572,7 +564,7 @@ def discharge_partitioned(
         ledger = frames if isinstance(frames, SpilledLedger) else spilled_from_frames(frames, spill)
         ordered = order_exports(ledger, spill, merge_rows)
         bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
-        ranges = plan_spilled_partitions(ledger, ordered, rows)
+        ranges = plan_partitions(ledger, ordered, rows)
         jobs = [
             (ledger, ordered, parts, i, as_of, spill, bounds, method, waste) for i, parts in enumerate(ranges)
         ]
