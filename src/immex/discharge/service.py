@@ -377,7 +377,7 @@ def _run_columnar(
         run = _run_record(
             f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
         )
-        run.update({k: summary[k] for k in ("partitions", "scheduler") if k in summary})
+        run.update({k: summary[k] for k in ("partitions", "partition_rows", "scheduler") if k in summary})
         run["encodings"] = dict(frames.encodings)
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
@@ -528,14 +528,8 @@ def _run_stored_columnar(
                 store_line_frame(session, company, operation, lines)
                 progress.advance(lines.height)
             mark("store_s")
-            progress("loading the stored ledger")
-            parts, boms = load_reference_data(session, company)
-            stored = load_ledger_frames(session, company, parts, boms)
-            mark("load_s")
-            progress("discharging")
-            consume = lifo_columns if method == "lifo" else fifo_columns
-            result = discharge_frames(stored.frames, consume=consume)
-            mark("compute_s")
+            progress("loading the stored ledger and discharging it")
+            stored, result = _discharge_stored_frames(session, company, method, mark=mark)
             run_id, reused = _record_run_frames(
                 session, company, stored, result, method, as_of, fingerprint, progress
             )
@@ -547,22 +541,7 @@ def _run_stored_columnar(
     discharged = time.perf_counter()
     warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
     with _output_folder(output_dir, f"run {run_id}") as folder:
-        summary = write_discharge_frames(folder, result, as_of)
-        counts = {
-            "parts": len(parts),
-            "import_lines": stored.frames.imports.height,
-            "export_lines": stored.frames.exports.height,
-            "not_discharging": stored.held.height,
-            "regularizations": 0,
-            **{
-                k: summary[k]
-                for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
-            },
-        }
-        counts.update(
-            write_movement_outputs(folder, folder_movement_outputs(folder, stored.frames, Movements(), as_of))
-        )
-        totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+        counts, totals = _write_stored_frames(folder, stored, result, as_of)
         timings = {
             "validate_s": validated - started,
             "discharge_s": discharged - validated,
@@ -570,10 +549,7 @@ def _run_stored_columnar(
         }
         run = _run_record(run_id, method, as_of, fingerprint, "stored", counts, totals, timings, reused)
         run["encodings"] = dict(frames.encodings)
-        run["why"] = (
-            "--db: the stored path on columns (the new lines and the run's rows streamed with COPY on"
-            " PostgreSQL, the stored ledger discharged vectorized)"
-        )
+        run["why"] = COLUMNAR_STORED_WHY
         run["stored_phases"] = {k: round(v, 3) for k, v in phases.items()}  # parts of discharge_s
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
@@ -612,15 +588,75 @@ def _read_for_store(
     return frames, small.ledger, imports, exports
 
 
-def _columnar_store_serves(session: Session, company: int) -> None:
-    """Raise _PerRow when the store holds what only the per-row stored path handles."""
-    if session.scalar(select(AdjustmentRow.id).where(AdjustmentRow.company_id == company).limit(1)):
+def _columnar_store_serves(session: Session, company: int, adjustments: bool = False) -> None:
+    """Raise _PerRow when the store holds what only the per-row stored path handles.
+
+    ``adjustments``: the caller writes no balances.csv (whose ``qty_adjusted`` the
+    columnar writer does not have), so adjusted lines may be discharged net on columns.
+    """
+    has_adjustments = session.scalar(
+        select(AdjustmentRow.id).where(AdjustmentRow.company_id == company).limit(1)
+    )
+    if has_adjustments and not adjustments:
         raise _PerRow("the store holds adjustments")
     row = session.get(Company, company)
     if row is not None and row.program_valid_to is not None:
         raise _PerRow("the company's program end date sets the deadline of fixed assets")
     if load_movements(session, company) != Movements():
         raise _PerRow("the store holds sub-maquila or waste movements")
+
+
+def _discharge_stored_frames(
+    session: Session,
+    company: int,
+    method: str,
+    adjustments: bool = False,
+    mark: Callable[[str], None] = lambda _phase: None,
+) -> tuple[StoredLedger, FramesResult]:
+    """The company's stored ledger as columns, discharged vectorized (reads only).
+
+    Raises _PerRow or StoredConflict (the reason) when only the per-row stored path
+    serves: a method without a columnar stored engine, or what ``_columnar_store_serves``
+    refuses, or A3 lines in the store. Nothing is written before it raises.
+    """
+    if method not in STORED_COLUMNAR_METHODS:
+        raise _PerRow(f"the columnar stored path serves {' and '.join(STORED_COLUMNAR_METHODS)}")
+    _columnar_store_serves(session, company, adjustments)
+    parts, boms = load_reference_data(session, company)
+    stored = load_ledger_frames(session, company, parts, boms, net_adjustments=adjustments)
+    mark("load_s")
+    consume = lifo_columns if method == "lifo" else fifo_columns
+    result = discharge_frames(stored.frames, consume=consume)
+    mark("compute_s")
+    return stored, result
+
+
+def _write_stored_frames(
+    folder: Path, stored: StoredLedger, result: FramesResult, as_of: dt.date
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The output files of a columnar stored run: (run.json counts, totals)."""
+    summary = write_discharge_frames(folder, result, as_of)
+    counts = {
+        "parts": len(stored.parts),
+        "import_lines": stored.frames.imports.height,
+        "export_lines": stored.frames.exports.height,
+        "not_discharging": stored.held.height,
+        "regularizations": 0,
+        **{
+            k: summary[k]
+            for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
+        },
+    }
+    counts.update(
+        write_movement_outputs(folder, folder_movement_outputs(folder, stored.frames, Movements(), as_of))
+    )
+    return counts, {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
+
+
+COLUMNAR_STORED_WHY = (
+    "--db: the stored path on columns (the new lines and the run's rows streamed with COPY on"
+    " PostgreSQL, the stored ledger discharged vectorized)"
+)
 
 
 def _new_run(
@@ -652,6 +688,7 @@ def _record_run_frames(
     as_of: dt.date,
     fingerprint: str,
     progress: Progress = QUIET,
+    created_by: str | None = None,
 ) -> tuple[int, bool]:
     """``_record_run`` on columns: the same rows appended, the same reuse when nothing changed."""
     progress("comparing with the stored allocations")
@@ -672,7 +709,7 @@ def _record_run_frames(
         session,
         company,
         (method, as_of, fingerprint, ledger_fingerprint(stored, stored.frames.boms)),
-        current_user(),
+        created_by or current_user(),
         changed.len(),
     )
     withdrawn = current.filter(pl.col("export_line_id").is_in(changed.implode())).select(
@@ -706,10 +743,45 @@ def discharge_stored(
     """Discharge what a company has stored, record the run and write the output files; the run.json.
 
     Runs inside the caller's unit of work, which holds the company's writer lock (the
-    API's run job). Nothing is read from files: the ledger is the stored one.
+    API's run job). Nothing is read from files: the ledger is the stored one. On
+    columns as ``immex discharge --db`` (same rows, same files); on domain values
+    when the store holds what only that path handles (run.json ``why`` says so).
     """
     started = time.perf_counter()
     progress.phase("loading the stored ledger")
+    try:
+        stored, result = _discharge_stored_frames(session, company, method)
+        loaded = time.perf_counter()
+        fingerprint = ledger_fingerprint(stored, stored.frames.boms)
+        run_id, reused = _record_run_frames(
+            session, company, stored, result, method, as_of, fingerprint, progress
+        )
+    except (_PerRow, StoredConflict) as reason:  # raised before anything was written
+        return _discharge_stored_by_row(session, company, method, as_of, output_dir, progress, str(reason))
+    discharged = time.perf_counter()
+    progress("writing the output folder")
+    counts, totals = _write_stored_frames(output_dir, stored, result, as_of)
+    timings = {
+        "validate_s": loaded - started,
+        "discharge_s": discharged - loaded,
+        "total_s": time.perf_counter() - started,
+    }
+    run = _run_record(run_id, method, as_of, fingerprint, "stored", counts, totals, timings, reused)
+    run["why"] = "the stored ledger discharged on columns"
+    return write_run_json(output_dir, run)
+
+
+def _discharge_stored_by_row(
+    session: Session,
+    company: int,
+    method: str,
+    as_of: dt.date,
+    output_dir: Path,
+    progress: Progress,
+    why: str,
+) -> dict[str, Any]:
+    """``discharge_stored`` on domain values (adjustments, A3 lines, movements, a program end)."""
+    started = time.perf_counter()
     ledger = load_ledger(session, company)
     loaded = time.perf_counter()
     result = compute(ledger, method, progress)
@@ -729,6 +801,7 @@ def discharge_stored(
     run = _run_summary(
         run_id, method, as_of, fingerprint, ledger, result, rows, counts, timings, reused, "stored"
     )
+    run["why"] = f"the stored ledger discharged on domain values ({why})"
     return write_run_json(output_dir, run)
 
 
@@ -738,14 +811,30 @@ def record_stored_discharge(
     """Discharge the stored ledger again and record what changed: (run id, export lines changed).
 
     Inside the caller's writing unit of work (an adjustment's repair); no files are written.
+    On columns, the adjusted lines netted as the per-row path nets them; on domain
+    values when the store holds what only that path handles.
     """
-    ledger = load_ledger(session, company)
-    result = compute(ledger, method)
-    # the stored waste disposals still fit the waste the new discharge generates (else: refused)
-    stored_movement_outputs(session, company, Movements(), ledger, result, as_of)
-    run_id, reused = _record_run(
-        session, company, ledger, result, method, as_of, _ledger_fingerprint(ledger), created_by=created_by
-    )
+    try:
+        stored, frames_result = _discharge_stored_frames(session, company, method, adjustments=True)
+        fingerprint = ledger_fingerprint(stored, stored.frames.boms)
+        run_id, reused = _record_run_frames(
+            session, company, stored, frames_result, method, as_of, fingerprint, created_by=created_by
+        )
+    except (_PerRow, StoredConflict):  # raised before anything was written
+        ledger = load_ledger(session, company)
+        result = compute(ledger, method)
+        # the stored waste disposals still fit the waste the new discharge generates (else: refused)
+        stored_movement_outputs(session, company, Movements(), ledger, result, as_of)
+        run_id, reused = _record_run(
+            session,
+            company,
+            ledger,
+            result,
+            method,
+            as_of,
+            _ledger_fingerprint(ledger),
+            created_by=created_by,
+        )
     run = session.get(DischargeRunRow, run_id)
     changed = 0 if reused or run is None else int(str(run.summary.get("export_lines_changed", 0)))
     return run_id, changed

@@ -12,6 +12,7 @@ gives up and runs the per-row path, whose messages are the contract's.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from immex.ledger.claves import clave_class
 from immex.ledger.frames import LedgerFrames
 from immex.ledger.model import BomVersion, Part
-from immex.ledger.orm import STORED_LINE_FIELDS, ExportLineRow, ImportLineRow, PedimentoRow
+from immex.ledger.orm import STORED_LINE_FIELDS, AdjustmentRow, ExportLineRow, ImportLineRow, PedimentoRow
 from immex.ledger.read import UnitConverter
 from immex.store.copy import insert_frame, read_frame
 
@@ -261,13 +262,21 @@ class StoredLedger:
 
 
 def load_ledger_frames(
-    session: Session, company: int, parts: Mapping[str, Part], boms: Mapping[str, tuple[BomVersion, ...]]
+    session: Session,
+    company: int,
+    parts: Mapping[str, Part],
+    boms: Mapping[str, tuple[BomVersion, ...]],
+    net_adjustments: bool = False,
 ) -> StoredLedger:
     """The stored import and export lines as columns; raise StoredConflict when one is an A3 line.
 
     ``parts`` and ``boms`` are the stored ones (small: loaded as domain values).
+    ``net_adjustments``: an import line's quantity is what the discharge may use, its
+    adjustments subtracted (as :func:`immex.ledger.service.load_imports` does).
     """
     imports = _load_lines(session, company, "import")
+    if net_adjustments:
+        imports = _netted(session, company, imports)
     exports = _load_lines(session, company, "export")
     kinds = clave_kinds(exports)
     if (kinds == "regularization").any():
@@ -299,6 +308,27 @@ def load_ledger_frames(
         held.select("pedimento", "line", "product", "clave", "cleared_on", "qty"),
         parts,
     )
+
+
+def _netted(session: Session, company: int, imports: pl.DataFrame) -> pl.DataFrame:
+    """``imports`` with each adjusted line's quantity less its adjustments.
+
+    Adjustments are few (a destruction, a count): summed and subtracted as Decimals,
+    in the default context as the per-row loader does, so the text is the same.
+    """
+    adjusted: dict[int, Decimal] = defaultdict(Decimal)
+    query = select(AdjustmentRow.import_line_id, AdjustmentRow.qty).where(AdjustmentRow.company_id == company)
+    for line_id, qty in session.execute(query):
+        adjusted[line_id] += qty
+    if not adjusted:
+        return imports
+    lines = imports.filter(pl.col("id").is_in(list(adjusted))).select("id", "qty")
+    net = pl.DataFrame(
+        {"id": lines["id"], "net": [format(Decimal(q) - adjusted[i], "f") for i, q in lines.iter_rows()]},
+        schema={"id": pl.Int64, "net": pl.String},
+    )
+    joined = imports.join(net, on="id", how="left", maintain_order="left")
+    return joined.with_columns(qty=pl.coalesce("net", "qty")).drop("net")
 
 
 def _load_lines(session: Session, company: int, operation: str) -> pl.DataFrame:
