@@ -27,6 +27,9 @@ whose entry month's INPC is missing is no longer costed; a regularization after 
 last month uses its last index (CFF Art. 17-A second paragraph), so the demo's expiring lots
 of December 2024 to January 2025 now show their A3 cost; cost_missing names only the month
 truly missing.
+And once more (issue 13, session 6, point 5): ``cost_missing``, ``igi_rate_source`` and
+``actualizacion_inpc`` are written in the report's language like ``what_to_do`` (Spanish by
+default, from the label catalog); every number is the one of before.
 
 The demo company changed on purpose (issue 13 point 5): some weeks' returns are virtual
 transfers (V1, V5) and one week's imports a virtual transfer in (V1); an F4 of half a
@@ -59,7 +62,7 @@ FILES = {
 WORKBOOKS = {
     "reports/aging.xlsx": "534dd08a5d13abeb482403c67faa77726ab33f699c8200a2fda089e654353fd4",
     "reports/balances.xlsx": "fdc8a7e044adcba5cc9d9db0a3c3e33329dc3b9a737c60fc56949d29afd26917",
-    "reports/expiring.xlsx": "1b45baa64b9d6587ba348faf5dac8e563c65d6d0a8365de9e02554c8660e0b58",
+    "reports/expiring.xlsx": "1cd3df6fd22fd033eba1a65e92535f8c55d817c91fde50dc8c8aa3098286f666",
     "reports/shortfalls.xlsx": "f84800e1b6eb789744a37565f4a6a82b7181b9dc4c5596de080e05acfccc0bba",
     "reports/anexo24.xlsx": "2db2d23bacc55f193c88045483797ebe63f7093395e6e742ef96a953573925f4",
     "reports/annual.xlsx": "1c912c3dd4e54e8bcaccb88a8fc6ebd070643e590a888fe24349636e224b118c",

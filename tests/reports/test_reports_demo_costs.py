@@ -48,7 +48,7 @@ def test_every_overdue_lot_of_the_demo_has_a_regularization_cost(rows: list[dict
         assert isinstance(row["regularization_mxn"], int), row["cost_missing"]
         assert row["regularization_mxn"] == _sum(row, *CONTRIBUTIONS, "actualizacion_mxn", "recargos_mxn")
         assert "INPC 2026-02 / INPC 2025-" in str(row["actualizacion_inpc"])
-        assert "CFF Art. 17-A second paragraph" in str(row["actualizacion_inpc"])
+        assert "CFF Art. 17-A segundo párrafo" in str(row["actualizacion_inpc"])  # Spanish by default
         assert "A3 " in str(row["what_to_do"]) and "costo no calculable" not in str(row["what_to_do"])
 
 

@@ -205,8 +205,15 @@ def test_without_an_exchange_rate_the_estimate_says_what_was_missing(tmp_path: P
     )
     assert code == 0, err
     texts = [str(c) for row in load_workbook(out).worksheets[0].iter_rows(values_only=True) for c in row if c]
-    assert "computed_usd: 2 line(s) without exchange rate" in texts
+    assert "computed_usd: 2 partida(s) sin tipo de cambio" in texts  # the notes in the report's language
     assert "calculado en USD (estimado)" in texts  # the source, in Spanish
+    code, _, err = invoke(
+        "report", "ivacredit", "--db", store, "--from", "2025-01-01", "--to", "2025-01-31",
+        "--output", str(out), "--lang", "en",
+    )  # fmt: skip
+    assert code == 0, err
+    texts = [str(c) for row in load_workbook(out).worksheets[0].iter_rows(values_only=True) for c in row if c]
+    assert "computed_usd: 2 line(s) without exchange rate" in texts
 
 
 def test_the_ieps_of_a_part_s_category_is_computed_and_credited_when_there_is_no_data_stage(

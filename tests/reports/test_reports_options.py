@@ -23,6 +23,7 @@ from immex.discharge.methods import DischargeResult, balances
 from immex.duties.from_ledger import MaterialTerms
 from immex.ledger.model import ImportLine, Ledger, Part
 from immex.reports import options
+from immex.reports.labels import Lang
 from immex.reports.service import EXPIRING_HEADER, expiring_report
 from immex.rules import RulesError, read_yaml
 
@@ -42,8 +43,10 @@ def _lot(cleared: dt.date, value: str | None = "10", part: str = "CABLE") -> Imp
     )
 
 
-def _row(ledger: Ledger, as_of: dt.date, sources: options.CostSources) -> dict[str, object]:
-    report = expiring_report(ledger, NOTHING_EXPORTED, as_of, 90, True, sources)
+def _row(
+    ledger: Ledger, as_of: dt.date, sources: options.CostSources, lang: Lang = "es"
+) -> dict[str, object]:
+    report = expiring_report(ledger, NOTHING_EXPORTED, as_of, 90, True, sources, lang)
     (row,) = report.rows
     return dict(zip(COLUMNS, row, strict=True))
 
@@ -96,8 +99,8 @@ def test_a_month_the_inpc_table_lacks_leaves_the_regularization_empty_and_names_
     assert row["actualizacion_mxn"] is None and row["regularization_mxn"] is None
     assert row["recargos_mxn"] is None and row["actualizacion_inpc"] is None
     assert row["cost_missing"] == (
-        "INPC of 2025-02 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 24 months from "
-        "2019-04 to 2026-02)"
+        "INPC de 2025-02 para la actualización (CFF Art. 17-A; rules/inpc.yaml tiene 24 meses de "
+        "2019-04 a 2026-02)"
     )
 
 
@@ -115,8 +118,8 @@ def test_a_regularization_after_the_last_inpc_uses_the_last_published_index() ->
     assert (row["actualizacion_factor"], row["actualizacion_mxn"]) == (D("1.0369"), 180)
     assert (row["recargos_months"], row["recargos_mxn"], row["regularization_mxn"]) == (19, 1715, 6771)
     assert row["actualizacion_inpc"] == (
-        "A3: INPC 2026-02 / INPC 2025-03 (2026-02: the last published index in rules/inpc.yaml, "
-        "used for 2026-09, CFF Art. 17-A second paragraph)"
+        "A3: INPC 2026-02 / INPC 2025-03 (2026-02: el último índice publicado en rules/inpc.yaml, "
+        "usado por 2026-09, CFF Art. 17-A segundo párrafo)"
     )
     assert row["cost_missing"] == ""
 
@@ -145,7 +148,7 @@ def test_a_change_of_regime_without_its_inpc_has_no_cost() -> None:
     row = dict(zip(COLUMNS, report.rows[0], strict=True))
     assert row["iva_mxn"] == 3434 and row["change_of_regime_mxn"] is None
     assert row["change_of_regime_actualizacion_mxn"] is None and row["regularization_mxn"] is None
-    assert str(row["cost_missing"]).startswith("F4: INPC of 2026-03 for the actualización")
+    assert str(row["cost_missing"]).startswith("F4: INPC de 2026-03 para la actualización")
 
 
 def test_recargos_of_a_year_without_its_ley_de_ingresos_take_the_last_rate_and_say_so() -> None:
@@ -155,7 +158,9 @@ def test_recargos_of_a_year_without_its_ley_de_ingresos_take_the_last_rate_and_s
     4,939.08 → actualización 43; recargos 4,939.0848 × 0.3933 = 1,942.54 → 1,943."""
     terms = {"CABLE": MaterialTerms(D("0.05"), False)}
     ledger = _ledger(_lot(dt.date(2026, 1, 5)))
-    report = expiring_report(ledger, NOTHING_EXPORTED, dt.date(2027, 7, 10), 90, True, _sources("20", terms))
+    report = expiring_report(
+        ledger, NOTHING_EXPORTED, dt.date(2027, 7, 10), 90, True, _sources("20", terms), "en"
+    )
     row = dict(zip(COLUMNS, report.rows[0], strict=True))
     assert (row["actualizacion_mxn"], row["recargos_months"], row["recargos_mxn"]) == (43, 19, 1943)
     assert row["regularization_mxn"] == 4896 + 43 + 1943
@@ -207,9 +212,9 @@ def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> No
     assert row["regularization_on"] == dt.date(2027, 10, 16)
     assert row["recargos_mxn"] is None and row["regularization_mxn"] is None
     assert row["cost_missing"] == (
-        "F4: INPC of 2026-03 for the actualización (CFF Art. 17-A; rules/inpc.yaml has 24 months "
-        "from 2019-04 to 2026-02); INPC of 2026-03 for the actualización (CFF Art. 17-A; "
-        "rules/inpc.yaml has 24 months from 2019-04 to 2026-02)"
+        "F4: INPC de 2026-03 para la actualización (CFF Art. 17-A; rules/inpc.yaml tiene 24 meses "
+        "de 2019-04 a 2026-02); INPC de 2026-03 para la actualización (CFF Art. 17-A; "
+        "rules/inpc.yaml tiene 24 meses de 2019-04 a 2026-02)"
     )
     assert "cambiar a importación definitiva (F4: costo no calculable)" in str(row["what_to_do"])
 
@@ -217,31 +222,58 @@ def test_expiring_lot_costs_a_change_of_regime_at_the_shipped_ligie_rate() -> No
 def test_what_is_missing_is_said_instead_of_a_zero() -> None:
     no_value = _row(_ledger(_lot(dt.date(2026, 4, 15), value=None)), dt.date(2027, 9, 1), _sources(None))
     assert str(no_value["cost_missing"]).startswith(
-        "unit_value_usd of the import line; exchange rate of 2026-04-15 (give --exchange-rates FILE or "
-        "--exchange-rate MXN_PER_USD); F4: INPC of 2026-03 for the actualización"
+        "unit_value_usd (valor unitario en USD) de la partida de importación; tipo de cambio del "
+        "2026-04-15 (indique --exchange-rates ARCHIVO o --exchange-rate MXN_POR_USD); F4: INPC de "
+        "2026-03 para la actualización"
     )
     for column in ("customs_value_mxn", "igi_mxn", "dta_mxn", "iva_mxn", "change_of_regime_mxn"):
         assert no_value[column] is None
     assert "F4: costo no calculable" in str(no_value["what_to_do"])
     old = _row(_ledger(_lot(dt.date(2025, 6, 2))), dt.date(2026, 11, 1), _sources("20"))
     assert str(old["cost_missing"]).startswith(
-        "IGI rate of fracción 85444999 on 2025-06-02 (the tariff table in use has none for that date"
+        "tasa del IGI de la fracción 85444999 al 2025-06-02 (la tarifa en uso no tiene una para esa fecha"
     )
     assert old["regularization_mxn"] is None and old["igi_mxn"] is None
+
+
+def test_what_is_missing_is_in_english_with_lang_en() -> None:
+    """The reasons of the Spanish default above, word for word as ``--lang en`` writes them."""
+    lot = _lot(dt.date(2026, 4, 15), value=None)
+    no_value = _row(_ledger(lot), dt.date(2027, 9, 1), _sources(None), "en")
+    assert str(no_value["cost_missing"]).startswith(
+        "unit_value_usd of the import line; exchange rate of 2026-04-15 (give --exchange-rates FILE or "
+        "--exchange-rate MXN_PER_USD); F4: INPC of 2026-03 for the actualización (CFF Art. 17-A; "
+        "rules/inpc.yaml has 24 months from 2019-04 to 2026-02)"
+    )
+    later = _row(_ledger(_lot(dt.date(2025, 4, 2))), dt.date(2026, 10, 15), _sources("20"), "en")
+    assert str(later["actualizacion_inpc"]).endswith("used for 2026-09, CFF Art. 17-A second paragraph)")
+    terms = {"CABLE": MaterialTerms(D("0.05"), True)}
+    tmec = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("20", terms), "en")
+    assert tmec["igi_rate_source"] == "T-MEC (originating, material terms)"
+
+
+def test_the_notes_are_in_the_report_s_language() -> None:
+    ledger = _ledger(_lot(dt.date(2026, 1, 5)))
+    day = dt.date(2027, 7, 10)
+    spanish = expiring_report(ledger, NOTHING_EXPORTED, day, 90, True, _sources("20")).notes
+    english = expiring_report(ledger, NOTHING_EXPORTED, day, 90, True, _sources("20"), "en").notes
+    assert spanish[0].startswith("Costos en MXN enteros") and english[0].startswith("Costs in whole MXN")
+    assert spanish[1].startswith("Los recargos de los meses posteriores al 2026-12-31")
+    assert [n.split(":")[0] for n in spanish[2:]] == ["No incluye", "Datos legales y citas"]
 
 
 def test_originating_goods_pay_no_igi_and_no_dta_under_t_mec() -> None:
     terms = {"CABLE": MaterialTerms(D("0.05"), True)}
     row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("20", terms))
     assert (row["igi_rate_pct"], row["igi_mxn"], row["dta_mxn"], row["iva_mxn"]) == (D(0), 0, 0, 3200)
-    assert row["igi_rate_source"] == "T-MEC (originating, material terms)"
+    assert row["igi_rate_source"] == "T-MEC (originaria, términos del material)"
 
 
 def test_a_prosec_rate_of_the_material_terms_is_used() -> None:
     terms = {"CABLE": MaterialTerms(D("0.05"), False, "II", D("0"))}
     row = _row(_ledger(_lot(dt.date(2026, 4, 15))), dt.date(2027, 9, 1), _sources("20", terms))
     assert (row["igi_rate_pct"], row["igi_mxn"]) == (D(0), 0)
-    assert row["igi_rate_source"] == "PROSEC (material terms)"
+    assert row["igi_rate_source"] == "PROSEC (términos del material)"
 
 
 def test_a_fixed_asset_changes_regime_with_f5() -> None:

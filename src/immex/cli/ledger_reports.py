@@ -158,7 +158,7 @@ def report_ivacredit(
         assert sign.period is not None
         given = exchange_rates is not None or exchange_rate is not None or terms is not None
         sources = cost_sources(exchange_rates, exchange_rate, terms) if given else None
-        report, signature = ivacredit_report(db, *sign.period, sources)
+        report, signature = ivacredit_report(db, *sign.period, sources, language)
         _note_no_run(signature.source)
         written = (
             None

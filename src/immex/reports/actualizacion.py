@@ -27,6 +27,7 @@ from decimal import ROUND_DOWN, Decimal
 from functools import cache
 from typing import Any
 
+from immex.reports.labels import Reason
 from immex.rules import RulesError, as_decimal, read_yaml, require_keys
 
 RULES_FILE = "inpc.yaml"
@@ -42,10 +43,11 @@ class InpcTable:
     decimals: int
 
     def span(self) -> str:
+        """``24 months from 2019-04 to 2026-02`` (a :class:`Reason`: in Spanish in a Spanish report)."""
         if not self.values:
-            return "no months"
+            return Reason("inpc_span_empty")
         first, last = min(self.values), max(self.values)
-        return f"{len(self.values)} months from {_name(first)} to {_name(last)}"
+        return Reason("inpc_span", count=len(self.values), first=_name(first), last=_name(last))
 
 
 def _name(month: Month) -> str:
@@ -111,13 +113,13 @@ class Factor:
 
     def indexes(self) -> str:
         """``INPC 2026-02 / INPC 2025-03`` and, when it applied, why the numerator is not ``wanted``."""
-        text = f"INPC {_name(self.latest)} / INPC {_name(self.oldest)}"
+        latest, oldest = _name(self.latest), _name(self.oldest)
         if self.last_published:
-            text += (
-                f" ({_name(self.latest)}: the last published index in rules/{RULES_FILE}, used for "
-                f"{_name(self.wanted)}, CFF Art. 17-A second paragraph)"
+            wanted = _name(self.wanted)
+            return Reason(
+                "inpc_indexes_last_published", latest=latest, oldest=oldest, wanted=wanted, file=RULES_FILE
             )
-        return text
+        return Reason("inpc_indexes", latest=latest, oldest=oldest)
 
 
 def factor_for(due: dt.date, paid: dt.date, table: InpcTable) -> tuple[Factor | None, str]:
@@ -131,10 +133,9 @@ def factor_for(due: dt.date, paid: dt.date, table: InpcTable) -> tuple[Factor | 
     if latest not in table.values:  # a gap inside the table (or no table at all)
         missing.append(wanted)
     if missing:
-        months = " and ".join(_name(m) for m in dict.fromkeys(missing))
-        return None, (
-            f"INPC of {months} for the actualización (CFF Art. 17-A; rules/{RULES_FILE} has {table.span()})"
-        )
+        names = [_name(m) for m in dict.fromkeys(missing)]
+        months = names[0] if len(names) == 1 else Reason("two_months", first=names[0], second=names[1])
+        return None, Reason("missing_inpc", months=months, file=RULES_FILE, span=table.span())
     quotient = table.values[latest] / table.values[oldest]
     value = quotient.quantize(Decimal(1).scaleb(-table.decimals), rounding=ROUND_DOWN)
     return Factor(max(value, table.minimum_factor), latest, oldest, wanted), ""

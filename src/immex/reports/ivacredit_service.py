@@ -48,6 +48,7 @@ from immex.ledger.model import ImportLine, Ledger
 from immex.ledger.service import company_id, load_ledger
 from immex.reports.anexo24 import check_period, outgoing_lines
 from immex.reports.ivacredit import IVACREDIT_HEADER, CreditLot, Departure, credit_rows, split_credit
+from immex.reports.labels import Lang, Reason, sentence, term
 from immex.reports.options import CostSources, default_sources, definitive_cost
 from immex.reports.service import Report, open_store
 from immex.reports.signing import Signature, Source, stored_source
@@ -133,8 +134,10 @@ class Computer:
                 Decimal(definitive.ieps),
                 COMPUTED,
             )
-        for reason in missing:  # "exchange rate of 2025-01-15 (...)" → "exchange rate"
-            self.missing[re.split(r" of |: | \(", reason, maxsplit=1)[0]] += 1
+        for reason in missing:  # "exchange rate of 2025-01-15 (...)": counted as missing_exchange_rate
+            self.missing[
+                reason.key if isinstance(reason, Reason) else re.split(r" of |: | \(", reason)[0]
+            ] += 1
         return _estimated_lot(line)
 
 
@@ -231,7 +234,11 @@ def require_certified(source: Source) -> None:
 
 
 def ivacredit_report(
-    db_url: str | None, start: dt.date, end: dt.date, sources: CostSources | None = None
+    db_url: str | None,
+    start: dt.date,
+    end: dt.date,
+    sources: CostSources | None = None,
+    lang: Lang = "es",
 ) -> tuple[Report, Signature]:
     """The use case: stored ledger, discharge, profile and Data Stage → the month-end credit ledger."""
     check_period(start, end)
@@ -246,13 +253,18 @@ def ivacredit_report(
                     )
                 ]
             ) from None
-        return stored_ivacredit(uow.session, company, start, end, sources)
+        return stored_ivacredit(uow.session, company, start, end, sources, lang)
 
 
 def stored_ivacredit(
-    session: Session, company: int, start: dt.date, end: dt.date, sources: CostSources | None = None
+    session: Session,
+    company: int,
+    start: dt.date,
+    end: dt.date,
+    sources: CostSources | None = None,
+    lang: Lang = "es",
 ) -> tuple[Report, Signature]:
-    """The credit ledger of one stored company (the CLI's and the web's reports page)."""
+    """The credit ledger of one stored company (the CLI's and the web's reports page); notes in ``lang``."""
     check_period(start, end)
     source = stored_source(session, company)
     require_certified(source)
@@ -262,19 +274,11 @@ def stored_ivacredit(
     computer = Computer(ledger, sources)
     lots = credit_lots(ledger, stored, credits, computer)
     rows = credit_rows(lots, departures(ledger, result), start, end)
-    notes = [_SOURCE_NOTES[s] for s in sorted({lot.source for lot in lots})]
-    notes += [f"{ESTIMATED}: {n} line(s) without {reason}" for reason, n in sorted(computer.missing.items())]
+    notes = [sentence(f"ivacredit_{s}", lang) for s in sorted({lot.source for lot in lots})]
+    notes += [
+        sentence("ivacredit_lines_without", lang, source=ESTIMATED, count=n, what=term(reason, lang))
+        for reason, n in sorted(computer.missing.items())
+    ]
     title = f"ivacredit {start.isoformat()} to {end.isoformat()}"
     report = Report(title, IVACREDIT_HEADER, rows, tuple(notes))
     return report, Signature("ivacredit", source, period=(start, end))
-
-
-_SOURCE_NOTES = {
-    DATASTAGE: "datastage: IVA/IEPS declared with forma de pago 21 (credit in IVA and IEPS) in the stored "
-    "Data Stage, MXN",
-    COMPUTED: "computed: IVA of a definitive import of the line on its date by the duty engine "
-    "(LIVA Art. 27, 2nd paragraph), whole MXN; no Data Stage for the pedimento; IEPS only for parts whose "
-    "material terms name an ieps_category (LIEPS Art. 2 fr. I, rules/duties/ieps.yaml), else 0",
-    ESTIMATED: "computed_usd: IVA rate x declared value in USD, an estimate in USD (not MXN): the duty "
-    "engine lacked an input (below); give --exchange-rates, or load the Data Stage",
-}

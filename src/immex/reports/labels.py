@@ -113,6 +113,41 @@ def sentence(key: str, lang: Lang, **values: object) -> str:
     return sentences[key][lang].format(**values)
 
 
+class Reason(str):
+    """A sentence of the catalog that is also its English text: why a cost is missing, where a rate
+    comes from. Code that reads it as a ``str`` (tests, counts by reason) sees English; a
+    report cell shows :meth:`text` in the report's language. A value may itself be a Reason
+    (rendered in the same language)."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, **values: object) -> Reason:
+        made = super().__new__(cls, _render(key, "en", values))
+        made.key, made.values = key, values
+        return made
+
+    def text(self, lang: Lang) -> str:
+        return _render(self.key, lang, self.values)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, dict[str, object]]]:  # copied and pickled whole
+        return _rebuilt, (self.key, self.values)
+
+
+def _rebuilt(key: str, values: dict[str, object]) -> Reason:
+    return Reason(key, **values)
+
+
+def _render(key: str, lang: Lang, values: dict[str, object]) -> str:
+    shown = {k: v.text(lang) if isinstance(v, Reason) else v for k, v in values.items()}
+    return sentence(key, lang, **shown)
+
+
+def in_lang(text: str, lang: Lang) -> str:
+    """``text`` in ``lang`` when it is a :class:`Reason`, else as written."""
+    return text.text(lang) if isinstance(text, Reason) else text
+
+
 def parse_lang(value: str) -> Lang:
     """``es`` or ``en`` (case-insensitive); ValueError naming both otherwise."""
     lowered = value.strip().lower()

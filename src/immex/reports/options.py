@@ -32,7 +32,8 @@ from typing import Any
 
 from immex.discharge.methods import Balance
 from immex.duties.from_ledger import MaterialTerms
-from immex.duties.ieps import ieps_rate_on
+from immex.duties.ieps import RULES_FILE as IEPS_FILE
+from immex.duties.ieps import ieps_categories, ieps_rate_on
 from immex.duties.pedimento import compute_pedimento, resolve_dta
 from immex.duties.rounding import exact, payment_round
 from immex.duties.rules_data import iva_rates
@@ -47,7 +48,7 @@ from immex.duties.values import (
 )
 from immex.ledger.model import ImportLine
 from immex.reports.actualizacion import InpcTable, factor_for, inpc_table
-from immex.reports.labels import Lang, sentence
+from immex.reports.labels import Lang, Reason, in_lang, sentence
 from immex.rules import EffectiveSeries, Period, RulesError, as_decimal, build_series, read_yaml, require_keys
 
 RULES_FILE = "lot_options.yaml"
@@ -165,7 +166,8 @@ class CostSources:
     exchange_rate: ExchangeRate
     terms: Mapping[str, MaterialTerms]
     rules: LotOptionRules
-    exchange_rate_hint: str = "give --exchange-rates FILE or --exchange-rate MXN_PER_USD"
+    exchange_rate_hint: str = Reason("hint_exchange_rate_cli")
+    """What to do about a missing exchange rate (the web says: give it in the form)."""
     load_tariff: Callable[[], TariffIndex] | None = None
     """Loads the tariff table on the first lot that needs it (when ``tariff`` is None)."""
     inpc: InpcTable | None = None
@@ -220,7 +222,7 @@ class LotOptions:
     actualizacion_factor: Decimal | None = None
     actualizacion: int | None = None
     """R(contributions × factor) − contributions, whole pesos (CFF Art. 17-A)."""
-    inpc_used: str = ""
+    inpc_used: tuple[str, ...] = ()
     """The INPC months of each factor, by clave (``F4: INPC 2026-02 / INPC 2025-03; A3: ...``)."""
     change_of_regime_actualizacion: int | None = None
     """The actualización of a change of regime on the as-of date (RLA Art. 140 fr. III)."""
@@ -279,9 +281,9 @@ def recargos_rate(start: dt.date, months: int, rules: LotOptionRules) -> tuple[F
         month = add_months(start, k)
         rate = _monthly_rate(month, rules)
         if rate is None:
-            return None, (
-                f"recargos rate for {month.strftime('%Y-%m')} (rules/{RULES_FILE} has "
-                f"{_span(rules.prorroga_rate)})"
+            span = _span(rules.prorroga_rate)
+            return None, Reason(
+                "missing_recargos_rate", month=month.strftime("%Y-%m"), file=RULES_FILE, span=span
             )
         total += exact(rate) * factor
     return total, ""
@@ -298,24 +300,30 @@ def _monthly_rate(month: dt.date, rules: LotOptionRules) -> Decimal | None:
         return None
 
 
-def carried_over_note(rules: LotOptionRules) -> str:
+def carried_over_note(rules: LotOptionRules, lang: Lang = "en") -> str:
     """What the report says about the years whose Ley de Ingresos rate is not in the data."""
     last = rules.prorroga_rate.periods[-1]
     if last.until is None:
         return ""
     reasons = "; ".join(f"{year}: {why}" for year, why in sorted(rules.rate_not_found.items()))
-    return (
-        f"Recargos of months after {last.until.isoformat()} use the last Ley de Ingresos rate known, "
-        f"{format((last.value * 100).normalize(), 'f')} % a month from {last.since.isoformat()} "
-        f"({reasons or 'not found'}); "
-        "the amount changes when that year's rate is added to rules/lot_options.yaml."
+    return sentence(
+        "recargos_carried_over",
+        lang,
+        until=last.until.isoformat(),
+        rate=format((last.value * 100).normalize(), "f"),
+        since=last.since.isoformat(),
+        reasons=reasons or sentence("not_found", lang),
     )
 
 
-def _span(series: EffectiveSeries[Decimal]) -> str:
+def _span(series: EffectiveSeries[Decimal]) -> Reason:
     periods = series.periods
-    end = periods[-1].until.isoformat() if periods[-1].until else "on"
-    return f"rates {periods[0].since.isoformat()} to {end}"
+    since, until = periods[0].since.isoformat(), periods[-1].until
+    return (
+        Reason("rates_span", since=since, until=until.isoformat())
+        if until
+        else Reason("rates_span_open", since=since)
+    )
 
 
 # --------------------------------------------------------------------------- the definitive import
@@ -337,30 +345,25 @@ def _igi_rate(
     term = sources.terms.get(lot.part)
     if term is not None and term.originating:
         tmec = sources.rules.tmec_originating_rate
-        return tmec, Preference("TMEC", tmec), "T-MEC (originating, material terms)", ""
+        return tmec, Preference("TMEC", tmec), Reason("rate_source_tmec"), ""
     if term is not None and term.igi_rate is not None:
         preference = term.preference()
-        source = "material terms" if preference is None else f"{preference.program} (material terms)"
+        source = (
+            Reason("rate_source_terms")
+            if preference is None
+            else Reason("rate_source_program", program=preference.program)
+        )
         return term.igi_rate, preference, source, ""
     table = sources.tariff_table()
     if table is None:
-        return None, None, "", "IGI rate of the part (no tariff table; give --terms FILE)"
+        return None, None, "", Reason("missing_igi_no_tariff")
     day = lot.cleared_on.isoformat()
     try:
         rate: Decimal | None = igi_rate_on(table, fraccion, nico, lot.cleared_on)
     except (NoAdValoremRate, NicoNeeded) as exc:
-        return None, None, "", f"IGI rate: {exc}"
+        return None, None, "", Reason("missing_igi", error=exc)
     if rate is None:
-        return (
-            None,
-            None,
-            "",
-            (
-                f"IGI rate of fracción {fraccion} on {day} (the tariff table in use has none for that "
-                "date; load the Tarifa then in force with `immex duties tariff update`, or give the "
-                "part's igi_rate in --terms FILE)"
-            ),
-        )
+        return None, None, "", Reason("missing_igi_on_date", fraccion=fraccion, day=day)
     return rate, None, "LIGIE", ""
 
 
@@ -376,17 +379,16 @@ def definitive_cost(
     missing: list[str] = []
     value = remaining_value_usd(lot, remaining)
     if value is None:
-        missing.append("unit_value_usd of the import line")
+        missing.append(Reason("missing_unit_value"))
     fraccion, nico = "", None
     try:
         fraccion, nico = split_fraccion(hs)
     except ValueError as exc:
-        missing.append(
-            f"fracción of the part ({exc})" if hs else "fracción (hs) of the import line or its part"
-        )
+        missing.append(Reason("missing_fraccion_unreadable", error=exc) if hs else Reason("missing_fraccion"))
     rate = sources.exchange_rate(lot.pedimento, lot.cleared_on)
     if rate is None:
-        missing.append(f"exchange rate of {lot.cleared_on.isoformat()} ({sources.exchange_rate_hint})")
+        day = lot.cleared_on.isoformat()
+        missing.append(Reason("missing_exchange_rate", day=day, hint=sources.exchange_rate_hint))
     igi_rate, preference, rate_source, why = (None, None, "", "")
     if fraccion:
         igi_rate, preference, rate_source, why = _igi_rate(lot, fraccion, nico, sources)
@@ -395,7 +397,7 @@ def definitive_cost(
     try:
         iva_rate = iva_rates().on(lot.cleared_on)
     except RulesError as exc:
-        missing.append(f"IVA rate: {exc}")
+        missing.append(Reason("missing_iva_rate", error=exc))
     ieps_rate = _ieps_rate(lot, sources, missing)
     if missing or value is None or rate is None or igi_rate is None:
         return None, missing
@@ -403,7 +405,7 @@ def definitive_cost(
     case = PedimentoCase("A1", lot.cleared_on, rate, Incrementables(), iva_rate, Company(immex=True), (line,))
     dta, problems = resolve_dta(case, sources.duty_rules)
     if dta is None:
-        return None, [f"DTA: {p.message}" for p in problems]
+        return None, [Reason("missing_dta", detail=p.message) for p in problems]
     result = compute_pedimento(case, dta, sources.duty_rules)
     codes = sources.duty_rules.catalog.contributions
     by_code = result.by_code
@@ -428,8 +430,11 @@ def _ieps_rate(lot: ImportLine, sources: CostSources, missing: list[str]) -> Dec
     if term is None or term.ieps_category is None:
         return Decimal(0)
     rate, why = ieps_rate_on(term.ieps_category, lot.cleared_on)
-    if rate is None:
-        missing.append(why)
+    if rate is None:  # an unknown category is refused where the terms are read: a date without rate
+        known = term.ieps_category in ieps_categories()
+        day = lot.cleared_on.isoformat()
+        reason = Reason("missing_ieps_rate", category=term.ieps_category, day=day, file=IEPS_FILE)
+        missing.append(reason if known else why)
         return Decimal(0)
     return rate
 
@@ -455,15 +460,16 @@ def lot_options(
     if before:  # RLA Art. 140 fr. III: updated from the month of entry to the change (today)
         change, why_change = factor_for(lot.cleared_on, max(as_of, lot.cleared_on), table)
         if change is None:
-            missing.append(f"{clave}: {why_change}")
+            missing.append(Reason("of_clave", clave=clave, reason=why_change))
         else:
-            used.append(f"{clave}: {change.indexes()}")
+            used.append(Reason("of_clave", clave=clave, reason=change.indexes()))
             change_update = _updated(definitive, change.value)[0]
     factor, why_factor = factor_for(lot.cleared_on, pay_on, table)
     if factor is None:
         missing.append(why_factor)
     else:
-        used.append(f"{'/'.join(rules.options['regularization'].claves)}: {factor.indexes()}")
+        regularize = "/".join(rules.options["regularization"].claves)
+        used.append(Reason("of_clave", clave=regularize, reason=factor.indexes()))
     rate, why_rate = recargos_rate(lot.cleared_on, months, rules)
     if why_rate:
         missing.append(why_rate)
@@ -479,7 +485,7 @@ def lot_options(
         tuple(missing),
         None if factor is None else factor.value,
         actualizacion,
-        "; ".join(used),
+        tuple(used),
         change_update,
     )
 
@@ -563,15 +569,17 @@ OPTION_COLUMNS = (
 Cell = str | int | Decimal | dt.date | None
 
 
-def option_cells(options: LotOptions) -> tuple[Cell, ...]:
-    """The :data:`OPTION_COLUMNS` of one lot; an amount that cannot be computed is empty, never 0."""
+def option_cells(options: LotOptions, lang: Lang = "es") -> tuple[Cell, ...]:
+    """The :data:`OPTION_COLUMNS` of one lot; an amount that cannot be computed is empty, never 0.
+
+    Where a rate comes from and why a cost is missing are in ``lang``."""
     d = options.definitive
     before = options.open_before_deadline
     return (
         None if d is None else d.exchange_rate,
         None if d is None else d.customs_value,
         None if d is None else d.igi_rate * 100,
-        None if d is None else d.rate_source,
+        None if d is None else in_lang(d.rate_source, lang),
         None if d is None else d.igi,
         None if d is None else d.dta,
         None if d is None else d.iva,
@@ -582,31 +590,26 @@ def option_cells(options: LotOptions) -> tuple[Cell, ...]:
         options.change_of_regime_cost,
         options.regularization_on,
         options.actualizacion_factor,
-        options.inpc_used or None,
+        "; ".join(in_lang(used, lang) for used in options.inpc_used) or None,
         options.actualizacion,
         options.recargos_months,
         options.recargos,
         options.regularization_cost,
-        "; ".join(options.missing),
+        "; ".join(in_lang(reason, lang) for reason in options.missing),
     )
 
 
-def report_notes(rules: LotOptionRules) -> tuple[str, ...]:
-    """What every cost of the report leaves out, and where the law for each option is cited."""
+def report_notes(rules: LotOptionRules, lang: Lang = "es") -> tuple[str, ...]:
+    """What every cost of the report leaves out, and where the law for each option is cited, in
+    ``lang`` (what is not included is quoted from rules/lot_options.yaml, in English there)."""
     notes = rules.not_included
-    carried = carried_over_note(rules)
+    carried = carried_over_note(rules, lang)
+    items = f"{notes['actualizacion']}; {notes['fines']}; {notes['incrementables']}"
     return (
-        "Costs in whole MXN: IGI, DTA and IVA of a definitive import of what remains, with the rates, "
-        "quotas and exchange rate of the temporary import's date (Ley Aduanera Art. 56 fr. I), "
-        "updated by the actualización (CFF Art. 17-A) from the month the goods entered: a change of "
-        "regime up to the as-of date (Reglamento de la Ley Aduanera Art. 140 fr. III), a "
-        "regularization up to its date, plus recargos on the updated amount (CFF Art. 21, RGCE 2.5.2); "
-        "actualizacion_inpc names the INPC months of each factor. Return and virtual transfer pay no "
-        "contributions (LFD Art. 49). IVA is included although it is creditable. An empty amount is "
-        "one that cannot be computed: cost_missing says why.",
+        sentence("expiring_costs_note", lang),
         *((carried,) if carried else ()),
-        f"Not included: {notes['actualizacion']}; {notes['fines']}; {notes['incrementables']}.",
-        f"Legal data and citations: src/immex/rules/{RULES_FILE} and src/immex/rules/inpc.yaml.",
+        sentence("not_included", lang, items=items),
+        sentence("legal_data", lang, file=RULES_FILE),
     )
 
 

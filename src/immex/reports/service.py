@@ -267,11 +267,12 @@ def expiring_report(
                 row.qty_remaining,
                 value_left(lot, row.qty_remaining),
                 options.advice(row, choice, sources.rules, lang),
-                *options.option_cells(choice),
+                *options.option_cells(choice, lang),
             )
         )
     rows.sort(key=lambda r: (r[5], r[0], r[1], r[2]))
-    return Report(f"expiring within {days} days", EXPIRING_HEADER, rows, options.report_notes(sources.rules))
+    notes = options.report_notes(sources.rules, lang)
+    return Report(f"expiring within {days} days", EXPIRING_HEADER, rows, notes)
 
 
 def trace_export_report(

@@ -9,6 +9,7 @@ problem beside its field (422). Who may: whoever may read the company's ledger.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import tempfile
@@ -27,8 +28,8 @@ from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report
 from immex.reports.annual_service import build_annual
 from immex.reports.ivacredit_service import stored_ivacredit
-from immex.reports.labels import Lang
-from immex.reports.options import cost_sources
+from immex.reports.labels import Lang, Reason
+from immex.reports.options import CostSources, cost_sources
 from immex.reports.service import Report
 from immex.reports.signing import Signature, stored_source
 from immex.reports.templates import get_template
@@ -86,15 +87,21 @@ def _built(
         start, end = dt.date.fromisoformat(values["from"]), dt.date.fromisoformat(values["to"])
         rate = values["exchange_rate"] or None
         with store.reading() as session:
-            return stored_ivacredit(session, firm.id, start, end, cost_sources(None, rate, None))
+            sources = _from_form(cost_sources(None, rate, None))
+            return stored_ivacredit(session, firm.id, start, end, sources, lang)
     if which == "expiring":  # without an exchange rate the costs stay empty, saying what is missing
         day, rate = dt.date.fromisoformat(values["as_of"]), values["exchange_rate"] or None
-        sources = cost_sources(None, rate, None)
-        report = reports.expiring_report(ledger, result, day, int(values["days"]), True, sources)
+        sources = _from_form(cost_sources(None, rate, None))
+        report = reports.expiring_report(ledger, result, day, int(values["days"]), True, sources, lang)
         return report, Signature("expiring", source, as_of=day)
     year, total = int(values["year"]), Decimal(values["total_sales_usd"].replace(",", ""))
     outcome = build_annual(ledger, source, year, total, lang)
     return outcome.report, outcome.signature
+
+
+def _from_form(sources: CostSources) -> CostSources:
+    """A missing exchange rate is given in the form here, not with --exchange-rate."""
+    return dataclasses.replace(sources, exchange_rate_hint=Reason("hint_exchange_rate_form"))
 
 
 def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
