@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
+from immex.api.store import Store
 from immex.discharge import service as discharge_service
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, store_ledger
@@ -95,3 +96,46 @@ def test_a_balances_page_sums_allocations_from_the_covering_index(
             assert f"Index Only Scan using {INDEX} on allocation" in plan, plan
         else:
             assert f"USING COVERING INDEX {INDEX}" in plan, plan
+
+
+@pytest.mark.postgres
+def test_the_servers_postgresql_sessions_do_not_jit_and_keep_the_urls_options(pg_url: str) -> None:
+    """jit=off on every connection of the server (a filtered balances batch spent seconds in
+    JIT compilation); options the administrator put in the URL still apply."""
+    for url in (pg_url, f"{pg_url}?options=-c%20statement_timeout%3D12345"):
+        store = Store(url)
+        try:
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+                timeout = conn.exec_driver_sql("SHOW statement_timeout").scalar()
+                assert timeout == ("12345ms" if "options" in url else "0")
+        finally:
+            store.close()
+
+
+@pytest.mark.parametrize("status", ["open", "expiring", "overdue", "discharged"])
+def test_a_status_page_sums_only_the_lines_whose_dates_pass(
+    engine: Engine, tmp_path: Path, status: str
+) -> None:
+    """The statement of a status filter tests the line's dates before its sums (a CASE: in a
+    plain AND PostgreSQL put the sums first), and leaves the order to Python (with ORDER BY
+    and LIMIT it chose a nested loop that stopped at the limit, which few lines reach)."""
+    company = _discharged(engine, tmp_path)
+    sent: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "allocation" in statement:
+            sent.append(statement)
+
+    with Session(engine) as session:
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            stored.balances_page(session, company, DAY, stored.BalanceFilter(status), limit=1)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+    assert sent
+    for statement in sent:
+        where = statement.upper().rpartition("WHERE IMPORT_LINE.COMPANY_ID")[2]
+        assert "ORDER BY" not in where and "LIMIT" not in where
+        if status != "discharged":  # its test is on the sums alone
+            assert "CASE WHEN CASE COALESCE((SELECT PART.KIND" in where  # dates (by kind), then sums

@@ -425,18 +425,27 @@ def _no_deadline() -> _Terms:
 # ---- balances ----------------------------------------------------------------------------------
 
 
+def _then(dates: ColumnElement[bool], sums: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``dates AND sums``, with the line's dates tested first: a CASE, whose branches the
+    database evaluates only when reached. In a plain AND, PostgreSQL orders the two by its
+    cost estimates, which put the sums first (the part's kind is a subquery too): a page of
+    status=open at 1,000,000 lines summed the allocations of every line of each batch,
+    32,320 sums for 7,778 lines that passed the dates, and took 28 s."""
+    return case((dates, sums), else_=false())
+
+
 def _status_condition(status: str, sign: ColumnElement[int], as_of: dt.date) -> ColumnElement[bool]:
     """balance_status() as a condition on the sign of what remains and the deadline."""
     day = dt.timedelta(days=1)
     if status == "discharged":
         return sign == 0
     if status == "overdue":
-        return and_(_deadline_within(None, as_of - day).condition(), sign != 0)
+        return _then(_deadline_within(None, as_of - day).condition(), sign != 0)
     if status == "expiring":
-        return and_(_deadline_within(as_of, as_of + EXPIRING_WITHIN_DAYS * day).condition(), sign != 0)
+        return _then(_deadline_within(as_of, as_of + EXPIRING_WITHIN_DAYS * day).condition(), sign != 0)
     if status == "open":
         later = _deadline_within(as_of + (EXPIRING_WITHIN_DAYS + 1) * day, None)
-        return and_((_no_deadline() | later).condition(), sign != 0)
+        return _then((_no_deadline() | later).condition(), sign != 0)
     return false()  # no row has another status
 
 
@@ -482,7 +491,7 @@ def _balance_filters(query: Query, math: ExactMath, wanted: BalanceFilter, as_of
         query = query.where(_status_condition(wanted.status, sign, as_of))
     if wanted.expiring_within_days is not None:
         last = as_of + dt.timedelta(days=wanted.expiring_within_days)
-        query = query.where(_deadline_within(None, last).condition(), sign > 0)
+        query = query.where(_then(_deadline_within(None, last).condition(), sign > 0))
     return query
 
 
@@ -535,10 +544,28 @@ def _balance_statement(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, k
     """
     order = _BALANCE_ORDER
     query = _balance_filters(_balance_query(math), math, wanted, as_of)
-    query = query.where(_after(order, keyed)).add_columns(*order).order_by(*order)
+    query = query.where(_after(order, keyed)).add_columns(*order)
     # the batch named on both sides of the join: both use their index
     scope = query.where(math.among(ImportLineRow.pedimento_id, "ids"), math.among(PedimentoRow.id, "ids"))
-    return scope.limit(bindparam("count"))
+    if _sums_filter(wanted):
+        return scope  # ordered and cut in Python (:func:`balances_page`)
+    return scope.order_by(*order).limit(bindparam("count"))
+
+
+def _sums_filter(wanted: BalanceFilter) -> bool:
+    """Does the filter test what remains of a line (its sums), so that few lines may pass?
+
+    Such a batch is read unordered and ordered here: with ``ORDER BY ... LIMIT``, PostgreSQL
+    expects the page's lines early in key order and picks a nested loop that stops at the
+    limit, which it never reaches when few lines pass (at 1,000,000 lines it compared 23.8 M
+    pairs of pedimento and line for one batch of status=open, 12 s)."""
+    return wanted.status is not None or wanted.expiring_within_days is not None
+
+
+def _in_key_order(rows: Sequence[Any], count: int) -> list[Any]:
+    """The first ``count`` rows by their key (the last columns: pedimento number, line, part;
+    text compared by code point, as the stores' binary collation compares it)."""
+    return sorted(rows, key=lambda row: tuple(row[-len(_BALANCE_ORDER) :]))[:count]
 
 
 def balances_page(
@@ -567,9 +594,9 @@ def balances_page(
         if not batch:
             break
         ids = [ped_id for ped_id, _ in batch]
-        rows += (
-            _core(session).execute(statement, {**params, "ids": ids, "count": limit + 1 - len(rows)}).all()
-        )
+        wanted_count = limit + 1 - len(rows)
+        found = _core(session).execute(statement, {**params, "ids": ids, "count": wanted_count}).all()
+        rows += _in_key_order(found, wanted_count) if _sums_filter(wanted) else found
         if len(batch) < span:
             break
         low, strict, span = batch[-1][1], True, min(span * 4, _MAX_SPAN)
