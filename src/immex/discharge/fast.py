@@ -113,7 +113,7 @@ def trim_scale(values: Ints, scale: int) -> tuple[Ints, int]:
 
 def _array(values: Sequence[int] | Ints) -> Ints:
     """int64 when every value is safely inside int64, else Python ints."""
-    if isinstance(values, np.ndarray) and values.dtype != object:
+    if isinstance(values, np.ndarray):  # abs and max of Python ints in an object array: in C
         if not len(values) or int(np.abs(values).max()) < VALUE_SAFE:
             return values.astype(np.int64, copy=False)
         return values.astype(object)
@@ -1017,9 +1017,12 @@ def _format_int128(values: Big, scale: int) -> pl.Series:
 
 
 def _ints_of(column: pl.Series) -> Ints:
-    """An Int64 or Int128 column as int64 (or, beyond int64, Python ints)."""
+    """An Int64 or Int128 column as int64 (or, beyond ``VALUE_SAFE``, Python ints: as :func:`_array`)."""
     if column.dtype == pl.Int128:
-        return _array(column.to_list())
+        biggest: Any = column.abs().max() if len(column) else 0
+        if int(biggest or 0) < VALUE_SAFE:  # abs cannot overflow: quantities are far below 2**127
+            return column.cast(pl.Int64).to_numpy()
+        return np.array(column.to_list(), dtype=object)
     return column.to_numpy()
 
 
@@ -1122,11 +1125,16 @@ def plan_exports(frames: LedgerFrames) -> ExportPlan:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     firsts = first[order].tolist()
-    needs = unit_needs(
-        frames.boms,
+    products, days = (
         exports["product"].gather(firsts).to_list(),
         exports["cleared_on"].gather(firsts).to_list(),
     )
+    # The reader exploded each (product, BOM period) for its checks; the rest (a reader that
+    # did not) are exploded here. Copies: the needs are the engine's own.
+    known = [frames.exploded.get((p, k)) for p, k in zip(products, period[firsts].tolist(), strict=True)]
+    missing = [i for i, found in enumerate(known) if found is None]
+    computed = iter(unit_needs(frames.boms, [products[i] for i in missing], [days[i] for i in missing]))
+    needs = [dict(found) if found is not None else next(computed) for found in known]
     return ExportPlan(exports.with_columns(key=pl.Series(rank[inverse.reshape(-1)], dtype=pl.Int64)), needs)
 
 

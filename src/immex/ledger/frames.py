@@ -74,6 +74,9 @@ class LedgerFrames:
     pedimento_rows: tuple[tuple[str, int, str, str, dt.date], ...] = ()
     not_discharging: tuple[tuple[str, int, str], ...] = ()
     """(file, row, clave) of each export line whose clave does not discharge: filtered out of ``exports``."""
+    exploded: Mapping[tuple[str, int], Mapping[str, Decimal]] = field(default_factory=dict)
+    """Per-unit leaf needs by (product, BOM period of :func:`export_periods`), as the reader's check
+    exploded them: the discharge reuses them instead of exploding each product again."""
     """(file, row, pedimento, clave, date): the first row of each distinct pedimento and clave that
     the Anexo 22 checks may warn about (``anexo22_frames.may_warn``; the others pass)."""
 
@@ -160,7 +163,7 @@ def _read(folder: Path) -> LedgerFrames:
     exports = exports.filter(~held)
     boms = _boms(tables["bom.csv"], parts, units)
     _require(not _asset_in_bom(boms, parts), "bom.csv: a fixed asset in a BOM")
-    _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
+    exploded = _check_exports_explode(exports, set(imports["part"].unique().to_list()), boms)
     frame = pl.DataFrame(
         {"part": list(parts), "kind": [p.kind for p in parts.values()]},
         schema={"part": pl.String, "kind": pl.String},
@@ -180,6 +183,7 @@ def _read(folder: Path) -> LedgerFrames:
         dict(sorted(encodings.items())),
         pedimentos,
         tuple((label, row, clave.upper()) for row, clave in held_rows.iter_rows()),
+        exploded,
     )
 
 
@@ -407,19 +411,24 @@ def _boms(
 
 def _check_exports_explode(
     exports: pl.DataFrame, imported: set[str], boms: Mapping[str, tuple[BomVersion, ...]]
-) -> None:
-    """Each export has a BOM on its date or an import of itself; no BOM cycle (once per BOM period)."""
+) -> dict[tuple[str, int], dict[str, Decimal]]:
+    """Each export has a BOM on its date or an import of itself; no BOM cycle (once per BOM period).
+
+    Returns the per-unit explosion of each (product, period) checked.
+    """
     stub = Ledger(parts={}, imports=(), exports=(), boms=boms)
     keyed = exports.select("product", "cleared_on", period=export_periods(exports["cleared_on"], boms))
-    for product, day, _ in keyed.unique(subset=["product", "period"]).iter_rows():
+    exploded: dict[tuple[str, int], dict[str, Decimal]] = {}
+    for product, day, period in keyed.unique(subset=["product", "period"]).iter_rows():
         _require(
             stub.bom_on(product, day) is not None or product in imported,
             "exports.csv: a product has no BOM on its date and no import",
         )
         try:
-            explode(stub, product, Decimal(1), day)
+            exploded[(product, period)] = explode(stub, product, Decimal(1), day)
         except BomCycleError as cycle:
             raise _Invalid(str(cycle)) from None
+    return exploded
 
 
 def export_periods(days: pl.Series, boms: Mapping[str, tuple[BomVersion, ...]]) -> npt.NDArray[np.int64]:
