@@ -40,9 +40,14 @@ headroom) the arrays are int64 (NumPy). When only the quantities do, the
 running sums (positions on the lot streams) are Polars Int128 series
 (:func:`_fifo_core_wide`; e.g. two BOM levels with merma give 14-decimal
 requirements, whose sums at 1M lines pass int64) and every per-row result
-is int64 again. Beyond that, the int64 algorithm runs on object arrays of
-Python integers, exact at any size, only slower. Nothing is ever rounded;
-output text is written as ``plain`` writes it.
+is int64 again. When single quantities pass int64 too (pounds through two
+BOM levels with merma reach ~10**28 in fixed point), every column is a
+Polars Int128 series (:func:`_fifo_core_int128`, on two ranges of parts on
+two threads); each allocation is then the overlap of its requirement's
+interval with its lot's, ``min(cum[l+1], end) - max(cum[l], start)``, so
+blocks of output rows are independent. Beyond Int128, the int64 algorithm
+runs on object arrays of Python integers, exact at any size, only slower.
+Nothing is ever rounded; output text is written as ``plain`` writes it.
 
 Entry points
 ------------
