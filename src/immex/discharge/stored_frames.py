@@ -34,24 +34,30 @@ def wanted_rows(stored: StoredLedger, result: FramesResult) -> pl.DataFrame:
 
     Within an export line: its allocations in output order, then its shortfalls (as ``_new_rows``).
     """
-    keys = ["export_pedimento", "export_line", "product"]
-    allocations = result.allocations.join(stored.export_ids, on=keys, how="left", maintain_order="left").join(
-        stored.import_ids, on=["import_pedimento", "import_line", "part"], how="left", maintain_order="left"
+    export_keys = ["export_pedimento", "export_line", "product"]
+    import_keys = ["import_pedimento", "import_line", "part"]
+    allocations = result.allocations.select("part", "qty", "late").with_columns(
+        export_line_id=_ids(result.allocations, export_keys, stored.export_ids, "export_line_id"),
+        import_line_id=_ids(result.allocations, import_keys, stored.import_ids, "import_line_id"),
     )
-    shortfalls = result.shortfalls.join(stored.export_ids, on=keys, how="left", maintain_order="left")
-    rows = pl.concat(
-        [
-            allocations.select(ALLOCATION_COLUMNS),
-            shortfalls.select(
-                "export_line_id",
-                "part",
-                pl.lit(None, dtype=pl.Int64).alias("import_line_id"),
-                pl.col("qty_missing").alias("qty"),
-                pl.lit(False).alias("late"),
-            ),
-        ]
+    shortfalls = result.shortfalls.select(
+        "part",
+        pl.col("qty_missing").alias("qty"),
+        pl.lit(False).alias("late"),
+        export_line_id=_ids(result.shortfalls, export_keys, stored.export_ids, "export_line_id"),
+        import_line_id=pl.lit(None, dtype=pl.Int64),
     )
+    rows = pl.concat([allocations.select(ALLOCATION_COLUMNS), shortfalls.select(ALLOCATION_COLUMNS)])
     return rows.with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int64).over("export_line_id"))
+
+
+def _ids(frame: pl.DataFrame, keys: list[str], ids: pl.DataFrame, name: str) -> pl.Series:
+    """The stored id of each row's line, looked up on the key columns alone.
+
+    Joining only the keys keeps the result's other columns (18 M rows of text on a
+    1 M x 1 M ledger) from being copied by the join.
+    """
+    return frame.select(keys).join(ids, on=keys, how="left", maintain_order="left")[name]
 
 
 COMPARED = ("export_line_id", "part", "import_line_id", "digits", "exponent", "late")
