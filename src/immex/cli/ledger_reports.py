@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
 
 from immex.cli.common import DbOption, parse_date, plural, problems_exit, progress_bars, stdout
 from immex.cli.ledger import InputOption, LangOption, RowsOption, Sign, _emit, _note_no_run, report_app
-from immex.core.problems import InputError, Problem
 from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report, check_period
-from immex.reports.annual_service import annual_report
+from immex.reports.annual_service import annual_report, usd_amount
 from immex.reports.ivacredit_service import ivacredit_report
 from immex.reports.options import cost_sources
 from immex.reports.signing import Signature
@@ -87,22 +84,6 @@ def report_anexo24(
     _emit(report, output, rows, written)
 
 
-# An amount with a point for decimals, commas only between groups of three digits (1,000,000.50):
-# "1.000,50" (a decimal comma) used to become 1.00050 once its comma was dropped.
-_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
-
-
-def _money(text: str, option: str) -> Decimal:
-    message = f"{text!r} is not an amount in USD: write 1000000.50 or 1,000,000.50"
-    if _AMOUNT.fullmatch(text.strip()) is None:
-        raise InputError([Problem("", None, option, message)])
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        raise InputError([Problem("", None, option, message)]) from None
-    return value
-
-
 @report_app.command("annual")
 def report_annual(
     year: int = typer.Option(..., "--year", min=1900, max=2999, help="The calendar year"),
@@ -120,7 +101,7 @@ def report_annual(
     with problems_exit():
         language = Sign("annual", lang).language()
         reports.check_output(output)
-        outcome = annual_report(db, year, _money(total_sales_usd, "total_sales_usd"), language)
+        outcome = annual_report(db, year, usd_amount(total_sales_usd), language)
         if output is not None:
             reports.write_report(outcome.report, output, signature=outcome.signature, lang=language)
     if output_format == "json":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,20 @@ from immex.reports.annual import (
 from immex.reports.labels import Lang, block_text
 from immex.reports.service import Report, open_store
 from immex.reports.signing import Signature, Source, stored_source
+
+# An amount with a point for decimals, commas only between groups of three digits (1,000,000.50):
+# "1.000,50" (a decimal comma) used to become 1.00050 once its comma was dropped.
+_AMOUNT = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
+def usd_amount(text: str, column: str = "total_sales_usd") -> Decimal:
+    """An amount in USD as people type it (``1000000.50``, ``1,000,000.50``); InputError naming
+    ``column`` otherwise (the CLI's option and the web's field)."""
+    message = f"{text!r} is not an amount in USD: write 1000000.50 or 1,000,000.50"
+    if _AMOUNT.fullmatch(text.strip()) is None:
+        raise InputError([Problem("", None, column, message)])
+    return Decimal(text.strip().replace(",", ""))
+
 
 ANNUAL_HEADER = ("clave_class", "counted", "lines", "value_usd", "lines_without_value")
 

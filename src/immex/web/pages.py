@@ -11,7 +11,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +31,7 @@ from immex.api.problems import ApiProblem
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.discharge.methods import DISCHARGE_METHODS
+from immex.reports.annual_service import usd_amount
 from immex.web import data, session
 from immex.web.i18n import LANG_COOKIE, LANGUAGES, environment, language
 
@@ -206,12 +207,13 @@ def panel(request: Request, rfc: str) -> Response:
 
 
 def _amount(text: str) -> Decimal | None:
-    """A plain decimal amount (thousands commas allowed, as people write them), else None."""
+    """A plain decimal amount (thousands commas allowed, as people write them), else None.
+
+    ``1.000,50`` (a decimal comma) is None, not 1.0005: the reports' reader (``usd_amount``)."""
     try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
+        return usd_amount(text)
+    except InputError:
         return None
-    return value if value.is_finite() else None
 
 
 def _filters(request: Request, table: str) -> dict[str, str]:

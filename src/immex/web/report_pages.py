@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import shutil
 import tempfile
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +25,7 @@ from immex.api.deps import store_of
 from immex.core.problems import InputError, Problem
 from immex.reports import service as reports
 from immex.reports.anexo24 import anexo24_report
-from immex.reports.annual_service import build_annual
+from immex.reports.annual_service import build_annual, usd_amount
 from immex.reports.ivacredit_service import stored_ivacredit
 from immex.reports.labels import Lang, Reason
 from immex.reports.options import CostSources, cost_sources
@@ -94,7 +93,7 @@ def _built(
         sources = _from_form(cost_sources(None, rate, None))
         report = reports.expiring_report(ledger, result, day, int(values["days"]), True, sources, lang)
         return report, Signature("expiring", source, as_of=day)
-    year, total = int(values["year"]), Decimal(values["total_sales_usd"].replace(",", ""))
+    year, total = int(values["year"]), usd_amount(values["total_sales_usd"])
     outcome = build_annual(ledger, source, year, total, lang)
     return outcome.report, outcome.signature
 
@@ -120,9 +119,9 @@ def _checked(which: str, values: dict[str, str]) -> dict[str, list[str]]:
     if not values["year"].isdigit() or not 1900 < int(values["year"]) < 3000:
         errors["year"] = [f"{values['year']!r} is not a year"]
     try:
-        Decimal(values["total_sales_usd"].replace(",", ""))
-    except InvalidOperation:
-        errors["total_sales_usd"] = [f"{values['total_sales_usd']!r} is not an amount in USD"]
+        usd_amount(values["total_sales_usd"])
+    except InputError as error:  # 1.000,50 (a decimal comma) is refused, not read as 1.0005
+        errors["total_sales_usd"] = [p.message for p in error.problems]
     return errors
 
 
