@@ -58,7 +58,7 @@ from immex.discharge.partitioned import (
     PARTITION_FROM_LINES,
     WasteAsked,
     discharge_partitioned,
-    read_batch_rows,
+    read_columnar,
 )
 from immex.discharge.regularize import (
     EXACT_PATH_NOTE,
@@ -321,7 +321,7 @@ def _run_columnar(
     """
     started = time.perf_counter()
     progress("reading and validating the input (columnar)")
-    frames = read_ledger_frames(input_dir, read_batch_rows(input_dir, engine))
+    frames, spilled = read_columnar(input_dir, output_dir, engine)  # spilled: line files on disk
     if frames is None or find_bom_cycle(frames.boms) is not None:
         return None
     moves = read_movements_beside_frames(input_dir)
@@ -329,9 +329,13 @@ def _run_columnar(
         return None  # a problem in submaquila.csv or waste.csv: the per-row path reports it
     fingerprint = input_fingerprint((*frames.sources, *moves.sources))
     validated = time.perf_counter()
+    lines = (
+        (spilled.import_lines, spilled.export_lines)
+        if spilled
+        else (frames.imports.height, frames.exports.height)
+    )
     if engine == "auto":
-        lines = frames.imports.height + frames.exports.height
-        big = lines >= PARTITION_FROM_LINES
+        big = spilled is not None or sum(lines) >= PARTITION_FROM_LINES
         engine = "partitioned" if big else "columnar"
     progress(f"discharging (vectorized, {engine})")
     result = discharge_frames(frames, **consumption(method)) if engine == "columnar" else None
@@ -344,14 +348,16 @@ def _run_columnar(
         else:  # these discharge and write together: discharge_s includes the writing
             asked = WasteAsked(WasteRatios(frames.boms), frozenset(d.part for d in moves.movements.disposals))
             if engine == "dask":
-                summary = discharge_dask(frames, folder, as_of, scheduler, method=method, waste=asked)
+                summary = discharge_dask(
+                    spilled or frames, folder, as_of, scheduler, method=method, waste=asked
+                )
             else:
-                summary = discharge_partitioned(frames, folder, as_of, method=method, waste=asked)
+                summary = discharge_partitioned(spilled or frames, folder, as_of, method=method, waste=asked)
             discharged = time.perf_counter()
         counts = {
             "parts": frames.parts.height,
-            "import_lines": frames.imports.height,
-            "export_lines": frames.exports.height,
+            "import_lines": lines[0],
+            "export_lines": lines[1],
             "not_discharging": len(frames.not_discharging),
             "regularizations": 0,  # a folder with regularizations.csv takes the per-row path
             **{
