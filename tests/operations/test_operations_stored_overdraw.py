@@ -100,3 +100,33 @@ def test_an_unreadable_store_leaves_the_lot_alone_bound(tmp_path: Path) -> None:
     assert [e[:3] for e in found] == [("exports.csv", "2", "cleared_on"), ("regularizations.csv", "2", "qty")]
     assert "which has 10 left on 2025-03-01 (at most:" in found[1][3]
     assert (tmp_path / DB).read_text() == "not a database"
+
+
+def _active_runs(url: str) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from immex.ledger.orm import DischargeRunRow
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(DischargeRunRow)) or 0)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_stored_return_counts_too(tmp_path: Path, pg_url: str) -> None:
+    """The same plant on PostgreSQL: the A3 beside the bad row finds the 3 the stored return left."""
+    write_ledger(
+        tmp_path / "in",
+        parts=[part("CU"), part("AL")],
+        imports=[imp(I1, 1, "CU", "10", "2024-01-10"), imp(I2, 1, "AL", "10", "2025-01-10")],
+        exports=[exp(E1, 1, "CU", "7", "2025-02-01")],
+    )
+    ok(tmp_path, "--db", pg_url)
+    second_folder(tmp_path, "5")
+    found = errors(tmp_path, "--db", pg_url)
+    assert [e[:3] for e in found] == [("exports.csv", "2", "cleared_on"), ("regularizations.csv", "2", "qty")]
+    assert "which has 3 left on 2025-03-01" in found[1][3] and "at most" not in found[1][3]
+    assert _active_runs(pg_url) == 1
