@@ -38,9 +38,10 @@ page after a random import line's key, the first page with ``status=open``, and 
 ``GET .../exports/{pedimento}/{line}/trace`` and ``.../imports/{pedimento}/{line}/trace`` of
 random lines. The table gives the latency percentiles over every request of a phase, every
 outcome other than 200 by kind, the server's CPU time per request (every ``immex serve``
-process, from ``/proc``: what a request costs whatever the machine's load), the client's own
-CPU time per request (it shares the cores with the server and PostgreSQL) and the machine's
-load average when the phase ended. The last line says whether the goal (p95 under 200 ms
+process, from ``/proc``: what a request costs whatever the machine's load), PostgreSQL's
+(every process of a cluster this script started; not measured with ``--pg-url``), the
+client's own CPU time per request (it shares the cores with the server and PostgreSQL) and
+the machine's load average when the phase ended. The last line says whether the goal (p95 under 200 ms
 with 20 users) is met at the largest size.
 """
 
@@ -84,6 +85,9 @@ SEED = 20261123
 
 # The cluster's settings for a read-only measurement on a machine of a few GB (the loads write
 # much: no fsync, as the tests' clusters).
+# The PostgreSQL server started here (its processes' CPU is measured); None with --pg-url.
+POSTMASTER: int | None = None
+
 PG_SETTINGS = "-c shared_buffers=1GB -c fsync=off -c synchronous_commit=off -c max_connections=200"
 
 
@@ -114,6 +118,8 @@ def postgres(given: str | None, kept: Path | None = None) -> Iterator[str]:
     start = [*ctl, "-o", opts, "-l", str(workdir / "log"), "-w", "start"]
     subprocess.run(_as_postgres_user(start), check=True, capture_output=True)
     try:
+        global POSTMASTER
+        POSTMASTER = int((datadir / "postmaster.pid").read_text().split()[0])
         yield f"postgresql+psycopg://immex@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(_as_postgres_user([*ctl, "-m", "fast", "stop"]), capture_output=True)
@@ -315,6 +321,7 @@ class Outcome:
     load: str = ""  # the machine's load average (1, 5, 15 min) when the phase ended
     cpu: float = 0.0  # CPU seconds the server's processes used during the phase
     client_cpu: float = 0.0  # CPU seconds this client used during the phase (it shares the cores)
+    pg_cpu: float | None = None  # CPU seconds of PostgreSQL's processes (a cluster started here)
 
 
 class _Answer:
@@ -424,6 +431,13 @@ async def _drive(
     return outcome
 
 
+def _postgres_cpu() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server started here (None: not started here).
+
+    The backends that ended meanwhile are not counted (the server keeps its connections)."""
+    return None if POSTMASTER is None else server_cpu(POSTMASTER)
+
+
 def _run(drive: Coroutine[Any, Any, Outcome]) -> Outcome:
     """The phase on uvloop (the event loop ``immex serve`` uses, cheaper than asyncio's own)."""
     import uvloop
@@ -501,12 +515,13 @@ def measure(base: str, pid: int, loaded: Loaded, args: argparse.Namespace) -> li
             if count <= 0:
                 continue
             paths = endpoint_paths(kind, loaded, count)
-            before = server_cpu(pid)
+            before, pg_before = server_cpu(pid), _postgres_cpu()
             mine = time.process_time()
             drive = _drive(base, token, paths, users, args.timeout, args.time_limit, args.client == "lean")
             outcome = _run(drive)
             outcome.client_cpu = time.process_time() - mine
             outcome.cpu = server_cpu(pid) - before
+            outcome.pg_cpu = None if pg_before is None else (_postgres_cpu() or 0.0) - pg_before
             rows.append(Row(0, kind, users, len(paths), outcome))
             print(kind, users, summary(outcome), flush=True)
     return rows
@@ -521,7 +536,8 @@ def summary(outcome: Outcome) -> str:
         f"{len(ok)} ok, p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
         f"p99 {percentile(ms, 99):.0f} ms, errors {outcome.errors}, unfinished {outcome.unfinished}, "
         f"server CPU {_cpu_per_request(outcome)} ms/request, "
-        f"client CPU {_cpu_per_request(outcome, outcome.client_cpu)} ms/request"
+        f"client CPU {_cpu_per_request(outcome, outcome.client_cpu)} ms/request, "
+        f"PostgreSQL CPU {'-' if outcome.pg_cpu is None else _cpu_per_request(outcome, outcome.pg_cpu)}"
     )
 
 
@@ -564,9 +580,9 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         "",
         "| ledger lines (imports + exports) | endpoint | users | requests | 200 | errors "
         "| unfinished at limit | p50 ms | p95 ms | p99 ms | max ms | throughput req/s "
-        "| server CPU ms/request | client CPU ms/request | load average |",
+        "| server CPU ms/request | PostgreSQL CPU ms/request | client CPU ms/request | load average |",
         "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | --- |",
+        "| ---: | ---: | --- |",
     ]
     for row in rows:
         o = row.outcome
@@ -579,6 +595,7 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         out.append(
             f"| {row.lines:,} | {row.endpoint} | {row.users} | {row.requests} | {len(ms)} | {errors} "
             f"| {o.unfinished} | {' | '.join(cells)} | {rate:.1f} | {_cpu_per_request(o)} "
+            f"| {'-' if o.pg_cpu is None else _cpu_per_request(o, o.pg_cpu)} "
             f"| {_cpu_per_request(o, o.client_cpu)} | {o.load} |"
         )
     out += ["", "Loading each ledger (not part of the latencies):", ""]
