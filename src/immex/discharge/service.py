@@ -224,7 +224,10 @@ def run_discharge(
     moves = read_movements(input_dir, staged.ledger)  # submaquila.csv, waste.csv (issue 13)
     labels = {**staged.labels, **moves.labels}  # a sheet is named as the workbook has it
     if staged.problems or moves.problems or staged.ledger is None:
-        in_store = None if db_url is None else stored_ledger(db_url)  # read only: A3s checked with it
+        # the stored ledger (read only) only when an A3 or a disposal is to be checked with it
+        partial = staged.partial
+        asked = partial is not None and bool(partial.regularizations or moves.movements.disposals)
+        in_store = stored_ledger(db_url) if db_url is not None and asked else None
         overdrawn = overdraw_problems(staged, method, in_store)  # one errors.csv
         overdrawn += overdisposal_problems(input_dir, staged, method, in_store)  # waste disposed of
         raise InputError(named_as_read([*staged.problems, *moves.problems, *overdrawn], labels))
