@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -139,6 +140,62 @@ def test_a_pound_ledger_with_two_bom_levels_runs_on_int128_not_python_ints(tmp_p
     first = (tmp_path / "fast" / "allocations.csv").read_text(encoding="utf-8").splitlines()[1]
     # 7 boxes x 12 x 2.125 x (1 + 2.1 %) x 0.375 LB x 0.45359237 x (1 + 3.35 %), exact
     assert first.split(",")[6] == "32.0384466625939340625"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_the_int128_tier_on_two_part_ranges_and_small_blocks_equals_the_domain_fifo(ledger: Ledger) -> None:
+    """The Int128 core split into two ranges of parts (two threads) from two requirements on, and the
+    allocations laid over the lots three requirements at a time: the same bytes as one pass."""
+    calls = []
+    original = fast._fifo_core_int128
+
+    def counted(*args: Any) -> Any:
+        calls.append(len(args[3]))  # the requirements of this range
+        return original(*args)
+
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        for name, value in {"VALUE_SAFE": 1, "PARALLEL_FROM": 2, "BLOCK": 3}.items():
+            stack.enter_context(patch.object(fast, name, value))
+        stack.enter_context(patch.object(fast, "_fifo_core_int128", side_effect=counted))
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        write_folder_in_units(ledger, folder)
+        req = _run_both(folder, Path(tmp))
+    if req is not None and req.width == "int128" and len(req.part):
+        # Two ranges unless the median requirement's part is the last one (it holds the upper half).
+        ordered = sorted(req.part.tolist())
+        first_range = sum(1 for part in ordered if part <= ordered[len(ordered) // 2])
+        assert len(calls) == (2 if first_range < len(ordered) else 1), (calls, ordered)
+        assert sum(calls) == len(req.part)
+
+
+def test_a_pound_ledger_of_two_parts_runs_the_int128_core_on_two_threads(tmp_path: Path) -> None:
+    """Two raw parts in pounds: one range of parts each, shifted back onto one lot stream exactly."""
+    ledger = dict(POUND_LEDGER)
+    ledger["parts.csv"] += "RES2,KG,raw\n"
+    ledger["imports.csv"] += "244734564000123,3,IN,2025-01-02,RES2,5.000001,LB\n"
+    ledger["bom.csv"] += "SUB,RES2,1.5,LB,2020-01-01,0.5,0.25\n"
+    ledger["exports.csv"] += "254778904000001,3,RT,2025-02-03,RES,2,KG\n"  # RES returned: the median part
+    (tmp_path / "in").mkdir()
+    for name, text in ledger.items():
+        (tmp_path / "in" / name).write_text(text, encoding="utf-8")
+    ranges = []
+    original = fast._fifo_core_int128
+
+    def counted(*args: Any) -> Any:
+        ranges.append(int(args[6]))  # parts in the range
+        return original(*args)
+
+    with (
+        patch.object(fast, "PARALLEL_FROM", 2),
+        patch.object(fast, "_fifo_core_int128", side_effect=counted),
+    ):
+        req = _run_both(tmp_path / "in", tmp_path)
+    assert req is not None and req.width == "int128"
+    assert len(ranges) == 2
+    shortfalls = (tmp_path / "fast" / "shortfalls.csv").read_text(encoding="utf-8")
+    assert ",RES2," in shortfalls  # 5 LB of RES2 do not cover 10.5 finished units
 
 
 @pytest.mark.parametrize(
