@@ -224,3 +224,17 @@ def test_the_models_describe_what_the_migrations_make(db_url: str) -> None:
         engine.dispose()
     mine = [d for d in diffs if any(t in repr(d) for t in ALLOCATION_TABLES) and d[0] != "remove_table"]
     assert [d for d in mine if "foreign" in repr(d) or d[0].endswith("_fk")] == []
+
+
+def test_a_repeat_run_that_writes_nothing_skips_the_whole_ledger_checks(tmp_path: Path, db_url: str) -> None:
+    folder = _folder(tmp_path)
+    with mock.patch.object(service, "check_ledger", wraps=check_ledger) as checks:
+        _stored_run(folder, tmp_path / "first", db_url)
+        assert checks.call_count == 1
+        again = _stored_run(folder, tmp_path / "again", db_url)
+        assert again["reused_existing_run"]
+        assert checks.call_count == 1  # nothing written: the checks of the first commit still hold
+        longer = tmp_path / "longer"
+        write_units_folder(longer, 20, 14, seed=3)  # the same lines and more
+        _stored_run(longer, tmp_path / "more", db_url)
+    assert checks.call_count == 2
