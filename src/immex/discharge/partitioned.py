@@ -313,21 +313,34 @@ def _ranges(
     key_lines: dict[int, int],
     rows: int | None,
 ) -> list[list[str]]:
+    """Cut ``names`` where a range would pass ``rows``: its import lines, its requirements and
+    the export lines it reads (those whose BOM reaches one of its parts, each counted once).
+
+    The export lines count because a range holds them too, and a narrow range of a big ledger
+    reads many export lines for few requirements each; counting them keeps the range's memory
+    set by ``rows`` whatever the ledger's size."""
     rows = rows or PARTITION_ROWS
     weight = dict.fromkeys(names, 0)
+    keys_of: dict[str, list[int]] = {}
     for part, count in imports_per_part.items():
         weight[part] += count
     for key, count in key_lines.items():
         for part in needs[key]:
             weight[part] += count
+            keys_of.setdefault(part, []).append(key)
     ranges: list[list[str]] = [[]]
     filled = 0
+    reads: set[int] = set()  # the keys whose export lines the current range reads
     for name in names:
-        if ranges[-1] and filled + weight[name] > rows:
+        new = [key for key in keys_of.get(name, ()) if key not in reads]
+        added = weight[name] + sum(key_lines[key] for key in new)
+        if ranges[-1] and filled + added > rows:
             ranges.append([])
-            filled = 0
+            filled, reads = 0, set()
+            added = weight[name] + sum(key_lines[key] for key in keys_of.get(name, ()))
         ranges[-1].append(name)
-        filled += weight[name]
+        reads.update(keys_of.get(name, ()))
+        filled += added
     return ranges
 
 
