@@ -16,8 +16,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from immex.duties.values import (
     Catalog,
     CitedValue,
@@ -32,6 +30,7 @@ from immex.rules import (
     RulesError,
     as_date,
     build_series,
+    parse_yaml,
     require_keys,
 )
 
@@ -41,7 +40,7 @@ DTA_VALUES = ("fr_i_rate", "fr_ii_rate", "fr_iii_quota", "fr_iv_quota", "fr_v_qu
 
 def read_duties_yaml(name: str) -> Any:
     text = resources.files("immex.rules.duties").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text)
 
 
 def _reference(entry: Mapping[str, Any], where: str) -> str:

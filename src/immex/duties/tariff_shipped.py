@@ -24,10 +24,8 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from immex.duties.tariff import TariffRow, apply_release
-from immex.rules import RulesError, as_date, require_keys
+from immex.rules import RulesError, as_date, parse_yaml, require_keys
 
 RELEASE_COLUMNS = ("fraccion", "nico", "description", "unit", "igi_rate", "igi_text")
 LAYOUTS = ("table", "release")
@@ -53,7 +51,7 @@ def _text(name: str) -> str:
 
 def cited_sources() -> dict[str, Any]:
     """``sources.yaml``: source id → its description and reference."""
-    data = yaml.safe_load(_text("sources.yaml"))
+    data = parse_yaml(_text("sources.yaml"))
     if not isinstance(data, dict):
         raise RulesError("tariff/sources.yaml: expected a mapping of source ids")
     for key, entry in data.items():
@@ -64,7 +62,7 @@ def cited_sources() -> dict[str, Any]:
 
 def load_releases() -> list[ShippedRelease]:
     """The entries of ``releases.yaml``, checked."""
-    data = yaml.safe_load(_text("releases.yaml"))
+    data = parse_yaml(_text("releases.yaml"))
     where = "tariff/releases.yaml"
     if not isinstance(data, dict):
         raise RulesError(f"{where}: expected a mapping")

@@ -21,8 +21,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from immex.origin.engine import OriginError
 from immex.origin.facts import DeMinimisException, OriginFacts, ProcessRule
 from immex.origin.grammar import RuleSyntaxError, parse_rule, read_codes
@@ -36,18 +34,15 @@ from immex.origin.model import (
     ProductRule,
     Rule,
 )
-from immex.rules import RulesError, as_date, read_yaml, require_keys
+from immex.rules import RulesError, as_date, parse_yaml, read_yaml, require_keys
 
 _RULE_KEYS = {"id", "kind", "number", "citation", "since", "until", "scope", "text"}
 _RULE_OPTIONAL = {"notes", "until_wording", "heading_text"}
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster, same result
-
-
 def _read(name: str) -> Any:
     text = resources.files("immex.rules.usmca").joinpath(name).read_text(encoding="utf-8")
-    return yaml.load(text, Loader=_LOADER)
+    return parse_yaml(text)
 
 
 def parse_range(text: str, where: str) -> HsRange:

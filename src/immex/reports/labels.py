@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
+from immex.rules import parse_yaml
 
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en")
@@ -48,7 +48,7 @@ def _texts(entry: Any, where: str) -> dict[str, str]:
 @cache
 def _catalog() -> dict[str, Any]:
     text = resources.files(__package__ or "immex.reports").joinpath("labels.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = parse_yaml(text)
     if set(data) != {"languages", "columns", "block", "terms", "titles", "sentences"}:
         raise CatalogError(
             f"labels.yaml: sections {sorted(data)} are not languages, columns, block, terms, titles, "

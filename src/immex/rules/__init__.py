@@ -56,10 +56,19 @@ class EffectiveSeries(Generic[T]):
         return self.period_on(day).value
 
 
+# libyaml's parser when PyYAML was built with it: the same safe constructors, about 10x faster
+# (the rules files are parsed at every command's start).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with the safe loader (no arbitrary objects), libyaml's when available."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader: no arbitrary objects
+
+
 def read_yaml(name: str) -> Any:
     """Parse ``rules/<name>`` shipped inside the package."""
-    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
 
 
 def as_date(value: Any, where: str) -> dt.date:

@@ -17,9 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from immex.rules import RulesError, as_date, require_keys
+from immex.rules import RulesError, as_date, parse_yaml, require_keys
 
 _HEADER_KEYS = {"catalog", "title", "reference", "source", "since", "entries"}
 _ENTRY_KEYS = {"code", "description", "since", "until", "source"}
@@ -68,7 +66,7 @@ class Catalog:
 
 def _read(name: str) -> Any:
     text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text)
 
 
 def load_catalog(

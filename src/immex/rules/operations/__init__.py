@@ -18,9 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
-from immex.rules import RulesError, as_date, require_keys
+from immex.rules import RulesError, as_date, parse_yaml, require_keys
 
 OutgoingClass = Literal["return", "change_of_regime", "not_discharging", "regularization"]
 OUTGOING_CLASSES: tuple[OutgoingClass, ...] = (
@@ -52,7 +50,7 @@ class ClaveRule:
 
 def _read() -> Any:
     text = resources.files(__name__).joinpath("claves.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text)
 
 
 def _rule(row: Any, index: int, default_since: dt.date) -> ClaveRule:

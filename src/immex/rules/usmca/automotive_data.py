@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from immex.rules import RulesError, as_date, require_keys
+from immex.rules import RulesError, as_date, parse_yaml, require_keys
 
 Range = tuple[str, str]
 KINDS = ("passenger_vehicle", "light_truck", "heavy_truck", "other_vehicle")
@@ -323,9 +323,8 @@ def _tables(raw: Any) -> tuple[dict[str, tuple[str, tuple[TableRow, ...]]], str]
 @cache
 def automotive_data() -> AutomotiveData:
     """Both files, checked; RulesError names the file and the entry at fault."""
-    import yaml
 
-    raw = yaml.safe_load(read_text("automotive.yaml"))
+    raw = parse_yaml(read_text("automotive.yaml"))
     keys = {
         "source",
         "vehicles",
@@ -356,7 +355,7 @@ def automotive_data() -> AutomotiveData:
         if entry["shift"] not in ("any_other_heading", "none"):
             raise RulesError(f"{w}: shift must be any_other_heading or none")
         shifts.append((_ranges(entry["goods"], w), str(entry["shift"]), _text(entry["reference"], w)))
-    tables, tables_source = _tables(yaml.safe_load(read_text("automotive_tables.yaml")))
+    tables, tables_source = _tables(parse_yaml(read_text("automotive_tables.yaml")))
     return AutomotiveData(
         source=_text(raw["source"], "automotive.yaml:source"),
         vehicles={k: _goods(v, f"automotive.yaml:vehicles.{k}") for k, v in raw["vehicles"].items()},

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
-from immex.rules import RulesError, require_keys
+from immex.rules import RulesError, parse_yaml, require_keys
 
 RELATIONSHIPS = frozenset({"1:1", "1:n", "n:1", "n:n"})
 
@@ -32,7 +30,7 @@ def _text(name: str) -> str:
 
 @cache
 def correlation_2022_2012() -> CorrelationTable:
-    meta = yaml.safe_load(_text("hs_correlation.yaml"))
+    meta = parse_yaml(_text("hs_correlation.yaml"))
     keys = {"source", "reference", "sha256", "file", "pairs", "hs2022_codes"}
     require_keys(meta, keys, keys, "hs_correlation.yaml")
     name = str(meta["file"])
