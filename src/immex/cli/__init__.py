@@ -34,7 +34,8 @@ def build_app(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     if only is None or only not in AREAS:
-        importlib.import_module("immex.cli.ledger").register(app)
+        # the report commands load the report modules (about 0.3 s): only for ``immex report`` or everything
+        importlib.import_module("immex.cli.ledger").register(app, with_reports=only in (None, "report"))
     for name, module in AREAS.items():
         if only is None or only == name:
             app.add_typer(importlib.import_module(module).app, name=name)

@@ -477,14 +477,15 @@ def company_set(
     stdout.print(f"company {profile.name} (RFC {profile.rfc}) stored")
 
 
-def register(app: typer.Typer) -> None:
-    """Attach the ledger commands to the main app."""
+def register(app: typer.Typer, *, with_reports: bool = True) -> None:
+    """Attach the ledger commands to the main app; ``immex report ...`` unless ``with_reports`` is off."""
     app.command("discharge")(discharge)
     app.command("template")(template)
     app.command("demo")(demo)
     app.command("adjust")(adjust)
     app.add_typer(run_app, name="run")
     app.add_typer(company_app, name="company")
-    from immex.cli import ledger_reports  # noqa: F401  (attaches anexo24, annual, ivacredit, template)
+    if with_reports:
+        from immex.cli import ledger_reports  # noqa: F401  (attaches anexo24, annual, ivacredit, template)
 
-    app.add_typer(report_app, name="report")
+        app.add_typer(report_app, name="report")
