@@ -538,8 +538,7 @@ def _run_stored_columnar(
                 added += store_line_frame(session, company, operation, lines)
                 progress.advance(lines.height)
             mark("store_s")
-            progress("loading the stored ledger and discharging it")
-            stored, result = _discharge_stored_frames(session, company, method, mark=mark)
+            stored, result = _discharge_stored_frames(session, company, method, mark=mark, progress=progress)
             run_id, reused = _record_run_frames(
                 session, company, stored, result, method, as_of, fingerprint, progress
             )
@@ -626,6 +625,7 @@ def _discharge_stored_frames(
     method: str,
     adjustments: bool = False,
     mark: Callable[[str], None] = lambda _phase: None,
+    progress: Progress = QUIET,
 ) -> tuple[StoredLedger, FramesResult]:
     """The company's stored ledger as columns, discharged vectorized (reads only).
 
@@ -636,9 +636,11 @@ def _discharge_stored_frames(
     if method not in STORED_COLUMNAR_METHODS:
         raise _PerRow(f"the columnar stored path serves {' and '.join(STORED_COLUMNAR_METHODS)}")
     _columnar_store_serves(session, company, adjustments)
+    progress.phase("loading the stored ledger")  # the per-row stored path's step names
     parts, boms = load_reference_data(session, company)
     stored = load_ledger_frames(session, company, parts, boms, net_adjustments=adjustments)
     mark("load_s")
+    progress.phase("discharging")
     consume = lifo_columns if method == "lifo" else fifo_columns
     result = discharge_frames(stored.frames, consume=consume)
     mark("compute_s")
