@@ -62,6 +62,7 @@ from immex.discharge.fast import (
 )
 from immex.discharge.fast_directed import consumption
 from immex.discharge.movements import generated_in_columns
+from immex.discharge.outputs import BALANCE_HEADER
 from immex.discharge.waste import GeneratedWaste, WasteRatios
 from immex.ledger.frames import LedgerFrames, export_periods, read_ledger_frames
 from immex.ledger.spilled import (
@@ -526,25 +527,12 @@ def _merge_balances(runs: Sequence[SpilledFile], path: Path, merge_rows: int | N
     """balances.csv from the partitions' runs (each sorted by import line), a window at a time."""
     by_status: dict[str, int] = {}
     with path.open("wb") as handle:
-        handle.write((",".join(BALANCE_COLUMNS) + "\n").encode())
+        handle.write((",".join(BALANCE_HEADER) + "\n").encode())
         for window in merge_runs(runs, BALANCE_ORDER, merge_rows):
             window.write_csv(handle, include_header=False, line_terminator="\n")
             for status, count in window.group_by("status").len().iter_rows():
                 by_status[status] = by_status.get(status, 0) + count
     return by_status
-
-
-BALANCE_COLUMNS = (
-    "import_pedimento",
-    "import_line",
-    "part",
-    "qty_imported",
-    "qty_discharged",
-    "qty_remaining",
-    "deadline",
-    "days_left",
-    "status",
-)
 
 
 def _exact_sum(values: Iterable[Decimal]) -> Decimal:
