@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from immex.api.jobs import INTERRUPTED, JobContext
@@ -62,3 +63,31 @@ def test_closing_the_runner_stops_running_jobs_rolls_them_back_and_fails_queued_
         job = api.get("analyst", f"/api/v1/jobs/{job_id}").json()
         assert job["status"] == "failed", job
         assert job["error"] == INTERRUPTED
+
+
+def test_a_job_that_cannot_be_marked_running_fails_and_frees_its_company(api: Api, monkeypatch: Any) -> None:
+    """The store refusing the 'running' mark (SQLite's writer busy past its timeout) fails the job
+    with its reason; the company's next run is accepted instead of a 409 until a restart."""
+    runner, store = api.app.state.jobs, api.app.state.store
+    with Session(store.engine) as session:
+        owner = session.scalar(select(UserRow.id).where(UserRow.email == "analyst@example.mx"))
+    refused = threading.Event()
+
+    def busy(job_id: int) -> None:
+        refused.set()
+        raise OperationalError("UPDATE job", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(runner, "_mark_running", busy)
+    first = runner.submit(owner, "run", COMPANY_A, {}, lambda context: {}, exclusive=True)
+    assert refused.wait(30)
+    deadline = time.monotonic() + 30
+    while (job := api.get("analyst", f"/api/v1/jobs/{first}").json())["status"] != "failed":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    monkeypatch.undo()
+    second = runner.submit(owner, "run", COMPANY_A, {}, lambda context: {"ok": True}, exclusive=True)
+    deadline = time.monotonic() + 30
+    while (job := api.get("analyst", f"/api/v1/jobs/{second}").json())["status"] != "done":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["result"] == {"ok": True}

@@ -179,10 +179,12 @@ class JobRunner:
 
     def _run(self, job_id: int, work: Work) -> None:
         state = self.live[job_id]
-        self._mark_running(job_id)
         progress = JobProgress(self.store, job_id, state, self.stopping)
         context = JobContext(job_id, self.folder(job_id), progress)
         try:
+            # inside the try: a job that cannot even be marked running (SQLite's one writer busy
+            # past its timeout) is failed and frees its company, instead of staying queued
+            self._mark_running(job_id)
             progress.go_on()  # a job the stop caught before it began does not begin
             result = work(context)
         except JobStopped:
