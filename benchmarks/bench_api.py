@@ -689,9 +689,16 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _shown(argv: list[str]) -> list[str]:
+    """The arguments as the results file shows them: a cluster folder or server URL is this
+    machine's (and a URL may hold a password), so it reads DIR or URL."""
+    hidden = {"--cluster": "DIR", "--pg-url": "URL"}
+    return [hidden.get(before, arg) for before, arg in zip(["", *argv], argv, strict=False)]
+
+
 def main() -> None:
     args = parse_args()
-    command = "python3 benchmarks/bench_api.py " + " ".join(sys.argv[1:])
+    command = "python3 benchmarks/bench_api.py " + " ".join(_shown(sys.argv[1:]))
     rows: list[Row] = []
     loads: dict[int, Loaded] = {}
     keep = args.cluster is not None or (args.keep and args.pg_url is not None)
