@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from immex.duties.values import (
@@ -30,7 +29,7 @@ from immex.rules import (
     RulesError,
     as_date,
     build_series,
-    parse_yaml,
+    read_yaml,
     require_keys,
 )
 
@@ -39,8 +38,7 @@ DTA_VALUES = ("fr_i_rate", "fr_ii_rate", "fr_iii_quota", "fr_iv_quota", "fr_v_qu
 
 
 def read_duties_yaml(name: str) -> Any:
-    text = resources.files("immex.rules.duties").joinpath(name).read_text(encoding="utf-8")
-    return parse_yaml(text)
+    return read_yaml(name, "immex.rules.duties")
 
 
 def _reference(entry: Mapping[str, Any], where: str) -> str:

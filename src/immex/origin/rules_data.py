@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
 from immex.origin.engine import OriginError
@@ -34,15 +33,14 @@ from immex.origin.model import (
     ProductRule,
     Rule,
 )
-from immex.rules import RulesError, as_date, parse_yaml, read_yaml, require_keys
+from immex.rules import RulesError, as_date, read_yaml, require_keys
 
 _RULE_KEYS = {"id", "kind", "number", "citation", "since", "until", "scope", "text"}
 _RULE_OPTIONAL = {"notes", "until_wording", "heading_text"}
 
 
 def _read(name: str) -> Any:
-    text = resources.files("immex.rules.usmca").joinpath(name).read_text(encoding="utf-8")
-    return parse_yaml(text)
+    return read_yaml(name, "immex.rules.usmca")
 
 
 def parse_range(text: str, where: str) -> HsRange:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-from immex.rules import parse_yaml
+from immex.rules import read_yaml
 
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en")
@@ -47,8 +46,7 @@ def _texts(entry: Any, where: str) -> dict[str, str]:
 
 @cache
 def _catalog() -> dict[str, Any]:
-    text = resources.files(__package__ or "immex.reports").joinpath("labels.yaml").read_text("utf-8")
-    data = parse_yaml(text)
+    data = read_yaml("labels.yaml", __package__ or "immex.reports")
     if set(data) != {"languages", "columns", "block", "terms", "titles", "sentences"}:
         raise CatalogError(
             f"labels.yaml: sections {sorted(data)} are not languages, columns, block, terms, titles, "

@@ -66,9 +66,9 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader: no arbitrary objects
 
 
-def read_yaml(name: str) -> Any:
-    """Parse ``rules/<name>`` shipped inside the package."""
-    return parse_yaml(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
+def read_yaml(name: str, package: str = __name__) -> Any:
+    """Parse the YAML file ``name`` shipped inside ``package`` (default ``immex.rules``)."""
+    return parse_yaml(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
 def as_date(value: Any, where: str) -> dt.date:

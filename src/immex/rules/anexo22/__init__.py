@@ -14,10 +14,9 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from immex.rules import RulesError, as_date, parse_yaml, require_keys
+from immex.rules import RulesError, as_date, read_yaml, require_keys
 
 _HEADER_KEYS = {"catalog", "title", "reference", "source", "since", "entries"}
 _ENTRY_KEYS = {"code", "description", "since", "until", "source"}
@@ -65,8 +64,7 @@ class Catalog:
 
 
 def _read(name: str) -> Any:
-    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    return parse_yaml(text)
+    return read_yaml(name, __name__)
 
 
 def load_catalog(

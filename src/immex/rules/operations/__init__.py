@@ -15,10 +15,9 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-from immex.rules import RulesError, as_date, parse_yaml, require_keys
+from immex.rules import RulesError, as_date, read_yaml, require_keys
 
 OutgoingClass = Literal["return", "change_of_regime", "not_discharging", "regularization"]
 OUTGOING_CLASSES: tuple[OutgoingClass, ...] = (
@@ -49,8 +48,7 @@ class ClaveRule:
 
 
 def _read() -> Any:
-    text = resources.files(__name__).joinpath("claves.yaml").read_text(encoding="utf-8")
-    return parse_yaml(text)
+    return read_yaml("claves.yaml", __name__)
 
 
 def _rule(row: Any, index: int, default_since: dt.date) -> ClaveRule:
