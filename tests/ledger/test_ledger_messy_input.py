@@ -167,3 +167,51 @@ def test_a_report_from_a_workbook_names_the_sheet_of_an_a3_beyond_its_lot(tmp_pa
     )
     assert result.exit_code == 2
     assert "plant.xlsx:Regularizations,2,qty,asks 9 of import pedimento" in result.output.replace('"', "")
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("1,000", "has a comma that may separate thousands (1000) or decimals (1.000)"),
+        ("1,000.5", "has thousands separators; write it without them (1000.5)"),
+        ("1,000,000", "has thousands separators; write it without them (1000000)"),
+        ("10,5", "has a decimal comma; write decimals with a point (10.5)"),
+    ],
+)
+def test_a_quantity_with_a_comma_names_each_reading(tmp_path: Path, written: str, hint: str) -> None:
+    """A wrong guess between '1,000' as a thousand and as one is a factor of 1,000: the hint must
+    never propose only the decimal reading of what a spreadsheet wrote with thousands separators."""
+    folder = clean_plant(tmp_path / "in")
+    write_table(
+        folder, "imports.csv", [imp(I1, 1, CANO, written, "2024-01-10"), imp(I2, 1, CANO, "10", "2024-02-10")]
+    )
+    for args in ([], path_args(tmp_path, "stored")):
+        [(file, row, column, message)] = errors(tmp_path, *args)
+        assert (file, row, column) == ("imports.csv", "2", "qty")
+        assert message == f"{written!r} {hint}" or message.startswith(f"{written!r} {hint};")
+    assert store_counts(tmp_path / "plant.db") == (0, 0, 0, 0)
+
+
+def test_a_header_in_other_case_names_the_cell_meant(tmp_path: Path) -> None:
+    folder = clean_plant(tmp_path / "in")
+    text = (folder / "imports.csv").read_text(encoding="utf-8")
+    (folder / "imports.csv").write_text(text.replace("pedimento,", "Pedimento ,", 1), encoding="utf-8")
+    assert errors(tmp_path) == [
+        (
+            "imports.csv",
+            "1",
+            "pedimento",
+            "required column is missing: the header has 'Pedimento';"
+            " column names are written exactly 'pedimento'",
+        )
+    ]
+
+
+def test_an_empty_file_is_one_line_not_one_per_column(tmp_path: Path) -> None:
+    folder = clean_plant(tmp_path / "in")
+    (folder / "exports.csv").write_bytes(b"")
+    for args in ([], path_args(tmp_path, "stored")):
+        assert errors(tmp_path, *args) == [
+            ("exports.csv", "1", "", "the file is empty: it needs its header row (see `immex template`)")
+        ]
+    assert store_counts(tmp_path / "plant.db") == (0, 0, 0, 0)

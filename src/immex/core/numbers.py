@@ -13,6 +13,9 @@ EXACT = decimal.Context(
 )
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+# "2,105", "1,250,000.5": what a spreadsheet writes with thousands separators ("2,105" may also
+# be a decimal comma)
+_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -22,6 +25,8 @@ def parse_decimal(text: str) -> Decimal:
     """
     cleaned = text.strip()
     if not _PLAIN_DECIMAL.match(cleaned):
+        if _COMMA_GROUPS.fullmatch(cleaned):
+            raise ValueError(_comma_groups_message(text, cleaned))
         if _DECIMAL_COMMA.fullmatch(cleaned):
             # what a Spanish-locale Excel writes: say so instead of "not a number"
             raise ValueError(
@@ -29,6 +34,18 @@ def parse_decimal(text: str) -> Decimal:
             )
         raise ValueError(f"{text!r} is not a plain decimal number")
     return Decimal(cleaned)
+
+
+def _comma_groups_message(text: str, cleaned: str) -> str:
+    undivided = cleaned.replace(",", "")
+    if cleaned.count(",") > 1 or "." in cleaned:
+        return f"{text!r} has thousands separators; write it without them ({undivided})"
+    # one group: a wrong guess is a factor of 1,000, so name both readings
+    return (
+        f"{text!r} has a comma that may separate thousands ({undivided}) or decimals"
+        f" ({cleaned.replace(',', '.')}); write numbers without thousands separators"
+        " and decimals with a point"
+    )
 
 
 def plain(value: Decimal) -> str:

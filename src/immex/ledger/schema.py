@@ -209,8 +209,12 @@ DISCHARGE_FILES = frozenset({"parts.csv", "imports.csv", "exports.csv", "bom.csv
 
 def header_problems(schema: TableSchema, table: Table) -> list[Problem]:
     """A problem for each required column the header lacks, and for a column named twice."""
+    if not any(table.header):
+        return [
+            Problem(table.label, 1, "", "the file is empty: it needs its header row (see `immex template`)")
+        ]
     problems = [
-        Problem(table.label, 1, name, "required column is missing")
+        Problem(table.label, 1, name, _missing_column(name, table.header))
         for name in schema.required
         if name not in table.header
     ]
@@ -221,6 +225,15 @@ def header_problems(schema: TableSchema, table: Table) -> list[Problem]:
         if any(c.name == name for c in schema.columns)
     ]
     return problems
+
+
+def _missing_column(name: str, header: tuple[str, ...]) -> str:
+    """Name the header cell that was meant, when only its case or spaces differ."""
+    meant = [written for written in header if written.strip().casefold() == name.casefold()]
+    if meant:
+        hint = f"the header has {meant[0]!r}; column names are written exactly {name!r}"
+        return f"required column is missing: {hint}"
+    return "required column is missing"
 
 
 class _Memo:
