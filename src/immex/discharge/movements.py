@@ -244,8 +244,10 @@ def generated_in_columns(
 
     The ratio depends only on the export's per-unit needs (``key``: product and BOM
     period) and the part, so it comes from a small table of (key, part) codes, looked
-    up for every allocation by binary search; the sums are Int128 (every sum of
-    allocations is below the engine's proven bound) or Python integers (object tier).
+    up for every allocation by binary search. The sums are taken per entry of that
+    table (and export date, for the parts in ``dated``): one integer group key, then
+    added by part and ratio; Int128 (every sum of allocations is below the engine's
+    proven bound) or Python integers (object tier).
     """
     generated = GeneratedWaste(ratios.values, dated)
     plan, names = allocated.plan, allocated.names
@@ -255,20 +257,23 @@ def generated_in_columns(
     export_key = plan.exports["key"].to_numpy()
     code = export_key[allocated.export] * len(names) + allocated.part
     at = np.minimum(np.searchsorted(table_codes, code), len(table_codes) - 1)
-    hit = table_codes[at] == code
-    rows = np.flatnonzero(hit)
-    part, ratio = allocated.part[rows], table_ratios[at[rows]]
-    day = (
-        plan.exports["cleared_on"].to_physical().to_numpy()[allocated.export[rows]]
-        if dated
-        else np.zeros(len(rows), dtype=np.int32)
-    )
+    rows = np.flatnonzero(table_codes[at] == code)
+    entry = at[rows]  # the table entry of each allocation with waste: one part, one ratio
+    table_part = table_codes % len(names)
     dated_ids = np.array(sorted(i for i, name in enumerate(names) if name in dated), dtype=np.int64)
-    by_date = np.isin(part, dated_ids)
-    sums = _fixed_sums(part, ratio, np.where(by_date, day, _UNDATED), allocated.qty, rows)
-    for part_id, ratio_id, day_number, total in sums:
+    if len(dated_ids):  # the parts with disposals are summed by export date too
+        day = plan.exports["cleared_on"].to_physical().to_numpy().astype(np.int64)[allocated.export[rows]]
+        day = np.where(np.isin(table_part[entry], dated_ids), day, _UNDATED)
+        days, day_index = np.unique(day, return_inverse=True)
+    else:
+        days, day_index = np.array([_UNDATED], dtype=np.int64), np.zeros(len(rows), dtype=np.int64)
+    group = entry * len(days) + day_index.reshape(-1)
+    for key, total in _fixed_sums(group, allocated.qty, rows):
+        table_row, day_at = divmod(key, len(days))
+        day_number = int(days[day_at])
         when = dt.date.min if day_number == _UNDATED else EPOCH + dt.timedelta(days=day_number)
-        generated.add(names[part_id], ratio_id, when, from_fixed(total, scale))
+        part = names[int(table_part[table_row])]
+        generated.add(part, int(table_ratios[table_row]), when, from_fixed(total, scale))
     return generated
 
 
@@ -294,25 +299,18 @@ def _ratio_table(
 
 
 def _fixed_sums(
-    part: npt.NDArray[np.int64],
-    ratio: npt.NDArray[np.int64],
-    day: npt.NDArray[Any],
-    qty: Any,
-    rows: npt.NDArray[np.int64],
-) -> Iterator[tuple[int, int, int, int]]:
-    """``(part, ratio, day, sum of qty[rows])`` per group, exact (Int128 in Polars, or Python ints)."""
+    group: npt.NDArray[np.int64], qty: Any, rows: npt.NDArray[np.int64]
+) -> Iterator[tuple[int, int]]:
+    """``(group, sum of qty[rows])`` per group number, exact (Int128 in Polars, or Python ints)."""
     if isinstance(qty, np.ndarray) and qty.dtype == object:
-        totals: dict[tuple[int, int, int], int] = defaultdict(int)
-        for key in zip(part.tolist(), ratio.tolist(), day.tolist(), qty[rows].tolist(), strict=True):
-            totals[key[:3]] += key[3]
-        yield from ((p, r, d, total) for (p, r, d), total in totals.items())
+        totals: dict[int, int] = defaultdict(int)
+        for key, value in zip(group.tolist(), qty[rows].tolist(), strict=True):
+            totals[key] += value
+        yield from totals.items()
         return
     values = qty.gather(rows) if isinstance(qty, pl.Series) else pl.Series(qty[rows])
-    frame = pl.DataFrame(
-        {"part": part, "ratio": ratio, "day": day.astype(np.int32), "qty": values.cast(pl.Int128)}
-    )
-    grouped = frame.group_by("part", "ratio", "day").agg(pl.col("qty").sum())
-    yield from grouped.iter_rows()
+    frame = pl.DataFrame({"group": group, "qty": values.cast(pl.Int128)})
+    yield from frame.group_by("group").agg(pl.col("qty").sum()).iter_rows()
 
 
 def _generated_in_csv(

@@ -22,7 +22,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -30,7 +30,7 @@ from pathlib import Path
 from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.table_files import write_csv
-from immex.ledger.bom import bom_breakpoints, explode
+from immex.ledger.bom import BomCycleError, bom_breakpoints, explode, gross_qty_per
 from immex.ledger.model import BomVersion, Ledger
 from immex.ledger.movements import WASTE, Disposal
 
@@ -55,14 +55,11 @@ def decimal_text(value: Fraction) -> str:
     return format(Decimal(rounded).scaleb(-PLACES), "f")
 
 
-def _without_desperdicio(boms: Mapping[str, tuple[BomVersion, ...]]) -> dict[str, tuple[BomVersion, ...]]:
-    return {
-        product: tuple(
-            replace(v, components=tuple(replace(c, desperdicio_pct=Decimal(0)) for c in v.components))
-            for v in versions
-        )
-        for product, versions in boms.items()
-    }
+def waste_share(gross: Decimal, net: Decimal) -> Fraction:
+    """``(gross − net) / gross``, exact: from the two integer ratios, with one gcd (as Fractions, four)."""
+    gross_num, gross_den = gross.as_integer_ratio()
+    net_num, net_den = net.as_integer_ratio()
+    return Fraction(gross_num * net_den - net_num * gross_den, gross_num * net_den)
 
 
 class WasteRatios:
@@ -74,13 +71,13 @@ class WasteRatios:
 
     def __init__(self, boms: Mapping[str, tuple[BomVersion, ...]]) -> None:
         self.with_waste = Ledger({}, (), (), boms)
-        self.without = Ledger({}, (), (), _without_desperdicio(boms))
         self.breaks = bom_breakpoints(boms)
         self.any = any(c.desperdicio_pct > 0 for vs in boms.values() for v in vs for c in v.components)
         self.values: list[Fraction] = []
-        self._ids: dict[Fraction, int] = {}
+        self._ids: dict[tuple[int, int], int] = {}
         self._memo: dict[tuple[str, int], dict[str, int]] = {}
         self._pairs: dict[tuple[Decimal, Decimal], int] = {}
+        self._net: dict[tuple[str, int], dict[str, Decimal]] = {}
 
     def period(self, day: dt.date) -> int:
         """The BOM period of ``day``: every product's BOM is fixed within one."""
@@ -94,31 +91,55 @@ class WasteRatios:
         """
         if not self.any:
             return {}
-        key = (product, self.period(day))
-        found = self._memo.get(key)
+        period = self.period(day)
+        found = self._memo.get((product, period))
         if found is None:
             if gross is None:
                 gross = explode(self.with_waste, product, Decimal(1), day)
-            net = explode(self.without, product, Decimal(1), day)
+            net = self._net_needs(product, day, period, ())
             found = {part: self._pair_id(r, net[part]) for part, r in gross.items() if r != net[part]}
-            self._memo[key] = found
+            self._memo[(product, period)] = found
+        return found
+
+    def _net_needs(
+        self, item: str, day: dt.date, period: int, path: tuple[str, ...]
+    ) -> Mapping[str, Decimal]:
+        """R0 per unit of ``item``: :func:`explode` with every ``desperdicio_pct`` at 0 (merma kept).
+
+        Each (item, BOM period) is exploded once and reused by every product above it
+        (BOMs share their subassemblies). Exact, so the values are those of ``explode``.
+        """
+        found = self._net.get((item, period))
+        if found is not None:
+            return found
+        if item in path:
+            raise BomCycleError((*path, item), day)
+        version = self.with_waste.bom_on(item, day)
+        if version is None:
+            found = {item: Decimal(1)}
+        else:
+            sums: dict[str, Decimal] = defaultdict(Decimal)
+            for component in version.components:
+                per = gross_qty_per(component.qty_per, component.merma_pct, Decimal(0))
+                for leaf, amount in self._net_needs(component.component, day, period, (*path, item)).items():
+                    sums[leaf] = EXACT.add(sums[leaf], EXACT.multiply(per, amount))
+            found = dict(sums)
+        self._net[(item, period)] = found
         return found
 
     def _pair_id(self, gross: Decimal, net: Decimal) -> int:
         """The id of ``(gross − net) / gross``: one Fraction per distinct pair (they repeat by period)."""
         found = self._pairs.get((gross, net))
         if found is None:
-            # EXACT: the default context would round a difference of more than 28 digits
-            found = self._pairs[(gross, net)] = self._id(
-                Fraction(EXACT.subtract(gross, net)) / Fraction(gross)
-            )
+            found = self._pairs[(gross, net)] = self._id(waste_share(gross, net))
         return found
 
     def _id(self, ratio: Fraction) -> int:
-        if ratio not in self._ids:
-            self._ids[ratio] = len(self.values)
+        key = (ratio.numerator, ratio.denominator)  # a tuple of ints hashes faster than a Fraction
+        if key not in self._ids:
+            self._ids[key] = len(self.values)
             self.values.append(ratio)
-        return self._ids[ratio]
+        return self._ids[key]
 
 
 class GeneratedWaste:
