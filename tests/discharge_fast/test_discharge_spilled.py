@@ -133,6 +133,28 @@ def test_merge_runs_gives_the_sorted_union_a_window_at_a_time(
         assert all(w.height for w in windows)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=40), st.integers(1, 9), st.booleans())
+def test_rows_cut_by_merge_bucket_are_every_row_once_in_export_order(
+    positions: list[int], size: int, in_order: bool
+) -> None:
+    """Each bucket gets the rows of its export positions, in discharge order (a stable sort when
+    the rows come in another order); empty buckets are skipped."""
+    exports = sorted(positions) if in_order else positions
+    frame = pl.DataFrame(
+        {"_export": exports, "row": range(len(exports))}, schema_overrides={"_export": pl.Int64}
+    )
+    bounds = partitioned.bucket_bounds(31, size)
+    cut = list(partitioned._by_bucket(frame, bounds))
+    assert (
+        pl.concat([rows for _, rows in cut] or [frame.clear()]).rows()
+        == frame.sort("_export", maintain_order=True).rows()
+    )
+    for bucket, rows in cut:
+        assert rows.height and rows["_export"].is_between(bounds[bucket], bounds[bucket + 1] - 1).all()
+    assert len({bucket for bucket, _ in cut}) == len(cut)
+
+
 @pytest.mark.parametrize("name", ["imports.csv", "exports.csv"])
 def test_a_line_twice_in_different_batches_is_left_to_the_per_row_reader(tmp_path: Path, name: str) -> None:
     """The first row written again at the end: in another batch, found by its key bucket."""

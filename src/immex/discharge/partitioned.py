@@ -22,10 +22,11 @@ Nothing the size of the ledger is held in memory
   whole order), discharges them, and writes its rows as Parquet: allocations
   and shortfalls cut into buckets of export positions, balances as one run
   sorted by import line;
-- the merge reads one bucket at a time from every partition, sorts it by
-  (export line, partition, part) — partitions are name ranges in order, so
-  that is the contract's order, and the sort is stable, so each requirement's
-  lots stay in FIFO order — and appends it to the CSV; balances.csv is the
+- the merge reads one bucket at a time from every partition, in partition
+  order, and sorts it stably by export line alone: each partition's rows
+  are already in the discharge's own order and partitions are name ranges
+  in order, so that is the contract's order (each requirement's lots stay
+  in FIFO order); it appends the bucket to the CSV. balances.csv is the
   k-way merge of the partitions' runs.
 
 Peak memory is one partition's work, one bucket or one merge window, not the
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import os
 import shutil
 import tempfile
@@ -74,6 +76,7 @@ from immex.ledger.spilled import (
     narrowed,
     read_spilled_ledger,
     spilled_from_frames,
+    write_spill,
 )
 
 PARTITION_FROM_LINES = 4_000_000  # import + export lines from which ``--engine auto`` partitions
@@ -88,7 +91,6 @@ STREAM_FROM_BYTES = 200 * 2**20  # imports.csv + exports.csv from which ``auto``
 SPILL_FROM_BYTES = 400 * 2**20
 # rows a k-way merge holds (a slice of each sorted run); IMMEX_MERGE_ROWS overrides
 MERGE_ROWS = int(os.environ.get("IMMEX_MERGE_ROWS", "1000000"))
-KEYS = ["_export", "_partition", "_part"]
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 
 
@@ -284,7 +286,7 @@ def order_exports(ledger: SpilledLedger, folder: Path, merge_rows: int | None = 
             key_lines, (0, len(firsts) - len(key_lines))
         )
         path = folder / f"exports-{len(chunks):06d}.parquet"
-        keyed.drop("_period").write_parquet(path)
+        write_spill(keyed.drop("_period"), path)
         chunks.append((path, position))
         position += window.height
     needs = unit_needs(ledger.boms, [f[0] for f in firsts], [f[1] for f in firsts])
@@ -416,21 +418,13 @@ def run_partition(
     waste of its allocations while they are in memory (parts are in one partition only)."""
     frames, plan, positions = partition_frames(ledger, ordered, parts)
     result = discharge_frames(frames, plan, parts, keys=True, **consumption(method))
-    tag = pl.lit(index, dtype=pl.Int64).alias("_partition")
     where = pl.Series(positions, dtype=pl.Int64)
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
-        frame = frame.with_columns(tag, _export=where.gather(frame["_export"]))
-        cut = np.searchsorted(
-            np.asarray(bounds[1:-1], dtype=np.int64), frame["_export"].to_numpy(), side="right"
-        )
-        for bucket, rows in (
-            frame.with_columns(_bucket=pl.Series(cut, dtype=pl.Int64))
-            .partition_by("_bucket", as_dict=True, maintain_order=True)
-            .items()
-        ):
-            rows.drop("_bucket").write_parquet(spill / f"{name}-{int(bucket[0]):06d}-{index:06d}.parquet")
+        frame = frame.drop("_part").with_columns(_export=where.gather(frame["_export"]))
+        for bucket, rows in _by_bucket(frame, bounds):
+            write_spill(rows, spill / f"{name}-{bucket:06d}-{index:06d}.parquet")
     balances = balances_frame(result, as_of)
-    balances.write_parquet(spill / f"balances-{index:06d}.parquet", row_group_size=RUN_ROW_GROUP)
+    write_spill(balances, spill / f"balances-{index:06d}.parquet", RUN_ROW_GROUP)
     return PartitionSummary(
         index,
         result.allocations.height,
@@ -441,6 +435,19 @@ def run_partition(
         _waste_sums(result, waste),
         balances.height,
     )
+
+
+def _by_bucket(frame: pl.DataFrame, bounds: Sequence[int]) -> Iterator[tuple[int, pl.DataFrame]]:
+    """``frame``'s rows cut by merge bucket of their ``_export`` position (the buckets with rows).
+
+    The discharge gives its rows in discharge order, so each bucket is one slice (no copy);
+    rows in another order are first sorted stably by ``_export``."""
+    if not frame["_export"].is_sorted():
+        frame = frame.sort("_export", maintain_order=True)
+    starts = np.searchsorted(frame["_export"].to_numpy(), np.asarray(bounds, dtype=np.int64), side="left")
+    for bucket, (start, end) in enumerate(itertools.pairwise(starts.tolist())):
+        if end > start:
+            yield bucket, frame.slice(start, end - start)
 
 
 def _waste_sums(
@@ -504,9 +511,9 @@ def merge(
         with (output_dir / f"{name}.csv").open("wb") as handle:
             handle.write((",".join(columns) + "\n").encode())
             for bucket in range(len(bounds) - 1):
-                files = sorted(spill.glob(f"{name}-{bucket:06d}-*.parquet"))
+                files = sorted(spill.glob(f"{name}-{bucket:06d}-*.parquet"))  # in partition order
                 if files:
-                    rows = pl.read_parquet(files).sort(KEYS, maintain_order=True).select(columns)
+                    rows = pl.read_parquet(files).sort("_export", maintain_order=True).select(columns)
                     rows.write_csv(handle, include_header=False, line_terminator="\n")
     done = sorted(summaries, key=lambda s: s.index)
     runs = [SpilledFile(spill / f"balances-{s.index:06d}.parquet", 0, s.balances) for s in done]
