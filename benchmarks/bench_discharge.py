@@ -531,7 +531,20 @@ def main() -> None:
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--large",
+        action="store_true",
+        help="units, a ledger larger than the columnar run fits: only `immex discharge --engine "
+        "partitioned`, the floor written in batches and the simple path on the fraction, each once "
+        "under /usr/bin/time -v (CPU and peak); the folder is generated in --workdir or reused",
+    )
     args = parser.parse_args()
+    if args.variant == FLOOR_BATCHED:
+        print(json.dumps(_floor_batched(args.input, args.output)))
+        return
+    if args.large:
+        _main_large(args)
+        return
     if args.variant:
         print(json.dumps(_variant(args.variant, args.input, args.output)))
         return
@@ -773,6 +786,182 @@ def _write_results(
     ]
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+# ---- the larger-than-memory size (--large) -------------------------------------------------------
+
+FLOOR_BATCHED = "floor:batched"
+FLOOR_BATCH_ROWS = 4_000_000  # allocation rows the batched floor builds and writes at a time
+
+
+def floor_rows(exports: pl.DataFrame, imports: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
+    """Rows ``start`` to ``end`` of the floor's allocations-sized table: row r takes export line
+    r mod n and import line 7r mod m (the ``baseline`` variant's table, a slice at a time)."""
+    index = np.arange(start, end, dtype=np.int64)
+    e = pl.Series(index % max(exports.height, 1))
+    i = pl.Series(index * 7 % max(imports.height, 1))
+    return pl.DataFrame(
+        {
+            "export_pedimento": exports["pedimento"].gather(e),
+            "export_line": exports["line"].gather(e),
+            "product": exports["product"].gather(e),
+            "part": imports["part"].gather(i),
+            "import_pedimento": imports["pedimento"].gather(i),
+            "import_line": imports["line"].gather(i),
+            "qty": imports["qty"].gather(i),
+            "late": pl.Series(index % 9 == 0),
+        }
+    )
+
+
+def write_floor(
+    exports: pl.DataFrame, imports: pl.DataFrame, rows: int, path: Path, batch: int = FLOOR_BATCH_ROWS
+) -> None:
+    """The floor's allocations-sized CSV, ``batch`` rows at a time (the bytes of one
+    ``floor_rows(exports, imports, 0, rows).write_csv(path)``; memory set by the batch)."""
+    with path.open("wb") as handle:
+        for start in range(0, max(rows, 1), batch):
+            frame = floor_rows(exports, imports, start, min(start + batch, rows))
+            frame.write_csv(handle, include_header=start == 0)
+
+
+def _floor_batched(source: Path, target: Path) -> dict[str, Any]:
+    """The I/O floor at any size: Polars reads the four input CSVs, then writes as many rows as
+    ``rows.json`` says allocations.csv has, in batches."""
+    started = time.perf_counter()
+    tables = {
+        n: pl.read_csv(source / n, infer_schema=False)
+        for n in ("parts.csv", "imports.csv", "exports.csv", "bom.csv")
+    }
+    read = time.perf_counter()
+    rows = int(json.loads((target / "rows.json").read_text())["allocations"])
+    write_floor(tables["exports.csv"], tables["imports.csv"], rows, target / "allocations.csv")
+    done = time.perf_counter()
+    return {"read_s": round(read - started, 2), "write_s": round(done - read, 2), "rows": rows}
+
+
+def _timed(command: list[str], variant: bool = False) -> dict[str, Any]:
+    """``command`` once under ``/usr/bin/time -v``: user and sys CPU, wall, peak RSS, load before
+    and after; for a ``variant`` of this script also its report (the last stdout line, JSON)."""
+    before = " ".join(Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3])
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1]) if variant else {}
+
+    def field(name: str) -> str:
+        return done.stderr.split(f"{name}: ", 1)[1].split("\n", 1)[0].strip()
+
+    return {
+        **report,
+        "user": float(field("User time (seconds)")),
+        "sys": float(field("System time (seconds)")),
+        "wall": round(wall, 1),
+        "peak_mb": int(field("Maximum resident set size (kbytes)")) // 1024,
+        "load": f"{before} → {' '.join(Path('/proc/loadavg').read_text(encoding='utf-8').split()[:3])}",
+    }
+
+
+def _main_large(args: argparse.Namespace) -> None:
+    """``immex discharge --engine partitioned`` at a size the columnar run does not fit, against the
+    floor written in batches and the simple path on ``--simple-fraction`` of the lines (its outputs
+    byte-compared there with the command's), each once; the table goes to
+    ``results/discharge_units_<size>.md``."""
+    if args.workdir is None:
+        raise SystemExit(
+            "--large needs --workdir (the folder is about 0.2 GB and the outputs 1.4 GB per 1M lines)"
+        )
+    folder = args.workdir / f"units-{args.imports}x{args.exports}"
+    if not (folder / "exports.csv").exists():
+        generate_units(folder, args.imports, args.exports, args.seed)
+    fraction = min(args.simple_fraction, 1.0)
+    small = args.workdir / f"units-{args.imports}x{args.exports}-fraction-{fraction:g}"
+    if not (small / "exports.csv").exists():
+        generate_units(
+            small, max(1, round(args.imports * fraction)), max(1, round(args.exports * fraction)), args.seed
+        )
+    os.sync()
+    immex = shutil.which("immex") or "immex"
+    runs: dict[str, dict[str, Any]] = {}
+    for name, source in (("command", folder), ("command_small", small)):
+        target = args.workdir / f"out-{name}"
+        shutil.rmtree(target, ignore_errors=True)
+        options = ["--output", str(target), "--engine", "partitioned", "--as-of", AS_OF.isoformat()]
+        runs[name] = _timed([immex, "discharge", "--input", str(source), *options])
+        run = json.loads((target / "run.json").read_text(encoding="utf-8"))
+        runs[name] |= {"allocations": run["counts"]["allocations"], "partitions": run.get("partitions")}
+        print(name, runs[name], flush=True)
+        if name == "command":
+            shutil.rmtree(target)  # about 14 GB at 10M; the floor needs only the count
+    floor = args.workdir / "out-floor"
+    shutil.rmtree(floor, ignore_errors=True)
+    floor.mkdir()
+    (floor / "rows.json").write_text(json.dumps({"allocations": runs["command"]["allocations"]}))
+    variant = [sys.executable, __file__, "--input"]
+    runs["floor"] = _timed(
+        [*variant, str(folder), "--output", str(floor), "--variant", FLOOR_BATCHED], variant=True
+    )
+    print("floor", runs["floor"], flush=True)
+    shutil.rmtree(floor)
+    simple = args.workdir / "out-simple"
+    shutil.rmtree(simple, ignore_errors=True)
+    simple.mkdir()
+    runs["simple"] = _timed(
+        [*variant, str(small), "--output", str(simple), "--variant", "simple"], variant=True
+    )
+    print("simple", runs["simple"], flush=True)
+    if _digest(simple) != _digest(args.workdir / "out-command_small"):
+        raise SystemExit("the simple and command outputs differ on the fraction")
+    _write_large_results(args, runs, fraction)
+
+
+def _write_large_results(args: argparse.Namespace, runs: dict[str, dict[str, Any]], fraction: float) -> None:
+    command, floor, simple, small = runs["command"], runs["floor"], runs["simple"], runs["command_small"]
+    scale = 1 / fraction
+
+    def cpu(run: dict[str, Any]) -> float:
+        return float(run["user"] + run["sys"])
+
+    def row(label: str, run: dict[str, Any], times: float = 1.0) -> str:
+        return (
+            f"| {label} | {run['user'] * times:.1f} + {run['sys'] * times:.1f} | {run['wall'] * times:.1f} "
+            f"| {run['peak_mb']:,} | {run['load']} |"
+        )
+
+    lines = [
+        f"## Ledger written in other units, larger than the columnar run fits "
+        f"({args.imports:,} × {args.exports:,}; `--data units`)",
+        "",
+        f"Command: `python3 benchmarks/bench_discharge.py --data units --large --imports {args.imports} "
+        f"--exports {args.exports} --simple-fraction {fraction:g} --workdir DIR` (seed {args.seed}): each "
+        "variant once, in its own process, under `/usr/bin/time -v`. Machine: "
+        f"{os.cpu_count()} cores shared with other jobs, Python {platform.python_version()}, Polars "
+        f"{pl.__version__}. The command is `immex discharge --input DIR --output OUT --engine partitioned "
+        f"--as-of {AS_OF.isoformat()}` ({command['allocations']:,} allocations, "
+        f"{command['partitions']} partitions). The floor: Polars reads the four input CSVs and writes "
+        f"an allocations-sized CSV ({command['allocations']:,} rows) in batches of {FLOOR_BATCH_ROWS:,}. "
+        f"The simple Decimal path ran on a {fraction:g} fraction (same generator and seed), its outputs "
+        "byte-identical to the command's there, and is **extrapolated** linearly "
+        f"×{scale:.0f}. The load is the 1, 5 and 15 min averages before → after each run.",
+        "",
+        "| variant | user + sys CPU s | wall s | peak RSS MB | load before → after |",
+        "| --- | ---: | ---: | ---: | --- |",
+        row("`immex discharge --engine partitioned`", command),
+        row("floor: Polars reads the inputs, writes an allocations-sized CSV in batches", floor),
+        row(f"simple Decimal path, **extrapolated** ×{scale:.0f} (peak: the fraction's)", simple, scale),
+        row(f"`immex discharge --engine partitioned` on the {fraction:g} fraction", small),
+        "",
+        f"- vs simple (goal ≥ 20×): **{simple['wall'] * scale / command['wall']:.1f}×** by wall, "
+        f"{cpu(simple) * scale / cpu(command):.1f}× by CPU.",
+        f"- vs floor (goal ≤ 3×): **{command['wall'] / floor['wall']:.1f}×** by wall, "
+        f"{cpu(command) / cpu(floor):.1f}× by CPU.",
+        "",
+    ]
+    target = args.results.with_name(f"discharge_units_{_size_label(args.imports)}.md")
+    target.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
 
