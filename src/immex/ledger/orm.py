@@ -173,7 +173,7 @@ class AllocationRow(Base):
     run_id: Mapped[int] = mapped_column(index=True)
     export_line_id: Mapped[int] = mapped_column(index=True)
     part: Mapped[str] = mapped_column(String(80))
-    import_line_id: Mapped[int | None] = mapped_column(nullable=True, index=True)
+    import_line_id: Mapped[int | None] = mapped_column(nullable=True)  # indexed by api_0003 (ledger_0004)
     qty: Mapped[Decimal] = mapped_column(ExactDecimal())
     late: Mapped[bool] = mapped_column(default=False)
     seq: Mapped[int] = mapped_column(Integer)
