@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from immex.discharge import service, stored_frames
 from immex.discharge.service import run_discharge
-from immex.ledger.invariants import check_ledger, note_new_run
+from immex.ledger.invariants import check_ledger, check_new_runs, note_new_run
 from immex.ledger.orm import (
     AllocationReversalRow,
     AllocationRow,
@@ -228,7 +228,7 @@ def test_the_models_describe_what_the_migrations_make(db_url: str) -> None:
 
 def test_a_repeat_run_that_writes_nothing_skips_the_whole_ledger_checks(tmp_path: Path, db_url: str) -> None:
     folder = _folder(tmp_path)
-    with mock.patch.object(service, "check_ledger", wraps=check_ledger) as checks:
+    with mock.patch.object(service, "check_new_runs", wraps=check_new_runs) as checks:
         _stored_run(folder, tmp_path / "first", db_url)
         assert checks.call_count == 1
         again = _stored_run(folder, tmp_path / "again", db_url)

@@ -79,6 +79,7 @@ from immex.ledger.frames import _table as text_table
 from immex.ledger.invariants import (
     active_rows_query,
     check_ledger,
+    check_new_runs,
     no_new_overdraws,
     note_new_run,
     overdrawn_ids,
@@ -521,7 +522,8 @@ def _run_stored_columnar(
     phases: dict[str, float] = {}
     mark = _phase_clock(phases)
     try:
-        with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+        # the rules checked where the run's rows reach (the ledger passed them at its last commit)
+        with UnitOfWork(db_url, write=True, checks=[check_new_runs]) as uow:
             session = uow.session
             company = company_id(session, uow.company)
             _columnar_store_serves(session, company)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Numeric, Text, and_, cast, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
@@ -71,25 +72,33 @@ def active_rows_query(company: int):  # type: ignore[no-untyped-def]
 
 
 def overdrawn_lines(
-    session: Session, company: int, with_adjustments: bool = True
+    session: Session,
+    company: int,
+    with_adjustments: bool = True,
+    rows: Any = None,
+    lines: Any = None,
 ) -> list[tuple[int, Decimal, Decimal, Decimal]]:
     """(import line id, qty, discharged, adjusted) of every line whose use exceeds its quantity.
 
     Use is the active allocations, plus the adjustments when ``with_adjustments``.
-    PostgreSQL sums in SQL (NUMERIC is exact; a plant's ledger has tens of millions of
-    allocation rows, too many to bring over); SQLite keeps decimals as text, so its
-    sums are exact only in Python.
+    ``rows`` (a select of allocation rows) stands for the active rows when the caller
+    knows a narrower query of them; ``lines`` (a select of import line ids) limits the
+    lines looked at. PostgreSQL sums in SQL (NUMERIC is exact; a plant's ledger has tens
+    of millions of allocation rows, too many to bring over); SQLite keeps decimals as
+    text, so its sums are exact only in Python.
     """
+    active = active_rows_query(company) if rows is None else rows
     if session.get_bind().dialect.name == "postgresql":
-        return _overdrawn_in_sql(session, company, with_adjustments)
-    return _overdrawn_in_python(session, company, with_adjustments)
+        return _overdrawn_in_sql(session, company, with_adjustments, active, lines)
+    return _overdrawn_in_python(session, company, with_adjustments, active, lines)
 
 
 def _overdrawn_in_python(
-    session: Session, company: int, with_adjustments: bool
+    session: Session, company: int, with_adjustments: bool, active: Any = None, only: Any = None
 ) -> list[tuple[int, Decimal, Decimal, Decimal]]:
     discharged: dict[int, Decimal] = defaultdict(Decimal)
-    rows = active_rows_query(company).with_only_columns(AllocationRow.import_line_id, AllocationRow.qty)
+    active = active_rows_query(company) if active is None else active
+    rows = active.with_only_columns(AllocationRow.import_line_id, AllocationRow.qty)
     for line_id, qty in session.execute(rows):
         if line_id is not None:
             discharged[line_id] += qty  # summed in Python: SQLite keeps exact decimals as text
@@ -105,6 +114,8 @@ def _overdrawn_in_python(
         .order_by(ImportLineRow.id)
     )
     used = discharged.keys() | adjusted.keys()
+    if only is not None:
+        used &= set(session.scalars(only))
 
     def overdrawn(line_id: int, qty: Decimal) -> bool:
         out, adj = discharged[line_id], adjusted[line_id]
@@ -118,11 +129,11 @@ def _overdrawn_in_python(
 
 
 def _overdrawn_in_sql(
-    session: Session, company: int, with_adjustments: bool
+    session: Session, company: int, with_adjustments: bool, rows: Any = None, only: Any = None
 ) -> list[tuple[int, Decimal, Decimal, Decimal]]:
     """``overdrawn_lines`` as one grouped query: only the overdrawn lines leave the database."""
     active = (
-        active_rows_query(company)
+        (active_rows_query(company) if rows is None else rows)
         .with_only_columns(AllocationRow.import_line_id.label("line_id"), AllocationRow.qty.label("qty"))
         .where(AllocationRow.import_line_id.is_not(None))
         .subquery()
@@ -148,6 +159,8 @@ def _overdrawn_in_sql(
         .where(ImportLineRow.company_id == company, over)
         .order_by(ImportLineRow.id)
     )
+    if only is not None:
+        query = query.where(ImportLineRow.id.in_(only))
     return [(line_id, Decimal(q), Decimal(o), Decimal(a)) for line_id, q, o, a in session.execute(query)]
 
 
@@ -194,31 +207,144 @@ def _check(session: Session, company_code: str, with_adjustments: bool) -> None:
     company = session.scalar(select(Company.id).where(Company.code == company_code))
     if company is None:
         return
-    problems = []
-    over = overdrawn_lines(session, company, with_adjustments)
-    if over:
-        names = _import_names(session, [line for line, *_ in over[:_SHOWN]])
-        shown = "; ".join(
-            f"{names[line]}: imported {qty}, discharged {used}, adjusted {adj}"
-            for line, qty, used, adj in over[:_SHOWN]
-        )
-        more = f" and {len(over) - _SHOWN} more" if len(over) > _SHOWN else ""
-        problems.append(
-            f"{len(over)} import line(s) would be discharged beyond their quantity ({shown}{more})"
-        )
+    problems = _overdrawn_problem(session, overdrawn_lines(session, company, with_adjustments))
     problems.extend(dangling_references(session, company, sorted(session.info.get(NEW_RUNS, ()))))
     doubled = doubled_requirements(session, company)
     if doubled:
-        problems.append(
-            f"{len(doubled)} requirement(s) would be allocated twice (export line ids "
-            f"{', '.join(str(e) for e, _ in doubled[:_SHOWN])})"
-        )
+        problems.append(_doubled_problem(doubled))
+    _refuse(problems)
+
+
+def _overdrawn_problem(session: Session, over: list[tuple[int, Decimal, Decimal, Decimal]]) -> list[str]:
+    if not over:
+        return []
+    names = _import_names(session, [line for line, *_ in over[:_SHOWN]])
+    shown = "; ".join(
+        f"{names[line]}: imported {qty}, discharged {used}, adjusted {adj}"
+        for line, qty, used, adj in over[:_SHOWN]
+    )
+    more = f" and {len(over) - _SHOWN} more" if len(over) > _SHOWN else ""
+    return [f"{len(over)} import line(s) would be discharged beyond their quantity ({shown}{more})"]
+
+
+def _doubled_problem(doubled: list[tuple[int, str]]) -> str:
+    return (
+        f"{len(doubled)} requirement(s) would be allocated twice (export line ids "
+        f"{', '.join(str(e) for e, _ in doubled[:_SHOWN])})"
+    )
+
+
+def _refuse(problems: list[str]) -> None:
     if problems:
         raise InvariantViolation(
             "refused, nothing stored: "
             + "; ".join(problems)
             + ". Reverse the later runs or adjustments that conflict, then try again"
         )
+
+
+def check_new_runs(session: Session, company_code: str) -> None:
+    """:func:`check_ledger` limited to what this transaction's stored run touched.
+
+    The ledger passed these rules at its last commit (every writer checks them),
+    and a stored discharge only adds lines, one run's rows and withdrawals of
+    earlier rows (a withdrawal only lowers a line's use). So a line can be newly
+    overdrawn only if the run's rows name it, and a requirement newly doubled only
+    if the run's rows name its export line and part: those are checked, with every
+    active row of theirs (of any run) and the lines' adjustments, which refuses what
+    the whole-ledger check would. When the company has no other active run, the
+    run's rows are all its active rows, and they are summed and grouped directly.
+    A transaction with several new runs gets the whole-ledger check.
+    """
+    runs = sorted(session.info.get(NEW_RUNS, ()))
+    if len(runs) != 1:
+        check_ledger(session, company_code)
+        return
+    company = session.scalar(select(Company.id).where(Company.code == company_code))
+    if company is None:
+        return
+    (run,) = runs
+    others = _other_active_runs(session, company, run)
+    problems = _overdrawn_problem(session, _overdrawn_touched(session, company, run, others))
+    problems.extend(dangling_references(session, company, runs))
+    doubled = _doubled_touched(session, run, others)
+    if doubled:
+        problems.append(_doubled_problem(doubled))
+    _refuse(problems)
+
+
+def _other_active_runs(session: Session, company: int, run: int) -> list[int]:
+    """The company's runs other than ``run`` that are not reversed (their rows may be active)."""
+    query = (
+        select(DischargeRunRow.id)
+        .where(
+            DischargeRunRow.company_id == company,
+            DischargeRunRow.id != run,
+            DischargeRunRow.id.not_in(select(RunReversalRow.run_id)),
+        )
+        .order_by(DischargeRunRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def _rows_of_run(run: int):  # type: ignore[no-untyped-def]
+    """The rows of the new run ``run`` not withdrawn (only the run's own withdrawals could name them)."""
+    withdrawal = aliased(AllocationReversalRow)
+    return select(AllocationRow).where(
+        AllocationRow.run_id == run,
+        ~exists().where(and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id == run)),
+    )
+
+
+def _active_of(company: int, run: int, others: list[int]):  # type: ignore[no-untyped-def]
+    """The company's active rows: the new run's alone when no other run is active."""
+    return _rows_of_run(run) if not others else active_rows_query(company)
+
+
+def _overdrawn_touched(
+    session: Session, company: int, run: int, others: list[int]
+) -> list[tuple[int, Decimal, Decimal, Decimal]]:
+    """``overdrawn_lines`` (adjustments counted) of the import lines the rows of ``run`` name."""
+    touched = select(AllocationRow.import_line_id).where(
+        AllocationRow.run_id == run, AllocationRow.import_line_id.is_not(None)
+    )
+    rows = _active_of(company, run, others)
+    if others:
+        rows = rows.where(AllocationRow.import_line_id.in_(touched))
+    return overdrawn_lines(session, company, True, rows=rows, lines=None if not others else touched)
+
+
+def _doubled_touched(session: Session, run: int, others: list[int]) -> list[tuple[int, str]]:
+    """``doubled_requirements`` of the requirements the rows of ``run`` name.
+
+    Within the run: a lot (or a shortfall) twice for one requirement. Across runs:
+    a requirement of the run with active rows of another run.
+    """
+    mine = _rows_of_run(run).subquery()
+    lot = func.coalesce(mine.c.import_line_id, 0)
+    queries = [
+        select(mine.c.export_line_id, mine.c.part)
+        .group_by(mine.c.export_line_id, mine.c.part, lot)
+        .having(func.count() > 1)
+    ]
+    if others:
+        reversed_runs = select(RunReversalRow.run_id)
+        withdrawal = aliased(AllocationReversalRow)
+        other = aliased(AllocationRow)
+        queries.append(
+            select(mine.c.export_line_id, mine.c.part).where(
+                exists().where(
+                    other.export_line_id == mine.c.export_line_id,
+                    other.part == mine.c.part,
+                    other.run_id.in_(others),
+                    ~exists().where(
+                        and_(withdrawal.allocation_id == other.id, withdrawal.run_id.not_in(reversed_runs))
+                    ),
+                )
+            )
+        )
+    found = session.execute(union(*queries))
+    return sorted({(int(export_id), str(part)) for export_id, part in found})
 
 
 def dangling_references(session: Session, company: int, runs: list[int]) -> list[str]:
