@@ -16,14 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
-from immex.api.store import Store
+from immex.api.store import Store, _connect_args
 from immex.discharge import service as discharge_service
+from immex.discharge.deadlines import EXPIRING_WITHIN_DAYS, deadline
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, store_ledger
 from immex.reports import stored
+from immex.rules import temporary_import_terms
 from immex.store.db import open_database
 from tests.api.ledgers import small_ledger
 
@@ -134,8 +138,131 @@ def test_a_status_page_sums_only_the_lines_whose_dates_pass(
         finally:
             event.remove(engine, "before_cursor_execute", capture)
     assert sent
+    if engine.dialect.name == "postgresql" and status in ("open", "expiring"):
+        _assert_dated(sent)
+        return
     for statement in sent:
         where = statement.upper().rpartition("WHERE IMPORT_LINE.COMPANY_ID")[2]
         assert "ORDER BY" not in where and "LIMIT" not in where
         if status != "discharged":  # its test is on the sums alone
             assert "CASE WHEN CASE COALESCE((SELECT PART.KIND" in where  # dates (by kind), then sums
+
+
+def _assert_dated(sent: list[str]) -> None:
+    """open and expiring on PostgreSQL: one statement, whose lines come from a subquery of the
+    lines the status's clearance dates allow, in key order and fenced (OFFSET 0: PostgreSQL
+    does not move the tests on the sums into it), then summed and tested up to the limit."""
+    assert len(sent) == 1
+    statement = " ".join(sent[0].upper().split())
+    candidates = statement.partition("(SELECT CANDIDATE.ID")[2].partition(") AS CANDIDATES")[0]
+    assert "CANDIDATE.CLEARED_ON BETWEEN" in candidates and candidates.endswith("OFFSET 0")
+    assert "ALLOCATION" not in candidates  # no sums in the subquery
+    assert "ORDER BY CANDIDATE_PEDIMENTO.NUMBER, CANDIDATE.LINE, CANDIDATE.PART " in candidates
+    outside = statement.rpartition(") AS CANDIDATES")[2]
+    assert outside.endswith("ORDER BY CANDIDATES.NUMBER, CANDIDATES.LINE, CANDIDATES.PART LIMIT %(COUNT)S")
+    assert "CASE WHEN CASE COALESCE((SELECT PART.KIND" in statement  # dates (by kind), then sums
+
+
+MONTH_KINDS = sorted(
+    name
+    for name, series in temporary_import_terms().items()
+    if any(period.value is not None for period in series.periods)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    status=st.sampled_from(["open", "expiring"]),
+    as_of=st.dates(dt.date(2004, 1, 1), dt.date(2060, 12, 31)),
+    cleared=st.dates(dt.date(2003, 1, 1), dt.date(2060, 12, 31)),
+    kind=st.sampled_from(MONTH_KINDS),
+)
+def test_the_clearance_ranges_of_a_status_hold_every_line_whose_deadline_fits_it(
+    status: str, as_of: dt.date, cleared: dt.date, kind: str
+) -> None:
+    """The dated statement reads only the lines cleared in the status's ranges: a line whose
+    deadline (deadline(), per kind) falls in the status's window must lie in one of them."""
+    due = deadline(kind, cleared, None)
+    assert due is not None
+    days = (due - as_of).days
+    fits = 0 <= days <= EXPIRING_WITHIN_DAYS if status == "expiring" else days > EXPIRING_WITHIN_DAYS
+    ranges = stored._clearance_ranges(status, as_of)
+    if fits:
+        assert any(lo <= cleared <= hi for lo, hi in ranges), (cleared, due, ranges)
+
+
+def test_the_clearance_ranges_leave_out_the_lines_long_due() -> None:
+    as_of = dt.date(2026, 11, 23)
+    for status in ("open", "expiring"):
+        ranges = stored._clearance_ranges(status, as_of)
+        assert ranges and all(lo > dt.date(2024, 11, 1) for lo, _hi in ranges), ranges
+    assert stored._clearance_ranges("expiring", as_of)[-1][1] < as_of
+
+
+@pytest.mark.postgres
+def test_the_servers_postgresql_connections_prepare_statements_at_once(pg_url: str) -> None:
+    """psycopg prepares a statement the first time a connection runs it (its default waits for
+    the fifth: a pool of 20 connections planned each page statement 100 times first)."""
+    store = Store(pg_url)
+    try:
+        with store.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            assert raw.prepare_threshold == 0
+            conn.exec_driver_sql("SELECT 1 WHERE 1 = %(one)s", {"one": 1})
+            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+            assert prepared and prepared >= 1
+    finally:
+        store.close()
+
+
+def test_a_driver_without_a_prepare_threshold_is_not_given_one() -> None:
+    psycopg3 = _connect_args("postgresql+psycopg://u@localhost/db")
+    assert psycopg3["prepare_threshold"] == 0 and "jit=off" in psycopg3["options"]
+    other = _connect_args("postgresql+psycopg2://u@localhost/db")
+    assert "prepare_threshold" not in other and "jit=off" in other["options"]
+
+
+def _statements_on_import_lines(engine: Engine, run: Any) -> list[tuple[str, Any]]:
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if "import_line" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return sent
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_an_unfiltered_balances_page_is_one_statement_in_key_order_on_postgresql(
+    engine: Engine, tmp_path: Path, keyed: bool
+) -> None:
+    """On PostgreSQL a page without a part or status filter is one statement that walks the
+    pedimento index in number order and stops at the limit (no batch of pedimento ids first);
+    SQLite, whose planner has no incremental sort, keeps the batches."""
+    company = _discharged(engine, tmp_path)
+    after = ("254734565000001", 1, "A") if keyed else None
+    with Session(engine) as session:
+        first = stored.balances_page(session, company, DAY, limit=1000)
+
+        def page() -> None:
+            stored.balances_page(session, company, DAY, after=after, limit=2)
+
+        sent = _statements_on_import_lines(engine, page)
+        if engine.dialect.name != "postgresql":
+            assert len(sent) == 2 and "pedimento.id IN" in sent[1][0]
+            return
+        assert len(sent) == 1
+        statement, params = sent[0]
+        assert "ORDER BY pedimento.number, import_line.line, import_line.part" in statement
+        assert "ids" not in params and statement.rstrip().endswith("LIMIT %(count)s")
+        # the company's pedimento index, bounded below by the key's pedimento when there is one
+        assert "pedimento.company_id = %(company)s" in statement
+        assert ("pedimento.number >= %(k0)s" in statement) is keyed
+    keys = [row[:3] for row in first.rows]
+    assert keys == sorted(keys) and len(keys) > 2
