@@ -768,7 +768,7 @@ def discharge_stored(
     started = time.perf_counter()
     progress.phase("loading the stored ledger")
     try:
-        stored, result = _discharge_stored_frames(session, company, method)
+        stored, result = _discharge_stored_frames(session, company, method, progress=progress)
         loaded = time.perf_counter()
         fingerprint = ledger_fingerprint(stored, stored.frames.boms)
         run_id, reused = _record_run_frames(
