@@ -399,7 +399,7 @@ def test_full_disk_without_a_store_says_the_folder_is_unchanged(
     def full(*_args: object) -> int:
         raise OSError("No space left on device (os error 28)")  # as Polars says it
 
-    monkeypatch.setattr("immex.discharge.service.write_discharge_frames", full)
+    monkeypatch.setattr("immex.discharge.columnar_run.write_discharge_frames", full)  # without --db
     monkeypatch.setattr("immex.discharge.outputs._raw_csv", full)
     result = CliRunner().invoke(app, discharge_args(tmp_path, tmp_path / "out", "2025-03-01"))
     assert result.exit_code == 1

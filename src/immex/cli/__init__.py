@@ -33,7 +33,9 @@ def build_app(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
     )
-    if only is None or only not in AREAS:
+    if only == "discharge":  # the batch command alone: no store, report or other ledger command
+        importlib.import_module("immex.cli.discharge").register(app)
+    elif only is None or only not in AREAS:
         # the report commands load the report modules (about 0.3 s): only for ``immex report`` or everything
         importlib.import_module("immex.cli.ledger").register(app, with_reports=only in (None, "report"))
     for name, module in AREAS.items():

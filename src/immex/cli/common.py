@@ -20,7 +20,6 @@ from rich.text import Text
 from immex.core.atomic import OutputError
 from immex.core.problems import InputError, report_problems
 from immex.core.progress import QUIET, Progress
-from immex.store.errors import store_message
 
 # soft_wrap: a message is one line however narrow the terminal or file (a pipe would cut at 80).
 stderr = Console(stderr=True, soft_wrap=True)
@@ -90,6 +89,8 @@ def store_error_exit(error: BaseException) -> None:
 
     Returns when ``error`` is not one (a bug): the caller re-raises it.
     """
+    from immex.store.errors import store_message  # SQLAlchemy's errors: loaded when one happens
+
     message = store_message(error)
     if message is None:
         return

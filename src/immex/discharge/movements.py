@@ -30,12 +30,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from sqlalchemy.orm import Session
 
 from immex.core.numbers import EXACT, from_fixed
 from immex.core.problems import InputError, Problem
@@ -56,8 +55,10 @@ from immex.discharge.waste import (
 from immex.ledger.frames import EPOCH, LedgerFrames, export_periods
 from immex.ledger.model import Ledger
 from immex.ledger.movements import MOVEMENT_TABLES, WASTE, Movements, MovementsRead, read_movements
-from immex.ledger.movements_orm import load_movements, store_movements
 from immex.ledger.read import LedgerRead, read_ledger, source_files
+
+if TYPE_CHECKING:  # the store: only ``--db`` runs load SQLAlchemy (see immex.discharge.columnar_run)
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "MovementOutputs",
@@ -199,6 +200,8 @@ def stored_movement_outputs(
     Raises InputError on a stored movement contradicted, or on disposing of too
     much: the caller's unit of work then rolls everything back.
     """
+    from immex.ledger.movements_orm import load_movements, store_movements
+
     problems = store_movements(session, given, company)
     if problems:
         raise InputError(problems)

@@ -9,7 +9,7 @@ run wrote.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,9 @@ WARNINGS_CSV = "warnings.csv"
 ERRORS_CSV = "errors.csv"
 # Every file `immex discharge` may leave in its output folder (a folder holding only
 # these may be replaced whole by the next run).
+DISCHARGE_CSVS = ("allocations.csv", "shortfalls.csv", "balances.csv")  # every run writes these
 OUTPUT_FILES = (
-    "allocations.csv",
-    "shortfalls.csv",
-    "balances.csv",
+    *DISCHARGE_CSVS,
     RUN_JSON,
     WARNINGS_CSV,
     ERRORS_CSV,
@@ -124,9 +123,17 @@ def write_warnings(folder: Path, warnings: Iterable[Problem]) -> Path | None:
     return path
 
 
-def write_run_json(folder: Path, run: dict[str, Any]) -> dict[str, Any]:
-    """Write ``run.json`` last: the run plus ``files`` (size and SHA-256 of every other file)."""
-    others = [p.name for p in folder.iterdir() if p.is_file() and p.name != RUN_JSON]
-    vouched = {**run, "files": file_digests(folder, others)}
+def write_run_json(
+    folder: Path, run: dict[str, Any], digests: Mapping[str, dict[str, int | str]] | None = None
+) -> dict[str, Any]:
+    """Write ``run.json`` last: the run plus ``files`` (size and SHA-256 of every other file).
+
+    ``digests``: those of files the caller has already hashed and flushed (the columnar run
+    does the three big CSV files while it computes the rest); the others are hashed here.
+    """
+    known = dict(digests or {})
+    others = [p.name for p in folder.iterdir() if p.is_file() and p.name not in (RUN_JSON, *known)]
+    files = {**known, **file_digests(folder, others)}
+    vouched = {**run, "files": dict(sorted(files.items()))}
     (folder / RUN_JSON).write_text(json.dumps(vouched, indent=2, default=str) + "\n", encoding="utf-8")
     return vouched
