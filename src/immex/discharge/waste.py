@@ -30,8 +30,8 @@ from pathlib import Path
 from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.table_files import write_csv
-from immex.ledger.bom import BomCycleError, bom_breakpoints, explode, gross_qty_per
-from immex.ledger.model import BomVersion, Ledger
+from immex.ledger.bom import Explosions
+from immex.ledger.model import BomVersion
 from immex.ledger.movements import WASTE, Disposal
 
 WASTE_CSV = "waste.csv"
@@ -70,18 +70,17 @@ class WasteRatios:
     """
 
     def __init__(self, boms: Mapping[str, tuple[BomVersion, ...]]) -> None:
-        self.with_waste = Ledger({}, (), (), boms)
-        self.breaks = bom_breakpoints(boms)
+        self.gross = Explosions(boms)  # R per unit
+        self.net = Explosions(boms, desperdicio=False)  # R0 per unit: subassemblies exploded once
         self.any = any(c.desperdicio_pct > 0 for vs in boms.values() for v in vs for c in v.components)
         self.values: list[Fraction] = []
         self._ids: dict[tuple[int, int], int] = {}
         self._memo: dict[tuple[str, int], dict[str, int]] = {}
         self._pairs: dict[tuple[Decimal, Decimal], int] = {}
-        self._net: dict[tuple[str, int], dict[str, Decimal]] = {}
 
     def period(self, day: dt.date) -> int:
         """The BOM period of ``day``: every product's BOM is fixed within one."""
-        return bisect.bisect_right(self.breaks, day)
+        return self.gross.period(day)
 
     def of(self, product: str, day: dt.date, gross: Mapping[str, Decimal] | None = None) -> dict[str, int]:
         """Part → ratio id for an export of ``product`` on ``day``.
@@ -91,40 +90,14 @@ class WasteRatios:
         """
         if not self.any:
             return {}
-        period = self.period(day)
-        found = self._memo.get((product, period))
+        key = (product, self.period(day))
+        found = self._memo.get(key)
         if found is None:
             if gross is None:
-                gross = explode(self.with_waste, product, Decimal(1), day)
-            net = self._net_needs(product, day, period, ())
+                gross = self.gross.per_unit(product, day)
+            net = self.net.per_unit(product, day)
             found = {part: self._pair_id(r, net[part]) for part, r in gross.items() if r != net[part]}
-            self._memo[(product, period)] = found
-        return found
-
-    def _net_needs(
-        self, item: str, day: dt.date, period: int, path: tuple[str, ...]
-    ) -> Mapping[str, Decimal]:
-        """R0 per unit of ``item``: :func:`explode` with every ``desperdicio_pct`` at 0 (merma kept).
-
-        Each (item, BOM period) is exploded once and reused by every product above it
-        (BOMs share their subassemblies). Exact, so the values are those of ``explode``.
-        """
-        found = self._net.get((item, period))
-        if found is not None:
-            return found
-        if item in path:
-            raise BomCycleError((*path, item), day)
-        version = self.with_waste.bom_on(item, day)
-        if version is None:
-            found = {item: Decimal(1)}
-        else:
-            sums: dict[str, Decimal] = defaultdict(Decimal)
-            for component in version.components:
-                per = gross_qty_per(component.qty_per, component.merma_pct, Decimal(0))
-                for leaf, amount in self._net_needs(component.component, day, period, (*path, item)).items():
-                    sums[leaf] = EXACT.add(sums[leaf], EXACT.multiply(per, amount))
-            found = dict(sums)
-        self._net[(item, period)] = found
+            self._memo[key] = found
         return found
 
     def _pair_id(self, gross: Decimal, net: Decimal) -> int:

@@ -40,9 +40,9 @@ from immex.core.parse import non_negative_decimal, parse_iso_date, positive_deci
 from immex.core.problems import InputError
 from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
 from immex.ledger.anexo22_frames import may_warn
-from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
+from immex.ledger.bom import BomCycleError, Explosions, bom_breakpoints
 from immex.ledger.claves import clave_class, is_temporary_import
-from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Ledger, Part, UomConversion
+from immex.ledger.model import PART_KINDS, BomComponent, BomVersion, Part, UomConversion
 from immex.ledger.read import UnitConverter, source_files
 from immex.ledger.schema import DISCHARGE_FILES, LEDGER_TABLES, REGULARIZATIONS, TableSchema, column_accepts
 
@@ -416,16 +416,16 @@ def _check_exports_explode(
 
     Returns the per-unit explosion of each (product, period) checked.
     """
-    stub = Ledger(parts={}, imports=(), exports=(), boms=boms)
+    explosions = Explosions(boms)  # subassemblies exploded once for every product above them
     keyed = exports.select("product", "cleared_on", period=export_periods(exports["cleared_on"], boms))
     exploded: dict[tuple[str, int], dict[str, Decimal]] = {}
     for product, day, period in keyed.unique(subset=["product", "period"]).iter_rows():
         _require(
-            stub.bom_on(product, day) is not None or product in imported,
+            explosions.ledger.bom_on(product, day) is not None or product in imported,
             "exports.csv: a product has no BOM on its date and no import",
         )
         try:
-            exploded[(product, period)] = explode(stub, product, Decimal(1), day)
+            exploded[(product, period)] = explosions.per_unit(product, day)
         except BomCycleError as cycle:
             raise _Invalid(str(cycle)) from None
     return exploded

@@ -27,7 +27,7 @@ from immex.core.parse import canonical_pedimento, non_negative_decimal, parse_is
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, counted
 from immex.core.tables import Table, read_csv_table, read_workbook_tables
-from immex.ledger.bom import BomCycleError, bom_breakpoints, explode
+from immex.ledger.bom import BomCycleError, Explosions, bom_breakpoints, explode
 from immex.ledger.claves import clave_class, import_clave_problem
 from immex.ledger.model import (
     BomComponent,
@@ -730,13 +730,13 @@ def _check_unexported_cycles(
 
 def find_bom_cycle(boms: Mapping[str, tuple[BomVersion, ...]]) -> BomCycleError | None:
     """The first BOM cycle on any date a version starts (the only dates the BOM graph changes)."""
-    ledger = Ledger({}, (), (), boms)
+    explosions = Explosions(boms)  # each (item, BOM period) once: a finished item reaches no cycle
     for day in sorted({v.valid_from for versions in boms.values() for v in versions}):
         for product in sorted(boms):
-            if ledger.bom_on(product, day) is None:
+            if explosions.ledger.bom_on(product, day) is None:
                 continue
             try:
-                explode(ledger, product, Decimal(1), day)
+                explosions.per_unit(product, day)
             except BomCycleError as cycle:
                 return cycle
     return None
