@@ -504,12 +504,13 @@ def measure(base: str, pid: int, loaded: Loaded, args: argparse.Namespace) -> li
     token = login(base)
     rows = []
     for kind in args.endpoints:
-        # one warm-up request per endpoint, unmeasured (first import paths, connection pool)
-        httpx.get(
-            base + endpoint_paths(kind, loaded, 1)[0],
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=args.timeout,
-        )
+        # warm-up, unmeasured: two requests per user, all users at once, so that the server's
+        # pools hold their connections and each connection has prepared the endpoint's
+        # statements, as on a server that has been up a while (one request warmed one
+        # connection: the measured phase then paid PostgreSQL's start of ~20 backends and the
+        # first plan of each statement on each)
+        warm = endpoint_paths(kind, loaded, 2 * args.users)
+        _run(_drive(base, token, warm, args.users, args.timeout, args.time_limit, args.client == "lean"))
         # one user first: the cost of one request with nothing queued before it
         for users, count in ((1, args.single), (args.users, args.requests)):
             if count <= 0:
@@ -569,7 +570,8 @@ def table(rows: list[Row], loads: dict[int, Loaded], args: argparse.Namespace, c
         f"Machine: {os.cpu_count()} cores shared with other engineers' jobs; PostgreSQL, server and "
         f"client on the same machine; `immex serve {_workers(args)}`; {args.users} concurrent "
         f"users (asyncio, `--client {args.client}`) sharing {args.requests} requests per endpoint "
-        f"and size, after "
+        f"and size, after an unmeasured warm-up (2 requests per user, all users at once: the "
+        f"pools full and their statements prepared) and "
         f"{args.single} requests by one user alone (the cost of one request with nothing queued "
         f"before it); per-request timeout {args.timeout:.0f} s, hard limit {args.time_limit:.0f} s per "
         "endpoint phase. Latency = request sent to answer read, percentiles over every request of the "
