@@ -13,9 +13,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
@@ -24,18 +22,20 @@ import polars as pl
 from sqlalchemy import Integer, cast, select
 from sqlalchemy.orm import Session
 
-from immex.core.atomic import atomic_folder, output_error
-from immex.core.fingerprint import files_fingerprint, lines_fingerprint
+from immex.core.fingerprint import lines_fingerprint
 from immex.core.numbers import EXACT, plain
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress, counted
-from immex.discharge.dask_engine import discharge_dask
+from immex.discharge.columnar_run import DischargeOutcome as DischargeOutcome  # callers import it from here
+from immex.discharge.columnar_run import check_choices, input_fingerprint
+from immex.discharge.columnar_run import columnar_serves as _columnar_serves
+from immex.discharge.columnar_run import output_folder as _output_folder
+from immex.discharge.columnar_run import run_columnar as _run_columnar
+from immex.discharge.columnar_run import run_record as _run_record
 from immex.discharge.fast import FramesResult, discharge_frames, fifo_columns, write_discharge_frames
-from immex.discharge.fast_directed import consumption
 from immex.discharge.fast_lifo import lifo_columns
 from immex.discharge.fast_methods import VECTORIZED_METHODS, discharge_fast_method
 from immex.discharge.methods import (
-    DISCHARGE_METHODS,
     Allocation,
     Balance,
     DischargeResult,
@@ -49,17 +49,10 @@ from immex.discharge.movements import (
     movement_outputs,
     overdisposal_problems,
     read_movements,
-    read_movements_beside_frames,
     stored_movement_outputs,
     write_movement_outputs,
 )
-from immex.discharge.outputs import OUTPUT_FILES, write_discharge_outputs, write_run_json, write_warnings
-from immex.discharge.partitioned import (
-    PARTITION_FROM_LINES,
-    WasteAsked,
-    discharge_partitioned,
-    read_columnar,
-)
+from immex.discharge.outputs import write_discharge_outputs, write_run_json, write_warnings
 from immex.discharge.regularize import (
     EXACT_PATH_NOTE,
     discharge_regularized,
@@ -73,7 +66,6 @@ from immex.discharge.stored_frames import (
     ledger_fingerprint,
     wanted_rows,
 )
-from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames, read_ledger_frames
 from immex.ledger.frames import _table as text_table
 from immex.ledger.invariants import (
@@ -128,19 +120,6 @@ from immex.ledger.store_frames import (
 from immex.store.copy import bulk_insert, insert_frame, read_frame_blocks
 from immex.store.uow import UnitOfWork
 
-ENGINES = ("auto", "columnar", "partitioned", "dask", "per-row")
-
-
-@dataclass
-class DischargeOutcome:
-    run: dict[str, Any]
-    result: DischargeResult
-    balances: list[Balance]
-    warnings: list[Problem] = field(default_factory=list)
-
-
-input_fingerprint = files_fingerprint
-
 
 def _ledger_fingerprint(ledger: Ledger) -> str:
     return lines_fingerprint(ledger_fingerprint_rows(ledger))
@@ -171,6 +150,7 @@ def run_discharge(
     progress: ProgressLike = QUIET,
     engine: str = "auto",
     scheduler: str | None = None,
+    columnar: bool = True,
 ) -> DischargeOutcome:
     """Validate, discharge and write the contract's output folder. Raises InputError on bad input.
 
@@ -179,24 +159,11 @@ def run_discharge(
     local cluster). The per-row reader runs when these cannot (``--db``, LIFO,
     directed, a folder the columnar reader cannot prove valid; the discharge
     itself is then still vectorized, except for a method without a fast
-    engine): run.json says why.
+    engine): run.json says why. ``columnar=False``: the caller
+    (:func:`immex.discharge.columnar_run.run_discharge`) has tried the columnar path already.
     """
     progress = as_progress(progress)
-    if engine not in ENGINES:
-        raise InputError(
-            [Problem("", None, "engine", f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")]
-        )
-    if method not in DISCHARGE_METHODS:
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    None,
-                    "method",
-                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
-                )
-            ]
-        )
+    check_choices(engine, method)
     as_of = as_of or dt.date.today()
     why = (
         "--db: the stored path"
@@ -210,7 +177,7 @@ def run_discharge(
             else "the columnar reader could not prove the folder valid (the per-row reader checks it)"
         )
     )
-    if db_url is None and engine != "per-row" and _columnar_serves(method, engine):
+    if columnar and db_url is None and engine != "per-row" and _columnar_serves(method, engine):
         fast = _run_columnar(input_dir, output_dir, as_of, progress, engine, scheduler, method)
         if fast is not None:
             return fast
@@ -277,20 +244,6 @@ def run_discharge(
     return DischargeOutcome(run, result, rows, staged.warnings)
 
 
-@contextmanager
-def _output_folder(output_dir: Path, stored: str | None) -> Iterator[Path]:
-    """The output folder, written beside ``output_dir`` and put in place whole (or not at all).
-
-    A file-system error (full disk, no permission) becomes one line; ``stored``
-    (``run 7``) says the run is already in the database and how to get the files.
-    """
-    try:
-        with atomic_folder(output_dir, OUTPUT_FILES) as folder:
-            yield folder
-    except OSError as error:
-        raise output_error(output_dir, error, stored or "") from error
-
-
 def _write_outputs(
     output_dir: Path, result: DischargeResult, rows: list[Balance], progress: Progress
 ) -> dict[str, int]:
@@ -303,126 +256,6 @@ def _write_outputs(
         counted(result.shortfalls, progress),
         counted(rows, progress),
     )
-
-
-def _run_columnar(
-    input_dir: Path,
-    output_dir: Path,
-    as_of: dt.date,
-    progress: Progress,
-    engine: str = "auto",
-    scheduler: str | None = None,
-    method: str = "fifo",
-) -> DischargeOutcome | None:
-    """The batch path for big folders: Polars columns end to end, the same output files.
-
-    FIFO, LIFO and directed run on every engine (only the consumption step differs,
-    :func:`immex.discharge.fast_directed.consumption`; parts are independent under all three).
-
-    ``read_ledger_frames`` accepts only a folder it can prove valid with the
-    per-row reader's checks; otherwise this returns None and the per-row path
-    runs, so error messages are always the per-row reader's.
-    """
-    started = time.perf_counter()
-    progress("reading and validating the input (columnar)")
-    frames, spilled = read_columnar(input_dir, output_dir, engine)  # spilled: line files on disk
-    if frames is None or find_bom_cycle(frames.boms) is not None:
-        return None
-    moves = read_movements_beside_frames(input_dir)
-    if moves is None:
-        return None  # a problem in submaquila.csv or waste.csv: the per-row path reports it
-    fingerprint = input_fingerprint((*frames.sources, *moves.sources))
-    validated = time.perf_counter()
-    lines = (
-        (spilled.import_lines, spilled.export_lines)
-        if spilled
-        else (frames.imports.height, frames.exports.height)
-    )
-    if engine == "auto":
-        big = spilled is not None or sum(lines) >= PARTITION_FROM_LINES
-        engine = "partitioned" if big else "columnar"
-    progress(f"discharging (vectorized, {engine})")
-    result = discharge_frames(frames, **consumption(method)) if engine == "columnar" else None
-    discharged = time.perf_counter()
-    progress("writing the output folder")
-    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
-    with _output_folder(output_dir, None) as folder:
-        if result is not None:
-            summary = write_discharge_frames(folder, result, as_of)
-        else:  # these discharge and write together: discharge_s includes the writing
-            asked = WasteAsked(WasteRatios(frames.boms), frozenset(d.part for d in moves.movements.disposals))
-            if engine == "dask":
-                summary = discharge_dask(
-                    spilled or frames, folder, as_of, scheduler, method=method, waste=asked
-                )
-            else:
-                summary = discharge_partitioned(spilled or frames, folder, as_of, method=method, waste=asked)
-            discharged = time.perf_counter()
-        counts = {
-            "parts": frames.parts.height,
-            "import_lines": lines[0],
-            "export_lines": lines[1],
-            "not_discharging": len(frames.not_discharging),
-            "regularizations": 0,  # a folder with regularizations.csv takes the per-row path
-            **{
-                k: summary[k]
-                for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
-            },
-        }
-        # waste from the allocations.csv just written; disposing of too much raises before publishing
-        counts.update(
-            write_movement_outputs(
-                folder,
-                folder_movement_outputs(
-                    folder, frames, moves.movements, as_of, result, summary.get("generated_waste")
-                ),
-            )
-        )
-        totals = {"qty_allocated": summary["qty_allocated"], "qty_missing": summary["qty_missing"]}
-        timings = {
-            "validate_s": validated - started,
-            "discharge_s": discharged - validated,
-            "total_s": time.perf_counter() - started,
-        }
-        run = _run_record(
-            f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
-        )
-        run.update({k: summary[k] for k in ("partitions", "partition_rows", "scheduler") if k in summary})
-        run["encodings"] = dict(frames.encodings)
-        write_warnings(folder, warnings)
-        run = write_run_json(folder, run)
-    return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
-
-
-def _columnar_serves(method: str, engine: str) -> bool:
-    """FIFO, LIFO and directed on every engine (``engine`` kept for methods that may not be)."""
-    del engine
-    return method in VECTORIZED_METHODS
-
-
-def _run_record(
-    run_id: int | str,
-    method: str,
-    as_of: dt.date,
-    fingerprint: str,
-    engine: str,
-    counts: dict[str, Any],
-    totals: dict[str, str],
-    timings: dict[str, float],
-    reused: bool = False,
-) -> dict[str, Any]:
-    """The content of run.json, whichever path produced the run."""
-    return {
-        "run_id": run_id,
-        "method": method,
-        "as_of": as_of.isoformat(),
-        "input_fingerprint": fingerprint,
-        "reused_existing_run": reused,
-        "engine": engine,
-        "counts": counts,
-        "totals": totals,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-    }
 
 
 def _run_summary(
@@ -710,7 +543,6 @@ def _record_run_frames(
 ) -> tuple[int, bool]:
     """``_record_run`` on columns: the same rows appended, the same reuse when nothing changed."""
     progress("comparing with the stored allocations")
-    wanted = wanted_rows(stored, result)
     query = active_rows_query(company).with_only_columns(
         AllocationRow.id,
         AllocationRow.export_line_id,
@@ -720,6 +552,7 @@ def _record_run_frames(
         cast(AllocationRow.late, Integer),
     )
     current = read_frame_blocks(session, query, CURRENT_SCHEMA, compact_rows)  # never all the text
+    wanted = wanted_rows(stored, result)
     changed = changed_export_lines(compact_rows(wanted), current)
     if changed.is_empty() and (latest := latest_active_run(session, company)) is not None:
         return latest.id, True
@@ -733,11 +566,13 @@ def _record_run_frames(
     withdrawn = current.filter(pl.col("export_line_id").is_in(changed.implode())).select(
         allocation_id="id", run_id=pl.lit(run.id, dtype=pl.Int64)
     )
+    del current  # the keys of every active row (21.9 M at 1 M x 1 M): not held while writing
     fresh = (
         wanted.filter(pl.col("export_line_id").is_in(changed.implode()))
         .sort("export_line_id", "seq", maintain_order=True)
         .with_columns(run_id=pl.lit(run.id, dtype=pl.Int64))
     )
+    del wanted  # a first run's fresh rows are all of it: one copy held while writing, not two
     progress.phase("recording the run", total=withdrawn.height + fresh.height, unit="rows")
     insert_frame(session, AllocationReversalRow, withdrawn)
     progress.advance(withdrawn.height)
@@ -768,7 +603,7 @@ def discharge_stored(
     started = time.perf_counter()
     progress.phase("loading the stored ledger")
     try:
-        stored, result = _discharge_stored_frames(session, company, method)
+        stored, result = _discharge_stored_frames(session, company, method, progress=progress)
         loaded = time.perf_counter()
         fingerprint = ledger_fingerprint(stored, stored.frames.boms)
         run_id, reused = _record_run_frames(
