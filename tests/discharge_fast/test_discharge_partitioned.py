@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from immex.discharge import partitioned
 from immex.discharge.dask_engine import discharge_dask
 from immex.discharge.fast import discharge_frames, write_discharge_frames
 from immex.discharge.partitioned import discharge_partitioned
@@ -126,3 +127,12 @@ def test_run_json_names_the_engine_and_why_the_per_row_one_ran(tmp_path: Path) -
     _same(tmp_path / "auto-fifo", tmp_path / "partitioned-fifo")
     assert runs[("auto", "lifo")]["engine"] == "columnar" and "why" not in runs[("auto", "lifo")]
     assert runs[("auto", "directed")]["engine"] == "columnar" and "why" not in runs[("auto", "directed")]
+
+
+def test_auto_partitions_from_the_spill_size_or_the_line_count_and_says_why() -> None:
+    spilled_engine, spilled_why = partitioned.auto_engine(True, 10)
+    assert spilled_engine == "partitioned" and spilled_why is not None and "400 MB or more" in spilled_why
+    at = partitioned.PARTITION_FROM_LINES
+    engine, why = partitioned.auto_engine(False, at)
+    assert engine == "partitioned" and why is not None and f"{at:,} import + export lines" in why
+    assert partitioned.auto_engine(False, at - 1) == ("columnar", None)

@@ -143,6 +143,23 @@ def _line_bytes(folder: Path) -> int:
 _LINE_FILES = ("imports.csv", "exports.csv")
 
 
+def auto_engine(spilled: bool, lines: int) -> tuple[str, str | None]:
+    """What ``--engine auto`` runs on a valid folder of ``lines`` import + export lines, and why
+    (for run.json) when it partitions: the line files were spilled (:func:`spills`: their
+    bytes reach :data:`SPILL_FROM_BYTES`) or the lines reach :data:`PARTITION_FROM_LINES`."""
+    if spilled:
+        return "partitioned", (
+            f"--engine auto: imports.csv + exports.csv are {SPILL_FROM_BYTES // 2**20} MB or more, "
+            "read in batches and discharged in partitions (memory set by the partition)"
+        )
+    if lines >= PARTITION_FROM_LINES:
+        return "partitioned", (
+            f"--engine auto: {lines:,} import + export lines ({PARTITION_FROM_LINES:,} or more) are "
+            "discharged in partitions (memory set by the partition)"
+        )
+    return "columnar", None
+
+
 def read_columnar(
     folder: Path, output_dir: Path, engine: str
 ) -> tuple[LedgerFrames | None, SpilledLedger | None]:
