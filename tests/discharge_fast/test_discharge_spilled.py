@@ -188,3 +188,20 @@ def test_immex_discharge_partitioned_spills_and_says_the_partition_size(
     assert run["engine"] == "partitioned" and run["partition_rows"] == 60 and run["partitions"] > 3
     assert run["counts"] == one["counts"] and run["totals"] == one["totals"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one", "parted"]
+
+
+def test_auto_partitions_big_folders_and_run_json_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` partitions from PARTITION_FROM_LINES lines read whole, or line files of
+    SPILL_FROM_BYTES (spilled); run.json's why names the reason; the bytes are the columnar run's."""
+    write_units_folder(tmp_path / "in", 60, 40, 5)
+    run_discharge(tmp_path / "in", tmp_path / "one", "fifo", AS_OF, engine="columnar")
+    monkeypatch.setattr(partitioned, "PARTITION_FROM_LINES", 100)
+    run_discharge(tmp_path / "in", tmp_path / "lines", "fifo", AS_OF, engine="auto")
+    monkeypatch.setattr(partitioned, "SPILL_FROM_BYTES", 1)
+    run_discharge(tmp_path / "in", tmp_path / "bytes", "fifo", AS_OF, engine="auto")
+    for name, reason in (("lines", "100 import + export lines (100 or more)"), ("bytes", "read in batches")):
+        run = json.loads((tmp_path / name / "run.json").read_text(encoding="utf-8"))
+        assert run["engine"] == "partitioned" and reason in run["why"], run.get("why")
+        _same(tmp_path / "one", tmp_path / name)

@@ -34,7 +34,7 @@ from immex.discharge.movements import (
     write_movement_outputs,
 )
 from immex.discharge.outputs import DISCHARGE_CSVS, OUTPUT_FILES, write_run_json, write_warnings
-from immex.discharge.partitioned import PARTITION_FROM_LINES, WasteAsked, discharge_partitioned, read_columnar
+from immex.discharge.partitioned import WasteAsked, auto_engine, discharge_partitioned, read_columnar
 from immex.discharge.waste import WasteRatios
 from immex.ledger.read import find_bom_cycle, non_discharging_warnings, pedimento_warnings
 
@@ -142,9 +142,9 @@ def run_columnar(
         if spilled
         else (frames.imports.height, frames.exports.height)
     )
+    why = None
     if engine == "auto":
-        big = spilled is not None or sum(lines) >= PARTITION_FROM_LINES
-        engine = "partitioned" if big else "columnar"
+        engine, why = auto_engine(spilled is not None, sum(lines))
     progress(f"discharging (vectorized, {engine})")
     result = discharge_frames(frames, **consumption(method)) if engine == "columnar" else None
     discharged = time.perf_counter()
@@ -194,6 +194,8 @@ def run_columnar(
             f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
         )
         run.update({k: summary[k] for k in ("partitions", "partition_rows", "scheduler") if k in summary})
+        if why:
+            run["why"] = why
         run["encodings"] = dict(frames.encodings)
         write_warnings(folder, warnings)
         run = write_run_json(folder, run, digests.result())
