@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
 from immex.api.store import Store, _connect_args
 from immex.discharge import service as discharge_service
 from immex.discharge.deadlines import EXPIRING_WITHIN_DAYS, deadline
+from immex.ledger.orm import AllocationReversalRow, AllocationRow, ImportLineRow
 from immex.ledger.read import read_ledger
 from immex.ledger.service import company_id, store_ledger
 from immex.reports import stored
@@ -266,3 +268,32 @@ def test_an_unfiltered_balances_page_is_one_statement_in_key_order_on_postgresql
         assert ("pedimento.number >= %(k0)s" in statement) is keyed
     keys = [row[:3] for row in first.rows]
     assert keys == sorted(keys) and len(keys) > 2
+
+
+def test_a_withdrawn_allocation_leaves_the_sums_once_the_store_holds_a_withdrawal(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The balances sums skip the withdrawal test while the store holds no withdrawal at all
+    (``few_withdrawals``); once one exists, the allocation it withdraws no longer counts."""
+    company = _discharged(engine, tmp_path)
+    discharged = stored.BALANCE_HEADER.index("qty_discharged")
+    with Session(engine) as session, session.begin():
+        before = stored.balances_page(session, company, DAY, limit=1000).rows
+        allocation = session.scalars(
+            select(AllocationRow)
+            .join(ImportLineRow, ImportLineRow.id == AllocationRow.import_line_id)
+            .where(ImportLineRow.company_id == company)
+            .order_by(AllocationRow.id)
+        ).first()
+        assert allocation is not None and allocation.import_line_id is not None
+        lot = session.get(ImportLineRow, allocation.import_line_id)
+        assert lot is not None
+        line, withdrawn = lot.line, allocation.qty
+        session.add(AllocationReversalRow(allocation_id=allocation.id, run_id=allocation.run_id))
+        session.flush()
+        after = stored.balances_page(session, company, DAY, limit=1000).rows
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert len(changed) == 1
+    old, new = changed[0]
+    assert new[1] == line
+    assert Decimal(str(old[discharged])) - Decimal(str(new[discharged])) == withdrawn

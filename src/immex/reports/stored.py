@@ -263,17 +263,26 @@ class ExactMath:
 # ---- what is active --------------------------------------------------------------------------
 
 
-def active_allocation(row: Any) -> ColumnElement[bool]:
+def active_allocation(row: Any, *, few_withdrawals: bool = False) -> ColumnElement[bool]:
     """An allocation row counts: its run is not reversed, nor is it withdrawn by a run that is not.
 
     The same rule as :func:`immex.ledger.invariants.active_rows_query`, as a condition.
+
+    ``few_withdrawals`` (the sums of one import line's allocations): the withdrawal test is
+    skipped when the store holds no withdrawal at all, an uncorrelated test the database
+    answers once per statement (``OR`` stops at it). Otherwise each allocation is looked up
+    among the withdrawals even in an empty table: half the database time of a first balances
+    page at 1,000,000 lines (1,491 lookups for 101 lines; 7.7 -> 3.7 ms per statement).
     """
     reversed_runs = select(RunReversalRow.run_id)
     withdrawal = aliased(AllocationReversalRow)
-    return and_(
-        row.run_id.not_in(reversed_runs),
-        ~exists().where(withdrawal.allocation_id == row.id, withdrawal.run_id.not_in(reversed_runs)),
+    not_withdrawn: ColumnElement[bool] = ~exists().where(
+        withdrawal.allocation_id == row.id, withdrawal.run_id.not_in(reversed_runs)
     )
+    if few_withdrawals:
+        none_at_all = ~exists(select(AllocationReversalRow.id))
+        not_withdrawn = or_(none_at_all, not_withdrawn)
+    return and_(row.run_id.not_in(reversed_runs), not_withdrawn)
 
 
 def _after(columns: Sequence[Any], keyed: bool) -> ColumnElement[bool]:
@@ -454,7 +463,9 @@ def _balance_query(math: ExactMath) -> Query:
     allocation = aliased(AllocationRow)
     discharged = (
         select(math.total(allocation.qty))
-        .where(allocation.import_line_id == ImportLineRow.id, active_allocation(allocation))
+        .where(
+            allocation.import_line_id == ImportLineRow.id, active_allocation(allocation, few_withdrawals=True)
+        )
         .scalar_subquery()
     )
     adjusted = (
