@@ -30,6 +30,7 @@ def test_the_pool_is_sized_from_the_worker_count_and_can_be_set(monkeypatch: pyt
     assert pool_settings()["pool_size"] == 15  # 60 connections shared by 4 processes
     assert pool_settings(1)["pool_size"] == 20 and pool_settings(60)["pool_size"] == 2
     assert pool_settings()["max_overflow"] == 0 and pool_settings()["pool_timeout"] == 10.0
+    assert pool_settings()["pool_use_lifo"] is True  # a few warm connections while not busy
     monkeypatch.setenv(POOL_SIZE_ENV, "7")
     monkeypatch.setenv(POOL_TIMEOUT_ENV, "0.5")
     assert pool_settings()["pool_size"] == 7 and pool_settings()["pool_timeout"] == 0.5

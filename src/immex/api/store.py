@@ -56,6 +56,11 @@ def pool_settings(workers: int | None = None) -> dict[str, Any]:
     return {
         "pool_size": size,
         "max_overflow": 0,  # the size is the limit: PostgreSQL's connections are counted above
+        # the connection used last is taken first: a server that is not busy keeps reusing a few
+        # connections, whose backends have prepared and planned its statements, instead of
+        # cycling through the whole pool (each backend plans a statement itself, the first
+        # five times it runs it)
+        "pool_use_lifo": True,
         "pool_timeout": _positive(POOL_TIMEOUT_ENV, DEFAULT_POOL_TIMEOUT_S),
     }
 
