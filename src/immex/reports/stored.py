@@ -573,7 +573,7 @@ def _balance_walk(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, keyed:
     sort) and cut at the limit, whose rows alone get their sums (PostgreSQL evaluates costly
     output columns after the limit): at 1,000,000 lines the first page reads about 20
     pedimentos and 100 lines, where a batch of 101 pedimentos read 505 lines in two statements
-    (PostgreSQL CPU 3.3 -> 1.4 ms per page, tests/api/test_api_query_plans.py)."""
+    (PostgreSQL CPU of a first page 3.3 -> 2.5 ms; tests/api/test_api_query_plans.py)."""
     order = _BALANCE_ORDER
     query = _balance_filters(_balance_query(math), math, wanted, as_of)
     query = query.where(PedimentoRow.company_id == bindparam("company"))
