@@ -146,3 +146,21 @@ def test_a_dangling_reference_is_refused_by_both_checks(tmp_path: Path, db_url: 
     ):
         _stored_run(_folder(tmp_path), tmp_path / "refused", db_url)
     assert set(_counts(db_url).values()) == {0}
+
+
+def test_new_lines_that_change_no_discharge_skip_the_checks(tmp_path: Path, db_url: str) -> None:
+    folder = _folder(tmp_path)
+    first = _stored_run(folder, tmp_path / "first", db_url)
+    imports = folder / "imports.csv"
+    header, row = imports.read_text(encoding="utf-8").splitlines()[:2]
+    cells = dict(zip(header.split(","), row.split(","), strict=True))
+    cells.update(pedimento="99" + cells["pedimento"][2:], cleared_on="2099-01-01")  # after every export
+    imports.write_text(
+        imports.read_text(encoding="utf-8") + ",".join(cells.values()) + "\n", encoding="utf-8"
+    )
+    before = _counts(db_url)
+    with mock.patch.object(invariants, "check_ledger", wraps=invariants.check_ledger) as whole:
+        again = _stored_run(folder, tmp_path / "again", db_url)
+    assert again["reused_existing_run"] and again["run_id"] == first["run_id"]
+    assert _counts(db_url)["import_line"] == before["import_line"] + 1  # stored, with no allocation
+    assert whole.call_count == 0

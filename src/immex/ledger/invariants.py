@@ -254,10 +254,13 @@ def check_new_runs(session: Session, company_code: str) -> None:
     active row of theirs (of any run) and the lines' adjustments, which refuses what
     the whole-ledger check would. When the company has no other active run, the
     run's rows are all its active rows, and they are summed and grouped directly.
-    A transaction with several new runs gets the whole-ledger check.
+    A transaction with no new run wrote no allocation or withdrawal (lines alone,
+    which no rule can break); one with several new runs gets the whole-ledger check.
     """
     runs = sorted(session.info.get(NEW_RUNS, ()))
-    if len(runs) != 1:
+    if not runs:
+        return
+    if len(runs) > 1:
         check_ledger(session, company_code)
         return
     company = session.scalar(select(Company.id).where(Company.code == company_code))
