@@ -9,6 +9,7 @@ refused run leaves the store as it was. On both stores.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -164,3 +165,30 @@ def test_new_lines_that_change_no_discharge_skip_the_checks(tmp_path: Path, db_u
     assert again["reused_existing_run"] and again["run_id"] == first["run_id"]
     assert _counts(db_url)["import_line"] == before["import_line"] + 1  # stored, with no allocation
     assert whole.call_count == 0
+
+
+def test_the_per_row_stored_path_refuses_what_the_whole_ledger_check_refuses(
+    tmp_path: Path, db_url: str
+) -> None:
+    real = service._new_rows
+
+    def overdrawn(*args: Any) -> dict[int, list[dict[str, Any]]]:
+        grouped = real(*args)
+        rows = next(rows for rows in grouped.values() if rows[0]["import_line_id"] is not None)
+        rows[0]["qty"] = Decimal(10**6)  # more than any lot holds
+        return grouped
+
+    calls: list[str | None] = []
+    with (
+        mock.patch.object(service, "_run_stored_columnar", return_value="forced by the test"),
+        mock.patch.object(service, "check_new_runs", _both(calls)),
+    ):
+        _stored_run(_folder(tmp_path), tmp_path / "first", db_url)
+        before = _counts(db_url)
+        with (
+            mock.patch.object(service, "_new_rows", overdrawn),
+            pytest.raises(InvariantViolation, match="discharged beyond their quantity"),
+        ):
+            _stored_run(_longer(tmp_path), tmp_path / "refused", db_url)
+    assert calls[0] is None and calls[1] is not None
+    assert _counts(db_url) == before

@@ -70,7 +70,6 @@ from immex.ledger.frames import LedgerFrames, read_ledger_frames
 from immex.ledger.frames import _table as text_table
 from immex.ledger.invariants import (
     active_rows_query,
-    check_ledger,
     check_new_runs,
     no_new_overdraws,
     note_new_run,
@@ -312,7 +311,7 @@ def _run_in_store(
 ) -> tuple[Ledger, DischargeResult, int, bool, MovementOutputs]:
     # The company's writer lock is taken first: everything below reads what the previous
     # writer committed, so two runs at once never allocate the same stock twice.
-    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+    with UnitOfWork(db_url, write=True, checks=[check_new_runs]) as uow:
         session = uow.session
         company = company_id(session, uow.company)
         _counts, problems = store_ledger(session, staged, company, progress)
