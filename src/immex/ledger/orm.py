@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from immex.store.base import Base
@@ -160,6 +160,11 @@ class RunReversalRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+# Allocation rows are append-only and a full 1M x 1M run writes ~22 M of them: 4-byte ids would
+# run out after ~98 runs (migration ledger_0005). SQLite's INTEGER PRIMARY KEY is 8 bytes already.
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class AllocationRow(Base):
     """Append-only: a quantity of an import line consumed by an export line, or a shortfall.
 
@@ -169,7 +174,7 @@ class AllocationRow(Base):
     """
 
     __tablename__ = "allocation"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     run_id: Mapped[int] = mapped_column(index=True)
     export_line_id: Mapped[int] = mapped_column(index=True)
     part: Mapped[str] = mapped_column(String(80))
@@ -186,8 +191,8 @@ class AllocationReversalRow(Base):
     """
 
     __tablename__ = "allocation_reversal"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    allocation_id: Mapped[int] = mapped_column(index=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ROW_ID, index=True)
     run_id: Mapped[int] = mapped_column(index=True)
 
 
