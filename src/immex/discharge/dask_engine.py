@@ -26,6 +26,7 @@ from immex.discharge.partitioned import (
     PARTITION_ROWS,
     OrderedExports,
     PartitionSummary,
+    PartitionWaste,
     WasteAsked,
     _spill_folder,
     bucket_bounds,
@@ -33,10 +34,10 @@ from immex.discharge.partitioned import (
     merge,
     merged_waste,
     order_exports,
+    partition_waste,
     plan_partitions,
     run_partition,
 )
-from immex.discharge.waste import WasteRatios
 from immex.ledger.frames import LedgerFrames
 from immex.ledger.spilled import SpilledLedger, spilled_from_frames
 
@@ -52,11 +53,9 @@ def _partition_task(
     spill: str,
     bounds: list[int],
     method: str = "fifo",
-    dated: frozenset[str] | None = None,
+    waste: PartitionWaste | None = None,
 ) -> PartitionSummary:
-    """One partition on a worker; with ``dated`` (the waste pass asked) also its waste sums
-    (the ratios numbered on the worker, from the BOMs)."""
-    waste = None if dated is None else WasteAsked(WasteRatios(ledger.boms), dated)
+    """One partition on a worker; with ``waste`` (the run's waste table) also its waste sums."""
     return run_partition(ledger, ordered, parts, index, as_of, Path(spill), bounds, method, waste)
 
 
@@ -91,18 +90,20 @@ def discharge_dask(
         )
         try:
             with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
-                shared = client.scatter([ledger, ordered], broadcast=True)
+                # the waste table is built once here and sent once to each worker, as the ledger is
+                shared = client.scatter([ledger, ordered, partition_waste(waste, ordered)], broadcast=True)
                 futures = [
                     client.submit(
                         _partition_task,
-                        *shared,
+                        shared[0],
+                        shared[1],
                         parts,
                         i,
                         as_of,
                         str(spill),
                         bounds,
                         method,
-                        None if waste is None else waste.dated,
+                        shared[2],
                         pure=False,
                     )
                     for i, parts in enumerate(ranges)

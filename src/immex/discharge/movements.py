@@ -26,9 +26,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,12 +63,16 @@ if TYPE_CHECKING:  # the store: only ``--db`` runs load SQLAlchemy (see immex.di
 
 __all__ = [
     "MovementOutputs",
+    "WasteTable",
     "folder_movement_outputs",
+    "generated_in_columns",
     "movement_outputs",
     "overdisposal_problems",
+    "plan_waste_table",
     "read_movements",
     "read_movements_beside_frames",
     "stored_movement_outputs",
+    "waste_table",
     "write_movement_outputs",
 ]
 
@@ -233,35 +238,80 @@ def _generated(
     if not ratios.any:
         return GeneratedWaste()
     if result is not None and result.allocated is not None:
-        return generated_in_columns(result.allocated, result.scale, ratios, dated)
+        table = plan_waste_table(result.allocated.plan, ratios)
+        return generated_in_columns(result.allocated, result.scale, table, dated)
     return _generated_in_csv(folder, frames, ratios, dated)
 
 
 _UNDATED = -(2**31)  # the day of a part summed over every date (int32 days since EPOCH)
 
 
+@dataclass(frozen=True, eq=False)
+class WasteTable:
+    """Every (export key, part) pair of a run whose waste ratio is not 0, as sorted integer columns.
+
+    ``key``: the index of the export's per-unit needs (:class:`ExportPlan`'s ``key``, or
+    the partitioned run's global one); ``part``: the index in ``parts`` (sorted names);
+    ``ratio``: the index in ``values``. The ratio depends only on the key and the part,
+    so the table is built once per run and every partition (or Dask worker) reads its
+    own parts' rows from it; it is small (keys × leaf parts) and plain to pickle.
+    """
+
+    parts: tuple[str, ...]
+    key: npt.NDArray[np.int64]
+    part: npt.NDArray[np.int64]
+    ratio: npt.NDArray[np.int64]
+    values: tuple[Fraction, ...]
+
+
+def waste_table(
+    ratios: WasteRatios, keys: Iterable[tuple[int, str, dt.date, Mapping[str, Decimal]]]
+) -> WasteTable:
+    """The table of ``keys``: (key, product, a day of its BOM period, its per-unit leaf needs)."""
+    triples = [
+        (key, part, ratio)
+        for key, product, day, needs in keys
+        for part, ratio in ratios.of(product, day, needs).items()
+    ]
+    parts = tuple(sorted({part for _, part, _ in triples}))
+    part_id = {name: i for i, name in enumerate(parts)}
+    rows = sorted((key, part_id[part], ratio) for key, part, ratio in triples)
+    columns = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    return WasteTable(parts, columns[:, 0], columns[:, 1], columns[:, 2], tuple(ratios.values))
+
+
+def plan_waste_table(plan: ExportPlan, ratios: WasteRatios) -> WasteTable:
+    """The table of the keys of ``plan``'s export lines (each key's first line gives its day)."""
+    keys, first = np.unique(plan.exports["key"].to_numpy(), return_index=True)
+    firsts = zip(
+        keys.tolist(),
+        plan.exports["product"].gather(first).to_list(),
+        plan.exports["cleared_on"].gather(first).to_list(),
+        strict=True,
+    )
+    return waste_table(ratios, ((key, product, day, plan.needs[key]) for key, product, day in firsts))
+
+
 def generated_in_columns(
-    allocated: AllocatedColumns, scale: int, ratios: WasteRatios, dated: set[str]
+    allocated: AllocatedColumns, scale: int, table: WasteTable, dated: Collection[str]
 ) -> GeneratedWaste:
     """The waste of allocations held as integer columns: exact fixed-point sums per part and ratio.
 
     The ratio depends only on the export's per-unit needs (``key``: product and BOM
-    period) and the part, so it comes from a small table of (key, part) codes, looked
-    up for every allocation by binary search. The sums are taken per entry of that
+    period) and the part, so it comes from ``table``'s rows of these allocations' parts,
+    looked up for every allocation by binary search. The sums are taken per entry of that
     table (and export date, for the parts in ``dated``): one integer group key, then
     added by part and ratio; Int128 (every sum of allocations is below the engine's
     proven bound) or Python integers (object tier).
     """
-    generated = GeneratedWaste(ratios.values, dated)
+    generated = GeneratedWaste(table.values, dated)
     plan, names = allocated.plan, allocated.names
-    table_codes, table_ratios = _ratio_table(plan, names, ratios)
+    table_codes, table_ratios = _local_codes(table, names)
     if not len(table_codes):
         return generated
     export_key = plan.exports["key"].to_numpy()
     code = export_key[allocated.export] * len(names) + allocated.part
-    at = np.minimum(np.searchsorted(table_codes, code), len(table_codes) - 1)
-    rows = np.flatnonzero(table_codes[at] == code)
-    entry = at[rows]  # the table entry of each allocation with waste: one part, one ratio
+    rows, entry = _entries(table_codes, code)  # entry: of each allocation with waste (one part, one ratio)
     table_part = table_codes % len(names)
     dated_ids = np.array(sorted(i for i, name in enumerate(names) if name in dated), dtype=np.int64)
     if len(dated_ids):  # the parts with disposals are summed by export date too
@@ -280,25 +330,41 @@ def generated_in_columns(
     return generated
 
 
-def _ratio_table(
-    plan: ExportPlan, names: list[str], ratios: WasteRatios
+def _entries(
+    table_codes: npt.NDArray[np.int64], code: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Sorted codes ``key * len(names) + part`` of the (needs, part) pairs with waste, and their ratio ids."""
-    part_id = {name: i for i, name in enumerate(names)}
-    keys, first = np.unique(plan.exports["key"].to_numpy(), return_index=True)
-    firsts = zip(
-        keys.tolist(),
-        plan.exports["product"].gather(first).to_list(),
-        plan.exports["cleared_on"].gather(first).to_list(),
-        strict=True,
-    )
-    pairs: dict[int, int] = {}
-    for key, product, day in firsts:
-        for part, ratio in ratios.of(product, day, plan.needs[key]).items():
-            if part in part_id:  # a partition's run holds only its own parts
-                pairs[key * len(names) + part_id[part]] = ratio
-    codes = np.array(sorted(pairs), dtype=np.int64)
-    return codes, np.array([pairs[c] for c in codes.tolist()], dtype=np.int64)
+    """The positions in ``code`` found in ``table_codes`` (sorted, unique), and where each is found.
+
+    A partition's code space (keys × its few parts) is small: one array indexed by code
+    finds them in one gather; a wide space (a whole ledger's parts) is searched instead."""
+    space = max(int(table_codes[-1]), int(code.max(initial=0))) + 1
+    if space > max(len(code), _DENSE_CODES):
+        at = np.minimum(np.searchsorted(table_codes, code), len(table_codes) - 1)
+        rows = np.flatnonzero(table_codes[at] == code)
+        return rows, at[rows]
+    lookup = np.full(space, -1, dtype=np.int64)
+    lookup[table_codes] = np.arange(len(table_codes), dtype=np.int64)
+    found = lookup[code]
+    rows = np.flatnonzero(found >= 0)
+    return rows, found[rows]
+
+
+_DENSE_CODES = 1 << 20  # a lookup array of up to this many codes is always cheap (8 MB)
+
+
+def _local_codes(table: WasteTable, names: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sorted codes ``key * len(names) + part`` of ``table``'s rows whose part is in ``names``
+    (a partition's run holds only its own parts), and their ratio ids."""
+    local = np.full(len(table.parts), -1, dtype=np.int64)
+    part_id = {name: i for i, name in enumerate(table.parts)}
+    for i, name in enumerate(names):
+        if name in part_id:
+            local[part_id[name]] = i
+    part = local[table.part]
+    kept = np.flatnonzero(part >= 0)
+    codes = table.key[kept] * len(names) + part[kept]
+    order = np.argsort(codes, kind="stable")
+    return codes[order], table.ratio[kept][order]
 
 
 def _fixed_sums(

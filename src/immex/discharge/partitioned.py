@@ -63,7 +63,7 @@ from immex.discharge.fast import (
     unit_needs,
 )
 from immex.discharge.fast_directed import consumption
-from immex.discharge.movements import generated_in_columns
+from immex.discharge.movements import WasteTable, generated_in_columns, waste_table
 from immex.discharge.outputs import BALANCE_HEADER
 from immex.discharge.waste import GeneratedWaste, WasteRatios
 from immex.ledger.frames import LedgerFrames, export_periods, read_ledger_frames
@@ -118,6 +118,24 @@ class WasteAsked:
 
     ratios: WasteRatios
     dated: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PartitionWaste:
+    """What each partition's waste sums need, built once per run (sent once to each Dask worker):
+    the ratio of every (export key, part) pair with waste, and the parts summed by export date."""
+
+    table: WasteTable
+    dated: frozenset[str]
+
+
+def partition_waste(asked: WasteAsked | None, ordered: OrderedExports) -> PartitionWaste | None:
+    """The run's waste table over every key of ``ordered``; None when no waste is asked or the
+    BOMs have none."""
+    if asked is None or not asked.ratios.any:
+        return None
+    keys = ((key, product, day, ordered.needs[key]) for key, (product, day) in enumerate(ordered.firsts))
+    return PartitionWaste(waste_table(asked.ratios, keys), asked.dated)
 
 
 def read_batch_rows(folder: Path, engine: str) -> int | None:
@@ -205,6 +223,8 @@ class OrderedExports:
     needs: list[dict[str, Decimal]]
     key_lines: tuple[int, ...]
     lines: int
+    firsts: tuple[tuple[str, dt.date], ...] = ()
+    """(product, date of its first export line) per key: the key's BOM period."""
 
 
 def merge_runs(
@@ -307,7 +327,7 @@ def order_exports(ledger: SpilledLedger, folder: Path, merge_rows: int | None = 
         chunks.append((path, position))
         position += window.height
     needs = unit_needs(ledger.boms, [f[0] for f in firsts], [f[1] for f in firsts])
-    return OrderedExports(tuple(chunks), needs, tuple(key_lines.tolist()), position)
+    return OrderedExports(tuple(chunks), needs, tuple(key_lines.tolist()), position, tuple(firsts))
 
 
 # ---- partitions ----------------------------------------------------------------------------------
@@ -429,7 +449,7 @@ def run_partition(
     spill: Path,
     bounds: Sequence[int],
     method: str = "fifo",
-    waste: WasteAsked | None = None,
+    waste: PartitionWaste | None = None,
 ) -> PartitionSummary:
     """Discharge the parts of one partition and write its rows to ``spill`` (Parquet); sum the
     waste of its allocations while they are in memory (parts are in one partition only)."""
@@ -468,16 +488,16 @@ def _by_bucket(frame: pl.DataFrame, bounds: Sequence[int]) -> Iterator[tuple[int
 
 
 def _waste_sums(
-    result: FramesResult, asked: WasteAsked | None
+    result: FramesResult, waste: PartitionWaste | None
 ) -> tuple[tuple[str, Fraction, dt.date, str], ...]:
     """The partition's waste sums as plain values (they travel back from Dask workers)."""
-    if asked is None or not asked.ratios.any or result.allocated is None:
+    if waste is None or result.allocated is None:
         return ()
-    generated = generated_in_columns(result.allocated, result.scale, asked.ratios, set(asked.dated))
+    generated = generated_in_columns(result.allocated, result.scale, waste.table, waste.dated)
     sums: list[tuple[str, Fraction, dt.date, str]] = []
     for part, totals in generated.totals.items():
         for ratio, total in totals.items():
-            value = asked.ratios.values[ratio]
+            value = waste.table.values[ratio]
             if part in generated.dated:
                 days = generated.by_day[part][ratio].items()
                 sums += [(part, value, day, str(qty)) for day, qty in days]
@@ -590,8 +610,9 @@ def discharge_partitioned(
         ordered = order_exports(ledger, spill, merge_rows)
         bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
         ranges = plan_partitions(ledger, ordered, rows)
+        sums = partition_waste(waste, ordered)
         jobs = [
-            (ledger, ordered, parts, i, as_of, spill, bounds, method, waste) for i, parts in enumerate(ranges)
+            (ledger, ordered, parts, i, as_of, spill, bounds, method, sums) for i, parts in enumerate(ranges)
         ]
         summaries = _in_process(run_partition, jobs)
         counts = merge(spill, bounds, output_dir, summaries, merge_rows)
