@@ -226,6 +226,25 @@ class OrderedExports:
     firsts: tuple[tuple[str, dt.date], ...] = ()
     """(product, date of its first export line) per key: the key's BOM period."""
 
+    @functools.cached_property
+    def uses(self) -> dict[str, list[tuple[int, Decimal]]]:
+        """(key, per-unit need) of each leaf part, built once per process (a Dask worker keeps
+        its copy of the scattered ``OrderedExports``): a partition looks up only its own parts."""
+        uses: dict[str, list[tuple[int, Decimal]]] = {}
+        for key, need in enumerate(self.needs):
+            for part, unit in need.items():
+                uses.setdefault(part, []).append((key, unit))
+        return uses
+
+    def needs_of(self, parts: Iterable[str]) -> list[dict[str, Decimal]]:
+        """``needs`` restricted to ``parts`` (still indexed by key; {} where a key needs none of
+        them), from :attr:`uses`: a partition does not walk every key's needs."""
+        needs: list[dict[str, Decimal]] = [{} for _ in self.needs]
+        for part in parts:
+            for key, unit in self.uses.get(part, ()):
+                needs[key][part] = unit
+        return needs
+
 
 def merge_runs(
     runs: Sequence[SpilledFile], keys: Sequence[str], rows: int | None = None, target_scale: int | None = None
@@ -403,8 +422,8 @@ def partition_frames(
 ) -> tuple[LedgerFrames, ExportPlan, np.ndarray[Any, np.dtype[np.int64]]]:
     """One partition's ledger: its parts' import lines and the export lines whose BOM reaches
     one of its parts, as a plan of its own, and each of those lines' position in the whole order."""
-    wanted = set(parts)
-    keys = [key for key, need in enumerate(ordered.needs) if not wanted.isdisjoint(need)]
+    needs = ordered.needs_of(parts)
+    keys = [key for key, need in enumerate(needs) if need]
     pieces = [
         pl.scan_parquet(path)
         .with_row_index("_pos")
@@ -437,7 +456,7 @@ def partition_frames(
         ledger.imports_scale,
         ledger.exports_scale,
     )
-    return frames, ExportPlan(exports.drop("_pos"), ordered.needs), exports["_pos"].to_numpy()
+    return frames, ExportPlan(exports.drop("_pos"), needs), exports["_pos"].to_numpy()
 
 
 def run_partition(
