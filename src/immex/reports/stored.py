@@ -25,9 +25,11 @@ Balances are never stored (the ledger's rule): every page sums the active alloca
 adjustments of its lines, through the indexes of revision ``api_0002``.
 
 Each statement is built once (per store kind, filters and day) with bound parameters for the
-company, the key after which a page starts and its size, and kept (:func:`functools.lru_cache`):
-SQLAlchemy then finds its compiled SQL in its cache, so a request pays neither the statement's
-construction nor its compilation (they were about half of a page's Python time).
+company, the key after which a page starts and its size, and kept
+(:func:`immex.store.statements.built_once`: a cache whose builds hold one lock, because
+SQLAlchemy's aliases are not safe to complete from two threads at once). SQLAlchemy then finds
+its compiled SQL in its cache, so a request pays neither the statement's construction nor its
+compilation (they were about half of a page's Python time).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from immex.ledger.orm import (
     RunReversalRow,
 )
 from immex.rules import temporary_import_terms
+from immex.store.statements import built_once
 from immex.store.types import ExactDecimal
 
 __all__ = [
@@ -526,7 +529,7 @@ def _balance_row(as_of: dt.date) -> Callable[[Any], tuple[Cell, ...]]:
     return shape
 
 
-@lru_cache(maxsize=8)
+@built_once(maxsize=8)
 def _next_pedimentos_query(low: bool, strict: bool) -> Query:
     query = select(PedimentoRow.id, PedimentoRow.number).where(
         PedimentoRow.company_id == bindparam("company"),
@@ -547,7 +550,7 @@ def _next_pedimentos(session: Session, company: int, low: str | None, strict: bo
 _BALANCE_ORDER = (PedimentoRow.number, ImportLineRow.line, ImportLineRow.part)
 
 
-@lru_cache(maxsize=256)
+@built_once(maxsize=256)
 def _balance_statement(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, keyed: bool) -> Query:
     """The page's query for one batch of pedimentos (parameter ``ids``), built once per shape.
 
@@ -564,7 +567,7 @@ def _balance_statement(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, k
     return scope.order_by(*order).limit(bindparam("count"))
 
 
-@lru_cache(maxsize=64)
+@built_once(maxsize=64)
 def _balance_walk(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, keyed: bool) -> Query:
     """The page's query in one statement, for PostgreSQL when no filter may leave it short.
 
@@ -663,7 +666,7 @@ def _dated(status: str, as_of: dt.date, wanted: BalanceFilter, keyed: bool) -> A
     return query.order_by(*order).offset(literal_column("0", Integer)).subquery("candidates")
 
 
-@lru_cache(maxsize=64)
+@built_once(maxsize=64)
 def _dated_statement(math: ExactMath, wanted: BalanceFilter, as_of: dt.date, keyed: bool) -> Query:
     """A page of a dated status in one statement: the candidates in key order (:func:`_dated`),
     each summed and tested in turn, up to the limit."""
@@ -816,7 +819,7 @@ def _of_lots(line: bool) -> ColumnElement[bool]:
     return _Allocation.id.in_(lots)
 
 
-@lru_cache(maxsize=32)
+@built_once(maxsize=32)
 def _allocations_statement(export: bool, lot: bool, part: bool, keyed: bool) -> Query:
     query = _with_lots(_active_rows()).add_columns(
         _ExportPedimento.number,
@@ -859,7 +862,7 @@ def allocations_page(
     return _ordered_page(session, query, params, after, limit, lambda r: tuple(r[:8]), len(_RESULT_ORDER))
 
 
-@lru_cache(maxsize=16)
+@built_once(maxsize=16)
 def _shortfalls_statement(export: bool, part: bool, keyed: bool) -> Query:
     query = (
         _active_rows()
@@ -930,7 +933,7 @@ def _trace_export_row(row: Any) -> tuple[Cell, ...]:
     return (ped, line, product, cleared, part, lot_ped, lot_line, lot_cleared, qty, late, country, value)
 
 
-@lru_cache(maxsize=4)
+@built_once(maxsize=4)
 def _trace_export_statement(keyed: bool) -> Query:
     shortfall = case((_Allocation.import_line_id.is_(None), 1), else_=0)
     query = (
@@ -966,7 +969,7 @@ def trace_export_page(
     return _ordered_page(session, query, params, after, limit, _trace_export_row, 5)
 
 
-@lru_cache(maxsize=4)
+@built_once(maxsize=4)
 def _trace_import_statement(keyed: bool) -> Query:
     query = (
         _with_lots(_active_rows())
