@@ -28,6 +28,7 @@ from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.discharge.adjust import adjust_stock
+from immex.discharge.columnar_run import check_method
 from immex.ledger.orm import DischargeRunRow
 from immex.reports import service as reports
 from immex.reports import stored
@@ -112,7 +113,7 @@ def start_run(
     body: RunRequest,
 ) -> dict[str, int]:
     """Discharge the company's stored ledger in the background; the job's result is run.json."""
-    work.check_method(body.method)
+    check_method(body.method)
     store, runner = store_of(request), jobs_of(request)
 
     def run(context: Any) -> dict[str, Any]:

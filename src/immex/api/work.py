@@ -23,7 +23,8 @@ from immex.api.store import Store
 from immex.core.problems import InputError, Problem
 from immex.core.progress import Progress
 from immex.discharge import service as discharge_service
-from immex.discharge.methods import DISCHARGE_METHODS, DischargeResult
+from immex.discharge.columnar_run import check_method
+from immex.discharge.methods import DischargeResult
 from immex.ledger.model import Ledger
 from immex.ledger.movements import read_movements
 from immex.ledger.movements_orm import store_movements
@@ -75,20 +76,6 @@ def store_upload(store: Store, company: CompanyRef, source: Path, folder: Path, 
             {"stored": stored, "files": sorted(p.name for p in staged.fingerprint_sources)},
         )
     return stored
-
-
-def check_method(method: str) -> None:
-    if method not in DISCHARGE_METHODS:
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    None,
-                    "method",
-                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
-                )
-            ]
-        )
 
 
 def stored_state(session: Session, company: CompanyRef) -> tuple[Ledger, DischargeResult]:

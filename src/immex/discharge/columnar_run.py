@@ -57,17 +57,14 @@ def check_choices(engine: str, method: str) -> None:
         raise InputError(
             [Problem("", None, "engine", f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")]
         )
+    check_method(method)
+
+
+def check_method(method: str) -> None:
+    """InputError naming ``method`` when it is not one of the discharge's methods (CLI, API, web)."""
     if method not in DISCHARGE_METHODS:
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    None,
-                    "method",
-                    f"unknown method {method!r}; use one of {', '.join(DISCHARGE_METHODS)}",
-                )
-            ]
-        )
+        known = ", ".join(DISCHARGE_METHODS)
+        raise InputError([Problem("", None, "method", f"unknown method {method!r}; use one of {known}")])
 
 
 def run_discharge(

@@ -30,6 +30,7 @@ from immex.api.orm import GrantRow, JobRow, UserRow
 from immex.api.problems import ApiProblem
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
+from immex.discharge.columnar_run import check_method
 from immex.discharge.methods import DISCHARGE_METHODS
 from immex.reports.annual_service import usd_amount
 from immex.web import data, session
@@ -355,7 +356,7 @@ async def start_run(request: Request, rfc: str) -> Response:
     who, firm = company(request, rfc, "run.create")
     form = await checked_form(request)
     method = str(form.get("method") or "fifo")
-    work.check_method(method)
+    check_method(method)
     given = str(form.get("as_of") or "")
     try:
         as_of = dt.date.fromisoformat(given) if given else None
