@@ -29,7 +29,20 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, Text, and_, cast, exists, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from immex.ledger.orm import (
@@ -56,18 +69,22 @@ def note_new_run(session: Session, run_id: int) -> None:
 
 def active_rows_query(company: int):  # type: ignore[no-untyped-def]
     """Allocation rows of runs not reversed and not withdrawn by a run that is not reversed."""
-    reversed_runs = select(RunReversalRow.run_id)
-    withdrawal = aliased(AllocationReversalRow)
     return (
         select(AllocationRow)
         .join(DischargeRunRow, AllocationRow.run_id == DischargeRunRow.id)
         .where(
             DischargeRunRow.company_id == company,
-            AllocationRow.run_id.not_in(reversed_runs),
-            ~exists().where(
-                and_(withdrawal.allocation_id == AllocationRow.id, withdrawal.run_id.not_in(reversed_runs))
-            ),
+            AllocationRow.run_id.not_in(select(RunReversalRow.run_id)),
+            _not_withdrawn(AllocationRow),
         )
+    )
+
+
+def _not_withdrawn(row: Any) -> ColumnElement[bool]:
+    """Allocation ``row`` (the table or an alias) is not withdrawn by a run that is not reversed."""
+    withdrawal = aliased(AllocationReversalRow)
+    return ~exists().where(
+        and_(withdrawal.allocation_id == row.id, withdrawal.run_id.not_in(select(RunReversalRow.run_id)))
     )
 
 
@@ -331,8 +348,6 @@ def _doubled_touched(session: Session, run: int, others: list[int]) -> list[tupl
         .having(func.count() > 1)
     ]
     if others:
-        reversed_runs = select(RunReversalRow.run_id)
-        withdrawal = aliased(AllocationReversalRow)
         other = aliased(AllocationRow)
         queries.append(
             select(mine.c.export_line_id, mine.c.part).where(
@@ -340,9 +355,7 @@ def _doubled_touched(session: Session, run: int, others: list[int]) -> list[tupl
                     other.export_line_id == mine.c.export_line_id,
                     other.part == mine.c.part,
                     other.run_id.in_(others),
-                    ~exists().where(
-                        and_(withdrawal.allocation_id == other.id, withdrawal.run_id.not_in(reversed_runs))
-                    ),
+                    _not_withdrawn(other),
                 )
             )
         )
