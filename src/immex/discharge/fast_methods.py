@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from immex.discharge.fast import (
@@ -295,3 +296,54 @@ def _lot_groups(
     for k, i in enumerate(grouped):
         position[i] = k
     return grouped, group, position
+
+
+SEARCH_BLOCK = 64  # values per block of :func:`first_at_most`
+SEARCH_CHUNK = 1 << 15  # queries handled at once (each gathers two blocks of values)
+
+
+def first_at_most(values: npt.NDArray[np.float64], start: Ints, limit: npt.NDArray[np.float64]) -> Ints:
+    """Per query, the first position ``p >= start`` with ``values[p] <= limit`` (one must exist,
+    for example a ``-inf`` at the end).
+
+    The values are cut into blocks of ``SEARCH_BLOCK``; a query looks in its own
+    block from ``start`` on, then finds the first later block whose minimum is at
+    most its limit by binary lifting on a sparse table of block minima (windows
+    of 1, 2, 4, ... blocks), and looks in that block. Memory: the block minima
+    times their logarithm, and two blocks per query in chunks of ``SEARCH_CHUNK``.
+    """
+    size = -(-len(values) // SEARCH_BLOCK) * SEARCH_BLOCK
+    padded = np.full(size, -np.inf)
+    padded[: len(values)] = values
+    blocks = padded.reshape(-1, SEARCH_BLOCK)
+    windows = [blocks.min(axis=1)]  # windows[j][b]: the minimum of blocks b .. b + 2**j - 1
+    while 2 ** len(windows) <= len(blocks):
+        half = 2 ** (len(windows) - 1)
+        windows.append(np.minimum(windows[-1][:-half], windows[-1][half:]))
+    found = np.empty(len(start), dtype=np.int64)
+    for low in range(0, len(start), SEARCH_CHUNK):
+        chunk = slice(low, low + SEARCH_CHUNK)
+        found[chunk] = _first_at_most(blocks, windows, start[chunk], limit[chunk])
+    return found
+
+
+def _first_at_most(
+    blocks: npt.NDArray[np.float64], windows: list[npt.NDArray[np.float64]], start: Ints, limit: Ints
+) -> Ints:
+    block, offset = np.divmod(start, SEARCH_BLOCK)
+    column = np.arange(SEARCH_BLOCK)
+    here = (blocks[block] <= limit[:, None]) & (column >= offset[:, None])
+    found = np.where(here.any(axis=1), block * SEARCH_BLOCK + here.argmax(axis=1), -1)
+    later = np.flatnonzero(found < 0)
+    if not len(later):
+        return found
+    at, below = block[later] + 1, limit[later]
+    for level in range(len(windows) - 1, -1, -1):  # skip whole windows above the limit
+        width = 2**level
+        fits = at + width <= len(blocks)
+        skip = np.zeros(len(at), dtype=bool)
+        skip[fits] = windows[level][at[fits]] > below[fits]
+        at[skip] += width
+    there = blocks[at] <= below[:, None]
+    found[later] = at * SEARCH_BLOCK + there.argmax(axis=1)
+    return found
