@@ -42,12 +42,27 @@ def discharge(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address for --engine dask (default: a local cluster)"
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Processes for the partitions of a partitioned run (default: IMMEX_WORKERS, else every core "
+        "on a big ledger; each holds about one partition in memory)",
+    ),
 ) -> None:
     """Discharge the temporary imports by the exports (docs/ledger.md)."""
     errors_csv = output_dir / "errors.csv"
     with problems_exit(errors_csv), progress_bars() as progress:
         outcome = run_discharge(
-            input_dir, output_dir, method, parse_date(as_of, "--as-of"), db, progress, engine, scheduler
+            input_dir,
+            output_dir,
+            method,
+            parse_date(as_of, "--as-of"),
+            db,
+            progress,
+            engine,
+            scheduler,
+            workers,
         )
     errors_csv.unlink(missing_ok=True)
     warnings_csv = output_dir / "warnings.csv"  # written with the folder, listed in run.json
@@ -110,6 +125,10 @@ def _plain_values(argv: Sequence[str]) -> dict[str, Any] | None:
     for name, info in _options().items():
         if name in given:
             values[name] = Path(given[name]) if hints[name] is Path else given[name]
+            if hints[name] == int | None:  # --workers: a count of 1 or more, else Typer says why
+                if not given[name].isdigit() or int(given[name]) < 1:
+                    return None
+                values[name] = int(given[name])
         elif info.default is ...:
             return None  # a required option is missing: Typer says which
         else:

@@ -76,12 +76,22 @@ def run_discharge(
     progress: ProgressLike = QUIET,
     engine: str = "auto",
     scheduler: str | None = None,
+    workers: int | None = None,
 ) -> DischargeOutcome:
-    """:func:`immex.discharge.service.run_discharge`, loading the store's modules only when needed."""
+    """:func:`immex.discharge.service.run_discharge`, loading the store's modules only when needed.
+
+    ``workers``: processes for the partitions of a partitioned run (:mod:`.partition_pool`)."""
     check_choices(engine, method)
     if db_url is None and engine != "per-row" and columnar_serves(method, engine):
         done = run_columnar(
-            input_dir, output_dir, as_of or dt.date.today(), as_progress(progress), engine, scheduler, method
+            input_dir,
+            output_dir,
+            as_of or dt.date.today(),
+            as_progress(progress),
+            engine,
+            scheduler,
+            method,
+            workers,
         )
         if done is not None:
             return done
@@ -114,6 +124,7 @@ def run_columnar(
     engine: str = "auto",
     scheduler: str | None = None,
     method: str = "fifo",
+    workers: int | None = None,
 ) -> DischargeOutcome | None:
     """The batch path for big folders: Polars columns end to end, the same output files.
 
@@ -157,7 +168,9 @@ def run_columnar(
                     spilled or frames, folder, as_of, scheduler, method=method, waste=asked
                 )
             else:
-                summary = discharge_partitioned(spilled or frames, folder, as_of, method=method, waste=asked)
+                summary = discharge_partitioned(
+                    spilled or frames, folder, as_of, method=method, waste=asked, workers=workers
+                )
             discharged = time.perf_counter()
         # the three CSV files are final: hashed (and flushed) while the waste and the rest are done
         digests = hashing.submit(file_digests, folder, DISCHARGE_CSVS)
@@ -190,7 +203,9 @@ def run_columnar(
         run = run_record(
             f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
         )
-        run.update({k: summary[k] for k in ("partitions", "partition_rows", "scheduler") if k in summary})
+        run.update(
+            {k: summary[k] for k in ("partitions", "partition_rows", "workers", "scheduler") if k in summary}
+        )
         if why:
             run["why"] = why
         run["encodings"] = dict(frames.encodings)

@@ -44,7 +44,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -65,6 +65,7 @@ from immex.discharge.fast import (
 from immex.discharge.fast_directed import consumption
 from immex.discharge.movements import WasteTable, generated_in_columns, waste_table
 from immex.discharge.outputs import BALANCE_HEADER
+from immex.discharge.partition_pool import PartitionWork, run_partitions, worker_count
 from immex.discharge.waste import GeneratedWaste, WasteRatios
 from immex.ledger.frames import LedgerFrames, export_periods, read_ledger_frames
 from immex.ledger.spilled import (
@@ -603,12 +604,6 @@ def _exact_sum(values: Iterable[Decimal]) -> Decimal:
     return functools.reduce(EXACT.add, values, Decimal(0))
 
 
-def _in_process(
-    function: Callable[..., PartitionSummary], jobs: list[tuple[Any, ...]]
-) -> list[PartitionSummary]:
-    return [function(*job) for job in jobs]
-
-
 def discharge_partitioned(
     frames: LedgerFrames | SpilledLedger,
     output_dir: Path,
@@ -618,8 +613,11 @@ def discharge_partitioned(
     method: str = "fifo",
     waste: WasteAsked | None = None,
     merge_rows: int | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """The whole discharge, one partition after the other in this process; the files of one run.
+    """The whole discharge, its partitions on ``workers`` processes (:mod:`.partition_pool`: by
+    default every core on a big ledger, else one after the other in this process); the files
+    of one run, whatever the workers.
 
     ``frames`` in memory are first written to the spill folder as the spilled reader writes
     a folder. With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`)."""
@@ -629,13 +627,12 @@ def discharge_partitioned(
         ordered = order_exports(ledger, spill, merge_rows)
         bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
         ranges = plan_partitions(ledger, ordered, rows)
-        sums = partition_waste(waste, ordered)
-        jobs = [
-            (ledger, ordered, parts, i, as_of, spill, bounds, method, sums) for i, parts in enumerate(ranges)
-        ]
-        summaries = _in_process(run_partition, jobs)
+        work = PartitionWork(ledger, ordered, as_of, spill, bounds, method, partition_waste(waste, ordered))
+        used = min(worker_count(workers, ledger.import_lines + ledger.export_lines), len(ranges))
+        summaries = run_partitions(run_partition, work, ranges, used)
         counts = merge(spill, bounds, output_dir, summaries, merge_rows)
         counts["partition_rows"] = rows or PARTITION_ROWS
+        counts["workers"] = used
         if waste is not None:
             counts["generated_waste"] = merged_waste(summaries, waste)
         return counts

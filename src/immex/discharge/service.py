@@ -63,6 +63,7 @@ from immex.discharge.stored_frames import (
     CURRENT_SCHEMA,
     changed_export_lines,
     compact_rows,
+    export_line_blocks,
     ledger_fingerprint,
     wanted_rows,
 )
@@ -116,7 +117,7 @@ from immex.ledger.store_frames import (
     load_ledger_frames,
     store_line_frame,
 )
-from immex.store.copy import bulk_insert, insert_frame, read_frame_blocks
+from immex.store.copy import bulk_insert, indexes_built_after, insert_frame, read_frame_blocks
 from immex.store.uow import UnitOfWork
 
 
@@ -350,6 +351,9 @@ def _run_stored_columnar(
         return read
     frames, small, imports, exports = read
     fingerprint = input_fingerprint(frames.sources)
+    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
+    encodings, small = dict(frames.encodings), dataclasses.replace(small, boms=frames.boms)
+    del frames, read  # the folder's columns: the stored ledger is discharged, not these
     validated = time.perf_counter()
     phases: dict[str, float] = {}
     mark = _phase_clock(phases)
@@ -359,7 +363,7 @@ def _run_stored_columnar(
             session = uow.session
             company = company_id(session, uow.company)
             _columnar_store_serves(session, company)
-            if store_reference_data(session, dataclasses.replace(small, boms=frames.boms), company):
+            if store_reference_data(session, small, company):
                 raise _PerRow("a part, conversion or BOM is stored with other values")
             progress.phase("storing the input", total=imports.height + exports.height, unit="lines")
             held = clave_kinds(exports) == "not_discharging"
@@ -371,6 +375,7 @@ def _run_stored_columnar(
             ):
                 added += store_line_frame(session, company, operation, lines)
                 progress.advance(lines.height)
+            del imports, exports, lines, held  # stored: their text is not held through the run
             mark("store_s")
             stored, result = _discharge_stored_frames(session, company, method, mark=mark, progress=progress)
             run_id, reused = _record_run_frames(
@@ -386,7 +391,8 @@ def _run_stored_columnar(
     except (_PerRow, StoredConflict) as reason:
         return str(reason)
     discharged = time.perf_counter()
-    warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
+    stored = _for_writing(stored)
+    progress.phase("writing the output folder")
     with _output_folder(output_dir, f"run {run_id}") as folder:
         counts, totals = _write_stored_frames(folder, stored, result, as_of)
         timings = {
@@ -395,12 +401,23 @@ def _run_stored_columnar(
             "total_s": time.perf_counter() - started,
         }
         run = _run_record(run_id, method, as_of, fingerprint, "stored", counts, totals, timings, reused)
-        run["encodings"] = dict(frames.encodings)
+        run["encodings"] = encodings
         run["why"] = COLUMNAR_STORED_WHY
         run["stored_phases"] = {k: round(v, 3) for k, v in phases.items()}  # parts of discharge_s
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _for_writing(stored: StoredLedger) -> StoredLedger:
+    """``stored`` without the line ids and texts the run was recorded with: not held while writing."""
+    return dataclasses.replace(
+        stored,
+        import_ids=stored.import_ids.clear(),
+        export_ids=stored.export_ids.clear(),
+        imports_text=stored.imports_text.clear(),
+        exports_text=stored.exports_text.clear(),
+    )
 
 
 def _phase_clock(phases: dict[str, float]) -> Callable[[str], None]:
@@ -551,33 +568,42 @@ def _record_run_frames(
         cast(AllocationRow.late, Integer),
     )
     current = read_frame_blocks(session, query, CURRENT_SCHEMA, compact_rows)  # never all the text
-    wanted = wanted_rows(stored, result)
-    changed = changed_export_lines(compact_rows(wanted), current)
-    if changed.is_empty() and (latest := latest_active_run(session, company)) is not None:
+    wanted = wanted_rows(stored, result)  # shares the result's columns: no text copied
+    blocks = export_line_blocks(wanted)
+    changed = _changed_lines(wanted, current, blocks)
+    if changed is not None and changed.is_empty() and (latest := latest_active_run(session, company)):
         return latest.id, True
     run = _new_run(
         session,
         company,
         (method, as_of, fingerprint, ledger_fingerprint(stored, stored.frames.boms)),
         created_by or current_user(),
-        changed.len(),
+        wanted["export_line_id"].n_unique() if changed is None else changed.len(),
     )
-    withdrawn = current.filter(pl.col("export_line_id").is_in(changed.implode())).select(
-        allocation_id="id", run_id=pl.lit(run.id, dtype=pl.Int64)
-    )
+    gone = current if changed is None else current.filter(pl.col("export_line_id").is_in(changed.implode()))
+    withdrawn = gone.select(allocation_id="id", run_id=pl.lit(run.id, dtype=pl.Int64))
     del current  # the keys of every active row (21.9 M at 1 M x 1 M): not held while writing
-    fresh = (
-        wanted.filter(pl.col("export_line_id").is_in(changed.implode()))
-        .sort("export_line_id", "seq", maintain_order=True)
-        .with_columns(run_id=pl.lit(run.id, dtype=pl.Int64))
-    )
-    del wanted  # a first run's fresh rows are all of it: one copy held while writing, not two
+    fresh = wanted if changed is None else wanted.filter(pl.col("export_line_id").is_in(changed.implode()))
+    del wanted
     progress.phase("recording the run", total=withdrawn.height + fresh.height, unit="rows")
     insert_frame(session, AllocationReversalRow, withdrawn)
     progress.advance(withdrawn.height)
-    insert_frame(session, AllocationRow, fresh)
-    progress.advance(fresh.height)
+    with indexes_built_after(session, AllocationRow):  # a store's first run: indexed once filled
+        for block in blocks:  # a block of the rows sorted, COPYed and freed: one held, not a copy of all
+            rows = fresh.filter(block).sort("export_line_id", "seq", maintain_order=True)
+            insert_frame(session, AllocationRow, rows.with_columns(run_id=pl.lit(run.id, dtype=pl.Int64)))
+            progress.advance(rows.height)
     return run.id, False
+
+
+def _changed_lines(wanted: pl.DataFrame, current: pl.DataFrame, blocks: list[pl.Expr]) -> pl.Series | None:
+    """The export lines whose rows change, compared block by block; None for all (nothing active)."""
+    if current.is_empty() and not wanted.is_empty():
+        return None  # nothing active: every line with a row is new (no grouping of its millions of rows)
+    changed = [
+        changed_export_lines(compact_rows(wanted.filter(block)), current.filter(block)) for block in blocks
+    ]
+    return pl.concat(changed).sort()
 
 
 def _as_staged(ledger: Ledger, staged: Ledger) -> Ledger:

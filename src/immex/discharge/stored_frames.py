@@ -88,6 +88,30 @@ def compact_rows(frame: pl.DataFrame) -> pl.DataFrame:
     return compact
 
 
+RECORD_BLOCK = 1_000_000  # about this many rows of a run compared, sorted and COPYed at once
+
+
+def export_line_blocks(wanted: pl.DataFrame, rows: int = RECORD_BLOCK) -> list[pl.Expr]:
+    """Filters that split ``wanted`` into blocks of whole export lines, about ``rows`` rows each.
+
+    The blocks are ranges of export line ids in ascending order, so rows written
+    block by block, each block sorted by (export line, seq), come in the order a sort
+    of the whole frame gives (the same allocation ids). The first block is open below
+    and holds the rows whose line was not found (null: refused at the insert, as
+    before), the last is open above: together they hold every row of any frame.
+    """
+    ids = pl.col("export_line_id")
+    cuts = wanted["export_line_id"].drop_nulls().sort().gather_every(rows).unique().sort().to_list()[1:]
+    lows: list[int | None] = [None, *cuts]
+    highs: list[int | None] = [*cuts, None]
+    blocks = []
+    for low, high in zip(lows, highs, strict=True):
+        block = pl.lit(True) if high is None else ids < high
+        block = block | ids.is_null() if low is None else block & (ids >= low)
+        blocks.append(block)
+    return blocks
+
+
 COMPARE_SLICES = 16  # export lines compared in this many slices (by id modulo), to bound the memory
 
 
