@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session
 
-from immex.ledger.invariants import check_ledger
+from immex.ledger.invariants import check_writes
 from immex.store.db import database_url, open_database, upgrade
 from immex.store.uow import UnitOfWork
 
@@ -147,7 +147,9 @@ class Store:
     @contextmanager
     def company_writer(self, company_code: str) -> Iterator[Session]:
         """A transaction that is the company's only writer (CLI or API) until it ends."""
-        with UnitOfWork(engine=self.engine, write=True, company=company_code, checks=[check_ledger]) as uow:
+        with UnitOfWork(engine=self.engine, write=True, company=company_code) as uow:
+            # the rules checked where this transaction's rows reach (the lock is held: they are its own)
+            uow.checks.append(check_writes(uow.session))
             yield uow.session
 
     def close(self) -> None:

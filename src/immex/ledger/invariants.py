@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -274,8 +275,12 @@ def check_new_runs(session: Session, company_code: str) -> None:
     A transaction with no new run wrote no allocation or withdrawal (lines alone,
     which no rule can break); one with several new runs gets the whole-ledger check.
     """
-    runs = sorted(session.info.get(NEW_RUNS, ()))
-    if not runs:
+    _check_scoped(session, company_code, sorted(session.info.get(NEW_RUNS, ())), adjusted=None)
+
+
+def _check_scoped(session: Session, company_code: str, runs: list[int], adjusted: Any) -> None:
+    """The rules where ``runs`` (new runs) and ``adjusted`` (a select of adjusted import lines) reach."""
+    if not runs and adjusted is None:
         return
     if len(runs) > 1:
         check_ledger(session, company_code)
@@ -283,14 +288,78 @@ def check_new_runs(session: Session, company_code: str) -> None:
     company = session.scalar(select(Company.id).where(Company.code == company_code))
     if company is None:
         return
+    if not runs:  # adjustments alone: only the adjusted lines' use grew
+        rows = active_rows_query(company).where(AllocationRow.import_line_id.in_(adjusted))
+        _refuse(
+            _overdrawn_problem(session, overdrawn_lines(session, company, True, rows=rows, lines=adjusted))
+        )
+        return
     (run,) = runs
     others = _other_active_runs(session, company, run)
-    problems = _overdrawn_problem(session, _overdrawn_touched(session, company, run, others))
+    problems = _overdrawn_problem(session, _overdrawn_touched(session, company, run, others, adjusted))
     problems.extend(dangling_references(session, company, runs))
     doubled = _doubled_touched(session, run, others)
     if doubled:
         problems.append(_doubled_problem(doubled))
     _refuse(problems)
+
+
+@dataclass(frozen=True)
+class _LastIds:
+    """The highest ids of the tables a company writer may add to, when it took the company's lock."""
+
+    run: int
+    adjustment: int
+    run_reversal: int
+
+
+def check_writes(session: Session) -> Callable[[Session, str], None]:
+    """The check of a company writer (the API's): :func:`check_ledger` scoped to what it wrote.
+
+    Call it once the company's lock is held (the writer's rows are then the company's
+    rows with higher ids than now: no other writer of the company adds any). An upload
+    of lines or movements adds no allocation and changes no stored line (a line stored
+    with other values is refused), so no rule can break and nothing is checked; a
+    stored run is checked as :func:`check_new_runs` does; adjustments, as a line's use
+    grows only where it is adjusted, on the adjusted lines (with the run's, if the
+    adjustment re-discharged); a reversal, or several runs, get the whole-ledger check.
+    """
+    last = _LastIds(*(_last_id(session, model) for model in (DischargeRunRow, AdjustmentRow, RunReversalRow)))
+
+    def check(session: Session, company_code: str) -> None:
+        company = session.scalar(select(Company.id).where(Company.code == company_code))
+        if company is None:
+            return
+        runs = set(session.info.get(NEW_RUNS, ())) | set(
+            session.scalars(
+                select(DischargeRunRow.id).where(
+                    DischargeRunRow.company_id == company, DischargeRunRow.id > last.run
+                )
+            )
+        )
+        for run in runs:  # a run this transaction added without noting it: its references too
+            note_new_run(session, run)
+        reversed_runs = select(RunReversalRow.id).join(
+            DischargeRunRow, RunReversalRow.run_id == DischargeRunRow.id
+        )
+        if session.scalar(
+            reversed_runs.where(
+                DischargeRunRow.company_id == company, RunReversalRow.id > last.run_reversal
+            ).limit(1)
+        ):
+            check_ledger(session, company_code)
+            return
+        adjusted = select(AdjustmentRow.import_line_id).where(
+            AdjustmentRow.company_id == company, AdjustmentRow.id > last.adjustment
+        )
+        any_adjusted = session.scalar(adjusted.limit(1)) is not None
+        _check_scoped(session, company_code, sorted(runs), adjusted if any_adjusted else None)
+
+    return check
+
+
+def _last_id(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
 
 
 def _other_active_runs(session: Session, company: int, run: int) -> list[int]:
@@ -322,12 +391,17 @@ def _active_of(company: int, run: int, others: list[int]):  # type: ignore[no-un
 
 
 def _overdrawn_touched(
-    session: Session, company: int, run: int, others: list[int]
+    session: Session, company: int, run: int, others: list[int], adjusted: Any = None
 ) -> list[tuple[int, Decimal, Decimal, Decimal]]:
-    """``overdrawn_lines`` (adjustments counted) of the import lines the rows of ``run`` name."""
-    touched = select(AllocationRow.import_line_id).where(
+    """``overdrawn_lines`` (adjustments counted) of the import lines the rows of ``run`` name.
+
+    ``adjusted`` (a select of import line ids) adds lines whose adjustments grew.
+    """
+    touched: Any = select(AllocationRow.import_line_id).where(
         AllocationRow.run_id == run, AllocationRow.import_line_id.is_not(None)
     )
+    if adjusted is not None:
+        touched = union(touched, adjusted)
     rows = _active_of(company, run, others)
     if others:
         rows = rows.where(AllocationRow.import_line_id.in_(touched))
