@@ -9,6 +9,7 @@ and merge buckets are a few rows, so every merge meets many runs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -134,25 +135,53 @@ def test_merge_runs_gives_the_sorted_union_a_window_at_a_time(
 
 
 @settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, 4), st.sampled_from("ab")), max_size=15), max_size=6),
+    st.integers(1, 12),
+    st.integers(1, 4),
+)
+def test_merge_runs_with_equal_keys_is_the_stable_sort_of_the_runs_in_order(
+    runs: list[list[tuple[int, str]]], window: int, row_group: int
+) -> None:
+    """Equal keys within and across runs (as the partitions' allocations by export line): the
+    stream is the runs concatenated in order and sorted stably, whatever the window held."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files, frames = [], []
+        for i, rows in enumerate(runs):
+            frame = pl.DataFrame(
+                [(a, b, i, n) for n, (a, b) in enumerate(sorted(rows))],
+                schema={"a": pl.Int64, "b": pl.String, "run": pl.Int64, "n": pl.Int64},
+                orient="row",
+            )
+            path = Path(tmp) / f"run-{i}.parquet"
+            frame.write_parquet(path, row_group_size=row_group)
+            files.append(SpilledFile(path, 0, frame.height))
+            frames.append(frame)
+        windows = list(merge_runs(files, ("a", "b"), window))
+        expected = pl.concat(frames).sort("a", "b", maintain_order=True).rows() if frames else []
+        assert [row for w in windows for row in w.iter_rows()] == expected
+        assert all(w.height for w in windows)
+        assert all(w.columns == ["a", "b", "run", "n"] for w in windows)
+
+
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.integers(0, 30), max_size=40), st.integers(1, 9), st.booleans())
 def test_rows_cut_by_merge_bucket_are_every_row_once_in_export_order(
     positions: list[int], size: int, in_order: bool
 ) -> None:
-    """Each bucket gets the rows of its export positions, in discharge order (a stable sort when
-    the rows come in another order); empty buckets are skipped."""
+    """The rows in discharge order (a stable sort when they come in another order); bucket ``b``
+    is the slice of the rows of its export positions."""
     exports = sorted(positions) if in_order else positions
     frame = pl.DataFrame(
         {"_export": exports, "row": range(len(exports))}, schema_overrides={"_export": pl.Int64}
     )
     bounds = partitioned.bucket_bounds(31, size)
-    cut = list(partitioned._by_bucket(frame, bounds))
-    assert (
-        pl.concat([rows for _, rows in cut] or [frame.clear()]).rows()
-        == frame.sort("_export", maintain_order=True).rows()
-    )
-    for bucket, rows in cut:
-        assert rows.height and rows["_export"].is_between(bounds[bucket], bounds[bucket + 1] - 1).all()
-    assert len({bucket for bucket, _ in cut}) == len(cut)
+    ordered, starts = partitioned._in_buckets(frame, bounds)
+    assert ordered.rows() == frame.sort("_export", maintain_order=True).rows()
+    assert len(starts) == len(bounds) and starts[0] == 0 and starts[-1] == frame.height
+    for bucket, (first, last) in enumerate(itertools.pairwise(starts)):
+        rows = ordered.slice(first, last - first)
+        assert rows["_export"].is_between(bounds[bucket], bounds[bucket + 1] - 1).all()
 
 
 @pytest.mark.parametrize("name", ["imports.csv", "exports.csv"])

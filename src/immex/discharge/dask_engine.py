@@ -36,6 +36,7 @@ from immex.discharge.partitioned import (
     order_exports,
     partition_waste,
     plan_partitions,
+    remove_chunks,
     run_partition,
 )
 from immex.ledger.frames import LedgerFrames
@@ -112,6 +113,7 @@ def discharge_dask(
         finally:
             if cluster is not None:
                 cluster.close()
+        remove_chunks(ordered)
         counts = merge(spill, bounds, output_dir, summaries)
         counts["partition_rows"] = rows or PARTITION_ROWS
         if waste is not None:

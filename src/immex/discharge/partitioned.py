@@ -39,22 +39,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import os
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
 
 from immex.core.numbers import EXACT, plain
+from immex.core.progress import QUIET, Progress, ProgressLike, as_progress
 from immex.discharge.fast import (
     ExportPlan,
     FramesResult,
@@ -110,6 +111,10 @@ class PartitionSummary:
     (the ratio itself: ratio ids are numbered per process, a Dask worker's are its own)."""
     balances: int = 0
     """Rows of its balances run (its import lines)."""
+    allocation_starts: tuple[int, ...] = ()
+    """Row of its allocations file where each merge bucket starts, and the end."""
+    shortfall_starts: tuple[int, ...] = ()
+    """The same for its shortfalls file."""
 
 
 @dataclass(frozen=True)
@@ -250,67 +255,71 @@ class OrderedExports:
 def merge_runs(
     runs: Sequence[SpilledFile], keys: Sequence[str], rows: int | None = None, target_scale: int | None = None
 ) -> Iterator[pl.DataFrame]:
-    """The rows of ``runs`` (Parquet files each sorted by ``keys``, which are unique) in one
-    sorted stream, a window at a time: a slice of each run (``rows`` in all) is held; the rows
-    up to the smallest last key among the runs not yet read to the end are sorted and given.
-    With ``target_scale`` each run's ``qty`` is brought to that scale."""
-    per_run = max(1, (rows or MERGE_ROWS) // max(len(runs), 1))
-    readers = [_RunReader(run, per_run, target_scale) for run in runs if run.rows]
+    """The rows of ``runs`` (Parquet files each sorted by ``keys``) in one sorted stream, a
+    window at a time; rows with equal keys come in run order, and within a run in file order.
+
+    About ``rows`` rows are held: each run's reader is topped up to its share when it holds
+    less than half of it, so a window gives about half of what is held (not the slice of the
+    one run that ran dry). The held rows are one frame tagged with their run: the window is the
+    rows up to the smallest last key read among the runs not read to the end, cut with one
+    filter and sorted once. With ``target_scale`` each run's ``qty`` is brought to that scale."""
+    share = max(1, (rows or MERGE_ROWS) // max(len(runs), 1))
+    order = [*keys, _RUN]
+    readers = [_RunReader(run, number, order, target_scale) for number, run in enumerate(runs) if run.rows]
+    held: pl.DataFrame | None = None
+    counts = np.zeros(len(runs), dtype=np.int64)  # rows held per run
     while readers:
-        for reader in readers:
-            reader.fill()
-        pending = [reader.last(keys) for reader in readers if not reader.read_all]
-        bound = min(pending) if pending else None
-        window = [reader.take(keys, bound) for reader in readers]
-        readers = [reader for reader in readers if not reader.done]
-        given = pl.concat([w for w in window if w.height], how="vertical_relaxed") if window else None
-        if given is not None and given.height:
-            yield given.sort(list(keys))
+        fresh = [
+            reader.read(share - int(counts[reader.number]))
+            for reader in readers
+            if counts[reader.number] * 2 < share + 1 and not reader.read_all
+        ]
+        if fresh:
+            held = pl.concat([held, *fresh] if held is not None else fresh, how="vertical_relaxed")
+        readers = [reader for reader in readers if not reader.read_all]
+        assert held is not None
+        if not readers:
+            yield held.sort(order, maintain_order=True).drop(_RUN)
+            return
+        bound = min(reader.last for reader in readers)
+        upto = _at_most(order, bound)
+        given = held.filter(upto)
+        held = held.filter(~upto)
+        counts = np.bincount(held[_RUN].to_numpy(), minlength=len(runs))
+        if given.height:
+            yield given.sort(order, maintain_order=True).drop(_RUN)
+
+
+_RUN = "_run"  # the run a merged row comes from
 
 
 class _RunReader:
-    """One sorted run read a slice at a time."""
+    """One sorted run read a slice at a time; ``last``: the keys and run of the last row read."""
 
-    def __init__(self, run: SpilledFile, rows: int, target_scale: int | None) -> None:
-        self.run, self.rows, self.target = run, rows, target_scale
+    def __init__(self, run: SpilledFile, number: int, keys: Sequence[str], target_scale: int | None) -> None:
+        self.run, self.number, self.keys, self.target = run, number, keys, target_scale
         self.offset = 0
-        self.buffer: pl.DataFrame | None = None
+        self.last: tuple[Any, ...] = ()
 
     @property
     def read_all(self) -> bool:
         return self.offset >= self.run.rows
 
-    @property
-    def done(self) -> bool:
-        return self.read_all and (self.buffer is None or not self.buffer.height)
-
-    def fill(self) -> None:
-        if (self.buffer is None or not self.buffer.height) and not self.read_all:
-            frame = pl.scan_parquet(self.run.path).slice(self.offset, self.rows).collect()
-            self.offset += self.rows
-            if self.target is not None:
-                frame = at_scale(frame, self.run.scale, self.target)
-            self.buffer = frame
-
-    def last(self, keys: Sequence[str]) -> tuple[Any, ...]:
-        assert self.buffer is not None
-        return self.buffer.select(keys).row(self.buffer.height - 1)
-
-    def take(self, keys: Sequence[str], bound: tuple[Any, ...] | None) -> pl.DataFrame:
-        """The buffered rows with keys up to ``bound`` (all when None); the rest stay."""
-        assert self.buffer is not None
-        if bound is None:
-            given, self.buffer = self.buffer, self.buffer.clear()
-            return given
-        count = int(self.buffer.select(_at_most(keys, bound).sum()).item())
-        given, self.buffer = self.buffer.head(count), self.buffer.slice(count)
-        return given
+    def read(self, rows: int) -> pl.DataFrame:
+        """The next ``rows`` rows (at least one) tagged with the run's number."""
+        frame = pl.scan_parquet(self.run.path).slice(self.offset, max(rows, 1)).collect()
+        self.offset += frame.height
+        if self.target is not None:
+            frame = at_scale(frame, self.run.scale, self.target)
+        frame = frame.with_columns(pl.lit(self.number, dtype=pl.Int32).alias(_RUN))
+        self.last = frame.select(self.keys).row(frame.height - 1)
+        return frame
 
 
 def _at_most(keys: Sequence[str], bound: tuple[Any, ...]) -> pl.Expr:
     """Rows whose ``keys`` are at most ``bound`` in lexicographic order."""
     expr = pl.lit(True)
-    for name, value in reversed(list(zip(keys, bound, strict=False))):
+    for name, value in reversed(list(zip(keys, bound, strict=True))):
         expr = (pl.col(name) < value) | ((pl.col(name) == value) & expr)
     return expr
 
@@ -348,6 +357,13 @@ def order_exports(ledger: SpilledLedger, folder: Path, merge_rows: int | None = 
         position += window.height
     needs = unit_needs(ledger.boms, [f[0] for f in firsts], [f[1] for f in firsts])
     return OrderedExports(tuple(chunks), needs, tuple(key_lines.tolist()), position, tuple(firsts))
+
+
+def remove_chunks(ordered: OrderedExports) -> None:
+    """Delete the ordered export chunks once every partition has read them (disk, and fewer
+    files for the spill folder's removal)."""
+    for path, _ in ordered.chunks:
+        path.unlink(missing_ok=True)
 
 
 # ---- partitions ----------------------------------------------------------------------------------
@@ -476,10 +492,12 @@ def run_partition(
     frames, plan, positions = partition_frames(ledger, ordered, parts)
     result = discharge_frames(frames, plan, parts, keys=True, **consumption(method))
     where = pl.Series(positions, dtype=pl.Int64)
+    starts: dict[str, tuple[int, ...]] = {}
     for name, frame in (("allocations", result.allocations), ("shortfalls", result.shortfalls)):
         frame = frame.drop("_part").with_columns(_export=where.gather(frame["_export"]))
-        for bucket, rows in _by_bucket(frame, bounds):
-            write_spill(rows, spill / f"{name}-{bucket:06d}-{index:06d}.parquet")
+        frame, starts[name] = _in_buckets(frame, bounds)
+        if frame.height:
+            write_spill(frame, _rows_file(spill, name, index), _row_group(frame.height, len(bounds) - 1))
     balances = balances_frame(result, as_of)
     write_spill(balances, spill / f"balances-{index:06d}.parquet", RUN_ROW_GROUP)
     return PartitionSummary(
@@ -491,20 +509,32 @@ def run_partition(
         plain(result.total_missing),
         _waste_sums(result, waste),
         balances.height,
+        starts["allocations"],
+        starts["shortfalls"],
     )
 
 
-def _by_bucket(frame: pl.DataFrame, bounds: Sequence[int]) -> Iterator[tuple[int, pl.DataFrame]]:
-    """``frame``'s rows cut by merge bucket of their ``_export`` position (the buckets with rows).
+def _rows_file(spill: Path, name: str, index: int) -> Path:
+    """A partition's allocations or shortfalls: one file in export order (read by bucket slices)."""
+    return spill / f"{name}-{index:06d}.parquet"
 
-    The discharge gives its rows in discharge order, so each bucket is one slice (no copy);
-    rows in another order are first sorted stably by ``_export``."""
+
+def _row_group(rows: int, buckets: int) -> int:
+    """Row groups of about half a bucket's slice of a partition's file (at most
+    :data:`RUN_ROW_GROUP`), so the merge's read of one slice decodes little beyond it."""
+    return max(1024, min(RUN_ROW_GROUP, rows // max(2 * buckets, 1)))
+
+
+def _in_buckets(frame: pl.DataFrame, bounds: Sequence[int]) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """``frame`` in export order and the row where each merge bucket of ``bounds`` starts (and
+    the end): bucket ``b`` is rows ``starts[b]`` to ``starts[b + 1]``.
+
+    The discharge gives its rows in discharge order (no copy); rows in another order are first
+    sorted stably by ``_export``."""
     if not frame["_export"].is_sorted():
         frame = frame.sort("_export", maintain_order=True)
     starts = np.searchsorted(frame["_export"].to_numpy(), np.asarray(bounds, dtype=np.int64), side="left")
-    for bucket, (start, end) in enumerate(itertools.pairwise(starts.tolist())):
-        if end > start:
-            yield bucket, frame.slice(start, end - start)
+    return frame, tuple(starts.tolist())
 
 
 def _waste_sums(
@@ -546,6 +576,7 @@ def merge(
     output_dir: Path,
     summaries: Iterable[PartitionSummary],
     merge_rows: int | None = None,
+    clock: _PhaseClock | None = None,
 ) -> dict[str, Any]:
     """Write allocations.csv, shortfalls.csv and balances.csv from the partitions' files, bucket
     by bucket (balances: a k-way merge of the partitions' sorted runs); return the counts and
@@ -564,16 +595,15 @@ def merge(
         ],
         "shortfalls": ["export_pedimento", "export_line", "product", "part", "qty_missing"],
     }
+    done = sorted(summaries, key=lambda s: s.index)
+    clock = clock or _PhaseClock()
     for name, columns in heads.items():
+        clock.start(f"writing {name}.csv", f"merge_{name}_s")
         with (output_dir / f"{name}.csv").open("wb") as handle:
             handle.write((",".join(columns) + "\n").encode())
-            for bucket in range(len(bounds) - 1):
-                files = sorted(spill.glob(f"{name}-{bucket:06d}-*.parquet"))  # in partition order
-                if files:
-                    rows = pl.read_parquet(files).sort("_export", maintain_order=True).select(columns)
-                    rows.write_csv(handle, include_header=False, line_terminator="\n")
-    done = sorted(summaries, key=lambda s: s.index)
+            _merge_buckets(spill, name, done, len(bounds) - 1, handle, columns)
     runs = [SpilledFile(spill / f"balances-{s.index:06d}.parquet", 0, s.balances) for s in done]
+    clock.start("writing balances.csv", "merge_balances_s")
     by_status = _merge_balances(runs, output_dir / "balances.csv", merge_rows)
     return {
         "allocations": sum(s.allocations for s in done),
@@ -585,6 +615,34 @@ def merge(
         "qty_missing": plain(_exact_sum(Decimal(s.qty_missing) for s in done)),
         "partitions": len(done),
     }
+
+
+def _merge_buckets(
+    spill: Path,
+    name: str,
+    done: Sequence[PartitionSummary],
+    buckets: int,
+    handle: BinaryIO,
+    columns: list[str],
+) -> None:
+    """Append ``name``'s rows to ``handle`` bucket by bucket: each partition's slice of the
+    bucket (read together, in partition order), sorted stably by export position. A
+    partition's file is deleted once its last bucket is written."""
+    starts = {s.index: s.allocation_starts if name == "allocations" else s.shortfall_starts for s in done}
+    holding = [s.index for s in done if starts[s.index] and starts[s.index][-1]]
+    for bucket in range(buckets):
+        slices = [
+            pl.scan_parquet(_rows_file(spill, name, index)).slice(first, last - first)
+            for index in holding
+            for first, last in [starts[index][bucket : bucket + 2]]
+            if last > first
+        ]
+        if slices:
+            rows = pl.concat(slices).collect().sort("_export", maintain_order=True).select(columns)
+            rows.write_csv(handle, include_header=False, line_terminator="\n")
+        for index in [i for i in holding if starts[i][bucket + 1] == starts[i][-1]]:
+            _rows_file(spill, name, index).unlink()
+            holding.remove(index)
 
 
 def _merge_balances(runs: Sequence[SpilledFile], path: Path, merge_rows: int | None) -> dict[str, int]:
@@ -614,23 +672,32 @@ def discharge_partitioned(
     waste: WasteAsked | None = None,
     merge_rows: int | None = None,
     workers: int | None = None,
+    progress: ProgressLike | None = None,
 ) -> dict[str, Any]:
     """The whole discharge, its partitions on ``workers`` processes (:mod:`.partition_pool`: by
     default every core on a big ledger, else one after the other in this process); the files
     of one run, whatever the workers.
 
     ``frames`` in memory are first written to the spill folder as the spilled reader writes
-    a folder. With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`)."""
+    a folder. With ``waste``, the result also has ``"generated_waste"`` (:func:`merged_waste`).
+    ``"timings"``: the wall seconds of each phase (:class:`_PhaseClock`), told to ``progress``."""
     spill = _spill_folder(output_dir)
+    clock = _PhaseClock(as_progress(progress))
     try:
+        clock.start("spilling the ledger's lines", "spill_s")
         ledger = frames if isinstance(frames, SpilledLedger) else spilled_from_frames(frames, spill)
+        clock.start("ordering the export lines", "order_s")
         ordered = order_exports(ledger, spill, merge_rows)
         bounds = bucket_bounds(ordered.lines, bucket or bucket_exports(ordered))
         ranges = plan_partitions(ledger, ordered, rows)
+        clock.start(f"discharging {len(ranges)} partitions", "partitions_s")
         work = PartitionWork(ledger, ordered, as_of, spill, bounds, method, partition_waste(waste, ordered))
         used = min(worker_count(workers, ledger.import_lines + ledger.export_lines), len(ranges))
         summaries = run_partitions(run_partition, work, ranges, used)
-        counts = merge(spill, bounds, output_dir, summaries, merge_rows)
+        remove_chunks(ordered)
+        counts = merge(spill, bounds, output_dir, summaries, merge_rows, clock)
+        clock.stop()
+        counts["timings"] = clock.timings
         counts["partition_rows"] = rows or PARTITION_ROWS
         counts["workers"] = used
         if waste is not None:
@@ -638,6 +705,27 @@ def discharge_partitioned(
         return counts
     finally:
         shutil.rmtree(spill, ignore_errors=True)
+
+
+class _PhaseClock:
+    """The wall seconds of each phase of a partitioned run (for run.json's ``"timings"``), each
+    phase told to ``progress`` as it starts."""
+
+    def __init__(self, progress: Progress = QUIET) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self.key: str | None = None
+        self.began = 0.0
+
+    def start(self, name: str, key: str) -> None:
+        self.stop()
+        self.progress.phase(name)
+        self.key, self.began = key, time.perf_counter()
+
+    def stop(self) -> None:
+        if self.key is not None:
+            self.timings[self.key] = self.timings.get(self.key, 0.0) + time.perf_counter() - self.began
+            self.key = None
 
 
 def _spill_folder(output_dir: Path) -> Path:
