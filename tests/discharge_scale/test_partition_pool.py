@@ -27,6 +27,7 @@ from immex.discharge.partitioned import PartitionSummary, discharge_partitioned
 from immex.ledger.frames import read_ledger_frames
 from immex.ledger.model import Ledger
 from immex.ledger.read import read_ledger
+from immex.ledger.spilled import spilled_from_frames
 from tests.discharge_fast.folders import write_folder_in_units
 from tests.discharge_fast.ledgers import ledgers
 from tests.discharge_scale.synth import write_units_folder
@@ -95,6 +96,38 @@ def test_workers_from_the_option_the_environment_or_the_cores() -> None:
         assert problem.column == WORKERS_ENV and repr(bad) in problem.message
     with pytest.raises(InputError):
         worker_count(0, 10, {})
+
+
+def _threads_partition(*args: Any) -> PartitionSummary:
+    """Reports its worker's Polars threads (in ``late``) and its parts (in ``qty_allocated``)."""
+    import polars as pl
+
+    return PartitionSummary(args[3], 0, 0, pl.thread_pool_size(), ",".join(args[2]), "0")
+
+
+def test_the_workers_share_the_cores_and_give_their_summaries_in_partition_order(tmp_path: Path) -> None:
+    frames = read_ledger_frames(_units(tmp_path))
+    assert frames is not None
+    ranges = [["R0"], ["R1", "R2"], ["R3"], ["R4", "R5"], ["S0"]]
+    (tmp_path / "spill").mkdir()
+    ledger = spilled_from_frames(frames, tmp_path / "spill")
+    work = partition_pool.PartitionWork(ledger, _no_exports(), AS_OF, tmp_path, [0, 0], "fifo", None)
+    summaries = partition_pool.run_partitions(_threads_partition, work, ranges, 2)
+    assert [s.index for s in summaries] == list(range(5))
+    assert [s.qty_allocated for s in summaries] == [",".join(r) for r in ranges]
+    cores = len(os.sched_getaffinity(0))
+    assert {s.late for s in summaries} == {max(1, cores // 2)}
+    assert partition_pool.polars_threads(2, {"POLARS_MAX_THREADS": "1"}) == 1
+    assert partition_pool.polars_threads(1, {"POLARS_MAX_THREADS": "x"}) == cores
+
+
+def _units(tmp_path: Path) -> Path:
+    write_units_folder(tmp_path / "in", 30, 20, seed=2)
+    return tmp_path / "in"
+
+
+def _no_exports() -> partitioned.OrderedExports:
+    return partitioned.OrderedExports((), [], (), 0)
 
 
 # ---- failures: run in the workers by name (a spawned worker imports this module) ----------------

@@ -141,7 +141,7 @@ def run_partitions(
     )
     try:
         # the processes are spawned by these submits (spawn: one per submit up to ``workers``)
-        with _polars_threads(max(1, available_cores() // workers)):
+        with _polars_threads(polars_threads(workers)):
             futures = [executor.submit(_run_job, list(parts), index) for index, parts in enumerate(ranges)]
         processes = dict(executor._processes)  # the pool keeps no other handle on its processes
         summaries = _gather(futures, ranges, executor, processes, work.spill)
@@ -158,6 +158,14 @@ def _call(
     return function(
         work.ledger, work.ordered, parts, index, work.as_of, work.spill, work.bounds, work.method, work.waste
     )
+
+
+def polars_threads(workers: int, environ: Mapping[str, str] = os.environ) -> int:
+    """Polars threads per worker: the cores shared by the workers (at least one), or fewer when
+    ``POLARS_MAX_THREADS`` already asks for fewer."""
+    threads = max(1, available_cores() // workers)
+    asked = environ.get(_POLARS_THREADS_ENV, "").strip()
+    return min(threads, int(asked)) if asked.isdigit() and int(asked) >= 1 else threads
 
 
 @contextlib.contextmanager
