@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from immex.core.progress import Progress
 from immex.discharge import partitioned
 from immex.discharge.dask_engine import discharge_dask
 from immex.discharge.fast import discharge_frames, write_discharge_frames
@@ -136,3 +137,54 @@ def test_auto_partitions_from_the_spill_size_or_the_line_count_and_says_why() ->
     engine, why = partitioned.auto_engine(False, at)
     assert engine == "partitioned" and why is not None and f"{at:,} import + export lines" in why
     assert partitioned.auto_engine(False, at - 1) == ("columnar", None)
+
+
+class _Recorded(Progress):
+    """The phases told and the buckets advanced in each."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None, str]] = []
+        self.advanced: dict[str, int] = {}
+
+    def phase(self, name: str, total: int | None = None, unit: str = "") -> None:
+        self.phases.append((name, total, unit))
+
+    def advance(self, n: int = 1) -> None:
+        name = self.phases[-1][0]
+        self.advanced[name] = self.advanced.get(name, 0) + n
+
+
+def test_the_partitioned_run_times_and_tells_each_phase(tmp_path: Path) -> None:
+    """run.json's phase timings and the progress of each phase, the merge's bucket by bucket."""
+    frames = _frames(_ledger(5, 120, 80), tmp_path / "in")
+    assert frames is not None
+    told = _Recorded()
+    counts = discharge_partitioned(frames, tmp_path / "out", AS_OF, rows=60, bucket=9, progress=told)
+    names = [name for name, _, _ in told.phases]
+    assert names == [
+        "spilling the ledger's lines",
+        "ordering the export lines",
+        f"discharging {counts['partitions']} partitions",
+        "writing allocations.csv",
+        "writing shortfalls.csv",
+        "writing balances.csv",
+    ]
+    buckets = -(-80 // 9)
+    assert told.phases[3] == ("writing allocations.csv", buckets, "buckets")
+    assert told.advanced == {"writing allocations.csv": buckets, "writing shortfalls.csv": buckets}
+    keys = [
+        "spill_s",
+        "order_s",
+        "partitions_s",
+        "merge_allocations_s",
+        "merge_shortfalls_s",
+        "merge_balances_s",
+    ]
+    assert list(counts["timings"]) == keys
+    assert all(seconds >= 0 for seconds in counts["timings"].values())
+    run = tmp_path / "run"
+    run_discharge(tmp_path / "in", run, "fifo", AS_OF, engine="partitioned")
+    timings = json.loads((run / "run.json").read_text(encoding="utf-8"))["timings"]
+    assert set(keys) - {"spill_s"} <= set(timings) and {"validate_s", "discharge_s", "total_s"} <= set(
+        timings
+    )

@@ -598,10 +598,10 @@ def merge(
     done = sorted(summaries, key=lambda s: s.index)
     clock = clock or _PhaseClock()
     for name, columns in heads.items():
-        clock.start(f"writing {name}.csv", f"merge_{name}_s")
+        clock.start(f"writing {name}.csv", f"merge_{name}_s", len(bounds) - 1, "buckets")
         with (output_dir / f"{name}.csv").open("wb") as handle:
             handle.write((",".join(columns) + "\n").encode())
-            _merge_buckets(spill, name, done, len(bounds) - 1, handle, columns)
+            _merge_buckets(spill, name, done, len(bounds) - 1, handle, columns, clock.progress)
     runs = [SpilledFile(spill / f"balances-{s.index:06d}.parquet", 0, s.balances) for s in done]
     clock.start("writing balances.csv", "merge_balances_s")
     by_status = _merge_balances(runs, output_dir / "balances.csv", merge_rows)
@@ -624,6 +624,7 @@ def _merge_buckets(
     buckets: int,
     handle: BinaryIO,
     columns: list[str],
+    progress: Progress = QUIET,
 ) -> None:
     """Append ``name``'s rows to ``handle`` bucket by bucket: each partition's slice of the
     bucket (read together, in partition order), sorted stably by export position. A
@@ -640,6 +641,7 @@ def _merge_buckets(
         if slices:
             rows = pl.concat(slices).collect().sort("_export", maintain_order=True).select(columns)
             rows.write_csv(handle, include_header=False, line_terminator="\n")
+        progress.advance()
         for index in [i for i in holding if starts[i][bucket + 1] == starts[i][-1]]:
             _rows_file(spill, name, index).unlink()
             holding.remove(index)
@@ -717,9 +719,9 @@ class _PhaseClock:
         self.key: str | None = None
         self.began = 0.0
 
-    def start(self, name: str, key: str) -> None:
+    def start(self, name: str, key: str, total: int | None = None, unit: str = "") -> None:
         self.stop()
-        self.progress.phase(name)
+        self.progress.phase(name, total, unit)
         self.key, self.began = key, time.perf_counter()
 
     def stop(self) -> None:
