@@ -65,6 +65,8 @@ def detect_encoding(label: str, data: bytes, save_as: str = "UTF-8 CSV") -> str:
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if data.startswith(b"PK\x03\x04"):  # .xlsx (and every ZIP file) begins so
+        raise _refuse(label, None, f"is a workbook (ZIP) file, not CSV text: save it as {save_as}")
     nul = data.find(b"\0")
     if nul >= 0:
         hint = " (it looks like UTF-16 without a byte order mark)" if nul <= 1 else ""
