@@ -158,8 +158,20 @@ def run_columnar(
     discharged = time.perf_counter()
     progress("writing the output folder")
     warnings = pedimento_warnings(frames.pedimento_rows) + non_discharging_warnings(frames.not_discharging)
-    with output_folder(output_dir, None) as folder, ThreadPoolExecutor(max_workers=1) as hashing:
+    with (
+        output_folder(output_dir, None) as folder,
+        ThreadPoolExecutor(max_workers=1) as hashing,
+        ThreadPoolExecutor(max_workers=1) as side,
+    ):
+        waste = None
         if result is not None:
+            if result.allocated is not None:
+                # The waste from the allocation columns in memory (not from the files) while the
+                # files are written: its Python part (BOM ratios per product) runs while the main
+                # thread waits in Polars' writer, which does not hold the GIL.
+                waste = side.submit(
+                    folder_movement_outputs, folder, frames, moves.movements, as_of, result, None
+                )
             summary = write_discharge_frames(folder, result, as_of)
         else:  # these discharge and write together: discharge_s includes the writing
             asked = WasteAsked(WasteRatios(frames.boms), frozenset(d.part for d in moves.movements.disposals))
@@ -169,13 +181,7 @@ def run_columnar(
                 )
             else:
                 summary = discharge_partitioned(
-                    spilled or frames,
-                    folder,
-                    as_of,
-                    method=method,
-                    waste=asked,
-                    workers=workers,
-                    progress=progress,
+                    spilled or frames, folder, as_of, method=method, waste=asked, workers=workers
                 )
             discharged = time.perf_counter()
         # the three CSV files are final: hashed (and flushed) while the waste and the rest are done
@@ -191,11 +197,14 @@ def run_columnar(
                 for k in ("allocations", "shortfalls", "balances", "late_allocations", "balances_by_status")
             },
         }
-        # waste from the allocations.csv just written; disposing of too much raises before publishing
+        # waste (from the columns above, or from the allocations.csv just written); disposing of
+        # too much raises before publishing
         counts.update(
             write_movement_outputs(
                 folder,
-                folder_movement_outputs(
+                waste.result()
+                if waste is not None
+                else folder_movement_outputs(
                     folder, frames, moves.movements, as_of, result, summary.get("generated_waste")
                 ),
             )
@@ -205,7 +214,6 @@ def run_columnar(
             "validate_s": validated - started,
             "discharge_s": discharged - validated,
             "total_s": time.perf_counter() - started,
-            **summary.get("timings", {}),  # the partitioned run's phases
         }
         run = run_record(
             f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings

@@ -647,10 +647,12 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Intervals) -> FifoColum
     source[order] = np.arange(n, dtype=np.int64)  # output row → row in part order
     positive = (taken > 0).to_numpy()
     count = np.where(positive, core.stop_lot - core.first_lot, 0).astype(np.int64)[source]
-    short = (need - taken).gather(source)
+    short = need - taken  # part order; gathered into output order in the blocks (a random gather)
 
-    def block(low: int) -> tuple[Ints, Ints, Big]:
+    def block(low: int) -> tuple[Ints, Ints, Big, Ints, Big]:
         rows, counts = source[low : low + BLOCK], count[low : low + BLOCK]
+        missing_qty = short.gather(rows)
+        missing = np.flatnonzero((missing_qty > 0).to_numpy())
         req = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
         head = np.repeat(np.cumsum(counts) - counts, counts)  # each row's requirement's first row
         within = rows[req]  # each row's requirement, in part order
@@ -662,16 +664,15 @@ def _lay_over_lots_int128(order: Ints, need: Big, core: _Intervals) -> FifoColum
         keep = (qty > 0).to_numpy()
         if not keep.all():  # a lot of quantity zero inside an interval takes nothing
             req, lot, qty = req[keep], lot[keep], qty.filter(pl.Series(keep))
-        return req + low, lot, qty
+        return req + low, lot, qty, missing + low, missing_qty.gather(missing)
 
-    reqs, lots, qtys = zip(*_blockwise(block, n), strict=True)
-    missing = np.flatnonzero((short > 0).to_numpy())
+    reqs, lots, qtys, missing, missing_qtys = zip(*(_blockwise(block, n) or [block(0)]), strict=True)
     return FifoColumns(
         np.concatenate(reqs),
         np.concatenate(lots),
         pl.concat(qtys),
-        missing,
-        short.gather(missing),
+        np.concatenate(missing),
+        pl.concat(missing_qtys),
         core.discharged,
     )
 
@@ -821,14 +822,33 @@ def _requirements_int128(
     starts: Ints,
     leaf_part: Ints,
 ) -> Requirements:
-    """The requirements as Polars Int128 series (every value and sum proved below ``INT128_SAFE``)."""
-    count = sizes[export_key]
-    export = np.repeat(np.arange(len(export_key), dtype=np.int64), count)
-    within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    leaf = np.repeat(starts[export_key], count) + within
-    qty = _int128(export_qty).gather(export) * _times(_int128(units), req_factor).gather(leaf)
+    """The requirements as Polars Int128 series (every value and sum proved below ``INT128_SAFE``).
+
+    In blocks of exports on two threads (NumPy and Polars release the GIL), as the int64
+    path: one pass over millions of requirements is otherwise single-threaded.
+    """
+    unit_values = _times(_int128(units), req_factor)
+    exports_per_block = max(1, BLOCK // 8)  # an export line has many leaf requirements (~20 here)
+
+    def block(low: int) -> tuple[Ints, Ints, Big]:
+        keys = export_key[low : low + exports_per_block]
+        count = sizes[keys]
+        export = np.repeat(np.arange(low, low + len(keys), dtype=np.int64), count)
+        within = np.arange(len(export), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        leaf = np.repeat(starts[keys], count) + within
+        # the export quantities gathered as int64 (or Python ints), widened after: a cheaper gather
+        return export, leaf_part[leaf], _int128(export_qty[export]) * unit_values.gather(leaf)
+
+    blocks = _blockwise(block, len(export_key), exports_per_block) or [block(0)]
+    exports, parts, qtys = zip(*blocks, strict=True)
     return Requirements(
-        export, leaf_part[leaf], qty, _times(_int128(lot_qty), lot_factor), scale, False, "int128"
+        np.concatenate(exports),
+        np.concatenate(parts),
+        pl.concat(qtys, rechunk=True),  # one chunk: Polars gathers from many chunks about 3x slower
+        _times(_int128(lot_qty), lot_factor),
+        scale,
+        False,
+        "int128",
     )
 
 
