@@ -10,7 +10,10 @@ lots cleared by each requirement's date are found by one ``searchsorted``.
 
 What remains is a single pass over the requirements in discharge order on
 plain Python integers (exact at any width, no Decimal contexts), because
-under these methods a requirement's lots depend on what earlier ones left:
+under these methods a requirement's lots depend on what earlier ones left.
+For LIFO that pass is the specification and the path for quantities beyond
+Int128: :func:`discharge_fast_method` runs the vectorized stack of
+:mod:`immex.discharge.fast_lifo`, tested equal to it.
 
 * **LIFO** takes the newest lots cleared on or before the export date first.
   Per part that is a stack: lots are pushed (in FIFO order) as the export
@@ -54,16 +57,17 @@ def discharge_fast_method(ledger: Ledger, method: str) -> DischargeResult:
     if method not in ("lifo", "directed"):
         raise ValueError(f"no fast engine for the {method!r} method")
     columns = ledger_columns(ledger)
-    hi = _lots_cleared(columns)
-    needs = _to_list(columns.req.qty)
-    lot_qty = _to_list(columns.req.lot_qty)
-    part = columns.req.part.tolist()
+    req = columns.req
     if method == "lifo":
-        starts = part_starts(columns.lot_part, len(columns.names))
-        out, _left = lifo(part, hi.tolist(), needs, lot_qty, starts)
-        taken = out.columns(len(lot_qty))
-    else:
-        taken = _directed(columns, part, hi.tolist(), needs, lot_qty)
+        from immex.discharge.fast_lifo import lifo_columns  # here: fast_lifo builds on this module
+
+        day = columns.export_day[req.export] if len(req.export) else req.export
+        columns_taken = lifo_columns(
+            columns.lot_part, columns.lot_day, req.lot_qty, req.part, day, req.qty, len(columns.names)
+        )
+        return domain_result(ledger, columns, columns_taken)
+    hi = _lots_cleared(columns)
+    taken = _directed(columns, req.part.tolist(), hi.tolist(), _to_list(req.qty), _to_list(req.lot_qty))
     return domain_result(ledger, columns, taken)
 
 
