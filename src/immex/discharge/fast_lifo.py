@@ -105,20 +105,17 @@ def _int64(values: Big) -> Ints:
 
 @dataclass(frozen=True, slots=True)
 class _Stack:
-    """Per requirement (part order): the stack's height after it, what it takes (``before`` less
-    ``after``) and where the lots pushed so far end on the stream; per lot: the requirement that
-    pushes it (-1: never) and its base (the stack's height when it is pushed)."""
+    """Per requirement (part order): the stack's height after it and what it takes; per lot: the
+    requirement that pushes it (-1: never) and its base (the stack's height when it is pushed)."""
 
     after: Big  # H_k
     taken: Big
-    start: Big  # where the requirement starts taking on the stream: pushed - start = top_k
-    pushed: Big
     pushed_by: Ints
     base: Big
 
     def before(self, requirement: Ints) -> Big:
-        """The stack's height before these requirements (after their pushes)."""
-        return self.pushed.gather(requirement) - self.start.gather(requirement)
+        """The stack's height before these requirements (after their pushes): top_k."""
+        return self.after.gather(requirement) + self.taken.gather(requirement)
 
 
 def _lifo_int128(
@@ -182,7 +179,7 @@ def _stack(
     pushed_by = np.where(pushes, pusher, -1)
     # Its base: where it starts on the stream less what was taken before that requirement.
     base = core.cum.slice(0, len(lot_qty)) - start.gather(pusher)
-    return _Stack(pushed - end, end - start, start, pushed, pushed_by, base)
+    return _Stack(pushed - end, end - start, pushed_by, base)
 
 
 def _emptied_by(after: Big, ends: Ints, pushed_by: Ints, base: Big) -> Ints:
