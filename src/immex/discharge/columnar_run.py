@@ -181,7 +181,13 @@ def run_columnar(
                 )
             else:
                 summary = discharge_partitioned(
-                    spilled or frames, folder, as_of, method=method, waste=asked, workers=workers
+                    spilled or frames,
+                    folder,
+                    as_of,
+                    method=method,
+                    waste=asked,
+                    workers=workers,
+                    progress=progress,
                 )
             discharged = time.perf_counter()
         # the three CSV files are final: hashed (and flushed) while the waste and the rest are done
@@ -214,6 +220,7 @@ def run_columnar(
             "validate_s": validated - started,
             "discharge_s": discharged - validated,
             "total_s": time.perf_counter() - started,
+            **summary.get("timings", {}),  # the partitioned run's phases
         }
         run = run_record(
             f"{fingerprint[:12]}-{method}", method, as_of, fingerprint, engine, counts, totals, timings
