@@ -4,9 +4,11 @@ a failing or killed worker stops the run with one line naming its partition and 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immex.cli.discharge import run_plain
+from immex.cli import main
 from immex.core.problems import InputError
 from immex.discharge import partition_pool, partitioned
 from immex.discharge.columnar_run import run_discharge
@@ -165,7 +167,14 @@ def test_a_failing_worker_stops_the_command_with_one_line_and_no_output(
     monkeypatch.setattr(partitioned, "PARTITION_ROWS", 400)
     monkeypatch.setattr(partitioned, "run_partition", function)
     argv = ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--engine", "partitioned"]
-    code = run_plain([*argv, "--as-of", AS_OF.isoformat(), "--workers", "2"])
+    monkeypatch.setattr(
+        sys, "argv", ["immex", "discharge", *argv, "--as-of", AS_OF.isoformat(), "--workers", "2"]
+    )
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    del exited  # its traceback holds the spilled ledger, whose folder goes when it is collected (or at exit)
+    gc.collect()
     err = capfd.readouterr().err
     assert code == 1
     assert said in err and "partition 2 of" in err and "no output was written" in err

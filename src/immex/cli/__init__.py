@@ -68,12 +68,6 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     wants_everything = not args or "--help" in sys.argv[1:2] or "--install-completion" in sys.argv
     try:
-        if sys.argv[1:2] == ["discharge"]:  # the batch command: plain options skip Typer's parsing
-            from immex.cli.discharge import run_plain
-
-            code = run_plain(sys.argv[2:])
-            if code is not None:
-                sys.exit(code)
         build_app(None if wants_everything else args[0])()
     except Exception as error:  # a command without its own handler met a store or disk error
         from immex.cli.common import store_error_exit

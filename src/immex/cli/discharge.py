@@ -7,12 +7,7 @@ the other ledger commands; ``immex.cli.build_app("discharge")`` attaches it alon
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
-import typing
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -77,81 +72,6 @@ def discharge(
         f"{plural(counts['shortfalls'], 'shortfall')}, {plural(counts['balances'], 'import line')}"
         f"{f' ({statuses})' if statuses else ''} → {output_dir}"
     )
-
-
-def run_plain(argv: Sequence[str]) -> int | None:
-    """``immex discharge ARGV`` without Typer's parsing when ``argv`` is only this command's
-    options, each once with a plain value and a valid ``--as-of``: the exit code. None for
-    anything else (``--help``, an unknown or repeated option, a missing one, a bad date):
-    Typer then parses it and writes its usage line and error, as always.
-
-    Why: Typer (0.29) coerces every parameter through a Pydantic ``TypeAdapter``, and
-    importing Pydantic and its modules (39) costs about 0.05 s of CPU before the command
-    starts (a 40-line discharge in a fresh process: 0.79 -> 0.74 s CPU, 3 runs each at
-    load 11). The options come from :func:`discharge`'s own Typer options, so the two
-    parsings cannot disagree on names, defaults or types.
-    """
-    values = _plain_values(argv)
-    if values is None:
-        return None
-    try:
-        discharge(**values)
-    except typer.Exit as done:
-        return done.exit_code
-    except KeyboardInterrupt:  # as Typer (click) reports it
-        sys.stderr.write("\nAborted!\n")
-        return 1
-    return 0
-
-
-def _plain_values(argv: Sequence[str]) -> dict[str, Any] | None:
-    """:func:`discharge`'s keyword arguments from ``--option value`` / ``--option=value`` pairs,
-    or None when ``argv`` is anything Typer should parse."""
-    hints = typing.get_type_hints(discharge)
-    options = {
-        info.param_decls[0]: name
-        for name, info in _options().items()
-        if len(info.param_decls) == 1 and info.envvar is None and info.callback is None
-    }
-    given: dict[str, str] = {}
-    tokens = list(argv)
-    while tokens:
-        flag, _, value = tokens.pop(0).partition("=")
-        if not value and tokens and flag in options:
-            value = tokens.pop(0)
-        if flag not in options or options[flag] in given or not value or value.startswith("-"):
-            return None
-        given[options[flag]] = value
-    values: dict[str, Any] = {}
-    for name, info in _options().items():
-        if name in given:
-            values[name] = Path(given[name]) if hints[name] is Path else given[name]
-            if hints[name] == int | None:  # --workers: a count of 1 or more, else Typer says why
-                if not given[name].isdigit() or int(given[name]) < 1:
-                    return None
-                values[name] = int(given[name])
-        elif info.default is ...:
-            return None  # a required option is missing: Typer says which
-        else:
-            values[name] = info.default
-    if values["as_of"] is not None and not _is_date(values["as_of"]):
-        return None
-    return values
-
-
-def _options() -> dict[str, Any]:
-    """:func:`discharge`'s parameters and their ``typer.Option`` (``OptionInfo``)."""
-    defaults = discharge.__defaults__ or ()
-    names = discharge.__code__.co_varnames[: discharge.__code__.co_argcount]
-    return dict(zip(names, defaults, strict=True))
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def register(app: typer.Typer) -> None:
