@@ -9,12 +9,14 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from immex.core.problems import InputError
 from immex.core.progress import Progress
-from immex.discharge import partitioned
-from immex.discharge.dask_engine import discharge_dask
+from immex.discharge import columnar_run, partitioned
+from immex.discharge.dask_engine import LOCAL_WORKERS, discharge_dask, local_workers
 from immex.discharge.fast import discharge_frames, write_discharge_frames
 from immex.discharge.partitioned import discharge_partitioned
 from immex.discharge.service import run_discharge
@@ -111,6 +113,28 @@ def test_the_dask_engine_on_a_local_cluster_writes_the_bytes_of_the_single_proce
     _same(tmp_path / "one", tmp_path / "dask")
     assert counts["partitions"] > 2 and counts["scheduler"] == "LocalCluster(2 workers)"
     assert {k: counts[k] for k in whole} == whole
+
+
+def test_the_local_cluster_takes_its_workers_from_the_option_then_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IMMEX_WORKERS", raising=False)
+    assert local_workers(None) == LOCAL_WORKERS and local_workers(3) == 3
+    monkeypatch.setenv("IMMEX_WORKERS", "1")
+    assert local_workers(None) == 1 and local_workers(3) == 3
+    monkeypatch.setenv("IMMEX_WORKERS", "many")
+    with pytest.raises(InputError) as bad:
+        local_workers(None)
+    assert [problem.column for problem in bad.value.problems] == ["IMMEX_WORKERS"]
+    monkeypatch.delenv("IMMEX_WORKERS")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_folder_in_units(_ledger(5, 60, 40), folder)
+    columnar_run.run_discharge(folder, tmp_path / "dask", "fifo", AS_OF, engine="dask", workers=1)
+    columnar_run.run_discharge(folder, tmp_path / "one", "fifo", AS_OF, engine="columnar")
+    run = json.loads((tmp_path / "dask" / "run.json").read_text(encoding="utf-8"))
+    assert run["engine"] == "dask" and run["scheduler"] == "LocalCluster(1 workers)"
+    _same(tmp_path / "one", tmp_path / "dask")
 
 
 def test_run_json_names_the_engine_and_why_the_per_row_one_ran(tmp_path: Path) -> None:

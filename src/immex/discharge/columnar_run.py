@@ -23,7 +23,7 @@ from immex.core.atomic import atomic_folder, file_digests, output_error
 from immex.core.fingerprint import files_fingerprint
 from immex.core.problems import InputError, Problem
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress
-from immex.discharge.dask_engine import discharge_dask
+from immex.discharge.dask_engine import discharge_dask, local_workers
 from immex.discharge.fast import discharge_frames, write_discharge_frames
 from immex.discharge.fast_directed import consumption
 from immex.discharge.fast_methods import VECTORIZED_METHODS
@@ -177,7 +177,13 @@ def run_columnar(
             asked = WasteAsked(WasteRatios(frames.boms), frozenset(d.part for d in moves.movements.disposals))
             if engine == "dask":
                 summary = discharge_dask(
-                    spilled or frames, folder, as_of, scheduler, method=method, waste=asked
+                    spilled or frames,
+                    folder,
+                    as_of,
+                    scheduler,
+                    workers=local_workers(workers),
+                    method=method,
+                    waste=asked,
                 )
             else:
                 summary = discharge_partitioned(

@@ -17,11 +17,13 @@ machine is started and stopped. See ``docs/discharge_scale.md``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from immex.discharge.partition_pool import WORKERS_ENV, worker_count
 from immex.discharge.partitioned import (
     PARTITION_ROWS,
     OrderedExports,
@@ -42,7 +44,15 @@ from immex.discharge.partitioned import (
 from immex.ledger.frames import LedgerFrames
 from immex.ledger.spilled import SpilledLedger, spilled_from_frames
 
-LOCAL_WORKERS = 2
+LOCAL_WORKERS = 2  # worker processes of the local cluster unless --workers or IMMEX_WORKERS says
+
+
+def local_workers(requested: int | None) -> int:
+    """Worker processes of the ``LocalCluster`` started without ``--scheduler``: ``--workers``,
+    else ``IMMEX_WORKERS`` (as for the partitioned engine's pool), else :data:`LOCAL_WORKERS`."""
+    if requested is None and not os.environ.get(WORKERS_ENV, "").strip():
+        return LOCAL_WORKERS
+    return worker_count(requested, 0)
 
 
 def _partition_task(
