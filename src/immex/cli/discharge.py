@@ -41,8 +41,8 @@ def discharge(
         None,
         "--workers",
         min=1,
-        help="Processes for the partitions of a partitioned run (default: IMMEX_WORKERS, else every core "
-        "on a big ledger; each holds about one partition in memory)",
+        help="Processes for the partitions of a partitioned run, or of the local Dask cluster (default: "
+        "IMMEX_WORKERS, else every core on a big ledger, two for Dask; each holds about one partition)",
     ),
 ) -> None:
     """Discharge the temporary imports by the exports (docs/ledger.md)."""
