@@ -112,26 +112,20 @@ def export_line_blocks(wanted: pl.DataFrame, rows: int = RECORD_BLOCK) -> list[p
     return blocks
 
 
-COMPARE_SLICES = 16  # export lines compared in this many slices (by id modulo), to bound the memory
-
-
 def changed_export_lines(wanted: pl.DataFrame, current: pl.DataFrame) -> pl.Series:
     """Export line ids whose rows (multisets of part, import line, qty, late) differ from the active ones.
 
-    Both frames are :func:`compact_rows` frames. Exact: each slice of export lines
-    (id modulo ``COMPARE_SLICES``) is grouped and joined on its own, so the grouping
-    of the 21.9 M rows of a 1 M x 1 M ledger is never held whole.
+    Both frames are :func:`compact_rows` frames. Exact: each side is grouped by its rows and
+    the groups joined. The stored run calls it on one block of whole export lines at a
+    time (:func:`export_line_blocks`), which is what bounds its memory.
     """
     key = list(COMPARED)
-    changed = []
-    for part in range(COMPARE_SLICES):
-
-        def signature(frame: pl.DataFrame, part: int = part) -> pl.DataFrame:
-            return frame.filter(pl.col("export_line_id") % COMPARE_SLICES == part).group_by(key).len()
-
-        joined = signature(wanted).join(signature(current), on=key, how="full", coalesce=True, suffix="_now")
-        changed.append(joined.filter(pl.col("len").ne_missing(pl.col("len_now")))["export_line_id"].unique())
-    return pl.concat(changed).sort()
+    joined = (
+        wanted.group_by(key)
+        .len()
+        .join(current.group_by(key).len(), on=key, how="full", coalesce=True, suffix="_now")
+    )
+    return joined.filter(pl.col("len").ne_missing(pl.col("len_now")))["export_line_id"].unique().sort()
 
 
 def ledger_fingerprint(stored: StoredLedger, boms: Mapping[str, tuple[BomVersion, ...]]) -> str:
