@@ -2,7 +2,8 @@
 
 Random ledgers whose export lines name an import pedimento (one with lots, one without, or
 none: FIFO), written in pounds, grams and boxes (8-decimal factors) through several BOM
-levels; the Int128 tier; the partitioned engine; A3 regularizations (the per-row path).
+levels; ledgers whose parts mix named and unnamed export lines over many lots of few
+pedimentos; the Int128 tier; the partitioned engine; A3 regularizations (the per-row path).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 import json
 import random
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from unittest.mock import patch
 
@@ -27,9 +29,10 @@ from immex.discharge.outputs import write_discharge_outputs
 from immex.discharge.partitioned import discharge_partitioned
 from immex.discharge.service import run_discharge
 from immex.ledger.frames import read_ledger_frames
-from immex.ledger.model import Ledger
+from immex.ledger.model import BomComponent, BomVersion, ExportLine, ImportLine, Ledger, Part
 from immex.ledger.read import read_ledger
 from tests.discharge_fast.folders import write_folder_in_units
+from tests.discharge_fast.ledgers import PEDIMENTOS, START, decimals
 from tests.discharge_fast.test_discharge_fast_methods import directed_ledgers
 from tests.discharge_scale.synth import write_units_folder
 
@@ -110,6 +113,72 @@ def test_partitions_of_parts_give_the_bytes_of_one_run_for_lifo_and_directed(
         for name in FILES:
             assert (Path(tmp) / "one" / name).read_bytes() == (Path(tmp) / "parted" / name).read_bytes()
         assert {k: parted[k] for k in whole} == whole
+
+
+RAW = ("A-raw", "E-raw", "K-raw")
+FOREIGN = "209999990000001"  # imported nothing
+
+
+@st.composite
+def mixed_ledgers(draw: st.DrawFn) -> Ledger:
+    """Parts whose export lines mix named and unnamed ones: many lots of few pedimentos on few
+    dates (ties), returns of a raw part as is and a product of two of them, of about a lot's
+    size, naming a pedimento with lots of the part, one with lots of another part only, one
+    that imported nothing, or none."""
+    parts = {name: Part(name, "PZA", "raw") for name in RAW} | {"D-fin": Part("D-fin", "PZA", "finished")}
+    components = (BomComponent("A-raw", Decimal("0.5"), Decimal("2")), BomComponent("E-raw", Decimal(2)))
+    boms = {"D-fin": (BomVersion("D-fin", START, None, components),)}
+    dates = [START + dt.timedelta(days=d) for d in range(0, 200, 20)]
+    imports = draw(
+        st.lists(
+            st.builds(
+                lambda ped, line, part, day, qty: ImportLine(ped, line, part, "IN", day, qty),
+                st.sampled_from(PEDIMENTOS[:3]),
+                st.integers(1, 6),
+                st.sampled_from(RAW[:2] * 3 + RAW[2:]),  # K-raw: the only part of some pedimentos
+                st.sampled_from(dates),
+                decimals(2, 1, 20),
+            ),
+            min_size=4,
+            max_size=20,
+            unique_by=lambda lot: lot.key,
+        )
+    )
+    exports = draw(
+        st.lists(
+            st.builds(
+                lambda ped, line, product, day, qty, named: ExportLine(
+                    ped, line, product, "RT", day, qty, import_pedimento=named
+                ),
+                st.sampled_from(PEDIMENTOS),
+                st.integers(1, 9),
+                st.sampled_from(("A-raw", "E-raw", "D-fin")),
+                st.sampled_from(dates),
+                decimals(2, 1, 8),
+                st.sampled_from(("", "", *PEDIMENTOS, FOREIGN)),
+            ),
+            min_size=6,
+            max_size=30,
+            unique_by=lambda e: e.key,
+        )
+    )
+    return Ledger(parts, tuple(imports), tuple(exports), boms)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_ledgers(), st.integers(1, 12), st.integers(1, 4))
+def test_parts_mixing_named_and_unnamed_lines_equal_the_domain_whole_and_partitioned(
+    ledger: Ledger, rows: int, bucket: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _write(ledger, Path(tmp) / "in")
+        if not _same_as_domain(Path(tmp) / "in", Path(tmp)):
+            return
+        frames = read_ledger_frames(Path(tmp) / "in")
+        assert frames is not None
+        discharge_partitioned(frames, Path(tmp) / "parted", AS_OF, rows, bucket, "directed")
+        for name in FILES:
+            assert (Path(tmp) / "parted" / name).read_bytes() == (Path(tmp) / "simple" / name).read_bytes()
 
 
 def _units_folder(folder: Path, seed: int) -> None:
