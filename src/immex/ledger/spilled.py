@@ -5,15 +5,21 @@
 whole reader) but keeps no line file in memory. Each checked batch goes to
 Parquet files in a spill folder:
 
-- import lines by *part bucket* (contiguous ranges of part names), so a
-  partition of parts reads only its buckets;
+- import lines, one file per batch ordered by *part bucket* (contiguous
+  ranges of part names) with the row where each bucket starts, so a
+  partition of parts reads only its buckets' rows;
 - export lines as one *sorted run* per batch, in discharge order (date,
   pedimento, line, product), so the discharge merges the runs into one
   ordered stream without sorting the whole file (:mod:`immex.discharge.partitioned`);
-- the keys that must be unique across batches ((pedimento, line, part) of
-  imports, (pedimento, line, product) of every export row, the
-  not-discharging ones included) by bucket: duplicates share a bucket, so
-  each bucket is checked alone.
+- the keys that must be unique across batches, checked as integers
+  (:func:`int_keys`): (pedimento, line, part) of imports on the import
+  files, a few part buckets at a time (a part's lines share its bucket);
+  (pedimento, line, product) of every export row, the not-discharging ones
+  included, in key files by a hash of the pedimento (one bucket per
+  :data:`KEY_BUCKET_BYTES` of exports.csv), each bucket checked alone.
+
+Every line in a batch is also checked there (the per-batch reader leaves a
+key twice to these checks).
 
 What stays in memory is small and bounded by the catalogs, not the lines:
 the parts, BOMs, counts per part and per (product, date), the first row of
@@ -23,12 +29,14 @@ each (pedimento, clave) for the Anexo 22 warnings.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from immex.ledger.frames import (
@@ -43,7 +51,12 @@ from immex.ledger.frames import (
 from immex.ledger.model import BomVersion
 
 PART_BUCKETS = 128  # import files per batch at most: contiguous ranges of part names
-KEY_BUCKETS = 64  # export key files per batch at most (by a hash of the pedimento)
+KEY_BUCKETS = 64  # export key and first-row files per batch at most (by a hash of the pedimento)
+# Bytes of a line file per key bucket: the keys of one bucket are checked at once, as integers
+# (pedimento, line, part number: 20 bytes a row), so 256 MB of CSV (about 5 M lines) hold ~100 MB.
+# One bucket below that: one key file per batch, no hashing (1M x 1M: 0.2 s CPU per batch less).
+KEY_BUCKET_BYTES = 256 * 2**20
+IMPORT_CHECK_ROWS = 4_000_000  # import lines whose keys are checked at once (whole part buckets)
 RUN_ROW_GROUP = 16_384  # rows per Parquet row group of a sorted run (what a merge reads at a time)
 EXPORT_ORDER = ("cleared_on", "pedimento", "line", "product")  # discharge order (pedimentos as text)
 # Spill files live for one run and are read back once or twice: LZ4 writes in about 0.6x the CPU
@@ -63,11 +76,22 @@ class SpilledFile:
 
 
 @dataclass(frozen=True)
+class ImportBatch:
+    """One batch of import lines in one Parquet file, by part bucket: the rows of bucket ``b``
+    (in their order in the batch) are rows ``starts[b]`` up to ``starts[b + 1]``; ``qty`` is fixed
+    point at ``scale``. One file a batch, not one per bucket: 1M x 1M wrote 256 files, 10M 2,560."""
+
+    path: Path
+    scale: int
+    starts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class SpilledLedger:
     """A valid ledger whose import and export lines are Parquet files in ``folder``.
 
-    ``import_files[b]``: the import lines of the parts of bucket ``b`` (part names from
-    ``bucket_starts[b]`` up to the next bucket's start); ``export_runs``: one file per batch,
+    ``import_files``: one file per batch, the import lines by part bucket (bucket ``b``: part
+    names from ``bucket_starts[b]`` up to the next bucket's start); ``export_runs``: one file per batch,
     each sorted by :data:`EXPORT_ORDER`. ``imports_scale`` and ``exports_scale`` are the
     largest scales of the files (each file's quantities are brought to it when read).
     """
@@ -76,7 +100,7 @@ class SpilledLedger:
     parts: pl.DataFrame
     boms: Mapping[str, tuple[BomVersion, ...]]
     bucket_starts: tuple[str, ...]
-    import_files: tuple[tuple[SpilledFile, ...], ...]
+    import_files: tuple[ImportBatch, ...]
     export_runs: tuple[SpilledFile, ...]
     imports_scale: int
     exports_scale: int
@@ -111,15 +135,22 @@ class SpilledLedger:
             return _empty_imports()
         first = max(0, _bucket_of(self.bucket_starts, parts[0]))
         last = _bucket_of(self.bucket_starts, parts[-1])
-        files = [f for bucket in self.import_files[first : last + 1] for f in bucket]
-        wanted = list(parts)
-        frames = [
-            at_scale(
-                pl.read_parquet(f.path).filter(pl.col("part").is_in(wanted)), f.scale, self.imports_scale
-            )
-            for f in files
-        ]
-        return narrowed(pl.concat(frames, how="vertical_relaxed")) if frames else _empty_imports()
+        by_bucket: list[list[pl.DataFrame]] = [[] for _ in range(first, last + 1)]
+        for batch in self.import_files:
+            begin, end = batch.starts[first], batch.starts[last + 1]
+            if end == begin:
+                continue
+            rows = pl.scan_parquet(batch.path).slice(begin, end - begin).collect()
+            rows = at_scale(rows, batch.scale, self.imports_scale)
+            for pieces, (start, stop) in zip(
+                by_bucket, itertools.pairwise(batch.starts[first : last + 2]), strict=True
+            ):
+                pieces.append(rows.slice(start - begin, stop - start))
+        frames = [piece for pieces in by_bucket for piece in pieces]  # bucket by bucket, batches in order
+        if not frames:
+            return _empty_imports()
+        lines = pl.concat(frames, how="vertical_relaxed").filter(pl.col("part").is_in(list(parts)))
+        return narrowed(lines)
 
 
 def _empty_imports() -> pl.DataFrame:
@@ -173,13 +204,46 @@ def narrowed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
+def key_buckets(line_bytes: int) -> int:
+    """Key and first-row buckets for a line file of ``line_bytes`` bytes (one per
+    :data:`KEY_BUCKET_BYTES`, at most :data:`KEY_BUCKETS`)."""
+    return min(KEY_BUCKETS, max(1, -(-line_bytes // KEY_BUCKET_BYTES)))
+
+
+def int_keys(frame: pl.DataFrame, item: str, parts: pl.Enum) -> pl.DataFrame:
+    """(pedimento, line, item) as integers, one to one: the pedimento has 15 ASCII digits (the
+    schema's check, spaces taken out), the item its rank among the sorted part names."""
+    return frame.select(
+        pl.col("pedimento").cast(pl.Int64),
+        pl.col("line"),
+        pl.col(item).cast(parts).to_physical(),
+    )
+
+
+def discharge_order(parts: pl.Enum) -> list[pl.Expr]:
+    """:data:`EXPORT_ORDER` on numbers, the same order: 15-digit pedimentos sort as their numbers,
+    part names as their rank in the sorted names (1M x 1M: 0.22 s CPU a run instead of 0.35)."""
+    return [
+        pl.col("cleared_on"),
+        pl.col("pedimento").cast(pl.Int64),
+        pl.col("line"),
+        pl.col("product").cast(parts),
+    ]
+
+
+def _all_unique(keys: pl.DataFrame) -> bool:
+    return keys.n_unique() == keys.height
+
+
 class _SpilledLines:
     """A line file's checked batches written to the spill folder; keys checked per bucket."""
 
-    def __init__(self, folder: Path, item: str) -> None:
+    def __init__(self, folder: Path, item: str, buckets: int = 1) -> None:
         self.folder = folder
         self.item = item
         self.name = "imports" if item == "part" else "exports"
+        self.buckets = buckets  # key and first-row files per batch (by a hash of the pedimento)
+        self.parts = pl.Enum([])
         self.batches = 0
         self.scales: list[int] = []
         self.firsts: dict[int, list[Path]] = {}
@@ -187,32 +251,33 @@ class _SpilledLines:
         self.lines = 0
 
     def begin(self, parts: Collection[str]) -> None:
-        del parts
+        self.parts = pl.Enum(sorted(parts))
 
-    def _keys(self, keys: pl.DataFrame, bucket: pl.Expr) -> None:
-        """Write the batch's keys by bucket (duplicates land in the same bucket)."""
-        for (number, *_), rows in keys.with_columns(_b=bucket).partition_by("_b", as_dict=True).items():
-            path = self.folder / f"{self.name}-keys-{int(number):04d}-{self.batches:06d}.parquet"
-            write_spill(rows.drop("_b"), path)
-            self.key_files.setdefault(int(number), []).append(path)
+    def _by_pedimento(self, frame: pl.DataFrame, kind: str, files: dict[int, list[Path]]) -> None:
+        """Write ``frame`` into :attr:`buckets` files by a hash of its pedimento (equal pedimentos
+        share a bucket); one bucket: one file, no hashing."""
+        if self.buckets == 1:
+            groups = {0: frame}
+        else:
+            bucket = pl.col("pedimento").hash(seed=0) % self.buckets
+            split = frame.with_columns(_b=bucket).partition_by("_b", as_dict=True)
+            groups = {int(number): rows.drop("_b") for (number, *_), rows in split.items()}
+        for number, rows in groups.items():
+            path = self.folder / f"{self.name}-{kind}-{number:04d}-{self.batches:06d}.parquet"
+            write_spill(rows, path)
+            files.setdefault(number, []).append(path)
 
     def check_keys(self) -> None:
         """Each (pedimento, line, item) once in the whole file: one bucket at a time."""
         for files in self.key_files.values():
-            keys = pl.read_parquet(files)
-            _require(keys.select(pl.struct(pl.all()).is_unique()).to_series(), "a line appears twice")
+            _require(_all_unique(pl.read_parquet(files)), "a line appears twice")
             for path in files:
                 path.unlink()
 
     def _firsts(self, firsts: pl.DataFrame) -> None:
         """Write the batch's first row of each (pedimento, clave) by a hash of the pedimento."""
-        if not firsts.height:
-            return
-        bucket = pl.col("pedimento").hash(seed=0) % KEY_BUCKETS
-        for (number, *_), rows in firsts.with_columns(_b=bucket).partition_by("_b", as_dict=True).items():
-            path = self.folder / f"{self.name}-firsts-{int(number):04d}-{self.batches:06d}.parquet"
-            write_spill(rows.drop("_b"), path)
-            self.firsts.setdefault(int(number), []).append(path)
+        if firsts.height:
+            self._by_pedimento(firsts, "firsts", self.firsts)
 
     def pedimento_rows(self, label: str) -> tuple[tuple[str, int, str, str, dt.date], ...]:
         """The Anexo 22 rows to check (the first row of each (pedimento, clave) that may warn),
@@ -229,20 +294,23 @@ class _SpilledLines:
 
 
 class _SpilledImports(_SpilledLines):
-    def __init__(self, folder: Path) -> None:
-        super().__init__(folder, "part")
+    """Import lines by part bucket; their keys are checked on those files (a part's lines are all
+    in its bucket), so no key files are written."""
+
+    def __init__(self, folder: Path, buckets: int = 1) -> None:
+        super().__init__(folder, "part", buckets)
         self.starts: tuple[str, ...] = ()
         self.bucket: dict[str, int] = {}
-        self.files: list[list[SpilledFile]] = []
+        self.files: list[ImportBatch] = []
         self.per_part: Counter[str] = Counter()
 
     def begin(self, parts: Collection[str]) -> None:
         """Cut the part names into contiguous buckets (imports name only these parts)."""
+        super().begin(parts)
         ordered = sorted(parts)
         size = max(1, -(-len(ordered) // PART_BUCKETS))
         self.starts = tuple(ordered[::size]) or ("",)
         self.bucket = {name: i // size for i, name in enumerate(ordered)}
-        self.files = [[] for _ in self.starts]
 
     def add(
         self, frame: pl.DataFrame, scale: int, firsts: pl.DataFrame, dropped: pl.DataFrame | None = None
@@ -253,17 +321,44 @@ class _SpilledImports(_SpilledLines):
         self.lines += frame.height
         self.per_part.update(dict(frame.group_by("part").len().iter_rows()))
         bucket = pl.col("part").replace_strict(self.bucket, return_dtype=pl.Int64)
-        for (number, *_), rows in frame.with_columns(_b=bucket).partition_by("_b", as_dict=True).items():
-            path = self.folder / f"imports-{int(number):04d}-{self.batches:06d}.parquet"
-            write_spill(rows.drop("_b"), path)
-            self.files[int(number)].append(SpilledFile(path, scale, rows.height))
-        self._keys(frame.select("pedimento", "line", "part"), bucket // max(1, PART_BUCKETS // KEY_BUCKETS))
+        rows = frame.with_columns(_b=bucket).sort("_b", maintain_order=True)
+        numbers = rows["_b"].to_numpy()
+        starts = np.searchsorted(numbers, np.arange(len(self.starts) + 1), side="left")
+        path = self.folder / f"imports-{self.batches:06d}.parquet"
+        write_spill(rows.drop("_b"), path, RUN_ROW_GROUP)
+        self.files.append(ImportBatch(path, scale, tuple(int(start) for start in starts)))
         self.batches += 1
+
+    def check_keys(self) -> None:
+        """Each (pedimento, line, part) once in the whole file: whole part buckets at a time, up
+        to :data:`IMPORT_CHECK_ROWS` lines."""
+        first = 0
+        for bucket in range(len(self.starts)):
+            if bucket > first and self._rows(first, bucket + 1) > IMPORT_CHECK_ROWS:
+                self._check(first, bucket)
+                first = bucket
+        self._check(first, len(self.starts))
+
+    def _rows(self, first: int, end: int) -> int:
+        return sum(batch.starts[end] - batch.starts[first] for batch in self.files)
+
+    def _check(self, first: int, end: int) -> None:
+        """The keys of buckets ``first`` up to ``end`` (every batch's rows of them) once each."""
+        pieces = [
+            pl.scan_parquet(batch.path)
+            .select("pedimento", "line", "part")
+            .slice(batch.starts[first], batch.starts[end] - batch.starts[first])
+            .collect()
+            for batch in self.files
+        ]
+        if pieces:
+            keys = int_keys(pl.concat(pieces), "part", self.parts)
+            _require(_all_unique(keys), "a line appears twice")
 
 
 class _SpilledExports(_SpilledLines):
-    def __init__(self, folder: Path) -> None:
-        super().__init__(folder, "product")
+    def __init__(self, folder: Path, buckets: int = 1) -> None:
+        super().__init__(folder, "product", buckets)
         self.runs: list[SpilledFile] = []
 
     def add(
@@ -274,12 +369,12 @@ class _SpilledExports(_SpilledLines):
         self.lines += frame.height
         if frame.height:
             path = self.folder / f"exports-run-{self.batches:06d}.parquet"
-            write_spill(frame.sort(list(EXPORT_ORDER)), path, RUN_ROW_GROUP)
+            write_spill(frame.sort(discharge_order(self.parts)), path, RUN_ROW_GROUP)
             self.runs.append(SpilledFile(path, scale, frame.height))
-        keys = frame.select("pedimento", "line", "product")
+        keys = int_keys(frame, "product", self.parts)
         if dropped is not None and dropped.height:
-            keys = pl.concat([keys, dropped.select("pedimento", "line", "product")])
-        self._keys(keys, pl.col("pedimento").hash(seed=0) % KEY_BUCKETS)
+            keys = pl.concat([keys, int_keys(dropped, "product", self.parts)])
+        self._by_pedimento(keys, "keys", self.key_files)
         self.batches += 1
 
 
@@ -296,8 +391,8 @@ def read_spilled_ledger(folder: Path, batch_rows: int, spill: Path) -> SpilledLe
 
 
 def _read(folder: Path, batch_rows: int, spill: Path) -> SpilledLedger:
-    imports = _SpilledImports(spill)
-    exports = _SpilledExports(spill)
+    imports = _SpilledImports(spill, key_buckets(_file_bytes(folder, "imports.csv")))
+    exports = _SpilledExports(spill, key_buckets(_file_bytes(folder, "exports.csv")))
     read: StreamedRead = stream_line_files(folder, batch_rows, imports, exports)
     _require(imports.batches > 0 and exports.batches > 0, "a line file without rows")
     imports.check_keys()
@@ -307,7 +402,7 @@ def _read(folder: Path, batch_rows: int, spill: Path) -> SpilledLedger:
         read.parts,
         read.boms,
         imports.starts,
-        tuple(tuple(files) for files in imports.files),
+        tuple(imports.files),
         tuple(exports.runs),
         max(imports.scales),
         max(exports.scales),
@@ -321,11 +416,17 @@ def _read(folder: Path, batch_rows: int, spill: Path) -> SpilledLedger:
     )
 
 
+def _file_bytes(folder: Path, name: str) -> int:
+    """Bytes of the folder's file ``name`` (any case; 0 when there is none)."""
+    return sum(path.stat().st_size for path in folder.iterdir() if path.name.lower() == name)
+
+
 def spilled_from_frames(frames: LedgerFrames, spill: Path) -> SpilledLedger:
     """A ledger read whole, written to ``spill`` as :func:`read_spilled_ledger` writes a folder
     (one batch)."""
     imports, exports = _SpilledImports(spill), _SpilledExports(spill)
     imports.begin(frames.parts["part"].to_list())
+    exports.begin(frames.parts["part"].to_list())
     no_firsts = pl.DataFrame(schema={"pedimento": pl.String})
     imports.add(frames.imports, frames.imports_scale, no_firsts)
     exports.add(frames.exports, frames.exports_scale, no_firsts)
@@ -338,7 +439,7 @@ def spilled_from_frames(frames: LedgerFrames, spill: Path) -> SpilledLedger:
         frames.parts,
         frames.boms,
         imports.starts,
-        tuple(tuple(files) for files in imports.files),
+        tuple(imports.files),
         tuple(exports.runs),
         frames.imports_scale,
         frames.exports_scale,
