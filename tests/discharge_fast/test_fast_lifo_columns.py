@@ -7,18 +7,21 @@ is checked against it directly on random columns: several parts, many lot
 arrivals between two requirements (and many requirements between arrivals),
 empty and negative lots, requirements of zero, int64, Int128 quantities near
 2**100 whose float images tie while the exact values differ, and Python
-integers beyond Int128.
+integers beyond Int128; the parts run at once or in blocks of a few requirements
+(``fast_lifo.BLOCK``), whose rows are put back in output order.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from immex.discharge import fast_lifo
 from immex.discharge.fast import FifoColumns
 from immex.discharge.fast_lifo import lifo_columns
 from immex.discharge.fast_methods import first_at_most, lifo, part_starts, walked_columns
@@ -66,8 +69,15 @@ def _same(left: FifoColumns, right: FifoColumns) -> None:
 
 
 @SETTINGS
-@given(columns(), st.sampled_from(WIDTHS), st.lists(st.integers(0, 3), min_size=80, max_size=80))
-def test_lifo_columns_equal_the_stack(case: dict[str, Any], width: str, offset: list[int]) -> None:
+@given(
+    columns(),
+    st.sampled_from(WIDTHS),
+    st.lists(st.integers(0, 3), min_size=80, max_size=80),
+    st.sampled_from((fast_lifo.BLOCK, 1, 3, 8)),
+)
+def test_lifo_columns_equal_the_stack(
+    case: dict[str, Any], width: str, offset: list[int], block: int
+) -> None:
     n_parts = case["n_parts"]
     lot_part = np.array([p for p, _, _ in case["lots"]], dtype=np.int64)
     lot_day = np.array([d for _, d, _ in case["lots"]], dtype=np.int64)
@@ -78,7 +88,8 @@ def test_lifo_columns_equal_the_stack(case: dict[str, Any], width: str, offset: 
     args = (lot_part, lot_day, lot_qty, req_part, req_day, req_qty)
     part, starts = req_part.tolist(), part_starts(lot_part, n_parts)
     expected = walked_columns(lambda hi, needs, q: lifo(part, hi, needs, q, starts), *args)
-    _same(lifo_columns(*args, n_parts), expected)
+    with patch.object(fast_lifo, "BLOCK", block):
+        _same(lifo_columns(*args, n_parts), expected)
 
 
 def test_many_arrivals_between_requirements_and_many_requirements_between_arrivals() -> None:
@@ -97,6 +108,22 @@ def test_many_arrivals_between_requirements_and_many_requirements_between_arriva
     # requirements that take several lots, lots that serve several requirements, and shortfalls
     assert np.bincount(got.alloc_req).max() > 1 and np.bincount(got.alloc_lot).max() > 1
     assert len(got.short_req) > 0
+
+
+def test_blocks_of_parts_give_the_rows_of_one_run() -> None:
+    """40 parts, 3,000 requirements in blocks of about 100 (parts whole, some with none): the rows,
+    shortfalls and totals of the stack, in output order."""
+    rng = np.random.default_rng(11)
+    lot_part = np.sort(rng.integers(0, 40, 600))
+    lot_day = np.concatenate([np.sort(rng.integers(0, 60, n)) for n in np.bincount(lot_part, minlength=40)])
+    req_day = np.sort(rng.integers(10, 70, 3000))
+    req_part = rng.choice(np.flatnonzero(np.arange(40) % 7 != 3), 3000)  # parts 3, 10, ...: no requirement
+    args = (lot_part, lot_day, rng.integers(0, 60, 600), req_part, req_day, rng.integers(0, 12, 3000))
+    starts = part_starts(lot_part, 40)
+    expected = walked_columns(lambda hi, needs, q: lifo(req_part.tolist(), hi, needs, q, starts), *args)
+    with patch.object(fast_lifo, "BLOCK", 100):
+        assert len(fast_lifo._block_edges(req_part, 40)) > 20
+        _same(lifo_columns(*args, 40), expected)
 
 
 @settings(max_examples=300, deadline=None)

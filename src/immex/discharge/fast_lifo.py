@@ -82,7 +82,7 @@ def lifo_columns(
     narrow = isinstance(req_qty, np.ndarray)
     lots = _series(lot_qty).clip(lower_bound=0).rechunk()  # an empty (or negative) lot is never taken
     needs = _series(req_qty).clip(lower_bound=0).rechunk()
-    out = _lifo_int128(lot_part, lot_day, lots, req_part, req_day, needs, n_parts)
+    out = _lifo_by_blocks(lot_part, lot_day, lots, req_part, req_day, needs, n_parts)
     if not narrow:
         return out
     return FifoColumns(  # every value is at most one lot's or one requirement's: int64 again
@@ -101,6 +101,83 @@ def _series(values: Ints | Big) -> Big:
 
 def _int64(values: Big) -> Ints:
     return values.cast(pl.Int64).to_numpy()
+
+
+# Requirements per block of parts. The stack's columns and their temporaries take about 130
+# bytes per requirement (Int128 heights, float images, searches): run on all of a 1M-line
+# ledger's 21 M requirements at once they peaked ~1 GB above the FIFO engine.
+BLOCK = 1 << 22
+
+
+def _lifo_by_blocks(
+    lot_part: Ints, lot_day: Ints, lot_qty: Big, req_part: Ints, req_day: Ints, req_qty: Big, n_parts: int
+) -> FifoColumns:
+    """:func:`_lifo_int128` on ranges of parts of about ``BLOCK`` requirements each (parts are
+    independent), the rows put back in output order (by requirement, each one's rows kept)."""
+    edges = _block_edges(req_part, n_parts)
+    if len(edges) <= 2:
+        return _lifo_int128(lot_part, lot_day, lot_qty, req_part, req_day, req_qty, n_parts)
+    lot_edges = np.searchsorted(lot_part, edges, side="left")
+    blocks = []
+    for k in range(len(edges) - 1):
+        low, high = int(edges[k]), int(edges[k + 1])
+        reqs = np.flatnonzero((req_part >= low) & (req_part < high))
+        lots = slice(int(lot_edges[k]), int(lot_edges[k + 1]))
+        out = _lifo_int128(
+            lot_part[lots] - low,
+            lot_day[lots],
+            lot_qty.slice(lots.start, lots.stop - lots.start),
+            req_part[reqs] - low,
+            req_day[reqs],
+            req_qty.gather(reqs),
+            high - low,
+        )
+        blocks.append((reqs, lots.start, out))
+    return _in_output_order(blocks, len(req_part))
+
+
+def _block_edges(req_part: Ints, n_parts: int) -> Ints:
+    """Part ids where blocks start, and ``n_parts``: whole parts, about ``BLOCK`` requirements each."""
+    total = np.cumsum(np.bincount(req_part, minlength=n_parts))
+    cuts = (
+        np.searchsorted(total, np.arange(BLOCK, int(total[-1]) if len(total) else 0, BLOCK), side="left") + 1
+    )
+    edges: Ints = np.unique(np.concatenate(([0], cuts[cuts < n_parts], [n_parts])))
+    return edges
+
+
+def _in_output_order(blocks: list[tuple[Ints, int, FifoColumns]], n: int) -> FifoColumns:
+    """The blocks' rows (requirements: positions in ``n``; lots: from each block's first) by
+    requirement: a requirement's rows all come from its one block, in their order there. Each
+    block's rows are written into place and let go (the list is emptied): no second copy of all."""
+    counts = np.zeros(n, dtype=np.int64)
+    for reqs, _, out in blocks:
+        counts[reqs] = np.bincount(out.alloc_req, minlength=len(reqs))
+    first = np.cumsum(counts) - counts
+    alloc_req = np.empty(int(counts.sum()), dtype=np.int64)
+    alloc_lot = np.empty(len(alloc_req), dtype=np.int64)
+    alloc_qty = _int128(np.zeros(len(alloc_req), dtype=np.int64))
+    short_req, short_qty, discharged = [], [], []
+    blocks.reverse()
+    while blocks:
+        reqs, first_lot, out = blocks.pop()
+        rows = reqs[out.alloc_req]
+        at = first[rows] + np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        alloc_req[at], alloc_lot[at] = rows, out.alloc_lot + first_lot
+        alloc_qty.scatter(at, out.alloc_qty)
+        short_req.append(reqs[out.short_req])
+        short_qty.append(out.short_qty)
+        discharged.append(out.lot_discharged)
+    short = np.concatenate(short_req)
+    short_rows = np.argsort(short)  # one shortfall per requirement at most
+    return FifoColumns(
+        alloc_req,
+        alloc_lot,
+        alloc_qty,
+        short[short_rows],
+        pl.concat(short_qty, rechunk=True).gather(short_rows),
+        pl.concat(discharged, rechunk=True),
+    )
 
 
 @dataclass(frozen=True, slots=True)
