@@ -20,14 +20,16 @@ Nothing the size of the ledger is held in memory
 - each partition reads its parts' import lines and, chunk by chunk, only the
   export lines whose BOM reaches one of its parts (with their position in the
   whole order), discharges them, and writes its rows as Parquet: allocations
-  and shortfalls cut into buckets of export positions, balances as one run
-  sorted by import line;
-- the merge reads one bucket at a time from every partition, in partition
-  order, and sorts it stably by export line alone: each partition's rows
-  are already in the discharge's own order and partitions are name ranges
-  in order, so that is the contract's order (each requirement's lots stay
-  in FIFO order); it appends the bucket to the CSV. balances.csv is the
-  k-way merge of the partitions' runs.
+  and shortfalls as finished CSV lines (:mod:`immex.discharge.csv_lines`:
+  formatted in the partitions, which run in parallel) cut into buckets of
+  export positions, balances as one run sorted by import line;
+- the merge reads a window of buckets at a time from every partition, in
+  partition order, and sorts it stably by export line alone: each
+  partition's rows are already in the discharge's own order and partitions
+  are name ranges in order, so that is the contract's order (each
+  requirement's lots stay in FIFO order); it appends the lines to the CSV
+  as they are, while threads read and sort the next windows. balances.csv
+  is the k-way merge of the partitions' runs.
 
 Peak memory is one partition's work, one bucket or one merge window, not the
 ledger. The same functions are the unit of work of the Dask engine
@@ -44,7 +46,9 @@ import shutil
 import tempfile
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -56,6 +60,7 @@ import polars as pl
 
 from immex.core.numbers import EXACT, plain
 from immex.core.progress import QUIET, Progress, ProgressLike, as_progress
+from immex.discharge.csv_lines import csv_lines
 from immex.discharge.fast import (
     ExportPlan,
     FramesResult,
@@ -93,7 +98,25 @@ STREAM_FROM_BYTES = 200 * 2**20  # imports.csv + exports.csv from which ``auto``
 SPILL_FROM_BYTES = 400 * 2**20
 # rows a k-way merge holds (a slice of each sorted run); IMMEX_MERGE_ROWS overrides
 MERGE_ROWS = int(os.environ.get("IMMEX_MERGE_ROWS", "1000000"))
+# CSV lines the merge of allocations.csv and shortfalls.csv sorts at once (a window of buckets:
+# about 150 MB of lines); IMMEX_MERGE_WINDOW_ROWS overrides
+MERGE_WINDOW_ROWS = int(os.environ.get("IMMEX_MERGE_WINDOW_ROWS", "2000000"))
+MERGE_THREADS = 2  # windows read and sorted ahead of the one being written (at most this many + 1 held)
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
+# the columns of allocations.csv and shortfalls.csv: what a partition formats into its CSV lines
+OUTPUT_COLUMNS = {
+    "allocations": (
+        "export_pedimento",
+        "export_line",
+        "product",
+        "part",
+        "import_pedimento",
+        "import_line",
+        "qty",
+        "late",
+    ),
+    "shortfalls": ("export_pedimento", "export_line", "product", "part", "qty_missing"),
+}
 
 
 @dataclass(frozen=True)
@@ -497,7 +520,8 @@ def run_partition(
         frame = frame.drop("_part").with_columns(_export=where.gather(frame["_export"]))
         frame, starts[name] = _in_buckets(frame, bounds)
         if frame.height:
-            write_spill(frame, _rows_file(spill, name, index), _row_group(frame.height, len(bounds) - 1))
+            lines = frame.select("_export", csv_lines(frame.select(OUTPUT_COLUMNS[name])))
+            write_spill(lines, _rows_file(spill, name, index), _row_group(frame.height, len(bounds) - 1))
     balances = balances_frame(result, as_of)
     write_spill(balances, spill / f"balances-{index:06d}.parquet", RUN_ROW_GROUP)
     return PartitionSummary(
@@ -582,26 +606,13 @@ def merge(
     by bucket (balances: a k-way merge of the partitions' sorted runs); return the counts and
     totals for run.json (as :func:`~immex.discharge.fast.write_discharge_frames`)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    heads = {
-        "allocations": [
-            "export_pedimento",
-            "export_line",
-            "product",
-            "part",
-            "import_pedimento",
-            "import_line",
-            "qty",
-            "late",
-        ],
-        "shortfalls": ["export_pedimento", "export_line", "product", "part", "qty_missing"],
-    }
     done = sorted(summaries, key=lambda s: s.index)
     clock = clock or _PhaseClock()
-    for name, columns in heads.items():
+    for name, columns in OUTPUT_COLUMNS.items():
         clock.start(f"writing {name}.csv", f"merge_{name}_s", len(bounds) - 1, "buckets")
         with (output_dir / f"{name}.csv").open("wb") as handle:
             handle.write((",".join(columns) + "\n").encode())
-            _merge_buckets(spill, name, done, len(bounds) - 1, handle, columns, clock.progress)
+            _merge_buckets(spill, name, done, len(bounds) - 1, handle, clock.progress)
     runs = [SpilledFile(spill / f"balances-{s.index:06d}.parquet", 0, s.balances) for s in done]
     clock.start("writing balances.csv", "merge_balances_s")
     by_status = _merge_balances(runs, output_dir / "balances.csv", merge_rows)
@@ -623,28 +634,82 @@ def _merge_buckets(
     done: Sequence[PartitionSummary],
     buckets: int,
     handle: BinaryIO,
-    columns: list[str],
     progress: Progress = QUIET,
 ) -> None:
-    """Append ``name``'s rows to ``handle`` bucket by bucket: each partition's slice of the
-    bucket (read together, in partition order), sorted stably by export position. A
-    partition's file is deleted once its last bucket is written."""
+    """Append ``name``'s CSV lines to ``handle``, a window of buckets at a time
+    (:func:`merge_windows`): each partition's slice of the window (read together, in partition
+    order), sorted stably by export position, written as they are (the partitions formatted
+    them: :func:`~immex.discharge.csv_lines.csv_lines`).
+
+    :data:`MERGE_THREADS` threads read and sort the next windows while the current one is
+    written, in window order (Polars releases the GIL while it reads, sorts and writes; the
+    partitions' worker processes are done by now, so their cores are free). A partition's file
+    is deleted once the last window that reads it is written."""
     starts = {s.index: s.allocation_starts if name == "allocations" else s.shortfall_starts for s in done}
     holding = [s.index for s in done if starts[s.index] and starts[s.index][-1]]
-    for bucket in range(buckets):
+    windows = merge_windows([starts[index] for index in holding], buckets)
+    last_window = {index: _window_of(windows, starts[index]) for index in holding}
+
+    def sorted_lines(first: int, end: int) -> pl.DataFrame | None:
         slices = [
-            pl.scan_parquet(_rows_file(spill, name, index)).slice(first, last - first)
+            pl.scan_parquet(_rows_file(spill, name, index)).slice(begin, stop - begin)
             for index in holding
-            for first, last in [starts[index][bucket : bucket + 2]]
-            if last > first
+            for begin, stop in [(starts[index][first], starts[index][end])]
+            if stop > begin
         ]
-        if slices:
-            rows = pl.concat(slices).collect().sort("_export", maintain_order=True).select(columns)
-            rows.write_csv(handle, include_header=False, line_terminator="\n")
-        progress.advance()
-        for index in [i for i in holding if starts[i][bucket + 1] == starts[i][-1]]:
+        return pl.concat(slices).collect().sort("_export", maintain_order=True) if slices else None
+
+    ahead: deque[tuple[int, Future[pl.DataFrame | None]]] = deque()
+
+    def write_oldest() -> None:
+        number, lines = ahead.popleft()
+        _write_lines(lines.result(), handle)
+        progress.advance(windows[number][1] - windows[number][0])
+        for index in [i for i in holding if last_window[i] == number]:
             _rows_file(spill, name, index).unlink()
-            holding.remove(index)
+
+    with ThreadPoolExecutor(MERGE_THREADS) as pool:
+        for number, (first, end) in enumerate(windows):
+            ahead.append((number, pool.submit(sorted_lines, first, end)))
+            if len(ahead) > MERGE_THREADS:
+                write_oldest()
+        while ahead:
+            write_oldest()
+
+
+def _write_lines(rows: pl.DataFrame | None, handle: BinaryIO) -> None:
+    """The window's finished CSV lines, as they are, one per row."""
+    if rows is not None:
+        rows.select("line").write_csv(handle, include_header=False, quote_style="never", line_terminator="\n")
+
+
+def _window_of(windows: Sequence[tuple[int, int]], file_starts: Sequence[int]) -> int:
+    """The last window that reads a partition's file (``file_starts``: its bucket starts)."""
+    last_bucket = int(np.searchsorted(np.asarray(file_starts), file_starts[-1], side="left")) - 1
+    return next(number for number, (first, end) in enumerate(windows) if first <= last_bucket < end)
+
+
+def merge_windows(
+    starts: Sequence[Sequence[int]], buckets: int, rows: int | None = None
+) -> list[tuple[int, int]]:
+    """Consecutive buckets ``[first, end)`` read and sorted together: about ``rows``
+    (:data:`MERGE_WINDOW_ROWS`) rows of every partition's file (``starts``: where each bucket
+    starts in each file), at least one bucket.
+
+    Each partition's slice of a window is one Parquet scan, whose fixed cost (about 1 ms: the
+    file's metadata, the plan) is paid per partition and per window: windows of many rows,
+    not of one bucket, keep it small beside the rows (shortfalls have about a fifth of the
+    allocations' rows per bucket). The buckets themselves stay as small as the partitions cut
+    them."""
+    limit = rows or MERGE_WINDOW_ROWS
+    windows: list[tuple[int, int]] = []
+    first, held = 0, 0
+    for bucket in range(buckets):
+        held += sum(file_starts[bucket + 1] - file_starts[bucket] for file_starts in starts)
+        if held >= limit or bucket == buckets - 1:
+            windows.append((first, bucket + 1))
+            first, held = bucket + 1, 0
+    return windows
 
 
 def _merge_balances(runs: Sequence[SpilledFile], path: Path, merge_rows: int | None) -> dict[str, int]:
