@@ -7,8 +7,10 @@ discharge to later lots. Instead, in the same transaction, the stored ledger
 is discharged again with the adjustment counted (the method of the latest
 active run), and only the export lines whose discharge changed get new rows,
 exactly as a stored run records them. So after any sequence of runs,
-reversals and adjustments, no balance is negative, and the store's check at
-commit (:func:`~immex.ledger.invariants.check_ledger`) holds every time.
+reversals and adjustments, no balance is negative, and the store's rules
+(:func:`~immex.ledger.invariants.check_ledger`) hold at every commit; the
+commit checks them where this transaction wrote
+(:func:`~immex.ledger.invariants.check_writes`).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from immex.core.numbers import parse_decimal
 from immex.core.pedimento import canonical_pedimento
 from immex.core.problems import InputError, Problem
 from immex.discharge.service import latest_active_run, record_stored_discharge
-from immex.ledger.invariants import check_ledger, overdrawn_ids
+from immex.ledger.invariants import check_writes, overdrawn_ids
+from immex.ledger.orm import AdjustmentRow
 from immex.ledger.service import add_adjustment, company_id, current_user
 from immex.store.uow import UnitOfWork
 
@@ -53,7 +57,10 @@ def adjust_stock(
     """
     company = company_id(session, company_code)
     adjustment_id = add_adjustment(session, company, pedimento, line, part, qty, reason, user)
-    if not overdrawn_ids(session, company_code):
+    # The ledger held the rules at its last commit, and an adjustment grows the use of its
+    # own line only: whether that line is overdrawn is whether any is (not a whole-ledger sum).
+    adjusted = select(AdjustmentRow.import_line_id).where(AdjustmentRow.id == adjustment_id)
+    if not overdrawn_ids(session, company_code, lines=adjusted):
         return AdjustmentOutcome(adjustment_id)
     run_id, moved = record_stored_discharge(
         session, company, _latest_method(session, company), as_of or dt.date.today(), user
@@ -75,7 +82,10 @@ def record_adjustment(
         number, amount = canonical_pedimento(pedimento), parse_decimal(qty)
     except ValueError as error:
         raise InputError([Problem("", None, "pedimento/qty", str(error))]) from None
-    with UnitOfWork(db_url, write=True, checks=[check_ledger]) as uow:
+    with UnitOfWork(db_url, write=True) as uow:
+        # the company's lock is held: the commit checks what this transaction wrote (the
+        # adjusted line, and the repair's run if one was needed), as the API's writer does
+        uow.checks.append(check_writes(uow.session))
         # the part as the reader keeps it: without the spaces a paste from a sheet brings along
         return adjust_stock(
             uow.session, uow.company, number, line, part.strip(), amount, reason, current_user()

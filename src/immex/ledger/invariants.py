@@ -134,6 +134,7 @@ def _overdrawn_in_python(
     used = discharged.keys() | adjusted.keys()
     if only is not None:
         used &= set(session.scalars(only))
+        lines = lines.where(ImportLineRow.id.in_(only))  # a subquery: no parameter per line
 
     def overdrawn(line_id: int, qty: Decimal) -> bool:
         out, adj = discharged[line_id], adjusted[line_id]
@@ -496,10 +497,19 @@ def _import_names(session: Session, ids: list[int]) -> dict[int, str]:
     return {i: f"pedimento {n} line {line} part {part!r}" for i, n, line, part in session.execute(query)}
 
 
-def overdrawn_ids(session: Session, company_code: str) -> set[int]:
-    """Import lines whose allocations plus adjustments exceed their quantity now."""
+def overdrawn_ids(session: Session, company_code: str, lines: Any = None) -> set[int]:
+    """Import lines whose allocations plus adjustments exceed their quantity now.
+
+    ``lines`` (a select of import line ids) limits the lines looked at, and the
+    allocation rows summed, to those lines: an adjustment asks about its own line.
+    """
     company = session.scalar(select(Company.id).where(Company.code == company_code))
-    return set() if company is None else {line for line, *_ in overdrawn_lines(session, company)}
+    if company is None:
+        return set()
+    rows = (
+        None if lines is None else active_rows_query(company).where(AllocationRow.import_line_id.in_(lines))
+    )
+    return {line for line, *_ in overdrawn_lines(session, company, rows=rows, lines=lines)}
 
 
 def no_new_overdraws(before: set[int]) -> Callable[[Session, str], None]:
