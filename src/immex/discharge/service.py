@@ -368,15 +368,11 @@ def _run_stored_columnar(
                 raise _PerRow("a part, conversion or BOM is stored with other values")
             progress.phase("storing the input", total=imports.height + exports.height, unit="lines")
             held = clave_kinds(exports) == "not_discharging"
-            added = 0
-            for operation, lines in (
-                ("import", imports),
-                ("export", exports.filter(~held)),
-                ("export", exports.filter(held)),
-            ):
-                added += store_line_frame(session, company, operation, lines)
-                progress.advance(lines.height)
-            del imports, exports, lines, held  # stored: their text is not held through the run
+            added = _store_lines(session, company, "import", [imports], progress)
+            added += _store_lines(
+                session, company, "export", [exports.filter(~held), exports.filter(held)], progress
+            )
+            del imports, exports, held  # stored: their text is not held through the run
             mark("store_s")
             stored, result = _discharge_stored_frames(session, company, method, mark=mark, progress=progress)
             run_id, reused = _record_run_frames(
@@ -408,6 +404,23 @@ def _run_stored_columnar(
         write_warnings(folder, warnings)
         run = write_run_json(folder, run)
     return DischargeOutcome(run, DischargeResult((), ()), [], warnings)
+
+
+def _store_lines(
+    session: Session, company: int, operation: str, frames: list[pl.DataFrame], progress: Progress
+) -> int:
+    """Store the lines of ``frames`` (of one operation), in order; how many were new.
+
+    A table that is empty (a store's first run) gets its secondary indexes built after
+    the COPY, as the allocation table does (:func:`indexes_built_after`: other readers of
+    the table wait for this transaction; a table in use or holding rows keeps them).
+    """
+    added = 0
+    with indexes_built_after(session, ImportLineRow if operation == "import" else ExportLineRow):
+        for frame in frames:
+            added += store_line_frame(session, company, operation, frame)
+            progress.advance(frame.height)
+    return added
 
 
 def _for_writing(stored: StoredLedger) -> StoredLedger:
