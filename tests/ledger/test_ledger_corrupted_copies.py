@@ -75,6 +75,24 @@ def _cut_mid_character(folder: Path) -> None:
     (folder / "parts.csv").write_bytes(data[: data.index("Ñ".encode()) + 1])
 
 
+def _last_row_without_optional_cells_or_line_break(folder: Path) -> None:
+    """A last row that has every required cell: the columnar reader would take it as whole."""
+    lines = _lines(folder, "uom_conversions.csv")
+    generic = next(line for line in lines[1:] if line.endswith(",\n"))  # no part: its last cell empty
+    lines.remove(generic)
+    (folder / "uom_conversions.csv").write_text(
+        "".join(lines) + generic.removesuffix(",\n"), encoding="utf-8"
+    )
+
+
+def _mark_inside_a_description(folder: Path) -> None:
+    rows = _rows(folder, "parts.csv")
+    rows[0].append("description")
+    for i, row in enumerate(rows[1:]):
+        row.append("\ufeffVálvula" if i == 4 else "Válvula")
+    _write_rows(folder, "parts.csv", rows)
+
+
 def _header_only(folder: Path) -> None:
     (folder / "imports.csv").write_text(_lines(folder, "imports.csv")[0], encoding="utf-8")
 
@@ -174,8 +192,41 @@ def _bytes(name: str, make: Callable[[Path], bytes]) -> Corruption:
 # (corruption, exit code, first errors.csv row as (file, row, column, message start), or None)
 SAME = None  # exit 0 with the clean folder's files
 CASES: dict[str, tuple[Corruption, int, tuple[str, str, str, str] | None]] = {
-    "last line cut mid field": (_cut_last_line, 2, ("imports.csv", "121", "cleared_on", "is empty")),
-    "last line cut mid character": (_cut_mid_character, 2, ("parts.csv", "11", "uom", "is empty")),
+    "last line cut mid field": (
+        _cut_last_line,
+        2,
+        ("imports.csv", "121", "", "the file ends in the middle of row 121 (cut short?): the row has 3 of"),
+    ),
+    "last line cut mid character": (
+        _cut_mid_character,
+        2,
+        (
+            "parts.csv",
+            "",
+            "",
+            "ends in the middle of a character (byte offset 136, line 11): the file looks cut",
+        ),
+    ),
+    "last row without its optional cells or line break": (
+        _last_row_without_optional_cells_or_line_break,
+        2,
+        (
+            "uom_conversions.csv",
+            "5",
+            "",
+            "the file ends in the middle of row 5 (cut short?): the row has 3 of",
+        ),
+    ),
+    "a byte order mark inside a free-text cell": (
+        _mark_inside_a_description,
+        2,
+        (
+            "parts.csv",
+            "6",
+            "",
+            "has a byte order mark (the invisible mark U+FEFF that begins a UTF-8 file) at row 6",
+        ),
+    ),
     "a file of NUL bytes": (
         _bytes("imports.csv", lambda _: b"\0" * 4096),
         2,
@@ -210,7 +261,12 @@ CASES: dict[str, tuple[Corruption, int, tuple[str, str, str, str] | None]] = {
     "a byte order mark in the middle": (
         _bom_in_the_middle,
         2,
-        ("imports.csv", "6", "pedimento", "pedimento '\\ufeff24 47 3456 4000002' must be 15 digits"),
+        (
+            "imports.csv",
+            "6",
+            "",
+            "has a byte order mark (the invisible mark U+FEFF that begins a UTF-8 file) at row 6",
+        ),
     ),
     "the header again on row 2": (
         _header_again(1),

@@ -39,6 +39,12 @@ def read_json(
     try:
         return json.loads(text, parse_float=parse_float, parse_constant=parse_constant)
     except json.JSONDecodeError as exc:
-        raise JsonFileError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        if not text.strip():
+            raise JsonFileError("the file is empty: no JSON in it") from exc
+        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        cut = " (the file looks cut short)" if at_end else ""
+        raise JsonFileError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{cut}"
+        ) from exc
     except RecursionError as exc:
         raise JsonFileError("not valid JSON: nested too deeply") from exc

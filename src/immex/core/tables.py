@@ -15,7 +15,9 @@ in :attr:`Table.encoding` / :attr:`Table.delimiter`, what it read:
   line has no comma but has one of those.
 
 Anything else (NUL bytes, undefined bytes, UTF-16 without its mark, a header
-of absurd width, a field larger than :data:`MAX_FIELD_CHARS`) raises
+of absurd width, a field larger than :data:`MAX_FIELD_CHARS`, a byte order
+mark inside the file as two files joined leave it, a last row or character
+cut short as a copy that stopped halfway leaves it) raises
 :class:`~immex.core.problems.InputError` naming the file, the row or byte
 offset and what to do — before memory is spent on it.
 """
@@ -26,7 +28,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +40,8 @@ MAX_COLUMNS = 1_000
 MAX_FIELD_CHARS = 1 << 20
 _HEADER_PROBE_BYTES = 1 << 20
 _WINDOWS_1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+BYTE_ORDER_MARKS = ("\ufeff", codecs.BOM_UTF8.decode("cp1252"))
+"""A byte order mark inside the text: as UTF-8 (U+FEFF), or its three bytes read as Windows-1252."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,8 @@ def detect_encoding(label: str, data: bytes, save_as: str = "UTF-8 CSV") -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if data.startswith(b"PK\x03\x04"):  # .xlsx (and every ZIP file) begins so
-        raise _refuse(label, None, f"is a workbook (ZIP) file, not CSV text: save it as {save_as}")
+        kind = "CSV text" if "CSV" in save_as else "text"
+        raise _refuse(label, None, f"is a workbook (ZIP) file, not {kind}: save it as {save_as}")
     nul = data.find(b"\0")
     if nul >= 0:
         hint = " (it looks like UTF-16 without a byte order mark)" if nul <= 1 else ""
@@ -76,6 +81,14 @@ def detect_encoding(label: str, data: bytes, save_as: str = "UTF-8 CSV") -> str:
         return "utf-8"
     except UnicodeDecodeError as exc:
         bad_utf8 = exc.start
+        if exc.reason == "unexpected end of data" and exc.end == len(data):
+            line = data.count(b"\n", 0, bad_utf8) + 1
+            raise _refuse(
+                label,
+                None,
+                f"ends in the middle of a character (byte offset {bad_utf8}, line {line}): "
+                "the file looks cut short; copy or save it again",
+            ) from None
     found = [offset for byte in _WINDOWS_1252_UNDEFINED if (offset := data.find(bytes([byte]))) >= 0]
     if found:
         undefined = min(found)
@@ -109,32 +122,123 @@ def check_header_width(label: str, path: Path) -> None:
         raise _refuse(label, 1, f"the header has {separators + 1} columns; at most {MAX_COLUMNS} are read")
 
 
+def joined_mark(text: str) -> int:
+    """Where a byte order mark stands inside ``text`` (not as its first character), or -1."""
+    found = [at for mark in BYTE_ORDER_MARKS if (at := text.find(mark, 1)) >= 0]
+    return min(found, default=-1)
+
+
+def _byte_offset(text: str, index: int, data: bytes, encoding: str) -> int:
+    """The byte offset in ``data`` of character ``index`` of its decoded ``text``."""
+    if encoding == "utf-16":
+        return len(text[:index].encode("utf-16-le")) + 2  # the leading mark's two bytes
+    leading = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    return leading + len(text[:index].encode("cp1252" if encoding == "cp1252" else "utf-8"))
+
+
+def _joined_files(label: str, row: int, where: str) -> InputError:
+    return _refuse(
+        label,
+        row,
+        f"has a byte order mark (the invisible mark U+FEFF that begins a UTF-8 file) at row {row}, "
+        f"{where}: the file looks like two files joined into one; keep one header and delete the mark "
+        "(or save the file again as UTF-8 CSV)",
+    )
+
+
+def refuse_joined_files(label: str, text: str, data: bytes, encoding: str) -> None:
+    """InputError when a byte order mark stands inside ``text`` (two files joined), naming its line."""
+    index = joined_mark(text)
+    if index >= 0:
+        line = text.count("\n", 0, index) + 1
+        where = f"byte offset {_byte_offset(text, index, data, encoding)}"
+        raise _joined_files(label, line, where)
+
+
+def header_width(header: Sequence[str]) -> int:
+    """Columns of a header up to its last named one (Excel adds empty ones after it)."""
+    named = [i for i, name in enumerate(header) if name.strip()]
+    return named[-1] + 1 if named else 0
+
+
+def _opens_a_quote_it_never_closes(last_line: str, delimiter: str) -> bool:
+    try:
+        list(csv.reader([last_line], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def refuse_cut_row(label: str, text: str, row: int, values: Sequence[str], width: int) -> None:
+    """InputError when ``values``, the last row of ``text``, looks cut short: the text does not end
+    with a line break, and the row has fewer cells than the header or ends inside a quoted cell."""
+    if not text or text.endswith(("\n", "\r")):
+        return
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    if _opens_a_quote_it_never_closes(text[text.rfind("\n") + 1 :], delimiter):
+        what = "its last cell opens a quote that never closes"
+    elif len(values) < width and any(value.strip() for value in values):
+        what = f"the row has {len(values)} of the header's {width} columns and no line break"
+    else:
+        return
+    raise _refuse(
+        label,
+        row,
+        f"the file ends in the middle of row {row} (cut short?): {what}; copy or save the whole "
+        "file again (if the row is complete, end it with a line break)",
+    )
+
+
+def last_line_may_be_cut(last_line: str, delimiter: str, width: int) -> bool:
+    """Whether :func:`refuse_cut_row` may refuse a text whose line after its last line break is
+    ``last_line`` (true whenever it would: the last row has at least this line's cells)."""
+    if not last_line:
+        return False
+    cells = next(csv.reader([last_line], delimiter=delimiter), [])
+    return len(cells) < width or _opens_a_quote_it_never_closes(last_line, delimiter)
+
+
 def read_text(path: Path, label: str | None = None) -> tuple[str, str]:
-    """The file's text and the encoding it was read in (:func:`detect_encoding`); InputError if none fits."""
+    """The file's text and the encoding it was read in (:func:`detect_encoding`); InputError if none
+    fits, or if a byte order mark inside says two files were joined into it."""
+    label = label or path.name
+    text, encoding, data = _decoded(path, label)
+    refuse_joined_files(label, text, data, encoding)
+    return text, encoding
+
+
+def _decoded(path: Path, label: str) -> tuple[str, str, bytes]:
     data = path.read_bytes()
-    encoding = detect_encoding(label or path.name, data)
-    return data.decode(encoding), encoding
+    encoding = detect_encoding(label, data)
+    return data.decode(encoding), encoding, data
 
 
 def read_csv_table(path: Path, label: str | None = None) -> Table:
     """The CSV file as a table (encoding and delimiter detected); InputError when it cannot be read."""
     label = label or path.name
     check_header_width(label, path)
-    text, encoding = read_text(path, label)
+    text, encoding, data = _decoded(path, label)
+    joined = joined_mark(text) >= 0
     delimiter = sniff_delimiter(text.split("\n", 1)[0])
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     number = 1
+    values: list[str] = []
     try:
         header = tuple(name.strip() for name in next(reader, []))
         rows = []
         for number, values in enumerate(reader, start=2):
+            if joined and any(mark in value for value in values for mark in BYTE_ORDER_MARKS):
+                where = f"byte offset {_byte_offset(text, joined_mark(text), data, encoding)}"
+                raise _joined_files(label, number, where)
             if not any(value.strip() for value in values):
                 continue
             padded = list(values) + [""] * (len(header) - len(values))
             rows.append((number, {name: padded[i].strip() for i, name in enumerate(header)}))
     except csv.Error as exc:
         raise _refuse(label, number + 1, f"cannot be read as CSV: {exc}") from None
+    refuse_joined_files(label, text, data, encoding)  # a mark in the header row
+    refuse_cut_row(label, text, number, values, header_width(header))
     return Table(label, header, tuple(rows), "utf-8" if encoding == "utf-8-sig" else encoding, delimiter)
 
 

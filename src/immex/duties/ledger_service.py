@@ -9,9 +9,7 @@ service (``immex.ledger.service``) and the active allocation rows of the dischar
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from sqlalchemy.orm import Session
 from immex.core.fields import likely_typos
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
-from immex.core.tables import read_text, sniff_delimiter
+from immex.core.tables import read_csv_table
 from immex.discharge.methods import Allocation
 from immex.duties import codes
 from immex.duties.from_ledger import LedgerCase, MaterialTerms, export_cases
@@ -48,13 +46,14 @@ TRUE = ("true", "yes", "1", "si", "sí")
 FALSE = ("false", "no", "0", "")
 
 
-def _csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+def _csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the (file row, cells) of a CSV a user edits: its encoding and separator
+    detected, cells stripped, a short row padded, a file cut short refused (``read_csv_table``)."""
     try:
-        text, _encoding = read_text(path)  # UTF-8 (with or without BOM), UTF-16 or Windows-1252
+        table = read_csv_table(path)
     except OSError as exc:
         raise InputError([Problem(path.name, None, "", f"cannot read: {exc.strerror}")]) from exc
-    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(text.split("\n", 1)[0]))
-    return list(reader.fieldnames or []), list(reader)
+    return list(table.header), list(table.rows)
 
 
 def _dec(raw: str, file: str, row: int, column: str, problems: list[Problem]) -> Decimal | None:
@@ -86,7 +85,7 @@ def read_material_terms(path: Path) -> dict[str, MaterialTerms]:
     if problems:
         raise InputError(problems)
     terms: dict[str, MaterialTerms] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         part = row["part"].strip()
         flag = (row.get("originating") or "").strip().lower()
         if flag not in TRUE + FALSE:
@@ -136,7 +135,7 @@ def read_exchange_rates(path: Path) -> ExchangeRates:
     problems: list[Problem] = []
     by_ped: dict[str, Decimal] = {}
     dated: dict[dt.date, Decimal] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         rate = _dec(row["exchange_rate"], path.name, number, "exchange_rate", problems)
         if rate is None or rate <= 0:
             if rate is not None:
@@ -165,7 +164,7 @@ def read_us_rates(path: Path, hts_table: Path | None) -> dict[str, Decimal]:
     table = read_hts_table(hts_table) if hts_table is not None else None
     problems: list[Problem] = []
     out: dict[str, Decimal] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         product = row["product"].strip()
         rate = _dec(row.get("us_rate") or "", path.name, number, "us_rate", problems)
         if rate is None and (row.get("hts") or "").strip():

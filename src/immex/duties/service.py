@@ -42,7 +42,8 @@ def load_case_json(path: Path) -> Any:
     try:
         return read_json(path, parse_float=JsonNumber, parse_constant=JsonNumber)
     except JsonFileError as exc:
-        raise CaseError([FieldProblem("input", str(exc))]) from exc
+        reason = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"  # say which file
+        raise CaseError([FieldProblem("input", reason)]) from exc
 
 
 def _row_json(row: ContributionRow, *, with_tipo: bool = False) -> dict[str, Any]:

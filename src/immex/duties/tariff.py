@@ -26,6 +26,7 @@ K = TypeVar("K")
 
 _DIGITS = re.compile(r"^\d+$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%?$")
+_DECIMAL_COMMA = re.compile(r"\d+,\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,10 @@ def parse_tigie_rate(text: str) -> Decimal | None:
         return Decimal(0)
     match = _PERCENT.match(cleaned)
     if not match:
+        number = cleaned.removesuffix("%").strip()
+        if _DECIMAL_COMMA.fullmatch(number):  # what Excel writes in a Spanish locale
+            point = number.replace(",", ".")
+            raise ValueError(f"{text!r} has a decimal comma; write decimals with a point ({point})")
         raise ValueError(f"{text!r} is not an ad valorem rate (a percentage or Ex.)")
     return Decimal(match.group(1)) / 100
 

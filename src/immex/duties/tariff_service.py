@@ -26,7 +26,7 @@ from typing import Any
 
 from immex.core.numbers import parse_decimal
 from immex.core.problems import InputError, Problem
-from immex.core.tables import read_text
+from immex.core.tables import header_width, read_csv_table, read_text, refuse_cut_row
 from immex.duties.tariff import (
     HtsRow,
     ProsecRow,
@@ -315,6 +315,7 @@ def nomenclature_unverifiable(rows: Sequence[TariffRow], day: dt.date) -> str | 
 
 def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a CSV or XLSX file, all cells as text."""
+    text = ""  # a workbook cannot be cut short in the middle of a row and still open
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -334,6 +335,7 @@ def _rows_of(path: Path) -> tuple[list[str], list[list[str]]]:
     # The header is the first row that names a fracción column.
     for index, row in enumerate(cells):
         if any(_norm(c) in OFFICIAL_ALIASES["fraccion"] for c in row):
+            refuse_cut_row(path.name, text, len(cells), cells[-1], header_width(row))
             return row, cells[index + 1 :]
     raise InputError(
         [
@@ -466,8 +468,8 @@ def _duty_cell(rate: str, note: str) -> tuple[str, str]:
         return rate, ""
     try:
         value = parse_tigie_rate(rate)
-    except ValueError:
-        return rate, f"{rate!r} in the rate column beside the note {note!r}"
+    except ValueError as exc:
+        return rate, f"{exc}, in the rate column beside the note {note!r}"
     if is_exento(note):
         if value:
             return rate, f"rate {rate} and the note {note!r} (exempt) disagree"
@@ -700,7 +702,10 @@ def read_usitc_export(path: Path, source: str, codes: Sequence[str] = ()) -> lis
                     )
                 )
     else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_hts_delimiter(text))
+        lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=_hts_delimiter(text)))
+        if lines:
+            refuse_cut_row(path.name, text, len(lines), lines[-1], header_width(lines[0]))
+        reader = iter(lines)
         written = next(reader, [])
         header = [_norm(h) for h in written]
         index: dict[str, int] = {}
@@ -788,17 +793,19 @@ def _spreadsheet_hint(number: str) -> str:
 
 
 def read_hts_table(path: Path) -> list[HtsRow]:
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
-    if reader.fieldnames is None or tuple(reader.fieldnames) != HTS_COLUMNS:
-        raise InputError([Problem(path.name, 1, "", f"header must be {','.join(HTS_COLUMNS)}")])
+    """The company's HTS table (written by :func:`write_hts_table`, maybe edited since in a
+    spreadsheet: any encoding or separator ``read_csv_table`` detects, Excel's empty columns)."""
+    table = read_csv_table(path)
+    if table.header[: header_width(table.header)] != HTS_COLUMNS:
+        raise InputError([Problem(table.label, 1, "", f"header must be {','.join(HTS_COLUMNS)}")])
     rows: list[HtsRow] = []
     problems: list[Problem] = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in table.rows:
         try:
             digits = hts_digits(raw["hts"])
-            rate = parse_decimal(raw["general_rate"]) if raw["general_rate"].strip() else None
+            rate = parse_decimal(raw["general_rate"]) if raw["general_rate"] else None
         except ValueError as exc:
-            problems.append(Problem(path.name, number, "hts/general_rate", str(exc)))
+            problems.append(Problem(table.label, number, "hts/general_rate", str(exc)))
             continue
         rows.append(HtsRow(digits, raw["description"], raw["general"], rate, raw["source"]))
     if problems:

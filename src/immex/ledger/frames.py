@@ -38,7 +38,14 @@ import polars as pl
 from immex.core.numbers import to_fixed
 from immex.core.parse import non_negative_decimal, parse_iso_date, positive_decimal
 from immex.core.problems import InputError
-from immex.core.tables import check_header_width, detect_encoding, sniff_delimiter
+from immex.core.tables import (
+    BYTE_ORDER_MARKS,
+    check_header_width,
+    detect_encoding,
+    header_width,
+    last_line_may_be_cut,
+    sniff_delimiter,
+)
 from immex.ledger.anexo22_frames import may_warn
 from immex.ledger.bom import BomCycleError, Explosions, bom_breakpoints
 from immex.ledger.claves import clave_class, is_temporary_import
@@ -119,10 +126,12 @@ def _table(path: Path, schema: TableSchema) -> tuple[pl.DataFrame, str]:
     if encoding != "utf-8":
         data = data.decode(encoding).encode("utf-8")
     delimiter = sniff_delimiter(data.split(b"\n", 1)[0].decode("utf-8"))
+    _require(not any(mark in data for mark in _MARKS), f"{path.name}: a byte order mark inside")
     frame = pl.read_csv(
         io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True, separator=delimiter, quote_char='"'
     )
     header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8")), delimiter=delimiter), [])
+    _require(not _may_end_mid_row(data, delimiter, header), f"{path.name}: the last row may be cut short")
     known = [name.strip() for name in header if name.strip() in {c.name for c in schema.columns}]
     if len(set(known)) != len(known):  # Polars would rename the second one silently
         raise _Invalid(f"{path.name}: a column name appears twice")
@@ -135,6 +144,22 @@ def _table(path: Path, schema: TableSchema) -> tuple[pl.DataFrame, str]:
         cells = frame.columns
         frame = frame.with_row_index(ROW, offset=2).filter(pl.any_horizontal(pl.col(cells) != ""))
     return frame, "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+_MARKS = tuple(mark.encode() for mark in BYTE_ORDER_MARKS)  # as they stand in UTF-8 text
+_TAIL_BYTES = 1 << 16
+
+
+def _may_end_mid_row(data: bytes, delimiter: str, header: list[str]) -> bool:
+    """The text ends without a line break and its last line may be a row cut short: the per-row
+    reader decides (:func:`immex.core.tables.refuse_cut_row`)."""
+    if not data or data.endswith((b"\n", b"\r")):
+        return False
+    start = data.rfind(b"\n") + 1
+    if len(data) - start > _TAIL_BYTES:
+        return True
+    last_line = data[start:].decode("utf-8", errors="replace")
+    return last_line_may_be_cut(last_line, delimiter, header_width(header))
 
 
 def _require(ok: pl.Series | bool, what: str) -> None:
@@ -623,6 +648,10 @@ def _batches(name: str, path: Path, batch_rows: int) -> tuple[Iterator[pl.DataFr
     written = [name.strip() for name in next(csv.reader([header], delimiter=delimiter), [])]
     known = [name for name in written if name in {c.name for c in schema.columns}]
     _require(len(set(known)) == len(known), f"{path.name}: a column name appears twice")
+    with path.open("rb") as handle:
+        handle.seek(max(0, handle.seek(0, 2) - _TAIL_BYTES))
+        tail = handle.read()
+    _require(not _may_end_mid_row(tail, delimiter, written), f"{path.name}: the last row may be cut short")
     lazy = pl.scan_csv(
         path, infer_schema=False, truncate_ragged_lines=True, separator=delimiter, quote_char='"'
     )
@@ -663,12 +692,14 @@ def _plain_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         first = True
+        carry = b""  # the end of the previous piece: a mark may straddle two pieces
         while piece := handle.read(_PROBE_BYTES):
             if first and piece.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return False
             first = False
-            if b"\0" in piece:
-                return False
+            if b"\0" in piece or any(mark in piece or mark in carry + piece[:8] for mark in _MARKS):
+                return False  # read whole: _table refuses it and the per-row reader says why
+            carry = piece[-8:]
             try:
                 decoder.decode(piece)
             except UnicodeDecodeError:
