@@ -148,6 +148,19 @@ def test_a_named_take_ahead_of_the_unnamed_level_is_skipped_by_it() -> None:
         _check({"n_parts": 1, "lots": lots, "requirements": reqs}, width)
 
 
+def test_a_mixed_part_whose_requirements_all_ask_zero_takes_nothing() -> None:
+    """Zero requirements mix the part but take nothing and are not short (none is left to run)."""
+    case = {
+        "n_parts": 2,
+        "lots": [(0, 0, "A", 5), (1, 0, "B", 2)],
+        "requirements": [(0, 1, "", 0), (0, 1, "A", 0)],
+    }
+    for width in ("int64", "int128", "object"):
+        got = _columns(case, width)
+        assert (len(got.alloc_req), len(got.short_req), _as_list(got.lot_discharged)) == (0, 0, [0, 0])
+        _check(case, width)
+
+
 def test_a_pedimento_whose_lots_are_all_in_walked_parts_takes_nothing_elsewhere() -> None:
     """Part 0 mixes named and unnamed requirements (walked) and holds every lot of D; part 1
     names D (it has none: short), part 2 names A. The grouped parts must not mistake one

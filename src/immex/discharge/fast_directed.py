@@ -103,7 +103,11 @@ def _without_lots(lot_part: Ints, lot_codes: Ints, req_part: Ints, named_codes: 
     """The named codes with -1 where the part has no lot of the named pedimento (it takes nothing)."""
     width = max(int(lot_codes.max(initial=0)), int(named_codes.max(initial=0))) + 1
     named = np.flatnonzero(named_codes > 0)
-    stocked = np.isin(req_part[named] * width + named_codes[named], lot_part * width + lot_codes)
+    keys, stock = (
+        pl.Series(req_part[named] * width + named_codes[named]),
+        pl.Series(lot_part * width + lot_codes),
+    )
+    stocked = keys.is_in(stock.implode()).to_numpy()  # a hash set: ~10x NumPy's sorting isin here
     codes = named_codes.copy()
     codes[named[~stocked]] = -1
     return codes
@@ -197,7 +201,7 @@ def _mixed(lots: _Lots, reqs: _Lots, n_parts: int, wide: bool) -> FifoColumns:
     positive = _positive(reqs.qty)  # a requirement of zero takes nothing and is not short
     unnamed = reqs.code == 0
     named = positive & (reqs.code > 0)
-    script = _Script.of(reqs, lots, positive & unnamed, named)
+    script = _Script.of(reqs, lots, positive & unnamed, named, n_parts)
     takes = _named_takes(script, lots, part_starts(lots.part, n_parts))
     free = np.flatnonzero(unnamed)
     rest = fifo_columns(
@@ -239,15 +243,16 @@ class _Script:
     code: list[int]  # a named entry's pedimento
 
     @staticmethod
-    def of(reqs: _Lots, lots: _Lots, unnamed: Ints, named: Ints) -> _Script:
+    def of(reqs: _Lots, lots: _Lots, unnamed: Ints, named: Ints, n_parts: int) -> _Script:
         items = np.flatnonzero(unnamed | named)
-        items = items[np.argsort(reqs.part[items], kind="stable")]  # by part, discharge order kept
+        narrow = reqs.part[items].astype(np.int16) if n_parts < 2**15 else reqs.part[items]
+        items = items[np.argsort(narrow, kind="stable")]  # by part, discharge order kept (radix sort)
         is_named, part = named[items], reqs.part[items]
         top = lots_cleared(lots.part, lots.day, part, reqs.day[items])
         new = np.ones(len(items), dtype=bool)
         new[1:] = is_named[1:] | is_named[:-1] | (part[1:] != part[:-1]) | (top[1:] != top[:-1])
         first = np.flatnonzero(new)
-        last = np.append(first[1:], len(items)) - 1
+        last = np.append(first[1:], len(items))[: len(first)] - 1  # none when no item
         return _Script(
             part[first].tolist(),
             is_named[first].tolist(),
