@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from unittest import mock
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from immex.discharge import stored_frames
 from immex.discharge.stored_frames import changed_export_lines, compact_rows
 
 ROW = st.tuples(
@@ -48,3 +50,23 @@ def test_the_changed_lines_are_those_whose_multisets_differ(
     expected = sorted(e for e in mine.keys() | stored.keys() if mine.get(e) != stored.get(e))
     found = changed_export_lines(compact_rows(_frame(wanted)), compact_rows(_frame(current)))
     assert found.to_list() == expected
+
+
+KEYS = ["pedimento", "line", "part"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.integers(1, 4), st.sampled_from(["A", "B"]))),
+    st.integers(1, 5),
+)
+def test_line_ids_looked_up_in_blocks_are_one_joins(rows: list[tuple[str, int, str]], block: int) -> None:
+    """``_ids`` a block of rows at a time gives the ids of one whole join, in row order, null where absent."""
+    schema = {"pedimento": pl.String, "line": pl.Int64, "part": pl.String}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    known = [(p, n, part, i) for i, (p, n, part) in enumerate(sorted(set(rows))[::2])]  # every other line
+    ids = pl.DataFrame(known, schema={**schema, "id": pl.Int64}, orient="row")
+    with mock.patch.object(stored_frames, "ID_BLOCK", block):
+        found = stored_frames._ids(frame, KEYS, ids, "id")
+    expected = {(p, n, part): i for p, n, part, i in known}
+    assert found.dtype == pl.Int64 and found.to_list() == [expected.get(row) for row in rows]

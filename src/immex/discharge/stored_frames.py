@@ -51,13 +51,21 @@ def wanted_rows(stored: StoredLedger, result: FramesResult) -> pl.DataFrame:
     return rows.with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int64).over("export_line_id"))
 
 
-def _ids(frame: pl.DataFrame, keys: list[str], ids: pl.DataFrame, name: str) -> pl.Series:
-    """The stored id of each row's line, looked up on the key columns alone.
+ID_BLOCK = 2_000_000  # rows whose line ids are looked up by one join
 
-    Joining only the keys keeps the result's other columns (18 M rows of text on a
-    1 M x 1 M ledger) from being copied by the join.
+
+def _ids(frame: pl.DataFrame, keys: list[str], ids: pl.DataFrame, name: str) -> pl.Series:
+    """The stored id of each row's line, looked up on the key columns alone, a block of rows at a time.
+
+    Joining only the keys keeps the result's other columns from being copied by the
+    join; joining a block at a time, the keys' text it copies (18 M rows on a 1 M x 1 M
+    ledger) is held for one block, not for all the rows at once.
     """
-    return frame.select(keys).join(ids, on=keys, how="left", maintain_order="left")[name]
+    found = [
+        block.join(ids, on=keys, how="left", maintain_order="left")[name]
+        for block in frame.select(keys).iter_slices(ID_BLOCK)
+    ]
+    return pl.concat(found) if found else pl.Series(name, [], dtype=pl.Int64)
 
 
 COMPARED = ("export_line_id", "part", "import_line_id", "digits", "exponent", "late")
