@@ -536,6 +536,7 @@ def main() -> None:
     for scenario in SCENARIOS:
         print(f"## {scenario}")
         with tempfile.TemporaryDirectory() as work:
+            (Path(work) / "clean").mkdir()
             clean = prepare(scenario, Path(work) / "clean")
             for corruption in CORRUPTIONS:
                 if applies(scenario, corruption):
