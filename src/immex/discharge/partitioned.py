@@ -70,7 +70,7 @@ from immex.discharge.fast import (
 )
 from immex.discharge.fast_directed import consumption
 from immex.discharge.movements import WasteTable, generated_in_columns, waste_table
-from immex.discharge.outputs import BALANCE_HEADER
+from immex.discharge.outputs import ALLOCATION_HEADER, BALANCE_HEADER, SHORTFALL_HEADER
 from immex.discharge.partition_pool import PartitionWork, run_partitions, worker_count
 from immex.discharge.waste import GeneratedWaste, WasteRatios
 from immex.ledger.frames import LedgerFrames, export_periods, read_ledger_frames
@@ -104,19 +104,7 @@ MERGE_WINDOW_ROWS = int(os.environ.get("IMMEX_MERGE_WINDOW_ROWS", "2000000"))
 MERGE_THREADS = 2  # windows read and sorted ahead of the one being written (at most this many + 1 held)
 BALANCE_ORDER = ["import_pedimento", "import_line", "part"]
 # the columns of allocations.csv and shortfalls.csv: what a partition formats into its CSV lines
-OUTPUT_COLUMNS = {
-    "allocations": (
-        "export_pedimento",
-        "export_line",
-        "product",
-        "part",
-        "import_pedimento",
-        "import_line",
-        "qty",
-        "late",
-    ),
-    "shortfalls": ("export_pedimento", "export_line", "product", "part", "qty_missing"),
-}
+OUTPUT_COLUMNS = {"allocations": ALLOCATION_HEADER, "shortfalls": SHORTFALL_HEADER}
 
 
 @dataclass(frozen=True)
